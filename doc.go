@@ -1,0 +1,2 @@
+// Package memoryrelay is an embeddable long-term memory store for AI agents.
+package memoryrelay
