@@ -1,2 +1,0 @@
-// Package memoryrelay is an embeddable long-term memory store for AI agents.
-package memoryrelay

@@ -1,0 +1,149 @@
+package httpapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"math"
+	"net/http"
+	"reflect"
+	"strconv"
+	"strings"
+
+	"github.com/memoryrelay/memoryrelay"
+)
+
+func defaultLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+func badField(field, msg string) error {
+	return &memoryrelay.ValidationError{Field: field, Message: msg}
+}
+
+// decodeBody reads a JSON object into dst. An empty body reads as {};
+// unknown fields are ignored; null fields stay absent (dst's fields are
+// pointers or json.RawMessage); a value of the wrong type is a 400 naming
+// the field; a body over the limit is a 400.
+func decodeBody(r *http.Request, dst any) error {
+	data, err := io.ReadAll(r.Body)
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return err
+		}
+		return badField("", "Request body could not be read")
+	}
+	data = bytes.TrimSpace(data)
+	if len(data) == 0 {
+		return nil
+	}
+	if data[0] != '{' {
+		if json.Valid(data) {
+			return badField("", "Request body must be a JSON object")
+		}
+		return badField("", "Request body is not valid JSON")
+	}
+	if err := json.Unmarshal(data, dst); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) && te.Field != "" {
+			return badField(te.Field, te.Field+" must be "+jsonKind(te.Type.String()))
+		}
+		var fe *fieldErr
+		if errors.As(err, &fe) {
+			return badField(fe.field, fe.msg)
+		}
+		return badField("", "Request body is not valid JSON")
+	}
+	return nil
+}
+
+func jsonKind(goType string) string {
+	switch {
+	case goType == "int":
+		return "an integer"
+	case strings.Contains(goType, "string"):
+		return "a string"
+	case strings.Contains(goType, "float"), strings.Contains(goType, "int"), strings.Contains(goType, "Number"):
+		return "a number"
+	case strings.Contains(goType, "bool"):
+		return "a boolean"
+	case strings.HasPrefix(goType, "map"), strings.Contains(goType, "struct"):
+		return "an object"
+	case strings.HasPrefix(goType, "[]"):
+		return "an array"
+	}
+	return "of another type"
+}
+
+type fieldErr struct{ field, msg string }
+
+func (e *fieldErr) Error() string { return e.msg }
+
+// optInt is an optional JSON integer: a number with no fractional part.
+type optInt struct {
+	set bool
+	v   int
+}
+
+func (o *optInt) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		return nil
+	}
+	f, err := strconv.ParseFloat(string(b), 64)
+	if err != nil || f != math.Trunc(f) || math.Abs(f) > 1e9 {
+		return &json.UnmarshalTypeError{Value: "number", Type: intType}
+	}
+	o.set, o.v = true, int(f)
+	return nil
+}
+
+var intType = reflect.TypeFor[int]()
+
+// queryInt reads an optional integer query parameter.
+func queryInt(r *http.Request, name string) (optInt, error) {
+	s := r.URL.Query().Get(name)
+	if s == "" {
+		return optInt{}, nil
+	}
+	v, err := strconv.Atoi(s)
+	if err != nil {
+		return optInt{}, badField(name, name+" must be an integer")
+	}
+	return optInt{set: true, v: v}, nil
+}
+
+// limitParam applies the contract's rule to an explicit limit: below 1 is
+// an error (clamping above the maximum is the core's job).
+func limitParam(o optInt, max int) (int, error) {
+	if !o.set {
+		return 0, nil
+	}
+	if o.v < 1 {
+		return 0, badField("limit", "limit must be an integer between 1 and "+strconv.Itoa(max))
+	}
+	return o.v, nil
+}
+
+func offsetParam(o optInt) (int, error) {
+	if o.set && o.v < 0 {
+		return 0, badField("offset", "offset must be 0 or more")
+	}
+	return o.v, nil
+}
+
+// queryString returns a pointer to a non-empty query parameter, else nil.
+func queryString(r *http.Request, name string) *string {
+	if v := r.URL.Query().Get(name); v != "" {
+		return &v
+	}
+	return nil
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.Encode(v)
+}

@@ -1,0 +1,45 @@
+// Package httpapi serves memoryrelay over HTTP: the REST API of the hosted
+// MemoryRelay service (the API contract, API.md), so that its official SDKs
+// and MCP server work against it with only their base URL changed.
+//
+// # Mounting
+//
+// New returns an http.Handler and never listens. Serve it alone, or mount
+// it under a prefix of the host's own mux:
+//
+//	relay, err := memoryrelay.Open(ctx, memoryrelay.Options{Path: "memory.db"})
+//	...
+//	api, err := httpapi.New(relay, httpapi.Options{})
+//	...
+//	mux := http.NewServeMux()
+//	mux.Handle("/memory/", http.StripPrefix("/memory", api))
+//
+// Hosts can protect their own routes with memoryrelay keys:
+//
+//	mux.Handle("GET /reports", httpapi.RequireKey(relay, scopes.Read)(reports))
+//
+// and read the key inside with KeyFromContext.
+//
+// # Behaviour
+//
+//   - Keys come from "Authorization: Bearer <key>" (scheme in any case) or
+//     "X-API-Key: <key>"; Authorization wins when both are sent. Health
+//     (/health, /v1/health) needs none.
+//   - Every authenticated response carries X-RateLimit-Limit, -Remaining
+//     and -Reset; a 429 adds an integer Retry-After.
+//   - Every response carries X-Request-ID (the client's, when it is 1–128
+//     visible ASCII characters, else a generated req_…) and a JSON body
+//     with Content-Type application/json, errors included.
+//   - Errors have the contract's body {type, message, detail, error, code,
+//     request_id}; internal errors are logged and answered with a generic
+//     500 that reveals nothing.
+//   - Runs of '/' are collapsed and a trailing '/' ignored, without
+//     redirects. A known path with another method gets 405 with Allow.
+//   - Request bodies over Options.MaxBodyBytes (default 10 MiB) get 400.
+//     JSON bodies may omit any optional field or send it as null; unknown
+//     fields are ignored; a field of the wrong type gets a 400 naming it.
+//
+// # Concurrency
+//
+// The handler is safe for concurrent use.
+package httpapi

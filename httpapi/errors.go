@@ -1,0 +1,146 @@
+package httpapi
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+
+	"github.com/memoryrelay/memoryrelay"
+	"github.com/memoryrelay/memoryrelay/keys"
+	"github.com/memoryrelay/memoryrelay/limiter"
+	"github.com/memoryrelay/memoryrelay/scopes"
+)
+
+// Error types of the API contract §3.
+const (
+	typeValidation     = "validation_error"
+	typeAuthentication = "authentication_error"
+	typeAuthorization  = "authorization_error"
+	typeNotFound       = "not_found_error"
+	typeConflict       = "conflict_error"
+	typeRateLimit      = "rate_limit_error"
+	typeAPI            = "api_error"
+)
+
+// Errors the handler itself produces.
+var (
+	errMissingKey = errors.New("httpapi: no API key")
+	errMethod     = errors.New("httpapi: method not allowed")
+	errRoute      = errors.New("httpapi: route not found")
+	errPanic      = errors.New("httpapi: panic")
+)
+
+func errorf(format string, args ...any) error { return fmt.Errorf(format, args...) }
+
+// errorBody is the JSON body of every non-2xx response (contract §3).
+type errorBody struct {
+	Type       string       `json:"type"`
+	Message    string       `json:"message"`
+	Detail     string       `json:"detail"`
+	Error      string       `json:"error"`
+	Code       int          `json:"code"`
+	RequestID  string       `json:"request_id"`
+	RetryAfter *int         `json:"retry_after,omitempty"`
+	Errors     []fieldError `json:"errors,omitempty"`
+}
+
+type fieldError struct {
+	Field   string `json:"field"`
+	Message string `json:"message"`
+}
+
+// statusOf is the one place where errors become HTTP: the status, the
+// contract's error type and the message a client may see. Anything not
+// recognised is an internal error whose text never reaches the client.
+func statusOf(err error) (status int, typ, msg string) {
+	var (
+		verr    *memoryrelay.ValidationError
+		nf      *memoryrelay.NotFoundError
+		missing *scopes.MissingError
+		limited *limiter.LimitedError
+		tooBig  *http.MaxBytesError
+	)
+	switch {
+	case errors.As(err, &verr):
+		return http.StatusBadRequest, typeValidation, verr.Message
+	case errors.As(err, &tooBig):
+		return http.StatusBadRequest, typeValidation, "Request body must be at most " + strconv.FormatInt(tooBig.Limit, 10) + " bytes"
+	case errors.As(err, &nf):
+		return http.StatusNotFound, typeNotFound, nf.Error()
+	case errors.Is(err, errRoute):
+		return http.StatusNotFound, typeNotFound, "Route not found"
+	case errors.Is(err, errMethod):
+		return http.StatusMethodNotAllowed, typeValidation, "Method not allowed"
+	case errors.Is(err, errMissingKey):
+		return http.StatusUnauthorized, typeAuthentication, "Invalid API key: provide one in the Authorization (Bearer) or X-API-Key header"
+	case errors.Is(err, keys.ErrExpired):
+		return http.StatusUnauthorized, typeAuthentication, "API key has expired"
+	case errors.Is(err, keys.ErrMalformed), errors.Is(err, keys.ErrNotFound), errors.Is(err, keys.ErrRevoked):
+		return http.StatusUnauthorized, typeAuthentication, "Invalid API key"
+	case errors.As(err, &missing):
+		return http.StatusForbidden, typeAuthorization, missing.Error()
+	case errors.As(err, &limited):
+		return http.StatusTooManyRequests, typeRateLimit, limited.Error()
+	case errors.Is(err, keys.ErrLastAdmin):
+		return http.StatusBadRequest, typeValidation, "Cannot revoke the account's last admin key"
+	}
+	return http.StatusInternalServerError, typeAPI, "Internal server error"
+}
+
+// writeError renders err as the contract's error body.
+func (h *handler) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	status, typ, msg := statusOf(err)
+	rid := requestIDFrom(r.Context())
+	if status >= 500 {
+		if !errors.Is(err, context.Canceled) {
+			h.opts.Logger.Error("httpapi: internal error", "request_id", rid, "method", r.Method, "path", r.URL.Path, "err", err)
+		}
+	}
+	body := errorBody{Type: typ, Message: msg, Detail: msg, Error: msg, Code: status, RequestID: rid}
+	var verr *memoryrelay.ValidationError
+	if errors.As(err, &verr) && verr.Field != "" {
+		body.Errors = []fieldError{{Field: verr.Field, Message: verr.Message}}
+	}
+	var limited *limiter.LimitedError
+	if errors.As(err, &limited) {
+		n := limited.Decision.RetryAfterSeconds()
+		body.RetryAfter = &n
+		w.Header().Set("Retry-After", strconv.Itoa(n))
+	}
+	writeJSON(w, status, body)
+}
+
+type requestIDKey struct{}
+
+func requestIDFrom(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey{}).(string)
+	return id
+}
+
+// requestID echoes a client's id of 1–128 visible ASCII characters, or
+// makes "req_" plus 24 random alphanumerics.
+func requestID(given string) string {
+	if n := len(given); n >= 1 && n <= 128 {
+		ok := true
+		for i := 0; i < n; i++ {
+			if given[i] < 0x21 || given[i] > 0x7e {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			return given
+		}
+	}
+	const alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	var b [28]byte
+	copy(b[:], "req_")
+	rand.Read(b[4:])
+	for i := 4; i < len(b); i++ {
+		b[i] = alphabet[int(b[i])%len(alphabet)] // slight bias is harmless for a trace id
+	}
+	return string(b[:])
+}

@@ -1,0 +1,202 @@
+package httpapi
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/memoryrelay/memoryrelay"
+	"github.com/memoryrelay/memoryrelay/scopes"
+)
+
+// Service is what the handler needs from the core; *memoryrelay.Relay
+// implements it.
+type Service interface {
+	Authorizer
+	Health(ctx context.Context) memoryrelay.Health
+	CreateMemory(ctx context.Context, accountID string, in memoryrelay.NewMemory) (memoryrelay.Memory, error)
+	GetMemory(ctx context.Context, accountID, id string) (memoryrelay.Memory, error)
+	UpdateMemory(ctx context.Context, accountID, id string, p memoryrelay.MemoryPatch) (memoryrelay.Memory, error)
+	DeleteMemory(ctx context.Context, accountID, id string) error
+	ListMemories(ctx context.Context, accountID string, p memoryrelay.ListParams) (memoryrelay.Page[memoryrelay.Memory], error)
+	SearchMemories(ctx context.Context, accountID string, p memoryrelay.SearchParams) ([]memoryrelay.Hit, error)
+	ListAgents(ctx context.Context, accountID string, limit, offset int) (memoryrelay.Page[memoryrelay.Agent], error)
+}
+
+// Authorizer verifies a raw key, takes a rate-limit token and checks scopes.
+type Authorizer interface {
+	Authorize(ctx context.Context, raw string, required ...scopes.Scope) (memoryrelay.Auth, error)
+}
+
+var _ Service = (*memoryrelay.Relay)(nil)
+
+// DefaultMaxBodyBytes is the default request body limit (10 MiB).
+const DefaultMaxBodyBytes = 10 << 20
+
+// DefaultEnvironment is what health reports as the environment by default.
+const DefaultEnvironment = "self-hosted"
+
+// Options configures [New]. The zero value is usable.
+type Options struct {
+	// MaxBodyBytes caps request bodies; a larger body gets 400.
+	// Default 10 MiB.
+	MaxBodyBytes int64
+	// Environment is reported by health. Default "self-hosted".
+	Environment string
+	// Logger receives internal errors (never keys). Default: discard.
+	Logger *slog.Logger
+	// Now is the clock for health timestamps. Default time.Now.
+	Now func() time.Time
+}
+
+type handler struct {
+	svc  Service
+	opts Options
+	mux  *http.ServeMux
+}
+
+// New returns the REST API of the API contract as an http.Handler. It
+// never listens; mount it on a mux, under a prefix with http.StripPrefix
+// if you like:
+//
+//	mux.Handle("/memory/", http.StripPrefix("/memory", h))
+func New(svc Service, opts Options) (http.Handler, error) {
+	if svc == nil {
+		return nil, errorf("httpapi: nil Service")
+	}
+	if opts.MaxBodyBytes == 0 {
+		opts.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if opts.MaxBodyBytes < 0 {
+		return nil, errorf("httpapi: negative MaxBodyBytes")
+	}
+	if opts.Environment == "" {
+		opts.Environment = DefaultEnvironment
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	h := &handler{svc: svc, opts: opts, mux: http.NewServeMux()}
+	for _, rt := range h.routes() {
+		var fn http.Handler = rt.fn
+		if rt.auth {
+			fn = h.authenticate(rt.scope, fn)
+		}
+		h.mux.Handle(rt.method+" "+rt.path, fn)
+	}
+	return h, nil
+}
+
+// route is one row of the routing table.
+type route struct {
+	method string
+	path   string
+	auth   bool         // false only for health
+	scope  scopes.Scope // required scope when auth
+	fn     http.HandlerFunc
+}
+
+func (h *handler) routes() []route {
+	return []route{
+		{http.MethodGet, "/health", false, 0, h.health},
+		{http.MethodGet, "/v1/health", false, 0, h.health},
+
+		{http.MethodPost, "/v1/memories", true, scopes.Write, h.createMemory},
+		{http.MethodGet, "/v1/memories", true, scopes.Read, h.listMemories},
+		{http.MethodPost, "/v1/memories/search", true, scopes.Read, h.searchMemories},
+		{http.MethodGet, "/v1/memories/{id}", true, scopes.Read, h.getMemory},
+		{http.MethodPut, "/v1/memories/{id}", true, scopes.Write, h.updateMemory},
+		{http.MethodPatch, "/v1/memories/{id}", true, scopes.Write, h.updateMemory},
+		{http.MethodDelete, "/v1/memories/{id}", true, scopes.Delete, h.deleteMemory},
+
+		{http.MethodGet, "/v1/agents", true, scopes.Read, h.listAgents},
+	}
+}
+
+// ServeHTTP normalises the path (runs of '/' collapsed, a trailing '/'
+// dropped, no redirects), sets the request id and JSON content type,
+// recovers panics, and dispatches; unknown paths get 404 and known paths
+// with another method 405, both with JSON bodies.
+func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	rid := requestID(r.Header.Get("X-Request-ID"))
+	w.Header().Set("X-Request-ID", rid)
+	w.Header().Set("Content-Type", "application/json")
+	r = r.WithContext(context.WithValue(r.Context(), requestIDKey{}, rid))
+	defer func() {
+		if p := recover(); p != nil {
+			if p == http.ErrAbortHandler {
+				panic(p)
+			}
+			h.opts.Logger.Error("httpapi: panic serving request", "request_id", rid, "method", r.Method, "panic", p)
+			h.writeError(w, r, errPanic)
+		}
+	}()
+	if r.Method != http.MethodGet && r.Method != http.MethodHead && r.Method != http.MethodDelete && r.Body != nil {
+		r.Body = http.MaxBytesReader(w, r.Body, h.opts.MaxBodyBytes)
+	}
+	cleanPath(r)
+	if _, pattern := h.mux.Handler(r); pattern == "" {
+		// A request with a key is authenticated first (auth, then
+		// routing) so that it counts and carries the rate-limit headers.
+		if _, present := rawKey(r); present {
+			if _, err := authorize(h.svc, w, r, nil); err != nil {
+				h.writeError(w, r, err)
+				return
+			}
+		}
+		if allow := h.allowed(r); len(allow) > 0 {
+			w.Header().Set("Allow", strings.Join(allow, ", "))
+			h.writeError(w, r, errMethod)
+			return
+		}
+		h.writeError(w, r, errRoute)
+		return
+	}
+	h.mux.ServeHTTP(w, r)
+}
+
+// allowed lists the methods that have a route for r's path.
+func (h *handler) allowed(r *http.Request) []string {
+	var out []string
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		probe := &http.Request{Method: m, URL: r.URL, Host: r.Host, Header: http.Header{}}
+		if _, p := h.mux.Handler(probe); p != "" {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// cleanPath collapses runs of '/' and drops a trailing '/', keeping
+// percent-encoding intact so that encoded names survive.
+func cleanPath(r *http.Request) {
+	esc := r.URL.EscapedPath()
+	if !strings.Contains(esc, "//") && (len(esc) <= 1 || !strings.HasSuffix(esc, "/")) {
+		return
+	}
+	var b strings.Builder
+	for i := 0; i < len(esc); i++ {
+		if esc[i] == '/' && b.Len() > 0 && strings.HasSuffix(b.String(), "/") {
+			continue
+		}
+		b.WriteByte(esc[i])
+	}
+	clean := b.String()
+	if len(clean) > 1 {
+		clean = strings.TrimSuffix(clean, "/")
+	}
+	if clean == "" {
+		clean = "/"
+	}
+	u := *r.URL
+	if p, err := url.PathUnescape(clean); err == nil {
+		u.Path, u.RawPath = p, clean
+	}
+	r.URL = &u
+}

@@ -1,0 +1,282 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+
+	"github.com/memoryrelay/memoryrelay"
+)
+
+// account returns the account of the key that authenticated r.
+func account(r *http.Request) string {
+	k, _ := KeyFromContext(r.Context())
+	return k.AccountID
+}
+
+func (h *handler) health(w http.ResponseWriter, r *http.Request) {
+	hs := h.svc.Health(r.Context())
+	status := http.StatusOK
+	if hs.Status == "unhealthy" {
+		status = http.StatusServiceUnavailable
+	}
+	writeJSON(w, status, healthJSON{
+		Status:        hs.Status,
+		Version:       memoryrelay.Version,
+		APIVersion:    "v1",
+		Environment:   h.opts.Environment,
+		Timestamp:     h.opts.Now().UnixMilli(),
+		UptimeSeconds: int64(hs.Uptime.Seconds()),
+		Services:      hs.Services,
+		EmbeddingInfo: embeddingInfoJSON{Provider: "local", Model: hs.Model, Dimension: hs.Dimension},
+	})
+}
+
+// memoryReq is the body of memory create and update (agent_id and
+// session_id apply to create only).
+type memoryReq struct {
+	AgentID    *string         `json:"agent_id"`
+	SessionID  *string         `json:"session_id"`
+	Content    *string         `json:"content"`
+	UserID     *string         `json:"user_id"`
+	Metadata   json.RawMessage `json:"metadata"`
+	MemoryType *string         `json:"memory_type"`
+	Visibility *string         `json:"visibility"`
+	Importance *float64        `json:"importance"`
+	Tier       *string         `json:"tier"`
+	Scope      *string         `json:"scope"`
+	Project    *string         `json:"project"`
+}
+
+func deref(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}
+
+func (h *handler) createMemory(w http.ResponseWriter, r *http.Request) {
+	var req memoryReq
+	if err := decodeBody(r, &req); err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	if req.Content == nil {
+		h.writeError(w, r, badField("content", "content is required"))
+		return
+	}
+	if req.AgentID != nil && *req.AgentID == "" {
+		req.AgentID = nil
+	}
+	m, err := h.svc.CreateMemory(r.Context(), account(r), memoryrelay.NewMemory{
+		Content:    *req.Content,
+		AgentID:    deref(req.AgentID),
+		UserID:     req.UserID,
+		Metadata:   req.Metadata,
+		MemoryType: req.MemoryType,
+		Visibility: deref(req.Visibility),
+		Importance: req.Importance,
+		Tier:       deref(req.Tier),
+		Scope:      deref(req.Scope),
+		SessionID:  req.SessionID,
+		Project:    req.Project,
+	})
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, toMemory(m))
+}
+
+func (h *handler) getMemory(w http.ResponseWriter, r *http.Request) {
+	m, err := h.svc.GetMemory(r.Context(), account(r), r.PathValue("id"))
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, toMemory(m))
+}
+
+func (h *handler) updateMemory(w http.ResponseWriter, r *http.Request) {
+	var req memoryReq
+	if err := decodeBody(r, &req); err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	m, err := h.svc.UpdateMemory(r.Context(), account(r), r.PathValue("id"), memoryrelay.MemoryPatch{
+		Content:    req.Content,
+		Metadata:   req.Metadata,
+		UserID:     req.UserID,
+		MemoryType: req.MemoryType,
+		Visibility: req.Visibility,
+		Importance: req.Importance,
+		Tier:       req.Tier,
+		Scope:      req.Scope,
+		Project:    req.Project,
+	})
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, toMemory(m))
+}
+
+func (h *handler) deleteMemory(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	if err := h.svc.DeleteMemory(r.Context(), account(r), id); err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, ackJSON{Success: true, Deleted: true, ID: id})
+}
+
+func (h *handler) listMemories(w http.ResponseWriter, r *http.Request) {
+	var p memoryrelay.ListParams
+	if err := pageParams(r, memoryrelay.MaxPage, &p.Limit, &p.Offset); err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	p.Cursor = r.URL.Query().Get("cursor")
+	p.AgentID = queryString(r, "agent_id")
+	p.UserID = queryString(r, "user_id")
+	p.Scope = r.URL.Query().Get("scope")
+	page, err := h.svc.ListMemories(r.Context(), account(r), p)
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, toList(page, toMemory))
+}
+
+// pageParams reads limit and offset from the query string.
+func pageParams(r *http.Request, max int, limit, offset *int) error {
+	l, err := queryInt(r, "limit")
+	if err != nil {
+		return err
+	}
+	if *limit, err = limitParam(l, max); err != nil {
+		return err
+	}
+	o, err := queryInt(r, "offset")
+	if err != nil {
+		return err
+	}
+	*offset, err = offsetParam(o)
+	return err
+}
+
+type searchReq struct {
+	Query               *string                    `json:"query"`
+	Limit               optInt                     `json:"limit"`
+	Threshold           *float64                   `json:"threshold"`
+	MinScore            *float64                   `json:"min_score"`
+	AgentID             *string                    `json:"agent_id"`
+	UserID              *string                    `json:"user_id"`
+	Tier                *string                    `json:"tier"`
+	MinImportance       *float64                   `json:"min_importance"`
+	Project             *string                    `json:"project"`
+	MetadataFilter      map[string]json.RawMessage `json:"metadata_filter"`
+	SearchMode          *string                    `json:"search_mode"`
+	IncludeConfidential *bool                      `json:"include_confidential"`
+	IncludeArchived     *bool                      `json:"include_archived"`
+	Scope               *string                    `json:"scope"`
+	SessionID           *string                    `json:"session_id"`
+	Namespace           *string                    `json:"namespace"`
+}
+
+type searchJSON struct {
+	Data  []searchItemJSON `json:"data"`
+	Total int              `json:"total"`
+	Query string           `json:"query"`
+}
+
+func (h *handler) searchMemories(w http.ResponseWriter, r *http.Request) {
+	var req searchReq
+	if err := decodeBody(r, &req); err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	q := r.URL.Query()
+	// The body wins; some clients send these only in the query string.
+	or := func(body *string, name string) *string {
+		if body != nil {
+			return body
+		}
+		return queryString(r, name)
+	}
+	query := or(req.Query, "q")
+	if query == nil {
+		h.writeError(w, r, badField("query", "query is required"))
+		return
+	}
+	if !req.Limit.set {
+		var err error
+		if req.Limit, err = queryInt(r, "limit"); err != nil {
+			h.writeError(w, r, err)
+			return
+		}
+	}
+	limit, err := limitParam(req.Limit, memoryrelay.MaxHits)
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	threshold := req.Threshold
+	if threshold == nil {
+		threshold = req.MinScore
+	}
+	if threshold == nil && q.Get("threshold") != "" {
+		v, err := strconv.ParseFloat(q.Get("threshold"), 64)
+		if err != nil {
+			h.writeError(w, r, badField("threshold", "threshold must be a number between 0 and 1"))
+			return
+		}
+		threshold = &v
+	}
+	p := memoryrelay.SearchParams{
+		Query:               *query,
+		Limit:               limit,
+		Mode:                deref(req.SearchMode),
+		AgentID:             req.AgentID,
+		UserID:              req.UserID,
+		Tier:                req.Tier,
+		MinImportance:       req.MinImportance,
+		Project:             req.Project,
+		MetadataFilter:      req.MetadataFilter,
+		Scope:               deref(or(req.Scope, "scope")),
+		SessionID:           or(req.SessionID, "session_id"),
+		Namespace:           or(req.Namespace, "namespace"),
+		IncludeConfidential: req.IncludeConfidential != nil && *req.IncludeConfidential,
+		IncludeArchived:     req.IncludeArchived != nil && *req.IncludeArchived,
+	}
+	if threshold != nil {
+		p.Threshold = *threshold
+	}
+	if p.AgentID != nil && *p.AgentID == "" {
+		p.AgentID = nil
+	}
+	hits, err := h.svc.SearchMemories(r.Context(), account(r), p)
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	out := searchJSON{Data: make([]searchItemJSON, len(hits)), Total: len(hits), Query: *query}
+	for i, hit := range hits {
+		out.Data[i] = toSearchItem(hit)
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (h *handler) listAgents(w http.ResponseWriter, r *http.Request) {
+	var limit, offset int
+	if err := pageParams(r, memoryrelay.MaxPage, &limit, &offset); err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	page, err := h.svc.ListAgents(r.Context(), account(r), limit, offset)
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, toList(page, toAgent))
+}

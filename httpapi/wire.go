@@ -1,0 +1,186 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"time"
+
+	"github.com/memoryrelay/memoryrelay"
+)
+
+// The JSON objects of the API contract §4. Every field is always present.
+
+type memoryJSON struct {
+	ID               string          `json:"id"`
+	Object           string          `json:"object"`
+	Content          string          `json:"content"`
+	AgentID          string          `json:"agent_id"`
+	UserID           *string         `json:"user_id"`
+	Metadata         json.RawMessage `json:"metadata"`
+	Entities         []entityRefJSON `json:"entities"`
+	MemoryType       *string         `json:"memory_type"`
+	Visibility       string          `json:"visibility"`
+	Importance       float64         `json:"importance"`
+	SalienceScore    *float64        `json:"salience_score"`
+	Tier             string          `json:"tier"`
+	Scope            string          `json:"scope"`
+	IsDuplicate      bool            `json:"is_duplicate"`
+	SessionID        *string         `json:"session_id"`
+	ProjectID        *string         `json:"project_id"`
+	Project          *string         `json:"project"`
+	ExtractionModel  *string         `json:"extraction_model"`
+	ExtractionMethod *string         `json:"extraction_method"`
+	ExtractionStatus *string         `json:"extraction_status"`
+	ArchivedAt       *int64          `json:"archived_at"`
+	CreatedAt        int64           `json:"created_at"`
+	UpdatedAt        int64           `json:"updated_at"`
+}
+
+type entityRefJSON struct {
+	Type       string  `json:"type"`
+	Value      string  `json:"value"`
+	Confidence float64 `json:"confidence"`
+}
+
+func objectOrEmpty(b []byte) json.RawMessage {
+	if len(b) == 0 {
+		return json.RawMessage("{}")
+	}
+	return json.RawMessage(b)
+}
+
+func msPtr(t *time.Time) *int64 {
+	if t == nil {
+		return nil
+	}
+	v := t.UnixMilli()
+	return &v
+}
+
+func toMemory(m memoryrelay.Memory) memoryJSON {
+	return memoryJSON{
+		ID:         m.ID,
+		Object:     "memory",
+		Content:    m.Content,
+		AgentID:    m.AgentRef,
+		UserID:     m.UserID,
+		Metadata:   objectOrEmpty(m.Metadata),
+		Entities:   []entityRefJSON{},
+		MemoryType: m.MemoryType,
+		Visibility: m.Visibility,
+		Importance: m.Importance,
+		Tier:       m.Tier,
+		Scope:      m.Scope,
+		SessionID:  m.SessionID,
+		Project:    m.Project,
+		ArchivedAt: msPtr(m.ArchivedAt),
+		CreatedAt:  m.CreatedAt.UnixMilli(),
+		UpdatedAt:  m.UpdatedAt.UnixMilli(),
+	}
+}
+
+// listJSON is the list envelope (§4.2).
+type listJSON[T any] struct {
+	Data       []T     `json:"data"`
+	HasMore    bool    `json:"has_more"`
+	Total      int     `json:"total"`
+	TotalCount int     `json:"total_count"`
+	Limit      int     `json:"limit"`
+	Offset     int     `json:"offset"`
+	NextCursor *string `json:"next_cursor"`
+}
+
+func toList[S, T any](p memoryrelay.Page[S], conv func(S) T) listJSON[T] {
+	out := listJSON[T]{Data: make([]T, len(p.Data)), HasMore: p.HasMore, Total: p.Total, TotalCount: p.Total,
+		Limit: p.Limit, Offset: p.Offset, NextCursor: p.NextCursor}
+	for i, v := range p.Data {
+		out.Data[i] = conv(v)
+	}
+	return out
+}
+
+// searchItemJSON is a search result (§4.3): the nested memory, the score
+// under three names, and flat copies of the memory's main fields.
+type searchItemJSON struct {
+	Memory     memoryJSON      `json:"memory"`
+	Score      float64         `json:"score"`
+	Similarity float64         `json:"similarity"`
+	Distance   float64         `json:"distance"`
+	ID         string          `json:"id"`
+	Content    string          `json:"content"`
+	AgentID    string          `json:"agent_id"`
+	UserID     *string         `json:"user_id"`
+	Metadata   json.RawMessage `json:"metadata"`
+	Category   *string         `json:"category"`
+	CreatedAt  int64           `json:"created_at"`
+	UpdatedAt  int64           `json:"updated_at"`
+}
+
+func toSearchItem(h memoryrelay.Hit) searchItemJSON {
+	m := toMemory(h.Memory)
+	return searchItemJSON{
+		Memory: m, Score: h.Score, Similarity: h.Score, Distance: 1 - h.Score,
+		ID: m.ID, Content: m.Content, AgentID: m.AgentID, UserID: m.UserID, Metadata: m.Metadata,
+		Category: category(h.Memory), CreatedAt: m.CreatedAt, UpdatedAt: m.UpdatedAt,
+	}
+}
+
+// category is metadata.category when it is a string, else memory_type.
+func category(m memoryrelay.Memory) *string {
+	if len(m.Metadata) > 0 {
+		var meta struct {
+			Category any `json:"category"`
+		}
+		if json.Unmarshal(m.Metadata, &meta) == nil {
+			if s, ok := meta.Category.(string); ok {
+				return &s
+			}
+		}
+	}
+	return m.MemoryType
+}
+
+type agentJSON struct {
+	ID           string          `json:"id"`
+	Name         string          `json:"name"`
+	Description  *string         `json:"description"`
+	Config       json.RawMessage `json:"config"`
+	Metadata     json.RawMessage `json:"metadata"`
+	MemoryCount  int             `json:"memory_count"`
+	SessionCount int             `json:"session_count"`
+	ProjectCount int             `json:"project_count"`
+	LastActiveAt *int64          `json:"last_active_at"`
+	CreatedAt    int64           `json:"created_at"`
+	UpdatedAt    int64           `json:"updated_at"`
+}
+
+func toAgent(a memoryrelay.Agent) agentJSON {
+	return agentJSON{
+		ID: a.ID, Name: a.Name, Description: a.Description,
+		Config: objectOrEmpty(a.Config), Metadata: objectOrEmpty(a.Metadata),
+		MemoryCount: a.MemoryCount, LastActiveAt: msPtr(a.LastActiveAt),
+		CreatedAt: a.CreatedAt.UnixMilli(), UpdatedAt: a.UpdatedAt.UnixMilli(),
+	}
+}
+
+type ackJSON struct {
+	Success bool   `json:"success"`
+	Deleted bool   `json:"deleted"`
+	ID      string `json:"id"`
+}
+
+type healthJSON struct {
+	Status        string            `json:"status"`
+	Version       string            `json:"version"`
+	APIVersion    string            `json:"api_version"`
+	Environment   string            `json:"environment"`
+	Timestamp     int64             `json:"timestamp"`
+	UptimeSeconds int64             `json:"uptime_seconds"`
+	Services      map[string]string `json:"services"`
+	EmbeddingInfo embeddingInfoJSON `json:"embedding_info"`
+}
+
+type embeddingInfoJSON struct {
+	Provider  string `json:"provider"`
+	Model     string `json:"model"`
+	Dimension int    `json:"dimension"`
+}

@@ -1,0 +1,221 @@
+// Package sqlitedb opens the SQLite database behind memoryrelay: one writer
+// connection whose transactions begin IMMEDIATE, a pool of read-only
+// connections, the pragmas the library relies on, sqlite-vec registered once
+// per process, and versioned migrations.
+//
+// Everything SQLite-specific about connections lives here; the schema and
+// queries live with the store that owns them.
+package sqlitedb
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"net/url"
+	"strconv"
+	"sync"
+	"time"
+
+	vec "github.com/asg017/sqlite-vec-go-bindings/cgo"
+	sqlite3 "github.com/mattn/go-sqlite3"
+)
+
+// Synchronous values accepted by [Options.Synchronous].
+const (
+	SyncFull   = "FULL"
+	SyncNormal = "NORMAL"
+	SyncOff    = "OFF"
+	SyncExtra  = "EXTRA"
+)
+
+// Defaults used when the corresponding [Options] field is zero.
+const (
+	DefaultBusyTimeout = 5 * time.Second
+	DefaultReaders     = 4
+	DefaultCacheKiB    = 64 << 10 // 64 MiB page cache per connection
+	DefaultMmapBytes   = 1 << 30  // 1 GiB of the file mapped per connection
+)
+
+// Options configures [Open]. The zero value is valid apart from Path.
+type Options struct {
+	Path        string        // database file; created if missing
+	Synchronous string        // FULL (default), NORMAL, OFF or EXTRA
+	BusyTimeout time.Duration // how long a statement waits for a lock; default 5s
+	Readers     int           // size of the read-only pool; default 4
+	CacheKiB    int           // page cache per connection in KiB; default 64 MiB
+	MmapBytes   int64         // mmap_size per connection; default 1 GiB; -1 disables
+}
+
+// DB is an open database: W is the single writer connection, R the reader pool.
+// It is safe for concurrent use.
+type DB struct {
+	W *sql.DB
+	R *sql.DB
+}
+
+var vecOnce sync.Once
+
+// registerVec makes sqlite-vec available on every connection opened after it
+// by this process. sqlite3_auto_extension is process-wide, so it runs once.
+func registerVec() { vecOnce.Do(vec.Auto) }
+
+// Open opens (creating if needed) the database at opts.Path and runs the given
+// migrations, in order, inside IMMEDIATE transactions. migrations[i] brings
+// the schema from user_version i to i+1; already applied ones are skipped, so
+// Open is idempotent. A database newer than the migrations known to this
+// binary is an error.
+func Open(ctx context.Context, opts Options, migrations []string) (*DB, error) {
+	if opts.Path == "" {
+		return nil, errors.New("sqlitedb: empty path")
+	}
+	sync := opts.Synchronous
+	if sync == "" {
+		sync = SyncFull
+	}
+	switch sync {
+	case SyncFull, SyncNormal, SyncOff, SyncExtra:
+	default:
+		return nil, fmt.Errorf("sqlitedb: synchronous must be FULL, NORMAL, OFF or EXTRA, not %q", opts.Synchronous)
+	}
+	if opts.BusyTimeout == 0 {
+		opts.BusyTimeout = DefaultBusyTimeout
+	}
+	if opts.Readers == 0 {
+		opts.Readers = DefaultReaders
+	}
+	if opts.CacheKiB == 0 {
+		opts.CacheKiB = DefaultCacheKiB
+	}
+	if opts.MmapBytes == 0 {
+		opts.MmapBytes = DefaultMmapBytes
+	}
+	if opts.BusyTimeout < 0 || opts.Readers < 0 || opts.CacheKiB < 0 {
+		return nil, errors.New("sqlitedb: negative option")
+	}
+	registerVec()
+
+	common := url.Values{}
+	common.Set("_busy_timeout", strconv.FormatInt(opts.BusyTimeout.Milliseconds(), 10))
+	common.Set("_foreign_keys", "1")
+	common.Set("_journal_mode", "WAL")
+	common.Set("_synchronous", sync)
+
+	hook := func(c *sqlite3.SQLiteConn) error {
+		stmts := []string{
+			fmt.Sprintf("PRAGMA cache_size = -%d", opts.CacheKiB),
+			"PRAGMA temp_store = MEMORY",
+		}
+		if opts.MmapBytes > 0 {
+			stmts = append(stmts, fmt.Sprintf("PRAGMA mmap_size = %d", opts.MmapBytes))
+		}
+		for _, s := range stmts {
+			if _, err := c.Exec(s, nil); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	drv := &sqlite3.SQLiteDriver{ConnectHook: hook}
+
+	wv := cloneValues(common)
+	wv.Set("_txlock", "immediate")
+	w := sql.OpenDB(connector{drv: drv, dsn: "file:" + escapePath(opts.Path) + "?" + wv.Encode()})
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	w.SetConnMaxIdleTime(0)
+
+	if err := migrate(ctx, w, migrations); err != nil {
+		w.Close()
+		return nil, err
+	}
+
+	rv := cloneValues(common)
+	rv.Set("_query_only", "1")
+	rv.Del("_journal_mode") // set by the writer; a reader must not try to change it
+	r := sql.OpenDB(connector{drv: drv, dsn: "file:" + escapePath(opts.Path) + "?" + rv.Encode()})
+	r.SetMaxOpenConns(opts.Readers)
+	r.SetMaxIdleConns(opts.Readers)
+	if err := r.PingContext(ctx); err != nil {
+		w.Close()
+		r.Close()
+		return nil, fmt.Errorf("sqlitedb: open readers: %w", err)
+	}
+	return &DB{W: w, R: r}, nil
+}
+
+// Close closes both pools. It is safe to call more than once.
+func (db *DB) Close() error {
+	return errors.Join(db.R.Close(), db.W.Close())
+}
+
+// Write runs fn in a write transaction (BEGIN IMMEDIATE on the single writer
+// connection), committing when fn returns nil and rolling back otherwise.
+func (db *DB) Write(ctx context.Context, fn func(*sql.Tx) error) error {
+	tx, err := db.W.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+func migrate(ctx context.Context, db *sql.DB, migrations []string) error {
+	var have int
+	if err := db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&have); err != nil {
+		return fmt.Errorf("sqlitedb: read schema version: %w", err)
+	}
+	if have > len(migrations) {
+		return fmt.Errorf("sqlitedb: database schema version %d is newer than this program knows (%d)", have, len(migrations))
+	}
+	for v := have; v < len(migrations); v++ {
+		err := (&DB{W: db}).Write(ctx, func(tx *sql.Tx) error {
+			// Re-check inside the IMMEDIATE transaction: another process
+			// may have migrated between our read and our lock.
+			var cur int
+			if err := tx.QueryRowContext(ctx, "PRAGMA user_version").Scan(&cur); err != nil {
+				return err
+			}
+			if cur != v {
+				return nil
+			}
+			if _, err := tx.ExecContext(ctx, migrations[v]); err != nil {
+				return err
+			}
+			_, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", v+1))
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("sqlitedb: migration %d: %w", v+1, err)
+		}
+	}
+	return nil
+}
+
+func cloneValues(v url.Values) url.Values {
+	c := make(url.Values, len(v))
+	for k, vs := range v {
+		c[k] = append([]string(nil), vs...)
+	}
+	return c
+}
+
+// escapePath keeps '?' and '#' in file names from being read as URI syntax.
+func escapePath(p string) string {
+	return (&url.URL{Path: p}).EscapedPath()
+}
+
+// connector opens connections through our own driver value, so no driver
+// name is registered globally.
+type connector struct {
+	drv *sqlite3.SQLiteDriver
+	dsn string
+}
+
+func (c connector) Connect(context.Context) (driver.Conn, error) { return c.drv.Open(c.dsn) }
+func (c connector) Driver() driver.Driver                        { return c.drv }

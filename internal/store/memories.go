@@ -1,0 +1,392 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strings"
+	"time"
+)
+
+// Memory is one stored memory. Field meanings follow the API contract §4.1.
+type Memory struct {
+	Seq        int64 // internal row number; the search tables' docid
+	ID         string
+	AccountID  string
+	AgentID    string // the resolved agent's id
+	AgentRef   string // the agent reference as supplied at creation
+	UserID     *string
+	Content    string
+	Metadata   []byte // JSON object, verbatim; nil means {}
+	MemoryType *string
+	Visibility string
+	Importance float64
+	Tier       string
+	Scope      string
+	SessionID  *string
+	Project    *string
+	ArchivedAt *time.Time
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+}
+
+// Indexed is what the search tables hold for a memory: its embedding in
+// sqlite-vec's float32 BLOB format and its normalised terms, space-joined.
+type Indexed struct {
+	Vector []byte
+	Terms  string
+}
+
+const memoryColumns = `m.seq, m.id, m.account_id, m.agent_id, m.agent_ref, m.user_id, m.content, m.metadata, m.memory_type,
+	m.visibility, m.importance, m.tier, m.scope, m.session_id, m.project, m.archived_at, m.created_at, m.updated_at`
+
+func scanMemory(r rowScanner, extra ...any) (Memory, error) {
+	var m Memory
+	var user, mtype, session, project sql.NullString
+	var meta string
+	var archived sql.NullInt64
+	var created, updated int64
+	dst := append([]any{&m.Seq, &m.ID, &m.AccountID, &m.AgentID, &m.AgentRef, &user, &m.Content, &meta, &mtype,
+		&m.Visibility, &m.Importance, &m.Tier, &m.Scope, &session, &project, &archived, &created, &updated}, extra...)
+	if err := r.Scan(dst...); err != nil {
+		return Memory{}, notFound(err)
+	}
+	m.UserID, m.MemoryType = fromNullString(user), fromNullString(mtype)
+	m.SessionID, m.Project = fromNullString(session), fromNullString(project)
+	if meta != "{}" {
+		m.Metadata = []byte(meta)
+	}
+	m.ArchivedAt = fromNullMS(archived)
+	m.CreatedAt, m.UpdatedAt = fromMS(created), fromMS(updated)
+	return m, nil
+}
+
+// InsertMemory stores m with its index entries in one transaction,
+// creating its agent (m.AgentRef) when the account has none by that
+// reference. m.ID, m.AccountID and the timestamps must be set; m.Seq and
+// m.AgentID are filled in.
+func (s *Store) InsertMemory(ctx context.Context, m *Memory, idx Indexed) error {
+	return s.db.Write(ctx, func(tx *sql.Tx) error {
+		agentID, err := resolveAgent(ctx, tx, m.AccountID, m.AgentRef, true, m.CreatedAt)
+		if err != nil {
+			return err
+		}
+		m.AgentID = agentID
+		res, err := tx.ExecContext(ctx, `INSERT INTO memories(id, account_id, agent_id, agent_ref, user_id, content, metadata, memory_type,
+			visibility, importance, tier, scope, session_id, project, archived_at, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			m.ID, m.AccountID, m.AgentID, m.AgentRef, nullString(m.UserID), m.Content, jsonOrEmpty(m.Metadata), nullString(m.MemoryType),
+			m.Visibility, m.Importance, m.Tier, m.Scope, nullString(m.SessionID), nullString(m.Project), nullMS(m.ArchivedAt),
+			ms(m.CreatedAt), ms(m.UpdatedAt))
+		if err != nil {
+			return err
+		}
+		if m.Seq, err = res.LastInsertId(); err != nil {
+			return err
+		}
+		return writeIndex(ctx, tx, m.Seq, idx, false)
+	})
+}
+
+func writeIndex(ctx context.Context, tx *sql.Tx, seq int64, idx Indexed, replace bool) error {
+	if replace {
+		if _, err := tx.ExecContext(ctx, "DELETE FROM memory_fts WHERE docid = ?", seq); err != nil {
+			return err
+		}
+	}
+	if _, err := tx.ExecContext(ctx, "INSERT OR REPLACE INTO memory_vectors(seq, embedding) VALUES (?, ?)", seq, idx.Vector); err != nil {
+		return err
+	}
+	_, err := tx.ExecContext(ctx, "INSERT INTO memory_fts(docid, terms) VALUES (?, ?)", seq, idx.Terms)
+	return err
+}
+
+// GetMemory returns the account's memory with the id, or ErrNotFound.
+func (s *Store) GetMemory(ctx context.Context, accountID, id string) (Memory, error) {
+	return getMemory(ctx, s.db.R, accountID, id)
+}
+
+func getMemory(ctx context.Context, q queryer, accountID, id string) (Memory, error) {
+	return scanMemory(q.QueryRowContext(ctx, "SELECT "+memoryColumns+" FROM memories m WHERE m.account_id = ? AND m.id = ?", accountID, id))
+}
+
+// UpdateMemory reads the account's memory, lets apply change it, and writes
+// it back in one transaction; idx, when not nil, replaces its index
+// entries. apply's error aborts the update and is returned as is.
+func (s *Store) UpdateMemory(ctx context.Context, accountID, id string, apply func(*Memory) error, idx *Indexed) (Memory, error) {
+	var out Memory
+	err := s.db.Write(ctx, func(tx *sql.Tx) error {
+		m, err := getMemory(ctx, tx, accountID, id)
+		if err != nil {
+			return err
+		}
+		if err := apply(&m); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE memories SET user_id = ?, content = ?, metadata = ?, memory_type = ?, visibility = ?,
+			importance = ?, tier = ?, scope = ?, session_id = ?, project = ?, archived_at = ?, updated_at = ? WHERE seq = ?`,
+			nullString(m.UserID), m.Content, jsonOrEmpty(m.Metadata), nullString(m.MemoryType), m.Visibility,
+			m.Importance, m.Tier, m.Scope, nullString(m.SessionID), nullString(m.Project), nullMS(m.ArchivedAt), ms(m.UpdatedAt), m.Seq)
+		if err != nil {
+			return err
+		}
+		if idx != nil {
+			if err := writeIndex(ctx, tx, m.Seq, *idx, true); err != nil {
+				return err
+			}
+		}
+		out = m
+		return nil
+	})
+	return out, err
+}
+
+// DeleteMemory removes the account's memory and its index entries.
+func (s *Store) DeleteMemory(ctx context.Context, accountID, id string) error {
+	return s.db.Write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, "DELETE FROM memories WHERE account_id = ? AND id = ?", accountID, id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrNotFound
+		}
+		return nil
+	})
+}
+
+// Filter selects memories of one account. Zero fields filter nothing.
+type Filter struct {
+	AccountID     string
+	AgentRef      *string // UUID or name; an unknown agent matches nothing
+	UserID        *string
+	Scope         string // "session", "long-term"; "" or "all": any
+	SessionID     *string
+	Tier          *string
+	MinImportance *float64
+	Project       *string
+	Metadata      map[string][]byte // top-level key → JSON value that must be equal
+	Namespace     *string           // metadata.namespace
+	// IncludeConfidential and IncludeArchived widen searches; lists
+	// always include both.
+	IncludeConfidential bool
+	IncludeArchived     bool
+}
+
+// where renders f as a SQL condition over alias m. ok is false when the
+// filter can match nothing (an unknown agent).
+func (s *Store) where(ctx context.Context, f Filter, forSearch bool) (cond string, args []any, ok bool, err error) {
+	var b strings.Builder
+	b.WriteString("m.account_id = ?")
+	args = append(args, f.AccountID)
+	if f.AgentRef != nil {
+		id, err := resolveAgent(ctx, s.db.R, f.AccountID, *f.AgentRef, false, time.Time{})
+		if errors.Is(err, ErrNotFound) {
+			return "", nil, false, nil
+		}
+		if err != nil {
+			return "", nil, false, err
+		}
+		b.WriteString(" AND m.agent_id = ?")
+		args = append(args, id)
+	}
+	add := func(clause string, v any) {
+		b.WriteString(clause)
+		args = append(args, v)
+	}
+	if f.UserID != nil {
+		add(" AND m.user_id = ?", *f.UserID)
+	}
+	if f.Scope != "" && f.Scope != "all" {
+		add(" AND m.scope = ?", f.Scope)
+	}
+	if f.SessionID != nil {
+		add(" AND m.session_id = ?", *f.SessionID)
+	}
+	if f.Tier != nil {
+		add(" AND m.tier = ?", *f.Tier)
+	}
+	if f.MinImportance != nil {
+		add(" AND m.importance >= ?", *f.MinImportance)
+	}
+	if f.Project != nil {
+		add(" AND m.project = ?", *f.Project)
+	}
+	if f.Namespace != nil {
+		add(" AND json_extract(m.metadata, '$.namespace') IS ?", *f.Namespace)
+	}
+	for k, v := range f.Metadata {
+		b.WriteString(` AND EXISTS (SELECT 1 FROM json_each(m.metadata) je WHERE je.key = ? AND je.type = json_type(?)
+			AND CASE WHEN je.type IN ('object', 'array') THEN json(je.value) = json(?) ELSE je.atom IS json_extract(?, '$') END)`)
+		args = append(args, k, string(v), string(v), string(v))
+	}
+	if forSearch {
+		if !f.IncludeConfidential {
+			b.WriteString(" AND m.visibility <> 'confidential'")
+		}
+		if !f.IncludeArchived {
+			b.WriteString(" AND m.archived_at IS NULL")
+		}
+	}
+	return b.String(), args, true, nil
+}
+
+// ListMemories returns a page of memories matching f, newest first, and
+// the total that match. after, when not nil, starts the page after that
+// (created_at, id) position instead of at offset.
+func (s *Store) ListMemories(ctx context.Context, f Filter, limit, offset int, after *Position) ([]Memory, int, error) {
+	cond, args, ok, err := s.where(ctx, f, false)
+	if err != nil || !ok {
+		return nil, 0, err
+	}
+	var total int
+	if err := s.db.R.QueryRowContext(ctx, "SELECT count(*) FROM memories m WHERE "+cond, args...).Scan(&total); err != nil {
+		return nil, 0, err
+	}
+	q := "SELECT " + memoryColumns + " FROM memories m WHERE " + cond
+	if after != nil {
+		q += " AND (m.created_at < ? OR (m.created_at = ? AND m.id < ?))"
+		args = append(args, after.CreatedAt, after.CreatedAt, after.ID)
+		offset = 0
+	}
+	q += " ORDER BY m.created_at DESC, m.id DESC LIMIT ? OFFSET ?"
+	args = append(args, limit, offset)
+	rows, err := s.db.R.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer rows.Close()
+	var out []Memory
+	for rows.Next() {
+		m, err := scanMemory(rows)
+		if err != nil {
+			return nil, 0, err
+		}
+		out = append(out, m)
+	}
+	return out, total, rows.Err()
+}
+
+// Position is a place in the newest-first order of memories.
+type Position struct {
+	CreatedAt int64 // epoch ms
+	ID        string
+}
+
+// Scored is a memory's sequence number with a raw match value.
+type Scored struct {
+	Seq       int64
+	Value     float64 // cosine distance for vectors; matchinfo for text is in Info
+	Info      []byte  // FTS4 matchinfo('pcnalx') for text matches
+	CreatedAt int64
+}
+
+// VectorCandidates returns the k memories matching f nearest to vec
+// (sqlite-vec float32 BLOB) by cosine distance, nearest first. It scans
+// every matching row, so the result is exact under any filter.
+func (s *Store) VectorCandidates(ctx context.Context, f Filter, vec []byte, k int) ([]Scored, error) {
+	cond, args, ok, err := s.where(ctx, f, true)
+	if err != nil || !ok {
+		return nil, err
+	}
+	q := `SELECT m.seq, vec_distance_cosine(v.embedding, ?) AS d, m.created_at FROM memories m JOIN memory_vectors v ON v.seq = m.seq
+		WHERE ` + cond + ` ORDER BY d, m.created_at DESC LIMIT ?`
+	args = append([]any{vec}, args...)
+	args = append(args, k)
+	return s.scored(ctx, q, args, false)
+}
+
+// TextCandidates returns every memory matching f whose terms match the FTS4
+// expression, with its matchinfo('pcnalx').
+func (s *Store) TextCandidates(ctx context.Context, f Filter, match string) ([]Scored, error) {
+	cond, args, ok, err := s.where(ctx, f, true)
+	if err != nil || !ok || match == "" {
+		return nil, err
+	}
+	q := `SELECT m.seq, matchinfo(memory_fts, 'pcnalx'), m.created_at FROM memory_fts JOIN memories m ON m.seq = memory_fts.docid
+		WHERE memory_fts MATCH ? AND ` + cond
+	args = append([]any{match}, args...)
+	return s.scored(ctx, q, args, true)
+}
+
+func (s *Store) scored(ctx context.Context, q string, args []any, text bool) ([]Scored, error) {
+	rows, err := s.db.R.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Scored
+	for rows.Next() {
+		var sc Scored
+		var err error
+		if text {
+			err = rows.Scan(&sc.Seq, &sc.Info, &sc.CreatedAt)
+		} else {
+			err = rows.Scan(&sc.Seq, &sc.Value, &sc.CreatedAt)
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, sc)
+	}
+	return out, rows.Err()
+}
+
+// MemoriesBySeq returns the account's memories with the given sequence
+// numbers, in no particular order.
+func (s *Store) MemoriesBySeq(ctx context.Context, accountID string, seqs []int64) ([]Memory, error) {
+	if len(seqs) == 0 {
+		return nil, nil
+	}
+	q := "SELECT " + memoryColumns + " FROM memories m WHERE m.account_id = ? AND m.seq IN (?" + strings.Repeat(", ?", len(seqs)-1) + ")"
+	args := make([]any, 0, len(seqs)+1)
+	args = append(args, accountID)
+	for _, s := range seqs {
+		args = append(args, s)
+	}
+	rows, err := s.db.R.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Memory
+	for rows.Next() {
+		m, err := scanMemory(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+// Vectors returns the stored embeddings of the given memories.
+func (s *Store) Vectors(ctx context.Context, seqs []int64) (map[int64][]byte, error) {
+	out := make(map[int64][]byte, len(seqs))
+	for len(seqs) > 0 {
+		n := min(len(seqs), 500)
+		chunk := seqs[:n]
+		seqs = seqs[n:]
+		args := make([]any, len(chunk))
+		for i, v := range chunk {
+			args[i] = v
+		}
+		rows, err := s.db.R.QueryContext(ctx, "SELECT seq, embedding FROM memory_vectors WHERE seq IN (?"+strings.Repeat(", ?", n-1)+")", args...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var seq int64
+			var b []byte
+			if err := rows.Scan(&seq, &b); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			out[seq] = b
+		}
+		if err := rows.Close(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,420 @@
+package keys
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/memoryrelay/memoryrelay/internal/uuid"
+	"github.com/memoryrelay/memoryrelay/scopes"
+)
+
+// Errors returned by [Store]. ErrMalformed (from [Parse]) is returned too.
+var (
+	ErrNotFound  = errors.New("keys: key not found")
+	ErrRevoked   = errors.New("keys: key revoked")
+	ErrExpired   = errors.New("keys: key expired")
+	ErrLastAdmin = errors.New("keys: cannot revoke the account's last admin key")
+	ErrClosed    = errors.New("keys: store closed")
+)
+
+// Defaults for [Options].
+const (
+	DefaultEnv           = "live"
+	DefaultCacheTTL      = 30 * time.Second
+	DefaultNegativeTTL   = 5 * time.Second
+	DefaultCacheSize     = 10_000
+	DefaultFlushInterval = 10 * time.Second
+	MaxGrace             = 24 * time.Hour
+)
+
+// Key is what is known about an API key: everything but the secret.
+type Key struct {
+	ID         string
+	AccountID  string
+	Name       string
+	Prefix     string     // first 12 characters of the raw key, for display
+	Scopes     scopes.Set // what the key may do
+	Metadata   []byte     // JSON object, verbatim; nil means {}
+	RateLimit  int        // requests per minute; 0 means the server default
+	CreatedAt  time.Time
+	ExpiresAt  *time.Time // nil: never expires
+	LastUsedAt *time.Time // nil: never used
+	RevokedAt  *time.Time // nil: not revoked
+}
+
+// Secret is one stored hash of a key. After a rotation the old secret
+// stays valid until ValidUntil; the current one has a nil ValidUntil.
+type Secret struct {
+	Key        Key
+	ValidUntil *time.Time
+}
+
+// Repository is the persistence a [Store] needs. Implementations keep every
+// query inside one account and store only hashes.
+type Repository interface {
+	InsertKey(ctx context.Context, k Key, hash [32]byte) error
+	// SecretByHash returns ErrNotFound for an unknown hash.
+	SecretByHash(ctx context.Context, hash [32]byte) (Secret, error)
+	// KeyByID returns ErrNotFound when the key is not in the account.
+	KeyByID(ctx context.Context, accountID, id string) (Key, error)
+	ListKeys(ctx context.Context, accountID string, limit, offset int) (keys []Key, total int, err error)
+	// RevokeKey returns ErrLastAdmin rather than revoke the account's
+	// last live admin key; revoking a revoked key returns it unchanged.
+	RevokeKey(ctx context.Context, accountID, id string, at time.Time) (Key, error)
+	// RotateKey adds newHash as the key's current secret and makes the
+	// secrets it had valid until oldUntil at the latest.
+	RotateKey(ctx context.Context, accountID, id string, newHash [32]byte, newPrefix string, oldUntil time.Time) (Key, error)
+	// TouchKeys raises last_used_at to the given instants; never lowers it.
+	TouchKeys(ctx context.Context, used map[string]time.Time) error
+}
+
+// Options configures a [Store]. The zero value is usable.
+type Options struct {
+	Env           string           // env part of new keys (mem_<env>_…); default "live"
+	CacheTTL      time.Duration    // how long a verified key is served from memory; default 30s; negative disables
+	NegativeTTL   time.Duration    // how long an unknown key is remembered as unknown; default 5s; negative disables
+	CacheSize     int              // entries at most in the verification cache; default 10,000
+	FlushInterval time.Duration    // how often last_used_at is written; default 10s
+	Now           func() time.Time // clock; default time.Now
+	// OnFlushError is told when writing last_used_at fails; default: ignore.
+	OnFlushError func(error)
+}
+
+// CreateParams describes a new key.
+type CreateParams struct {
+	Name      string
+	Scopes    scopes.Set
+	ExpiresAt *time.Time
+	RateLimit int
+	Metadata  []byte
+}
+
+// Store creates and verifies keys. Verification is served from a cache
+// keyed by the key's hash (with negative caching of unknown keys); Revoke and
+// Rotate clear it at once for this process, while other processes sharing
+// the database see a change within CacheTTL. last_used_at is kept in memory
+// and written in batches every FlushInterval and at Close.
+//
+// A Store is safe for concurrent use. Close stops its flush goroutine.
+type Store struct {
+	repo Repository
+	opts Options
+
+	mu    sync.RWMutex
+	cache map[[32]byte]cacheEntry
+
+	usedMu sync.Mutex
+	used   map[string]time.Time
+
+	stop      chan struct{}
+	done      chan struct{}
+	closeOnce sync.Once
+}
+
+type cacheEntry struct {
+	secret  Secret
+	err     error // ErrNotFound for a negative entry
+	expires time.Time
+}
+
+// NewStore returns a Store over repo and starts its flush timer.
+func NewStore(repo Repository, opts Options) (*Store, error) {
+	if opts.Env == "" {
+		opts.Env = DefaultEnv
+	}
+	if !storeEnvValid(opts.Env) {
+		return nil, fmt.Errorf("keys: env %q must be 1-8 lowercase letters", opts.Env)
+	}
+	if opts.CacheTTL == 0 {
+		opts.CacheTTL = DefaultCacheTTL
+	}
+	if opts.NegativeTTL == 0 {
+		opts.NegativeTTL = DefaultNegativeTTL
+	}
+	if opts.CacheSize == 0 {
+		opts.CacheSize = DefaultCacheSize
+	}
+	if opts.FlushInterval == 0 {
+		opts.FlushInterval = DefaultFlushInterval
+	}
+	if opts.CacheSize < 0 || opts.FlushInterval < 0 {
+		return nil, errors.New("keys: negative CacheSize or FlushInterval")
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	s := &Store{
+		repo:  repo,
+		opts:  opts,
+		cache: make(map[[32]byte]cacheEntry),
+		used:  make(map[string]time.Time),
+		stop:  make(chan struct{}),
+		done:  make(chan struct{}),
+	}
+	go s.flushLoop()
+	return s, nil
+}
+
+func storeEnvValid(env string) bool {
+	if len(env) < 1 || len(env) > 8 {
+		return false
+	}
+	for i := 0; i < len(env); i++ {
+		if env[i] < 'a' || env[i] > 'z' {
+			return false
+		}
+	}
+	return true
+}
+
+// Create stores a new key for the account and returns it with its token.
+// The token is the only copy of the secret: only its hash is stored.
+func (s *Store) Create(ctx context.Context, accountID string, p CreateParams) (Key, Token, error) {
+	if p.Scopes == 0 {
+		return Key{}, Token{}, errors.New("keys: a key needs at least one scope")
+	}
+	if p.RateLimit < 0 {
+		return Key{}, Token{}, errors.New("keys: negative rate limit")
+	}
+	tok, err := Generate(s.opts.Env)
+	if err != nil {
+		return Key{}, Token{}, err
+	}
+	k, err := s.Import(ctx, accountID, tok, p)
+	return k, tok, err
+}
+
+// Import stores a key whose token the caller already has (for example a
+// bootstrap key given in configuration). The token must be well formed.
+func (s *Store) Import(ctx context.Context, accountID string, tok Token, p CreateParams) (Key, error) {
+	if p.Scopes == 0 {
+		return Key{}, errors.New("keys: a key needs at least one scope")
+	}
+	now := s.opts.Now().UTC().Truncate(time.Millisecond)
+	k := Key{
+		ID:        uuid.New(),
+		AccountID: accountID,
+		Name:      p.Name,
+		Prefix:    tok.Prefix(),
+		Scopes:    p.Scopes,
+		Metadata:  p.Metadata,
+		RateLimit: p.RateLimit,
+		CreatedAt: now,
+		ExpiresAt: p.ExpiresAt,
+	}
+	h := tok.Hash()
+	if err := s.repo.InsertKey(ctx, k, h); err != nil {
+		return Key{}, err
+	}
+	s.mu.Lock()
+	delete(s.cache, h)
+	s.mu.Unlock()
+	return k, nil
+}
+
+// Verify checks a raw key and returns it. Errors: ErrMalformed (checked with
+// no database work), ErrNotFound, ErrRevoked, ErrExpired, or a repository
+// error. A successful verification is recorded as the key's last use.
+func (s *Store) Verify(ctx context.Context, raw string) (Key, error) {
+	tok, err := Parse(raw)
+	if err != nil {
+		return Key{}, err
+	}
+	return s.VerifyToken(ctx, tok)
+}
+
+// VerifyToken is [Store.Verify] for an already parsed token.
+func (s *Store) VerifyToken(ctx context.Context, tok Token) (Key, error) {
+	now := s.opts.Now()
+	h := tok.Hash()
+	s.mu.RLock()
+	e, ok := s.cache[h]
+	s.mu.RUnlock()
+	if !ok || !now.Before(e.expires) {
+		sec, err := s.repo.SecretByHash(ctx, h)
+		switch {
+		case err == nil:
+			e = cacheEntry{secret: sec, expires: now.Add(s.opts.CacheTTL)}
+		case errors.Is(err, ErrNotFound):
+			e = cacheEntry{err: ErrNotFound, expires: now.Add(s.opts.NegativeTTL)}
+		default:
+			return Key{}, err
+		}
+		s.put(h, e)
+	}
+	if e.err != nil {
+		return Key{}, e.err
+	}
+	k := e.secret.Key
+	switch {
+	case k.RevokedAt != nil && !now.Before(*k.RevokedAt):
+		return Key{}, ErrRevoked
+	case e.secret.ValidUntil != nil && !now.Before(*e.secret.ValidUntil):
+		return Key{}, ErrRevoked // a rotated-out secret past its grace
+	case k.ExpiresAt != nil && !now.Before(*k.ExpiresAt):
+		return Key{}, ErrExpired
+	}
+	s.usedMu.Lock()
+	if prev, ok := s.used[k.ID]; !ok || now.After(prev) {
+		s.used[k.ID] = now
+	}
+	s.usedMu.Unlock()
+	return k, nil
+}
+
+func (s *Store) put(h [32]byte, e cacheEntry) {
+	ttl := s.opts.CacheTTL
+	if e.err != nil {
+		ttl = s.opts.NegativeTTL
+	}
+	if ttl < 0 {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.cache) >= s.opts.CacheSize {
+		// Drop expired entries; if none were, drop an arbitrary tenth.
+		now := s.opts.Now()
+		for k, v := range s.cache {
+			if !now.Before(v.expires) {
+				delete(s.cache, k)
+			}
+		}
+		for k := range s.cache {
+			if len(s.cache) < s.opts.CacheSize*9/10 {
+				break
+			}
+			delete(s.cache, k)
+		}
+	}
+	s.cache[h] = e
+}
+
+// forget drops every cached secret of the key id.
+func (s *Store) forget(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for h, e := range s.cache {
+		if e.err == nil && e.secret.Key.ID == id {
+			delete(s.cache, h)
+		}
+	}
+}
+
+// Get returns the account's key with the given id, or ErrNotFound.
+func (s *Store) Get(ctx context.Context, accountID, id string) (Key, error) {
+	k, err := s.repo.KeyByID(ctx, accountID, id)
+	if err != nil {
+		return Key{}, err
+	}
+	return s.withUsage(k), nil
+}
+
+// List returns a page of the account's keys, newest first, and the total.
+func (s *Store) List(ctx context.Context, accountID string, limit, offset int) ([]Key, int, error) {
+	ks, total, err := s.repo.ListKeys(ctx, accountID, limit, offset)
+	if err != nil {
+		return nil, 0, err
+	}
+	for i := range ks {
+		ks[i] = s.withUsage(ks[i])
+	}
+	return ks, total, nil
+}
+
+// withUsage reports a last use not yet flushed.
+func (s *Store) withUsage(k Key) Key {
+	s.usedMu.Lock()
+	t, ok := s.used[k.ID]
+	s.usedMu.Unlock()
+	if ok && (k.LastUsedAt == nil || t.After(*k.LastUsedAt)) {
+		t := t.UTC().Truncate(time.Millisecond)
+		k.LastUsedAt = &t
+	}
+	return k
+}
+
+// Revoke revokes the key at once. It returns ErrNotFound for a key of
+// another account and ErrLastAdmin for the account's last admin key.
+func (s *Store) Revoke(ctx context.Context, accountID, id string) (Key, error) {
+	k, err := s.repo.RevokeKey(ctx, accountID, id, s.opts.Now().UTC().Truncate(time.Millisecond))
+	s.forget(id)
+	if err != nil {
+		return Key{}, err
+	}
+	return s.withUsage(k), nil
+}
+
+// Rotate gives the key a new secret, returned once in the token; id, name,
+// scopes and expiry stay. The old secret keeps working for grace (0 to
+// MaxGrace), then stops.
+func (s *Store) Rotate(ctx context.Context, accountID, id string, grace time.Duration) (Key, Token, error) {
+	if grace < 0 || grace > MaxGrace {
+		return Key{}, Token{}, fmt.Errorf("keys: grace must be between 0 and %v", MaxGrace)
+	}
+	tok, err := Generate(s.opts.Env)
+	if err != nil {
+		return Key{}, Token{}, err
+	}
+	until := s.opts.Now().Add(grace).UTC()
+	k, err := s.repo.RotateKey(ctx, accountID, id, tok.Hash(), tok.Prefix(), until)
+	s.forget(id)
+	if err != nil {
+		return Key{}, Token{}, err
+	}
+	return s.withUsage(k), tok, nil
+}
+
+// Flush writes the pending last-use times now.
+func (s *Store) Flush(ctx context.Context) error {
+	s.usedMu.Lock()
+	batch := s.used
+	s.used = make(map[string]time.Time, len(batch))
+	s.usedMu.Unlock()
+	if len(batch) == 0 {
+		return nil
+	}
+	if err := s.repo.TouchKeys(ctx, batch); err != nil {
+		// Put them back, keeping any newer use seen meanwhile.
+		s.usedMu.Lock()
+		for id, t := range batch {
+			if prev, ok := s.used[id]; !ok || t.After(prev) {
+				s.used[id] = t
+			}
+		}
+		s.usedMu.Unlock()
+		return err
+	}
+	return nil
+}
+
+func (s *Store) flushLoop() {
+	defer close(s.done)
+	t := time.NewTicker(s.opts.FlushInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+			if err := s.Flush(context.Background()); err != nil && s.opts.OnFlushError != nil {
+				s.opts.OnFlushError(err)
+			}
+		}
+	}
+}
+
+// Close stops the flush timer and writes pending last-use times. It is safe
+// to call more than once; only the first call flushes.
+func (s *Store) Close(ctx context.Context) error {
+	var err error
+	s.closeOnce.Do(func() {
+		close(s.stop)
+		<-s.done
+		err = s.Flush(ctx)
+	})
+	return err
+}

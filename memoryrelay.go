@@ -1,0 +1,344 @@
+// Package memoryrelay is an embeddable long-term memory store for AI
+// agents: API keys with scopes, per-key rate limits, and memories with
+// semantic and full-text search, all in one SQLite file.
+//
+// Open a database, create an account and a key, then store and search:
+//
+//	r, err := memoryrelay.Open(ctx, memoryrelay.Options{Path: "memory.db"})
+//	...
+//	defer r.Close()
+//	acct, _ := r.CreateAccount(ctx, "acme")
+//	m, _ := r.CreateMemory(ctx, acct.ID, memoryrelay.NewMemory{AgentID: "assistant", Content: "The user prefers TypeScript."})
+//	hits, _ := r.SearchMemories(ctx, acct.ID, memoryrelay.SearchParams{Query: "which language does the user prefer?"})
+//
+// The REST API of the hosted MemoryRelay service is served by package
+// httpapi on top of a *Relay.
+//
+// # Storage
+//
+// One SQLite file in WAL mode, synchronous=FULL unless configured, with one
+// writer connection (transactions BEGIN IMMEDIATE) and a pool of readers.
+// The schema is migrated at Open. Vectors are stored in sqlite-vec's
+// float32 format and compared with its distance functions; full text is
+// indexed with FTS4 (compiled into mattn/go-sqlite3 by default, so no build
+// tags are needed) and ranked with BM25 computed from matchinfo.
+//
+// # Concurrency
+//
+// A *Relay is safe for concurrent use. Close stops every goroutine Open
+// started.
+package memoryrelay
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/memoryrelay/memoryrelay/internal/store"
+	"github.com/memoryrelay/memoryrelay/keys"
+	"github.com/memoryrelay/memoryrelay/limiter"
+	"github.com/memoryrelay/memoryrelay/scopes"
+	"github.com/memoryrelay/memoryrelay/search"
+)
+
+// Version is the library version reported by health checks.
+const Version = "0.1.0"
+
+// Defaults for [Options].
+const (
+	DefaultPath        = "memoryrelay.db"
+	DefaultSynchronous = "FULL"
+	DefaultRateLimit   = limiter.DefaultLimit
+)
+
+// Options configures [Open]. The zero value opens memoryrelay.db in the
+// working directory with the built-in embedder.
+type Options struct {
+	// Path is the SQLite database file, created if missing.
+	// Default "memoryrelay.db".
+	Path string
+	// Synchronous is SQLite's synchronous pragma: "FULL" (default: a
+	// committed write survives power loss) or "NORMAL" (faster; the last
+	// commits may be lost on power loss, never on a process crash).
+	Synchronous string
+	// BusyTimeout is how long a statement waits for a lock held by another
+	// process. Default 5s.
+	BusyTimeout time.Duration
+	// Readers is the size of the read connection pool. Default 4.
+	Readers int
+
+	// Embedder turns text into vectors. Default: the built-in offline
+	// hashing embedder (search.NewHashing(0)). A database remembers the
+	// embedder (model and dimension) it was built with; opening it with
+	// another is ErrEmbedderMismatch.
+	Embedder search.Embedder
+
+	// RateLimit is the default per-key limit in requests per minute; a
+	// key's own limit overrides it. Default 100.
+	RateLimit int
+	// RateBurst is how many requests an idle key may make at once.
+	// Default: RateLimit. See package limiter for the exact policy.
+	RateBurst int
+	// Limiter replaces the in-process rate limiter (for example with one
+	// shared by several servers). RateLimit and RateBurst then only set the
+	// figure reported for keys without their own limit.
+	Limiter limiter.Limiter
+
+	// KeyEnv is the env part of generated keys (mem_<env>_…). Default "live".
+	KeyEnv string
+	// KeyCacheTTL is how long a verified key is trusted without a database
+	// read; revocation by another process takes effect within it.
+	// Default 30s.
+	KeyCacheTTL time.Duration
+
+	// Logger receives operational messages; never keys. Default: discard.
+	Logger *slog.Logger
+	// Now is the clock. Default time.Now.
+	Now func() time.Time
+}
+
+// Errors returned by the facade. Validation problems are *ValidationError,
+// which matches ErrInvalid; keys, scopes and limiter errors come from those
+// packages.
+var (
+	ErrInvalid          = errors.New("memoryrelay: invalid input")
+	ErrNotFound         = errors.New("memoryrelay: not found")
+	ErrClosed           = errors.New("memoryrelay: closed")
+	ErrEmbedderMismatch = errors.New("memoryrelay: database was built with another embedder")
+)
+
+// ValidationError reports a bad input field. It matches ErrInvalid.
+type ValidationError struct {
+	Field   string // the request field, e.g. "content" or "limit"
+	Message string // the full human-readable message
+}
+
+func (e *ValidationError) Error() string        { return e.Message }
+func (e *ValidationError) Is(target error) bool { return target == ErrInvalid }
+
+func invalid(field, format string, args ...any) error {
+	return &ValidationError{Field: field, Message: fmt.Sprintf(format, args...)}
+}
+
+// NotFoundError says which kind of object was not found. It matches
+// ErrNotFound.
+type NotFoundError struct{ Kind string }
+
+func (e *NotFoundError) Error() string        { return e.Kind + " not found" }
+func (e *NotFoundError) Is(target error) bool { return target == ErrNotFound }
+
+// Type aliases for the stored objects.
+type (
+	Account = store.Account
+	Agent   = store.Agent
+	Memory  = store.Memory
+)
+
+// Relay is an open memory store. It is safe for concurrent use.
+type Relay struct {
+	opts    Options
+	store   *store.Store
+	keys    *keys.Store
+	limit   limiter.Limiter
+	embed   search.Embedder
+	started time.Time
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// Open opens (creating if needed) the database in opts and returns a ready
+// Relay.
+func Open(ctx context.Context, opts Options) (*Relay, error) {
+	if err := opts.fill(); err != nil {
+		return nil, err
+	}
+	st, err := store.Open(ctx, store.Options{
+		Path:        opts.Path,
+		Synchronous: opts.Synchronous,
+		BusyTimeout: opts.BusyTimeout,
+		Readers:     opts.Readers,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("memoryrelay: open %s: %w", opts.Path, err)
+	}
+	r := &Relay{opts: opts, store: st, embed: opts.Embedder, started: opts.Now()}
+	if err := r.checkEmbedder(ctx); err != nil {
+		st.Close()
+		return nil, err
+	}
+	r.limit = opts.Limiter
+	if r.limit == nil {
+		r.limit, err = limiter.NewLocal(limiter.Options{Limit: opts.RateLimit, Burst: opts.RateBurst, Now: opts.Now})
+		if err != nil {
+			st.Close()
+			return nil, fmt.Errorf("memoryrelay: %w", err)
+		}
+	}
+	r.keys, err = keys.NewStore(st.Keys(), keys.Options{
+		Env:      opts.KeyEnv,
+		CacheTTL: opts.KeyCacheTTL,
+		Now:      opts.Now,
+		OnFlushError: func(err error) {
+			opts.Logger.Warn("memoryrelay: writing key last-use times failed", "err", err)
+		},
+	})
+	if err != nil {
+		st.Close()
+		return nil, fmt.Errorf("memoryrelay: %w", err)
+	}
+	return r, nil
+}
+
+func (o *Options) fill() error {
+	if o.Path == "" {
+		o.Path = DefaultPath
+	}
+	if o.Synchronous == "" {
+		o.Synchronous = DefaultSynchronous
+	}
+	if o.Embedder == nil {
+		o.Embedder = search.NewHashing(0)
+	}
+	if o.RateLimit == 0 {
+		o.RateLimit = DefaultRateLimit
+	}
+	if o.RateLimit < 0 || o.RateBurst < 0 || o.BusyTimeout < 0 || o.Readers < 0 {
+		return errors.New("memoryrelay: negative RateLimit, RateBurst, BusyTimeout or Readers")
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return nil
+}
+
+// checkEmbedder records the embedder of a new database and refuses a
+// different one on an existing database.
+func (r *Relay) checkEmbedder(ctx context.Context) error {
+	want := r.embed.Model() + "/" + strconv.Itoa(r.embed.Dimension())
+	got, err := r.store.SetMetaIfAbsent(ctx, "embedder", want)
+	if err != nil {
+		return fmt.Errorf("memoryrelay: %w", err)
+	}
+	if got != want {
+		return fmt.Errorf("%w: database has %s, Options.Embedder is %s", ErrEmbedderMismatch, got, want)
+	}
+	return nil
+}
+
+// Close flushes pending key usage, stops background work and closes the
+// database. It is safe to call more than once.
+func (r *Relay) Close() error {
+	r.closeOnce.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		r.closeErr = errors.Join(r.keys.Close(ctx), r.store.Close())
+	})
+	return r.closeErr
+}
+
+// Keys returns the key store: create, verify, list, revoke and rotate keys.
+func (r *Relay) Keys() *keys.Store { return r.keys }
+
+// Embedder returns the embedder memories are indexed with.
+func (r *Relay) Embedder() search.Embedder { return r.embed }
+
+// CreateAccount creates an account. Every key and every stored object
+// belongs to exactly one account.
+func (r *Relay) CreateAccount(ctx context.Context, name string) (Account, error) {
+	if name == "" {
+		return Account{}, invalid("name", "name is required")
+	}
+	return r.store.CreateAccount(ctx, name, r.opts.Now())
+}
+
+// Account returns the account with the id.
+func (r *Relay) Account(ctx context.Context, id string) (Account, error) {
+	a, err := r.store.Account(ctx, id)
+	return a, mapNotFound(err, "Account")
+}
+
+// AccountByName returns the oldest account with the name.
+func (r *Relay) AccountByName(ctx context.Context, name string) (Account, error) {
+	a, err := r.store.AccountByName(ctx, name)
+	return a, mapNotFound(err, "Account")
+}
+
+func mapNotFound(err error, kind string) error {
+	if errors.Is(err, store.ErrNotFound) {
+		return &NotFoundError{Kind: kind}
+	}
+	return err
+}
+
+// Auth is the outcome of [Relay.Authorize]: the verified key and the rate
+// limit decision taken for this request.
+type Auth struct {
+	Key      keys.Key
+	Decision limiter.Decision
+}
+
+// Authorize verifies a raw key, takes one rate-limit token from it and
+// checks that it holds the required scopes, in that order, so that every
+// authenticated request counts against the limit. Errors:
+// keys.ErrMalformed/ErrNotFound/ErrRevoked/ErrExpired (no Auth), then a
+// *limiter.LimitedError or a *scopes.MissingError (with the Auth, whose
+// Decision the caller reports).
+func (r *Relay) Authorize(ctx context.Context, raw string, required ...scopes.Scope) (Auth, error) {
+	k, err := r.keys.Verify(ctx, raw)
+	if err != nil {
+		return Auth{}, err
+	}
+	d, err := r.limit.Allow(ctx, k.ID, r.rateLimitOf(k))
+	if err != nil {
+		return Auth{}, fmt.Errorf("memoryrelay: rate limiter: %w", err)
+	}
+	a := Auth{Key: k, Decision: d}
+	if !d.Allowed {
+		return a, d.Err()
+	}
+	if err := k.Scopes.Check(required...); err != nil {
+		return a, err
+	}
+	return a, nil
+}
+
+func (r *Relay) rateLimitOf(k keys.Key) int {
+	if k.RateLimit > 0 {
+		return k.RateLimit
+	}
+	return r.opts.RateLimit
+}
+
+// Health describes the state of the store.
+type Health struct {
+	Status    string            // "healthy" or "unhealthy"
+	Services  map[string]string // component → "up" or "down"
+	Uptime    time.Duration
+	Model     string
+	Dimension int
+}
+
+// Health checks the database and reports the embedder in use.
+func (r *Relay) Health(ctx context.Context) Health {
+	h := Health{
+		Status:    "healthy",
+		Services:  map[string]string{"database": "up", "embeddings": "up", "vector_store": "up", "cache": "up", "task_queue": "up", "redis": "up"},
+		Uptime:    r.opts.Now().Sub(r.started),
+		Model:     r.embed.Model(),
+		Dimension: r.embed.Dimension(),
+	}
+	if err := r.store.Ping(ctx); err != nil {
+		h.Status = "unhealthy"
+		h.Services["database"] = "down"
+		h.Services["vector_store"] = "down"
+	}
+	return h
+}
