@@ -125,7 +125,7 @@ func NewStore(repo Repository, opts Options) (*Store, error) {
 	if opts.Env == "" {
 		opts.Env = DefaultEnv
 	}
-	if !storeEnvValid(opts.Env) {
+	if !tokenEnvOK(opts.Env) {
 		return nil, fmt.Errorf("keys: env %q must be 1-8 lowercase letters", opts.Env)
 	}
 	if opts.CacheTTL == 0 {
@@ -156,18 +156,6 @@ func NewStore(repo Repository, opts Options) (*Store, error) {
 	}
 	go s.flushLoop()
 	return s, nil
-}
-
-func storeEnvValid(env string) bool {
-	if len(env) < 1 || len(env) > 8 {
-		return false
-	}
-	for i := 0; i < len(env); i++ {
-		if env[i] < 'a' || env[i] > 'z' {
-			return false
-		}
-	}
-	return true
 }
 
 // Create stores a new key for the account and returns it with its token.

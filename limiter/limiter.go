@@ -175,6 +175,7 @@ type entry struct {
 	lim          *rate.Limiter
 	limit, burst int
 	perSecond    rate.Limit // lim's rate, kept to avoid taking its lock
+	fullAt       time.Time  // Reset of the last decision: not full before
 	newer, older *entry
 }
 
@@ -283,6 +284,7 @@ func decide(e *entry, now time.Time) Decision {
 
 	d := Decision{Allowed: allowed, Limit: e.limit}
 	d.Reset = now.Add(earliest(e.lim, now, burst, perSecond, durationFromTokens(burst-tokens, perSecond)))
+	e.fullAt = d.Reset
 	if !allowed {
 		wait := earliest(e.lim, now, 1, perSecond, durationFromTokens(1-tokens, perSecond))
 		d.RetryAfter = max((wait+time.Second-1)/time.Second, 1) * time.Second
@@ -299,21 +301,19 @@ func decide(e *entry, now time.Time) Decision {
 	return d
 }
 
-// earliest returns the least duration d >= 0 after now at which lim would
-// allow n requests in a row, given an estimate within a few nanoseconds.
+// earliest returns a duration d >= 0 after now at which lim would allow n
+// requests in a row, given guess, the exact duration truncated to the
+// nanosecond. Float64 rounding can leave lim a hair short at guess, so d is
+// guess or a nanosecond or two later. lim may already allow them a
+// nanosecond before d; the difference never changes d rounded up to whole
+// seconds, because guess is at most the exact instant.
 func earliest(lim *rate.Limiter, now time.Time, n, perSecond float64, guess time.Duration) time.Duration {
 	if guess >= math.MaxInt64/2 {
 		return guess // beyond any meaningful instant; no probing near overflow
 	}
-	ok := func(d time.Duration) bool {
-		return durationFromTokens(n-lim.TokensAt(now.Add(d)), perSecond) == 0
-	}
 	d := guess
-	for !ok(d) {
+	for durationFromTokens(n-lim.TokensAt(now.Add(d)), perSecond) > 0 {
 		d++
-	}
-	for d > 0 && ok(d-1) {
-		d--
 	}
 	return d
 }
@@ -372,8 +372,11 @@ func (l *Local) sweep(now time.Time) {
 	}
 }
 
+// isFull reports whether e's bucket is full at now, exactly: as a fresh one
+// would be. It is never full before fullAt, which saves taking lim's lock
+// for keys in use.
 func isFull(e *entry, now time.Time) bool {
-	return e.lim.TokensAt(now) >= float64(e.burst)
+	return !now.Before(e.fullAt) && e.lim.TokensAt(now) >= float64(e.burst)
 }
 
 // touch marks e as the most recently used entry. l.mu must be held.
