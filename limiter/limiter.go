@@ -271,22 +271,27 @@ func (l *Local) rate(limit int) rate.Limit {
 // decide takes one token from e at now and reports the outcome. l.mu must
 // be held, so that no other request changes the bucket in between.
 //
-// The figures use x/time/rate's own arithmetic: it allows a request if the
-// missing fraction of a token refills in under a nanosecond (float64
-// rounding makes that common), so Remaining counts such requests too, and
-// Reset and RetryAfter are found by asking the bucket, to the nanosecond,
-// when it would allow them.
+// The figures follow x/time/rate's own arithmetic. It allows a request if
+// the missing fraction of a token refills in under a nanosecond, which
+// float64 rounding makes common, so Remaining counts such requests too.
+// Reset and the wait behind RetryAfter are the exact refill durations
+// rounded to the nearest nanosecond: the bucket is then at most half a
+// nanosecond's refill short, which x/time/rate tolerates, and an exact
+// whole second stays whole (truncating could leave the bucket a hair
+// short; rounding up could push ResetUnix a second late).
 func decide(e *entry, now time.Time) Decision {
 	allowed := e.lim.AllowN(now, 1)
 	tokens := e.lim.TokensAt(now)
 	perSecond := float64(e.perSecond)
 	burst := float64(e.burst)
 
-	d := Decision{Allowed: allowed, Limit: e.limit}
-	d.Reset = now.Add(earliest(e.lim, now, burst, perSecond, durationFromTokens(burst-tokens, perSecond)))
+	d := Decision{Allowed: allowed, Limit: e.limit, Reset: now}
+	if tokens < burst {
+		d.Reset = now.Add(refill(burst-tokens, perSecond))
+	}
 	e.fullAt = d.Reset
 	if !allowed {
-		wait := earliest(e.lim, now, 1, perSecond, durationFromTokens(1-tokens, perSecond))
+		wait := refill(1-tokens, perSecond)
 		d.RetryAfter = max((wait+time.Second-1)/time.Second, 1) * time.Second
 		return d
 	}
@@ -301,32 +306,20 @@ func decide(e *entry, now time.Time) Decision {
 	return d
 }
 
-// earliest returns a duration d >= 0 after now at which lim would allow n
-// requests in a row, given guess, the exact duration truncated to the
-// nanosecond. Float64 rounding can leave lim a hair short at guess, so d is
-// guess or a nanosecond or two later. lim may already allow them a
-// nanosecond before d; the difference never changes d rounded up to whole
-// seconds, because guess is at most the exact instant.
-func earliest(lim *rate.Limiter, now time.Time, n, perSecond float64, guess time.Duration) time.Duration {
-	if guess >= math.MaxInt64/2 {
-		return guess // beyond any meaningful instant; no probing near overflow
-	}
-	d := guess
-	for durationFromTokens(n-lim.TokensAt(now.Add(d)), perSecond) > 0 {
-		d++
-	}
-	return d
-}
-
-// durationFromTokens mirrors the unexported conversion in x/time/rate,
-// including its truncation to the nanosecond.
-func durationFromTokens(tokens, perSecond float64) time.Duration {
-	if tokens <= 0 {
-		return 0
-	}
-	if perSecond <= 0 {
+// refill returns how long perSecond takes to refill tokens, rounded to the
+// nearest nanosecond.
+func refill(tokens, perSecond float64) time.Duration {
+	d := math.Round(tokens / perSecond * float64(time.Second))
+	if d >= math.MaxInt64 {
 		return math.MaxInt64
 	}
+	return time.Duration(d)
+}
+
+// durationFromTokens mirrors the unexported conversion x/time/rate uses to
+// decide whether a request is allowed, including its truncation to the
+// nanosecond.
+func durationFromTokens(tokens, perSecond float64) time.Duration {
 	d := tokens / perSecond * float64(time.Second)
 	if d > math.MaxInt64 {
 		return math.MaxInt64

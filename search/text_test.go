@@ -1,0 +1,312 @@
+package search_test
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/memoryrelay/memoryrelay/search"
+)
+
+func TestTerms(t *testing.T) {
+	tests := []struct {
+		name string
+		text string
+		want []string
+	}{
+		{"empty", "", nil},
+		{"only punctuation", `?!... "" -- ()`, nil},
+		{"only stopwords", "What is it, and is that it?", nil},
+		{"sentence", "The user prefers TypeScript over JavaScript for new projects.",
+			[]string{"user", "prefer", "typescript", "javascript", "new", "project"}},
+		{"question", "What programming language does the user prefer?",
+			[]string{"program", "languag", "user", "prefer"}},
+		{"case and punctuation", "USER--Prefers,TypeScript!!", []string{"user", "prefer", "typescript"}},
+		{"apostrophes", "The user's daughter doesn't like it", []string{"user", "daughter", "like"}},
+		{"hyphen splits", "e-mail follow-up", []string{"e", "mail", "follow"}},
+		{"digits kept, not stemmed", "Deploys at 5pm on 2024-03-15, v2 runs", []string{"deploy", "5pm", "2024", "03", "15", "v2", "run"}},
+		{"FTS operators are plain terms", `NEAR OR AND NOT "x" * (y) -z ^w`, []string{"near", "x", "y", "z", "w"}},
+		{"accents folded", "Café crème brûlée, Ærø Łódź naïve", []string{"cafe", "creme", "brulee", "ærø", "lodz", "naive"}},
+		{"combining marks dropped, not split", "cafe\u0301 nai\u0308ve", []string{"cafe", "naive"}},
+		{"non-Latin lowercased", "ΣΟΦΊΑ Москва", []string{"σοφια", "москва"}},
+		{"Han bigrams", "我喜欢机器学习", []string{"我喜", "喜欢", "欢机", "机器", "器学", "学习"}},
+		{"lone Han character", "猫 is here", []string{"猫"}},
+		{"Japanese mixed with Latin", "iPhoneのカメラ", []string{"iphon", "のカ", "カメ", "メラ"}},
+		{"katakana prolonged sound mark", "コーヒー", []string{"コー", "ーヒ", "ヒー"}},
+		{"Hangul words", "나는 커피를 좋아한다", []string{"나는", "커피를", "좋아한다"}},
+		{"long token dropped", "ok " + strings.Repeat("a", 65) + " fine", []string{"ok", "fin"}},
+		{"64-byte token kept", strings.Repeat("7", 64), []string{strings.Repeat("7", 64)}},
+		{"invalid UTF-8 separates", "abc\xffdef", []string{"abc", "def"}},
+		{"symbols separate", "c++ & c#: 100% ✓ done😀ok", []string{"c", "c", "100", "don", "ok"}},
+		{"whitespace kinds", "tab\tnew\nline\u00a0nbsp\u3000ideographic", []string{"tab", "new", "line", "nbsp", "ideograph"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := search.Terms(tt.text)
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("Terms(%q) = %q, want %q", tt.text, got, tt.want)
+			}
+		})
+	}
+}
+
+// TestTermsStemming checks that each group of word forms shares one stem,
+// and shows what that stem is.
+func TestTermsStemming(t *testing.T) {
+	tests := []struct {
+		stem  string
+		forms []string
+	}{
+		{"prefer", []string{"prefer", "prefers", "preferred", "preferring"}},
+		{"user", []string{"user", "users", "USERS"}},
+		{"memori", []string{"memory", "memories"}},
+		{"studi", []string{"study", "studies", "studied", "studying"}},
+		{"tri", []string{"try", "tries", "tried", "trying"}},
+		{"match", []string{"match", "matches", "matched", "matching"}},
+		{"box", []string{"box", "boxes"}},
+		{"wish", []string{"wish", "wishes", "wished"}},
+		{"class", []string{"class", "classes"}},
+		{"process", []string{"process", "processes", "processed", "processing"}},
+		{"cach", []string{"cache", "caches", "cached", "caching"}},
+		{"us", []string{"use", "uses", "used", "using"}},
+		{"databas", []string{"database", "databases"}},
+		{"fil", []string{"file", "files", "filed", "filing"}},
+		{"run", []string{"run", "runs", "running"}},
+		{"stop", []string{"stop", "stops", "stopped", "stopping"}},
+		{"embed", []string{"embed", "embeds", "embedded", "embedding"}},
+		{"program", []string{"program", "programs", "programmed", "programming"}},
+		{"deploy", []string{"deploy", "deploys", "deployed", "deploying"}},
+		{"day", []string{"day", "days"}},
+		{"quick", []string{"quick", "quickly"}},
+		{"easi", []string{"easy", "easily"}},
+		{"repeat", []string{"repeat", "repeated", "repeatedly"}},
+		{"go", []string{"go", "goes", "going"}},
+		{"movi", []string{"movie", "movies"}},
+		{"call", []string{"call", "calls", "called", "calling"}},
+		{"add", []string{"add", "adds", "added", "adding"}},
+		{"agree", []string{"agree", "agrees", "agreeing"}},
+		// Words that must be left alone.
+		{"status", []string{"status"}},
+		{"analysis", []string{"analysis"}},
+		{"string", []string{"string"}},
+		{"thing", []string{"thing"}},
+		{"need", []string{"need"}},
+		{"red", []string{"red"}},
+		{"bus", []string{"bus"}},
+		{"only", []string{"only"}},
+		{"apply", []string{"apply"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.stem, func(t *testing.T) {
+			for _, form := range tt.forms {
+				got := search.Terms(form)
+				if tt.stem == "only" { // a stopword: dropped before stemming
+					if got != nil {
+						t.Errorf("Terms(%q) = %q, want nil", form, got)
+					}
+					continue
+				}
+				if tt.stem == "apply" {
+					tt.stem = "appli"
+				}
+				if len(got) != 1 || got[0] != tt.stem {
+					t.Errorf("Terms(%q) = %q, want [%q]", form, got, tt.stem)
+				}
+			}
+		})
+	}
+}
+
+func TestAppendTerms(t *testing.T) {
+	dst := []string{"keep"}
+	got := search.AppendTerms(dst, "Users preferred Go")
+	if want := []string{"keep", "user", "prefer", "go"}; !slices.Equal(got, want) {
+		t.Errorf("AppendTerms = %q, want %q", got, want)
+	}
+	if got := search.AppendTerms(dst[:1], "the a of"); !slices.Equal(got, dst[:1]) {
+		t.Errorf("AppendTerms of stopwords = %q, want dst unchanged", got)
+	}
+}
+
+func TestAppendTermsAllocs(t *testing.T) {
+	text := "The user prefers TypeScript over JavaScript for all new frontend projects at work."
+	dst := make([]string, 0, 32)
+	allocs := testing.AllocsPerRun(100, func() {
+		dst = search.AppendTerms(dst[:0], text)
+	})
+	// The scratch buffers and the one string holding every term.
+	if allocs > 3 {
+		t.Errorf("AppendTerms allocates %v times per call, want <= 3", allocs)
+	}
+}
+
+func TestMatchExpr(t *testing.T) {
+	many := make([]string, 0, 80)
+	for i := range 80 {
+		// Lengths 1, 2, ..., 8 repeating, all distinct.
+		many = append(many, fmt.Sprintf("%c%s", 'a'+rune(i/8), strings.Repeat("x", i%8)))
+	}
+	var want64 []string
+	for _, term := range many {
+		if len(term) > 2 { // the 60 terms of 3..8 letters, then 4 of the 10 of 2 letters
+			want64 = append(want64, `"`+term+`"`)
+		}
+	}
+	for _, term := range many {
+		if len(term) == 2 && len(want64) < 64 {
+			want64 = append(want64, `"`+term+`"`)
+		}
+	}
+	slices.SortFunc(want64, func(a, b string) int {
+		return slices.Index(many, strings.Trim(a, `"`)) - slices.Index(many, strings.Trim(b, `"`))
+	})
+
+	tests := []struct {
+		name  string
+		terms []string
+		want  string
+	}{
+		{"nil", nil, ""},
+		{"one", []string{"typescript"}, `"typescript"`},
+		{"or-joined in order", []string{"user", "prefer", "typescript"}, `"user" OR "prefer" OR "typescript"`},
+		{"duplicates once", []string{"go", "rust", "go", "go"}, `"go" OR "rust"`},
+		{"keywords quoted", []string{"OR", "near", "NOT"}, `"OR" OR "near" OR "NOT"`},
+		{"unsafe terms skipped", []string{`a"b`, "x*", "-y", "(z)", "two words", "", "ok"}, `"ok"`},
+		{"nothing usable", []string{`"`, "*", " "}, ""},
+		{"invalid UTF-8 skipped", []string{"ab\xff", "ü"}, `"ü"`},
+		{"too long skipped", []string{strings.Repeat("a", 65), "b"}, `"b"`},
+		{"unicode", []string{"我喜", "москва"}, `"我喜" OR "москва"`},
+		{"capped at 64, longest kept", many, strings.Join(want64, " OR ")},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := search.MatchExpr(tt.terms); got != tt.want {
+				t.Errorf("MatchExpr(%q) =\n%s\nwant\n%s", tt.terms, got, tt.want)
+			}
+		})
+	}
+}
+
+// termRE is the shape of every term: letters and numbers only.
+var termRE = regexp.MustCompile(`^[\p{L}\p{N}]+$`)
+
+func checkTerms(t *testing.T, text string, terms []string) {
+	t.Helper()
+	for _, term := range terms {
+		if term == "" || len(term) > search.MaxTermBytes || !utf8.ValidString(term) || !termRE.MatchString(term) {
+			t.Fatalf("Terms(%q) has bad term %q", text, term)
+		}
+		for _, r := range term {
+			if unicode.IsUpper(r) && unicode.ToLower(r) != r {
+				t.Fatalf("Terms(%q) has term %q with uppercase %q", text, term, r)
+			}
+		}
+	}
+}
+
+func FuzzTerms(f *testing.F) {
+	for _, s := range []string{
+		"", "The user prefers TypeScript.", `"quoted" OR NEAR/3 (x* -y)`, "cafe\u0301",
+		"我喜欢机器学习", "iPhoneのカメラ", "\xff\xfe", "İstanbul ǅ ﬁ Ⅻ ½ ²", strings.Repeat("z", 70),
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		terms := search.Terms(text)
+		checkTerms(t, text, terms)
+		if again := search.Terms(text); !slices.Equal(terms, again) {
+			t.Fatalf("Terms(%q) not deterministic: %q then %q", text, terms, again)
+		}
+		if appended := search.AppendTerms([]string{"x"}, text); !slices.Equal(appended[1:], terms) {
+			t.Fatalf("AppendTerms(%q) = %q, Terms = %q", text, appended[1:], terms)
+		}
+		// Stored space-joined in FTS, the terms must come back the same.
+		if back := strings.Fields(strings.Join(terms, " ")); len(terms) > 0 && !slices.Equal(back, terms) {
+			t.Fatalf("Terms(%q) = %q do not survive joining", text, terms)
+		}
+	})
+}
+
+// matchExprRE is the only shape MatchExpr may produce.
+var matchExprRE = regexp.MustCompile(`^("[\p{L}\p{N}]+"( OR "[\p{L}\p{N}]+")*)?$`)
+
+func FuzzMatchExpr(f *testing.F) {
+	f.Add("user prefer typescript", "x")
+	f.Add(`a"b OR c* (d) -e`, "NEAR")
+	f.Add("\xff \x00 ok", "")
+	f.Fuzz(func(t *testing.T, text, extra string) {
+		// Both real terms and arbitrary strings.
+		terms := append(search.Terms(text), strings.Fields(text)...)
+		terms = append(terms, extra)
+		expr := search.MatchExpr(terms)
+		if !matchExprRE.MatchString(expr) {
+			t.Fatalf("MatchExpr(%q) = %q: unsafe", terms, expr)
+		}
+		if expr == "" {
+			return
+		}
+		parts := strings.Split(expr, " OR ")
+		if len(parts) > search.MaxMatchTerms {
+			t.Fatalf("MatchExpr(%q) has %d terms, want <= %d", terms, len(parts), search.MaxMatchTerms)
+		}
+		seen := make(map[string]bool)
+		for _, p := range parts {
+			if seen[p] {
+				t.Fatalf("MatchExpr(%q) repeats %s", terms, p)
+			}
+			seen[p] = true
+			if !slices.Contains(terms, strings.Trim(p, `"`)) {
+				t.Fatalf("MatchExpr(%q) invents %s", terms, p)
+			}
+		}
+		if got := search.MatchExpr(search.Terms(text)); !matchExprRE.MatchString(got) {
+			t.Fatalf("MatchExpr(Terms(%q)) = %q: unsafe", text, got)
+		}
+	})
+}
+
+func ExampleTerms() {
+	fmt.Println(search.Terms("The user PREFERS TypeScript; she's preferred it since 2019."))
+	fmt.Println(search.Terms("Crème brûlée recipes"))
+	// Output:
+	// [user prefer typescript prefer sinc 2019]
+	// [creme brulee recip]
+}
+
+func ExampleMatchExpr() {
+	q := search.Terms(`What does the user prefer: "TypeScript" OR JavaScript?`)
+	fmt.Println(search.MatchExpr(q))
+	fmt.Printf("%q\n", search.MatchExpr(search.Terms("is it?")))
+	// Output:
+	// "user" OR "prefer" OR "typescript" OR "javascript"
+	// ""
+}
+
+func BenchmarkTerms(b *testing.B) {
+	for _, bc := range benchTexts {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(bc.text)))
+			dst := make([]string, 0, 128)
+			for b.Loop() {
+				dst = search.AppendTerms(dst[:0], bc.text)
+			}
+		})
+	}
+}
+
+// benchTexts are a short memory and a ~500-character one.
+var benchTexts = []struct{ name, text string }{
+	{"short", "The user prefers TypeScript over JavaScript for new projects."},
+	{"500B", "Meeting notes from the quarterly planning session: the platform team " +
+		"agreed to migrate the billing service from the legacy monolith to Go by " +
+		"the end of June. Alice will own the database schema changes and Bob will " +
+		"write the data backfill scripts. Deployments stay frozen on Fridays unless " +
+		"a critical security fix is needed. The user asked to be reminded two days " +
+		"before each milestone and prefers summaries in bullet points rather than " +
+		"long paragraphs. Open question: whether to keep PostgreSQL for analytics."},
+}
