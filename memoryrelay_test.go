@@ -153,8 +153,16 @@ func TestEmbedderFailureStoresNothing(t *testing.T) {
 	}{
 		{"error", func([]string) ([][]float32, error) { return nil, errors.New("model server down") }, nil},
 		{"wrong dimension", func([]string) ([][]float32, error) { return [][]float32{unit(3)}, nil }, search.ErrDimensionMismatch},
-		{"NaN", func([]string) ([][]float32, error) { v := unit(4); v[1] = float32(math.NaN()); return [][]float32{v}, nil }, search.ErrBadVector},
-		{"Inf", func([]string) ([][]float32, error) { v := unit(4); v[2] = float32(math.Inf(1)); return [][]float32{v}, nil }, search.ErrBadVector},
+		{"NaN", func([]string) ([][]float32, error) {
+			v := unit(4)
+			v[1] = float32(math.NaN())
+			return [][]float32{v}, nil
+		}, search.ErrBadVector},
+		{"Inf", func([]string) ([][]float32, error) {
+			v := unit(4)
+			v[2] = float32(math.Inf(1))
+			return [][]float32{v}, nil
+		}, search.ErrBadVector},
 		{"no vectors", func([]string) ([][]float32, error) { return nil, nil }, search.ErrBadVector},
 	} {
 		t.Run(c.name, func(t *testing.T) {
