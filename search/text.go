@@ -388,9 +388,9 @@ func stem(w []byte) []byte {
 	case hasSuffix(w, "eed"):
 		// need, speed, agreed: too often part of the word.
 	case n >= 4 && hasSuffix(w, "ed") && hasVowel(w[:n-2]):
-		w = undouble(w[:n-2])
+		w = stemEd(undouble(w[:n-2]))
 	case n >= 5 && hasSuffix(w, "ing") && hasVowel(w[:n-3]):
-		w = undouble(w[:n-3])
+		w = stemEd(undouble(w[:n-3]))
 	}
 	// A final silent e, so that "use", "uses", "used" and "using" meet.
 	n = len(w)
@@ -402,6 +402,16 @@ func stem(w []byte) []byte {
 	// "memories" and "study" meets "studied" ("day" keeps its y).
 	if n >= 3 && w[n-1] == 'y' && !isVowel(w[n-2]) {
 		w[n-1] = 'i'
+	}
+	return w
+}
+
+// stemEd strips the -ed of a stem that ends in it after -ed or -ing was
+// removed ("embedded" → "embed" → "emb"), so that it meets the bare word,
+// which lost its -ed too ("embed" → "emb").
+func stemEd(w []byte) []byte {
+	if n := len(w); n >= 4 && hasSuffix(w, "ed") && !hasSuffix(w, "eed") && hasVowel(w[:n-2]) {
+		return w[:n-2]
 	}
 	return w
 }
