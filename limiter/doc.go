@@ -58,9 +58,11 @@
 // nanoseconds before the first token due at or after t0+D, for example one
 // requesting every millisecond from t0 when D is a whole number of
 // milliseconds (the tests hammer so, for several L, W, B and D).
-// Remaining, Reset and RetryAfter are computed with the same float
-// arithmetic, so Remaining is exactly the number of further requests the
-// bucket would allow at that instant.
+// Remaining counts with the same float arithmetic, so it is exactly the
+// number of further requests the bucket would allow at that instant; Reset
+// is an instant at which the bucket would allow B requests in a row, and
+// RetryAfter the shortest whole number of seconds after which it would
+// allow one.
 //
 // # Decisions
 //

@@ -91,12 +91,15 @@ type Decision struct {
 	Remaining int
 
 	// Reset is when the bucket is full again if the key makes no further
-	// requests. Never before the instant of the decision; equal to it when
-	// the bucket is already full.
+	// requests, to the nanosecond: at Reset, as many requests in a row as
+	// the burst would be allowed. Never before the instant of the decision; equal to it
+	// when the bucket is already full.
 	Reset time.Time
 
 	// RetryAfter is, on a denial, how long to wait until a request would be
-	// allowed, rounded up to whole seconds and at least one second.
+	// allowed, rounded up to whole seconds and at least one second: a
+	// request RetryAfter after the denied one is allowed (if no other
+	// request for the key came between), one a second earlier is not.
 	// It is zero when Allowed.
 	RetryAfter time.Duration
 }
