@@ -105,6 +105,10 @@ type Store struct {
 
 	mu    sync.RWMutex
 	cache map[[32]byte]cacheEntry
+	// gen counts invalidations (Import, Revoke, Rotate). A verification
+	// caches what it read only if gen did not move meanwhile, so a read
+	// that raced an invalidation cannot put a stale entry back.
+	gen uint64
 
 	usedMu sync.Mutex
 	used   map[string]time.Time
@@ -161,11 +165,8 @@ func NewStore(repo Repository, opts Options) (*Store, error) {
 // Create stores a new key for the account and returns it with its token.
 // The token is the only copy of the secret: only its hash is stored.
 func (s *Store) Create(ctx context.Context, accountID string, p CreateParams) (Key, Token, error) {
-	if p.Scopes == 0 {
-		return Key{}, Token{}, errors.New("keys: a key needs at least one scope")
-	}
-	if p.RateLimit < 0 {
-		return Key{}, Token{}, errors.New("keys: negative rate limit")
+	if err := p.check(); err != nil {
+		return Key{}, Token{}, err
 	}
 	tok, err := Generate(s.opts.Env)
 	if err != nil {
@@ -178,10 +179,16 @@ func (s *Store) Create(ctx context.Context, accountID string, p CreateParams) (K
 // Import stores a key whose token the caller already has (for example a
 // bootstrap key given in configuration). The token must be well formed.
 func (s *Store) Import(ctx context.Context, accountID string, tok Token, p CreateParams) (Key, error) {
-	if p.Scopes == 0 {
-		return Key{}, errors.New("keys: a key needs at least one scope")
+	if err := p.check(); err != nil {
+		return Key{}, err
 	}
 	now := s.opts.Now().UTC().Truncate(time.Millisecond)
+	if p.ExpiresAt != nil {
+		// Stored in milliseconds: return what Get and Verify will return,
+		// and do not keep the caller's pointer.
+		exp := p.ExpiresAt.UTC().Truncate(time.Millisecond)
+		p.ExpiresAt = &exp
+	}
 	k := Key{
 		ID:        uuid.New(),
 		AccountID: accountID,
@@ -198,9 +205,20 @@ func (s *Store) Import(ctx context.Context, accountID string, tok Token, p Creat
 		return Key{}, err
 	}
 	s.mu.Lock()
+	s.gen++
 	delete(s.cache, h)
 	s.mu.Unlock()
 	return k, nil
+}
+
+func (p CreateParams) check() error {
+	if p.Scopes.IsEmpty() {
+		return errors.New("keys: a key needs at least one scope")
+	}
+	if p.RateLimit < 0 {
+		return errors.New("keys: negative rate limit")
+	}
+	return nil
 }
 
 // Verify checks a raw key and returns it. Errors: ErrMalformed (checked with
@@ -220,6 +238,7 @@ func (s *Store) VerifyToken(ctx context.Context, tok Token) (Key, error) {
 	h := tok.Hash()
 	s.mu.RLock()
 	e, ok := s.cache[h]
+	gen := s.gen
 	s.mu.RUnlock()
 	if !ok || !now.Before(e.expires) {
 		sec, err := s.repo.SecretByHash(ctx, h)
@@ -231,7 +250,7 @@ func (s *Store) VerifyToken(ctx context.Context, tok Token) (Key, error) {
 		default:
 			return Key{}, err
 		}
-		s.put(h, e)
+		s.put(h, e, gen)
 	}
 	if e.err != nil {
 		return Key{}, e.err
@@ -253,7 +272,8 @@ func (s *Store) VerifyToken(ctx context.Context, tok Token) (Key, error) {
 	return k, nil
 }
 
-func (s *Store) put(h [32]byte, e cacheEntry) {
+// put caches e under h unless the cache was invalidated since gen was read.
+func (s *Store) put(h [32]byte, e cacheEntry, gen uint64) {
 	ttl := s.opts.CacheTTL
 	if e.err != nil {
 		ttl = s.opts.NegativeTTL
@@ -263,6 +283,9 @@ func (s *Store) put(h [32]byte, e cacheEntry) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.gen != gen {
+		return // read before a Revoke, Rotate or Import: may be stale
+	}
 	if len(s.cache) >= s.opts.CacheSize {
 		// Drop expired entries; if none were, drop an arbitrary tenth.
 		now := s.opts.Now()
@@ -285,6 +308,7 @@ func (s *Store) put(h [32]byte, e cacheEntry) {
 func (s *Store) forget(id string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.gen++
 	for h, e := range s.cache {
 		if e.err == nil && e.secret.Key.ID == id {
 			delete(s.cache, h)

@@ -20,7 +20,7 @@ func FuzzAllowAt(f *testing.F) {
 		for i := 0; i+2 < len(ops); i += 3 {
 			key := string(rune('a' + ops[i]%7))
 			limit := int(ops[i+1]%8) - 1 // -1 and 0 mean the default
-			// Mostly forward by up to 12.7 s in 50 ms steps; 1 in 16 steps back.
+			// Forward by up to 12.7 s in 100 ms steps; about 1 step in 16 goes back.
 			step := time.Duration(ops[i+2]&0x7f) * 100 * time.Millisecond
 			if ops[i+2]&0x80 != 0 && ops[i+2]%16 == 0 {
 				step = -step

@@ -165,7 +165,7 @@ func (s *hashScratch) embed(v []float32, text string) {
 			j++
 		}
 		w := tfWeight(j - i)
-		addFeature(v, words[i].hash, w)
+		addSpread(v, words[i].hash, w)
 		s.addGrams(v, tb.b[words[i].start:words[i].end], w)
 		i = j
 	}
@@ -177,7 +177,7 @@ func (s *hashScratch) embed(v []float32, text string) {
 		for j < len(pairs) && pairs[j] == pairs[i] {
 			j++
 		}
-		addFeature(v, pairs[i], weightBigram*tfWeight(j-i))
+		addSpread(v, pairs[i], weightBigram*tfWeight(j-i))
 		i = j
 	}
 	s.words, s.pairs = words, pairs
@@ -239,6 +239,22 @@ func addFeature(v []float32, hash uint64, w float32) {
 		w = -w
 	}
 	v[i] += w
+}
+
+// spread is the number of coordinates each word and bigram is spread
+// over, each with weight w/√spread. A collision between two heavy features
+// of unrelated texts then moves their cosine by a quarter as much, which
+// thins the tails of its distribution (the variance is unchanged). Character
+// n-grams are many and light already, so they get one coordinate each.
+const spread = 4
+
+// addSpread adds a feature of weight w over spread coordinates.
+func addSpread(v []float32, hash uint64, w float32) {
+	w *= 1.0 / 2 // 1/√spread
+	addFeature(v, hash, w)
+	for j := uint64(1); j < spread; j++ {
+		addFeature(v, mix64(hash+j*0x9e3779b97f4a7c15), w)
+	}
 }
 
 // tfWeight is the sublinear term-frequency weight 1 + ln(tf).

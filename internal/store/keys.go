@@ -113,7 +113,9 @@ func (r keyRepo) RevokeKey(ctx context.Context, accountID, id string, at time.Ti
 			out = k
 			return nil
 		}
-		if k.Scopes.Has(scopes.Admin) {
+		// Only a live admin key can be the last one: revoking an expired
+		// key takes no access away.
+		if k.Scopes.Has(scopes.Admin) && (k.ExpiresAt == nil || k.ExpiresAt.After(at)) {
 			var others int
 			err := tx.QueryRowContext(ctx, `SELECT count(*) FROM api_keys WHERE account_id = ? AND id <> ?
 				AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?) AND (scopes & ?) <> 0`,
@@ -125,10 +127,9 @@ func (r keyRepo) RevokeKey(ctx context.Context, accountID, id string, at time.Ti
 				return keys.ErrLastAdmin
 			}
 		}
+		// The secrets stay, so that a revoked key is reported as revoked
+		// (keys.ErrRevoked) rather than unknown.
 		if _, err := tx.ExecContext(ctx, "UPDATE api_keys SET revoked_at = ? WHERE id = ?", ms(at), id); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, "DELETE FROM api_key_secrets WHERE key_id = ?", id); err != nil {
 			return err
 		}
 		k.RevokedAt = &at
