@@ -87,5 +87,168 @@ CREATE TABLE meta (
 	key   TEXT PRIMARY KEY,
 	value TEXT NOT NULL
 );
+`,	// 2: the rest of the hosted API (sessions, entities, decisions,
+	// patterns, projects, v2 jobs, quota) and the change log that keeps
+	// in-process vector indexes in step with committed state.
+	`
+CREATE TABLE projects (
+	id          TEXT PRIMARY KEY,
+	account_id  TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+	slug        TEXT NOT NULL,
+	name        TEXT NOT NULL,
+	description TEXT,
+	stack       TEXT,                      -- JSON object or NULL
+	repo_url    TEXT,
+	metadata    TEXT NOT NULL DEFAULT '{}',
+	created_at  INTEGER NOT NULL,
+	updated_at  INTEGER NOT NULL,
+	UNIQUE (account_id, slug)
+);
+CREATE INDEX projects_account_created ON projects(account_id, created_at DESC, id DESC);
+
+CREATE TABLE project_relationships (
+	id                TEXT PRIMARY KEY,
+	account_id        TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+	source_project_id TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+	target_project_id TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+	relationship_type TEXT NOT NULL,
+	metadata          TEXT NOT NULL DEFAULT '{}',
+	created_at        INTEGER NOT NULL
+);
+CREATE INDEX project_relationships_source ON project_relationships(source_project_id, relationship_type);
+CREATE INDEX project_relationships_target ON project_relationships(target_project_id, relationship_type);
+
+CREATE TABLE sessions (
+	id          TEXT PRIMARY KEY,
+	account_id  TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+	agent_id    TEXT NOT NULL REFERENCES agents(id) ON DELETE CASCADE,
+	agent_ref   TEXT NOT NULL,
+	external_id TEXT,
+	project     TEXT,
+	status      TEXT NOT NULL DEFAULT 'active',
+	title       TEXT,
+	summary     TEXT,
+	metadata    TEXT NOT NULL DEFAULT '{}',
+	started_at  INTEGER NOT NULL,
+	ended_at    INTEGER,
+	created_at  INTEGER NOT NULL,
+	updated_at  INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX sessions_external ON sessions(account_id, external_id) WHERE external_id IS NOT NULL;
+CREATE INDEX sessions_account_started ON sessions(account_id, started_at DESC, id DESC);
+CREATE INDEX memories_session ON memories(session_id);
+
+CREATE TABLE entities (
+	id         TEXT PRIMARY KEY,
+	account_id TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+	agent_id   TEXT REFERENCES agents(id) ON DELETE CASCADE,
+	agent_ref  TEXT,
+	name       TEXT NOT NULL,
+	type       TEXT NOT NULL DEFAULT 'other',
+	metadata   TEXT NOT NULL DEFAULT '{}',
+	created_at INTEGER NOT NULL,
+	updated_at INTEGER NOT NULL
+);
+CREATE INDEX entities_account_created ON entities(account_id, created_at DESC, id DESC);
+
+CREATE TABLE entity_links (
+	entity_id    TEXT NOT NULL REFERENCES entities(id) ON DELETE CASCADE,
+	memory_id    TEXT NOT NULL REFERENCES memories(id) ON DELETE CASCADE,
+	relationship TEXT NOT NULL DEFAULT 'mentioned_in',
+	created_at   INTEGER NOT NULL,
+	PRIMARY KEY (entity_id, memory_id)
+) WITHOUT ROWID;
+CREATE INDEX entity_links_memory ON entity_links(memory_id, entity_id);
+
+CREATE TABLE decisions (
+	id            TEXT PRIMARY KEY,
+	account_id    TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+	agent_id      TEXT REFERENCES agents(id) ON DELETE SET NULL,
+	agent_ref     TEXT,
+	session_id    TEXT,
+	project_slug  TEXT,
+	title         TEXT NOT NULL,
+	rationale     TEXT NOT NULL,
+	alternatives  TEXT,
+	status        TEXT NOT NULL DEFAULT 'active',
+	superseded_by TEXT,
+	tags          TEXT NOT NULL DEFAULT '[]',  -- JSON array of strings
+	metadata      TEXT NOT NULL DEFAULT '{}',
+	embedding     BLOB,                        -- sqlite-vec float32, of title + rationale
+	created_at    INTEGER NOT NULL,
+	updated_at    INTEGER NOT NULL
+);
+CREATE INDEX decisions_account_created ON decisions(account_id, created_at DESC, id DESC);
+
+CREATE TABLE patterns (
+	id                  TEXT PRIMARY KEY,
+	account_id          TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+	title               TEXT NOT NULL,
+	description         TEXT NOT NULL,
+	category            TEXT,
+	example_code        TEXT,
+	scope               TEXT NOT NULL DEFAULT 'global',
+	tags                TEXT NOT NULL DEFAULT '[]',
+	source_project_id   TEXT REFERENCES projects(id) ON DELETE SET NULL,
+	source_project_slug TEXT,
+	metadata            TEXT NOT NULL DEFAULT '{}',
+	adoption_count      INTEGER NOT NULL DEFAULT 0,
+	embedding           BLOB,
+	created_at          INTEGER NOT NULL,
+	updated_at          INTEGER NOT NULL
+);
+CREATE INDEX patterns_account_created ON patterns(account_id, created_at DESC, id DESC);
+
+CREATE TABLE pattern_adoptions (
+	pattern_id TEXT NOT NULL REFERENCES patterns(id) ON DELETE CASCADE,
+	project_id TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+	created_at INTEGER NOT NULL,
+	PRIMARY KEY (pattern_id, project_id)
+) WITHOUT ROWID;
+CREATE INDEX pattern_adoptions_project ON pattern_adoptions(project_id);
+
+-- v2 asynchronous ingest: one row per accepted memory.
+CREATE TABLE jobs (
+	id          TEXT PRIMARY KEY,             -- job_<uuid>
+	memory_id   TEXT NOT NULL UNIQUE,         -- the memory the job creates
+	account_id  TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+	status      TEXT NOT NULL,                -- pending, processing, ready, failed
+	payload     TEXT NOT NULL,                -- the accepted request, JSON
+	error       TEXT,
+	webhook_url TEXT,
+	attempts    INTEGER NOT NULL DEFAULT 0,
+	created_at  INTEGER NOT NULL,
+	updated_at  INTEGER NOT NULL
+);
+CREATE INDEX jobs_status ON jobs(status, created_at);
+
+-- Requests per key per UTC day, for GET /v1/quota.
+CREATE TABLE key_usage (
+	key_id TEXT NOT NULL REFERENCES api_keys(id) ON DELETE CASCADE,
+	day    TEXT NOT NULL,                     -- YYYY-MM-DD, UTC
+	count  INTEGER NOT NULL,
+	PRIMARY KEY (key_id, day)
+) WITHOUT ROWID;
+
+-- Every change to memory_vectors, in commit order, so that an in-process
+-- index (of this or another process) can catch up without a full reload.
+CREATE TABLE vector_changes (
+	id  INTEGER PRIMARY KEY AUTOINCREMENT,
+	seq INTEGER NOT NULL                      -- memories.seq; look it up to see whether it still exists
+);
+CREATE TRIGGER memory_vectors_log_insert AFTER INSERT ON memory_vectors BEGIN
+	INSERT INTO vector_changes(seq) VALUES (new.seq);
+END;
+CREATE TRIGGER memory_vectors_log_update AFTER UPDATE ON memory_vectors BEGIN
+	INSERT INTO vector_changes(seq) VALUES (new.seq);
+END;
+CREATE TRIGGER memory_vectors_log_delete AFTER DELETE ON memory_vectors BEGIN
+	INSERT INTO vector_changes(seq) VALUES (old.seq);
+END;
+-- Attribute changes that filters read (tier, user, visibility, …) are
+-- logged as well, so an index that caches them stays exact.
+CREATE TRIGGER memories_log_update AFTER UPDATE ON memories BEGIN
+	INSERT INTO vector_changes(seq) VALUES (new.seq);
+END;
 `,
 }
