@@ -68,7 +68,7 @@ func (r *Relay) CreateMemory(ctx context.Context, accountID string, in NewMemory
 		return Memory{}, err
 	}
 	if err := r.store.InsertMemory(ctx, &m, idx); err != nil {
-		return Memory{}, fmt.Errorf("memoryrelay: store memory: %w", err)
+		return Memory{}, storeErr(err, "Memory")
 	}
 	return m, nil
 }
@@ -110,11 +110,16 @@ func (r *Relay) newMemory(accountID string, in NewMemory) (Memory, error) {
 		m.Tier = tierFor(m.Importance)
 	}
 	if in.SessionID != nil {
-		// Sessions are not stored yet: no session id can name one.
-		return Memory{}, invalid("session_id", "session_id does not name a session of this account")
+		id, ok := uuid.Canonical(*in.SessionID)
+		if !ok {
+			return Memory{}, errNoSession
+		}
+		m.SessionID = &id
 	}
 	return m, nil
 }
+
+var errNoSession = invalid("session_id", "session_id does not name a session of this account")
 
 func strPtr(s string) *string {
 	if s == "" {
@@ -252,7 +257,7 @@ func (r *Relay) GetMemory(ctx context.Context, accountID, id string) (Memory, er
 		return Memory{}, &NotFoundError{Kind: "Memory"}
 	}
 	m, err := r.store.GetMemory(ctx, accountID, id)
-	return m, mapNotFound(err, "Memory")
+	return m, storeErr(err, "Memory")
 }
 
 // MemoryPatch is the input of [Relay.UpdateMemory]. Nil fields are left
@@ -324,7 +329,7 @@ func (r *Relay) UpdateMemory(ctx context.Context, accountID, id string, p Memory
 		m.UpdatedAt = now
 		return nil
 	}, idx)
-	return m, mapNotFound(err, "Memory")
+	return m, storeErr(err, "Memory")
 }
 
 func mergeMetadata(stored []byte, patch map[string]json.RawMessage) ([]byte, error) {
@@ -354,7 +359,7 @@ func (r *Relay) DeleteMemory(ctx context.Context, accountID, id string) error {
 	if !ok {
 		return &NotFoundError{Kind: "Memory"}
 	}
-	return mapNotFound(r.store.DeleteMemory(ctx, accountID, id), "Memory")
+	return storeErr(r.store.DeleteMemory(ctx, accountID, id), "Memory")
 }
 
 // ListParams selects a page of memories, newest first.

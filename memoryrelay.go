@@ -262,17 +262,24 @@ func (r *Relay) CreateAccount(ctx context.Context, name string) (Account, error)
 // Account returns the account with the id.
 func (r *Relay) Account(ctx context.Context, id string) (Account, error) {
 	a, err := r.store.Account(ctx, id)
-	return a, mapNotFound(err, "Account")
+	return a, storeErr(err, "Account")
 }
 
 // AccountByName returns the oldest account with the name.
 func (r *Relay) AccountByName(ctx context.Context, name string) (Account, error) {
 	a, err := r.store.AccountByName(ctx, name)
-	return a, mapNotFound(err, "Account")
+	return a, storeErr(err, "Account")
 }
 
-func mapNotFound(err error, kind string) error {
-	if errors.Is(err, store.ErrNotFound) {
+// storeErr maps storage errors to the facade's: a missing row is a
+// *NotFoundError of the given kind, a missing session a validation error.
+func storeErr(err error, kind string) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, store.ErrSessionNotFound):
+		return errNoSession
+	case errors.Is(err, store.ErrNotFound):
 		return &NotFoundError{Kind: kind}
 	}
 	return err

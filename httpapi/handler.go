@@ -13,17 +13,22 @@ import (
 )
 
 // Service is what the handler needs from the core; *memoryrelay.Relay
-// implements it.
+// implements it. It is the union of one small interface per resource
+// group, each declared beside that group's handlers.
 type Service interface {
 	Authorizer
-	Health(ctx context.Context) memoryrelay.Health
-	CreateMemory(ctx context.Context, accountID string, in memoryrelay.NewMemory) (memoryrelay.Memory, error)
-	GetMemory(ctx context.Context, accountID, id string) (memoryrelay.Memory, error)
-	UpdateMemory(ctx context.Context, accountID, id string, p memoryrelay.MemoryPatch) (memoryrelay.Memory, error)
-	DeleteMemory(ctx context.Context, accountID, id string) error
-	ListMemories(ctx context.Context, accountID string, p memoryrelay.ListParams) (memoryrelay.Page[memoryrelay.Memory], error)
-	SearchMemories(ctx context.Context, accountID string, p memoryrelay.SearchParams) ([]memoryrelay.Hit, error)
-	ListAgents(ctx context.Context, accountID string, limit, offset int) (memoryrelay.Page[memoryrelay.Agent], error)
+	healthService
+	memoryService
+	agentService
+	sessionService
+	entityService
+	decisionService
+	patternService
+	projectService
+	contextService
+	jobService
+	keyService
+	usageService
 }
 
 // Authorizer verifies a raw key, takes a rate-limit token and checks scopes.
@@ -102,21 +107,28 @@ type route struct {
 	fn     http.HandlerFunc
 }
 
+// routes is the routing table: every resource group's rows. A literal
+// segment beats a {capture} (Go 1.22 ServeMux precedence), as contract §6
+// requires.
 func (h *handler) routes() []route {
-	return []route{
-		{http.MethodGet, "/health", false, 0, h.health},
-		{http.MethodGet, "/v1/health", false, 0, h.health},
-
-		{http.MethodPost, "/v1/memories", true, scopes.Write, h.createMemory},
-		{http.MethodGet, "/v1/memories", true, scopes.Read, h.listMemories},
-		{http.MethodPost, "/v1/memories/search", true, scopes.Read, h.searchMemories},
-		{http.MethodGet, "/v1/memories/{id}", true, scopes.Read, h.getMemory},
-		{http.MethodPut, "/v1/memories/{id}", true, scopes.Write, h.updateMemory},
-		{http.MethodPatch, "/v1/memories/{id}", true, scopes.Write, h.updateMemory},
-		{http.MethodDelete, "/v1/memories/{id}", true, scopes.Delete, h.deleteMemory},
-
-		{http.MethodGet, "/v1/agents", true, scopes.Read, h.listAgents},
+	var all []route
+	for _, group := range [][]route{
+		h.healthRoutes(),
+		h.memoryRoutes(),
+		h.agentRoutes(),
+		h.sessionRoutes(),
+		h.entityRoutes(),
+		h.decisionRoutes(),
+		h.patternRoutes(),
+		h.projectRoutes(),
+		h.contextRoutes(),
+		h.jobRoutes(),
+		h.keyRoutes(),
+		h.usageRoutes(),
+	} {
+		all = append(all, group...)
 	}
+	return all
 }
 
 // ServeHTTP normalises the path (runs of '/' collapsed, a trailing '/'

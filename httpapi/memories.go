@@ -1,12 +1,46 @@
 package httpapi
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"strconv"
 
 	"github.com/memoryrelay/memoryrelay"
+	"github.com/memoryrelay/memoryrelay/scopes"
 )
+
+type healthService interface {
+	Health(ctx context.Context) memoryrelay.Health
+}
+
+func (h *handler) healthRoutes() []route {
+	return []route{
+		{http.MethodGet, "/health", false, 0, h.health},
+		{http.MethodGet, "/v1/health", false, 0, h.health},
+	}
+}
+
+type memoryService interface {
+	CreateMemory(ctx context.Context, accountID string, in memoryrelay.NewMemory) (memoryrelay.Memory, error)
+	GetMemory(ctx context.Context, accountID, id string) (memoryrelay.Memory, error)
+	UpdateMemory(ctx context.Context, accountID, id string, p memoryrelay.MemoryPatch) (memoryrelay.Memory, error)
+	DeleteMemory(ctx context.Context, accountID, id string) error
+	ListMemories(ctx context.Context, accountID string, p memoryrelay.ListParams) (memoryrelay.Page[memoryrelay.Memory], error)
+	SearchMemories(ctx context.Context, accountID string, p memoryrelay.SearchParams) ([]memoryrelay.Hit, error)
+}
+
+func (h *handler) memoryRoutes() []route {
+	return []route{
+		{http.MethodPost, "/v1/memories", true, scopes.Write, h.createMemory},
+		{http.MethodGet, "/v1/memories", true, scopes.Read, h.listMemories},
+		{http.MethodPost, "/v1/memories/search", true, scopes.Read, h.searchMemories},
+		{http.MethodGet, "/v1/memories/{id}", true, scopes.Read, h.getMemory},
+		{http.MethodPut, "/v1/memories/{id}", true, scopes.Write, h.updateMemory},
+		{http.MethodPatch, "/v1/memories/{id}", true, scopes.Write, h.updateMemory},
+		{http.MethodDelete, "/v1/memories/{id}", true, scopes.Delete, h.deleteMemory},
+	}
+}
 
 // account returns the account of the key that authenticated r.
 func account(r *http.Request) string {
@@ -265,18 +299,4 @@ func (h *handler) searchMemories(w http.ResponseWriter, r *http.Request) {
 		out.Data[i] = toSearchItem(hit)
 	}
 	writeJSON(w, http.StatusOK, out)
-}
-
-func (h *handler) listAgents(w http.ResponseWriter, r *http.Request) {
-	var limit, offset int
-	if err := pageParams(r, memoryrelay.MaxPage, &limit, &offset); err != nil {
-		h.writeError(w, r, err)
-		return
-	}
-	page, err := h.svc.ListAgents(r.Context(), account(r), limit, offset)
-	if err != nil {
-		h.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, toList(page, toAgent))
 }

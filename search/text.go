@@ -240,6 +240,13 @@ func (tb *termBuf) scan(text string, keepStop bool) {
 		switch {
 		case unicode.IsMark(r):
 			// Dropped without ending the word: "cafe\u0301" is "cafe".
+		case !unicode.IsLetter(r) && !unicode.IsNumber(r):
+			// A separator. Some symbols belong to CJK scripts (the
+			// radicals, squared words like ㍑), so this test comes first.
+			if cjkRun > 0 {
+				flushCJK()
+			}
+			flushWord()
 		case isCJK(r):
 			flushWord()
 			if cjkRun > 0 {
@@ -250,7 +257,7 @@ func (tb *termBuf) scan(text string, keepStop bool) {
 			}
 			cjkPrev = r
 			cjkRun++
-		case unicode.IsLetter(r) || unicode.IsNumber(r):
+		default: // a letter or number of a script written with spaces
 			if cjkRun > 0 {
 				flushCJK()
 			}
@@ -263,11 +270,6 @@ func (tb *termBuf) scan(text string, keepStop bool) {
 				asciiAlpha = false
 				tb.b = utf8.AppendRune(tb.b, r)
 			}
-		default:
-			if cjkRun > 0 {
-				flushCJK()
-			}
-			flushWord()
 		}
 	}
 	if cjkRun > 0 {

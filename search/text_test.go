@@ -36,6 +36,7 @@ func TestTerms(t *testing.T) {
 		{"Han bigrams", "我喜欢机器学习", []string{"我喜", "喜欢", "欢机", "机器", "器学", "学习"}},
 		{"lone Han character", "猫 is here", []string{"猫"}},
 		{"Japanese mixed with Latin", "iPhoneのカメラ", []string{"iphon", "のカ", "カメ", "メラ"}},
+		{"CJK symbols separate", "0㍑1⺀2々〇", []string{"0", "1", "2", "々〇"}},
 		{"katakana prolonged sound mark", "コーヒー", []string{"コー", "ーヒ", "ヒー"}},
 		{"Hangul words", "나는 커피를 좋아한다", []string{"나는", "커피를", "좋아한다"}},
 		{"long token dropped", "ok " + strings.Repeat("a", 65) + " fine", []string{"ok", "fin"}},

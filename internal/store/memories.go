@@ -24,7 +24,8 @@ type Memory struct {
 	Tier       string
 	Scope      string
 	SessionID  *string
-	Project    *string
+	Project    *string // project slug as supplied
+	ProjectID  *string // the project's id, when Project is a valid slug
 	ArchivedAt *time.Time
 	CreatedAt  time.Time
 	UpdatedAt  time.Time
@@ -38,21 +39,21 @@ type Indexed struct {
 }
 
 const memoryColumns = `m.seq, m.id, m.account_id, m.agent_id, m.agent_ref, m.user_id, m.content, m.metadata, m.memory_type,
-	m.visibility, m.importance, m.tier, m.scope, m.session_id, m.project, m.archived_at, m.created_at, m.updated_at`
+	m.visibility, m.importance, m.tier, m.scope, m.session_id, m.project, m.project_id, m.archived_at, m.created_at, m.updated_at`
 
 func scanMemory(r rowScanner, extra ...any) (Memory, error) {
 	var m Memory
-	var user, mtype, session, project sql.NullString
+	var user, mtype, session, project, projectID sql.NullString
 	var meta string
 	var archived sql.NullInt64
 	var created, updated int64
 	dst := append([]any{&m.Seq, &m.ID, &m.AccountID, &m.AgentID, &m.AgentRef, &user, &m.Content, &meta, &mtype,
-		&m.Visibility, &m.Importance, &m.Tier, &m.Scope, &session, &project, &archived, &created, &updated}, extra...)
+		&m.Visibility, &m.Importance, &m.Tier, &m.Scope, &session, &project, &projectID, &archived, &created, &updated}, extra...)
 	if err := r.Scan(dst...); err != nil {
 		return Memory{}, notFound(err)
 	}
 	m.UserID, m.MemoryType = fromNullString(user), fromNullString(mtype)
-	m.SessionID, m.Project = fromNullString(session), fromNullString(project)
+	m.SessionID, m.Project, m.ProjectID = fromNullString(session), fromNullString(project), fromNullString(projectID)
 	if meta != "{}" {
 		m.Metadata = []byte(meta)
 	}
@@ -72,11 +73,14 @@ func (s *Store) InsertMemory(ctx context.Context, m *Memory, idx Indexed) error 
 			return err
 		}
 		m.AgentID = agentID
+		if err := resolveRefs(ctx, tx, m); err != nil {
+			return err
+		}
 		res, err := tx.ExecContext(ctx, `INSERT INTO memories(id, account_id, agent_id, agent_ref, user_id, content, metadata, memory_type,
-			visibility, importance, tier, scope, session_id, project, archived_at, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			visibility, importance, tier, scope, session_id, project, project_id, archived_at, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			m.ID, m.AccountID, m.AgentID, m.AgentRef, nullString(m.UserID), m.Content, jsonOrEmpty(m.Metadata), nullString(m.MemoryType),
-			m.Visibility, m.Importance, m.Tier, m.Scope, nullString(m.SessionID), nullString(m.Project), nullMS(m.ArchivedAt),
+			m.Visibility, m.Importance, m.Tier, m.Scope, nullString(m.SessionID), nullString(m.Project), nullString(m.ProjectID), nullMS(m.ArchivedAt),
 			ms(m.CreatedAt), ms(m.UpdatedAt))
 		if err != nil {
 			return err
@@ -120,13 +124,19 @@ func (s *Store) UpdateMemory(ctx context.Context, accountID, id string, apply fu
 		if err != nil {
 			return err
 		}
+		before := m
 		if err := apply(&m); err != nil {
 			return err
 		}
+		if !sameString(before.Project, m.Project) || !sameString(before.SessionID, m.SessionID) {
+			if err := resolveRefs(ctx, tx, &m); err != nil {
+				return err
+			}
+		}
 		_, err = tx.ExecContext(ctx, `UPDATE memories SET user_id = ?, content = ?, metadata = ?, memory_type = ?, visibility = ?,
-			importance = ?, tier = ?, scope = ?, session_id = ?, project = ?, archived_at = ?, updated_at = ? WHERE seq = ?`,
+			importance = ?, tier = ?, scope = ?, session_id = ?, project = ?, project_id = ?, archived_at = ?, updated_at = ? WHERE seq = ?`,
 			nullString(m.UserID), m.Content, jsonOrEmpty(m.Metadata), nullString(m.MemoryType), m.Visibility,
-			m.Importance, m.Tier, m.Scope, nullString(m.SessionID), nullString(m.Project), nullMS(m.ArchivedAt), ms(m.UpdatedAt), m.Seq)
+			m.Importance, m.Tier, m.Scope, nullString(m.SessionID), nullString(m.Project), nullString(m.ProjectID), nullMS(m.ArchivedAt), ms(m.UpdatedAt), m.Seq)
 		if err != nil {
 			return err
 		}
@@ -389,4 +399,11 @@ func (s *Store) Vectors(ctx context.Context, seqs []int64) (map[int64][]byte, er
 		}
 	}
 	return out, nil
+}
+
+func sameString(a, b *string) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return *a == *b
 }

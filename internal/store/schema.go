@@ -137,6 +137,8 @@ CREATE TABLE sessions (
 CREATE UNIQUE INDEX sessions_external ON sessions(account_id, external_id) WHERE external_id IS NOT NULL;
 CREATE INDEX sessions_account_started ON sessions(account_id, started_at DESC, id DESC);
 CREATE INDEX memories_session ON memories(session_id);
+ALTER TABLE memories ADD COLUMN project_id TEXT REFERENCES projects(id) ON DELETE SET NULL;
+CREATE INDEX memories_project ON memories(project_id);
 
 CREATE TABLE entities (
 	id         TEXT PRIMARY KEY,

@@ -1,0 +1,73 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"regexp"
+	"time"
+
+	"github.com/memoryrelay/memoryrelay/internal/uuid"
+)
+
+// ErrSessionNotFound is returned by writes whose session_id names no
+// session of the account.
+var ErrSessionNotFound = errors.New("store: session not found")
+
+var slugRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
+
+// MaxSlug is the longest project slug.
+const MaxSlug = 100
+
+// ValidSlug reports whether s is a project slug (API contract §5.9):
+// ^[a-z0-9][a-z0-9-]*$, at most 100 characters.
+func ValidSlug(s string) bool { return len(s) <= MaxSlug && slugRE.MatchString(s) }
+
+// ensureProject returns the id of the account's project with the slug,
+// creating it (named after the slug) when there is none. A value that is
+// not a valid slug creates nothing and returns "" (contract §5.9).
+func ensureProject(ctx context.Context, q queryer, accountID, slug string, now time.Time) (string, error) {
+	if !ValidSlug(slug) {
+		return "", nil
+	}
+	var id string
+	err := q.QueryRowContext(ctx, "SELECT id FROM projects WHERE account_id = ? AND slug = ?", accountID, slug).Scan(&id)
+	if err == nil || !errors.Is(err, sql.ErrNoRows) {
+		return id, err
+	}
+	id = uuid.New()
+	_, err = q.ExecContext(ctx, `INSERT INTO projects(id, account_id, slug, name, metadata, created_at, updated_at)
+		VALUES (?, ?, ?, ?, '{}', ?, ?)`, id, accountID, slug, slug, ms(now), ms(now))
+	return id, err
+}
+
+// checkSession returns ErrSessionNotFound unless the account has the session.
+func checkSession(ctx context.Context, q queryer, accountID, sessionID string) error {
+	var one int
+	err := q.QueryRowContext(ctx, "SELECT 1 FROM sessions WHERE account_id = ? AND id = ?", accountID, sessionID).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return ErrSessionNotFound
+	}
+	return err
+}
+
+// resolveRefs applies the cross-references of a memory write inside its
+// transaction: the session must exist, the project is created if unknown.
+func resolveRefs(ctx context.Context, q queryer, m *Memory) error {
+	if m.SessionID != nil {
+		if err := checkSession(ctx, q, m.AccountID, *m.SessionID); err != nil {
+			return err
+		}
+	}
+	m.ProjectID = nil
+	if m.Project != nil {
+		id, err := ensureProject(ctx, q, m.AccountID, *m.Project, m.UpdatedAt)
+		if err != nil {
+			return err
+		}
+		if id != "" {
+			m.ProjectID = &id
+		}
+	}
+	return nil
+}
