@@ -107,6 +107,7 @@ type Options struct {
 var (
 	ErrInvalid          = errors.New("memoryrelay: invalid input")
 	ErrNotFound         = errors.New("memoryrelay: not found")
+	ErrConflict         = errors.New("memoryrelay: conflict")
 	ErrClosed           = errors.New("memoryrelay: closed")
 	ErrEmbedderMismatch = errors.New("memoryrelay: database was built with another embedder")
 )
@@ -124,6 +125,13 @@ func invalid(field, format string, args ...any) error {
 	return &ValidationError{Field: field, Message: fmt.Sprintf(format, args...)}
 }
 
+// ConflictError reports a write that collides with existing state, such
+// as a duplicate project slug. It matches ErrConflict.
+type ConflictError struct{ Message string }
+
+func (e *ConflictError) Error() string        { return e.Message }
+func (e *ConflictError) Is(target error) bool { return target == ErrConflict }
+
 // NotFoundError says which kind of object was not found. It matches
 // ErrNotFound.
 type NotFoundError struct{ Kind string }
@@ -133,9 +141,10 @@ func (e *NotFoundError) Is(target error) bool { return target == ErrNotFound }
 
 // Type aliases for the stored objects.
 type (
-	Account = store.Account
-	Agent   = store.Agent
-	Memory  = store.Memory
+	Account   = store.Account
+	Agent     = store.Agent
+	Memory    = store.Memory
+	EntityRef = store.EntityRef
 )
 
 // Relay is an open memory store. It is safe for concurrent use.

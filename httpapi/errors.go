@@ -59,6 +59,7 @@ func statusOf(err error) (status int, typ, msg string) {
 	var (
 		verr    *memoryrelay.ValidationError
 		nf      *memoryrelay.NotFoundError
+		cerr    *memoryrelay.ConflictError
 		missing *scopes.MissingError
 		limited *limiter.LimitedError
 		tooBig  *http.MaxBytesError
@@ -70,6 +71,8 @@ func statusOf(err error) (status int, typ, msg string) {
 		return http.StatusBadRequest, typeValidation, "Request body must be at most " + strconv.FormatInt(tooBig.Limit, 10) + " bytes"
 	case errors.As(err, &nf):
 		return http.StatusNotFound, typeNotFound, nf.Error()
+	case errors.As(err, &cerr):
+		return http.StatusConflict, typeConflict, cerr.Message
 	case errors.Is(err, errRoute):
 		return http.StatusNotFound, typeNotFound, "Route not found"
 	case errors.Is(err, errMethod):

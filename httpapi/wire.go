@@ -41,6 +41,27 @@ type entityRefJSON struct {
 	Confidence float64 `json:"confidence"`
 }
 
+func toEntityRefs(refs []memoryrelay.EntityRef) []entityRefJSON {
+	out := make([]entityRefJSON, len(refs))
+	for i, r := range refs {
+		out[i] = entityRefJSON{Type: r.Type, Value: r.Value, Confidence: r.Confidence}
+	}
+	return out
+}
+
+// isoTime formats an instant as the contract's ISO-8601 UTC string with
+// milliseconds, e.g. 2025-03-17T09:30:00.000Z.
+func isoTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
+
+// isoPtr is isoTime for optional instants.
+func isoPtr(t *time.Time) *string {
+	if t == nil {
+		return nil
+	}
+	s := isoTime(*t)
+	return &s
+}
+
 func objectOrEmpty(b []byte) json.RawMessage {
 	if len(b) == 0 {
 		return json.RawMessage("{}")
@@ -64,7 +85,7 @@ func toMemory(m memoryrelay.Memory) memoryJSON {
 		AgentID:    m.AgentRef,
 		UserID:     m.UserID,
 		Metadata:   objectOrEmpty(m.Metadata),
-		Entities:   []entityRefJSON{},
+		Entities:   toEntityRefs(m.Entities),
 		MemoryType: m.MemoryType,
 		Visibility: m.Visibility,
 		Importance: m.Importance,

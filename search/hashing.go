@@ -137,10 +137,10 @@ func (s *hashScratch) embed(v []float32, text string) {
 	tb := &s.tb
 	tb.reset()
 	tb.scan(text, false)
-	if tb.len() == 0 {
+	if tb.count() == 0 {
 		tb.scan(text, true)
 	}
-	if tb.len() == 0 {
+	if tb.count() == 0 {
 		addFeature(v, mix64(seedEmpty), 1)
 		return
 	}
@@ -267,7 +267,7 @@ func tfWeight(tf int) float32 {
 
 // hashBytes is FNV-1a from seed, finished with mix64.
 func hashBytes(seed uint64, b []byte) uint64 {
-	x := uint64(seed)
+	x := seed
 	for _, c := range b {
 		x = (x ^ uint64(c)) * fnvPrime
 	}

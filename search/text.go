@@ -54,12 +54,13 @@ func Terms(text string) []string {
 }
 
 // AppendTerms appends the terms of text (see [Terms]) to dst and returns the
-// extended slice. All the terms it appends share one newly allocated string,
-// so appending to a reused dst costs one allocation per call.
+// extended slice. All the terms it appends share one newly allocated
+// string, so reusing dst makes the cost a few allocations per call rather
+// than one per term.
 func AppendTerms(dst []string, text string) []string {
 	var tb termBuf
 	tb.b = make([]byte, 0, len(text))
-	tb.ends = make([]int, 0, 16)
+	tb.ends = make([]int, 0, len(text)/6+1)
 	tb.scan(text, false)
 	if len(tb.ends) == 0 {
 		return dst
@@ -96,15 +97,17 @@ func MatchExpr(terms []string) string {
 		pos   int
 	}
 	cands := make([]cand, 0, min(len(terms), 2*MaxMatchTerms))
+	seen := make(map[string]struct{}, min(len(terms), 2*MaxMatchTerms))
 	size := 0
 	for _, t := range terms {
+		if _, dup := seen[t]; dup {
+			continue
+		}
 		n, ok := termRunes(t)
 		if !ok {
 			continue
 		}
-		if slices.ContainsFunc(cands, func(c cand) bool { return c.term == t }) {
-			continue
-		}
+		seen[t] = struct{}{}
 		cands = append(cands, cand{term: t, runes: n, pos: len(cands)})
 		size += len(t) + len(`"" OR `)
 	}
@@ -159,16 +162,7 @@ func (tb *termBuf) reset() {
 	tb.ends = tb.ends[:0]
 }
 
-func (tb *termBuf) len() int { return len(tb.ends) }
-
-// term returns term i; it aliases tb.b.
-func (tb *termBuf) term(i int) []byte {
-	start := 0
-	if i > 0 {
-		start = tb.ends[i-1]
-	}
-	return tb.b[start:tb.ends[i]]
-}
+func (tb *termBuf) count() int { return len(tb.ends) }
 
 // scan appends the terms of text. With keepStop, stopwords are kept (the
 // embedder's fallback for texts made only of stopwords).

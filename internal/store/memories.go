@@ -29,6 +29,7 @@ type Memory struct {
 	ArchivedAt *time.Time
 	CreatedAt  time.Time
 	UpdatedAt  time.Time
+	Entities   []EntityRef // linked entities; filled by reads, ignored by writes
 }
 
 // Indexed is what the search tables hold for a memory: its embedding in
@@ -111,7 +112,13 @@ func (s *Store) GetMemory(ctx context.Context, accountID, id string) (Memory, er
 }
 
 func getMemory(ctx context.Context, q queryer, accountID, id string) (Memory, error) {
-	return scanMemory(q.QueryRowContext(ctx, "SELECT "+memoryColumns+" FROM memories m WHERE m.account_id = ? AND m.id = ?", accountID, id))
+	m, err := scanMemory(q.QueryRowContext(ctx, "SELECT "+memoryColumns+" FROM memories m WHERE m.account_id = ? AND m.id = ?", accountID, id))
+	if err != nil {
+		return Memory{}, err
+	}
+	ms := []Memory{m}
+	err = fillEntities(ctx, q, ms)
+	return ms[0], err
 }
 
 // UpdateMemory reads the account's memory, lets apply change it, and writes
@@ -274,7 +281,11 @@ func (s *Store) ListMemories(ctx context.Context, f Filter, limit, offset int, a
 		}
 		out = append(out, m)
 	}
-	return out, total, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, 0, err
+	}
+	rows.Close()
+	return out, total, fillEntities(ctx, s.db.R, out)
 }
 
 // Position is a place in the newest-first order of memories.
@@ -367,7 +378,11 @@ func (s *Store) MemoriesBySeq(ctx context.Context, accountID string, seqs []int6
 		}
 		out = append(out, m)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rows.Close()
+	return out, fillEntities(ctx, s.db.R, out)
 }
 
 // Vectors returns the stored embeddings of the given memories.
@@ -393,6 +408,10 @@ func (s *Store) Vectors(ctx context.Context, seqs []int64) (map[int64][]byte, er
 				return nil, err
 			}
 			out[seq] = b
+		}
+		if err := rows.Err(); err != nil {
+			rows.Close()
+			return nil, err
 		}
 		if err := rows.Close(); err != nil {
 			return nil, err

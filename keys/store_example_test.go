@@ -1,0 +1,71 @@
+package keys_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/memoryrelay/memoryrelay/internal/store"
+	"github.com/memoryrelay/memoryrelay/keys"
+	"github.com/memoryrelay/memoryrelay/scopes"
+)
+
+// ExampleStore creates a key in a SQLite database, verifies it, revokes it
+// and verifies it again.
+func ExampleStore() {
+	ctx := context.Background()
+	dir, err := os.MkdirTemp("", "memoryrelay-keys-example")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+
+	db, err := store.Open(ctx, store.Options{Path: filepath.Join(dir, "keys.db")})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer db.Close()
+	acct, err := db.CreateAccount(ctx, "acme", time.Now())
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	ks, err := keys.NewStore(db.Keys(), keys.Options{}) // env "live", 30s cache
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer ks.Close(ctx) // writes pending last-use times
+
+	created, tok, err := ks.Create(ctx, acct.ID, keys.CreateParams{
+		Name:   "ci-bot",
+		Scopes: scopes.NewSet(scopes.Read, scopes.Write),
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	// tok.Reveal() is the raw key: show it to its owner once. Only its
+	// SHA-256 is stored.
+
+	k, err := ks.Verify(ctx, tok.Reveal())
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(k.Name, k.Scopes, k.ID == created.ID, k.Prefix == tok.Reveal()[:12])
+
+	if _, err := ks.Revoke(ctx, acct.ID, k.ID); err != nil {
+		log.Fatal(err)
+	}
+	_, err = ks.Verify(ctx, tok.Reveal())
+	fmt.Println(errors.Is(err, keys.ErrRevoked))
+
+	_, err = ks.Verify(ctx, "mem_live_not-a-real-key")
+	fmt.Println(errors.Is(err, keys.ErrMalformed))
+	// Output:
+	// ci-bot read,write true true
+	// true
+	// true
+}
