@@ -42,7 +42,9 @@ func start(t *testing.T, db string, env map[string]string) (addr string, stdout 
 	ready := make(chan string, 1)
 	done := make(chan error, 1)
 	getenv := func(k string) string { return env[k] }
-	go func() { done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-db", db}, getenv, stdout, io.Discard, ready) }()
+	go func() {
+		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-db", db}, getenv, stdout, io.Discard, ready)
+	}()
 	select {
 	case addr = <-ready:
 	case err := <-done:
