@@ -87,7 +87,8 @@ CREATE TABLE meta (
 	key   TEXT PRIMARY KEY,
 	value TEXT NOT NULL
 );
-`, // 2: the rest of the hosted API (sessions, entities, decisions,
+`,
+	// 2: the rest of the hosted API (sessions, entities, decisions,
 	// patterns, projects, v2 jobs, quota) and the change log that keeps
 	// in-process vector indexes in step with committed state.
 	`
