@@ -1,7 +1,153 @@
 package httpapi
 
-// Key management (our extension): see the API contract §9.
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"time"
 
-type keyService interface{}
+	"github.com/memoryrelay/memoryrelay"
+	"github.com/memoryrelay/memoryrelay/keys"
+	"github.com/memoryrelay/memoryrelay/scopes"
+)
 
-func (h *handler) keyRoutes() []route { return nil }
+// Key management (API contract §9, our extension), admin scope only. The
+// raw key appears in the create and rotate responses and nowhere else.
+
+type keyService interface {
+	CreateKey(ctx context.Context, accountID string, in memoryrelay.NewKey) (keys.Key, keys.Token, error)
+	ListKeys(ctx context.Context, accountID string, limit, offset int) (memoryrelay.Page[keys.Key], error)
+	GetKey(ctx context.Context, accountID, id string) (keys.Key, error)
+	RevokeKey(ctx context.Context, accountID, id string) (keys.Key, error)
+	RotateKey(ctx context.Context, accountID, id string, grace time.Duration) (keys.Key, keys.Token, error)
+}
+
+func (h *handler) keyRoutes() []route {
+	return []route{
+		{http.MethodPost, "/v1/keys", true, scopes.Admin, h.createKey},
+		{http.MethodGet, "/v1/keys", true, scopes.Admin, h.listKeys},
+		{http.MethodGet, "/v1/keys/{id}", true, scopes.Admin, h.getKey},
+		{http.MethodDelete, "/v1/keys/{id}", true, scopes.Admin, h.revokeKey},
+		{http.MethodPost, "/v1/keys/{id}/rotate", true, scopes.Admin, h.rotateKey},
+	}
+}
+
+type keyJSON struct {
+	ID         string          `json:"id"`
+	Name       string          `json:"name"`
+	Prefix     string          `json:"prefix"`
+	Scopes     []string        `json:"scopes"`
+	Metadata   json.RawMessage `json:"metadata"`
+	RateLimit  *int            `json:"rate_limit"`
+	CreatedAt  string          `json:"created_at"`
+	ExpiresAt  *string         `json:"expires_at"`
+	LastUsedAt *string         `json:"last_used_at"`
+	RevokedAt  *string         `json:"revoked_at"`
+}
+
+// keyWithSecretJSON is a Key plus its raw secret: create and rotate only.
+type keyWithSecretJSON struct {
+	keyJSON
+	Key string `json:"key"`
+}
+
+func toKey(k keys.Key) keyJSON {
+	out := keyJSON{
+		ID: k.ID, Name: k.Name, Prefix: k.Prefix, Scopes: k.Scopes.Strings(), Metadata: objectOrEmpty(k.Metadata),
+		CreatedAt: isoTime(k.CreatedAt), ExpiresAt: isoPtr(k.ExpiresAt), LastUsedAt: isoPtr(k.LastUsedAt), RevokedAt: isoPtr(k.RevokedAt),
+	}
+	if k.RateLimit > 0 {
+		out.RateLimit = &k.RateLimit
+	}
+	return out
+}
+
+type createKeyReq struct {
+	Name      *string         `json:"name"`
+	Scopes    []string        `json:"scopes"`
+	ExpiresAt *string         `json:"expires_at"`
+	RateLimit optInt          `json:"rate_limit"`
+	Metadata  json.RawMessage `json:"metadata"`
+}
+
+func (h *handler) createKey(w http.ResponseWriter, r *http.Request) {
+	var req createKeyReq
+	if err := decodeBody(r, &req); err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	if req.Name == nil {
+		h.writeError(w, r, badField("name", "name is required"))
+		return
+	}
+	set, err := scopes.ParseSet(req.Scopes)
+	if err != nil || set.IsEmpty() {
+		h.writeError(w, r, badField("scopes", "scopes must be a non-empty list of read, write, delete, admin"))
+		return
+	}
+	in := memoryrelay.NewKey{Name: *req.Name, Scopes: set, RateLimit: req.RateLimit.v, Metadata: req.Metadata}
+	if req.ExpiresAt != nil {
+		t, err := time.Parse(time.RFC3339Nano, *req.ExpiresAt)
+		if err != nil {
+			h.writeError(w, r, badField("expires_at", "expires_at must be an ISO-8601 date-time such as 2026-12-31T23:59:59Z"))
+			return
+		}
+		in.ExpiresAt = &t
+	}
+	k, tok, err := h.svc.CreateKey(r.Context(), account(r), in)
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, keyWithSecretJSON{keyJSON: toKey(k), Key: tok.Reveal()})
+}
+
+func (h *handler) listKeys(w http.ResponseWriter, r *http.Request) {
+	var limit, offset int
+	if err := pageParams(r, memoryrelay.MaxPage, &limit, &offset); err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	page, err := h.svc.ListKeys(r.Context(), account(r), limit, offset)
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, toList(page, toKey))
+}
+
+func (h *handler) getKey(w http.ResponseWriter, r *http.Request) {
+	k, err := h.svc.GetKey(r.Context(), account(r), r.PathValue("id"))
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, toKey(k))
+}
+
+func (h *handler) revokeKey(w http.ResponseWriter, r *http.Request) {
+	k, err := h.svc.RevokeKey(r.Context(), account(r), r.PathValue("id"))
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, ackJSON{Success: true, Deleted: true, ID: k.ID})
+}
+
+type rotateKeyReq struct {
+	GraceSeconds optInt `json:"grace_seconds"`
+}
+
+func (h *handler) rotateKey(w http.ResponseWriter, r *http.Request) {
+	var req rotateKeyReq
+	if err := decodeBody(r, &req); err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	k, tok, err := h.svc.RotateKey(r.Context(), account(r), r.PathValue("id"), time.Duration(req.GraceSeconds.v)*time.Second)
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, keyWithSecretJSON{keyJSON: toKey(k), Key: tok.Reveal()})
+}
