@@ -79,10 +79,16 @@ func TestErrorsAndRetries(t *testing.T) {
 		{"429 then ok honours Retry-After", func(c *client.Client) error { _, err := c.Memories.Get(context.Background(), "x"); return err },
 			[]func(http.ResponseWriter){answer(429, errBody("rate_limit_error", "Rate limit exceeded. Try again in 7 seconds."), "Retry-After", "7"), answer(200, `{"id":"x"}`)},
 			nil, 2, []time.Duration{7 * time.Second}},
-		{"POST retried on 429", func(c *client.Client) error { _, err := c.Memories.Create(context.Background(), client.MemoryCreate{Content: "x"}); return err },
+		{"POST retried on 429", func(c *client.Client) error {
+			_, err := c.Memories.Create(context.Background(), client.MemoryCreate{Content: "x"})
+			return err
+		},
 			[]func(http.ResponseWriter){answer(429, errBody("rate_limit_error", "slow down"), "Retry-After", "1"), answer(201, `{"id":"x"}`)},
 			nil, 2, []time.Duration{time.Second}},
-		{"POST not retried on 500", func(c *client.Client) error { _, err := c.Memories.Create(context.Background(), client.MemoryCreate{Content: "x"}); return err },
+		{"POST not retried on 500", func(c *client.Client) error {
+			_, err := c.Memories.Create(context.Background(), client.MemoryCreate{Content: "x"})
+			return err
+		},
 			[]func(http.ResponseWriter){answer(500, errBody("api_error", "Internal server error"))},
 			client.ErrAPI, 1, nil},
 		{"GET retried on 503 with backoff", func(c *client.Client) error { _, err := c.Memories.Get(context.Background(), "x"); return err },
@@ -97,9 +103,15 @@ func TestErrorsAndRetries(t *testing.T) {
 			[]func(http.ResponseWriter){answer(403, errBody("authorization_error", "Insufficient scope. Required: delete"))}, client.ErrForbidden, 1, nil},
 		{"404", func(c *client.Client) error { _, err := c.Memories.Get(context.Background(), "x"); return err },
 			[]func(http.ResponseWriter){answer(404, errBody("not_found_error", "Memory not found"))}, client.ErrNotFound, 1, nil},
-		{"400", func(c *client.Client) error { _, err := c.Memories.Create(context.Background(), client.MemoryCreate{}); return err },
+		{"400", func(c *client.Client) error {
+			_, err := c.Memories.Create(context.Background(), client.MemoryCreate{})
+			return err
+		},
 			[]func(http.ResponseWriter){answer(400, errBody("validation_error", "content is required"))}, client.ErrValidation, 1, nil},
-		{"409", func(c *client.Client) error { _, err := c.Projects.Create(context.Background(), client.ProjectCreate{Slug: "a", Name: "a"}); return err },
+		{"409", func(c *client.Client) error {
+			_, err := c.Projects.Create(context.Background(), client.ProjectCreate{Slug: "a", Name: "a"})
+			return err
+		},
 			[]func(http.ResponseWriter){answer(409, errBody("conflict_error", "Project slug already exists"))}, client.ErrConflict, 1, nil},
 	}
 	for _, c := range cases {
