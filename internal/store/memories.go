@@ -77,20 +77,27 @@ func (s *Store) InsertMemory(ctx context.Context, m *Memory, idx Indexed) error 
 		if err := resolveRefs(ctx, tx, m); err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO memories(id, account_id, agent_id, agent_ref, user_id, content, metadata, memory_type,
-			visibility, importance, tier, scope, session_id, project, project_id, archived_at, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			m.ID, m.AccountID, m.AgentID, m.AgentRef, nullString(m.UserID), m.Content, jsonOrEmpty(m.Metadata), nullString(m.MemoryType),
-			m.Visibility, m.Importance, m.Tier, m.Scope, nullString(m.SessionID), nullString(m.Project), nullString(m.ProjectID), nullMS(m.ArchivedAt),
-			ms(m.CreatedAt), ms(m.UpdatedAt))
-		if err != nil {
-			return err
-		}
-		if m.Seq, err = res.LastInsertId(); err != nil {
+		if err := insertMemoryRow(ctx, tx, m); err != nil {
 			return err
 		}
 		return writeIndex(ctx, tx, m.Seq, idx, false)
 	})
+}
+
+// insertMemoryRow inserts m's row (references already resolved) and sets
+// m.Seq.
+func insertMemoryRow(ctx context.Context, tx *sql.Tx, m *Memory) error {
+	res, err := tx.ExecContext(ctx, `INSERT INTO memories(id, account_id, agent_id, agent_ref, user_id, content, metadata, memory_type,
+		visibility, importance, tier, scope, session_id, project, project_id, archived_at, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		m.ID, m.AccountID, m.AgentID, m.AgentRef, nullString(m.UserID), m.Content, jsonOrEmpty(m.Metadata), nullString(m.MemoryType),
+		m.Visibility, m.Importance, m.Tier, m.Scope, nullString(m.SessionID), nullString(m.Project), nullString(m.ProjectID), nullMS(m.ArchivedAt),
+		ms(m.CreatedAt), ms(m.UpdatedAt))
+	if err != nil {
+		return err
+	}
+	m.Seq, err = res.LastInsertId()
+	return err
 }
 
 func writeIndex(ctx context.Context, tx *sql.Tx, seq int64, idx Indexed, replace bool) error {
@@ -324,7 +331,10 @@ func (s *Store) TextCandidates(ctx context.Context, f Filter, match string) ([]S
 	if err != nil || !ok || match == "" {
 		return nil, err
 	}
-	q := `SELECT m.seq, matchinfo(memory_fts, 'pcnalx'), m.created_at FROM memory_fts JOIN memories m ON m.seq = memory_fts.docid
+	// CROSS JOIN keeps the full-text index as the outer loop: SQLite would
+	// otherwise walk the account's memories and evaluate the whole MATCH
+	// expression once per row.
+	q := `SELECT m.seq, matchinfo(memory_fts, 'pcnalx'), m.created_at FROM memory_fts CROSS JOIN memories m ON m.seq = memory_fts.docid
 		WHERE memory_fts MATCH ? AND ` + cond
 	args = append([]any{match}, args...)
 	return s.scored(ctx, q, args, true)

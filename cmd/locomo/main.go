@@ -1,0 +1,236 @@
+// Command locomo measures retrieval quality on a LoCoMo-format file: it
+// stores every turn of each conversation as a memory in an account of its
+// own, asks each question of categories 1–4, and prints recall@1, @5 and
+// @10 (the share of a question's evidence turns among the top k hits),
+// overall and per category, for keyword-only, vector-only and hybrid
+// search, with the embedder named.
+//
+//	go run ./cmd/locomo -data ../shared/data/locomo-dev.json
+//
+// The data set is not part of this repository (see its licence); pass its
+// path.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"runtime/pprof"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/memoryrelay/memoryrelay"
+	"github.com/memoryrelay/memoryrelay/search"
+)
+
+func main() {
+	if err := run(context.Background(), os.Args[1:], os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "locomo:", err)
+		os.Exit(1)
+	}
+}
+
+// sample is one conversation of the file with its questions.
+type sample struct {
+	ID           string                     `json:"sample_id"`
+	Conversation map[string]json.RawMessage `json:"conversation"`
+	QA           []struct {
+		Question string   `json:"question"`
+		Evidence []string `json:"evidence"`
+		Category int      `json:"category"`
+	} `json:"qa"`
+}
+
+type turn struct {
+	Speaker string `json:"speaker"`
+	DiaID   string `json:"dia_id"`
+	Text    string `json:"text"`
+	Caption string `json:"blip_caption"`
+}
+
+var sessionKey = regexp.MustCompile(`^session_\d+$`)
+
+// turns returns the conversation's turns by dia_id, as memory texts.
+func (s sample) turns() (map[string]string, []string, error) {
+	texts := map[string]string{}
+	var order []string
+	keys := make([]string, 0, len(s.Conversation))
+	for k := range s.Conversation {
+		if sessionKey.MatchString(k) {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		var ts []turn
+		if err := json.Unmarshal(s.Conversation[k], &ts); err != nil {
+			return nil, nil, fmt.Errorf("%s %s: %w", s.ID, k, err)
+		}
+		for _, t := range ts {
+			text := t.Speaker + ": " + t.Text
+			if t.Caption != "" {
+				text += " [image: " + t.Caption + "]"
+			}
+			texts[t.DiaID] = text
+			order = append(order, t.DiaID)
+		}
+	}
+	return texts, order, nil
+}
+
+var ks = []int{1, 5, 10}
+
+// tally accumulates recall@k over questions.
+type tally struct {
+	n   int
+	sum [3]float64
+}
+
+func (t *tally) add(hits []string, evidence map[string]bool) {
+	t.n++
+	for i, k := range ks {
+		found := 0
+		for j := 0; j < k && j < len(hits); j++ {
+			if evidence[hits[j]] {
+				found++
+			}
+		}
+		t.sum[i] += float64(found) / float64(len(evidence))
+	}
+}
+
+func (t tally) recall(i int) float64 {
+	if t.n == 0 {
+		return 0
+	}
+	return t.sum[i] / float64(t.n)
+}
+
+func run(ctx context.Context, args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("locomo", flag.ContinueOnError)
+	data := fs.String("data", "../shared/data/locomo-dev.json", "LoCoMo-format JSON file")
+	dim := fs.Int("dim", search.DefaultDimension, "dimension of the built-in hashing embedder")
+	modes := fs.String("modes", "keyword,semantic,hybrid", "search modes to measure, comma-separated")
+	limit := fs.Int("samples", 0, "use only the first N conversations (0: all)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile to this file")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	raw, err := os.ReadFile(*data)
+	if err != nil {
+		return err
+	}
+	var samples []sample
+	if err := json.Unmarshal(raw, &samples); err != nil {
+		return fmt.Errorf("%s: %w", *data, err)
+	}
+	if *limit > 0 && *limit < len(samples) {
+		samples = samples[:*limit]
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	dir, err := os.MkdirTemp("", "locomo")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	emb := search.NewHashing(*dim)
+	relay, err := memoryrelay.Open(ctx, memoryrelay.Options{Path: filepath.Join(dir, "eval.db"), Synchronous: "OFF", Embedder: emb})
+	if err != nil {
+		return err
+	}
+	defer relay.Close()
+
+	modeList := strings.Split(*modes, ",")
+	overall := make(map[string]*tally)
+	perCat := make(map[string]map[int]*tally)
+	for _, m := range modeList {
+		overall[m] = &tally{}
+		perCat[m] = map[int]*tally{1: {}, 2: {}, 3: {}, 4: {}}
+	}
+	start := time.Now()
+	memories, questions := 0, 0
+	for _, s := range samples {
+		texts, order, err := s.turns()
+		if err != nil {
+			return err
+		}
+		acct, err := relay.CreateAccount(ctx, s.ID)
+		if err != nil {
+			return err
+		}
+		idToDia := map[string]string{}
+		for _, dia := range order {
+			m, err := relay.CreateMemory(ctx, acct.ID, memoryrelay.NewMemory{Content: texts[dia], AgentID: s.ID, Metadata: json.RawMessage(`{"dia_id":"` + dia + `"}`)})
+			if err != nil {
+				return fmt.Errorf("%s %s: %w", s.ID, dia, err)
+			}
+			idToDia[m.ID] = dia
+			memories++
+		}
+		for _, qa := range s.QA {
+			if qa.Category < 1 || qa.Category > 4 {
+				continue
+			}
+			evidence := map[string]bool{}
+			for _, e := range qa.Evidence {
+				for _, id := range strings.Split(e, ";") { // a few ids are joined
+					if id = strings.TrimSpace(id); texts[id] != "" {
+						evidence[id] = true
+					}
+				}
+			}
+			if len(evidence) == 0 {
+				continue
+			}
+			questions++
+			for _, mode := range modeList {
+				hits, err := relay.SearchMemories(ctx, acct.ID, memoryrelay.SearchParams{Query: qa.Question, Limit: 10, Mode: mode})
+				var verr *memoryrelay.ValidationError
+				if errors.As(err, &verr) {
+					continue // a question with no searchable text
+				}
+				if err != nil {
+					return err
+				}
+				dias := make([]string, len(hits))
+				for i, h := range hits {
+					dias[i] = idToDia[h.Memory.ID]
+				}
+				overall[mode].add(dias, evidence)
+				perCat[mode][qa.Category].add(dias, evidence)
+			}
+		}
+	}
+	fmt.Fprintf(out, "LoCoMo retrieval: %d conversations, %d memories, %d questions (categories 1-4), embedder %s, %s\n\n",
+		len(samples), memories, questions, emb.Model(), time.Since(start).Round(time.Second))
+	tw := tabwriter.NewWriter(out, 0, 0, 1, ' ', tabwriter.Debug)
+	fmt.Fprintln(tw, "mode\tscope\tquestions\tR@1\tR@5\tR@10\t")
+	names := map[int]string{1: "multi-hop", 2: "temporal", 3: "open-domain", 4: "single-hop"}
+	for _, mode := range modeList {
+		t := overall[mode]
+		fmt.Fprintf(tw, "%s\tall\t%d\t%.3f\t%.3f\t%.3f\t\n", mode, t.n, t.recall(0), t.recall(1), t.recall(2))
+		for c := 1; c <= 4; c++ {
+			t := perCat[mode][c]
+			fmt.Fprintf(tw, "%s\t%d %s\t%d\t%.3f\t%.3f\t%.3f\t\n", mode, c, names[c], t.n, t.recall(0), t.recall(1), t.recall(2))
+		}
+	}
+	return tw.Flush()
+}
