@@ -92,6 +92,7 @@ func toMemory(m memoryrelay.Memory) memoryJSON {
 		Tier:       m.Tier,
 		Scope:      m.Scope,
 		SessionID:  m.SessionID,
+		ProjectID:  m.ProjectID,
 		Project:    m.Project,
 		ArchivedAt: msPtr(m.ArchivedAt),
 		CreatedAt:  m.CreatedAt.UnixMilli(),
@@ -179,6 +180,7 @@ func toAgent(a memoryrelay.Agent) agentJSON {
 		ID: a.ID, Name: a.Name, Description: a.Description,
 		Config: objectOrEmpty(a.Config), Metadata: objectOrEmpty(a.Metadata),
 		MemoryCount: a.MemoryCount, LastActiveAt: msPtr(a.LastActiveAt),
+		SessionCount: a.SessionCount, ProjectCount: a.ProjectCount,
 		CreatedAt: a.CreatedAt.UnixMilli(), UpdatedAt: a.UpdatedAt.UnixMilli(),
 	}
 }

@@ -23,11 +23,15 @@ const MaxSlug = 100
 // ^[a-z0-9][a-z0-9-]*$, at most 100 characters.
 func ValidSlug(s string) bool { return len(s) <= MaxSlug && slugRE.MatchString(s) }
 
+// ReservedSlug reports whether s is a path segment that routes claim
+// under /v1/projects and so can never name a project.
+func ReservedSlug(s string) bool { return s == "impact-analysis" || s == "shared-patterns" }
+
 // ensureProject returns the id of the account's project with the slug,
 // creating it (named after the slug) when there is none. A value that is
 // not a valid slug creates nothing and returns "" (contract §5.9).
 func ensureProject(ctx context.Context, q queryer, accountID, slug string, now time.Time) (string, error) {
-	if !ValidSlug(slug) {
+	if !ValidSlug(slug) || ReservedSlug(slug) {
 		return "", nil
 	}
 	var id string
