@@ -53,6 +53,8 @@ type Options struct {
 type DB struct {
 	W *sql.DB
 	R *sql.DB
+
+	side connector // for one-off connections that are neither of the above
 }
 
 var vecOnce sync.Once
@@ -143,7 +145,21 @@ func Open(ctx context.Context, opts Options, migrations []string) (*DB, error) {
 		r.Close()
 		return nil, fmt.Errorf("sqlitedb: open readers: %w", err)
 	}
-	return &DB{W: w, R: r}, nil
+	sv := cloneValues(common)
+	sv.Del("_journal_mode")
+	side := connector{drv: drv, dsn: "file:" + escapePath(opts.Path) + "?" + sv.Encode()}
+	return &DB{W: w, R: r, side: side}, nil
+}
+
+// VacuumInto writes a compacted copy of the database to path from one read
+// snapshot, on a connection of its own: writers are not blocked, and the
+// read-only pool (which may not write any file) is not used.
+func (db *DB) VacuumInto(ctx context.Context, path string) error {
+	one := sql.OpenDB(db.side)
+	defer one.Close()
+	one.SetMaxOpenConns(1)
+	_, err := one.ExecContext(ctx, "VACUUM INTO ?", path)
+	return err
 }
 
 // Close closes both pools. It is safe to call more than once.

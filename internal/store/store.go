@@ -107,3 +107,11 @@ func jsonOrEmpty(b []byte) string {
 	}
 	return string(b)
 }
+
+// Backup writes a consistent copy of the database to path with VACUUM
+// INTO. It reads one snapshot (a read transaction), so writers go on
+// meanwhile and the copy holds exactly what was committed when it began.
+// path must not exist.
+func (s *Store) Backup(ctx context.Context, path string) error {
+	return s.db.VacuumInto(ctx, path)
+}
