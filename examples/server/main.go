@@ -51,6 +51,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	addr := fs.String("addr", envOr(getenv, "MEMORYRELAY_ADDR", ":8000"), "listen address (env MEMORYRELAY_ADDR)")
 	dbPath := fs.String("db", envOr(getenv, "MEMORYRELAY_DB", memoryrelay.DefaultPath), "SQLite database file (env MEMORYRELAY_DB)")
 	rate := fs.Int("rate-limit", envInt(getenv, "MEMORYRELAY_RATE_LIMIT", memoryrelay.DefaultRateLimit), "requests per minute per key (env MEMORYRELAY_RATE_LIMIT)")
+	readHeader := fs.Duration("read-header-timeout", 5*time.Second, "time allowed to send request headers")
+	read := fs.Duration("read-timeout", 30*time.Second, "time allowed to send a whole request")
+	write := fs.Duration("write-timeout", 60*time.Second, "time allowed to write a response")
+	idle := fs.Duration("idle-timeout", 120*time.Second, "how long an idle keep-alive connection stays open")
+	maxHeader := fs.Int("max-header-bytes", 64<<10, "largest request header accepted")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -72,11 +77,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	srv := &http.Server{
 		Handler:           api,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      60 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    64 << 10,
+		ReadHeaderTimeout: *readHeader,
+		ReadTimeout:       *read,
+		WriteTimeout:      *write,
+		IdleTimeout:       *idle,
+		MaxHeaderBytes:    *maxHeader,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	ln, err := net.Listen("tcp", *addr)
