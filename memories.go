@@ -54,11 +54,20 @@ type NewMemory struct {
 	Scope      string          // long-term (default) or session
 	SessionID  *string         // must name an existing session
 	Project    *string         // project slug, ≤ 100 characters
+	// Deduplicate, when set, stores nothing if a memory of the same agent
+	// scores at least DedupThreshold ([0.5, 1]; default 0.95) against the
+	// content: see [Relay.AddMemory].
+	Deduplicate    bool
+	DedupThreshold *float64
 }
 
 // CreateMemory validates, embeds and stores a memory, with its index
 // entries, in one transaction: an embedder failure stores nothing.
 func (r *Relay) CreateMemory(ctx context.Context, accountID string, in NewMemory) (Memory, error) {
+	if in.Deduplicate {
+		res, err := r.createDedup(ctx, accountID, in)
+		return res.Memory, err
+	}
 	m, err := r.newMemory(accountID, in)
 	if err != nil {
 		return Memory{}, err
@@ -86,6 +95,9 @@ func (r *Relay) newMemory(accountID string, in NewMemory) (Memory, error) {
 	}
 	meta, err := checkMetadata(in.Metadata)
 	if err != nil {
+		return Memory{}, err
+	}
+	if _, err := dedupThreshold(in); err != nil {
 		return Memory{}, err
 	}
 	now := r.now()

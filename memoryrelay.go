@@ -38,6 +38,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/memoryrelay/memoryrelay/internal/sqlitedb"
 	"github.com/memoryrelay/memoryrelay/internal/store"
 	"github.com/memoryrelay/memoryrelay/keys"
 	"github.com/memoryrelay/memoryrelay/limiter"
@@ -95,6 +96,12 @@ type Options struct {
 	// Default 30s.
 	KeyCacheTTL time.Duration
 
+	// Workers is the number of goroutines that process v2 asynchronous
+	// creates (POST /v2/memories). Default 2.
+	Workers int
+	// Webhooks configures the calls to v2 jobs' webhook_url. Default: off.
+	Webhooks WebhookOptions
+
 	// Logger receives operational messages; never keys. Default: discard.
 	Logger *slog.Logger
 	// Now is the clock. Default time.Now.
@@ -108,6 +115,7 @@ var (
 	ErrInvalid          = errors.New("memoryrelay: invalid input")
 	ErrNotFound         = errors.New("memoryrelay: not found")
 	ErrConflict         = errors.New("memoryrelay: conflict")
+	ErrUnavailable      = errors.New("memoryrelay: storage unavailable")
 	ErrClosed           = errors.New("memoryrelay: closed")
 	ErrEmbedderMismatch = errors.New("memoryrelay: database was built with another embedder")
 )
@@ -123,6 +131,31 @@ func (e *ValidationError) Is(target error) bool { return target == ErrInvalid }
 
 func invalid(field, format string, args ...any) error {
 	return &ValidationError{Field: field, Message: fmt.Sprintf(format, args...)}
+}
+
+// UnavailableError reports that the storage cannot serve a request now
+// (locked past the busy timeout, disk full, read-only, damaged): nothing
+// the caller did wrong, and nothing was written. It matches ErrUnavailable.
+type UnavailableError struct {
+	Reason string // for the client, e.g. "The storage is full"
+	Err    error  // the storage error
+}
+
+func (e *UnavailableError) Error() string        { return "memoryrelay: " + e.Reason + ": " + e.Err.Error() }
+func (e *UnavailableError) Unwrap() error        { return e.Err }
+func (e *UnavailableError) Is(target error) bool { return target == ErrUnavailable }
+
+// Unavailable returns err as an *UnavailableError when it is a storage
+// failure of that kind, and nil otherwise.
+func Unavailable(err error) *UnavailableError {
+	var ue *UnavailableError
+	if errors.As(err, &ue) {
+		return ue
+	}
+	if reason, ok := sqlitedb.Unavailable(err); ok {
+		return &UnavailableError{Reason: reason, Err: err}
+	}
+	return nil
 }
 
 // ConflictError reports a write that collides with existing state, such
@@ -155,9 +188,12 @@ type Relay struct {
 	limit   limiter.Limiter
 	embed   search.Embedder
 	started time.Time
+	usage   *usageCounter // requests per key and UTC day (usage.go)
 
 	closeOnce sync.Once
 	closeErr  error
+
+	jobs *jobRunner // v2 job workers (jobs.go)
 }
 
 // Open opens (creating if needed) the database in opts and returns a ready
@@ -173,6 +209,9 @@ func Open(ctx context.Context, opts Options) (*Relay, error) {
 		Readers:     opts.Readers,
 	})
 	if err != nil {
+		if ue := Unavailable(err); ue != nil {
+			return nil, fmt.Errorf("memoryrelay: open %s: %w", opts.Path, ue)
+		}
 		return nil, fmt.Errorf("memoryrelay: open %s: %w", opts.Path, err)
 	}
 	r := &Relay{opts: opts, store: st, embed: opts.Embedder, started: opts.Now()}
@@ -199,6 +238,13 @@ func Open(ctx context.Context, opts Options) (*Relay, error) {
 	if err != nil {
 		st.Close()
 		return nil, fmt.Errorf("memoryrelay: %w", err)
+	}
+	r.usage = newUsageCounter(st, opts.Logger, usageFlushInterval)
+	if err := r.startJobs(ctx); err != nil {
+		r.usage.close(ctx)
+		r.keys.Close(ctx)
+		st.Close()
+		return nil, err
 	}
 	return r, nil
 }
@@ -248,7 +294,7 @@ func (r *Relay) Close() error {
 	r.closeOnce.Do(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		r.closeErr = errors.Join(r.keys.Close(ctx), r.store.Close())
+		r.closeErr = errors.Join(r.stopJobs(), r.usage.close(ctx), r.keys.Close(ctx), r.store.Close())
 	})
 	return r.closeErr
 }
@@ -312,6 +358,7 @@ func (r *Relay) Authorize(ctx context.Context, raw string, required ...scopes.Sc
 	if err != nil {
 		return Auth{}, err
 	}
+	r.usage.count(k.ID, r.opts.Now())
 	d, err := r.limit.Allow(ctx, k.ID, r.rateLimitOf(k))
 	if err != nil {
 		return Auth{}, fmt.Errorf("memoryrelay: rate limiter: %w", err)
@@ -335,14 +382,24 @@ func (r *Relay) rateLimitOf(k keys.Key) int {
 
 // Health describes the state of the store.
 type Health struct {
-	Status    string            // "healthy" or "unhealthy"
-	Services  map[string]string // component → "up" or "down"
+	Status    string            // "healthy", "degraded" or "unhealthy"
+	Services  map[string]string // component → "up", "degraded" or "down"
+	Problems  []string          // why, for operators; empty when healthy
 	Uptime    time.Duration
 	Model     string
 	Dimension int
 }
 
-// Health checks the database and reports the embedder in use.
+// MinFreeBytes is the free space below which Health reports the database
+// degraded: writes may soon fail with "The storage is full".
+const MinFreeBytes = 16 << 20
+
+// Health checks the database and reports the embedder in use. The
+// database is "down" (status unhealthy) when it cannot be read, and
+// "degraded" (status degraded) when it can be read but writes would fail
+// or soon fail: its file or folder is read-only, or its file system has
+// less than MinFreeBytes free. A lock held by another process past the
+// busy timeout shows per request instead (503 with Retry-After).
 func (r *Relay) Health(ctx context.Context) Health {
 	h := Health{
 		Status:    "healthy",
@@ -355,6 +412,13 @@ func (r *Relay) Health(ctx context.Context) Health {
 		h.Status = "unhealthy"
 		h.Services["database"] = "down"
 		h.Services["vector_store"] = "down"
+		h.Problems = append(h.Problems, "database cannot be read: "+err.Error())
+		return h
+	}
+	for _, p := range sqlitedb.WriteProblems(r.opts.Path, MinFreeBytes) {
+		h.Status = "degraded"
+		h.Services["database"] = "degraded"
+		h.Problems = append(h.Problems, p)
 	}
 	return h
 }

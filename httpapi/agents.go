@@ -2,19 +2,34 @@ package httpapi
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
+	"strconv"
 
 	"github.com/memoryrelay/memoryrelay"
 	"github.com/memoryrelay/memoryrelay/scopes"
 )
 
+// Agents: see the API contract §5.5.
+
 type agentService interface {
 	ListAgents(ctx context.Context, accountID string, limit, offset int) (memoryrelay.Page[memoryrelay.Agent], error)
+	CreateAgent(ctx context.Context, accountID string, in memoryrelay.NewAgent) (memoryrelay.Agent, bool, error)
+	GetAgent(ctx context.Context, accountID, ref string) (memoryrelay.Agent, error)
+	UpdateAgent(ctx context.Context, accountID, ref string, p memoryrelay.AgentPatch) (memoryrelay.Agent, error)
+	DeleteAgent(ctx context.Context, accountID, ref string) (memoryrelay.AgentDeletion, error)
+	AgentStats(ctx context.Context, accountID, ref string) (memoryrelay.AgentStats, error)
 }
 
 func (h *handler) agentRoutes() []route {
 	return []route{
 		{http.MethodGet, "/v1/agents", true, scopes.Read, h.listAgents},
+		{http.MethodPost, "/v1/agents", true, scopes.Write, h.createAgent},
+		{http.MethodGet, "/v1/agents/{id}", true, scopes.Read, h.getAgent},
+		{http.MethodPut, "/v1/agents/{id}", true, scopes.Write, h.updateAgent},
+		{http.MethodPatch, "/v1/agents/{id}", true, scopes.Write, h.updateAgent},
+		{http.MethodDelete, "/v1/agents/{id}", true, scopes.Delete, h.deleteAgent},
+		{http.MethodGet, "/v1/agents/{id}/stats", true, scopes.Read, h.agentStats},
 	}
 }
 
@@ -30,4 +45,112 @@ func (h *handler) listAgents(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, toList(page, toAgent))
+}
+
+// agentReq is the body of agent create and update (id applies to create
+// only).
+type agentReq struct {
+	ID          *string         `json:"id"`
+	Name        *string         `json:"name"`
+	Description *string         `json:"description"`
+	Metadata    json.RawMessage `json:"metadata"`
+}
+
+func (h *handler) createAgent(w http.ResponseWriter, r *http.Request) {
+	var req agentReq
+	if err := decodeBody(r, &req); err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	if req.Name != nil && *req.Name == "" {
+		h.writeError(w, r, badField("name", "name must be 1-"+strconv.Itoa(memoryrelay.MaxAgentName)+" characters and not blank"))
+		return
+	}
+	a, created, err := h.svc.CreateAgent(r.Context(), account(r), memoryrelay.NewAgent{
+		Name:        deref(req.Name),
+		ID:          deref(req.ID),
+		Description: req.Description,
+		Metadata:    req.Metadata,
+	})
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	status := http.StatusOK
+	if created {
+		status = http.StatusCreated
+	}
+	writeJSON(w, status, toAgent(a))
+}
+
+func (h *handler) getAgent(w http.ResponseWriter, r *http.Request) {
+	a, err := h.svc.GetAgent(r.Context(), account(r), r.PathValue("id"))
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, toAgent(a))
+}
+
+func (h *handler) updateAgent(w http.ResponseWriter, r *http.Request) {
+	var req agentReq
+	if err := decodeBody(r, &req); err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	a, err := h.svc.UpdateAgent(r.Context(), account(r), r.PathValue("id"), memoryrelay.AgentPatch{
+		Name:        req.Name,
+		Description: req.Description,
+		Metadata:    req.Metadata,
+	})
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, toAgent(a))
+}
+
+// agentAckJSON is the delete ack with the number of memories removed.
+type agentAckJSON struct {
+	ackJSON
+	DeletedMemories int `json:"deleted_memories"`
+}
+
+func (h *handler) deleteAgent(w http.ResponseWriter, r *http.Request) {
+	d, err := h.svc.DeleteAgent(r.Context(), account(r), r.PathValue("id"))
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, agentAckJSON{ackJSON{Success: true, Deleted: true, ID: d.ID}, d.DeletedMemories})
+}
+
+// agentStatsFields are the four figures of agent stats (§4.5).
+type agentStatsFields struct {
+	MemoryCount   int    `json:"memory_count"`
+	EntityCount   int    `json:"entity_count"`
+	TotalMemories int    `json:"total_memories"`
+	LastUpdated   *int64 `json:"last_updated"`
+}
+
+// agentStatsJSON carries the figures both flat and under data, because
+// clients read either.
+type agentStatsJSON struct {
+	agentStatsFields
+	Data agentStatsFields `json:"data"`
+}
+
+func (h *handler) agentStats(w http.ResponseWriter, r *http.Request) {
+	st, err := h.svc.AgentStats(r.Context(), account(r), r.PathValue("id"))
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	f := agentStatsFields{
+		MemoryCount:   st.MemoryCount,
+		EntityCount:   st.EntityCount,
+		TotalMemories: st.MemoryCount,
+		LastUpdated:   msPtr(st.LastUpdated),
+	}
+	writeJSON(w, http.StatusOK, agentStatsJSON{f, f})
 }

@@ -306,7 +306,7 @@ func flip(c byte) string {
 
 func TestWrongMethodHasAllow(t *testing.T) {
 	e := newEnv(t, memoryrelay.Options{})
-	r := e.do("POST", "/v1/agents", e.keys["rw"], map[string]any{})
+	r := e.do("POST", "/v1/quota", e.keys["rw"], map[string]any{})
 	checkError(t, r, 405, "validation_error", "Method not allowed")
 	if got := r.header.Get("Allow"); got != "GET" {
 		t.Errorf("Allow %q, want GET", got)

@@ -47,7 +47,8 @@ func decodeBody(r *http.Request, dst any) error {
 	if err := json.Unmarshal(data, dst); err != nil {
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) && te.Field != "" {
-			return badField(te.Field, te.Field+" must be "+jsonKind(te.Type.String()))
+			field := jsonPath(te.Field)
+			return badField(field, field+" must be "+jsonKind(te.Type.String()))
 		}
 		var fe *fieldErr
 		if errors.As(err, &fe) {
@@ -58,8 +59,27 @@ func decodeBody(r *http.Request, dst any) error {
 	return nil
 }
 
+// jsonPath turns the decoder's field path into the client's: segments
+// that name embedded Go structs (mixed case; our JSON names are snake_case)
+// are dropped.
+func jsonPath(field string) string {
+	parts := strings.Split(field, ".")
+	out := parts[:0]
+	for _, p := range parts {
+		if strings.ToLower(p) == p {
+			out = append(out, p)
+		}
+	}
+	if len(out) == 0 {
+		return field
+	}
+	return strings.Join(out, ".")
+}
+
 func jsonKind(goType string) string {
 	switch {
+	case strings.HasPrefix(goType, "[]"):
+		return "an array"
 	case goType == "int":
 		return "an integer"
 	case strings.Contains(goType, "string"):
@@ -70,8 +90,6 @@ func jsonKind(goType string) string {
 		return "a boolean"
 	case strings.HasPrefix(goType, "map"), strings.Contains(goType, "struct"):
 		return "an object"
-	case strings.HasPrefix(goType, "[]"):
-		return "an array"
 	}
 	return "of another type"
 }

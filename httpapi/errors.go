@@ -25,6 +25,9 @@ const (
 	typeAPI            = "api_error"
 )
 
+// unavailableRetryAfter is the Retry-After, in seconds, of a 503.
+const unavailableRetryAfter = 5
+
 // Errors the handler itself produces.
 var (
 	errMissingKey = errors.New("httpapi: no API key")
@@ -90,6 +93,9 @@ func statusOf(err error) (status int, typ, msg string) {
 	case errors.Is(err, keys.ErrLastAdmin):
 		return http.StatusBadRequest, typeValidation, "Cannot revoke the account's last admin key"
 	}
+	if ue := memoryrelay.Unavailable(err); ue != nil {
+		return http.StatusServiceUnavailable, typeAPI, ue.Reason + "; try again later"
+	}
 	return http.StatusInternalServerError, typeAPI, "Internal server error"
 }
 
@@ -106,6 +112,9 @@ func (h *handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 	var verr *memoryrelay.ValidationError
 	if errors.As(err, &verr) && verr.Field != "" {
 		body.Errors = []fieldError{{Field: verr.Field, Message: verr.Message}}
+	}
+	if status == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", strconv.Itoa(unavailableRetryAfter))
 	}
 	var limited *limiter.LimitedError
 	if errors.As(err, &limited) {

@@ -1,7 +1,337 @@
 package httpapi
 
-// Batch, importance and v2 jobs: see the API contract §5.2 #8, #9 and §5.3.
+// Batch, importance, dedup and v2 jobs: see the API contract §5.2 #2
+// (deduplicate), #8, #9 and §5.3 #11, #12.
 
-type jobService interface{}
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+	"time"
 
-func (h *handler) jobRoutes() []route { return nil }
+	"github.com/memoryrelay/memoryrelay"
+	"github.com/memoryrelay/memoryrelay/scopes"
+)
+
+type jobService interface {
+	// AddMemory serves memory create (#2, in memories.go): CreateMemory
+	// that reports a deduplication hit.
+	AddMemory(ctx context.Context, accountID string, in memoryrelay.NewMemory) (memoryrelay.CreateResult, error)
+	CreateMemories(ctx context.Context, accountID string, p memoryrelay.BatchParams) (memoryrelay.BatchResult, error)
+	SetImportance(ctx context.Context, accountID, id string, importance float64, tier *string) (memoryrelay.Memory, error)
+	CreateMemoryAsync(ctx context.Context, accountID string, in memoryrelay.NewMemory, webhookURL *string) (memoryrelay.JobStatus, error)
+	MemoryStatus(ctx context.Context, accountID, id string) (memoryrelay.JobStatus, error)
+}
+
+func (h *handler) jobRoutes() []route {
+	return []route{
+		{http.MethodPost, "/v1/memories/batch", true, scopes.Write, h.createBatch},
+		{http.MethodPut, "/v1/memories/{id}/importance", true, scopes.Write, h.setImportance},
+		{http.MethodPost, "/v2/memories", true, scopes.Write, h.createAsync},
+		{http.MethodGet, "/v2/memories/{id}/status", true, scopes.Read, h.memoryStatus},
+	}
+}
+
+// writeCreated answers memory create: 201 with the new memory, or 200
+// with the existing one and is_duplicate true after a dedup hit.
+func writeCreated(w http.ResponseWriter, res memoryrelay.CreateResult) {
+	out := toMemory(res.Memory)
+	if res.IsDuplicate {
+		out.IsDuplicate = true
+		writeJSON(w, http.StatusOK, out)
+		return
+	}
+	writeJSON(w, http.StatusCreated, out)
+}
+
+// newMemoryOf converts a create body (content already checked present).
+func newMemoryOf(req memoryReq) memoryrelay.NewMemory {
+	return memoryrelay.NewMemory{
+		Content:        deref(req.Content),
+		AgentID:        deref(req.AgentID),
+		UserID:         req.UserID,
+		Metadata:       req.Metadata,
+		MemoryType:     req.MemoryType,
+		Visibility:     deref(req.Visibility),
+		Importance:     req.Importance,
+		Tier:           deref(req.Tier),
+		Scope:          deref(req.Scope),
+		SessionID:      req.SessionID,
+		Project:        req.Project,
+		Deduplicate:    req.Deduplicate != nil && *req.Deduplicate,
+		DedupThreshold: req.DedupThreshold,
+	}
+}
+
+type batchReq struct {
+	Memories           json.RawMessage `json:"memories"`
+	AgentID            *string         `json:"agent_id"`
+	ParallelEmbeddings json.RawMessage `json:"parallel_embeddings"` // a hint, of any type; one embedder call either way
+}
+
+// batchItemReq is one item of a batch: the create fields and client_id,
+// echoed back verbatim.
+type batchItemReq struct {
+	memoryReq
+	ClientID json.RawMessage `json:"client_id"`
+}
+
+type batchJSON struct {
+	Success   bool              `json:"success"`
+	Total     int               `json:"total"`
+	Succeeded int               `json:"succeeded"`
+	Failed    int               `json:"failed"`
+	Skipped   int               `json:"skipped"`
+	Results   []batchResultJSON `json:"results"`
+	Timing    batchTimingJSON   `json:"timing"`
+}
+
+type batchResultJSON struct {
+	Index          int             `json:"index"`
+	Status         string          `json:"status"`
+	Success        bool            `json:"success"`
+	MemoryID       *string         `json:"memory_id"`
+	Error          *string         `json:"error"`
+	ErrorCode      *string         `json:"error_code"`
+	ContentPreview string          `json:"content_preview"`
+	ClientID       json.RawMessage `json:"client_id"`
+}
+
+type batchTimingJSON struct {
+	TotalMS        float64 `json:"total_ms"`
+	EmbeddingMS    float64 `json:"embedding_ms"`
+	DatabaseMS     float64 `json:"database_ms"`
+	PerMemoryAvgMS float64 `json:"per_memory_avg_ms"`
+	AvgPerItemMS   float64 `json:"avg_per_item_ms"`
+}
+
+const previewChars = 100
+
+func preview(s string) string {
+	n := 0
+	for i := range s {
+		if n == previewChars {
+			return s[:i]
+		}
+		n++
+	}
+	return s
+}
+
+func millis(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// createBatch serves #8. Items that cannot be decoded fail alone; the
+// rest go to the core in one call.
+func (h *handler) createBatch(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	var req batchReq
+	if err := decodeBody(r, &req); err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	raw := bytes.TrimSpace(req.Memories)
+	if len(raw) == 0 || string(raw) == "null" {
+		h.writeError(w, r, badField("memories", "memories is required"))
+		return
+	}
+	var items []json.RawMessage
+	if raw[0] != '[' || json.Unmarshal(raw, &items) != nil {
+		h.writeError(w, r, badField("memories", "memories must be an array"))
+		return
+	}
+	if len(items) == 0 || len(items) > memoryrelay.MaxBatch {
+		h.writeError(w, r, badField("memories", "memories must hold 1-1000 items"))
+		return
+	}
+	results := make([]batchResultJSON, len(items))
+	fail := func(i int, err error) {
+		_, typ, msg := statusOf(err)
+		results[i].Status, results[i].Error, results[i].ErrorCode = memoryrelay.BatchFailed, &msg, &typ
+	}
+	var ins []memoryrelay.NewMemory
+	var at []int // ins[k] is item at[k]
+	for i, it := range items {
+		results[i].Index = i
+		var req batchItemReq
+		if err := decodeItem(it, &req); err != nil {
+			fail(i, err)
+			continue
+		}
+		results[i].ClientID = req.ClientID
+		results[i].ContentPreview = preview(deref(req.Content))
+		if req.Content == nil {
+			fail(i, badField("content", "content is required"))
+			continue
+		}
+		if req.AgentID != nil && *req.AgentID == "" {
+			req.AgentID = nil
+		}
+		ins = append(ins, newMemoryOf(req.memoryReq))
+		at = append(at, i)
+	}
+	var timing memoryrelay.BatchTiming
+	if len(ins) > 0 {
+		p := memoryrelay.BatchParams{Memories: ins}
+		if req.AgentID != nil {
+			p.AgentID = *req.AgentID
+		}
+		res, err := h.svc.CreateMemories(r.Context(), account(r), p)
+		if err != nil {
+			h.writeError(w, r, err)
+			return
+		}
+		timing = res.Timing
+		for k, it := range res.Items {
+			i := at[k]
+			switch it.Status {
+			case memoryrelay.BatchFailed:
+				fail(i, it.Err)
+			default:
+				id := it.MemoryID
+				results[i].Status, results[i].MemoryID = it.Status, &id
+			}
+		}
+	}
+	out := batchJSON{Total: len(items), Results: results}
+	for i := range results {
+		switch results[i].Status {
+		case memoryrelay.BatchSuccess:
+			out.Succeeded++
+		case memoryrelay.BatchSkipped:
+			out.Skipped++
+		default:
+			out.Failed++
+		}
+		// A skipped item did not fail: its memory exists, under memory_id.
+		results[i].Success = results[i].Status != memoryrelay.BatchFailed
+	}
+	out.Success = out.Failed == 0
+	total := time.Since(start)
+	out.Timing = batchTimingJSON{
+		TotalMS:     millis(total),
+		EmbeddingMS: millis(timing.Embedding),
+		DatabaseMS:  millis(timing.Database),
+	}
+	out.Timing.PerMemoryAvgMS = out.Timing.TotalMS / float64(len(items))
+	out.Timing.AvgPerItemMS = out.Timing.PerMemoryAvgMS
+	writeJSON(w, http.StatusOK, out)
+}
+
+// decodeItem decodes one batch item like decodeBody decodes a body: it
+// must be a JSON object; a field of the wrong type is an error naming it.
+func decodeItem(data json.RawMessage, dst any) error {
+	data = bytes.TrimSpace(data)
+	if len(data) == 0 || data[0] != '{' {
+		return badField("", "Each memory must be a JSON object")
+	}
+	if err := json.Unmarshal(data, dst); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) && te.Field != "" {
+			return unembed(badField(te.Field, te.Field+" must be "+jsonKind(te.Type.String())))
+		}
+		return badField("", "Each memory must be a JSON object")
+	}
+	return nil
+}
+
+// unembed drops the "memoryReq." that encoding/json puts before the name
+// of a field of the embedded memoryReq in a type error.
+func unembed(err error) error {
+	var verr *memoryrelay.ValidationError
+	if errors.As(err, &verr) {
+		if f, ok := strings.CutPrefix(verr.Field, "memoryReq."); ok {
+			return badField(f, f+strings.TrimPrefix(verr.Message, verr.Field))
+		}
+	}
+	return err
+}
+
+type importanceReq struct {
+	Importance *float64 `json:"importance"`
+	Tier       *string  `json:"tier"`
+}
+
+// setImportance serves #9.
+func (h *handler) setImportance(w http.ResponseWriter, r *http.Request) {
+	var req importanceReq
+	if err := decodeBody(r, &req); err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	if req.Importance == nil {
+		h.writeError(w, r, badField("importance", "importance is required"))
+		return
+	}
+	m, err := h.svc.SetImportance(r.Context(), account(r), r.PathValue("id"), *req.Importance, req.Tier)
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, toMemory(m))
+}
+
+type asyncReq struct {
+	memoryReq
+	WebhookURL *string `json:"webhook_url"`
+}
+
+// jobAcceptedJSON is the v2 accepted object (§4.5).
+type jobAcceptedJSON struct {
+	ID                         string `json:"id"`
+	Status                     string `json:"status"`
+	JobID                      string `json:"job_id"`
+	EstimatedCompletionSeconds int    `json:"estimated_completion_seconds"`
+}
+
+// jobStatusJSON is the v2 status object (§4.5).
+type jobStatusJSON struct {
+	ID        string  `json:"id"`
+	Status    string  `json:"status"`
+	JobID     *string `json:"job_id"`
+	CreatedAt int64   `json:"created_at"`
+	UpdatedAt int64   `json:"updated_at"`
+	Error     *string `json:"error"`
+}
+
+// createAsync serves #11: 202 once the job is stored.
+func (h *handler) createAsync(w http.ResponseWriter, r *http.Request) {
+	var req asyncReq
+	if err := decodeBody(r, &req); err != nil {
+		h.writeError(w, r, unembed(err))
+		return
+	}
+	if req.Content == nil {
+		h.writeError(w, r, badField("content", "content is required"))
+		return
+	}
+	if req.AgentID != nil && *req.AgentID == "" {
+		req.AgentID = nil
+	}
+	st, err := h.svc.CreateMemoryAsync(r.Context(), account(r), newMemoryOf(req.memoryReq), req.WebhookURL)
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	est := 1
+	if st.Status == memoryrelay.JobReady || st.Status == memoryrelay.JobFailed {
+		est = 0
+	}
+	writeJSON(w, http.StatusAccepted, jobAcceptedJSON{ID: st.ID, Status: st.Status, JobID: st.JobID, EstimatedCompletionSeconds: est})
+}
+
+// memoryStatus serves #12.
+func (h *handler) memoryStatus(w http.ResponseWriter, r *http.Request) {
+	st, err := h.svc.MemoryStatus(r.Context(), account(r), r.PathValue("id"))
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	out := jobStatusJSON{ID: st.ID, Status: st.Status, CreatedAt: st.CreatedAt.UnixMilli(), UpdatedAt: st.UpdatedAt.UnixMilli(), Error: st.Error}
+	if st.JobID != "" {
+		out.JobID = &st.JobID
+	}
+	writeJSON(w, http.StatusOK, out)
+}

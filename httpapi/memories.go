@@ -80,6 +80,9 @@ type memoryReq struct {
 	Tier       *string         `json:"tier"`
 	Scope      *string         `json:"scope"`
 	Project    *string         `json:"project"`
+	// Create only (#2): see jobs.go.
+	Deduplicate    *bool    `json:"deduplicate"`
+	DedupThreshold *float64 `json:"dedup_threshold"`
 }
 
 func deref(p *string) string {
@@ -102,7 +105,7 @@ func (h *handler) createMemory(w http.ResponseWriter, r *http.Request) {
 	if req.AgentID != nil && *req.AgentID == "" {
 		req.AgentID = nil
 	}
-	m, err := h.svc.CreateMemory(r.Context(), account(r), memoryrelay.NewMemory{
+	res, err := h.svc.AddMemory(r.Context(), account(r), memoryrelay.NewMemory{
 		Content:    *req.Content,
 		AgentID:    deref(req.AgentID),
 		UserID:     req.UserID,
@@ -114,12 +117,15 @@ func (h *handler) createMemory(w http.ResponseWriter, r *http.Request) {
 		Scope:      deref(req.Scope),
 		SessionID:  req.SessionID,
 		Project:    req.Project,
+
+		Deduplicate:    req.Deduplicate != nil && *req.Deduplicate,
+		DedupThreshold: req.DedupThreshold,
 	})
 	if err != nil {
 		h.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, toMemory(m))
+	writeCreated(w, res)
 }
 
 func (h *handler) getMemory(w http.ResponseWriter, r *http.Request) {

@@ -32,8 +32,9 @@
 //     so a typo or an inflection the stemmer misses ("javascirpt",
 //     "preference") still overlaps with the right word.
 //
-// A hash of each feature picks a coordinate and a sign, so features of
-// unrelated texts cancel out on average instead of piling up.
+// A hash of each feature picks a coordinate and a sign (words and pairs
+// are spread over four coordinates), so features of unrelated texts cancel
+// out on average instead of piling up.
 //
 // What it captures: shared words, whatever their case, punctuation, accents
 // or inflection (stemming: "prefers", "preferred" → "prefer"); typos and

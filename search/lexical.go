@@ -123,21 +123,26 @@ const lengthExponent = 0.2
 
 // LexicalScore maps the matchinfo of a row that matched a [MatchExpr]
 // query to a score in [0,1] calibrated like the semantic score (API.md §7):
-// text equal to the query after [Terms] scores 1, a near-verbatim match
-// (one word of a sentence changed or dropped) scores at least 0.8, a row
-// that merely contains the query somewhere in a longer text scores below
-// 0.9, and a row sharing no term with the query scores 0 (it does not match
-// at all).
+//
+//   - a row whose terms equal the query's (the same text up to case,
+//     punctuation, stopwords and word forms) scores 1;
+//   - a near-verbatim row (one word of a dozen changed or missing) scores
+//     about 0.8 to 0.9, a little less if the missing word is much rarer in
+//     the table than the others;
+//   - a row that holds all of the query in a text at least 1.7 times as
+//     long scores below 0.9, so only near-identical text exceeds 0.9;
+//   - a row sharing no term with the query scores 0 (it does not match).
 //
 // The score is coverage × brevity:
 //
 //   - coverage is the row's BM25 (with b = 0, see below) divided by the
 //     BM25 that the query itself would get as a row: each of its p terms
 //     once, with the same idfs (a term no row contains counts as being in
-//     one, as it would be if the query were a row). It is the idf-weighted share of the query found
-//     in the row, with BM25's tf saturation, clamped to 1 (repeating a
-//     term can push it past 1). Dividing by a per-query constant keeps
-//     BM25's ranking of the rows matching one query.
+//     one, as it would be if the query were a row). It is the idf-weighted
+//     share of the query found in the row, with BM25's tf saturation,
+//     clamped to 1 (repeating a term can push it past 1). Dividing by a
+//     per-query constant keeps BM25's ranking of the rows matching one
+//     query.
 //   - brevity is (p/Length)^0.2 for a row longer than the query, and 1
 //     otherwise. It stands in for BM25's length normalisation (b), which
 //     is relative to the table's average row length and would make the
@@ -148,9 +153,9 @@ const lengthExponent = 0.2
 //     against a 60-term row, so thresholds of 0.3 to 0.5 keep keyword hits.
 //
 // A partial match scales with the share of the query it holds, like a
-// cosine: half the query's terms in a row of the query's length is 0.5.
-// The idf weighting means that missing a rare query term costs more than
-// missing a common one.
+// cosine: half the query's terms in a row of the query's length is about
+// 0.5. The idf weighting means that missing a rare query term costs more
+// than missing a common one.
 func LexicalScore(mi Matchinfo) float64 {
 	p := len(mi.Phrases)
 	if p == 0 {

@@ -170,6 +170,7 @@ func TestLexicalScoreCalibration(t *testing.T) {
 		{"rarest word changed to an unseen word", 8, without(6), changed(6, 0), 0.75, 0.85},
 		{"one word missing from the row", 7, without(5), docs, 0.8, 0.9},
 		{"one extra word in the row", 9, all, docs, 0.97, 0.99},
+		{"query contained in a row 1.75 times as long", 14, all, docs, 0.85, 0.9},
 		{"query contained in a row twice as long", 16, all, docs, 0.85, 0.9},
 		{"half the terms", 8, []int{1, 1, 1, 1, 0, 0, 0, 0}, docs, 0.45, 0.7},
 		{"a quarter of the terms", 8, []int{0, 0, 1, 0, 1, 0, 0, 0}, docs, 0.1, 0.3},

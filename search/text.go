@@ -22,7 +22,7 @@ const MaxMatchTerms = 64
 // The steps, in order:
 //   - Text is read as UTF-8; invalid bytes separate terms.
 //   - Letters are lowercased with [unicode.ToLower]. Latin letters with
-//     diacritics are folded to their base letter ("café" → "cafe"), and
+//     diacritics are folded to their base letter (é → e, ł → l), and
 //     combining marks (category M) are removed without splitting the word.
 //   - A term is a maximal run of letters and numbers (categories L and N);
 //     everything else separates terms, so "e-mail" gives "e" and "mail" and
@@ -34,11 +34,11 @@ const MaxMatchTerms = 64
 //   - About 150 English stopwords ("the", "what", "does", "s", ...) are
 //     dropped.
 //   - Terms made only of ASCII letters are stemmed by a small, conservative
-//     suffix stripper: plurals ("memories" → "memory", "matches" →
-//     "match"), -ed, -ing and -ly, and a final silent e, so that "prefers",
-//     "preferred" and "preferring" all become "prefer" and "cache",
-//     "caches" and "cached" all become "cach". Terms are index keys, not
-//     words to show anybody.
+//     suffix stripper: plurals, -ed, -ing and -ly, a final silent e and a
+//     final consonant + y, so that "prefers", "preferred" and "preferring"
+//     all become "prefer", "cache", "caches" and "cached" become "cach",
+//     and "memory" and "memories" become "memori". Terms are index keys,
+//     not words to show anybody.
 //
 // Every term is non-empty and consists only of characters in the Unicode
 // categories L and N; in particular a term never contains a quote, '*',

@@ -18,6 +18,8 @@ type Agent struct {
 	Config       []byte // JSON object; nil means {}
 	Metadata     []byte // JSON object; nil means {}
 	MemoryCount  int
+	SessionCount int
+	ProjectCount int        // distinct projects of its memories and sessions
 	LastActiveAt *time.Time // newest memory's updated_at
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
@@ -25,7 +27,12 @@ type Agent struct {
 
 const agentColumns = `a.id, a.account_id, a.name, a.description, a.config, a.metadata, a.created_at, a.updated_at,
 	(SELECT count(*) FROM memories m WHERE m.agent_id = a.id),
-	(SELECT max(m.updated_at) FROM memories m WHERE m.agent_id = a.id)`
+	(SELECT max(m.updated_at) FROM memories m WHERE m.agent_id = a.id),
+	(SELECT count(*) FROM sessions s WHERE s.account_id = a.account_id AND s.agent_id = a.id),
+	(SELECT count(*) FROM (
+		SELECT m.project FROM memories m WHERE m.agent_id = a.id AND m.project IS NOT NULL
+		UNION
+		SELECT s.project FROM sessions s WHERE s.account_id = a.account_id AND s.agent_id = a.id AND s.project IS NOT NULL))`
 
 func scanAgent(r rowScanner) (Agent, error) {
 	var a Agent
@@ -33,7 +40,7 @@ func scanAgent(r rowScanner) (Agent, error) {
 	var cfg, meta string
 	var created, updated int64
 	var last sql.NullInt64
-	if err := r.Scan(&a.ID, &a.AccountID, &a.Name, &desc, &cfg, &meta, &created, &updated, &a.MemoryCount, &last); err != nil {
+	if err := r.Scan(&a.ID, &a.AccountID, &a.Name, &desc, &cfg, &meta, &created, &updated, &a.MemoryCount, &last, &a.SessionCount, &a.ProjectCount); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return Agent{}, ErrNotFound
 		}

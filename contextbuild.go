@@ -1,0 +1,277 @@
+package memoryrelay
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/memoryrelay/memoryrelay/internal/uuid"
+	"github.com/memoryrelay/memoryrelay/search"
+)
+
+// Limits and defaults of context building (API contract §5.2 #10 and
+// §5.3 #13).
+const (
+	DefaultContextLimit    = 10      // #10 limit
+	MaxContextLimit        = 50      // #10 limit; larger values are clamped
+	DefaultContextMemories = 20      // #13 max_memories
+	MaxContextMemories     = 100     // #13 max_memories
+	MinContextTokens       = 100     // #13 max_tokens
+	MaxContextTokens       = 128_000 // #13 max_tokens
+	DefaultRankingVersion  = "v1"    // #13 ranking_version when absent
+
+	// CharsPerToken is the estimate behind every token budget: a token is
+	// about 4 characters (code points) of text.
+	CharsPerToken = 4
+	// SeparatorTokens is what [BuildContext] charges each packed memory on
+	// top of its text, for the separator and framing a client puts
+	// between memories.
+	SeparatorTokens = 1
+	// DuplicateCosine is the cosine similarity at or above which
+	// [BuildContext] treats two memories as near-duplicates and keeps only
+	// the better ranked one.
+	DuplicateCosine = 0.95
+	// TextContextSeparator joins the memories of a [TextContext].
+	TextContextSeparator = "\n\n"
+)
+
+// EstimateTokens is the token estimate of s used by context building:
+// ceil(runes/CharsPerToken), so "" is 0 tokens, 1–4 characters 1 token,
+// 5–8 characters 2 tokens.
+func EstimateTokens(s string) int {
+	return (utf8.RuneCountInString(s) + CharsPerToken - 1) / CharsPerToken
+}
+
+// TextContextParams is the input of [Relay.TextContext] (contract #10).
+type TextContextParams struct {
+	Query     string  // required, 1–51,200 characters
+	AgentID   *string // UUID or name; nil: every agent; unknown: no matches
+	Limit     int     // memories searched: 1–50 (larger is clamped); default 10
+	Threshold float64 // keep matches with score ≥ Threshold; [0,1]; default 0
+	// MaxTokens is the budget of the text, at CharsPerToken characters per
+	// token; 0 means no budget.
+	MaxTokens int
+	Project   *string // project slug filter
+}
+
+// TextContext is a block of text built from the memories that best match
+// a query.
+type TextContext struct {
+	// Text is the content of the matches, best first, joined by
+	// TextContextSeparator and cut to the budget.
+	Text string
+	// Hits are the memories whose text is in Text, best first.
+	Hits []Hit
+	// TotalChars is the length of Text in characters (code points).
+	TotalChars int
+}
+
+// TextContext searches the account's memories (hybrid mode, as
+// [Relay.SearchMemories]) and joins the matches' content, best first,
+// into one text of at most MaxTokens·CharsPerToken characters. Whole
+// memories are added while they fit; the first one that does not fit is
+// cut at the last word boundary (whitespace) within the remaining budget,
+// never inside a word, and ends the text; if not even its first word fits,
+// it is left out. Text is therefore always a prefix, at a word boundary,
+// of the text an unlimited budget would give.
+func (r *Relay) TextContext(ctx context.Context, accountID string, p TextContextParams) (TextContext, error) {
+	limit, err := pageLimit(p.Limit, DefaultContextLimit, MaxContextLimit)
+	if err != nil {
+		return TextContext{}, err
+	}
+	if p.MaxTokens < 0 {
+		return TextContext{}, invalid("max_tokens", "max_tokens must be a positive integer")
+	}
+	if p.Project != nil {
+		if n := utf8.RuneCountInString(*p.Project); n == 0 || n > MaxProjectSlug {
+			return TextContext{}, invalid("project", "project must be 1-%d characters", MaxProjectSlug)
+		}
+	}
+	hits, err := r.SearchMemories(ctx, accountID, SearchParams{
+		Query: p.Query, Limit: limit, Threshold: p.Threshold, AgentID: p.AgentID, Project: p.Project,
+	})
+	if err != nil {
+		return TextContext{}, err
+	}
+	budget := p.MaxTokens * CharsPerToken // 0: none
+	sepLen := utf8.RuneCountInString(TextContextSeparator)
+	var b strings.Builder
+	used := 0 // characters in b
+	out := TextContext{Hits: []Hit{}}
+	for _, h := range hits {
+		text := h.Memory.Content
+		n := utf8.RuneCountInString(text)
+		sep := 0
+		if len(out.Hits) > 0 {
+			sep = sepLen
+		}
+		if budget > 0 && used+sep+n > budget {
+			text = cutAtWord(text, budget-used-sep)
+			if text == "" {
+				break
+			}
+			n = utf8.RuneCountInString(text)
+		}
+		if sep > 0 {
+			b.WriteString(TextContextSeparator)
+		}
+		b.WriteString(text)
+		used += sep + n
+		out.Hits = append(out.Hits, h)
+		if text != h.Memory.Content {
+			break
+		}
+	}
+	out.Text, out.TotalChars = b.String(), used
+	return out, nil
+}
+
+// cutAtWord returns the longest prefix of s of at most limit characters that
+// ends at a word boundary (before whitespace or at the end of s), without
+// trailing whitespace; "" if no word fits.
+func cutAtWord(s string, limit int) string {
+	if limit <= 0 {
+		return ""
+	}
+	i, count := 0, 0
+	for i < len(s) && count < limit {
+		_, size := utf8.DecodeRuneInString(s[i:])
+		i += size
+		count++
+	}
+	if i < len(s) {
+		next, _ := utf8.DecodeRuneInString(s[i:])
+		if !unicode.IsSpace(next) {
+			// Back up to the last whitespace: the word at the cut is dropped.
+			j := strings.LastIndexFunc(s[:i], unicode.IsSpace)
+			if j < 0 {
+				return ""
+			}
+			i = j
+		}
+	}
+	return strings.TrimRightFunc(s[:i], unicode.IsSpace)
+}
+
+// BuildContextParams is the input of [Relay.BuildContext] (contract #13).
+type BuildContextParams struct {
+	Query       string  // required, 1–51,200 characters
+	AgentID     *string // UUID or name; nil: every agent; unknown: no memories
+	MaxMemories int     // 1–100; 0 means 20
+	// MaxTokens is the token budget, 100–128,000; 0 means no budget.
+	MaxTokens int
+	Mode      string // hybrid (default), semantic or keyword
+	// ExcludeIDs are memory ids never to include; values that are not
+	// UUIDs match nothing.
+	ExcludeIDs []string
+}
+
+// ContextItem is a memory packed into a [BuiltContext].
+type ContextItem struct {
+	Memory Memory
+	Score  float64 // the search score, in [0,1]
+	Tokens int     // EstimateTokens(content) + SeparatorTokens
+}
+
+// BuiltContext is the result of [Relay.BuildContext].
+type BuiltContext struct {
+	Items      []ContextItem // best first
+	TokenCount int           // the sum of Items' Tokens; ≤ MaxTokens when a budget is set
+	Latency    time.Duration // time taken, by the Relay's clock
+}
+
+// BuildContext ranks the account's memories against the query and packs
+// the best of them, whole, into a token budget:
+//
+//   - Candidates are the top 100 search matches (as [Relay.SearchMemories]
+//     in the given mode) minus ExcludeIDs, best first.
+//   - Near-duplicates are dropped: a candidate whose content equals, after
+//     lowercasing and collapsing whitespace, that of a memory already
+//     packed, or whose embedding has cosine similarity ≥ DuplicateCosine
+//     with one, is skipped.
+//   - Each memory costs EstimateTokens(content) + SeparatorTokens, i.e.
+//     ceil(runes/4) + 1 tokens. A memory that does not fit in what remains
+//     of MaxTokens is skipped whole (never cut) and packing goes on with
+//     the next, smaller ones, so TokenCount never exceeds MaxTokens.
+//   - Packing stops at MaxMemories memories.
+func (r *Relay) BuildContext(ctx context.Context, accountID string, p BuildContextParams) (BuiltContext, error) {
+	start := r.opts.Now()
+	if p.MaxMemories == 0 {
+		p.MaxMemories = DefaultContextMemories
+	}
+	if p.MaxMemories < 1 || p.MaxMemories > MaxContextMemories {
+		return BuiltContext{}, invalid("max_memories", "max_memories must be between 1 and %d", MaxContextMemories)
+	}
+	if p.MaxTokens != 0 && (p.MaxTokens < MinContextTokens || p.MaxTokens > MaxContextTokens) {
+		return BuiltContext{}, invalid("max_tokens", "max_tokens must be between %d and %d", MinContextTokens, MaxContextTokens)
+	}
+	hits, err := r.SearchMemories(ctx, accountID, SearchParams{Query: p.Query, Limit: MaxHits, Mode: p.Mode, AgentID: p.AgentID})
+	if err != nil {
+		return BuiltContext{}, err
+	}
+	exclude := make(map[string]bool, len(p.ExcludeIDs))
+	for _, id := range p.ExcludeIDs {
+		if id, ok := uuid.Canonical(id); ok {
+			exclude[id] = true
+		}
+	}
+	seqs := make([]int64, 0, len(hits))
+	for _, h := range hits {
+		if !exclude[h.Memory.ID] {
+			seqs = append(seqs, h.Memory.Seq)
+		}
+	}
+	blobs, err := r.store.Vectors(ctx, seqs)
+	if err != nil {
+		return BuiltContext{}, fmt.Errorf("memoryrelay: context vectors: %w", err)
+	}
+
+	out := BuiltContext{Items: []ContextItem{}}
+	seen := map[string]bool{}
+	var picked [][]float32
+	for _, h := range hits {
+		if len(out.Items) == p.MaxMemories {
+			break
+		}
+		if exclude[h.Memory.ID] {
+			continue
+		}
+		norm := strings.Join(strings.Fields(strings.ToLower(h.Memory.Content)), " ")
+		if seen[norm] {
+			continue
+		}
+		vec, _ := search.DecodeVector(blobs[h.Memory.Seq])
+		if nearDuplicate(vec, picked) {
+			continue
+		}
+		cost := EstimateTokens(h.Memory.Content) + SeparatorTokens
+		if p.MaxTokens > 0 && out.TokenCount+cost > p.MaxTokens {
+			continue
+		}
+		seen[norm] = true
+		if len(vec) > 0 {
+			picked = append(picked, vec)
+		}
+		out.Items = append(out.Items, ContextItem{Memory: h.Memory, Score: h.Score, Tokens: cost})
+		out.TokenCount += cost
+	}
+	out.Latency = max(r.opts.Now().Sub(start), 0)
+	return out, nil
+}
+
+// nearDuplicate reports whether v has cosine similarity ≥ DuplicateCosine
+// with any of picked.
+func nearDuplicate(v []float32, picked [][]float32) bool {
+	if len(v) == 0 {
+		return false
+	}
+	for _, w := range picked {
+		if len(w) == len(v) && float64(search.Cosine(v, w)) >= DuplicateCosine {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,393 @@
+package memoryrelay
+
+import (
+	"context"
+	"encoding/json"
+	"math"
+	"sort"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/memoryrelay/memoryrelay/internal/store"
+	"github.com/memoryrelay/memoryrelay/internal/uuid"
+	"github.com/memoryrelay/memoryrelay/search"
+)
+
+// Limits and defaults of decisions (API contract §5.7).
+const (
+	MaxDecisionTitle      = 500    // characters
+	MaxDecisionRationale  = 50_000 // characters
+	DefaultDecisionCheck  = 5
+	MaxDecisionCheck      = 20
+	DefaultCheckThreshold = 0.3
+)
+
+const (
+	decisionActive     = "active"
+	decisionSuperseded = "superseded"
+)
+
+// Decision statuses: a new decision is active or experimental; superseding
+// makes it superseded; reverted is accepted in filters.
+var (
+	newDecisionStatuses = []string{"active", "experimental"}
+	decisionStatuses    = []string{"active", "experimental", "superseded", "reverted"}
+)
+
+// Decision is a recorded decision (API contract §4.5). Tags is never nil.
+type Decision = store.Decision
+
+// NewDecision is the input of [Relay.CreateDecision].
+type NewDecision struct {
+	Title        string          // required, 1–500 characters, not blank
+	Rationale    string          // required, 1–50,000 characters, not blank
+	Alternatives *string         // free text
+	Project      *string         // project slug (project_slug), ≤ 100 characters; created if unknown
+	Tags         []string        // free-form labels
+	Status       string          // active (default) or experimental
+	Metadata     json.RawMessage // JSON object ≤ 10 KiB; default {}
+	AgentID      string          // agent UUID or name; optional; created if unknown
+	SessionID    *string         // must name an existing session of the account
+}
+
+// CreateDecision validates, embeds (title and rationale) and stores a
+// decision.
+func (r *Relay) CreateDecision(ctx context.Context, accountID string, in NewDecision) (Decision, error) {
+	if err := checkDecisionText(in.Title, in.Rationale, in.Alternatives, in.Tags); err != nil {
+		return Decision{}, err
+	}
+	status := decisionActive
+	if in.Status != "" {
+		if !oneOf(in.Status, newDecisionStatuses) {
+			return Decision{}, invalid("status", "status must be active or experimental")
+		}
+		status = in.Status
+	}
+	if err := checkProjectRef("project_slug", in.Project); err != nil {
+		return Decision{}, err
+	}
+	meta, err := checkMetadata(in.Metadata)
+	if err != nil {
+		return Decision{}, err
+	}
+	now := r.now()
+	d := Decision{
+		ID: uuid.New(), AccountID: accountID, ProjectSlug: in.Project, Title: in.Title, Rationale: in.Rationale,
+		Alternatives: in.Alternatives, Status: status, Tags: in.Tags, Metadata: meta, CreatedAt: now, UpdatedAt: now,
+	}
+	if in.AgentID != "" {
+		if err := checkAgentRef(in.AgentID); err != nil {
+			return Decision{}, err
+		}
+		d.AgentRef = &in.AgentID
+	}
+	if in.SessionID != nil {
+		id, ok := uuid.Canonical(*in.SessionID)
+		if !ok {
+			return Decision{}, errNoSession
+		}
+		d.SessionID = &id
+	}
+	idx, err := r.index(ctx, decisionText(d))
+	if err != nil {
+		return Decision{}, err
+	}
+	if err := r.store.InsertDecision(ctx, &d, idx.Vector); err != nil {
+		return Decision{}, storeErr(err, "Decision")
+	}
+	return d, nil
+}
+
+func checkDecisionText(title, rationale string, alternatives *string, tags []string) error {
+	if err := textField("title", title, MaxDecisionTitle); err != nil {
+		return err
+	}
+	if err := textField("rationale", rationale, MaxDecisionRationale); err != nil {
+		return err
+	}
+	if alternatives != nil && !utf8.ValidString(*alternatives) {
+		return invalid("alternatives", "alternatives must be valid UTF-8")
+	}
+	for _, t := range tags {
+		if !utf8.ValidString(t) {
+			return invalid("tags", "tags must be valid UTF-8 strings")
+		}
+	}
+	return nil
+}
+
+// checkProjectRef accepts a nil slug or one of 1–100 characters; one that
+// is not a valid slug is stored as given and creates no project (§5.9).
+func checkProjectRef(field string, slug *string) error {
+	if slug != nil {
+		if n := utf8.RuneCountInString(*slug); n == 0 || n > MaxProjectSlug || !utf8.ValidString(*slug) {
+			return invalid(field, "%s must be 1-%d characters", field, MaxProjectSlug)
+		}
+	}
+	return nil
+}
+
+// decisionText is what a decision's embedding is made from.
+func decisionText(d Decision) string { return d.Title + "\n\n" + d.Rationale }
+
+// GetDecision returns the account's decision with the id. An id that is
+// not a UUID, or names no decision of the account, is a *NotFoundError.
+func (r *Relay) GetDecision(ctx context.Context, accountID, id string) (Decision, error) {
+	id, ok := uuid.Canonical(id)
+	if !ok {
+		return Decision{}, &NotFoundError{Kind: "Decision"}
+	}
+	d, err := r.store.GetDecision(ctx, accountID, id)
+	return d, storeErr(err, "Decision")
+}
+
+// DecisionListParams selects a page of decisions, newest first.
+type DecisionListParams struct {
+	Limit   int      // 1–100 (larger is clamped); default 20
+	Offset  int      // ≥ 0
+	Project *string  // project slug
+	Status  *string  // active, experimental, superseded or reverted
+	Tags    []string // a decision must carry every one
+}
+
+// ListDecisions returns a page of the account's decisions, newest first.
+func (r *Relay) ListDecisions(ctx context.Context, accountID string, p DecisionListParams) (Page[Decision], error) {
+	limit, err := pageLimit(p.Limit, DefaultPage, MaxPage)
+	if err != nil {
+		return Page[Decision]{}, err
+	}
+	if p.Offset < 0 {
+		return Page[Decision]{}, invalid("offset", "offset must be 0 or more")
+	}
+	if p.Status != nil && !oneOf(*p.Status, decisionStatuses) {
+		return Page[Decision]{}, invalid("status", "status must be one of %s", strings.Join(decisionStatuses, ", "))
+	}
+	f := store.DecisionFilter{AccountID: accountID, Project: p.Project, Status: p.Status, Tags: p.Tags}
+	ds, total, err := r.store.ListDecisions(ctx, f, limit, p.Offset)
+	if err != nil {
+		return Page[Decision]{}, err
+	}
+	if ds == nil {
+		ds = []Decision{}
+	}
+	return Page[Decision]{Data: ds, Total: total, Limit: limit, Offset: p.Offset, HasMore: p.Offset+len(ds) < total}, nil
+}
+
+// SupersedeParams is the input of [Relay.SupersedeDecision].
+type SupersedeParams struct {
+	Title        string          // required, as for a new decision
+	Rationale    string          // required, as for a new decision
+	Alternatives *string         // free text
+	Tags         []string        // nil: the old decision's tags
+	Status       string          // active (default) or experimental
+	Metadata     json.RawMessage // JSON object; default {}
+}
+
+// SupersedeDecision records a new decision that replaces the account's
+// decision id, in one transaction: the new one inherits the project and
+// agent (and the tags unless given), the old one becomes superseded with
+// superseded_by set. Superseding a superseded decision is a
+// *ValidationError.
+func (r *Relay) SupersedeDecision(ctx context.Context, accountID, id string, p SupersedeParams) (Decision, error) {
+	id, ok := uuid.Canonical(id)
+	if !ok {
+		return Decision{}, &NotFoundError{Kind: "Decision"}
+	}
+	if err := checkDecisionText(p.Title, p.Rationale, p.Alternatives, p.Tags); err != nil {
+		return Decision{}, err
+	}
+	status := decisionActive
+	if p.Status != "" {
+		if !oneOf(p.Status, newDecisionStatuses) {
+			return Decision{}, invalid("status", "status must be active or experimental")
+		}
+		status = p.Status
+	}
+	meta, err := checkMetadata(p.Metadata)
+	if err != nil {
+		return Decision{}, err
+	}
+	now := r.now()
+	d := Decision{
+		ID: uuid.New(), AccountID: accountID, Title: p.Title, Rationale: p.Rationale, Alternatives: p.Alternatives,
+		Status: status, Tags: p.Tags, Metadata: meta, CreatedAt: now, UpdatedAt: now,
+	}
+	// Embed before the write transaction: it may be slow. The text does
+	// not depend on anything inherited.
+	idx, err := r.index(ctx, decisionText(d))
+	if err != nil {
+		return Decision{}, err
+	}
+	err = r.store.SupersedeDecision(ctx, accountID, id, &d, idx.Vector, func(old Decision, d *Decision) error {
+		if old.Status == decisionSuperseded {
+			return invalid("id", "Decision is already superseded")
+		}
+		d.ProjectSlug, d.AgentID, d.AgentRef = old.ProjectSlug, old.AgentID, old.AgentRef
+		if d.Tags == nil {
+			d.Tags = old.Tags
+		}
+		return nil
+	})
+	if err != nil {
+		return Decision{}, storeErr(err, "Decision")
+	}
+	return d, nil
+}
+
+// DecisionCheckParams is the input of [Relay.CheckDecisions].
+type DecisionCheckParams struct {
+	Query             string   // required, 1–51,200 characters
+	Project           *string  // project slug filter
+	Limit             int      // 1–20 (larger is clamped); default 5
+	Threshold         *float64 // keep hits with score ≥ it; [0,1]; default 0.3
+	IncludeSuperseded bool     // default false
+}
+
+// DecisionHit is a decision and its score in [0,1].
+type DecisionHit struct {
+	Decision Decision
+	Score    float64
+}
+
+// CheckDecisions ranks the account's decisions against a proposed change
+// or question, best first (ties: newer first). The score (§7) is the
+// better of two views: the whole decision, blending the cosine similarity
+// of the embeddings with a lexical overlap (search.Blend), and the title
+// alone, lexically, so that quoting a decision's title finds it with a
+// score of at least 0.8.
+func (r *Relay) CheckDecisions(ctx context.Context, accountID string, p DecisionCheckParams) ([]DecisionHit, error) {
+	limit, threshold, err := scoredParams(p.Query, p.Limit, DefaultDecisionCheck, MaxDecisionCheck, p.Threshold, DefaultCheckThreshold)
+	if err != nil {
+		return nil, err
+	}
+	q, err := r.index(ctx, p.Query)
+	if err != nil {
+		return nil, err
+	}
+	f := store.DecisionFilter{AccountID: accountID, Project: p.Project, ExcludeSuperseded: !p.IncludeSuperseded}
+	cands, err := r.store.DecisionCandidates(ctx, f, q.Vector)
+	if err != nil {
+		return nil, err
+	}
+	qt := newQueryTerms(p.Query)
+	hits := make([]DecisionHit, 0, len(cands))
+	for _, c := range cands {
+		s := qt.score(c.Distance, c.Title, c.Rationale)
+		if s >= threshold && s > 0 {
+			hits = append(hits, DecisionHit{Decision: c.Decision, Score: s})
+		}
+	}
+	sort.SliceStable(hits, func(i, j int) bool {
+		a, b := hits[i], hits[j]
+		if a.Score != b.Score {
+			return a.Score > b.Score
+		}
+		if !a.Decision.CreatedAt.Equal(b.Decision.CreatedAt) {
+			return a.Decision.CreatedAt.After(b.Decision.CreatedAt)
+		}
+		return a.Decision.ID > b.Decision.ID
+	})
+	if len(hits) > limit {
+		hits = hits[:limit]
+	}
+	return hits, nil
+}
+
+// scoredParams validates the common inputs of decision check and pattern
+// search: a non-blank query of at most MaxContentChars, a limit (0: def;
+// above max: clamped) and a threshold in [0,1] (nil: defThreshold).
+func scoredParams(query string, limit, def, max int, threshold *float64, defThreshold float64) (int, float64, error) {
+	if strings.TrimFunc(query, unicode.IsSpace) == "" {
+		return 0, 0, invalid("query", "query is required")
+	}
+	if !utf8.ValidString(query) || utf8.RuneCountInString(query) > MaxContentChars {
+		return 0, 0, invalid("query", "query must be 1-%d characters", MaxContentChars)
+	}
+	limit, err := pageLimit(limit, def, max)
+	if err != nil {
+		return 0, 0, err
+	}
+	t, err := scoreThreshold(threshold, defThreshold)
+	return limit, t, err
+}
+
+// scoreThreshold returns *threshold, which must be in [0,1], or def.
+func scoreThreshold(threshold *float64, def float64) (float64, error) {
+	if threshold == nil {
+		return def, nil
+	}
+	if t := *threshold; math.IsNaN(t) || t < 0 || t > 1 {
+		return 0, invalid("threshold", "threshold must be between 0 and 1")
+	}
+	return *threshold, nil
+}
+
+// queryTerms scores short records (a title and a body) against a query.
+type queryTerms struct {
+	set map[string]struct{} // the query's distinct terms
+}
+
+func newQueryTerms(query string) queryTerms {
+	qt := queryTerms{set: map[string]struct{}{}}
+	for _, t := range search.Terms(query) {
+		qt.set[t] = struct{}{}
+	}
+	return qt
+}
+
+// score is a record's score in [0,1] (API contract §7) from the cosine
+// distance of its embedding (of title and body; NaN if none) to the
+// query's and the terms they share. It is the better of:
+//
+//   - the whole record: search.Blend of the cosine similarity and the
+//     share of the query's terms found in title and body, discounted by
+//     (query terms / record terms)^0.2 when the record is longer than the
+//     query, so that a record merely containing the query is not taken
+//     for it;
+//   - the title alone: the Dice overlap of the query's and the title's
+//     terms, 1 for a verbatim title and 0 for a title sharing nothing.
+//
+// A verbatim title or record scores 1, near-verbatim about 0.8 to 0.9,
+// and text sharing no term with the query only its (damped) semantic
+// similarity.
+func (qt queryTerms) score(distance float64, title, body string) float64 {
+	sem := 0.0
+	if !math.IsNaN(distance) {
+		sem = search.SemanticScore(distance)
+	}
+	var lex, titleLex float64
+	if n := len(qt.set); n > 0 {
+		titleTerms := distinctTerms(title)
+		all := distinctTerms(title + "\n" + body)
+		shared := 0
+		for t := range qt.set {
+			if _, ok := all[t]; ok {
+				shared++
+			}
+		}
+		lex = float64(shared) / float64(n)
+		if len(all) > n {
+			lex *= math.Pow(float64(n)/float64(len(all)), 0.2)
+		}
+		inTitle := 0
+		for t := range qt.set {
+			if _, ok := titleTerms[t]; ok {
+				inTitle++
+			}
+		}
+		if len(titleTerms) > 0 {
+			titleLex = 2 * float64(inTitle) / float64(n+len(titleTerms))
+		}
+	}
+	return math.Max(search.Blend(sem, lex), titleLex)
+}
+
+func distinctTerms(s string) map[string]struct{} {
+	ts := search.Terms(s)
+	m := make(map[string]struct{}, len(ts))
+	for _, t := range ts {
+		m[t] = struct{}{}
+	}
+	return m
+}

@@ -1,0 +1,461 @@
+package memoryrelay_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/memoryrelay/memoryrelay"
+)
+
+func strp(s string) *string { return &s }
+
+// entOpen opens a relay whose clock advances a millisecond on every
+// reading, so that creation order is newest-first order.
+func entOpen(t testing.TB) *memoryrelay.Relay {
+	t.Helper()
+	var mu sync.Mutex
+	now := time.Date(2026, 3, 17, 9, 30, 0, 0, time.UTC)
+	r, _ := open(t, memoryrelay.Options{Synchronous: "NORMAL", Now: func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		now = now.Add(time.Millisecond)
+		return now
+	}})
+	return r
+}
+
+// entNew creates an entity or fails the test.
+func entNew(t testing.TB, r *memoryrelay.Relay, acct, name string) memoryrelay.Entity {
+	t.Helper()
+	e, err := r.CreateEntity(context.Background(), acct, memoryrelay.NewEntity{Name: name, Type: strp("concept")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// entMemory creates a memory or fails the test.
+func entMemory(t testing.TB, r *memoryrelay.Relay, acct, content string) string {
+	t.Helper()
+	m, err := r.CreateMemory(context.Background(), acct, memoryrelay.NewMemory{Content: content})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m.ID
+}
+
+// entLink links an entity to a memory or fails the test.
+func entLink(t testing.TB, r *memoryrelay.Relay, acct, entity, memory string) {
+	t.Helper()
+	if _, _, err := r.LinkEntity(context.Background(), acct, memoryrelay.NewEntityLink{EntityID: entity, MemoryID: memory}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestCreateEntity(t *testing.T) {
+	ctx := context.Background()
+	r := entOpen(t)
+	acct := account(t, r)
+
+	cases := []struct {
+		name     string
+		in       memoryrelay.NewEntity
+		wantType string
+		field    string // the invalid field, "" for success
+	}{
+		{"defaults", memoryrelay.NewEntity{Name: "Ada"}, "other", ""},
+		{"known type", memoryrelay.NewEntity{Name: "Ada", Type: strp("person")}, "person", ""},
+		{"custom type verbatim", memoryrelay.NewEntity{Name: "Go", Type: strp("Programming Language")}, "Programming Language", ""},
+		{"type of 50", memoryrelay.NewEntity{Name: "x", Type: strp(strings.Repeat("t", 50))}, strings.Repeat("t", 50), ""},
+		{"name of 200 runes", memoryrelay.NewEntity{Name: strings.Repeat("é", 200)}, "other", ""},
+		{"empty name", memoryrelay.NewEntity{Name: ""}, "", "name"},
+		{"blank name", memoryrelay.NewEntity{Name: " \t"}, "", "name"},
+		{"name of 201", memoryrelay.NewEntity{Name: strings.Repeat("n", 201)}, "", "name"},
+		{"empty type", memoryrelay.NewEntity{Name: "x", Type: strp("")}, "", "type"},
+		{"type of 51", memoryrelay.NewEntity{Name: "x", Type: strp(strings.Repeat("t", 51))}, "", "type"},
+		{"metadata not an object", memoryrelay.NewEntity{Name: "x", Metadata: []byte(`[1]`)}, "", "metadata"},
+		{"blank agent", memoryrelay.NewEntity{Name: "x", AgentID: "  "}, "", "agent_id"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			e, err := r.CreateEntity(ctx, acct, c.in)
+			if c.field != "" {
+				var verr *memoryrelay.ValidationError
+				if !errors.As(err, &verr) || verr.Field != c.field || !errors.Is(err, memoryrelay.ErrInvalid) {
+					t.Fatalf("err %v, want a validation error on %s", err, c.field)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if e.Type != c.wantType || e.Name != c.in.Name || e.MemoryCount != 0 || e.RelationshipCount != 0 {
+				t.Errorf("got %+v", e)
+			}
+			got, err := r.GetEntity(ctx, acct, strings.ToUpper(e.ID))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.ID != e.ID || got.Type != e.Type || !got.CreatedAt.Equal(e.CreatedAt) {
+				t.Errorf("get %+v, created %+v", got, e)
+			}
+		})
+	}
+
+	t.Run("agent auto-created and kept as supplied", func(t *testing.T) {
+		e, err := r.CreateEntity(ctx, acct, memoryrelay.NewEntity{Name: "x", AgentID: "scout", Metadata: []byte(`{"k": [1, "v"]}`)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.AgentRef == nil || *e.AgentRef != "scout" || e.AgentID == nil || string(e.Metadata) != `{"k":[1,"v"]}` {
+			t.Fatalf("got %+v", e)
+		}
+		page, err := r.ListAgents(ctx, acct, 0, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, a := range page.Data {
+			found = found || (a.Name == "scout" && a.ID == *e.AgentID)
+		}
+		if !found {
+			t.Errorf("agent scout not created: %+v", page.Data)
+		}
+	})
+}
+
+func TestEntityNotFound(t *testing.T) {
+	ctx := context.Background()
+	r := entOpen(t)
+	acct, other := account(t, r), account(t, r)
+	theirs := entNew(t, r, other, "theirs")
+	for _, id := range []string{theirs.ID, "nope", "00000000-0000-0000-0000-000000000000"} {
+		var nf *memoryrelay.NotFoundError
+		if _, err := r.GetEntity(ctx, acct, id); !errors.As(err, &nf) || nf.Kind != "Entity" {
+			t.Errorf("get %q: %v", id, err)
+		}
+		if err := r.DeleteEntity(ctx, acct, id); !errors.Is(err, memoryrelay.ErrNotFound) {
+			t.Errorf("delete %q: %v", id, err)
+		}
+		if _, err := r.EntityNeighborhood(ctx, acct, id, memoryrelay.NeighborhoodParams{}); !errors.Is(err, memoryrelay.ErrNotFound) {
+			t.Errorf("neighborhood %q: %v", id, err)
+		}
+	}
+	if _, err := r.GetEntity(ctx, other, theirs.ID); err != nil {
+		t.Errorf("owner cannot read: %v", err)
+	}
+}
+
+func TestListEntities(t *testing.T) {
+	ctx := context.Background()
+	r := entOpen(t)
+	acct, other := account(t, r), account(t, r)
+	mk := func(name, typ, agent string) {
+		t.Helper()
+		if _, err := r.CreateEntity(ctx, acct, memoryrelay.NewEntity{Name: name, Type: strp(typ), AgentID: agent}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mk("a", "person", "bot")
+	mk("b", "place", "")
+	mk("c", "person", "")
+	entNew(t, r, other, "not mine")
+
+	cases := []struct {
+		name  string
+		p     memoryrelay.EntityListParams
+		want  []string
+		total int
+		more  bool
+	}{
+		{"all, newest first", memoryrelay.EntityListParams{}, []string{"c", "b", "a"}, 3, false},
+		{"page", memoryrelay.EntityListParams{Limit: 2}, []string{"c", "b"}, 3, true},
+		{"offset", memoryrelay.EntityListParams{Limit: 2, Offset: 2}, []string{"a"}, 3, false},
+		{"by type", memoryrelay.EntityListParams{Type: strp("person")}, []string{"c", "a"}, 2, false},
+		{"by agent", memoryrelay.EntityListParams{AgentID: strp("bot")}, []string{"a"}, 1, false},
+		{"unknown agent", memoryrelay.EntityListParams{AgentID: strp("ghost")}, nil, 0, false},
+		{"clamped limit", memoryrelay.EntityListParams{Limit: 1000}, []string{"c", "b", "a"}, 3, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			page, err := r.ListEntities(ctx, acct, c.p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, e := range page.Data {
+				got = append(got, e.Name)
+			}
+			if strings.Join(got, ",") != strings.Join(c.want, ",") || page.Total != c.total || page.HasMore != c.more || page.Data == nil {
+				t.Errorf("got %v total %d more %v, want %v %d %v", got, page.Total, page.HasMore, c.want, c.total, c.more)
+			}
+		})
+	}
+	for _, p := range []memoryrelay.EntityListParams{{Limit: -1}, {Offset: -1}} {
+		if _, err := r.ListEntities(ctx, acct, p); !errors.Is(err, memoryrelay.ErrInvalid) {
+			t.Errorf("%+v: %v", p, err)
+		}
+	}
+}
+
+func TestLinkEntity(t *testing.T) {
+	ctx := context.Background()
+	r := entOpen(t)
+	acct, other := account(t, r), account(t, r)
+	e := entNew(t, r, acct, "Postgres")
+	mem := entMemory(t, r, acct, "We run Postgres 16 in production.")
+	theirEntity := entNew(t, r, other, "theirs")
+	theirMemory := entMemory(t, r, other, "their memory")
+
+	l, created, err := r.LinkEntity(ctx, acct, memoryrelay.NewEntityLink{EntityID: strings.ToUpper(e.ID), MemoryID: mem})
+	if err != nil || !created {
+		t.Fatalf("link: %v created %v", err, created)
+	}
+	if l.EntityID != e.ID || l.MemoryID != mem || l.Relationship != "mentioned_in" || l.CreatedAt.IsZero() {
+		t.Errorf("link %+v", l)
+	}
+	again, created, err := r.LinkEntity(ctx, acct, memoryrelay.NewEntityLink{EntityID: e.ID, MemoryID: mem, Relationship: strp("about")})
+	if err != nil || created {
+		t.Fatalf("relink: %v created %v", err, created)
+	}
+	if again != l {
+		t.Errorf("relink returned %+v, want the existing %+v", again, l)
+	}
+
+	got, err := r.GetEntity(ctx, acct, e.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.MemoryCount != 1 || got.RelationshipCount != 1 {
+		t.Errorf("counts after link: %+v", got)
+	}
+	if !got.UpdatedAt.After(e.UpdatedAt) {
+		t.Errorf("updated_at did not advance: %v → %v", e.UpdatedAt, got.UpdatedAt)
+	}
+	m, err := r.GetMemory(ctx, acct, mem)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Entities) != 1 || m.Entities[0] != (memoryrelay.EntityRef{Type: "concept", Value: "Postgres", Confidence: 1}) {
+		t.Errorf("memory entities %+v", m.Entities)
+	}
+	page, err := r.ListMemories(ctx, acct, memoryrelay.ListParams{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page.Data) != 1 || len(page.Data[0].Entities) != 1 {
+		t.Errorf("listed memory entities %+v", page.Data)
+	}
+
+	cases := []struct {
+		name        string
+		in          memoryrelay.NewEntityLink
+		kind, field string
+	}{
+		{"unknown entity", memoryrelay.NewEntityLink{EntityID: "00000000-0000-0000-0000-000000000000", MemoryID: mem}, "Entity", ""},
+		{"malformed entity", memoryrelay.NewEntityLink{EntityID: "x", MemoryID: mem}, "Entity", ""},
+		{"other account's entity", memoryrelay.NewEntityLink{EntityID: theirEntity.ID, MemoryID: mem}, "Entity", ""},
+		{"unknown memory", memoryrelay.NewEntityLink{EntityID: e.ID, MemoryID: "00000000-0000-0000-0000-000000000000"}, "Memory", ""},
+		{"malformed memory", memoryrelay.NewEntityLink{EntityID: e.ID, MemoryID: "m1"}, "Memory", ""},
+		{"other account's memory", memoryrelay.NewEntityLink{EntityID: e.ID, MemoryID: theirMemory}, "Memory", ""},
+		{"relationship of 101", memoryrelay.NewEntityLink{EntityID: e.ID, MemoryID: mem, Relationship: strp(strings.Repeat("r", 101))}, "", "relationship"},
+		{"empty relationship", memoryrelay.NewEntityLink{EntityID: e.ID, MemoryID: mem, Relationship: strp("")}, "", "relationship"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, _, err := r.LinkEntity(ctx, acct, c.in)
+			var nf *memoryrelay.NotFoundError
+			var verr *memoryrelay.ValidationError
+			switch {
+			case c.kind != "" && (!errors.As(err, &nf) || nf.Kind != c.kind):
+				t.Errorf("err %v, want %s not found", err, c.kind)
+			case c.field != "" && (!errors.As(err, &verr) || verr.Field != c.field):
+				t.Errorf("err %v, want invalid %s", err, c.field)
+			}
+		})
+	}
+
+	t.Run("free-form relationship", func(t *testing.T) {
+		m2 := entMemory(t, r, acct, "second")
+		rel := strings.Repeat("r", 100)
+		l, created, err := r.LinkEntity(ctx, acct, memoryrelay.NewEntityLink{EntityID: e.ID, MemoryID: m2, Relationship: &rel})
+		if err != nil || !created || l.Relationship != rel {
+			t.Fatalf("%+v %v %v", l, created, err)
+		}
+	})
+
+	t.Run("delete removes links", func(t *testing.T) {
+		if err := r.DeleteEntity(ctx, acct, e.ID); err != nil {
+			t.Fatal(err)
+		}
+		m, err := r.GetMemory(ctx, acct, mem)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(m.Entities) != 0 || m.Entities == nil {
+			t.Errorf("entities after delete: %#v", m.Entities)
+		}
+		if _, err := r.GetEntity(ctx, acct, e.ID); !errors.Is(err, memoryrelay.ErrNotFound) {
+			t.Errorf("get after delete: %v", err)
+		}
+	})
+}
+
+// TestEntityNeighborhood walks this graph (entities linked to memories):
+//
+//	A ─m1─ B ─m2─ C ─m3─ D ─m4─ E ─m5─ F ─m6─ G
+//	A ─m7─ C        (so C is at depth 1 too)
+//	A ─m8─ H, I, J  (a hub memory)
+func TestEntityNeighborhood(t *testing.T) {
+	ctx := context.Background()
+	r := entOpen(t)
+	acct, other := account(t, r), account(t, r)
+	ids := map[string]string{}
+	names := map[string]string{}
+	for _, n := range strings.Split("A B C D E F G H I J lonely", " ") {
+		e := entNew(t, r, acct, n)
+		ids[n], names[e.ID] = e.ID, n
+	}
+	link := func(mem string, ents ...string) {
+		for _, n := range ents {
+			entLink(t, r, acct, ids[n], mem)
+		}
+	}
+	for _, pair := range [][2]string{{"A", "B"}, {"B", "C"}, {"C", "D"}, {"D", "E"}, {"E", "F"}, {"F", "G"}, {"A", "C"}} {
+		link(entMemory(t, r, acct, pair[0]+" and "+pair[1]), pair[0], pair[1])
+	}
+	link(entMemory(t, r, acct, "hub"), "A", "H", "I", "J")
+	// Another account's entity on a memory of its own can never appear.
+	theirs := entNew(t, r, other, "Z")
+	entLink(t, r, other, theirs.ID, entMemory(t, r, other, "theirs"))
+
+	type nb struct {
+		name  string
+		depth int
+	}
+	cases := []struct {
+		name string
+		from string
+		p    memoryrelay.NeighborhoodParams
+		want []nb
+	}{
+		{"default depth 1", "A", memoryrelay.NeighborhoodParams{}, []nb{{"B", 1}, {"C", 1}, {"H", 1}, {"I", 1}, {"J", 1}}},
+		{"depth 2", "A", memoryrelay.NeighborhoodParams{Depth: 2}, []nb{{"B", 1}, {"C", 1}, {"H", 1}, {"I", 1}, {"J", 1}, {"D", 2}}},
+		{"depth 4", "A", memoryrelay.NeighborhoodParams{Depth: 4}, []nb{{"B", 1}, {"C", 1}, {"H", 1}, {"I", 1}, {"J", 1}, {"D", 2}, {"E", 3}, {"F", 4}}},
+		{"depth clamped to 5", "A", memoryrelay.NeighborhoodParams{Depth: 50}, []nb{{"B", 1}, {"C", 1}, {"H", 1}, {"I", 1}, {"J", 1}, {"D", 2}, {"E", 3}, {"F", 4}, {"G", 5}}},
+		{"negative depth clamped to 1", "G", memoryrelay.NeighborhoodParams{Depth: -3}, []nb{{"F", 1}}},
+		{"from the end", "G", memoryrelay.NeighborhoodParams{Depth: 3}, []nb{{"F", 1}, {"E", 2}, {"D", 3}}},
+		{"max neighbours caps the answer, nearest first", "A", memoryrelay.NeighborhoodParams{Depth: 5, MaxNeighbors: 6}, []nb{{"B", 1}, {"C", 1}, {"H", 1}, {"I", 1}, {"J", 1}, {"D", 2}}},
+		{"no links", "lonely", memoryrelay.NeighborhoodParams{Depth: 5}, nil},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			n, err := r.EntityNeighborhood(ctx, acct, ids[c.from], c.p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n.Entity.ID != ids[c.from] || n.Neighbors == nil {
+				t.Fatalf("entity %+v neighbours %#v", n.Entity, n.Neighbors)
+			}
+			var got []nb
+			for _, x := range n.Neighbors {
+				got = append(got, nb{names[x.ID], x.Depth})
+				if x.Relationship != "mentioned_in" || x.Type != "concept" || x.Name != names[x.ID] {
+					t.Errorf("neighbour %+v", x)
+				}
+			}
+			if len(got) != len(c.want) {
+				t.Fatalf("got %v, want %v", got, c.want)
+			}
+			for i := range got {
+				if got[i] != c.want[i] {
+					t.Fatalf("got %v, want %v", got, c.want)
+				}
+			}
+		})
+	}
+}
+
+func TestEntityNeighborhoodFanout(t *testing.T) {
+	ctx := context.Background()
+	r := entOpen(t)
+	acct := account(t, r)
+	hub := entNew(t, r, acct, "hub")
+	strong := entNew(t, r, acct, "strong")
+	for i := 0; i < 3; i++ {
+		mem := entMemory(t, r, acct, "shared "+strings.Repeat("z", i))
+		entLink(t, r, acct, hub.ID, mem)
+		if i < 2 {
+			entLink(t, r, acct, strong.ID, mem)
+		}
+		entLink(t, r, acct, entNew(t, r, acct, "weak"+strings.Repeat("w", i)).ID, mem)
+	}
+	// Each level keeps the neighbours sharing the most memories.
+	n, err := r.EntityNeighborhood(ctx, acct, hub.ID, memoryrelay.NeighborhoodParams{MaxNeighbors: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(n.Neighbors) != 1 || n.Neighbors[0].ID != strong.ID {
+		t.Fatalf("neighbours %+v, want only %s", n.Neighbors, strong.ID)
+	}
+	n, err = r.EntityNeighborhood(ctx, acct, hub.ID, memoryrelay.NeighborhoodParams{MaxNeighbors: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(n.Neighbors) != 4 {
+		t.Fatalf("neighbours %+v, want 4", n.Neighbors)
+	}
+
+	// The relationship is the neighbour's own link to the shared memory.
+	author := entNew(t, r, acct, "author")
+	mem := entMemory(t, r, acct, "written by the author")
+	entLink(t, r, acct, strong.ID, mem)
+	if _, _, err := r.LinkEntity(ctx, acct, memoryrelay.NewEntityLink{EntityID: author.ID, MemoryID: mem, Relationship: strp("author_of")}); err != nil {
+		t.Fatal(err)
+	}
+	n, err = r.EntityNeighborhood(ctx, acct, strong.ID, memoryrelay.NeighborhoodParams{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rels := map[string]string{}
+	for _, x := range n.Neighbors {
+		rels[x.Name] = x.Relationship
+	}
+	if rels["author"] != "author_of" || rels["hub"] != "mentioned_in" {
+		t.Errorf("relationships %v", rels)
+	}
+}
+
+// TestEntityNeighborhoodDense checks that a dense graph (every entity
+// sharing a memory with every other) stays bounded.
+func TestEntityNeighborhoodDense(t *testing.T) {
+	ctx := context.Background()
+	r := entOpen(t)
+	acct := account(t, r)
+	var ents []string
+	for i := 0; i < 30; i++ {
+		ents = append(ents, entNew(t, r, acct, "e"+strings.Repeat("x", i)).ID)
+	}
+	for i := 0; i < 4; i++ {
+		mem := entMemory(t, r, acct, "dense "+strings.Repeat("y", i))
+		for _, e := range ents {
+			entLink(t, r, acct, e, mem)
+		}
+	}
+	n, err := r.EntityNeighborhood(ctx, acct, ents[0], memoryrelay.NeighborhoodParams{Depth: 5, MaxNeighbors: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(n.Neighbors) != 29 {
+		t.Fatalf("%d neighbours, want 29", len(n.Neighbors))
+	}
+	for _, x := range n.Neighbors {
+		if x.Depth != 1 || x.ID == ents[0] {
+			t.Errorf("neighbour %+v", x)
+		}
+	}
+}

@@ -1,0 +1,252 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"math"
+	"time"
+)
+
+// Decision is a recorded architectural or product decision. Field meanings
+// follow the API contract §4.5.
+type Decision struct {
+	ID           string
+	AccountID    string
+	AgentID      *string // the resolved agent's id, when an agent was given
+	AgentRef     *string // the agent reference as supplied
+	SessionID    *string
+	ProjectSlug  *string
+	Title        string
+	Rationale    string
+	Alternatives *string
+	Status       string // active, experimental, superseded, reverted
+	SupersededBy *string
+	Tags         []string // never nil on reads
+	Metadata     []byte   // JSON object, verbatim; nil means {}
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+}
+
+// DecisionFilter selects decisions of one account. Zero fields filter
+// nothing.
+type DecisionFilter struct {
+	AccountID string
+	Project   *string  // project_slug equal to it
+	Status    *string  // status equal to it
+	Tags      []string // every one of them among the decision's tags
+	// ExcludeSuperseded drops decisions whose status is superseded.
+	ExcludeSuperseded bool
+}
+
+// ScoredDecision is a decision with the cosine distance of its embedding
+// to a query vector; Distance is NaN when it has none.
+type ScoredDecision struct {
+	Decision
+	Distance float64
+}
+
+const decisionColumns = `d.id, d.account_id, d.agent_id, d.agent_ref, d.session_id, d.project_slug, d.title, d.rationale,
+	d.alternatives, d.status, d.superseded_by, d.tags, d.metadata, d.created_at, d.updated_at`
+
+func scanDecision(r rowScanner, extra ...any) (Decision, error) {
+	var d Decision
+	var agentID, agentRef, session, project, alts, by sql.NullString
+	var tags, meta string
+	var created, updated int64
+	dst := append([]any{&d.ID, &d.AccountID, &agentID, &agentRef, &session, &project, &d.Title, &d.Rationale,
+		&alts, &d.Status, &by, &tags, &meta, &created, &updated}, extra...)
+	if err := r.Scan(dst...); err != nil {
+		return Decision{}, notFound(err)
+	}
+	d.AgentID, d.AgentRef, d.SessionID = fromNullString(agentID), fromNullString(agentRef), fromNullString(session)
+	d.ProjectSlug, d.Alternatives, d.SupersededBy = fromNullString(project), fromNullString(alts), fromNullString(by)
+	var err error
+	if d.Tags, err = decodeTagList(tags); err != nil {
+		return Decision{}, err
+	}
+	if meta != "{}" {
+		d.Metadata = []byte(meta)
+	}
+	d.CreatedAt, d.UpdatedAt = fromMS(created), fromMS(updated)
+	return d, nil
+}
+
+// encodeTagList stores tags as a JSON array of strings.
+func encodeTagList(tags []string) (string, error) {
+	if len(tags) == 0 {
+		return "[]", nil
+	}
+	b, err := json.Marshal(tags)
+	return string(b), err
+}
+
+func decodeTagList(s string) ([]string, error) {
+	tags := []string{}
+	if s == "" || s == "[]" {
+		return tags, nil
+	}
+	if err := json.Unmarshal([]byte(s), &tags); err != nil {
+		return nil, fmt.Errorf("store: stored tags: %w", err)
+	}
+	return tags, nil
+}
+
+// InsertDecision stores d with its embedding (sqlite-vec float32 BLOB) in
+// one transaction: its agent (d.AgentRef, when set) is created if unknown,
+// its session (d.SessionID, when set) must exist (else
+// ErrSessionNotFound), and its project (d.ProjectSlug, when a valid slug)
+// is created if unknown. d.ID, d.AccountID, d.Status and the timestamps
+// must be set; d.AgentID is filled in.
+func (s *Store) InsertDecision(ctx context.Context, d *Decision, vec []byte) error {
+	return s.db.Write(ctx, func(tx *sql.Tx) error {
+		d.AgentID = nil
+		if d.AgentRef != nil {
+			id, err := resolveAgent(ctx, tx, d.AccountID, *d.AgentRef, true, d.CreatedAt)
+			if err != nil {
+				return err
+			}
+			d.AgentID = &id
+		}
+		return insertDecision(ctx, tx, d, vec)
+	})
+}
+
+func insertDecision(ctx context.Context, tx *sql.Tx, d *Decision, vec []byte) error {
+	if d.SessionID != nil {
+		if err := checkSession(ctx, tx, d.AccountID, *d.SessionID); err != nil {
+			return err
+		}
+	}
+	if d.ProjectSlug != nil {
+		if _, err := ensureProject(ctx, tx, d.AccountID, *d.ProjectSlug, d.CreatedAt); err != nil {
+			return err
+		}
+	}
+	if d.Tags == nil {
+		d.Tags = []string{}
+	}
+	tags, err := encodeTagList(d.Tags)
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO decisions(id, account_id, agent_id, agent_ref, session_id, project_slug, title, rationale,
+		alternatives, status, superseded_by, tags, metadata, embedding, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		d.ID, d.AccountID, nullString(d.AgentID), nullString(d.AgentRef), nullString(d.SessionID), nullString(d.ProjectSlug),
+		d.Title, d.Rationale, nullString(d.Alternatives), d.Status, nullString(d.SupersededBy), tags, jsonOrEmpty(d.Metadata),
+		vec, ms(d.CreatedAt), ms(d.UpdatedAt))
+	return err
+}
+
+// GetDecision returns the account's decision with the id, or ErrNotFound.
+func (s *Store) GetDecision(ctx context.Context, accountID, id string) (Decision, error) {
+	return getDecision(ctx, s.db.R, accountID, id)
+}
+
+func getDecision(ctx context.Context, q queryer, accountID, id string) (Decision, error) {
+	return scanDecision(q.QueryRowContext(ctx, "SELECT "+decisionColumns+" FROM decisions d WHERE d.account_id = ? AND d.id = ?", accountID, id))
+}
+
+// SupersedeDecision replaces the account's decision oldID by d in one
+// transaction. prepare sees the old decision and completes d (inherited
+// fields); its error aborts and is returned as is. d is then stored with
+// its embedding, and the old decision becomes superseded by it.
+// d.ID, d.AccountID, d.Status and the timestamps must be set.
+func (s *Store) SupersedeDecision(ctx context.Context, accountID, oldID string, d *Decision, vec []byte, prepare func(old Decision, d *Decision) error) error {
+	return s.db.Write(ctx, func(tx *sql.Tx) error {
+		old, err := getDecision(ctx, tx, accountID, oldID)
+		if err != nil {
+			return err
+		}
+		if err := prepare(old, d); err != nil {
+			return err
+		}
+		if err := insertDecision(ctx, tx, d, vec); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, "UPDATE decisions SET status = 'superseded', superseded_by = ?, updated_at = max(updated_at + 1, ?) WHERE id = ?",
+			d.ID, ms(d.CreatedAt), old.ID)
+		return err
+	})
+}
+
+func (f DecisionFilter) where() (string, []any) {
+	cond := "d.account_id = ?"
+	args := []any{f.AccountID}
+	if f.Project != nil {
+		cond += " AND d.project_slug = ?"
+		args = append(args, *f.Project)
+	}
+	if f.Status != nil {
+		cond += " AND d.status = ?"
+		args = append(args, *f.Status)
+	}
+	if f.ExcludeSuperseded {
+		cond += " AND d.status <> 'superseded'"
+	}
+	for _, t := range f.Tags {
+		cond += " AND EXISTS (SELECT 1 FROM json_each(d.tags) t WHERE t.value = ?)"
+		args = append(args, t)
+	}
+	return cond, args
+}
+
+// ListDecisions returns a page of the decisions matching f, newest first,
+// and the total that match.
+func (s *Store) ListDecisions(ctx context.Context, f DecisionFilter, limit, offset int) ([]Decision, int, error) {
+	cond, args := f.where()
+	var total int
+	if err := s.db.R.QueryRowContext(ctx, "SELECT count(*) FROM decisions d WHERE "+cond, args...).Scan(&total); err != nil {
+		return nil, 0, err
+	}
+	rows, err := s.db.R.QueryContext(ctx, "SELECT "+decisionColumns+" FROM decisions d WHERE "+cond+
+		" ORDER BY d.created_at DESC, d.id DESC LIMIT ? OFFSET ?", append(args, limit, offset)...)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer rows.Close()
+	var out []Decision
+	for rows.Next() {
+		d, err := scanDecision(rows)
+		if err != nil {
+			return nil, 0, err
+		}
+		out = append(out, d)
+	}
+	return out, total, rows.Err()
+}
+
+// DecisionCandidates returns every decision matching f with the cosine
+// distance of its embedding to vec (sqlite-vec float32 BLOB), nearest
+// first. It scans every matching row, so the result is exact.
+func (s *Store) DecisionCandidates(ctx context.Context, f DecisionFilter, vec []byte) ([]ScoredDecision, error) {
+	cond, args := f.where()
+	rows, err := s.db.R.QueryContext(ctx, "SELECT "+decisionColumns+", "+cosineDistanceSQL("d.embedding")+" AS dist FROM decisions d WHERE "+cond+
+		" ORDER BY dist IS NULL, dist, d.created_at DESC, d.id DESC", append([]any{vec}, args...)...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []ScoredDecision
+	for rows.Next() {
+		var dist sql.NullFloat64
+		d, err := scanDecision(rows, &dist)
+		if err != nil {
+			return nil, err
+		}
+		sd := ScoredDecision{Decision: d, Distance: math.NaN()}
+		if dist.Valid {
+			sd.Distance = dist.Float64
+		}
+		out = append(out, sd)
+	}
+	return out, rows.Err()
+}
+
+// cosineDistanceSQL is the cosine distance of col to the query vector parameter,
+// NULL where col is NULL.
+func cosineDistanceSQL(col string) string {
+	return "CASE WHEN " + col + " IS NULL THEN NULL ELSE vec_distance_cosine(" + col + ", ?) END"
+}

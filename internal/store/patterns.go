@@ -1,0 +1,237 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"math"
+	"time"
+)
+
+// Pattern is a reusable practice that projects can adopt. Field meanings
+// follow the API contract §4.5.
+type Pattern struct {
+	ID                string
+	AccountID         string
+	Title             string
+	Description       string
+	Category          *string
+	ExampleCode       *string
+	Scope             string   // global or project
+	Tags              []string // never nil on reads
+	SourceProjectID   *string  // the source project's id, when SourceProjectSlug is a valid slug
+	SourceProjectSlug *string  // as supplied
+	Metadata          []byte   // JSON object, verbatim; nil means {}
+	AdoptionCount     int      // number of projects that adopted it
+	CreatedAt         time.Time
+	UpdatedAt         time.Time
+}
+
+// PatternFilter selects patterns of one account. Nil fields filter nothing.
+type PatternFilter struct {
+	AccountID string
+	Category  *string
+	// Project keeps the patterns sourced from or adopted by the project
+	// with this slug; an unknown project matches nothing.
+	Project *string
+}
+
+// ScoredPattern is a pattern with the cosine distance of its embedding to
+// a query vector; Distance is NaN when it has none.
+type ScoredPattern struct {
+	Pattern
+	Distance float64
+}
+
+const patternColumns = `p.id, p.account_id, p.title, p.description, p.category, p.example_code, p.scope, p.tags,
+	p.source_project_id, p.source_project_slug, p.metadata, p.adoption_count, p.created_at, p.updated_at`
+
+func scanPattern(r rowScanner, extra ...any) (Pattern, error) {
+	var p Pattern
+	var category, example, srcID, srcSlug sql.NullString
+	var tags, meta string
+	var created, updated int64
+	dst := append([]any{&p.ID, &p.AccountID, &p.Title, &p.Description, &category, &example, &p.Scope, &tags,
+		&srcID, &srcSlug, &meta, &p.AdoptionCount, &created, &updated}, extra...)
+	if err := r.Scan(dst...); err != nil {
+		return Pattern{}, notFound(err)
+	}
+	p.Category, p.ExampleCode = fromNullString(category), fromNullString(example)
+	p.SourceProjectID, p.SourceProjectSlug = fromNullString(srcID), fromNullString(srcSlug)
+	var err error
+	if p.Tags, err = decodeTagList(tags); err != nil {
+		return Pattern{}, err
+	}
+	if meta != "{}" {
+		p.Metadata = []byte(meta)
+	}
+	p.CreatedAt, p.UpdatedAt = fromMS(created), fromMS(updated)
+	return p, nil
+}
+
+// InsertPattern stores p with its embedding (sqlite-vec float32 BLOB) in
+// one transaction, creating its source project (p.SourceProjectSlug, when
+// a valid slug) if the account has none by that slug. p.ID, p.AccountID,
+// p.Scope and the timestamps must be set; p.SourceProjectID is filled in.
+func (s *Store) InsertPattern(ctx context.Context, p *Pattern, vec []byte) error {
+	return s.db.Write(ctx, func(tx *sql.Tx) error {
+		p.SourceProjectID = nil
+		if p.SourceProjectSlug != nil {
+			id, err := ensureProject(ctx, tx, p.AccountID, *p.SourceProjectSlug, p.CreatedAt)
+			if err != nil {
+				return err
+			}
+			if id != "" {
+				p.SourceProjectID = &id
+			}
+		}
+		if p.Tags == nil {
+			p.Tags = []string{}
+		}
+		tags, err := encodeTagList(p.Tags)
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO patterns(id, account_id, title, description, category, example_code, scope, tags,
+			source_project_id, source_project_slug, metadata, adoption_count, embedding, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?)`,
+			p.ID, p.AccountID, p.Title, p.Description, nullString(p.Category), nullString(p.ExampleCode), p.Scope, tags,
+			nullString(p.SourceProjectID), nullString(p.SourceProjectSlug), jsonOrEmpty(p.Metadata), vec, ms(p.CreatedAt), ms(p.UpdatedAt))
+		return err
+	})
+}
+
+// GetPattern returns the account's pattern with the id, or ErrNotFound.
+func (s *Store) GetPattern(ctx context.Context, accountID, id string) (Pattern, error) {
+	return getPattern(ctx, s.db.R, accountID, id)
+}
+
+func getPattern(ctx context.Context, q queryer, accountID, id string) (Pattern, error) {
+	return scanPattern(q.QueryRowContext(ctx, "SELECT "+patternColumns+" FROM patterns p WHERE p.account_id = ? AND p.id = ?", accountID, id))
+}
+
+func (f PatternFilter) where() (string, []any) {
+	cond := "p.account_id = ?"
+	args := []any{f.AccountID}
+	if f.Category != nil {
+		cond += " AND p.category = ?"
+		args = append(args, *f.Category)
+	}
+	if f.Project != nil {
+		cond += ` AND EXISTS (SELECT 1 FROM projects pr WHERE pr.account_id = p.account_id AND pr.slug = ?
+			AND (p.source_project_id = pr.id OR EXISTS (SELECT 1 FROM pattern_adoptions pa WHERE pa.pattern_id = p.id AND pa.project_id = pr.id)))`
+		args = append(args, *f.Project)
+	}
+	return cond, args
+}
+
+func (s *Store) queryPatterns(ctx context.Context, q string, args []any, distance bool) ([]ScoredPattern, error) {
+	rows, err := s.db.R.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []ScoredPattern
+	for rows.Next() {
+		var dist sql.NullFloat64
+		var extra []any
+		if distance {
+			extra = append(extra, &dist)
+		}
+		p, err := scanPattern(rows, extra...)
+		if err != nil {
+			return nil, err
+		}
+		sp := ScoredPattern{Pattern: p, Distance: math.NaN()}
+		if dist.Valid {
+			sp.Distance = dist.Float64
+		}
+		out = append(out, sp)
+	}
+	return out, rows.Err()
+}
+
+// PatternCandidates returns every pattern matching f with the cosine
+// distance of its embedding to vec (sqlite-vec float32 BLOB), nearest
+// first. It scans every matching row, so the result is exact.
+func (s *Store) PatternCandidates(ctx context.Context, f PatternFilter, vec []byte) ([]ScoredPattern, error) {
+	cond, args := f.where()
+	return s.queryPatterns(ctx, "SELECT "+patternColumns+", "+cosineDistanceSQL("p.embedding")+" AS dist FROM patterns p WHERE "+cond+
+		" ORDER BY dist IS NULL, dist, p.created_at DESC, p.id DESC", append([]any{vec}, args...), true)
+}
+
+// TopPatterns returns up to limit patterns matching f, most adopted first
+// (then newest).
+func (s *Store) TopPatterns(ctx context.Context, f PatternFilter, limit int) ([]Pattern, error) {
+	cond, args := f.where()
+	sps, err := s.queryPatterns(ctx, "SELECT "+patternColumns+" FROM patterns p WHERE "+cond+
+		" ORDER BY p.adoption_count DESC, p.created_at DESC, p.id DESC LIMIT ?", append(args, limit), false)
+	return patternsOf(sps), err
+}
+
+func patternsOf(sps []ScoredPattern) []Pattern {
+	out := make([]Pattern, len(sps))
+	for i, sp := range sps {
+		out[i] = sp.Pattern
+	}
+	return out
+}
+
+// AdoptPattern records that the account's project with the slug adopted
+// its pattern id, creating the project if unknown, and returns the
+// pattern. Only a project's first adoption raises adoption_count (and
+// updated_at). The slug must be valid (ValidSlug); a missing pattern is
+// ErrNotFound.
+func (s *Store) AdoptPattern(ctx context.Context, accountID, id, slug string, now time.Time) (Pattern, error) {
+	var out Pattern
+	err := s.db.Write(ctx, func(tx *sql.Tx) error {
+		p, err := getPattern(ctx, tx, accountID, id)
+		if err != nil {
+			return err
+		}
+		projectID, err := ensureProject(ctx, tx, accountID, slug, now)
+		if err != nil {
+			return err
+		}
+		if projectID == "" {
+			return fmt.Errorf("store: adopt pattern: invalid project slug %q", slug)
+		}
+		res, err := tx.ExecContext(ctx, "INSERT INTO pattern_adoptions(pattern_id, project_id, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+			p.ID, projectID, ms(now))
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 1 {
+			if _, err := tx.ExecContext(ctx, "UPDATE patterns SET adoption_count = adoption_count + 1, updated_at = max(updated_at + 1, ?) WHERE id = ?",
+				ms(now), p.ID); err != nil {
+				return err
+			}
+			if p, err = getPattern(ctx, tx, accountID, id); err != nil {
+				return err
+			}
+		}
+		out = p
+		return nil
+	})
+	return out, err
+}
+
+// SuggestPatterns returns up to limit of the account's patterns that its
+// project with the slug has not adopted: global ones first, then by
+// adoption_count (then newest). An unknown project is ErrNotFound.
+func (s *Store) SuggestPatterns(ctx context.Context, accountID, slug string, limit int) ([]Pattern, error) {
+	var projectID string
+	err := s.db.R.QueryRowContext(ctx, "SELECT id FROM projects WHERE account_id = ? AND slug = ?", accountID, slug).Scan(&projectID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	sps, err := s.queryPatterns(ctx, "SELECT "+patternColumns+` FROM patterns p WHERE p.account_id = ?
+		AND NOT EXISTS (SELECT 1 FROM pattern_adoptions pa WHERE pa.pattern_id = p.id AND pa.project_id = ?)
+		ORDER BY p.scope = 'global' DESC, p.adoption_count DESC, p.created_at DESC, p.id DESC LIMIT ?`,
+		[]any{accountID, projectID, limit}, false)
+	return patternsOf(sps), err
+}

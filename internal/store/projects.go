@@ -1,0 +1,345 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/memoryrelay/memoryrelay/internal/uuid"
+)
+
+// ErrSlugTaken is returned by [Store.InsertProject] when the account already
+// has a project with the slug, created explicitly or by auto-creation.
+var ErrSlugTaken = errors.New("store: project slug already exists")
+
+// Project is a named group of memories, sessions, decisions and patterns
+// within an account, addressed by its slug (API contract §4.5, §5.9).
+type Project struct {
+	ID          string
+	AccountID   string
+	Slug        string
+	Name        string
+	Description *string
+	Stack       []byte // JSON object, or nil for none
+	RepoURL     *string
+	Metadata    []byte // JSON object; nil means {}
+	MemoryCount int    // memories whose project_id is this project; filled by reads
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+}
+
+const projectColumns = `p.id, p.account_id, p.slug, p.name, p.description, p.stack, p.repo_url, p.metadata, p.created_at, p.updated_at,
+	(SELECT count(*) FROM memories m WHERE m.project_id = p.id AND m.account_id = p.account_id)`
+
+func scanProject(r rowScanner) (Project, error) {
+	var p Project
+	var desc, stack, repo sql.NullString
+	var meta string
+	var created, updated int64
+	if err := r.Scan(&p.ID, &p.AccountID, &p.Slug, &p.Name, &desc, &stack, &repo, &meta, &created, &updated, &p.MemoryCount); err != nil {
+		return Project{}, notFound(err)
+	}
+	p.Description, p.RepoURL = fromNullString(desc), fromNullString(repo)
+	if stack.Valid {
+		p.Stack = []byte(stack.String)
+	}
+	if meta != "{}" {
+		p.Metadata = []byte(meta)
+	}
+	p.CreatedAt, p.UpdatedAt = fromMS(created), fromMS(updated)
+	return p, nil
+}
+
+// InsertProject stores p. p.ID, p.AccountID, p.Slug, p.Name and the
+// timestamps must be set. A slug the account already has is ErrSlugTaken.
+func (s *Store) InsertProject(ctx context.Context, p *Project) error {
+	return s.db.Write(ctx, func(tx *sql.Tx) error {
+		if _, err := projectID(ctx, tx, p.AccountID, p.Slug); err == nil {
+			return ErrSlugTaken
+		} else if !errors.Is(err, ErrNotFound) {
+			return err
+		}
+		var stack any
+		if p.Stack != nil {
+			stack = string(p.Stack)
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO projects(id, account_id, slug, name, description, stack, repo_url, metadata, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			p.ID, p.AccountID, p.Slug, p.Name, nullString(p.Description), stack, nullString(p.RepoURL), jsonOrEmpty(p.Metadata),
+			ms(p.CreatedAt), ms(p.UpdatedAt))
+		return err
+	})
+}
+
+// projectID returns the id of the account's project with the slug, or
+// ErrNotFound.
+func projectID(ctx context.Context, q queryer, accountID, slug string) (string, error) {
+	var id string
+	err := q.QueryRowContext(ctx, "SELECT id FROM projects WHERE account_id = ? AND slug = ?", accountID, slug).Scan(&id)
+	return id, notFound(err)
+}
+
+// GetProject returns the account's project with the slug, or ErrNotFound.
+func (s *Store) GetProject(ctx context.Context, accountID, slug string) (Project, error) {
+	return scanProject(s.db.R.QueryRowContext(ctx, "SELECT "+projectColumns+" FROM projects p WHERE p.account_id = ? AND p.slug = ?", accountID, slug))
+}
+
+// ListProjects returns a page of the account's projects, newest first
+// (created_at, then id, descending), and the total count. after, when not
+// nil, starts the page after that position instead of at offset.
+func (s *Store) ListProjects(ctx context.Context, accountID string, limit, offset int, after *Position) ([]Project, int, error) {
+	var total int
+	if err := s.db.R.QueryRowContext(ctx, "SELECT count(*) FROM projects WHERE account_id = ?", accountID).Scan(&total); err != nil {
+		return nil, 0, err
+	}
+	q := "SELECT " + projectColumns + " FROM projects p WHERE p.account_id = ?"
+	args := []any{accountID}
+	if after != nil {
+		q += " AND (p.created_at < ? OR (p.created_at = ? AND p.id < ?))"
+		args = append(args, after.CreatedAt, after.CreatedAt, after.ID)
+		offset = 0
+	}
+	q += " ORDER BY p.created_at DESC, p.id DESC LIMIT ? OFFSET ?"
+	args = append(args, limit, offset)
+	rows, err := s.db.R.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer rows.Close()
+	var out []Project
+	for rows.Next() {
+		p, err := scanProject(rows)
+		if err != nil {
+			return nil, 0, err
+		}
+		out = append(out, p)
+	}
+	return out, total, rows.Err()
+}
+
+// ProjectMemories returns up to limit of the project's unarchived
+// memories in the tier, newest first.
+func (s *Store) ProjectMemories(ctx context.Context, accountID, projectID, tier string, limit int) ([]Memory, error) {
+	rows, err := s.db.R.QueryContext(ctx, "SELECT "+memoryColumns+` FROM memories m
+		WHERE m.account_id = ? AND m.project_id = ? AND m.tier = ? AND m.archived_at IS NULL
+		ORDER BY m.created_at DESC, m.id DESC LIMIT ?`, accountID, projectID, tier, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Memory
+	for rows.Next() {
+		m, err := scanMemory(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rows.Close()
+	return out, fillEntities(ctx, s.db.R, out)
+}
+
+// ProjectRelationship is a directed, typed edge between two projects of an
+// account.
+type ProjectRelationship struct {
+	ID        string
+	AccountID string
+	Source    string // source project slug
+	Target    string // target project slug
+	Type      string // e.g. depends_on, api_consumer, shares_schema
+	Metadata  []byte // JSON object; nil means {}
+	CreatedAt time.Time
+}
+
+// InsertProjectRelationship stores the edge rel.Source → rel.Target of type
+// rel.Type. The source project must exist (else ErrNotFound); the target is
+// created, named after its slug, when the account has none (rel.Target
+// must be a valid slug). An edge with the same source, target and type is
+// not stored twice: rel is then filled from the existing edge and created
+// is false. rel.AccountID and rel.CreatedAt must be set; rel.ID is filled
+// in.
+func (s *Store) InsertProjectRelationship(ctx context.Context, rel *ProjectRelationship) (created bool, err error) {
+	err = s.db.Write(ctx, func(tx *sql.Tx) error {
+		src, err := projectID(ctx, tx, rel.AccountID, rel.Source)
+		if err != nil {
+			return err
+		}
+		dst, err := ensureProject(ctx, tx, rel.AccountID, rel.Target, rel.CreatedAt)
+		if err != nil {
+			return err
+		}
+		if dst == "" {
+			return errors.New("store: relationship target is not a valid slug")
+		}
+		var id, meta string
+		var at int64
+		err = tx.QueryRowContext(ctx, `SELECT id, metadata, created_at FROM project_relationships
+			WHERE account_id = ? AND source_project_id = ? AND target_project_id = ? AND relationship_type = ?`,
+			rel.AccountID, src, dst, rel.Type).Scan(&id, &meta, &at)
+		if err == nil {
+			rel.ID, rel.Metadata, rel.CreatedAt = id, nil, fromMS(at)
+			if meta != "{}" {
+				rel.Metadata = []byte(meta)
+			}
+			return nil
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		rel.ID = uuid.New()
+		_, err = tx.ExecContext(ctx, `INSERT INTO project_relationships(id, account_id, source_project_id, target_project_id, relationship_type, metadata, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`, rel.ID, rel.AccountID, src, dst, rel.Type, jsonOrEmpty(rel.Metadata), ms(rel.CreatedAt))
+		created = err == nil
+		return err
+	})
+	return created, err
+}
+
+// Directions of a [ProjectLink].
+const (
+	Outgoing = "outgoing"
+	Incoming = "incoming"
+)
+
+// ProjectLink is one edge as seen from a project: the project at its other
+// end, the edge's type and direction.
+type ProjectLink struct {
+	Slug             string // the project at the other end
+	Name             string
+	RelationshipType string
+	Direction        string // Outgoing (the project is the source) or Incoming
+	Metadata         []byte // the edge's; nil means {}
+	CreatedAt        time.Time
+}
+
+// ProjectLinks returns the edges of the account's project with the slug,
+// newest first: outgoing ones if out is set, incoming ones if in is set,
+// restricted to the given relationship types unless types is empty. An
+// unknown project is ErrNotFound.
+func (s *Store) ProjectLinks(ctx context.Context, accountID, slug string, out, in bool, types []string) ([]ProjectLink, error) {
+	id, err := projectID(ctx, s.db.R, accountID, slug)
+	if err != nil {
+		return nil, err
+	}
+	typeCond, typeArgs := "", []any(nil)
+	if len(types) > 0 {
+		typeCond = " AND r.relationship_type IN (?" + strings.Repeat(", ?", len(types)-1) + ")"
+		for _, t := range types {
+			typeArgs = append(typeArgs, t)
+		}
+	}
+	var parts []string
+	var args []any
+	side := func(dir, self, other string) {
+		parts = append(parts, `SELECT p.slug, p.name, r.relationship_type, '`+dir+`', r.metadata, r.created_at, r.id
+			FROM project_relationships r JOIN projects p ON p.id = r.`+other+`
+			WHERE r.account_id = ? AND r.`+self+` = ?`+typeCond)
+		args = append(append(args, accountID, id), typeArgs...)
+	}
+	if out {
+		side(Outgoing, "source_project_id", "target_project_id")
+	}
+	if in {
+		side(Incoming, "target_project_id", "source_project_id")
+	}
+	if len(parts) == 0 {
+		return nil, nil
+	}
+	rows, err := s.db.R.QueryContext(ctx, strings.Join(parts, " UNION ALL ")+" ORDER BY 6 DESC, 7 DESC", args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var links []ProjectLink
+	for rows.Next() {
+		var l ProjectLink
+		var meta, edgeID string
+		var at int64
+		if err := rows.Scan(&l.Slug, &l.Name, &l.RelationshipType, &l.Direction, &meta, &at, &edgeID); err != nil {
+			return nil, err
+		}
+		if meta != "{}" {
+			l.Metadata = []byte(meta)
+		}
+		l.CreatedAt = fromMS(at)
+		links = append(links, l)
+	}
+	return links, rows.Err()
+}
+
+// Dependent is a project reached by walking incoming edges back from
+// another: it depends, directly or through others, on that project.
+type Dependent struct {
+	ProjectID        string
+	Slug             string
+	Name             string
+	RelationshipType string // the type of the edge by which it was first reached
+	Depth            int    // 1 for a direct dependent, 2 for a dependent of one, …
+}
+
+// Dependents walks the incoming edges of the given types back from the
+// account's project with the slug, transitively, up to maxDepth edges, and
+// returns every project reached (the start excluded) at its smallest
+// depth, by depth then slug. Cycles are harmless: the walk is bounded by
+// maxDepth and each project is reported once. An unknown project is
+// ErrNotFound.
+func (s *Store) Dependents(ctx context.Context, accountID, slug string, types []string, maxDepth int) ([]Dependent, error) {
+	start, err := projectID(ctx, s.db.R, accountID, slug)
+	if err != nil {
+		return nil, err
+	}
+	if len(types) == 0 || maxDepth < 1 {
+		return nil, nil
+	}
+	in := "(?" + strings.Repeat(", ?", len(types)-1) + ")"
+	var typeArgs []any
+	for _, t := range types {
+		typeArgs = append(typeArgs, t)
+	}
+	// UNION (not UNION ALL) keeps one row per (project, type, depth), so
+	// the walk is at most projects × types × maxDepth rows even in a
+	// cyclic graph. SQLite takes the bare column w.rel_type from the row
+	// holding min(w.depth).
+	q := `WITH RECURSIVE walk(project_id, rel_type, depth) AS (
+		SELECT r.source_project_id, r.relationship_type, 1 FROM project_relationships r
+		WHERE r.account_id = ? AND r.target_project_id = ? AND r.relationship_type IN ` + in + `
+		UNION
+		SELECT r.source_project_id, r.relationship_type, w.depth + 1 FROM walk w
+		JOIN project_relationships r ON r.target_project_id = w.project_id
+		WHERE r.account_id = ? AND r.relationship_type IN ` + in + ` AND w.depth < ?
+	)
+	SELECT p.id, p.slug, p.name, w.rel_type, min(w.depth) FROM walk w JOIN projects p ON p.id = w.project_id
+	WHERE p.account_id = ? AND p.id <> ?
+	GROUP BY p.id ORDER BY min(w.depth), p.slug`
+	args := append([]any{accountID, start}, typeArgs...)
+	args = append(append(append(args, accountID), typeArgs...), maxDepth, accountID, start)
+	rows, err := s.db.R.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Dependent
+	for rows.Next() {
+		var d Dependent
+		if err := rows.Scan(&d.ProjectID, &d.Slug, &d.Name, &d.RelationshipType, &d.Depth); err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+// SharedPatterns returns the account's patterns adopted by both projects
+// (by id), most adopted first, then newest.
+func (s *Store) SharedPatterns(ctx context.Context, accountID, projectA, projectB string) ([]Pattern, error) {
+	sps, err := s.queryPatterns(ctx, "SELECT "+patternColumns+` FROM patterns p WHERE p.account_id = ?
+		AND EXISTS (SELECT 1 FROM pattern_adoptions pa WHERE pa.pattern_id = p.id AND pa.project_id = ?)
+		AND EXISTS (SELECT 1 FROM pattern_adoptions pb WHERE pb.pattern_id = p.id AND pb.project_id = ?)
+		ORDER BY p.adoption_count DESC, p.created_at DESC, p.id DESC`, []any{accountID, projectA, projectB}, false)
+	return patternsOf(sps), err
+}

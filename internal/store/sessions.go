@@ -1,0 +1,268 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strings"
+	"time"
+)
+
+// Session is a conversation or work session of an agent. Field meanings
+// follow the API contract §4.5.
+type Session struct {
+	ID          string
+	AccountID   string
+	AgentID     string // the resolved agent's id
+	AgentRef    string // the agent reference as supplied at creation
+	ExternalID  *string
+	Project     *string // project slug as supplied
+	Status      string  // "active" or "ended"
+	Title       *string
+	Summary     *string
+	Metadata    []byte // JSON object; nil means {}
+	MemoryCount int    // memories whose session_id is this session
+	StartedAt   time.Time
+	EndedAt     *time.Time
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+}
+
+// Session statuses.
+const (
+	SessionActive = "active"
+	SessionEnded  = "ended"
+)
+
+const sessionColumns = `s.id, s.account_id, s.agent_id, s.agent_ref, s.external_id, s.project, s.status, s.title, s.summary,
+	s.metadata, s.started_at, s.ended_at, s.created_at, s.updated_at,
+	(SELECT count(*) FROM memories m WHERE m.session_id = s.id AND m.account_id = s.account_id)`
+
+func scanSession(r rowScanner) (Session, error) {
+	var x Session
+	var ext, project, title, summary sql.NullString
+	var meta string
+	var started, created, updated int64
+	var ended sql.NullInt64
+	err := r.Scan(&x.ID, &x.AccountID, &x.AgentID, &x.AgentRef, &ext, &project, &x.Status, &title, &summary,
+		&meta, &started, &ended, &created, &updated, &x.MemoryCount)
+	if err != nil {
+		return Session{}, notFound(err)
+	}
+	x.ExternalID, x.Project = fromNullString(ext), fromNullString(project)
+	x.Title, x.Summary = fromNullString(title), fromNullString(summary)
+	if meta != "{}" {
+		x.Metadata = []byte(meta)
+	}
+	x.StartedAt, x.CreatedAt, x.UpdatedAt = fromMS(started), fromMS(created), fromMS(updated)
+	x.EndedAt = fromNullMS(ended)
+	return x, nil
+}
+
+func getSession(ctx context.Context, q queryer, accountID, id string) (Session, error) {
+	return scanSession(q.QueryRowContext(ctx, "SELECT "+sessionColumns+" FROM sessions s WHERE s.account_id = ? AND s.id = ?", accountID, id))
+}
+
+// insertSession resolves x's agent (creating it if unknown) and project
+// (creating it for a valid slug), then inserts x unless another session of
+// the account has its external id. It reports whether x was inserted.
+func insertSession(ctx context.Context, tx *sql.Tx, x *Session) (bool, error) {
+	agentID, err := resolveAgent(ctx, tx, x.AccountID, x.AgentRef, true, x.CreatedAt)
+	if err != nil {
+		return false, err
+	}
+	x.AgentID = agentID
+	if x.Project != nil {
+		if _, err := ensureProject(ctx, tx, x.AccountID, *x.Project, x.CreatedAt); err != nil {
+			return false, err
+		}
+	}
+	res, err := tx.ExecContext(ctx, `INSERT INTO sessions(id, account_id, agent_id, agent_ref, external_id, project, status, title, summary,
+		metadata, started_at, ended_at, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT(account_id, external_id) WHERE external_id IS NOT NULL DO NOTHING`,
+		x.ID, x.AccountID, x.AgentID, x.AgentRef, nullString(x.ExternalID), nullString(x.Project), x.Status, nullString(x.Title), nullString(x.Summary),
+		jsonOrEmpty(x.Metadata), ms(x.StartedAt), nullMS(x.EndedAt), ms(x.CreatedAt), ms(x.UpdatedAt))
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+// InsertSession stores x, creating its agent (x.AgentRef) and project when
+// unknown. x.ID, x.AccountID, x.Status and the timestamps must be set;
+// x.AgentID is filled in.
+func (s *Store) InsertSession(ctx context.Context, x *Session) error {
+	return s.db.Write(ctx, func(tx *sql.Tx) error {
+		ok, err := insertSession(ctx, tx, x)
+		if err == nil && !ok {
+			err = errors.New("store: session external id taken")
+		}
+		return err
+	})
+}
+
+// GetOrCreateSession returns the account's session with x.ExternalID, or
+// stores x (as [Store.InsertSession] does) when there is none. The check
+// and the insert run in one write transaction, so concurrent calls with one
+// external id all return the same session; created is true for exactly one
+// of them. The agent and project are resolved only when x is stored.
+func (s *Store) GetOrCreateSession(ctx context.Context, x Session) (out Session, created bool, err error) {
+	if x.ExternalID == nil {
+		return Session{}, false, errors.New("store: get-or-create without external id")
+	}
+	err = s.db.Write(ctx, func(tx *sql.Tx) error {
+		const q = "SELECT " + sessionColumns + " FROM sessions s WHERE s.account_id = ? AND s.external_id = ?"
+		out, err = scanSession(tx.QueryRowContext(ctx, q, x.AccountID, *x.ExternalID))
+		if err == nil || !errors.Is(err, ErrNotFound) {
+			return err
+		}
+		if created, err = insertSession(ctx, tx, &x); err != nil {
+			return err
+		}
+		out, err = scanSession(tx.QueryRowContext(ctx, q, x.AccountID, *x.ExternalID))
+		return err
+	})
+	if err != nil {
+		return Session{}, false, err
+	}
+	return out, created, nil
+}
+
+// GetSession returns the account's session with the id, or ErrNotFound.
+// With memories set it also returns the session's memories, oldest first,
+// read in the same snapshot.
+func (s *Store) GetSession(ctx context.Context, accountID, id string, memories bool) (Session, []Memory, error) {
+	if !memories {
+		x, err := getSession(ctx, s.db.R, accountID, id)
+		return x, nil, err
+	}
+	tx, err := s.db.R.BeginTx(ctx, nil)
+	if err != nil {
+		return Session{}, nil, err
+	}
+	defer tx.Rollback()
+	x, err := getSession(ctx, tx, accountID, id)
+	if err != nil {
+		return Session{}, nil, err
+	}
+	rows, err := tx.QueryContext(ctx, "SELECT "+memoryColumns+" FROM memories m WHERE m.account_id = ? AND m.session_id = ? ORDER BY m.created_at, m.id", accountID, id)
+	if err != nil {
+		return Session{}, nil, err
+	}
+	defer rows.Close()
+	out := []Memory{}
+	for rows.Next() {
+		m, err := scanMemory(rows)
+		if err != nil {
+			return Session{}, nil, err
+		}
+		out = append(out, m)
+	}
+	if err := rows.Err(); err != nil {
+		return Session{}, nil, err
+	}
+	rows.Close()
+	if err := fillEntities(ctx, tx, out); err != nil {
+		return Session{}, nil, err
+	}
+	return x, out, nil
+}
+
+// EndSession marks the account's session ended at now, unless it is ended
+// already; a non-nil summary replaces the stored one either way.
+// updated_at moves to now (at least one millisecond past its old value)
+// whenever something changes.
+func (s *Store) EndSession(ctx context.Context, accountID, id string, summary *string, now time.Time) (Session, error) {
+	var out Session
+	err := s.db.Write(ctx, func(tx *sql.Tx) error {
+		x, err := getSession(ctx, tx, accountID, id)
+		if err != nil {
+			return err
+		}
+		changed := false
+		if x.Status != SessionEnded {
+			x.Status, x.EndedAt, changed = SessionEnded, &now, true
+		}
+		if summary != nil && !sameString(x.Summary, summary) {
+			x.Summary, changed = summary, true
+		}
+		if !changed {
+			out = x
+			return nil
+		}
+		at := now
+		if !at.After(x.UpdatedAt) {
+			at = x.UpdatedAt.Add(time.Millisecond)
+		}
+		_, err = tx.ExecContext(ctx, "UPDATE sessions SET status = ?, ended_at = ?, summary = ?, updated_at = ? WHERE id = ?",
+			x.Status, nullMS(x.EndedAt), nullString(x.Summary), ms(at), x.ID)
+		if err != nil {
+			return err
+		}
+		out, err = getSession(ctx, tx, accountID, id)
+		return err
+	})
+	return out, err
+}
+
+// SessionFilter selects sessions of one account. Nil fields filter nothing.
+type SessionFilter struct {
+	AccountID string
+	AgentRef  *string // UUID or name; an unknown agent matches nothing
+	Project   *string // slug, exact
+	Status    *string // active or ended
+}
+
+// ListSessions returns a page of the sessions matching f, newest
+// started_at first, and the total that match.
+func (s *Store) ListSessions(ctx context.Context, f SessionFilter, limit, offset int) ([]Session, int, error) {
+	var b strings.Builder
+	b.WriteString("s.account_id = ?")
+	args := []any{f.AccountID}
+	if f.AgentRef != nil {
+		id, err := resolveAgent(ctx, s.db.R, f.AccountID, *f.AgentRef, false, time.Time{})
+		if errors.Is(err, ErrNotFound) {
+			return nil, 0, nil
+		}
+		if err != nil {
+			return nil, 0, err
+		}
+		b.WriteString(" AND s.agent_id = ?")
+		args = append(args, id)
+	}
+	if f.Project != nil {
+		b.WriteString(" AND s.project = ?")
+		args = append(args, *f.Project)
+	}
+	if f.Status != nil {
+		b.WriteString(" AND s.status = ?")
+		args = append(args, *f.Status)
+	}
+	cond := b.String()
+	tx, err := s.db.R.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer tx.Rollback()
+	var total int
+	if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM sessions s WHERE "+cond, args...).Scan(&total); err != nil {
+		return nil, 0, err
+	}
+	rows, err := tx.QueryContext(ctx, "SELECT "+sessionColumns+" FROM sessions s WHERE "+cond+
+		" ORDER BY s.started_at DESC, s.id DESC LIMIT ? OFFSET ?", append(args, limit, offset)...)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer rows.Close()
+	var out []Session
+	for rows.Next() {
+		x, err := scanSession(rows)
+		if err != nil {
+			return nil, 0, err
+		}
+		out = append(out, x)
+	}
+	return out, total, rows.Err()
+}

@@ -1,0 +1,307 @@
+package memoryrelay
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/memoryrelay/memoryrelay/internal/store"
+	"github.com/memoryrelay/memoryrelay/internal/uuid"
+)
+
+// Defaults of the v2 job workers.
+const (
+	// DefaultWorkers is the default of Options.Workers.
+	DefaultWorkers = 2
+	// MaxJobAttempts is how many times a job may be claimed: a job whose
+	// processing was interrupted (a crash, Close) more often is failed.
+	MaxJobAttempts = 3
+	// jobSafetyTick is how often idle workers look for jobs nobody woke
+	// them for (for example jobs queued by another process).
+	jobSafetyTick = 30 * time.Second
+)
+
+// Job statuses (API contract §4.5).
+const (
+	JobPending    = store.JobPending
+	JobProcessing = store.JobProcessing
+	JobReady      = store.JobReady
+	JobFailed     = store.JobFailed
+)
+
+// JobStatus is the state of a v2 asynchronous memory create.
+type JobStatus struct {
+	ID        string  // the memory's id
+	JobID     string  // job_<uuid>
+	Status    string  // JobPending, JobProcessing, JobReady or JobFailed
+	Error     *string // why it failed; nil unless Status is JobFailed
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// jobPayload is a job's stored request. Memory is NewMemory as
+// encoding/json writes it, so fields added to NewMemory travel too.
+type jobPayload struct {
+	V      int       `json:"v"`
+	Memory NewMemory `json:"memory"`
+}
+
+// CreateMemoryAsync validates a memory and queues its creation (API
+// contract §5.3 #11): the job is stored durably, a worker embeds and
+// stores the memory under the returned ID, and [Relay.MemoryStatus]
+// follows it from pending through processing to ready or failed. Invalid
+// input, an unknown session included, is a *ValidationError at once.
+// webhookURL, when not nil, must be an absolute http(s) URL; it is called
+// with the final status if Options.Webhooks allows its host.
+func (r *Relay) CreateMemoryAsync(ctx context.Context, accountID string, in NewMemory, webhookURL *string) (JobStatus, error) {
+	m, err := r.newMemory(accountID, in)
+	if err != nil {
+		return JobStatus{}, err
+	}
+	if webhookURL != nil && *webhookURL == "" {
+		webhookURL = nil
+	}
+	if webhookURL != nil {
+		if err := checkWebhookURL(*webhookURL); err != nil {
+			return JobStatus{}, err
+		}
+	}
+	if m.SessionID != nil {
+		ok, err := r.store.SessionExists(ctx, accountID, *m.SessionID)
+		if err != nil {
+			return JobStatus{}, err
+		}
+		if !ok {
+			return JobStatus{}, errNoSession
+		}
+	}
+	payload, err := json.Marshal(jobPayload{V: 1, Memory: in})
+	if err != nil {
+		return JobStatus{}, fmt.Errorf("memoryrelay: encode job: %w", err)
+	}
+	now := r.now()
+	j := store.Job{ID: "job_" + uuid.New(), MemoryID: m.ID, AccountID: accountID, Status: JobPending,
+		Payload: payload, WebhookURL: webhookURL, CreatedAt: now, UpdatedAt: now}
+	if err := r.store.InsertJob(ctx, j); err != nil {
+		return JobStatus{}, fmt.Errorf("memoryrelay: queue job: %w", err)
+	}
+	if r.jobs != nil {
+		r.jobs.signal()
+	}
+	return statusOf(j), nil
+}
+
+func statusOf(j store.Job) JobStatus {
+	st := JobStatus{ID: j.MemoryID, JobID: j.ID, Status: j.Status, CreatedAt: j.CreatedAt, UpdatedAt: j.UpdatedAt}
+	if j.Status == JobFailed {
+		msg := "Processing failed"
+		if j.Error != nil {
+			msg = *j.Error
+		}
+		st.Error = &msg
+	}
+	return st
+}
+
+// MemoryStatus returns the status of the account's v2 create (API contract
+// §5.3 #12), by the memory's id or the job's id (job_<uuid>). A memory
+// created synchronously is reported ready. Anything else is a
+// *NotFoundError.
+func (r *Relay) MemoryStatus(ctx context.Context, accountID, id string) (JobStatus, error) {
+	if rest, ok := strings.CutPrefix(id, "job_"); ok {
+		u, ok := uuid.Canonical(rest)
+		if !ok {
+			return JobStatus{}, &NotFoundError{Kind: "Memory"}
+		}
+		j, err := r.store.JobByID(ctx, accountID, "job_"+u)
+		if err != nil {
+			return JobStatus{}, storeErr(err, "Memory")
+		}
+		return statusOf(j), nil
+	}
+	u, ok := uuid.Canonical(id)
+	if !ok {
+		return JobStatus{}, &NotFoundError{Kind: "Memory"}
+	}
+	j, err := r.store.JobByMemory(ctx, accountID, u)
+	if err == nil {
+		return statusOf(j), nil
+	}
+	if !errors.Is(err, store.ErrNotFound) {
+		return JobStatus{}, err
+	}
+	m, err := r.store.GetMemory(ctx, accountID, u)
+	if err != nil {
+		return JobStatus{}, storeErr(err, "Memory")
+	}
+	return JobStatus{ID: m.ID, Status: JobReady, CreatedAt: m.CreatedAt, UpdatedAt: m.UpdatedAt}, nil
+}
+
+// jobRunner is the pool of v2 job workers.
+type jobRunner struct {
+	wake     chan struct{} // one buffered token: "look for jobs"
+	stopping context.Context
+	stop     context.CancelFunc // no more claims
+	work     context.Context
+	abort    context.CancelFunc // in-flight jobs give up
+	wg       sync.WaitGroup
+	hooks    *webhooks
+}
+
+// signal wakes one idle worker, if any is waiting.
+func (jr *jobRunner) signal() {
+	select {
+	case jr.wake <- struct{}{}:
+	default:
+	}
+}
+
+// startJobs requeues the jobs a previous process left unfinished and
+// starts the workers and webhook senders. Called by Open.
+func (r *Relay) startJobs(ctx context.Context) error {
+	n := r.opts.Workers
+	if n < 0 {
+		return errors.New("memoryrelay: negative Workers")
+	}
+	if n == 0 {
+		n = DefaultWorkers
+	}
+	hooks, err := newWebhooks(r.opts.Webhooks, r.opts.Logger)
+	if err != nil {
+		return err
+	}
+	if _, err := r.store.RequeueJobs(ctx, r.now()); err != nil {
+		hooks.close()
+		return fmt.Errorf("memoryrelay: requeue jobs: %w", err)
+	}
+	jr := &jobRunner{wake: make(chan struct{}, 1), hooks: hooks}
+	jr.stopping, jr.stop = context.WithCancel(context.Background())
+	jr.work, jr.abort = context.WithCancel(context.Background())
+	r.jobs = jr
+	for range n {
+		jr.wg.Add(1)
+		go r.jobWorker(jr)
+	}
+	return nil
+}
+
+// stopJobs stops the workers, cancelling in-flight jobs (each goes back
+// to pending, or stays processing if even that fails, and resumes at the
+// next Open), waits for them, then stops the webhook senders. Called by
+// Close, before the database closes.
+func (r *Relay) stopJobs() error {
+	jr := r.jobs
+	if jr == nil {
+		return nil
+	}
+	jr.stop()
+	jr.abort()
+	jr.wg.Wait()
+	jr.hooks.close()
+	return nil
+}
+
+func (r *Relay) jobWorker(jr *jobRunner) {
+	defer jr.wg.Done()
+	tick := time.NewTicker(jobSafetyTick)
+	defer tick.Stop()
+	for {
+		for jr.stopping.Err() == nil {
+			j, ok, err := r.store.ClaimJob(jr.stopping, r.now())
+			if err != nil {
+				if jr.stopping.Err() == nil {
+					r.opts.Logger.Error("memoryrelay: claim job", "err", err)
+				}
+				break
+			}
+			if !ok {
+				break
+			}
+			jr.signal() // another worker may take the next job
+			r.runJob(jr, j)
+		}
+		select {
+		case <-jr.stopping.Done():
+			return
+		case <-jr.wake:
+		case <-tick.C:
+		}
+	}
+}
+
+// runJob creates a claimed job's memory and finishes the job. Work
+// cancelled by Close is handed back to the queue.
+func (r *Relay) runJob(jr *jobRunner, j store.Job) {
+	ctx := jr.work
+	defer func() {
+		if ctx.Err() != nil {
+			// The finishing write was cancelled (or never made): requeue
+			// without counting the attempt. If this fails too, the job
+			// stays processing and Open requeues it.
+			rctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			defer cancel()
+			r.store.ReleaseJob(rctx, j.ID, r.now())
+		}
+	}()
+	fail := func(msg string) {
+		done, err := r.store.FailJob(ctx, j.ID, msg, r.now())
+		if err != nil {
+			if ctx.Err() == nil && !errors.Is(err, store.ErrJobDone) {
+				r.opts.Logger.Error("memoryrelay: fail job", "job_id", j.ID, "err", err)
+			}
+			return
+		}
+		jr.hooks.send(statusOf(done), done.WebhookURL)
+	}
+	if j.Attempts > MaxJobAttempts {
+		fail("Processing was interrupted too many times")
+		return
+	}
+	var p jobPayload
+	if err := json.Unmarshal(j.Payload, &p); err != nil {
+		r.opts.Logger.Error("memoryrelay: job payload", "job_id", j.ID, "err", err)
+		fail("Internal error: the job's request could not be read")
+		return
+	}
+	m, err := r.newMemory(j.AccountID, p.Memory)
+	if err != nil {
+		fail(err.Error())
+		return
+	}
+	m.ID, m.CreatedAt, m.UpdatedAt = j.MemoryID, j.CreatedAt, j.CreatedAt
+	threshold, _ := dedupThreshold(p.Memory)
+	idx, err := r.index(ctx, m.Content)
+	if err != nil {
+		if ctx.Err() != nil {
+			return
+		}
+		r.opts.Logger.Error("memoryrelay: job embedding", "job_id", j.ID, "err", err)
+		fail("Embedding failed")
+		return
+	}
+	item := store.BatchItem{Memory: &m, Index: idx, Dedup: p.Memory.Deduplicate, DedupThreshold: threshold}
+	done, _, err := r.store.CompleteJob(ctx, j.ID, item, r.now(), explainOutcome)
+	switch {
+	case err == nil:
+		jr.hooks.send(statusOf(done), done.WebhookURL)
+	case errors.Is(err, store.ErrJobDone), ctx.Err() != nil:
+	default:
+		r.opts.Logger.Error("memoryrelay: complete job", "job_id", j.ID, "err", err)
+		fail("Internal error while storing the memory")
+	}
+}
+
+// explainOutcome is the error text of a job whose memory was not stored.
+func explainOutcome(o store.BatchOutcome) string {
+	if o.DuplicateID != "" {
+		return "Duplicate of memory " + o.DuplicateID + "; nothing was stored"
+	}
+	if errors.Is(o.Err, store.ErrSessionNotFound) {
+		return errNoSession.Error()
+	}
+	return "Processing failed"
+}

@@ -1,0 +1,326 @@
+package memoryrelay_test
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/memoryrelay/memoryrelay"
+	"github.com/memoryrelay/memoryrelay/search"
+)
+
+var (
+	uuidRE  = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
+	jobIDRE = regexp.MustCompile(`^job_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
+)
+
+// waitJob polls the status of a v2 create until it is ready or failed.
+// The workers run in the background, so there is nothing to wait on but
+// the status itself.
+func waitJob(t testing.TB, r *memoryrelay.Relay, acct, id string) memoryrelay.JobStatus {
+	t.Helper()
+	tick := time.NewTicker(time.Millisecond)
+	defer tick.Stop()
+	deadline := time.After(10 * time.Second)
+	for {
+		st, err := r.MemoryStatus(context.Background(), acct, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Status == memoryrelay.JobReady || st.Status == memoryrelay.JobFailed {
+			return st
+		}
+		select {
+		case <-tick.C:
+		case <-deadline:
+			t.Fatalf("job %s still %s", id, st.Status)
+		}
+	}
+}
+
+// gatedEmbedder is the built-in embedder whose Embed announces itself on
+// entered and then waits for gate to close or its context to end.
+type gatedEmbedder struct {
+	search.Embedder
+	entered chan struct{}
+	gate    chan struct{}
+}
+
+func newGated() *gatedEmbedder {
+	return &gatedEmbedder{Embedder: search.NewHashing(0), entered: make(chan struct{}, 16), gate: make(chan struct{})}
+}
+
+func (g *gatedEmbedder) Embed(ctx context.Context, texts []string) ([][]float32, error) {
+	select {
+	case g.entered <- struct{}{}:
+	default:
+	}
+	select {
+	case <-g.gate:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	return g.Embedder.Embed(ctx, texts)
+}
+
+// writeDB runs a statement on the database file of a closed relay, as a
+// crash would have left it.
+func writeDB(t testing.TB, path, q string, args ...any) {
+	t.Helper()
+	db, err := sql.Open("sqlite3", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(q, args...); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestCreateMemoryAsync(t *testing.T) {
+	ctx := context.Background()
+	at := time.Date(2026, 3, 17, 9, 30, 0, 0, time.UTC)
+	r, _ := open(t, memoryrelay.Options{Now: func() time.Time { return at }})
+	acct := account(t, r)
+	other := account(t, r)
+
+	st, err := r.CreateMemoryAsync(ctx, acct, memoryrelay.NewMemory{Content: "Async fact.", AgentID: "bot", Project: pointerTo("async-proj")}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !uuidRE.MatchString(st.ID) || !jobIDRE.MatchString(st.JobID) || st.Status != memoryrelay.JobPending || st.Error != nil || !st.CreatedAt.Equal(at) {
+		t.Fatalf("accepted %+v", st)
+	}
+	done := waitJob(t, r, acct, st.ID)
+	if done.Status != memoryrelay.JobReady || done.Error != nil || done.JobID != st.JobID || done.UpdatedAt.Before(done.CreatedAt) {
+		t.Fatalf("final %+v", done)
+	}
+	m, err := r.GetMemory(ctx, acct, st.ID)
+	if err != nil || m.Content != "Async fact." || m.AgentRef != "bot" || !m.CreatedAt.Equal(at) || m.ProjectID == nil {
+		t.Fatalf("memory %+v %v", m, err)
+	}
+	// The job id finds it too; other accounts and other ids find nothing.
+	if byJob, err := r.MemoryStatus(ctx, acct, st.JobID); err != nil || byJob.ID != st.ID {
+		t.Errorf("by job id: %+v %v", byJob, err)
+	}
+	for _, c := range []struct{ acct, id string }{
+		{other, st.ID}, {other, st.JobID}, {acct, "00000000-0000-4000-8000-000000000000"},
+		{acct, "not-a-uuid"}, {acct, "job_nope"}, {acct, "job_00000000-0000-4000-8000-000000000000"},
+	} {
+		if _, err := r.MemoryStatus(ctx, c.acct, c.id); !errors.Is(err, memoryrelay.ErrNotFound) {
+			t.Errorf("%s: %v", c.id, err)
+		}
+	}
+	// A memory created synchronously reports ready.
+	sync, err := r.CreateMemory(ctx, acct, memoryrelay.NewMemory{Content: "sync"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s, err := r.MemoryStatus(ctx, acct, sync.ID); err != nil || s.Status != memoryrelay.JobReady || s.JobID != "" {
+		t.Errorf("sync memory: %+v %v", s, err)
+	}
+}
+
+func TestCreateMemoryAsyncInvalid(t *testing.T) {
+	ctx := context.Background()
+	r, path := open(t, memoryrelay.Options{})
+	acct := account(t, r)
+	long := "https://example.com/" + strings.Repeat("a", memoryrelay.MaxWebhookURL)
+	for _, c := range []struct {
+		name  string
+		in    memoryrelay.NewMemory
+		hook  string
+		field string
+	}{
+		{"blank content", memoryrelay.NewMemory{Content: " \n"}, "", "content"},
+		{"unknown session", memoryrelay.NewMemory{Content: "x", SessionID: pointerTo("6f1c2f4e-8a47-4c1e-9d8e-3b0f6f4a2b11")}, "", "session_id"},
+		{"malformed session", memoryrelay.NewMemory{Content: "x", SessionID: pointerTo("s1")}, "", "session_id"},
+		{"importance", memoryrelay.NewMemory{Content: "x", Importance: pointerTo(1.5)}, "", "importance"},
+		{"dedup threshold", memoryrelay.NewMemory{Content: "x", DedupThreshold: pointerTo(0.2)}, "", "dedup_threshold"},
+		{"webhook scheme", memoryrelay.NewMemory{Content: "x"}, "ftp://example.com/hook", "webhook_url"},
+		{"webhook relative", memoryrelay.NewMemory{Content: "x"}, "/hook", "webhook_url"},
+		{"webhook userinfo", memoryrelay.NewMemory{Content: "x"}, "https://u:p@example.com/hook", "webhook_url"},
+		{"webhook too long", memoryrelay.NewMemory{Content: "x"}, long, "webhook_url"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var hook *string
+			if c.hook != "" {
+				hook = &c.hook
+			}
+			_, err := r.CreateMemoryAsync(ctx, acct, c.in, hook)
+			var verr *memoryrelay.ValidationError
+			if !errors.As(err, &verr) || verr.Field != c.field {
+				t.Fatalf("got %v, want a validation error for %s", err, c.field)
+			}
+		})
+	}
+	if n := count(t, rawDB(t, path), "SELECT count(*) FROM jobs"); n != 0 {
+		t.Errorf("%d jobs stored for invalid requests", n)
+	}
+}
+
+// A v2 create with deduplicate that finds a duplicate stores nothing and
+// fails, naming the existing memory: "ready" would promise a memory under
+// the accepted id.
+func TestCreateMemoryAsyncDuplicate(t *testing.T) {
+	ctx := context.Background()
+	r, _ := open(t, memoryrelay.Options{})
+	acct := account(t, r)
+	orig, err := r.CreateMemory(ctx, acct, memoryrelay.NewMemory{Content: darkMode})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := r.CreateMemoryAsync(ctx, acct, memoryrelay.NewMemory{Content: darkMode, Deduplicate: true}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := waitJob(t, r, acct, st.ID)
+	if done.Status != memoryrelay.JobFailed || done.Error == nil || !strings.Contains(*done.Error, orig.ID) {
+		t.Fatalf("%+v", done)
+	}
+	if _, err := r.GetMemory(ctx, acct, st.ID); !errors.Is(err, memoryrelay.ErrNotFound) {
+		t.Errorf("duplicate stored: %v", err)
+	}
+}
+
+// Close cancels in-flight work cleanly and unfinished jobs, pending or
+// processing (as a crash leaves them), complete at the next Open.
+func TestJobsResumeAfterClose(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "jobs.db")
+	gated := newGated()
+	r, err := memoryrelay.Open(ctx, memoryrelay.Options{Path: path, Embedder: gated, Workers: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	acct := account(t, r)
+	var ids []string
+	for _, text := range []string{"first queued", "second queued", "third queued"} {
+		st, err := r.CreateMemoryAsync(ctx, acct, memoryrelay.NewMemory{Content: text}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, st.ID)
+	}
+	<-gated.entered // the one worker holds the first job
+	var statuses []string
+	for _, id := range ids {
+		st, err := r.MemoryStatus(ctx, acct, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		statuses = append(statuses, st.Status)
+	}
+	if !slices.Equal(statuses, []string{"processing", "pending", "pending"}) {
+		t.Fatalf("statuses %v", statuses)
+	}
+	closed := make(chan error)
+	go func() { closed <- r.Close() }()
+	select {
+	case err := <-closed:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Close waits for a blocked job")
+	}
+	db := rawDB(t, path)
+	if n := count(t, db, "SELECT count(*) FROM jobs WHERE status = 'pending' AND attempts = 0"); n != 3 {
+		t.Fatalf("%d jobs released to pending", n)
+	}
+	if n := count(t, db, "SELECT count(*) FROM memories"); n != 0 {
+		t.Fatalf("%d memories stored by cancelled work", n)
+	}
+	// A crash while the second job was processing, and one that hit the
+	// third so often it is given up.
+	writeDB(t, path, "UPDATE jobs SET status = 'processing', attempts = 1 WHERE memory_id = ?", ids[1])
+	writeDB(t, path, "UPDATE jobs SET status = 'processing', attempts = ? WHERE memory_id = ?", memoryrelay.MaxJobAttempts, ids[2])
+
+	r2, _ := open(t, memoryrelay.Options{Path: path})
+	for i, want := range []string{"ready", "ready", "failed"} {
+		st := waitJob(t, r2, acct, ids[i])
+		if st.Status != want {
+			t.Errorf("job %d: %+v", i, st)
+		}
+		_, err := r2.GetMemory(ctx, acct, ids[i])
+		if (err == nil) != (want == "ready") {
+			t.Errorf("job %d: memory: %v", i, err)
+		}
+	}
+}
+
+func TestJobOptions(t *testing.T) {
+	for _, opts := range []memoryrelay.Options{
+		{Workers: -1},
+		{Webhooks: memoryrelay.WebhookOptions{Timeout: -time.Second}},
+		{Webhooks: memoryrelay.WebhookOptions{MaxAttempts: -1}},
+		{Webhooks: memoryrelay.WebhookOptions{Concurrency: -1}},
+	} {
+		opts.Path = filepath.Join(t.TempDir(), "x.db")
+		r, err := memoryrelay.Open(context.Background(), opts)
+		if err == nil {
+			r.Close()
+			t.Errorf("%+v: no error", opts)
+		}
+	}
+	// Many workers share the queue without doing a job twice.
+	ctx := context.Background()
+	r, path := open(t, memoryrelay.Options{Workers: 8})
+	acct := account(t, r)
+	var ids []string
+	for i := range 40 {
+		st, err := r.CreateMemoryAsync(ctx, acct, memoryrelay.NewMemory{Content: "parallel " + string(rune('a'+i%26)) + strings.Repeat("x", i)}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, st.ID)
+	}
+	for _, id := range ids {
+		if st := waitJob(t, r, acct, id); st.Status != memoryrelay.JobReady {
+			t.Fatalf("%+v", st)
+		}
+	}
+	if n := count(t, rawDB(t, path), "SELECT count(*) FROM memories"); n != len(ids) {
+		t.Fatalf("%d memories for %d jobs", n, len(ids))
+	}
+}
+
+// BenchmarkCreateMemoryAsync measures a v2 create from acceptance to
+// ready on an idle relay, polling the status without pause.
+func BenchmarkCreateMemoryAsync(b *testing.B) {
+	ctx := context.Background()
+	r, _ := open(b, memoryrelay.Options{})
+	acct := account(b, r)
+	var lat []time.Duration
+	i := 0
+	for b.Loop() {
+		i++
+		st, err := r.CreateMemoryAsync(ctx, acct, memoryrelay.NewMemory{Content: "Async memory number " + strings.Repeat("x", i%50)}, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		t0 := time.Now()
+		for {
+			s, err := r.MemoryStatus(ctx, acct, st.ID)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if s.Status == memoryrelay.JobReady {
+				break
+			}
+			if s.Status == memoryrelay.JobFailed {
+				b.Fatal(*s.Error)
+			}
+		}
+		lat = append(lat, time.Since(t0))
+	}
+	slices.Sort(lat)
+	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
+}

@@ -1,0 +1,110 @@
+package memoryrelay_test
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/memoryrelay/memoryrelay"
+)
+
+func TestProjectErrorsMatch(t *testing.T) {
+	ctx := context.Background()
+	r, _ := open(t, memoryrelay.Options{})
+	acct := account(t, r)
+	if _, err := r.CreateProject(ctx, acct, memoryrelay.NewProject{Slug: "app", Name: "App"}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := r.CreateProject(ctx, acct, memoryrelay.NewProject{Slug: "app", Name: "Again"})
+	var cerr *memoryrelay.ConflictError
+	if !errors.Is(err, memoryrelay.ErrConflict) || !errors.As(err, &cerr) || cerr.Message != "Project slug already exists" {
+		t.Errorf("duplicate: %v", err)
+	}
+	for _, slug := range []string{"nope", "Not-A-Slug", ""} {
+		_, err = r.GetProject(ctx, acct, slug)
+		var nf *memoryrelay.NotFoundError
+		if !errors.Is(err, memoryrelay.ErrNotFound) || !errors.As(err, &nf) || nf.Kind != "Project" {
+			t.Errorf("get %q: %v", slug, err)
+		}
+	}
+	_, err = r.CreateProject(ctx, acct, memoryrelay.NewProject{Slug: "impact-analysis", Name: "x"})
+	var verr *memoryrelay.ValidationError
+	if !errors.Is(err, memoryrelay.ErrInvalid) || !errors.As(err, &verr) || verr.Field != "slug" {
+		t.Errorf("reserved: %v", err)
+	}
+	// A repeated edge is not stored twice.
+	rel, created, err := r.RelateProjects(ctx, acct, "app", memoryrelay.NewProjectRelationship{Target: "lib", Type: "depends_on"})
+	if err != nil || !created {
+		t.Fatalf("first edge: %v %v", created, err)
+	}
+	again, created, err := r.RelateProjects(ctx, acct, "app", memoryrelay.NewProjectRelationship{Target: "lib", Type: "depends_on"})
+	if err != nil || created || again.ID != rel.ID {
+		t.Fatalf("repeat edge: %v %v %v", again.ID, created, err)
+	}
+	deps, err := r.ProjectDependencies(ctx, acct, "app")
+	if err != nil || len(deps) != 1 || deps[0].Slug != "lib" || deps[0].Direction != memoryrelay.Outgoing {
+		t.Fatalf("dependencies: %v %v", deps, err)
+	}
+}
+
+func TestImpactAnalysisDepthIsBounded(t *testing.T) {
+	ctx := context.Background()
+	r, _ := open(t, memoryrelay.Options{})
+	acct := account(t, r)
+	// A chain p1 → p0, p2 → p1, …: p(i) depends on p0 through i edges.
+	const n = memoryrelay.MaxImpactDepth + 3
+	for i := 1; i <= n; i++ {
+		if _, err := r.CreateProject(ctx, acct, memoryrelay.NewProject{Slug: projectSlug(i), Name: projectSlug(i)}); err != nil {
+			t.Fatal(err)
+		}
+		// p0, the first target, is auto-created.
+		if _, _, err := r.RelateProjects(ctx, acct, projectSlug(i), memoryrelay.NewProjectRelationship{Target: projectSlug(i - 1), Type: "depends_on"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	im, err := r.ImpactAnalysis(ctx, acct, "p0", "rename the main table")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(im.Affected) != memoryrelay.MaxImpactDepth {
+		t.Fatalf("%d affected, want %d", len(im.Affected), memoryrelay.MaxImpactDepth)
+	}
+	for i, a := range im.Affected {
+		if a.Depth != i+1 || a.Slug != projectSlug(i+1) || a.RelationshipType != "depends_on" {
+			t.Errorf("affected[%d] = %s at depth %d", i, a.Slug, a.Depth)
+		}
+	}
+}
+
+func projectSlug(i int) string { return "p" + strconv.Itoa(i) }
+
+func TestProjectContextDigestLines(t *testing.T) {
+	ctx := context.Background()
+	r, _ := open(t, memoryrelay.Options{})
+	acct := account(t, r)
+	slug := "digest"
+	long := strings.Repeat("lorem ipsum ", 60) + "\nsecond line"
+	if _, err := r.CreateMemory(ctx, acct, memoryrelay.NewMemory{Content: long, Tier: "hot", Project: &slug}); err != nil {
+		t.Fatal(err)
+	}
+	pc, err := r.ProjectContext(ctx, acct, slug)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pc.Project.Name != slug || len(pc.HotMemories) != 1 {
+		t.Fatalf("auto-created project context: %+v", pc.Project)
+	}
+	var line string
+	for _, l := range strings.Split(pc.Markdown, "\n") {
+		if strings.HasPrefix(l, "- lorem") {
+			line = l
+		}
+	}
+	body := strings.TrimPrefix(line, "- ")
+	if n := utf8.RuneCountInString(body); n == 0 || n > 300 || !strings.HasSuffix(body, "ipsum…") {
+		t.Errorf("digest line of %d characters: %q", n, body)
+	}
+}

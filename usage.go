@@ -1,0 +1,227 @@
+package memoryrelay
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/memoryrelay/memoryrelay/internal/store"
+	"github.com/memoryrelay/memoryrelay/keys"
+	"github.com/memoryrelay/memoryrelay/search"
+)
+
+// usageFlushInterval is how often request counts kept in memory are
+// written to the database. Close writes the rest.
+const usageFlushInterval = 10 * time.Second
+
+// minutesPerDay turns a per-minute rate limit into the daily allowance
+// reported by [Relay.Quota].
+const minutesPerDay = 24 * 60
+
+// Quota is a key's usage in the current UTC day (API contract §5.10).
+type Quota struct {
+	Used      int64     // authenticated requests made with the key today, failed ones included
+	Limit     int64     // the daily allowance: the key's per-minute limit × 1,440
+	Remaining int64     // Limit − Used, never negative
+	ResetAt   time.Time // the next UTC midnight
+}
+
+// Quota reports the usage of the key in the current UTC day. Every request
+// that [Relay.Authorize] authenticates with the key counts, including those
+// then refused for rate or scope. Counts are kept in memory and written to
+// the database in batches (every 10 seconds and at Close), so
+// authentication never writes SQLite; Quota adds the unwritten counts of
+// this process to the stored ones.
+func (r *Relay) Quota(ctx context.Context, k keys.Key) (Quota, error) {
+	now := r.opts.Now().UTC()
+	used, err := r.usage.used(ctx, k.ID, dayOf(now))
+	if err != nil {
+		return Quota{}, fmt.Errorf("memoryrelay: read key usage: %w", err)
+	}
+	limit := int64(r.rateLimitOf(k)) * minutesPerDay
+	y, m, d := now.Date()
+	return Quota{
+		Used:      used,
+		Limit:     limit,
+		Remaining: max(limit-used, 0),
+		ResetAt:   time.Date(y, m, d+1, 0, 0, 0, 0, time.UTC),
+	}, nil
+}
+
+// dayOf numbers the UTC day of t: days since 1970-01-01. Counting by
+// number keeps the per-request path free of formatting and allocation.
+func dayOf(t time.Time) int64 {
+	s := t.Unix()
+	d := s / 86400
+	if s%86400 < 0 {
+		d--
+	}
+	return d
+}
+
+// dayString is the stored form of a day number: YYYY-MM-DD.
+func dayString(day int64) string { return time.Unix(day*86400, 0).UTC().Format(time.DateOnly) }
+
+type usageKey struct {
+	keyID string
+	day   int64 // see dayOf
+}
+
+// usageCounter counts requests per key and UTC day in memory and writes
+// the counts to the store in batches. It is safe for concurrent use.
+type usageCounter struct {
+	st  *store.Store
+	log *slog.Logger
+
+	mu      sync.Mutex
+	pending map[usageKey]int64
+
+	// flushMu is held across a flush, so that a reader never sees a
+	// batch both in the database and in memory, or in neither.
+	flushMu sync.Mutex
+
+	stop      chan struct{}
+	done      chan struct{}
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// newUsageCounter starts a counter and its flush goroutine, which close
+// stops.
+func newUsageCounter(st *store.Store, log *slog.Logger, every time.Duration) *usageCounter {
+	u := &usageCounter{
+		st:      st,
+		log:     log,
+		pending: make(map[usageKey]int64),
+		stop:    make(chan struct{}),
+		done:    make(chan struct{}),
+	}
+	go u.loop(every)
+	return u
+}
+
+// count records one request made with the key at the instant.
+func (u *usageCounter) count(keyID string, at time.Time) {
+	k := usageKey{keyID, dayOf(at)}
+	u.mu.Lock()
+	u.pending[k]++
+	u.mu.Unlock()
+}
+
+// used returns the key's count for the day: stored plus pending.
+func (u *usageCounter) used(ctx context.Context, keyID string, day int64) (int64, error) {
+	u.flushMu.Lock()
+	defer u.flushMu.Unlock()
+	n, err := u.st.KeyUsage(ctx, keyID, dayString(day))
+	if err != nil {
+		return 0, err
+	}
+	u.mu.Lock()
+	n += u.pending[usageKey{keyID, day}]
+	u.mu.Unlock()
+	return n, nil
+}
+
+// flush writes the pending counts in one transaction. On failure they are
+// kept for the next flush.
+func (u *usageCounter) flush(ctx context.Context) error {
+	u.flushMu.Lock()
+	defer u.flushMu.Unlock()
+	u.mu.Lock()
+	batch := u.pending
+	if len(batch) > 0 {
+		u.pending = make(map[usageKey]int64, len(batch))
+	}
+	u.mu.Unlock()
+	if len(batch) == 0 {
+		return nil
+	}
+	rows := make([]store.Usage, 0, len(batch))
+	for k, n := range batch {
+		rows = append(rows, store.Usage{KeyID: k.keyID, Day: dayString(k.day), Count: n})
+	}
+	if err := u.st.AddKeyUsage(ctx, rows); err != nil {
+		u.mu.Lock()
+		for k, n := range batch {
+			u.pending[k] += n
+		}
+		u.mu.Unlock()
+		return err
+	}
+	return nil
+}
+
+func (u *usageCounter) loop(every time.Duration) {
+	defer close(u.done)
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-u.stop:
+			return
+		case <-t.C:
+			if err := u.flush(context.Background()); err != nil {
+				u.log.Warn("memoryrelay: writing key usage failed", "err", err)
+			}
+		}
+	}
+}
+
+// close stops the flush goroutine and writes the pending counts. Only the
+// first call does anything.
+func (u *usageCounter) close(ctx context.Context) error {
+	u.closeOnce.Do(func() {
+		close(u.stop)
+		<-u.done
+		if err := u.flush(ctx); err != nil {
+			u.closeErr = fmt.Errorf("memoryrelay: write key usage: %w", err)
+		}
+	})
+	return u.closeErr
+}
+
+// Prefixes accepted by [Relay.Embed].
+const (
+	EmbedPrefixQuery    = "search_query"
+	EmbedPrefixDocument = "search_document"
+)
+
+// Embedding is a text's vector from the relay's embedder.
+type Embedding struct {
+	Vector    []float32
+	Dimension int    // len(Vector); equals Embedder().Dimension()
+	Model     string // Embedder().Model()
+}
+
+// Embed returns the vector of text (1–51,200 characters, not blank) from
+// the embedder memories are indexed with. prefix is "", "search_query" or
+// "search_document"; the embedder is symmetric (queries and documents are
+// embedded alike, so that the vector is comparable with stored ones), so
+// it is checked but does not change the result.
+func (r *Relay) Embed(ctx context.Context, text, prefix string) (Embedding, error) {
+	n := utf8.RuneCountInString(text)
+	if !utf8.ValidString(text) || n == 0 || n > MaxContentChars || strings.TrimFunc(text, unicode.IsSpace) == "" {
+		return Embedding{}, invalid("text", "text must be 1-%d characters and not blank", MaxContentChars)
+	}
+	switch prefix {
+	case "", EmbedPrefixQuery, EmbedPrefixDocument:
+	default:
+		return Embedding{}, invalid("prefix", "prefix must be search_query or search_document")
+	}
+	vecs, err := r.embed.Embed(ctx, []string{text})
+	if err != nil {
+		return Embedding{}, fmt.Errorf("memoryrelay: embed: %w", err)
+	}
+	if len(vecs) != 1 {
+		return Embedding{}, fmt.Errorf("memoryrelay: embed: %w: got %d vectors for 1 text", search.ErrBadVector, len(vecs))
+	}
+	if err := search.CheckVector(vecs[0], r.embed.Dimension()); err != nil {
+		return Embedding{}, fmt.Errorf("memoryrelay: embed: %w", err)
+	}
+	return Embedding{Vector: vecs[0], Dimension: len(vecs[0]), Model: r.embed.Model()}, nil
+}
