@@ -132,8 +132,16 @@ func (s *Store) DeleteAgent(ctx context.Context, accountID, ref string) (id stri
 		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM memories WHERE agent_id = ?", id).Scan(&memories); err != nil {
 			return err
 		}
-		// Foreign keys cascade to memories (whose index rows follow),
-		// sessions and entities.
+		var name string
+		if err := tx.QueryRowContext(ctx, "SELECT name FROM agents WHERE id = ?", id).Scan(&name); err != nil {
+			return err
+		}
+		// Jobs not yet run would bring the agent back.
+		if err := deletePendingJobsForAgent(ctx, tx, accountID, id, name); err != nil {
+			return err
+		}
+		// Foreign keys cascade to memories (whose index rows, links and
+		// jobs follow), sessions and entities.
 		_, err = tx.ExecContext(ctx, "DELETE FROM agents WHERE account_id = ? AND id = ?", accountID, id)
 		return err
 	})
