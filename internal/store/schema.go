@@ -253,7 +253,8 @@ END;
 CREATE TRIGGER memories_log_update AFTER UPDATE ON memories BEGIN
 	INSERT INTO vector_changes(seq) VALUES (new.seq);
 END;
-`,	// 3: erasure: a deleted memory takes its v2 job (whose payload holds
+`,
+	// 3: erasure: a deleted memory takes its v2 job (whose payload holds
 	// its content) with it.
 	`
 CREATE TRIGGER memories_jobs_delete AFTER DELETE ON memories BEGIN
