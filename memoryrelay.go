@@ -34,7 +34,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strconv"
 	"sync"
 	"time"
 
@@ -277,13 +276,18 @@ func (o *Options) fill() error {
 // checkEmbedder records the embedder of a new database and refuses a
 // different one on an existing database.
 func (r *Relay) checkEmbedder(ctx context.Context) error {
-	want := r.embed.Model() + "/" + strconv.Itoa(r.embed.Dimension())
-	got, err := r.store.SetMetaIfAbsent(ctx, "embedder", want)
+	if target, ok, err := r.store.Meta(ctx, metaReembedTarget); err != nil {
+		return fmt.Errorf("memoryrelay: %w", err)
+	} else if ok {
+		return fmt.Errorf("%w: it moves to %s; run Reembed with that embedder to finish", ErrReembedding, target)
+	}
+	want := embedderID(r.embed)
+	got, err := r.store.SetMetaIfAbsent(ctx, metaEmbedder, want)
 	if err != nil {
 		return fmt.Errorf("memoryrelay: %w", err)
 	}
 	if got != want {
-		return fmt.Errorf("%w: database has %s, Options.Embedder is %s", ErrEmbedderMismatch, got, want)
+		return fmt.Errorf("%w: database has %s, Options.Embedder is %s (memoryrelay.Reembed moves a database to another embedder)", ErrEmbedderMismatch, got, want)
 	}
 	return nil
 }

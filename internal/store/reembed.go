@@ -1,0 +1,117 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strconv"
+)
+
+// Embedded are the tables whose rows carry an embedding of their text, in
+// the order a re-embedding walks them.
+var Embedded = []string{"memories", "decisions", "patterns"}
+
+var embeddedText = map[string]struct{ text, update string }{
+	"memories":  {"content", "UPDATE memory_vectors SET embedding = ? WHERE seq = ?"},
+	"decisions": {"title || char(10) || char(10) || rationale", "UPDATE decisions SET embedding = ? WHERE rowid = ?"},
+	"patterns":  {"title || char(10) || char(10) || description", "UPDATE patterns SET embedding = ? WHERE rowid = ?"},
+}
+
+// TextRow is one row's text to embed, by rowid.
+type TextRow struct {
+	RowID int64
+	Text  string
+}
+
+// TextsAfter returns up to limit rows of table after rowid, in rowid order,
+// with the text their embedding is made of.
+func (s *Store) TextsAfter(ctx context.Context, table string, after int64, limit int) ([]TextRow, error) {
+	t, ok := embeddedText[table]
+	if !ok {
+		return nil, fmt.Errorf("store: %q has no embeddings", table)
+	}
+	rows, err := s.db.R.QueryContext(ctx, "SELECT rowid, "+t.text+" FROM "+table+" WHERE rowid > ? ORDER BY rowid LIMIT ?", after, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []TextRow
+	for rows.Next() {
+		var r TextRow
+		if err := rows.Scan(&r.RowID, &r.Text); err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// SetEmbeddings writes new embeddings of table's rows and records the last
+// rowid done under the meta key checkpoint, in one transaction, so that an
+// interrupted re-embedding resumes after the last batch it committed.
+func (s *Store) SetEmbeddings(ctx context.Context, table string, rowIDs []int64, vectors [][]byte, checkpoint string) error {
+	t, ok := embeddedText[table]
+	if !ok {
+		return fmt.Errorf("store: %q has no embeddings", table)
+	}
+	return s.db.Write(ctx, func(tx *sql.Tx) error {
+		st, err := tx.PrepareContext(ctx, t.update)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		for i, id := range rowIDs {
+			if _, err := st.ExecContext(ctx, vectors[i], id); err != nil {
+				return err
+			}
+		}
+		if len(rowIDs) == 0 {
+			return nil
+		}
+		_, err = tx.ExecContext(ctx, "INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+			checkpoint, strconv.FormatInt(rowIDs[len(rowIDs)-1], 10))
+		return err
+	})
+}
+
+// SetMeta stores value under key, replacing any value there.
+func (s *Store) SetMeta(ctx context.Context, key, value string) error {
+	return s.db.Write(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, "INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", key, value)
+		return err
+	})
+}
+
+// FinishMeta sets key to value and deletes the keys in drop, in one
+// transaction.
+func (s *Store) FinishMeta(ctx context.Context, key, value string, drop ...string) error {
+	return s.db.Write(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, "INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", key, value); err != nil {
+			return err
+		}
+		for _, k := range drop {
+			if _, err := tx.ExecContext(ctx, "DELETE FROM meta WHERE key = ?", k); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// MetaKeys lists the meta keys that start with prefix.
+func (s *Store) MetaKeys(ctx context.Context, prefix string) ([]string, error) {
+	rows, err := s.db.R.QueryContext(ctx, "SELECT key FROM meta WHERE substr(key, 1, ?) = ?", len(prefix), prefix)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var k string
+		if err := rows.Scan(&k); err != nil {
+			return nil, err
+		}
+		out = append(out, k)
+	}
+	return out, rows.Err()
+}
