@@ -1,0 +1,67 @@
+package memoryrelay_test
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/memoryrelay/memoryrelay"
+)
+
+var neighborhoodEntities = flag.Int("neighborhood.entities", 1000, "entities in BenchmarkNeighborhood's graph (BENCHMARKS.md uses 10000)")
+
+// BenchmarkNeighborhood measures an entity neighbourhood query of depth 3
+// (at most 50 neighbours) on a graph of -neighborhood.entities entities,
+// each linked to 3 of 2×entities memories, so that entities meet through
+// shared memories. It reports the median latency.
+func BenchmarkNeighborhood(b *testing.B) {
+	ctx := context.Background()
+	r, _ := open(b, memoryrelay.Options{Synchronous: "OFF"})
+	acct := account(b, r)
+	n := *neighborhoodEntities
+	var memIDs []string
+	for len(memIDs) < 2*n {
+		batch := make([]memoryrelay.NewMemory, 0, 1000)
+		for i := 0; i < 1000 && len(memIDs)+len(batch) < 2*n; i++ {
+			batch = append(batch, memoryrelay.NewMemory{Content: fmt.Sprintf("memory %d", len(memIDs)+i)})
+		}
+		res, err := r.CreateMemories(ctx, acct, memoryrelay.BatchParams{Memories: batch, AgentID: "graph"})
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, it := range res.Items {
+			memIDs = append(memIDs, it.MemoryID)
+		}
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	ents := make([]string, n)
+	for i := range ents {
+		e, err := r.CreateEntity(ctx, acct, memoryrelay.NewEntity{Name: fmt.Sprintf("entity %d", i)})
+		if err != nil {
+			b.Fatal(err)
+		}
+		ents[i] = e.ID
+		for j := 0; j < 3; j++ {
+			if _, _, err := r.LinkEntity(ctx, acct, memoryrelay.NewEntityLink{EntityID: e.ID, MemoryID: memIDs[rng.IntN(len(memIDs))]}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	var lat []time.Duration
+	i := 0
+	b.ResetTimer()
+	for b.Loop() {
+		t0 := time.Now()
+		if _, err := r.EntityNeighborhood(ctx, acct, ents[i%n], memoryrelay.NeighborhoodParams{Depth: 3}); err != nil {
+			b.Fatal(err)
+		}
+		lat = append(lat, time.Since(t0))
+		i += 7
+	}
+	slices.Sort(lat)
+	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
+}
