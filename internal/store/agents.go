@@ -59,14 +59,20 @@ func scanAgent(r rowScanner) (Agent, error) {
 }
 
 // resolveAgent finds the account's agent named by ref: a UUID is looked up
-// as an id, anything else as an exact name. With create set, a missing agent
-// is created (a UUID ref becomes its id and its name). It returns the
-// agent's id.
+// as an id (then as a name), anything else as an exact name. With create
+// set, a missing agent is created (a UUID ref becomes its id and its name).
+// It returns the agent's id.
 func resolveAgent(ctx context.Context, q queryer, accountID, ref string, create bool, now time.Time) (string, error) {
 	var id string
 	var err error
 	if u, ok := uuid.Canonical(ref); ok {
 		err = q.QueryRowContext(ctx, "SELECT id FROM agents WHERE account_id = ? AND id = ?", accountID, u).Scan(&id)
+		if err == nil || !errors.Is(err, sql.ErrNoRows) {
+			return id, err
+		}
+		// Else the account's agent named after the UUID: the one made for
+		// a UUID that another account's agent holds (see below).
+		err = q.QueryRowContext(ctx, "SELECT id FROM agents WHERE account_id = ? AND name IN (?, ?) LIMIT 1", accountID, ref, u).Scan(&id)
 		if err == nil || !errors.Is(err, sql.ErrNoRows) || !create {
 			return id, notFound(err)
 		}

@@ -64,10 +64,14 @@ func (s *Store) CreateAgent(ctx context.Context, accountID, id, name string, des
 }
 
 // agentWhere is the condition selecting the account's agent named by ref:
-// an id when ref is a UUID, else a name.
+// an id when ref is a UUID (else the agent named after it, as
+// resolveAgent makes for a UUID another account holds), else a name.
 func agentWhere(accountID, ref string) (string, []any) {
 	if u, ok := uuid.Canonical(ref); ok {
-		return "a.account_id = ? AND a.id = ?", []any{accountID, u}
+		return `a.account_id = ? AND a.id = coalesce(
+			(SELECT x.id FROM agents x WHERE x.account_id = ? AND x.id = ?),
+			(SELECT x.id FROM agents x WHERE x.account_id = ? AND x.name IN (?, ?) LIMIT 1))`,
+			[]any{accountID, accountID, u, accountID, ref, u}
 	}
 	return "a.account_id = ? AND a.name = ?", []any{accountID, ref}
 }
