@@ -70,6 +70,10 @@ type Options struct {
 	BusyTimeout time.Duration
 	// Readers is the size of the read connection pool. Default 4.
 	Readers int
+	// AutoCheckpoint is SQLite's wal_autocheckpoint in pages: 0 keeps
+	// SQLite's default (1000); -1 turns automatic checkpoints off, as
+	// Litestream recommends under heavy writes (it then checkpoints).
+	AutoCheckpoint int
 
 	// Embedder turns text into vectors. Default: the built-in offline
 	// hashing embedder (search.NewHashing(0)). A database remembers the
@@ -206,6 +210,8 @@ func Open(ctx context.Context, opts Options) (*Relay, error) {
 		Synchronous: opts.Synchronous,
 		BusyTimeout: opts.BusyTimeout,
 		Readers:     opts.Readers,
+
+		AutoCheckpoint: opts.AutoCheckpoint,
 	})
 	if err != nil {
 		if ue := Unavailable(err); ue != nil {

@@ -46,6 +46,11 @@ type Options struct {
 	Readers     int           // size of the read-only pool; default 4
 	CacheKiB    int           // page cache per connection in KiB; default 64 MiB
 	MmapBytes   int64         // mmap_size per connection; default 1 GiB; -1 disables
+	// AutoCheckpoint is the WAL size in pages at which a commit checkpoints
+	// (SQLite's wal_autocheckpoint): 0 keeps SQLite's default (1000); -1
+	// disables automatic checkpoints, for a replicator such as Litestream
+	// that checkpoints itself.
+	AutoCheckpoint int
 }
 
 // DB is an open database: W is the single writer connection, R the reader pool.
@@ -111,6 +116,9 @@ func Open(ctx context.Context, opts Options, migrations []string) (*DB, error) {
 		}
 		if opts.MmapBytes > 0 {
 			stmts = append(stmts, fmt.Sprintf("PRAGMA mmap_size = %d", opts.MmapBytes))
+		}
+		if opts.AutoCheckpoint != 0 {
+			stmts = append(stmts, fmt.Sprintf("PRAGMA wal_autocheckpoint = %d", max(opts.AutoCheckpoint, 0)))
 		}
 		for _, s := range stmts {
 			if _, err := c.Exec(s, nil); err != nil {
