@@ -495,9 +495,12 @@ type Hit struct {
 
 // SearchMemories ranks the account's memories against a query. Scores are
 // in [0,1] (API contract §7): semantic is the cosine similarity of the
-// embeddings, keyword a normalised BM25, hybrid a blend of the two
-// (search.Blend). Filters are applied inside the search, so a filtered
-// query still returns Limit hits when that many match.
+// embeddings, keyword a normalised BM25 (search.LexicalScore), hybrid the
+// fusion of the two that search.Fuse defines for the embedder (with the
+// built-in Hashing embedder: the keyword score, and half the cosine for
+// memories that share no term with the query). Filters are applied inside
+// the search, so a filtered query still returns Limit hits when that many
+// match.
 func (r *Relay) SearchMemories(ctx context.Context, accountID string, p SearchParams) ([]Hit, error) {
 	if strings.TrimFunc(p.Query, unicode.IsSpace) == "" {
 		return nil, invalid("query", "query is required")
@@ -593,10 +596,14 @@ func (r *Relay) SearchMemories(ctx context.Context, accountID string, p SearchPa
 			c.sem, c.hasSem = search.SemanticScore(v.Value), true
 		}
 		// Keyword candidates beyond the vector top-k get their exact
-		// semantic score too, so the blend never understates them.
+		// semantic score too, so the fusion never understates them;
+		// except with the Hashing embedder, whose fusion ignores the
+		// semantic score of a lexical match (search.Fuse), which saves
+		// reading the vectors of what is often most of the account.
+		_, lexicalFirst := r.embed.(*search.Hashing)
 		var missing []int64
 		for seq, c := range cands {
-			if !c.hasSem {
+			if !c.hasSem && !(lexicalFirst && c.kw > 0) {
 				missing = append(missing, seq)
 			}
 		}
@@ -628,7 +635,7 @@ func (r *Relay) SearchMemories(ctx context.Context, accountID string, p SearchPa
 		case search.ModeSemantic:
 			s = c.sem
 		default:
-			s = search.Blend(c.sem, c.kw)
+			s = search.Fuse(r.embed, c.sem, c.kw)
 		}
 		if s >= p.Threshold && s > 0 {
 			ranked = append(ranked, scored{seq, c.createdAt, s})

@@ -220,6 +220,33 @@ func TestLexicalScoreShortQueries(t *testing.T) {
 	}
 }
 
+// TestLexicalScoreLength checks how a row's length weighs: fully against a
+// row that holds all of the query (it is not the query), hardly against a
+// row that holds part of it, so that a row up to ten times the query's
+// length holding more of the query still beats a short row holding less.
+func TestLexicalScoreLength(t *testing.T) {
+	docs := []int{3, 12, 40, 7}
+	score := func(length int, hits ...int) float64 {
+		t.Helper()
+		return search.LexicalScore(search.Matchinfo{Rows: 1000, AvgLength: 10, Length: length, Phrases: phrases(hits, docs)})
+	}
+	// All of the query: the longer row scores clearly less.
+	if short, long := score(4, 1, 1, 1, 1), score(40, 1, 1, 1, 1); long > 0.7*short {
+		t.Errorf("whole query: 4-term row %.3f, 40-term row %.3f; want the long row below 0.7 of the short one", short, long)
+	}
+	// Half of the query (its two rarest terms): length costs little.
+	short, long := score(4, 1, 1, 0, 0), score(40, 1, 1, 0, 0)
+	if long < 0.85*short || long > short {
+		t.Errorf("half the query: 4-term row %.3f, 40-term row %.3f; want the long row within 15%% below the short one", short, long)
+	}
+	// More of the query beats less of it.
+	for _, length := range []int{4, 10, 40} {
+		if more, less := score(length, 1, 1, 1, 0), score(4, 1, 1, 0, 0); more <= less {
+			t.Errorf("three terms in a %d-term row %.3f <= two terms in a 4-term row %.3f", length, more, less)
+		}
+	}
+}
+
 // ftsCorpus is a small table of memories.
 var ftsCorpus = []string{
 	"The user prefers TypeScript over JavaScript for all new frontend projects at work.",
