@@ -238,10 +238,46 @@ func checkMetadata(raw json.RawMessage) ([]byte, error) {
 	if buf.Len() > MaxMetadataSize {
 		return nil, invalid("metadata", "metadata must be at most %d bytes when serialized", MaxMetadataSize)
 	}
+	// Go's decoder lets both through; stored, the first breaks every JSON
+	// response that returns the metadata and the second every SQLite JSON
+	// function over it (searches by namespace or metadata_filter: 500).
+	if !utf8.Valid(buf.Bytes()) {
+		return nil, invalid("metadata", "metadata must be valid UTF-8")
+	}
+	if jsonDepth(buf.Bytes()) > maxJSONDepth {
+		return nil, invalid("metadata", "metadata must be nested at most %d levels deep", maxJSONDepth)
+	}
 	if buf.String() == "{}" {
 		return nil, nil
 	}
 	return buf.Bytes(), nil
+}
+
+// maxJSONDepth is the deepest nesting of arrays and objects SQLite's JSON
+// functions parse (JSON_MAX_DEPTH); they fail on anything deeper.
+const maxJSONDepth = 1000
+
+// jsonDepth returns the deepest nesting of arrays and objects in the valid
+// JSON b.
+func jsonDepth(b []byte) int {
+	depth, deepest, inString, escaped := 0, 0, false, false
+	for _, c := range b {
+		switch {
+		case escaped:
+			escaped = false
+		case inString:
+			escaped = c == '\\'
+			inString = c != '"'
+		case c == '"':
+			inString = true
+		case c == '{' || c == '[':
+			depth++
+			deepest = max(deepest, depth)
+		case c == '}' || c == ']':
+			depth--
+		}
+	}
+	return deepest
 }
 
 // index embeds text and derives its full-text terms.
@@ -536,7 +572,7 @@ func (r *Relay) SearchMemories(ctx context.Context, accountID string, p SearchPa
 	if len(p.MetadataFilter) > 0 {
 		f.Metadata = make(map[string][]byte, len(p.MetadataFilter))
 		for k, v := range p.MetadataFilter {
-			if !json.Valid(v) {
+			if !json.Valid(v) || jsonDepth(v) > maxJSONDepth {
 				return nil, invalid("metadata_filter", "metadata_filter values must be JSON")
 			}
 			f.Metadata[k] = v

@@ -122,6 +122,9 @@ func checkObject(field string, raw json.RawMessage) ([]byte, error) {
 	if raw[0] != '{' || json.Compact(&buf, raw) != nil {
 		return nil, invalid(field, "%s must be a JSON object or null", field)
 	}
+	if !utf8.Valid(buf.Bytes()) { // stored verbatim, it would be returned as invalid JSON
+		return nil, invalid(field, "%s must be valid UTF-8", field)
+	}
 	return buf.Bytes(), nil
 }
 

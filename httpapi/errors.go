@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/memoryrelay/memoryrelay"
 	"github.com/memoryrelay/memoryrelay/keys"
@@ -105,7 +106,7 @@ func (h *handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 	rid := requestIDFrom(r.Context())
 	if status >= 500 {
 		if !errors.Is(err, context.Canceled) {
-			h.opts.Logger.Error("httpapi: internal error", "request_id", rid, "method", r.Method, "path", r.URL.Path, "err", err)
+			h.opts.Logger.Error("httpapi: internal error", "request_id", rid, "method", r.Method, "path", r.URL.Path, "err", redactKeys(err))
 		}
 	}
 	body := errorBody{Type: typ, Message: msg, Detail: msg, Error: msg, Code: status, RequestID: rid}
@@ -123,6 +124,35 @@ func (h *handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 		w.Header().Set("Retry-After", strconv.Itoa(n))
 	}
 	writeJSON(w, status, body)
+}
+
+// redactKeys renders v (an error or a panic value) for the log with the
+// secret of every key-shaped token cut off: "mem_" and a run of base62 or
+// '_' characters, 20 or more in all (API.md §2.1), keeps its first 12
+// characters followed by "…", as keys.Token prints itself. Internal errors
+// and panics are not ours to trust: a wrapper, a driver or a careless
+// fmt.Errorf may carry the raw key, and Options.Logger promises never keys.
+func redactKeys(v any) string {
+	s := fmt.Sprint(v)
+	var b strings.Builder
+	for {
+		i := strings.Index(s, "mem_")
+		if i < 0 {
+			b.WriteString(s)
+			return b.String()
+		}
+		end := i + len("mem_")
+		for end < len(s) && (s[end] == '_' || '0' <= s[end] && s[end] <= '9' || 'A' <= s[end] && s[end] <= 'Z' || 'a' <= s[end] && s[end] <= 'z') {
+			end++
+		}
+		if end-i < 20 {
+			b.WriteString(s[:end])
+		} else {
+			b.WriteString(s[:i+12])
+			b.WriteString("…")
+		}
+		s = s[end:]
+	}
 }
 
 type requestIDKey struct{}

@@ -145,7 +145,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			if p == http.ErrAbortHandler {
 				panic(p)
 			}
-			h.opts.Logger.Error("httpapi: panic serving request", "request_id", rid, "method", r.Method, "panic", p)
+			h.opts.Logger.Error("httpapi: panic serving request", "request_id", rid, "method", r.Method, "panic", redactKeys(p))
 			h.writeError(w, r, errPanic)
 		}
 	}()

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/memoryrelay/memoryrelay"
 	"github.com/memoryrelay/memoryrelay/scopes"
@@ -161,6 +162,11 @@ func (h *handler) createBatch(w http.ResponseWriter, r *http.Request) {
 			continue
 		}
 		results[i].ClientID = req.ClientID
+		if !utf8.Valid(req.ClientID) {
+			// Echoed verbatim, it would make the response invalid JSON;
+			// replace it as the decoder does in string fields.
+			results[i].ClientID = bytes.ToValidUTF8(req.ClientID, []byte("\uFFFD"))
+		}
 		results[i].ContentPreview = preview(deref(req.Content))
 		if req.Content == nil {
 			fail(i, badField("content", "content is required"))
