@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"math"
@@ -158,10 +159,20 @@ func queryString(r *http.Request, name string) *string {
 	return nil
 }
 
+// writeJSON encodes v before writing anything, so that a value that cannot
+// be encoded becomes a 500 with the contract's body, not a 2xx with an
+// empty one.
 func writeJSON(w http.ResponseWriter, status int, v any) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		status = http.StatusInternalServerError
+		buf.Reset()
+		fmt.Fprintf(&buf, `{"type":%q,"message":"Internal server error","detail":"Internal server error","error":"Internal server error","code":500,"request_id":%q}`+"\n",
+			typeAPI, w.Header().Get("X-Request-ID"))
+	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	enc.Encode(v)
+	w.Write(buf.Bytes())
 }

@@ -117,22 +117,28 @@ func (s *Store) ResolveAgent(ctx context.Context, accountID, ref string) (string
 // ListAgents returns a page of the account's agents, newest first, and
 // the total count.
 func (s *Store) ListAgents(ctx context.Context, accountID string, limit, offset int) ([]Agent, int, error) {
+	var out []Agent
 	var total int
-	if err := s.db.R.QueryRowContext(ctx, "SELECT count(*) FROM agents WHERE account_id = ?", accountID).Scan(&total); err != nil {
-		return nil, 0, err
-	}
-	rows, err := s.db.R.QueryContext(ctx, "SELECT "+agentColumns+" FROM agents a WHERE a.account_id = ? ORDER BY a.created_at DESC, a.id DESC LIMIT ? OFFSET ?", accountID, limit, offset)
+	err := s.read(ctx, func(q queryer) error {
+		if err := q.QueryRowContext(ctx, "SELECT count(*) FROM agents WHERE account_id = ?", accountID).Scan(&total); err != nil {
+			return err
+		}
+		rows, err := q.QueryContext(ctx, "SELECT "+agentColumns+" FROM agents a WHERE a.account_id = ? ORDER BY a.created_at DESC, a.id DESC LIMIT ? OFFSET ?", accountID, limit, offset)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			a, err := scanAgent(rows)
+			if err != nil {
+				return err
+			}
+			out = append(out, a)
+		}
+		return rows.Err()
+	})
 	if err != nil {
 		return nil, 0, err
 	}
-	defer rows.Close()
-	var out []Agent
-	for rows.Next() {
-		a, err := scanAgent(rows)
-		if err != nil {
-			return nil, 0, err
-		}
-		out = append(out, a)
-	}
-	return out, total, rows.Err()
+	return out, total, nil
 }

@@ -264,35 +264,41 @@ func (s *Store) ListMemories(ctx context.Context, f Filter, limit, offset int, a
 		return nil, 0, err
 	}
 	var total int
-	if err := s.db.R.QueryRowContext(ctx, "SELECT count(*) FROM memories m WHERE "+cond, args...).Scan(&total); err != nil {
-		return nil, 0, err
-	}
-	q := "SELECT " + memoryColumns + " FROM memories m WHERE " + cond
-	if after != nil {
-		q += " AND (m.created_at < ? OR (m.created_at = ? AND m.id < ?))"
-		args = append(args, after.CreatedAt, after.CreatedAt, after.ID)
-		offset = 0
-	}
-	q += " ORDER BY m.created_at DESC, m.id DESC LIMIT ? OFFSET ?"
-	args = append(args, limit, offset)
-	rows, err := s.db.R.QueryContext(ctx, q, args...)
+	var out []Memory
+	err = s.read(ctx, func(rq queryer) error {
+		if err := rq.QueryRowContext(ctx, "SELECT count(*) FROM memories m WHERE "+cond, args...).Scan(&total); err != nil {
+			return err
+		}
+		q := "SELECT " + memoryColumns + " FROM memories m WHERE " + cond
+		if after != nil {
+			q += " AND (m.created_at < ? OR (m.created_at = ? AND m.id < ?))"
+			args = append(args, after.CreatedAt, after.CreatedAt, after.ID)
+			offset = 0
+		}
+		q += " ORDER BY m.created_at DESC, m.id DESC LIMIT ? OFFSET ?"
+		args = append(args, limit, offset)
+		rows, err := rq.QueryContext(ctx, q, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			m, err := scanMemory(rows)
+			if err != nil {
+				return err
+			}
+			out = append(out, m)
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		rows.Close()
+		return fillEntities(ctx, rq, out)
+	})
 	if err != nil {
 		return nil, 0, err
 	}
-	defer rows.Close()
-	var out []Memory
-	for rows.Next() {
-		m, err := scanMemory(rows)
-		if err != nil {
-			return nil, 0, err
-		}
-		out = append(out, m)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, 0, err
-	}
-	rows.Close()
-	return out, total, fillEntities(ctx, s.db.R, out)
+	return out, total, nil
 }
 
 // Position is a place in the newest-first order of memories.

@@ -115,3 +115,14 @@ func jsonOrEmpty(b []byte) string {
 func (s *Store) Backup(ctx context.Context, path string) error {
 	return s.db.VacuumInto(ctx, path)
 }
+
+// read runs fn in one read transaction, so that its queries (a count and
+// a page, say) see the same snapshot.
+func (s *Store) read(ctx context.Context, fn func(q queryer) error) error {
+	tx, err := s.db.R.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	return fn(tx)
+}
