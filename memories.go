@@ -623,13 +623,24 @@ func (r *Relay) SearchMemories(ctx context.Context, accountID string, p SearchPa
 		// is among them: a memory outside the vector top 4·limit can only
 		// rank through its keyword score, which every match has.
 		k := limit * 4
-		near, err := r.store.VectorCandidates(ctx, f, search.EncodeVector(vecs[0]), k)
-		if err != nil {
-			return nil, fmt.Errorf("memoryrelay: vector search: %w", err)
-		}
-		for _, v := range near {
-			c := get(v.Seq, v.CreatedAt)
-			c.sem, c.hasSem = search.SemanticScore(v.Value), true
+		if r.vindex != nil {
+			near, err := r.vindex.Search(ctx, f, vecs[0], k)
+			if err != nil {
+				return nil, fmt.Errorf("memoryrelay: vector search: %w", err)
+			}
+			for _, n := range near {
+				c := get(n.ID, 0) // created_at is known once the memory is read
+				c.sem, c.hasSem = search.SemanticScore(1-float64(n.Score)), true
+			}
+		} else {
+			near, err := r.store.VectorCandidates(ctx, f, search.EncodeVector(vecs[0]), k)
+			if err != nil {
+				return nil, fmt.Errorf("memoryrelay: vector search: %w", err)
+			}
+			for _, v := range near {
+				c := get(v.Seq, v.CreatedAt)
+				c.sem, c.hasSem = search.SemanticScore(v.Value), true
+			}
 		}
 		// Keyword candidates beyond the vector top-k get their exact
 		// semantic score too, so the fusion never understates them;
@@ -707,6 +718,14 @@ func (r *Relay) SearchMemories(ctx context.Context, accountID string, p SearchPa
 			hits = append(hits, Hit{Memory: m, Score: s.score})
 		}
 	}
+	// Ties go to the newer memory (contract §7); candidates from the
+	// vector index learn their created_at only now.
+	sort.SliceStable(hits, func(i, j int) bool {
+		if hits[i].Score != hits[j].Score {
+			return hits[i].Score > hits[j].Score
+		}
+		return hits[i].Memory.CreatedAt.After(hits[j].Memory.CreatedAt)
+	})
 	return hits, nil
 }
 

@@ -105,6 +105,14 @@ type Options struct {
 	// Webhooks configures the calls to v2 jobs' webhook_url. Default: off.
 	Webhooks WebhookOptions
 
+	// ExactSearch turns the in-process vector index off: every semantic
+	// search then scans the account's vectors in SQLite with sqlite-vec's
+	// vec_distance_cosine. Exact, simple, and slow past ~10k memories.
+	// Default false: an index of compact codes (search.Index) is built at
+	// Open, kept in step with committed writes (any connection or
+	// process), and its final candidates are rescored exactly.
+	ExactSearch bool
+
 	// Logger receives operational messages; never keys. Default: discard.
 	Logger *slog.Logger
 	// Now is the clock. Default time.Now.
@@ -187,6 +195,7 @@ type (
 type Relay struct {
 	opts    Options
 	store   *store.Store
+	vindex  *store.VectorIndex // nil with Options.ExactSearch
 	keys    *keys.Store
 	limit   limiter.Limiter
 	embed   search.Embedder
@@ -220,16 +229,28 @@ func Open(ctx context.Context, opts Options) (*Relay, error) {
 		return nil, fmt.Errorf("memoryrelay: open %s: %w", opts.Path, err)
 	}
 	r := &Relay{opts: opts, store: st, embed: opts.Embedder, started: opts.Now()}
-	if err := r.checkEmbedder(ctx); err != nil {
+	// undo releases what Open built so far when a later step fails.
+	var undo []func()
+	fail := func(err error) (*Relay, error) {
+		for i := len(undo) - 1; i >= 0; i-- {
+			undo[i]()
+		}
 		st.Close()
 		return nil, err
 	}
+	if err := r.checkEmbedder(ctx); err != nil {
+		return fail(err)
+	}
+	if !opts.ExactSearch {
+		if r.vindex, err = st.OpenVectorIndex(ctx, search.IndexOptions{Dim: r.embed.Dimension()}); err != nil {
+			return fail(fmt.Errorf("memoryrelay: %w", err))
+		}
+		undo = append(undo, func() { r.vindex.Close() })
+	}
 	r.limit = opts.Limiter
 	if r.limit == nil {
-		r.limit, err = limiter.NewLocal(limiter.Options{Limit: opts.RateLimit, Burst: opts.RateBurst, Now: opts.Now})
-		if err != nil {
-			st.Close()
-			return nil, fmt.Errorf("memoryrelay: %w", err)
+		if r.limit, err = limiter.NewLocal(limiter.Options{Limit: opts.RateLimit, Burst: opts.RateBurst, Now: opts.Now}); err != nil {
+			return fail(fmt.Errorf("memoryrelay: %w", err))
 		}
 	}
 	r.keys, err = keys.NewStore(st.Keys(), keys.Options{
@@ -241,15 +262,13 @@ func Open(ctx context.Context, opts Options) (*Relay, error) {
 		},
 	})
 	if err != nil {
-		st.Close()
-		return nil, fmt.Errorf("memoryrelay: %w", err)
+		return fail(fmt.Errorf("memoryrelay: %w", err))
 	}
+	undo = append(undo, func() { r.keys.Close(ctx) })
 	r.usage = newUsageCounter(st, opts.Logger, usageFlushInterval)
+	undo = append(undo, func() { r.usage.close(ctx) })
 	if err := r.startJobs(ctx); err != nil {
-		r.usage.close(ctx)
-		r.keys.Close(ctx)
-		st.Close()
-		return nil, err
+		return fail(err)
 	}
 	return r, nil
 }
@@ -304,7 +323,11 @@ func (r *Relay) Close() error {
 	r.closeOnce.Do(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		r.closeErr = errors.Join(r.stopJobs(), r.usage.close(ctx), r.keys.Close(ctx), r.store.Close())
+		var vindexErr error
+		if r.vindex != nil {
+			vindexErr = r.vindex.Close()
+		}
+		r.closeErr = errors.Join(r.stopJobs(), r.usage.close(ctx), r.keys.Close(ctx), vindexErr, r.store.Close())
 	})
 	return r.closeErr
 }

@@ -1,0 +1,140 @@
+package memoryrelay_test
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"github.com/memoryrelay/memoryrelay"
+)
+
+func semantic(t *testing.T, r *memoryrelay.Relay, acct, q string, p memoryrelay.SearchParams) []memoryrelay.Hit {
+	t.Helper()
+	p.Query, p.Mode = q, "semantic"
+	hits, err := r.SearchMemories(context.Background(), acct, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return hits
+}
+
+func has(hits []memoryrelay.Hit, id string) bool {
+	for _, h := range hits {
+		if h.Memory.ID == id {
+			return true
+		}
+	}
+	return false
+}
+
+// TestVectorIndexFollowsOtherWriters: two Relays on one file stand for
+// two processes. Writes through one are seen by the other's in-process
+// index at its next search, deletes and visibility changes included.
+func TestVectorIndexFollowsOtherWriters(t *testing.T) {
+	ctx := context.Background()
+	a, path := open(t, memoryrelay.Options{})
+	b, _ := open(t, memoryrelay.Options{Path: path})
+	acct := account(t, a)
+
+	m, err := a.CreateMemory(ctx, acct, memoryrelay.NewMemory{Content: "the lighthouse keeper feeds the gulls at dawn"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if hits := semantic(t, b, acct, "the lighthouse keeper feeds the gulls at dawn", memoryrelay.SearchParams{}); !has(hits, m.ID) || hits[0].Score < 0.99 {
+		t.Fatalf("b does not see a's new memory: %+v", hits)
+	}
+	content := "the baker bakes sourdough bread at night"
+	if _, err := a.UpdateMemory(ctx, acct, m.ID, memoryrelay.MemoryPatch{Content: &content}); err != nil {
+		t.Fatal(err)
+	}
+	if hits := semantic(t, b, acct, content, memoryrelay.SearchParams{}); len(hits) == 0 || hits[0].Memory.ID != m.ID || hits[0].Score < 0.99 {
+		t.Fatalf("b does not see a's update: %+v", hits)
+	}
+	conf := "confidential"
+	if _, err := b.UpdateMemory(ctx, acct, m.ID, memoryrelay.MemoryPatch{Visibility: &conf}); err != nil {
+		t.Fatal(err)
+	}
+	if hits := semantic(t, a, acct, content, memoryrelay.SearchParams{}); has(hits, m.ID) {
+		t.Fatal("a confidential memory is found by a default search")
+	}
+	if hits := semantic(t, a, acct, content, memoryrelay.SearchParams{IncludeConfidential: true}); !has(hits, m.ID) {
+		t.Fatal("include_confidential does not find it")
+	}
+	if err := b.DeleteMemory(ctx, acct, m.ID); err != nil {
+		t.Fatal(err)
+	}
+	if hits := semantic(t, a, acct, content, memoryrelay.SearchParams{IncludeConfidential: true}); has(hits, m.ID) {
+		t.Fatal("a still finds a memory b deleted")
+	}
+}
+
+// TestVectorIndexMatchesExactSearch: on a few thousand memories in two
+// accounts, with and without filters, the index returns what the exact
+// SQLite scan returns.
+func TestVectorIndexMatchesExactSearch(t *testing.T) {
+	ctx := context.Background()
+	fast, path := open(t, memoryrelay.Options{Synchronous: "OFF"})
+	acct := account(t, fast)
+	other := account(t, fast)
+	rng := rand.New(rand.NewPCG(3, 4))
+	words := strings.Fields("alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi omicron pi rho sigma tau upsilon phi chi psi omega")
+	text := func() string {
+		ws := make([]string, 5+rng.IntN(8))
+		for i := range ws {
+			ws[i] = words[rng.IntN(len(words))]
+		}
+		return strings.Join(ws, " ")
+	}
+	for i := 0; i < 3000; i++ {
+		a := acct
+		if i%3 == 0 {
+			a = other
+		}
+		if _, err := fast.CreateMemory(ctx, a, memoryrelay.NewMemory{Content: text(), AgentID: fmt.Sprintf("agent-%d", i%7)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	exact, err := memoryrelay.Open(ctx, memoryrelay.Options{Path: path, ExactSearch: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer exact.Close()
+	same, total := 0, 0
+	for q := 0; q < 40; q++ {
+		p := memoryrelay.SearchParams{Limit: 10}
+		if q%2 == 1 {
+			agent := fmt.Sprintf("agent-%d", q%7)
+			p.AgentID = &agent
+		}
+		query := text()
+		got := semantic(t, fast, acct, query, p)
+		want := semantic(t, exact, acct, query, p)
+		if len(got) != len(want) {
+			t.Fatalf("query %d: %d hits, exact has %d", q, len(got), len(want))
+		}
+		wantIDs := map[string]bool{}
+		for _, h := range want {
+			wantIDs[h.Memory.ID] = true
+		}
+		for i, h := range got {
+			if h.Memory.AccountID != acct {
+				t.Fatalf("hit from another account")
+			}
+			if p.AgentID != nil && h.Memory.AgentRef != *p.AgentID {
+				t.Fatalf("filter ignored")
+			}
+			if d := h.Score - want[i].Score; d > 1e-4 || d < -1e-4 {
+				t.Errorf("query %d rank %d: score %.5f, exact %.5f", q, i, h.Score, want[i].Score)
+			}
+			if wantIDs[h.Memory.ID] {
+				same++
+			}
+			total++
+		}
+	}
+	if recall := float64(same) / float64(total); recall < 0.99 {
+		t.Fatalf("recall@10 against exact search: %.3f", recall)
+	}
+}
