@@ -14,8 +14,28 @@
 // [Dot] is the similarity of two normalised vectors; [Cosine] also works for
 // vectors that are not normalised.
 //
-// Nothing in this package calls a remote API. A host wanting a neural model
-// wraps it in its own Embedder.
+// Three embedders come with the package. [Hashing], the default, is
+// offline and needs no files. [LoadModel2Vec] loads a static model2vec
+// model (tokenizer.json + model.safetensors) from a directory, pure Go and
+// offline once the files are there. [NewOpenAI] calls an OpenAI-compatible
+// /embeddings endpoint (OpenAI, Ollama, llama.cpp, vLLM, LM Studio) — the
+// only code here that reaches the network, and only at the base URL the
+// host configures: nothing defaults to a remote service. Errors of that
+// client are [*APIError]; malformed model files are [ErrModelFormat].
+//
+// # Fusion
+//
+// [Fuse] turns a semantic and a lexical score into the hybrid score. With
+// [Hashing] it is lexical first (the hashing vector measures shared wording
+// without idf and lowered recall whenever it was allowed to reorder lexical
+// matches, see BENCHMARKS.md); with other embedders it is [Blend].
+//
+// # The vector index
+//
+// [Index] is an in-process accelerator over the vectors stored in SQLite:
+// 1-bit codes scanned by Hamming distance, re-ranked by int8 codes, and the
+// best candidates rescored from exact float32 vectors fetched by id. The
+// memoryrelay facade keeps one in step with the database.
 //
 // # The Hashing embedder
 //
