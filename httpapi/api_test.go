@@ -51,42 +51,10 @@ type env struct {
 
 func newEnv(t testing.TB, opts memoryrelay.Options) *env {
 	t.Helper()
-	ctx := context.Background()
-	c := &clock{t: time.Date(2026, 3, 17, 9, 30, 0, 0, time.UTC)}
-	opts.Path = filepath.Join(t.TempDir(), "api.db")
-	if opts.Now == nil {
-		opts.Now = c.Now
-	}
-	relay, err := memoryrelay.Open(ctx, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { relay.Close() })
-	h, err := httpapi.New(relay, httpapi.Options{Now: c.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
-	e := &env{t: t, relay: relay, srv: srv, clock: c, keys: map[string]string{}}
-	acct, err := relay.CreateAccount(ctx, "a")
-	if err != nil {
-		t.Fatal(err)
-	}
-	other, err := relay.CreateAccount(ctx, "b")
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.acct = acct.ID
-	for name, set := range map[string]scopes.Set{
-		"admin":  scopes.NewSet(scopes.Admin),
-		"read":   scopes.NewSet(scopes.Read),
-		"rw":     scopes.NewSet(scopes.Read, scopes.Write),
-		"delete": scopes.NewSet(scopes.Delete),
-	} {
-		e.keys[name] = e.newKey(acct.ID, keys.CreateParams{Name: name, Scopes: set})
-	}
-	e.keys["other"] = e.newKey(other.ID, keys.CreateParams{Name: "other", Scopes: scopes.NewSet(scopes.Admin)})
+	// Every test on this env also checks, at its end, that no key reached
+	// a log line or a response other than the one that created it
+	// (secrets_test.go).
+	e, _ := newCheckedEnv(t, opts)
 	return e
 }
 

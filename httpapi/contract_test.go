@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"fmt"
 	"net/http"
+	"runtime"
 	"sync/atomic"
 	"testing"
 
@@ -58,6 +59,18 @@ func newFixtures(e *env) *fixtures {
 	f.create("/v1/projects", map[string]any{"slug": "beta", "name": "Beta"}, 201)
 	f.create("/v1/projects/beta/relationships", map[string]any{"target_project": "alpha", "relationship_type": "depends_on"}, 201)
 	f.v2 = f.create("/v2/memories", map[string]any{"content": "async memory"}, 202)["id"].(string)
+	// Wait for the job, so that it does not change the account under a
+	// test that compares snapshots.
+	for i := 0; ; i++ {
+		r := e.do("GET", "/v2/memories/"+f.v2+"/status", e.keys["admin"], nil)
+		if r.body["status"] == "ready" {
+			break
+		}
+		if r.body["status"] == "failed" || i == 10000 {
+			e.t.Fatalf("fixture v2 job: %s", r.raw)
+		}
+		runtime.Gosched()
+	}
 	return f
 }
 
