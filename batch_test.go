@@ -335,15 +335,18 @@ func TestSetImportance(t *testing.T) {
 	}
 }
 
-// BenchmarkCreateMemories stores batches of 100 memories of ~100
+// BenchmarkCreateMemories stores batches of 100 and 1000 memories of ~100
 // characters with the built-in embedder, end to end through the facade.
 func BenchmarkCreateMemories(b *testing.B) {
-	for _, sync := range []string{"FULL", "NORMAL"} {
-		b.Run("n=100/sync="+sync, func(b *testing.B) {
+	for _, c := range []struct {
+		n    int
+		sync string
+	}{{100, "FULL"}, {100, "NORMAL"}, {1000, "FULL"}, {1000, "NORMAL"}} {
+		b.Run(fmt.Sprintf("n=%d/sync=%s", c.n, c.sync), func(b *testing.B) {
 			ctx := context.Background()
-			r, _ := open(b, memoryrelay.Options{Synchronous: sync})
+			r, _ := open(b, memoryrelay.Options{Synchronous: c.sync})
 			acct := account(b, r)
-			batch := make([]memoryrelay.NewMemory, 100)
+			batch := make([]memoryrelay.NewMemory, c.n)
 			round := 0
 			var emb, db float64
 			b.ReportAllocs()
@@ -362,6 +365,7 @@ func BenchmarkCreateMemories(b *testing.B) {
 			}
 			b.ReportMetric(emb/float64(round), "embed-ms/op")
 			b.ReportMetric(db/float64(round), "db-ms/op")
+			b.ReportMetric(float64(round*c.n)/b.Elapsed().Seconds(), "memories/s")
 		})
 	}
 }
