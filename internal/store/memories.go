@@ -375,7 +375,9 @@ func (s *Store) MemoriesBySeq(ctx context.Context, accountID string, seqs []int6
 	if len(seqs) == 0 {
 		return nil, nil
 	}
-	q := "SELECT " + memoryColumns + " FROM memories m WHERE m.account_id = ? AND m.seq IN (?" + strings.Repeat(", ?", len(seqs)-1) + ")"
+	// "+m.account_id" keeps SQLite from walking the account's index: the
+	// primary-key lookups of the IN list are what we want.
+	q := "SELECT " + memoryColumns + " FROM memories m WHERE +m.account_id = ? AND m.seq IN (?" + strings.Repeat(", ?", len(seqs)-1) + ")"
 	args := make([]any, 0, len(seqs)+1)
 	args = append(args, accountID)
 	for _, s := range seqs {
