@@ -623,8 +623,8 @@ func (r *Relay) SearchMemories(ctx context.Context, accountID string, p SearchPa
 		// is among them: a memory outside the vector top 4·limit can only
 		// rank through its keyword score, which every match has.
 		k := limit * 4
-		if r.vindex != nil {
-			near, err := r.vindex.Search(ctx, f, vecs[0], k)
+		if vi := r.vindex.Load(); vi != nil {
+			near, err := vi.Search(ctx, f, vecs[0], k)
 			if err != nil {
 				return nil, fmt.Errorf("memoryrelay: vector search: %w", err)
 			}

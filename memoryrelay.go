@@ -35,6 +35,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/memoryrelay/memoryrelay/internal/sqlitedb"
@@ -195,7 +196,12 @@ type (
 type Relay struct {
 	opts    Options
 	store   *store.Store
-	vindex  *store.VectorIndex // nil with Options.ExactSearch
+	vindex  atomic.Pointer[store.VectorIndex] // nil until built, and with Options.ExactSearch
+	// indexDone is closed when the background build of vindex has ended
+	// (built, failed or cancelled); indexCancel cancels it.
+	indexDone   chan struct{}
+	indexCancel context.CancelFunc
+	indexErr    error // why the build failed; read after indexDone
 	keys    *keys.Store
 	limit   limiter.Limiter
 	embed   search.Embedder
@@ -241,11 +247,28 @@ func Open(ctx context.Context, opts Options) (*Relay, error) {
 	if err := r.checkEmbedder(ctx); err != nil {
 		return fail(err)
 	}
-	if !opts.ExactSearch {
-		if r.vindex, err = st.OpenVectorIndex(ctx, search.IndexOptions{Dim: r.embed.Dimension()}); err != nil {
-			return fail(fmt.Errorf("memoryrelay: %w", err))
-		}
-		undo = append(undo, func() { r.vindex.Close() })
+	r.indexDone = make(chan struct{})
+	if opts.ExactSearch {
+		close(r.indexDone)
+	} else {
+		// The index is built in the background so that Open does not wait
+		// for a large database to be read; until it is ready, searches use
+		// the exact scan in SQLite.
+		bctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+		r.indexCancel = cancel
+		go func() {
+			defer close(r.indexDone)
+			vi, err := st.OpenVectorIndex(bctx, search.IndexOptions{Dim: r.embed.Dimension()})
+			if err != nil {
+				if bctx.Err() == nil {
+					r.indexErr = err
+					opts.Logger.Error("memoryrelay: building the vector index failed; searches use the exact scan", "err", err)
+				}
+				return
+			}
+			r.vindex.Store(vi)
+		}()
+		undo = append(undo, func() { r.stopIndex() })
 	}
 	r.limit = opts.Limiter
 	if r.limit == nil {
@@ -323,13 +346,35 @@ func (r *Relay) Close() error {
 	r.closeOnce.Do(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		var vindexErr error
-		if r.vindex != nil {
-			vindexErr = r.vindex.Close()
-		}
-		r.closeErr = errors.Join(r.stopJobs(), r.usage.close(ctx), r.keys.Close(ctx), vindexErr, r.store.Close())
+		r.closeErr = errors.Join(r.stopJobs(), r.usage.close(ctx), r.keys.Close(ctx), r.stopIndex(), r.store.Close())
 	})
 	return r.closeErr
+}
+
+// stopIndex cancels a build in progress, waits for it, and releases the
+// index.
+func (r *Relay) stopIndex() error {
+	if r.indexCancel != nil {
+		r.indexCancel()
+	}
+	<-r.indexDone
+	if vi := r.vindex.Swap(nil); vi != nil {
+		return vi.Close()
+	}
+	return nil
+}
+
+// WaitSearchIndex blocks until the in-process vector index, built in the
+// background after Open, is ready (searches use the exact scan until then)
+// or ctx is done. It returns nil at once with Options.ExactSearch, and the
+// build's error if it failed.
+func (r *Relay) WaitSearchIndex(ctx context.Context) error {
+	select {
+	case <-r.indexDone:
+		return r.indexErr
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // Keys returns the key store: create, verify, list, revoke and rotate keys.

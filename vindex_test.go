@@ -36,6 +36,11 @@ func TestVectorIndexFollowsOtherWriters(t *testing.T) {
 	ctx := context.Background()
 	a, path := open(t, memoryrelay.Options{})
 	b, _ := open(t, memoryrelay.Options{Path: path})
+	for _, r := range []*memoryrelay.Relay{a, b} {
+		if err := r.WaitSearchIndex(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
 	acct := account(t, a)
 
 	m, err := a.CreateMemory(ctx, acct, memoryrelay.NewMemory{Content: "the lighthouse keeper feeds the gulls at dawn"})
@@ -101,6 +106,18 @@ func TestVectorIndexMatchesExactSearch(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer exact.Close()
+	// A second index, built from the database at Open (in the
+	// background), must agree too.
+	reopened, err := memoryrelay.Open(ctx, memoryrelay.Options{Path: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reopened.Close()
+	for _, r := range []*memoryrelay.Relay{fast, reopened} {
+		if err := r.WaitSearchIndex(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
 	same, total := 0, 0
 	for q := 0; q < 40; q++ {
 		p := memoryrelay.SearchParams{Limit: 10}
@@ -109,7 +126,7 @@ func TestVectorIndexMatchesExactSearch(t *testing.T) {
 			p.AgentID = &agent
 		}
 		query := text()
-		got := semantic(t, fast, acct, query, p)
+		got := semantic(t, []*memoryrelay.Relay{fast, reopened}[q%2], acct, query, p)
 		want := semantic(t, exact, acct, query, p)
 		if len(got) != len(want) {
 			t.Fatalf("query %d: %d hits, exact has %d", q, len(got), len(want))

@@ -110,6 +110,23 @@ func EncodeVector(v []float32) []byte {
 	return b
 }
 
+// DecodeVectorInto is DecodeVector writing into dst's storage when it is
+// large enough, for loops that decode many vectors.
+func DecodeVectorInto(dst []float32, b []byte) ([]float32, error) {
+	if len(b)%4 != 0 {
+		return nil, ErrBadVector
+	}
+	n := len(b) / 4
+	if cap(dst) < n {
+		dst = make([]float32, n)
+	}
+	dst = dst[:n]
+	for i := range dst {
+		dst[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
+	}
+	return dst, nil
+}
+
 // DecodeVector parses sqlite-vec's float32 BLOB format. It returns
 // ErrBadVector when the length is not a multiple of 4.
 func DecodeVector(b []byte) ([]float32, error) {

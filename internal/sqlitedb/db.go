@@ -34,8 +34,7 @@ const (
 const (
 	DefaultBusyTimeout = 5 * time.Second
 	DefaultReaders     = 4
-	DefaultCacheKiB    = 64 << 10 // 64 MiB page cache per connection
-	DefaultMmapBytes   = 1 << 30  // 1 GiB of the file mapped per connection
+	DefaultCacheKiB    = 16 << 10 // 16 MiB page cache per connection
 )
 
 // Options configures [Open]. The zero value is valid apart from Path.
@@ -44,8 +43,11 @@ type Options struct {
 	Synchronous string        // FULL (default), NORMAL, OFF or EXTRA
 	BusyTimeout time.Duration // how long a statement waits for a lock; default 5s
 	Readers     int           // size of the read-only pool; default 4
-	CacheKiB    int           // page cache per connection in KiB; default 64 MiB
-	MmapBytes   int64         // mmap_size per connection; default 1 GiB; -1 disables
+	CacheKiB    int           // page cache per connection in KiB; default 16 MiB
+	// MmapBytes is mmap_size per connection; 0 (the default) leaves
+	// memory-mapped I/O off, so reading a large database through it does
+	// not inflate the process's resident memory.
+	MmapBytes int64
 	// AutoCheckpoint is the WAL size in pages at which a commit checkpoints
 	// (SQLite's wal_autocheckpoint): 0 keeps SQLite's default (1000); -1
 	// disables automatic checkpoints, for a replicator such as Litestream
@@ -94,9 +96,6 @@ func Open(ctx context.Context, opts Options, migrations []string) (*DB, error) {
 	}
 	if opts.CacheKiB == 0 {
 		opts.CacheKiB = DefaultCacheKiB
-	}
-	if opts.MmapBytes == 0 {
-		opts.MmapBytes = DefaultMmapBytes
 	}
 	if opts.BusyTimeout < 0 || opts.Readers < 0 || opts.CacheKiB < 0 {
 		return nil, errors.New("sqlitedb: negative option")

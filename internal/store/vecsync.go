@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"database/sql"
@@ -124,19 +125,31 @@ func (v *VectorIndex) rebuild(ctx context.Context) error {
 	defer rows.Close()
 	var scanErr error
 	err = v.idx.Build(func(yield func(id int64, partition uint32, vec []float32) bool) {
+		// Build copies each vector, so one buffer serves every row, and
+		// raw column bytes spare a copy per row (a million rows at Open).
+		var (
+			buf      []float32
+			lastAcct []byte
+			lastHid  bool
+			lastPart uint32
+		)
 		for rows.Next() {
 			var seq int64
-			var acct string
+			var acct, blob sql.RawBytes
 			var hidden bool
-			var blob []byte
 			if scanErr = rows.Scan(&seq, &acct, &hidden, &blob); scanErr != nil {
 				return
 			}
-			vec, err := search.DecodeVector(blob)
+			vec, err := search.DecodeVectorInto(buf, blob)
 			if err != nil || len(vec) != v.dim {
 				continue // a vector of another model: Reembed's business, not ours
 			}
-			if !yield(seq, v.partition(partKey{acct, hidden}), vec) {
+			buf = vec
+			if lastAcct == nil || hidden != lastHid || !bytes.Equal(acct, lastAcct) {
+				lastAcct, lastHid = append(lastAcct[:0], acct...), hidden
+				lastPart = v.partition(partKey{string(acct), hidden})
+			}
+			if !yield(seq, lastPart, vec) {
 				return
 			}
 		}
