@@ -194,19 +194,19 @@ type (
 
 // Relay is an open memory store. It is safe for concurrent use.
 type Relay struct {
-	opts    Options
-	store   *store.Store
-	vindex  atomic.Pointer[store.VectorIndex] // nil until built, and with Options.ExactSearch
+	opts   Options
+	store  *store.Store
+	vindex atomic.Pointer[store.VectorIndex] // nil until built, and with Options.ExactSearch
 	// indexDone is closed when the background build of vindex has ended
 	// (built, failed or cancelled); indexCancel cancels it.
 	indexDone   chan struct{}
 	indexCancel context.CancelFunc
 	indexErr    error // why the build failed; read after indexDone
-	keys    *keys.Store
-	limit   limiter.Limiter
-	embed   search.Embedder
-	started time.Time
-	usage   *usageCounter // requests per key and UTC day (usage.go)
+	keys        *keys.Store
+	limit       limiter.Limiter
+	embed       search.Embedder
+	started     time.Time
+	usage       *usageCounter // requests per key and UTC day (usage.go)
 
 	closeOnce sync.Once
 	closeErr  error
