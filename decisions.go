@@ -6,6 +6,7 @@ import (
 	"math"
 	"sort"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -271,27 +272,52 @@ func (r *Relay) CheckDecisions(ctx context.Context, accountID string, p Decision
 		return nil, err
 	}
 	qt := newQueryTerms(p.Query)
-	hits := make([]DecisionHit, 0, len(cands))
-	for _, c := range cands {
+	return topScored(cands, threshold, limit, func(c store.ScoredDecision) (DecisionHit, ranking) {
 		s := qt.score(c.Distance, c.Title, c.Rationale)
-		if s >= threshold && s > 0 {
-			hits = append(hits, DecisionHit{Decision: c.Decision, Score: s})
+		return DecisionHit{Decision: c.Decision, Score: s}, ranking{s, c.Decision.CreatedAt, c.Decision.ID}
+	}), nil
+}
+
+// ranking orders scored results: score, then newer, then id, descending.
+type ranking struct {
+	score   float64
+	created time.Time
+	id      string
+}
+
+func (a ranking) before(b ranking) bool {
+	if a.score != b.score {
+		return a.score > b.score
+	}
+	if !a.created.Equal(b.created) {
+		return a.created.After(b.created)
+	}
+	return a.id > b.id
+}
+
+// topScored scores each candidate, keeps those with a positive score of at
+// least threshold, and returns the best limit of them in ranking order.
+func topScored[C, H any](cands []C, threshold float64, limit int, score func(C) (H, ranking)) []H {
+	type ranked struct {
+		hit H
+		r   ranking
+	}
+	rs := make([]ranked, 0, len(cands))
+	for _, c := range cands {
+		h, r := score(c)
+		if r.score >= threshold && r.score > 0 {
+			rs = append(rs, ranked{h, r})
 		}
 	}
-	sort.SliceStable(hits, func(i, j int) bool {
-		a, b := hits[i], hits[j]
-		if a.Score != b.Score {
-			return a.Score > b.Score
-		}
-		if !a.Decision.CreatedAt.Equal(b.Decision.CreatedAt) {
-			return a.Decision.CreatedAt.After(b.Decision.CreatedAt)
-		}
-		return a.Decision.ID > b.Decision.ID
-	})
-	if len(hits) > limit {
-		hits = hits[:limit]
+	sort.SliceStable(rs, func(i, j int) bool { return rs[i].r.before(rs[j].r) })
+	if len(rs) > limit {
+		rs = rs[:limit]
 	}
-	return hits, nil
+	hits := make([]H, len(rs))
+	for i, r := range rs {
+		hits[i] = r.hit
+	}
+	return hits
 }
 
 // scoredParams validates the common inputs of decision check and pattern

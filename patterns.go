@@ -3,7 +3,6 @@ package memoryrelay
 import (
 	"context"
 	"encoding/json"
-	"sort"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -165,27 +164,10 @@ func (r *Relay) SearchPatterns(ctx context.Context, accountID string, p PatternS
 		return nil, err
 	}
 	qt := newQueryTerms(p.Query)
-	hits := make([]PatternHit, 0, len(cands))
-	for _, c := range cands {
+	return topScored(cands, threshold, limit, func(c store.ScoredPattern) (PatternHit, ranking) {
 		s := qt.score(c.Distance, c.Title, c.Description)
-		if s >= threshold && s > 0 {
-			hits = append(hits, PatternHit{Pattern: c.Pattern, Score: s})
-		}
-	}
-	sort.SliceStable(hits, func(i, j int) bool {
-		a, b := hits[i], hits[j]
-		if a.Score != b.Score {
-			return a.Score > b.Score
-		}
-		if !a.Pattern.CreatedAt.Equal(b.Pattern.CreatedAt) {
-			return a.Pattern.CreatedAt.After(b.Pattern.CreatedAt)
-		}
-		return a.Pattern.ID > b.Pattern.ID
-	})
-	if len(hits) > limit {
-		hits = hits[:limit]
-	}
-	return hits, nil
+		return PatternHit{Pattern: c.Pattern, Score: s}, ranking{s, c.Pattern.CreatedAt, c.Pattern.ID}
+	}), nil
 }
 
 // AdoptPattern records that the account's project (a slug, created if
