@@ -162,7 +162,7 @@ func asymCounts(c, planes []uint64) (pc, sn int) {
 // quantizeInt8 writes to dst the symmetric int8 code of v/‖v‖ and returns
 // its scale, so that v[i]/‖v‖ ≈ float32(dst[i])*scale: the element of
 // largest magnitude maps to ±127 and the others are rounded to the nearest
-// step, half away from zero. v must be finite and not all zeros (see
+// step (ties to even). v must be finite and not all zeros (see
 // [CheckVector]); if not, it returns a scale of 0 (a cheap test: the
 // largest magnitude is NaN, infinite or zero). len(dst) >= len(v). It also
 // returns 1/‖v‖. It is branch-free in its loops.
@@ -205,13 +205,12 @@ func quantizeInt8(dst []int8, v []float32) (scale, invNorm float32) {
 		return 0, 0
 	}
 	inv := 127 / m
-	half := math.Float32bits(0.5)
+	// Round to nearest by adding 1.5·2^23: the sum's low mantissa bits are
+	// then the rounded value plus 2^22. |f·inv| <= 127 (up to rounding),
+	// far inside the trick's range, and the result fits an int8.
+	const magic = 1.5 * (1 << 23)
 	for i, f := range v {
-		r := f * inv
-		// Round half away from zero: add ±0.5 with the sign of r, then
-		// truncate. |r| <= 127 (up to rounding), so the result fits.
-		r += math.Float32frombits(half | math.Float32bits(r)&sign)
-		dst[i] = int8(max(-127, min(127, int32(r))))
+		dst[i] = int8(int32(math.Float32bits(f*inv+magic)&(1<<23-1)) - 1<<22)
 	}
 	norm := math.Sqrt(ss)
 	return float32(float64(m) / 127 / norm), float32(1 / norm)
@@ -230,28 +229,6 @@ func finiteNonZero(v []float32) bool {
 		nonZero |= b &^ (1 << 31)
 	}
 	return bad == 0 && nonZero != 0
-}
-
-// dotInt8 returns the dot product of two int8 codes of equal length.
-func dotInt8(a, b []int8) int32 {
-	b = b[:len(a)]
-	var s0, s1, s2, s3 int32
-	i := 0
-	for ; i+16 <= len(a); i += 16 {
-		aa, bb := a[i:i+16:i+16], b[i:i+16:i+16]
-		s0 += int32(aa[0])*int32(bb[0]) + int32(aa[4])*int32(bb[4]) +
-			int32(aa[8])*int32(bb[8]) + int32(aa[12])*int32(bb[12])
-		s1 += int32(aa[1])*int32(bb[1]) + int32(aa[5])*int32(bb[5]) +
-			int32(aa[9])*int32(bb[9]) + int32(aa[13])*int32(bb[13])
-		s2 += int32(aa[2])*int32(bb[2]) + int32(aa[6])*int32(bb[6]) +
-			int32(aa[10])*int32(bb[10]) + int32(aa[14])*int32(bb[14])
-		s3 += int32(aa[3])*int32(bb[3]) + int32(aa[7])*int32(bb[7]) +
-			int32(aa[11])*int32(bb[11]) + int32(aa[15])*int32(bb[15])
-	}
-	for ; i < len(a); i++ {
-		s0 += int32(a[i]) * int32(b[i])
-	}
-	return (s0 + s1) + (s2 + s3)
 }
 
 // dotInt8x4 returns the dot products of q with four int8 codes of its
@@ -279,17 +256,6 @@ func dotInt8x4(q, a, b, c, d []int8) (s0, s1, s2, s3 int32) {
 		s3 += qi * int32(d[i])
 	}
 	return s0, s1, s2, s3
-}
-
-// hamming returns the number of bits that differ between a and b, which
-// have equal lengths.
-func hamming(a, b []uint64) int {
-	b = b[:len(a)]
-	n := 0
-	for i, x := range a {
-		n += bits.OnesCount64(x ^ b[i])
-	}
-	return n
 }
 
 // hammingBelow computes the Hamming distance between q and each row of
@@ -392,10 +358,6 @@ type topN struct {
 	keys []uint64
 }
 
-// full reports whether n keys are kept, so that a new key must beat the
-// root to enter.
-func (h *topN) full() bool { return len(h.keys) >= h.n }
-
 // worst returns the largest key kept when full, and the maximum uint64
 // otherwise: a key enters if and only if it is smaller. (With n = 0 it is
 // 0 and nothing enters.)
@@ -450,10 +412,4 @@ func (h *topN) push(k uint64) {
 		i = c
 	}
 	keys[i] = k
-}
-
-// reset empties h and sets its bound to n, keeping its storage.
-func (h *topN) reset(n int) {
-	h.n = n
-	h.keys = h.keys[:0]
 }

@@ -13,6 +13,24 @@ import (
 	"testing"
 )
 
+// dotInt8 is the reference for dotInt8x4.
+func dotInt8(a, b []int8) int32 {
+	var s int32
+	for i := range a {
+		s += int32(a[i]) * int32(b[i])
+	}
+	return s
+}
+
+// hamming is the reference for hammingBelow.
+func hamming(a, b []uint64) int {
+	n := 0
+	for i := range a {
+		n += bits.OnesCount64(a[i] ^ b[i])
+	}
+	return n
+}
+
 func randVec(r *rand.Rand, n int) []float32 {
 	v := make([]float32, n)
 	for i := range v {
@@ -21,25 +39,19 @@ func randVec(r *rand.Rand, n int) []float32 {
 	return v
 }
 
-func TestDotInt8(t *testing.T) {
+func TestDotInt8x4(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 1))
-	for _, n := range []int{0, 1, 7, 15, 16, 17, 31, 384, 385, 1536} {
+	for _, n := range []int{0, 1, 3, 4, 5, 7, 15, 16, 17, 31, 384, 385, 1536} {
 		a, b := make([]int8, n), make([]int8, n)
 		for i := range a {
 			a[i], b[i] = int8(r.IntN(255)-127), int8(r.IntN(255)-127)
 		}
-		var want int32
-		for i := range a {
-			want += int32(a[i]) * int32(b[i])
-		}
-		if got := dotInt8(a, b); got != want {
-			t.Errorf("n=%d: dotInt8 = %d, want %d", n, got, want)
-		}
 		c := slices.Clone(b)
 		slices.Reverse(c)
 		s0, s1, s2, s3 := dotInt8x4(a, b, c, a, b)
-		if s0 != want || s1 != dotInt8(a, c) || s2 != dotInt8(a, a) || s3 != want {
-			t.Errorf("n=%d: dotInt8x4 = %d %d %d %d", n, s0, s1, s2, s3)
+		if s0 != dotInt8(a, b) || s1 != dotInt8(a, c) || s2 != dotInt8(a, a) || s3 != s0 {
+			t.Errorf("n=%d: dotInt8x4 = %d %d %d %d, want %d %d %d %d", n, s0, s1, s2, s3,
+				dotInt8(a, b), dotInt8(a, c), dotInt8(a, a), dotInt8(a, b))
 		}
 	}
 	// Extremes do not overflow at large dimensions.
@@ -47,8 +59,8 @@ func TestDotInt8(t *testing.T) {
 	for i := range a {
 		a[i] = -127
 	}
-	if got, want := dotInt8(a, a), int32(4096*127*127); got != want {
-		t.Errorf("dotInt8 of -127s = %d, want %d", got, want)
+	if got, _, _, _ := dotInt8x4(a, a, a, a, a); got != 4096*127*127 {
+		t.Errorf("dotInt8x4 of -127s = %d, want %d", got, 4096*127*127)
 	}
 }
 
@@ -298,18 +310,27 @@ func FuzzQuantizeInt8(f *testing.F) {
 	})
 }
 
-func BenchmarkDotInt8(b *testing.B) {
+func BenchmarkDotInt8x4(b *testing.B) {
 	r := rand.New(rand.NewPCG(6, 6))
-	x, y := make([]int8, 384), make([]int8, 384)
-	for i := range x {
-		x[i], y[i] = int8(r.IntN(255)-127), int8(r.IntN(255)-127)
+	q := make([]int8, 384)
+	rows := make([][]int8, 4)
+	for i := range q {
+		q[i] = int8(r.IntN(255) - 127)
+	}
+	for j := range rows {
+		rows[j] = make([]int8, 384)
+		for i := range rows[j] {
+			rows[j][i] = int8(r.IntN(255) - 127)
+		}
 	}
 	b.ReportAllocs()
 	var s int32
 	for b.Loop() {
-		s += dotInt8(x, y)
+		s0, s1, s2, s3 := dotInt8x4(q, rows[0], rows[1], rows[2], rows[3])
+		s += s0 + s1 + s2 + s3
 	}
 	_ = s
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/4, "ns/row")
 }
 
 func BenchmarkHammingBelow(b *testing.B) {
