@@ -97,7 +97,9 @@ func TestVectorIndexMatchesExactSearch(t *testing.T) {
 		if i%3 == 0 {
 			a = other
 		}
-		if _, err := fast.CreateMemory(ctx, a, memoryrelay.NewMemory{Content: text(), AgentID: fmt.Sprintf("agent-%d", i%7)}); err != nil {
+		imp := rng.Float64()
+		user := fmt.Sprintf("user-%d", i%3)
+		if _, err := fast.CreateMemory(ctx, a, memoryrelay.NewMemory{Content: text(), AgentID: fmt.Sprintf("agent-%d", i%7), Importance: &imp, UserID: &user}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -119,11 +121,18 @@ func TestVectorIndexMatchesExactSearch(t *testing.T) {
 		}
 	}
 	same, total := 0, 0
-	for q := 0; q < 40; q++ {
+	for q := 0; q < 60; q++ {
 		p := memoryrelay.SearchParams{Limit: 10}
-		if q%2 == 1 {
-			agent := fmt.Sprintf("agent-%d", q%7)
+		agent, user, minImp, tier := fmt.Sprintf("agent-%d", q%7), fmt.Sprintf("user-%d", q%3), 0.5, "hot"
+		switch q % 5 {
+		case 1:
 			p.AgentID = &agent
+		case 2:
+			p.UserID = &user
+		case 3:
+			p.AgentID, p.MinImportance = &agent, &minImp
+		case 4:
+			p.Tier = &tier // importance ≥ 0.8 made these hot
 		}
 		query := text()
 		got := semantic(t, []*memoryrelay.Relay{fast, reopened}[q%2], acct, query, p)
@@ -139,8 +148,9 @@ func TestVectorIndexMatchesExactSearch(t *testing.T) {
 			if h.Memory.AccountID != acct {
 				t.Fatalf("hit from another account")
 			}
-			if p.AgentID != nil && h.Memory.AgentRef != *p.AgentID {
-				t.Fatalf("filter ignored")
+			if (p.AgentID != nil && h.Memory.AgentRef != *p.AgentID) || (p.UserID != nil && *h.Memory.UserID != *p.UserID) ||
+				(p.MinImportance != nil && h.Memory.Importance < *p.MinImportance) || (p.Tier != nil && h.Memory.Tier != *p.Tier) {
+				t.Fatalf("filter ignored: %+v", h.Memory)
 			}
 			if d := h.Score - want[i].Score; d > 1e-4 || d < -1e-4 {
 				t.Errorf("query %d rank %d: score %.5f, exact %.5f", q, i, h.Score, want[i].Score)

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/memoryrelay/memoryrelay/search"
 )
@@ -35,6 +36,39 @@ type VectorIndex struct {
 
 	partMu sync.RWMutex
 	parts  map[partKey]uint32
+
+	// attrs holds, per indexed memory, the attributes searches filter on,
+	// so that common filters need no SQL per query. Strings are interned
+	// to small numbers to keep it compact (about 30 bytes a row).
+	attrMu sync.RWMutex
+	attrs  map[int64]rowAttrs
+	intern map[string]uint32
+}
+
+// rowAttrs are a memory's filterable attributes; 0 means NULL.
+type rowAttrs struct {
+	agent, user, session, project, tier, scope uint32
+	importance                                 float32
+}
+
+// internLocked returns the number standing for s (0 for a NULL string).
+// attrMu must be held for writing.
+func (v *VectorIndex) internLocked(s sql.NullString) uint32 {
+	if !s.Valid {
+		return 0
+	}
+	n, ok := v.intern[s.String]
+	if !ok {
+		n = uint32(len(v.intern) + 1)
+		v.intern[s.String] = n
+	}
+	return n
+}
+
+// lookup returns the number standing for s, or false when no row has it.
+func (v *VectorIndex) lookup(s string) (uint32, bool) {
+	n, ok := v.intern[s]
+	return n, ok
 }
 
 // partKey names a partition: the visible memories of an account, or its
@@ -58,7 +92,8 @@ func (s *Store) OpenVectorIndex(ctx context.Context, opts search.IndexOptions) (
 	if err != nil {
 		return nil, err
 	}
-	v := &VectorIndex{st: s, idx: idx, dim: opts.Dim, conn: conn, parts: map[partKey]uint32{}}
+	v := &VectorIndex{st: s, idx: idx, dim: opts.Dim, conn: conn, parts: map[partKey]uint32{},
+		attrs: map[int64]rowAttrs{}, intern: map[string]uint32{}}
 	if err := v.rebuild(ctx); err != nil {
 		conn.Close()
 		return nil, err
@@ -97,8 +132,28 @@ func (v *VectorIndex) existing(k partKey) (uint32, bool) {
 }
 
 // vectorRows selects what the index needs of a memory's vector.
-const vectorRows = `SELECT v.seq, m.account_id, m.visibility = 'confidential' OR m.archived_at IS NOT NULL, v.embedding
+const vectorRows = `SELECT v.seq, m.account_id, m.visibility = 'confidential' OR m.archived_at IS NOT NULL, v.embedding,
+	m.agent_id, m.user_id, m.session_id, m.project, m.tier, m.scope, m.importance
 	FROM memory_vectors v JOIN memories m ON m.seq = v.seq`
+
+// attrCols receives the attribute columns of vectorRows.
+type attrCols struct {
+	agent, user, session, project, tier, scope sql.NullString
+	importance                                 float64
+}
+
+func (c *attrCols) dest() []any {
+	return []any{&c.agent, &c.user, &c.session, &c.project, &c.tier, &c.scope, &c.importance}
+}
+
+// setAttrs records a row's attributes. attrMu must be held for writing.
+func (v *VectorIndex) setAttrsLocked(seq int64, c *attrCols) {
+	v.attrs[seq] = rowAttrs{
+		agent: v.internLocked(c.agent), user: v.internLocked(c.user), session: v.internLocked(c.session),
+		project: v.internLocked(c.project), tier: v.internLocked(c.tier), scope: v.internLocked(c.scope),
+		importance: float32(c.importance),
+	}
+}
 
 func (v *VectorIndex) dataVersion(ctx context.Context) (int64, error) {
 	var n int64
@@ -132,14 +187,19 @@ func (v *VectorIndex) rebuild(ctx context.Context) error {
 			lastAcct []byte
 			lastHid  bool
 			lastPart uint32
+			cols     attrCols
 		)
+		v.attrMu.Lock()
+		defer v.attrMu.Unlock()
+		clear(v.attrs)
 		for rows.Next() {
 			var seq int64
 			var acct, blob sql.RawBytes
 			var hidden bool
-			if scanErr = rows.Scan(&seq, &acct, &hidden, &blob); scanErr != nil {
+			if scanErr = rows.Scan(append([]any{&seq, &acct, &hidden, &blob}, cols.dest()...)...); scanErr != nil {
 				return
 			}
+			v.setAttrsLocked(seq, &cols)
 			vec, err := search.DecodeVectorInto(buf, blob)
 			if err != nil || len(vec) != v.dim {
 				continue // a vector of another model: Reembed's business, not ours
@@ -236,13 +296,17 @@ func (v *VectorIndex) apply(ctx context.Context, seqs []int64) error {
 		var acct string
 		var hidden bool
 		var blob []byte
-		if err := rows.Scan(&seq, &acct, &hidden, &blob); err != nil {
+		var cols attrCols
+		if err := rows.Scan(append([]any{&seq, &acct, &hidden, &blob}, cols.dest()...)...); err != nil {
 			return err
 		}
 		vec, err := search.DecodeVector(blob)
 		if err != nil || len(vec) != v.dim {
 			continue
 		}
+		v.attrMu.Lock()
+		v.setAttrsLocked(seq, &cols)
+		v.attrMu.Unlock()
 		if err := v.idx.Upsert(seq, v.partition(partKey{acct, hidden}), vec); err != nil {
 			return err
 		}
@@ -254,6 +318,9 @@ func (v *VectorIndex) apply(ctx context.Context, seqs []int64) error {
 	for _, s := range seqs {
 		if !present[s] {
 			v.idx.Delete(s)
+			v.attrMu.Lock()
+			delete(v.attrs, s)
+			v.attrMu.Unlock()
 		}
 	}
 	return nil
@@ -288,17 +355,31 @@ func (v *VectorIndex) Search(ctx context.Context, f Filter, q []float32, k int) 
 			continue
 		}
 		var allow func(int64) bool
+		inMemory := false
 		if hidden || f.narrows() {
-			seqs, err := v.st.filterSeqs(ctx, f)
-			if err != nil {
+			var err error
+			if allow, inMemory, err = v.attrFilter(ctx, f, hidden); err != nil {
 				return nil, err
 			}
-			allow = func(seq int64) bool { return seqs[seq] }
+			if allow == nil {
+				seqs, err := v.st.filterSeqs(ctx, f)
+				if err != nil {
+					return nil, err
+				}
+				allow = func(seq int64) bool { return seqs[seq] }
+			}
 		}
-		ns, err := v.idx.Search(q, part, k, allow, v.exact(ctx))
+		run := func() ([]search.Neighbor, error) {
+			if inMemory { // the attributes must not change under allow
+				v.attrMu.RLock()
+				defer v.attrMu.RUnlock()
+			}
+			return v.idx.Search(q, part, k, allow, v.exact(ctx))
+		}
+		ns, err := run()
 		if errors.Is(err, errVanished) { // deleted mid-search: catch up and retry once
 			if err = v.catchUp(ctx); err == nil {
-				ns, err = v.idx.Search(q, part, k, allow, v.exact(ctx))
+				ns, err = run()
 			}
 		}
 		if err != nil {
@@ -345,6 +426,64 @@ func sortNeighbors(ns []search.Neighbor) {
 // errVanished: a candidate's vector was deleted between catching up and
 // rescoring. The caller may retry.
 var errVanished = errors.New("store: vector deleted during search")
+
+// attrFilter returns an allow function over the in-memory attributes for
+// the visible partition when f uses only attributes kept there, and nil
+// otherwise (metadata filters, hidden rows, whose kind the attributes do
+// not tell apart). inMemory says the caller must hold attrMu for reading
+// while the function is in use.
+func (v *VectorIndex) attrFilter(ctx context.Context, f Filter, hidden bool) (allow func(int64) bool, inMemory bool, err error) {
+	if hidden || len(f.Metadata) > 0 || f.Namespace != nil {
+		return nil, false, nil
+	}
+	var want rowAttrs
+	var wantImportance float32
+	none := func(int64) bool { return false }
+	if f.AgentRef != nil {
+		id, err := resolveAgent(ctx, v.st.db.R, f.AccountID, *f.AgentRef, false, time.Time{})
+		if errors.Is(err, ErrNotFound) {
+			return none, false, nil
+		}
+		if err != nil {
+			return nil, false, err
+		}
+		f.AgentRef = &id
+	}
+	v.attrMu.RLock()
+	for _, c := range []struct {
+		s   *string
+		dst *uint32
+	}{{f.AgentRef, &want.agent}, {f.UserID, &want.user}, {f.SessionID, &want.session}, {f.Project, &want.project}, {f.Tier, &want.tier}} {
+		if c.s == nil {
+			continue
+		}
+		n, ok := v.lookup(*c.s)
+		if !ok {
+			v.attrMu.RUnlock()
+			return none, false, nil // no row has that value
+		}
+		*c.dst = n
+	}
+	if f.Scope != "" && f.Scope != "all" {
+		n, ok := v.lookup(f.Scope)
+		if !ok {
+			v.attrMu.RUnlock()
+			return none, false, nil
+		}
+		want.scope = n
+	}
+	v.attrMu.RUnlock()
+	if f.MinImportance != nil {
+		wantImportance = float32(*f.MinImportance)
+	}
+	match := func(a uint32, w uint32) bool { return w == 0 || a == w }
+	return func(seq int64) bool {
+		a, ok := v.attrs[seq]
+		return ok && match(a.agent, want.agent) && match(a.user, want.user) && match(a.session, want.session) &&
+			match(a.project, want.project) && match(a.tier, want.tier) && match(a.scope, want.scope) &&
+			(f.MinImportance == nil || a.importance >= wantImportance)
+	}, true, nil
+}
 
 // narrows reports whether f selects fewer memories than its account's
 // searchable ones.
