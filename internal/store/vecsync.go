@@ -41,9 +41,16 @@ type VectorIndex struct {
 	// so that common filters need no SQL per query. Strings are interned
 	// to small numbers to keep it compact (about 30 bytes a row).
 	attrMu sync.RWMutex
-	attrs  map[int64]rowAttrs
+	attrs  []rowAttrs // by memories.seq, which SQLite assigns densely; agent 0: no row
+	// attrsPartial is set once a row fell outside attrs: filters then
+	// use SQL.
+	attrsPartial bool
 	intern map[string]uint32
 }
+
+// maxAttrSeq bounds the attribute slice (28 bytes a row): memories with a
+// larger seq are not filtered in memory.
+const maxAttrSeq = 1 << 26
 
 // rowAttrs are a memory's filterable attributes; 0 means NULL.
 type rowAttrs struct {
@@ -93,7 +100,7 @@ func (s *Store) OpenVectorIndex(ctx context.Context, opts search.IndexOptions) (
 		return nil, err
 	}
 	v := &VectorIndex{st: s, idx: idx, dim: opts.Dim, conn: conn, parts: map[partKey]uint32{},
-		attrs: map[int64]rowAttrs{}, intern: map[string]uint32{}}
+		intern: map[string]uint32{}}
 	if err := v.rebuild(ctx); err != nil {
 		conn.Close()
 		return nil, err
@@ -148,6 +155,13 @@ func (c *attrCols) dest() []any {
 
 // setAttrs records a row's attributes. attrMu must be held for writing.
 func (v *VectorIndex) setAttrsLocked(seq int64, c *attrCols) {
+	if seq < 0 || seq > maxAttrSeq {
+		v.attrsPartial = true // filters fall back to SQL from now on
+		return
+	}
+	if int(seq) >= len(v.attrs) {
+		v.attrs = append(v.attrs, make([]rowAttrs, int(seq)+1-len(v.attrs)+len(v.attrs)/4)...)
+	}
 	v.attrs[seq] = rowAttrs{
 		agent: v.internLocked(c.agent), user: v.internLocked(c.user), session: v.internLocked(c.session),
 		project: v.internLocked(c.project), tier: v.internLocked(c.tier), scope: v.internLocked(c.scope),
@@ -191,7 +205,7 @@ func (v *VectorIndex) rebuild(ctx context.Context) error {
 		)
 		v.attrMu.Lock()
 		defer v.attrMu.Unlock()
-		clear(v.attrs)
+		v.attrs = v.attrs[:0]
 		for rows.Next() {
 			var seq int64
 			var acct, blob sql.RawBytes
@@ -319,7 +333,9 @@ func (v *VectorIndex) apply(ctx context.Context, seqs []int64) error {
 		if !present[s] {
 			v.idx.Delete(s)
 			v.attrMu.Lock()
-			delete(v.attrs, s)
+			if s >= 0 && s < int64(len(v.attrs)) {
+				v.attrs[s] = rowAttrs{}
+			}
 			v.attrMu.Unlock()
 		}
 	}
@@ -433,7 +449,10 @@ var errVanished = errors.New("store: vector deleted during search")
 // not tell apart). inMemory says the caller must hold attrMu for reading
 // while the function is in use.
 func (v *VectorIndex) attrFilter(ctx context.Context, f Filter, hidden bool) (allow func(int64) bool, inMemory bool, err error) {
-	if hidden || len(f.Metadata) > 0 || f.Namespace != nil {
+	v.attrMu.RLock()
+	partial := v.attrsPartial
+	v.attrMu.RUnlock()
+	if hidden || partial || len(f.Metadata) > 0 || f.Namespace != nil {
 		return nil, false, nil
 	}
 	var want rowAttrs
@@ -478,8 +497,11 @@ func (v *VectorIndex) attrFilter(ctx context.Context, f Filter, hidden bool) (al
 	}
 	match := func(a uint32, w uint32) bool { return w == 0 || a == w }
 	return func(seq int64) bool {
-		a, ok := v.attrs[seq]
-		return ok && match(a.agent, want.agent) && match(a.user, want.user) && match(a.session, want.session) &&
+		if seq < 0 || seq >= int64(len(v.attrs)) {
+			return false
+		}
+		a := v.attrs[seq]
+		return a.agent != 0 && match(a.agent, want.agent) && match(a.user, want.user) && match(a.session, want.session) &&
 			match(a.project, want.project) && match(a.tier, want.tier) && match(a.scope, want.scope) &&
 			(f.MinImportance == nil || a.importance >= wantImportance)
 	}, true, nil
