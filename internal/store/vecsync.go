@@ -45,7 +45,7 @@ type VectorIndex struct {
 	// attrsPartial is set once a row fell outside attrs: filters then
 	// use SQL.
 	attrsPartial bool
-	intern map[string]uint32
+	intern       map[string]uint32
 }
 
 // maxAttrSeq bounds the attribute slice (28 bytes a row): memories with a
