@@ -128,7 +128,6 @@ var (
 	ErrNotFound         = errors.New("memoryrelay: not found")
 	ErrConflict         = errors.New("memoryrelay: conflict")
 	ErrUnavailable      = errors.New("memoryrelay: storage unavailable")
-	ErrClosed           = errors.New("memoryrelay: closed")
 	ErrEmbedderMismatch = errors.New("memoryrelay: database was built with another embedder")
 )
 

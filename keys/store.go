@@ -17,7 +17,6 @@ var (
 	ErrRevoked   = errors.New("keys: key revoked")
 	ErrExpired   = errors.New("keys: key expired")
 	ErrLastAdmin = errors.New("keys: cannot revoke the account's last admin key")
-	ErrClosed    = errors.New("keys: store closed")
 )
 
 // Defaults for [Options].
