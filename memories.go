@@ -2,11 +2,13 @@ package memoryrelay
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -596,6 +598,10 @@ func (r *Relay) SearchMemories(ctx context.Context, accountID string, p SearchPa
 
 	terms := search.Terms(p.Query)
 	if mode != search.ModeSemantic {
+		terms, err := r.rarestTerms(ctx, terms)
+		if err != nil {
+			return nil, fmt.Errorf("memoryrelay: full-text search: %w", err)
+		}
 		text, err := r.store.TextCandidates(ctx, f, search.MatchExpr(terms))
 		if err != nil {
 			return nil, fmt.Errorf("memoryrelay: full-text search: %w", err)
@@ -727,6 +733,40 @@ func (r *Relay) SearchMemories(ctx context.Context, accountID string, p SearchPa
 		return hits[i].Memory.CreatedAt.After(hits[j].Memory.CreatedAt)
 	})
 	return hits, nil
+}
+
+// rarestTerms keeps the query terms to match in full text: all of them
+// while the memories containing them number at most
+// Options.MaxTextCandidates in total, else the rarest ones up to that
+// budget (and always the rarest one). A term so common that matching it
+// would score a large part of the table adds little to BM25 and would
+// dominate the time of the search; memories that share only such terms
+// with the query are still found by the vector side.
+func (r *Relay) rarestTerms(ctx context.Context, terms []string) ([]string, error) {
+	if len(terms) < 2 {
+		return terms, nil
+	}
+	docs, err := r.store.TermDocs(ctx, terms)
+	if err != nil {
+		return nil, err
+	}
+	total := 0
+	for _, n := range docs {
+		total += n
+	}
+	if total <= r.opts.MaxTextCandidates {
+		return terms, nil
+	}
+	kept := slices.Clone(terms)
+	slices.SortStableFunc(kept, func(a, b string) int { return cmp.Compare(docs[a], docs[b]) })
+	sum := 0
+	for i, t := range kept {
+		sum += docs[t]
+		if i > 0 && sum > r.opts.MaxTextCandidates {
+			return kept[:i], nil
+		}
+	}
+	return kept, nil
 }
 
 // encodeCursor makes the opaque cursor of the page after pos.

@@ -58,6 +58,8 @@ const (
 	DefaultPath        = "memoryrelay.db"
 	DefaultSynchronous = "FULL"
 	DefaultRateLimit   = limiter.DefaultLimit
+
+	DefaultMaxTextCandidates = 50_000
 )
 
 // Options configures [Open]. The zero value opens memoryrelay.db in the
@@ -109,6 +111,12 @@ type Options struct {
 	Workers int
 	// Webhooks configures the calls to v2 jobs' webhook_url. Default: off.
 	Webhooks WebhookOptions
+
+	// MaxTextCandidates bounds the work of the full-text side of a search:
+	// when the query's terms occur in more memories than this in total,
+	// only its rarest terms are matched (see SearchMemories). Default
+	// 50,000.
+	MaxTextCandidates int
 
 	// ExactSearch turns the in-process vector index off: every semantic
 	// search then scans the account's vectors in SQLite with sqlite-vec's
@@ -312,8 +320,11 @@ func (o *Options) fill() error {
 	if o.RateLimit == 0 {
 		o.RateLimit = DefaultRateLimit
 	}
-	if o.RateLimit < 0 || o.RateBurst < 0 || o.BusyTimeout < 0 || o.Readers < 0 {
-		return errors.New("memoryrelay: negative RateLimit, RateBurst, BusyTimeout or Readers")
+	if o.MaxTextCandidates == 0 {
+		o.MaxTextCandidates = DefaultMaxTextCandidates
+	}
+	if o.RateLimit < 0 || o.RateBurst < 0 || o.BusyTimeout < 0 || o.Readers < 0 || o.MaxTextCandidates < 0 {
+		return errors.New("memoryrelay: negative RateLimit, RateBurst, BusyTimeout, Readers or MaxTextCandidates")
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)

@@ -444,3 +444,31 @@ func sameString(a, b *string) bool {
 	}
 	return *a == *b
 }
+
+// TermDocs returns how many memories (of all accounts) contain each of
+// terms, from the full-text index's own statistics; terms no memory has
+// are absent.
+func (s *Store) TermDocs(ctx context.Context, terms []string) (map[string]int, error) {
+	out := make(map[string]int, len(terms))
+	if len(terms) == 0 {
+		return out, nil
+	}
+	args := make([]any, len(terms))
+	for i, t := range terms {
+		args[i] = t
+	}
+	rows, err := s.db.R.QueryContext(ctx, "SELECT term, documents FROM memory_fts_terms WHERE col = '*' AND term IN (?"+strings.Repeat(", ?", len(terms)-1)+")", args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var t string
+		var n int
+		if err := rows.Scan(&t, &n); err != nil {
+			return nil, err
+		}
+		out[t] = n
+	}
+	return out, rows.Err()
+}

@@ -260,5 +260,9 @@ END;
 CREATE TRIGGER memories_jobs_delete AFTER DELETE ON memories BEGIN
 	DELETE FROM jobs WHERE memory_id = old.id;
 END;
+`, // 4: document counts per term, so that a search can leave out terms
+	// so common that matching them would score most of the table.
+	`
+CREATE VIRTUAL TABLE memory_fts_terms USING fts4aux(memory_fts);
 `,
 }
