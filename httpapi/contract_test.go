@@ -29,10 +29,10 @@ var (
 
 // fixtures are objects the contract walk refers to, created by the admin key.
 type fixtures struct {
-	e                                   *env
-	memory, entity, agent, session      string
-	decision, pattern, project, v2, job string
-	n                                   atomic.Int64
+	e                              *env
+	memory, entity, agent, session string
+	decision, pattern, project, v2 string
+	n                              atomic.Int64
 }
 
 func (f *fixtures) uniq() string { return fmt.Sprint(f.n.Add(1)) }

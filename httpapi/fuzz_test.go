@@ -317,8 +317,7 @@ func FuzzAuthHeader(f *testing.F) {
 // bodyRoute is a route that takes a JSON body: a row of the contract walk
 // (or a key-management route) and the fields its body may hold.
 type bodyRoute struct {
-	rw     row
-	fields []field
+	rw row
 }
 
 // field is a body field and its kind: s string, n number, i integer, b

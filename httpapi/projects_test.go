@@ -163,10 +163,8 @@ func TestProjectCreate(t *testing.T) {
 func TestProjectListAndGet(t *testing.T) {
 	e := projectEnv(t)
 	key := e.keys["rw"]
-	var slugs []string
 	for _, s := range []string{"p0", "p1", "p2", "p3", "p4"} {
 		e.createProject(key, map[string]any{"slug": s, "name": strings.ToUpper(s)})
-		slugs = append(slugs, s)
 		e.clock.Advance(time.Second)
 	}
 	e.createProject(e.keys["other"], map[string]any{"slug": "theirs", "name": "T"})

@@ -23,7 +23,10 @@ import (
 
 // Defaults of [OpenAIOptions].
 const (
-	DefaultOpenAIAPIKeyEnv  = "OPENAI_API_KEY"
+	DefaultOpenAIAPIKeyEnv = "OPENAI_API_KEY"
+	// OpenAIHost is OpenAI's API host, the only one to which the key in
+	// DefaultOpenAIAPIKeyEnv is sent without being asked for.
+	OpenAIHost              = "api.openai.com"
 	DefaultOpenAIBatchSize  = 96
 	DefaultOpenAITimeout    = 30 * time.Second
 	DefaultOpenAIMaxRetries = 4
@@ -61,8 +64,12 @@ type OpenAIOptions struct {
 	APIKey string
 
 	// APIKeyEnv names the environment variable holding the API key when
-	// APIKey is empty. Default [DefaultOpenAIAPIKeyEnv] ("OPENAI_API_KEY");
-	// "-" disables the lookup.
+	// APIKey is empty; "-" disables the lookup. When it is empty,
+	// [DefaultOpenAIAPIKeyEnv] ("OPENAI_API_KEY") is read only if BaseURL
+	// is OpenAI's own API (host api.openai.com), so that an OpenAI key
+	// found in the environment is never sent to another server (an Ollama
+	// or llama.cpp server, a proxy): to send it elsewhere, name the
+	// variable here explicitly.
 	APIKeyEnv string
 
 	// Dimension is the length of the vectors the model returns. Required:
@@ -224,10 +231,12 @@ func NewOpenAI(opts OpenAIOptions) (*OpenAI, error) {
 			getenv = os.Getenv
 		}
 		env := opts.APIKeyEnv
-		if env == "" {
+		if env == "" && strings.EqualFold(u.Hostname(), OpenAIHost) {
 			env = DefaultOpenAIAPIKeyEnv
 		}
-		key = getenv(env)
+		if env != "" {
+			key = getenv(env)
+		}
 	}
 	key = strings.TrimSpace(key)
 	if key != "" {

@@ -258,11 +258,14 @@ func TestOpenAIAPIKey(t *testing.T) {
 		wantNames []string // environment variables looked up
 	}{
 		{"explicit key wins", "sk-explicit", "", map[string]string{"OPENAI_API_KEY": "sk-env"}, "Bearer sk-explicit", nil},
-		{"default variable", "", "", map[string]string{"OPENAI_API_KEY": "sk-env"}, "Bearer sk-env", []string{"OPENAI_API_KEY"}},
+		// The server is not OpenAI's: the OpenAI key in the environment
+		// stays there unless its variable is named.
+		{"default variable not sent to another host", "", "", map[string]string{"OPENAI_API_KEY": "sk-env"}, "", nil},
+		{"default variable named", "", "OPENAI_API_KEY", map[string]string{"OPENAI_API_KEY": "sk-env"}, "Bearer sk-env", []string{"OPENAI_API_KEY"}},
 		{"custom variable", "", "MY_KEY", map[string]string{"OPENAI_API_KEY": "sk-env", "MY_KEY": "sk-mine"}, "Bearer sk-mine", []string{"MY_KEY"}},
 		{"lookup disabled", "", "-", map[string]string{"OPENAI_API_KEY": "sk-env"}, "", nil},
-		{"no key anywhere", "", "", nil, "", []string{"OPENAI_API_KEY"}},
-		{"whitespace trimmed", "", "", map[string]string{"OPENAI_API_KEY": " sk-env\n"}, "Bearer sk-env", []string{"OPENAI_API_KEY"}},
+		{"no key anywhere", "", "MY_KEY", nil, "", []string{"MY_KEY"}},
+		{"whitespace trimmed", "", "MY_KEY", map[string]string{"MY_KEY": " sk-env\n"}, "Bearer sk-env", []string{"MY_KEY"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -285,6 +288,34 @@ func TestOpenAIAPIKey(t *testing.T) {
 				t.Errorf("looked up %v, want %v", looked, tt.wantNames)
 			}
 		})
+	}
+}
+
+// TestOpenAIAPIKeyDefaultHost: with APIKeyEnv empty, OPENAI_API_KEY is
+// read for OpenAI's own host only (NewOpenAI makes no request, so nothing
+// is sent anywhere here).
+func TestOpenAIAPIKeyDefaultHost(t *testing.T) {
+	for _, tt := range []struct {
+		base string
+		want []string
+	}{
+		{"https://api.openai.com/v1", []string{"OPENAI_API_KEY"}},
+		{"https://API.OpenAI.com:443/v1", []string{"OPENAI_API_KEY"}},
+		{"http://localhost:11434/v1", nil},
+		{"https://api.openai.com.example.net/v1", nil},
+		{"https://proxy.example/api.openai.com/v1", nil},
+	} {
+		var looked []string
+		_, err := search.NewOpenAI(search.OpenAIOptions{
+			BaseURL: tt.base, Model: "m", Dimension: 3,
+			Getenv: func(name string) string { looked = append(looked, name); return "sk-env" },
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Join(looked, ",") != strings.Join(tt.want, ",") {
+			t.Errorf("%s: looked up %v, want %v", tt.base, looked, tt.want)
+		}
 	}
 }
 
@@ -759,7 +790,7 @@ func TestNewOpenAIErrors(t *testing.T) {
 		{"MinBackoff above default MaxBackoff", func(o *search.OpenAIOptions) { o.MinBackoff = time.Minute }},
 		{"key with a newline", func(o *search.OpenAIOptions) { o.APIKey = oaiKey + "\nX-Evil: 1" }},
 		{"key from env with a control character", func(o *search.OpenAIOptions) {
-			o.APIKey = ""
+			o.APIKey, o.APIKeyEnv = "", "MY_KEY"
 			o.Getenv = func(string) string { return oaiKey + "\x00" }
 		}},
 	}

@@ -71,7 +71,6 @@ type Result struct {
 type classStats struct {
 	mu  sync.Mutex
 	lat []time.Duration
-	n5x int64
 }
 
 func run(ctx context.Context, args []string, out io.Writer) error {

@@ -7,6 +7,13 @@
 // beside every other mode, and the mean time of a search.
 //
 //	go run ./cmd/locomo -data ../shared/data/locomo-dev.json
+//	go run ./cmd/locomo -model2vec /models/potion-base-8M
+//	go run ./cmd/locomo -openai-url http://localhost:11434/v1 -openai-model nomic-embed-text -openai-dim 768
+//
+// By default it measures the built-in hashing embedder; -model2vec and
+// -openai-url measure another one with the same program. The OpenAI key is
+// read from -openai-key-env (default OPENAI_API_KEY, sent only to OpenAI's
+// own host unless the flag names it).
 //
 // The data set is not part of this repository (see its licence); pass its
 // path.
@@ -24,6 +31,7 @@ import (
 	"regexp"
 	"runtime/pprof"
 	"sort"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -57,7 +65,13 @@ type turn struct {
 	Caption string `json:"blip_caption"`
 }
 
-var sessionKey = regexp.MustCompile(`^session_\d+$`)
+var sessionKey = regexp.MustCompile(`^session_(\d+)$`)
+
+// sessionNumber is the n of a "session_n" key.
+func sessionNumber(k string) int {
+	n, _ := strconv.Atoi(sessionKey.FindStringSubmatch(k)[1])
+	return n
+}
 
 // turns returns the conversation's turns by dia_id, as memory texts.
 func (s sample) turns() (map[string]string, []string, error) {
@@ -69,7 +83,8 @@ func (s sample) turns() (map[string]string, []string, error) {
 			keys = append(keys, k)
 		}
 	}
-	sort.Strings(keys)
+	// Numeric order: session_10 comes after session_2.
+	sort.Slice(keys, func(i, j int) bool { return sessionNumber(keys[i]) < sessionNumber(keys[j]) })
 	for _, k := range keys {
 		var ts []turn
 		if err := json.Unmarshal(s.Conversation[k], &ts); err != nil {
@@ -122,7 +137,23 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	modes := fs.String("modes", "keyword,semantic,hybrid", "search modes to measure, comma-separated")
 	limit := fs.Int("samples", 0, "use only the first N conversations (0: all)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile to this file")
+	m2v := fs.String("model2vec", "", "measure the Model2Vec model in this directory instead of the hashing embedder")
+	oaiURL := fs.String("openai-url", "", "measure an OpenAI-compatible /embeddings server at this base URL")
+	oaiModel := fs.String("openai-model", "", "with -openai-url: the model")
+	oaiDim := fs.Int("openai-dim", 0, "with -openai-url: the model's dimension")
+	oaiKeyEnv := fs.String("openai-key-env", "", "with -openai-url: the environment variable holding the API key (default OPENAI_API_KEY for api.openai.com only)")
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	modeList, err := parseModes(*modes)
+	if err != nil {
+		return err
+	}
+	emb, err := embedder(*dim, *m2v, search.OpenAIOptions{BaseURL: *oaiURL, Model: *oaiModel, Dimension: *oaiDim, APIKeyEnv: *oaiKeyEnv})
+	if err != nil {
 		return err
 	}
 	raw, err := os.ReadFile(*data)
@@ -152,14 +183,12 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	emb := search.NewHashing(*dim)
 	relay, err := memoryrelay.Open(ctx, memoryrelay.Options{Path: filepath.Join(dir, "eval.db"), Synchronous: "OFF", Embedder: emb})
 	if err != nil {
 		return err
 	}
 	defer relay.Close()
 
-	modeList := strings.Split(*modes, ",")
 	overall := make(map[string]*tally)
 	perCat := make(map[string]map[int]*tally)
 	for _, m := range modeList {
@@ -253,4 +282,38 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		}
 	}
 	return nil
+}
+
+// parseModes reads -modes: known modes, each once.
+func parseModes(list string) ([]string, error) {
+	var modes []string
+	seen := map[string]bool{}
+	for _, m := range strings.Split(list, ",") {
+		m = strings.TrimSpace(m)
+		switch m {
+		case search.ModeKeyword, search.ModeSemantic, search.ModeHybrid:
+		default:
+			return nil, fmt.Errorf("-modes: unknown mode %q (want keyword, semantic or hybrid, comma-separated)", m)
+		}
+		if seen[m] {
+			return nil, fmt.Errorf("-modes: %q named twice", m)
+		}
+		seen[m] = true
+		modes = append(modes, m)
+	}
+	return modes, nil
+}
+
+// embedder returns the embedder to measure: Model2Vec from a directory,
+// an OpenAI-compatible server, or the built-in hashing embedder.
+func embedder(dim int, model2vec string, oai search.OpenAIOptions) (search.Embedder, error) {
+	switch {
+	case model2vec != "" && oai.BaseURL != "":
+		return nil, errors.New("-model2vec and -openai-url exclude each other")
+	case model2vec != "":
+		return search.LoadModel2Vec(model2vec)
+	case oai.BaseURL != "":
+		return search.NewOpenAI(oai)
+	}
+	return search.NewHashing(dim), nil
 }
