@@ -17,13 +17,25 @@ import (
 const (
 	// DefaultWorkers is the default of Options.Workers.
 	DefaultWorkers = 2
+	// DefaultJobLease is the default of Options.JobLease: a v2 job left
+	// processing by a process that died resumes within 10 seconds, and a
+	// worker, renewing every 2.5 seconds, keeps its lease through a renewal
+	// stalled for a whole BusyTimeout (5s by default).
+	DefaultJobLease = 10 * time.Second
 	// MaxJobAttempts is how many times a job may be claimed: a job whose
-	// processing was interrupted (a crash, Close) more often is failed.
+	// processing was interrupted more often (a crash, or a lease that
+	// lapsed; not Close, which hands the attempt back) is failed.
 	MaxJobAttempts = 3
 	// jobSafetyTick is how often idle workers look for jobs nobody woke
-	// them for (for example jobs queued by another process).
+	// them for (for example jobs queued by another process). They also
+	// wake when the earliest lease of a processing job ends.
 	jobSafetyTick = 30 * time.Second
+	// minJobWait is the shortest an idle worker sleeps.
+	minJobWait = 10 * time.Millisecond
 )
+
+// errLeaseLost is the cause of a job's context when its lease was lost.
+var errLeaseLost = errors.New("memoryrelay: job lease lost")
 
 // Job statuses (API contract §4.5).
 const (
@@ -143,6 +155,8 @@ func (r *Relay) MemoryStatus(ctx context.Context, accountID, id string) (JobStat
 
 // jobRunner is the pool of v2 job workers.
 type jobRunner struct {
+	owner    string        // this Relay's claimant id, random
+	lease    time.Duration // Options.JobLease
 	wake     chan struct{} // one buffered token: "look for jobs"
 	stopping context.Context
 	stop     context.CancelFunc // no more claims
@@ -160,9 +174,11 @@ func (jr *jobRunner) signal() {
 	}
 }
 
-// startJobs requeues the jobs a previous process left unfinished and
-// starts the workers and webhook senders. Called by Open.
-func (r *Relay) startJobs(ctx context.Context) error {
+// startJobs starts the workers and webhook senders. Called by Open. It
+// requeues nothing: jobs another Relay (of this or another process) is
+// processing stay its own while its lease lasts, and the jobs of one that
+// died are claimed when their leases expire (see Options.JobLease).
+func (r *Relay) startJobs() error {
 	n := r.opts.Workers
 	if n < 0 {
 		return errors.New("memoryrelay: negative Workers")
@@ -170,15 +186,18 @@ func (r *Relay) startJobs(ctx context.Context) error {
 	if n == 0 {
 		n = DefaultWorkers
 	}
+	lease := r.opts.JobLease
+	if lease < 0 {
+		return errors.New("memoryrelay: negative JobLease")
+	}
+	if lease == 0 {
+		lease = DefaultJobLease
+	}
 	hooks, err := newWebhooks(r.opts.Webhooks, r.opts.Logger)
 	if err != nil {
 		return err
 	}
-	if _, err := r.store.RequeueJobs(ctx, r.now()); err != nil {
-		hooks.close()
-		return fmt.Errorf("memoryrelay: requeue jobs: %w", err)
-	}
-	jr := &jobRunner{wake: make(chan struct{}, 1), hooks: hooks}
+	jr := &jobRunner{owner: uuid.New(), lease: lease, wake: make(chan struct{}, 1), hooks: hooks}
 	jr.stopping, jr.stop = context.WithCancel(context.Background())
 	jr.work, jr.abort = context.WithCancel(context.Background())
 	r.jobs = jr
@@ -190,9 +209,9 @@ func (r *Relay) startJobs(ctx context.Context) error {
 }
 
 // stopJobs stops the workers, cancelling in-flight jobs (each goes back
-// to pending, or stays processing if even that fails, and resumes at the
-// next Open), waits for them, then stops the webhook senders. Called by
-// Close, before the database closes.
+// to pending, or stays processing if even that fails, and is claimed again
+// when its lease expires), waits for them, then stops the webhook senders.
+// Called by Close, before the database closes.
 func (r *Relay) stopJobs() error {
 	jr := r.jobs
 	if jr == nil {
@@ -207,11 +226,11 @@ func (r *Relay) stopJobs() error {
 
 func (r *Relay) jobWorker(jr *jobRunner) {
 	defer jr.wg.Done()
-	tick := time.NewTicker(jobSafetyTick)
-	defer tick.Stop()
+	timer := time.NewTimer(jobSafetyTick)
+	defer timer.Stop()
 	for {
 		for jr.stopping.Err() == nil {
-			j, ok, err := r.store.ClaimJob(jr.stopping, r.now())
+			j, ok, err := r.store.ClaimJob(jr.stopping, jr.owner, r.now(), jr.lease)
 			if err != nil {
 				if jr.stopping.Err() == nil {
 					r.opts.Logger.Error("memoryrelay: claim job", "err", err)
@@ -224,33 +243,60 @@ func (r *Relay) jobWorker(jr *jobRunner) {
 			jr.signal() // another worker may take the next job
 			r.runJob(jr, j)
 		}
+		timer.Reset(r.idleWait(jr))
 		select {
 		case <-jr.stopping.Done():
 			return
 		case <-jr.wake:
-		case <-tick.C:
+		case <-timer.C:
 		}
 	}
 }
 
-// runJob creates a claimed job's memory and finishes the job. Work
-// cancelled by Close is handed back to the queue.
+// idleWait is how long an idle worker sleeps unless woken: until the
+// earliest lease of a processing job ends (a job whose worker died becomes
+// claimable then), at most jobSafetyTick.
+func (r *Relay) idleWait(jr *jobRunner) time.Duration {
+	t, ok, err := r.store.NextLeaseExpiry(jr.stopping)
+	if err != nil || !ok {
+		return jobSafetyTick
+	}
+	return min(max(t.Sub(r.now()), minJobWait), jobSafetyTick)
+}
+
+// runJob creates a claimed job's memory and finishes the job, renewing
+// its lease meanwhile. Work cancelled by Close is handed back to the
+// queue; work whose lease was lost is dropped (the job is another claim's).
 func (r *Relay) runJob(jr *jobRunner, j store.Job) {
-	ctx := jr.work
+	lease := j.Lease()
+	ctx, lose := context.WithCancelCause(jr.work)
+	defer lose(nil)
+	renewing, stopRenewing := context.WithCancel(ctx)
+	renewed := make(chan struct{})
+	go func() {
+		defer close(renewed)
+		r.renewLease(renewing, jr, lease, lose)
+	}()
 	defer func() {
-		if ctx.Err() != nil {
-			// The finishing write was cancelled (or never made): requeue
-			// without counting the attempt. If this fails too, the job
-			// stays processing and Open requeues it.
+		stopRenewing()
+		<-renewed
+		if ctx.Err() != nil && !errors.Is(context.Cause(ctx), errLeaseLost) {
+			// Close cancelled the work, or the finishing write: hand the
+			// job back without counting the attempt. If this fails too,
+			// the job stays processing and is claimed again when its
+			// lease expires.
 			rctx, cancel := context.WithTimeout(context.Background(), time.Second)
 			defer cancel()
-			r.store.ReleaseJob(rctx, j.ID, r.now())
+			r.store.ReleaseJob(rctx, lease, r.now())
 		}
 	}()
+	quiet := func(err error) bool {
+		return ctx.Err() != nil || errors.Is(err, store.ErrJobDone) || errors.Is(err, store.ErrJobLost)
+	}
 	fail := func(msg string) {
-		done, err := r.store.FailJob(ctx, j.ID, msg, r.now())
+		done, err := r.store.FailJob(ctx, lease, msg, r.now())
 		if err != nil {
-			if ctx.Err() == nil && !errors.Is(err, store.ErrJobDone) {
+			if !quiet(err) {
 				r.opts.Logger.Error("memoryrelay: fail job", "job_id", j.ID, "err", err)
 			}
 			return
@@ -284,14 +330,47 @@ func (r *Relay) runJob(jr *jobRunner, j store.Job) {
 		return
 	}
 	item := store.BatchItem{Memory: &m, Index: idx, Dedup: p.Memory.Deduplicate, DedupThreshold: threshold}
-	done, _, err := r.store.CompleteJob(ctx, j.ID, item, r.now(), explainOutcome)
+	done, _, err := r.store.CompleteJob(ctx, lease, item, r.now(), explainOutcome)
 	switch {
 	case err == nil:
 		jr.hooks.send(statusOf(done), done.WebhookURL)
-	case errors.Is(err, store.ErrJobDone), ctx.Err() != nil:
+	case errors.Is(err, store.ErrJobLost) && ctx.Err() == nil:
+		r.opts.Logger.Warn("memoryrelay: job lease lost; the job is left to the claim that took it over", "job_id", j.ID)
+	case quiet(err):
 	default:
 		r.opts.Logger.Error("memoryrelay: complete job", "job_id", j.ID, "err", err)
 		fail("Internal error while storing the memory")
+	}
+}
+
+// renewLease extends the job's lease every JobLease/4 until ctx ends. When
+// the lease turns out lost (it expired and another claim took the job),
+// it cancels the job's work through lose. A renewal that fails otherwise
+// (the database busy) is retried at the next tick; the lease has three
+// quarters of its length left at each.
+func (r *Relay) renewLease(ctx context.Context, jr *jobRunner, l store.JobLease, lose context.CancelCauseFunc) {
+	tick := time.NewTicker(max(jr.lease/4, time.Millisecond))
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		err := r.store.RenewJob(ctx, l, r.now().Add(jr.lease))
+		switch {
+		case err == nil:
+		case errors.Is(err, store.ErrJobLost), errors.Is(err, store.ErrJobDone), errors.Is(err, store.ErrNotFound):
+			// Finished (by this worker a moment ago, or by the claim that
+			// took it over), deleted, or taken over: stop either way.
+			if errors.Is(err, store.ErrJobLost) && ctx.Err() == nil {
+				r.opts.Logger.Warn("memoryrelay: job lease lost; the job is left to the claim that took it over", "job_id", l.JobID)
+			}
+			lose(errLeaseLost)
+			return
+		case ctx.Err() == nil:
+			r.opts.Logger.Warn("memoryrelay: renew job lease", "job_id", l.JobID, "err", err)
+		}
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -190,7 +191,9 @@ func TestCreateMemoryAsyncDuplicate(t *testing.T) {
 }
 
 // Close cancels in-flight work cleanly and unfinished jobs, pending or
-// processing (as a crash leaves them), complete at the next Open.
+// processing with no live lease (as a crash of an older binary leaves
+// them: the lease migration gives them an expired one), complete at the
+// next Open.
 func TestJobsResumeAfterClose(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "jobs.db")
@@ -258,6 +261,7 @@ func TestJobsResumeAfterClose(t *testing.T) {
 func TestJobOptions(t *testing.T) {
 	for _, opts := range []memoryrelay.Options{
 		{Workers: -1},
+		{JobLease: -time.Second},
 		{Webhooks: memoryrelay.WebhookOptions{Timeout: -time.Second}},
 		{Webhooks: memoryrelay.WebhookOptions{MaxAttempts: -1}},
 		{Webhooks: memoryrelay.WebhookOptions{Concurrency: -1}},
@@ -323,4 +327,146 @@ func BenchmarkCreateMemoryAsync(b *testing.B) {
 	slices.Sort(lat)
 	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
 	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
+}
+
+// recordingEmbedder is the built-in embedder that remembers every text it
+// embedded.
+type recordingEmbedder struct {
+	search.Embedder
+	mu    sync.Mutex
+	texts []string
+}
+
+func (e *recordingEmbedder) Embed(ctx context.Context, texts []string) ([][]float32, error) {
+	e.mu.Lock()
+	e.texts = append(e.texts, texts...)
+	e.mu.Unlock()
+	return e.Embedder.Embed(ctx, texts)
+}
+
+func (e *recordingEmbedder) saw(text string) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return slices.Contains(e.texts, text)
+}
+
+// Two Relays on one file: a job Relay A is working on stays A's while A
+// renews its lease, however long it takes (here four leases) and although
+// Relay B opens meanwhile and its workers keep looking; it is done once,
+// by A.
+func TestJobLeaseTwoRelays(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "two.db")
+	const lease = 500 * time.Millisecond
+	gated := newGated()
+	a, _ := open(t, memoryrelay.Options{Path: path, Embedder: gated, Workers: 1, JobLease: lease})
+	acct := account(t, a)
+	held, err := a.CreateMemoryAsync(ctx, acct, memoryrelay.NewMemory{Content: "held by A"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-gated.entered // A is embedding it
+
+	rec := &recordingEmbedder{Embedder: search.NewHashing(0)}
+	b, _ := open(t, memoryrelay.Options{Path: path, Embedder: rec, Workers: 2, JobLease: lease})
+	// B works: a job of its own is done meanwhile.
+	own, err := b.CreateMemoryAsync(ctx, acct, memoryrelay.NewMemory{Content: "B's own"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := waitJob(t, b, acct, own.ID); st.Status != memoryrelay.JobReady {
+		t.Fatalf("B's job: %+v", st)
+	}
+	db := rawDB(t, path)
+	owner := func() (string, int) {
+		var o string
+		var n int
+		if err := db.QueryRow("SELECT lease_owner, attempts FROM jobs WHERE memory_id = ?", held.ID).Scan(&o, &n); err != nil {
+			t.Fatal(err)
+		}
+		return o, n
+	}
+	first, _ := owner()
+	for end := time.Now().Add(4 * lease); time.Now().Before(end); time.Sleep(lease / 10) {
+		st, err := b.MemoryStatus(ctx, acct, held.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if o, n := owner(); st.Status != memoryrelay.JobProcessing || o != first || n != 1 {
+			t.Fatalf("while A works: %s, owner %s (was %s), attempts %d", st.Status, o, first, n)
+		}
+	}
+	if rec.saw("held by A") {
+		t.Fatal("B embedded A's job")
+	}
+	close(gated.gate)
+	if st := waitJob(t, b, acct, held.ID); st.Status != memoryrelay.JobReady {
+		t.Fatalf("A's job: %+v", st)
+	}
+	if rec.saw("held by A") {
+		t.Fatal("B embedded A's job")
+	}
+	if n := count(t, db, "SELECT count(*) FROM memories WHERE content = 'held by A'"); n != 1 {
+		t.Fatalf("%d memories for A's job", n)
+	}
+	if _, n := owner(); n != 1 {
+		t.Fatalf("A's job claimed %d times", n)
+	}
+}
+
+// A job left processing by a Relay that died (its owner is gone, its
+// lease ends) is picked up by the next Relay, without anything waking it,
+// as soon as the lease has expired and not before; one whose lease has
+// expired already is picked up at once.
+func TestJobLeaseOfDeadRelay(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "dead.db")
+	gated := newGated()
+	r, err := memoryrelay.Open(ctx, memoryrelay.Options{Path: path, Embedder: gated, Workers: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	acct := account(t, r)
+	var ids []string
+	for _, text := range []string{"expired lease", "live lease"} {
+		st, err := r.CreateMemoryAsync(ctx, acct, memoryrelay.NewMemory{Content: text}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, st.ID)
+	}
+	<-gated.entered
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	const wait = 2 * time.Second
+	expires := time.Now().Add(wait).UnixMilli()
+	writeDB(t, path, "UPDATE jobs SET status = 'processing', attempts = 1, lease_owner = 'dead', lease_expires = ? WHERE memory_id = ?", time.Now().Add(-time.Second).UnixMilli(), ids[0])
+	writeDB(t, path, "UPDATE jobs SET status = 'processing', attempts = 1, lease_owner = 'dead', lease_expires = ? WHERE memory_id = ?", expires, ids[1])
+
+	r2, _ := open(t, memoryrelay.Options{Path: path})
+	if st := waitJob(t, r2, acct, ids[0]); st.Status != memoryrelay.JobReady {
+		t.Fatalf("expired lease: %+v", st)
+	}
+	if time.Now().UnixMilli() < expires {
+		if st, err := r2.MemoryStatus(ctx, acct, ids[1]); err != nil || st.Status != memoryrelay.JobProcessing {
+			t.Fatalf("live lease of a dead owner, before it expires: %+v %v", st, err)
+		}
+	}
+	if st := waitJob(t, r2, acct, ids[1]); st.Status != memoryrelay.JobReady {
+		t.Fatalf("live lease: %+v", st)
+	}
+	// When the new relay claimed it: its own lease, less the lease (the job
+	// is far shorter than a renewal period).
+	var leased int64
+	if err := rawDB(t, path).QueryRow("SELECT lease_expires FROM jobs WHERE memory_id = ?", ids[1]).Scan(&leased); err != nil {
+		t.Fatal(err)
+	}
+	if claimed := leased - memoryrelay.DefaultJobLease.Milliseconds(); claimed < expires || claimed > expires+3000 {
+		t.Fatalf("claimed %d ms after the dead owner's lease expired", claimed-expires)
+	}
+	db := rawDB(t, path)
+	if n := count(t, db, "SELECT count(*) FROM jobs WHERE status = 'ready' AND attempts = 2 AND lease_owner != 'dead'"); n != 2 {
+		t.Fatalf("%d jobs done by the new relay on their second attempt", n)
+	}
 }

@@ -109,6 +109,18 @@ type Options struct {
 	// Workers is the number of goroutines that process v2 asynchronous
 	// creates (POST /v2/memories). Default 2.
 	Workers int
+	// JobLease is how long a worker's claim on a v2 job lasts. Each open
+	// Relay claims jobs under an owner id of its own, renews the lease of
+	// the job it works on every JobLease/4 (so a job may take as long as it
+	// needs), and only the claim that holds the lease may finish the job.
+	// Open requeues nothing: a job another Relay, of this process or
+	// another, is processing stays its own. A job whose lease expired —
+	// its process died or was killed, or stalled three renewals in a row —
+	// is claimed again by any Relay on the database, which counts an
+	// attempt (see MaxJobAttempts); so a dead process's jobs resume within
+	// JobLease. Close hands its unfinished jobs back at once. Measured on
+	// Now. Default 10s ([DefaultJobLease]).
+	JobLease time.Duration
 	// Webhooks configures the calls to v2 jobs' webhook_url. Default: off.
 	Webhooks WebhookOptions
 
@@ -301,7 +313,7 @@ func Open(ctx context.Context, opts Options) (*Relay, error) {
 	undo = append(undo, func() { r.keys.Close(ctx) })
 	r.usage = newUsageCounter(st, opts.Logger, usageFlushInterval)
 	undo = append(undo, func() { r.usage.close(ctx) })
-	if err := r.startJobs(ctx); err != nil {
+	if err := r.startJobs(); err != nil {
 		return fail(err)
 	}
 	return r, nil

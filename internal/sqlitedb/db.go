@@ -130,7 +130,7 @@ func Open(ctx context.Context, opts Options, migrations []string) (*DB, error) {
 
 	wv := cloneValues(common)
 	wv.Set("_txlock", "immediate")
-	w := sql.OpenDB(connector{drv: drv, dsn: "file:" + escapePath(opts.Path) + "?" + wv.Encode()})
+	w := sql.OpenDB(connector{drv: drv, dsn: "file:" + escapePath(opts.Path) + "?" + wv.Encode(), writer: true})
 	w.SetMaxOpenConns(1)
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
@@ -175,14 +175,24 @@ func (db *DB) Close() error {
 }
 
 // Write runs fn in a write transaction (BEGIN IMMEDIATE on the single writer
-// connection), committing when fn returns nil and rolling back otherwise.
+// connection) and commits it when fn returns nil. Every other way out rolls
+// it back before Write returns or unwinds: fn returning an error, fn
+// panicking (the panic then continues to the caller unchanged), fn calling
+// runtime.Goexit, and ctx ending (database/sql rolls back, and Commit
+// reports ctx's error even if fn ignored it). A transaction is never left
+// open on the one writer connection, where it would block every later write
+// of the process; and should the connection still be inside a transaction
+// when it goes back to the pool (a ROLLBACK that failed), it is closed and
+// replaced rather than reused (see writerConn).
 func (db *DB) Write(ctx context.Context, fn func(*sql.Tx) error) error {
 	tx, err := db.W.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
+	// After a Commit this is a no-op (sql.ErrTxDone); on a panic or Goexit
+	// it runs while the stack unwinds.
+	defer tx.Rollback()
 	if err := fn(tx); err != nil {
-		tx.Rollback()
 		return err
 	}
 	return tx.Commit()
@@ -236,9 +246,31 @@ func escapePath(p string) string {
 // connector opens connections through our own driver value, so no driver
 // name is registered globally.
 type connector struct {
-	drv *sqlite3.SQLiteDriver
-	dsn string
+	drv    *sqlite3.SQLiteDriver
+	dsn    string
+	writer bool // wrap connections in writerConn
 }
 
-func (c connector) Connect(context.Context) (driver.Conn, error) { return c.drv.Open(c.dsn) }
-func (c connector) Driver() driver.Driver                        { return c.drv }
+func (c connector) Connect(context.Context) (driver.Conn, error) {
+	conn, err := c.drv.Open(c.dsn)
+	if err != nil || !c.writer {
+		return conn, err
+	}
+	sc, ok := conn.(*sqlite3.SQLiteConn)
+	if !ok {
+		return conn, nil
+	}
+	return writerConn{sc}, nil
+}
+
+func (c connector) Driver() driver.Driver { return c.drv }
+
+// writerConn is the writer's connection. It reports itself invalid
+// (driver.Validator) when it is inside a transaction as it goes back to
+// the pool, which database/sql checks at that moment: the connection is
+// then closed, which rolls the transaction back and releases the write
+// lock, and the next write opens a fresh one. Every other method is
+// SQLiteConn's.
+type writerConn struct{ *sqlite3.SQLiteConn }
+
+func (c writerConn) IsValid() bool { return c.AutoCommit() }

@@ -265,4 +265,12 @@ END;
 	`
 CREATE VIRTUAL TABLE memory_fts_terms USING fts4aux(memory_fts);
 `,
+	// 5: v2 job leases. A processing job is held by one claim: lease_owner
+	// (a random id per open Relay) until lease_expires (Unix ms); once that
+	// has passed, any Relay may claim the job again. Jobs left processing
+	// by an older binary get 0, an expired lease, and are claimed at once.
+	`
+ALTER TABLE jobs ADD COLUMN lease_owner TEXT;
+ALTER TABLE jobs ADD COLUMN lease_expires INTEGER NOT NULL DEFAULT 0;
+`,
 }
