@@ -137,7 +137,7 @@ func (s *Store) CompleteJob(ctx context.Context, jobID string, item BatchItem, n
 			return ErrJobDone
 		}
 		var err error
-		o, err = insertItem(ctx, tx, &item, map[string]string{})
+		o, err = insertItem(ctx, tx, &item, map[string]agentRow{})
 		if errors.Is(err, ErrSessionNotFound) {
 			o.Err, err = err, nil
 		}
