@@ -225,12 +225,23 @@ func TestAgentIDs(t *testing.T) {
 	}
 
 	// One byte past the limit, however the bytes are spelled.
+	expect(t, e.do("POST", "/v1/memories", key, map[string]any{"content": "about x", "agent_id": "x"}), 201)
 	for _, id := range []string{strings.Repeat("a", memoryrelay.MaxAgentRef+1), strings.Repeat("é", 128)} {
 		checkError(t, e.do("POST", "/v1/agents", key, map[string]any{"id": id}), 400, "validation_error", "id must be 1-255 bytes")
 		checkError(t, e.do("POST", "/v1/agents", key, map[string]any{"id": id, "name": "long"}), 400, "validation_error", "id must be 1-255 bytes")
 		checkError(t, e.do("POST", "/v1/memories", key, map[string]any{"content": "x", "agent_id": id}), 400, "validation_error", "agent_id must be")
 		checkError(t, e.do("GET", "/v1/agents/"+url.PathEscape(id), key, nil), 404, "not_found_error", "Agent not found")
+		// A filter naming no agent matches nothing.
+		for _, p := range []string{"/v1/memories", "/v1/sessions", "/v1/entities"} {
+			if l := expect(t, e.do("GET", p+"?agent_id="+url.QueryEscape(id), key, nil), 200); l["total"] != 0.0 {
+				t.Errorf("%s filtered by a too long id: %v", p, l)
+			}
+		}
+		if l := expect(t, e.do("POST", "/v1/memories/search", key, map[string]any{"query": "about", "agent_id": id}), 200); l["total"] != 0.0 {
+			t.Errorf("search filtered by a too long id: %v", l)
+		}
 	}
+	expect(t, e.do("DELETE", "/v1/agents/x", key, nil), 200)
 	for _, body := range []any{map[string]any{}, map[string]any{"id": ""}, map[string]any{"id": nil, "name": nil}, map[string]any{"id": "", "name": ""}} {
 		checkError(t, e.do("POST", "/v1/agents", key, body), 400, "validation_error", "")
 	}

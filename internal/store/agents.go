@@ -9,10 +9,14 @@ import (
 	"github.com/memoryrelay/memoryrelay/internal/uuid"
 )
 
-// Agent is a named owner of memories within an account.
+// Agent is an owner of memories within an account (API contract §5.5).
 type Agent struct {
-	ID           string
-	AccountID    string
+	// ID is the agent's id: the one the client chose, or the reference a
+	// write auto-created it by, or a server-made UUID. Unique within the
+	// account, never changed.
+	ID        string
+	AccountID string
+	// Name is a display label, unique within the account.
 	Name         string
 	Description  *string
 	Config       []byte // JSON object; nil means {}
