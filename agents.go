@@ -11,10 +11,11 @@ import (
 	"unicode/utf8"
 
 	"github.com/memoryrelay/memoryrelay/internal/store"
-	"github.com/memoryrelay/memoryrelay/internal/uuid"
 )
 
-// Limits on agents (API contract §5.5).
+// Limits on agents (API contract §5.5). An agent's id, and every agent
+// reference (agent_id fields and filters, /v1/agents/{id} paths), is 1 to
+// MaxAgentRef (255) bytes of UTF-8, not only whitespace.
 const (
 	MaxAgentName        = 255   // characters
 	MaxAgentDescription = 1_000 // characters
@@ -24,40 +25,41 @@ const (
 // updated_at of its newest memory (nil without memories).
 type AgentStats = store.AgentStats
 
-// NewAgent is the input of [Relay.CreateAgent].
+// NewAgent is the input of [Relay.CreateAgent]. One of ID and Name is
+// required.
 type NewAgent struct {
-	// Name is the agent's name, unique in the account: 1–255 characters,
-	// not blank. Required unless ID is set.
-	Name string
-	// ID is optional. A UUID becomes the new agent's id when no agent has
-	// it (else a fresh id is made); with Name empty, it names the agent
-	// too, and an agent of the account with that id is returned as is.
-	// Anything else serves as the name when Name is empty and is ignored
-	// otherwise.
+	// ID is the id the client chooses for the agent (API contract §5.5):
+	// 1–255 bytes of UTF-8, any characters but not only whitespace, kept
+	// as given, unique within the account (another account may use the
+	// same id) and never changed. Empty: a new agent gets a UUID.
 	ID string
+	// Name is the agent's display label, unique in the account: 1–255
+	// characters, not blank. Default: the ID.
+	Name string
 	// Description is optional, at most 1,000 characters.
 	Description *string
 	// Metadata is a JSON object of at most 10 KiB; default {}.
 	Metadata json.RawMessage
 }
 
-// CreateAgent creates an agent, idempotently by name: when the account
-// already has an agent with the name, that agent is returned unchanged and
-// created is false.
+// CreateAgent creates an agent, idempotently (API contract §5.5 #21).
+// With an ID: the account's agent with that id, if there is one, is
+// returned unchanged and created is false; else a new agent with the id is
+// created, named Name (default the id), unless another agent of the
+// account has that name (a *ConflictError). With only a Name: the
+// account's agent with that name is returned unchanged, else a new agent
+// with a UUID id is created.
 func (r *Relay) CreateAgent(ctx context.Context, accountID string, in NewAgent) (a Agent, created bool, err error) {
-	name, id := in.Name, ""
+	if in.ID == "" && in.Name == "" {
+		return Agent{}, false, invalid("id", "id or name is required")
+	}
 	if in.ID != "" {
-		if u, ok := uuid.Canonical(in.ID); ok {
-			id = u
-		} else if name == "" {
-			name = in.ID
+		if err := checkAgentID(in.ID); err != nil {
+			return Agent{}, false, err
 		}
 	}
-	if name == "" && id == "" {
-		return Agent{}, false, invalid("name", "name is required")
-	}
-	if name != "" {
-		if err := checkAgentName(name); err != nil {
+	if in.Name != "" {
+		if err := checkAgentName(in.Name); err != nil {
 			return Agent{}, false, err
 		}
 	}
@@ -68,8 +70,20 @@ func (r *Relay) CreateAgent(ctx context.Context, accountID string, in NewAgent) 
 	if err != nil {
 		return Agent{}, false, err
 	}
-	a, created, err = r.store.CreateAgent(ctx, accountID, id, name, in.Description, meta, r.now())
+	a, created, err = r.store.CreateAgent(ctx, accountID, in.ID, in.Name, in.Description, meta, r.now())
+	if errors.Is(err, store.ErrNameTaken) {
+		return Agent{}, false, &ConflictError{Message: "Agent name already exists"}
+	}
 	return a, created, storeErr(err, "Agent")
+}
+
+// checkAgentID validates a client-chosen agent id: the rule of every agent
+// reference.
+func checkAgentID(s string) error {
+	if !validAgentRef(s) {
+		return invalid("id", "id must be 1-%d bytes and not blank", MaxAgentRef)
+	}
+	return nil
 }
 
 func checkAgentName(s string) error {
@@ -87,9 +101,9 @@ func checkDescription(p *string) error {
 	return nil
 }
 
-// GetAgent returns the account's agent named by ref: its id when ref is a
-// UUID, else its exact (case-sensitive) name. An unknown agent is a
-// *NotFoundError.
+// GetAgent returns the account's agent named by ref: the agent with that
+// id, else the one with that exact (case-sensitive) name (API contract
+// §5.5). An unknown agent is a *NotFoundError.
 func (r *Relay) GetAgent(ctx context.Context, accountID, ref string) (Agent, error) {
 	if ref == "" {
 		return Agent{}, &NotFoundError{Kind: "Agent"}
@@ -107,9 +121,10 @@ type AgentPatch struct {
 	Metadata json.RawMessage
 }
 
-// UpdateAgent changes the account's agent named by ref (UUID or name) and
+// UpdateAgent changes the account's agent named by ref (id or name) and
 // advances its updated_at. Renaming it onto a name another agent of the
-// account has is a *ConflictError.
+// account has is a *ConflictError. A new name changes nothing else: the
+// agent's id, lookups by it and its memories' agent_id stay as they were.
 func (r *Relay) UpdateAgent(ctx context.Context, accountID, ref string, p AgentPatch) (Agent, error) {
 	if ref == "" {
 		return Agent{}, &NotFoundError{Kind: "Agent"}
@@ -163,7 +178,7 @@ type AgentDeletion struct {
 	DeletedMemories int    // memories removed with it
 }
 
-// DeleteAgent removes the account's agent named by ref (UUID or name)
+// DeleteAgent removes the account's agent named by ref (id or name)
 // together with its memories, sessions and entities.
 func (r *Relay) DeleteAgent(ctx context.Context, accountID, ref string) (AgentDeletion, error) {
 	if ref == "" {
@@ -177,7 +192,7 @@ func (r *Relay) DeleteAgent(ctx context.Context, accountID, ref string) (AgentDe
 }
 
 // AgentStats returns the statistics of the account's agent named by ref
-// (UUID or name).
+// (id or name).
 func (r *Relay) AgentStats(ctx context.Context, accountID, ref string) (AgentStats, error) {
 	if ref == "" {
 		return AgentStats{}, &NotFoundError{Kind: "Agent"}

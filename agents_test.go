@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/memoryrelay/memoryrelay"
@@ -38,22 +39,30 @@ func TestCreateAgentIDs(t *testing.T) {
 				t.Errorf("changed: %+v", a)
 			}
 		}, ""},
-		{"uuid taken in another account", memoryrelay.NewAgent{ID: u}, true, func(t *testing.T, a memoryrelay.Agent) {
-			if a.ID == u || a.Name != u {
+		{"an id another account uses", memoryrelay.NewAgent{ID: u}, true, func(t *testing.T, a memoryrelay.Agent) {
+			if a.ID != u || a.Name != u {
 				t.Errorf("%+v", a)
 			}
 		}, ""},
-		{"uuid named after in this account", memoryrelay.NewAgent{ID: u}, false, func(t *testing.T, a memoryrelay.Agent) {
-			if a.Name != u {
+		{"the same id again", memoryrelay.NewAgent{ID: u, Name: "ignored"}, false, func(t *testing.T, a memoryrelay.Agent) {
+			if a.ID != u || a.Name != u {
 				t.Errorf("%+v", a)
 			}
 		}, ""},
-		{"non-uuid id as name", memoryrelay.NewAgent{ID: "beta"}, true, func(t *testing.T, a memoryrelay.Agent) {
-			if a.Name != "beta" {
+		{"a chosen id", memoryrelay.NewAgent{ID: "my-agent", Name: "My Agent"}, true, func(t *testing.T, a memoryrelay.Agent) {
+			if a.ID != "my-agent" || a.Name != "My Agent" {
 				t.Errorf("%+v", a)
 			}
 		}, ""},
-		{"nothing", memoryrelay.NewAgent{}, false, nil, "name"},
+		{"an id alone", memoryrelay.NewAgent{ID: "beta"}, true, func(t *testing.T, a memoryrelay.Agent) {
+			if a.ID != "beta" || a.Name != "beta" {
+				t.Errorf("%+v", a)
+			}
+		}, ""},
+		{"nothing", memoryrelay.NewAgent{}, false, nil, "id"},
+		{"blank id", memoryrelay.NewAgent{ID: "  "}, false, nil, "id"},
+		{"id too long", memoryrelay.NewAgent{ID: strings.Repeat("x", memoryrelay.MaxAgentRef+1)}, false, nil, "id"},
+		{"id not UTF-8", memoryrelay.NewAgent{ID: "\xff"}, false, nil, "id"},
 		{"bad metadata", memoryrelay.NewAgent{Name: "x", Metadata: json.RawMessage(`[]`)}, false, nil, "metadata"},
 	}
 	for _, c := range cases {
@@ -74,6 +83,16 @@ func TestCreateAgentIDs(t *testing.T) {
 			}
 			c.check(t, a)
 		})
+	}
+	// A new id with a name another agent has is a conflict; nothing is
+	// created.
+	_, _, err = r.CreateAgent(ctx, acct, memoryrelay.NewAgent{ID: "gamma", Name: "My Agent"})
+	var cerr *memoryrelay.ConflictError
+	if !errors.As(err, &cerr) || !errors.Is(err, memoryrelay.ErrConflict) {
+		t.Errorf("new id, taken name: %v", err)
+	}
+	if _, err := r.GetAgent(ctx, acct, "gamma"); !errors.Is(err, memoryrelay.ErrNotFound) {
+		t.Errorf("agent created by the conflict: %v", err)
 	}
 }
 

@@ -48,7 +48,7 @@ func EstimateTokens(s string) int {
 // TextContextParams is the input of [Relay.TextContext] (contract #10).
 type TextContextParams struct {
 	Query     string  // required, 1–51,200 characters
-	AgentID   *string // UUID or name; nil: every agent; unknown: no matches
+	AgentID   *string // agent id or name; nil: every agent; unknown: no matches
 	Limit     int     // memories searched: 1–50 (larger is clamped); default 10
 	Threshold float64 // keep matches with score ≥ Threshold; [0,1]; default 0
 	// MaxTokens is the budget of the text, at CharsPerToken characters per
@@ -159,7 +159,7 @@ func cutAtWord(s string, limit int) string {
 // BuildContextParams is the input of [Relay.BuildContext] (contract #13).
 type BuildContextParams struct {
 	Query       string  // required, 1–51,200 characters
-	AgentID     *string // UUID or name; nil: every agent; unknown: no memories
+	AgentID     *string // agent id or name; nil: every agent; unknown: no memories
 	MaxMemories int     // 1–100; 0 means 20
 	// MaxTokens is the token budget, 100–128,000; 0 means no budget.
 	MaxTokens int

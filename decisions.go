@@ -48,7 +48,7 @@ type NewDecision struct {
 	Tags         []string        // free-form labels
 	Status       string          // active (default) or experimental
 	Metadata     json.RawMessage // JSON object ≤ 10 KiB; default {}
-	AgentID      string          // agent UUID or name; optional; created if unknown
+	AgentID      string          // agent id or name; optional; an unknown one is created with that id and name
 	SessionID    *string         // must name an existing session of the account
 }
 
@@ -224,7 +224,7 @@ func (r *Relay) SupersedeDecision(ctx context.Context, accountID, id string, p S
 		if old.Status == decisionSuperseded {
 			return invalid("id", "Decision is already superseded")
 		}
-		d.ProjectSlug, d.AgentID, d.AgentRef = old.ProjectSlug, old.AgentID, old.AgentRef
+		d.ProjectSlug = old.ProjectSlug // the store inherits the agent
 		if d.Tags == nil {
 			d.Tags = old.Tags
 		}

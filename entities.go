@@ -45,7 +45,7 @@ type NewEntity struct {
 	Name     string          // required, 1–200 characters, not blank
 	Type     *string         // 1–50 characters; default "other"
 	Metadata json.RawMessage // JSON object ≤ 10 KiB; default {}
-	AgentID  string          // agent UUID or name; optional; created if unknown
+	AgentID  string          // agent id or name; optional; an unknown one is created with that id and name
 }
 
 // CreateEntity validates and stores an entity.
@@ -111,7 +111,7 @@ func (r *Relay) GetEntity(ctx context.Context, accountID, id string) (Entity, er
 type EntityListParams struct {
 	Limit   int     // 1–100 (larger is clamped); default 20
 	Offset  int     // ≥ 0
-	AgentID *string // UUID or name; unknown: empty page
+	AgentID *string // agent id or name; unknown: empty page
 	Type    *string // exact type
 }
 

@@ -91,6 +91,17 @@ func (r *Relay) CreateMemoryAsync(ctx context.Context, accountID string, in NewM
 			return JobStatus{}, errNoSession
 		}
 	}
+	// A known agent travels by its id, which never changes: by its name,
+	// a rename before the job runs would create another agent.
+	if in.AgentID != "" {
+		id, err := r.store.ResolveAgent(ctx, accountID, in.AgentID)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return JobStatus{}, fmt.Errorf("memoryrelay: resolve agent: %w", err)
+		}
+		if err == nil {
+			in.AgentID = id
+		}
+	}
 	payload, err := json.Marshal(jobPayload{V: 1, Memory: in})
 	if err != nil {
 		return JobStatus{}, fmt.Errorf("memoryrelay: encode job: %w", err)

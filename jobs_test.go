@@ -470,3 +470,35 @@ func TestJobLeaseOfDeadRelay(t *testing.T) {
 		t.Fatalf("%d jobs done by the new relay on their second attempt", n)
 	}
 }
+
+// TestCreateMemoryAsyncRename renames the agent a v2 create named while
+// its job waits: the memory still goes to that agent, by its id, and no
+// agent is made for the old name.
+func TestCreateMemoryAsyncRename(t *testing.T) {
+	ctx := context.Background()
+	g := newGated()
+	r, _ := open(t, memoryrelay.Options{Embedder: g})
+	acct := account(t, r)
+	if _, _, err := r.CreateAgent(ctx, acct, memoryrelay.NewAgent{ID: "a1", Name: "Bot"}); err != nil {
+		t.Fatal(err)
+	}
+	st, err := r.CreateMemoryAsync(ctx, acct, memoryrelay.NewMemory{Content: "Async fact.", AgentID: "Bot"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-g.entered
+	renamed := "Robot"
+	if _, err := r.UpdateAgent(ctx, acct, "a1", memoryrelay.AgentPatch{Name: &renamed}); err != nil {
+		t.Fatal(err)
+	}
+	close(g.gate)
+	if done := waitJob(t, r, acct, st.ID); done.Status != memoryrelay.JobReady {
+		t.Fatalf("job %+v", done)
+	}
+	if m, err := r.GetMemory(ctx, acct, st.ID); err != nil || m.AgentID != "a1" {
+		t.Errorf("memory %+v %v", m, err)
+	}
+	if p, err := r.ListAgents(ctx, acct, 10, 0); err != nil || p.Total != 1 {
+		t.Errorf("agents %+v %v", p, err)
+	}
+}

@@ -25,7 +25,7 @@ import (
 const (
 	MaxContentChars = 51_200   // code points
 	MaxMetadataSize = 10 << 10 // bytes of serialized JSON
-	MaxAgentRef     = 255      // bytes
+	MaxAgentRef     = 255      // bytes of an agent id or reference (§5.5)
 	MaxProjectSlug  = 100      // characters
 	DefaultAgent    = "default"
 	DefaultPage     = 20
@@ -46,7 +46,7 @@ var (
 // strings take the defaults of the API contract §5.2.
 type NewMemory struct {
 	Content    string          // required, 1–51,200 characters, not blank
-	AgentID    string          // agent UUID or name; default "default"; created if unknown
+	AgentID    string          // agent id or name (§5.5); default "default"; an unknown one becomes a new agent of that id and name
 	UserID     *string         // optional
 	Metadata   json.RawMessage // JSON object ≤ 10 KiB; default {}
 	MemoryType *string         // fact, event, insight, task, preference, entity_reference, system
@@ -217,10 +217,16 @@ func checkContent(s string) error {
 }
 
 func checkAgentRef(s string) error {
-	if len(s) > MaxAgentRef || strings.TrimSpace(s) == "" || !utf8.ValidString(s) {
-		return invalid("agent_id", "agent_id must be a UUID or a name of 1-%d bytes", MaxAgentRef)
+	if !validAgentRef(s) {
+		return invalid("agent_id", "agent_id must be an agent id or name of 1-%d bytes", MaxAgentRef)
 	}
 	return nil
+}
+
+// validAgentRef reports whether s can be an agent id or a reference to an
+// agent: 1–MaxAgentRef bytes of UTF-8, not only whitespace.
+func validAgentRef(s string) bool {
+	return len(s) <= MaxAgentRef && strings.TrimSpace(s) != "" && utf8.ValidString(s)
 }
 
 // checkMetadata accepts nil/null (none) or a JSON object of at most
@@ -417,7 +423,7 @@ type ListParams struct {
 	Limit   int     // 1–100 (larger is clamped); default 20
 	Offset  int     // ≥ 0
 	Cursor  string  // opaque, from Page.NextCursor; wins over Offset
-	AgentID *string // UUID or name; unknown: empty page
+	AgentID *string // agent id or name; unknown: empty page
 	UserID  *string
 	Scope   string // long-term, session, all (default)
 }
@@ -510,7 +516,7 @@ type SearchParams struct {
 	Limit         int      // 1–100 (larger is clamped); default 10
 	Threshold     float64  // keep hits with score ≥ Threshold; [0,1]; default 0
 	Mode          string   // hybrid (default), semantic or keyword
-	AgentID       *string  // UUID or name; unknown: no hits
+	AgentID       *string  // agent id or name; unknown: no hits
 	UserID        *string  // filter
 	SessionID     *string  // filter; an unknown id matches nothing
 	Tier          *string  // filter

@@ -30,7 +30,7 @@ type Session = store.Session
 // [Relay.GetOrCreateSession]. Nil pointers and empty strings take the
 // defaults.
 type NewSession struct {
-	AgentID  string          // agent UUID or name; default "default"; created if unknown
+	AgentID  string          // agent id or name; default "default"; an unknown one is created with that id and name
 	Title    *string         // at most 500 characters
 	Project  *string         // project slug, 1–255 characters; a valid unknown slug creates the project
 	Metadata json.RawMessage // JSON object ≤ 10 KiB; default {}
@@ -145,7 +145,7 @@ func (r *Relay) EndSession(ctx context.Context, accountID, id string, summary *s
 type SessionListParams struct {
 	Limit   int     // 1–100 (larger is clamped); default 20
 	Offset  int     // ≥ 0
-	AgentID *string // UUID or name; unknown: empty page
+	AgentID *string // agent id or name; unknown: empty page
 	Project *string // slug
 	Status  string  // "active", "ended", or "" for both
 }

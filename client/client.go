@@ -322,7 +322,14 @@ func (c *Client) BuildContext(ctx context.Context, req ContextBuildRequest) (Con
 	return out, c.do(ctx, http.MethodPost, "/v2/context/build", nil, req, &out)
 }
 
-func pathEscape(s string) string { return url.PathEscape(s) }
+// pathEscape encodes s as one path segment. A segment of dots only is
+// encoded too, as a server would resolve "." and ".." as dot segments.
+func pathEscape(s string) string {
+	if strings.Trim(s, ".") == "" && s != "" {
+		return strings.Repeat("%2E", len(s))
+	}
+	return url.PathEscape(s)
+}
 
 func pageQuery(p Page) url.Values {
 	q := url.Values{}

@@ -249,3 +249,62 @@ func TestEndToEndKeys(t *testing.T) {
 		t.Fatalf("revoked key: %v", err)
 	}
 }
+
+// TestEndToEndAgentIDs is the official SDKs' agent flow through this
+// client: create with a chosen id, address the agent by it, write memories
+// under it, rename it.
+func TestEndToEndAgentIDs(t *testing.T) {
+	ctx := context.Background()
+	c := server(t)
+	a, err := c.Agents.Create(ctx, client.AgentCreate{ID: "my-agent", Name: "My Agent"})
+	if err != nil || a.ID != "my-agent" || a.Name != "My Agent" {
+		t.Fatalf("create %+v %v", a, err)
+	}
+	if g, err := c.Agents.Get(ctx, "my-agent"); err != nil || g.ID != "my-agent" {
+		t.Fatalf("get %+v %v", g, err)
+	}
+	m, err := c.Memories.Create(ctx, client.MemoryCreate{Content: "The user prefers TypeScript.", AgentID: "my-agent"})
+	if err != nil || m.AgentID != "my-agent" {
+		t.Fatalf("memory %+v %v", m, err)
+	}
+	if agents, err := c.Agents.List(ctx, client.Page{}); err != nil || agents.Total != 1 {
+		t.Fatalf("agents %+v %v", agents, err)
+	}
+	if st, err := c.Agents.Stats(ctx, "my-agent"); err != nil || st.MemoryCount != 1 {
+		t.Fatalf("stats %+v %v", st, err)
+	}
+	name := "Renamed"
+	if r, err := c.Agents.Update(ctx, "my-agent", client.AgentUpdate{Name: &name}); err != nil || r.ID != "my-agent" || r.Name != "Renamed" {
+		t.Fatalf("rename %+v %v", r, err)
+	}
+	for _, ref := range []string{"my-agent", "Renamed"} {
+		if g, err := c.Agents.Get(ctx, ref); err != nil || g.ID != "my-agent" || g.MemoryCount != 1 {
+			t.Errorf("get %q after the rename: %+v %v", ref, g, err)
+		}
+	}
+	if list, err := c.Memories.List(ctx, client.MemoryListOptions{AgentID: "my-agent"}); err != nil || list.Total != 1 || list.Data[0].AgentID != "my-agent" {
+		t.Errorf("memories after the rename: %+v %v", list, err)
+	}
+	again, err := c.Agents.Create(ctx, client.AgentCreate{ID: "my-agent", Name: "My Agent"})
+	if err != nil || again.ID != "my-agent" || again.Name != "Renamed" || again.CreatedAt != a.CreatedAt {
+		t.Errorf("create again %+v %v", again, err)
+	}
+	if _, err := c.Agents.Create(ctx, client.AgentCreate{ID: "other", Name: "Renamed"}); !errors.Is(err, client.ErrConflict) {
+		t.Errorf("taken name: %v", err)
+	}
+	// Ids with slashes, spaces, dots only: one path segment each.
+	for _, id := range []string{"team/agent 1", ".", "..", "ü?#%"} {
+		if a, err := c.Agents.Create(ctx, client.AgentCreate{ID: id}); err != nil || a.ID != id {
+			t.Errorf("create %q: %+v %v", id, a, err)
+		}
+		if g, err := c.Agents.Get(ctx, id); err != nil || g.ID != id {
+			t.Errorf("get %q: %+v %v", id, g, err)
+		}
+		if st, err := c.Agents.Stats(ctx, id); err != nil || st.MemoryCount != 0 {
+			t.Errorf("stats %q: %+v %v", id, st, err)
+		}
+		if _, err := c.Agents.Delete(ctx, id); err != nil {
+			t.Errorf("delete %q: %v", id, err)
+		}
+	}
+}

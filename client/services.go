@@ -88,17 +88,18 @@ func (s *AgentsService) List(ctx context.Context, p Page) (List[Agent], error) {
 	return out, s.c.do(ctx, http.MethodGet, "/v1/agents", pageQuery(p), nil, &out)
 }
 
-// Create creates an agent, or returns the one with that name.
-func (s *AgentsService) Create(ctx context.Context, name, description string) (Agent, error) {
-	body := map[string]string{"name": name}
-	if description != "" {
-		body["description"] = description
-	}
+// Create creates an agent (POST /v1/agents). With an ID it is idempotent
+// by that id: when the account has an agent with the id, that agent is
+// returned unchanged. With only a Name, the agent of that name is
+// returned if there is one, else a new agent with a server-made UUID id.
+// A new agent with a name another agent has is an *Error matching
+// ErrConflict.
+func (s *AgentsService) Create(ctx context.Context, a AgentCreate) (Agent, error) {
 	var out Agent
-	return out, s.c.do(ctx, http.MethodPost, "/v1/agents", nil, body, &out)
+	return out, s.c.do(ctx, http.MethodPost, "/v1/agents", nil, a, &out)
 }
 
-// Get returns an agent by UUID or name.
+// Get returns an agent by id or, failing that, by name.
 func (s *AgentsService) Get(ctx context.Context, idOrName string) (Agent, error) {
 	var out Agent
 	return out, s.c.do(ctx, http.MethodGet, "/v1/agents/"+pathEscape(idOrName), nil, nil, &out)
@@ -108,6 +109,14 @@ func (s *AgentsService) Get(ctx context.Context, idOrName string) (Agent, error)
 func (s *AgentsService) Stats(ctx context.Context, idOrName string) (AgentStats, error) {
 	var out AgentStats
 	return out, s.c.do(ctx, http.MethodGet, "/v1/agents/"+pathEscape(idOrName)+"/stats", nil, nil, &out)
+}
+
+// Update changes an agent's name, description or metadata (PATCH); its
+// id never changes. A name another agent has is an *Error matching
+// ErrConflict.
+func (s *AgentsService) Update(ctx context.Context, idOrName string, u AgentUpdate) (Agent, error) {
+	var out Agent
+	return out, s.c.do(ctx, http.MethodPatch, "/v1/agents/"+pathEscape(idOrName), nil, u, &out)
 }
 
 // Delete removes an agent with its memories and sessions.

@@ -170,7 +170,8 @@ type Job struct {
 	Error                      *string `json:"error,omitempty"`
 }
 
-// Agent is a named owner of memories.
+// Agent is an owner of memories. ID is the id the client chose when it
+// created the agent (or a server-made UUID); Name is a display label.
 type Agent struct {
 	ID           string          `json:"id"`
 	Name         string          `json:"name"`
@@ -180,6 +181,27 @@ type Agent struct {
 	SessionCount int             `json:"session_count"`
 	CreatedAt    Millis          `json:"created_at"`
 	UpdatedAt    Millis          `json:"updated_at"`
+}
+
+// AgentCreate is the body of an agent create. One of ID and Name is
+// required.
+type AgentCreate struct {
+	// ID is the agent's id, chosen by the client: 1–255 bytes, any
+	// characters, kept as given and never changed. Empty: the server makes
+	// a UUID.
+	ID string `json:"id,omitempty"`
+	// Name is a display label, unique in the account; default the ID.
+	Name        string          `json:"name,omitempty"`
+	Description string          `json:"description,omitempty"`
+	Metadata    json.RawMessage `json:"metadata,omitempty"`
+}
+
+// AgentUpdate is a partial agent update; nil fields stay unchanged and
+// Metadata, when set, replaces the stored object.
+type AgentUpdate struct {
+	Name        *string         `json:"name,omitempty"`
+	Description *string         `json:"description,omitempty"`
+	Metadata    json.RawMessage `json:"metadata,omitempty"`
 }
 
 // AgentStats are an agent's counts.

@@ -62,6 +62,11 @@ func (h *handler) createAgent(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, err)
 		return
 	}
+	// An empty string is out of range (§5.5 #21: 1–255), not absent.
+	if req.ID != nil && *req.ID == "" {
+		h.writeError(w, r, badField("id", "id must be 1-"+strconv.Itoa(memoryrelay.MaxAgentRef)+" bytes and not blank"))
+		return
+	}
 	if req.Name != nil && *req.Name == "" {
 		h.writeError(w, r, badField("name", "name must be 1-"+strconv.Itoa(memoryrelay.MaxAgentName)+" characters and not blank"))
 		return

@@ -62,7 +62,7 @@ func checkKinds(t testing.TB, what string, obj map[string]any, kinds map[string]
 }
 
 var agentKinds = map[string]string{
-	"id": "uuid", "name": "string", "description": "string?", "config": "object", "metadata": "object",
+	"id": "string", "name": "string", "description": "string?", "config": "object", "metadata": "object",
 	"memory_count": "int", "session_count": "int", "project_count": "int", "last_active_at": "ms?",
 	"created_at": "ms", "updated_at": "ms",
 }
@@ -99,8 +99,8 @@ func TestAgentCreate(t *testing.T) {
 				t.Errorf("got %v", got)
 			}
 		}},
-		{"free uuid id becomes the id", map[string]any{"id": free, "name": "beta"}, 201, func(t *testing.T, got map[string]any) {
-			if got["id"] != strings.ToLower(free) || got["name"] != "beta" {
+		{"a chosen uuid id is kept as sent", map[string]any{"id": free, "name": "beta"}, 201, func(t *testing.T, got map[string]any) {
+			if got["id"] != free || got["name"] != "beta" {
 				t.Errorf("got %v", got)
 			}
 		}},
@@ -114,29 +114,41 @@ func TestAgentCreate(t *testing.T) {
 				t.Errorf("got %v", got)
 			}
 		}},
-		{"own agent's uuid alone returns it", map[string]any{"id": free}, 200, func(t *testing.T, got map[string]any) {
-			if got["id"] != strings.ToLower(free) || got["name"] != "beta" {
+		{"own agent's id alone returns it", map[string]any{"id": free}, 200, func(t *testing.T, got map[string]any) {
+			if got["id"] != free || got["name"] != "beta" {
 				t.Errorf("got %v", got)
 			}
 		}},
-		{"uuid taken by another account gets a fresh id", map[string]any{"id": theirs, "name": "gamma"}, 201, func(t *testing.T, got map[string]any) {
-			if got["id"] == theirs || got["name"] != "gamma" {
+		{"an id another account uses is this account's too", map[string]any{"id": theirs, "name": "gamma"}, 201, func(t *testing.T, got map[string]any) {
+			if got["id"] != theirs || got["name"] != "gamma" {
 				t.Errorf("got %v", got)
 			}
 		}},
-		{"non-uuid id serves as the name", map[string]any{"id": "delta"}, 201, func(t *testing.T, got map[string]any) {
-			if got["name"] != "delta" || got["id"] == "delta" {
+		{"an id alone names the agent", map[string]any{"id": "delta"}, 201, func(t *testing.T, got map[string]any) {
+			if got["name"] != "delta" || got["id"] != "delta" {
 				t.Errorf("got %v", got)
 			}
 		}},
-		{"non-uuid id is ignored beside a name", map[string]any{"id": "ignored", "name": "epsilon"}, 201, func(t *testing.T, got map[string]any) {
-			if got["name"] != "epsilon" {
+		{"id and name", map[string]any{"id": "e-1", "name": "epsilon"}, 201, func(t *testing.T, got map[string]any) {
+			if got["id"] != "e-1" || got["name"] != "epsilon" {
+				t.Errorf("got %v", got)
+			}
+		}},
+		{"a known id returns its agent unchanged", map[string]any{"id": "e-1", "name": "other", "description": "other"}, 200, func(t *testing.T, got map[string]any) {
+			if got["id"] != "e-1" || got["name"] != "epsilon" || got["description"] != nil {
 				t.Errorf("got %v", got)
 			}
 		}},
 		{"longest name and description", map[string]any{"name": strings.Repeat("é", 255), "description": strings.Repeat("d", 1000)}, 201, nil},
 		{"names are case-sensitive", map[string]any{"name": "ALPHA"}, 201, nil},
+		{"a new id with a taken name", map[string]any{"id": "zeta", "name": "alpha"}, 409, nil},
+		{"a new id whose default name is taken", map[string]any{"id": "alpha"}, 409, nil},
 		{"no name or id", map[string]any{"description": "x"}, 400, nil},
+		{"empty id", map[string]any{"id": ""}, 400, nil},
+		{"empty id beside a name", map[string]any{"id": "", "name": "z"}, 400, nil},
+		{"blank id", map[string]any{"id": " \t"}, 400, nil},
+		{"id too long", map[string]any{"id": strings.Repeat("i", 256)}, 400, nil},
+		{"id not a string", `{"id": 5}`, 400, nil},
 		{"null name and id", map[string]any{"name": nil, "id": nil}, 400, nil},
 		{"empty name", map[string]any{"name": ""}, 400, nil},
 		{"blank name", map[string]any{"name": "  \t"}, 400, nil},
@@ -153,6 +165,10 @@ func TestAgentCreate(t *testing.T) {
 				checkError(t, r, 400, "validation_error", "")
 				return
 			}
+			if c.status == 409 {
+				checkError(t, r, 409, "conflict_error", "Agent name already exists")
+				return
+			}
 			if r.status != c.status {
 				t.Fatalf("status %d, want %d: %s", r.status, c.status, r.raw)
 			}
@@ -165,8 +181,14 @@ func TestAgentCreate(t *testing.T) {
 	if r := e.do("GET", "/v1/agents", key, nil); r.body["total"] != 8.0 {
 		t.Errorf("agents after the table: %s", r.raw)
 	}
-	// The other account's agent is untouched and not visible here.
-	checkError(t, e.do("GET", "/v1/agents/"+theirs, key, nil), 404, "not_found_error", "Agent not found")
+	// The other account's agent, whose id this account now uses too, is
+	// untouched, and that id finds each account's own agent.
+	if r := e.do("GET", "/v1/agents/"+theirs, e.keys["other"], nil); r.status != 200 || r.body["name"] != "theirs" {
+		t.Errorf("their agent: %s", r.raw)
+	}
+	if r := e.do("GET", "/v1/agents/"+theirs, key, nil); r.status != 200 || r.body["name"] != "gamma" {
+		t.Errorf("our agent with their id: %s", r.raw)
+	}
 }
 
 func TestAgentLifecycle(t *testing.T) {
@@ -201,18 +223,27 @@ func TestAgentLifecycle(t *testing.T) {
 		t.Fatalf("get by encoded name: %d %s", r.status, r.raw)
 	}
 	checkKinds(t, "agent", r.body, agentKinds)
+	// The agent the first write auto-created has the reference as its id
+	// and its name (§5.5).
 	id := r.body["id"].(string)
-	for f, want := range map[string]any{"name": name, "memory_count": 3.0, "session_count": 3.0, "project_count": 3.0, "last_active_at": last} {
+	for f, want := range map[string]any{"id": name, "name": name, "memory_count": 3.0, "session_count": 3.0, "project_count": 3.0, "last_active_at": last} {
 		if r.body[f] != want {
 			t.Errorf("%s = %v, want %v", f, r.body[f], want)
 		}
 	}
-	if r := e.do("GET", "/v1/agents/"+strings.ToUpper(id), key, nil); r.status != 200 || r.body["id"] != id {
+	// A server-made UUID id is found in any letter case, as before ids
+	// were chosen by clients.
+	made := e.do("POST", "/v1/agents", key, map[string]any{"name": "made"}).body["id"].(string)
+	if !kindUUIDRE.MatchString(made) {
+		t.Errorf("id of an agent created by name: %q", made)
+	}
+	if r := e.do("GET", "/v1/agents/"+strings.ToUpper(made), key, nil); r.status != 200 || r.body["id"] != made {
 		t.Errorf("get by upper-case id: %d %s", r.status, r.raw)
 	}
+	e.do("DELETE", "/v1/agents/"+made, e.keys["delete"], nil)
 
 	// Stats, by name and by id.
-	for _, p := range []string{path + "/stats", "/v1/agents/" + id + "/stats"} {
+	for _, p := range []string{path + "/stats", "/v1/agents/" + url.PathEscape(id) + "/stats"} {
 		r := e.do("GET", p, e.keys["read"], nil)
 		if r.status != 200 {
 			t.Fatalf("stats: %d %s", r.status, r.raw)
@@ -270,14 +301,17 @@ func TestAgentLifecycle(t *testing.T) {
 	checkError(t, e.do("PUT", "/v1/agents/empty", key, map[string]any{"name": "x"}), 404, "not_found_error", "Agent not found")
 
 	// Delete: the ack counts the memories; memories and sessions go too.
-	sessions := e.do("GET", "/v1/sessions?agent_id="+id, key, nil).body["data"].([]any)
+	sessions := e.do("GET", "/v1/sessions?agent_id="+url.QueryEscape(id), key, nil).body["data"].([]any)
+	if len(sessions) != 3 {
+		t.Fatalf("sessions of the agent: %d", len(sessions))
+	}
 	r = e.do("DELETE", path, e.keys["delete"], nil)
 	if r.status != 200 || r.body["success"] != true || r.body["deleted"] != true || r.body["id"] != id || r.body["deleted_memories"] != 3.0 {
 		t.Fatalf("delete: %d %s", r.status, r.raw)
 	}
 	checkError(t, e.do("GET", path, key, nil), 404, "not_found_error", "Agent not found")
-	checkError(t, e.do("GET", "/v1/agents/"+id+"/stats", key, nil), 404, "not_found_error", "Agent not found")
-	checkError(t, e.do("DELETE", "/v1/agents/"+id, key, nil), 404, "not_found_error", "Agent not found")
+	checkError(t, e.do("GET", path+"/stats", key, nil), 404, "not_found_error", "Agent not found")
+	checkError(t, e.do("DELETE", path, e.keys["delete"], nil), 404, "not_found_error", "Agent not found")
 	if r := e.do("GET", "/v1/memories", key, nil); r.body["total"] != 1.0 {
 		t.Errorf("memories left: %s", r.raw)
 	}

@@ -248,10 +248,13 @@ func TestAliasesAndCollisions(t *testing.T) {
 	if d1.body["project_slug"] != "gamma" || d2.body["project_slug"] != "gamma" {
 		t.Errorf("project_slug/project: %s %s", d1.raw, d2.raw)
 	}
-	// agent UUID ≡ name
-	a := e.do("GET", "/v1/agents/walker", key, nil)
-	if b := e.do("GET", "/v1/agents/"+a.body["id"].(string), key, nil); b.body["name"] != "walker" {
+	// agent id ≡ name: an agent created by name has a UUID id.
+	a := e.do("POST", "/v1/agents", key, map[string]any{"name": "aliased"})
+	if b := e.do("GET", "/v1/agents/"+a.body["id"].(string), key, nil); b.body["name"] != "aliased" || !kindUUIDRE.MatchString(a.body["id"].(string)) {
 		t.Errorf("agent by UUID: %s", b.raw)
+	}
+	if b := e.do("GET", "/v1/agents/aliased", key, nil); b.body["id"] != a.body["id"] {
+		t.Errorf("agent by name: %s", b.raw)
 	}
 	// Literal segments win over captures.
 	for _, c := range []struct {

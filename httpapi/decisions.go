@@ -57,7 +57,7 @@ func toDecision(d memoryrelay.Decision) decisionJSON {
 		tags = []string{}
 	}
 	return decisionJSON{
-		ID: d.ID, AgentID: d.AgentRef, SessionID: d.SessionID, ProjectSlug: d.ProjectSlug, Project: d.ProjectSlug,
+		ID: d.ID, AgentID: d.AgentID, SessionID: d.SessionID, ProjectSlug: d.ProjectSlug, Project: d.ProjectSlug,
 		Title: d.Title, Rationale: d.Rationale, Alternatives: d.Alternatives, Status: d.Status, SupersededBy: d.SupersededBy,
 		Tags: tags, Metadata: objectOrEmpty(d.Metadata), CreatedAt: isoTime(d.CreatedAt), UpdatedAt: isoTime(d.UpdatedAt),
 	}

@@ -52,7 +52,7 @@ type entityJSON struct {
 
 func toEntity(e memoryrelay.Entity) entityJSON {
 	return entityJSON{
-		ID: e.ID, Name: e.Name, Type: e.Type, EntityType: e.Type, AgentID: e.AgentRef,
+		ID: e.ID, Name: e.Name, Type: e.Type, EntityType: e.Type, AgentID: e.AgentID,
 		Metadata: objectOrEmpty(e.Metadata), MemoryCount: e.MemoryCount, RelationshipCount: e.RelationshipCount,
 		CreatedAt: e.CreatedAt.UnixMilli(), UpdatedAt: e.UpdatedAt.UnixMilli(),
 	}

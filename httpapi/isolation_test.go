@@ -319,9 +319,10 @@ func TestIsolationMatrix(t *testing.T) {
 	e := newEnv(t, memoryrelay.Options{RateLimit: 1 << 30})
 	h := e.srv.Config.Handler
 	f := newFixtures(e)
-	// Address A's agent by its UUID: a name would find B's own agent of
-	// the same name once B's writes auto-create it.
-	f.agent = expect(t, e.do("GET", "/v1/agents/walker", e.keys["admin"], nil), 200)["id"].(string)
+	// Address an agent of A's by its server-made UUID: "walker" would find
+	// B's own agent once B's writes auto-create it, with that id and name
+	// (two accounts may use one agent id, §5.5).
+	f.agent = expect(t, e.do("POST", "/v1/agents", e.keys["admin"], map[string]any{"name": "wanderer"}), 201)["id"].(string)
 	acctA, acctB := e.acct, isoAccountOf(t, e, e.keys["other"])
 	combos := isoCombos()
 	keyA, keyB := map[string]string{}, map[string]string{}
@@ -416,7 +417,10 @@ func TestIsolationReferences(t *testing.T) {
 	e := newEnv(t, memoryrelay.Options{RateLimit: 1 << 30})
 	h := e.srv.Config.Handler
 	f := newFixtures(e)
-	agentA := expect(t, e.do("GET", "/v1/agents/walker", e.keys["admin"], nil), 200)["id"].(string)
+	// An agent of A's with a server-made UUID id, which B then uses as a
+	// reference: B gets its own agent with that id (two accounts may use
+	// one id, §5.5), and A's is neither reached nor changed.
+	agentA := expect(t, e.do("POST", "/v1/agents", e.keys["admin"], map[string]any{"name": "wanderer"}), 201)["id"].(string)
 	b := e.keys["other"]
 	memB := expect(t, isoServe(t, h, "POST", "/v1/memories", b, map[string]any{"content": "B's own memory", "agent_id": "walker"}), 201)["id"].(string)
 	entB := expect(t, isoServe(t, h, "POST", "/v1/entities", b, map[string]any{"name": "TypeScript"}), 201)["id"].(string)
@@ -440,7 +444,7 @@ func TestIsolationReferences(t *testing.T) {
 		{"batch under A's agent UUID", "POST", "/v1/memories/batch", map[string]any{"agent_id": agentA, "memories": []any{map[string]any{"content": "batched"}}}, 200},
 		{"batch item in A's session", "POST", "/v1/memories/batch", map[string]any{"memories": []any{map[string]any{"content": "x", "session_id": f.session}}}, 200},
 		{"v2 under A's agent UUID", "POST", "/v2/memories", map[string]any{"content": "async foreign agent", "agent_id": agentA}, 202},
-		{"agent with A's agent id", "POST", "/v1/agents", map[string]any{"id": agentA, "name": "impostor"}, 201},
+		{"agent with A's agent id", "POST", "/v1/agents", map[string]any{"id": agentA, "name": "impostor"}, 200}, // B's, made by the memory above
 		{"agent named by A's agent id", "POST", "/v1/agents", map[string]any{"id": agentA}, 200},
 		{"session under A's agent UUID", "POST", "/v1/sessions", map[string]any{"agent_id": agentA, "project": "alpha"}, 201},
 		{"get-or-create A's session id as external id", "POST", "/v1/sessions/get-or-create", map[string]any{"external_id": f.session}, 201},
@@ -498,10 +502,10 @@ func TestIsolationReferences(t *testing.T) {
 		})
 	}
 	isoWaitJobs(t, e, isoAccountOf(t, e, b), jobs)
-	// B's writes under A's agent UUID went to one agent of B's, named
-	// after the UUID, that B finds by that UUID everywhere.
+	// B's writes under A's agent UUID went to one agent of B's, with that
+	// id and name, that B finds by that UUID everywhere.
 	ag := expect(t, isoServe(t, h, "GET", "/v1/agents/"+agentA, b, nil), 200)
-	if ag["id"] == agentA || ag["name"] != agentA || ag["memory_count"] != 3.0 || ag["session_count"] != 1.0 {
+	if ag["id"] != agentA || ag["name"] != agentA || ag["memory_count"] != 3.0 || ag["session_count"] != 1.0 {
 		t.Errorf("B's agent for A's agent UUID: %v", ag)
 	}
 	if st := expect(t, isoServe(t, h, "GET", "/v1/agents/"+agentA+"/stats", b, nil), 200); st["memory_count"] != 3.0 || st["entity_count"] != 1.0 {
@@ -510,8 +514,8 @@ func TestIsolationReferences(t *testing.T) {
 	if l := expect(t, isoServe(t, h, "GET", "/v1/memories?agent_id="+agentA, b, nil), 200); l["total"] != 3.0 {
 		t.Errorf("B's memories under A's agent UUID: %v", l)
 	}
-	if l := expect(t, isoServe(t, h, "GET", "/v1/agents?limit=100", b, nil), 200); l["total"] != 4.0 {
-		t.Errorf("B's agents (walker, default, the UUID-named one, impostor): %v", l)
+	if l := expect(t, isoServe(t, h, "GET", "/v1/agents?limit=100", b, nil), 200); l["total"] != 3.0 {
+		t.Errorf("B's agents (walker, default, the one with A's agent's id): %v", l)
 	}
 	isoCompare(t, "account A after account B's references", before, isoSnapshot(t, h, e.keys["admin"], extra...))
 }

@@ -52,7 +52,7 @@ type sessionJSON struct {
 func toSession(x memoryrelay.Session) sessionJSON {
 	return sessionJSON{
 		ID:          x.ID,
-		AgentID:     x.AgentRef,
+		AgentID:     x.AgentID,
 		ExternalID:  x.ExternalID,
 		Project:     x.Project,
 		Status:      x.Status,

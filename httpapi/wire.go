@@ -82,7 +82,7 @@ func toMemory(m memoryrelay.Memory) memoryJSON {
 		ID:         m.ID,
 		Object:     "memory",
 		Content:    m.Content,
-		AgentID:    m.AgentRef,
+		AgentID:    m.AgentID,
 		UserID:     m.UserID,
 		Metadata:   objectOrEmpty(m.Metadata),
 		Entities:   toEntityRefs(m.Entities),

@@ -9,10 +9,14 @@ import (
 	"github.com/memoryrelay/memoryrelay/internal/uuid"
 )
 
-// Agent is a named owner of memories within an account.
+// Agent is an owner of memories within an account (API contract §5.5).
 type Agent struct {
-	ID           string
-	AccountID    string
+	// ID is the agent's id: the one the client chose, or the reference a
+	// write auto-created it by, or a server-made UUID. Unique within the
+	// account, never changed.
+	ID        string
+	AccountID string
+	// Name is a display label, unique within the account.
 	Name         string
 	Description  *string
 	Config       []byte // JSON object; nil means {}
@@ -25,7 +29,9 @@ type Agent struct {
 	UpdatedAt    time.Time
 }
 
-const agentColumns = `a.id, a.account_id, a.name, a.description, a.config, a.metadata, a.created_at, a.updated_at,
+// agentColumns reads an Agent: its id is a.public_id, the id the API
+// shows; a.id is the row key that other tables reference.
+const agentColumns = `a.public_id, a.account_id, a.name, a.description, a.config, a.metadata, a.created_at, a.updated_at,
 	(SELECT count(*) FROM memories m WHERE m.agent_id = a.id),
 	(SELECT max(m.updated_at) FROM memories m WHERE m.agent_id = a.id),
 	(SELECT count(*) FROM sessions s WHERE s.account_id = a.account_id AND s.agent_id = a.id),
@@ -58,47 +64,46 @@ func scanAgent(r rowScanner) (Agent, error) {
 	return a, nil
 }
 
-// resolveAgent finds the account's agent named by ref: a UUID is looked up
-// as an id (then as a name), anything else as an exact name. With create
-// set, a missing agent is created (a UUID ref becomes its id and its name).
-// It returns the agent's id.
-func resolveAgent(ctx context.Context, q queryer, accountID, ref string, create bool, now time.Time) (string, error) {
-	var id string
-	var err error
-	if u, ok := uuid.Canonical(ref); ok {
-		err = q.QueryRowContext(ctx, "SELECT id FROM agents WHERE account_id = ? AND id = ?", accountID, u).Scan(&id)
-		if err == nil || !errors.Is(err, sql.ErrNoRows) {
-			return id, err
-		}
-		// Else the account's agent named after the UUID: the one made for
-		// a UUID that another account's agent holds (see below).
-		err = q.QueryRowContext(ctx, "SELECT id FROM agents WHERE account_id = ? AND name IN (?, ?) LIMIT 1", accountID, ref, u).Scan(&id)
-		if err == nil || !errors.Is(err, sql.ErrNoRows) || !create {
-			return id, notFound(err)
-		}
-		// A UUID taken by another account's agent cannot be reused here:
-		// give ours a fresh id, named after the UUID.
-		newID := u
-		var taken int
-		if err := q.QueryRowContext(ctx, "SELECT count(*) FROM agents WHERE id = ?", u).Scan(&taken); err != nil {
-			return "", err
-		}
-		if taken > 0 {
-			newID = uuid.New()
-		}
-		return insertAgent(ctx, q, accountID, newID, ref, now)
+// agentRow is an agent as resolution finds it: key is its row key (what
+// memories, sessions, entities and decisions reference) and id its id.
+type agentRow struct{ key, id string }
+
+// findAgent resolves ref within the account (API contract §5.5): an exact
+// id first, then an exact, case-sensitive name. A UUID written otherwise
+// than in lower case is then tried in lower case too, id then name, as
+// server-made ids are stored. An unknown ref is ErrNotFound; with create
+// set it becomes a new agent whose id and name are ref.
+func findAgent(ctx context.Context, q queryer, accountID, ref string, create bool, now time.Time) (agentRow, error) {
+	refs := []string{ref}
+	if u, ok := uuid.Canonical(ref); ok && u != ref {
+		refs = append(refs, u)
 	}
-	err = q.QueryRowContext(ctx, "SELECT id FROM agents WHERE account_id = ? AND name = ?", accountID, ref).Scan(&id)
-	if err == nil || !errors.Is(err, sql.ErrNoRows) || !create {
-		return id, notFound(err)
+	for _, r := range refs {
+		for _, col := range []string{"public_id", "name"} {
+			var a agentRow
+			err := q.QueryRowContext(ctx, "SELECT id, public_id FROM agents WHERE account_id = ? AND "+col+" = ?", accountID, r).Scan(&a.key, &a.id)
+			if err == nil || !errors.Is(err, sql.ErrNoRows) {
+				return a, err
+			}
+		}
 	}
-	return insertAgent(ctx, q, accountID, uuid.New(), ref, now)
+	if !create {
+		return agentRow{}, ErrNotFound
+	}
+	a := agentRow{key: uuid.New(), id: ref}
+	return a, insertAgent(ctx, q, accountID, a, ref, nil, nil, now)
 }
 
-func insertAgent(ctx context.Context, q queryer, accountID, id, name string, now time.Time) (string, error) {
-	_, err := q.ExecContext(ctx, "INSERT INTO agents(id, account_id, name, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
-		id, accountID, name, ms(now), ms(now))
-	return id, err
+// resolveAgent is findAgent's row key.
+func resolveAgent(ctx context.Context, q queryer, accountID, ref string, create bool, now time.Time) (string, error) {
+	a, err := findAgent(ctx, q, accountID, ref, create, now)
+	return a.key, err
+}
+
+func insertAgent(ctx context.Context, q queryer, accountID string, a agentRow, name string, description *string, metadata []byte, now time.Time) error {
+	_, err := q.ExecContext(ctx, `INSERT INTO agents(id, public_id, account_id, name, description, metadata, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, a.key, a.id, accountID, name, nullString(description), jsonOrEmpty(metadata), ms(now), ms(now))
+	return err
 }
 
 func notFound(err error) error {
@@ -108,10 +113,11 @@ func notFound(err error) error {
 	return err
 }
 
-// ResolveAgent returns the id of the account's agent named by ref (UUID or
-// name), or ErrNotFound.
+// ResolveAgent returns the id of the account's agent named by ref (its id
+// or its name, §5.5), or ErrNotFound.
 func (s *Store) ResolveAgent(ctx context.Context, accountID, ref string) (string, error) {
-	return resolveAgent(ctx, s.db.R, accountID, ref, false, time.Time{})
+	a, err := findAgent(ctx, s.db.R, accountID, ref, false, time.Time{})
+	return a.id, err
 }
 
 // ListAgents returns a page of the account's agents, newest first, and
@@ -123,7 +129,7 @@ func (s *Store) ListAgents(ctx context.Context, accountID string, limit, offset 
 		if err := q.QueryRowContext(ctx, "SELECT count(*) FROM agents WHERE account_id = ?", accountID).Scan(&total); err != nil {
 			return err
 		}
-		rows, err := q.QueryContext(ctx, "SELECT "+agentColumns+" FROM agents a WHERE a.account_id = ? ORDER BY a.created_at DESC, a.id DESC LIMIT ? OFFSET ?", accountID, limit, offset)
+		rows, err := q.QueryContext(ctx, "SELECT "+agentColumns+" FROM agents a WHERE a.account_id = ? ORDER BY a.created_at DESC, a.public_id DESC LIMIT ? OFFSET ?", accountID, limit, offset)
 		if err != nil {
 			return err
 		}

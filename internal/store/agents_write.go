@@ -20,71 +20,66 @@ type AgentStats struct {
 	LastUpdated *time.Time // newest memory's updated_at; nil without memories
 }
 
-// CreateAgent stores a new agent unless the account has one named name
-// already, in which case it returns that agent unchanged and created is
-// false. id is the id the new agent should have: when it is empty or taken
-// (in any account) a fresh one is made. An empty name with an id means the
-// account's agent with that id if there is one, else a new agent named
-// after the id. description and metadata are used only for a new agent.
+// CreateAgent stores a new agent, idempotently (API contract §5.5 #21).
+// With an id: the account's agent with exactly that id, if there is one,
+// is returned unchanged (created false); else a new agent with the id and
+// name (the id when name is empty) is stored, unless another agent of the
+// account has that name (ErrNameTaken). With only a name: the account's
+// agent with that name is returned unchanged, else a new agent with a
+// fresh UUID id is stored. description and metadata are used only for a
+// new agent.
 func (s *Store) CreateAgent(ctx context.Context, accountID, id, name string, description *string, metadata []byte, now time.Time) (a Agent, created bool, err error) {
 	err = s.db.Write(ctx, func(tx *sql.Tx) error {
-		if name == "" {
-			a, err = getAgent(ctx, tx, "a.account_id = ? AND a.id = ?", accountID, id)
+		row := agentRow{key: uuid.New(), id: id}
+		if id != "" {
+			a, err = getAgent(ctx, tx, "a.account_id = ? AND a.public_id = ?", accountID, id)
 			if err == nil || !errors.Is(err, ErrNotFound) {
 				return err
 			}
-			name = id
-		}
-		a, err = getAgent(ctx, tx, "a.account_id = ? AND a.name = ?", accountID, name)
-		if err == nil || !errors.Is(err, ErrNotFound) {
-			return err
-		}
-		if id != "" {
+			if name == "" {
+				name = id
+			}
 			var taken int
-			if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM agents WHERE id = ?", id).Scan(&taken); err != nil {
+			if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM agents WHERE account_id = ? AND name = ?", accountID, name).Scan(&taken); err != nil {
 				return err
 			}
 			if taken > 0 {
-				id = ""
+				return ErrNameTaken
 			}
+		} else {
+			a, err = getAgent(ctx, tx, "a.account_id = ? AND a.name = ?", accountID, name)
+			if err == nil || !errors.Is(err, ErrNotFound) {
+				return err
+			}
+			row.id = row.key
 		}
-		if id == "" {
-			id = uuid.New()
-		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO agents(id, account_id, name, description, metadata, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?)`, id, accountID, name, nullString(description), jsonOrEmpty(metadata), ms(now), ms(now))
-		if err != nil {
+		if err := insertAgent(ctx, tx, accountID, row, name, description, metadata, now); err != nil {
 			return err
 		}
 		created = true
-		a, err = getAgent(ctx, tx, "a.account_id = ? AND a.id = ?", accountID, id)
+		a, err = getAgent(ctx, tx, "a.id = ?", row.key)
 		return err
 	})
 	return a, created, err
-}
-
-// agentWhere is the condition selecting the account's agent named by ref:
-// an id when ref is a UUID (else the agent named after it, as
-// resolveAgent makes for a UUID another account holds), else a name.
-func agentWhere(accountID, ref string) (string, []any) {
-	if u, ok := uuid.Canonical(ref); ok {
-		return `a.account_id = ? AND a.id = coalesce(
-			(SELECT x.id FROM agents x WHERE x.account_id = ? AND x.id = ?),
-			(SELECT x.id FROM agents x WHERE x.account_id = ? AND x.name IN (?, ?) LIMIT 1))`,
-			[]any{accountID, accountID, u, accountID, ref, u}
-	}
-	return "a.account_id = ? AND a.name = ?", []any{accountID, ref}
 }
 
 func getAgent(ctx context.Context, q queryer, cond string, args ...any) (Agent, error) {
 	return scanAgent(q.QueryRowContext(ctx, "SELECT "+agentColumns+" FROM agents a WHERE "+cond, args...))
 }
 
-// GetAgent returns the account's agent named by ref (UUID or exact name),
-// or ErrNotFound.
+// GetAgent returns the account's agent named by ref (its id or its exact
+// name, §5.5), or ErrNotFound.
 func (s *Store) GetAgent(ctx context.Context, accountID, ref string) (Agent, error) {
-	cond, args := agentWhere(accountID, ref)
-	return getAgent(ctx, s.db.R, cond, args...)
+	var a Agent
+	err := s.read(ctx, func(q queryer) error {
+		row, err := findAgent(ctx, q, accountID, ref, false, time.Time{})
+		if err != nil {
+			return err
+		}
+		a, err = getAgent(ctx, q, "a.id = ?", row.key)
+		return err
+	})
+	return a, err
 }
 
 // UpdateAgent reads the account's agent named by ref, lets apply change
@@ -94,8 +89,11 @@ func (s *Store) GetAgent(ctx context.Context, accountID, ref string) (Agent, err
 func (s *Store) UpdateAgent(ctx context.Context, accountID, ref string, apply func(*Agent) error) (Agent, error) {
 	var out Agent
 	err := s.db.Write(ctx, func(tx *sql.Tx) error {
-		cond, args := agentWhere(accountID, ref)
-		a, err := getAgent(ctx, tx, cond, args...)
+		row, err := findAgent(ctx, tx, accountID, ref, false, time.Time{})
+		if err != nil {
+			return err
+		}
+		a, err := getAgent(ctx, tx, "a.id = ?", row.key)
 		if err != nil {
 			return err
 		}
@@ -105,7 +103,7 @@ func (s *Store) UpdateAgent(ctx context.Context, accountID, ref string, apply fu
 		}
 		if a.Name != before {
 			var taken int
-			err := tx.QueryRowContext(ctx, "SELECT count(*) FROM agents WHERE account_id = ? AND name = ? AND id <> ?", accountID, a.Name, a.ID).Scan(&taken)
+			err := tx.QueryRowContext(ctx, "SELECT count(*) FROM agents WHERE account_id = ? AND name = ? AND id <> ?", accountID, a.Name, row.key).Scan(&taken)
 			if err != nil {
 				return err
 			}
@@ -113,12 +111,14 @@ func (s *Store) UpdateAgent(ctx context.Context, accountID, ref string, apply fu
 				return ErrNameTaken
 			}
 		}
+		// Only the row: what references the agent holds its row key,
+		// so a new name changes no lookup by id and no stored object.
 		_, err = tx.ExecContext(ctx, "UPDATE agents SET name = ?, description = ?, metadata = ?, updated_at = ? WHERE id = ?",
-			a.Name, nullString(a.Description), jsonOrEmpty(a.Metadata), ms(a.UpdatedAt), a.ID)
+			a.Name, nullString(a.Description), jsonOrEmpty(a.Metadata), ms(a.UpdatedAt), row.key)
 		if err != nil {
 			return err
 		}
-		out, err = getAgent(ctx, tx, "a.id = ?", a.ID)
+		out, err = getAgent(ctx, tx, "a.id = ?", row.key)
 		return err
 	})
 	return out, err
@@ -129,24 +129,25 @@ func (s *Store) UpdateAgent(ctx context.Context, accountID, ref string, apply fu
 // the agent's id and how many memories went with it.
 func (s *Store) DeleteAgent(ctx context.Context, accountID, ref string) (id string, memories int, err error) {
 	err = s.db.Write(ctx, func(tx *sql.Tx) error {
-		id, err = resolveAgent(ctx, tx, accountID, ref, false, time.Time{})
+		row, err := findAgent(ctx, tx, accountID, ref, false, time.Time{})
 		if err != nil {
 			return err
 		}
-		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM memories WHERE agent_id = ?", id).Scan(&memories); err != nil {
+		id = row.id
+		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM memories WHERE agent_id = ?", row.key).Scan(&memories); err != nil {
 			return err
 		}
 		var name string
-		if err := tx.QueryRowContext(ctx, "SELECT name FROM agents WHERE id = ?", id).Scan(&name); err != nil {
+		if err := tx.QueryRowContext(ctx, "SELECT name FROM agents WHERE id = ?", row.key).Scan(&name); err != nil {
 			return err
 		}
 		// Jobs not yet run would bring the agent back.
-		if err := deletePendingJobsForAgent(ctx, tx, accountID, id, name); err != nil {
+		if err := deletePendingJobsForAgent(ctx, tx, accountID, row.id, name); err != nil {
 			return err
 		}
 		// Foreign keys cascade to memories (whose index rows, links and
 		// jobs follow), sessions and entities.
-		_, err = tx.ExecContext(ctx, "DELETE FROM agents WHERE account_id = ? AND id = ?", accountID, id)
+		_, err = tx.ExecContext(ctx, "DELETE FROM agents WHERE account_id = ? AND id = ?", accountID, row.key)
 		return err
 	})
 	if err != nil {

@@ -46,7 +46,7 @@ const dedupSlack = 1e-6
 func (s *Store) InsertMemories(ctx context.Context, items []BatchItem) ([]BatchOutcome, error) {
 	out := make([]BatchOutcome, len(items))
 	err := s.db.Write(ctx, func(tx *sql.Tx) error {
-		agents := map[string]string{} // account + ref → agent id, within this transaction
+		agents := map[string]agentRow{} // account + ref → agent, within this transaction
 		for i := range items {
 			o, err := insertItem(ctx, tx, &items[i], agents)
 			if errors.Is(err, ErrSessionNotFound) {
@@ -68,7 +68,7 @@ func (s *Store) InsertMemories(ctx context.Context, items []BatchItem) ([]BatchO
 // insertItem stores one item inside tx. It returns ErrSessionNotFound
 // before writing anything; any other error leaves tx to be rolled back.
 // agents caches agent references resolved in tx.
-func insertItem(ctx context.Context, tx *sql.Tx, it *BatchItem, agents map[string]string) (BatchOutcome, error) {
+func insertItem(ctx context.Context, tx *sql.Tx, it *BatchItem, agents map[string]agentRow) (BatchOutcome, error) {
 	m := it.Memory
 	if m.SessionID != nil {
 		if err := checkSession(ctx, tx, m.AccountID, *m.SessionID); err != nil {
@@ -76,17 +76,17 @@ func insertItem(ctx context.Context, tx *sql.Tx, it *BatchItem, agents map[strin
 		}
 	}
 	key := m.AccountID + "\x00" + m.AgentRef
-	agentID, ok := agents[key]
+	agent, ok := agents[key]
 	if !ok {
 		var err error
-		if agentID, err = resolveAgent(ctx, tx, m.AccountID, m.AgentRef, true, m.CreatedAt); err != nil {
+		if agent, err = findAgent(ctx, tx, m.AccountID, m.AgentRef, true, m.CreatedAt); err != nil {
 			return BatchOutcome{}, err
 		}
-		agents[key] = agentID
+		agents[key] = agent
 	}
-	m.AgentID = agentID
+	m.AgentID = agent.id
 	if it.Dedup {
-		id, score, ok, err := nearestInAgent(ctx, tx, m.AccountID, agentID, it.Index.Vector)
+		id, score, ok, err := nearestInAgent(ctx, tx, m.AccountID, agent.key, it.Index.Vector)
 		if err != nil {
 			return BatchOutcome{}, err
 		}
@@ -97,21 +97,21 @@ func insertItem(ctx context.Context, tx *sql.Tx, it *BatchItem, agents map[strin
 	if err := resolveRefs(ctx, tx, m); err != nil {
 		return BatchOutcome{}, err
 	}
-	if err := insertMemoryRow(ctx, tx, m); err != nil {
+	if err := insertMemoryRow(ctx, tx, m, agent.key); err != nil {
 		return BatchOutcome{}, err
 	}
 	return BatchOutcome{}, writeIndex(ctx, tx, m.Seq, it.Index, false)
 }
 
-// nearestInAgent returns the agent's memory whose embedding is closest to
+// nearestInAgent returns the agent's (agentKey, its row key) memory whose embedding is closest to
 // vec (sqlite-vec float32 BLOB) and its cosine similarity, computed
 // exactly over every memory of the agent; ok is false when the agent has
 // none.
-func nearestInAgent(ctx context.Context, q queryer, accountID, agentID string, vec []byte) (id string, score float64, ok bool, err error) {
+func nearestInAgent(ctx context.Context, q queryer, accountID, agentKey string, vec []byte) (id string, score float64, ok bool, err error) {
 	var d float64
 	err = q.QueryRowContext(ctx, `SELECT m.id, vec_distance_cosine(v.embedding, ?) AS d
 		FROM memories m JOIN memory_vectors v ON v.seq = m.seq
-		WHERE m.account_id = ? AND m.agent_id = ? ORDER BY d, m.seq LIMIT 1`, vec, accountID, agentID).Scan(&id, &d)
+		WHERE m.account_id = ? AND m.agent_id = ? ORDER BY d, m.seq LIMIT 1`, vec, accountID, agentKey).Scan(&id, &d)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", 0, false, nil
 	}

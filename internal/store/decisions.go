@@ -14,7 +14,7 @@ import (
 type Decision struct {
 	ID           string
 	AccountID    string
-	AgentID      *string // the resolved agent's id, when an agent was given
+	AgentID      *string // the agent's id (§5.5), when an agent was given and still exists
 	AgentRef     *string // the agent reference as supplied
 	SessionID    *string
 	ProjectSlug  *string
@@ -47,7 +47,9 @@ type ScoredDecision struct {
 	Distance float64
 }
 
-const decisionColumns = `d.id, d.account_id, d.agent_id, d.agent_ref, d.session_id, d.project_slug, d.title, d.rationale,
+// decisionColumns reads a Decision; d.agent_id is the agent's row key, and
+// the agent's id is read from its row.
+const decisionColumns = `d.id, d.account_id, (SELECT ag.public_id FROM agents ag WHERE ag.id = d.agent_id), d.agent_ref, d.session_id, d.project_slug, d.title, d.rationale,
 	d.alternatives, d.status, d.superseded_by, d.tags, d.metadata, d.created_at, d.updated_at`
 
 func scanDecision(r rowScanner, extra ...any) (Decision, error) {
@@ -102,18 +104,21 @@ func decodeTagList(s string) ([]string, error) {
 func (s *Store) InsertDecision(ctx context.Context, d *Decision, vec []byte) error {
 	return s.db.Write(ctx, func(tx *sql.Tx) error {
 		d.AgentID = nil
+		var key *string
 		if d.AgentRef != nil {
-			id, err := resolveAgent(ctx, tx, d.AccountID, *d.AgentRef, true, d.CreatedAt)
+			agent, err := findAgent(ctx, tx, d.AccountID, *d.AgentRef, true, d.CreatedAt)
 			if err != nil {
 				return err
 			}
-			d.AgentID = &id
+			d.AgentID, key = &agent.id, &agent.key
 		}
-		return insertDecision(ctx, tx, d, vec)
+		return insertDecision(ctx, tx, d, key, vec)
 	})
 }
 
-func insertDecision(ctx context.Context, tx *sql.Tx, d *Decision, vec []byte) error {
+// insertDecision inserts d, whose agent has the row key agentKey (nil for
+// none).
+func insertDecision(ctx context.Context, tx *sql.Tx, d *Decision, agentKey *string, vec []byte) error {
 	if d.SessionID != nil {
 		if err := checkSession(ctx, tx, d.AccountID, *d.SessionID); err != nil {
 			return err
@@ -134,7 +139,7 @@ func insertDecision(ctx context.Context, tx *sql.Tx, d *Decision, vec []byte) er
 	_, err = tx.ExecContext(ctx, `INSERT INTO decisions(id, account_id, agent_id, agent_ref, session_id, project_slug, title, rationale,
 		alternatives, status, superseded_by, tags, metadata, embedding, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		d.ID, d.AccountID, nullString(d.AgentID), nullString(d.AgentRef), nullString(d.SessionID), nullString(d.ProjectSlug),
+		d.ID, d.AccountID, nullString(agentKey), nullString(d.AgentRef), nullString(d.SessionID), nullString(d.ProjectSlug),
 		d.Title, d.Rationale, nullString(d.Alternatives), d.Status, nullString(d.SupersededBy), tags, jsonOrEmpty(d.Metadata),
 		vec, ms(d.CreatedAt), ms(d.UpdatedAt))
 	return err
@@ -151,7 +156,8 @@ func getDecision(ctx context.Context, q queryer, accountID, id string) (Decision
 
 // SupersedeDecision replaces the account's decision oldID by d in one
 // transaction. prepare sees the old decision and completes d (inherited
-// fields); its error aborts and is returned as is. d is then stored with
+// fields); its error aborts and is returned as is. d inherits the old
+// decision's agent. d is then stored with
 // its embedding, and the old decision becomes superseded by it.
 // d.ID, d.AccountID, d.Status and the timestamps must be set.
 func (s *Store) SupersedeDecision(ctx context.Context, accountID, oldID string, d *Decision, vec []byte, prepare func(old Decision, d *Decision) error) error {
@@ -163,7 +169,15 @@ func (s *Store) SupersedeDecision(ctx context.Context, accountID, oldID string, 
 		if err := prepare(old, d); err != nil {
 			return err
 		}
-		if err := insertDecision(ctx, tx, d, vec); err != nil {
+		// The agent is inherited as the old decision holds it, by row
+		// key: a reference resolved again could name another agent
+		// after a rename.
+		var key sql.NullString
+		if err := tx.QueryRowContext(ctx, "SELECT agent_id FROM decisions WHERE id = ?", old.ID).Scan(&key); err != nil {
+			return err
+		}
+		d.AgentID, d.AgentRef = old.AgentID, old.AgentRef
+		if err := insertDecision(ctx, tx, d, fromNullString(key), vec); err != nil {
 			return err
 		}
 		_, err = tx.ExecContext(ctx, "UPDATE decisions SET status = 'superseded', superseded_by = ?, updated_at = max(updated_at + 1, ?) WHERE id = ?",

@@ -21,7 +21,7 @@ type EntityRef struct {
 type Entity struct {
 	ID        string
 	AccountID string
-	AgentID   *string // the resolved agent's id, when an agent was given
+	AgentID   *string // the agent's id (§5.5), when an agent was given
 	AgentRef  *string // the agent reference as supplied at creation
 	Name      string
 	Type      string
@@ -54,7 +54,7 @@ type Neighbor struct {
 // EntityFilter selects entities of one account. Nil fields filter nothing.
 type EntityFilter struct {
 	AccountID string
-	AgentRef  *string // UUID or name; an unknown agent matches nothing
+	AgentRef  *string // agent id or name; an unknown agent matches nothing
 	Type      *string
 }
 
@@ -65,7 +65,9 @@ var (
 	ErrMemoryNotFound = fmt.Errorf("store: memory: %w", ErrNotFound)
 )
 
-const entityColumns = `e.id, e.account_id, e.agent_id, e.agent_ref, e.name, e.type, e.metadata, e.created_at, e.updated_at,
+// entityColumns reads an Entity; e.agent_id is the agent's row key, and
+// the agent's id is read from its row.
+const entityColumns = `e.id, e.account_id, (SELECT ag.public_id FROM agents ag WHERE ag.id = e.agent_id), e.agent_ref, e.name, e.type, e.metadata, e.created_at, e.updated_at,
 	(SELECT count(*) FROM entity_links l WHERE l.entity_id = e.id)`
 
 func scanEntity(r rowScanner) (Entity, error) {
@@ -92,16 +94,17 @@ func scanEntity(r rowScanner) (Entity, error) {
 func (s *Store) InsertEntity(ctx context.Context, e *Entity) error {
 	return s.db.Write(ctx, func(tx *sql.Tx) error {
 		e.AgentID = nil
+		var key *string
 		if e.AgentRef != nil {
-			id, err := resolveAgent(ctx, tx, e.AccountID, *e.AgentRef, true, e.CreatedAt)
+			agent, err := findAgent(ctx, tx, e.AccountID, *e.AgentRef, true, e.CreatedAt)
 			if err != nil {
 				return err
 			}
-			e.AgentID = &id
+			e.AgentID, key = &agent.id, &agent.key
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO entities(id, account_id, agent_id, agent_ref, name, type, metadata, created_at, updated_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			e.ID, e.AccountID, nullString(e.AgentID), nullString(e.AgentRef), e.Name, e.Type, jsonOrEmpty(e.Metadata), ms(e.CreatedAt), ms(e.UpdatedAt))
+			e.ID, e.AccountID, nullString(key), nullString(e.AgentRef), e.Name, e.Type, jsonOrEmpty(e.Metadata), ms(e.CreatedAt), ms(e.UpdatedAt))
 		return err
 	})
 }

@@ -220,7 +220,7 @@ func (s *Store) CompleteJob(ctx context.Context, l JobLease, item BatchItem, now
 			return err
 		}
 		var err error
-		o, err = insertItem(ctx, tx, &item, map[string]string{})
+		o, err = insertItem(ctx, tx, &item, map[string]agentRow{})
 		if errors.Is(err, ErrSessionNotFound) {
 			o.Err, err = err, nil
 		}

@@ -13,7 +13,7 @@ type Memory struct {
 	Seq        int64 // internal row number; the search tables' docid
 	ID         string
 	AccountID  string
-	AgentID    string // the resolved agent's id
+	AgentID    string // the agent's id (§5.5), whatever reference created it
 	AgentRef   string // the agent reference as supplied at creation
 	UserID     *string
 	Content    string
@@ -39,8 +39,11 @@ type Indexed struct {
 	Terms  string
 }
 
-const memoryColumns = `m.seq, m.id, m.account_id, m.agent_id, m.agent_ref, m.user_id, m.content, m.metadata, m.memory_type,
+const memoryColumns = `m.seq, m.id, m.account_id, ` + agentIDOfMemory + `, m.agent_ref, m.user_id, m.content, m.metadata, m.memory_type,
 	m.visibility, m.importance, m.tier, m.scope, m.session_id, m.project, m.project_id, m.archived_at, m.created_at, m.updated_at`
+
+// agentIDOfMemory is the id of memory m's agent (m.agent_id is its row key).
+const agentIDOfMemory = "(SELECT ag.public_id FROM agents ag WHERE ag.id = m.agent_id)"
 
 func scanMemory(r rowScanner, extra ...any) (Memory, error) {
 	var m Memory
@@ -69,28 +72,28 @@ func scanMemory(r rowScanner, extra ...any) (Memory, error) {
 // m.AgentID are filled in.
 func (s *Store) InsertMemory(ctx context.Context, m *Memory, idx Indexed) error {
 	return s.db.Write(ctx, func(tx *sql.Tx) error {
-		agentID, err := resolveAgent(ctx, tx, m.AccountID, m.AgentRef, true, m.CreatedAt)
+		agent, err := findAgent(ctx, tx, m.AccountID, m.AgentRef, true, m.CreatedAt)
 		if err != nil {
 			return err
 		}
-		m.AgentID = agentID
+		m.AgentID = agent.id
 		if err := resolveRefs(ctx, tx, m); err != nil {
 			return err
 		}
-		if err := insertMemoryRow(ctx, tx, m); err != nil {
+		if err := insertMemoryRow(ctx, tx, m, agent.key); err != nil {
 			return err
 		}
 		return writeIndex(ctx, tx, m.Seq, idx, false)
 	})
 }
 
-// insertMemoryRow inserts m's row (references already resolved) and sets
-// m.Seq.
-func insertMemoryRow(ctx context.Context, tx *sql.Tx, m *Memory) error {
+// insertMemoryRow inserts m's row (references already resolved; agentKey
+// is its agent's row key) and sets m.Seq.
+func insertMemoryRow(ctx context.Context, tx *sql.Tx, m *Memory, agentKey string) error {
 	res, err := tx.ExecContext(ctx, `INSERT INTO memories(id, account_id, agent_id, agent_ref, user_id, content, metadata, memory_type,
 		visibility, importance, tier, scope, session_id, project, project_id, archived_at, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		m.ID, m.AccountID, m.AgentID, m.AgentRef, nullString(m.UserID), m.Content, jsonOrEmpty(m.Metadata), nullString(m.MemoryType),
+		m.ID, m.AccountID, agentKey, m.AgentRef, nullString(m.UserID), m.Content, jsonOrEmpty(m.Metadata), nullString(m.MemoryType),
 		m.Visibility, m.Importance, m.Tier, m.Scope, nullString(m.SessionID), nullString(m.Project), nullString(m.ProjectID), nullMS(m.ArchivedAt),
 		ms(m.CreatedAt), ms(m.UpdatedAt))
 	if err != nil {
@@ -182,7 +185,7 @@ func (s *Store) DeleteMemory(ctx context.Context, accountID, id string) error {
 // Filter selects memories of one account. Zero fields filter nothing.
 type Filter struct {
 	AccountID     string
-	AgentRef      *string // UUID or name; an unknown agent matches nothing
+	AgentRef      *string // agent id or name; an unknown agent matches nothing
 	UserID        *string
 	Scope         string // "session", "long-term"; "" or "all": any
 	SessionID     *string

@@ -273,4 +273,18 @@ CREATE VIRTUAL TABLE memory_fts_terms USING fts4aux(memory_fts);
 ALTER TABLE jobs ADD COLUMN lease_owner TEXT;
 ALTER TABLE jobs ADD COLUMN lease_expires INTEGER NOT NULL DEFAULT 0;
 `,
+	migrationAgentIDs,
 }
+
+// migrationAgentIDs gives agents the id a client chose (API contract
+// §5.5): agents.id stays the row key that memories, sessions, entities and
+// decisions reference, and public_id is the agent's id as the API shows it,
+// unique per account (two accounts may use one id). Agents made before it
+// keep their ids: public_id = id.
+const migrationAgentIDs = `
+ALTER TABLE agents ADD COLUMN public_id TEXT NOT NULL DEFAULT '';
+UPDATE agents SET public_id = id;
+CREATE UNIQUE INDEX agents_public_id ON agents(account_id, public_id);
+DROP INDEX agents_account_created;
+CREATE INDEX agents_account_created ON agents(account_id, created_at DESC, public_id DESC);
+`

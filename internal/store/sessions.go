@@ -13,7 +13,7 @@ import (
 type Session struct {
 	ID          string
 	AccountID   string
-	AgentID     string // the resolved agent's id
+	AgentID     string // the agent's id (§5.5), whatever reference created it
 	AgentRef    string // the agent reference as supplied at creation
 	ExternalID  *string
 	Project     *string // project slug as supplied
@@ -34,7 +34,9 @@ const (
 	SessionEnded  = "ended"
 )
 
-const sessionColumns = `s.id, s.account_id, s.agent_id, s.agent_ref, s.external_id, s.project, s.status, s.title, s.summary,
+// sessionColumns reads a Session; s.agent_id is the agent's row key, and
+// the agent's id is read from its row.
+const sessionColumns = `s.id, s.account_id, (SELECT ag.public_id FROM agents ag WHERE ag.id = s.agent_id), s.agent_ref, s.external_id, s.project, s.status, s.title, s.summary,
 	s.metadata, s.started_at, s.ended_at, s.created_at, s.updated_at,
 	(SELECT count(*) FROM memories m WHERE m.session_id = s.id AND m.account_id = s.account_id)`
 
@@ -67,11 +69,11 @@ func getSession(ctx context.Context, q queryer, accountID, id string) (Session, 
 // (creating it for a valid slug), then inserts x unless another session of
 // the account has its external id. It reports whether x was inserted.
 func insertSession(ctx context.Context, tx *sql.Tx, x *Session) (bool, error) {
-	agentID, err := resolveAgent(ctx, tx, x.AccountID, x.AgentRef, true, x.CreatedAt)
+	agent, err := findAgent(ctx, tx, x.AccountID, x.AgentRef, true, x.CreatedAt)
 	if err != nil {
 		return false, err
 	}
-	x.AgentID = agentID
+	x.AgentID = agent.id
 	if x.Project != nil {
 		if _, err := ensureProject(ctx, tx, x.AccountID, *x.Project, x.CreatedAt); err != nil {
 			return false, err
@@ -81,7 +83,7 @@ func insertSession(ctx context.Context, tx *sql.Tx, x *Session) (bool, error) {
 		metadata, started_at, ended_at, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT(account_id, external_id) WHERE external_id IS NOT NULL DO NOTHING`,
-		x.ID, x.AccountID, x.AgentID, x.AgentRef, nullString(x.ExternalID), nullString(x.Project), x.Status, nullString(x.Title), nullString(x.Summary),
+		x.ID, x.AccountID, agent.key, x.AgentRef, nullString(x.ExternalID), nullString(x.Project), x.Status, nullString(x.Title), nullString(x.Summary),
 		jsonOrEmpty(x.Metadata), ms(x.StartedAt), nullMS(x.EndedAt), ms(x.CreatedAt), ms(x.UpdatedAt))
 	if err != nil {
 		return false, err
@@ -210,7 +212,7 @@ func (s *Store) EndSession(ctx context.Context, accountID, id string, summary *s
 // SessionFilter selects sessions of one account. Nil fields filter nothing.
 type SessionFilter struct {
 	AccountID string
-	AgentRef  *string // UUID or name; an unknown agent matches nothing
+	AgentRef  *string // agent id or name; an unknown agent matches nothing
 	Project   *string // slug, exact
 	Status    *string // active or ended
 }
