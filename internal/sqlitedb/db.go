@@ -195,7 +195,16 @@ func (db *DB) Write(ctx context.Context, fn func(*sql.Tx) error) error {
 	if err := fn(tx); err != nil {
 		return err
 	}
-	return tx.Commit()
+	if err := tx.Commit(); err != nil {
+		// A context that ended rolls the transaction back from database/sql's
+		// own goroutine, which may beat Commit to it: then Commit says only
+		// ErrTxDone, and the cause is the context's.
+		if cerr := ctx.Err(); cerr != nil && errors.Is(err, sql.ErrTxDone) {
+			return cerr
+		}
+		return err
+	}
+	return nil
 }
 
 func migrate(ctx context.Context, db *sql.DB, migrations []string) error {
