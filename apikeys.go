@@ -5,50 +5,37 @@ import (
 	"encoding/json"
 	"errors"
 	"time"
-	"unicode/utf8"
 
 	"github.com/memoryrelay/memoryrelay/internal/uuid"
 	"github.com/memoryrelay/memoryrelay/keys"
 	"github.com/memoryrelay/memoryrelay/scopes"
 )
 
-// Limits on API keys (API contract §9).
+// Limits on API keys (API contract §9). The key store enforces them
+// (package keys), whichever way a key is made: CreateKey, RotateKey or
+// Relay.Keys().
 const (
-	MaxKeyName  = 100
+	MaxKeyName  = keys.MaxName
 	MaxKeyGrace = keys.MaxGrace
 )
 
 // NewKey is the input of [Relay.CreateKey].
 type NewKey struct {
-	Name      string          // required, 1–100 characters
+	Name      string          // required, 1–MaxKeyName characters
 	Scopes    scopes.Set      // required, not empty
 	ExpiresAt *time.Time      // optional; must be in the future
-	RateLimit int             // requests per minute; 0: the server default
+	RateLimit int             // requests per minute, 0 to keys.MaxRateLimit; 0: the server default
 	Metadata  json.RawMessage // JSON object ≤ 10 KiB
 }
 
 // CreateKey creates an API key in the account and returns it with its
-// token, the only copy of the secret.
+// token, the only copy of the secret. A field the key store refuses is a
+// *ValidationError naming it.
 func (r *Relay) CreateKey(ctx context.Context, accountID string, in NewKey) (keys.Key, keys.Token, error) {
-	if n := utf8.RuneCountInString(in.Name); n == 0 || n > MaxKeyName {
-		return keys.Key{}, keys.Token{}, invalid("name", "name must be 1-%d characters", MaxKeyName)
-	}
-	if in.Scopes.IsEmpty() {
-		return keys.Key{}, keys.Token{}, invalid("scopes", "scopes must be a non-empty list of read, write, delete, admin")
-	}
-	if in.ExpiresAt != nil && !in.ExpiresAt.After(r.opts.Now()) {
-		return keys.Key{}, keys.Token{}, invalid("expires_at", "expires_at must be in the future")
-	}
-	if in.RateLimit < 0 {
-		return keys.Key{}, keys.Token{}, invalid("rate_limit", "rate_limit must be 0 or more")
-	}
-	meta, err := checkMetadata(in.Metadata)
-	if err != nil {
-		return keys.Key{}, keys.Token{}, err
-	}
-	return r.keys.Create(ctx, accountID, keys.CreateParams{
-		Name: in.Name, Scopes: in.Scopes, ExpiresAt: in.ExpiresAt, RateLimit: in.RateLimit, Metadata: meta,
+	k, tok, err := r.keys.Create(ctx, accountID, keys.CreateParams{
+		Name: in.Name, Scopes: in.Scopes, ExpiresAt: in.ExpiresAt, RateLimit: in.RateLimit, Metadata: in.Metadata,
 	})
+	return k, tok, keyErr(err)
 }
 
 // ListKeys returns a page of the account's keys, newest first. Keys never
@@ -95,9 +82,6 @@ func (r *Relay) RevokeKey(ctx context.Context, accountID, id string) (keys.Key, 
 // RotateKey gives the account's key a new secret, returned in the token;
 // the old one keeps working for grace (0 to 24h).
 func (r *Relay) RotateKey(ctx context.Context, accountID, id string, grace time.Duration) (keys.Key, keys.Token, error) {
-	if grace < 0 || grace > MaxKeyGrace {
-		return keys.Key{}, keys.Token{}, invalid("grace_seconds", "grace_seconds must be between 0 and %d", int(MaxKeyGrace/time.Second))
-	}
 	id, ok := uuid.Canonical(id)
 	if !ok {
 		return keys.Key{}, keys.Token{}, errKeyNotFound
@@ -111,9 +95,16 @@ func (r *Relay) RotateKey(ctx context.Context, accountID, id string, grace time.
 
 var errKeyNotFound = &NotFoundError{Kind: "API key"}
 
+// keyErr maps the key store's errors to the facade's: an unknown key is a
+// *NotFoundError, a refused field a *ValidationError with the store's field
+// and message.
 func keyErr(err error) error {
-	if errors.Is(err, keys.ErrNotFound) {
+	var ierr *keys.InvalidError
+	switch {
+	case errors.Is(err, keys.ErrNotFound):
 		return errKeyNotFound
+	case errors.As(err, &ierr):
+		return &ValidationError{Field: ierr.Field, Message: ierr.Message}
 	}
 	return err
 }

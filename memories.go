@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -16,6 +17,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/memoryrelay/memoryrelay/internal/jsonobj"
 	"github.com/memoryrelay/memoryrelay/internal/store"
 	"github.com/memoryrelay/memoryrelay/internal/uuid"
 	"github.com/memoryrelay/memoryrelay/search"
@@ -23,10 +25,10 @@ import (
 
 // Limits on memories (API contract §1.6).
 const (
-	MaxContentChars = 51_200   // code points
-	MaxMetadataSize = 10 << 10 // bytes of serialized JSON
-	MaxAgentRef     = 255      // bytes of an agent id or reference (§5.5)
-	MaxProjectSlug  = 100      // characters
+	MaxContentChars = 51_200          // code points
+	MaxMetadataSize = jsonobj.MaxSize // bytes of serialized JSON
+	MaxAgentRef     = 255             // bytes of an agent id or reference (§5.5)
+	MaxProjectSlug  = 100             // characters
 	DefaultAgent    = "default"
 	DefaultPage     = 20
 	MaxPage         = 100
@@ -230,63 +232,24 @@ func validAgentRef(s string) bool {
 }
 
 // checkMetadata accepts nil/null (none) or a JSON object of at most
-// MaxMetadataSize bytes, returned compacted.
+// MaxMetadataSize bytes, returned compacted; the rule is internal/jsonobj's,
+// shared with the key store.
 func checkMetadata(raw json.RawMessage) ([]byte, error) {
-	raw = bytes.TrimSpace(raw)
-	if len(raw) == 0 || string(raw) == "null" {
-		return nil, nil
+	b, err := jsonobj.Object(raw, MaxMetadataSize)
+	var jerr *jsonobj.Error
+	if errors.As(err, &jerr) {
+		return nil, invalid("metadata", "metadata %s", jerr.Rule)
 	}
-	if raw[0] != '{' || !json.Valid(raw) {
-		return nil, invalid("metadata", "metadata must be a JSON object")
-	}
-	var buf bytes.Buffer
-	if err := json.Compact(&buf, raw); err != nil {
-		return nil, invalid("metadata", "metadata must be a JSON object")
-	}
-	if buf.Len() > MaxMetadataSize {
-		return nil, invalid("metadata", "metadata must be at most %d bytes when serialized", MaxMetadataSize)
-	}
-	// Go's decoder lets both through; stored, the first breaks every JSON
-	// response that returns the metadata and the second every SQLite JSON
-	// function over it (searches by namespace or metadata_filter: 500).
-	if !utf8.Valid(buf.Bytes()) {
-		return nil, invalid("metadata", "metadata must be valid UTF-8")
-	}
-	if jsonDepth(buf.Bytes()) > maxJSONDepth {
-		return nil, invalid("metadata", "metadata must be nested at most %d levels deep", maxJSONDepth)
-	}
-	if buf.String() == "{}" {
-		return nil, nil
-	}
-	return buf.Bytes(), nil
+	return b, err
 }
 
 // maxJSONDepth is the deepest nesting of arrays and objects SQLite's JSON
 // functions parse (JSON_MAX_DEPTH); they fail on anything deeper.
-const maxJSONDepth = 1000
+const maxJSONDepth = jsonobj.MaxDepth
 
 // jsonDepth returns the deepest nesting of arrays and objects in the valid
 // JSON b.
-func jsonDepth(b []byte) int {
-	depth, deepest, inString, escaped := 0, 0, false, false
-	for _, c := range b {
-		switch {
-		case escaped:
-			escaped = false
-		case inString:
-			escaped = c == '\\'
-			inString = c != '"'
-		case c == '"':
-			inString = true
-		case c == '{' || c == '[':
-			depth++
-			deepest = max(deepest, depth)
-		case c == '}' || c == ']':
-			depth--
-		}
-	}
-	return deepest
-}
+func jsonDepth(b []byte) int { return jsonobj.Depth(b) }
 
 // index embeds text and derives its full-text terms.
 func (r *Relay) index(ctx context.Context, text string) (store.Indexed, error) {

@@ -404,6 +404,8 @@ func (r *Relay) WaitSearchIndex(ctx context.Context) error {
 }
 
 // Keys returns the key store: create, verify, list, revoke and rotate keys.
+// It checks every field of a new key as CreateKey does (it is the same
+// check), refusing a bad one with a *keys.InvalidError.
 func (r *Relay) Keys() *keys.Store { return r.keys }
 
 // Embedder returns the embedder memories are indexed with.

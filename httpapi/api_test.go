@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -45,6 +46,7 @@ type env struct {
 	relay *memoryrelay.Relay
 	srv   *httptest.Server
 	clock *clock
+	path  string // the database file
 	acct  string
 	keys  map[string]string // name → raw key
 }
@@ -65,6 +67,34 @@ func (e *env) newKey(acct string, p keys.CreateParams) string {
 		e.t.Fatal(err)
 	}
 	return tok.Reveal()
+}
+
+// expiredKey returns a key of the account that expired a minute ago. The
+// key store refuses an expiry in the past, so the key is made with one in
+// the future that is then moved back in the database, as time would.
+func (e *env) expiredKey(acct, name string, set scopes.Set) string {
+	e.t.Helper()
+	exp := e.clock.Now().Add(time.Hour)
+	k, tok, err := e.relay.Keys().Create(context.Background(), acct, keys.CreateParams{Name: name, Scopes: set, ExpiresAt: &exp})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.exec("UPDATE api_keys SET expires_at = ? WHERE id = ?", e.clock.Now().Add(-time.Minute).UnixMilli(), k.ID)
+	return tok.Reveal()
+}
+
+// exec runs a statement on the database file through a connection of its
+// own, as another program would: for rows the API would refuse to write.
+func (e *env) exec(query string, args ...any) {
+	e.t.Helper()
+	db, err := sql.Open("sqlite3", "file:"+e.path+"?_busy_timeout=5000")
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(query, args...); err != nil {
+		e.t.Fatalf("%s: %v", query, err)
+	}
 }
 
 // response is a decoded answer.
@@ -173,8 +203,7 @@ func TestErrorsTable(t *testing.T) {
 	}
 	unknown := tok.Reveal()
 	badSum := e.keys["rw"][:len(e.keys["rw"])-1] + flip(e.keys["rw"][len(e.keys["rw"])-1])
-	exp := time.Date(2026, 3, 17, 9, 0, 0, 0, time.UTC) // before the clock
-	expired := e.newKey(e.acct, keys.CreateParams{Name: "expired", Scopes: scopes.NewSet(scopes.Read), ExpiresAt: &exp})
+	expired := e.expiredKey(e.acct, "expired", scopes.NewSet(scopes.Read))
 	revoked := e.newKey(e.acct, keys.CreateParams{Name: "revoked", Scopes: scopes.NewSet(scopes.Read)})
 	k, err := e.relay.Keys().Verify(context.Background(), revoked)
 	if err != nil {

@@ -161,12 +161,15 @@ func queryString(r *http.Request, name string) *string {
 
 // writeJSON encodes v before writing anything, so that a value that cannot
 // be encoded becomes a 500 with the contract's body, not a 2xx with an
-// empty one.
+// empty one. The failure is logged when w is the handler's own writer.
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(v); err != nil {
+		if rw, ok := w.(*responseWriter); ok {
+			rw.encodeFailed(status, err)
+		}
 		status = http.StatusInternalServerError
 		buf.Reset()
 		fmt.Fprintf(&buf, `{"type":%q,"message":"Internal server error","detail":"Internal server error","error":"Internal server error","code":500,"request_id":%q}`+"\n",
@@ -175,4 +178,25 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	w.Write(buf.Bytes())
+}
+
+// responseWriter is the writer ServeHTTP hands to the routes: it lets
+// writeJSON, which sees only the writer, log a response that could not be
+// encoded with the request it answers.
+type responseWriter struct {
+	http.ResponseWriter
+	log *slog.Logger
+	r   *http.Request // the routed request: its Pattern is the route
+}
+
+// Unwrap gives http.ResponseController the underlying writer.
+func (rw *responseWriter) Unwrap() http.ResponseWriter { return rw.ResponseWriter }
+
+// encodeFailed logs that the answer to rw.r, meant to have the status,
+// could not be encoded. The route is the pattern, never the path, and the
+// error is redacted as every internal error: no key reaches the log.
+func (rw *responseWriter) encodeFailed(status int, err error) {
+	rw.log.Error("httpapi: response could not be encoded",
+		"request_id", rw.ResponseWriter.Header().Get("X-Request-ID"), "method", rw.r.Method, "route", rw.r.Pattern,
+		"status", status, "err", redactKeys(err))
 }

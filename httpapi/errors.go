@@ -62,6 +62,7 @@ type fieldError struct {
 func statusOf(err error) (status int, typ, msg string) {
 	var (
 		verr    *memoryrelay.ValidationError
+		kerr    *keys.InvalidError
 		nf      *memoryrelay.NotFoundError
 		cerr    *memoryrelay.ConflictError
 		missing *scopes.MissingError
@@ -71,6 +72,8 @@ func statusOf(err error) (status int, typ, msg string) {
 	switch {
 	case errors.As(err, &verr):
 		return http.StatusBadRequest, typeValidation, verr.Message
+	case errors.As(err, &kerr): // the key store's own, should a Service pass one on
+		return http.StatusBadRequest, typeValidation, kerr.Message
 	case errors.As(err, &tooBig):
 		return http.StatusBadRequest, typeValidation, "Request body must be at most " + strconv.FormatInt(tooBig.Limit, 10) + " bytes"
 	case errors.As(err, &nf):
@@ -110,9 +113,8 @@ func (h *handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 		}
 	}
 	body := errorBody{Type: typ, Message: msg, Detail: msg, Error: msg, Code: status, RequestID: rid}
-	var verr *memoryrelay.ValidationError
-	if errors.As(err, &verr) && verr.Field != "" {
-		body.Errors = []fieldError{{Field: verr.Field, Message: verr.Message}}
+	if field := fieldOf(err); field != "" {
+		body.Errors = []fieldError{{Field: field, Message: msg}}
 	}
 	if status == http.StatusServiceUnavailable {
 		w.Header().Set("Retry-After", strconv.Itoa(unavailableRetryAfter))
@@ -124,6 +126,21 @@ func (h *handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 		w.Header().Set("Retry-After", strconv.Itoa(n))
 	}
 	writeJSON(w, status, body)
+}
+
+// fieldOf returns the request field a validation error names, or "".
+func fieldOf(err error) string {
+	var (
+		verr *memoryrelay.ValidationError
+		kerr *keys.InvalidError
+	)
+	switch {
+	case errors.As(err, &verr):
+		return verr.Field
+	case errors.As(err, &kerr):
+		return kerr.Field
+	}
+	return ""
 }
 
 // redactKeys renders v (an error or a panic value) for the log with the

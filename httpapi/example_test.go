@@ -11,7 +11,6 @@ import (
 
 	"github.com/memoryrelay/memoryrelay"
 	"github.com/memoryrelay/memoryrelay/httpapi"
-	"github.com/memoryrelay/memoryrelay/keys"
 	"github.com/memoryrelay/memoryrelay/scopes"
 )
 
@@ -22,7 +21,7 @@ func ExampleNew() {
 	relay, _ := memoryrelay.Open(ctx, memoryrelay.Options{Path: filepath.Join(dir, "memory.db")})
 	defer relay.Close()
 	acct, _ := relay.CreateAccount(ctx, "acme")
-	_, tok, _ := relay.Keys().Create(ctx, acct.ID, keys.CreateParams{Name: "agent", Scopes: scopes.NewSet(scopes.Read, scopes.Write)})
+	_, tok, _ := relay.CreateKey(ctx, acct.ID, memoryrelay.NewKey{Name: "agent", Scopes: scopes.NewSet(scopes.Read, scopes.Write)})
 
 	api, err := httpapi.New(relay, httpapi.Options{})
 	if err != nil {

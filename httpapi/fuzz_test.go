@@ -12,7 +12,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 	"unicode/utf8"
 
 	"github.com/memoryrelay/memoryrelay"
@@ -211,8 +210,7 @@ func FuzzAuthHeader(f *testing.F) {
 	fe := newFuzzEnv(f)
 	e := fe.env
 	ctx := context.Background()
-	exp := e.clock.Now().Add(-time.Minute)
-	e.keys["expired"] = e.newKey(e.acct, keys.CreateParams{Name: "expired", Scopes: scopes.NewSet(scopes.Read), ExpiresAt: &exp})
+	e.keys["expired"] = e.expiredKey(e.acct, "expired", scopes.NewSet(scopes.Read))
 	revoked := e.newKey(e.acct, keys.CreateParams{Name: "revoked", Scopes: scopes.NewSet(scopes.Read)})
 	k, err := e.relay.Keys().Verify(ctx, revoked)
 	if err != nil {

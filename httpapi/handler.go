@@ -170,7 +170,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, errRoute)
 		return
 	}
-	h.mux.ServeHTTP(w, r)
+	h.mux.ServeHTTP(&responseWriter{ResponseWriter: w, log: h.opts.Logger, r: r}, r)
 }
 
 // allowed lists the methods that have a route for r's path.

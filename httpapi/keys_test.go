@@ -1,10 +1,18 @@
 package httpapi_test
 
 import (
-	"github.com/memoryrelay/memoryrelay"
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/memoryrelay/memoryrelay"
+	"github.com/memoryrelay/memoryrelay/httpapi"
+	"github.com/memoryrelay/memoryrelay/keys"
+	"github.com/memoryrelay/memoryrelay/scopes"
 )
 
 func TestKeyManagement(t *testing.T) {
@@ -131,5 +139,187 @@ func TestKeyManagementErrors(t *testing.T) {
 	// The admin key still works after the refused revocation.
 	if r := e.do("GET", "/v1/keys", admin, nil); r.status != 200 {
 		t.Fatalf("admin key: %d", r.status)
+	}
+}
+
+// keyMetadataOf returns a JSON object that takes exactly n bytes compacted.
+func keyMetadataOf(n int) string {
+	return `{"a": "` + strings.Repeat("x", n-len(`{"a":""}`)) + `"}`
+}
+
+// TestKeyFieldRulesOverHTTP: POST /v1/keys goes through the key store's
+// rules (the same as Relay.Keys() and the facade): each limit at its value
+// and one past it, and every refusal a 400 validation_error naming the
+// field with today's message.
+func TestKeyFieldRulesOverHTTP(t *testing.T) {
+	e := newEnv(t, memoryrelay.Options{})
+	admin := e.keys["admin"]
+	body := func(extra string) string { return `{"name":"k","scopes":["read"]` + extra + `}` }
+	cases := []struct {
+		name  string
+		body  string
+		field string // "" when accepted
+		msg   string
+	}{
+		{"name of 100 characters", `{"name":"` + strings.Repeat("ü", memoryrelay.MaxKeyName) + `","scopes":["read"]}`, "", ""},
+		{"name of 101 characters", `{"name":"` + strings.Repeat("ü", memoryrelay.MaxKeyName+1) + `","scopes":["read"]}`, "name", "name must be 1-100 characters"},
+		{"empty name", `{"name":"","scopes":["read"]}`, "name", "name must be 1-100 characters"},
+		{"empty scopes", `{"name":"k","scopes":[]}`, "scopes", "scopes must be a non-empty list of read, write, delete, admin"},
+		{"expiry in a minute", body(`,"expires_at":"` + e.clock.Now().Add(time.Minute).Format(time.RFC3339) + `"`), "", ""},
+		{"expiry a second ago", body(`,"expires_at":"` + e.clock.Now().Add(-time.Second).Format(time.RFC3339) + `"`), "expires_at", "expires_at must be in the future"},
+		{"metadata at the size limit", body(`,"metadata":` + keyMetadataOf(memoryrelay.MaxMetadataSize)), "", ""},
+		{"metadata one byte past", body(`,"metadata":` + keyMetadataOf(memoryrelay.MaxMetadataSize+1)), "metadata", "metadata must be at most 10240 bytes when serialized"},
+		{"metadata an array", body(`,"metadata":[1]`), "metadata", "metadata must be a JSON object"},
+		{"metadata a string", body(`,"metadata":"owner=ops"`), "metadata", "metadata must be a JSON object"},
+		{"metadata a number", body(`,"metadata":5`), "metadata", "metadata must be a JSON object"},
+		{"rate limit at the maximum", body(`,"rate_limit":1000000`), "", ""},
+		{"rate limit past the maximum", body(`,"rate_limit":1000001`), "rate_limit", "rate_limit must be at most 1000000"},
+		{"negative rate limit", body(`,"rate_limit":-1`), "rate_limit", "rate_limit must be 0 or more"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := e.do("POST", "/v1/keys", admin, c.body)
+			if c.field == "" {
+				if r.status != 201 {
+					t.Fatalf("%d %s", r.status, r.raw)
+				}
+				return
+			}
+			checkError(t, r, 400, "validation_error", c.msg)
+			errs, _ := r.body["errors"].([]any)
+			if len(errs) != 1 || errs[0].(map[string]any)["field"] != c.field || errs[0].(map[string]any)["message"] != c.msg {
+				t.Errorf("errors %v, want one for %s", r.body["errors"], c.field)
+			}
+		})
+	}
+	if r := e.do("GET", "/v1/keys?limit=100", admin, nil); r.status != 200 {
+		t.Fatalf("GET /v1/keys: %d %s", r.status, r.raw)
+	}
+}
+
+// TestKeysMadeInGoCannotBreakListing is the issue's case: keys made with
+// Relay.Keys() (the package's own Examples' path) with a 5,000-character
+// name, an expiry in the past or metadata that is not JSON are refused, so
+// GET /v1/keys keeps answering 200.
+func TestKeysMadeInGoCannotBreakListing(t *testing.T) {
+	e := newEnv(t, memoryrelay.Options{})
+	past := e.clock.Now().Add(-time.Hour)
+	read := scopes.NewSet(scopes.Read)
+	for _, p := range []keys.CreateParams{
+		{Name: strings.Repeat("n", 5000), Scopes: read},
+		{Name: "past", Scopes: read, ExpiresAt: &past},
+		{Name: "not-json", Scopes: read, Metadata: []byte(`owner=ops`)},
+		{Name: "not-an-object", Scopes: read, Metadata: []byte(`[1]`)},
+	} {
+		if _, _, err := e.relay.Keys().Create(context.Background(), e.acct, p); !errors.Is(err, keys.ErrInvalid) {
+			t.Errorf("Keys().Create(%.20q): %v, want a keys.ErrInvalid", p.Name, err)
+		}
+	}
+	if r := e.do("GET", "/v1/keys?limit=100", e.keys["admin"], nil); r.status != 200 {
+		t.Fatalf("GET /v1/keys: %d %s", r.status, r.raw)
+	}
+}
+
+// TestListKeysToleratesBadRows: rows an older version stored without the
+// checks (inserted here with SQL) do not make GET /v1/keys answer 500: the
+// keys are listed, metadata that is not a JSON object reads as {}, the rest
+// as stored.
+func TestListKeysToleratesBadRows(t *testing.T) {
+	e := newEnv(t, memoryrelay.Options{})
+	admin := e.keys["admin"]
+	now := e.clock.Now().UnixMilli()
+	rows := []struct {
+		id, name, meta string
+		expires        any
+		rate           int
+		wantMeta       string
+	}{
+		{"00000000-0000-4000-8000-000000000001", "not json", `owner=ops`, nil, 0, `{}`},
+		{"00000000-0000-4000-8000-000000000002", "cut short", `{"a":`, nil, 0, `{}`},
+		{"00000000-0000-4000-8000-000000000003", "array", `[1,2]`, nil, 0, `{}`},
+		{"00000000-0000-4000-8000-000000000004", "null", `null`, nil, 0, `{}`},
+		{"00000000-0000-4000-8000-000000000005", strings.Repeat("n", 5000), `{"ok":true}`, now - 60_000, -5, `{"ok":true}`},
+	}
+	for i, r := range rows {
+		e.exec(`INSERT INTO api_keys(id, account_id, name, prefix, scopes, metadata, rate_limit, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			r.id, e.acct, r.name, "mem_live_old", 1, r.meta, r.rate, now+int64(i), r.expires)
+	}
+	list := e.do("GET", "/v1/keys?limit=100", admin, nil)
+	if list.status != 200 {
+		t.Fatalf("GET /v1/keys: %d %s", list.status, list.raw)
+	}
+	listed := map[string]map[string]any{}
+	for _, k := range list.body["data"].([]any) {
+		k := k.(map[string]any)
+		listed[k["id"].(string)] = k
+	}
+	for _, r := range rows {
+		one := e.do("GET", "/v1/keys/"+r.id, admin, nil)
+		if one.status != 200 {
+			t.Fatalf("GET /v1/keys/%s: %d %s", r.id, one.status, one.raw)
+		}
+		for where, k := range map[string]map[string]any{"list": listed[r.id], "get": one.body} {
+			meta, _ := json.Marshal(k["metadata"])
+			if k == nil || k["name"] != r.name || string(meta) != r.wantMeta {
+				t.Errorf("%s: key %s reads as %.200v, want name %.20q metadata %s", where, r.id, k, r.name, r.wantMeta)
+			}
+		}
+	}
+}
+
+// badKeyJSON is a Service whose keys carry metadata that cannot be
+// encoded, with a raw key inside it: a response that fails to encode.
+type badKeyJSON struct {
+	httpapi.Service
+	secret string
+}
+
+func (b badKeyJSON) GetKey(ctx context.Context, acct, id string) (keys.Key, error) {
+	k, err := b.Service.GetKey(ctx, acct, id)
+	k.Metadata = []byte(`{"owner": ` + b.secret + `}`)
+	return k, err
+}
+
+// TestEncodeFailureIsLogged: a response that cannot be encoded is a 500
+// with the contract's body and one log line with the request id, the route
+// and the error, and no key (the env's check of every log line).
+func TestEncodeFailureIsLogged(t *testing.T) {
+	e, lc := newCheckedEnv(t, memoryrelay.Options{})
+	admin := e.keys["admin"]
+	h, err := httpapi.New(badKeyJSON{Service: e.relay, secret: admin}, httpapi.Options{Logger: lc.logger(), Now: e.clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(lc.middleware(h))
+	defer srv.Close()
+	bad := *e
+	bad.srv = srv
+	var id string
+	for _, k := range e.do("GET", "/v1/keys", admin, nil).body["data"].([]any) {
+		if k := k.(map[string]any); k["name"] == "admin" {
+			id = k["id"].(string)
+		}
+	}
+	r := bad.do("GET", "/v1/keys/"+id, admin, nil, "X-Request-ID", "req-encode-failure")
+	checkError(t, r, 500, "api_error", "Internal server error")
+	if r.body["request_id"] != "req-encode-failure" {
+		t.Errorf("request_id %v", r.body["request_id"])
+	}
+	var found bool
+	for _, line := range strings.Split(lc.logText(), "\n") {
+		var rec map[string]any
+		if json.Unmarshal([]byte(line), &rec) != nil || rec["msg"] != "httpapi: response could not be encoded" {
+			continue
+		}
+		found = true
+		if rec["level"] != "ERROR" || rec["request_id"] != "req-encode-failure" || rec["route"] != "GET /v1/keys/{id}" || rec["method"] != "GET" {
+			t.Errorf("log line %s: want level ERROR, the request id, the route GET /v1/keys/{id}", line)
+		}
+		if msg, _ := rec["err"].(string); !strings.Contains(msg, "json") {
+			t.Errorf("log line %s: the error is not the encoder's", line)
+		}
+	}
+	if !found {
+		t.Errorf("no log line for the failed encoding; log:\n%s", lc.logText())
 	}
 }

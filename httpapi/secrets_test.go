@@ -294,6 +294,7 @@ func newCheckedEnv(t testing.TB, opts memoryrelay.Options) (*env, *leakCheck) {
 	})
 	ctx := context.Background()
 	opts.Path = filepath.Join(t.TempDir(), "api.db")
+	e.path = opts.Path
 	if opts.Now == nil {
 		opts.Now = e.clock.Now
 	}
@@ -447,8 +448,7 @@ func TestNoSecretsInLogsOrResponses(t *testing.T) {
 			t.Fatalf("GET %s: %d %s", path, r.status, r.raw)
 		}
 	}
-	exp := e.clock.Now().Add(-time.Minute)
-	expired := e.newKey(e.acct, keys.CreateParams{Name: "expired", Scopes: scopes.NewSet(scopes.Read), ExpiresAt: &exp})
+	expired := e.expiredKey(e.acct, "expired", scopes.NewSet(scopes.Read))
 	writeOnly := e.newKey(e.acct, keys.CreateParams{Name: "write-only", Scopes: scopes.NewSet(scopes.Write)})
 	lc.addSecret(expired, writeOnly)
 

@@ -43,6 +43,12 @@
 //
 // The package also holds the key store: verification (with a cache of
 // recent results), expiry, revocation and rotation with a grace period.
+// The store checks the fields of every key it makes ([CreateParams]: name,
+// scopes, expiry, rate limit, metadata) and the grace of every rotation,
+// and refuses a bad one with an *[InvalidError] naming the field; the
+// memoryrelay facade and its HTTP API rely on these checks rather than
+// their own. A key stored without them (by an older version) still reads:
+// metadata that is not a JSON object reads as none.
 //
 // # Concurrency
 //

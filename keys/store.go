@@ -11,7 +11,9 @@ import (
 	"github.com/memoryrelay/memoryrelay/scopes"
 )
 
-// Errors returned by [Store]. ErrMalformed (from [Parse]) is returned too.
+// Errors returned by [Store]. ErrMalformed (from [Parse]) and
+// *[InvalidError] (a field refused by Create, Import or Rotate) are
+// returned too.
 var (
 	ErrNotFound  = errors.New("keys: key not found")
 	ErrRevoked   = errors.New("keys: key revoked")
@@ -26,7 +28,6 @@ const (
 	DefaultNegativeTTL   = 5 * time.Second
 	DefaultCacheSize     = 10_000
 	DefaultFlushInterval = 10 * time.Second
-	MaxGrace             = 24 * time.Hour
 )
 
 // Key is what is known about an API key: everything but the secret.
@@ -36,7 +37,7 @@ type Key struct {
 	Name       string
 	Prefix     string     // first 12 characters of the raw key, for display
 	Scopes     scopes.Set // what the key may do
-	Metadata   []byte     // JSON object, verbatim; nil means {}
+	Metadata   []byte     // JSON object; nil means {}
 	RateLimit  int        // requests per minute; 0 means the server default
 	CreatedAt  time.Time
 	ExpiresAt  *time.Time // nil: never expires
@@ -82,13 +83,14 @@ type Options struct {
 	OnFlushError func(error)
 }
 
-// CreateParams describes a new key.
+// CreateParams describes a new key. Create and Import refuse, with an
+// *[InvalidError], fields outside these rules.
 type CreateParams struct {
-	Name      string
-	Scopes    scopes.Set
-	ExpiresAt *time.Time
-	RateLimit int
-	Metadata  []byte
+	Name      string     // required: 1 to MaxName characters of valid UTF-8
+	Scopes    scopes.Set // required: not empty, defined scopes only
+	ExpiresAt *time.Time // optional: after the store's clock (in milliseconds); nil never expires
+	RateLimit int        // requests per minute, 0 to MaxRateLimit; 0: the server's default
+	Metadata  []byte     // optional: a JSON object of at most MaxMetadataSize bytes compacted; stored compacted
 }
 
 // Store creates and verifies keys. Verification is served from a cache
@@ -162,9 +164,11 @@ func NewStore(repo Repository, opts Options) (*Store, error) {
 }
 
 // Create stores a new key for the account and returns it with its token.
-// The token is the only copy of the secret: only its hash is stored.
+// The token is the only copy of the secret: only its hash is stored. A
+// field outside the rules of [CreateParams] is an *[InvalidError] and
+// nothing is stored.
 func (s *Store) Create(ctx context.Context, accountID string, p CreateParams) (Key, Token, error) {
-	if err := p.check(); err != nil {
+	if _, err := p.normalize(s.opts.Now()); err != nil {
 		return Key{}, Token{}, err
 	}
 	tok, err := Generate(s.opts.Env)
@@ -176,18 +180,15 @@ func (s *Store) Create(ctx context.Context, accountID string, p CreateParams) (K
 }
 
 // Import stores a key whose token the caller already has (for example a
-// bootstrap key given in configuration). The token must be well formed.
+// bootstrap key given in configuration). The token must be well formed;
+// the fields follow the rules of [CreateParams], as for Create.
 func (s *Store) Import(ctx context.Context, accountID string, tok Token, p CreateParams) (Key, error) {
-	if err := p.check(); err != nil {
+	now := s.opts.Now()
+	p, err := p.normalize(now)
+	if err != nil {
 		return Key{}, err
 	}
-	now := s.opts.Now().UTC().Truncate(time.Millisecond)
-	if p.ExpiresAt != nil {
-		// Stored in milliseconds: return what Get and Verify will return,
-		// and do not keep the caller's pointer.
-		exp := p.ExpiresAt.UTC().Truncate(time.Millisecond)
-		p.ExpiresAt = &exp
-	}
+	now = now.UTC().Truncate(time.Millisecond)
 	k := Key{
 		ID:        uuid.New(),
 		AccountID: accountID,
@@ -208,16 +209,6 @@ func (s *Store) Import(ctx context.Context, accountID string, tok Token, p Creat
 	delete(s.cache, h)
 	s.mu.Unlock()
 	return k, nil
-}
-
-func (p CreateParams) check() error {
-	if p.Scopes.IsEmpty() {
-		return errors.New("keys: a key needs at least one scope")
-	}
-	if p.RateLimit < 0 {
-		return errors.New("keys: negative rate limit")
-	}
-	return nil
 }
 
 // Verify checks a raw key and returns it. Errors: ErrMalformed (checked with
@@ -243,6 +234,7 @@ func (s *Store) VerifyToken(ctx context.Context, tok Token) (Key, error) {
 		sec, err := s.repo.SecretByHash(ctx, h)
 		switch {
 		case err == nil:
+			sec.Key = readable(sec.Key)
 			e = cacheEntry{secret: sec, expires: now.Add(s.opts.CacheTTL)}
 		case errors.Is(err, ErrNotFound):
 			e = cacheEntry{err: ErrNotFound, expires: now.Add(s.opts.NegativeTTL)}
@@ -336,8 +328,10 @@ func (s *Store) List(ctx context.Context, accountID string, limit, offset int) (
 	return ks, total, nil
 }
 
-// withUsage reports a last use not yet flushed.
+// withUsage reports a last use not yet flushed, on the key as [readable]
+// makes it.
 func (s *Store) withUsage(k Key) Key {
+	k = readable(k)
 	s.usedMu.Lock()
 	t, ok := s.used[k.ID]
 	s.usedMu.Unlock()
@@ -361,10 +355,10 @@ func (s *Store) Revoke(ctx context.Context, accountID, id string) (Key, error) {
 
 // Rotate gives the key a new secret, returned once in the token; id, name,
 // scopes and expiry stay. The old secret keeps working for grace (0 to
-// MaxGrace), then stops.
+// MaxGrace; outside, an *[InvalidError]), then stops.
 func (s *Store) Rotate(ctx context.Context, accountID, id string, grace time.Duration) (Key, Token, error) {
-	if grace < 0 || grace > MaxGrace {
-		return Key{}, Token{}, fmt.Errorf("keys: grace must be between 0 and %v", MaxGrace)
+	if err := checkGrace(grace); err != nil {
+		return Key{}, Token{}, err
 	}
 	tok, err := Generate(s.opts.Env)
 	if err != nil {

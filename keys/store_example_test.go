@@ -69,3 +69,50 @@ func ExampleStore() {
 	// true
 	// true
 }
+
+// ExampleStore_Create shows a field the store refuses: every way of making
+// a key (this one, the memoryrelay facade, its HTTP API) goes through the
+// same checks, and a refusal names the field.
+func ExampleStore_Create() {
+	ctx := context.Background()
+	dir, err := os.MkdirTemp("", "memoryrelay-keys-example")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	db, err := store.Open(ctx, store.Options{Path: filepath.Join(dir, "keys.db")})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer db.Close()
+	acct, err := db.CreateAccount(ctx, "acme", time.Now())
+	if err != nil {
+		log.Fatal(err)
+	}
+	ks, err := keys.NewStore(db.Keys(), keys.Options{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer ks.Close(ctx)
+
+	for _, p := range []keys.CreateParams{
+		{Name: "ci-bot", Scopes: scopes.NewSet(scopes.Read), Metadata: []byte(`{"team": "platform"}`)},
+		{Name: "ci-bot", Scopes: scopes.NewSet(scopes.Read), Metadata: []byte(`team=platform`)},
+		{Name: "ci-bot"},
+	} {
+		k, _, err := ks.Create(ctx, acct.ID, p)
+		var ierr *keys.InvalidError
+		if errors.As(err, &ierr) {
+			fmt.Printf("refused: %s: %s\n", ierr.Field, ierr.Message)
+			continue
+		}
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Printf("created %s with metadata %s\n", k.Name, k.Metadata)
+	}
+	// Output:
+	// created ci-bot with metadata {"team":"platform"}
+	// refused: metadata: metadata must be a JSON object
+	// refused: scopes: scopes must be a non-empty list of read, write, delete, admin
+}

@@ -1,0 +1,101 @@
+package memoryrelay_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/memoryrelay/memoryrelay"
+	"github.com/memoryrelay/memoryrelay/keys"
+	"github.com/memoryrelay/memoryrelay/scopes"
+)
+
+// metadataOf returns a JSON object that takes exactly n bytes compacted.
+func metadataOf(n int) json.RawMessage {
+	return json.RawMessage(`{"a": "` + strings.Repeat("x", n-len(`{"a":""}`)) + `"}`)
+}
+
+// TestKeyRulesOnEveryPath: the facade (CreateKey) and the key store as
+// Relay.Keys() returns it apply the same rules with the same field and
+// message, the facade as a *ValidationError, the store as a
+// *keys.InvalidError; and a listing of the account still works after every
+// refusal.
+func TestKeyRulesOnEveryPath(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 3, 17, 9, 30, 0, 0, time.UTC)
+	r, _ := open(t, memoryrelay.Options{Now: func() time.Time { return now }})
+	acct := account(t, r)
+	read := scopes.NewSet(scopes.Read)
+	past, soon := now.Add(-time.Second), now.Add(time.Second)
+	tests := []struct {
+		name       string
+		in         memoryrelay.NewKey
+		field, msg string // "" when accepted
+	}{
+		{"name of 100 characters", memoryrelay.NewKey{Name: strings.Repeat("ü", memoryrelay.MaxKeyName), Scopes: read}, "", ""},
+		{"name of 101 characters", memoryrelay.NewKey{Name: strings.Repeat("ü", memoryrelay.MaxKeyName+1), Scopes: read}, "name", "name must be 1-100 characters"},
+		{"name of 5,000 characters", memoryrelay.NewKey{Name: strings.Repeat("n", 5000), Scopes: read}, "name", "name must be 1-100 characters"},
+		{"no scopes", memoryrelay.NewKey{Name: "k"}, "scopes", "scopes must be a non-empty list of read, write, delete, admin"},
+		{"expiry in a second", memoryrelay.NewKey{Name: "k", Scopes: read, ExpiresAt: &soon}, "", ""},
+		{"expiry in the past", memoryrelay.NewKey{Name: "k", Scopes: read, ExpiresAt: &past}, "expires_at", "expires_at must be in the future"},
+		{"metadata at the size limit", memoryrelay.NewKey{Name: "k", Scopes: read, Metadata: metadataOf(memoryrelay.MaxMetadataSize)}, "", ""},
+		{"metadata one byte past", memoryrelay.NewKey{Name: "k", Scopes: read, Metadata: metadataOf(memoryrelay.MaxMetadataSize + 1)}, "metadata", "metadata must be at most 10240 bytes when serialized"},
+		{"metadata not JSON", memoryrelay.NewKey{Name: "k", Scopes: read, Metadata: json.RawMessage(`owner: ops`)}, "metadata", "metadata must be a JSON object"},
+		{"metadata not an object", memoryrelay.NewKey{Name: "k", Scopes: read, Metadata: json.RawMessage(`["ops"]`)}, "metadata", "metadata must be a JSON object"},
+		{"rate limit at the maximum", memoryrelay.NewKey{Name: "k", Scopes: read, RateLimit: keys.MaxRateLimit}, "", ""},
+		{"rate limit past the maximum", memoryrelay.NewKey{Name: "k", Scopes: read, RateLimit: keys.MaxRateLimit + 1}, "rate_limit", "rate_limit must be at most 1000000"},
+		{"negative rate limit", memoryrelay.NewKey{Name: "k", Scopes: read, RateLimit: -1}, "rate_limit", "rate_limit must be 0 or more"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before, err := r.ListKeys(ctx, acct, 1, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, _, ferr := r.CreateKey(ctx, acct, tt.in)
+			_, _, serr := r.Keys().Create(ctx, acct, keys.CreateParams{Name: tt.in.Name, Scopes: tt.in.Scopes, ExpiresAt: tt.in.ExpiresAt, RateLimit: tt.in.RateLimit, Metadata: tt.in.Metadata})
+			after, err := r.ListKeys(ctx, acct, 1, 0)
+			if err != nil {
+				t.Fatalf("ListKeys after: %v", err)
+			}
+			if tt.field == "" {
+				if ferr != nil || serr != nil {
+					t.Fatalf("CreateKey: %v; Keys().Create: %v; want both accepted", ferr, serr)
+				}
+				if after.Total != before.Total+2 {
+					t.Errorf("%d keys stored, want 2", after.Total-before.Total)
+				}
+				return
+			}
+			var verr *memoryrelay.ValidationError
+			if !errors.Is(ferr, memoryrelay.ErrInvalid) || !errors.As(ferr, &verr) || verr.Field != tt.field || verr.Message != tt.msg {
+				t.Errorf("CreateKey: %#v, want a *ValidationError for %s: %q", ferr, tt.field, tt.msg)
+			}
+			var ierr *keys.InvalidError
+			if !errors.Is(serr, keys.ErrInvalid) || !errors.As(serr, &ierr) || ierr.Field != tt.field || ierr.Message != tt.msg {
+				t.Errorf("Keys().Create: %#v, want a *keys.InvalidError for %s: %q", serr, tt.field, tt.msg)
+			}
+			if after.Total != before.Total {
+				t.Errorf("%d keys stored after refusals", after.Total-before.Total)
+			}
+		})
+	}
+
+	k, _, err := r.CreateKey(ctx, acct, memoryrelay.NewKey{Name: "rotating", Scopes: read})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, grace := range []time.Duration{-time.Second, memoryrelay.MaxKeyGrace + time.Second} {
+		_, _, err := r.RotateKey(ctx, acct, k.ID, grace)
+		var verr *memoryrelay.ValidationError
+		if !errors.As(err, &verr) || verr.Field != "grace_seconds" || verr.Message != "grace_seconds must be between 0 and 86400" {
+			t.Errorf("RotateKey(grace %v): %#v, want a *ValidationError for grace_seconds", grace, err)
+		}
+	}
+	if _, _, err := r.RotateKey(ctx, acct, k.ID, memoryrelay.MaxKeyGrace); err != nil {
+		t.Errorf("RotateKey(grace %v): %v", memoryrelay.MaxKeyGrace, err)
+	}
+}

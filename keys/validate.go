@@ -1,0 +1,114 @@
+package keys
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"time"
+	"unicode/utf8"
+
+	"github.com/memoryrelay/memoryrelay/internal/jsonobj"
+	"github.com/memoryrelay/memoryrelay/scopes"
+)
+
+// Limits on the fields of a key (API.md §9), enforced by [Store.Create],
+// [Store.Import] and [Store.Rotate], which every way of making a key goes
+// through: the memoryrelay facade and its HTTP API call them too.
+const (
+	// MaxName is the longest name, in characters (code points). API.md
+	// §10.2 raises it to 255: this is the one place to change.
+	MaxName = 100
+	// MaxMetadataSize is the most bytes a key's metadata object may take
+	// once compacted: the same limit as every other object's metadata.
+	MaxMetadataSize = jsonobj.MaxSize
+	// MaxRateLimit is the highest per-key rate limit, in requests per
+	// minute (0 means the server's default).
+	MaxRateLimit = 1_000_000
+	// MaxGrace is the longest grace period of a rotation (API.md §9:
+	// grace_seconds at most 86,400).
+	MaxGrace = 24 * time.Hour
+)
+
+// ErrInvalid is matched by every *[InvalidError].
+var ErrInvalid = errors.New("keys: invalid key field")
+
+// InvalidError reports a field of a new key, or of a rotation, that the
+// store refuses. Nothing was stored. It matches [ErrInvalid].
+type InvalidError struct {
+	// Field is the field's name in the API: name, scopes, expires_at,
+	// rate_limit, metadata or grace_seconds.
+	Field string
+	// Message is for the client, e.g. "name must be 1-100 characters".
+	Message string
+}
+
+func (e *InvalidError) Error() string        { return "keys: " + e.Message }
+func (e *InvalidError) Is(target error) bool { return target == ErrInvalid }
+
+func invalid(field, format string, args ...any) error {
+	return &InvalidError{Field: field, Message: fmt.Sprintf(format, args...)}
+}
+
+// allScopes holds every defined scope.
+var allScopes = scopes.NewSet(scopes.Read, scopes.Write, scopes.Delete, scopes.Admin)
+
+// normalize checks p at instant now and returns it as it is stored: the
+// expiry in UTC milliseconds (a copy, not the caller's pointer) and the
+// metadata compacted, nil for none.
+func (p CreateParams) normalize(now time.Time) (CreateParams, error) {
+	if !utf8.ValidString(p.Name) {
+		return p, invalid("name", "name must be valid UTF-8")
+	}
+	if n := utf8.RuneCountInString(p.Name); n == 0 || n > MaxName {
+		return p, invalid("name", "name must be 1-%d characters", MaxName)
+	}
+	if p.Scopes.IsEmpty() || p.Scopes&^allScopes != 0 {
+		return p, invalid("scopes", "scopes must be a non-empty list of read, write, delete, admin")
+	}
+	if p.ExpiresAt != nil {
+		// Stored in milliseconds: return what Get and Verify will return.
+		exp := p.ExpiresAt.UTC().Truncate(time.Millisecond)
+		if !exp.After(now) {
+			return p, invalid("expires_at", "expires_at must be in the future")
+		}
+		p.ExpiresAt = &exp
+	}
+	if p.RateLimit < 0 {
+		return p, invalid("rate_limit", "rate_limit must be 0 or more")
+	}
+	if p.RateLimit > MaxRateLimit {
+		return p, invalid("rate_limit", "rate_limit must be at most %d", MaxRateLimit)
+	}
+	meta, err := jsonobj.Object(p.Metadata, MaxMetadataSize)
+	var jerr *jsonobj.Error
+	if errors.As(err, &jerr) {
+		return p, invalid("metadata", "metadata %s", jerr.Rule)
+	}
+	if err != nil {
+		return p, err
+	}
+	p.Metadata = meta
+	return p, nil
+}
+
+// checkGrace checks the grace period of a rotation.
+func checkGrace(grace time.Duration) error {
+	if grace < 0 || grace > MaxGrace {
+		return invalid("grace_seconds", "grace_seconds must be between 0 and %d", int(MaxGrace/time.Second))
+	}
+	return nil
+}
+
+// readable returns k as the store returns it: a key stored before its
+// fields were checked (by an older version, or by hand) may hold metadata
+// that is not a JSON object, or not one any client can parse. Such
+// metadata reads as none ({}) so that one bad row cannot break every
+// listing of its account; the rest of the key is returned as stored.
+func readable(k Key) Key {
+	if len(k.Metadata) > 0 {
+		if m, err := jsonobj.Object(k.Metadata, math.MaxInt); err != nil || m == nil {
+			k.Metadata = nil // not an object, or null: none
+		}
+	}
+	return k
+}
