@@ -83,12 +83,13 @@ type Options struct {
 	AutoCheckpoint int
 	// QuickCheckBytes bounds the damage check at Open: a database whose
 	// file and WAL together are at most this many bytes is checked whole
-	// with SQLite's PRAGMA quick_check (it reads every page: about 0.5 s
-	// for the default maximum, see README "Health"), and Open fails with
-	// ErrDamaged when it finds a problem. Larger files are not checked at
-	// Open; for them, as for damage that appears later, the first storage
-	// error that means corruption marks the database damaged (see
-	// Relay.Health). Default 256 MiB; -1: never check at Open.
+	// with SQLite's PRAGMA quick_check, which reads every page (measured:
+	// 0.12 s of CPU for 62 MiB, about 20,000 memories; 0.4 s for 154 MiB),
+	// and Open fails with ErrDamaged when it finds a problem. Larger files
+	// are not checked at Open; for them, as for damage that appears
+	// later, the first storage error that means corruption marks the
+	// database damaged (see ErrDamaged and Relay.Health). Default 64 MiB;
+	// -1: never check at Open.
 	QuickCheckBytes int64
 
 	// Embedder turns text into vectors. Default: the built-in offline

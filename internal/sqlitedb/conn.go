@@ -5,6 +5,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
 	"reflect"
 	"sync"
 
@@ -31,7 +32,7 @@ func (d *damage) get() error {
 // saw marks the database damaged when err means corruption, and returns
 // err, wrapped so that it matches ErrDamaged when it does.
 func (d *damage) saw(err error) error {
-	if !isCorrupt(err) {
+	if err == nil || err == io.EOF || !isCorrupt(err) { // the first two without allocating
 		return err
 	}
 	d.mu.Lock()

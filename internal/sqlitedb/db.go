@@ -36,8 +36,10 @@ const (
 	DefaultReaders     = 4
 	DefaultCacheKiB    = 16 << 10 // 16 MiB page cache per connection
 	// DefaultQuickCheckBytes is the largest database that Open checks
-	// whole with PRAGMA quick_check (see Options.QuickCheckBytes).
-	DefaultQuickCheckBytes = 256 << 20
+	// whole with PRAGMA quick_check (see Options.QuickCheckBytes): about
+	// 20,000 memories, checked in about 0.1 s of CPU (measured: 62 MiB,
+	// 0.12 s CPU; 154 MiB, 0.4 s CPU, when the file is in the page cache).
+	DefaultQuickCheckBytes = 64 << 20
 )
 
 // Options configures [Open]. The zero value is valid apart from Path.
