@@ -169,10 +169,11 @@ var (
 	// ErrNotDatabase: the file is not a SQLite database, its header is
 	// damaged, or the path is a directory.
 	ErrNotDatabase = sqlitedb.ErrNotDatabase
-	// ErrReadOnly: the file, its directory or its file system is read-only.
+	// ErrReadOnly: the file, its directory (where SQLite creates the WAL
+	// and shared-memory files) or its file system is read-only, or not
+	// writable by this process.
 	ErrReadOnly = sqlitedb.ErrReadOnly
-	// ErrPermission: the process may not read or write the file, or create
-	// the WAL and shared-memory files next to it.
+	// ErrPermission: the process may not read the file or its directory.
 	ErrPermission = sqlitedb.ErrPermission
 	// ErrNoDirectory: the directory of Options.Path does not exist.
 	ErrNoDirectory = sqlitedb.ErrNoDirectory

@@ -329,7 +329,7 @@ func TestOpenErrorClasses(t *testing.T) {
 			}
 			return filepath.Join(dir, "new.db")
 		}},
-		{"read-only directory", memoryrelay.ErrPermission, "cannot create files in", func(t *testing.T) string {
+		{"read-only directory", memoryrelay.ErrReadOnly, "cannot create files (the WAL) in", func(t *testing.T) string {
 			if root {
 				t.Skip("root writes into a read-only directory; the read-only file system cases cover root")
 			}
@@ -338,7 +338,7 @@ func TestOpenErrorClasses(t *testing.T) {
 			t.Cleanup(func() { os.Chmod(dir, 0o755) })
 			return filepath.Join(dir, "x.db")
 		}},
-		{"unreadable file", memoryrelay.ErrPermission, "permission denied", func(t *testing.T) string {
+		{"unreadable file", memoryrelay.ErrPermission, "permission denied: cannot read the file", func(t *testing.T) string {
 			if root {
 				t.Skip("root reads any file")
 			}

@@ -22,10 +22,11 @@ var (
 	// ErrNotDatabase: the file is not a SQLite database (SQLITE_NOTADB),
 	// or is a directory.
 	ErrNotDatabase = errors.New("the file is not a SQLite database (another kind of file, or its header is damaged)")
-	// ErrReadOnly: the file, its directory or its file system is read-only.
+	// ErrReadOnly: the file, its directory (where SQLite creates the WAL
+	// and shared-memory files) or its file system is read-only, or not
+	// writable by this process.
 	ErrReadOnly = errors.New("the file or its file system is read-only")
-	// ErrPermission: the process may not read or write the file, or
-	// create files (the WAL and shared-memory files) in its directory.
+	// ErrPermission: the process may not read the file or its directory.
 	ErrPermission = errors.New("permission denied")
 	// ErrNoDirectory: the directory the file should be in does not exist.
 	ErrNoDirectory = errors.New("its directory does not exist")
@@ -91,17 +92,22 @@ func classify(path string, err error) error {
 	if code == 0 {
 		return err
 	}
-	const rOK, wOK = 4, 2 // access(2)
-	for _, p := range []string{dir, path} {
-		aerr := syscall.Access(p, rOK|wOK)
-		switch {
+	const rOK, wOK, xOK = 4, 2, 1 // access(2)
+	denied := func(err error) bool { return err == syscall.EACCES || err == syscall.EPERM }
+	if denied(syscall.Access(dir, rOK|xOK)) {
+		return open(ErrPermission, "cannot read the directory "+dir)
+	}
+	if denied(syscall.Access(path, rOK)) {
+		return open(ErrPermission, "cannot read the file")
+	}
+	for _, p := range []string{path, dir} {
+		switch aerr := syscall.Access(p, wOK); {
 		case aerr == syscall.EROFS:
 			return open(ErrReadOnly, "")
-		case aerr == syscall.EACCES || aerr == syscall.EPERM:
-			if p == dir {
-				return open(ErrPermission, "cannot create files in "+dir)
-			}
-			return open(ErrPermission, "")
+		case denied(aerr) && p == path:
+			return open(ErrReadOnly, "the file is not writable")
+		case denied(aerr):
+			return open(ErrReadOnly, "cannot create files (the WAL) in "+dir)
 		}
 	}
 	switch {
