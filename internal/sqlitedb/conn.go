@@ -16,7 +16,8 @@ import (
 // failed check at Open, or a storage error that means corruption
 // (SQLITE_CORRUPT, SQLITE_NOTADB) met by any statement of any connection.
 // Once set it stays set until the database is closed and opened again:
-// the writer connection then refuses every write (see [DB.Damaged]).
+// the writer connection then refuses every write (see [DB.Damaged]). A nil
+// *damage watches nothing (a connector built without one).
 type damage struct {
 	mu     sync.Mutex
 	err    error // nil while undamaged
@@ -24,6 +25,9 @@ type damage struct {
 }
 
 func (d *damage) get() error {
+	if d == nil {
+		return nil
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return d.err
@@ -32,7 +36,7 @@ func (d *damage) get() error {
 // saw marks the database damaged when err means corruption, and returns
 // err, wrapped so that it matches ErrDamaged when it does.
 func (d *damage) saw(err error) error {
-	if err == nil || err == io.EOF || !isCorrupt(err) { // the first two without allocating
+	if d == nil || err == nil || err == io.EOF || !isCorrupt(err) { // the first three without allocating
 		return err
 	}
 	d.mu.Lock()
