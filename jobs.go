@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/memoryrelay/memoryrelay/internal/store"
@@ -175,6 +176,8 @@ type jobRunner struct {
 	abort    context.CancelFunc // in-flight jobs give up
 	wg       sync.WaitGroup
 	hooks    *webhooks
+	workers  int          // how many were started
+	running  atomic.Int32 // how many are running (Health)
 }
 
 // signal wakes one idle worker, if any is waiting.
@@ -208,12 +211,13 @@ func (r *Relay) startJobs() error {
 	if err != nil {
 		return err
 	}
-	jr := &jobRunner{owner: uuid.New(), lease: lease, wake: make(chan struct{}, 1), hooks: hooks}
+	jr := &jobRunner{owner: uuid.New(), lease: lease, wake: make(chan struct{}, 1), hooks: hooks, workers: n}
 	jr.stopping, jr.stop = context.WithCancel(context.Background())
 	jr.work, jr.abort = context.WithCancel(context.Background())
 	r.jobs = jr
 	for range n {
 		jr.wg.Add(1)
+		jr.running.Add(1)
 		go r.jobWorker(jr)
 	}
 	return nil
@@ -237,6 +241,7 @@ func (r *Relay) stopJobs() error {
 
 func (r *Relay) jobWorker(jr *jobRunner) {
 	defer jr.wg.Done()
+	defer jr.running.Add(-1) // counted up by startJobs
 	timer := time.NewTimer(jobSafetyTick)
 	defer timer.Stop()
 	for {

@@ -81,6 +81,16 @@ type Options struct {
 	// SQLite's default (1000); -1 turns automatic checkpoints off, as
 	// Litestream recommends under heavy writes (it then checkpoints).
 	AutoCheckpoint int
+	// QuickCheckBytes bounds the damage check at Open: a database whose
+	// file and WAL together are at most this many bytes is checked whole
+	// with SQLite's PRAGMA quick_check, which reads every page (measured:
+	// 0.12 s of CPU for 62 MiB, about 20,000 memories; 0.4 s for 154 MiB),
+	// and Open fails with ErrDamaged when it finds a problem. Larger files
+	// are not checked at Open; for them, as for damage that appears
+	// later, the first storage error that means corruption marks the
+	// database damaged (see ErrDamaged and Relay.Health). Default 64 MiB;
+	// -1: never check at Open.
+	QuickCheckBytes int64
 
 	// Embedder turns text into vectors. Default: the built-in offline
 	// hashing embedder (search.NewHashing(0)). A database remembers the
@@ -153,6 +163,34 @@ var (
 	ErrConflict         = errors.New("memoryrelay: conflict")
 	ErrUnavailable      = errors.New("memoryrelay: storage unavailable")
 	ErrEmbedderMismatch = errors.New("memoryrelay: database was built with another embedder")
+)
+
+// Classes of storage problem, matched with errors.Is. An error of [Open]
+// of one of these classes names the file and the class, for example
+// "memoryrelay: open /data/x.db: the file is not a SQLite database (another
+// kind of file, or its header is damaged)". Their texts carry no
+// "memoryrelay:" prefix for that reason.
+var (
+	// ErrDamaged: the database file is damaged. At Open: PRAGMA
+	// quick_check found problems (see Options.QuickCheckBytes) or SQLite
+	// reported corruption. At run time, an error matching it means a
+	// statement met corruption (SQLITE_CORRUPT or SQLITE_NOTADB): from
+	// then on every write is refused with an error matching it, reads are
+	// still attempted, and Health reports the database down.
+	ErrDamaged = sqlitedb.ErrDamaged
+	// ErrNotDatabase: the file is not a SQLite database, its header is
+	// damaged, or the path is a directory.
+	ErrNotDatabase = sqlitedb.ErrNotDatabase
+	// ErrReadOnly: the file, its directory (where SQLite creates the WAL
+	// and shared-memory files) or its file system is read-only, or not
+	// writable by this process.
+	ErrReadOnly = sqlitedb.ErrReadOnly
+	// ErrPermission: the process may not read the file or its directory.
+	ErrPermission = sqlitedb.ErrPermission
+	// ErrNoDirectory: the directory of Options.Path does not exist.
+	ErrNoDirectory = sqlitedb.ErrNoDirectory
+	// ErrStorageFull: the file system has no space left.
+	ErrStorageFull = sqlitedb.ErrFull
 )
 
 // ValidationError reports a bad input field. It matches ErrInvalid.
@@ -235,6 +273,8 @@ type Relay struct {
 	closeErr  error
 
 	jobs *jobRunner // v2 job workers (jobs.go)
+
+	probe embedProbe // the cached embeddings check of Health (health.go)
 }
 
 // Open opens (creating if needed) the database in opts and returns a ready
@@ -249,10 +289,16 @@ func Open(ctx context.Context, opts Options) (*Relay, error) {
 		BusyTimeout: opts.BusyTimeout,
 		Readers:     opts.Readers,
 
-		AutoCheckpoint: opts.AutoCheckpoint,
+		AutoCheckpoint:  opts.AutoCheckpoint,
+		QuickCheckBytes: opts.QuickCheckBytes,
+		OnDamaged: func(err error) {
+			opts.Logger.Error("memoryrelay: the database is damaged; writes are refused until it is restored and opened again",
+				"path", opts.Path, "err", err)
+		},
 	})
 	if err != nil {
-		if ue := Unavailable(err); ue != nil {
+		var oe *sqlitedb.OpenError
+		if ue := Unavailable(err); ue != nil && !errors.As(err, &oe) {
 			return nil, fmt.Errorf("memoryrelay: open %s: %w", opts.Path, ue)
 		}
 		return nil, fmt.Errorf("memoryrelay: open %s: %w", opts.Path, err)
@@ -484,47 +530,4 @@ func (r *Relay) rateLimitOf(k keys.Key) int {
 		return k.RateLimit
 	}
 	return r.opts.RateLimit
-}
-
-// Health describes the state of the store.
-type Health struct {
-	Status    string            // "healthy", "degraded" or "unhealthy"
-	Services  map[string]string // component → "up", "degraded" or "down"
-	Problems  []string          // why, for operators; empty when healthy
-	Uptime    time.Duration
-	Model     string
-	Dimension int
-}
-
-// MinFreeBytes is the free space below which Health reports the database
-// degraded: writes may soon fail with "The storage is full".
-const MinFreeBytes = 16 << 20
-
-// Health checks the database and reports the embedder in use. The
-// database is "down" (status unhealthy) when it cannot be read, and
-// "degraded" (status degraded) when it can be read but writes would fail
-// or soon fail: its file or folder is read-only, or its file system has
-// less than MinFreeBytes free. A lock held by another process past the
-// busy timeout shows per request instead (503 with Retry-After).
-func (r *Relay) Health(ctx context.Context) Health {
-	h := Health{
-		Status:    "healthy",
-		Services:  map[string]string{"database": "up", "embeddings": "up", "vector_store": "up", "cache": "up", "task_queue": "up", "redis": "up"},
-		Uptime:    r.opts.Now().Sub(r.started),
-		Model:     r.embed.Model(),
-		Dimension: r.embed.Dimension(),
-	}
-	if err := r.store.Ping(ctx); err != nil {
-		h.Status = "unhealthy"
-		h.Services["database"] = "down"
-		h.Services["vector_store"] = "down"
-		h.Problems = append(h.Problems, "database cannot be read: "+err.Error())
-		return h
-	}
-	for _, p := range sqlitedb.WriteProblems(r.opts.Path, MinFreeBytes) {
-		h.Status = "degraded"
-		h.Services["database"] = "degraded"
-		h.Problems = append(h.Problems, p)
-	}
-	return h
 }

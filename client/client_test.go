@@ -166,6 +166,9 @@ func server(t *testing.T) *client.Client {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { relay.Close() })
+	if err := relay.WaitSearchIndex(ctx); err != nil { // health is degraded until it is built
+		t.Fatal(err)
+	}
 	acct, _ := relay.CreateAccount(ctx, "acct")
 	_, tok, err := relay.Keys().Create(ctx, acct.ID, keys.CreateParams{Name: "admin", Scopes: scopes.NewSet(scopes.Admin)})
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -418,6 +419,9 @@ func TestRequestID(t *testing.T) {
 
 func TestHealth(t *testing.T) {
 	e := newEnv(t, memoryrelay.Options{})
+	if err := e.relay.WaitSearchIndex(context.Background()); err != nil { // vector_store is degraded until then
+		t.Fatal(err)
+	}
 	for _, path := range []string{"/health", "/v1/health", "//v1//health/"} {
 		for _, key := range []string{"", "junk"} {
 			r := e.do("GET", path, key, nil)
@@ -433,8 +437,14 @@ func TestHealth(t *testing.T) {
 				t.Errorf("timestamp %v", r.body["timestamp"])
 			}
 			info := r.body["embedding_info"].(map[string]any)
-			if info["dimension"] != float64(e.relay.Embedder().Dimension()) {
-				t.Errorf("dimension %v", info["dimension"])
+			if info["dimension"] != float64(e.relay.Embedder().Dimension()) || info["provider"] != "builtin" || info["model"] != e.relay.Embedder().Model() {
+				t.Errorf("embedding_info %v", info)
+			}
+			// One key per component this server really has: no redis or
+			// cache on a SQLite-only server.
+			want := map[string]any{"database": "up", "vector_store": "up", "embeddings": "up", "task_queue": "up"}
+			if got := r.body["services"].(map[string]any); !maps.Equal(got, want) {
+				t.Errorf("services %v, want %v", got, want)
 			}
 		}
 	}

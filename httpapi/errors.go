@@ -26,8 +26,16 @@ const (
 	typeAPI            = "api_error"
 )
 
-// unavailableRetryAfter is the Retry-After, in seconds, of a 503.
+// unavailableRetryAfter is the Retry-After, in seconds, of a 503 for a
+// passing condition (busy, full, read-only). A 503 because the database is
+// damaged has none: it lasts until an operator restores the file, so a
+// client retrying soon gains nothing.
 const unavailableRetryAfter = 5
+
+// damagedMessage is the message of a 503 answered because the database
+// was found damaged (memoryrelay.ErrDamaged): writes are refused, and a
+// read failed on damaged pages.
+const damagedMessage = "The database is damaged: writes are refused until an operator restores it from a backup"
 
 // Errors the handler itself produces.
 var (
@@ -97,6 +105,9 @@ func statusOf(err error) (status int, typ, msg string) {
 	case errors.Is(err, keys.ErrLastAdmin):
 		return http.StatusBadRequest, typeValidation, "Cannot revoke the account's last admin key"
 	}
+	if errors.Is(err, memoryrelay.ErrDamaged) {
+		return http.StatusServiceUnavailable, typeAPI, damagedMessage
+	}
 	if ue := memoryrelay.Unavailable(err); ue != nil {
 		return http.StatusServiceUnavailable, typeAPI, ue.Reason + "; try again later"
 	}
@@ -116,7 +127,7 @@ func (h *handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 	if field := fieldOf(err); field != "" {
 		body.Errors = []fieldError{{Field: field, Message: msg}}
 	}
-	if status == http.StatusServiceUnavailable {
+	if status == http.StatusServiceUnavailable && !errors.Is(err, memoryrelay.ErrDamaged) {
 		w.Header().Set("Retry-After", strconv.Itoa(unavailableRetryAfter))
 	}
 	var limited *limiter.LimitedError

@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"errors"
@@ -161,8 +162,12 @@ func TestLockedByAnotherProcess(t *testing.T) {
 	}
 }
 
-func TestCorruptFile(t *testing.T) {
-	dir := t.TempDir()
+// damagedCopy writes 300 memories to a new database in dir, closes it,
+// and returns the path of a copy with 8 KiB of garbage over the two pages
+// in the middle of the file (leaves of memories and memory_vectors), and
+// the key of the account.
+func damagedCopy(t *testing.T, dir string) (bad, key string) {
+	t.Helper()
 	path := filepath.Join(dir, "c.db")
 	f := newFaultEnv(t, memoryrelay.Options{Path: path, RateLimit: 100000})
 	for i := 0; i < 300; i++ {
@@ -171,40 +176,198 @@ func TestCorruptFile(t *testing.T) {
 		}
 	}
 	f.relay.Close()
-
-	// A copy with garbage over its middle pages: Open may succeed (the
-	// header is intact), but no request may answer 500 or panic.
 	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i := len(data) / 3; i < 2*len(data)/3; i++ {
+	const page = 4096
+	at := len(data) / 2 / page * page
+	for i := at; i < at+8<<10; i++ {
 		data[i] = byte(i * 7)
 	}
-	bad := filepath.Join(dir, "bad.db")
+	bad = filepath.Join(dir, "bad.db")
 	if err := os.WriteFile(bad, data, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	r, err := memoryrelay.Open(context.Background(), memoryrelay.Options{Path: bad, RateLimit: 100000})
+	return bad, f.key
+}
+
+// A database with 8 KiB overwritten mid-file: Open's quick_check finds it,
+// and Open fails with ErrDamaged, naming the file.
+func TestCorruptFile(t *testing.T) {
+	bad, _ := damagedCopy(t, t.TempDir())
+	_, err := memoryrelay.Open(context.Background(), memoryrelay.Options{Path: bad})
+	if !errors.Is(err, memoryrelay.ErrDamaged) || !strings.Contains(err.Error(), "open "+bad+": the database file is damaged") {
+		t.Fatalf("Open of a damaged file: %v", err)
+	}
+	if errors.Is(err, memoryrelay.ErrNotDatabase) || errors.Is(err, memoryrelay.ErrReadOnly) {
+		t.Errorf("Open error matches another class: %v", err)
+	}
+}
+
+// The same damage where Open does not check (QuickCheckBytes -1, as for a
+// file larger than the bound): the first statement that meets it marks the
+// database damaged; then health is unhealthy (503, database down), writes
+// answer 503 without touching the file, and no request answers 500.
+func TestCorruptFileAtRunTime(t *testing.T) {
+	bad, key := damagedCopy(t, t.TempDir())
+	ctx := context.Background()
+	r, err := memoryrelay.Open(ctx, memoryrelay.Options{Path: bad, RateLimit: 100000, QuickCheckBytes: -1})
 	if err != nil {
-		if memoryrelay.Unavailable(err) == nil {
-			t.Fatalf("Open of a corrupt file: unclear error %v", err)
-		}
-		return
+		t.Fatal(err)
 	}
 	defer r.Close()
 	h, _ := httpapi.New(r, httpapi.Options{})
-	for _, req := range []*http.Request{
-		httptest.NewRequest("GET", "/v1/memories?limit=100", nil),
-		httptest.NewRequest("POST", "/v1/memories/search", strings.NewReader(`{"query":"memory with some text"}`)),
-		httptest.NewRequest("GET", "/v1/health", nil),
-	} {
-		req.Header.Set("X-API-Key", f.key)
+	serve := func(method, path, body string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest(method, path, strings.NewReader(body))
+		req.Header.Set("X-API-Key", key)
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, req)
-		if rec.Code == 500 {
-			t.Errorf("%s %s on a corrupt file: 500 %s", req.Method, req.URL, rec.Body)
+		return rec
+	}
+	// The background build of the search index reads every vector: it
+	// meets the damaged pages.
+	if err := r.WaitSearchIndex(ctx); !errors.Is(err, memoryrelay.ErrDamaged) {
+		t.Fatalf("index build on a damaged file: %v", err)
+	}
+	for _, c := range [][3]string{
+		{"GET", "/v1/memories?limit=100", ""},
+		{"POST", "/v1/memories/search", `{"query":"memory with some text"}`},
+	} {
+		if rec := serve(c[0], c[1], c[2]); rec.Code == 500 {
+			t.Errorf("%s %s on a damaged file: 500 %s", c[0], c[1], rec.Body)
 		}
+	}
+	rec := serve("GET", "/v1/health", "")
+	if rec.Code != 503 || !strings.Contains(rec.Body.String(), `"status":"unhealthy"`) || !strings.Contains(rec.Body.String(), `"database":"down"`) {
+		t.Fatalf("health of a damaged database: %d %s", rec.Code, rec.Body)
+	}
+	hs := r.Health(ctx)
+	if len(hs.Problems) == 0 || !strings.Contains(hs.Problems[0], bad+" is damaged") {
+		t.Errorf("health problems: %q", hs.Problems)
+	}
+
+	before, err := os.ReadFile(bad)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wal := func() int64 {
+		st, err := os.Stat(bad + "-wal")
+		if err != nil {
+			return -1
+		}
+		return st.Size()
+	}
+	walBefore := wal()
+	for _, c := range [][3]string{
+		{"POST", "/v1/memories/batch", `{"memories":[{"content":"one"},{"content":"two"}]}`},
+		{"POST", "/v1/memories", `{"content":"three"}`},
+		{"POST", "/v1/agents", `{"name":"new agent"}`},
+	} {
+		rec := serve(c[0], c[1], c[2])
+		if rec.Code != 503 || !strings.Contains(rec.Body.String(), `"type":"api_error"`) || !strings.Contains(rec.Body.String(), "The database is damaged") {
+			t.Errorf("%s %s on a damaged database: %d %s", c[0], c[1], rec.Code, rec.Body)
+		}
+		if ra := rec.Header().Get("Retry-After"); ra != "" {
+			t.Errorf("%s %s: Retry-After %q for a damaged database", c[0], c[1], ra)
+		}
+	}
+	if _, err := r.CreateMemory(ctx, "any", memoryrelay.NewMemory{Content: "four"}); !errors.Is(err, memoryrelay.ErrDamaged) {
+		t.Errorf("CreateMemory on a damaged database: %v", err)
+	}
+	after, err := os.ReadFile(bad)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(before, after) || wal() != walBefore {
+		t.Errorf("writes refused, yet the file changed (wal %d → %d bytes)", walBefore, wal())
+	}
+}
+
+// Open's errors name the file and the class of the problem, and match the
+// class with errors.Is.
+func TestOpenErrorClasses(t *testing.T) {
+	root := os.Geteuid() == 0
+	for _, c := range []struct {
+		name  string
+		class error
+		text  string
+		setup func(t *testing.T) string // returns the path to open
+	}{
+		{"junk bytes", memoryrelay.ErrNotDatabase, "the file is not a SQLite database", func(t *testing.T) string {
+			p := filepath.Join(t.TempDir(), "junk.db")
+			os.WriteFile(p, []byte(strings.Repeat("junk", 2000)), 0o600)
+			return p
+		}},
+		{"a directory", memoryrelay.ErrNotDatabase, "it is a directory", func(t *testing.T) string {
+			return t.TempDir()
+		}},
+		{"damaged", memoryrelay.ErrDamaged, "the database file is damaged: quick_check: ", func(t *testing.T) string {
+			bad, _ := damagedCopy(t, t.TempDir())
+			return bad
+		}},
+		{"missing directory", memoryrelay.ErrNoDirectory, "its directory does not exist", func(t *testing.T) string {
+			return filepath.Join(t.TempDir(), "no", "such", "dir", "x.db")
+		}},
+		{"read-only file system", memoryrelay.ErrReadOnly, "read-only", func(t *testing.T) string {
+			dir := smallFS(t, "8m")
+			p := filepath.Join(dir, "ro.db")
+			r, err := memoryrelay.Open(context.Background(), memoryrelay.Options{Path: p})
+			if err != nil {
+				t.Fatal(err)
+			}
+			r.Close()
+			if out, err := exec.Command("mount", "-o", "remount,ro", dir).CombinedOutput(); err != nil {
+				t.Skipf("cannot remount read-only: %v %s", err, out)
+			}
+			return p
+		}},
+		{"new file on a read-only file system", memoryrelay.ErrReadOnly, "read-only", func(t *testing.T) string {
+			dir := smallFS(t, "1m")
+			if out, err := exec.Command("mount", "-o", "remount,ro", dir).CombinedOutput(); err != nil {
+				t.Skipf("cannot remount read-only: %v %s", err, out)
+			}
+			return filepath.Join(dir, "new.db")
+		}},
+		{"read-only directory", memoryrelay.ErrReadOnly, "cannot create files (the WAL) in", func(t *testing.T) string {
+			if root {
+				t.Skip("root writes into a read-only directory; the read-only file system cases cover root")
+			}
+			dir := t.TempDir()
+			os.Chmod(dir, 0o555)
+			t.Cleanup(func() { os.Chmod(dir, 0o755) })
+			return filepath.Join(dir, "x.db")
+		}},
+		{"unreadable file", memoryrelay.ErrPermission, "permission denied: cannot read the file", func(t *testing.T) string {
+			if root {
+				t.Skip("root reads any file")
+			}
+			p := filepath.Join(t.TempDir(), "x.db")
+			r, err := memoryrelay.Open(context.Background(), memoryrelay.Options{Path: p})
+			if err != nil {
+				t.Fatal(err)
+			}
+			r.Close()
+			os.Chmod(p, 0)
+			return p
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			p := c.setup(t)
+			_, err := memoryrelay.Open(context.Background(), memoryrelay.Options{Path: p})
+			if !errors.Is(err, c.class) {
+				t.Fatalf("got %v, want %v", err, c.class)
+			}
+			want := "memoryrelay: open " + p + ": " + c.class.Error()
+			if !strings.HasPrefix(err.Error(), want) || !strings.Contains(err.Error(), c.text) {
+				t.Errorf("message %q, want it to start with %q and contain %q", err, want, c.text)
+			}
+			for _, other := range []error{memoryrelay.ErrDamaged, memoryrelay.ErrNotDatabase, memoryrelay.ErrReadOnly, memoryrelay.ErrPermission, memoryrelay.ErrNoDirectory, memoryrelay.ErrStorageFull} {
+				if other != c.class && errors.Is(err, other) {
+					t.Errorf("%v also matches %v", err, other)
+				}
+			}
+		})
 	}
 }
 

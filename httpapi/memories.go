@@ -62,7 +62,7 @@ func (h *handler) health(w http.ResponseWriter, r *http.Request) {
 		Timestamp:     h.opts.Now().UnixMilli(),
 		UptimeSeconds: int64(hs.Uptime.Seconds()),
 		Services:      hs.Services,
-		EmbeddingInfo: embeddingInfoJSON{Provider: "local", Model: hs.Model, Dimension: hs.Dimension},
+		EmbeddingInfo: embeddingInfoJSON{Provider: hs.Provider, Model: hs.Model, Dimension: hs.Dimension},
 	})
 }
 

@@ -25,6 +25,35 @@ type Embedder interface {
 	Dimension() int
 }
 
+// Providers: the kinds of embedder, as [ProviderOf] names them (health
+// reports show it as embedding_info.provider).
+const (
+	ProviderBuiltin   = "builtin"           // [Hashing]
+	ProviderOpenAI    = "openai-compatible" // [OpenAI]
+	ProviderModel2Vec = "model2vec"         // [Model2Vec]
+	ProviderCustom    = "custom"            // an embedder that does not say
+)
+
+// ProviderNamer is an optional interface of an [Embedder]: Provider names
+// the kind of embedder, for example "openai-compatible". The embedders of
+// this package implement it. An embedder that wraps another (to cache,
+// count or limit calls) should implement it by returning the wrapped
+// embedder's [ProviderOf], so that wrapping does not hide what is in use.
+type ProviderNamer interface {
+	Provider() string
+}
+
+// ProviderOf returns what e's Provider method returns when e implements
+// [ProviderNamer] with a non-empty name, and [ProviderCustom] otherwise.
+func ProviderOf(e Embedder) string {
+	if p, ok := e.(ProviderNamer); ok {
+		if name := p.Provider(); name != "" {
+			return name
+		}
+	}
+	return ProviderCustom
+}
+
 var (
 	// ErrDimensionMismatch means a vector's length differs from the
 	// dimension of the embedder or index it was checked against. Errors

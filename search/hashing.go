@@ -77,6 +77,9 @@ func (h *Hashing) Model() string {
 	return h.model
 }
 
+// Provider returns [ProviderBuiltin].
+func (h *Hashing) Provider() string { return ProviderBuiltin }
+
 // Embed returns the unit-length vector of each text. Texts with no terms
 // other than stopwords are embedded from their stopwords, and texts with no
 // letters or digits at all (including "") share one fixed vector, so every

@@ -152,6 +152,9 @@ func (m *Model2Vec) Model() string { return m.model }
 // dimension of the embedding tensor.
 func (m *Model2Vec) Dimension() int { return m.dim }
 
+// Provider returns [ProviderModel2Vec].
+func (m *Model2Vec) Provider() string { return ProviderModel2Vec }
+
 // Embed returns one vector per text: the mean of its tokens' vectors,
 // L2-normalised, or all zeros for a text with no tokens (see
 // [Model2Vec]). It checks ctx before each text and fails only if ctx is

@@ -260,6 +260,9 @@ func (c *OpenAI) Model() string { return c.id }
 // Dimension returns OpenAIOptions.Dimension.
 func (c *OpenAI) Dimension() int { return c.dim }
 
+// Provider returns [ProviderOpenAI], whatever server BaseURL names.
+func (c *OpenAI) Provider() string { return ProviderOpenAI }
+
 // Embed returns the L2-normalised embedding of each text, in order. It
 // sends the texts in batches of OpenAIOptions.BatchSize, one batch at a
 // time, and retries as OpenAIOptions describes. If texts is empty, it

@@ -30,6 +30,22 @@ func TestMount(t *testing.T) {
 			t.Error(err)
 		}
 	}()
+	// Healthy once the search index, built in the background after Open,
+	// is ready (vector_store is degraded until then).
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		res, err := http.Get("http://" + addr + "/memory/v1/health")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if strings.Contains(string(b), `"status":"healthy"`) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("health %d %s", res.StatusCode, b)
+		}
+	}
 	for _, c := range []struct {
 		method, path, key, body string
 		status                  int

@@ -92,8 +92,16 @@ func TestServerBootstrapAndSession(t *testing.T) {
 		t.Fatalf("no valid admin key printed: %q", stdout.String())
 	}
 	base := "http://" + addr
-	if st, body := call(t, "GET", base+"/v1/health", "", ""); st != 200 || body["status"] != "healthy" {
-		t.Fatalf("health %d %v", st, body)
+	// Healthy once the search index, built in the background after Open,
+	// is ready (vector_store is degraded until then).
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		st, body := call(t, "GET", base+"/v1/health", "", "")
+		if st == 200 && body["status"] == "healthy" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("health %d %v", st, body)
+		}
 	}
 	st, m := call(t, "POST", base+"/v1/memories", key, `{"agent_id":"agent-123","content":"The user prefers TypeScript over JavaScript for new projects."}`)
 	if st != 201 {

@@ -35,6 +35,11 @@ const (
 	DefaultBusyTimeout = 5 * time.Second
 	DefaultReaders     = 4
 	DefaultCacheKiB    = 16 << 10 // 16 MiB page cache per connection
+	// DefaultQuickCheckBytes is the largest database that Open checks
+	// whole with PRAGMA quick_check (see Options.QuickCheckBytes): about
+	// 20,000 memories, checked in about 0.1 s of CPU (measured: 62 MiB,
+	// 0.12 s CPU; 154 MiB, 0.4 s CPU, when the file is in the page cache).
+	DefaultQuickCheckBytes = 64 << 20
 )
 
 // Options configures [Open]. The zero value is valid apart from Path.
@@ -53,6 +58,16 @@ type Options struct {
 	// disables automatic checkpoints, for a replicator such as Litestream
 	// that checkpoints itself.
 	AutoCheckpoint int
+	// QuickCheckBytes bounds the check of the file at Open: when the
+	// database (its file and WAL) is at most this many bytes, Open runs
+	// PRAGMA quick_check over all of it and fails with ErrDamaged if it
+	// finds a problem. 0 means DefaultQuickCheckBytes; negative, never.
+	// Larger files, or damage that appears later, are caught by the
+	// errors statements meet (see [DB.Damaged]).
+	QuickCheckBytes int64
+	// OnDamaged, if set, is called once, with the error, the first time a
+	// statement finds the database damaged at run time.
+	OnDamaged func(error)
 }
 
 // DB is an open database: W is the single writer connection, R the reader pool.
@@ -62,6 +77,20 @@ type DB struct {
 	R *sql.DB
 
 	side connector // for one-off connections that are neither of the above
+	dmg  *damage
+}
+
+// Damaged returns nil while the database is not known to be damaged, and
+// otherwise the first error that showed it was (it matches ErrDamaged).
+// Once damaged, the writer connection refuses to begin, execute or commit
+// anything (with an error matching ErrDamaged), so nothing more is
+// written into the file; reads are still attempted. Only closing the
+// database and opening it again (after restoring it) clears the state.
+func (db *DB) Damaged() error {
+	if err := db.dmg.get(); err != nil {
+		return &damagedError{err: err}
+	}
+	return nil
 }
 
 var vecOnce sync.Once
@@ -75,7 +104,20 @@ func registerVec() { vecOnce.Do(vec.Auto) }
 // the schema from user_version i to i+1; already applied ones are skipped, so
 // Open is idempotent. A database newer than the migrations known to this
 // binary is an error.
+//
+// Before migrating, Open checks the file (see Options.QuickCheckBytes).
+// Failures of a known class (damaged, not a database, read-only,
+// permission denied, missing directory, full) are an *OpenError that
+// matches the class with errors.Is.
 func Open(ctx context.Context, opts Options, migrations []string) (*DB, error) {
+	db, err := open(ctx, opts, migrations)
+	if err != nil {
+		return nil, classify(opts.Path, err)
+	}
+	return db, nil
+}
+
+func open(ctx context.Context, opts Options, migrations []string) (*DB, error) {
 	if opts.Path == "" {
 		return nil, errors.New("sqlitedb: empty path")
 	}
@@ -127,15 +169,20 @@ func Open(ctx context.Context, opts Options, migrations []string) (*DB, error) {
 		return nil
 	}
 	drv := &sqlite3.SQLiteDriver{ConnectHook: hook}
+	dmg := &damage{notify: opts.OnDamaged}
 
 	wv := cloneValues(common)
 	wv.Set("_txlock", "immediate")
-	w := sql.OpenDB(connector{drv: drv, dsn: "file:" + escapePath(opts.Path) + "?" + wv.Encode(), writer: true})
+	w := sql.OpenDB(connector{drv: drv, dsn: "file:" + escapePath(opts.Path) + "?" + wv.Encode(), dmg: dmg, writer: true})
 	w.SetMaxOpenConns(1)
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
 
+	if err := quickCheck(ctx, w, opts.Path, opts.QuickCheckBytes); err != nil {
+		w.Close()
+		return nil, err
+	}
 	if err := migrate(ctx, w, migrations); err != nil {
 		w.Close()
 		return nil, err
@@ -144,7 +191,7 @@ func Open(ctx context.Context, opts Options, migrations []string) (*DB, error) {
 	rv := cloneValues(common)
 	rv.Set("_query_only", "1")
 	rv.Del("_journal_mode") // set by the writer; a reader must not try to change it
-	r := sql.OpenDB(connector{drv: drv, dsn: "file:" + escapePath(opts.Path) + "?" + rv.Encode()})
+	r := sql.OpenDB(connector{drv: drv, dsn: "file:" + escapePath(opts.Path) + "?" + rv.Encode(), dmg: dmg})
 	r.SetMaxOpenConns(opts.Readers)
 	r.SetMaxIdleConns(opts.Readers)
 	if err := r.PingContext(ctx); err != nil {
@@ -154,8 +201,8 @@ func Open(ctx context.Context, opts Options, migrations []string) (*DB, error) {
 	}
 	sv := cloneValues(common)
 	sv.Del("_journal_mode")
-	side := connector{drv: drv, dsn: "file:" + escapePath(opts.Path) + "?" + sv.Encode()}
-	return &DB{W: w, R: r, side: side}, nil
+	side := connector{drv: drv, dsn: "file:" + escapePath(opts.Path) + "?" + sv.Encode(), dmg: dmg}
+	return &DB{W: w, R: r, side: side, dmg: dmg}, nil
 }
 
 // VacuumInto writes a compacted copy of the database to path from one read
@@ -253,33 +300,20 @@ func escapePath(p string) string {
 }
 
 // connector opens connections through our own driver value, so no driver
-// name is registered globally.
+// name is registered globally, each wrapped to watch for damage (conn).
 type connector struct {
 	drv    *sqlite3.SQLiteDriver
 	dsn    string
-	writer bool // wrap connections in writerConn
+	dmg    *damage
+	writer bool // the writer connection: refuses writes once damaged
 }
 
 func (c connector) Connect(context.Context) (driver.Conn, error) {
-	conn, err := c.drv.Open(c.dsn)
-	if err != nil || !c.writer {
-		return conn, err
+	dc, err := c.drv.Open(c.dsn)
+	if err != nil {
+		return nil, c.dmg.saw(err)
 	}
-	sc, ok := conn.(*sqlite3.SQLiteConn)
-	if !ok {
-		return conn, nil
-	}
-	return writerConn{sc}, nil
+	return &conn{c: dc.(*sqlite3.SQLiteConn), d: c.dmg, writer: c.writer}, nil
 }
 
 func (c connector) Driver() driver.Driver { return c.drv }
-
-// writerConn is the writer's connection. It reports itself invalid
-// (driver.Validator) when it is inside a transaction as it goes back to
-// the pool, which database/sql checks at that moment: the connection is
-// then closed, which rolls the transaction back and releases the write
-// lock, and the next write opens a fresh one. Every other method is
-// SQLiteConn's.
-type writerConn struct{ *sqlite3.SQLiteConn }
-
-func (c writerConn) IsValid() bool { return c.AutoCommit() }

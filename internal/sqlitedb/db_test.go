@@ -30,7 +30,7 @@ func insert(x string) func(*sql.Tx) error {
 }
 
 // rows returns the values of t, read through the reader pool.
-func rows(t *testing.T, db *DB) []string {
+func tableRows(t *testing.T, db *DB) []string {
 	t.Helper()
 	rs, err := db.R.Query("SELECT x FROM t ORDER BY rowid")
 	if err != nil {
@@ -64,7 +64,7 @@ func writeSoon(t *testing.T, db *DB, x string) {
 
 func wantRows(t *testing.T, db *DB, want ...string) {
 	t.Helper()
-	if got := rows(t, db); strings.Join(got, ",") != strings.Join(want, ",") {
+	if got := tableRows(t, db); strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Fatalf("rows %q, want %q", got, want)
 	}
 }

@@ -1,0 +1,43 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"time"
+)
+
+// Damaged returns nil while the database is not known to be damaged, and
+// otherwise the first error that showed it was (it matches
+// sqlitedb.ErrDamaged). Writes are refused from then on.
+func (s *Store) Damaged() error { return s.db.Damaged() }
+
+// CheckRead reads a row of a real table, so that the schema and a page of
+// the file are read: the read side of a health check.
+func (s *Store) CheckRead(ctx context.Context) error {
+	var n int
+	err := s.db.R.QueryRowContext(ctx, "SELECT count(*) FROM (SELECT 1 FROM meta LIMIT 1)").Scan(&n)
+	return err
+}
+
+// JobQueue is the state of the v2 job queue.
+type JobQueue struct {
+	Pending       int       // jobs waiting for a worker
+	Processing    int       // jobs a worker (of any process) has claimed
+	OldestPending time.Time // created_at of the oldest pending job; zero if none
+}
+
+// JobQueueState counts the queued and claimed v2 jobs of every account
+// (an index range scan of jobs_status).
+func (s *Store) JobQueueState(ctx context.Context) (JobQueue, error) {
+	var q JobQueue
+	var oldest sql.NullInt64
+	err := s.db.R.QueryRowContext(ctx, `SELECT
+		(SELECT count(*) FROM jobs WHERE status = ?),
+		(SELECT count(*) FROM jobs WHERE status = ?),
+		(SELECT min(created_at) FROM jobs WHERE status = ?)`, JobPending, JobProcessing, JobPending).
+		Scan(&q.Pending, &q.Processing, &oldest)
+	if oldest.Valid {
+		q.OldestPending = fromMS(oldest.Int64)
+	}
+	return q, err
+}
