@@ -61,7 +61,8 @@ type DB struct {
 	W *sql.DB
 	R *sql.DB
 
-	side connector // for one-off connections that are neither of the above
+	reader connector // R's, for read connections of their own (OwnReader)
+	side   connector // for one-off connections that are neither of the above
 }
 
 var vecOnce sync.Once
@@ -144,7 +145,8 @@ func Open(ctx context.Context, opts Options, migrations []string) (*DB, error) {
 	rv := cloneValues(common)
 	rv.Set("_query_only", "1")
 	rv.Del("_journal_mode") // set by the writer; a reader must not try to change it
-	r := sql.OpenDB(connector{drv: drv, dsn: "file:" + escapePath(opts.Path) + "?" + rv.Encode()})
+	reader := connector{drv: drv, dsn: "file:" + escapePath(opts.Path) + "?" + rv.Encode()}
+	r := sql.OpenDB(reader)
 	r.SetMaxOpenConns(opts.Readers)
 	r.SetMaxIdleConns(opts.Readers)
 	if err := r.PingContext(ctx); err != nil {
@@ -155,7 +157,7 @@ func Open(ctx context.Context, opts Options, migrations []string) (*DB, error) {
 	sv := cloneValues(common)
 	sv.Del("_journal_mode")
 	side := connector{drv: drv, dsn: "file:" + escapePath(opts.Path) + "?" + sv.Encode()}
-	return &DB{W: w, R: r, side: side}, nil
+	return &DB{W: w, R: r, reader: reader, side: side}, nil
 }
 
 // VacuumInto writes a compacted copy of the database to path from one read
