@@ -42,7 +42,7 @@ type Options struct {
 	Path        string        // database file; created if missing
 	Synchronous string        // FULL (default), NORMAL, OFF or EXTRA
 	BusyTimeout time.Duration // how long a statement waits for a lock; default 5s
-	Readers     int           // size of the read-only pool; default 4
+	Readers     int           // size of the read-only pool, 1 or more; default 4 (OwnReader connections come on top)
 	CacheKiB    int           // page cache per connection in KiB; default 16 MiB
 	// MmapBytes is mmap_size per connection; 0 (the default) leaves
 	// memory-mapped I/O off, so reading a large database through it does
