@@ -513,6 +513,17 @@ type buildScratch struct {
 // (Search, Len); writes (Upsert, Delete) made while Build runs are
 // replaced by what it builds, as if they had come before it.
 func (x *Index) Build(items func(yield func(id int64, partition uint32, v []float32) bool)) error {
+	return x.BuildFrom(func(yield func(id int64, partition uint32, v []float32) bool) error {
+		items(yield)
+		return nil
+	})
+}
+
+// BuildFrom is [Index.Build] for items that can fail, such as a read of a
+// database: if items returns an error, BuildFrom returns it and the index
+// keeps its previous content, rather than what was yielded before the
+// failure.
+func (x *Index) BuildFrom(items func(yield func(id int64, partition uint32, v []float32) bool) error) error {
 	d := x.newData()
 	workers := x.workers()
 
@@ -571,7 +582,7 @@ func (x *Index) Build(items func(yield func(id int64, partition uint32, v []floa
 
 	var err error
 	cur := <-free
-	items(func(id int64, partition uint32, v []float32) bool {
+	itemsErr := items(func(id int64, partition uint32, v []float32) bool {
 		if len(v) != x.dim {
 			err = fmt.Errorf("search: Build: id %d: %w", id, &DimensionError{Got: len(v), Want: x.dim})
 			return false
@@ -585,6 +596,9 @@ func (x *Index) Build(items func(yield func(id int64, partition uint32, v []floa
 		}
 		return !failed.Load()
 	})
+	if err == nil {
+		err = itemsErr
+	}
 	if err == nil && len(cur.ids) > 0 {
 		full <- cur
 	}

@@ -631,6 +631,32 @@ func TestIndexSearchDuringBuild(t *testing.T) {
 	}
 }
 
+// TestIndexBuildFromError: items that fail leave the previous content,
+// not the rows yielded before the failure.
+func TestIndexBuildFromError(t *testing.T) {
+	ds := newDataset(100, 8, 3, 0, 29)
+	x := ds.index(t, search.IndexOptions{Dim: 8})
+	boom := errors.New("read failed")
+	err := x.BuildFrom(func(yield func(int64, uint32, []float32) bool) error {
+		for i := range 10 {
+			if !yield(int64(1000+i), 0, ds.vecs[i]) {
+				return nil
+			}
+		}
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("BuildFrom = %v, want %v", err, boom)
+	}
+	if n := x.Len(); n != 100 {
+		t.Fatalf("Len after a failed BuildFrom = %d, want the previous 100", n)
+	}
+	res, err := x.Search(ds.vecs[5], 0, 1, nil, ds.lookup())
+	if err != nil || len(res) != 1 || res[0].ID != 5 {
+		t.Fatalf("Search after a failed BuildFrom = %+v, %v, want id 5", res, err)
+	}
+}
+
 func TestNewIndexErrors(t *testing.T) {
 	tests := []struct {
 		name string

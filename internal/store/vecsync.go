@@ -325,8 +325,7 @@ func (v *VectorIndex) rebuild(ctx context.Context) error {
 	}
 	defer rows.Close()
 	ed := newAttrEditor(nil)
-	var scanErr error
-	err = v.idx.Build(func(yield func(id int64, partition uint32, vec []float32) bool) {
+	err = v.idx.BuildFrom(func(yield func(id int64, partition uint32, vec []float32) bool) error {
 		// Build copies each vector, so one buffer serves every row, and
 		// raw column bytes spare a copy per row (a million rows at Open).
 		var (
@@ -341,8 +340,8 @@ func (v *VectorIndex) rebuild(ctx context.Context) error {
 			var seq int64
 			var acct, blob sql.RawBytes
 			var hidden bool
-			if scanErr = rows.Scan(append([]any{&seq, &acct, &hidden, &blob}, cols.dest()...)...); scanErr != nil {
-				return
+			if err := rows.Scan(append([]any{&seq, &acct, &hidden, &blob}, cols.dest()...)...); err != nil {
+				return err
 			}
 			ed.set(seq, ed.attrsOf(&cols))
 			vec, err := search.DecodeVectorInto(buf, blob)
@@ -355,17 +354,14 @@ func (v *VectorIndex) rebuild(ctx context.Context) error {
 				lastPart = v.partition(partKey{string(acct), hidden})
 			}
 			if !yield(seq, lastPart, vec) {
-				return
+				return nil
 			}
 			if n++; n == 1 && v.rebuildHook != nil {
 				v.rebuildHook()
 			}
 		}
-		scanErr = rows.Err()
+		return rows.Err() // a cancelled context, say: the index stays as it was
 	})
-	if err == nil {
-		err = scanErr
-	}
 	if err != nil {
 		return fmt.Errorf("store: build vector index: %w", err)
 	}

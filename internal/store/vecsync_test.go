@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"slices"
 	"sync"
@@ -189,5 +190,46 @@ func TestVectorIndexEmptyLog(t *testing.T) {
 		if rebuilds != 1 {
 			t.Fatalf("%d rebuilds, want 1", rebuilds)
 		}
+	}
+}
+
+// TestVectorIndexRebuildCancelled: a rebuild whose context is cancelled
+// mid-way (the client of the search that started it went away) leaves the
+// index as it was, not with the rows read so far; the next search
+// rebuilds.
+func TestVectorIndexRebuildCancelled(t *testing.T) {
+	st := testStore(t)
+	acct, err := st.CreateAccount(context.Background(), "acct", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 50 {
+		addTestMemory(t, st, acct.ID, "warm", []float32{1, float32(i), 0, 0})
+	}
+	v, err := st.OpenVectorIndex(context.Background(), search.IndexOptions{Dim: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+	q := []float32{0, 0, 1, 0}
+	fresh := addTestMemory(t, st, acct.ID, "warm", q)
+	addTestMemory(t, st, acct.ID, "warm", q)
+	if _, err := st.db.W.Exec("DELETE FROM vector_changes WHERE id < (SELECT max(id) FROM vector_changes)"); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	v.rebuildHook = func() {
+		cancel()
+		time.Sleep(50 * time.Millisecond) // database/sql closes the rows on its own goroutine
+	}
+	if _, err := v.Search(ctx, Filter{AccountID: acct.ID}, q, 10); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Search with its context cancelled during the rebuild: %v", err)
+	}
+	if n := v.Len(); n != 50 {
+		t.Fatalf("Len after a cancelled rebuild = %d, want the previous 50", n)
+	}
+	v.rebuildHook = nil
+	if ids := searchWithin(t, 10*time.Second, v, Filter{AccountID: acct.ID}, q); len(ids) < 2 || !slices.Contains(ids[:2], fresh.Seq) || v.Len() != 52 {
+		t.Fatalf("the next search: %v, Len %d; want %d among the first two of 52", ids, v.Len(), fresh.Seq)
 	}
 }
