@@ -75,7 +75,9 @@ type Options struct {
 	// BusyTimeout is how long a statement waits for a lock held by another
 	// process. Default 5s.
 	BusyTimeout time.Duration
-	// Readers is the size of the read connection pool. Default 4.
+	// Readers is the size of the read connection pool: any value from 1
+	// up; default 4. The in-process vector index keeps one read
+	// connection of its own besides the pool.
 	Readers int
 	// AutoCheckpoint is SQLite's wal_autocheckpoint in pages: 0 keeps
 	// SQLite's default (1000); -1 turns automatic checkpoints off, as

@@ -172,13 +172,15 @@ type Neighbor struct {
 // # Concurrency
 //
 // An Index is safe for concurrent use: searches run in parallel with each
-// other, writes (Upsert, Delete, Build, Rebuild) exclusively. The allow
+// other, writes (Upsert, Delete, Rebuild) exclusively. Build builds its new
+// content without the lock and holds the write lock only to swap it in,
+// so searches are not kept waiting while it reads its items. The allow
 // callback of Search runs under the read lock, possibly on several
-// goroutines at once, so it must not write to the index (that deadlocks);
-// the items of Build run under the write lock and must not call the index
-// at all. The exact callback of Search runs on the calling goroutine with
-// no lock held. An Index starts no goroutine that outlives a call, so it
-// needs no Close.
+// goroutines at once, so it must not write to the index (that deadlocks)
+// nor wait for anything that may wait for a write to the index; best, it
+// reads only memory that nothing changes under it. The items of Build and
+// the exact callback of Search run with no lock of the index held. An
+// Index starts no goroutine that outlives a call, so it needs no Close.
 type Index struct {
 	opts IndexOptions // as given, validated, with Exact ⇒ KeepFloats
 	dim  int
@@ -504,11 +506,24 @@ type buildScratch struct {
 //
 // Build is atomic: if a vector fails [CheckVector] it returns that error,
 // wrapped with the row's id, and the index keeps its previous content. It
-// holds the write lock throughout, so searches wait for it, and items must
-// not call the index.
+// builds the new content aside, without the index's lock, so searches go
+// on answering from the previous content while items yields (reading a
+// database, say, for seconds), and takes the write lock only to swap the
+// new content in. items may therefore call the index's read methods
+// (Search, Len); writes (Upsert, Delete) made while Build runs are
+// replaced by what it builds, as if they had come before it.
 func (x *Index) Build(items func(yield func(id int64, partition uint32, v []float32) bool)) error {
-	x.mu.Lock()
-	defer x.mu.Unlock()
+	return x.BuildFrom(func(yield func(id int64, partition uint32, v []float32) bool) error {
+		items(yield)
+		return nil
+	})
+}
+
+// BuildFrom is [Index.Build] for items that can fail, such as a read of a
+// database: if items returns an error, BuildFrom returns it and the index
+// keeps its previous content, rather than what was yielded before the
+// failure.
+func (x *Index) BuildFrom(items func(yield func(id int64, partition uint32, v []float32) bool) error) error {
 	d := x.newData()
 	workers := x.workers()
 
@@ -567,7 +582,7 @@ func (x *Index) Build(items func(yield func(id int64, partition uint32, v []floa
 
 	var err error
 	cur := <-free
-	items(func(id int64, partition uint32, v []float32) bool {
+	itemsErr := items(func(id int64, partition uint32, v []float32) bool {
 		if len(v) != x.dim {
 			err = fmt.Errorf("search: Build: id %d: %w", id, &DimensionError{Got: len(v), Want: x.dim})
 			return false
@@ -581,6 +596,9 @@ func (x *Index) Build(items func(yield func(id int64, partition uint32, v []floa
 		}
 		return !failed.Load()
 	})
+	if err == nil {
+		err = itemsErr
+	}
 	if err == nil && len(cur.ids) > 0 {
 		full <- cur
 	}
@@ -601,7 +619,9 @@ func (x *Index) Build(items func(yield func(id int64, partition uint32, v []floa
 		d.mean = sc.centre
 		d.centredAt = d.n
 	}
+	x.mu.Lock()
 	x.d = d
+	x.mu.Unlock()
 	return nil
 }
 

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/memoryrelay/memoryrelay/search"
 )
@@ -573,6 +574,86 @@ func TestIndexBuildReplaces(t *testing.T) {
 	res, err = x.Search(ds.vecs[0], 0, 1, nil, exact)
 	if err != nil || len(res) != 1 || res[0].ID != 0 {
 		t.Errorf("after Rebuild: Search = %+v, %v, want id 0", res, err)
+	}
+}
+
+// TestIndexSearchDuringBuild: while Build reads its items (a database,
+// in production, for seconds), searches are answered from the previous
+// content; the new content is there once Build returns.
+func TestIndexSearchDuringBuild(t *testing.T) {
+	ds := newDataset(2000, 16, 5, 1, 23)
+	x, err := search.NewIndex(search.IndexOptions{Dim: 16, KeepFloats: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := x.Build(func(yield func(int64, uint32, []float32) bool) {
+		for i, v := range ds.vecs[:1000] {
+			if !yield(int64(i), 0, v) {
+				return
+			}
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	err = x.Build(func(yield func(int64, uint32, []float32) bool) {
+		for i, v := range ds.vecs[1000:] {
+			if !yield(int64(1000+i), 0, v) {
+				return
+			}
+			if i != 500 {
+				continue
+			}
+			// Mid-way: a search from another goroutine must answer.
+			done := make(chan []search.Neighbor, 1)
+			go func() {
+				res, err := x.Search(ds.vecs[0], 0, 1, nil, nil)
+				if err != nil {
+					t.Error(err)
+				}
+				done <- res
+			}()
+			select {
+			case res := <-done:
+				if len(res) != 1 || res[0].ID != 0 || x.Len() != 1000 {
+					t.Errorf("during Build: Search = %+v, Len = %d, want id 0 of the previous 1000", res, x.Len())
+				}
+			case <-time.After(10 * time.Second):
+				t.Error("a search waited for Build")
+			}
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := x.Search(ds.vecs[1500], 0, 1, nil, nil)
+	if err != nil || len(res) != 1 || res[0].ID != 1500 || x.Len() != 1000 {
+		t.Errorf("after Build: Search = %+v, %v, Len = %d, want id 1500 of 1000", res, err, x.Len())
+	}
+}
+
+// TestIndexBuildFromError: items that fail leave the previous content,
+// not the rows yielded before the failure.
+func TestIndexBuildFromError(t *testing.T) {
+	ds := newDataset(100, 8, 3, 0, 29)
+	x := ds.index(t, search.IndexOptions{Dim: 8})
+	boom := errors.New("read failed")
+	err := x.BuildFrom(func(yield func(int64, uint32, []float32) bool) error {
+		for i := range 10 {
+			if !yield(int64(1000+i), 0, ds.vecs[i]) {
+				return nil
+			}
+		}
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("BuildFrom = %v, want %v", err, boom)
+	}
+	if n := x.Len(); n != 100 {
+		t.Fatalf("Len after a failed BuildFrom = %d, want the previous 100", n)
+	}
+	res, err := x.Search(ds.vecs[5], 0, 1, nil, ds.lookup())
+	if err != nil || len(res) != 1 || res[0].ID != 5 {
+		t.Fatalf("Search after a failed BuildFrom = %+v, %v, want id 5", res, err)
 	}
 }
 

@@ -47,7 +47,7 @@ type Options struct {
 	Path        string        // database file; created if missing
 	Synchronous string        // FULL (default), NORMAL, OFF or EXTRA
 	BusyTimeout time.Duration // how long a statement waits for a lock; default 5s
-	Readers     int           // size of the read-only pool; default 4
+	Readers     int           // size of the read-only pool, 1 or more; default 4 (OwnReader connections come on top)
 	CacheKiB    int           // page cache per connection in KiB; default 16 MiB
 	// MmapBytes is mmap_size per connection; 0 (the default) leaves
 	// memory-mapped I/O off, so reading a large database through it does
@@ -76,8 +76,9 @@ type DB struct {
 	W *sql.DB
 	R *sql.DB
 
-	side connector // for one-off connections that are neither of the above
-	dmg  *damage
+	reader connector // R's, for read connections of their own (OwnReader)
+	side   connector // for one-off connections that are neither of the above
+	dmg    *damage
 }
 
 // Damaged returns nil while the database is not known to be damaged, and
@@ -191,7 +192,8 @@ func open(ctx context.Context, opts Options, migrations []string) (*DB, error) {
 	rv := cloneValues(common)
 	rv.Set("_query_only", "1")
 	rv.Del("_journal_mode") // set by the writer; a reader must not try to change it
-	r := sql.OpenDB(connector{drv: drv, dsn: "file:" + escapePath(opts.Path) + "?" + rv.Encode(), dmg: dmg})
+	reader := connector{drv: drv, dsn: "file:" + escapePath(opts.Path) + "?" + rv.Encode(), dmg: dmg}
+	r := sql.OpenDB(reader)
 	r.SetMaxOpenConns(opts.Readers)
 	r.SetMaxIdleConns(opts.Readers)
 	if err := r.PingContext(ctx); err != nil {
@@ -202,7 +204,7 @@ func open(ctx context.Context, opts Options, migrations []string) (*DB, error) {
 	sv := cloneValues(common)
 	sv.Del("_journal_mode")
 	side := connector{drv: drv, dsn: "file:" + escapePath(opts.Path) + "?" + sv.Encode(), dmg: dmg}
-	return &DB{W: w, R: r, side: side, dmg: dmg}, nil
+	return &DB{W: w, R: r, reader: reader, side: side, dmg: dmg}, nil
 }
 
 // VacuumInto writes a compacted copy of the database to path from one read

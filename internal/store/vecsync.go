@@ -10,8 +10,10 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
+	"github.com/memoryrelay/memoryrelay/internal/sqlitedb"
 	"github.com/memoryrelay/memoryrelay/search"
 )
 
@@ -24,58 +26,196 @@ import (
 // log (pruned past what this process saw) makes it rebuild from scratch.
 //
 // It is safe for concurrent use.
+//
+// # Catching up and rebuilding
+//
+// One goroutine at a time catches up: the owner, which set busy under
+// syncMu. Only the owner uses conn, reads or writes version and last,
+// writes to the index (Upsert, Delete, Build), adds to an intern table and
+// publishes attribute tables. A search waits for the owner to finish
+// (while its context allows) and then checks for itself, so it sees every
+// change committed before it began; except while the owner rebuilds
+// (rebuilding): then searches do not wait, but answer from the index as it
+// is, and rescore only candidates that their filter still selects in the
+// database, so that an index that lags behind may miss a memory but never
+// returns one the filter excludes. A rebuild reads the database and builds
+// the new index and attribute table aside, holding no lock that searches
+// take, and then swaps them in: the index's content under its write lock
+// for an instant ([search.Index.Build]), the attribute table by storing a
+// pointer.
+//
+// # Locks
+//
+// There are four: syncMu, partMu, the intern table's mu and the
+// search.Index's own. Each is taken alone: no goroutine acquires one while
+// it holds another, or runs SQL while it holds one, so there is no order
+// to get wrong. Being the owner is not a lock in this sense: the owner
+// takes any of the four (one at a time), and a goroutine waiting for the
+// owner holds none. The attributes that filters read live in an immutable
+// attrTable behind an atomic pointer, so the allow function that a search
+// hands to search.Index.Search (which calls it under the index's read
+// lock) reads memory that nothing changes and takes no lock.
 type VectorIndex struct {
 	st   *Store
 	idx  *search.Index
 	dim  int
-	conn *sql.Conn // held for data_version, which is per connection
+	conn *sqlitedb.OwnReader // outside the reader pool; kept for data_version, which is per connection
 
-	mu      sync.Mutex // serialises catching up
-	version int64
+	syncMu     sync.Mutex
+	busy       bool          // a goroutine, the owner, is catching up
+	rebuilding bool          // the owner is rebuilding the whole index
+	changed    chan struct{} // closed (and replaced) when busy or rebuilding change
+
+	// The owner's.
+	version int64 // PRAGMA data_version when last caught up
 	last    int64 // highest vector_changes.id applied
+
+	attrs atomic.Pointer[attrTable]
 
 	partMu sync.RWMutex
 	parts  map[partKey]uint32
 
-	// attrs holds, per indexed memory, the attributes searches filter on,
-	// so that common filters need no SQL per query. Strings are interned
-	// to small numbers to keep it compact (about 30 bytes a row).
-	attrMu sync.RWMutex
-	attrs  []rowAttrs // by memories.seq, which SQLite assigns densely; agent 0: no row
-	// attrsPartial is set once a row fell outside attrs: filters then
-	// use SQL.
-	attrsPartial bool
-	intern       map[string]uint32
+	// rebuildHook, when not nil (in tests), is called by a rebuild after
+	// it has read its first row, with nothing locked.
+	rebuildHook func()
 }
 
-// maxAttrSeq bounds the attribute slice (28 bytes a row): memories with a
+// maxAttrSeq bounds the attribute table (28 bytes a row): memories with a
 // larger seq are not filtered in memory.
 const maxAttrSeq = 1 << 26
 
-// rowAttrs are a memory's filterable attributes; 0 means NULL.
+// rowAttrs are a memory's filterable attributes; 0 means NULL, and agent 0
+// (never NULL in a row) means no row.
 type rowAttrs struct {
 	agent, user, session, project, tier, scope uint32
 	importance                                 float32
 }
 
-// internLocked returns the number standing for s (0 for a NULL string).
-// attrMu must be held for writing.
-func (v *VectorIndex) internLocked(s sql.NullString) uint32 {
+// The attribute table is kept in chunks of attrChunkRows rows (28 KiB),
+// the unit that a catch-up copies when it changes a row.
+const (
+	attrChunkShift = 10
+	attrChunkRows  = 1 << attrChunkShift
+)
+
+type attrChunk [attrChunkRows]rowAttrs
+
+// attrTable holds, per indexed memory (by memories.seq, which SQLite
+// assigns densely), the attributes that searches filter on, so that common
+// filters need no SQL per query. Strings are interned to small numbers to
+// keep it compact. A table does not change once published: a catch-up
+// copies the chunks it changes and publishes a new table (sharing the
+// others and the intern table); a rebuild makes a new one with a new
+// intern table.
+type attrTable struct {
+	chunks []*attrChunk // nil: no row in that chunk
+	// partial is set once a row fell outside the table: filters then use
+	// SQL.
+	partial bool
+	intern  *internTable
+}
+
+// get returns the attributes of the row seq, and false if there is none.
+func (t *attrTable) get(seq int64) (rowAttrs, bool) {
+	ci := seq >> attrChunkShift
+	if seq < 0 || ci >= int64(len(t.chunks)) || t.chunks[ci] == nil {
+		return rowAttrs{}, false
+	}
+	a := t.chunks[ci][seq&(attrChunkRows-1)]
+	return a, a.agent != 0
+}
+
+// internTable numbers strings from 1, for the attribute tables. It only
+// grows. The owner alone adds to it, so its own lookups need no lock
+// (readers do not race with readers); adding and everyone else's lookups
+// take mu.
+type internTable struct {
+	mu sync.RWMutex
+	m  map[string]uint32
+}
+
+// add returns the number standing for s (0 for a NULL string), assigning
+// the next one to a new string. Only the owner calls it.
+func (it *internTable) add(s sql.NullString) uint32 {
 	if !s.Valid {
 		return 0
 	}
-	n, ok := v.intern[s.String]
-	if !ok {
-		n = uint32(len(v.intern) + 1)
-		v.intern[s.String] = n
+	if n, ok := it.m[s.String]; ok {
+		return n
 	}
+	it.mu.Lock()
+	defer it.mu.Unlock()
+	n := uint32(len(it.m) + 1)
+	it.m[s.String] = n
 	return n
 }
 
-// lookup returns the number standing for s, or false when no row has it.
-func (v *VectorIndex) lookup(s string) (uint32, bool) {
-	n, ok := v.intern[s]
+// lookup returns the number standing for s, or false when no row had it.
+func (it *internTable) lookup(s string) (uint32, bool) {
+	it.mu.RLock()
+	defer it.mu.RUnlock()
+	n, ok := it.m[s]
 	return n, ok
+}
+
+// attrEditor makes a new attribute table: from scratch, or from a
+// published one by copying only the chunks it changes.
+type attrEditor struct {
+	t     *attrTable
+	owned map[int]bool // chunks of t already copied; nil: all are new
+}
+
+func newAttrEditor(base *attrTable) *attrEditor {
+	if base == nil {
+		return &attrEditor{t: &attrTable{intern: &internTable{m: map[string]uint32{}}}}
+	}
+	return &attrEditor{
+		t:     &attrTable{chunks: slices.Clone(base.chunks), partial: base.partial, intern: base.intern},
+		owned: map[int]bool{},
+	}
+}
+
+// attrsOf interns a row's attribute columns.
+func (e *attrEditor) attrsOf(c *attrCols) rowAttrs {
+	it := e.t.intern
+	return rowAttrs{
+		agent: it.add(c.agent), user: it.add(c.user), session: it.add(c.session),
+		project: it.add(c.project), tier: it.add(c.tier), scope: it.add(c.scope),
+		importance: float32(c.importance),
+	}
+}
+
+// set records the attributes of row seq; the zero rowAttrs removes it.
+func (e *attrEditor) set(seq int64, a rowAttrs) {
+	none := a == rowAttrs{}
+	if seq < 0 || seq > maxAttrSeq {
+		if !none {
+			e.t.partial = true // filters fall back to SQL from now on
+		}
+		return
+	}
+	ci := int(seq >> attrChunkShift)
+	if ci >= len(e.t.chunks) {
+		if none {
+			return
+		}
+		e.t.chunks = append(e.t.chunks, make([]*attrChunk, ci+1-len(e.t.chunks))...)
+	}
+	c := e.t.chunks[ci]
+	if c == nil && none {
+		return
+	}
+	if c == nil || (e.owned != nil && !e.owned[ci]) {
+		fresh := new(attrChunk)
+		if c != nil {
+			*fresh = *c
+		}
+		c, e.t.chunks[ci] = fresh, fresh
+		if e.owned != nil {
+			e.owned[ci] = true
+		}
+	}
+	c[seq&(attrChunkRows-1)] = a
 }
 
 // partKey names a partition: the visible memories of an account, or its
@@ -89,18 +229,18 @@ type partKey struct {
 // one; older rows are pruned by whichever process catches up past them.
 const maxLogRows = 100_000
 
-// OpenVectorIndex builds the index from the database's vectors.
+// OpenVectorIndex builds the index from the database's vectors. It keeps a
+// read connection of its own, outside the reader pool, until Close.
 func (s *Store) OpenVectorIndex(ctx context.Context, opts search.IndexOptions) (*VectorIndex, error) {
 	idx, err := search.NewIndex(opts)
 	if err != nil {
 		return nil, err
 	}
-	conn, err := s.db.R.Conn(ctx)
+	conn, err := s.db.OpenOwnReader(ctx)
 	if err != nil {
 		return nil, err
 	}
-	v := &VectorIndex{st: s, idx: idx, dim: opts.Dim, conn: conn, parts: map[partKey]uint32{},
-		intern: map[string]uint32{}}
+	v := &VectorIndex{st: s, idx: idx, dim: opts.Dim, conn: conn, parts: map[partKey]uint32{}, changed: make(chan struct{})}
 	if err := v.rebuild(ctx); err != nil {
 		conn.Close()
 		return nil, err
@@ -108,7 +248,8 @@ func (s *Store) OpenVectorIndex(ctx context.Context, opts search.IndexOptions) (
 	return v, nil
 }
 
-// Close releases the index's connection.
+// Close releases the index's connection, after any catch-up in progress
+// has finished reading.
 func (v *VectorIndex) Close() error { return v.conn.Close() }
 
 // Len is the number of vectors in the index.
@@ -153,38 +294,29 @@ func (c *attrCols) dest() []any {
 	return []any{&c.agent, &c.user, &c.session, &c.project, &c.tier, &c.scope, &c.importance}
 }
 
-// setAttrs records a row's attributes. attrMu must be held for writing.
-func (v *VectorIndex) setAttrsLocked(seq int64, c *attrCols) {
-	if seq < 0 || seq > maxAttrSeq {
-		v.attrsPartial = true // filters fall back to SQL from now on
-		return
-	}
-	if int(seq) >= len(v.attrs) {
-		v.attrs = append(v.attrs, make([]rowAttrs, int(seq)+1-len(v.attrs)+len(v.attrs)/4)...)
-	}
-	v.attrs[seq] = rowAttrs{
-		agent: v.internLocked(c.agent), user: v.internLocked(c.user), session: v.internLocked(c.session),
-		project: v.internLocked(c.project), tier: v.internLocked(c.tier), scope: v.internLocked(c.scope),
-		importance: float32(c.importance),
-	}
-}
-
 func (v *VectorIndex) dataVersion(ctx context.Context) (int64, error) {
 	var n int64
 	err := v.conn.QueryRowContext(ctx, "PRAGMA data_version").Scan(&n)
 	return n, err
 }
 
-// rebuild loads every vector. It reads the change log's position first, so
-// that changes committed while it loads are applied again afterwards
-// (applying a change twice is harmless).
+// logPosition is the highest vector_changes id ever handed out (ids are
+// AUTOINCREMENT, so never reused), whether or not its row was pruned.
+const logPosition = `SELECT max(coalesce((SELECT max(id) FROM vector_changes), 0),
+	coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'vector_changes'), 0))`
+
+// rebuild loads every vector into a new index content and attribute table,
+// built aside while searches go on with the current ones, and swaps them
+// in. It reads the change log's position first, so that changes committed
+// while it loads are applied again afterwards (applying a change twice is
+// harmless). Only the owner (or OpenVectorIndex) calls it.
 func (v *VectorIndex) rebuild(ctx context.Context) error {
 	ver, err := v.dataVersion(ctx)
 	if err != nil {
 		return err
 	}
-	var last sql.NullInt64
-	if err := v.conn.QueryRowContext(ctx, "SELECT max(id) FROM vector_changes").Scan(&last); err != nil {
+	var last int64
+	if err := v.conn.QueryRowContext(ctx, logPosition).Scan(&last); err != nil {
 		return err
 	}
 	rows, err := v.conn.QueryContext(ctx, vectorRows)
@@ -192,8 +324,8 @@ func (v *VectorIndex) rebuild(ctx context.Context) error {
 		return err
 	}
 	defer rows.Close()
-	var scanErr error
-	err = v.idx.Build(func(yield func(id int64, partition uint32, vec []float32) bool) {
+	ed := newAttrEditor(nil)
+	err = v.idx.BuildFrom(func(yield func(id int64, partition uint32, vec []float32) bool) error {
 		// Build copies each vector, so one buffer serves every row, and
 		// raw column bytes spare a copy per row (a million rows at Open).
 		var (
@@ -202,18 +334,16 @@ func (v *VectorIndex) rebuild(ctx context.Context) error {
 			lastHid  bool
 			lastPart uint32
 			cols     attrCols
+			n        int
 		)
-		v.attrMu.Lock()
-		defer v.attrMu.Unlock()
-		v.attrs = v.attrs[:0]
 		for rows.Next() {
 			var seq int64
 			var acct, blob sql.RawBytes
 			var hidden bool
-			if scanErr = rows.Scan(append([]any{&seq, &acct, &hidden, &blob}, cols.dest()...)...); scanErr != nil {
-				return
+			if err := rows.Scan(append([]any{&seq, &acct, &hidden, &blob}, cols.dest()...)...); err != nil {
+				return err
 			}
-			v.setAttrsLocked(seq, &cols)
+			ed.set(seq, ed.attrsOf(&cols))
 			vec, err := search.DecodeVectorInto(buf, blob)
 			if err != nil || len(vec) != v.dim {
 				continue // a vector of another model: Reembed's business, not ours
@@ -224,25 +354,60 @@ func (v *VectorIndex) rebuild(ctx context.Context) error {
 				lastPart = v.partition(partKey{string(acct), hidden})
 			}
 			if !yield(seq, lastPart, vec) {
-				return
+				return nil
+			}
+			if n++; n == 1 && v.rebuildHook != nil {
+				v.rebuildHook()
 			}
 		}
-		scanErr = rows.Err()
+		return rows.Err() // a cancelled context, say: the index stays as it was
 	})
-	if err == nil {
-		err = scanErr
-	}
 	if err != nil {
 		return fmt.Errorf("store: build vector index: %w", err)
 	}
-	v.version, v.last = ver, last.Int64
+	v.attrs.Store(ed.t)
+	v.version, v.last = ver, last
 	return nil
 }
 
-// catchUp applies committed changes the index has not seen.
-func (v *VectorIndex) catchUp(ctx context.Context) error {
-	v.mu.Lock()
-	defer v.mu.Unlock()
+// catchUp applies committed changes the index has not seen, after waiting
+// for the goroutine catching up, if any. stale reports that a rebuild is
+// in progress instead: the caller searches the index as it is, which may
+// lag behind the database.
+func (v *VectorIndex) catchUp(ctx context.Context) (stale bool, err error) {
+	v.syncMu.Lock()
+	for v.busy {
+		if v.rebuilding {
+			v.syncMu.Unlock()
+			return true, nil
+		}
+		changed := v.changed
+		v.syncMu.Unlock()
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return false, ctx.Err()
+		}
+		v.syncMu.Lock()
+	}
+	v.busy = true
+	v.syncMu.Unlock()
+	defer v.setState(false, false)
+	return false, v.catchUpOwned(ctx)
+}
+
+// setState sets busy and rebuilding and wakes the goroutines waiting for
+// a change of them.
+func (v *VectorIndex) setState(busy, rebuilding bool) {
+	v.syncMu.Lock()
+	defer v.syncMu.Unlock()
+	v.busy, v.rebuilding = busy, rebuilding
+	close(v.changed)
+	v.changed = make(chan struct{})
+}
+
+// catchUpOwned is catchUp's work, done by the owner.
+func (v *VectorIndex) catchUpOwned(ctx context.Context) error {
 	ver, err := v.dataVersion(ctx)
 	if err != nil {
 		return err
@@ -250,12 +415,16 @@ func (v *VectorIndex) catchUp(ctx context.Context) error {
 	if ver == v.version {
 		return nil
 	}
-	var first sql.NullInt64
-	if err := v.conn.QueryRowContext(ctx, "SELECT min(id) FROM vector_changes").Scan(&first); err != nil {
+	// A gap: the oldest row left is past the next one needed, or the log
+	// is empty although ids past ours were handed out.
+	var first, pos sql.NullInt64
+	if err := v.conn.QueryRowContext(ctx, `SELECT (SELECT min(id) FROM vector_changes),
+		(SELECT seq FROM sqlite_sequence WHERE name = 'vector_changes')`).Scan(&first, &pos); err != nil {
 		return err
 	}
-	if first.Valid && first.Int64 > v.last+1 {
-		return v.rebuild(ctx) // pruned past us
+	if (first.Valid && first.Int64 > v.last+1) || (!first.Valid && pos.Valid && pos.Int64 > v.last) {
+		v.setState(true, true) // searches go on meanwhile, with the index as it is
+		return v.rebuild(ctx)
 	}
 	for {
 		rows, err := v.conn.QueryContext(ctx, "SELECT id, seq FROM vector_changes WHERE id > ? ORDER BY id LIMIT 1000", v.last)
@@ -293,7 +462,9 @@ func (v *VectorIndex) catchUp(ctx context.Context) error {
 	return nil
 }
 
-// apply makes the index hold exactly the committed vectors of seqs.
+// apply makes the index hold exactly the committed vectors of seqs. The
+// new attribute table is published before the index changes, so that a
+// row enters the index with its attributes known.
 func (v *VectorIndex) apply(ctx context.Context, seqs []int64) error {
 	args := make([]any, len(seqs))
 	for i, s := range seqs {
@@ -304,6 +475,13 @@ func (v *VectorIndex) apply(ctx context.Context, seqs []int64) error {
 		return err
 	}
 	defer rows.Close()
+	type row struct {
+		seq  int64
+		part uint32
+		vec  []float32
+	}
+	var got []row
+	ed := newAttrEditor(v.attrs.Load())
 	present := map[int64]bool{}
 	for rows.Next() {
 		var seq int64
@@ -318,25 +496,30 @@ func (v *VectorIndex) apply(ctx context.Context, seqs []int64) error {
 		if err != nil || len(vec) != v.dim {
 			continue
 		}
-		v.attrMu.Lock()
-		v.setAttrsLocked(seq, &cols)
-		v.attrMu.Unlock()
-		if err := v.idx.Upsert(seq, v.partition(partKey{acct, hidden}), vec); err != nil {
-			return err
-		}
+		ed.set(seq, ed.attrsOf(&cols))
+		got = append(got, row{seq, v.partition(partKey{acct, hidden}), vec})
 		present[seq] = true
 	}
 	if err := rows.Err(); err != nil {
 		return err
 	}
+	if err := rows.Close(); err != nil {
+		return err
+	}
+	for _, s := range seqs {
+		if !present[s] {
+			ed.set(s, rowAttrs{})
+		}
+	}
+	v.attrs.Store(ed.t)
+	for _, r := range got {
+		if err := v.idx.Upsert(r.seq, r.part, r.vec); err != nil {
+			return err
+		}
+	}
 	for _, s := range seqs {
 		if !present[s] {
 			v.idx.Delete(s)
-			v.attrMu.Lock()
-			if s >= 0 && s < int64(len(v.attrs)) {
-				v.attrs[s] = rowAttrs{}
-			}
-			v.attrMu.Unlock()
 		}
 	}
 	return nil
@@ -357,8 +540,15 @@ func (v *VectorIndex) prune(ctx context.Context) {
 // float32 vectors in SQLite. Account-only searches (the common case) need
 // no SQL beyond that; other filters are turned into an allow-list of the
 // matching memories first.
+//
+// While the index is being rebuilt (after this process fell so far behind
+// other writers that the change log was pruned past it), Search answers
+// at once from the index as it was, which may miss memories written since,
+// rather than wait seconds for the rebuild; what it returns still matches
+// f.
 func (v *VectorIndex) Search(ctx context.Context, f Filter, q []float32, k int) ([]search.Neighbor, error) {
-	if err := v.catchUp(ctx); err != nil {
+	stale, err := v.catchUp(ctx)
+	if err != nil {
 		return nil, fmt.Errorf("store: vector index: %w", err)
 	}
 	var out []search.Neighbor
@@ -366,36 +556,10 @@ func (v *VectorIndex) Search(ctx context.Context, f Filter, q []float32, k int) 
 		if hidden && !f.IncludeConfidential && !f.IncludeArchived {
 			break
 		}
-		part, ok := v.existing(partKey{f.AccountID, hidden})
-		if !ok {
-			continue
-		}
-		var allow func(int64) bool
-		inMemory := false
-		if hidden || f.narrows() {
-			var err error
-			if allow, inMemory, err = v.attrFilter(ctx, f, hidden); err != nil {
-				return nil, err
-			}
-			if allow == nil {
-				seqs, err := v.st.filterSeqs(ctx, f)
-				if err != nil {
-					return nil, err
-				}
-				allow = func(seq int64) bool { return seqs[seq] }
-			}
-		}
-		run := func() ([]search.Neighbor, error) {
-			if inMemory { // the attributes must not change under allow
-				v.attrMu.RLock()
-				defer v.attrMu.RUnlock()
-			}
-			return v.idx.Search(q, part, k, allow, v.exact(ctx))
-		}
-		ns, err := run()
+		ns, err := v.searchPartition(ctx, f, hidden, q, k, stale)
 		if errors.Is(err, errVanished) { // deleted mid-search: catch up and retry once
-			if err = v.catchUp(ctx); err == nil {
-				ns, err = run()
+			if stale, err = v.catchUp(ctx); err == nil {
+				ns, err = v.searchPartition(ctx, f, hidden, q, k, stale)
 			}
 		}
 		if err != nil {
@@ -410,9 +574,42 @@ func (v *VectorIndex) Search(ctx context.Context, f Filter, q []float32, k int) 
 	return out, nil
 }
 
-func (v *VectorIndex) exact(ctx context.Context) func(ids []int64) ([][]float32, error) {
+// searchPartition searches the visible or the hidden partition of f's
+// account.
+func (v *VectorIndex) searchPartition(ctx context.Context, f Filter, hidden bool, q []float32, k int, stale bool) ([]search.Neighbor, error) {
+	part, ok := v.existing(partKey{f.AccountID, hidden})
+	if !ok {
+		return nil, nil
+	}
+	var allow func(int64) bool
+	if hidden || f.narrows() {
+		var err error
+		if allow, err = v.attrFilter(ctx, f, hidden); err != nil {
+			return nil, err
+		}
+		if allow == nil {
+			seqs, err := v.st.filterSeqs(ctx, f)
+			if err != nil {
+				return nil, err
+			}
+			allow = func(seq int64) bool { return seqs[seq] }
+		}
+	}
+	return v.idx.Search(q, part, k, allow, v.exact(ctx, f, stale))
+}
+
+// exact returns the callback that fetches the vectors to rescore. stale
+// (the index may lag behind): only those of memories that f selects now,
+// the others being left out.
+func (v *VectorIndex) exact(ctx context.Context, f Filter, stale bool) func(ids []int64) ([][]float32, error) {
 	return func(ids []int64) ([][]float32, error) {
-		blobs, err := v.st.Vectors(ctx, ids)
+		var blobs map[int64][]byte
+		var err error
+		if stale {
+			blobs, err = v.st.matchingVectors(ctx, f, ids)
+		} else {
+			blobs, err = v.st.Vectors(ctx, ids)
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -420,6 +617,9 @@ func (v *VectorIndex) exact(ctx context.Context) func(ids []int64) ([][]float32,
 		for i, id := range ids {
 			b, ok := blobs[id]
 			if !ok {
+				if stale {
+					continue // nil: left out
+				}
 				return nil, errVanished
 			}
 			if out[i], err = search.DecodeVector(b); err != nil {
@@ -428,6 +628,45 @@ func (v *VectorIndex) exact(ctx context.Context) func(ids []int64) ([][]float32,
 		}
 		return out, nil
 	}
+}
+
+// matchingVectors returns the vectors of those of seqs whose memories f
+// selects for a search.
+func (s *Store) matchingVectors(ctx context.Context, f Filter, seqs []int64) (map[int64][]byte, error) {
+	out := make(map[int64][]byte, len(seqs))
+	cond, condArgs, ok, err := s.where(ctx, f, true)
+	if err != nil || !ok {
+		return out, err
+	}
+	for len(seqs) > 0 {
+		n := min(len(seqs), 500)
+		args := make([]any, 0, n+len(condArgs))
+		for _, v := range seqs[:n] {
+			args = append(args, v)
+		}
+		seqs = seqs[n:]
+		err := func() error {
+			rows, err := s.db.R.QueryContext(ctx, `SELECT m.seq, v.embedding FROM memories m JOIN memory_vectors v ON v.seq = m.seq
+				WHERE m.seq IN (?`+strings.Repeat(", ?", n-1)+`) AND `+cond, append(args, condArgs...)...)
+			if err != nil {
+				return err
+			}
+			defer rows.Close()
+			for rows.Next() {
+				var seq int64
+				var b []byte
+				if err := rows.Scan(&seq, &b); err != nil {
+					return err
+				}
+				out[seq] = b
+			}
+			return rows.Err()
+		}()
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 func sortNeighbors(ns []search.Neighbor) {
@@ -446,65 +685,53 @@ var errVanished = errors.New("store: vector deleted during search")
 // attrFilter returns an allow function over the in-memory attributes for
 // the visible partition when f uses only attributes kept there, and nil
 // otherwise (metadata filters, hidden rows, whose kind the attributes do
-// not tell apart). inMemory says the caller must hold attrMu for reading
-// while the function is in use.
-func (v *VectorIndex) attrFilter(ctx context.Context, f Filter, hidden bool) (allow func(int64) bool, inMemory bool, err error) {
-	v.attrMu.RLock()
-	partial := v.attrsPartial
-	v.attrMu.RUnlock()
-	if hidden || partial || len(f.Metadata) > 0 || f.Namespace != nil {
-		return nil, false, nil
+// not tell apart). The function reads one published attribute table,
+// which never changes, and takes no lock.
+func (v *VectorIndex) attrFilter(ctx context.Context, f Filter, hidden bool) (allow func(int64) bool, err error) {
+	t := v.attrs.Load()
+	if hidden || t.partial || len(f.Metadata) > 0 || f.Namespace != nil {
+		return nil, nil
 	}
-	var want rowAttrs
-	var wantImportance float32
 	none := func(int64) bool { return false }
 	if f.AgentRef != nil {
 		id, err := resolveAgent(ctx, v.st.db.R, f.AccountID, *f.AgentRef, false, time.Time{})
 		if errors.Is(err, ErrNotFound) {
-			return none, false, nil
+			return none, nil
 		}
 		if err != nil {
-			return nil, false, err
+			return nil, err
 		}
 		f.AgentRef = &id
 	}
-	v.attrMu.RLock()
+	var want rowAttrs
+	scope := (*string)(nil)
+	if f.Scope != "" && f.Scope != "all" {
+		scope = &f.Scope
+	}
 	for _, c := range []struct {
 		s   *string
 		dst *uint32
-	}{{f.AgentRef, &want.agent}, {f.UserID, &want.user}, {f.SessionID, &want.session}, {f.Project, &want.project}, {f.Tier, &want.tier}} {
+	}{{f.AgentRef, &want.agent}, {f.UserID, &want.user}, {f.SessionID, &want.session}, {f.Project, &want.project}, {f.Tier, &want.tier}, {scope, &want.scope}} {
 		if c.s == nil {
 			continue
 		}
-		n, ok := v.lookup(*c.s)
+		n, ok := t.intern.lookup(*c.s)
 		if !ok {
-			v.attrMu.RUnlock()
-			return none, false, nil // no row has that value
+			return none, nil // no row has that value
 		}
 		*c.dst = n
 	}
-	if f.Scope != "" && f.Scope != "all" {
-		n, ok := v.lookup(f.Scope)
-		if !ok {
-			v.attrMu.RUnlock()
-			return none, false, nil
-		}
-		want.scope = n
-	}
-	v.attrMu.RUnlock()
+	var wantImportance float32
 	if f.MinImportance != nil {
 		wantImportance = float32(*f.MinImportance)
 	}
 	match := func(a uint32, w uint32) bool { return w == 0 || a == w }
 	return func(seq int64) bool {
-		if seq < 0 || seq >= int64(len(v.attrs)) {
-			return false
-		}
-		a := v.attrs[seq]
-		return a.agent != 0 && match(a.agent, want.agent) && match(a.user, want.user) && match(a.session, want.session) &&
+		a, ok := t.get(seq)
+		return ok && match(a.agent, want.agent) && match(a.user, want.user) && match(a.session, want.session) &&
 			match(a.project, want.project) && match(a.tier, want.tier) && match(a.scope, want.scope) &&
 			(f.MinImportance == nil || a.importance >= wantImportance)
-	}, true, nil
+	}, nil
 }
 
 // narrows reports whether f selects fewer memories than its account's
