@@ -1,0 +1,89 @@
+package memory
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+)
+
+// Entity is a named thing (person, place, concept, …) that memories can
+// be linked to (API contract §4.5).
+type Entity struct {
+	ID      string
+	AgentID *string // the agent's id, when an agent was given
+	Name    string
+	Type    string
+	// Metadata is a JSON object; nil means {}.
+	Metadata          json.RawMessage
+	MemoryCount       int // memories linked to the entity
+	RelationshipCount int // its links
+	CreatedAt         time.Time
+	UpdatedAt         time.Time
+}
+
+// NewEntity is the input of [Entities.Create].
+type NewEntity struct {
+	Name     string          // required, 1–255 characters, not blank
+	Type     *string         // 1–50 characters; default "other"
+	Metadata json.RawMessage // JSON object ≤ 10 KiB; default {}
+	AgentID  string          // agent id or name; optional; an unknown one is created with that id and name
+}
+
+// EntityListParams selects a page of entities, newest first.
+type EntityListParams struct {
+	Limit   int     // 1–100 (larger is clamped); 0: 20
+	Offset  int     // ≥ 0
+	AgentID *string // agent id or name; unknown: an empty page
+	Type    *string // exact type
+}
+
+// NewEntityLink is the input of [Entities.Link].
+type NewEntityLink struct {
+	EntityID     string  // the entity's id
+	MemoryID     string  // the memory's id
+	Relationship *string // free-form, 1–100 characters; default "mentioned_in"
+}
+
+// EntityLink links an entity to a memory.
+type EntityLink struct {
+	EntityID     string
+	MemoryID     string
+	Relationship string
+	CreatedAt    time.Time
+}
+
+// NeighborhoodParams bounds [Entities.Neighborhood]. Values outside the
+// ranges are clamped into them; zero means the default.
+type NeighborhoodParams struct {
+	Depth        int // 1–5; default 1
+	MaxNeighbors int // 1–100; default 50
+}
+
+// Neighborhood is an entity and the entities around it.
+type Neighborhood struct {
+	Entity    Entity
+	Neighbors []Neighbor // nearest first; never nil
+}
+
+// Neighbor is an entity reached from another over shared memories.
+type Neighbor struct {
+	ID           string
+	Name         string
+	Type         string
+	Relationship string // the neighbour's link to the memory it was reached by
+	Depth        int    // 1 for entities sharing a memory with the start
+}
+
+// Entities is the entity API of an account.
+type Entities interface {
+	Create(ctx context.Context, in NewEntity) (Entity, error)
+	Get(ctx context.Context, id string) (Entity, error)
+	List(ctx context.Context, p EntityListParams) (Page[Entity], error)
+	// Delete removes the entity and its links.
+	Delete(ctx context.Context, id string) error
+	// Link links an entity to a memory, or returns the existing link;
+	// created reports which.
+	Link(ctx context.Context, in NewEntityLink) (l EntityLink, created bool, err error)
+	// Neighborhood walks from an entity over shared memories.
+	Neighborhood(ctx context.Context, id string, p NeighborhoodParams) (Neighborhood, error)
+}

@@ -1,0 +1,58 @@
+package memory
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+)
+
+// Session is a conversation or work session of an agent (API contract
+// §4.5).
+type Session struct {
+	ID         string
+	AgentID    string // the agent's id (§5.5)
+	ExternalID *string
+	Project    *string // the project slug as supplied
+	Status     string  // "active" or "ended"
+	Title      *string
+	Summary    *string
+	// Metadata is a JSON object; nil means {}.
+	Metadata    json.RawMessage
+	MemoryCount int // memories whose SessionID is this session
+	StartedAt   time.Time
+	EndedAt     *time.Time
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+}
+
+// NewSession is the input of [Sessions.Create] and [Sessions.GetOrCreate].
+type NewSession struct {
+	AgentID  string          // agent id or name; default "default"; an unknown one is created with that id and name
+	Title    *string         // at most 500 characters
+	Project  *string         // project slug; a valid unknown slug creates the project
+	Metadata json.RawMessage // JSON object ≤ 10 KiB; default {}
+}
+
+// SessionListParams selects a page of sessions, newest StartedAt first.
+type SessionListParams struct {
+	Limit   int     // 1–100 (larger is clamped); 0: 20
+	Offset  int     // ≥ 0
+	AgentID *string // agent id or name; unknown: an empty page
+	Project *string // project slug
+	Status  string  // "active", "ended", or "" for both
+}
+
+// Sessions is the session API of an account.
+type Sessions interface {
+	Create(ctx context.Context, in NewSession) (Session, error)
+	// GetOrCreate returns the agent's session with the external id, or
+	// creates it; created reports which. Concurrent calls make one session.
+	GetOrCreate(ctx context.Context, externalID string, in NewSession) (s Session, created bool, err error)
+	Get(ctx context.Context, id string) (Session, error)
+	// GetWithMemories returns a session and its newest memories (at most
+	// 100), newest first.
+	GetWithMemories(ctx context.Context, id string) (Session, []Memory, error)
+	// End ends a session, with an optional summary.
+	End(ctx context.Context, id string, summary *string) (Session, error)
+	List(ctx context.Context, p SessionListParams) (Page[Session], error)
+}
