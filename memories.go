@@ -17,6 +17,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/memoryrelay/memoryrelay/internal/store"
+	"github.com/memoryrelay/memoryrelay/internal/storedjson"
 	"github.com/memoryrelay/memoryrelay/internal/uuid"
 	"github.com/memoryrelay/memoryrelay/search"
 )
@@ -224,62 +225,21 @@ func checkAgentRef(s string) error {
 }
 
 // checkMetadata accepts nil/null (none) or a JSON object of at most
-// MaxMetadataSize bytes, returned compacted.
+// MaxMetadataSize bytes, valid UTF-8 and at most MaxJSONDepth levels deep,
+// returned compacted. Every metadata of every object goes through it, on
+// create and on update alike.
 func checkMetadata(raw json.RawMessage) ([]byte, error) {
-	raw = bytes.TrimSpace(raw)
-	if len(raw) == 0 || string(raw) == "null" {
-		return nil, nil
-	}
-	if raw[0] != '{' || !json.Valid(raw) {
-		return nil, invalid("metadata", "metadata must be a JSON object")
-	}
-	var buf bytes.Buffer
-	if err := json.Compact(&buf, raw); err != nil {
-		return nil, invalid("metadata", "metadata must be a JSON object")
-	}
-	if buf.Len() > MaxMetadataSize {
-		return nil, invalid("metadata", "metadata must be at most %d bytes when serialized", MaxMetadataSize)
-	}
-	// Go's decoder lets both through; stored, the first breaks every JSON
-	// response that returns the metadata and the second every SQLite JSON
-	// function over it (searches by namespace or metadata_filter: 500).
-	if !utf8.Valid(buf.Bytes()) {
-		return nil, invalid("metadata", "metadata must be valid UTF-8")
-	}
-	if jsonDepth(buf.Bytes()) > maxJSONDepth {
-		return nil, invalid("metadata", "metadata must be nested at most %d levels deep", maxJSONDepth)
-	}
-	if buf.String() == "{}" {
-		return nil, nil
-	}
-	return buf.Bytes(), nil
+	return checkStored("metadata", raw, MaxMetadataSize)
 }
 
-// maxJSONDepth is the deepest nesting of arrays and objects SQLite's JSON
-// functions parse (JSON_MAX_DEPTH); they fail on anything deeper.
-const maxJSONDepth = 1000
-
-// jsonDepth returns the deepest nesting of arrays and objects in the valid
-// JSON b.
-func jsonDepth(b []byte) int {
-	depth, deepest, inString, escaped := 0, 0, false, false
-	for _, c := range b {
-		switch {
-		case escaped:
-			escaped = false
-		case inString:
-			escaped = c == '\\'
-			inString = c != '"'
-		case c == '"':
-			inString = true
-		case c == '{' || c == '[':
-			depth++
-			deepest = max(deepest, depth)
-		case c == '}' || c == ']':
-			depth--
-		}
+// checkStored applies storedjson.Object, the one rule for stored JSON
+// objects, to the field; maxBytes 0 means no size limit.
+func checkStored(field string, raw json.RawMessage, maxBytes int) ([]byte, error) {
+	b, err := storedjson.Object(raw, maxBytes)
+	if err != nil {
+		return nil, invalid(field, "%s %v", field, err)
 	}
-	return deepest
+	return b, nil
 }
 
 // index embeds text and derives its full-text terms.
@@ -333,8 +293,15 @@ func (r *Relay) UpdateMemory(ctx context.Context, accountID, id string, p Memory
 		return Memory{}, &NotFoundError{Kind: "Memory"}
 	}
 	var patch map[string]json.RawMessage
-	if raw := bytes.TrimSpace(p.Metadata); len(raw) > 0 && string(raw) != "null" {
-		if raw[0] != '{' || json.Unmarshal(raw, &patch) != nil {
+	// The patch meets the rule of create (valid UTF-8 keys included: the
+	// decoder below would silently replace invalid bytes in a key) except
+	// for the size, which applies to the merged object.
+	raw, err := checkStored("metadata", p.Metadata, 0)
+	if err != nil {
+		return Memory{}, err
+	}
+	if raw != nil {
+		if err := json.Unmarshal(raw, &patch); err != nil {
 			return Memory{}, invalid("metadata", "metadata must be a JSON object")
 		}
 	}
@@ -438,8 +405,8 @@ func (r *Relay) ListMemories(ctx context.Context, accountID string, p ListParams
 	if err != nil {
 		return Page[Memory]{}, err
 	}
-	if p.Offset < 0 {
-		return Page[Memory]{}, invalid("offset", "offset must be 0 or more")
+	if err := checkOffset(p.Offset); err != nil {
+		return Page[Memory]{}, err
 	}
 	if p.Scope != "" && p.Scope != "all" && !oneOf(p.Scope, memScopes) {
 		return Page[Memory]{}, invalid("scope", "scope must be session, long-term or all")
@@ -491,8 +458,8 @@ func (r *Relay) ListAgents(ctx context.Context, accountID string, limit, offset 
 	if err != nil {
 		return Page[Agent]{}, err
 	}
-	if offset < 0 {
-		return Page[Agent]{}, invalid("offset", "offset must be 0 or more")
+	if err := checkOffset(offset); err != nil {
+		return Page[Agent]{}, err
 	}
 	as, total, err := r.store.ListAgents(ctx, accountID, limit, offset)
 	if err != nil {
@@ -571,11 +538,19 @@ func (r *Relay) SearchMemories(ctx context.Context, accountID string, p SearchPa
 		MinImportance: p.MinImportance, Project: p.Project, Scope: p.Scope, Namespace: p.Namespace,
 		IncludeConfidential: p.IncludeConfidential, IncludeArchived: p.IncludeArchived,
 	}
+	if len(p.MetadataFilter) > MaxMetadataFilterKeys {
+		return nil, invalid("metadata_filter", "metadata_filter must have at most %d keys", MaxMetadataFilterKeys)
+	}
 	if len(p.MetadataFilter) > 0 {
 		f.Metadata = make(map[string][]byte, len(p.MetadataFilter))
 		for k, v := range p.MetadataFilter {
-			if !json.Valid(v) || jsonDepth(v) > maxJSONDepth {
+			if !json.Valid(v) {
 				return nil, invalid("metadata_filter", "metadata_filter values must be JSON")
+			}
+			// Counted as in stored metadata, the filter object being level
+			// 1: anything deeper could match nothing stored.
+			if storedjson.Exceeds(v, MaxJSONDepth-1) {
+				return nil, invalid("metadata_filter", "metadata_filter must be nested at most %d levels deep", MaxJSONDepth)
 			}
 			f.Metadata[k] = v
 		}
@@ -596,7 +571,7 @@ func (r *Relay) SearchMemories(ctx context.Context, accountID string, p SearchPa
 		return c
 	}
 
-	terms := search.Terms(p.Query)
+	terms := searchTerms(p.Query)
 	if mode != search.ModeSemantic {
 		terms, err := r.rarestTerms(ctx, terms)
 		if err != nil {
@@ -769,8 +744,11 @@ func (r *Relay) rarestTerms(ctx context.Context, terms []string) ([]string, erro
 	return kept, nil
 }
 
-// encodeCursor makes the opaque cursor of the page after pos.
+// encodeCursor makes the opaque cursor of the page after pos. The offset
+// it carries only reports where the page starts (pos decides that), so it
+// is capped at MaxOffset, which decodeCursor accepts.
 func encodeCursor(pos store.Position, offset int) string {
+	offset = min(offset, MaxOffset)
 	raw := strconv.FormatInt(pos.CreatedAt, 10) + ":" + pos.ID + ":" + strconv.Itoa(offset)
 	return base64.RawURLEncoding.EncodeToString([]byte(raw))
 }
@@ -788,7 +766,7 @@ func decodeCursor(c string) (store.Position, int, error) {
 	at, err1 := strconv.ParseInt(parts[0], 10, 64)
 	off, err2 := strconv.Atoi(parts[2])
 	id, ok := uuid.Canonical(parts[1])
-	if err1 != nil || err2 != nil || !ok || off < 0 {
+	if err1 != nil || err2 != nil || !ok || off < 0 || off > MaxOffset {
 		return store.Position{}, 0, bad
 	}
 	return store.Position{CreatedAt: at, ID: id}, off, nil
