@@ -538,7 +538,8 @@ func FuzzRequestBodies(f *testing.F) {
 			deep(200, false), `{"metadata":{"k":"\ud800"},"content":"a\u0000b"}`}
 		// Valid bodies with metadata that Go's decoder accepts but a
 		// strict reader may not: raw invalid UTF-8, nesting at and past
-		// SQLite's JSON depth limit of 1000.
+		// memoryrelay.MaxJSONDepth, past SQLite's JSON depth limit of
+		// 1000 and past httpapi.MaxRequestDepth.
 		if m, ok := body.(map[string]any); ok {
 			rest := map[string]any{}
 			for k, v := range m {
@@ -547,7 +548,8 @@ func FuzzRequestBodies(f *testing.F) {
 				}
 			}
 			b, _ := json.Marshal(rest)
-			for _, meta := range []string{"{\"k\":\"\xff\xfe\"}", "{\"\xc3\":1}", `{"k":` + deep(999, true) + `}`, `{"k":` + deep(1000, true) + `}`, `{"k":` + deep(1200, false) + `}`} {
+			for _, meta := range []string{"{\"k\":\"\xff\xfe\"}", "{\"\xc3\":1}", `{"k":` + deep(memoryrelay.MaxJSONDepth-1, true) + `}`, `{"k":` + deep(memoryrelay.MaxJSONDepth, true) + `}`,
+				`{"k":` + deep(httpapi.MaxRequestDepth, true) + `}`, `{"k":` + deep(1200, false) + `}`} {
 				if len(rest) == 0 {
 					seeds = append(seeds, `{"metadata":`+meta+`}`)
 				} else {
