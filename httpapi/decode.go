@@ -231,10 +231,12 @@ func (o *optInt) UnmarshalJSON(b []byte) error {
 		return nil
 	}
 	f, err := strconv.ParseFloat(string(b), 64)
-	if errors.Is(err, strconv.ErrRange) && !math.IsInf(f, 0) {
-		f, err = 0, nil // a magnitude below the smallest float: 0
+	if errors.Is(err, strconv.ErrRange) {
+		err = nil // ±Inf: held saturated below
 	}
-	if err != nil && !errors.Is(err, strconv.ErrRange) || f != math.Trunc(f) {
+	mantissa, _, _ := strings.Cut(strings.ToLower(string(b)), "e")
+	if err != nil || f != math.Trunc(f) || f == 0 && strings.ContainsAny(mantissa, "123456789") {
+		// The last: a fraction so small it reads as 0 (1e-400).
 		return &json.UnmarshalTypeError{Value: "number", Type: optIntType}
 	}
 	o.set, o.v = true, int(max(-maxOptInt-1, min(f, maxOptInt+1)))

@@ -368,6 +368,8 @@ func TestDecodeMessages(t *testing.T) {
 		{"POST", "/v1/memories/search", rw, `{"query":"x","metadata_filter":"k"}`, "metadata_filter", "metadata_filter must be an object"},
 		{"POST", "/v1/memories/search", rw, `{"query":"x","limit":1.5}`, "limit", "limit must be an integer"},
 		{"POST", "/v1/memories/search", rw, `{"query":"x","limit":"10"}`, "limit", "limit must be an integer"},
+		{"POST", "/v1/memories/search", rw, `{"query":"x","limit":1e-400}`, "limit", "limit must be an integer"},
+		{"POST", "/v1/memories/search", rw, `{"query":"x","limit":0.0}`, "limit", "limit must be an integer between 1 and 100"},
 		{"POST", "/v1/memories/search", rw, `{"query":"x","limit":-1e10}`, "limit", "limit must be an integer between 1 and 100"},
 		{"POST", "/v1/memories/search", rw, `{"query":"x","threshold":1e400}`, "threshold", "threshold is out of range: it must be a number between -1.7976931348623157e+308 and 1.7976931348623157e+308"},
 		{"POST", "/v1/memories/search", rw, `{"query":"x","threshold":"high"}`, "threshold", "threshold must be a number"},
