@@ -122,9 +122,6 @@ func numberProblem(lit string, t reflect.Type) string {
 		}
 		return fmt.Sprintf("is out of range: it must be a number between %g and %g", -max, max)
 	}
-	if t == optIntType {
-		return "must be an integer"
-	}
 	return ""
 }
 
