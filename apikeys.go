@@ -45,8 +45,8 @@ func (r *Relay) ListKeys(ctx context.Context, accountID string, limit, offset in
 	if err != nil {
 		return Page[keys.Key]{}, err
 	}
-	if offset < 0 {
-		return Page[keys.Key]{}, invalid("offset", "offset must be 0 or more")
+	if err := checkOffset(offset); err != nil {
+		return Page[keys.Key]{}, err
 	}
 	ks, total, err := r.keys.List(ctx, accountID, limit, offset)
 	if err != nil {

@@ -164,8 +164,8 @@ type BuildContextParams struct {
 	// MaxTokens is the token budget, 100–128,000; 0 means no budget.
 	MaxTokens int
 	Mode      string // hybrid (default), semantic or keyword
-	// ExcludeIDs are memory ids never to include; values that are not
-	// UUIDs match nothing.
+	// ExcludeIDs are memory ids never to include, at most MaxExcludeIDs;
+	// values that are not UUIDs match nothing.
 	ExcludeIDs []string
 }
 
@@ -207,6 +207,9 @@ func (r *Relay) BuildContext(ctx context.Context, accountID string, p BuildConte
 	}
 	if p.MaxTokens != 0 && (p.MaxTokens < MinContextTokens || p.MaxTokens > MaxContextTokens) {
 		return BuiltContext{}, invalid("max_tokens", "max_tokens must be between %d and %d", MinContextTokens, MaxContextTokens)
+	}
+	if len(p.ExcludeIDs) > MaxExcludeIDs {
+		return BuiltContext{}, invalid("exclude_memory_ids", "exclude_memory_ids must hold at most %d ids", MaxExcludeIDs)
 	}
 	hits, err := r.SearchMemories(ctx, accountID, SearchParams{Query: p.Query, Limit: MaxHits, Mode: p.Mode, AgentID: p.AgentID})
 	if err != nil {

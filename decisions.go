@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -149,7 +150,7 @@ type DecisionListParams struct {
 	Offset  int      // ≥ 0
 	Project *string  // project slug
 	Status  *string  // active, experimental, superseded or reverted
-	Tags    []string // a decision must carry every one
+	Tags    []string // a decision must carry every one; at most MaxTagFilter distinct
 }
 
 // ListDecisions returns a page of the account's decisions, newest first.
@@ -158,13 +159,17 @@ func (r *Relay) ListDecisions(ctx context.Context, accountID string, p DecisionL
 	if err != nil {
 		return Page[Decision]{}, err
 	}
-	if p.Offset < 0 {
-		return Page[Decision]{}, invalid("offset", "offset must be 0 or more")
+	if err := checkOffset(p.Offset); err != nil {
+		return Page[Decision]{}, err
 	}
 	if p.Status != nil && !oneOf(*p.Status, decisionStatuses) {
 		return Page[Decision]{}, invalid("status", "status must be one of %s", strings.Join(decisionStatuses, ", "))
 	}
-	f := store.DecisionFilter{AccountID: accountID, Project: p.Project, Status: p.Status, Tags: p.Tags}
+	tags := slices.Compact(slices.Sorted(slices.Values(p.Tags)))
+	if len(tags) > MaxTagFilter {
+		return Page[Decision]{}, invalid("tags", "tags must list at most %d distinct tags", MaxTagFilter)
+	}
+	f := store.DecisionFilter{AccountID: accountID, Project: p.Project, Status: p.Status, Tags: tags}
 	ds, total, err := r.store.ListDecisions(ctx, f, limit, p.Offset)
 	if err != nil {
 		return Page[Decision]{}, err

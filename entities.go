@@ -121,8 +121,8 @@ func (r *Relay) ListEntities(ctx context.Context, accountID string, p EntityList
 	if err != nil {
 		return Page[Entity]{}, err
 	}
-	if p.Offset < 0 {
-		return Page[Entity]{}, invalid("offset", "offset must be 0 or more")
+	if err := checkOffset(p.Offset); err != nil {
+		return Page[Entity]{}, err
 	}
 	es, total, err := r.store.ListEntities(ctx, store.EntityFilter{AccountID: accountID, AgentRef: p.AgentID, Type: p.Type}, limit, p.Offset)
 	if err != nil {

@@ -17,8 +17,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/memoryrelay/memoryrelay/internal/jsonobj"
 	"github.com/memoryrelay/memoryrelay/internal/store"
+	"github.com/memoryrelay/memoryrelay/internal/storedjson"
 	"github.com/memoryrelay/memoryrelay/internal/uuid"
 	"github.com/memoryrelay/memoryrelay/search"
 )
@@ -26,7 +26,7 @@ import (
 // Limits on memories (API contract §1.6).
 const (
 	MaxContentChars = 51_200          // code points
-	MaxMetadataSize = jsonobj.MaxSize // bytes of serialized JSON
+	MaxMetadataSize = storedjson.MaxSize // bytes of serialized JSON
 	MaxAgentRef     = 255             // bytes of an agent id or reference (§5.5)
 	MaxProjectSlug  = 100             // characters
 	DefaultAgent    = "default"
@@ -232,24 +232,22 @@ func validAgentRef(s string) bool {
 }
 
 // checkMetadata accepts nil/null (none) or a JSON object of at most
-// MaxMetadataSize bytes, returned compacted; the rule is internal/jsonobj's,
-// shared with the key store.
+// MaxMetadataSize bytes, valid UTF-8 and at most MaxJSONDepth levels deep,
+// returned compacted. Every metadata of every object goes through it, on
+// create and on update alike.
 func checkMetadata(raw json.RawMessage) ([]byte, error) {
-	b, err := jsonobj.Object(raw, MaxMetadataSize)
-	var jerr *jsonobj.Error
-	if errors.As(err, &jerr) {
-		return nil, invalid("metadata", "metadata %s", jerr.Rule)
-	}
-	return b, err
+	return checkStored("metadata", raw, MaxMetadataSize)
 }
 
-// maxJSONDepth is the deepest nesting of arrays and objects SQLite's JSON
-// functions parse (JSON_MAX_DEPTH); they fail on anything deeper.
-const maxJSONDepth = jsonobj.MaxDepth
-
-// jsonDepth returns the deepest nesting of arrays and objects in the valid
-// JSON b.
-func jsonDepth(b []byte) int { return jsonobj.Depth(b) }
+// checkStored applies storedjson.Object, the one rule for stored JSON
+// objects, to the field; maxBytes 0 means no size limit.
+func checkStored(field string, raw json.RawMessage, maxBytes int) ([]byte, error) {
+	b, err := storedjson.Object(raw, maxBytes)
+	if err != nil {
+		return nil, invalid(field, "%s %v", field, err)
+	}
+	return b, nil
+}
 
 // index embeds text and derives its full-text terms.
 func (r *Relay) index(ctx context.Context, text string) (store.Indexed, error) {
@@ -302,8 +300,15 @@ func (r *Relay) UpdateMemory(ctx context.Context, accountID, id string, p Memory
 		return Memory{}, &NotFoundError{Kind: "Memory"}
 	}
 	var patch map[string]json.RawMessage
-	if raw := bytes.TrimSpace(p.Metadata); len(raw) > 0 && string(raw) != "null" {
-		if raw[0] != '{' || json.Unmarshal(raw, &patch) != nil {
+	// The patch meets the rule of create (valid UTF-8 keys included: the
+	// decoder below would silently replace invalid bytes in a key) except
+	// for the size, which applies to the merged object.
+	raw, err := checkStored("metadata", p.Metadata, 0)
+	if err != nil {
+		return Memory{}, err
+	}
+	if raw != nil {
+		if err := json.Unmarshal(raw, &patch); err != nil {
 			return Memory{}, invalid("metadata", "metadata must be a JSON object")
 		}
 	}
@@ -407,8 +412,8 @@ func (r *Relay) ListMemories(ctx context.Context, accountID string, p ListParams
 	if err != nil {
 		return Page[Memory]{}, err
 	}
-	if p.Offset < 0 {
-		return Page[Memory]{}, invalid("offset", "offset must be 0 or more")
+	if err := checkOffset(p.Offset); err != nil {
+		return Page[Memory]{}, err
 	}
 	if p.Scope != "" && p.Scope != "all" && !oneOf(p.Scope, memScopes) {
 		return Page[Memory]{}, invalid("scope", "scope must be session, long-term or all")
@@ -460,8 +465,8 @@ func (r *Relay) ListAgents(ctx context.Context, accountID string, limit, offset 
 	if err != nil {
 		return Page[Agent]{}, err
 	}
-	if offset < 0 {
-		return Page[Agent]{}, invalid("offset", "offset must be 0 or more")
+	if err := checkOffset(offset); err != nil {
+		return Page[Agent]{}, err
 	}
 	as, total, err := r.store.ListAgents(ctx, accountID, limit, offset)
 	if err != nil {
@@ -540,11 +545,19 @@ func (r *Relay) SearchMemories(ctx context.Context, accountID string, p SearchPa
 		MinImportance: p.MinImportance, Project: p.Project, Scope: p.Scope, Namespace: p.Namespace,
 		IncludeConfidential: p.IncludeConfidential, IncludeArchived: p.IncludeArchived,
 	}
+	if len(p.MetadataFilter) > MaxMetadataFilterKeys {
+		return nil, invalid("metadata_filter", "metadata_filter must have at most %d keys", MaxMetadataFilterKeys)
+	}
 	if len(p.MetadataFilter) > 0 {
 		f.Metadata = make(map[string][]byte, len(p.MetadataFilter))
 		for k, v := range p.MetadataFilter {
-			if !json.Valid(v) || jsonDepth(v) > maxJSONDepth {
+			if !json.Valid(v) {
 				return nil, invalid("metadata_filter", "metadata_filter values must be JSON")
+			}
+			// Counted as in stored metadata, the filter object being level
+			// 1: anything deeper could match nothing stored.
+			if storedjson.Exceeds(v, MaxJSONDepth-1) {
+				return nil, invalid("metadata_filter", "metadata_filter must be nested at most %d levels deep", MaxJSONDepth)
 			}
 			f.Metadata[k] = v
 		}
@@ -565,7 +578,7 @@ func (r *Relay) SearchMemories(ctx context.Context, accountID string, p SearchPa
 		return c
 	}
 
-	terms := search.Terms(p.Query)
+	terms := searchTerms(p.Query)
 	if mode != search.ModeSemantic {
 		terms, err := r.rarestTerms(ctx, terms)
 		if err != nil {
@@ -738,8 +751,11 @@ func (r *Relay) rarestTerms(ctx context.Context, terms []string) ([]string, erro
 	return kept, nil
 }
 
-// encodeCursor makes the opaque cursor of the page after pos.
+// encodeCursor makes the opaque cursor of the page after pos. The offset
+// it carries only reports where the page starts (pos decides that), so it
+// is capped at MaxOffset, which decodeCursor accepts.
 func encodeCursor(pos store.Position, offset int) string {
+	offset = min(offset, MaxOffset)
 	raw := strconv.FormatInt(pos.CreatedAt, 10) + ":" + pos.ID + ":" + strconv.Itoa(offset)
 	return base64.RawURLEncoding.EncodeToString([]byte(raw))
 }
@@ -757,7 +773,7 @@ func decodeCursor(c string) (store.Position, int, error) {
 	at, err1 := strconv.ParseInt(parts[0], 10, 64)
 	off, err2 := strconv.Atoi(parts[2])
 	id, ok := uuid.Canonical(parts[1])
-	if err1 != nil || err2 != nil || !ok || off < 0 {
+	if err1 != nil || err2 != nil || !ok || off < 0 || off > MaxOffset {
 		return store.Position{}, 0, bad
 	}
 	return store.Position{CreatedAt: at, ID: id}, off, nil

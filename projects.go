@@ -1,7 +1,6 @@
 package memoryrelay
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -12,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/memoryrelay/memoryrelay/internal/store"
+	"github.com/memoryrelay/memoryrelay/internal/storedjson"
 	"github.com/memoryrelay/memoryrelay/internal/uuid"
 )
 
@@ -112,20 +112,18 @@ func checkNewSlug(field, slug string) error {
 	return nil
 }
 
-// checkObject accepts nil/null (none) or a JSON object, returned compacted.
+// checkObject accepts nil/null (none) or a JSON object, returned compacted,
+// under the rule of every stored JSON object (checkStored) but with no
+// size limit of its own.
 func checkObject(field string, raw json.RawMessage) ([]byte, error) {
-	raw = bytes.TrimSpace(raw)
-	if len(raw) == 0 || string(raw) == "null" {
-		return nil, nil
-	}
-	var buf bytes.Buffer
-	if raw[0] != '{' || json.Compact(&buf, raw) != nil {
+	b, err := storedjson.Object(raw, 0)
+	switch {
+	case errors.Is(err, storedjson.ErrNotObject):
 		return nil, invalid(field, "%s must be a JSON object or null", field)
+	case err != nil:
+		return nil, invalid(field, "%s %v", field, err)
 	}
-	if !utf8.Valid(buf.Bytes()) { // stored verbatim, it would be returned as invalid JSON
-		return nil, invalid(field, "%s must be valid UTF-8", field)
-	}
-	return buf.Bytes(), nil
+	return b, nil
 }
 
 // errNoProject is the error of every read of an unknown project.
@@ -154,8 +152,8 @@ func (r *Relay) ListProjects(ctx context.Context, accountID string, p ProjectLis
 	if err != nil {
 		return Page[Project]{}, err
 	}
-	if p.Offset < 0 {
-		return Page[Project]{}, invalid("offset", "offset must be 0 or more")
+	if err := checkOffset(p.Offset); err != nil {
+		return Page[Project]{}, err
 	}
 	var after *store.Position
 	offset := p.Offset

@@ -156,8 +156,8 @@ func (r *Relay) ListSessions(ctx context.Context, accountID string, p SessionLis
 	if err != nil {
 		return Page[Session]{}, err
 	}
-	if p.Offset < 0 {
-		return Page[Session]{}, invalid("offset", "offset must be 0 or more")
+	if err := checkOffset(p.Offset); err != nil {
+		return Page[Session]{}, err
 	}
 	f := store.SessionFilter{AccountID: accountID, AgentRef: p.AgentID, Project: p.Project}
 	switch p.Status {

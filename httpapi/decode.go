@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/memoryrelay/memoryrelay"
+	"github.com/memoryrelay/memoryrelay/internal/storedjson"
 )
 
 func defaultLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
@@ -22,10 +23,20 @@ func badField(field, msg string) error {
 	return &memoryrelay.ValidationError{Field: field, Message: msg}
 }
 
+// MaxRequestDepth is the deepest nesting of arrays and objects accepted
+// in a request body (the body itself is level 1); a deeper body is a 400
+// before it is decoded, so no parser recursion, ours or SQLite's, is
+// unbounded. It leaves room above memoryrelay.MaxJSONDepth (stored JSON)
+// for the levels a request puts around a stored value (a batch item's
+// metadata is 3 levels down).
+const MaxRequestDepth = 64
+
 // decodeBody reads a JSON object into dst. An empty body reads as {};
 // unknown fields are ignored; null fields stay absent (dst's fields are
 // pointers or json.RawMessage); a value of the wrong type is a 400 naming
-// the field; a body over the limit is a 400.
+// the field and the type it must have, a number out of its type's range a
+// 400 naming the range; a body over the size limit or nested deeper than
+// MaxRequestDepth is a 400.
 func decodeBody(r *http.Request, dst any) error {
 	data, err := io.ReadAll(r.Body)
 	if err != nil {
@@ -45,19 +56,102 @@ func decodeBody(r *http.Request, dst any) error {
 		}
 		return badField("", "Request body is not valid JSON")
 	}
+	if storedjson.Exceeds(data, MaxRequestDepth) {
+		return badField("", "Request body must be nested at most "+strconv.Itoa(MaxRequestDepth)+" levels deep")
+	}
 	if err := json.Unmarshal(data, dst); err != nil {
-		var te *json.UnmarshalTypeError
-		if errors.As(err, &te) && te.Field != "" {
-			field := jsonPath(te.Field)
-			return badField(field, field+" must be "+jsonKind(te.Type.String()))
-		}
-		var fe *fieldErr
-		if errors.As(err, &fe) {
-			return badField(fe.field, fe.msg)
+		if err := typeError(err, dst); err != nil {
+			return err
 		}
 		return badField("", "Request body is not valid JSON")
 	}
 	return nil
+}
+
+// typeError turns what json.Unmarshal into dst reported about one field
+// into the client's 400, or returns nil when err is about no field.
+func typeError(err error, dst any) error {
+	var fe *fieldErr
+	if errors.As(err, &fe) {
+		return badField(fe.field, fe.msg)
+	}
+	var te *json.UnmarshalTypeError
+	if !errors.As(err, &te) || te.Field == "" {
+		return nil
+	}
+	field := jsonPath(te.Field)
+	want := declaredType(reflect.TypeOf(dst), te.Field)
+	if want == nil {
+		want = te.Type
+	}
+	if lit, ok := strings.CutPrefix(te.Value, "number "); ok {
+		// A number that the field's Go type could not hold.
+		if msg := numberProblem(lit, te.Type); msg != "" {
+			return badField(field, field+" "+msg)
+		}
+	}
+	return badField(field, field+" must be "+jsonKind(want))
+}
+
+// numberProblem says what is wrong with the JSON number lit for a field of
+// Go type t: not an integer, or out of t's range (with the range); "" if
+// t is not a number type.
+func numberProblem(lit string, t reflect.Type) string {
+	f, err := strconv.ParseFloat(lit, 64)
+	integral := err == nil && f == math.Trunc(f) || errors.Is(err, strconv.ErrRange)
+	switch t.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		if !integral {
+			return "must be an integer"
+		}
+		bits := t.Bits()
+		lo, hi := int64(-1)<<(bits-1), int64(1)<<(bits-1)-1
+		if err == nil && f >= float64(lo) && f < -float64(lo) {
+			return "must be an integer written without a fraction or an exponent"
+		}
+		return fmt.Sprintf("is out of range: it must be an integer between %d and %d", lo, hi)
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		if !integral {
+			return "must be an integer"
+		}
+		return fmt.Sprintf("is out of range: it must be an integer between 0 and %d", uint64(1)<<t.Bits()-1)
+	case reflect.Float32, reflect.Float64:
+		max := math.MaxFloat64
+		if t.Kind() == reflect.Float32 {
+			max = math.MaxFloat32
+		}
+		return fmt.Sprintf("is out of range: it must be a number between %g and %g", -max, max)
+	}
+	return ""
+}
+
+// declaredType is the Go type of the field at the decoder's path in the
+// struct type t (pointers followed, embedded structs by their Go name),
+// or nil. The decoder reports the type it failed on, which for an array
+// element is the element's; the declared type says what the client must
+// send.
+func declaredType(t reflect.Type, path string) reflect.Type {
+	for _, seg := range strings.Split(path, ".") {
+		for t.Kind() == reflect.Pointer {
+			t = t.Elem()
+		}
+		if t.Kind() != reflect.Struct {
+			return nil
+		}
+		var found reflect.Type
+		for i := 0; i < t.NumField() && found == nil; i++ {
+			sf := t.Field(i)
+			name, _, _ := strings.Cut(sf.Tag.Get("json"), ",")
+			if name == seg || (name == "" && sf.Name == seg) {
+				found = sf.Type
+			}
+		}
+		if found == nil {
+			return nil
+		}
+		t = found
+	}
+	return t
 }
 
 // jsonPath turns the decoder's field path into the client's: segments
@@ -77,20 +171,37 @@ func jsonPath(field string) string {
 	return strings.Join(out, ".")
 }
 
-func jsonKind(goType string) string {
-	switch {
-	case strings.HasPrefix(goType, "[]"):
-		return "an array"
-	case goType == "int":
+// jsonKind names the JSON type a value of Go type t is decoded from: "an
+// object", "an array of strings", "an integer"...
+func jsonKind(t reflect.Type) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t == optIntType {
 		return "an integer"
-	case strings.Contains(goType, "string"):
-		return "a string"
-	case strings.Contains(goType, "float"), strings.Contains(goType, "int"), strings.Contains(goType, "Number"):
-		return "a number"
-	case strings.Contains(goType, "bool"):
-		return "a boolean"
-	case strings.HasPrefix(goType, "map"), strings.Contains(goType, "struct"):
+	}
+	switch t.Kind() {
+	case reflect.Slice, reflect.Array:
+		if t.Elem().Kind() == reflect.Uint8 { // json.RawMessage: any JSON
+			return "JSON"
+		}
+		if kind := jsonKind(t.Elem()); strings.HasPrefix(kind, "a") && !strings.HasPrefix(kind, "an array") {
+			// "a string" → "strings", "an object" → "objects"
+			_, noun, _ := strings.Cut(kind, " ")
+			return "an array of " + noun + "s"
+		}
+		return "an array"
+	case reflect.Map, reflect.Struct:
 		return "an object"
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "a boolean"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "an integer"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
 	}
 	return "of another type"
 }
@@ -99,7 +210,14 @@ type fieldErr struct{ field, msg string }
 
 func (e *fieldErr) Error() string { return e.msg }
 
-// optInt is an optional JSON integer: a number with no fractional part.
+// maxOptInt bounds the magnitude an optInt holds.
+const maxOptInt = 1_000_000_000
+
+// optInt is an optional JSON integer: a number with no fractional part
+// (1e3 included). An integer beyond ±maxOptInt, however large, is held as
+// ±(maxOptInt+1): every field of this type has a range well inside that,
+// so its own check reports the value as out of that range, and a limit is
+// clamped to its maximum as the contract (§1.6) asks.
 type optInt struct {
 	set bool
 	v   int
@@ -110,26 +228,35 @@ func (o *optInt) UnmarshalJSON(b []byte) error {
 		return nil
 	}
 	f, err := strconv.ParseFloat(string(b), 64)
-	if err != nil || f != math.Trunc(f) || math.Abs(f) > 1e9 {
-		return &json.UnmarshalTypeError{Value: "number", Type: intType}
+	if errors.Is(err, strconv.ErrRange) {
+		err = nil // ±Inf: held saturated below
 	}
-	o.set, o.v = true, int(f)
+	mantissa, _, _ := strings.Cut(strings.ToLower(string(b)), "e")
+	if err != nil || f != math.Trunc(f) || f == 0 && strings.ContainsAny(mantissa, "123456789") {
+		// The last: a fraction so small it reads as 0 (1e-400).
+		return &json.UnmarshalTypeError{Value: "number", Type: optIntType}
+	}
+	o.set, o.v = true, int(max(-maxOptInt-1, min(f, maxOptInt+1)))
 	return nil
 }
 
-var intType = reflect.TypeFor[int]()
+var optIntType = reflect.TypeFor[optInt]()
 
-// queryInt reads an optional integer query parameter.
+// queryInt reads an optional integer query parameter; one beyond
+// ±maxOptInt is held as in optInt.
 func queryInt(r *http.Request, name string) (optInt, error) {
 	s := r.URL.Query().Get(name)
 	if s == "" {
 		return optInt{}, nil
 	}
-	v, err := strconv.Atoi(s)
+	v, err := strconv.ParseInt(s, 10, 64)
+	if errors.Is(err, strconv.ErrRange) {
+		err = nil // v is ±MaxInt64
+	}
 	if err != nil {
 		return optInt{}, badField(name, name+" must be an integer")
 	}
-	return optInt{set: true, v: v}, nil
+	return optInt{set: true, v: int(max(-maxOptInt-1, min(v, maxOptInt+1)))}, nil
 }
 
 // limitParam applies the contract's rule to an explicit limit: below 1 is
@@ -145,8 +272,8 @@ func limitParam(o optInt, max int) (int, error) {
 }
 
 func offsetParam(o optInt) (int, error) {
-	if o.set && o.v < 0 {
-		return 0, badField("offset", "offset must be 0 or more")
+	if o.set && (o.v < 0 || o.v > memoryrelay.MaxOffset) {
+		return 0, badField("offset", "offset must be between 0 and "+strconv.Itoa(memoryrelay.MaxOffset))
 	}
 	return o.v, nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"math"
 	"net/http"
 	"net/http/httptest"
@@ -534,7 +535,8 @@ func FuzzRequestBodies(f *testing.F) {
 			deep(200, false), `{"metadata":{"k":"\ud800"},"content":"a\u0000b"}`}
 		// Valid bodies with metadata that Go's decoder accepts but a
 		// strict reader may not: raw invalid UTF-8, nesting at and past
-		// SQLite's JSON depth limit of 1000.
+		// memoryrelay.MaxJSONDepth, past SQLite's JSON depth limit of
+		// 1000 and past httpapi.MaxRequestDepth.
 		if m, ok := body.(map[string]any); ok {
 			rest := map[string]any{}
 			for k, v := range m {
@@ -543,7 +545,8 @@ func FuzzRequestBodies(f *testing.F) {
 				}
 			}
 			b, _ := json.Marshal(rest)
-			for _, meta := range []string{"{\"k\":\"\xff\xfe\"}", "{\"\xc3\":1}", `{"k":` + deep(999, true) + `}`, `{"k":` + deep(1000, true) + `}`, `{"k":` + deep(1200, false) + `}`} {
+			for _, meta := range []string{"{\"k\":\"\xff\xfe\"}", "{\"\xc3\":1}", `{"k":` + deep(memoryrelay.MaxJSONDepth-1, true) + `}`, `{"k":` + deep(memoryrelay.MaxJSONDepth, true) + `}`,
+				`{"k":` + deep(httpapi.MaxRequestDepth, true) + `}`, `{"k":` + deep(1200, false) + `}`} {
 				if len(rest) == 0 {
 					seeds = append(seeds, `{"metadata":`+meta+`}`)
 				} else {
@@ -959,33 +962,35 @@ func FuzzSearchFilters(f *testing.F) {
 // found: metadata nested past SQLite's JSON depth limit, stored, made every
 // search of the account by namespace or metadata_filter a 500, as did such
 // a metadata_filter value; metadata with raw invalid UTF-8 came back
-// verbatim, so the response was not UTF-8. Both are 400 now, and the
-// deepest metadata SQLite can read is stored and searchable.
+// verbatim, so the response was not UTF-8. Both are 400 now (nesting past
+// memoryrelay.MaxJSONDepth, which every client parses), and the deepest
+// metadata accepted is stored and searchable.
 func TestMetadataStrictJSON(t *testing.T) {
 	e := newEnv(t, memoryrelay.Options{})
 	key := e.keys["rw"]
 	create := func(meta string) response {
 		return e.do("POST", "/v1/memories", key, `{"content":"deep metadata","metadata":`+meta+`}`)
 	}
-	if r := create(`{"namespace":"ns1","k":` + deep(999, true) + `}`); r.status != 201 {
-		t.Fatalf("metadata 1000 levels deep: %d %s", r.status, r.raw)
+	max := memoryrelay.MaxJSONDepth
+	if r := create(`{"namespace":"ns1","k":` + deep(max-1, true) + `}`); r.status != 201 {
+		t.Fatalf("metadata %d levels deep: %d %s", max, r.status, r.raw)
 	}
-	checkError(t, create(`{"k":`+deep(1000, true)+`}`), 400, "validation_error", "metadata must be nested at most 1000 levels deep")
-	checkError(t, create(`{"k":`+deep(5000, false)+`}`), 400, "validation_error", "metadata must be")
+	checkError(t, create(`{"k":`+deep(max, true)+`}`), 400, "validation_error", fmt.Sprintf("metadata must be nested at most %d levels deep", max))
+	checkError(t, create(`{"k":`+deep(5000, false)+`}`), 400, "validation_error", "Request body must be nested at most")
 	checkError(t, create("{\"k\":\"\xff\"}"), 400, "validation_error", "metadata must be valid UTF-8")
 	checkError(t, create("{\"\xc3\":1}"), 400, "validation_error", "metadata must be valid UTF-8")
 	for _, body := range []string{
 		`{"query":"deep metadata","namespace":"ns1"}`,
 		`{"query":"deep metadata","metadata_filter":{"namespace":"ns1"}}`,
-		`{"query":"deep metadata","metadata_filter":{"k":` + deep(999, true) + `}}`,
+		`{"query":"deep metadata","metadata_filter":{"k":` + deep(max-1, true) + `}}`,
 	} {
 		r := e.do("POST", "/v1/memories/search", key, body)
 		if r.status != 200 || len(r.body["data"].([]any)) != 1 {
 			t.Errorf("%.80s: %d %.300s", body, r.status, r.raw)
 		}
 	}
-	checkError(t, e.do("POST", "/v1/memories/search", key, `{"query":"x","metadata_filter":{"k":`+deep(1001, false)+`}}`),
-		400, "validation_error", "metadata_filter values must be JSON")
+	checkError(t, e.do("POST", "/v1/memories/search", key, `{"query":"x","metadata_filter":{"k":`+deep(max, false)+`}}`),
+		400, "validation_error", fmt.Sprintf("metadata_filter must be nested at most %d levels deep", max))
 	// The other raw JSON a client sends: a project's stack is stored, a
 	// batch item's client_id echoed.
 	checkError(t, e.do("POST", "/v1/projects", key, "{\"slug\":\"s\",\"name\":\"S\",\"stack\":{\"k\":\"\xff\"}}"),

@@ -132,7 +132,7 @@ func (h *handler) routes() []route {
 }
 
 // ServeHTTP normalises the path (runs of '/' collapsed, a trailing '/'
-// dropped, no redirects), sets the request id and JSON content type,
+// dropped, dot segments resolved: see cleanPath; never a redirect), sets the request id and JSON content type,
 // recovers panics, and dispatches; unknown paths get 404 and known paths
 // with another method 405, both with JSON bodies.
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -185,26 +185,32 @@ func (h *handler) allowed(r *http.Request) []string {
 	return out
 }
 
-// cleanPath collapses runs of '/' and drops a trailing '/', keeping
-// percent-encoding intact so that encoded names survive.
+// cleanPath makes r's path canonical before routing, as the contract
+// (§1.1) asks and without the redirect ServeMux would answer instead: runs
+// of '/' collapsed, a trailing '/' dropped, and the dot segments "." and
+// ".." resolved as path.Clean resolves them, ".." at the root staying
+// there. So "/v1/keys/../memories" is routed, and its scope checked,
+// exactly as "/v1/memories". Percent-encoding is kept: an encoded '/'
+// stays inside its segment, and an encoded dot ("%2e") is data, not a dot
+// segment, so an agent or a project named "." or ".." stays addressable.
 func cleanPath(r *http.Request) {
 	esc := r.URL.EscapedPath()
-	if !strings.Contains(esc, "//") && (len(esc) <= 1 || !strings.HasSuffix(esc, "/")) {
-		return
-	}
-	var b strings.Builder
-	for i := 0; i < len(esc); i++ {
-		if esc[i] == '/' && b.Len() > 0 && strings.HasSuffix(b.String(), "/") {
-			continue
+	segs := strings.Split(esc, "/")
+	out := segs[:0]
+	for _, seg := range segs {
+		switch seg {
+		case "", ".":
+		case "..":
+			if len(out) > 0 {
+				out = out[:len(out)-1]
+			}
+		default:
+			out = append(out, seg)
 		}
-		b.WriteByte(esc[i])
 	}
-	clean := b.String()
-	if len(clean) > 1 {
-		clean = strings.TrimSuffix(clean, "/")
-	}
-	if clean == "" {
-		clean = "/"
+	clean := "/" + strings.Join(out, "/")
+	if clean == esc {
+		return
 	}
 	u := *r.URL
 	if p, err := url.PathUnescape(clean); err == nil {

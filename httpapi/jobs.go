@@ -7,9 +7,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"net/http"
-	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -234,25 +232,12 @@ func decodeItem(data json.RawMessage, dst any) error {
 		return badField("", "Each memory must be a JSON object")
 	}
 	if err := json.Unmarshal(data, dst); err != nil {
-		var te *json.UnmarshalTypeError
-		if errors.As(err, &te) && te.Field != "" {
-			return unembed(badField(te.Field, te.Field+" must be "+jsonKind(te.Type.String())))
+		if err := typeError(err, dst); err != nil {
+			return err
 		}
 		return badField("", "Each memory must be a JSON object")
 	}
 	return nil
-}
-
-// unembed drops the "memoryReq." that encoding/json puts before the name
-// of a field of the embedded memoryReq in a type error.
-func unembed(err error) error {
-	var verr *memoryrelay.ValidationError
-	if errors.As(err, &verr) {
-		if f, ok := strings.CutPrefix(verr.Field, "memoryReq."); ok {
-			return badField(f, f+strings.TrimPrefix(verr.Message, verr.Field))
-		}
-	}
-	return err
 }
 
 type importanceReq struct {
@@ -306,7 +291,7 @@ type jobStatusJSON struct {
 func (h *handler) createAsync(w http.ResponseWriter, r *http.Request) {
 	var req asyncReq
 	if err := decodeBody(r, &req); err != nil {
-		h.writeError(w, r, unembed(err))
+		h.writeError(w, r, err)
 		return
 	}
 	if req.Content == nil {

@@ -3,11 +3,10 @@ package keys
 import (
 	"errors"
 	"fmt"
-	"math"
 	"time"
 	"unicode/utf8"
 
-	"github.com/memoryrelay/memoryrelay/internal/jsonobj"
+	"github.com/memoryrelay/memoryrelay/internal/storedjson"
 	"github.com/memoryrelay/memoryrelay/scopes"
 )
 
@@ -20,7 +19,7 @@ const (
 	MaxName = 100
 	// MaxMetadataSize is the most bytes a key's metadata object may take
 	// once compacted: the same limit as every other object's metadata.
-	MaxMetadataSize = jsonobj.MaxSize
+	MaxMetadataSize = storedjson.MaxSize
 	// MaxRateLimit is the highest per-key rate limit, in requests per
 	// minute (0 means the server's default).
 	MaxRateLimit = 1_000_000
@@ -79,13 +78,9 @@ func (p CreateParams) normalize(now time.Time) (CreateParams, error) {
 	if p.RateLimit > MaxRateLimit {
 		return p, invalid("rate_limit", "rate_limit must be at most %d", MaxRateLimit)
 	}
-	meta, err := jsonobj.Object(p.Metadata, MaxMetadataSize)
-	var jerr *jsonobj.Error
-	if errors.As(err, &jerr) {
-		return p, invalid("metadata", "metadata %s", jerr.Rule)
-	}
+	meta, err := storedjson.Object(p.Metadata, MaxMetadataSize)
 	if err != nil {
-		return p, err
+		return p, invalid("metadata", "metadata %v", err)
 	}
 	p.Metadata = meta
 	return p, nil
@@ -106,7 +101,7 @@ func checkGrace(grace time.Duration) error {
 // listing of its account; the rest of the key is returned as stored.
 func readable(k Key) Key {
 	if len(k.Metadata) > 0 {
-		if m, err := jsonobj.Object(k.Metadata, math.MaxInt); err != nil || m == nil {
+		if m, err := storedjson.Object(k.Metadata, 0); err != nil || m == nil {
 			k.Metadata = nil // not an object, or null: none
 		}
 	}

@@ -35,7 +35,7 @@ type DecisionFilter struct {
 	AccountID string
 	Project   *string  // project_slug equal to it
 	Status    *string  // status equal to it
-	Tags      []string // every one of them among the decision's tags
+	Tags      []string // every one of them among the decision's tags; one SQL condition each: the caller bounds them
 	// ExcludeSuperseded drops decisions whose status is superseded.
 	ExcludeSuperseded bool
 }

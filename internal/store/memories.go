@@ -192,7 +192,7 @@ type Filter struct {
 	Tier          *string
 	MinImportance *float64
 	Project       *string
-	Metadata      map[string][]byte // top-level key → JSON value that must be equal
+	Metadata      map[string][]byte // top-level key → JSON value that must be equal; one SQL condition each: the caller bounds the keys
 	Namespace     *string           // metadata.namespace
 	// IncludeConfidential and IncludeArchived widen searches; lists
 	// always include both.
@@ -450,7 +450,8 @@ func sameString(a, b *string) bool {
 
 // TermDocs returns how many memories (of all accounts) contain each of
 // terms, from the full-text index's own statistics; terms no memory has
-// are absent.
+// are absent. Each term is one SQL variable: the caller passes distinct
+// terms and bounds their number (SQLite allows 32,766 variables).
 func (s *Store) TermDocs(ctx context.Context, terms []string) (map[string]int, error) {
 	out := make(map[string]int, len(terms))
 	if len(terms) == 0 {
