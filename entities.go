@@ -23,6 +23,10 @@ const (
 	MaxNeighborDepth     = 5
 	DefaultMaxNeighbors  = 50
 	MaxNeighbors         = 100
+	// MaxNeighborhoodLinks is the most entity–memory links one
+	// neighbourhood walk reads; past it the walk stops and returns what
+	// it found (Neighborhood.Truncated).
+	MaxNeighborhoodLinks = 50_000
 )
 
 // EntityTypes are the entity types every client knows. Other non-empty
@@ -192,13 +196,23 @@ type NeighborhoodParams struct {
 type Neighborhood struct {
 	Entity    Entity
 	Neighbors []Neighbor // nearest first; never nil
+	// LinksRead is how many entity–memory links the walk read, at most
+	// MaxNeighborhoodLinks.
+	LinksRead int
+	// Truncated reports that the walk stopped at MaxNeighborhoodLinks
+	// before it was complete: Neighbors is then a subset of the answer,
+	// each neighbour still at its true depth.
+	Truncated bool
 }
 
 // EntityNeighborhood returns the account's entity and the entities that
 // share memories with it, breadth first up to p.Depth hops, at most
-// p.MaxNeighbors of them; each entity on the way is expanded to at most
-// p.MaxNeighbors neighbours, those sharing the most memories first. The
-// walk runs inside SQLite.
+// p.MaxNeighbors of them, nearest first; where a level holds more than
+// fit, those sharing the most memories with the level before are kept.
+// Each entity and each memory is visited once, and the walk reads at most
+// MaxNeighborhoodLinks links, so its cost is bounded on any graph (a
+// complete graph of 220 entities and 220 memories answers in milliseconds,
+// see BENCHMARKS.md).
 func (r *Relay) EntityNeighborhood(ctx context.Context, accountID, id string, p NeighborhoodParams) (Neighborhood, error) {
 	id, ok := uuid.Canonical(id)
 	if !ok {
@@ -206,11 +220,11 @@ func (r *Relay) EntityNeighborhood(ctx context.Context, accountID, id string, p 
 	}
 	depth := clampRange(p.Depth, DefaultNeighborDepth, 1, MaxNeighborDepth)
 	fanout := clampRange(p.MaxNeighbors, DefaultMaxNeighbors, 1, MaxNeighbors)
-	e, ns, err := r.store.Neighborhood(ctx, accountID, id, depth, fanout)
+	e, ns, st, err := r.store.Neighborhood(ctx, accountID, id, depth, fanout, MaxNeighborhoodLinks)
 	if err != nil {
 		return Neighborhood{}, storeErr(err, "Entity")
 	}
-	return Neighborhood{Entity: e, Neighbors: ns}, nil
+	return Neighborhood{Entity: e, Neighbors: ns, LinksRead: st.LinksRead, Truncated: st.Truncated}, nil
 }
 
 // clampRange returns def for 0, else v clamped to [lo, hi].

@@ -459,3 +459,44 @@ func TestEntityNeighborhoodDense(t *testing.T) {
 		}
 	}
 }
+
+// TestEntityNeighborhoodBudget walks the dense graph of issue 8 §4 (220
+// entities × 220 memories, all linked) at depth 5: each memory and entity
+// is visited once, so the walk reads the start's 220 links and the 48,400
+// links of its memories, well within MaxNeighborhoodLinks, and stops there
+// with 100 neighbours. On a larger complete graph (250 × 250) the budget
+// runs out: the walk stops at exactly MaxNeighborhoodLinks links and says
+// so, and what it returns is still at the right depth.
+func TestEntityNeighborhoodBudget(t *testing.T) {
+	ctx := context.Background()
+	r, path := open(t, memoryrelay.Options{Synchronous: "OFF"})
+	for _, c := range []struct {
+		n         int
+		links     int
+		truncated bool
+	}{
+		{220, 220 + 220*220, false},
+		{250, memoryrelay.MaxNeighborhoodLinks, true},
+	} {
+		acct := account(t, r)
+		ents := denseGraph(t, r, path, acct, c.n)
+		n, err := r.EntityNeighborhood(ctx, acct, ents[0], memoryrelay.NeighborhoodParams{Depth: 5, MaxNeighbors: 100})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n.LinksRead != c.links || n.Truncated != c.truncated || n.LinksRead > memoryrelay.MaxNeighborhoodLinks {
+			t.Errorf("%d×%d: read %d links (truncated %v), want %d (%v)", c.n, c.n, n.LinksRead, n.Truncated, c.links, c.truncated)
+		}
+		if len(n.Neighbors) != 100 {
+			t.Fatalf("%d×%d: %d neighbours", c.n, c.n, len(n.Neighbors))
+		}
+		for i, x := range n.Neighbors {
+			if x.Depth != 1 || x.ID == ents[0] || x.Relationship != "mentioned_in" || x.Name == "" {
+				t.Errorf("neighbour %+v", x)
+			}
+			if i > 0 && x.Name < n.Neighbors[i-1].Name {
+				t.Errorf("neighbours out of order at %d", i)
+			}
+		}
+	}
+}

@@ -81,6 +81,13 @@ type Options struct {
 	// SQLite's default (1000); -1 turns automatic checkpoints off, as
 	// Litestream recommends under heavy writes (it then checkpoints).
 	AutoCheckpoint int
+	// StatementTimeout is the longest one read statement may run (from
+	// its start until its rows are closed): past it SQLite interrupts the
+	// statement and the call fails with an *UnavailableError (HTTP 503),
+	// so that no request can hold a connection of the read pool for long.
+	// Loading the vector index at Open and after a pruned change log is
+	// exempt. Default 5s; negative: no limit.
+	StatementTimeout time.Duration
 
 	// Embedder turns text into vectors. Default: the built-in offline
 	// hashing embedder (search.NewHashing(0)). A database remembers the
@@ -237,7 +244,8 @@ func Open(ctx context.Context, opts Options) (*Relay, error) {
 		BusyTimeout: opts.BusyTimeout,
 		Readers:     opts.Readers,
 
-		AutoCheckpoint: opts.AutoCheckpoint,
+		AutoCheckpoint:   opts.AutoCheckpoint,
+		StatementTimeout: opts.StatementTimeout,
 	})
 	if err != nil {
 		if ue := Unavailable(err); ue != nil {

@@ -43,6 +43,7 @@ func (c *clock) Advance(d time.Duration) {
 type env struct {
 	t     testing.TB
 	relay *memoryrelay.Relay
+	path  string // the database file
 	srv   *httptest.Server
 	clock *clock
 	acct  string

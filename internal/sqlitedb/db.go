@@ -53,6 +53,13 @@ type Options struct {
 	// disables automatic checkpoints, for a replicator such as Litestream
 	// that checkpoints itself.
 	AutoCheckpoint int
+	// StatementTimeout is the longest one statement of the read pool may
+	// run (counted from its start to the close of its rows); past it
+	// SQLite interrupts it and it fails with an error wrapping
+	// ErrStatementTimeout, so that no read can hold a pool connection for
+	// long. Contexts from WithoutStatementTimeout are exempt. Default
+	// DefaultStatementTimeout (5s); negative: no limit.
+	StatementTimeout time.Duration
 }
 
 // DB is an open database: W is the single writer connection, R the reader pool.
@@ -96,6 +103,9 @@ func Open(ctx context.Context, opts Options, migrations []string) (*DB, error) {
 	}
 	if opts.CacheKiB == 0 {
 		opts.CacheKiB = DefaultCacheKiB
+	}
+	if opts.StatementTimeout == 0 {
+		opts.StatementTimeout = DefaultStatementTimeout
 	}
 	if opts.BusyTimeout < 0 || opts.Readers < 0 || opts.CacheKiB < 0 {
 		return nil, errors.New("sqlitedb: negative option")
@@ -144,7 +154,7 @@ func Open(ctx context.Context, opts Options, migrations []string) (*DB, error) {
 	rv := cloneValues(common)
 	rv.Set("_query_only", "1")
 	rv.Del("_journal_mode") // set by the writer; a reader must not try to change it
-	r := sql.OpenDB(connector{drv: drv, dsn: "file:" + escapePath(opts.Path) + "?" + rv.Encode()})
+	r := sql.OpenDB(connector{drv: drv, dsn: "file:" + escapePath(opts.Path) + "?" + rv.Encode(), timeout: opts.StatementTimeout})
 	r.SetMaxOpenConns(opts.Readers)
 	r.SetMaxIdleConns(opts.Readers)
 	if err := r.PingContext(ctx); err != nil {
@@ -234,11 +244,24 @@ func escapePath(p string) string {
 }
 
 // connector opens connections through our own driver value, so no driver
-// name is registered globally.
+// name is registered globally. With a positive timeout its connections
+// are timedConns.
 type connector struct {
-	drv *sqlite3.SQLiteDriver
-	dsn string
+	drv     *sqlite3.SQLiteDriver
+	dsn     string
+	timeout time.Duration
 }
 
-func (c connector) Connect(context.Context) (driver.Conn, error) { return c.drv.Open(c.dsn) }
-func (c connector) Driver() driver.Driver                        { return c.drv }
+func (c connector) Connect(context.Context) (driver.Conn, error) {
+	conn, err := c.drv.Open(c.dsn)
+	if err != nil || c.timeout <= 0 {
+		return conn, err
+	}
+	sc, ok := conn.(*sqlite3.SQLiteConn)
+	if !ok {
+		return conn, nil
+	}
+	return &timedConn{SQLiteConn: sc, timeout: c.timeout}, nil
+}
+
+func (c connector) Driver() driver.Driver { return c.drv }

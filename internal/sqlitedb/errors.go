@@ -10,8 +10,12 @@ import (
 // Unavailable reports whether err means the storage cannot serve the
 // request now, through no fault of the caller, and says why in words a
 // client may see: the database is locked past the busy timeout, the disk
-// is full, the file is read-only, or it cannot be read or is corrupt.
+// is full, the file is read-only, it cannot be read or is corrupt, or a
+// read ran past the statement timeout.
 func Unavailable(err error) (reason string, ok bool) {
+	if errors.Is(err, ErrStatementTimeout) {
+		return "The storage took too long to answer", true
+	}
 	var se sqlite3.Error
 	if errors.As(err, &se) {
 		switch se.Code {

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/memoryrelay/memoryrelay/internal/sqlitedb"
 	"github.com/memoryrelay/memoryrelay/search"
 )
 
@@ -187,7 +188,9 @@ func (v *VectorIndex) rebuild(ctx context.Context) error {
 	if err := v.conn.QueryRowContext(ctx, "SELECT max(id) FROM vector_changes").Scan(&last); err != nil {
 		return err
 	}
-	rows, err := v.conn.QueryContext(ctx, vectorRows)
+	// Loading every vector is long by nature (seconds at a million) and
+	// must not be cut off by the statement timeout.
+	rows, err := v.conn.QueryContext(sqlitedb.WithoutStatementTimeout(ctx), vectorRows)
 	if err != nil {
 		return err
 	}
