@@ -15,10 +15,9 @@ import (
 	"github.com/memoryrelay/memoryrelay/search"
 )
 
-// Limits and defaults of decisions (API contract §5.7).
+// Defaults and limits of decision check (API contract §5.7); the limits
+// of the stored fields are in limits.go.
 const (
-	MaxDecisionTitle      = 500    // characters
-	MaxDecisionRationale  = 50_000 // characters
 	DefaultDecisionCheck  = 5
 	MaxDecisionCheck      = 20
 	DefaultCheckThreshold = 0.3
@@ -43,9 +42,9 @@ type Decision = store.Decision
 type NewDecision struct {
 	Title        string          // required, 1–500 characters, not blank
 	Rationale    string          // required, 1–50,000 characters, not blank
-	Alternatives *string         // free text
+	Alternatives *string         // free text, ≤ 50,000 characters
 	Project      *string         // project slug (project_slug), ≤ 100 characters; created if unknown
-	Tags         []string        // free-form labels
+	Tags         []string        // free-form labels: at most 20, each ≤ 100 characters
 	Status       string          // active (default) or experimental
 	Metadata     json.RawMessage // JSON object ≤ 10 KiB; default {}
 	AgentID      string          // agent UUID or name; optional; created if unknown
@@ -107,15 +106,10 @@ func checkDecisionText(title, rationale string, alternatives *string, tags []str
 	if err := textField("rationale", rationale, MaxDecisionRationale); err != nil {
 		return err
 	}
-	if alternatives != nil && !utf8.ValidString(*alternatives) {
-		return invalid("alternatives", "alternatives must be valid UTF-8")
+	if err := optTextField("alternatives", alternatives, MaxDecisionAlternatives); err != nil {
+		return err
 	}
-	for _, t := range tags {
-		if !utf8.ValidString(t) {
-			return invalid("tags", "tags must be valid UTF-8 strings")
-		}
-	}
-	return nil
+	return checkTags(tags)
 }
 
 // checkProjectRef accepts a nil slug or one of 1–100 characters; one that
@@ -179,8 +173,8 @@ func (r *Relay) ListDecisions(ctx context.Context, accountID string, p DecisionL
 type SupersedeParams struct {
 	Title        string          // required, as for a new decision
 	Rationale    string          // required, as for a new decision
-	Alternatives *string         // free text
-	Tags         []string        // nil: the old decision's tags
+	Alternatives *string         // free text, ≤ 50,000 characters
+	Tags         []string        // nil: the old decision's tags; else as for a new decision
 	Status       string          // active (default) or experimental
 	Metadata     json.RawMessage // JSON object; default {}
 }

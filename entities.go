@@ -4,19 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/memoryrelay/memoryrelay/internal/store"
 	"github.com/memoryrelay/memoryrelay/internal/uuid"
 )
 
-// Limits and defaults of entities (API contract §5.4).
+// Defaults and limits of entities (API contract §5.4); the limits of the
+// stored fields are in limits.go.
 const (
-	MaxEntityName        = 200 // characters
-	MaxEntityType        = 50  // characters
-	MaxRelationship      = 100 // characters
 	DefaultEntityType    = "other"
 	DefaultRelationship  = "mentioned_in"
 	DefaultNeighborDepth = 1
@@ -46,7 +41,7 @@ type (
 
 // NewEntity is the input of [Relay.CreateEntity].
 type NewEntity struct {
-	Name     string          // required, 1–200 characters, not blank
+	Name     string          // required, 1–255 characters, not blank
 	Type     *string         // 1–50 characters; default "other"
 	Metadata json.RawMessage // JSON object ≤ 10 KiB; default {}
 	AgentID  string          // agent UUID or name; optional; created if unknown
@@ -80,24 +75,6 @@ func (r *Relay) CreateEntity(ctx context.Context, accountID string, in NewEntity
 		return Entity{}, err
 	}
 	return e, nil
-}
-
-// textField requires s to be valid UTF-8 of 1–max characters, not blank.
-func textField(field, s string, max int) error {
-	n := utf8.RuneCountInString(s)
-	if !utf8.ValidString(s) || n == 0 || n > max || strings.TrimFunc(s, unicode.IsSpace) == "" {
-		return invalid(field, "%s must be 1-%d characters and not blank", field, max)
-	}
-	return nil
-}
-
-// optTextField is textField for an optional field of at most max
-// characters that may be empty.
-func optTextField(field string, s *string, max int) error {
-	if s != nil && (!utf8.ValidString(*s) || utf8.RuneCountInString(*s) > max) {
-		return invalid(field, "%s must be at most %d characters", field, max)
-	}
-	return nil
 }
 
 // GetEntity returns the account's entity with the id. An id that is not a

@@ -21,17 +21,14 @@ import (
 	"github.com/memoryrelay/memoryrelay/search"
 )
 
-// Limits on memories (API contract §1.6).
+// Defaults and limits of memory reads (API contract §1.6); the limits of
+// the stored fields are in limits.go.
 const (
-	MaxContentChars = 51_200   // code points
-	MaxMetadataSize = 10 << 10 // bytes of serialized JSON
-	MaxAgentRef     = 255      // bytes
-	MaxProjectSlug  = 100      // characters
-	DefaultAgent    = "default"
-	DefaultPage     = 20
-	MaxPage         = 100
-	DefaultHits     = 10
-	MaxHits         = 100
+	DefaultAgent = "default"
+	DefaultPage  = 20
+	MaxPage      = 100
+	DefaultHits  = 10
+	MaxHits      = 100
 )
 
 // Allowed values of memory fields.
@@ -47,7 +44,7 @@ var (
 type NewMemory struct {
 	Content    string          // required, 1–51,200 characters, not blank
 	AgentID    string          // agent UUID or name; default "default"; created if unknown
-	UserID     *string         // optional
+	UserID     *string         // optional, ≤ 255 characters
 	Metadata   json.RawMessage // JSON object ≤ 10 KiB; default {}
 	MemoryType *string         // fact, event, insight, task, preference, entity_reference, system
 	Visibility string          // private (default) or confidential
@@ -93,6 +90,9 @@ func (r *Relay) newMemory(accountID string, in NewMemory) (Memory, error) {
 		agent = DefaultAgent
 	}
 	if err := checkAgentRef(agent); err != nil {
+		return Memory{}, err
+	}
+	if err := optTextField("user_id", in.UserID, MaxUserID); err != nil {
 		return Memory{}, err
 	}
 	meta, err := checkMetadata(in.Metadata)
@@ -337,6 +337,9 @@ func (r *Relay) UpdateMemory(ctx context.Context, accountID, id string, p Memory
 		if raw[0] != '{' || json.Unmarshal(raw, &patch) != nil {
 			return Memory{}, invalid("metadata", "metadata must be a JSON object")
 		}
+	}
+	if err := optTextField("user_id", p.UserID, MaxUserID); err != nil {
+		return Memory{}, err
 	}
 	var idx *store.Indexed
 	if p.Content != nil {

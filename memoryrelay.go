@@ -408,8 +408,8 @@ func (r *Relay) Embedder() search.Embedder { return r.embed }
 // CreateAccount creates an account. Every key and every stored object
 // belongs to exactly one account.
 func (r *Relay) CreateAccount(ctx context.Context, name string) (Account, error) {
-	if name == "" {
-		return Account{}, invalid("name", "name is required")
+	if err := textField("name", name, MaxAccountName); err != nil {
+		return Account{}, err
 	}
 	return r.store.CreateAccount(ctx, name, r.opts.Now())
 }

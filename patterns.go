@@ -5,18 +5,14 @@ import (
 	"encoding/json"
 	"strings"
 	"unicode"
-	"unicode/utf8"
 
 	"github.com/memoryrelay/memoryrelay/internal/store"
 	"github.com/memoryrelay/memoryrelay/internal/uuid"
 )
 
-// Limits and defaults of patterns (API contract §5.8).
+// Defaults and limits of pattern search (API contract §5.8); the limits of
+// the stored fields are in limits.go.
 const (
-	MaxPatternTitle         = 500    // characters
-	MaxPatternDescription   = 50_000 // characters
-	MaxPatternCategory      = 100    // characters
-	MaxPatternTags          = 20
 	DefaultPatternHits      = 10
 	MaxPatternHits          = 50
 	DefaultPatternThreshold = 0.3
@@ -32,9 +28,9 @@ type NewPattern struct {
 	Title       string  // required, 1–500 characters, not blank
 	Description string  // required, 1–50,000 characters, not blank
 	Category    *string // ≤ 100 characters
-	ExampleCode *string
+	ExampleCode *string  // ≤ 50,000 characters
 	Scope       string   // global (default) or project
-	Tags        []string // at most 20
+	Tags        []string // at most 20, each ≤ 100 characters
 	// SourceProject is the slug of the project the pattern comes from,
 	// ≤ 100 characters, required when Scope is project; created if unknown.
 	SourceProject *string
@@ -53,8 +49,8 @@ func (r *Relay) CreatePattern(ctx context.Context, accountID string, in NewPatte
 	if err := optTextField("category", in.Category, MaxPatternCategory); err != nil {
 		return Pattern{}, err
 	}
-	if in.ExampleCode != nil && !utf8.ValidString(*in.ExampleCode) {
-		return Pattern{}, invalid("example_code", "example_code must be valid UTF-8")
+	if err := optTextField("example_code", in.ExampleCode, MaxPatternExampleCode); err != nil {
+		return Pattern{}, err
 	}
 	scope := "global"
 	if in.Scope != "" {
@@ -63,13 +59,8 @@ func (r *Relay) CreatePattern(ctx context.Context, accountID string, in NewPatte
 		}
 		scope = in.Scope
 	}
-	if len(in.Tags) > MaxPatternTags {
-		return Pattern{}, invalid("tags", "tags must have at most %d items", MaxPatternTags)
-	}
-	for _, t := range in.Tags {
-		if !utf8.ValidString(t) {
-			return Pattern{}, invalid("tags", "tags must be valid UTF-8 strings")
-		}
+	if err := checkTags(in.Tags); err != nil {
+		return Pattern{}, err
 	}
 	if scope == "project" && in.SourceProject == nil {
 		return Pattern{}, invalid("source_project", "source_project is required when scope is project")

@@ -15,11 +15,10 @@ import (
 	"github.com/memoryrelay/memoryrelay/internal/uuid"
 )
 
-// Limits and defaults of projects (API contract §5.9).
+// Limits and defaults of project reads (API contract §5.9); the limits of
+// the stored fields are in limits.go.
 const (
-	MaxProjectName       = 255   // characters
-	MaxRepoURL           = 500   // characters
-	MaxRelationshipType  = 100   // characters
+	// MaxChangeDescription bounds impact analysis's change_description.
 	MaxChangeDescription = 5_000 // characters
 	// MaxImpactDepth is how many edges impact analysis follows back from
 	// the changed project.
@@ -58,8 +57,8 @@ const (
 type NewProject struct {
 	Slug        string          // required: ^[a-z0-9][a-z0-9-]*$, ≤ 100, not reserved
 	Name        string          // required, 1–255 characters
-	Description *string         // optional
-	Stack       json.RawMessage // JSON object or null
+	Description *string         // optional, ≤ 5,000 characters
+	Stack       json.RawMessage // JSON object (≤ 10 KiB serialized) or null
 	RepoURL     *string         // ≤ 500 characters
 	Metadata    json.RawMessage // JSON object ≤ 10 KiB; default {}
 }
@@ -70,15 +69,21 @@ func (r *Relay) CreateProject(ctx context.Context, accountID string, in NewProje
 	if err := checkNewSlug("slug", in.Slug); err != nil {
 		return Project{}, err
 	}
-	if strings.TrimFunc(in.Name, unicode.IsSpace) == "" || utf8.RuneCountInString(in.Name) > MaxProjectName {
-		return Project{}, invalid("name", "name must be 1-%d characters and not blank", MaxProjectName)
+	if err := textField("name", in.Name, MaxProjectName); err != nil {
+		return Project{}, err
 	}
-	if in.RepoURL != nil && utf8.RuneCountInString(*in.RepoURL) > MaxRepoURL {
-		return Project{}, invalid("repo_url", "repo_url must be at most %d characters", MaxRepoURL)
+	if err := optTextField("description", in.Description, MaxProjectDescription); err != nil {
+		return Project{}, err
+	}
+	if err := optTextField("repo_url", in.RepoURL, MaxRepoURL); err != nil {
+		return Project{}, err
 	}
 	stack, err := checkObject("stack", in.Stack)
 	if err != nil {
 		return Project{}, err
+	}
+	if len(stack) > MaxProjectStack {
+		return Project{}, invalid("stack", "stack must be at most %d bytes when serialized", MaxProjectStack)
 	}
 	meta, err := checkMetadata(in.Metadata)
 	if err != nil {

@@ -145,8 +145,8 @@ func TestEntityCreateAndGet(t *testing.T) {
 	runErrCases(t, e, []errCase{
 		{"no name", "POST", "/v1/entities", rw, `{}`, 400, "name", "name is required"},
 		{"null name", "POST", "/v1/entities", rw, `{"name": null}`, 400, "name", "name is required"},
-		{"empty name", "POST", "/v1/entities", rw, `{"name": ""}`, 400, "name", "name must be 1-200"},
-		{"name of 201", "POST", "/v1/entities", rw, map[string]any{"name": strings.Repeat("n", 201)}, 400, "name", "name must be 1-200"},
+		{"empty name", "POST", "/v1/entities", rw, `{"name": ""}`, 400, "name", "name must be 1-255"},
+		{"name of 256", "POST", "/v1/entities", rw, map[string]any{"name": strings.Repeat("n", 256)}, 400, "name", "name must be 1-255"},
 		{"name not a string", "POST", "/v1/entities", rw, `{"name": 5}`, 400, "name", "name must be a string"},
 		{"empty type", "POST", "/v1/entities", rw, `{"name": "x", "type": ""}`, 400, "type", "type must be 1-50"},
 		{"type of 51", "POST", "/v1/entities", rw, map[string]any{"name": "x", "entity_type": strings.Repeat("t", 51)}, 400, "type", "type must be 1-50"},
