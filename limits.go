@@ -118,7 +118,7 @@ func checkTags(tags []string) error {
 	}
 	for _, t := range tags {
 		if !utf8.ValidString(t) || utf8.RuneCountInString(t) > MaxTagChars {
-			return invalid("tags", "each tag must be valid UTF-8 of at most %d characters", MaxTagChars)
+			return invalid("tags", "tags must be strings of valid UTF-8, each at most %d characters", MaxTagChars)
 		}
 	}
 	return nil
