@@ -25,9 +25,9 @@ type Pattern = store.Pattern
 
 // NewPattern is the input of [Relay.CreatePattern].
 type NewPattern struct {
-	Title       string  // required, 1–500 characters, not blank
-	Description string  // required, 1–50,000 characters, not blank
-	Category    *string // ≤ 100 characters
+	Title       string   // required, 1–500 characters, not blank
+	Description string   // required, 1–50,000 characters, not blank
+	Category    *string  // ≤ 100 characters
 	ExampleCode *string  // ≤ 50,000 characters
 	Scope       string   // global (default) or project
 	Tags        []string // at most 20, each ≤ 100 characters
