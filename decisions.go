@@ -251,6 +251,10 @@ type DecisionHit struct {
 // of the embeddings with a lexical overlap (search.Blend), and the title
 // alone, lexically, so that quoting a decision's title finds it with a
 // score of at least 0.8.
+//
+// The candidates are the MaxRankCandidates decisions whose embeddings are
+// nearest the query's; of them only the title and rationale are read,
+// one row at a time, and only the hits are read whole.
 func (r *Relay) CheckDecisions(ctx context.Context, accountID string, p DecisionCheckParams) ([]DecisionHit, error) {
 	limit, threshold, err := scoredParams(p.Query, p.Limit, DefaultDecisionCheck, MaxDecisionCheck, p.Threshold, DefaultCheckThreshold)
 	if err != nil {
@@ -261,15 +265,35 @@ func (r *Relay) CheckDecisions(ctx context.Context, accountID string, p Decision
 		return nil, err
 	}
 	f := store.DecisionFilter{AccountID: accountID, Project: p.Project, ExcludeSuperseded: !p.IncludeSuperseded}
-	cands, err := r.store.DecisionCandidates(ctx, f, q.Vector)
+	return r.rankDecisions(ctx, f, q.Vector, newQueryTerms(p.Query), threshold, limit)
+}
+
+// rankDecisions scores the decisions of f that are candidates for the
+// query (see CheckDecisions) and returns the best limit of those scoring
+// at least threshold, read whole.
+func (r *Relay) rankDecisions(ctx context.Context, f store.DecisionFilter, vec []byte, qt queryTerms, threshold float64, limit int) ([]DecisionHit, error) {
+	best := newTop(limit)
+	err := r.store.DecisionCandidates(ctx, f, vec, MaxRankCandidates, func(c store.RankCandidate) {
+		best.add(threshold, ranking{qt.score(c.Distance, c.Title, c.Body), c.CreatedAt, c.ID})
+	})
 	if err != nil {
 		return nil, err
 	}
-	qt := newQueryTerms(p.Query)
-	return topScored(cands, threshold, limit, func(c store.ScoredDecision) (DecisionHit, ranking) {
-		s := qt.score(c.Distance, c.Title, c.Rationale)
-		return DecisionHit{Decision: c.Decision, Score: s}, ranking{s, c.Decision.CreatedAt, c.Decision.ID}
-	}), nil
+	ds, err := r.store.DecisionsByID(ctx, f.AccountID, best.ids())
+	if err != nil {
+		return nil, err
+	}
+	byID := make(map[string]Decision, len(ds))
+	for _, d := range ds {
+		byID[d.ID] = d
+	}
+	hits := make([]DecisionHit, 0, len(best.items))
+	for _, it := range best.items {
+		if d, ok := byID[it.id]; ok { // gone if deleted in between
+			hits = append(hits, DecisionHit{Decision: d, Score: it.score})
+		}
+	}
+	return hits, nil
 }
 
 // ranking orders scored results: score, then newer, then id, descending.
@@ -289,29 +313,38 @@ func (a ranking) before(b ranking) bool {
 	return a.id > b.id
 }
 
-// topScored scores each candidate, keeps those with a positive score of at
-// least threshold, and returns the best limit of them in ranking order.
-func topScored[C, H any](cands []C, threshold float64, limit int, score func(C) (H, ranking)) []H {
-	type ranked struct {
-		hit H
-		r   ranking
+// top keeps the best limit rankings offered to it, in ranking order: a
+// candidate list of any length is ranked in O(limit) memory.
+type top struct {
+	limit int
+	items []ranking
+}
+
+func newTop(limit int) *top { return &top{limit: limit, items: make([]ranking, 0, limit)} }
+
+// add offers r, which is kept if its score is positive, at least
+// threshold, and among the best limit so far.
+func (t *top) add(threshold float64, r ranking) {
+	if r.score < threshold || r.score <= 0 || t.limit <= 0 {
+		return
 	}
-	rs := make([]ranked, 0, len(cands))
-	for _, c := range cands {
-		h, r := score(c)
-		if r.score >= threshold && r.score > 0 {
-			rs = append(rs, ranked{h, r})
-		}
+	if len(t.items) == t.limit && !r.before(t.items[len(t.items)-1]) {
+		return
 	}
-	sort.SliceStable(rs, func(i, j int) bool { return rs[i].r.before(rs[j].r) })
-	if len(rs) > limit {
-		rs = rs[:limit]
+	i := sort.Search(len(t.items), func(i int) bool { return r.before(t.items[i]) })
+	if len(t.items) < t.limit {
+		t.items = append(t.items, ranking{})
 	}
-	hits := make([]H, len(rs))
-	for i, r := range rs {
-		hits[i] = r.hit
+	copy(t.items[i+1:], t.items[i:])
+	t.items[i] = r
+}
+
+func (t *top) ids() []string {
+	ids := make([]string, len(t.items))
+	for i, r := range t.items {
+		ids[i] = r.id
 	}
-	return hits
+	return ids
 }
 
 // scoredParams validates the common inputs of decision check and pattern

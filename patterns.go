@@ -121,7 +121,10 @@ type PatternHit struct {
 
 // SearchPatterns ranks the account's patterns against a query, best first
 // (ties: newer first), scored like [Relay.CheckDecisions] over the title
-// and description. Without a query it lists the most adopted patterns.
+// and description: of the MaxRankCandidates patterns whose embeddings are
+// nearest the query's, only the title and description are read, one row at
+// a time, and only the hits are read whole (example_code included).
+// Without a query it lists the most adopted patterns.
 func (r *Relay) SearchPatterns(ctx context.Context, accountID string, p PatternSearchParams) ([]PatternHit, error) {
 	f := store.PatternFilter{AccountID: accountID, Category: p.Category, Project: p.Project}
 	if strings.TrimFunc(p.Query, unicode.IsSpace) == "" {
@@ -150,15 +153,29 @@ func (r *Relay) SearchPatterns(ctx context.Context, accountID string, p PatternS
 	if err != nil {
 		return nil, err
 	}
-	cands, err := r.store.PatternCandidates(ctx, f, q.Vector)
+	qt := newQueryTerms(p.Query)
+	best := newTop(limit)
+	err = r.store.PatternCandidates(ctx, f, q.Vector, MaxRankCandidates, func(c store.RankCandidate) {
+		best.add(threshold, ranking{qt.score(c.Distance, c.Title, c.Body), c.CreatedAt, c.ID})
+	})
 	if err != nil {
 		return nil, err
 	}
-	qt := newQueryTerms(p.Query)
-	return topScored(cands, threshold, limit, func(c store.ScoredPattern) (PatternHit, ranking) {
-		s := qt.score(c.Distance, c.Title, c.Description)
-		return PatternHit{Pattern: c.Pattern, Score: s}, ranking{s, c.Pattern.CreatedAt, c.Pattern.ID}
-	}), nil
+	ps, err := r.store.PatternsByID(ctx, accountID, best.ids())
+	if err != nil {
+		return nil, err
+	}
+	byID := make(map[string]Pattern, len(ps))
+	for _, pt := range ps {
+		byID[pt.ID] = pt
+	}
+	hits := make([]PatternHit, 0, len(best.items))
+	for _, it := range best.items {
+		if pt, ok := byID[it.id]; ok { // gone if deleted in between
+			hits = append(hits, PatternHit{Pattern: pt, Score: it.score})
+		}
+	}
+	return hits, nil
 }
 
 // AdoptPattern records that the account's project (a slug, created if

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sort"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -411,24 +410,9 @@ func (r *Relay) ImpactAnalysis(ctx context.Context, accountID, project, change s
 	active := decisionActive
 	for _, d := range deps {
 		ap := AffectedProject{Slug: d.Slug, Name: d.Name, RelationshipType: d.RelationshipType, Depth: d.Depth, Decisions: []DecisionHit{}}
-		cands, err := r.store.DecisionCandidates(ctx, store.DecisionFilter{AccountID: accountID, Project: &d.Slug, Status: &active}, q.Vector)
-		if err != nil {
+		if ap.Decisions, err = r.rankDecisions(ctx, store.DecisionFilter{AccountID: accountID, Project: &d.Slug, Status: &active},
+			q.Vector, qt, ImpactThreshold, ImpactMatches); err != nil {
 			return Impact{}, err
-		}
-		for _, c := range cands {
-			if s := qt.score(c.Distance, c.Title, c.Rationale); s >= ImpactThreshold && s > 0 {
-				ap.Decisions = append(ap.Decisions, DecisionHit{Decision: c.Decision, Score: s})
-			}
-		}
-		sort.SliceStable(ap.Decisions, func(i, j int) bool {
-			a, b := ap.Decisions[i], ap.Decisions[j]
-			if a.Score != b.Score {
-				return a.Score > b.Score
-			}
-			return a.Decision.CreatedAt.After(b.Decision.CreatedAt)
-		})
-		if len(ap.Decisions) > ImpactMatches {
-			ap.Decisions = ap.Decisions[:ImpactMatches]
 		}
 		slug := d.Slug
 		if ap.Memories, err = r.SearchMemories(ctx, accountID, SearchParams{Query: change, Project: &slug, Limit: ImpactMatches, Threshold: ImpactThreshold}); err != nil {

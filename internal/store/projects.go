@@ -337,9 +337,8 @@ func (s *Store) Dependents(ctx context.Context, accountID, slug string, types []
 // SharedPatterns returns the account's patterns adopted by both projects
 // (by id), most adopted first, then newest.
 func (s *Store) SharedPatterns(ctx context.Context, accountID, projectA, projectB string) ([]Pattern, error) {
-	sps, err := s.queryPatterns(ctx, "SELECT "+patternColumns+` FROM patterns p WHERE p.account_id = ?
+	return s.queryPatterns(ctx, "SELECT "+patternColumns+` FROM patterns p WHERE p.account_id = ?
 		AND EXISTS (SELECT 1 FROM pattern_adoptions pa WHERE pa.pattern_id = p.id AND pa.project_id = ?)
 		AND EXISTS (SELECT 1 FROM pattern_adoptions pb WHERE pb.pattern_id = p.id AND pb.project_id = ?)
-		ORDER BY p.adoption_count DESC, p.created_at DESC, p.id DESC`, []any{accountID, projectA, projectB}, false)
-	return patternsOf(sps), err
+		ORDER BY p.adoption_count DESC, p.created_at DESC, p.id DESC`, []any{accountID, projectA, projectB})
 }
