@@ -87,9 +87,12 @@ const (
 	// most (the most adopted).
 	MaxSharedPatterns = 100
 	// MaxProjectLinks is how many edges the dependencies, dependents and
-	// related endpoints return at most (the newest), and how many
-	// dependents impact analysis examines.
+	// related endpoints return at most (the newest).
 	MaxProjectLinks = 100
+	// MaxImpactProjects is how many dependent projects impact analysis
+	// examines at most (the nearest, by depth then slug); each costs a
+	// decision ranking and a memory search.
+	MaxImpactProjects = 20
 )
 
 // textField requires s to be valid UTF-8 of 1–max characters, not blank.

@@ -225,7 +225,8 @@ func (r *Relay) RelateProjects(ctx context.Context, accountID, slug string, in N
 }
 
 // ProjectDependencies returns the project's outgoing depends_on and
-// api_consumer edges (#44), newest first.
+// api_consumer edges (#44), newest first. This and the two below return
+// at most MaxProjectLinks edges.
 func (r *Relay) ProjectDependencies(ctx context.Context, accountID, slug string) ([]ProjectLink, error) {
 	return r.projectLinks(ctx, accountID, slug, true, false, dependencyTypes)
 }
@@ -246,7 +247,7 @@ func (r *Relay) projectLinks(ctx context.Context, accountID, slug string, out, i
 	if !store.ValidSlug(slug) {
 		return nil, errNoProject
 	}
-	links, err := r.store.ProjectLinks(ctx, accountID, slug, out, in, types)
+	links, err := r.store.ProjectLinks(ctx, accountID, slug, out, in, types, MaxProjectLinks)
 	if err != nil {
 		return nil, storeErr(err, "Project")
 	}
@@ -379,7 +380,8 @@ type AffectedProject struct {
 
 // ImpactAnalysis finds the projects that depend on the project (incoming
 // depends_on and api_consumer edges, followed transitively up to
-// MaxImpactDepth edges) and, in each, the active decisions and memories
+// MaxImpactDepth edges; the MaxImpactProjects nearest, by depth then slug)
+// and, in each, the active decisions and memories
 // that match the change description: at most ImpactMatches of each, with
 // scores of at least ImpactThreshold. Decisions are scored as by
 // [Relay.CheckDecisions], memories as by [Relay.SearchMemories] (hybrid).
@@ -394,7 +396,7 @@ func (r *Relay) ImpactAnalysis(ctx context.Context, accountID, project, change s
 	if !store.ValidSlug(project) {
 		return Impact{}, errNoProject
 	}
-	deps, err := r.store.Dependents(ctx, accountID, project, dependencyTypes, MaxImpactDepth)
+	deps, err := r.store.Dependents(ctx, accountID, project, dependencyTypes, MaxImpactDepth, MaxImpactProjects)
 	if err != nil {
 		return Impact{}, storeErr(err, "Project")
 	}
@@ -427,7 +429,7 @@ func (r *Relay) ImpactAnalysis(ctx context.Context, accountID, project, change s
 }
 
 // SharedPatterns returns the patterns adopted by both projects (#48), most
-// adopted first. Both are required; an unknown one is a *NotFoundError.
+// adopted first, at most MaxSharedPatterns. Both are required; an unknown one is a *NotFoundError.
 func (r *Relay) SharedPatterns(ctx context.Context, accountID, a, b string) ([]Pattern, error) {
 	if a == "" {
 		return nil, invalid("a", "a is required")
@@ -443,7 +445,7 @@ func (r *Relay) SharedPatterns(ctx context.Context, accountID, a, b string) ([]P
 	if err != nil {
 		return nil, err
 	}
-	ps, err := r.store.SharedPatterns(ctx, accountID, pa.ID, pb.ID)
+	ps, err := r.store.SharedPatterns(ctx, accountID, pa.ID, pb.ID, MaxSharedPatterns)
 	if err != nil {
 		return nil, err
 	}

@@ -217,11 +217,11 @@ type ProjectLink struct {
 	CreatedAt        time.Time
 }
 
-// ProjectLinks returns the edges of the account's project with the slug,
-// newest first: outgoing ones if out is set, incoming ones if in is set,
-// restricted to the given relationship types unless types is empty. An
-// unknown project is ErrNotFound.
-func (s *Store) ProjectLinks(ctx context.Context, accountID, slug string, out, in bool, types []string) ([]ProjectLink, error) {
+// ProjectLinks returns up to limit edges of the account's project with the
+// slug, newest first: outgoing ones if out is set, incoming ones if in is
+// set, restricted to the given relationship types unless types is empty.
+// An unknown project is ErrNotFound.
+func (s *Store) ProjectLinks(ctx context.Context, accountID, slug string, out, in bool, types []string, limit int) ([]ProjectLink, error) {
 	id, err := projectID(ctx, s.db.R, accountID, slug)
 	if err != nil {
 		return nil, err
@@ -250,7 +250,7 @@ func (s *Store) ProjectLinks(ctx context.Context, accountID, slug string, out, i
 	if len(parts) == 0 {
 		return nil, nil
 	}
-	rows, err := s.db.R.QueryContext(ctx, strings.Join(parts, " UNION ALL ")+" ORDER BY 6 DESC, 7 DESC", args...)
+	rows, err := s.db.R.QueryContext(ctx, strings.Join(parts, " UNION ALL ")+" ORDER BY 6 DESC, 7 DESC LIMIT ?", append(args, limit)...)
 	if err != nil {
 		return nil, err
 	}
@@ -284,11 +284,11 @@ type Dependent struct {
 
 // Dependents walks the incoming edges of the given types back from the
 // account's project with the slug, transitively, up to maxDepth edges, and
-// returns every project reached (the start excluded) at its smallest
-// depth, by depth then slug. Cycles are harmless: the walk is bounded by
-// maxDepth and each project is reported once. An unknown project is
-// ErrNotFound.
-func (s *Store) Dependents(ctx context.Context, accountID, slug string, types []string, maxDepth int) ([]Dependent, error) {
+// returns the first limit projects reached (the start excluded), each at
+// its smallest depth, by depth then slug. Cycles are harmless: the walk is
+// bounded by maxDepth and each project is reported once. An unknown
+// project is ErrNotFound.
+func (s *Store) Dependents(ctx context.Context, accountID, slug string, types []string, maxDepth, limit int) ([]Dependent, error) {
 	start, err := projectID(ctx, s.db.R, accountID, slug)
 	if err != nil {
 		return nil, err
@@ -315,9 +315,9 @@ func (s *Store) Dependents(ctx context.Context, accountID, slug string, types []
 	)
 	SELECT p.id, p.slug, p.name, w.rel_type, min(w.depth) FROM walk w JOIN projects p ON p.id = w.project_id
 	WHERE p.account_id = ? AND p.id <> ?
-	GROUP BY p.id ORDER BY min(w.depth), p.slug`
+	GROUP BY p.id ORDER BY min(w.depth), p.slug LIMIT ?`
 	args := append([]any{accountID, start}, typeArgs...)
-	args = append(append(append(args, accountID), typeArgs...), maxDepth, accountID, start)
+	args = append(append(append(args, accountID), typeArgs...), maxDepth, accountID, start, limit)
 	rows, err := s.db.R.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, err
@@ -334,11 +334,11 @@ func (s *Store) Dependents(ctx context.Context, accountID, slug string, types []
 	return out, rows.Err()
 }
 
-// SharedPatterns returns the account's patterns adopted by both projects
-// (by id), most adopted first, then newest.
-func (s *Store) SharedPatterns(ctx context.Context, accountID, projectA, projectB string) ([]Pattern, error) {
+// SharedPatterns returns up to limit of the account's patterns adopted by
+// both projects (by id), most adopted first, then newest.
+func (s *Store) SharedPatterns(ctx context.Context, accountID, projectA, projectB string, limit int) ([]Pattern, error) {
 	return s.queryPatterns(ctx, "SELECT "+patternColumns+` FROM patterns p WHERE p.account_id = ?
 		AND EXISTS (SELECT 1 FROM pattern_adoptions pa WHERE pa.pattern_id = p.id AND pa.project_id = ?)
 		AND EXISTS (SELECT 1 FROM pattern_adoptions pb WHERE pb.pattern_id = p.id AND pb.project_id = ?)
-		ORDER BY p.adoption_count DESC, p.created_at DESC, p.id DESC`, []any{accountID, projectA, projectB})
+		ORDER BY p.adoption_count DESC, p.created_at DESC, p.id DESC LIMIT ?`, []any{accountID, projectA, projectB, limit})
 }
