@@ -3,6 +3,7 @@ package memoryrelay_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -498,5 +499,38 @@ func TestEntityNeighborhoodBudget(t *testing.T) {
 				t.Errorf("neighbours out of order at %d", i)
 			}
 		}
+	}
+}
+
+// TestMemoryEntitiesCapped: a memory lists at most MaxMemoryEntities of
+// its linked entities, the first linked, on every read; the entity side
+// still counts every link.
+func TestMemoryEntitiesCapped(t *testing.T) {
+	ctx := context.Background()
+	r := entOpen(t)
+	acct := account(t, r)
+	mem := entMemory(t, r, acct, "a memory everything links to")
+	n := memoryrelay.MaxMemoryEntities + 5
+	var first memoryrelay.Entity
+	for i := range n {
+		e := entNew(t, r, acct, fmt.Sprintf("linked %03d", n-i)) // names descend: order is by link time
+		if i == 0 {
+			first = e
+		}
+		entLink(t, r, acct, e.ID, mem)
+	}
+	m, err := r.GetMemory(ctx, acct, mem)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Entities) != memoryrelay.MaxMemoryEntities || m.Entities[0].Value != first.Name {
+		t.Fatalf("%d entities, first %+v; want %d, first %s", len(m.Entities), m.Entities[0], memoryrelay.MaxMemoryEntities, first.Name)
+	}
+	page, err := r.ListMemories(ctx, acct, memoryrelay.ListParams{})
+	if err != nil || len(page.Data) != 1 || len(page.Data[0].Entities) != memoryrelay.MaxMemoryEntities {
+		t.Fatalf("list: %v %v", page.Data, err)
+	}
+	if e, err := r.GetEntity(ctx, acct, first.ID); err != nil || e.MemoryCount != 1 {
+		t.Errorf("entity %+v %v", e, err)
 	}
 }

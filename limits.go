@@ -4,6 +4,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/memoryrelay/memoryrelay/internal/store"
 )
 
 // Limits on stored fields. Every string a caller can store has a maximum,
@@ -78,6 +80,9 @@ const (
 	// MaxSessionMemories is how many memories a session read embeds (the
 	// newest; GET /v1/sessions/{id}). Session.MemoryCount counts them all.
 	MaxSessionMemories = 100
+	// MaxMemoryEntities is how many linked entities a memory lists in its
+	// Entities (the first linked, then by name), on every read.
+	MaxMemoryEntities = store.MaxMemoryEntities
 	// MaxRankCandidates is how many decisions (decision check, impact
 	// analysis) or patterns (pattern search) are ranked per request: those
 	// whose embeddings are nearest the query's. Only their titles and

@@ -412,8 +412,13 @@ func closeRows(rows *sql.Rows) error {
 	return rows.Close()
 }
 
+// MaxMemoryEntities is how many linked entities a read of a memory lists
+// at most (the first linked, then by name): a memory linked to thousands
+// of entities would otherwise make every page that holds it that large.
+const MaxMemoryEntities = 100
+
 // fillEntities sets the Entities of each memory from its entity links, in
-// one query for all of them.
+// one query for all of them, at most MaxMemoryEntities per memory.
 func fillEntities(ctx context.Context, q queryer, ms []Memory) error {
 	if len(ms) == 0 {
 		return nil
@@ -429,12 +434,15 @@ func fillEntities(ctx context.Context, q queryer, ms []Memory) error {
 	if err != nil {
 		return err
 	}
-	rows, err := q.QueryContext(ctx, `SELECT l.memory_id, e.type, e.name
+	rows, err := q.QueryContext(ctx, `SELECT memory_id, type, name FROM (
+		SELECT l.memory_id, e.type, e.name, l.created_at, e.id,
+			row_number() OVER (PARTITION BY l.memory_id ORDER BY l.created_at, e.name, e.id) AS n
 		FROM entity_links l
 		JOIN memories m ON m.id = l.memory_id
 		JOIN entities e ON e.id = l.entity_id AND e.account_id = m.account_id
-		WHERE l.memory_id IN (SELECT value FROM json_each(?))
-		ORDER BY l.memory_id, l.created_at, e.name, e.id`, string(list))
+		WHERE l.memory_id IN (SELECT value FROM json_each(?)))
+		WHERE n <= ?
+		ORDER BY memory_id, created_at, name, id`, string(list), MaxMemoryEntities)
 	if err != nil {
 		return err
 	}
