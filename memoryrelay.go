@@ -86,7 +86,8 @@ type Options struct {
 	// statement and the call fails with an *UnavailableError (HTTP 503),
 	// so that no request can hold a connection of the read pool for long.
 	// Loading the vector index at Open and after a pruned change log is
-	// exempt. Default 5s; negative: no limit.
+	// exempt. Raise it for ExactSearch over millions of vectors. Default
+	// 5s; negative: no limit.
 	StatementTimeout time.Duration
 
 	// Embedder turns text into vectors. Default: the built-in offline
