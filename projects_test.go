@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/memoryrelay/memoryrelay"
@@ -159,5 +160,38 @@ func TestProjectReadsAreCapped(t *testing.T) {
 	}
 	if ps, err := r.SharedPatterns(ctx, acct, "a", "b"); err != nil || len(ps) != memoryrelay.MaxSharedPatterns {
 		t.Errorf("shared patterns: %d, %v; want %d", len(ps), err, memoryrelay.MaxSharedPatterns)
+	}
+}
+
+// TestImpactAnalysisDenseGraph: on a complete graph of 500 projects (every
+// one depends on every other: 249,500 edges) the recursive walk of impact
+// analysis took 3.3 s; level by level, each project visited once and the
+// walk stopped at the level that fills MaxImpactProjects, it reads the
+// start's 499 incoming edges. A 250 ms statement timeout, which cut the
+// old walk off, lets this one through.
+func TestImpactAnalysisDenseGraph(t *testing.T) {
+	ctx := context.Background()
+	r, path := open(t, memoryrelay.Options{Synchronous: "OFF", StatementTimeout: 250 * time.Millisecond})
+	acct := account(t, r)
+	const n = 500
+	for i := range n {
+		if _, err := r.CreateProject(ctx, acct, memoryrelay.NewProject{Slug: fmt.Sprintf("p%03d", i), Name: "x"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	writeDB(t, path, `INSERT INTO project_relationships(id, account_id, source_project_id, target_project_id, relationship_type, metadata, created_at)
+		SELECT lower(hex(randomblob(16))), ?1, a.id, b.id, 'depends_on', '{}', 0 FROM projects a, projects b
+		WHERE a.account_id = ?1 AND b.account_id = ?1 AND a.id <> b.id`, acct)
+	im, err := r.ImpactAnalysis(ctx, acct, "p000", "rename the main table")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(im.Affected) != memoryrelay.MaxImpactProjects {
+		t.Fatalf("%d affected", len(im.Affected))
+	}
+	for i, a := range im.Affected {
+		if want := fmt.Sprintf("p%03d", i+1); a.Slug != want || a.Depth != 1 || a.RelationshipType != "depends_on" {
+			t.Errorf("affected[%d] = %+v, want %s at depth 1", i, a, want)
+		}
 	}
 }

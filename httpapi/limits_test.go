@@ -1,13 +1,17 @@
 package httpapi_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"github.com/memoryrelay/memoryrelay"
+	"github.com/memoryrelay/memoryrelay/httpapi"
+	"github.com/memoryrelay/memoryrelay/internal/sqlitedb"
 )
 
 // chars is n characters of two bytes each: limits count code points
@@ -152,5 +156,33 @@ func TestStoredFieldLimits(t *testing.T) {
 				t.Errorf("errors %v, want the field %s", r.body["errors"], c.field)
 			}
 		})
+	}
+}
+
+// timedOutReads is a Service whose agent list ran past the statement
+// timeout, as internal/sqlitedb reports it.
+type timedOutReads struct{ httpapi.Service }
+
+func (timedOutReads) ListAgents(context.Context, string, int, int) (memoryrelay.Page[memoryrelay.Agent], error) {
+	return memoryrelay.Page[memoryrelay.Agent]{}, fmt.Errorf("store: list agents: %w (5s)", sqlitedb.ErrStatementTimeout)
+}
+
+// TestStatementTimeoutAnswers503: a read cut off by
+// Options.StatementTimeout is the storage's failure, not the client's: 503
+// api_error with Retry-After (internal/sqlitedb TestStatementTimeout
+// checks that SQLite really interrupts such a read).
+func TestStatementTimeoutAnswers503(t *testing.T) {
+	e := newEnv(t, memoryrelay.Options{})
+	h, err := httpapi.New(timedOutReads{e.relay}, httpapi.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	e.srv = srv
+	r := e.do("GET", "/v1/agents", e.keys["read"], nil)
+	checkError(t, r, http.StatusServiceUnavailable, "api_error", "The storage took too long to answer")
+	if r.header.Get("Retry-After") == "" {
+		t.Error("no Retry-After")
 	}
 }
