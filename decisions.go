@@ -265,15 +265,15 @@ func (r *Relay) CheckDecisions(ctx context.Context, accountID string, p Decision
 		return nil, err
 	}
 	f := store.DecisionFilter{AccountID: accountID, Project: p.Project, ExcludeSuperseded: !p.IncludeSuperseded}
-	return r.rankDecisions(ctx, f, q.Vector, newQueryTerms(p.Query), threshold, limit)
+	return r.rankDecisions(ctx, f, q.Vector, newQueryTerms(p.Query), MaxRankCandidates, threshold, limit)
 }
 
 // rankDecisions scores the decisions of f that are candidates for the
-// query (see CheckDecisions) and returns the best limit of those scoring
-// at least threshold, read whole.
-func (r *Relay) rankDecisions(ctx context.Context, f store.DecisionFilter, vec []byte, qt queryTerms, threshold float64, limit int) ([]DecisionHit, error) {
+// query (the nearest candidates, see CheckDecisions) and returns the best
+// limit of those scoring at least threshold, read whole.
+func (r *Relay) rankDecisions(ctx context.Context, f store.DecisionFilter, vec []byte, qt queryTerms, candidates int, threshold float64, limit int) ([]DecisionHit, error) {
 	best := newTop(limit)
-	err := r.store.DecisionCandidates(ctx, f, vec, MaxRankCandidates, func(c store.RankCandidate) {
+	err := r.store.DecisionCandidates(ctx, f, vec, candidates, func(c store.RankCandidate) {
 		best.add(threshold, ranking{qt.score(c.Distance, c.Title, c.Body), c.CreatedAt, c.ID})
 	})
 	if err != nil {

@@ -86,8 +86,10 @@ const (
 	// MaxRankCandidates is how many decisions (decision check, impact
 	// analysis) or patterns (pattern search) are ranked per request: those
 	// whose embeddings are nearest the query's. Only their titles and
-	// bodies are read for ranking, and only the final hits are read whole.
-	MaxRankCandidates = 1_000
+	// bodies are read for ranking, one row at a time, and only the final
+	// hits are read whole. Scoring a body of 50,000 characters takes about
+	// 1.5 ms, so even at the limits a request ranks in about a second.
+	MaxRankCandidates = 500
 	// MaxSharedPatterns is how many patterns shared-patterns returns at
 	// most (the most adopted).
 	MaxSharedPatterns = 100
@@ -98,6 +100,10 @@ const (
 	// examines at most (the nearest, by depth then slug); each costs a
 	// decision ranking and a memory search.
 	MaxImpactProjects = 20
+	// MaxImpactCandidates is how many of each affected project's active
+	// decisions impact analysis ranks (the nearest the change), so that
+	// the whole analysis ranks at most 20 × 50 decisions.
+	MaxImpactCandidates = 50
 )
 
 // textField requires s to be valid UTF-8 of 1–max characters, not blank.

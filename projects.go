@@ -413,7 +413,7 @@ func (r *Relay) ImpactAnalysis(ctx context.Context, accountID, project, change s
 	for _, d := range deps {
 		ap := AffectedProject{Slug: d.Slug, Name: d.Name, RelationshipType: d.RelationshipType, Depth: d.Depth, Decisions: []DecisionHit{}}
 		if ap.Decisions, err = r.rankDecisions(ctx, store.DecisionFilter{AccountID: accountID, Project: &d.Slug, Status: &active},
-			q.Vector, qt, ImpactThreshold, ImpactMatches); err != nil {
+			q.Vector, qt, MaxImpactCandidates, ImpactThreshold, ImpactMatches); err != nil {
 			return Impact{}, err
 		}
 		slug := d.Slug
