@@ -510,7 +510,7 @@ func TestMemoryEntitiesCapped(t *testing.T) {
 	r := entOpen(t)
 	acct := account(t, r)
 	mem := entMemory(t, r, acct, "a memory everything links to")
-	n := memoryrelay.MaxMemoryEntities + 5
+	n := memoryrelay.MaxMemoryEntities + 1
 	var first memoryrelay.Entity
 	for i := range n {
 		e := entNew(t, r, acct, fmt.Sprintf("linked %03d", n-i)) // names descend: order is by link time

@@ -106,3 +106,39 @@ func BenchmarkPatternSearchBigRows(b *testing.B) {
 		}
 	}
 }
+
+// TestRankingCandidatesAreBounded: decision check ranks only the
+// MaxRankCandidates decisions whose embeddings are nearest the query. A
+// decision quoting the query as its title (a lexical score of 1) but whose
+// long rationale puts its embedding farthest of all is found while it is
+// among them, and no longer once MaxRankCandidates nearer ones exist.
+func TestRankingCandidatesAreBounded(t *testing.T) {
+	ctx := context.Background()
+	r, _ := open(t, memoryrelay.Options{Synchronous: "OFF"})
+	acct := account(t, r)
+	const query = "store sessions in postgres"
+	far, err := r.CreateDecision(ctx, acct, memoryrelay.NewDecision{Title: query,
+		Rationale: strings.Repeat("zebra quantum violin harbour meadow lantern ", 300)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := func() string {
+		hits, err := r.CheckDecisions(ctx, acct, memoryrelay.DecisionCheckParams{Query: query, Limit: 1})
+		if err != nil || len(hits) != 1 {
+			t.Fatalf("check: %v %v", hits, err)
+		}
+		return hits[0].Decision.ID
+	}
+	for i := range memoryrelay.MaxRankCandidates {
+		if _, err := r.CreateDecision(ctx, acct, memoryrelay.NewDecision{Title: fmt.Sprintf("sessions %d", i),
+			Rationale: "store sessions in postgres tables"}); err != nil {
+			t.Fatal(err)
+		}
+		if i == memoryrelay.MaxRankCandidates-2 && first() != far.ID {
+			t.Fatalf("with %d nearer decisions the verbatim title is not first", i+1)
+		}
+	}
+	if first() == far.ID {
+		t.Errorf("with %d nearer decisions the farthest one was still ranked", memoryrelay.MaxRankCandidates)
+	}
+}

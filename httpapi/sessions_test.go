@@ -405,7 +405,7 @@ func TestSessionGetCapsMemories(t *testing.T) {
 	e := newEnv(t, memoryrelay.Options{RateLimit: 100_000})
 	key := e.keys["rw"]
 	id := e.do("POST", "/v1/sessions", key, map[string]any{"agent_id": "bot"}).body["id"].(string)
-	n := memoryrelay.MaxSessionMemories + 5
+	n := memoryrelay.MaxSessionMemories + 1
 	var mems []string
 	for i := range n {
 		mems = append(mems, e.createMemory(key, map[string]any{"content": fmt.Sprintf("step %d", i), "session_id": id, "agent_id": "bot"}))
