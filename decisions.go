@@ -16,10 +16,9 @@ import (
 	"github.com/memoryrelay/memoryrelay/search"
 )
 
-// Limits and defaults of decisions (API contract §5.7).
+// Defaults and limits of decision check (API contract §5.7); the limits
+// of the stored fields are in limits.go.
 const (
-	MaxDecisionTitle      = 500    // characters
-	MaxDecisionRationale  = 50_000 // characters
 	DefaultDecisionCheck  = 5
 	MaxDecisionCheck      = 20
 	DefaultCheckThreshold = 0.3
@@ -44,9 +43,9 @@ type Decision = store.Decision
 type NewDecision struct {
 	Title        string          // required, 1–500 characters, not blank
 	Rationale    string          // required, 1–50,000 characters, not blank
-	Alternatives *string         // free text
+	Alternatives *string         // free text, ≤ 50,000 characters
 	Project      *string         // project slug (project_slug), ≤ 100 characters; created if unknown
-	Tags         []string        // free-form labels
+	Tags         []string        // free-form labels: at most 20, each ≤ 100 characters
 	Status       string          // active (default) or experimental
 	Metadata     json.RawMessage // JSON object ≤ 10 KiB; default {}
 	AgentID      string          // agent id or name; optional; an unknown one is created with that id and name
@@ -108,15 +107,10 @@ func checkDecisionText(title, rationale string, alternatives *string, tags []str
 	if err := textField("rationale", rationale, MaxDecisionRationale); err != nil {
 		return err
 	}
-	if alternatives != nil && !utf8.ValidString(*alternatives) {
-		return invalid("alternatives", "alternatives must be valid UTF-8")
+	if err := optTextField("alternatives", alternatives, MaxDecisionAlternatives); err != nil {
+		return err
 	}
-	for _, t := range tags {
-		if !utf8.ValidString(t) {
-			return invalid("tags", "tags must be valid UTF-8 strings")
-		}
-	}
-	return nil
+	return checkTags(tags)
 }
 
 // checkProjectRef accepts a nil slug or one of 1–100 characters; one that
@@ -184,8 +178,8 @@ func (r *Relay) ListDecisions(ctx context.Context, accountID string, p DecisionL
 type SupersedeParams struct {
 	Title        string          // required, as for a new decision
 	Rationale    string          // required, as for a new decision
-	Alternatives *string         // free text
-	Tags         []string        // nil: the old decision's tags
+	Alternatives *string         // free text, ≤ 50,000 characters
+	Tags         []string        // nil: the old decision's tags; else as for a new decision
 	Status       string          // active (default) or experimental
 	Metadata     json.RawMessage // JSON object; default {}
 }
@@ -262,6 +256,10 @@ type DecisionHit struct {
 // of the embeddings with a lexical overlap (search.Blend), and the title
 // alone, lexically, so that quoting a decision's title finds it with a
 // score of at least 0.8.
+//
+// The candidates are the MaxRankCandidates decisions whose embeddings are
+// nearest the query's; of them only the title and rationale are read,
+// one row at a time, and only the hits are read whole.
 func (r *Relay) CheckDecisions(ctx context.Context, accountID string, p DecisionCheckParams) ([]DecisionHit, error) {
 	limit, threshold, err := scoredParams(p.Query, p.Limit, DefaultDecisionCheck, MaxDecisionCheck, p.Threshold, DefaultCheckThreshold)
 	if err != nil {
@@ -272,15 +270,35 @@ func (r *Relay) CheckDecisions(ctx context.Context, accountID string, p Decision
 		return nil, err
 	}
 	f := store.DecisionFilter{AccountID: accountID, Project: p.Project, ExcludeSuperseded: !p.IncludeSuperseded}
-	cands, err := r.store.DecisionCandidates(ctx, f, q.Vector)
+	return r.rankDecisions(ctx, f, q.Vector, newQueryTerms(p.Query), MaxRankCandidates, threshold, limit)
+}
+
+// rankDecisions scores the decisions of f that are candidates for the
+// query (the nearest candidates, see CheckDecisions) and returns the best
+// limit of those scoring at least threshold, read whole.
+func (r *Relay) rankDecisions(ctx context.Context, f store.DecisionFilter, vec []byte, qt queryTerms, candidates int, threshold float64, limit int) ([]DecisionHit, error) {
+	best := newTop(limit)
+	err := r.store.DecisionCandidates(ctx, f, vec, candidates, func(c store.RankCandidate) {
+		best.add(threshold, ranking{qt.score(c.Distance, c.Title, c.Body), c.CreatedAt, c.ID})
+	})
 	if err != nil {
 		return nil, err
 	}
-	qt := newQueryTerms(p.Query)
-	return topScored(cands, threshold, limit, func(c store.ScoredDecision) (DecisionHit, ranking) {
-		s := qt.score(c.Distance, c.Title, c.Rationale)
-		return DecisionHit{Decision: c.Decision, Score: s}, ranking{s, c.Decision.CreatedAt, c.Decision.ID}
-	}), nil
+	ds, err := r.store.DecisionsByID(ctx, f.AccountID, best.ids())
+	if err != nil {
+		return nil, err
+	}
+	byID := make(map[string]Decision, len(ds))
+	for _, d := range ds {
+		byID[d.ID] = d
+	}
+	hits := make([]DecisionHit, 0, len(best.items))
+	for _, it := range best.items {
+		if d, ok := byID[it.id]; ok { // gone if deleted in between
+			hits = append(hits, DecisionHit{Decision: d, Score: it.score})
+		}
+	}
+	return hits, nil
 }
 
 // ranking orders scored results: score, then newer, then id, descending.
@@ -300,29 +318,38 @@ func (a ranking) before(b ranking) bool {
 	return a.id > b.id
 }
 
-// topScored scores each candidate, keeps those with a positive score of at
-// least threshold, and returns the best limit of them in ranking order.
-func topScored[C, H any](cands []C, threshold float64, limit int, score func(C) (H, ranking)) []H {
-	type ranked struct {
-		hit H
-		r   ranking
+// top keeps the best limit rankings offered to it, in ranking order: a
+// candidate list of any length is ranked in O(limit) memory.
+type top struct {
+	limit int
+	items []ranking
+}
+
+func newTop(limit int) *top { return &top{limit: limit, items: make([]ranking, 0, limit)} }
+
+// add offers r, which is kept if its score is positive, at least
+// threshold, and among the best limit so far.
+func (t *top) add(threshold float64, r ranking) {
+	if r.score < threshold || r.score <= 0 || t.limit <= 0 {
+		return
 	}
-	rs := make([]ranked, 0, len(cands))
-	for _, c := range cands {
-		h, r := score(c)
-		if r.score >= threshold && r.score > 0 {
-			rs = append(rs, ranked{h, r})
-		}
+	if len(t.items) == t.limit && !r.before(t.items[len(t.items)-1]) {
+		return
 	}
-	sort.SliceStable(rs, func(i, j int) bool { return rs[i].r.before(rs[j].r) })
-	if len(rs) > limit {
-		rs = rs[:limit]
+	i := sort.Search(len(t.items), func(i int) bool { return r.before(t.items[i]) })
+	if len(t.items) < t.limit {
+		t.items = append(t.items, ranking{})
 	}
-	hits := make([]H, len(rs))
-	for i, r := range rs {
-		hits[i] = r.hit
+	copy(t.items[i+1:], t.items[i:])
+	t.items[i] = r
+}
+
+func (t *top) ids() []string {
+	ids := make([]string, len(t.items))
+	for i, r := range t.items {
+		ids[i] = r.id
 	}
-	return hits
+	return ids
 }
 
 // scoredParams validates the common inputs of decision check and pattern

@@ -3,6 +3,7 @@ package memoryrelay_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -71,10 +72,10 @@ func TestCreateEntity(t *testing.T) {
 		{"known type", memoryrelay.NewEntity{Name: "Ada", Type: strp("person")}, "person", ""},
 		{"custom type verbatim", memoryrelay.NewEntity{Name: "Go", Type: strp("Programming Language")}, "Programming Language", ""},
 		{"type of 50", memoryrelay.NewEntity{Name: "x", Type: strp(strings.Repeat("t", 50))}, strings.Repeat("t", 50), ""},
-		{"name of 200 runes", memoryrelay.NewEntity{Name: strings.Repeat("é", 200)}, "other", ""},
+		{"name of 255 runes (API.md §10.5)", memoryrelay.NewEntity{Name: strings.Repeat("é", 255)}, "other", ""},
 		{"empty name", memoryrelay.NewEntity{Name: ""}, "", "name"},
 		{"blank name", memoryrelay.NewEntity{Name: " \t"}, "", "name"},
-		{"name of 201", memoryrelay.NewEntity{Name: strings.Repeat("n", 201)}, "", "name"},
+		{"name of 256", memoryrelay.NewEntity{Name: strings.Repeat("n", 256)}, "", "name"},
 		{"empty type", memoryrelay.NewEntity{Name: "x", Type: strp("")}, "", "type"},
 		{"type of 51", memoryrelay.NewEntity{Name: "x", Type: strp(strings.Repeat("t", 51))}, "", "type"},
 		{"metadata not an object", memoryrelay.NewEntity{Name: "x", Metadata: []byte(`[1]`)}, "", "metadata"},
@@ -457,5 +458,79 @@ func TestEntityNeighborhoodDense(t *testing.T) {
 		if x.Depth != 1 || x.ID == ents[0] {
 			t.Errorf("neighbour %+v", x)
 		}
+	}
+}
+
+// TestEntityNeighborhoodBudget walks the dense graph of issue 8 §4 (220
+// entities × 220 memories, all linked) at depth 5: each memory and entity
+// is visited once, so the walk reads the start's 220 links and the 48,400
+// links of its memories, well within MaxNeighborhoodLinks, and stops there
+// with 100 neighbours. On a larger complete graph (250 × 250) the budget
+// runs out: the walk stops at exactly MaxNeighborhoodLinks links and says
+// so, and what it returns is still at the right depth.
+func TestEntityNeighborhoodBudget(t *testing.T) {
+	ctx := context.Background()
+	r, path := open(t, memoryrelay.Options{Synchronous: "OFF"})
+	for _, c := range []struct {
+		n         int
+		links     int
+		truncated bool
+	}{
+		{220, 220 + 220*220, false},
+		{250, memoryrelay.MaxNeighborhoodLinks, true},
+	} {
+		acct := account(t, r)
+		ents := denseGraph(t, r, path, acct, c.n)
+		n, err := r.EntityNeighborhood(ctx, acct, ents[0], memoryrelay.NeighborhoodParams{Depth: 5, MaxNeighbors: 100})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n.LinksRead != c.links || n.Truncated != c.truncated || n.LinksRead > memoryrelay.MaxNeighborhoodLinks {
+			t.Errorf("%d×%d: read %d links (truncated %v), want %d (%v)", c.n, c.n, n.LinksRead, n.Truncated, c.links, c.truncated)
+		}
+		if len(n.Neighbors) != 100 {
+			t.Fatalf("%d×%d: %d neighbours", c.n, c.n, len(n.Neighbors))
+		}
+		for i, x := range n.Neighbors {
+			if x.Depth != 1 || x.ID == ents[0] || x.Relationship != "mentioned_in" || x.Name == "" {
+				t.Errorf("neighbour %+v", x)
+			}
+			if i > 0 && x.Name < n.Neighbors[i-1].Name {
+				t.Errorf("neighbours out of order at %d", i)
+			}
+		}
+	}
+}
+
+// TestMemoryEntitiesCapped: a memory lists at most MaxMemoryEntities of
+// its linked entities, the first linked, on every read; the entity side
+// still counts every link.
+func TestMemoryEntitiesCapped(t *testing.T) {
+	ctx := context.Background()
+	r := entOpen(t)
+	acct := account(t, r)
+	mem := entMemory(t, r, acct, "a memory everything links to")
+	n := memoryrelay.MaxMemoryEntities + 1
+	var first memoryrelay.Entity
+	for i := range n {
+		e := entNew(t, r, acct, fmt.Sprintf("linked %03d", n-i)) // names descend: order is by link time
+		if i == 0 {
+			first = e
+		}
+		entLink(t, r, acct, e.ID, mem)
+	}
+	m, err := r.GetMemory(ctx, acct, mem)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Entities) != memoryrelay.MaxMemoryEntities || m.Entities[0].Value != first.Name {
+		t.Fatalf("%d entities, first %+v; want %d, first %s", len(m.Entities), m.Entities[0], memoryrelay.MaxMemoryEntities, first.Name)
+	}
+	page, err := r.ListMemories(ctx, acct, memoryrelay.ListParams{})
+	if err != nil || len(page.Data) != 1 || len(page.Data[0].Entities) != memoryrelay.MaxMemoryEntities {
+		t.Fatalf("list: %v %v", page.Data, err)
+	}
+	if e, err := r.GetEntity(ctx, acct, first.ID); err != nil || e.MemoryCount != 1 {
+		t.Errorf("entity %+v %v", e, err)
 	}
 }

@@ -22,17 +22,14 @@ import (
 	"github.com/memoryrelay/memoryrelay/search"
 )
 
-// Limits on memories (API contract §1.6).
+// Defaults and limits of memory reads (API contract §1.6); the limits of
+// the stored fields are in limits.go.
 const (
-	MaxContentChars = 51_200          // code points
-	MaxMetadataSize = storedjson.MaxSize // bytes of serialized JSON
-	MaxAgentRef     = 255             // bytes of an agent id or reference (§5.5)
-	MaxProjectSlug  = 100             // characters
-	DefaultAgent    = "default"
-	DefaultPage     = 20
-	MaxPage         = 100
-	DefaultHits     = 10
-	MaxHits         = 100
+	DefaultAgent = "default"
+	DefaultPage  = 20
+	MaxPage      = 100
+	DefaultHits  = 10
+	MaxHits      = 100
 )
 
 // Allowed values of memory fields.
@@ -48,7 +45,7 @@ var (
 type NewMemory struct {
 	Content    string          // required, 1–51,200 characters, not blank
 	AgentID    string          // agent id or name (§5.5); default "default"; an unknown one becomes a new agent of that id and name
-	UserID     *string         // optional
+	UserID     *string         // optional, ≤ 255 characters
 	Metadata   json.RawMessage // JSON object ≤ 10 KiB; default {}
 	MemoryType *string         // fact, event, insight, task, preference, entity_reference, system
 	Visibility string          // private (default) or confidential
@@ -94,6 +91,9 @@ func (r *Relay) newMemory(accountID string, in NewMemory) (Memory, error) {
 		agent = DefaultAgent
 	}
 	if err := checkAgentRef(agent); err != nil {
+		return Memory{}, err
+	}
+	if err := optTextField("user_id", in.UserID, MaxUserID); err != nil {
 		return Memory{}, err
 	}
 	meta, err := checkMetadata(in.Metadata)
@@ -310,6 +310,9 @@ func (r *Relay) UpdateMemory(ctx context.Context, accountID, id string, p Memory
 		if err := json.Unmarshal(raw, &patch); err != nil {
 			return Memory{}, invalid("metadata", "metadata must be a JSON object")
 		}
+	}
+	if err := optTextField("user_id", p.UserID, MaxUserID); err != nil {
+		return Memory{}, err
 	}
 	var idx *store.Indexed
 	if p.Content != nil {

@@ -93,6 +93,14 @@ type Options struct {
 	// database damaged (see ErrDamaged and Relay.Health). Default 64 MiB;
 	// -1: never check at Open.
 	QuickCheckBytes int64
+	// StatementTimeout is the longest one read statement may run (from
+	// its start until its rows are closed): past it SQLite interrupts the
+	// statement and the call fails with an *UnavailableError (HTTP 503),
+	// so that no request can hold a connection of the read pool for long.
+	// Loading the vector index at Open and after a pruned change log is
+	// exempt. Raise it for ExactSearch over millions of vectors. Default
+	// 5s; negative: no limit.
+	StatementTimeout time.Duration
 
 	// Embedder turns text into vectors. Default: the built-in offline
 	// hashing embedder (search.NewHashing(0)). A database remembers the
@@ -291,8 +299,9 @@ func Open(ctx context.Context, opts Options) (*Relay, error) {
 		BusyTimeout: opts.BusyTimeout,
 		Readers:     opts.Readers,
 
-		AutoCheckpoint:  opts.AutoCheckpoint,
-		QuickCheckBytes: opts.QuickCheckBytes,
+		AutoCheckpoint:   opts.AutoCheckpoint,
+		QuickCheckBytes:  opts.QuickCheckBytes,
+		StatementTimeout: opts.StatementTimeout,
 		OnDamaged: func(err error) {
 			opts.Logger.Error("memoryrelay: the database is damaged; writes are refused until it is restored and opened again",
 				"path", opts.Path, "err", err)
@@ -462,8 +471,8 @@ func (r *Relay) Embedder() search.Embedder { return r.embed }
 // CreateAccount creates an account. Every key and every stored object
 // belongs to exactly one account.
 func (r *Relay) CreateAccount(ctx context.Context, name string) (Account, error) {
-	if name == "" {
-		return Account{}, invalid("name", "name is required")
+	if err := textField("name", name, MaxAccountName); err != nil {
+		return Account{}, err
 	}
 	return r.store.CreateAccount(ctx, name, r.opts.Now())
 }

@@ -65,3 +65,58 @@ func BenchmarkNeighborhood(b *testing.B) {
 	slices.Sort(lat)
 	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
 }
+
+// denseGraph gives the account n entities and n memories, every entity
+// linked to every memory (n² links, written in one statement below the
+// API), and returns the entity ids. It is the graph of issue 8 §4: at
+// n = 220 and depth 5 an unbounded walk took seconds.
+func denseGraph(tb testing.TB, r *memoryrelay.Relay, path, acct string, n int) []string {
+	tb.Helper()
+	ctx := context.Background()
+	batch := make([]memoryrelay.NewMemory, n)
+	for i := range batch {
+		batch[i] = memoryrelay.NewMemory{Content: fmt.Sprintf("dense memory %d", i), AgentID: "graph"}
+	}
+	if _, err := r.CreateMemories(ctx, acct, memoryrelay.BatchParams{Memories: batch}); err != nil {
+		tb.Fatal(err)
+	}
+	ents := make([]string, n)
+	for i := range ents {
+		e, err := r.CreateEntity(ctx, acct, memoryrelay.NewEntity{Name: fmt.Sprintf("dense entity %03d", i)})
+		if err != nil {
+			tb.Fatal(err)
+		}
+		ents[i] = e.ID
+	}
+	writeDB(tb, path, `INSERT INTO entity_links(entity_id, memory_id, relationship, created_at)
+		SELECT e.id, m.id, 'mentioned_in', 0 FROM entities e, memories m WHERE e.account_id = ?1 AND m.account_id = ?1`, acct)
+	return ents
+}
+
+// BenchmarkNeighborhoodDense measures the walk of issue 8 §4: depth 5, at
+// most 100 neighbours, from one entity of a complete graph of 220 entities
+// and 220 memories (48,400 links). It reports the median latency and the
+// links the walk read.
+func BenchmarkNeighborhoodDense(b *testing.B) {
+	ctx := context.Background()
+	r, path := open(b, memoryrelay.Options{Synchronous: "OFF"})
+	acct := account(b, r)
+	ents := denseGraph(b, r, path, acct, 220)
+	var lat []time.Duration
+	i := 0
+	b.ResetTimer()
+	for b.Loop() {
+		t0 := time.Now()
+		n, err := r.EntityNeighborhood(ctx, acct, ents[i%len(ents)], memoryrelay.NeighborhoodParams{Depth: 5, MaxNeighbors: 100})
+		if err != nil {
+			b.Fatal(err)
+		}
+		lat = append(lat, time.Since(t0))
+		if len(n.Neighbors) != 100 {
+			b.Fatalf("%d neighbours", len(n.Neighbors))
+		}
+		i += 7
+	}
+	slices.Sort(lat)
+	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
+}

@@ -5,18 +5,14 @@ import (
 	"encoding/json"
 	"strings"
 	"unicode"
-	"unicode/utf8"
 
 	"github.com/memoryrelay/memoryrelay/internal/store"
 	"github.com/memoryrelay/memoryrelay/internal/uuid"
 )
 
-// Limits and defaults of patterns (API contract §5.8).
+// Defaults and limits of pattern search (API contract §5.8); the limits of
+// the stored fields are in limits.go.
 const (
-	MaxPatternTitle         = 500    // characters
-	MaxPatternDescription   = 50_000 // characters
-	MaxPatternCategory      = 100    // characters
-	MaxPatternTags          = 20
 	DefaultPatternHits      = 10
 	MaxPatternHits          = 50
 	DefaultPatternThreshold = 0.3
@@ -29,12 +25,12 @@ type Pattern = store.Pattern
 
 // NewPattern is the input of [Relay.CreatePattern].
 type NewPattern struct {
-	Title       string  // required, 1–500 characters, not blank
-	Description string  // required, 1–50,000 characters, not blank
-	Category    *string // ≤ 100 characters
-	ExampleCode *string
+	Title       string   // required, 1–500 characters, not blank
+	Description string   // required, 1–50,000 characters, not blank
+	Category    *string  // ≤ 100 characters
+	ExampleCode *string  // ≤ 50,000 characters
 	Scope       string   // global (default) or project
-	Tags        []string // at most 20
+	Tags        []string // at most 20, each ≤ 100 characters
 	// SourceProject is the slug of the project the pattern comes from,
 	// ≤ 100 characters, required when Scope is project; created if unknown.
 	SourceProject *string
@@ -53,8 +49,8 @@ func (r *Relay) CreatePattern(ctx context.Context, accountID string, in NewPatte
 	if err := optTextField("category", in.Category, MaxPatternCategory); err != nil {
 		return Pattern{}, err
 	}
-	if in.ExampleCode != nil && !utf8.ValidString(*in.ExampleCode) {
-		return Pattern{}, invalid("example_code", "example_code must be valid UTF-8")
+	if err := optTextField("example_code", in.ExampleCode, MaxPatternExampleCode); err != nil {
+		return Pattern{}, err
 	}
 	scope := "global"
 	if in.Scope != "" {
@@ -63,13 +59,8 @@ func (r *Relay) CreatePattern(ctx context.Context, accountID string, in NewPatte
 		}
 		scope = in.Scope
 	}
-	if len(in.Tags) > MaxPatternTags {
-		return Pattern{}, invalid("tags", "tags must have at most %d items", MaxPatternTags)
-	}
-	for _, t := range in.Tags {
-		if !utf8.ValidString(t) {
-			return Pattern{}, invalid("tags", "tags must be valid UTF-8 strings")
-		}
+	if err := checkTags(in.Tags); err != nil {
+		return Pattern{}, err
 	}
 	if scope == "project" && in.SourceProject == nil {
 		return Pattern{}, invalid("source_project", "source_project is required when scope is project")
@@ -130,7 +121,10 @@ type PatternHit struct {
 
 // SearchPatterns ranks the account's patterns against a query, best first
 // (ties: newer first), scored like [Relay.CheckDecisions] over the title
-// and description. Without a query it lists the most adopted patterns.
+// and description: of the MaxRankCandidates patterns whose embeddings are
+// nearest the query's, only the title and description are read, one row at
+// a time, and only the hits are read whole (example_code included).
+// Without a query it lists the most adopted patterns.
 func (r *Relay) SearchPatterns(ctx context.Context, accountID string, p PatternSearchParams) ([]PatternHit, error) {
 	f := store.PatternFilter{AccountID: accountID, Category: p.Category, Project: p.Project}
 	if strings.TrimFunc(p.Query, unicode.IsSpace) == "" {
@@ -159,15 +153,29 @@ func (r *Relay) SearchPatterns(ctx context.Context, accountID string, p PatternS
 	if err != nil {
 		return nil, err
 	}
-	cands, err := r.store.PatternCandidates(ctx, f, q.Vector)
+	qt := newQueryTerms(p.Query)
+	best := newTop(limit)
+	err = r.store.PatternCandidates(ctx, f, q.Vector, MaxRankCandidates, func(c store.RankCandidate) {
+		best.add(threshold, ranking{qt.score(c.Distance, c.Title, c.Body), c.CreatedAt, c.ID})
+	})
 	if err != nil {
 		return nil, err
 	}
-	qt := newQueryTerms(p.Query)
-	return topScored(cands, threshold, limit, func(c store.ScoredPattern) (PatternHit, ranking) {
-		s := qt.score(c.Distance, c.Title, c.Description)
-		return PatternHit{Pattern: c.Pattern, Score: s}, ranking{s, c.Pattern.CreatedAt, c.Pattern.ID}
-	}), nil
+	ps, err := r.store.PatternsByID(ctx, accountID, best.ids())
+	if err != nil {
+		return nil, err
+	}
+	byID := make(map[string]Pattern, len(ps))
+	for _, pt := range ps {
+		byID[pt.ID] = pt
+	}
+	hits := make([]PatternHit, 0, len(best.items))
+	for _, it := range best.items {
+		if pt, ok := byID[it.id]; ok { // gone if deleted in between
+			hits = append(hits, PatternHit{Pattern: pt, Score: it.score})
+		}
+	}
+	return hits, nil
 }
 
 // AdoptPattern records that the account's project (a slug, created if

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sort"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -15,11 +14,10 @@ import (
 	"github.com/memoryrelay/memoryrelay/internal/uuid"
 )
 
-// Limits and defaults of projects (API contract §5.9).
+// Limits and defaults of project reads (API contract §5.9); the limits of
+// the stored fields are in limits.go.
 const (
-	MaxProjectName       = 255   // characters
-	MaxRepoURL           = 500   // characters
-	MaxRelationshipType  = 100   // characters
+	// MaxChangeDescription bounds impact analysis's change_description.
 	MaxChangeDescription = 5_000 // characters
 	// MaxImpactDepth is how many edges impact analysis follows back from
 	// the changed project.
@@ -58,8 +56,8 @@ const (
 type NewProject struct {
 	Slug        string          // required: ^[a-z0-9][a-z0-9-]*$, ≤ 100, not reserved
 	Name        string          // required, 1–255 characters
-	Description *string         // optional
-	Stack       json.RawMessage // JSON object or null
+	Description *string         // optional, ≤ 5,000 characters
+	Stack       json.RawMessage // JSON object (≤ 10 KiB serialized) or null
 	RepoURL     *string         // ≤ 500 characters
 	Metadata    json.RawMessage // JSON object ≤ 10 KiB; default {}
 }
@@ -70,15 +68,21 @@ func (r *Relay) CreateProject(ctx context.Context, accountID string, in NewProje
 	if err := checkNewSlug("slug", in.Slug); err != nil {
 		return Project{}, err
 	}
-	if strings.TrimFunc(in.Name, unicode.IsSpace) == "" || utf8.RuneCountInString(in.Name) > MaxProjectName {
-		return Project{}, invalid("name", "name must be 1-%d characters and not blank", MaxProjectName)
+	if err := textField("name", in.Name, MaxProjectName); err != nil {
+		return Project{}, err
 	}
-	if in.RepoURL != nil && utf8.RuneCountInString(*in.RepoURL) > MaxRepoURL {
-		return Project{}, invalid("repo_url", "repo_url must be at most %d characters", MaxRepoURL)
+	if err := optTextField("description", in.Description, MaxProjectDescription); err != nil {
+		return Project{}, err
+	}
+	if err := optTextField("repo_url", in.RepoURL, MaxRepoURL); err != nil {
+		return Project{}, err
 	}
 	stack, err := checkObject("stack", in.Stack)
 	if err != nil {
 		return Project{}, err
+	}
+	if len(stack) > MaxProjectStack {
+		return Project{}, invalid("stack", "stack must be at most %d bytes when serialized", MaxProjectStack)
 	}
 	meta, err := checkMetadata(in.Metadata)
 	if err != nil {
@@ -219,7 +223,8 @@ func (r *Relay) RelateProjects(ctx context.Context, accountID, slug string, in N
 }
 
 // ProjectDependencies returns the project's outgoing depends_on and
-// api_consumer edges (#44), newest first.
+// api_consumer edges (#44), newest first. This and the two below return
+// at most MaxProjectLinks edges.
 func (r *Relay) ProjectDependencies(ctx context.Context, accountID, slug string) ([]ProjectLink, error) {
 	return r.projectLinks(ctx, accountID, slug, true, false, dependencyTypes)
 }
@@ -240,7 +245,7 @@ func (r *Relay) projectLinks(ctx context.Context, accountID, slug string, out, i
 	if !store.ValidSlug(slug) {
 		return nil, errNoProject
 	}
-	links, err := r.store.ProjectLinks(ctx, accountID, slug, out, in, types)
+	links, err := r.store.ProjectLinks(ctx, accountID, slug, out, in, types, MaxProjectLinks)
 	if err != nil {
 		return nil, storeErr(err, "Project")
 	}
@@ -373,7 +378,8 @@ type AffectedProject struct {
 
 // ImpactAnalysis finds the projects that depend on the project (incoming
 // depends_on and api_consumer edges, followed transitively up to
-// MaxImpactDepth edges) and, in each, the active decisions and memories
+// MaxImpactDepth edges; the MaxImpactProjects nearest, by depth then slug)
+// and, in each, the active decisions and memories
 // that match the change description: at most ImpactMatches of each, with
 // scores of at least ImpactThreshold. Decisions are scored as by
 // [Relay.CheckDecisions], memories as by [Relay.SearchMemories] (hybrid).
@@ -388,7 +394,7 @@ func (r *Relay) ImpactAnalysis(ctx context.Context, accountID, project, change s
 	if !store.ValidSlug(project) {
 		return Impact{}, errNoProject
 	}
-	deps, err := r.store.Dependents(ctx, accountID, project, dependencyTypes, MaxImpactDepth)
+	deps, err := r.store.Dependents(ctx, accountID, project, dependencyTypes, MaxImpactDepth, MaxImpactProjects)
 	if err != nil {
 		return Impact{}, storeErr(err, "Project")
 	}
@@ -404,24 +410,9 @@ func (r *Relay) ImpactAnalysis(ctx context.Context, accountID, project, change s
 	active := decisionActive
 	for _, d := range deps {
 		ap := AffectedProject{Slug: d.Slug, Name: d.Name, RelationshipType: d.RelationshipType, Depth: d.Depth, Decisions: []DecisionHit{}}
-		cands, err := r.store.DecisionCandidates(ctx, store.DecisionFilter{AccountID: accountID, Project: &d.Slug, Status: &active}, q.Vector)
-		if err != nil {
+		if ap.Decisions, err = r.rankDecisions(ctx, store.DecisionFilter{AccountID: accountID, Project: &d.Slug, Status: &active},
+			q.Vector, qt, MaxImpactCandidates, ImpactThreshold, ImpactMatches); err != nil {
 			return Impact{}, err
-		}
-		for _, c := range cands {
-			if s := qt.score(c.Distance, c.Title, c.Rationale); s >= ImpactThreshold && s > 0 {
-				ap.Decisions = append(ap.Decisions, DecisionHit{Decision: c.Decision, Score: s})
-			}
-		}
-		sort.SliceStable(ap.Decisions, func(i, j int) bool {
-			a, b := ap.Decisions[i], ap.Decisions[j]
-			if a.Score != b.Score {
-				return a.Score > b.Score
-			}
-			return a.Decision.CreatedAt.After(b.Decision.CreatedAt)
-		})
-		if len(ap.Decisions) > ImpactMatches {
-			ap.Decisions = ap.Decisions[:ImpactMatches]
 		}
 		slug := d.Slug
 		if ap.Memories, err = r.SearchMemories(ctx, accountID, SearchParams{Query: change, Project: &slug, Limit: ImpactMatches, Threshold: ImpactThreshold}); err != nil {
@@ -436,7 +427,7 @@ func (r *Relay) ImpactAnalysis(ctx context.Context, accountID, project, change s
 }
 
 // SharedPatterns returns the patterns adopted by both projects (#48), most
-// adopted first. Both are required; an unknown one is a *NotFoundError.
+// adopted first, at most MaxSharedPatterns. Both are required; an unknown one is a *NotFoundError.
 func (r *Relay) SharedPatterns(ctx context.Context, accountID, a, b string) ([]Pattern, error) {
 	if a == "" {
 		return nil, invalid("a", "a is required")
@@ -452,7 +443,7 @@ func (r *Relay) SharedPatterns(ctx context.Context, accountID, a, b string) ([]P
 	if err != nil {
 		return nil, err
 	}
-	ps, err := r.store.SharedPatterns(ctx, accountID, pa.ID, pb.ID)
+	ps, err := r.store.SharedPatterns(ctx, accountID, pa.ID, pb.ID, MaxSharedPatterns)
 	if err != nil {
 		return nil, err
 	}

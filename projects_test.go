@@ -3,9 +3,11 @@ package memoryrelay_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/memoryrelay/memoryrelay"
@@ -106,5 +108,90 @@ func TestProjectContextDigestLines(t *testing.T) {
 	body := strings.TrimPrefix(line, "- ")
 	if n := utf8.RuneCountInString(body); n == 0 || n > 300 || !strings.HasSuffix(body, "ipsum…") {
 		t.Errorf("digest line of %d characters: %q", n, body)
+	}
+}
+
+// TestProjectReadsAreCapped: the project reads that list what the account
+// stored return at most their documented number, however much is stored
+// (README "Limits" → "Work per request").
+func TestProjectReadsAreCapped(t *testing.T) {
+	ctx := context.Background()
+	r, _ := open(t, memoryrelay.Options{Synchronous: "OFF"})
+	acct := account(t, r)
+	for _, slug := range []string{"hub", "core", "a", "b"} {
+		if _, err := r.CreateProject(ctx, acct, memoryrelay.NewProject{Slug: slug, Name: slug}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := 0; i <= memoryrelay.MaxProjectLinks; i++ {
+		if _, _, err := r.RelateProjects(ctx, acct, "hub", memoryrelay.NewProjectRelationship{Target: fmt.Sprintf("dep-%03d", i), Type: "depends_on"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for name, f := range map[string]func(context.Context, string, string) ([]memoryrelay.ProjectLink, error){
+		"dependencies": r.ProjectDependencies, "related": r.RelatedProjects,
+	} {
+		if links, err := f(ctx, acct, "hub"); err != nil || len(links) != memoryrelay.MaxProjectLinks {
+			t.Errorf("%s: %d edges, %v; want %d", name, len(links), err, memoryrelay.MaxProjectLinks)
+		}
+	}
+
+	for i := 0; i <= memoryrelay.MaxImpactProjects; i++ {
+		slug := fmt.Sprintf("user-%02d", i)
+		if _, err := r.CreateProject(ctx, acct, memoryrelay.NewProject{Slug: slug, Name: slug}); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := r.RelateProjects(ctx, acct, slug, memoryrelay.NewProjectRelationship{Target: "core", Type: "depends_on"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	im, err := r.ImpactAnalysis(ctx, acct, "core", "rename the main table")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(im.Affected) != memoryrelay.MaxImpactProjects || im.Affected[0].Slug != "user-00" || im.Affected[len(im.Affected)-1].Slug != fmt.Sprintf("user-%02d", memoryrelay.MaxImpactProjects-1) {
+		t.Errorf("%d affected (%v … ), want the first %d by slug", len(im.Affected), im.Affected[0].Slug, memoryrelay.MaxImpactProjects)
+	}
+
+	for i := 0; i <= memoryrelay.MaxSharedPatterns; i++ {
+		p := patNew(t, r, acct, memoryrelay.NewPattern{Title: fmt.Sprint("shared ", i), Description: "d"})
+		patAdopt(t, r, acct, p.ID, "a")
+		patAdopt(t, r, acct, p.ID, "b")
+	}
+	if ps, err := r.SharedPatterns(ctx, acct, "a", "b"); err != nil || len(ps) != memoryrelay.MaxSharedPatterns {
+		t.Errorf("shared patterns: %d, %v; want %d", len(ps), err, memoryrelay.MaxSharedPatterns)
+	}
+}
+
+// TestImpactAnalysisDenseGraph: on a complete graph of 500 projects (every
+// one depends on every other: 249,500 edges) the recursive walk of impact
+// analysis took 3.3 s; level by level, each project visited once and the
+// walk stopped at the level that fills MaxImpactProjects, it reads the
+// start's 499 incoming edges. A 250 ms statement timeout, which cut the
+// old walk off, lets this one through.
+func TestImpactAnalysisDenseGraph(t *testing.T) {
+	ctx := context.Background()
+	r, path := open(t, memoryrelay.Options{Synchronous: "OFF", StatementTimeout: 250 * time.Millisecond})
+	acct := account(t, r)
+	const n = 500
+	for i := range n {
+		if _, err := r.CreateProject(ctx, acct, memoryrelay.NewProject{Slug: fmt.Sprintf("p%03d", i), Name: "x"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	writeDB(t, path, `INSERT INTO project_relationships(id, account_id, source_project_id, target_project_id, relationship_type, metadata, created_at)
+		SELECT lower(hex(randomblob(16))), ?1, a.id, b.id, 'depends_on', '{}', 0 FROM projects a, projects b
+		WHERE a.account_id = ?1 AND b.account_id = ?1 AND a.id <> b.id`, acct)
+	im, err := r.ImpactAnalysis(ctx, acct, "p000", "rename the main table")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(im.Affected) != memoryrelay.MaxImpactProjects {
+		t.Fatalf("%d affected", len(im.Affected))
+	}
+	for i, a := range im.Affected {
+		if want := fmt.Sprintf("p%03d", i+1); a.Slug != want || a.Depth != 1 || a.RelationshipType != "depends_on" {
+			t.Errorf("affected[%d] = %+v, want %s at depth 1", i, a, want)
+		}
 	}
 }

@@ -9,14 +9,6 @@ import (
 	"github.com/memoryrelay/memoryrelay/internal/uuid"
 )
 
-// Limits on sessions (API contract §5.6).
-const (
-	MaxSessionTitle   = 500    // characters
-	MaxSessionProject = 255    // characters
-	MaxExternalID     = 500    // characters
-	MaxSessionSummary = 50_000 // characters
-)
-
 // Session statuses.
 const (
 	SessionActive = store.SessionActive
@@ -108,18 +100,20 @@ func (r *Relay) GetSession(ctx context.Context, accountID, id string) (Session, 
 	if !ok {
 		return Session{}, &NotFoundError{Kind: "Session"}
 	}
-	x, _, err := r.store.GetSession(ctx, accountID, id, false)
+	x, _, err := r.store.GetSession(ctx, accountID, id, 0)
 	return x, storeErr(err, "Session")
 }
 
 // SessionWithMemories returns the account's session with the id and its
-// memories, oldest first, read from one snapshot.
+// newest memories, at most MaxSessionMemories of them, oldest first, read
+// from one snapshot. Session.MemoryCount counts them all; the older ones
+// are reachable by searching with the session's id.
 func (r *Relay) SessionWithMemories(ctx context.Context, accountID, id string) (Session, []Memory, error) {
 	id, ok := uuid.Canonical(id)
 	if !ok {
 		return Session{}, nil, &NotFoundError{Kind: "Session"}
 	}
-	x, ms, err := r.store.GetSession(ctx, accountID, id, true)
+	x, ms, err := r.store.GetSession(ctx, accountID, id, MaxSessionMemories)
 	if err != nil {
 		return Session{}, nil, storeErr(err, "Session")
 	}

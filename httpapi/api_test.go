@@ -45,9 +45,9 @@ func (c *clock) Advance(d time.Duration) {
 type env struct {
 	t     testing.TB
 	relay *memoryrelay.Relay
+	path  string // the database file
 	srv   *httptest.Server
 	clock *clock
-	path  string // the database file
 	acct  string
 	keys  map[string]string // name → raw key
 }

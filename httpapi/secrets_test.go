@@ -312,7 +312,7 @@ func newCheckedEnv(t testing.TB, opts memoryrelay.Options) (*env, *leakCheck) {
 	srv.Config.ErrorLog = log.New(lc, "http: ", 0)
 	srv.Start()
 	t.Cleanup(srv.Close)
-	e.relay, e.srv = relay, srv
+	e.relay, e.srv, e.path = relay, srv, opts.Path
 	acct, err := relay.CreateAccount(ctx, "a")
 	if err != nil {
 		t.Fatal(err)

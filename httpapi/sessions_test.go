@@ -396,3 +396,33 @@ func TestSessionList(t *testing.T) {
 	}
 	checkError(t, e.do("GET", "/v1/sessions", e.keys["delete"], nil), 403, "authorization_error", "Insufficient scope. Required: read")
 }
+
+// TestSessionGetCapsMemories: GET /v1/sessions/{id} embeds the session's
+// newest MaxSessionMemories memories, oldest first among them, however
+// many it has (2,000 memories of 40 KB made an 81 MB answer); memory_count
+// still counts them all.
+func TestSessionGetCapsMemories(t *testing.T) {
+	e := newEnv(t, memoryrelay.Options{RateLimit: 100_000})
+	key := e.keys["rw"]
+	id := e.do("POST", "/v1/sessions", key, map[string]any{"agent_id": "bot"}).body["id"].(string)
+	n := memoryrelay.MaxSessionMemories + 1
+	var mems []string
+	for i := range n {
+		mems = append(mems, e.createMemory(key, map[string]any{"content": fmt.Sprintf("step %d", i), "session_id": id, "agent_id": "bot"}))
+		e.clock.Advance(time.Second)
+	}
+	r := e.do("GET", "/v1/sessions/"+id, e.keys["read"], nil)
+	if r.status != 200 || r.body["memory_count"] != float64(n) {
+		t.Fatalf("get: %d memory_count %v", r.status, r.body["memory_count"])
+	}
+	got, _ := r.body["memories"].([]any)
+	if len(got) != memoryrelay.MaxSessionMemories {
+		t.Fatalf("%d memories, want %d", len(got), memoryrelay.MaxSessionMemories)
+	}
+	want := mems[n-memoryrelay.MaxSessionMemories:]
+	for i, m := range got {
+		if id := m.(map[string]any)["id"]; id != want[i] {
+			t.Fatalf("memory %d is %v, want %s (the newest, oldest first)", i, id, want[i])
+		}
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"reflect"
 	"sync"
+	"time"
 
 	sqlite3 "github.com/mattn/go-sqlite3"
 )
@@ -91,9 +92,10 @@ func (e *refusedError) Unwrap() error { return ErrDamaged }
 // transaction in progress is rolled back instead of committed).
 // Rollback is always allowed.
 type conn struct {
-	c      *sqlite3.SQLiteConn
-	d      *damage
-	writer bool
+	c       *sqlite3.SQLiteConn
+	d       *damage
+	writer  bool
+	timeout time.Duration // statement timeout (see bound); 0 or negative: none
 }
 
 var (
@@ -155,9 +157,11 @@ func (c *conn) ExecContext(ctx context.Context, query string, args []driver.Name
 	if err := c.refuse(); err != nil {
 		return nil, err
 	}
+	ctx, t := c.bound(ctx)
+	defer t.stop()
 	r, err := c.c.ExecContext(ctx, query, args)
 	if err != nil {
-		return nil, c.d.saw(err)
+		return nil, t.err(c.d.saw(err))
 	}
 	return r, nil
 }
@@ -166,11 +170,13 @@ func (c *conn) QueryContext(ctx context.Context, query string, args []driver.Nam
 	if err := c.refuse(); err != nil {
 		return nil, err
 	}
+	ctx, t := c.bound(ctx)
 	r, err := c.c.QueryContext(ctx, query, args)
 	if err != nil {
-		return nil, c.d.saw(err)
+		t.stop()
+		return nil, t.err(c.d.saw(err))
 	}
-	return &rows{r: r, d: c.d}, nil
+	return &rows{r: r, d: c.d, t: t}, nil
 }
 
 func (c *conn) Ping(ctx context.Context) error { return c.d.saw(c.c.Ping(ctx)) }
@@ -217,9 +223,11 @@ func (s *stmt) ExecContext(ctx context.Context, args []driver.NamedValue) (drive
 	if err := s.c.refuse(); err != nil {
 		return nil, err
 	}
+	ctx, t := s.c.bound(ctx)
+	defer t.stop()
 	r, err := s.s.(driver.StmtExecContext).ExecContext(ctx, args)
 	if err != nil {
-		return nil, s.c.d.saw(err)
+		return nil, t.err(s.c.d.saw(err))
 	}
 	return r, nil
 }
@@ -228,11 +236,13 @@ func (s *stmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driv
 	if err := s.c.refuse(); err != nil {
 		return nil, err
 	}
+	ctx, t := s.c.bound(ctx)
 	r, err := s.s.(driver.StmtQueryContext).QueryContext(ctx, args)
 	if err != nil {
-		return nil, s.c.d.saw(err)
+		t.stop()
+		return nil, t.err(s.c.d.saw(err))
 	}
-	return &rows{r: r, d: s.c.d}, nil
+	return &rows{r: r, d: s.c.d, t: t}, nil
 }
 
 func named(args []driver.Value) []driver.NamedValue {
@@ -249,6 +259,7 @@ func named(args []driver.Value) []driver.NamedValue {
 type rows struct {
 	r driver.Rows
 	d *damage
+	t *stmtTimer // the statement's timeout, ended by Close; nil: none
 }
 
 var (
@@ -259,9 +270,15 @@ var (
 	_ driver.RowsColumnTypeScanType         = (*rows)(nil)
 )
 
-func (r *rows) Columns() []string              { return r.r.Columns() }
-func (r *rows) Close() error                   { return r.d.saw(r.r.Close()) }
-func (r *rows) Next(dest []driver.Value) error { return r.d.saw(r.r.Next(dest)) } // io.EOF passes unchanged
+func (r *rows) Columns() []string { return r.r.Columns() }
+func (r *rows) Close() error {
+	err := r.d.saw(r.r.Close())
+	r.t.stop()
+	return err
+}
+
+// Next passes io.EOF unchanged.
+func (r *rows) Next(dest []driver.Value) error { return r.t.err(r.d.saw(r.r.Next(dest))) }
 
 func (r *rows) ColumnTypeDatabaseTypeName(i int) string {
 	if t, ok := r.r.(driver.RowsColumnTypeDatabaseTypeName); ok {

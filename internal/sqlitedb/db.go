@@ -68,6 +68,13 @@ type Options struct {
 	// OnDamaged, if set, is called once, with the error, the first time a
 	// statement finds the database damaged at run time.
 	OnDamaged func(error)
+	// StatementTimeout is the longest one statement of the read pool may
+	// run (counted from its start to the close of its rows); past it
+	// SQLite interrupts it and it fails with an error wrapping
+	// ErrStatementTimeout, so that no read can hold a pool connection for
+	// long. Contexts from WithoutStatementTimeout are exempt. Default
+	// DefaultStatementTimeout (5s); negative: no limit.
+	StatementTimeout time.Duration
 }
 
 // DB is an open database: W is the single writer connection, R the reader pool.
@@ -140,6 +147,9 @@ func open(ctx context.Context, opts Options, migrations []string) (*DB, error) {
 	if opts.CacheKiB == 0 {
 		opts.CacheKiB = DefaultCacheKiB
 	}
+	if opts.StatementTimeout == 0 {
+		opts.StatementTimeout = DefaultStatementTimeout
+	}
 	if opts.BusyTimeout < 0 || opts.Readers < 0 || opts.CacheKiB < 0 {
 		return nil, errors.New("sqlitedb: negative option")
 	}
@@ -192,7 +202,7 @@ func open(ctx context.Context, opts Options, migrations []string) (*DB, error) {
 	rv := cloneValues(common)
 	rv.Set("_query_only", "1")
 	rv.Del("_journal_mode") // set by the writer; a reader must not try to change it
-	reader := connector{drv: drv, dsn: "file:" + escapePath(opts.Path) + "?" + rv.Encode(), dmg: dmg}
+	reader := connector{drv: drv, dsn: "file:" + escapePath(opts.Path) + "?" + rv.Encode(), dmg: dmg, timeout: opts.StatementTimeout}
 	r := sql.OpenDB(reader)
 	r.SetMaxOpenConns(opts.Readers)
 	r.SetMaxIdleConns(opts.Readers)
@@ -302,12 +312,15 @@ func escapePath(p string) string {
 }
 
 // connector opens connections through our own driver value, so no driver
-// name is registered globally, each wrapped to watch for damage (conn).
+// name is registered globally, each wrapped (conn) to watch for damage
+// and, on read connections with a positive timeout, to bound each
+// statement's time.
 type connector struct {
-	drv    *sqlite3.SQLiteDriver
-	dsn    string
-	dmg    *damage
-	writer bool // the writer connection: refuses writes once damaged
+	drv     *sqlite3.SQLiteDriver
+	dsn     string
+	dmg     *damage
+	writer  bool          // the writer connection: refuses writes once damaged
+	timeout time.Duration // statement timeout; 0 or negative: none
 }
 
 func (c connector) Connect(context.Context) (driver.Conn, error) {
@@ -315,7 +328,7 @@ func (c connector) Connect(context.Context) (driver.Conn, error) {
 	if err != nil {
 		return nil, c.dmg.saw(err)
 	}
-	return &conn{c: dc.(*sqlite3.SQLiteConn), d: c.dmg, writer: c.writer}, nil
+	return &conn{c: dc.(*sqlite3.SQLiteConn), d: c.dmg, writer: c.writer, timeout: c.timeout}, nil
 }
 
 func (c connector) Driver() driver.Driver { return c.drv }

@@ -122,8 +122,12 @@ func classify(path string, err error) error {
 // Unavailable reports whether err means the storage cannot serve the
 // request now, through no fault of the caller, and says why in words a
 // client may see: the database is locked past the busy timeout, the disk
-// is full, the file is read-only, or it cannot be read or is damaged.
+// is full, the file is read-only, it cannot be read or is damaged, or a
+// read ran past the statement timeout.
 func Unavailable(err error) (reason string, ok bool) {
+	if errors.Is(err, ErrStatementTimeout) {
+		return "The storage took too long to answer", true
+	}
 	if errors.Is(err, ErrDamaged) || errors.Is(err, ErrNotDatabase) {
 		return "The database is damaged", true
 	}

@@ -106,7 +106,7 @@ func TestMigrateAgentIDs(t *testing.T) {
 	if ms, total, err := s.ListMemories(ctx, Filter{AccountID: acctB, AgentRef: &ref}, 10, 0, nil); err != nil || total != 1 || ms[0].AgentID != bForeign {
 		t.Errorf("B's memories of %q: %+v %d %v", ref, ms, total, err)
 	}
-	if x, _, err := s.GetSession(ctx, acctA, "s0000000-0000-4000-8000-000000000001", false); err != nil || x.AgentID != bot {
+	if x, _, err := s.GetSession(ctx, acctA, "s0000000-0000-4000-8000-000000000001", 0); err != nil || x.AgentID != bot {
 		t.Errorf("session: %+v %v", x, err)
 	}
 	if e, err := s.GetEntity(ctx, acctA, "e0000000-0000-4000-8000-000000000001"); err != nil || e.AgentID == nil || *e.AgentID != bot {

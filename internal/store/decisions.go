@@ -40,13 +40,6 @@ type DecisionFilter struct {
 	ExcludeSuperseded bool
 }
 
-// ScoredDecision is a decision with the cosine distance of its embedding
-// to a query vector; Distance is NaN when it has none.
-type ScoredDecision struct {
-	Decision
-	Distance float64
-}
-
 // decisionColumns reads a Decision; d.agent_id is the agent's row key, and
 // the agent's id is read from its row.
 const decisionColumns = `d.id, d.account_id, (SELECT ag.public_id FROM agents ag WHERE ag.id = d.agent_id), d.agent_ref, d.session_id, d.project_slug, d.title, d.rationale,
@@ -232,29 +225,71 @@ func (s *Store) ListDecisions(ctx context.Context, f DecisionFilter, limit, offs
 	return out, total, rows.Err()
 }
 
-// DecisionCandidates returns every decision matching f with the cosine
-// distance of its embedding to vec (sqlite-vec float32 BLOB), nearest
-// first. It scans every matching row, so the result is exact.
-func (s *Store) DecisionCandidates(ctx context.Context, f DecisionFilter, vec []byte) ([]ScoredDecision, error) {
+// RankCandidate is what ranking needs of a decision or a pattern: its
+// title and body (rationale or description), its age, and the cosine
+// distance of its embedding to the query's (NaN when it has none). The
+// other columns, example_code and alternatives included, are not read.
+type RankCandidate struct {
+	ID        string
+	Title     string
+	Body      string
+	CreatedAt time.Time
+	Distance  float64
+}
+
+// DecisionCandidates calls fn, in no particular order, for each of the at
+// most limit decisions matching f whose embeddings are nearest vec
+// (sqlite-vec float32 BLOB; those without one come last, newest first).
+// Rows are streamed: one is held at a time, whatever limit is.
+func (s *Store) DecisionCandidates(ctx context.Context, f DecisionFilter, vec []byte, limit int, fn func(RankCandidate)) error {
 	cond, args := f.where()
-	rows, err := s.db.R.QueryContext(ctx, "SELECT "+decisionColumns+", "+cosineDistanceSQL("d.embedding")+" AS dist FROM decisions d WHERE "+cond+
-		" ORDER BY dist IS NULL, dist, d.created_at DESC, d.id DESC", append([]any{vec}, args...)...)
+	return s.rankCandidates(ctx, `SELECT d.id, d.title, d.rationale, d.created_at, c.dist FROM (
+		SELECT d.id AS id, `+cosineDistanceSQL("d.embedding")+` AS dist FROM decisions d WHERE `+cond+`
+		ORDER BY dist IS NULL, dist, d.created_at DESC, d.id DESC LIMIT ?) c
+		JOIN decisions d ON d.id = c.id`, append(append([]any{vec}, args...), limit), fn)
+}
+
+func (s *Store) rankCandidates(ctx context.Context, q string, args []any, fn func(RankCandidate)) error {
+	rows, err := s.db.R.QueryContext(ctx, q, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var c RankCandidate
+		var created int64
+		var dist sql.NullFloat64
+		if err := rows.Scan(&c.ID, &c.Title, &c.Body, &created, &dist); err != nil {
+			return err
+		}
+		c.CreatedAt, c.Distance = fromMS(created), math.NaN()
+		if dist.Valid {
+			c.Distance = dist.Float64
+		}
+		fn(c)
+	}
+	return rows.Err()
+}
+
+// DecisionsByID returns the account's decisions with the ids, in no
+// particular order; ids it does not have are left out.
+func (s *Store) DecisionsByID(ctx context.Context, accountID string, ids []string) ([]Decision, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	rows, err := s.db.R.QueryContext(ctx, "SELECT "+decisionColumns+" FROM decisions d WHERE d.account_id = ? AND d.id IN (SELECT value FROM json_each(?))",
+		accountID, jsonList(ids))
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []ScoredDecision
+	var out []Decision
 	for rows.Next() {
-		var dist sql.NullFloat64
-		d, err := scanDecision(rows, &dist)
+		d, err := scanDecision(rows)
 		if err != nil {
 			return nil, err
 		}
-		sd := ScoredDecision{Decision: d, Distance: math.NaN()}
-		if dist.Valid {
-			sd.Distance = dist.Float64
-		}
-		out = append(out, sd)
+		out = append(out, d)
 	}
 	return out, rows.Err()
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sort"
 	"time"
 )
 
@@ -218,71 +219,209 @@ func (s *Store) LinkEntity(ctx context.Context, accountID string, l *EntityLink)
 	return created, err
 }
 
+// NeighborhoodStats says how much work a [Store.Neighborhood] walk did.
+type NeighborhoodStats struct {
+	// LinksRead is the number of entity–memory link rows the walk read;
+	// it never exceeds the walk's budget.
+	LinksRead int
+	// Truncated is set when the budget ran out before the walk was
+	// complete: the neighbours returned are then a subset, each still at
+	// its true (shortest) depth.
+	Truncated bool
+}
+
 // Neighborhood returns the account's entity with the id and the entities
 // reached from it over shared memories, breadth first: depth 1 shares a
 // memory with it, depth 2 with a depth-1 entity, and so on up to depth.
-// Each entity is expanded to at most fanout neighbours (those sharing the
-// most memories with it first), and at most fanout neighbours are
-// returned, nearest first (then by name).
+// At most maxNeighbors are returned, nearest first (then by name); where a
+// level holds more than fit, those sharing the most memories with the
+// level before are kept. Relationship is that of the neighbour's link to
+// a memory by which it was reached (the one with the lowest id).
 //
-// The walk runs inside SQLite as one recursive query whose rows are
-// (entity, depth). UNION drops repeated rows, so an entity is expanded at
-// most once per depth; ordering the queue by depth makes it breadth first;
-// the depth cap and a row cap bound it on any graph. The row cap is exact:
-// an entity occupies at most one row per depth, so the first
-// fanout·depth + 1 rows hold at least fanout distinct entities whenever
-// the graph has them, and every level before the last one read is
-// complete, so each depth is the shortest.
-func (s *Store) Neighborhood(ctx context.Context, accountID, id string, depth, fanout int) (Entity, []Neighbor, error) {
+// The walk visits each entity and each memory at most once, level by
+// level in one read snapshot, so its work is bounded by the links of the
+// entities and memories it visits, whatever the graph's shape; and it
+// reads at most budget link rows in all (LIMIT on each statement), so a
+// dense graph costs at most that. When the budget runs out it stops and
+// reports Truncated; every level before the last one read is complete, so
+// each depth returned is the shortest.
+func (s *Store) Neighborhood(ctx context.Context, accountID, id string, depth, maxNeighbors, budget int) (Entity, []Neighbor, NeighborhoodStats, error) {
+	var st NeighborhoodStats
 	e, err := s.GetEntity(ctx, accountID, id)
 	if err != nil {
-		return Entity{}, nil, err
+		return Entity{}, nil, st, err
 	}
-	// In the recursive step, "+f.account_id" keeps SQLite from driving the
-	// join by the account index (a scan of the account's entities, each
-	// re-running the fan-out subquery) instead of by the fan-out list.
-	rows, err := s.db.R.QueryContext(ctx, `
-WITH RECURSIVE walk(id, depth) AS (
-	SELECT ?1, 0
-	UNION
-	SELECT f.id, w.depth + 1
-	FROM walk w JOIN entities f ON f.id IN (
-		SELECT b.entity_id FROM entity_links a JOIN entity_links b ON b.memory_id = a.memory_id
-		WHERE a.entity_id = w.id AND b.entity_id <> w.id AND b.entity_id <> ?1
-		GROUP BY b.entity_id ORDER BY count(*) DESC, b.entity_id LIMIT ?3)
-	WHERE w.depth < ?2 AND +f.account_id = ?4
-	ORDER BY 2
-	LIMIT ?5
-),
-near(id, depth) AS (
-	SELECT id, min(depth) FROM walk WHERE depth > 0 GROUP BY id
-)
-SELECT e.id, e.name, e.type, n.depth,
-	(SELECT b.relationship FROM walk p JOIN entity_links a ON a.entity_id = p.id
-		JOIN entity_links b ON b.memory_id = a.memory_id AND b.entity_id = n.id
-		WHERE p.depth = n.depth - 1 ORDER BY b.created_at, b.memory_id LIMIT 1)
-FROM near n JOIN entities e ON e.id = n.id AND e.account_id = ?4
-ORDER BY n.depth, e.name, e.id
-LIMIT ?3`, e.ID, depth, fanout, accountID, fanout*depth+1)
-	if err != nil {
-		return Entity{}, nil, err
-	}
-	defer rows.Close()
 	out := []Neighbor{}
-	for rows.Next() {
-		var n Neighbor
-		var rel sql.NullString
-		if err := rows.Scan(&n.ID, &n.Name, &n.Type, &n.Depth, &rel); err != nil {
-			return Entity{}, nil, err
+	err = s.read(ctx, func(q queryer) error {
+		seenEntity := map[string]bool{e.ID: true}
+		seenMemory := map[string]bool{}
+		frontier := []string{e.ID}
+		var via [][2]string // per neighbour: its id and the memory it was reached by
+		for d := 1; d <= depth && len(frontier) > 0 && len(out) < maxNeighbors && !st.Truncated; d++ {
+			// The frontier's memories not seen before.
+			rows, err := q.QueryContext(ctx, `SELECT memory_id FROM entity_links
+				WHERE entity_id IN (SELECT value FROM json_each(?)) LIMIT ?`, jsonList(frontier), budget-st.LinksRead+1)
+			if err != nil {
+				return err
+			}
+			var mems []string
+			for rows.Next() {
+				var m string
+				if err := rows.Scan(&m); err != nil {
+					rows.Close()
+					return err
+				}
+				if st.LinksRead == budget {
+					st.Truncated = true
+					break
+				}
+				st.LinksRead++
+				if !seenMemory[m] {
+					seenMemory[m] = true
+					mems = append(mems, m)
+				}
+			}
+			if err := closeRows(rows); err != nil {
+				return err
+			}
+			if len(mems) == 0 || st.LinksRead == budget {
+				st.Truncated = st.Truncated || len(mems) > 0
+				break
+			}
+			// Their entities not seen before, with the number of those
+			// memories each is linked to and the first of them (by id),
+			// read from the memory index alone.
+			remaining := budget - st.LinksRead
+			rows, err = q.QueryContext(ctx, `SELECT entity_id, count(*), min(memory_id) FROM (
+				SELECT entity_id, memory_id FROM entity_links
+				WHERE memory_id IN (SELECT value FROM json_each(?)) LIMIT ?)
+				GROUP BY entity_id`, jsonList(mems), remaining+1)
+			if err != nil {
+				return err
+			}
+			type cand struct {
+				id, via string
+				shared  int
+			}
+			var cands []cand
+			read := 0
+			for rows.Next() {
+				var c cand
+				if err := rows.Scan(&c.id, &c.shared, &c.via); err != nil {
+					rows.Close()
+					return err
+				}
+				read += c.shared
+				if !seenEntity[c.id] {
+					cands = append(cands, c)
+				}
+			}
+			if err := closeRows(rows); err != nil {
+				return err
+			}
+			if read > remaining { // the LIMIT cut the level short
+				read, st.Truncated = remaining, true
+			}
+			st.LinksRead += read
+			sort.Slice(cands, func(i, j int) bool {
+				if cands[i].shared != cands[j].shared {
+					return cands[i].shared > cands[j].shared
+				}
+				return cands[i].id < cands[j].id
+			})
+			if n := maxNeighbors - len(out); len(cands) > n {
+				cands = cands[:n]
+			}
+			frontier = frontier[:0]
+			for _, c := range cands {
+				seenEntity[c.id] = true
+				frontier = append(frontier, c.id)
+				out = append(out, Neighbor{ID: c.id, Depth: d})
+				via = append(via, [2]string{c.id, c.via})
+			}
 		}
-		n.Relationship = rel.String
-		out = append(out, n)
+		if len(out) == 0 {
+			return nil
+		}
+		// Names, types and the relationship of the link by which each was
+		// reached, of the account's entities only.
+		at := make(map[string]int, len(out))
+		for i, n := range out {
+			at[n.ID] = i
+		}
+		pairs, err := json.Marshal(via)
+		if err != nil {
+			return err
+		}
+		// CROSS JOIN fixes the loop order: the list outside, a primary key
+		// lookup of each table per item inside.
+		rows, err := q.QueryContext(ctx, `SELECT e.id, e.name, e.type, l.relationship FROM json_each(?) j
+			CROSS JOIN entities e ON e.id = json_extract(j.value, '$[0]') AND e.account_id = ?
+			CROSS JOIN entity_links l ON l.entity_id = e.id AND l.memory_id = json_extract(j.value, '$[1]')`, string(pairs), accountID)
+		if err != nil {
+			return err
+		}
+		found := make([]bool, len(out))
+		for rows.Next() {
+			var id, name, typ, rel string
+			if err := rows.Scan(&id, &name, &typ, &rel); err != nil {
+				rows.Close()
+				return err
+			}
+			if i, ok := at[id]; ok {
+				out[i].Name, out[i].Type, out[i].Relationship, found[i] = name, typ, rel, true
+			}
+		}
+		if err := closeRows(rows); err != nil {
+			return err
+		}
+		kept := out[:0]
+		for i, n := range out {
+			if found[i] {
+				kept = append(kept, n)
+			}
+		}
+		out = kept
+		sort.Slice(out, func(i, j int) bool {
+			a, b := out[i], out[j]
+			if a.Depth != b.Depth {
+				return a.Depth < b.Depth
+			}
+			if a.Name != b.Name {
+				return a.Name < b.Name
+			}
+			return a.ID < b.ID
+		})
+		return nil
+	})
+	if err != nil {
+		return Entity{}, nil, st, err
 	}
-	return e, out, rows.Err()
+	return e, out, st, nil
 }
 
+// jsonList encodes ids as a JSON array, for json_each.
+func jsonList(ids []string) string {
+	b, _ := json.Marshal(ids) // strings always encode
+	return string(b)
+}
+
+// closeRows reports the iteration's error, then the close's.
+func closeRows(rows *sql.Rows) error {
+	if err := rows.Err(); err != nil {
+		rows.Close()
+		return err
+	}
+	return rows.Close()
+}
+
+// MaxMemoryEntities is how many linked entities a read of a memory lists
+// at most (the first linked, then by name): a memory linked to thousands
+// of entities would otherwise make every page that holds it that large.
+const MaxMemoryEntities = 100
+
 // fillEntities sets the Entities of each memory from its entity links, in
-// one query for all of them.
+// one query for all of them, at most MaxMemoryEntities per memory.
 func fillEntities(ctx context.Context, q queryer, ms []Memory) error {
 	if len(ms) == 0 {
 		return nil
@@ -298,12 +437,15 @@ func fillEntities(ctx context.Context, q queryer, ms []Memory) error {
 	if err != nil {
 		return err
 	}
-	rows, err := q.QueryContext(ctx, `SELECT l.memory_id, e.type, e.name
+	rows, err := q.QueryContext(ctx, `SELECT memory_id, type, name FROM (
+		SELECT l.memory_id, e.type, e.name, l.created_at, e.id,
+			row_number() OVER (PARTITION BY l.memory_id ORDER BY l.created_at, e.name, e.id) AS n
 		FROM entity_links l
 		JOIN memories m ON m.id = l.memory_id
 		JOIN entities e ON e.id = l.entity_id AND e.account_id = m.account_id
-		WHERE l.memory_id IN (SELECT value FROM json_each(?))
-		ORDER BY l.memory_id, l.created_at, e.name, e.id`, string(list))
+		WHERE l.memory_id IN (SELECT value FROM json_each(?)))
+		WHERE n <= ?
+		ORDER BY memory_id, created_at, name, id`, string(list), MaxMemoryEntities)
 	if err != nil {
 		return err
 	}

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"math"
 	"time"
 )
 
@@ -35,13 +34,6 @@ type PatternFilter struct {
 	// Project keeps the patterns sourced from or adopted by the project
 	// with this slug; an unknown project matches nothing.
 	Project *string
-}
-
-// ScoredPattern is a pattern with the cosine distance of its embedding to
-// a query vector; Distance is NaN when it has none.
-type ScoredPattern struct {
-	Pattern
-	Distance float64
 }
 
 const patternColumns = `p.id, p.account_id, p.title, p.description, p.category, p.example_code, p.scope, p.tags,
@@ -126,56 +118,52 @@ func (f PatternFilter) where() (string, []any) {
 	return cond, args
 }
 
-func (s *Store) queryPatterns(ctx context.Context, q string, args []any, distance bool) ([]ScoredPattern, error) {
+func (s *Store) queryPatterns(ctx context.Context, q string, args []any) ([]Pattern, error) {
 	rows, err := s.db.R.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []ScoredPattern
+	var out []Pattern
 	for rows.Next() {
-		var dist sql.NullFloat64
-		var extra []any
-		if distance {
-			extra = append(extra, &dist)
-		}
-		p, err := scanPattern(rows, extra...)
+		p, err := scanPattern(rows)
 		if err != nil {
 			return nil, err
 		}
-		sp := ScoredPattern{Pattern: p, Distance: math.NaN()}
-		if dist.Valid {
-			sp.Distance = dist.Float64
-		}
-		out = append(out, sp)
+		out = append(out, p)
 	}
 	return out, rows.Err()
 }
 
-// PatternCandidates returns every pattern matching f with the cosine
-// distance of its embedding to vec (sqlite-vec float32 BLOB), nearest
-// first. It scans every matching row, so the result is exact.
-func (s *Store) PatternCandidates(ctx context.Context, f PatternFilter, vec []byte) ([]ScoredPattern, error) {
+// PatternCandidates calls fn, in no particular order, for each of the at
+// most limit patterns matching f whose embeddings are nearest vec
+// (sqlite-vec float32 BLOB; those without one come last, newest first),
+// with what ranking needs (RankCandidate: the body is the description).
+// Rows are streamed: one is held at a time, whatever limit is.
+func (s *Store) PatternCandidates(ctx context.Context, f PatternFilter, vec []byte, limit int, fn func(RankCandidate)) error {
 	cond, args := f.where()
-	return s.queryPatterns(ctx, "SELECT "+patternColumns+", "+cosineDistanceSQL("p.embedding")+" AS dist FROM patterns p WHERE "+cond+
-		" ORDER BY dist IS NULL, dist, p.created_at DESC, p.id DESC", append([]any{vec}, args...), true)
+	return s.rankCandidates(ctx, `SELECT p.id, p.title, p.description, p.created_at, c.dist FROM (
+		SELECT p.id AS id, `+cosineDistanceSQL("p.embedding")+` AS dist FROM patterns p WHERE `+cond+`
+		ORDER BY dist IS NULL, dist, p.created_at DESC, p.id DESC LIMIT ?) c
+		JOIN patterns p ON p.id = c.id`, append(append([]any{vec}, args...), limit), fn)
+}
+
+// PatternsByID returns the account's patterns with the ids, in no
+// particular order; ids it does not have are left out.
+func (s *Store) PatternsByID(ctx context.Context, accountID string, ids []string) ([]Pattern, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	return s.queryPatterns(ctx, "SELECT "+patternColumns+" FROM patterns p WHERE p.account_id = ? AND p.id IN (SELECT value FROM json_each(?))",
+		[]any{accountID, jsonList(ids)})
 }
 
 // TopPatterns returns up to limit patterns matching f, most adopted first
 // (then newest).
 func (s *Store) TopPatterns(ctx context.Context, f PatternFilter, limit int) ([]Pattern, error) {
 	cond, args := f.where()
-	sps, err := s.queryPatterns(ctx, "SELECT "+patternColumns+" FROM patterns p WHERE "+cond+
-		" ORDER BY p.adoption_count DESC, p.created_at DESC, p.id DESC LIMIT ?", append(args, limit), false)
-	return patternsOf(sps), err
-}
-
-func patternsOf(sps []ScoredPattern) []Pattern {
-	out := make([]Pattern, len(sps))
-	for i, sp := range sps {
-		out[i] = sp.Pattern
-	}
-	return out
+	return s.queryPatterns(ctx, "SELECT "+patternColumns+" FROM patterns p WHERE "+cond+
+		" ORDER BY p.adoption_count DESC, p.created_at DESC, p.id DESC LIMIT ?", append(args, limit))
 }
 
 // AdoptPattern records that the account's project with the slug adopted
@@ -229,9 +217,8 @@ func (s *Store) SuggestPatterns(ctx context.Context, accountID, slug string, lim
 	if err != nil {
 		return nil, err
 	}
-	sps, err := s.queryPatterns(ctx, "SELECT "+patternColumns+` FROM patterns p WHERE p.account_id = ?
+	return s.queryPatterns(ctx, "SELECT "+patternColumns+` FROM patterns p WHERE p.account_id = ?
 		AND NOT EXISTS (SELECT 1 FROM pattern_adoptions pa WHERE pa.pattern_id = p.id AND pa.project_id = ?)
 		ORDER BY p.scope = 'global' DESC, p.adoption_count DESC, p.created_at DESC, p.id DESC LIMIT ?`,
-		[]any{accountID, projectID, limit}, false)
-	return patternsOf(sps), err
+		[]any{accountID, projectID, limit})
 }

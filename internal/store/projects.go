@@ -217,11 +217,11 @@ type ProjectLink struct {
 	CreatedAt        time.Time
 }
 
-// ProjectLinks returns the edges of the account's project with the slug,
-// newest first: outgoing ones if out is set, incoming ones if in is set,
-// restricted to the given relationship types unless types is empty. An
-// unknown project is ErrNotFound.
-func (s *Store) ProjectLinks(ctx context.Context, accountID, slug string, out, in bool, types []string) ([]ProjectLink, error) {
+// ProjectLinks returns up to limit edges of the account's project with the
+// slug, newest first: outgoing ones if out is set, incoming ones if in is
+// set, restricted to the given relationship types unless types is empty.
+// An unknown project is ErrNotFound.
+func (s *Store) ProjectLinks(ctx context.Context, accountID, slug string, out, in bool, types []string, limit int) ([]ProjectLink, error) {
 	id, err := projectID(ctx, s.db.R, accountID, slug)
 	if err != nil {
 		return nil, err
@@ -250,7 +250,7 @@ func (s *Store) ProjectLinks(ctx context.Context, accountID, slug string, out, i
 	if len(parts) == 0 {
 		return nil, nil
 	}
-	rows, err := s.db.R.QueryContext(ctx, strings.Join(parts, " UNION ALL ")+" ORDER BY 6 DESC, 7 DESC", args...)
+	rows, err := s.db.R.QueryContext(ctx, strings.Join(parts, " UNION ALL ")+" ORDER BY 6 DESC, 7 DESC LIMIT ?", append(args, limit)...)
 	if err != nil {
 		return nil, err
 	}
@@ -284,16 +284,19 @@ type Dependent struct {
 
 // Dependents walks the incoming edges of the given types back from the
 // account's project with the slug, transitively, up to maxDepth edges, and
-// returns every project reached (the start excluded) at its smallest
-// depth, by depth then slug. Cycles are harmless: the walk is bounded by
-// maxDepth and each project is reported once. An unknown project is
-// ErrNotFound.
-func (s *Store) Dependents(ctx context.Context, accountID, slug string, types []string, maxDepth int) ([]Dependent, error) {
+// returns the first limit projects reached (the start excluded), each at
+// its smallest depth, by depth then slug. RelationshipType is the
+// (alphabetically first) type of an edge by which it was reached. The walk
+// goes level by level in one read snapshot and visits each project once,
+// so cycles and dense graphs cost no more than the edges into the projects
+// visited; it stops at the level where limit is reached. An unknown
+// project is ErrNotFound.
+func (s *Store) Dependents(ctx context.Context, accountID, slug string, types []string, maxDepth, limit int) ([]Dependent, error) {
 	start, err := projectID(ctx, s.db.R, accountID, slug)
 	if err != nil {
 		return nil, err
 	}
-	if len(types) == 0 || maxDepth < 1 {
+	if len(types) == 0 || maxDepth < 1 || limit < 1 {
 		return nil, nil
 	}
 	in := "(?" + strings.Repeat(", ?", len(types)-1) + ")"
@@ -301,45 +304,46 @@ func (s *Store) Dependents(ctx context.Context, accountID, slug string, types []
 	for _, t := range types {
 		typeArgs = append(typeArgs, t)
 	}
-	// UNION (not UNION ALL) keeps one row per (project, type, depth), so
-	// the walk is at most projects × types × maxDepth rows even in a
-	// cyclic graph. SQLite takes the bare column w.rel_type from the row
-	// holding min(w.depth).
-	q := `WITH RECURSIVE walk(project_id, rel_type, depth) AS (
-		SELECT r.source_project_id, r.relationship_type, 1 FROM project_relationships r
-		WHERE r.account_id = ? AND r.target_project_id = ? AND r.relationship_type IN ` + in + `
-		UNION
-		SELECT r.source_project_id, r.relationship_type, w.depth + 1 FROM walk w
-		JOIN project_relationships r ON r.target_project_id = w.project_id
-		WHERE r.account_id = ? AND r.relationship_type IN ` + in + ` AND w.depth < ?
-	)
-	SELECT p.id, p.slug, p.name, w.rel_type, min(w.depth) FROM walk w JOIN projects p ON p.id = w.project_id
-	WHERE p.account_id = ? AND p.id <> ?
-	GROUP BY p.id ORDER BY min(w.depth), p.slug`
-	args := append([]any{accountID, start}, typeArgs...)
-	args = append(append(append(args, accountID), typeArgs...), maxDepth, accountID, start)
-	rows, err := s.db.R.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
+	q := `SELECT p.id, p.slug, p.name, min(r.relationship_type) FROM project_relationships r
+		JOIN projects p ON p.id = r.source_project_id AND p.account_id = ?
+		WHERE r.target_project_id IN (SELECT value FROM json_each(?)) AND r.relationship_type IN ` + in + `
+		AND r.account_id = ? AND p.id NOT IN (SELECT value FROM json_each(?))
+		GROUP BY p.id ORDER BY p.slug, p.id LIMIT ?`
 	var out []Dependent
-	for rows.Next() {
-		var d Dependent
-		if err := rows.Scan(&d.ProjectID, &d.Slug, &d.Name, &d.RelationshipType, &d.Depth); err != nil {
-			return nil, err
+	err = s.read(ctx, func(tx queryer) error {
+		seen := []string{start}
+		frontier := []string{start}
+		for depth := 1; depth <= maxDepth && len(frontier) > 0 && len(out) < limit; depth++ {
+			args := append(append([]any{accountID, jsonList(frontier)}, typeArgs...), accountID, jsonList(seen), limit-len(out))
+			rows, err := tx.QueryContext(ctx, q, args...)
+			if err != nil {
+				return err
+			}
+			frontier = frontier[:0]
+			for rows.Next() {
+				d := Dependent{Depth: depth}
+				if err := rows.Scan(&d.ProjectID, &d.Slug, &d.Name, &d.RelationshipType); err != nil {
+					rows.Close()
+					return err
+				}
+				out = append(out, d)
+				frontier = append(frontier, d.ProjectID)
+			}
+			if err := closeRows(rows); err != nil {
+				return err
+			}
+			seen = append(seen, frontier...)
 		}
-		out = append(out, d)
-	}
-	return out, rows.Err()
+		return nil
+	})
+	return out, err
 }
 
-// SharedPatterns returns the account's patterns adopted by both projects
-// (by id), most adopted first, then newest.
-func (s *Store) SharedPatterns(ctx context.Context, accountID, projectA, projectB string) ([]Pattern, error) {
-	sps, err := s.queryPatterns(ctx, "SELECT "+patternColumns+` FROM patterns p WHERE p.account_id = ?
+// SharedPatterns returns up to limit of the account's patterns adopted by
+// both projects (by id), most adopted first, then newest.
+func (s *Store) SharedPatterns(ctx context.Context, accountID, projectA, projectB string, limit int) ([]Pattern, error) {
+	return s.queryPatterns(ctx, "SELECT "+patternColumns+` FROM patterns p WHERE p.account_id = ?
 		AND EXISTS (SELECT 1 FROM pattern_adoptions pa WHERE pa.pattern_id = p.id AND pa.project_id = ?)
 		AND EXISTS (SELECT 1 FROM pattern_adoptions pb WHERE pb.pattern_id = p.id AND pb.project_id = ?)
-		ORDER BY p.adoption_count DESC, p.created_at DESC, p.id DESC`, []any{accountID, projectA, projectB}, false)
-	return patternsOf(sps), err
+		ORDER BY p.adoption_count DESC, p.created_at DESC, p.id DESC LIMIT ?`, []any{accountID, projectA, projectB, limit})
 }

@@ -133,10 +133,10 @@ func (s *Store) GetOrCreateSession(ctx context.Context, x Session) (out Session,
 }
 
 // GetSession returns the account's session with the id, or ErrNotFound.
-// With memories set it also returns the session's memories, oldest first,
-// read in the same snapshot.
-func (s *Store) GetSession(ctx context.Context, accountID, id string, memories bool) (Session, []Memory, error) {
-	if !memories {
+// With memories > 0 it also returns the session's newest memories, at most
+// that many, oldest first, read in the same snapshot.
+func (s *Store) GetSession(ctx context.Context, accountID, id string, memories int) (Session, []Memory, error) {
+	if memories <= 0 {
 		x, err := getSession(ctx, s.db.R, accountID, id)
 		return x, nil, err
 	}
@@ -149,7 +149,9 @@ func (s *Store) GetSession(ctx context.Context, accountID, id string, memories b
 	if err != nil {
 		return Session{}, nil, err
 	}
-	rows, err := tx.QueryContext(ctx, "SELECT "+memoryColumns+" FROM memories m WHERE m.account_id = ? AND m.session_id = ? ORDER BY m.created_at, m.id", accountID, id)
+	rows, err := tx.QueryContext(ctx, "SELECT "+memoryColumns+` FROM memories m WHERE m.id IN (
+		SELECT n.id FROM memories n WHERE n.account_id = ? AND n.session_id = ? ORDER BY n.created_at DESC, n.id DESC LIMIT ?)
+		ORDER BY m.created_at, m.id`, accountID, id, memories)
 	if err != nil {
 		return Session{}, nil, err
 	}

@@ -319,7 +319,9 @@ func (v *VectorIndex) rebuild(ctx context.Context) error {
 	if err := v.conn.QueryRowContext(ctx, logPosition).Scan(&last); err != nil {
 		return err
 	}
-	rows, err := v.conn.QueryContext(ctx, vectorRows)
+	// Loading every vector is long by nature (seconds at a million) and
+	// must not be cut off by the statement timeout.
+	rows, err := v.conn.QueryContext(sqlitedb.WithoutStatementTimeout(ctx), vectorRows)
 	if err != nil {
 		return err
 	}

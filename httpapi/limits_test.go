@@ -1,0 +1,188 @@
+package httpapi_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/memoryrelay/memoryrelay"
+	"github.com/memoryrelay/memoryrelay/httpapi"
+	"github.com/memoryrelay/memoryrelay/internal/sqlitedb"
+)
+
+// chars is n characters of two bytes each: limits count code points
+// (API.md §1.6), not bytes.
+func chars(n int) string { return strings.Repeat("é", n) }
+
+// ascii is n one-byte characters; for limits in bytes.
+func ascii(n int) string { return strings.Repeat("a", n) }
+
+// jsonOf is a JSON object of exactly n bytes, serialized compactly.
+func jsonOf(n int) json.RawMessage {
+	const frame = len(`{"k":""}`)
+	return json.RawMessage(`{"k":"` + ascii(n-frame) + `"}`)
+}
+
+// tags is n tags of one character.
+func tags(n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = fmt.Sprint(i % 10)
+	}
+	return out
+}
+
+// TestStoredFieldLimits is the table of README "Limits" → "Stored fields":
+// every stored field of every object, over HTTP, at its limit (stored)
+// and one past it (400 validation_error naming the field, nothing
+// stored).
+func TestStoredFieldLimits(t *testing.T) {
+	e := unlimitedEnv(t)
+	rw := e.keys["rw"]
+	mem := e.createMemory(rw, map[string]any{"content": "a memory to update and link"})
+	ent := expect(t, e.do("POST", "/v1/entities", rw, map[string]any{"name": "linked"}), 201)["id"].(string)
+	session := expect(t, e.do("POST", "/v1/sessions", rw, map[string]any{}), 201)["id"].(string)
+	expect(t, e.do("POST", "/v1/projects", rw, map[string]any{"slug": "source", "name": "Source"}), 201)
+	decision := func(extra map[string]any) map[string]any {
+		b := map[string]any{"title": "T", "rationale": "R"}
+		for k, v := range extra {
+			b[k] = v
+		}
+		return b
+	}
+	pattern := func(extra map[string]any) map[string]any {
+		b := map[string]any{"title": "T", "description": "D"}
+		for k, v := range extra {
+			b[k] = v
+		}
+		return b
+	}
+	// seq makes values that must be unique (names, slugs) differ.
+	seq := 0
+	next := func() int { seq++; return seq }
+
+	cases := []struct {
+		object, field string
+		limit         int
+		method, path  string
+		created       int
+		body          func(n int) any
+	}{
+		{"memory", "content", memoryrelay.MaxContentChars, "POST", "/v1/memories", 201, func(n int) any { return map[string]any{"content": chars(n)} }},
+		{"memory", "user_id", memoryrelay.MaxUserID, "POST", "/v1/memories", 201, func(n int) any { return map[string]any{"content": "x", "user_id": chars(n)} }},
+		{"memory", "user_id", memoryrelay.MaxUserID, "PATCH", "/v1/memories/" + mem, 200, func(n int) any { return map[string]any{"user_id": chars(n)} }},
+		{"memory", "agent_id", memoryrelay.MaxAgentRef, "POST", "/v1/memories", 201, func(n int) any { return map[string]any{"content": "x", "agent_id": ascii(n)} }},
+		{"memory", "project", memoryrelay.MaxProjectSlug, "POST", "/v1/memories", 201, func(n int) any { return map[string]any{"content": "x", "project": chars(n)} }},
+		{"memory", "metadata", memoryrelay.MaxMetadataSize, "POST", "/v1/memories", 201, func(n int) any { return map[string]any{"content": "x", "metadata": jsonOf(n)} }},
+		{"memory", "metadata", memoryrelay.MaxMetadataSize, "POST", "/v2/memories", 202, func(n int) any { return map[string]any{"content": "x", "metadata": jsonOf(n)} }},
+		{"memory", "webhook_url", memoryrelay.MaxWebhookURL, "POST", "/v2/memories", 202, func(n int) any {
+			return map[string]any{"content": "x", "webhook_url": "https://example.com/" + ascii(n-len("https://example.com/"))}
+		}},
+
+		{"agent", "name", memoryrelay.MaxAgentName, "POST", "/v1/agents", 201, func(n int) any { return map[string]any{"name": chars(n)} }},
+		{"agent", "description", memoryrelay.MaxAgentDescription, "POST", "/v1/agents", 201, func(n int) any {
+			return map[string]any{"name": fmt.Sprint("agent ", next()), "description": chars(n)}
+		}},
+		{"agent", "metadata", memoryrelay.MaxMetadataSize, "POST", "/v1/agents", 201, func(n int) any {
+			return map[string]any{"name": fmt.Sprint("agent ", next()), "metadata": jsonOf(n)}
+		}},
+
+		{"session", "title", memoryrelay.MaxSessionTitle, "POST", "/v1/sessions", 201, func(n int) any { return map[string]any{"title": chars(n)} }},
+		{"session", "project", memoryrelay.MaxSessionProject, "POST", "/v1/sessions", 201, func(n int) any { return map[string]any{"project": chars(n)} }},
+		{"session", "metadata", memoryrelay.MaxMetadataSize, "POST", "/v1/sessions", 201, func(n int) any { return map[string]any{"metadata": jsonOf(n)} }},
+		{"session", "external_id", memoryrelay.MaxExternalID, "POST", "/v1/sessions/get-or-create", 201, func(n int) any { return map[string]any{"external_id": chars(n)} }},
+		{"session", "summary", memoryrelay.MaxSessionSummary, "POST", "/v1/sessions/" + session + "/end", 200, func(n int) any { return map[string]any{"summary": chars(n)} }},
+
+		{"entity", "name", memoryrelay.MaxEntityName, "POST", "/v1/entities", 201, func(n int) any { return map[string]any{"name": chars(n)} }},
+		{"entity", "type", memoryrelay.MaxEntityType, "POST", "/v1/entities", 201, func(n int) any { return map[string]any{"name": "x", "type": chars(n)} }},
+		{"entity", "metadata", memoryrelay.MaxMetadataSize, "POST", "/v1/entities", 201, func(n int) any { return map[string]any{"name": "x", "metadata": jsonOf(n)} }},
+		{"entity link", "relationship", memoryrelay.MaxRelationship, "POST", "/v1/entities/links", 201, func(n int) any {
+			// A new memory each time, so that the link at the limit is new.
+			return map[string]any{"entity_id": ent, "memory_id": e.createMemory(rw, map[string]any{"content": "linked"}), "relationship": chars(n)}
+		}},
+
+		{"decision", "title", memoryrelay.MaxDecisionTitle, "POST", "/v1/decisions", 201, func(n int) any { return decision(map[string]any{"title": chars(n)}) }},
+		{"decision", "rationale", memoryrelay.MaxDecisionRationale, "POST", "/v1/decisions", 201, func(n int) any { return decision(map[string]any{"rationale": chars(n)}) }},
+		{"decision", "alternatives", memoryrelay.MaxDecisionAlternatives, "POST", "/v1/decisions", 201, func(n int) any { return decision(map[string]any{"alternatives": chars(n)}) }},
+		{"decision", "tags", memoryrelay.MaxTags, "POST", "/v1/decisions", 201, func(n int) any { return decision(map[string]any{"tags": tags(n)}) }},
+		{"decision", "tags", memoryrelay.MaxTagChars, "POST", "/v1/decisions", 201, func(n int) any { return decision(map[string]any{"tags": []string{"ok", chars(n)}}) }},
+		{"decision", "project_slug", memoryrelay.MaxProjectSlug, "POST", "/v1/decisions", 201, func(n int) any { return decision(map[string]any{"project_slug": chars(n)}) }},
+		{"decision", "metadata", memoryrelay.MaxMetadataSize, "POST", "/v1/decisions", 201, func(n int) any { return decision(map[string]any{"metadata": jsonOf(n)}) }},
+
+		{"pattern", "title", memoryrelay.MaxPatternTitle, "POST", "/v1/patterns", 201, func(n int) any { return pattern(map[string]any{"title": chars(n)}) }},
+		{"pattern", "description", memoryrelay.MaxPatternDescription, "POST", "/v1/patterns", 201, func(n int) any { return pattern(map[string]any{"description": chars(n)}) }},
+		{"pattern", "category", memoryrelay.MaxPatternCategory, "POST", "/v1/patterns", 201, func(n int) any { return pattern(map[string]any{"category": chars(n)}) }},
+		{"pattern", "example_code", memoryrelay.MaxPatternExampleCode, "POST", "/v1/patterns", 201, func(n int) any { return pattern(map[string]any{"example_code": chars(n)}) }},
+		{"pattern", "tags", memoryrelay.MaxTags, "POST", "/v1/patterns", 201, func(n int) any { return pattern(map[string]any{"tags": tags(n)}) }},
+		{"pattern", "tags", memoryrelay.MaxTagChars, "POST", "/v1/patterns", 201, func(n int) any { return pattern(map[string]any{"tags": []string{chars(n)}}) }},
+		{"pattern", "source_project", memoryrelay.MaxProjectSlug, "POST", "/v1/patterns", 201, func(n int) any { return pattern(map[string]any{"source_project": chars(n)}) }},
+		{"pattern", "metadata", memoryrelay.MaxMetadataSize, "POST", "/v1/patterns", 201, func(n int) any { return pattern(map[string]any{"metadata": jsonOf(n)}) }},
+
+		{"project", "slug", memoryrelay.MaxProjectSlug, "POST", "/v1/projects", 201, func(n int) any { return map[string]any{"slug": ascii(n), "name": "P"} }},
+		{"project", "name", memoryrelay.MaxProjectName, "POST", "/v1/projects", 201, func(n int) any { return map[string]any{"slug": fmt.Sprint("p", next()), "name": chars(n)} }},
+		{"project", "description", memoryrelay.MaxProjectDescription, "POST", "/v1/projects", 201, func(n int) any {
+			return map[string]any{"slug": fmt.Sprint("p", next()), "name": "P", "description": chars(n)}
+		}},
+		{"project", "stack", memoryrelay.MaxProjectStack, "POST", "/v1/projects", 201, func(n int) any {
+			return map[string]any{"slug": fmt.Sprint("p", next()), "name": "P", "stack": jsonOf(n)}
+		}},
+		{"project", "repo_url", memoryrelay.MaxRepoURL, "POST", "/v1/projects", 201, func(n int) any {
+			return map[string]any{"slug": fmt.Sprint("p", next()), "name": "P", "repo_url": chars(n)}
+		}},
+		{"project", "metadata", memoryrelay.MaxMetadataSize, "POST", "/v1/projects", 201, func(n int) any {
+			return map[string]any{"slug": fmt.Sprint("p", next()), "name": "P", "metadata": jsonOf(n)}
+		}},
+
+		{"project relationship", "relationship_type", memoryrelay.MaxRelationshipType, "POST", "/v1/projects/source/relationships", 201, func(n int) any {
+			return map[string]any{"target_project": "target", "relationship_type": chars(n)}
+		}},
+		{"project relationship", "target_project", memoryrelay.MaxProjectSlug, "POST", "/v1/projects/source/relationships", 201, func(n int) any {
+			return map[string]any{"target_project": strings.Repeat("t", n), "relationship_type": "depends_on"}
+		}},
+		{"project relationship", "metadata", memoryrelay.MaxMetadataSize, "POST", "/v1/projects/source/relationships", 201, func(n int) any {
+			return map[string]any{"target_project": fmt.Sprint("t", next()), "relationship_type": "depends_on", "metadata": jsonOf(n)}
+		}},
+	}
+	for _, c := range cases {
+		t.Run(fmt.Sprintf("%s %s %s %d", c.method, c.object, c.field, c.limit), func(t *testing.T) {
+			expect(t, e.do(c.method, c.path, rw, c.body(c.limit)), c.created)
+			r := e.do(c.method, c.path, rw, c.body(c.limit+1))
+			checkError(t, r, http.StatusBadRequest, "validation_error", c.field)
+			if fe, _ := r.body["errors"].([]any); len(fe) != 1 || fe[0].(map[string]any)["field"] != c.field {
+				t.Errorf("errors %v, want the field %s", r.body["errors"], c.field)
+			}
+		})
+	}
+}
+
+// timedOutReads is a Service whose agent list ran past the statement
+// timeout, as internal/sqlitedb reports it.
+type timedOutReads struct{ httpapi.Service }
+
+func (timedOutReads) ListAgents(context.Context, string, int, int) (memoryrelay.Page[memoryrelay.Agent], error) {
+	return memoryrelay.Page[memoryrelay.Agent]{}, fmt.Errorf("store: list agents: %w (5s)", sqlitedb.ErrStatementTimeout)
+}
+
+// TestStatementTimeoutAnswers503: a read cut off by
+// Options.StatementTimeout is the storage's failure, not the client's: 503
+// api_error with Retry-After (internal/sqlitedb TestStatementTimeout
+// checks that SQLite really interrupts such a read).
+func TestStatementTimeoutAnswers503(t *testing.T) {
+	e := newEnv(t, memoryrelay.Options{})
+	h, err := httpapi.New(timedOutReads{e.relay}, httpapi.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	e.srv = srv
+	r := e.do("GET", "/v1/agents", e.keys["read"], nil)
+	checkError(t, r, http.StatusServiceUnavailable, "api_error", "The storage took too long to answer")
+	if r.header.Get("Retry-After") == "" {
+		t.Error("no Retry-After")
+	}
+}
