@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"time"
 
 	"github.com/memoryrelay/memoryrelay/internal/uuid"
@@ -28,31 +27,25 @@ func (s *Store) CreateAccount(ctx context.Context, name string, now time.Time) (
 
 // Account returns the account with the id.
 func (s *Store) Account(ctx context.Context, id string) (Account, error) {
+	return queryOne(ctx, s.db.R, scanAccount, "SELECT id, name, created_at FROM accounts WHERE id = ?", id)
+}
+
+func scanAccount(r rowScanner) (Account, error) {
 	var a Account
 	var created int64
-	err := s.db.R.QueryRowContext(ctx, "SELECT id, name, created_at FROM accounts WHERE id = ?", id).Scan(&a.ID, &a.Name, &created)
-	if errors.Is(err, sql.ErrNoRows) {
-		return Account{}, ErrNotFound
+	if err := r.Scan(&a.ID, &a.Name, &created); err != nil {
+		return Account{}, err
 	}
 	a.CreatedAt = fromMS(created)
-	return a, err
+	return a, nil
 }
 
 // AccountByName returns the oldest account with the name.
 func (s *Store) AccountByName(ctx context.Context, name string) (Account, error) {
-	var a Account
-	var created int64
-	err := s.db.R.QueryRowContext(ctx, "SELECT id, name, created_at FROM accounts WHERE name = ? ORDER BY created_at, id LIMIT 1", name).Scan(&a.ID, &a.Name, &created)
-	if errors.Is(err, sql.ErrNoRows) {
-		return Account{}, ErrNotFound
-	}
-	a.CreatedAt = fromMS(created)
-	return a, err
+	return queryOne(ctx, s.db.R, scanAccount, "SELECT id, name, created_at FROM accounts WHERE name = ? ORDER BY created_at, id LIMIT 1", name)
 }
 
 // CountKeys returns how many keys (of any state) the account has.
 func (s *Store) CountKeys(ctx context.Context, accountID string) (int, error) {
-	var n int
-	err := s.db.R.QueryRowContext(ctx, "SELECT count(*) FROM api_keys WHERE account_id = ?", accountID).Scan(&n)
-	return n, err
+	return queryValue[int](ctx, s.db.R, "SELECT count(*) FROM api_keys WHERE account_id = ?", accountID)
 }

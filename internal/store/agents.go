@@ -47,18 +47,10 @@ func scanAgent(r rowScanner) (Agent, error) {
 	var created, updated int64
 	var last sql.NullInt64
 	if err := r.Scan(&a.ID, &a.AccountID, &a.Name, &desc, &cfg, &meta, &created, &updated, &a.MemoryCount, &last, &a.SessionCount, &a.ProjectCount); err != nil {
-		if errors.Is(err, sql.ErrNoRows) {
-			return Agent{}, ErrNotFound
-		}
 		return Agent{}, err
 	}
 	a.Description = fromNullString(desc)
-	if cfg != "{}" {
-		a.Config = []byte(cfg)
-	}
-	if meta != "{}" {
-		a.Metadata = []byte(meta)
-	}
+	a.Config, a.Metadata = fromJSONObject(cfg), fromJSONObject(meta)
 	a.CreatedAt, a.UpdatedAt = fromMS(created), fromMS(updated)
 	a.LastActiveAt = fromNullMS(last)
 	return a, nil
@@ -80,9 +72,8 @@ func findAgent(ctx context.Context, q queryer, accountID, ref string, create boo
 	}
 	for _, r := range refs {
 		for _, col := range []string{"public_id", "name"} {
-			var a agentRow
-			err := q.QueryRowContext(ctx, "SELECT id, public_id FROM agents WHERE account_id = ? AND "+col+" = ?", accountID, r).Scan(&a.key, &a.id)
-			if err == nil || !errors.Is(err, sql.ErrNoRows) {
+			a, err := queryOne(ctx, q, scanAgentRow, "SELECT id, public_id FROM agents WHERE account_id = ? AND "+col+" = ?", accountID, r)
+			if !errors.Is(err, ErrNotFound) {
 				return a, err
 			}
 		}
@@ -94,6 +85,12 @@ func findAgent(ctx context.Context, q queryer, accountID, ref string, create boo
 	return a, insertAgent(ctx, q, accountID, a, ref, nil, nil, now)
 }
 
+func scanAgentRow(r rowScanner) (agentRow, error) {
+	var a agentRow
+	err := r.Scan(&a.key, &a.id)
+	return a, err
+}
+
 // resolveAgent is findAgent's row key.
 func resolveAgent(ctx context.Context, q queryer, accountID, ref string, create bool, now time.Time) (string, error) {
 	a, err := findAgent(ctx, q, accountID, ref, create, now)
@@ -103,13 +100,6 @@ func resolveAgent(ctx context.Context, q queryer, accountID, ref string, create 
 func insertAgent(ctx context.Context, q queryer, accountID string, a agentRow, name string, description *string, metadata []byte, now time.Time) error {
 	_, err := q.ExecContext(ctx, `INSERT INTO agents(id, public_id, account_id, name, description, metadata, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, a.key, a.id, accountID, name, nullString(description), jsonOrEmpty(metadata), ms(now), ms(now))
-	return err
-}
-
-func notFound(err error) error {
-	if errors.Is(err, sql.ErrNoRows) {
-		return ErrNotFound
-	}
 	return err
 }
 
@@ -126,22 +116,11 @@ func (s *Store) ListAgents(ctx context.Context, accountID string, limit, offset 
 	var out []Agent
 	var total int
 	err := s.read(ctx, func(q queryer) error {
-		if err := q.QueryRowContext(ctx, "SELECT count(*) FROM agents WHERE account_id = ?", accountID).Scan(&total); err != nil {
-			return err
-		}
-		rows, err := q.QueryContext(ctx, "SELECT "+agentColumns+" FROM agents a WHERE a.account_id = ? ORDER BY a.created_at DESC, a.public_id DESC LIMIT ? OFFSET ?", accountID, limit, offset)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			a, err := scanAgent(rows)
-			if err != nil {
-				return err
-			}
-			out = append(out, a)
-		}
-		return rows.Err()
+		var err error
+		out, total, err = queryPage(ctx, q, scanAgent, "SELECT count(*) FROM agents WHERE account_id = ?",
+			"SELECT "+agentColumns+" FROM agents a WHERE a.account_id = ? ORDER BY a.created_at DESC, a.public_id DESC LIMIT ? OFFSET ?",
+			[]any{accountID}, limit, offset)
+		return err
 	})
 	if err != nil {
 		return nil, 0, err

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -39,12 +40,8 @@ func (s *Store) CreateAgent(ctx context.Context, accountID, id, name string, des
 			if name == "" {
 				name = id
 			}
-			var taken int
-			if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM agents WHERE account_id = ? AND name = ?", accountID, name).Scan(&taken); err != nil {
-				return err
-			}
-			if taken > 0 {
-				return ErrNameTaken
+			if taken, err := exists(ctx, tx, "SELECT 1 FROM agents WHERE account_id = ? AND name = ?", accountID, name); err != nil || taken {
+				return cmp.Or(err, ErrNameTaken)
 			}
 		} else {
 			a, err = getAgent(ctx, tx, "a.account_id = ? AND a.name = ?", accountID, name)
@@ -64,7 +61,7 @@ func (s *Store) CreateAgent(ctx context.Context, accountID, id, name string, des
 }
 
 func getAgent(ctx context.Context, q queryer, cond string, args ...any) (Agent, error) {
-	return scanAgent(q.QueryRowContext(ctx, "SELECT "+agentColumns+" FROM agents a WHERE "+cond, args...))
+	return queryOne(ctx, q, scanAgent, "SELECT "+agentColumns+" FROM agents a WHERE "+cond, args...)
 }
 
 // GetAgent returns the account's agent named by ref (its id or its exact
@@ -102,13 +99,8 @@ func (s *Store) UpdateAgent(ctx context.Context, accountID, ref string, apply fu
 			return err
 		}
 		if a.Name != before {
-			var taken int
-			err := tx.QueryRowContext(ctx, "SELECT count(*) FROM agents WHERE account_id = ? AND name = ? AND id <> ?", accountID, a.Name, row.key).Scan(&taken)
-			if err != nil {
-				return err
-			}
-			if taken > 0 {
-				return ErrNameTaken
+			if taken, err := exists(ctx, tx, "SELECT 1 FROM agents WHERE account_id = ? AND name = ? AND id <> ?", accountID, a.Name, row.key); err != nil || taken {
+				return cmp.Or(err, ErrNameTaken)
 			}
 		}
 		// Only the row: what references the agent holds its row key,
@@ -134,11 +126,11 @@ func (s *Store) DeleteAgent(ctx context.Context, accountID, ref string) (id stri
 			return err
 		}
 		id = row.id
-		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM memories WHERE agent_id = ?", row.key).Scan(&memories); err != nil {
+		if memories, err = queryValue[int](ctx, tx, "SELECT count(*) FROM memories WHERE agent_id = ?", row.key); err != nil {
 			return err
 		}
-		var name string
-		if err := tx.QueryRowContext(ctx, "SELECT name FROM agents WHERE id = ?", row.key).Scan(&name); err != nil {
+		name, err := queryValue[string](ctx, tx, "SELECT name FROM agents WHERE id = ?", row.key)
+		if err != nil {
 			return err
 		}
 		// Jobs not yet run would bring the agent back.

@@ -45,15 +45,14 @@ type DecisionFilter struct {
 const decisionColumns = `d.id, d.account_id, (SELECT ag.public_id FROM agents ag WHERE ag.id = d.agent_id), d.agent_ref, d.session_id, d.project_slug, d.title, d.rationale,
 	d.alternatives, d.status, d.superseded_by, d.tags, d.metadata, d.created_at, d.updated_at`
 
-func scanDecision(r rowScanner, extra ...any) (Decision, error) {
+func scanDecision(r rowScanner) (Decision, error) {
 	var d Decision
 	var agentID, agentRef, session, project, alts, by sql.NullString
 	var tags, meta string
 	var created, updated int64
-	dst := append([]any{&d.ID, &d.AccountID, &agentID, &agentRef, &session, &project, &d.Title, &d.Rationale,
-		&alts, &d.Status, &by, &tags, &meta, &created, &updated}, extra...)
-	if err := r.Scan(dst...); err != nil {
-		return Decision{}, notFound(err)
+	if err := r.Scan(&d.ID, &d.AccountID, &agentID, &agentRef, &session, &project, &d.Title, &d.Rationale,
+		&alts, &d.Status, &by, &tags, &meta, &created, &updated); err != nil {
+		return Decision{}, err
 	}
 	d.AgentID, d.AgentRef, d.SessionID = fromNullString(agentID), fromNullString(agentRef), fromNullString(session)
 	d.ProjectSlug, d.Alternatives, d.SupersededBy = fromNullString(project), fromNullString(alts), fromNullString(by)
@@ -61,9 +60,7 @@ func scanDecision(r rowScanner, extra ...any) (Decision, error) {
 	if d.Tags, err = decodeTagList(tags); err != nil {
 		return Decision{}, err
 	}
-	if meta != "{}" {
-		d.Metadata = []byte(meta)
-	}
+	d.Metadata = fromJSONObject(meta)
 	d.CreatedAt, d.UpdatedAt = fromMS(created), fromMS(updated)
 	return d, nil
 }
@@ -144,7 +141,7 @@ func (s *Store) GetDecision(ctx context.Context, accountID, id string) (Decision
 }
 
 func getDecision(ctx context.Context, q queryer, accountID, id string) (Decision, error) {
-	return scanDecision(q.QueryRowContext(ctx, "SELECT "+decisionColumns+" FROM decisions d WHERE d.account_id = ? AND d.id = ?", accountID, id))
+	return queryOne(ctx, q, scanDecision, "SELECT "+decisionColumns+" FROM decisions d WHERE d.account_id = ? AND d.id = ?", accountID, id)
 }
 
 // SupersedeDecision replaces the account's decision oldID by d in one
@@ -165,8 +162,8 @@ func (s *Store) SupersedeDecision(ctx context.Context, accountID, oldID string, 
 		// The agent is inherited as the old decision holds it, by row
 		// key: a reference resolved again could name another agent
 		// after a rename.
-		var key sql.NullString
-		if err := tx.QueryRowContext(ctx, "SELECT agent_id FROM decisions WHERE id = ?", old.ID).Scan(&key); err != nil {
+		key, err := queryValue[sql.NullString](ctx, tx, "SELECT agent_id FROM decisions WHERE id = ?", old.ID)
+		if err != nil {
 			return err
 		}
 		d.AgentID, d.AgentRef = old.AgentID, old.AgentRef
@@ -204,25 +201,8 @@ func (f DecisionFilter) where() (string, []any) {
 // and the total that match.
 func (s *Store) ListDecisions(ctx context.Context, f DecisionFilter, limit, offset int) ([]Decision, int, error) {
 	cond, args := f.where()
-	var total int
-	if err := s.db.R.QueryRowContext(ctx, "SELECT count(*) FROM decisions d WHERE "+cond, args...).Scan(&total); err != nil {
-		return nil, 0, err
-	}
-	rows, err := s.db.R.QueryContext(ctx, "SELECT "+decisionColumns+" FROM decisions d WHERE "+cond+
-		" ORDER BY d.created_at DESC, d.id DESC LIMIT ? OFFSET ?", append(args, limit, offset)...)
-	if err != nil {
-		return nil, 0, err
-	}
-	defer rows.Close()
-	var out []Decision
-	for rows.Next() {
-		d, err := scanDecision(rows)
-		if err != nil {
-			return nil, 0, err
-		}
-		out = append(out, d)
-	}
-	return out, total, rows.Err()
+	return queryPage(ctx, s.db.R, scanDecision, "SELECT count(*) FROM decisions d WHERE "+cond,
+		"SELECT "+decisionColumns+" FROM decisions d WHERE "+cond+" ORDER BY d.created_at DESC, d.id DESC LIMIT ? OFFSET ?", args, limit, offset)
 }
 
 // RankCandidate is what ranking needs of a decision or a pattern: its
@@ -250,16 +230,11 @@ func (s *Store) DecisionCandidates(ctx context.Context, f DecisionFilter, vec []
 }
 
 func (s *Store) rankCandidates(ctx context.Context, q string, args []any, fn func(RankCandidate)) error {
-	rows, err := s.db.R.QueryContext(ctx, q, args...)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
+	return queryEach(ctx, s.db.R, func(r rowScanner) error {
 		var c RankCandidate
 		var created int64
 		var dist sql.NullFloat64
-		if err := rows.Scan(&c.ID, &c.Title, &c.Body, &created, &dist); err != nil {
+		if err := r.Scan(&c.ID, &c.Title, &c.Body, &created, &dist); err != nil {
 			return err
 		}
 		c.CreatedAt, c.Distance = fromMS(created), math.NaN()
@@ -267,8 +242,8 @@ func (s *Store) rankCandidates(ctx context.Context, q string, args []any, fn fun
 			c.Distance = dist.Float64
 		}
 		fn(c)
-	}
-	return rows.Err()
+		return nil
+	}, q, args...)
 }
 
 // DecisionsByID returns the account's decisions with the ids, in no
@@ -277,21 +252,8 @@ func (s *Store) DecisionsByID(ctx context.Context, accountID string, ids []strin
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	rows, err := s.db.R.QueryContext(ctx, "SELECT "+decisionColumns+" FROM decisions d WHERE d.account_id = ? AND d.id IN (SELECT value FROM json_each(?))",
+	return queryAll(ctx, s.db.R, scanDecision, "SELECT "+decisionColumns+" FROM decisions d WHERE d.account_id = ? AND d.id IN (SELECT value FROM json_each(?))",
 		accountID, jsonList(ids))
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Decision
-	for rows.Next() {
-		d, err := scanDecision(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, d)
-	}
-	return out, rows.Err()
 }
 
 // cosineDistanceSQL is the cosine distance of col to the query vector parameter,

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -78,12 +79,10 @@ func scanEntity(r rowScanner) (Entity, error) {
 	var created, updated int64
 	var links int
 	if err := r.Scan(&e.ID, &e.AccountID, &agentID, &agentRef, &e.Name, &e.Type, &meta, &created, &updated, &links); err != nil {
-		return Entity{}, notFound(err)
+		return Entity{}, err
 	}
 	e.AgentID, e.AgentRef = fromNullString(agentID), fromNullString(agentRef)
-	if meta != "{}" {
-		e.Metadata = []byte(meta)
-	}
+	e.Metadata = fromJSONObject(meta)
 	e.MemoryCount, e.RelationshipCount = links, links
 	e.CreatedAt, e.UpdatedAt = fromMS(created), fromMS(updated)
 	return e, nil
@@ -112,7 +111,7 @@ func (s *Store) InsertEntity(ctx context.Context, e *Entity) error {
 
 // GetEntity returns the account's entity with the id, or ErrNotFound.
 func (s *Store) GetEntity(ctx context.Context, accountID, id string) (Entity, error) {
-	return scanEntity(s.db.R.QueryRowContext(ctx, "SELECT "+entityColumns+" FROM entities e WHERE e.account_id = ? AND e.id = ?", accountID, id))
+	return queryOne(ctx, s.db.R, scanEntity, "SELECT "+entityColumns+" FROM entities e WHERE e.account_id = ? AND e.id = ?", accountID, id)
 }
 
 // ListEntities returns a page of the entities matching f, newest first,
@@ -135,25 +134,8 @@ func (s *Store) ListEntities(ctx context.Context, f EntityFilter, limit, offset 
 		cond += " AND e.type = ?"
 		args = append(args, *f.Type)
 	}
-	var total int
-	if err := s.db.R.QueryRowContext(ctx, "SELECT count(*) FROM entities e WHERE "+cond, args...).Scan(&total); err != nil {
-		return nil, 0, err
-	}
-	rows, err := s.db.R.QueryContext(ctx, "SELECT "+entityColumns+" FROM entities e WHERE "+cond+
-		" ORDER BY e.created_at DESC, e.id DESC LIMIT ? OFFSET ?", append(args, limit, offset)...)
-	if err != nil {
-		return nil, 0, err
-	}
-	defer rows.Close()
-	var out []Entity
-	for rows.Next() {
-		e, err := scanEntity(rows)
-		if err != nil {
-			return nil, 0, err
-		}
-		out = append(out, e)
-	}
-	return out, total, rows.Err()
+	return queryPage(ctx, s.db.R, scanEntity, "SELECT count(*) FROM entities e WHERE "+cond,
+		"SELECT "+entityColumns+" FROM entities e WHERE "+cond+" ORDER BY e.created_at DESC, e.id DESC LIMIT ? OFFSET ?", args, limit, offset)
 }
 
 // DeleteEntity removes the account's entity and its links.
@@ -182,20 +164,11 @@ func (s *Store) DeleteEntity(ctx context.Context, accountID, id string) error {
 // ErrMemoryNotFound (both match ErrNotFound).
 func (s *Store) LinkEntity(ctx context.Context, accountID string, l *EntityLink) (created bool, err error) {
 	err = s.db.Write(ctx, func(tx *sql.Tx) error {
-		var one int
-		err := tx.QueryRowContext(ctx, "SELECT 1 FROM entities WHERE account_id = ? AND id = ?", accountID, l.EntityID).Scan(&one)
-		if errors.Is(err, sql.ErrNoRows) {
-			return ErrEntityNotFound
+		if ok, err := exists(ctx, tx, "SELECT 1 FROM entities WHERE account_id = ? AND id = ?", accountID, l.EntityID); err != nil || !ok {
+			return cmp.Or(err, ErrEntityNotFound)
 		}
-		if err != nil {
-			return err
-		}
-		err = tx.QueryRowContext(ctx, "SELECT 1 FROM memories WHERE account_id = ? AND id = ?", accountID, l.MemoryID).Scan(&one)
-		if errors.Is(err, sql.ErrNoRows) {
-			return ErrMemoryNotFound
-		}
-		if err != nil {
-			return err
+		if ok, err := exists(ctx, tx, "SELECT 1 FROM memories WHERE account_id = ? AND id = ?", accountID, l.MemoryID); err != nil || !ok {
+			return cmp.Or(err, ErrMemoryNotFound)
 		}
 		res, err := tx.ExecContext(ctx, `INSERT INTO entity_links(entity_id, memory_id, relationship, created_at) VALUES (?, ?, ?, ?)
 			ON CONFLICT (entity_id, memory_id) DO NOTHING`, l.EntityID, l.MemoryID, l.Relationship, ms(l.CreatedAt))
@@ -259,29 +232,25 @@ func (s *Store) Neighborhood(ctx context.Context, accountID, id string, depth, m
 		var via [][2]string // per neighbour: its id and the memory it was reached by
 		for d := 1; d <= depth && len(frontier) > 0 && len(out) < maxNeighbors && !st.Truncated; d++ {
 			// The frontier's memories not seen before.
-			rows, err := q.QueryContext(ctx, `SELECT memory_id FROM entity_links
-				WHERE entity_id IN (SELECT value FROM json_each(?)) LIMIT ?`, jsonList(frontier), budget-st.LinksRead+1)
-			if err != nil {
-				return err
-			}
 			var mems []string
-			for rows.Next() {
+			err := queryEach(ctx, q, func(r rowScanner) error {
 				var m string
-				if err := rows.Scan(&m); err != nil {
-					rows.Close()
+				if err := r.Scan(&m); err != nil {
 					return err
 				}
 				if st.LinksRead == budget {
 					st.Truncated = true
-					break
+					return errStop
 				}
 				st.LinksRead++
 				if !seenMemory[m] {
 					seenMemory[m] = true
 					mems = append(mems, m)
 				}
-			}
-			if err := closeRows(rows); err != nil {
+				return nil
+			}, `SELECT memory_id FROM entity_links
+				WHERE entity_id IN (SELECT value FROM json_each(?)) LIMIT ?`, jsonList(frontier), budget-st.LinksRead+1)
+			if err != nil {
 				return err
 			}
 			if len(mems) == 0 || st.LinksRead == budget {
@@ -292,31 +261,27 @@ func (s *Store) Neighborhood(ctx context.Context, accountID, id string, depth, m
 			// memories each is linked to and the first of them (by id),
 			// read from the memory index alone.
 			remaining := budget - st.LinksRead
-			rows, err = q.QueryContext(ctx, `SELECT entity_id, count(*), min(memory_id) FROM (
-				SELECT entity_id, memory_id FROM entity_links
-				WHERE memory_id IN (SELECT value FROM json_each(?)) LIMIT ?)
-				GROUP BY entity_id`, jsonList(mems), remaining+1)
-			if err != nil {
-				return err
-			}
 			type cand struct {
 				id, via string
 				shared  int
 			}
 			var cands []cand
 			read := 0
-			for rows.Next() {
+			err = queryEach(ctx, q, func(r rowScanner) error {
 				var c cand
-				if err := rows.Scan(&c.id, &c.shared, &c.via); err != nil {
-					rows.Close()
+				if err := r.Scan(&c.id, &c.shared, &c.via); err != nil {
 					return err
 				}
 				read += c.shared
 				if !seenEntity[c.id] {
 					cands = append(cands, c)
 				}
-			}
-			if err := closeRows(rows); err != nil {
+				return nil
+			}, `SELECT entity_id, count(*), min(memory_id) FROM (
+				SELECT entity_id, memory_id FROM entity_links
+				WHERE memory_id IN (SELECT value FROM json_each(?)) LIMIT ?)
+				GROUP BY entity_id`, jsonList(mems), remaining+1)
+			if err != nil {
 				return err
 			}
 			if read > remaining { // the LIMIT cut the level short
@@ -355,24 +320,20 @@ func (s *Store) Neighborhood(ctx context.Context, accountID, id string, depth, m
 		}
 		// CROSS JOIN fixes the loop order: the list outside, a primary key
 		// lookup of each table per item inside.
-		rows, err := q.QueryContext(ctx, `SELECT e.id, e.name, e.type, l.relationship FROM json_each(?) j
-			CROSS JOIN entities e ON e.id = json_extract(j.value, '$[0]') AND e.account_id = ?
-			CROSS JOIN entity_links l ON l.entity_id = e.id AND l.memory_id = json_extract(j.value, '$[1]')`, string(pairs), accountID)
-		if err != nil {
-			return err
-		}
 		found := make([]bool, len(out))
-		for rows.Next() {
+		err = queryEach(ctx, q, func(r rowScanner) error {
 			var id, name, typ, rel string
-			if err := rows.Scan(&id, &name, &typ, &rel); err != nil {
-				rows.Close()
+			if err := r.Scan(&id, &name, &typ, &rel); err != nil {
 				return err
 			}
 			if i, ok := at[id]; ok {
 				out[i].Name, out[i].Type, out[i].Relationship, found[i] = name, typ, rel, true
 			}
-		}
-		if err := closeRows(rows); err != nil {
+			return nil
+		}, `SELECT e.id, e.name, e.type, l.relationship FROM json_each(?) j
+			CROSS JOIN entities e ON e.id = json_extract(j.value, '$[0]') AND e.account_id = ?
+			CROSS JOIN entity_links l ON l.entity_id = e.id AND l.memory_id = json_extract(j.value, '$[1]')`, string(pairs), accountID)
+		if err != nil {
 			return err
 		}
 		kept := out[:0]
@@ -406,15 +367,6 @@ func jsonList(ids []string) string {
 	return string(b)
 }
 
-// closeRows reports the iteration's error, then the close's.
-func closeRows(rows *sql.Rows) error {
-	if err := rows.Err(); err != nil {
-		rows.Close()
-		return err
-	}
-	return rows.Close()
-}
-
 // MaxMemoryEntities is how many linked entities a read of a memory lists
 // at most (the first linked, then by name): a memory linked to thousands
 // of entities would otherwise make every page that holds it that large.
@@ -437,7 +389,18 @@ func fillEntities(ctx context.Context, q queryer, ms []Memory) error {
 	if err != nil {
 		return err
 	}
-	rows, err := q.QueryContext(ctx, `SELECT memory_id, type, name FROM (
+	return queryEach(ctx, q, func(r rowScanner) error {
+		var memID string
+		var ref EntityRef
+		if err := r.Scan(&memID, &ref.Type, &ref.Value); err != nil {
+			return err
+		}
+		ref.Confidence = 1.0
+		for _, i := range at[memID] {
+			ms[i].Entities = append(ms[i].Entities, ref)
+		}
+		return nil
+	}, `SELECT memory_id, type, name FROM (
 		SELECT l.memory_id, e.type, e.name, l.created_at, e.id,
 			row_number() OVER (PARTITION BY l.memory_id ORDER BY l.created_at, e.name, e.id) AS n
 		FROM entity_links l
@@ -446,23 +409,4 @@ func fillEntities(ctx context.Context, q queryer, ms []Memory) error {
 		WHERE l.memory_id IN (SELECT value FROM json_each(?)))
 		WHERE n <= ?
 		ORDER BY memory_id, created_at, name, id`, string(list), MaxMemoryEntities)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var memID string
-		var ref EntityRef
-		if err := rows.Scan(&memID, &ref.Type, &ref.Value); err != nil {
-			return err
-		}
-		ref.Confidence = 1.0
-		for _, i := range at[memID] {
-			ms[i].Entities = append(ms[i].Entities, ref)
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	return rows.Close()
 }

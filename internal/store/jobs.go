@@ -69,7 +69,7 @@ func scanJob(r rowScanner) (Job, error) {
 	var errText, hook, owner sql.NullString
 	var created, updated, expires int64
 	if err := r.Scan(&j.ID, &j.MemoryID, &j.AccountID, &j.Status, &payload, &errText, &hook, &j.Attempts, &created, &updated, &owner, &expires); err != nil {
-		return Job{}, notFound(err)
+		return Job{}, err
 	}
 	j.Payload = []byte(payload)
 	j.Error, j.WebhookURL = fromNullString(errText), fromNullString(hook)
@@ -99,12 +99,12 @@ func (s *Store) InsertJob(ctx context.Context, j Job) error {
 // JobByMemory returns the account's job that creates the memory, or
 // ErrNotFound.
 func (s *Store) JobByMemory(ctx context.Context, accountID, memoryID string) (Job, error) {
-	return scanJob(s.db.R.QueryRowContext(ctx, "SELECT "+jobColumns+" FROM jobs WHERE account_id = ? AND memory_id = ?", accountID, memoryID))
+	return queryOne(ctx, s.db.R, scanJob, "SELECT "+jobColumns+" FROM jobs WHERE account_id = ? AND memory_id = ?", accountID, memoryID)
 }
 
 // JobByID returns the account's job with the id, or ErrNotFound.
 func (s *Store) JobByID(ctx context.Context, accountID, id string) (Job, error) {
-	return scanJob(s.db.R.QueryRowContext(ctx, "SELECT "+jobColumns+" FROM jobs WHERE account_id = ? AND id = ?", accountID, id))
+	return queryOne(ctx, s.db.R, scanJob, "SELECT "+jobColumns+" FROM jobs WHERE account_id = ? AND id = ?", accountID, id)
 }
 
 // SessionExists reports whether the account has the session.
@@ -124,13 +124,13 @@ func (s *Store) SessionExists(ctx context.Context, accountID, sessionID string) 
 // never get the same lease.
 func (s *Store) ClaimJob(ctx context.Context, owner string, now time.Time, lease time.Duration) (j Job, ok bool, err error) {
 	err = s.db.Write(ctx, func(tx *sql.Tx) error {
-		j, err = scanJob(tx.QueryRowContext(ctx, `UPDATE jobs SET status = ?, attempts = attempts + 1, lease_owner = ?, lease_expires = ?,
+		j, err = queryOne(ctx, tx, scanJob, `UPDATE jobs SET status = ?, attempts = attempts + 1, lease_owner = ?, lease_expires = ?,
 				updated_at = max(updated_at, ?)
 			WHERE id = coalesce(
 				(SELECT id FROM jobs WHERE status = ? AND lease_expires <= ? ORDER BY created_at, rowid LIMIT 1),
 				(SELECT id FROM jobs WHERE status = ? ORDER BY created_at, rowid LIMIT 1))
 			RETURNING `+jobColumns,
-			JobProcessing, owner, ms(now.Add(lease)), ms(now), JobProcessing, ms(now), JobPending))
+			JobProcessing, owner, ms(now.Add(lease)), ms(now), JobProcessing, ms(now), JobPending)
 		return err
 	})
 	if errors.Is(err, ErrNotFound) {
@@ -143,8 +143,8 @@ func (s *Store) ClaimJob(ctx context.Context, owner string, now time.Time, lease
 // a job whose claimant has gone away becomes claimable. ok is false when no
 // job is processing.
 func (s *Store) NextLeaseExpiry(ctx context.Context) (t time.Time, ok bool, err error) {
-	var v sql.NullInt64
-	if err := s.db.R.QueryRowContext(ctx, "SELECT min(lease_expires) FROM jobs WHERE status = ?", JobProcessing).Scan(&v); err != nil {
+	v, err := queryValue[sql.NullInt64](ctx, s.db.R, "SELECT min(lease_expires) FROM jobs WHERE status = ?", JobProcessing)
+	if err != nil {
 		return time.Time{}, false, err
 	}
 	if !v.Valid {
@@ -231,8 +231,8 @@ func (s *Store) CompleteJob(ctx context.Context, l JobLease, item BatchItem, now
 		if o.Err != nil || o.DuplicateID != "" {
 			status, errText = JobFailed, sql.NullString{String: explain(o), Valid: true}
 		}
-		j, err = scanJob(tx.QueryRowContext(ctx, `UPDATE jobs SET status = ?, error = ?, updated_at = max(updated_at, ?)
-			WHERE id = ? RETURNING `+jobColumns, status, errText, ms(now), l.JobID))
+		j, err = queryOne(ctx, tx, scanJob, `UPDATE jobs SET status = ?, error = ?, updated_at = max(updated_at, ?)
+			WHERE id = ? RETURNING `+jobColumns, status, errText, ms(now), l.JobID)
 		return err
 	})
 	return j, o, err
@@ -248,8 +248,8 @@ func (s *Store) FailJob(ctx context.Context, l JobLease, message string, now tim
 			return err
 		}
 		var err error
-		j, err = scanJob(tx.QueryRowContext(ctx, `UPDATE jobs SET status = ?, error = ?, updated_at = max(updated_at, ?)
-			WHERE id = ? RETURNING `+jobColumns, JobFailed, message, ms(now), l.JobID))
+		j, err = queryOne(ctx, tx, scanJob, `UPDATE jobs SET status = ?, error = ?, updated_at = max(updated_at, ?)
+			WHERE id = ? RETURNING `+jobColumns, JobFailed, message, ms(now), l.JobID)
 		return err
 	})
 	return j, err

@@ -19,8 +19,6 @@ var _ keys.Repository = keyRepo{}
 
 const keyColumns = "k.id, k.account_id, k.name, k.prefix, k.scopes, k.metadata, k.rate_limit, k.created_at, k.expires_at, k.last_used_at, k.revoked_at"
 
-type rowScanner interface{ Scan(...any) error }
-
 func scanKey(r rowScanner, extra ...any) (keys.Key, error) {
 	var k keys.Key
 	var sc int64
@@ -35,9 +33,7 @@ func scanKey(r rowScanner, extra ...any) (keys.Key, error) {
 		return keys.Key{}, err
 	}
 	k.Scopes = scopes.Set(sc)
-	if meta != "{}" {
-		k.Metadata = []byte(meta)
-	}
+	k.Metadata = fromJSONObject(meta)
 	k.CreatedAt = fromMS(created)
 	k.ExpiresAt = fromNullMS(exp)
 	k.LastUsedAt = fromNullMS(used)
@@ -71,36 +67,18 @@ func (r keyRepo) KeyByID(ctx context.Context, accountID, id string) (keys.Key, e
 	return keyByID(ctx, r.s.db.R, accountID, id)
 }
 
-type queryer interface {
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
-}
-
 func keyByID(ctx context.Context, q queryer, accountID, id string) (keys.Key, error) {
 	return scanKey(q.QueryRowContext(ctx, "SELECT "+keyColumns+" FROM api_keys k WHERE k.account_id = ? AND k.id = ?", accountID, id))
 }
 
 func (r keyRepo) ListKeys(ctx context.Context, accountID string, limit, offset int) ([]keys.Key, int, error) {
-	var total int
-	if err := r.s.db.R.QueryRowContext(ctx, "SELECT count(*) FROM api_keys WHERE account_id = ?", accountID).Scan(&total); err != nil {
-		return nil, 0, err
-	}
-	rows, err := r.s.db.R.QueryContext(ctx, "SELECT "+keyColumns+" FROM api_keys k WHERE k.account_id = ? ORDER BY k.created_at DESC, k.id DESC LIMIT ? OFFSET ?", accountID, limit, offset)
-	if err != nil {
-		return nil, 0, err
-	}
-	defer rows.Close()
-	var out []keys.Key
-	for rows.Next() {
-		k, err := scanKey(rows)
-		if err != nil {
-			return nil, 0, err
-		}
-		out = append(out, k)
-	}
-	return out, total, rows.Err()
+	return queryPage(ctx, r.s.db.R, scanOneKey, "SELECT count(*) FROM api_keys WHERE account_id = ?",
+		"SELECT "+keyColumns+" FROM api_keys k WHERE k.account_id = ? ORDER BY k.created_at DESC, k.id DESC LIMIT ? OFFSET ?",
+		[]any{accountID}, limit, offset)
 }
+
+// scanOneKey is scanKey of a row without extra columns.
+func scanOneKey(r rowScanner) (keys.Key, error) { return scanKey(r) }
 
 func (r keyRepo) RevokeKey(ctx context.Context, accountID, id string, at time.Time) (keys.Key, error) {
 	var out keys.Key

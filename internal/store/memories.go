@@ -45,22 +45,19 @@ const memoryColumns = `m.seq, m.id, m.account_id, ` + agentIDOfMemory + `, m.age
 // agentIDOfMemory is the id of memory m's agent (m.agent_id is its row key).
 const agentIDOfMemory = "(SELECT ag.public_id FROM agents ag WHERE ag.id = m.agent_id)"
 
-func scanMemory(r rowScanner, extra ...any) (Memory, error) {
+func scanMemory(r rowScanner) (Memory, error) {
 	var m Memory
 	var user, mtype, session, project, projectID sql.NullString
 	var meta string
 	var archived sql.NullInt64
 	var created, updated int64
-	dst := append([]any{&m.Seq, &m.ID, &m.AccountID, &m.AgentID, &m.AgentRef, &user, &m.Content, &meta, &mtype,
-		&m.Visibility, &m.Importance, &m.Tier, &m.Scope, &session, &project, &projectID, &archived, &created, &updated}, extra...)
-	if err := r.Scan(dst...); err != nil {
-		return Memory{}, notFound(err)
+	if err := r.Scan(&m.Seq, &m.ID, &m.AccountID, &m.AgentID, &m.AgentRef, &user, &m.Content, &meta, &mtype,
+		&m.Visibility, &m.Importance, &m.Tier, &m.Scope, &session, &project, &projectID, &archived, &created, &updated); err != nil {
+		return Memory{}, err
 	}
 	m.UserID, m.MemoryType = fromNullString(user), fromNullString(mtype)
 	m.SessionID, m.Project, m.ProjectID = fromNullString(session), fromNullString(project), fromNullString(projectID)
-	if meta != "{}" {
-		m.Metadata = []byte(meta)
-	}
+	m.Metadata = fromJSONObject(meta)
 	m.ArchivedAt = fromNullMS(archived)
 	m.CreatedAt, m.UpdatedAt = fromMS(created), fromMS(updated)
 	return m, nil
@@ -122,7 +119,7 @@ func (s *Store) GetMemory(ctx context.Context, accountID, id string) (Memory, er
 }
 
 func getMemory(ctx context.Context, q queryer, accountID, id string) (Memory, error) {
-	m, err := scanMemory(q.QueryRowContext(ctx, "SELECT "+memoryColumns+" FROM memories m WHERE m.account_id = ? AND m.id = ?", accountID, id))
+	m, err := queryOne(ctx, q, scanMemory, "SELECT "+memoryColumns+" FROM memories m WHERE m.account_id = ? AND m.id = ?", accountID, id)
 	if err != nil {
 		return Memory{}, err
 	}
@@ -269,7 +266,8 @@ func (s *Store) ListMemories(ctx context.Context, f Filter, limit, offset int, a
 	var total int
 	var out []Memory
 	err = s.read(ctx, func(rq queryer) error {
-		if err := rq.QueryRowContext(ctx, "SELECT count(*) FROM memories m WHERE "+cond, args...).Scan(&total); err != nil {
+		var err error
+		if total, err = queryValue[int](ctx, rq, "SELECT count(*) FROM memories m WHERE "+cond, args...); err != nil {
 			return err
 		}
 		q := "SELECT " + memoryColumns + " FROM memories m WHERE " + cond
@@ -279,23 +277,9 @@ func (s *Store) ListMemories(ctx context.Context, f Filter, limit, offset int, a
 			offset = 0
 		}
 		q += " ORDER BY m.created_at DESC, m.id DESC LIMIT ? OFFSET ?"
-		args = append(args, limit, offset)
-		rows, err := rq.QueryContext(ctx, q, args...)
-		if err != nil {
+		if out, err = queryAll(ctx, rq, scanMemory, q, append(args, limit, offset)...); err != nil {
 			return err
 		}
-		defer rows.Close()
-		for rows.Next() {
-			m, err := scanMemory(rows)
-			if err != nil {
-				return err
-			}
-			out = append(out, m)
-		}
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		rows.Close()
 		return fillEntities(ctx, rq, out)
 	})
 	if err != nil {
@@ -330,7 +314,11 @@ func (s *Store) VectorCandidates(ctx context.Context, f Filter, vec []byte, k in
 		WHERE ` + cond + ` ORDER BY d, m.created_at DESC LIMIT ?`
 	args = append([]any{vec}, args...)
 	args = append(args, k)
-	return s.scored(ctx, q, args, false)
+	return queryAll(ctx, s.db.R, func(r rowScanner) (Scored, error) {
+		var sc Scored
+		err := r.Scan(&sc.Seq, &sc.Value, &sc.CreatedAt)
+		return sc, err
+	}, q, args...)
 }
 
 // TextCandidates returns every memory matching f whose terms match the FTS4
@@ -346,30 +334,11 @@ func (s *Store) TextCandidates(ctx context.Context, f Filter, match string) ([]S
 	q := `SELECT m.seq, matchinfo(memory_fts, 'pcnalx'), m.created_at FROM memory_fts CROSS JOIN memories m ON m.seq = memory_fts.docid
 		WHERE memory_fts MATCH ? AND ` + cond
 	args = append([]any{match}, args...)
-	return s.scored(ctx, q, args, true)
-}
-
-func (s *Store) scored(ctx context.Context, q string, args []any, text bool) ([]Scored, error) {
-	rows, err := s.db.R.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Scored
-	for rows.Next() {
+	return queryAll(ctx, s.db.R, func(r rowScanner) (Scored, error) {
 		var sc Scored
-		var err error
-		if text {
-			err = rows.Scan(&sc.Seq, &sc.Info, &sc.CreatedAt)
-		} else {
-			err = rows.Scan(&sc.Seq, &sc.Value, &sc.CreatedAt)
-		}
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, sc)
-	}
-	return out, rows.Err()
+		err := r.Scan(&sc.Seq, &sc.Info, &sc.CreatedAt)
+		return sc, err
+	}, q, args...)
 }
 
 // MemoriesBySeq returns the account's memories with the given sequence
@@ -380,29 +349,12 @@ func (s *Store) MemoriesBySeq(ctx context.Context, accountID string, seqs []int6
 	}
 	// "+m.account_id" keeps SQLite from walking the account's index: the
 	// primary-key lookups of the IN list are what we want.
-	q := "SELECT " + memoryColumns + " FROM memories m WHERE +m.account_id = ? AND m.seq IN (?" + strings.Repeat(", ?", len(seqs)-1) + ")"
-	args := make([]any, 0, len(seqs)+1)
-	args = append(args, accountID)
-	for _, s := range seqs {
-		args = append(args, s)
-	}
-	rows, err := s.db.R.QueryContext(ctx, q, args...)
+	in, args := inList(seqs)
+	out, err := queryAll(ctx, s.db.R, scanMemory, "SELECT "+memoryColumns+" FROM memories m WHERE +m.account_id = ? AND m.seq IN "+in,
+		append([]any{accountID}, args...)...)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var out []Memory
-	for rows.Next() {
-		m, err := scanMemory(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, m)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	rows.Close()
 	return out, fillEntities(ctx, s.db.R, out)
 }
 
@@ -410,35 +362,31 @@ func (s *Store) MemoriesBySeq(ctx context.Context, accountID string, seqs []int6
 func (s *Store) Vectors(ctx context.Context, seqs []int64) (map[int64][]byte, error) {
 	out := make(map[int64][]byte, len(seqs))
 	for len(seqs) > 0 {
-		n := min(len(seqs), 500)
-		chunk := seqs[:n]
+		n := min(len(seqs), maxInList)
+		in, args := inList(seqs[:n])
 		seqs = seqs[n:]
-		args := make([]any, len(chunk))
-		for i, v := range chunk {
-			args[i] = v
-		}
-		rows, err := s.db.R.QueryContext(ctx, "SELECT seq, embedding FROM memory_vectors WHERE seq IN (?"+strings.Repeat(", ?", n-1)+")", args...)
-		if err != nil {
-			return nil, err
-		}
-		for rows.Next() {
-			var seq int64
-			var b []byte
-			if err := rows.Scan(&seq, &b); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			out[seq] = b
-		}
-		if err := rows.Err(); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		if err := rows.Close(); err != nil {
+		if err := queryEach(ctx, s.db.R, vectorInto(out), "SELECT seq, embedding FROM memory_vectors WHERE seq IN "+in, args...); err != nil {
 			return nil, err
 		}
 	}
 	return out, nil
+}
+
+// maxInList is how many values an IN list of [Store.Vectors] holds at
+// most: lists longer than that are split into several statements.
+const maxInList = 500
+
+// vectorInto scans a (seq, embedding) row into out.
+func vectorInto(out map[int64][]byte) func(rowScanner) error {
+	return func(r rowScanner) error {
+		var seq int64
+		var b []byte
+		if err := r.Scan(&seq, &b); err != nil {
+			return err
+		}
+		out[seq] = b
+		return nil
+	}
 }
 
 func sameString(a, b *string) bool {
@@ -457,22 +405,18 @@ func (s *Store) TermDocs(ctx context.Context, terms []string) (map[string]int, e
 	if len(terms) == 0 {
 		return out, nil
 	}
-	args := make([]any, len(terms))
-	for i, t := range terms {
-		args[i] = t
-	}
-	rows, err := s.db.R.QueryContext(ctx, "SELECT term, documents FROM memory_fts_terms WHERE col = '*' AND term IN (?"+strings.Repeat(", ?", len(terms)-1)+")", args...)
+	in, args := inList(terms)
+	err := queryEach(ctx, s.db.R, func(r rowScanner) error {
+		var t string
+		var n int
+		if err := r.Scan(&t, &n); err != nil {
+			return err
+		}
+		out[t] = n
+		return nil
+	}, "SELECT term, documents FROM memory_fts_terms WHERE col = '*' AND term IN "+in, args...)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var t string
-		var n int
-		if err := rows.Scan(&t, &n); err != nil {
-			return nil, err
-		}
-		out[t] = n
-	}
-	return out, rows.Err()
+	return out, nil
 }

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"time"
 )
@@ -39,15 +38,14 @@ type PatternFilter struct {
 const patternColumns = `p.id, p.account_id, p.title, p.description, p.category, p.example_code, p.scope, p.tags,
 	p.source_project_id, p.source_project_slug, p.metadata, p.adoption_count, p.created_at, p.updated_at`
 
-func scanPattern(r rowScanner, extra ...any) (Pattern, error) {
+func scanPattern(r rowScanner) (Pattern, error) {
 	var p Pattern
 	var category, example, srcID, srcSlug sql.NullString
 	var tags, meta string
 	var created, updated int64
-	dst := append([]any{&p.ID, &p.AccountID, &p.Title, &p.Description, &category, &example, &p.Scope, &tags,
-		&srcID, &srcSlug, &meta, &p.AdoptionCount, &created, &updated}, extra...)
-	if err := r.Scan(dst...); err != nil {
-		return Pattern{}, notFound(err)
+	if err := r.Scan(&p.ID, &p.AccountID, &p.Title, &p.Description, &category, &example, &p.Scope, &tags,
+		&srcID, &srcSlug, &meta, &p.AdoptionCount, &created, &updated); err != nil {
+		return Pattern{}, err
 	}
 	p.Category, p.ExampleCode = fromNullString(category), fromNullString(example)
 	p.SourceProjectID, p.SourceProjectSlug = fromNullString(srcID), fromNullString(srcSlug)
@@ -55,9 +53,7 @@ func scanPattern(r rowScanner, extra ...any) (Pattern, error) {
 	if p.Tags, err = decodeTagList(tags); err != nil {
 		return Pattern{}, err
 	}
-	if meta != "{}" {
-		p.Metadata = []byte(meta)
-	}
+	p.Metadata = fromJSONObject(meta)
 	p.CreatedAt, p.UpdatedAt = fromMS(created), fromMS(updated)
 	return p, nil
 }
@@ -100,7 +96,7 @@ func (s *Store) GetPattern(ctx context.Context, accountID, id string) (Pattern, 
 }
 
 func getPattern(ctx context.Context, q queryer, accountID, id string) (Pattern, error) {
-	return scanPattern(q.QueryRowContext(ctx, "SELECT "+patternColumns+" FROM patterns p WHERE p.account_id = ? AND p.id = ?", accountID, id))
+	return queryOne(ctx, q, scanPattern, "SELECT "+patternColumns+" FROM patterns p WHERE p.account_id = ? AND p.id = ?", accountID, id)
 }
 
 func (f PatternFilter) where() (string, []any) {
@@ -116,23 +112,6 @@ func (f PatternFilter) where() (string, []any) {
 		args = append(args, *f.Project)
 	}
 	return cond, args
-}
-
-func (s *Store) queryPatterns(ctx context.Context, q string, args []any) ([]Pattern, error) {
-	rows, err := s.db.R.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Pattern
-	for rows.Next() {
-		p, err := scanPattern(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, p)
-	}
-	return out, rows.Err()
 }
 
 // PatternCandidates calls fn, in no particular order, for each of the at
@@ -154,16 +133,16 @@ func (s *Store) PatternsByID(ctx context.Context, accountID string, ids []string
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	return s.queryPatterns(ctx, "SELECT "+patternColumns+" FROM patterns p WHERE p.account_id = ? AND p.id IN (SELECT value FROM json_each(?))",
-		[]any{accountID, jsonList(ids)})
+	return queryAll(ctx, s.db.R, scanPattern, "SELECT "+patternColumns+" FROM patterns p WHERE p.account_id = ? AND p.id IN (SELECT value FROM json_each(?))",
+		accountID, jsonList(ids))
 }
 
 // TopPatterns returns up to limit patterns matching f, most adopted first
 // (then newest).
 func (s *Store) TopPatterns(ctx context.Context, f PatternFilter, limit int) ([]Pattern, error) {
 	cond, args := f.where()
-	return s.queryPatterns(ctx, "SELECT "+patternColumns+" FROM patterns p WHERE "+cond+
-		" ORDER BY p.adoption_count DESC, p.created_at DESC, p.id DESC LIMIT ?", append(args, limit))
+	return queryAll(ctx, s.db.R, scanPattern, "SELECT "+patternColumns+" FROM patterns p WHERE "+cond+
+		" ORDER BY p.adoption_count DESC, p.created_at DESC, p.id DESC LIMIT ?", append(args, limit)...)
 }
 
 // AdoptPattern records that the account's project with the slug adopted
@@ -209,16 +188,12 @@ func (s *Store) AdoptPattern(ctx context.Context, accountID, id, slug string, no
 // project with the slug has not adopted: global ones first, then by
 // adoption_count (then newest). An unknown project is ErrNotFound.
 func (s *Store) SuggestPatterns(ctx context.Context, accountID, slug string, limit int) ([]Pattern, error) {
-	var projectID string
-	err := s.db.R.QueryRowContext(ctx, "SELECT id FROM projects WHERE account_id = ? AND slug = ?", accountID, slug).Scan(&projectID)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, ErrNotFound
-	}
+	pid, err := projectID(ctx, s.db.R, accountID, slug)
 	if err != nil {
 		return nil, err
 	}
-	return s.queryPatterns(ctx, "SELECT "+patternColumns+` FROM patterns p WHERE p.account_id = ?
+	return queryAll(ctx, s.db.R, scanPattern, "SELECT "+patternColumns+` FROM patterns p WHERE p.account_id = ?
 		AND NOT EXISTS (SELECT 1 FROM pattern_adoptions pa WHERE pa.pattern_id = p.id AND pa.project_id = ?)
 		ORDER BY p.scope = 'global' DESC, p.adoption_count DESC, p.created_at DESC, p.id DESC LIMIT ?`,
-		[]any{accountID, projectID, limit})
+		accountID, pid, limit)
 }

@@ -39,15 +39,13 @@ func scanProject(r rowScanner) (Project, error) {
 	var meta string
 	var created, updated int64
 	if err := r.Scan(&p.ID, &p.AccountID, &p.Slug, &p.Name, &desc, &stack, &repo, &meta, &created, &updated, &p.MemoryCount); err != nil {
-		return Project{}, notFound(err)
+		return Project{}, err
 	}
 	p.Description, p.RepoURL = fromNullString(desc), fromNullString(repo)
 	if stack.Valid {
 		p.Stack = []byte(stack.String)
 	}
-	if meta != "{}" {
-		p.Metadata = []byte(meta)
-	}
+	p.Metadata = fromJSONObject(meta)
 	p.CreatedAt, p.UpdatedAt = fromMS(created), fromMS(updated)
 	return p, nil
 }
@@ -76,22 +74,20 @@ func (s *Store) InsertProject(ctx context.Context, p *Project) error {
 // projectID returns the id of the account's project with the slug, or
 // ErrNotFound.
 func projectID(ctx context.Context, q queryer, accountID, slug string) (string, error) {
-	var id string
-	err := q.QueryRowContext(ctx, "SELECT id FROM projects WHERE account_id = ? AND slug = ?", accountID, slug).Scan(&id)
-	return id, notFound(err)
+	return queryValue[string](ctx, q, "SELECT id FROM projects WHERE account_id = ? AND slug = ?", accountID, slug)
 }
 
 // GetProject returns the account's project with the slug, or ErrNotFound.
 func (s *Store) GetProject(ctx context.Context, accountID, slug string) (Project, error) {
-	return scanProject(s.db.R.QueryRowContext(ctx, "SELECT "+projectColumns+" FROM projects p WHERE p.account_id = ? AND p.slug = ?", accountID, slug))
+	return queryOne(ctx, s.db.R, scanProject, "SELECT "+projectColumns+" FROM projects p WHERE p.account_id = ? AND p.slug = ?", accountID, slug)
 }
 
 // ListProjects returns a page of the account's projects, newest first
 // (created_at, then id, descending), and the total count. after, when not
 // nil, starts the page after that position instead of at offset.
 func (s *Store) ListProjects(ctx context.Context, accountID string, limit, offset int, after *Position) ([]Project, int, error) {
-	var total int
-	if err := s.db.R.QueryRowContext(ctx, "SELECT count(*) FROM projects WHERE account_id = ?", accountID).Scan(&total); err != nil {
+	total, err := queryValue[int](ctx, s.db.R, "SELECT count(*) FROM projects WHERE account_id = ?", accountID)
+	if err != nil {
 		return nil, 0, err
 	}
 	q := "SELECT " + projectColumns + " FROM projects p WHERE p.account_id = ?"
@@ -102,45 +98,22 @@ func (s *Store) ListProjects(ctx context.Context, accountID string, limit, offse
 		offset = 0
 	}
 	q += " ORDER BY p.created_at DESC, p.id DESC LIMIT ? OFFSET ?"
-	args = append(args, limit, offset)
-	rows, err := s.db.R.QueryContext(ctx, q, args...)
+	out, err := queryAll(ctx, s.db.R, scanProject, q, append(args, limit, offset)...)
 	if err != nil {
 		return nil, 0, err
 	}
-	defer rows.Close()
-	var out []Project
-	for rows.Next() {
-		p, err := scanProject(rows)
-		if err != nil {
-			return nil, 0, err
-		}
-		out = append(out, p)
-	}
-	return out, total, rows.Err()
+	return out, total, nil
 }
 
 // ProjectMemories returns up to limit of the project's unarchived
 // memories in the tier, newest first.
 func (s *Store) ProjectMemories(ctx context.Context, accountID, projectID, tier string, limit int) ([]Memory, error) {
-	rows, err := s.db.R.QueryContext(ctx, "SELECT "+memoryColumns+` FROM memories m
+	out, err := queryAll(ctx, s.db.R, scanMemory, "SELECT "+memoryColumns+` FROM memories m
 		WHERE m.account_id = ? AND m.project_id = ? AND m.tier = ? AND m.archived_at IS NULL
 		ORDER BY m.created_at DESC, m.id DESC LIMIT ?`, accountID, projectID, tier, limit)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var out []Memory
-	for rows.Next() {
-		m, err := scanMemory(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, m)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	rows.Close()
 	return out, fillEntities(ctx, s.db.R, out)
 }
 
@@ -182,10 +155,7 @@ func (s *Store) InsertProjectRelationship(ctx context.Context, rel *ProjectRelat
 			WHERE account_id = ? AND source_project_id = ? AND target_project_id = ? AND relationship_type = ?`,
 			rel.AccountID, src, dst, rel.Type).Scan(&id, &meta, &at)
 		if err == nil {
-			rel.ID, rel.Metadata, rel.CreatedAt = id, nil, fromMS(at)
-			if meta != "{}" {
-				rel.Metadata = []byte(meta)
-			}
+			rel.ID, rel.Metadata, rel.CreatedAt = id, fromJSONObject(meta), fromMS(at)
 			return nil
 		}
 		if !errors.Is(err, sql.ErrNoRows) {
@@ -228,10 +198,9 @@ func (s *Store) ProjectLinks(ctx context.Context, accountID, slug string, out, i
 	}
 	typeCond, typeArgs := "", []any(nil)
 	if len(types) > 0 {
-		typeCond = " AND r.relationship_type IN (?" + strings.Repeat(", ?", len(types)-1) + ")"
-		for _, t := range types {
-			typeArgs = append(typeArgs, t)
-		}
+		var in string
+		in, typeArgs = inList(types)
+		typeCond = " AND r.relationship_type IN " + in
 	}
 	var parts []string
 	var args []any
@@ -250,26 +219,16 @@ func (s *Store) ProjectLinks(ctx context.Context, accountID, slug string, out, i
 	if len(parts) == 0 {
 		return nil, nil
 	}
-	rows, err := s.db.R.QueryContext(ctx, strings.Join(parts, " UNION ALL ")+" ORDER BY 6 DESC, 7 DESC LIMIT ?", append(args, limit)...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var links []ProjectLink
-	for rows.Next() {
+	return queryAll(ctx, s.db.R, func(r rowScanner) (ProjectLink, error) {
 		var l ProjectLink
 		var meta, edgeID string
 		var at int64
-		if err := rows.Scan(&l.Slug, &l.Name, &l.RelationshipType, &l.Direction, &meta, &at, &edgeID); err != nil {
-			return nil, err
+		if err := r.Scan(&l.Slug, &l.Name, &l.RelationshipType, &l.Direction, &meta, &at, &edgeID); err != nil {
+			return ProjectLink{}, err
 		}
-		if meta != "{}" {
-			l.Metadata = []byte(meta)
-		}
-		l.CreatedAt = fromMS(at)
-		links = append(links, l)
-	}
-	return links, rows.Err()
+		l.Metadata, l.CreatedAt = fromJSONObject(meta), fromMS(at)
+		return l, nil
+	}, strings.Join(parts, " UNION ALL ")+" ORDER BY 6 DESC, 7 DESC LIMIT ?", append(args, limit)...)
 }
 
 // Dependent is a project reached by walking incoming edges back from
@@ -299,11 +258,7 @@ func (s *Store) Dependents(ctx context.Context, accountID, slug string, types []
 	if len(types) == 0 || maxDepth < 1 || limit < 1 {
 		return nil, nil
 	}
-	in := "(?" + strings.Repeat(", ?", len(types)-1) + ")"
-	var typeArgs []any
-	for _, t := range types {
-		typeArgs = append(typeArgs, t)
-	}
+	in, typeArgs := inList(types)
 	q := `SELECT p.id, p.slug, p.name, min(r.relationship_type) FROM project_relationships r
 		JOIN projects p ON p.id = r.source_project_id AND p.account_id = ?
 		WHERE r.target_project_id IN (SELECT value FROM json_each(?)) AND r.relationship_type IN ` + in + `
@@ -315,21 +270,17 @@ func (s *Store) Dependents(ctx context.Context, accountID, slug string, types []
 		frontier := []string{start}
 		for depth := 1; depth <= maxDepth && len(frontier) > 0 && len(out) < limit; depth++ {
 			args := append(append([]any{accountID, jsonList(frontier)}, typeArgs...), accountID, jsonList(seen), limit-len(out))
-			rows, err := tx.QueryContext(ctx, q, args...)
-			if err != nil {
-				return err
-			}
 			frontier = frontier[:0]
-			for rows.Next() {
+			err := queryEach(ctx, tx, func(r rowScanner) error {
 				d := Dependent{Depth: depth}
-				if err := rows.Scan(&d.ProjectID, &d.Slug, &d.Name, &d.RelationshipType); err != nil {
-					rows.Close()
+				if err := r.Scan(&d.ProjectID, &d.Slug, &d.Name, &d.RelationshipType); err != nil {
 					return err
 				}
 				out = append(out, d)
 				frontier = append(frontier, d.ProjectID)
-			}
-			if err := closeRows(rows); err != nil {
+				return nil
+			}, q, args...)
+			if err != nil {
 				return err
 			}
 			seen = append(seen, frontier...)
@@ -342,8 +293,8 @@ func (s *Store) Dependents(ctx context.Context, accountID, slug string, types []
 // SharedPatterns returns up to limit of the account's patterns adopted by
 // both projects (by id), most adopted first, then newest.
 func (s *Store) SharedPatterns(ctx context.Context, accountID, projectA, projectB string, limit int) ([]Pattern, error) {
-	return s.queryPatterns(ctx, "SELECT "+patternColumns+` FROM patterns p WHERE p.account_id = ?
+	return queryAll(ctx, s.db.R, scanPattern, "SELECT "+patternColumns+` FROM patterns p WHERE p.account_id = ?
 		AND EXISTS (SELECT 1 FROM pattern_adoptions pa WHERE pa.pattern_id = p.id AND pa.project_id = ?)
 		AND EXISTS (SELECT 1 FROM pattern_adoptions pb WHERE pb.pattern_id = p.id AND pb.project_id = ?)
-		ORDER BY p.adoption_count DESC, p.created_at DESC, p.id DESC LIMIT ?`, []any{accountID, projectA, projectB, limit})
+		ORDER BY p.adoption_count DESC, p.created_at DESC, p.id DESC LIMIT ?`, accountID, projectA, projectB, limit)
 }

@@ -30,20 +30,11 @@ func (s *Store) TextsAfter(ctx context.Context, table string, after int64, limit
 	if !ok {
 		return nil, fmt.Errorf("store: %q has no embeddings", table)
 	}
-	rows, err := s.db.R.QueryContext(ctx, "SELECT rowid, "+t.text+" FROM "+table+" WHERE rowid > ? ORDER BY rowid LIMIT ?", after, limit)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []TextRow
-	for rows.Next() {
-		var r TextRow
-		if err := rows.Scan(&r.RowID, &r.Text); err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, s.db.R, func(r rowScanner) (TextRow, error) {
+		var t TextRow
+		err := r.Scan(&t.RowID, &t.Text)
+		return t, err
+	}, "SELECT rowid, "+t.text+" FROM "+table+" WHERE rowid > ? ORDER BY rowid LIMIT ?", after, limit)
 }
 
 // SetEmbeddings writes new embeddings of table's rows and records the last
@@ -100,18 +91,5 @@ func (s *Store) FinishMeta(ctx context.Context, key, value string, drop ...strin
 
 // MetaKeys lists the meta keys that start with prefix.
 func (s *Store) MetaKeys(ctx context.Context, prefix string) ([]string, error) {
-	rows, err := s.db.R.QueryContext(ctx, "SELECT key FROM meta WHERE substr(key, 1, ?) = ?", len(prefix), prefix)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var k string
-		if err := rows.Scan(&k); err != nil {
-			return nil, err
-		}
-		out = append(out, k)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, s.db.R, scanValue[string], "SELECT key FROM meta WHERE substr(key, 1, ?) = ?", len(prefix), prefix)
 }

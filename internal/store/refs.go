@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"regexp"
 	"time"
@@ -34,9 +33,8 @@ func ensureProject(ctx context.Context, q queryer, accountID, slug string, now t
 	if !ValidSlug(slug) || ReservedSlug(slug) {
 		return "", nil
 	}
-	var id string
-	err := q.QueryRowContext(ctx, "SELECT id FROM projects WHERE account_id = ? AND slug = ?", accountID, slug).Scan(&id)
-	if err == nil || !errors.Is(err, sql.ErrNoRows) {
+	id, err := projectID(ctx, q, accountID, slug)
+	if !errors.Is(err, ErrNotFound) {
 		return id, err
 	}
 	id = uuid.New()
@@ -47,9 +45,8 @@ func ensureProject(ctx context.Context, q queryer, accountID, slug string, now t
 
 // checkSession returns ErrSessionNotFound unless the account has the session.
 func checkSession(ctx context.Context, q queryer, accountID, sessionID string) error {
-	var one int
-	err := q.QueryRowContext(ctx, "SELECT 1 FROM sessions WHERE account_id = ? AND id = ?", accountID, sessionID).Scan(&one)
-	if errors.Is(err, sql.ErrNoRows) {
+	ok, err := exists(ctx, q, "SELECT 1 FROM sessions WHERE account_id = ? AND id = ?", accountID, sessionID)
+	if err == nil && !ok {
 		return ErrSessionNotFound
 	}
 	return err

@@ -49,20 +49,18 @@ func scanSession(r rowScanner) (Session, error) {
 	err := r.Scan(&x.ID, &x.AccountID, &x.AgentID, &x.AgentRef, &ext, &project, &x.Status, &title, &summary,
 		&meta, &started, &ended, &created, &updated, &x.MemoryCount)
 	if err != nil {
-		return Session{}, notFound(err)
+		return Session{}, err
 	}
 	x.ExternalID, x.Project = fromNullString(ext), fromNullString(project)
 	x.Title, x.Summary = fromNullString(title), fromNullString(summary)
-	if meta != "{}" {
-		x.Metadata = []byte(meta)
-	}
+	x.Metadata = fromJSONObject(meta)
 	x.StartedAt, x.CreatedAt, x.UpdatedAt = fromMS(started), fromMS(created), fromMS(updated)
 	x.EndedAt = fromNullMS(ended)
 	return x, nil
 }
 
 func getSession(ctx context.Context, q queryer, accountID, id string) (Session, error) {
-	return scanSession(q.QueryRowContext(ctx, "SELECT "+sessionColumns+" FROM sessions s WHERE s.account_id = ? AND s.id = ?", accountID, id))
+	return queryOne(ctx, q, scanSession, "SELECT "+sessionColumns+" FROM sessions s WHERE s.account_id = ? AND s.id = ?", accountID, id)
 }
 
 // insertSession resolves x's agent (creating it if unknown) and project
@@ -116,14 +114,14 @@ func (s *Store) GetOrCreateSession(ctx context.Context, x Session) (out Session,
 	}
 	err = s.db.Write(ctx, func(tx *sql.Tx) error {
 		const q = "SELECT " + sessionColumns + " FROM sessions s WHERE s.account_id = ? AND s.external_id = ?"
-		out, err = scanSession(tx.QueryRowContext(ctx, q, x.AccountID, *x.ExternalID))
+		out, err = queryOne(ctx, tx, scanSession, q, x.AccountID, *x.ExternalID)
 		if err == nil || !errors.Is(err, ErrNotFound) {
 			return err
 		}
 		if created, err = insertSession(ctx, tx, &x); err != nil {
 			return err
 		}
-		out, err = scanSession(tx.QueryRowContext(ctx, q, x.AccountID, *x.ExternalID))
+		out, err = queryOne(ctx, tx, scanSession, q, x.AccountID, *x.ExternalID)
 		return err
 	})
 	if err != nil {
@@ -140,35 +138,25 @@ func (s *Store) GetSession(ctx context.Context, accountID, id string, memories i
 		x, err := getSession(ctx, s.db.R, accountID, id)
 		return x, nil, err
 	}
-	tx, err := s.db.R.BeginTx(ctx, nil)
-	if err != nil {
-		return Session{}, nil, err
-	}
-	defer tx.Rollback()
-	x, err := getSession(ctx, tx, accountID, id)
-	if err != nil {
-		return Session{}, nil, err
-	}
-	rows, err := tx.QueryContext(ctx, "SELECT "+memoryColumns+` FROM memories m WHERE m.id IN (
-		SELECT n.id FROM memories n WHERE n.account_id = ? AND n.session_id = ? ORDER BY n.created_at DESC, n.id DESC LIMIT ?)
-		ORDER BY m.created_at, m.id`, accountID, id, memories)
-	if err != nil {
-		return Session{}, nil, err
-	}
-	defer rows.Close()
-	out := []Memory{}
-	for rows.Next() {
-		m, err := scanMemory(rows)
-		if err != nil {
-			return Session{}, nil, err
+	var x Session
+	var out []Memory
+	err := s.read(ctx, func(q queryer) error {
+		var err error
+		if x, err = getSession(ctx, q, accountID, id); err != nil {
+			return err
 		}
-		out = append(out, m)
-	}
-	if err := rows.Err(); err != nil {
-		return Session{}, nil, err
-	}
-	rows.Close()
-	if err := fillEntities(ctx, tx, out); err != nil {
+		out, err = queryAll(ctx, q, scanMemory, "SELECT "+memoryColumns+` FROM memories m WHERE m.id IN (
+			SELECT n.id FROM memories n WHERE n.account_id = ? AND n.session_id = ? ORDER BY n.created_at DESC, n.id DESC LIMIT ?)
+			ORDER BY m.created_at, m.id`, accountID, id, memories)
+		if err != nil {
+			return err
+		}
+		if out == nil {
+			out = []Memory{}
+		}
+		return fillEntities(ctx, q, out)
+	})
+	if err != nil {
 		return Session{}, nil, err
 	}
 	return x, out, nil
@@ -245,28 +233,16 @@ func (s *Store) ListSessions(ctx context.Context, f SessionFilter, limit, offset
 		args = append(args, *f.Status)
 	}
 	cond := b.String()
-	tx, err := s.db.R.BeginTx(ctx, nil)
-	if err != nil {
-		return nil, 0, err
-	}
-	defer tx.Rollback()
-	var total int
-	if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM sessions s WHERE "+cond, args...).Scan(&total); err != nil {
-		return nil, 0, err
-	}
-	rows, err := tx.QueryContext(ctx, "SELECT "+sessionColumns+" FROM sessions s WHERE "+cond+
-		" ORDER BY s.started_at DESC, s.id DESC LIMIT ? OFFSET ?", append(args, limit, offset)...)
-	if err != nil {
-		return nil, 0, err
-	}
-	defer rows.Close()
 	var out []Session
-	for rows.Next() {
-		x, err := scanSession(rows)
-		if err != nil {
-			return nil, 0, err
-		}
-		out = append(out, x)
+	var total int
+	err := s.read(ctx, func(q queryer) error {
+		var err error
+		out, total, err = queryPage(ctx, q, scanSession, "SELECT count(*) FROM sessions s WHERE "+cond,
+			"SELECT "+sessionColumns+" FROM sessions s WHERE "+cond+" ORDER BY s.started_at DESC, s.id DESC LIMIT ? OFFSET ?", args, limit, offset)
+		return err
+	})
+	if err != nil {
+		return nil, 0, err
 	}
-	return out, total, rows.Err()
+	return out, total, nil
 }

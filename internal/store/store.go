@@ -37,15 +37,14 @@ func (s *Store) Close() error { return s.db.Close() }
 
 // Ping checks that the database answers.
 func (s *Store) Ping(ctx context.Context) error {
-	var one int
-	return s.db.R.QueryRowContext(ctx, "SELECT 1").Scan(&one)
+	_, err := queryValue[int](ctx, s.db.R, "SELECT 1")
+	return err
 }
 
 // Meta returns the value stored under key, or "" and false.
 func (s *Store) Meta(ctx context.Context, key string) (string, bool, error) {
-	var v string
-	err := s.db.R.QueryRowContext(ctx, "SELECT value FROM meta WHERE key = ?", key).Scan(&v)
-	if errors.Is(err, sql.ErrNoRows) {
+	v, err := queryValue[string](ctx, s.db.R, "SELECT value FROM meta WHERE key = ?", key)
+	if errors.Is(err, ErrNotFound) {
 		return "", false, nil
 	}
 	return v, err == nil, err
@@ -59,7 +58,9 @@ func (s *Store) SetMetaIfAbsent(ctx context.Context, key, value string) (string,
 		if _, err := tx.ExecContext(ctx, "INSERT OR IGNORE INTO meta(key, value) VALUES (?, ?)", key, value); err != nil {
 			return err
 		}
-		return tx.QueryRowContext(ctx, "SELECT value FROM meta WHERE key = ?", key).Scan(&got)
+		var err error
+		got, err = queryValue[string](ctx, tx, "SELECT value FROM meta WHERE key = ?", key)
+		return err
 	})
 	return got, err
 }

@@ -39,9 +39,8 @@ func (s *Store) AddKeyUsage(ctx context.Context, batch []Usage) error {
 // KeyUsage returns the stored count of requests made with the key on the
 // day (YYYY-MM-DD, UTC); 0 when there is none.
 func (s *Store) KeyUsage(ctx context.Context, keyID, day string) (int64, error) {
-	var n int64
-	err := s.db.R.QueryRowContext(ctx, "SELECT count FROM key_usage WHERE key_id = ? AND day = ?", keyID, day).Scan(&n)
-	if errors.Is(err, sql.ErrNoRows) {
+	n, err := queryValue[int64](ctx, s.db.R, "SELECT count FROM key_usage WHERE key_id = ? AND day = ?", keyID, day)
+	if errors.Is(err, ErrNotFound) {
 		return 0, nil
 	}
 	return n, err

@@ -429,17 +429,12 @@ func (v *VectorIndex) catchUpOwned(ctx context.Context) error {
 		return v.rebuild(ctx)
 	}
 	for {
-		rows, err := v.conn.QueryContext(ctx, "SELECT id, seq FROM vector_changes WHERE id > ? ORDER BY id LIMIT 1000", v.last)
-		if err != nil {
-			return err
-		}
 		seen := map[int64]bool{}
 		var seqs []int64
 		last := v.last
-		for rows.Next() {
+		err := queryEach(ctx, v.conn, func(r rowScanner) error {
 			var id, seq int64
-			if err := rows.Scan(&id, &seq); err != nil {
-				rows.Close()
+			if err := r.Scan(&id, &seq); err != nil {
 				return err
 			}
 			last = id
@@ -447,8 +442,9 @@ func (v *VectorIndex) catchUpOwned(ctx context.Context) error {
 				seen[seq] = true
 				seqs = append(seqs, seq)
 			}
-		}
-		if err := rows.Close(); err != nil {
+			return nil
+		}, "SELECT id, seq FROM vector_changes WHERE id > ? ORDER BY id LIMIT 1000", v.last)
+		if err != nil {
 			return err
 		}
 		if len(seqs) == 0 {
@@ -641,29 +637,11 @@ func (s *Store) matchingVectors(ctx context.Context, f Filter, seqs []int64) (ma
 		return out, err
 	}
 	for len(seqs) > 0 {
-		n := min(len(seqs), 500)
-		args := make([]any, 0, n+len(condArgs))
-		for _, v := range seqs[:n] {
-			args = append(args, v)
-		}
+		n := min(len(seqs), maxInList)
+		in, args := inList(seqs[:n])
 		seqs = seqs[n:]
-		err := func() error {
-			rows, err := s.db.R.QueryContext(ctx, `SELECT m.seq, v.embedding FROM memories m JOIN memory_vectors v ON v.seq = m.seq
-				WHERE m.seq IN (?`+strings.Repeat(", ?", n-1)+`) AND `+cond, append(args, condArgs...)...)
-			if err != nil {
-				return err
-			}
-			defer rows.Close()
-			for rows.Next() {
-				var seq int64
-				var b []byte
-				if err := rows.Scan(&seq, &b); err != nil {
-					return err
-				}
-				out[seq] = b
-			}
-			return rows.Err()
-		}()
+		err := queryEach(ctx, s.db.R, vectorInto(out), `SELECT m.seq, v.embedding FROM memories m JOIN memory_vectors v ON v.seq = m.seq
+			WHERE m.seq IN `+in+` AND `+cond, append(args, condArgs...)...)
 		if err != nil {
 			return nil, err
 		}
@@ -751,17 +729,15 @@ func (s *Store) filterSeqs(ctx context.Context, f Filter) (map[int64]bool, error
 	if err != nil || !ok {
 		return seqs, err
 	}
-	rows, err := s.db.R.QueryContext(ctx, "SELECT m.seq FROM memories m WHERE "+cond, args...)
+	err = queryEach(ctx, s.db.R, func(r rowScanner) error {
+		seq, err := scanValue[int64](r)
+		if err == nil {
+			seqs[seq] = true
+		}
+		return err
+	}, "SELECT m.seq FROM memories m WHERE "+cond, args...)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var seq int64
-		if err := rows.Scan(&seq); err != nil {
-			return nil, err
-		}
-		seqs[seq] = true
-	}
-	return seqs, rows.Err()
+	return seqs, nil
 }

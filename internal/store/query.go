@@ -1,0 +1,145 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strings"
+)
+
+// The query plumbing every file of the store shares: running a statement
+// and scanning its rows is written here once.
+
+// rowScanner is what a scan function reads one row from: a *sql.Row or
+// the current row of *sql.Rows.
+type rowScanner interface{ Scan(...any) error }
+
+// queryer runs statements: the reader pool, a read transaction or a write
+// transaction.
+type queryer interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+// queryAll runs query on q and returns scan's value of each row, in
+// order; nil when there is none. The rows are closed when it returns, so
+// that q (a transaction holds one connection) may run the next statement.
+func queryAll[T any](ctx context.Context, q queryer, scan func(rowScanner) (T, error), query string, args ...any) ([]T, error) {
+	var out []T
+	err := queryEach(ctx, q, func(r rowScanner) error {
+		v, err := scan(r)
+		if err != nil {
+			return err
+		}
+		out = append(out, v)
+		return nil
+	}, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// queryEach runs query on q and calls fn on each row, in order, one row
+// held at a time. fn's error ends the iteration and is returned; errStop
+// ends it early without error. The rows are closed when it returns.
+func queryEach(ctx context.Context, q queryer, fn func(rowScanner) error, query string, args ...any) error {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := fn(rows); err != nil {
+			if errors.Is(err, errStop) {
+				return rows.Close()
+			}
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	return rows.Close()
+}
+
+// errStop, returned by a queryEach callback, ends the iteration early
+// without error.
+var errStop = errors.New("store: stop iteration")
+
+// queryOne runs query, which yields at most one row, and scans that row;
+// no row is ErrNotFound.
+func queryOne[T any](ctx context.Context, q queryer, scan func(rowScanner) (T, error), query string, args ...any) (T, error) {
+	v, err := scan(q.QueryRowContext(ctx, query, args...))
+	if err != nil {
+		var zero T
+		return zero, notFound(err)
+	}
+	return v, nil
+}
+
+// queryValue runs query, which yields at most one row of one column, and
+// returns that value; no row is ErrNotFound.
+func queryValue[T any](ctx context.Context, q queryer, query string, args ...any) (T, error) {
+	return queryOne(ctx, q, scanValue[T], query, args...)
+}
+
+// scanValue scans a row of one column.
+func scanValue[T any](r rowScanner) (T, error) {
+	var v T
+	err := r.Scan(&v)
+	return v, err
+}
+
+// exists reports whether query yields a row.
+func exists(ctx context.Context, q queryer, query string, args ...any) (bool, error) {
+	var one int
+	err := q.QueryRowContext(ctx, query, args...).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// queryPage returns a page of a list: the rows of pageQuery (which ends in
+// LIMIT ? OFFSET ?) scanned by scan, and the total of countQuery (a
+// count(*)), both with args and run on q in that order.
+func queryPage[T any](ctx context.Context, q queryer, scan func(rowScanner) (T, error), countQuery, pageQuery string, args []any, limit, offset int) ([]T, int, error) {
+	total, err := queryValue[int](ctx, q, countQuery, args...)
+	if err != nil {
+		return nil, 0, err
+	}
+	out, err := queryAll(ctx, q, scan, pageQuery, append(args[:len(args):len(args)], limit, offset)...)
+	if err != nil {
+		return nil, 0, err
+	}
+	return out, total, nil
+}
+
+// notFound turns sql.ErrNoRows into ErrNotFound.
+func notFound(err error) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return ErrNotFound
+	}
+	return err
+}
+
+// inList returns "(?, ?, …)" with one placeholder per value, and the
+// values as arguments. vs must not be empty.
+func inList[T any](vs []T) (string, []any) {
+	args := make([]any, len(vs))
+	for i, v := range vs {
+		args[i] = v
+	}
+	return "(?" + strings.Repeat(", ?", len(vs)-1) + ")", args
+}
+
+// fromJSONObject returns a stored JSON object column as a field's value:
+// nil for the empty object.
+func fromJSONObject(s string) []byte {
+	if s == "{}" {
+		return nil
+	}
+	return []byte(s)
+}
