@@ -1,10 +1,3 @@
-// Package sqlitedb opens the SQLite database behind memoryrelay: one writer
-// connection whose transactions begin IMMEDIATE, a pool of read-only
-// connections, the pragmas the library relies on, sqlite-vec registered once
-// per process, and versioned migrations.
-//
-// Everything SQLite-specific about connections lives here; the schema and
-// queries live with the store that owns them.
 package sqlitedb
 
 import (

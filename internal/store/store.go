@@ -1,6 +1,3 @@
-// Package store is memoryrelay's SQLite storage layer: the schema, every SQL
-// statement of the domain, and the types it stores. Nothing above it writes
-// SQL, so another engine (PostgreSQL) can stand in its place later.
 package store
 
 import (

@@ -1,0 +1,12 @@
+// Package sqlitedb opens the SQLite database behind memoryrelay: one writer
+// connection whose transactions begin IMMEDIATE, a pool of read-only
+// connections, the pragmas the library relies on, sqlite-vec registered once
+// per process, and versioned migrations.
+//
+// Everything SQLite-specific about connections lives here: the connection
+// wrapper that watches for damage and bounds each read statement's time,
+// the check of the file at Open, and the classification of SQLite's errors
+// (OpenError, Unavailable). It knows no schema: the migrations and queries
+// live with the store that owns them (package store), which is its only
+// user.
+package sqlitedb
