@@ -7,6 +7,6 @@
 // wrapper that watches for damage and bounds each read statement's time,
 // the check of the file at Open, and the classification of SQLite's errors
 // (OpenError, Unavailable). It knows no schema: the migrations and queries
-// live with the store that owns them (package store), which is its only
-// user.
+// live with the store that owns them (package store), which re-exports
+// what its callers match.
 package sqlitedb
