@@ -30,4 +30,6 @@ func Unavailable(err error) (reason string, ok bool) { return sqlitedb.Unavailab
 // WriteProblems lists what would make writes to the database at path fail
 // soon: a read-only file, folder or file system, or less than minFree
 // bytes free. It returns nil when there is none.
-func WriteProblems(path string, minFree uint64) []string { return sqlitedb.WriteProblems(path, minFree) }
+func WriteProblems(path string, minFree uint64) []string {
+	return sqlitedb.WriteProblems(path, minFree)
+}
