@@ -14,8 +14,7 @@ func (s *Store) Damaged() error { return s.db.Damaged() }
 // CheckRead reads a row of a real table, so that the schema and a page of
 // the file are read: the read side of a health check.
 func (s *Store) CheckRead(ctx context.Context) error {
-	var n int
-	err := s.db.R.QueryRowContext(ctx, "SELECT count(*) FROM (SELECT 1 FROM meta LIMIT 1)").Scan(&n)
+	_, err := queryValue[int](ctx, s.db.R, "SELECT count(*) FROM (SELECT 1 FROM meta LIMIT 1)")
 	return err
 }
 

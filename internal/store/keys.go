@@ -94,14 +94,13 @@ func (r keyRepo) RevokeKey(ctx context.Context, accountID, id string, at time.Ti
 		// Only a live admin key can be the last one: revoking an expired
 		// key takes no access away.
 		if k.Scopes.Has(scopes.Admin) && (k.ExpiresAt == nil || k.ExpiresAt.After(at)) {
-			var others int
-			err := tx.QueryRowContext(ctx, `SELECT count(*) FROM api_keys WHERE account_id = ? AND id <> ?
+			others, err := exists(ctx, tx, `SELECT 1 FROM api_keys WHERE account_id = ? AND id <> ?
 				AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?) AND (scopes & ?) <> 0`,
-				accountID, id, ms(at), int64(scopes.NewSet(scopes.Admin))).Scan(&others)
+				accountID, id, ms(at), int64(scopes.NewSet(scopes.Admin)))
 			if err != nil {
 				return err
 			}
-			if others == 0 {
+			if !others {
 				return keys.ErrLastAdmin
 			}
 		}
