@@ -13,6 +13,7 @@ import (
 	"github.com/memoryrelay/memoryrelay/internal/store"
 	"github.com/memoryrelay/memoryrelay/internal/uuid"
 	"github.com/memoryrelay/memoryrelay/search"
+	"github.com/memoryrelay/memoryrelay/search/lexical"
 )
 
 // Limits and defaults of decisions (API contract §5.7).
@@ -356,7 +357,7 @@ type queryTerms struct {
 
 func newQueryTerms(query string) queryTerms {
 	qt := queryTerms{set: map[string]struct{}{}}
-	for _, t := range search.Terms(query) {
+	for _, t := range lexical.Terms(query) {
 		qt.set[t] = struct{}{}
 	}
 	return qt
@@ -410,7 +411,7 @@ func (qt queryTerms) score(distance float64, title, body string) float64 {
 }
 
 func distinctTerms(s string) map[string]struct{} {
-	ts := search.Terms(s)
+	ts := lexical.Terms(s)
 	m := make(map[string]struct{}, len(ts))
 	for _, t := range ts {
 		m[t] = struct{}{}
