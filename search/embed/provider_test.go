@@ -2,6 +2,7 @@ package embed_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 
 	"github.com/memoryrelay/memoryrelay/search/embed"
@@ -72,4 +73,30 @@ func TestIsLexical(t *testing.T) {
 			t.Errorf("%s: IsLexical = %v, want %v", c.name, got, c.want)
 		}
 	}
+}
+
+// counting is a wrapper that counts the texts it embeds and forwards the
+// optional methods of what it wraps, so that wrapping changes neither the
+// provider that health reports show nor how hybrid search ranks.
+type counting struct {
+	embed.Embedder
+	texts *int
+}
+
+func (c counting) Embed(ctx context.Context, texts []string) ([][]float32, error) {
+	*c.texts += len(texts)
+	return c.Embedder.Embed(ctx, texts)
+}
+func (c counting) Provider() string { return embed.ProviderOf(c.Embedder) }
+func (c counting) Lexical() bool    { return embed.IsLexical(c.Embedder) }
+
+func ExampleLexical() {
+	var n int
+	e := counting{Embedder: embed.NewHashing(0), texts: &n}
+	if _, err := e.Embed(context.Background(), []string{"a", "b"}); err != nil {
+		panic(err)
+	}
+	fmt.Println(n, e.Model(), embed.ProviderOf(e), embed.IsLexical(e))
+	// Output:
+	// 2 memoryrelay-hash-v1-384 builtin true
 }
