@@ -1,4 +1,4 @@
-package search
+package embed
 
 import (
 	"cmp"
@@ -7,13 +7,16 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+
+	"github.com/memoryrelay/memoryrelay/search/lexical"
+	"github.com/memoryrelay/memoryrelay/search/vector"
 )
 
 // DefaultDimension is the dimension of a [Hashing] embedder created with
 // dimension 0.
 const DefaultDimension = 384
 
-// hashingModelPrefix names the feature set of Hashing, including [Terms].
+// hashingModelPrefix names the feature set of Hashing, including [lexical.Terms].
 // Any change that alters the vector of some text (tokenizer, stemmer,
 // stopwords, features, weights, hash) must bump the version, because stored
 // vectors are only comparable with vectors of the same model id.
@@ -80,6 +83,11 @@ func (h *Hashing) Model() string {
 // Provider returns [ProviderBuiltin].
 func (h *Hashing) Provider() string { return ProviderBuiltin }
 
+// Lexical returns true: h's vectors measure the wording texts share, not
+// their meaning (see [Lexical]), so hybrid search ranks by the lexical
+// score unless the program chooses another fusion.
+func (h *Hashing) Lexical() bool { return true }
+
 // Embed returns the unit-length vector of each text. Texts with no terms
 // other than stopwords are embedded from their stopwords, and texts with no
 // letters or digits at all (including "") share one fixed vector, so every
@@ -111,15 +119,15 @@ func (h *Hashing) Embed(ctx context.Context, texts []string) ([][]float32, error
 // hashScratch is the per-call working memory of Embed, pooled so that
 // embedding a text allocates only its vector.
 type hashScratch struct {
-	tb    termBuf
+	tb    lexical.Buffer
 	words []wordRef
 	pairs []uint64
 	pos   []int // rune start offsets of the word being n-grammed
 }
 
 type wordRef struct {
-	hash       uint64
-	start, end int
+	hash uint64
+	term int // index in tb
 }
 
 // Hash seeds, one per feature kind, so that a word, a bigram and an n-gram
@@ -138,22 +146,19 @@ const (
 // embed writes the unit vector of text into v, which must be zeroed.
 func (s *hashScratch) embed(v []float32, text string) {
 	tb := &s.tb
-	tb.reset()
-	tb.scan(text, false)
-	if tb.count() == 0 {
-		tb.scan(text, true)
+	tb.Tokenize(text)
+	if tb.Len() == 0 {
+		tb.TokenizeAll(text)
 	}
-	if tb.count() == 0 {
+	if tb.Len() == 0 {
 		addFeature(v, mix64(seedEmpty), 1)
 		return
 	}
 
 	// Words in text order, for the bigrams.
 	words := s.words[:0]
-	start := 0
-	for _, end := range tb.ends {
-		words = append(words, wordRef{hash: hashBytes(seedWord, tb.b[start:end]), start: start, end: end})
-		start = end
+	for i := range tb.Len() {
+		words = append(words, wordRef{hash: hashBytes(seedWord, tb.Term(i)), term: i})
 	}
 	pairs := s.pairs[:0]
 	for i := 1; i < len(words); i++ {
@@ -169,7 +174,7 @@ func (s *hashScratch) embed(v []float32, text string) {
 		}
 		w := tfWeight(j - i)
 		addSpread(v, words[i].hash, w)
-		s.addGrams(v, tb.b[words[i].start:words[i].end], w)
+		s.addGrams(v, tb.Term(words[i].term), w)
 		i = j
 	}
 
@@ -184,7 +189,7 @@ func (s *hashScratch) embed(v []float32, text string) {
 		i = j
 	}
 	s.words, s.pairs = words, pairs
-	Normalize(v)
+	vector.Normalize(v)
 }
 
 // addGrams adds the character 3-grams and 4-grams of word, framed by

@@ -1,4 +1,4 @@
-package search_test
+package lexical_test
 
 import (
 	"fmt"
@@ -9,7 +9,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/memoryrelay/memoryrelay/search"
+	"github.com/memoryrelay/memoryrelay/search/lexical"
 )
 
 func TestTerms(t *testing.T) {
@@ -47,7 +47,7 @@ func TestTerms(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := search.Terms(tt.text)
+			got := lexical.Terms(tt.text)
 			if !slices.Equal(got, tt.want) {
 				t.Errorf("Terms(%q) = %q, want %q", tt.text, got, tt.want)
 			}
@@ -104,7 +104,7 @@ func TestTermsStemming(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.stem, func(t *testing.T) {
 			for _, form := range tt.forms {
-				got := search.Terms(form)
+				got := lexical.Terms(form)
 				if len(got) != 1 || got[0] != tt.stem {
 					t.Errorf("Terms(%q) = %q, want [%q]", form, got, tt.stem)
 				}
@@ -115,11 +115,11 @@ func TestTermsStemming(t *testing.T) {
 
 func TestAppendTerms(t *testing.T) {
 	dst := []string{"keep"}
-	got := search.AppendTerms(dst, "Users preferred Go")
+	got := lexical.AppendTerms(dst, "Users preferred Go")
 	if want := []string{"keep", "user", "prefer", "go"}; !slices.Equal(got, want) {
 		t.Errorf("AppendTerms = %q, want %q", got, want)
 	}
-	if got := search.AppendTerms(dst[:1], "the a of"); !slices.Equal(got, dst[:1]) {
+	if got := lexical.AppendTerms(dst[:1], "the a of"); !slices.Equal(got, dst[:1]) {
 		t.Errorf("AppendTerms of stopwords = %q, want dst unchanged", got)
 	}
 }
@@ -128,58 +128,11 @@ func TestAppendTermsAllocs(t *testing.T) {
 	text := "The user prefers TypeScript over JavaScript for all new frontend projects at work."
 	dst := make([]string, 0, 32)
 	allocs := testing.AllocsPerRun(100, func() {
-		dst = search.AppendTerms(dst[:0], text)
+		dst = lexical.AppendTerms(dst[:0], text)
 	})
 	// The scratch buffers and the one string holding every term.
 	if allocs > 3 {
 		t.Errorf("AppendTerms allocates %v times per call, want <= 3", allocs)
-	}
-}
-
-func TestMatchExpr(t *testing.T) {
-	many := make([]string, 0, 80)
-	for i := range 80 {
-		// Lengths 1, 2, ..., 8 repeating, all distinct.
-		many = append(many, fmt.Sprintf("%c%s", 'a'+rune(i/8), strings.Repeat("x", i%8)))
-	}
-	var want64 []string
-	for _, term := range many {
-		if len(term) > 2 { // the 60 terms of 3..8 letters, then 4 of the 10 of 2 letters
-			want64 = append(want64, `"`+term+`"`)
-		}
-	}
-	for _, term := range many {
-		if len(term) == 2 && len(want64) < 64 {
-			want64 = append(want64, `"`+term+`"`)
-		}
-	}
-	slices.SortFunc(want64, func(a, b string) int {
-		return slices.Index(many, strings.Trim(a, `"`)) - slices.Index(many, strings.Trim(b, `"`))
-	})
-
-	tests := []struct {
-		name  string
-		terms []string
-		want  string
-	}{
-		{"nil", nil, ""},
-		{"one", []string{"typescript"}, `"typescript"`},
-		{"or-joined in order", []string{"user", "prefer", "typescript"}, `"user" OR "prefer" OR "typescript"`},
-		{"duplicates once", []string{"go", "rust", "go", "go"}, `"go" OR "rust"`},
-		{"keywords quoted", []string{"OR", "near", "NOT"}, `"OR" OR "near" OR "NOT"`},
-		{"unsafe terms skipped", []string{`a"b`, "x*", "-y", "(z)", "two words", "", "ok"}, `"ok"`},
-		{"nothing usable", []string{`"`, "*", " "}, ""},
-		{"invalid UTF-8 skipped", []string{"ab\xff", "ü"}, `"ü"`},
-		{"too long skipped", []string{strings.Repeat("a", 65), "b"}, `"b"`},
-		{"unicode", []string{"我喜", "москва"}, `"我喜" OR "москва"`},
-		{"capped at 64, longest kept", many, strings.Join(want64, " OR ")},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := search.MatchExpr(tt.terms); got != tt.want {
-				t.Errorf("MatchExpr(%q) =\n%s\nwant\n%s", tt.terms, got, tt.want)
-			}
-		})
 	}
 }
 
@@ -189,7 +142,7 @@ var termRE = regexp.MustCompile(`^[\p{L}\p{N}]+$`)
 func checkTerms(t *testing.T, text string, terms []string) {
 	t.Helper()
 	for _, term := range terms {
-		if term == "" || len(term) > search.MaxTermBytes || !utf8.ValidString(term) || !termRE.MatchString(term) {
+		if term == "" || len(term) > lexical.MaxTermBytes || !utf8.ValidString(term) || !termRE.MatchString(term) {
 			t.Fatalf("Terms(%q) has bad term %q", text, term)
 		}
 		for _, r := range term {
@@ -208,12 +161,12 @@ func FuzzTerms(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, text string) {
-		terms := search.Terms(text)
+		terms := lexical.Terms(text)
 		checkTerms(t, text, terms)
-		if again := search.Terms(text); !slices.Equal(terms, again) {
+		if again := lexical.Terms(text); !slices.Equal(terms, again) {
 			t.Fatalf("Terms(%q) not deterministic: %q then %q", text, terms, again)
 		}
-		if appended := search.AppendTerms([]string{"x"}, text); !slices.Equal(appended[1:], terms) {
+		if appended := lexical.AppendTerms([]string{"x"}, text); !slices.Equal(appended[1:], terms) {
 			t.Fatalf("AppendTerms(%q) = %q, Terms = %q", text, appended[1:], terms)
 		}
 		// Stored space-joined in FTS, the terms must come back the same.
@@ -223,59 +176,12 @@ func FuzzTerms(f *testing.F) {
 	})
 }
 
-// matchExprRE is the only shape MatchExpr may produce.
-var matchExprRE = regexp.MustCompile(`^("[\p{L}\p{N}]+"( OR "[\p{L}\p{N}]+")*)?$`)
-
-func FuzzMatchExpr(f *testing.F) {
-	f.Add("user prefer typescript", "x")
-	f.Add(`a"b OR c* (d) -e`, "NEAR")
-	f.Add("\xff \x00 ok", "")
-	f.Fuzz(func(t *testing.T, text, extra string) {
-		// Both real terms and arbitrary strings.
-		terms := append(search.Terms(text), strings.Fields(text)...)
-		terms = append(terms, extra)
-		expr := search.MatchExpr(terms)
-		if !matchExprRE.MatchString(expr) {
-			t.Fatalf("MatchExpr(%q) = %q: unsafe", terms, expr)
-		}
-		if expr == "" {
-			return
-		}
-		parts := strings.Split(expr, " OR ")
-		if len(parts) > search.MaxMatchTerms {
-			t.Fatalf("MatchExpr(%q) has %d terms, want <= %d", terms, len(parts), search.MaxMatchTerms)
-		}
-		seen := make(map[string]bool)
-		for _, p := range parts {
-			if seen[p] {
-				t.Fatalf("MatchExpr(%q) repeats %s", terms, p)
-			}
-			seen[p] = true
-			if !slices.Contains(terms, strings.Trim(p, `"`)) {
-				t.Fatalf("MatchExpr(%q) invents %s", terms, p)
-			}
-		}
-		if got := search.MatchExpr(search.Terms(text)); !matchExprRE.MatchString(got) {
-			t.Fatalf("MatchExpr(Terms(%q)) = %q: unsafe", text, got)
-		}
-	})
-}
-
 func ExampleTerms() {
-	fmt.Println(search.Terms("The user PREFERS TypeScript; she's preferred it since 2019."))
-	fmt.Println(search.Terms("Crème brûlée recipes"))
+	fmt.Println(lexical.Terms("The user PREFERS TypeScript; she's preferred it since 2019."))
+	fmt.Println(lexical.Terms("Crème brûlée recipes"))
 	// Output:
 	// [user prefer typescript prefer sinc 2019]
 	// [crem brulee recip]
-}
-
-func ExampleMatchExpr() {
-	q := search.Terms(`What does the user prefer: "TypeScript" OR JavaScript?`)
-	fmt.Println(search.MatchExpr(q))
-	fmt.Printf("%q\n", search.MatchExpr(search.Terms("is it?")))
-	// Output:
-	// "user" OR "prefer" OR "typescript" OR "javascript"
-	// ""
 }
 
 func BenchmarkTerms(b *testing.B) {
@@ -285,7 +191,7 @@ func BenchmarkTerms(b *testing.B) {
 			b.SetBytes(int64(len(bc.text)))
 			dst := make([]string, 0, 128)
 			for b.Loop() {
-				dst = search.AppendTerms(dst[:0], bc.text)
+				dst = lexical.AppendTerms(dst[:0], bc.text)
 			}
 		})
 	}
@@ -301,4 +207,36 @@ var benchTexts = []struct{ name, text string }{
 		"a critical security fix is needed. The user asked to be reminded two days " +
 		"before each milestone and prefers summaries in bullet points rather than " +
 		"long paragraphs. Open question: whether to keep PostgreSQL for analytics."},
+}
+
+// TestBuffer checks that a Buffer gives the terms of Terms, keeps
+// stopwords with TokenizeAll, and tokenizes without allocating once grown.
+func TestBuffer(t *testing.T) {
+	var tb lexical.Buffer
+	for _, text := range []string{
+		"The user PREFERS TypeScript; she's preferred it since 2019.",
+		"", "the a of", "我喜欢机器学习 and iPhoneのカメラ", "Crème brûlée recipes",
+	} {
+		tb.Tokenize(text)
+		var got []string
+		for i := range tb.Len() {
+			got = append(got, string(tb.Term(i)))
+		}
+		if want := lexical.Terms(text); !slices.Equal(got, want) {
+			t.Errorf("Tokenize(%q) = %q, Terms = %q", text, got, want)
+		}
+	}
+	tb.TokenizeAll("What is it, and where was that?")
+	var got []string
+	for i := range tb.Len() {
+		got = append(got, string(tb.Term(i)))
+	}
+	if want := []string{"what", "is", "it", "and", "wher", "was", "that"}; !slices.Equal(got, want) {
+		t.Errorf("TokenizeAll = %q, want %q", got, want)
+	}
+	text := benchTexts[1].text
+	tb.Tokenize(text)
+	if allocs := testing.AllocsPerRun(100, func() { tb.Tokenize(text) }); allocs != 0 {
+		t.Errorf("Tokenize allocates %v times once grown, want 0", allocs)
+	}
 }

@@ -1,4 +1,4 @@
-package search_test
+package vector_test
 
 import (
 	"database/sql"
@@ -10,7 +10,8 @@ import (
 	vec "github.com/asg017/sqlite-vec-go-bindings/cgo"
 	_ "github.com/mattn/go-sqlite3"
 
-	"github.com/memoryrelay/memoryrelay/search"
+	"github.com/memoryrelay/memoryrelay/internal/store"
+	"github.com/memoryrelay/memoryrelay/search/vector"
 )
 
 // The benchmarks search one shared data set of benchN clustered vectors of
@@ -35,15 +36,15 @@ func BenchmarkIndexSearch(b *testing.B) {
 	lookup := ds.lookup()
 	cases := []struct {
 		name  string
-		opts  search.IndexOptions
+		opts  vector.IndexOptions
 		exact func([]int64) ([][]float32, error)
 		allow func(int64) bool
 	}{
-		{"callback", search.IndexOptions{Dim: benchDim}, lookup, nil},
-		{"callback/filter10", search.IndexOptions{Dim: benchDim}, lookup, func(id int64) bool { return id%10 == 3 }},
-		{"keepfloats", search.IndexOptions{Dim: benchDim, KeepFloats: true}, nil, nil},
-		{"exactscan", search.IndexOptions{Dim: benchDim, Exact: true}, nil, nil},
-		{"callback/workers1", search.IndexOptions{Dim: benchDim, Workers: 1}, lookup, nil},
+		{"callback", vector.IndexOptions{Dim: benchDim}, lookup, nil},
+		{"callback/filter10", vector.IndexOptions{Dim: benchDim}, lookup, func(id int64) bool { return id%10 == 3 }},
+		{"keepfloats", vector.IndexOptions{Dim: benchDim, KeepFloats: true}, nil, nil},
+		{"exactscan", vector.IndexOptions{Dim: benchDim, Exact: true}, nil, nil},
+		{"callback/workers1", vector.IndexOptions{Dim: benchDim, Workers: 1}, lookup, nil},
 	}
 	for _, tc := range cases {
 		b.Run(tc.name, func(b *testing.B) {
@@ -66,7 +67,7 @@ func BenchmarkIndexSearch(b *testing.B) {
 // searches, each of which also scans with Workers goroutines.
 func BenchmarkIndexSearchParallel(b *testing.B) {
 	ds := benchData()
-	x := ds.index(b, search.IndexOptions{Dim: benchDim})
+	x := ds.index(b, vector.IndexOptions{Dim: benchDim})
 	lookup := ds.lookup()
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -109,7 +110,7 @@ func BenchmarkVec0KNN(b *testing.B) {
 	for b.Loop() {
 		q := ds.queries[i%len(ds.queries)]
 		i++
-		rows, err := stmt.Query(search.EncodeVector(q), benchK)
+		rows, err := stmt.Query(store.EncodeVector(q), benchK)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -129,7 +130,7 @@ func BenchmarkIndexBuild(b *testing.B) {
 		b.Run(fmt.Sprintf("keepfloats=%v", keep), func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				x, err := search.NewIndex(search.IndexOptions{Dim: benchDim, KeepFloats: keep})
+				x, err := vector.NewIndex(vector.IndexOptions{Dim: benchDim, KeepFloats: keep})
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -144,7 +145,7 @@ func BenchmarkIndexBuild(b *testing.B) {
 
 func BenchmarkIndexUpsert(b *testing.B) {
 	ds := benchData()
-	x := ds.index(b, search.IndexOptions{Dim: benchDim})
+	x := ds.index(b, vector.IndexOptions{Dim: benchDim})
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
@@ -178,7 +179,7 @@ func vec0DB(b *testing.B, ds *dataset) *sql.DB {
 		b.Fatal(err)
 	}
 	for i, v := range ds.vecs {
-		if _, err := tx.Exec("INSERT INTO vecs (rowid, embedding) VALUES (?, ?)", i, search.EncodeVector(v)); err != nil {
+		if _, err := tx.Exec("INSERT INTO vecs (rowid, embedding) VALUES (?, ?)", i, store.EncodeVector(v)); err != nil {
 			b.Fatal(err)
 		}
 	}

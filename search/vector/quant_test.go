@@ -1,4 +1,4 @@
-package search
+package vector
 
 // The kernels are unexported, so their tests are white-box: each is checked
 // against a naive reference on random inputs of every width that has its
@@ -285,9 +285,9 @@ func FuzzQuantizeInt8(f *testing.F) {
 	f.Add(float32(math.SmallestNonzeroFloat32), float32(0), float32(0))
 	f.Fuzz(func(t *testing.T, a, b, c float32) {
 		v := []float32{a, b, c}
-		if CheckVector(v, 3) != nil {
+		if Check(v, 3) != nil {
 			if finiteNonZero(v) {
-				t.Fatalf("finiteNonZero(%v) = true, CheckVector rejects it", v)
+				t.Fatalf("finiteNonZero(%v) = true, Check rejects it", v)
 			}
 			if scale, _ := quantizeInt8(make([]int8, 3), v); scale != 0 {
 				t.Fatalf("quantizeInt8(%v) has scale %v, want 0 for a bad vector", v, scale)
@@ -297,7 +297,7 @@ func FuzzQuantizeInt8(f *testing.F) {
 		q := make([]int8, 3)
 		scale, _ := quantizeInt8(q, v)
 		if !finiteNonZero(v) {
-			t.Fatalf("finiteNonZero(%v) = false, CheckVector accepts it", v)
+			t.Fatalf("finiteNonZero(%v) = false, Check accepts it", v)
 		}
 		if math.IsNaN(float64(scale)) || math.IsInf(float64(scale), 0) || !(scale > 0) {
 			t.Fatalf("scale %v for %v", scale, v)

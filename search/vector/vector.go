@@ -1,68 +1,20 @@
-package search
+package vector
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"math"
 )
 
-// Embedder turns texts into vectors for semantic search.
-//
-// Implementations must be safe for concurrent use. Vectors are compared by
-// cosine similarity, and the database stores Model and Dimension with each
-// vector: texts embedded by different models, or by one model at different
-// dimensions, are not comparable, so a new model id means re-embedding.
-type Embedder interface {
-	// Embed returns one vector per text, in order, each of length
-	// Dimension() and L2-normalised. It returns an error if ctx is done.
-	Embed(ctx context.Context, texts []string) ([][]float32, error)
-	// Model returns a stable model id, recorded in the database, for
-	// example "memoryrelay-hash-v1-384". It must change whenever the
-	// vectors of the same text change.
-	Model() string
-	// Dimension returns the length of every vector Embed returns.
-	Dimension() int
-}
-
-// Providers: the kinds of embedder, as [ProviderOf] names them (health
-// reports show it as embedding_info.provider).
-const (
-	ProviderBuiltin   = "builtin"           // [Hashing]
-	ProviderOpenAI    = "openai-compatible" // [OpenAI]
-	ProviderModel2Vec = "model2vec"         // [Model2Vec]
-	ProviderCustom    = "custom"            // an embedder that does not say
-)
-
-// ProviderNamer is an optional interface of an [Embedder]: Provider names
-// the kind of embedder, for example "openai-compatible". The embedders of
-// this package implement it. An embedder that wraps another (to cache,
-// count or limit calls) should implement it by returning the wrapped
-// embedder's [ProviderOf], so that wrapping does not hide what is in use.
-type ProviderNamer interface {
-	Provider() string
-}
-
-// ProviderOf returns what e's Provider method returns when e implements
-// [ProviderNamer] with a non-empty name, and [ProviderCustom] otherwise.
-func ProviderOf(e Embedder) string {
-	if p, ok := e.(ProviderNamer); ok {
-		if name := p.Provider(); name != "" {
-			return name
-		}
-	}
-	return ProviderCustom
-}
-
 var (
 	// ErrDimensionMismatch means a vector's length differs from the
 	// dimension of the embedder or index it was checked against. Errors
 	// carrying the two lengths are *DimensionError.
-	ErrDimensionMismatch = errors.New("search: vector dimension mismatch")
+	ErrDimensionMismatch = errors.New("vector: dimension mismatch")
 
-	// ErrBadVector means a vector cannot be stored or compared: it is
+	// ErrInvalid means a vector cannot be stored or compared: it is
 	// empty, all zeros (it has no direction), or holds NaN or ±Inf.
-	ErrBadVector = errors.New("search: bad vector")
+	ErrInvalid = errors.New("vector: invalid vector")
 )
 
 // DimensionError reports a vector of the wrong length. It matches
@@ -73,19 +25,19 @@ type DimensionError struct {
 }
 
 func (e *DimensionError) Error() string {
-	return fmt.Sprintf("search: vector has dimension %d, want %d", e.Got, e.Want)
+	return fmt.Sprintf("vector: dimension %d, want %d", e.Got, e.Want)
 }
 
 // Is reports whether target is [ErrDimensionMismatch].
 func (e *DimensionError) Is(target error) bool { return target == ErrDimensionMismatch }
 
-// CheckVector reports whether v can be stored in an index of dimension dim:
-// it returns an error matching [ErrBadVector] if v is empty, holds NaN or
+// Check reports whether v can be stored in an index of dimension dim:
+// it returns an error matching [ErrInvalid] if v is empty, holds NaN or
 // ±Inf, or is all zeros, and a [*DimensionError] if len(v) != dim. It does
 // not require v to be normalised.
-func CheckVector(v []float32, dim int) error {
+func Check(v []float32, dim int) error {
 	if len(v) == 0 {
-		return fmt.Errorf("%w: empty", ErrBadVector)
+		return fmt.Errorf("%w: empty", ErrInvalid)
 	}
 	if len(v) != dim {
 		return &DimensionError{Got: len(v), Want: dim}
@@ -94,22 +46,22 @@ func CheckVector(v []float32, dim int) error {
 	for i, x := range v {
 		switch {
 		case math.IsNaN(float64(x)):
-			return fmt.Errorf("%w: element %d is NaN", ErrBadVector, i)
+			return fmt.Errorf("%w: element %d is NaN", ErrInvalid, i)
 		case math.IsInf(float64(x), 0):
-			return fmt.Errorf("%w: element %d is %v", ErrBadVector, i, x)
+			return fmt.Errorf("%w: element %d is %v", ErrInvalid, i, x)
 		case x != 0:
 			zero = false
 		}
 	}
 	if zero {
-		return fmt.Errorf("%w: all zeros", ErrBadVector)
+		return fmt.Errorf("%w: all zeros", ErrInvalid)
 	}
 	return nil
 }
 
 // Normalize scales v in place to unit L2 norm. A vector whose norm is zero,
 // or is not finite because v holds NaN or ±Inf, is left unchanged; use
-// [CheckVector] to reject those.
+// [Check] to reject those.
 func Normalize(v []float32) {
 	var sum float64
 	for _, x := range v {
@@ -125,13 +77,13 @@ func Normalize(v []float32) {
 }
 
 // Dot returns the dot product of a and b, which for L2-normalised vectors
-// (everything an [Embedder] returns) is their cosine similarity. It is the
+// (everything an embedder returns) is their cosine similarity. It is the
 // fast path: about three times quicker than [Cosine].
 //
 // Dot panics if a and b have different lengths.
 func Dot(a, b []float32) float32 {
 	if len(a) != len(b) {
-		panic("search: Dot of vectors with different lengths")
+		panic("vector: Dot of vectors with different lengths")
 	}
 	var s0, s1, s2, s3 float32
 	i := 0
@@ -156,7 +108,7 @@ func Dot(a, b []float32) float32 {
 // Cosine panics if a and b have different lengths.
 func Cosine(a, b []float32) float32 {
 	if len(a) != len(b) {
-		panic("search: Cosine of vectors with different lengths")
+		panic("vector: Cosine of vectors with different lengths")
 	}
 	var d0, d1, na0, na1, nb0, nb1 float32
 	i := 0

@@ -1,71 +1,71 @@
-package search_test
+package vector_test
 
 import (
 	"errors"
 	"math"
 	"testing"
 
-	"github.com/memoryrelay/memoryrelay/search"
+	"github.com/memoryrelay/memoryrelay/search/vector"
 )
 
-func TestCheckVector(t *testing.T) {
+func TestCheck(t *testing.T) {
 	nan, inf := float32(math.NaN()), float32(math.Inf(1))
 	tests := []struct {
 		name    string
 		v       []float32
 		dim     int
-		wantErr error // nil, search.ErrBadVector or search.ErrDimensionMismatch
+		wantErr error // nil, vector.ErrInvalid or vector.ErrDimensionMismatch
 	}{
 		{"ok", []float32{0.6, 0.8}, 2, nil},
 		{"not normalised is ok", []float32{3, 4, 0}, 3, nil},
-		{"nil", nil, 2, search.ErrBadVector},
-		{"empty", []float32{}, 0, search.ErrBadVector},
-		{"too short", []float32{1}, 2, search.ErrDimensionMismatch},
-		{"too long", []float32{1, 0, 0}, 2, search.ErrDimensionMismatch},
-		{"NaN", []float32{1, nan}, 2, search.ErrBadVector},
-		{"+Inf", []float32{inf, 0}, 2, search.ErrBadVector},
-		{"-Inf", []float32{0, -inf}, 2, search.ErrBadVector},
-		{"all zeros", []float32{0, 0}, 2, search.ErrBadVector},
-		{"negative zero", []float32{float32(math.Copysign(0, -1)), 0}, 2, search.ErrBadVector},
+		{"nil", nil, 2, vector.ErrInvalid},
+		{"empty", []float32{}, 0, vector.ErrInvalid},
+		{"too short", []float32{1}, 2, vector.ErrDimensionMismatch},
+		{"too long", []float32{1, 0, 0}, 2, vector.ErrDimensionMismatch},
+		{"NaN", []float32{1, nan}, 2, vector.ErrInvalid},
+		{"+Inf", []float32{inf, 0}, 2, vector.ErrInvalid},
+		{"-Inf", []float32{0, -inf}, 2, vector.ErrInvalid},
+		{"all zeros", []float32{0, 0}, 2, vector.ErrInvalid},
+		{"negative zero", []float32{float32(math.Copysign(0, -1)), 0}, 2, vector.ErrInvalid},
 		{"tiny but non-zero", []float32{math.SmallestNonzeroFloat32, 0}, 2, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := search.CheckVector(tt.v, tt.dim)
+			err := vector.Check(tt.v, tt.dim)
 			if tt.wantErr == nil {
 				if err != nil {
-					t.Fatalf("CheckVector = %v, want nil", err)
+					t.Fatalf("Check = %v, want nil", err)
 				}
 				return
 			}
 			if !errors.Is(err, tt.wantErr) {
-				t.Fatalf("CheckVector = %v, want errors.Is %v", err, tt.wantErr)
+				t.Fatalf("Check = %v, want errors.Is %v", err, tt.wantErr)
 			}
-			other := search.ErrBadVector
-			if tt.wantErr == search.ErrBadVector {
-				other = search.ErrDimensionMismatch
+			other := vector.ErrInvalid
+			if tt.wantErr == vector.ErrInvalid {
+				other = vector.ErrDimensionMismatch
 			}
 			if errors.Is(err, other) {
-				t.Errorf("CheckVector = %v, also matches %v", err, other)
+				t.Errorf("Check = %v, also matches %v", err, other)
 			}
 		})
 	}
 }
 
 func TestDimensionError(t *testing.T) {
-	err := search.CheckVector(make([]float32, 3), 384)
-	var de *search.DimensionError
+	err := vector.Check(make([]float32, 3), 384)
+	var de *vector.DimensionError
 	if !errors.As(err, &de) {
-		t.Fatalf("CheckVector = %v (%T), want *DimensionError", err, err)
+		t.Fatalf("Check = %v (%T), want *DimensionError", err, err)
 	}
 	if de.Got != 3 || de.Want != 384 {
 		t.Errorf("DimensionError = %+v, want Got 3, Want 384", de)
 	}
-	if got, want := err.Error(), "search: vector has dimension 3, want 384"; got != want {
+	if got, want := err.Error(), "vector: dimension 3, want 384"; got != want {
 		t.Errorf("Error() = %q, want %q", got, want)
 	}
 	wrapped := errors.Join(errors.New("store memory"), err)
-	if !errors.Is(wrapped, search.ErrDimensionMismatch) {
+	if !errors.Is(wrapped, vector.ErrDimensionMismatch) {
 		t.Errorf("wrapped DimensionError does not match ErrDimensionMismatch")
 	}
 }
@@ -88,7 +88,7 @@ func TestNormalize(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			v := append([]float32(nil), tt.v...)
-			search.Normalize(v)
+			vector.Normalize(v)
 			for i := range v {
 				if !(approx(v[i], tt.want[i], 1e-6) || math.IsNaN(float64(v[i])) && math.IsNaN(float64(tt.want[i]))) {
 					t.Fatalf("Normalize(%v) = %v, want %v", tt.v, v, tt.want)
@@ -125,13 +125,13 @@ func TestCosineAndDot(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := search.Cosine(tt.a, tt.b); !approx(got, tt.cos, 1e-6) {
+			if got := vector.Cosine(tt.a, tt.b); !approx(got, tt.cos, 1e-6) {
 				t.Errorf("Cosine = %v, want %v", got, tt.cos)
 			}
-			if got := search.Dot(tt.a, tt.b); !approx(got, tt.dot, 1e-6*max(1, tt.dot)) {
+			if got := vector.Dot(tt.a, tt.b); !approx(got, tt.dot, 1e-6*max(1, tt.dot)) {
 				t.Errorf("Dot = %v, want %v", got, tt.dot)
 			}
-			if got := search.Cosine(tt.b, tt.a); !approx(got, tt.cos, 1e-6) {
+			if got := vector.Cosine(tt.b, tt.a); !approx(got, tt.cos, 1e-6) {
 				t.Errorf("Cosine not symmetric: %v", got)
 			}
 		})
@@ -139,7 +139,7 @@ func TestCosineAndDot(t *testing.T) {
 }
 
 func TestCosineLengthMismatchPanics(t *testing.T) {
-	for name, f := range map[string]func(a, b []float32) float32{"Cosine": search.Cosine, "Dot": search.Dot} {
+	for name, f := range map[string]func(a, b []float32) float32{"Cosine": vector.Cosine, "Dot": vector.Dot} {
 		t.Run(name, func(t *testing.T) {
 			defer func() {
 				if recover() == nil {
@@ -162,8 +162,8 @@ func benchVectors(b *testing.B, dim int) (x, y []float32) {
 		x[i] = float32(math.Sin(float64(i)))
 		y[i] = float32(math.Cos(float64(i)))
 	}
-	search.Normalize(x)
-	search.Normalize(y)
+	vector.Normalize(x)
+	vector.Normalize(y)
 	return x, y
 }
 
@@ -172,7 +172,7 @@ func BenchmarkCosine384(b *testing.B) {
 	b.ReportAllocs()
 	var sink float32
 	for b.Loop() {
-		sink += search.Cosine(x, y)
+		sink += vector.Cosine(x, y)
 	}
 	_ = sink
 }
@@ -182,7 +182,7 @@ func BenchmarkDot384(b *testing.B) {
 	b.ReportAllocs()
 	var sink float32
 	for b.Loop() {
-		sink += search.Dot(x, y)
+		sink += vector.Dot(x, y)
 	}
 	_ = sink
 }

@@ -1,4 +1,4 @@
-package search_test
+package embed_test
 
 import (
 	"context"
@@ -9,34 +9,39 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/memoryrelay/memoryrelay/search"
+	"github.com/memoryrelay/memoryrelay/search/embed"
+	"github.com/memoryrelay/memoryrelay/search/lexical"
+	"github.com/memoryrelay/memoryrelay/search/vector"
 )
 
 // Compile-time check that Hashing is an Embedder.
-var _ search.Embedder = (*search.Hashing)(nil)
+var (
+	_ embed.Embedder = (*embed.Hashing)(nil)
+	_ embed.Lexical  = (*embed.Hashing)(nil)
+)
 
 // embedPair returns the cosine similarity of a and b under h.
-func embedPair(t testing.TB, h search.Embedder, a, b string) float64 {
+func embedPair(t testing.TB, h embed.Embedder, a, b string) float64 {
 	t.Helper()
 	vs, err := h.Embed(context.Background(), []string{a, b})
 	if err != nil {
 		t.Fatalf("Embed: %v", err)
 	}
-	return float64(search.Dot(vs[0], vs[1]))
+	return float64(vector.Dot(vs[0], vs[1]))
 }
 
 func TestHashingModelAndDimension(t *testing.T) {
 	tests := []struct {
 		name      string
-		h         *search.Hashing
+		h         *embed.Hashing
 		wantDim   int
 		wantModel string
 	}{
-		{"default", search.NewHashing(0), 384, "memoryrelay-hash-v1-384"},
-		{"negative is default", search.NewHashing(-5), 384, "memoryrelay-hash-v1-384"},
-		{"zero value", &search.Hashing{}, 384, "memoryrelay-hash-v1-384"},
-		{"768", search.NewHashing(768), 768, "memoryrelay-hash-v1-768"},
-		{"tiny", search.NewHashing(2), 2, "memoryrelay-hash-v1-2"},
+		{"default", embed.NewHashing(0), 384, "memoryrelay-hash-v1-384"},
+		{"negative is default", embed.NewHashing(-5), 384, "memoryrelay-hash-v1-384"},
+		{"zero value", &embed.Hashing{}, 384, "memoryrelay-hash-v1-384"},
+		{"768", embed.NewHashing(768), 768, "memoryrelay-hash-v1-768"},
+		{"tiny", embed.NewHashing(2), 2, "memoryrelay-hash-v1-2"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -50,15 +55,15 @@ func TestHashingModelAndDimension(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := search.CheckVector(vs[0], tt.wantDim); err != nil {
-				t.Errorf("CheckVector: %v", err)
+			if err := vector.Check(vs[0], tt.wantDim); err != nil {
+				t.Errorf("vector.Check: %v", err)
 			}
 		})
 	}
 }
 
 func TestHashingVectors(t *testing.T) {
-	h := search.NewHashing(0)
+	h := embed.NewHashing(0)
 	texts := []string{
 		"The user prefers TypeScript over JavaScript for new projects.",
 		"", "   ", "???", "the of and is it", "a", "我喜欢机器学习",
@@ -73,7 +78,7 @@ func TestHashingVectors(t *testing.T) {
 		t.Fatalf("Embed returned %d vectors for %d texts", len(vs), len(texts))
 	}
 	for i, v := range vs {
-		if err := search.CheckVector(v, h.Dimension()); err != nil {
+		if err := vector.Check(v, h.Dimension()); err != nil {
 			t.Errorf("text %q: %v", texts[i], err)
 		}
 		var norm float64
@@ -86,10 +91,10 @@ func TestHashingVectors(t *testing.T) {
 	}
 	// Texts without letters or digits share one vector; stopword-only
 	// texts fall back to their stopwords.
-	if c := search.Dot(vs[1], vs[3]); c < 0.999 {
+	if c := vector.Dot(vs[1], vs[3]); c < 0.999 {
 		t.Errorf(`cos("", "???") = %v, want 1`, c)
 	}
-	if c := search.Dot(vs[0], vs[1]); math.Abs(float64(c)) > 0.2 {
+	if c := vector.Dot(vs[0], vs[1]); math.Abs(float64(c)) > 0.2 {
 		t.Errorf(`cos(sentence, "") = %v, want about 0`, c)
 	}
 	if c := embedPair(t, h, "What is it?", "it is what it is"); c < 0.8 {
@@ -103,7 +108,7 @@ func TestHashingVectors(t *testing.T) {
 }
 
 func TestHashingDeterministicAndConcurrent(t *testing.T) {
-	h := search.NewHashing(0)
+	h := embed.NewHashing(0)
 	texts := append([]string{}, calibrationBase...)
 	for _, bc := range benchTexts {
 		texts = append(texts, bc.text)
@@ -113,7 +118,7 @@ func TestHashingDeterministicAndConcurrent(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A second embedder of the same model gives the same vectors.
-	other, _ := search.NewHashing(0).Embed(context.Background(), texts)
+	other, _ := embed.NewHashing(0).Embed(context.Background(), texts)
 	for i := range want {
 		if !slices.Equal(want[i], other[i]) {
 			t.Fatalf("two Hashing(384) disagree on %q", texts[i])
@@ -146,7 +151,7 @@ func TestHashingDeterministicAndConcurrent(t *testing.T) {
 // changed: bump the model version in hashing.go (stored vectors of the old
 // version are no longer comparable) and update the numbers below.
 func TestHashingGolden(t *testing.T) {
-	h := search.NewHashing(0)
+	h := embed.NewHashing(0)
 	vs, err := h.Embed(context.Background(), []string{"The user prefers TypeScript over JavaScript."})
 	if err != nil {
 		t.Fatal(err)
@@ -181,7 +186,7 @@ func TestHashingGolden(t *testing.T) {
 }
 
 func TestHashingContext(t *testing.T) {
-	h := search.NewHashing(0)
+	h := embed.NewHashing(0)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	if _, err := h.Embed(ctx, []string{"x"}); !errors.Is(err, context.Canceled) {
@@ -202,7 +207,7 @@ var calibrationBase = []string{
 // term in common < 0.3 (we aim for < 0.15), and only near-identical text
 // > 0.9.
 func TestHashingCalibration(t *testing.T) {
-	h := search.NewHashing(0)
+	h := embed.NewHashing(0)
 	tests := []struct {
 		name     string
 		a, b     string
@@ -281,7 +286,7 @@ func TestHashingUnrelatedPairs(t *testing.T) {
 		"我喜欢机器学习和自然语言处理",
 		"Le chat dort sur le canapé près de la fenêtre.",
 	}
-	h := search.NewHashing(0)
+	h := embed.NewHashing(0)
 	vs, err := h.Embed(context.Background(), texts)
 	if err != nil {
 		t.Fatal(err)
@@ -290,13 +295,13 @@ func TestHashingUnrelatedPairs(t *testing.T) {
 	over := 0
 	for i := range texts {
 		for j := i + 1; j < len(texts); j++ {
-			ti, tj := search.Terms(texts[i]), search.Terms(texts[j])
+			ti, tj := lexical.Terms(texts[i]), lexical.Terms(texts[j])
 			for _, term := range ti {
 				if slices.Contains(tj, term) {
 					t.Fatalf("test texts %q and %q share %q", texts[i], texts[j], term)
 				}
 			}
-			c := math.Abs(float64(search.Dot(vs[i], vs[j])))
+			c := math.Abs(float64(vector.Dot(vs[i], vs[j])))
 			worst = max(worst, c)
 			if c >= 0.15 {
 				over++
@@ -317,7 +322,7 @@ func TestHashingUnrelatedPairs(t *testing.T) {
 }
 
 func ExampleHashing() {
-	h := search.NewHashing(0)
+	h := embed.NewHashing(0)
 	vs, err := h.Embed(context.Background(), []string{
 		"The user prefers TypeScript over JavaScript for new projects.",
 		"The deployment runs every Friday at 5pm.",
@@ -327,8 +332,8 @@ func ExampleHashing() {
 		panic(err)
 	}
 	fmt.Println(h.Model(), len(vs[0]))
-	fmt.Printf("answer:    %.2f\n", search.Dot(vs[2], vs[0]))
-	fmt.Printf("unrelated: %.2f\n", search.Dot(vs[2], vs[1]))
+	fmt.Printf("answer:    %.2f\n", vector.Dot(vs[2], vs[0]))
+	fmt.Printf("unrelated: %.2f\n", vector.Dot(vs[2], vs[1]))
 	// Output:
 	// memoryrelay-hash-v1-384 384
 	// answer:    0.36
@@ -336,7 +341,7 @@ func ExampleHashing() {
 }
 
 func BenchmarkHashingEmbed(b *testing.B) {
-	h := search.NewHashing(0)
+	h := embed.NewHashing(0)
 	ctx := context.Background()
 	for _, bc := range benchTexts {
 		b.Run(bc.name, func(b *testing.B) {
@@ -365,4 +370,16 @@ func BenchmarkHashingEmbed(b *testing.B) {
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "texts/s")
 		})
 	}
+}
+
+// benchTexts are a short memory and a ~500-character one.
+var benchTexts = []struct{ name, text string }{
+	{"short", "The user prefers TypeScript over JavaScript for new projects."},
+	{"500B", "Meeting notes from the quarterly planning session: the platform team " +
+		"agreed to migrate the billing service from the legacy monolith to Go by " +
+		"the end of June. Alice will own the database schema changes and Bob will " +
+		"write the data backfill scripts. Deployments stay frozen on Fridays unless " +
+		"a critical security fix is needed. The user asked to be reminded two days " +
+		"before each milestone and prefers summaries in bullet points rather than " +
+		"long paragraphs. Open question: whether to keep PostgreSQL for analytics."},
 }

@@ -1,4 +1,4 @@
-package search_test
+package vector_test
 
 import (
 	"errors"
@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/memoryrelay/memoryrelay/search"
+	"github.com/memoryrelay/memoryrelay/search/vector"
 )
 
 // dataset is a mixture of Gaussians: n unit vectors, each around one of
@@ -51,7 +51,7 @@ func newDatasetOffset(n, dim, clusters, nq int, seed uint64, offset float32) *da
 		for i := range v {
 			v[i] = float32(r.NormFloat64())
 		}
-		search.Normalize(v)
+		vector.Normalize(v)
 	}
 	shared := make([]float32, dim)
 	normal(shared)
@@ -62,7 +62,7 @@ func newDatasetOffset(n, dim, clusters, nq int, seed uint64, offset float32) *da
 		for i := range c {
 			c[i] += offset * shared[i]
 		}
-		search.Normalize(c)
+		vector.Normalize(c)
 		centres[j] = c
 	}
 	noise := make([]float32, dim)
@@ -73,7 +73,7 @@ func newDatasetOffset(n, dim, clusters, nq int, seed uint64, offset float32) *da
 		for i := range v {
 			v[i] = c[i] + noise[i]
 		}
-		search.Normalize(v)
+		vector.Normalize(v)
 		return v
 	}
 	ds := &dataset{dim: dim, vecs: make([][]float32, n), queries: make([][]float32, nq)}
@@ -109,9 +109,9 @@ func (ds *dataset) lookup() func([]int64) ([][]float32, error) {
 }
 
 // index returns an index built from the data set.
-func (ds *dataset) index(tb testing.TB, opts search.IndexOptions) *search.Index {
+func (ds *dataset) index(tb testing.TB, opts vector.IndexOptions) *vector.Index {
 	tb.Helper()
-	x, err := search.NewIndex(opts)
+	x, err := vector.NewIndex(opts)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -136,7 +136,7 @@ func bruteForce(vecs [][]float32, q []float32, k int, allow func(int64) bool) []
 		if allow != nil && !allow(int64(i)) {
 			continue
 		}
-		s := search.Dot(q, v)
+		s := vector.Dot(q, v)
 		if len(top) == k && s <= top[k-1].score {
 			continue
 		}
@@ -160,7 +160,7 @@ func bruteForce(vecs [][]float32, q []float32, k int, allow func(int64) bool) []
 
 // recallAt returns the mean fraction of the exact top k that search finds,
 // over the first nq queries of ds (all if nq is 0).
-func recallAt(tb testing.TB, ds *dataset, k, nq int, allow func(int64) bool, search func(q []float32) []search.Neighbor) float64 {
+func recallAt(tb testing.TB, ds *dataset, k, nq int, allow func(int64) bool, search func(q []float32) []vector.Neighbor) float64 {
 	tb.Helper()
 	queries := ds.queries
 	if nq > 0 {
@@ -199,27 +199,27 @@ func TestIndexRecall(t *testing.T) {
 	const k = 10
 	tests := []struct {
 		name      string
-		opts      search.IndexOptions
+		opts      vector.IndexOptions
 		exact     bool // pass the exact callback
 		upsert    bool // load with Upsert instead of Build
 		queries   int  // how many of the queries to run; 0: all
 		minRecall float64
 	}{
-		{name: "default", opts: search.IndexOptions{Dim: 384}, exact: true, minRecall: 0.99},
-		{name: "keepfloats", opts: search.IndexOptions{Dim: 384, KeepFloats: true}, minRecall: 0.99},
-		{name: "three workers", opts: search.IndexOptions{Dim: 384, Workers: 3}, exact: true, minRecall: 0.99},
-		{name: "loaded by upsert", opts: search.IndexOptions{Dim: 384}, exact: true, upsert: true, minRecall: 0.99},
-		{name: "exact scan", opts: search.IndexOptions{Dim: 384, Exact: true}, queries: 8, minRecall: 1},
+		{name: "default", opts: vector.IndexOptions{Dim: 384}, exact: true, minRecall: 0.99},
+		{name: "keepfloats", opts: vector.IndexOptions{Dim: 384, KeepFloats: true}, minRecall: 0.99},
+		{name: "three workers", opts: vector.IndexOptions{Dim: 384, Workers: 3}, exact: true, minRecall: 0.99},
+		{name: "loaded by upsert", opts: vector.IndexOptions{Dim: 384}, exact: true, upsert: true, minRecall: 0.99},
+		{name: "exact scan", opts: vector.IndexOptions{Dim: 384, Exact: true}, queries: 8, minRecall: 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			if testing.Short() && tt.name != "default" {
 				t.Skip("-short")
 			}
-			var x *search.Index
+			var x *vector.Index
 			if tt.upsert {
 				var err error
-				if x, err = search.NewIndex(tt.opts); err != nil {
+				if x, err = vector.NewIndex(tt.opts); err != nil {
 					t.Fatal(err)
 				}
 				for i, v := range ds.vecs {
@@ -237,7 +237,7 @@ func TestIndexRecall(t *testing.T) {
 			if tt.exact {
 				exact = ds.lookup()
 			}
-			r := recallAt(t, ds, k, tt.queries, nil, func(q []float32) []search.Neighbor {
+			r := recallAt(t, ds, k, tt.queries, nil, func(q []float32) []vector.Neighbor {
 				res, err := x.Search(q, 0, k, nil, exact)
 				if err != nil {
 					t.Fatal(err)
@@ -247,7 +247,7 @@ func TestIndexRecall(t *testing.T) {
 				}
 				checkSorted(t, res)
 				for _, n := range res {
-					if want := search.Dot(q, ds.vecs[n.ID]); math.Abs(float64(n.Score-want)) > 1e-5 {
+					if want := vector.Dot(q, ds.vecs[n.ID]); math.Abs(float64(n.Score-want)) > 1e-5 {
 						t.Fatalf("id %d: Score %v, exact cosine %v", n.ID, n.Score, want)
 					}
 				}
@@ -272,14 +272,14 @@ func TestIndexBuildDrift(t *testing.T) {
 	b := newDatasetOffset(17000, 128, 20, 20, 22, 2)
 	inOrder := &dataset{dim: 128, vecs: append(slices.Clone(a.vecs), b.vecs...), queries: b.queries}
 	recall := func(order func(yield func(int64, uint32, []float32) bool)) float64 {
-		x, err := search.NewIndex(search.IndexOptions{Dim: 128})
+		x, err := vector.NewIndex(vector.IndexOptions{Dim: 128})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if err := x.Build(order); err != nil {
 			t.Fatal(err)
 		}
-		return recallAt(t, inOrder, 10, 0, nil, func(q []float32) []search.Neighbor {
+		return recallAt(t, inOrder, 10, 0, nil, func(q []float32) []vector.Neighbor {
 			res, err := x.Search(q, 0, 10, nil, inOrder.lookup())
 			if err != nil {
 				t.Fatal(err)
@@ -303,7 +303,7 @@ func TestIndexBuildDrift(t *testing.T) {
 }
 
 // checkSorted fails unless ns is best first, ties by ascending id.
-func checkSorted(t *testing.T, ns []search.Neighbor) {
+func checkSorted(t *testing.T, ns []vector.Neighbor) {
 	t.Helper()
 	for i := 1; i < len(ns); i++ {
 		a, b := ns[i-1], ns[i]
@@ -315,7 +315,7 @@ func checkSorted(t *testing.T, ns []search.Neighbor) {
 
 func TestIndexFilter(t *testing.T) {
 	ds := testData()
-	x := ds.index(t, search.IndexOptions{Dim: 384})
+	x := ds.index(t, vector.IndexOptions{Dim: 384})
 	const k = 10
 	tests := []struct {
 		name      string
@@ -338,7 +338,7 @@ func TestIndexFilter(t *testing.T) {
 				mu.Unlock()
 				return tt.allow(id)
 			}
-			r := recallAt(t, ds, k, 0, tt.allow, func(q []float32) []search.Neighbor {
+			r := recallAt(t, ds, k, 0, tt.allow, func(q []float32) []vector.Neighbor {
 				res, err := x.Search(q, 0, k, allow, ds.lookup())
 				if err != nil {
 					t.Fatal(err)
@@ -366,7 +366,7 @@ func TestIndexFilter(t *testing.T) {
 
 func TestIndexPartitions(t *testing.T) {
 	ds := newDataset(3000, 64, 10, 5, 3)
-	x, err := search.NewIndex(search.IndexOptions{Dim: 64, KeepFloats: true})
+	x, err := vector.NewIndex(vector.IndexOptions{Dim: 64, KeepFloats: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -415,7 +415,7 @@ func TestIndexPartitions(t *testing.T) {
 
 // self searches for the stored vector of id and reports whether id comes
 // first with a cosine of 1.
-func self(t *testing.T, x *search.Index, v []float32, partition uint32, id int64) bool {
+func self(t *testing.T, x *vector.Index, v []float32, partition uint32, id int64) bool {
 	t.Helper()
 	res, err := x.Search(v, partition, 1, nil, nil)
 	if err != nil {
@@ -428,7 +428,7 @@ func TestIndexUpsertDelete(t *testing.T) {
 	// More than two blocks of rows per partition; small counts: finding a
 	// row's own vector needs few candidates.
 	ds := newDataset(70000, 16, 20, 0, 5)
-	x, err := search.NewIndex(search.IndexOptions{Dim: 16, KeepFloats: true, Candidates: 64, Shortlist: 32, Rerank: 8})
+	x, err := vector.NewIndex(vector.IndexOptions{Dim: 16, KeepFloats: true, Candidates: 64, Shortlist: 32, Rerank: 8})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -505,7 +505,7 @@ func TestIndexUpsertDelete(t *testing.T) {
 
 func TestIndexBuildReplaces(t *testing.T) {
 	ds := newDataset(1000, 16, 5, 0, 9)
-	x, err := search.NewIndex(search.IndexOptions{Dim: 16})
+	x, err := vector.NewIndex(vector.IndexOptions{Dim: 16})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -558,11 +558,11 @@ func TestIndexBuildReplaces(t *testing.T) {
 	err = x.Build(func(yield func(int64, uint32, []float32) bool) {
 		_ = yield(1, 0, ds.vecs[1]) && yield(2, 0, bad)
 	})
-	if !errors.Is(err, search.ErrBadVector) {
-		t.Fatalf("Build with NaN = %v, want ErrBadVector", err)
+	if !errors.Is(err, vector.ErrInvalid) {
+		t.Fatalf("Build with NaN = %v, want ErrInvalid", err)
 	}
 	err = x.Build(func(yield func(int64, uint32, []float32) bool) { yield(1, 0, ds.vecs[1][:3]) })
-	if !errors.Is(err, search.ErrDimensionMismatch) {
+	if !errors.Is(err, vector.ErrDimensionMismatch) {
 		t.Fatalf("Build with a short vector = %v, want ErrDimensionMismatch", err)
 	}
 	if got := x.Len(); got != len(ds.vecs) {
@@ -582,7 +582,7 @@ func TestIndexBuildReplaces(t *testing.T) {
 // content; the new content is there once Build returns.
 func TestIndexSearchDuringBuild(t *testing.T) {
 	ds := newDataset(2000, 16, 5, 1, 23)
-	x, err := search.NewIndex(search.IndexOptions{Dim: 16, KeepFloats: true})
+	x, err := vector.NewIndex(vector.IndexOptions{Dim: 16, KeepFloats: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -604,7 +604,7 @@ func TestIndexSearchDuringBuild(t *testing.T) {
 				continue
 			}
 			// Mid-way: a search from another goroutine must answer.
-			done := make(chan []search.Neighbor, 1)
+			done := make(chan []vector.Neighbor, 1)
 			go func() {
 				res, err := x.Search(ds.vecs[0], 0, 1, nil, nil)
 				if err != nil {
@@ -635,7 +635,7 @@ func TestIndexSearchDuringBuild(t *testing.T) {
 // not the rows yielded before the failure.
 func TestIndexBuildFromError(t *testing.T) {
 	ds := newDataset(100, 8, 3, 0, 29)
-	x := ds.index(t, search.IndexOptions{Dim: 8})
+	x := ds.index(t, vector.IndexOptions{Dim: 8})
 	boom := errors.New("read failed")
 	err := x.BuildFrom(func(yield func(int64, uint32, []float32) bool) error {
 		for i := range 10 {
@@ -660,17 +660,17 @@ func TestIndexBuildFromError(t *testing.T) {
 func TestNewIndexErrors(t *testing.T) {
 	tests := []struct {
 		name string
-		opts search.IndexOptions
+		opts vector.IndexOptions
 	}{
-		{"no dim", search.IndexOptions{}},
-		{"negative dim", search.IndexOptions{Dim: -1}},
-		{"negative candidates", search.IndexOptions{Dim: 4, Candidates: -1}},
-		{"negative rerank", search.IndexOptions{Dim: 4, Rerank: -1}},
-		{"negative workers", search.IndexOptions{Dim: 4, Workers: -1}},
+		{"no dim", vector.IndexOptions{}},
+		{"negative dim", vector.IndexOptions{Dim: -1}},
+		{"negative candidates", vector.IndexOptions{Dim: 4, Candidates: -1}},
+		{"negative rerank", vector.IndexOptions{Dim: 4, Rerank: -1}},
+		{"negative workers", vector.IndexOptions{Dim: 4, Workers: -1}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if x, err := search.NewIndex(tt.opts); err == nil {
+			if x, err := vector.NewIndex(tt.opts); err == nil {
 				t.Fatalf("NewIndex(%+v) = %v, nil; want an error", tt.opts, x)
 			}
 		})
@@ -678,7 +678,7 @@ func TestNewIndexErrors(t *testing.T) {
 }
 
 func TestIndexVectorErrors(t *testing.T) {
-	x, err := search.NewIndex(search.IndexOptions{Dim: 3})
+	x, err := vector.NewIndex(vector.IndexOptions{Dim: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -692,12 +692,12 @@ func TestIndexVectorErrors(t *testing.T) {
 		v    []float32
 		want error
 	}{
-		{"short", []float32{1, 0}, search.ErrDimensionMismatch},
-		{"long", []float32{1, 0, 0, 0}, search.ErrDimensionMismatch},
-		{"NaN", []float32{1, nan, 0}, search.ErrBadVector},
-		{"Inf", []float32{inf, 0, 0}, search.ErrBadVector},
-		{"zeros", []float32{0, 0, 0}, search.ErrBadVector},
-		{"nil", nil, search.ErrBadVector},
+		{"short", []float32{1, 0}, vector.ErrDimensionMismatch},
+		{"long", []float32{1, 0, 0, 0}, vector.ErrDimensionMismatch},
+		{"NaN", []float32{1, nan, 0}, vector.ErrInvalid},
+		{"Inf", []float32{inf, 0, 0}, vector.ErrInvalid},
+		{"zeros", []float32{0, 0, 0}, vector.ErrInvalid},
+		{"nil", nil, vector.ErrInvalid},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -716,7 +716,7 @@ func TestIndexVectorErrors(t *testing.T) {
 
 func TestIndexExactCallback(t *testing.T) {
 	ds := newDataset(500, 8, 4, 1, 11)
-	x := ds.index(t, search.IndexOptions{Dim: 8})
+	x := ds.index(t, vector.IndexOptions{Dim: 8})
 	q := ds.queries[0]
 	errFetch := errors.New("disk on fire")
 	tests := []struct {
@@ -724,9 +724,9 @@ func TestIndexExactCallback(t *testing.T) {
 		exact   func([]int64) ([][]float32, error)
 		wantErr error // nil: no error
 		anyErr  bool  // an error not matched by a sentinel
-		check   func(*testing.T, []search.Neighbor)
+		check   func(*testing.T, []vector.Neighbor)
 	}{
-		{name: "nil callback", exact: nil, wantErr: search.ErrNeedExact},
+		{name: "nil callback", exact: nil, wantErr: vector.ErrNeedExact},
 		{
 			name:    "error propagates",
 			exact:   func([]int64) ([][]float32, error) { return nil, errFetch },
@@ -744,7 +744,7 @@ func TestIndexExactCallback(t *testing.T) {
 				vs[len(vs)/2] = []float32{1}
 				return vs, nil
 			},
-			wantErr: search.ErrDimensionMismatch,
+			wantErr: vector.ErrDimensionMismatch,
 		},
 		{
 			name: "gone ids are left out",
@@ -758,7 +758,7 @@ func TestIndexExactCallback(t *testing.T) {
 				}
 				return vs, nil
 			},
-			check: func(t *testing.T, res []search.Neighbor) {
+			check: func(t *testing.T, res []vector.Neighbor) {
 				want := bruteForce(ds.vecs, q, 6, nil)[1:]
 				for i, n := range res {
 					if n.ID != want[i] {
@@ -771,7 +771,7 @@ func TestIndexExactCallback(t *testing.T) {
 		{
 			name: "asks for Rerank ids",
 			exact: func(ids []int64) ([][]float32, error) {
-				if len(ids) != min(search.DefaultRerank, 500) {
+				if len(ids) != min(vector.DefaultRerank, 500) {
 					return nil, fmt.Errorf("asked for %d vectors", len(ids))
 				}
 				return ds.lookup()(ids)
@@ -804,7 +804,7 @@ func TestIndexExactCallback(t *testing.T) {
 
 func TestIndexSmallK(t *testing.T) {
 	ds := newDataset(30, 8, 3, 1, 13)
-	for _, opts := range []search.IndexOptions{{Dim: 8}, {Dim: 8, Exact: true}} {
+	for _, opts := range []vector.IndexOptions{{Dim: 8}, {Dim: 8, Exact: true}} {
 		x := ds.index(t, opts)
 		for _, k := range []int{-1, 0, 1, 30, 100} {
 			res, err := x.Search(ds.queries[0], 0, k, nil, ds.lookup())
@@ -825,7 +825,7 @@ func TestIndexSmallK(t *testing.T) {
 
 func TestIndexAllowPanics(t *testing.T) {
 	ds := newDataset(20000, 8, 10, 1, 19)
-	x := ds.index(t, search.IndexOptions{Dim: 8, Workers: 2})
+	x := ds.index(t, vector.IndexOptions{Dim: 8, Workers: 2})
 	func() {
 		defer func() {
 			if r := recover(); r != "boom" {
@@ -849,7 +849,7 @@ func TestIndexAllowPanics(t *testing.T) {
 // with -race.
 func TestIndexConcurrent(t *testing.T) {
 	ds := newDataset(5000, 32, 10, 20, 17)
-	x := ds.index(t, search.IndexOptions{Dim: 32, Workers: 2})
+	x := ds.index(t, vector.IndexOptions{Dim: 32, Workers: 2})
 	var mu sync.Mutex // guards the vectors the exact callback reads
 	vecs := slices.Clone(ds.vecs)
 	exact := func(ids []int64) ([][]float32, error) {
@@ -909,7 +909,7 @@ func ExampleIndex() {
 		4: {0.9, 0.1, 0, 0}, // same vector as 1, other account
 	}
 	account := map[int64]uint32{1: 7, 2: 7, 3: 7, 4: 8}
-	x, err := search.NewIndex(search.IndexOptions{Dim: 4})
+	x, err := vector.NewIndex(vector.IndexOptions{Dim: 4})
 	if err != nil {
 		panic(err)
 	}

@@ -1,7 +1,6 @@
-package search
+package lexical
 
 import (
-	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -12,12 +11,9 @@ import (
 // punctuation) are dropped rather than truncated.
 const MaxTermBytes = 64
 
-// MaxMatchTerms is the largest number of distinct terms [MatchExpr] puts in
-// one MATCH expression.
-const MaxMatchTerms = 64
-
 // Terms splits text into the normalised terms that every part of search
-// uses: the [Hashing] embedder, the full-text index and the lexical scorer.
+// uses: the built-in hashing embedder (package embed), the full-text index
+// and the lexical scorer.
 //
 // The steps, in order:
 //   - Text is read as UTF-8; invalid bytes separate terms.
@@ -42,12 +38,13 @@ const MaxMatchTerms = 64
 //
 // Every term is non-empty and consists only of characters in the Unicode
 // categories L and N; in particular a term never contains a quote, '*',
-// '-', a parenthesis or a space, so terms can be stored space-joined in an
-// SQLite FTS table and quoted in a MATCH expression (see [MatchExpr]).
+// '-', a parenthesis or a space, so terms can be stored space-joined in a
+// full-text table (SQLite's FTS4 with its "simple" tokenizer gives back
+// exactly the same terms) and quoted in a MATCH expression.
 // Terms is deterministic. It returns nil when text has no terms.
 //
 // The output of Terms is part of the on-disk format: the full-text index
-// stores it and the Hashing model id names it. Changing it requires a new
+// stores it and the hashing embedder's model id names it. Changing it requires a new
 // model id and a reindex.
 func Terms(text string) []string {
 	return AppendTerms(nil, text)
@@ -58,7 +55,7 @@ func Terms(text string) []string {
 // string, so reusing dst makes the cost a few allocations per call rather
 // than one per term.
 func AppendTerms(dst []string, text string) []string {
-	var tb termBuf
+	var tb Buffer
 	tb.b = make([]byte, 0, len(text))
 	tb.ends = make([]int, 0, len(text)/6+1)
 	tb.scan(text, false)
@@ -74,99 +71,52 @@ func AppendTerms(dst []string, text string) []string {
 	return dst
 }
 
-// MatchExpr builds an SQLite FTS4 MATCH expression that matches any row
-// containing at least one of terms: the distinct terms, each in double
-// quotes, joined by OR, in their first-occurrence order:
-//
-//	"typescript" OR "prefer"
-//
-// terms are normally the output of [Terms]. Any element that could not
-// have come from Terms (empty, longer than [MaxTermBytes], invalid UTF-8,
-// or holding a character outside the categories L and N) is skipped, so the
-// result is always a syntactically safe expression whatever the input. When
-// there are more than [MaxMatchTerms] distinct terms, the longest (in
-// characters) are kept; ties go to the earlier term.
-//
-// MatchExpr returns "" when no term is usable; the caller must then treat
-// the query as matching nothing lexically, because an empty MATCH is an
-// SQLite error.
-func MatchExpr(terms []string) string {
-	type cand struct {
-		term  string
-		runes int
-		pos   int
-	}
-	cands := make([]cand, 0, min(len(terms), 2*MaxMatchTerms))
-	seen := make(map[string]struct{}, min(len(terms), 2*MaxMatchTerms))
-	size := 0
-	for _, t := range terms {
-		if _, dup := seen[t]; dup {
-			continue
-		}
-		n, ok := termRunes(t)
-		if !ok {
-			continue
-		}
-		seen[t] = struct{}{}
-		cands = append(cands, cand{term: t, runes: n, pos: len(cands)})
-		size += len(t) + len(`"" OR `)
-	}
-	if len(cands) == 0 {
-		return ""
-	}
-	if len(cands) > MaxMatchTerms {
-		slices.SortStableFunc(cands, func(a, b cand) int { return b.runes - a.runes })
-		cands = cands[:MaxMatchTerms]
-		slices.SortFunc(cands, func(a, b cand) int { return a.pos - b.pos })
-	}
-	var sb strings.Builder
-	sb.Grow(size)
-	for i, c := range cands {
-		if i > 0 {
-			sb.WriteString(" OR ")
-		}
-		sb.WriteByte('"')
-		sb.WriteString(c.term)
-		sb.WriteByte('"')
-	}
-	return sb.String()
-}
-
-// termRunes reports whether t could be a term (non-empty, at most
-// MaxTermBytes, only letters and numbers) and its length in runes.
-func termRunes(t string) (int, bool) {
-	if t == "" || len(t) > MaxTermBytes {
-		return 0, false
-	}
-	n := 0
-	for _, r := range t {
-		if r == utf8.RuneError || !(unicode.IsLetter(r) || unicode.IsNumber(r)) {
-			// A literal U+FFFD is a symbol (So), so rejecting RuneError
-			// also rejects invalid UTF-8 without a second pass.
-			return 0, false
-		}
-		n++
-	}
-	return n, true
-}
-
-// termBuf holds the terms of a text back to back in b; ends[i] is the end
-// offset of term i. Reusing a termBuf makes tokenizing allocation-free.
-type termBuf struct {
+// Buffer tokenizes texts as [Terms] does, into memory it reuses: once it
+// has grown to fit the longest text, tokenizing allocates nothing. It is
+// for code that tokenizes many texts, such as an embedder. The zero value
+// is ready to use. A Buffer is not safe for concurrent use.
+type Buffer struct {
+	// b holds the terms back to back; ends[i] is the end offset of term i.
 	b    []byte
 	ends []int
 }
 
-func (tb *termBuf) reset() {
+// Tokenize replaces the buffer's terms with the terms of text, the ones
+// [Terms] returns.
+func (tb *Buffer) Tokenize(text string) {
+	tb.reset()
+	tb.scan(text, false)
+}
+
+// TokenizeAll is [Buffer.Tokenize] keeping stopwords. The built-in hashing
+// embedder embeds a text made only of stopwords from them.
+func (tb *Buffer) TokenizeAll(text string) {
+	tb.reset()
+	tb.scan(text, true)
+}
+
+// Len returns the number of terms in the buffer.
+func (tb *Buffer) Len() int { return len(tb.ends) }
+
+// Term returns term i, for 0 <= i < Len, as bytes that the buffer owns:
+// they are valid, and must not be modified, until the next Tokenize or
+// TokenizeAll.
+func (tb *Buffer) Term(i int) []byte {
+	start := 0
+	if i > 0 {
+		start = tb.ends[i-1]
+	}
+	return tb.b[start:tb.ends[i]:tb.ends[i]]
+}
+
+func (tb *Buffer) reset() {
 	tb.b = tb.b[:0]
 	tb.ends = tb.ends[:0]
 }
 
-func (tb *termBuf) count() int { return len(tb.ends) }
-
 // scan appends the terms of text. With keepStop, stopwords are kept (the
 // embedder's fallback for texts made only of stopwords).
-func (tb *termBuf) scan(text string, keepStop bool) {
+func (tb *Buffer) scan(text string, keepStop bool) {
 	start := len(tb.b) // start of the word being built in tb.b
 	asciiAlpha := true // the word so far is only ASCII letters
 	var cjkPrev rune   // previous rune of the current CJK run, or 0

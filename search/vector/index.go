@@ -1,4 +1,4 @@
-package search
+package vector
 
 import (
 	"errors"
@@ -63,7 +63,7 @@ const (
 
 // ErrNeedExact is returned by [Index.Search] when the index keeps no float32
 // vectors (IndexOptions.KeepFloats is false) and the exact callback is nil.
-var ErrNeedExact = errors.New("search: Index.Search needs an exact callback when KeepFloats is false")
+var ErrNeedExact = errors.New("vector: Index.Search needs an exact callback when KeepFloats is false")
 
 // IndexOptions configures [NewIndex]. Only Dim is required; the zero value
 // of every other field selects its default. The three counts trade speed
@@ -233,9 +233,9 @@ type block struct {
 func NewIndex(opts IndexOptions) (*Index, error) {
 	switch {
 	case opts.Dim <= 0:
-		return nil, fmt.Errorf("search: IndexOptions.Dim must be positive, not %d", opts.Dim)
+		return nil, fmt.Errorf("vector: IndexOptions.Dim must be positive, not %d", opts.Dim)
 	case opts.Candidates < 0, opts.Shortlist < 0, opts.Rerank < 0, opts.Workers < 0:
-		return nil, errors.New("search: negative IndexOptions count")
+		return nil, errors.New("vector: negative IndexOptions count")
 	}
 	if opts.Exact {
 		opts.KeepFloats = true
@@ -283,9 +283,9 @@ type encoded struct {
 // Upsert stores v under id in partition, replacing any row with the same
 // id (in any partition). v need not be normalised: the index stores its
 // direction. It returns an error matching [ErrDimensionMismatch] or
-// [ErrBadVector] if [CheckVector] rejects v, and then changes nothing.
+// [ErrInvalid] if [Check] rejects v, and then changes nothing.
 func (x *Index) Upsert(id int64, partition uint32, v []float32) error {
-	if err := CheckVector(v, x.dim); err != nil {
+	if err := Check(v, x.dim); err != nil {
 		return err
 	}
 	var e encoded
@@ -504,7 +504,7 @@ type buildScratch struct {
 // distance of a vector to the mean (as when items yields rows grouped by
 // topic or in time order and the topics drift).
 //
-// Build is atomic: if a vector fails [CheckVector] it returns that error,
+// Build is atomic: if a vector fails [Check] it returns that error,
 // wrapped with the row's id, and the index keeps its previous content. It
 // builds the new content aside, without the index's lock, so searches go
 // on answering from the previous content while items yields (reading a
@@ -584,7 +584,7 @@ func (x *Index) BuildFrom(items func(yield func(id int64, partition uint32, v []
 	cur := <-free
 	itemsErr := items(func(id int64, partition uint32, v []float32) bool {
 		if len(v) != x.dim {
-			err = fmt.Errorf("search: Build: id %d: %w", id, &DimensionError{Got: len(v), Want: x.dim})
+			err = fmt.Errorf("vector: Build: id %d: %w", id, &DimensionError{Got: len(v), Want: x.dim})
 			return false
 		}
 		cur.ids = append(cur.ids, id)
@@ -679,11 +679,11 @@ func (x *Index) encodeBatch(d *indexData, buf *buildBuffer, sc *buildScratch) er
 					// quantizeInt8 checks v on the way.
 					sc.scales[i], inv = quantizeInt8(sc.q8[i*x.dim:(i+1)*x.dim], v)
 					if sc.scales[i] == 0 {
-						sc.errs[i] = CheckVector(v, x.dim)
+						sc.errs[i] = Check(v, x.dim)
 						continue
 					}
 				} else if !finiteNonZero(v) {
-					sc.errs[i] = CheckVector(v, x.dim)
+					sc.errs[i] = Check(v, x.dim)
 					continue
 				}
 				var floats []float32
@@ -707,7 +707,7 @@ func (x *Index) encodeBatch(d *indexData, buf *buildBuffer, sc *buildScratch) er
 	})
 	for i := range n {
 		if sc.errs[i] != nil {
-			return fmt.Errorf("search: Build: id %d: %w", buf.ids[i], sc.errs[i])
+			return fmt.Errorf("vector: Build: id %d: %w", buf.ids[i], sc.errs[i])
 		}
 		e := encoded{scale: sc.scales[i]}
 		if x.quantised() {
@@ -817,7 +817,7 @@ func (x *Index) rowVector(b *block, r int, buf []float32) []float32 {
 // allow returns true; allow may be nil to keep all rows. It returns fewer
 // than k only when the partition has fewer allowed rows (or exact reports
 // some as gone). The index assumes the stored vectors of the store of
-// record are L2-normalised, as an [Embedder] returns them; q need not be.
+// record are L2-normalised, as an embedder returns them; q need not be.
 //
 // allow is consulted before a row becomes a candidate, so a selective
 // filter still yields k results. It may run concurrently on several
@@ -834,10 +834,10 @@ func (x *Index) rowVector(b *block, r int, buf []float32) []float32 {
 // called.
 //
 // Search returns an error matching [ErrDimensionMismatch] or
-// [ErrBadVector] if [CheckVector] rejects q or a vector from exact, and
+// [ErrInvalid] if [Check] rejects q or a vector from exact, and
 // [ErrNeedExact] if exact is needed and nil. k <= 0 returns no results.
 func (x *Index) Search(q []float32, partition uint32, k int, allow func(id int64) bool, exact func(ids []int64) ([][]float32, error)) ([]Neighbor, error) {
-	if err := CheckVector(q, x.dim); err != nil {
+	if err := Check(q, x.dim); err != nil {
 		return nil, err
 	}
 	if !x.opts.KeepFloats && exact == nil {
@@ -880,18 +880,18 @@ func (x *Index) Search(q []float32, partition uint32, k int, allow func(id int64
 	if !x.opts.KeepFloats && len(ids) > 0 {
 		vecs, err := exact(ids)
 		if err != nil {
-			return nil, fmt.Errorf("search: fetching vectors to rescore: %w", err)
+			return nil, fmt.Errorf("vector: fetching vectors to rescore: %w", err)
 		}
 		if len(vecs) != len(ids) {
-			return nil, fmt.Errorf("search: exact callback returned %d vectors for %d ids", len(vecs), len(ids))
+			return nil, fmt.Errorf("vector: exact callback returned %d vectors for %d ids", len(vecs), len(ids))
 		}
 		out = make([]Neighbor, 0, len(ids))
 		for i, v := range vecs {
 			if v == nil {
 				continue
 			}
-			if err := CheckVector(v, x.dim); err != nil {
-				return nil, fmt.Errorf("search: exact vector of id %d: %w", ids[i], err)
+			if err := Check(v, x.dim); err != nil {
+				return nil, fmt.Errorf("vector: exact vector of id %d: %w", ids[i], err)
 			}
 			out = append(out, Neighbor{ID: ids[i], Score: Cosine(qn, v)})
 		}

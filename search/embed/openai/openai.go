@@ -1,4 +1,4 @@
-package search
+package openai
 
 import (
 	"bytes"
@@ -19,31 +19,34 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/memoryrelay/memoryrelay/search/embed"
+	"github.com/memoryrelay/memoryrelay/search/vector"
 )
 
-// Defaults of [OpenAIOptions].
+// Defaults of [Options].
 const (
-	DefaultOpenAIAPIKeyEnv = "OPENAI_API_KEY"
+	DefaultAPIKeyEnv = "OPENAI_API_KEY"
 	// OpenAIHost is OpenAI's API host, the only one to which the key in
 	// DefaultOpenAIAPIKeyEnv is sent without being asked for.
-	OpenAIHost              = "api.openai.com"
-	DefaultOpenAIBatchSize  = 96
-	DefaultOpenAITimeout    = 30 * time.Second
-	DefaultOpenAIMaxRetries = 4
-	DefaultOpenAIMinBackoff = 500 * time.Millisecond
-	DefaultOpenAIMaxBackoff = 20 * time.Second
+	Host              = "api.openai.com"
+	DefaultBatchSize  = 96
+	DefaultTimeout    = 30 * time.Second
+	DefaultMaxRetries = 4
+	DefaultMinBackoff = 500 * time.Millisecond
+	DefaultMaxBackoff = 20 * time.Second
 )
 
 // ErrBadResponse means an embeddings server answered 2xx with a body that
 // is not a valid embeddings response: malformed JSON, too few or too many
 // embeddings, or indexes out of range or repeated. Vectors of the wrong
-// length are reported as [*DimensionError] instead, and vectors holding
-// NaN, ±Inf or only zeros as [ErrBadVector].
-var ErrBadResponse = errors.New("search: bad embeddings response")
+// length are reported as [*vector.DimensionError] instead, and vectors holding
+// NaN, ±Inf or only zeros as [vector.ErrInvalid].
+var ErrBadResponse = errors.New("openai: bad embeddings response")
 
-// OpenAIOptions configures [NewOpenAI]. BaseURL, Model and Dimension are
+// Options configures [New]. BaseURL, Model and Dimension are
 // required; the zero value of every other field selects its default.
-type OpenAIOptions struct {
+type Options struct {
 	// BaseURL is the API root, to which "/embeddings" is appended: for
 	// example "https://api.openai.com/v1", "http://localhost:11434/v1"
 	// (Ollama) or "http://localhost:8080/v1" (llama.cpp server). A query
@@ -56,7 +59,7 @@ type OpenAIOptions struct {
 	Model string
 
 	// APIKey is sent as "Authorization: Bearer <APIKey>". If empty, it is
-	// read from the environment variable named by APIKeyEnv when NewOpenAI
+	// read from the environment variable named by APIKeyEnv when New
 	// runs; if that is empty too, no Authorization header is sent (local
 	// servers usually need none). Surrounding whitespace is trimmed. The
 	// key never appears in errors: text an error would quote from the
@@ -65,7 +68,7 @@ type OpenAIOptions struct {
 
 	// APIKeyEnv names the environment variable holding the API key when
 	// APIKey is empty; "-" disables the lookup. When it is empty,
-	// [DefaultOpenAIAPIKeyEnv] ("OPENAI_API_KEY") is read only if BaseURL
+	// [DefaultAPIKeyEnv] ("OPENAI_API_KEY") is read only if BaseURL
 	// is OpenAI's own API (host api.openai.com), so that an OpenAI key
 	// found in the environment is never sent to another server (an Ollama
 	// or llama.cpp server, a proxy): to send it elsewhere, name the
@@ -74,7 +77,7 @@ type OpenAIOptions struct {
 
 	// Dimension is the length of the vectors the model returns. Required:
 	// every vector is checked, and one of another length fails the call
-	// with a [*DimensionError].
+	// with a [*vector.DimensionError].
 	Dimension int
 
 	// SendDimensions sends Dimension as the request's "dimensions"
@@ -84,19 +87,19 @@ type OpenAIOptions struct {
 	SendDimensions bool
 
 	// BatchSize is the largest number of texts sent in one request.
-	// Default [DefaultOpenAIBatchSize] (96). Batches are sent one after
+	// Default [DefaultBatchSize] (96). Batches are sent one after
 	// another, not in parallel.
 	BatchSize int
 
 	// Timeout bounds each HTTP attempt, from sending the request to
-	// reading the whole response. Default [DefaultOpenAITimeout] (30s); a
+	// reading the whole response. Default [DefaultTimeout] (30s); a
 	// negative value sets no per-attempt limit (ctx, and HTTPClient's own
 	// Timeout, still apply).
 	Timeout time.Duration
 
 	// MaxRetries is how many times a request is retried after a network
 	// error, a timed-out attempt, or an HTTP 408, 429 or 5xx answer.
-	// Default [DefaultOpenAIMaxRetries] (4); a negative value disables
+	// Default [DefaultMaxRetries] (4); a negative value disables
 	// retries.
 	MaxRetries int
 
@@ -104,8 +107,8 @@ type OpenAIOptions struct {
 	// retry waits a random duration between half and all of
 	// MinBackoff×2ⁿ⁻¹, capped at MaxBackoff. A Retry-After header (in
 	// seconds or an HTTP date) replaces that wait, still capped at
-	// MaxBackoff. Defaults [DefaultOpenAIMinBackoff] (500ms) and
-	// [DefaultOpenAIMaxBackoff] (20s).
+	// MaxBackoff. Defaults [DefaultMinBackoff] (500ms) and
+	// [DefaultMaxBackoff] (20s).
 	MinBackoff, MaxBackoff time.Duration
 
 	// HTTPClient sends the requests. Default: a new &http.Client{}, which
@@ -122,7 +125,7 @@ type OpenAIOptions struct {
 	Sleep func(ctx context.Context, d time.Duration) error
 }
 
-// OpenAI is an [Embedder] that calls an OpenAI-compatible embeddings API
+// Client is an [embed.Embedder] that calls an OpenAI-compatible embeddings API
 // (POST {BaseURL}/embeddings): OpenAI itself, or Ollama, llama.cpp's
 // server, vLLM, LM Studio and others that speak the same protocol.
 //
@@ -131,8 +134,8 @@ type OpenAIOptions struct {
 // vector and L2-normalises it. A call succeeds or fails as a whole: no
 // partial results. It is safe for concurrent use.
 //
-// Create one with [NewOpenAI].
-type OpenAI struct {
+// Create one with [New].
+type Client struct {
 	endpoint string // BaseURL + "/embeddings"
 	model    string
 	id       string // "openai:" + model
@@ -146,23 +149,23 @@ type OpenAI struct {
 	client   *http.Client
 	sleep    func(context.Context, time.Duration) error
 
-	// The API key lives only in these closures, so that printing an
-	// OpenAI with fmt cannot show it.
+	// The API key lives only in these closures, so that printing a
+	// Client with fmt cannot show it.
 	auth   func(http.Header)   // sets Authorization; nil without a key
 	redact func(string) string // removes the key from text
 }
 
-// NewOpenAI returns a client for the embeddings API described by opts,
+// New returns a client for the embeddings API described by opts,
 // after checking the options; it makes no request. Errors start with
-// "search: ".
-func NewOpenAI(opts OpenAIOptions) (*OpenAI, error) {
+// "openai: ".
+func New(opts Options) (*Client, error) {
 	if opts.BaseURL == "" {
-		return nil, errors.New("search: OpenAIOptions.BaseURL is required")
+		return nil, errors.New("openai: Options.BaseURL is required")
 	}
 	u, err := url.Parse(opts.BaseURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		// Not quoted: a URL can carry credentials.
-		return nil, errors.New("search: OpenAIOptions.BaseURL must be an absolute http or https URL")
+		return nil, errors.New("openai: Options.BaseURL must be an absolute http or https URL")
 	}
 	u.Fragment, u.RawFragment = "", ""
 	u.Path = strings.TrimRight(u.Path, "/") + "/embeddings"
@@ -170,12 +173,12 @@ func NewOpenAI(opts OpenAIOptions) (*OpenAI, error) {
 		u.RawPath = strings.TrimRight(u.RawPath, "/") + "/embeddings"
 	}
 	if opts.Model == "" {
-		return nil, errors.New("search: OpenAIOptions.Model is required")
+		return nil, errors.New("openai: Options.Model is required")
 	}
 	if opts.Dimension <= 0 {
-		return nil, fmt.Errorf("search: OpenAIOptions.Dimension must be positive, not %d", opts.Dimension)
+		return nil, fmt.Errorf("openai: Options.Dimension must be positive, not %d", opts.Dimension)
 	}
-	c := &OpenAI{
+	c := &Client{
 		endpoint: u.String(),
 		model:    opts.Model,
 		id:       "openai:" + opts.Model,
@@ -192,30 +195,30 @@ func NewOpenAI(opts OpenAIOptions) (*OpenAI, error) {
 	}
 	switch {
 	case c.batch < 0:
-		return nil, fmt.Errorf("search: OpenAIOptions.BatchSize must not be negative, not %d", c.batch)
+		return nil, fmt.Errorf("openai: Options.BatchSize must not be negative, not %d", c.batch)
 	case c.batch == 0:
-		c.batch = DefaultOpenAIBatchSize
+		c.batch = DefaultBatchSize
 	}
 	if c.timeout == 0 {
-		c.timeout = DefaultOpenAITimeout
+		c.timeout = DefaultTimeout
 	}
 	switch {
 	case c.retries < 0:
 		c.retries = 0
 	case c.retries == 0:
-		c.retries = DefaultOpenAIMaxRetries
+		c.retries = DefaultMaxRetries
 	}
 	if c.minWait < 0 || c.maxWait < 0 {
-		return nil, errors.New("search: OpenAIOptions.MinBackoff and MaxBackoff must not be negative")
+		return nil, errors.New("openai: Options.MinBackoff and MaxBackoff must not be negative")
 	}
 	if c.minWait == 0 {
-		c.minWait = DefaultOpenAIMinBackoff
+		c.minWait = DefaultMinBackoff
 	}
 	if c.maxWait == 0 {
-		c.maxWait = DefaultOpenAIMaxBackoff
+		c.maxWait = DefaultMaxBackoff
 	}
 	if c.minWait > c.maxWait {
-		return nil, fmt.Errorf("search: OpenAIOptions.MinBackoff (%v) exceeds MaxBackoff (%v)", c.minWait, c.maxWait)
+		return nil, fmt.Errorf("openai: Options.MinBackoff (%v) exceeds MaxBackoff (%v)", c.minWait, c.maxWait)
 	}
 	if c.client == nil {
 		c.client = &http.Client{}
@@ -231,8 +234,8 @@ func NewOpenAI(opts OpenAIOptions) (*OpenAI, error) {
 			getenv = os.Getenv
 		}
 		env := opts.APIKeyEnv
-		if env == "" && strings.EqualFold(u.Hostname(), OpenAIHost) {
-			env = DefaultOpenAIAPIKeyEnv
+		if env == "" && strings.EqualFold(u.Hostname(), Host) {
+			env = DefaultAPIKeyEnv
 		}
 		if env != "" {
 			key = getenv(env)
@@ -242,7 +245,7 @@ func NewOpenAI(opts OpenAIOptions) (*OpenAI, error) {
 	if key != "" {
 		for i := 0; i < len(key); i++ {
 			if b := key[i]; b < 0x20 || b >= 0x7F {
-				return nil, errors.New("search: the API key holds a control or non-ASCII character")
+				return nil, errors.New("openai: the API key holds a control or non-ASCII character")
 			}
 		}
 		header := "Bearer " + key
@@ -252,20 +255,20 @@ func NewOpenAI(opts OpenAIOptions) (*OpenAI, error) {
 	return c, nil
 }
 
-// Model returns "openai:" followed by OpenAIOptions.Model, for example
+// Model returns "openai:" followed by Options.Model, for example
 // "openai:text-embedding-3-small". It does not name the server, so two
 // servers serving different models under one name share an id.
-func (c *OpenAI) Model() string { return c.id }
+func (c *Client) Model() string { return c.id }
 
-// Dimension returns OpenAIOptions.Dimension.
-func (c *OpenAI) Dimension() int { return c.dim }
+// Dimension returns Options.Dimension.
+func (c *Client) Dimension() int { return c.dim }
 
-// Provider returns [ProviderOpenAI], whatever server BaseURL names.
-func (c *OpenAI) Provider() string { return ProviderOpenAI }
+// Provider returns [embed.ProviderOpenAI], whatever server BaseURL names.
+func (c *Client) Provider() string { return embed.ProviderOpenAI }
 
 // Embed returns the L2-normalised embedding of each text, in order. It
-// sends the texts in batches of OpenAIOptions.BatchSize, one batch at a
-// time, and retries as OpenAIOptions describes. If texts is empty, it
+// sends the texts in batches of Options.BatchSize, one batch at a
+// time, and retries as Options describes. If texts is empty, it
 // sends no request and returns no vectors.
 //
 // It fails as a whole, returning no vectors, if any batch fails:
@@ -276,10 +279,10 @@ func (c *OpenAI) Provider() string { return ProviderOpenAI }
 //     that is not retried (4xx other than 408 and 429), or answers 408,
 //     429 or 5xx once more than MaxRetries times;
 //   - a network error, after MaxRetries retries;
-//   - [ErrBadResponse], [*DimensionError] or [ErrBadVector] if the answer
+//   - [ErrBadResponse], [*vector.DimensionError] or [vector.ErrInvalid] if the answer
 //     is malformed, has vectors of the wrong length, or vectors holding
 //     NaN, ±Inf or only zeros; these are not retried.
-func (c *OpenAI) Embed(ctx context.Context, texts []string) ([][]float32, error) {
+func (c *Client) Embed(ctx context.Context, texts []string) ([][]float32, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -303,14 +306,14 @@ type oaiRequest struct {
 }
 
 // embedBatch embeds one batch, retrying as configured.
-func (c *OpenAI) embedBatch(ctx context.Context, texts []string) ([][]float32, error) {
+func (c *Client) embedBatch(ctx context.Context, texts []string) ([][]float32, error) {
 	req := oaiRequest{Model: c.model, Input: texts, EncodingFormat: "float"}
 	if c.sendDim {
 		req.Dimensions = c.dim
 	}
 	body, err := json.Marshal(req)
 	if err != nil {
-		return nil, fmt.Errorf("search: openai: encoding request: %w", err)
+		return nil, fmt.Errorf("openai: encoding request: %w", err)
 	}
 	for attempt := 0; ; attempt++ {
 		vecs, retry, err := c.post(ctx, body, len(texts))
@@ -318,7 +321,7 @@ func (c *OpenAI) embedBatch(ctx context.Context, texts []string) ([][]float32, e
 			return vecs, nil
 		}
 		if ctxErr := ctx.Err(); ctxErr != nil {
-			return nil, fmt.Errorf("search: openai: %w", ctxErr)
+			return nil, fmt.Errorf("openai: %w", ctxErr)
 		}
 		if !retry {
 			return nil, err
@@ -332,7 +335,7 @@ func (c *OpenAI) embedBatch(ctx context.Context, texts []string) ([][]float32, e
 			if attempt > 0 {
 				tries = strconv.Itoa(attempt+1) + " attempts"
 			}
-			return nil, fmt.Errorf("search: openai: request failed (%s): %w", tries, err)
+			return nil, fmt.Errorf("openai: request failed (%s): %w", tries, err)
 		}
 		wait := c.backoff(attempt)
 		var apiErr *APIError
@@ -340,14 +343,14 @@ func (c *OpenAI) embedBatch(ctx context.Context, texts []string) ([][]float32, e
 			wait = min(apiErr.RetryAfter, c.maxWait)
 		}
 		if err := c.sleep(ctx, wait); err != nil {
-			return nil, fmt.Errorf("search: openai: waiting to retry: %w", err)
+			return nil, fmt.Errorf("openai: waiting to retry: %w", err)
 		}
 	}
 }
 
 // backoff returns the wait before retry number attempt+1: a random
 // duration in [d/2, d] with d = minWait×2^attempt, capped at maxWait.
-func (c *OpenAI) backoff(attempt int) time.Duration {
+func (c *Client) backoff(attempt int) time.Duration {
 	d := c.minWait
 	for range attempt {
 		if d > c.maxWait/2 {
@@ -389,9 +392,9 @@ const (
 
 // post makes one attempt at embedding a batch of n texts whose request
 // body is body. retry reports whether a failure is worth retrying;
-// those errors, from the network, lack the "search: " prefix, which the
+// those errors, from the network, lack the "openai: " prefix, which the
 // caller adds.
-func (c *OpenAI) post(parent context.Context, body []byte, n int) (vecs [][]float32, retry bool, err error) {
+func (c *Client) post(parent context.Context, body []byte, n int) (vecs [][]float32, retry bool, err error) {
 	ctx := parent
 	if c.timeout > 0 {
 		var cancel context.CancelFunc
@@ -405,7 +408,7 @@ func (c *OpenAI) post(parent context.Context, body []byte, n int) (vecs [][]floa
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint, bytes.NewReader(body))
 	if err != nil {
-		return nil, false, fmt.Errorf("search: openai: %w", err)
+		return nil, false, fmt.Errorf("openai: %w", err)
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json")
@@ -442,7 +445,7 @@ func (c *OpenAI) post(parent context.Context, body []byte, n int) (vecs [][]floa
 // scrub returns err, unless its text holds the API key: then it returns
 // an error with the redacted text, which no longer matches what err
 // matched.
-func (c *OpenAI) scrub(err error) error {
+func (c *Client) scrub(err error) error {
 	if msg := err.Error(); c.redact(msg) != msg {
 		return errors.New(c.redact(msg))
 	}
@@ -490,10 +493,10 @@ func decodeEmbeddings(data []byte, n, dim int) ([][]float32, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%w: embedding %d: %v", ErrBadResponse, i, err)
 		}
-		if err := CheckVector(v, dim); err != nil {
-			return nil, fmt.Errorf("search: openai: embedding %d: %w", i, err)
+		if err := vector.Check(v, dim); err != nil {
+			return nil, fmt.Errorf("openai: embedding %d: %w", i, err)
 		}
-		Normalize(v)
+		vector.Normalize(v)
 		out[i] = v
 	}
 	return out, nil
@@ -543,7 +546,7 @@ type APIError struct {
 
 func (e *APIError) Error() string {
 	var b strings.Builder
-	b.WriteString("search: openai: HTTP ")
+	b.WriteString("openai: HTTP ")
 	b.WriteString(strconv.Itoa(e.Status))
 	if e.Type != "" {
 		b.WriteString(" ")
@@ -557,7 +560,7 @@ func (e *APIError) Error() string {
 }
 
 // apiError builds the APIError for a non-2xx response with body data.
-func (c *OpenAI) apiError(resp *http.Response, data []byte) *APIError {
+func (c *Client) apiError(resp *http.Response, data []byte) *APIError {
 	e := &APIError{Status: resp.StatusCode, RetryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())}
 	var body struct {
 		Error   json.RawMessage `json:"error"`

@@ -1,4 +1,4 @@
-package search
+package model2vec
 
 import (
 	"context"
@@ -15,20 +15,22 @@ import (
 	"slices"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/memoryrelay/memoryrelay/search/embed"
 )
 
-// ErrModelFormat means a model's files are malformed, or use a feature
+// ErrFormat means a model's files are malformed, or use a feature
 // this package does not support: a truncated or inconsistent safetensors
 // file, an unknown tensor dtype, a tokenizer model other than WordPiece,
 // and so on. The error text says which file and what is wrong.
-var ErrModelFormat = errors.New("search: bad model")
+var ErrFormat = errors.New("model2vec: bad model")
 
-// Model2Vec is an offline [Embedder] for model2vec static embedding
+// Model is an offline [embed.Embedder] for model2vec static embedding
 // models (https://github.com/MinishLab/model2vec), such as
 // minishlab/potion-base-8M: a text's vector is the mean of the vectors
 // of its tokens, L2-normalised. It needs no network and no GPU, and
 // embeds thousands of short texts per second per core; it captures
-// meaning (synonyms, paraphrases) far better than [Hashing], and less
+// meaning (synonyms, paraphrases) far better than [embed.Hashing], and less
 // well than the transformer it was distilled from.
 //
 // It matches model2vec's StaticModel.encode with its defaults: no special
@@ -40,13 +42,13 @@ var ErrModelFormat = errors.New("search: bad model")
 //
 // A text with no tokens (empty, only whitespace, or only words the
 // vocabulary cannot spell) gets a vector of zeros, as in model2vec. That
-// is the one exception to [Embedder]'s unit-length rule: [CheckVector]
-// rejects it with [ErrBadVector], so such a text cannot be stored with a
-// vector.
+// is the one exception to [embed.Embedder]'s unit-length rule: vector.Check
+// rejects it (package [github.com/memoryrelay/memoryrelay/search/vector]),
+// so such a text cannot be stored with a vector.
 //
-// Create one with [LoadModel2Vec]. A Model2Vec is immutable and safe for
+// Create one with [Load]. A Model is immutable and safe for
 // concurrent use.
-type Model2Vec struct {
+type Model struct {
 	tok       *Tokenizer
 	vectors   []float32 // rows × dim, row-major
 	dim       int
@@ -58,7 +60,7 @@ type Model2Vec struct {
 // model2vecMaxTokens is model2vec's default max_length for encode.
 const model2vecMaxTokens = 512
 
-// LoadModel2Vec loads the model2vec model in directory dir, as saved by
+// Load loads the model2vec model in directory dir, as saved by
 // model2vec's save_pretrained or downloaded from the Hugging Face hub:
 //
 //   - tokenizer.json: a Hugging Face tokenizer; see [Tokenizer] for the
@@ -70,18 +72,18 @@ const model2vecMaxTokens = 512
 //   - config.json: optional; if present it must be a JSON object. Its
 //     settings are not needed.
 //
-// The model id ([Model2Vec.Model]) is "model2vec:" followed by the base
+// The model id ([Model.Model]) is "model2vec:" followed by the base
 // name of dir, for example "model2vec:potion-base-8M": name the directory
 // after the model, and give it a new name when its files change, because
 // the database keeps vectors only as long as the id is the same.
 //
-// LoadModel2Vec reads both files completely into memory: about
+// Load reads both files completely into memory: about
 // vocabulary × dimension × 4 bytes (30 MB for potion-base-8M). It returns
 // an error matching [fs.ErrNotExist] if a required file is missing, and
-// one matching [ErrModelFormat] if a file is malformed, unsupported or
+// one matching [ErrFormat] if a file is malformed, unsupported or
 // inconsistent (a token id with no row in the tensor, a NaN or ±Inf in
 // the tensor).
-func LoadModel2Vec(dir string) (*Model2Vec, error) {
+func Load(dir string) (*Model, error) {
 	tok, err := loadTokenizer(filepath.Join(dir, "tokenizer.json"))
 	if err != nil {
 		return nil, err
@@ -94,25 +96,25 @@ func LoadModel2Vec(dir string) (*Model2Vec, error) {
 	for token, id := range tok.vocab {
 		if id >= rows {
 			return nil, fmt.Errorf("%w: %s: token %q has id %d but the embeddings have %d rows",
-				ErrModelFormat, stPath, token, id, rows)
+				ErrFormat, stPath, token, id, rows)
 		}
 	}
 	cfgPath := filepath.Join(dir, "config.json")
 	switch data, err := os.ReadFile(cfgPath); {
 	case errors.Is(err, fs.ErrNotExist):
 	case err != nil:
-		return nil, fmt.Errorf("search: model2vec: %w", err)
+		return nil, fmt.Errorf("model2vec: %w", err)
 	default:
 		var cfg map[string]any
 		if err := json.Unmarshal(data, &cfg); err != nil {
-			return nil, fmt.Errorf("%w: %s: %v", ErrModelFormat, cfgPath, err)
+			return nil, fmt.Errorf("%w: %s: %v", ErrFormat, cfgPath, err)
 		}
 	}
 	name := filepath.Base(dir)
 	if abs, err := filepath.Abs(dir); err == nil {
 		name = filepath.Base(abs)
 	}
-	m := &Model2Vec{
+	m := &Model{
 		tok:       tok,
 		vectors:   vectors,
 		dim:       dim,
@@ -146,20 +148,20 @@ func medianTokenChars(vocab map[string]int) int {
 
 // Model returns "model2vec:" followed by the base name of the model's
 // directory, for example "model2vec:potion-base-8M".
-func (m *Model2Vec) Model() string { return m.model }
+func (m *Model) Model() string { return m.model }
 
 // Dimension returns the length of the vectors m returns: the second
 // dimension of the embedding tensor.
-func (m *Model2Vec) Dimension() int { return m.dim }
+func (m *Model) Dimension() int { return m.dim }
 
-// Provider returns [ProviderModel2Vec].
-func (m *Model2Vec) Provider() string { return ProviderModel2Vec }
+// Provider returns [embed.ProviderModel2Vec].
+func (m *Model) Provider() string { return embed.ProviderModel2Vec }
 
 // Embed returns one vector per text: the mean of its tokens' vectors,
 // L2-normalised, or all zeros for a text with no tokens (see
-// [Model2Vec]). It checks ctx before each text and fails only if ctx is
+// [Model]). It checks ctx before each text and fails only if ctx is
 // done, returning no vectors.
-func (m *Model2Vec) Embed(ctx context.Context, texts []string) ([][]float32, error) {
+func (m *Model) Embed(ctx context.Context, texts []string) ([][]float32, error) {
 	out := make([][]float32, len(texts))
 	sum := make([]float64, m.dim)
 	var ids []int
@@ -198,7 +200,7 @@ func (m *Model2Vec) Embed(ctx context.Context, texts []string) ([][]float32, err
 // tokens appends the ids whose rows make up text's vector: text cut to
 // maxChars characters, tokenized, the unknown token dropped, cut to
 // maxTokens ids.
-func (m *Model2Vec) tokens(dst []int, text string) []int {
+func (m *Model) tokens(dst []int, text string) []int {
 	if m.maxChars > 0 && len(text) > m.maxChars {
 		n := 0
 		for i := range text {
@@ -342,16 +344,16 @@ func cmpUint64(a, b uint64) int {
 // safetensors file at path, converted to float32.
 func readSafetensorsEmbeddings(path string) (vectors []float32, rows, dim int, err error) {
 	bad := func(format string, args ...any) error {
-		return fmt.Errorf("%w: %s: %s", ErrModelFormat, path, fmt.Sprintf(format, args...))
+		return fmt.Errorf("%w: %s: %s", ErrFormat, path, fmt.Sprintf(format, args...))
 	}
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, 0, 0, fmt.Errorf("search: model2vec: %w", err)
+		return nil, 0, 0, fmt.Errorf("model2vec: %w", err)
 	}
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
-		return nil, 0, 0, fmt.Errorf("search: model2vec: %w", err)
+		return nil, 0, 0, fmt.Errorf("model2vec: %w", err)
 	}
 	size := fi.Size()
 	if size < 8 {

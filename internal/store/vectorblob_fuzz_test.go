@@ -1,4 +1,4 @@
-package search_test
+package store_test
 
 import (
 	"bytes"
@@ -7,7 +7,8 @@ import (
 	"math"
 	"testing"
 
-	"github.com/memoryrelay/memoryrelay/search"
+	"github.com/memoryrelay/memoryrelay/internal/store"
+	"github.com/memoryrelay/memoryrelay/search/vector"
 )
 
 // FuzzVectorCodec checks sqlite-vec's float32 BLOB codec both ways:
@@ -25,10 +26,10 @@ func FuzzVectorCodec(f *testing.F) {
 	f.Add(bytes.Repeat([]byte{0xcd, 0xcc, 0x4c, 0x3e}, 384))         // 0.2 × 384, a real dimension
 	f.Add(bytes.Repeat([]byte{0xff}, 4097))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		v, err := search.DecodeVector(b)
+		v, err := store.DecodeVector(b)
 		if len(b)%4 != 0 {
-			if !errors.Is(err, search.ErrBadVector) || v != nil {
-				t.Fatalf("DecodeVector of %d bytes = %d floats, %v; want nil, ErrBadVector", len(b), len(v), err)
+			if !errors.Is(err, vector.ErrInvalid) || v != nil {
+				t.Fatalf("DecodeVector of %d bytes = %d floats, %v; want nil, ErrInvalid", len(b), len(v), err)
 			}
 		} else {
 			if err != nil {
@@ -42,7 +43,7 @@ func FuzzVectorCodec(f *testing.F) {
 					t.Fatalf("element %d: bits %#08x, want little-endian %#08x", i, got, want)
 				}
 			}
-			if again := search.EncodeVector(v); !bytes.Equal(again, b) {
+			if again := store.EncodeVector(v); !bytes.Equal(again, b) {
 				t.Fatalf("EncodeVector(DecodeVector(%x)) = %x", b, again)
 			}
 		}
@@ -63,11 +64,11 @@ func FuzzVectorCodec(f *testing.F) {
 				built[i] = float32(int8(c)) * float32(math.Pow(2, float64(int(c)%64-32)))
 			}
 		}
-		enc := search.EncodeVector(built)
+		enc := store.EncodeVector(built)
 		if len(enc) != 4*len(built) {
 			t.Fatalf("EncodeVector of %d floats is %d bytes", len(built), len(enc))
 		}
-		dec, err := search.DecodeVector(enc)
+		dec, err := store.DecodeVector(enc)
 		if err != nil || len(dec) != len(built) {
 			t.Fatalf("DecodeVector(EncodeVector(%d floats)) = %d floats, %v", len(built), len(dec), err)
 		}

@@ -1,4 +1,4 @@
-package search_test
+package openai_test
 
 import (
 	"bytes"
@@ -18,7 +18,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/memoryrelay/memoryrelay/search"
+	"github.com/memoryrelay/memoryrelay/search/embed"
+	"github.com/memoryrelay/memoryrelay/search/embed/openai"
+	"github.com/memoryrelay/memoryrelay/search/vector"
 )
 
 // oaiKey is the API key of the tests; no error may show it.
@@ -101,7 +103,7 @@ func reply(w http.ResponseWriter, req oaiRequest) {
 
 func okHandler(w http.ResponseWriter, _ *http.Request, req oaiRequest, _ int) { reply(w, req) }
 
-// sleepRecorder is an OpenAIOptions.Sleep that records and does not
+// sleepRecorder is an Options.Sleep that records and does not
 // sleep.
 type sleepRecorder struct {
 	mu     sync.Mutex
@@ -117,10 +119,10 @@ func (s *sleepRecorder) Sleep(ctx context.Context, d time.Duration) error {
 
 // newOAI returns a client of srv with the test key and dimension 3;
 // change adjusts the options.
-func newOAI(t *testing.T, srv *oaiServer, change func(*search.OpenAIOptions)) (*search.OpenAI, *sleepRecorder) {
+func newOAI(t *testing.T, srv *oaiServer, change func(*openai.Options)) (*openai.Client, *sleepRecorder) {
 	t.Helper()
 	sleeps := &sleepRecorder{}
-	opts := search.OpenAIOptions{
+	opts := openai.Options{
 		BaseURL:   srv.URL + "/v1",
 		Model:     "text-embedding-3-small",
 		APIKey:    oaiKey,
@@ -131,9 +133,9 @@ func newOAI(t *testing.T, srv *oaiServer, change func(*search.OpenAIOptions)) (*
 	if change != nil {
 		change(&opts)
 	}
-	c, err := search.NewOpenAI(opts)
+	c, err := openai.New(opts)
 	if err != nil {
-		t.Fatalf("NewOpenAI: %v", err)
+		t.Fatalf("New: %v", err)
 	}
 	return c, sleeps
 }
@@ -155,7 +157,7 @@ func checkVectors(t *testing.T, vecs [][]float32, n int) {
 	}
 	for i, v := range vecs {
 		want := oaiVector("t" + strconv.Itoa(i))
-		search.Normalize(want)
+		vector.Normalize(want)
 		if !closeTo(v, want, 1e-6) {
 			t.Fatalf("vector %d = %v, want %v", i, v, want)
 		}
@@ -164,7 +166,7 @@ func checkVectors(t *testing.T, vecs [][]float32, n int) {
 
 func TestOpenAIBatches(t *testing.T) {
 	srv := newOAIServer(t, okHandler)
-	c, sleeps := newOAI(t, srv, func(o *search.OpenAIOptions) {
+	c, sleeps := newOAI(t, srv, func(o *openai.Options) {
 		o.BaseURL = srv.URL + "/v1/" // the trailing slash is dropped
 		o.BatchSize = 100
 	})
@@ -202,19 +204,19 @@ func TestOpenAIBatches(t *testing.T) {
 func TestOpenAIDefaultBatchSize(t *testing.T) {
 	srv := newOAIServer(t, okHandler)
 	c, _ := newOAI(t, srv, nil)
-	vecs, err := c.Embed(context.Background(), texts(search.DefaultOpenAIBatchSize+1))
+	vecs, err := c.Embed(context.Background(), texts(openai.DefaultBatchSize+1))
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkVectors(t, vecs, search.DefaultOpenAIBatchSize+1)
-	if reqs := srv.Requests(); len(reqs) != 2 || len(reqs[0].Input) != search.DefaultOpenAIBatchSize {
+	checkVectors(t, vecs, openai.DefaultBatchSize+1)
+	if reqs := srv.Requests(); len(reqs) != 2 || len(reqs[0].Input) != openai.DefaultBatchSize {
 		t.Errorf("%d requests, the first of %d texts", len(reqs), len(reqs[0].Input))
 	}
 }
 
 func TestOpenAISendDimensions(t *testing.T) {
 	srv := newOAIServer(t, okHandler)
-	c, _ := newOAI(t, srv, func(o *search.OpenAIOptions) { o.SendDimensions = true })
+	c, _ := newOAI(t, srv, func(o *openai.Options) { o.SendDimensions = true })
 	if _, err := c.Embed(context.Background(), texts(2)); err != nil {
 		t.Fatal(err)
 	}
@@ -237,7 +239,7 @@ func TestOpenAIBaseURL(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.base, func(t *testing.T) {
 			srv := newOAIServer(t, okHandler)
-			c, _ := newOAI(t, srv, func(o *search.OpenAIOptions) { o.BaseURL = srv.URL + tt.base })
+			c, _ := newOAI(t, srv, func(o *openai.Options) { o.BaseURL = srv.URL + tt.base })
 			if _, err := c.Embed(context.Background(), texts(1)); err != nil {
 				t.Fatal(err)
 			}
@@ -271,7 +273,7 @@ func TestOpenAIAPIKey(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := newOAIServer(t, okHandler)
 			var looked []string
-			c, _ := newOAI(t, srv, func(o *search.OpenAIOptions) {
+			c, _ := newOAI(t, srv, func(o *openai.Options) {
 				o.APIKey, o.APIKeyEnv = tt.key, tt.env
 				o.Getenv = func(name string) string {
 					looked = append(looked, name)
@@ -292,7 +294,7 @@ func TestOpenAIAPIKey(t *testing.T) {
 }
 
 // TestOpenAIAPIKeyDefaultHost: with APIKeyEnv empty, OPENAI_API_KEY is
-// read for OpenAI's own host only (NewOpenAI makes no request, so nothing
+// read for OpenAI's own host only (New makes no request, so nothing
 // is sent anywhere here).
 func TestOpenAIAPIKeyDefaultHost(t *testing.T) {
 	for _, tt := range []struct {
@@ -306,7 +308,7 @@ func TestOpenAIAPIKeyDefaultHost(t *testing.T) {
 		{"https://proxy.example/api.openai.com/v1", nil},
 	} {
 		var looked []string
-		_, err := search.NewOpenAI(search.OpenAIOptions{
+		_, err := openai.New(openai.Options{
 			BaseURL: tt.base, Model: "m", Dimension: 3,
 			Getenv: func(name string) string { looked = append(looked, name); return "sk-env" },
 		})
@@ -351,11 +353,11 @@ func TestOpenAIRetries(t *testing.T) {
 	ok := oaiStep{}
 	tests := []struct {
 		name       string
-		change     func(*search.OpenAIOptions)
+		change     func(*openai.Options)
 		steps      []oaiStep
 		wantSleeps []time.Duration // exact; nil with sleepRange to check ranges
 		sleepRange [][2]time.Duration
-		wantErr    *search.APIError // nil for success
+		wantErr    *openai.APIError // nil for success
 	}{
 		{
 			name:       "429 with Retry-After seconds",
@@ -374,63 +376,63 @@ func TestOpenAIRetries(t *testing.T) {
 		},
 		{
 			name:   "Retry-After capped at MaxBackoff",
-			change: func(o *search.OpenAIOptions) { o.MaxBackoff = 5 * time.Second },
+			change: func(o *openai.Options) { o.MaxBackoff = 5 * time.Second },
 			steps:  []oaiStep{{429, "3600", ""}, ok}, wantSleeps: []time.Duration{5 * time.Second},
 		},
 		{
 			name:   "Retry-After as an HTTP date",
-			change: func(o *search.OpenAIOptions) { o.MaxBackoff = 7 * time.Second },
+			change: func(o *openai.Options) { o.MaxBackoff = 7 * time.Second },
 			steps:  []oaiStep{{503, "Fri, 01 Jan 2100 00:00:00 GMT", ""}, ok}, wantSleeps: []time.Duration{7 * time.Second},
 		},
 		{
 			name:    "400 is not retried",
 			steps:   []oaiStep{{400, "", `{"error":{"message":"Invalid input: too long","type":"invalid_request_error","param":null,"code":null}}`}},
-			wantErr: &search.APIError{Status: 400, Type: "invalid_request_error", Message: "Invalid input: too long"},
+			wantErr: &openai.APIError{Status: 400, Type: "invalid_request_error", Message: "Invalid input: too long"},
 		},
 		{
 			name:    "401 is not retried",
 			steps:   []oaiStep{{401, "", `{"error":{"message":"Incorrect API key provided","type":"invalid_request_error","code":"invalid_api_key"}}`}},
-			wantErr: &search.APIError{Status: 401, Type: "invalid_request_error", Code: "invalid_api_key", Message: "Incorrect API key provided"},
+			wantErr: &openai.APIError{Status: 401, Type: "invalid_request_error", Code: "invalid_api_key", Message: "Incorrect API key provided"},
 		},
 		{
 			name:    "error as a string",
 			steps:   []oaiStep{{404, "", `{"error":"model \"nomic\" not found, try pulling it first"}`}},
-			wantErr: &search.APIError{Status: 404, Message: `model "nomic" not found, try pulling it first`},
+			wantErr: &openai.APIError{Status: 404, Message: `model "nomic" not found, try pulling it first`},
 		},
 		{
 			name:    "vLLM error shape",
 			steps:   []oaiStep{{400, "", `{"object":"error","message":"bad input","type":"BadRequestError","param":null,"code":400}`}},
-			wantErr: &search.APIError{Status: 400, Type: "BadRequestError", Code: "400", Message: "bad input"},
+			wantErr: &openai.APIError{Status: 400, Type: "BadRequestError", Code: "400", Message: "bad input"},
 		},
 		{
 			name:    "plain text body",
 			steps:   []oaiStep{{404, "", "404 page not found\n"}},
-			wantErr: &search.APIError{Status: 404, Message: "404 page not found"},
+			wantErr: &openai.APIError{Status: 404, Message: "404 page not found"},
 		},
 		{
 			name:    "empty body",
 			steps:   []oaiStep{{403, "", ""}},
-			wantErr: &search.APIError{Status: 403, Message: "Forbidden"},
+			wantErr: &openai.APIError{Status: 403, Message: "Forbidden"},
 		},
 		{
 			name:       "5xx until retries run out",
-			change:     func(o *search.OpenAIOptions) { o.MaxRetries = 2 },
+			change:     func(o *openai.Options) { o.MaxRetries = 2 },
 			steps:      []oaiStep{{500, "", "a"}, {502, "", "b"}, {500, "", `{"error":{"message":"c","type":"server_error"}}`}},
 			sleepRange: [][2]time.Duration{{250 * time.Millisecond, 500 * time.Millisecond}, {500 * time.Millisecond, time.Second}},
-			wantErr:    &search.APIError{Status: 500, Type: "server_error", Message: "c"},
+			wantErr:    &openai.APIError{Status: 500, Type: "server_error", Message: "c"},
 		},
 		{
 			name:       "429 until retries run out keeps Retry-After",
-			change:     func(o *search.OpenAIOptions) { o.MaxRetries = 1 },
+			change:     func(o *openai.Options) { o.MaxRetries = 1 },
 			steps:      []oaiStep{{429, "2", ""}, {429, "3", ""}},
 			wantSleeps: []time.Duration{2 * time.Second},
-			wantErr:    &search.APIError{Status: 429, Message: "Too Many Requests", RetryAfter: 3 * time.Second},
+			wantErr:    &openai.APIError{Status: 429, Message: "Too Many Requests", RetryAfter: 3 * time.Second},
 		},
 		{
 			name:    "retries disabled",
-			change:  func(o *search.OpenAIOptions) { o.MaxRetries = -1 },
+			change:  func(o *openai.Options) { o.MaxRetries = -1 },
 			steps:   []oaiStep{{503, "", ""}},
-			wantErr: &search.APIError{Status: 503, Message: "Service Unavailable"},
+			wantErr: &openai.APIError{Status: 503, Message: "Service Unavailable"},
 		},
 		{
 			name:  "default MaxRetries is 4",
@@ -438,11 +440,11 @@ func TestOpenAIRetries(t *testing.T) {
 			sleepRange: [][2]time.Duration{
 				{250 * time.Millisecond, 500 * time.Millisecond}, {500 * time.Millisecond, time.Second},
 				{time.Second, 2 * time.Second}, {2 * time.Second, 4 * time.Second}},
-			wantErr: &search.APIError{Status: 500, Message: "Internal Server Error"},
+			wantErr: &openai.APIError{Status: 500, Message: "Internal Server Error"},
 		},
 		{
 			name:   "backoff capped at MaxBackoff",
-			change: func(o *search.OpenAIOptions) { o.MinBackoff, o.MaxBackoff = 100*time.Millisecond, 300*time.Millisecond },
+			change: func(o *openai.Options) { o.MinBackoff, o.MaxBackoff = 100*time.Millisecond, 300*time.Millisecond },
 			steps:  []oaiStep{{500, "", ""}, {500, "", ""}, {500, "", ""}, {500, "", ""}, ok},
 			sleepRange: [][2]time.Duration{
 				{50 * time.Millisecond, 100 * time.Millisecond}, {100 * time.Millisecond, 200 * time.Millisecond},
@@ -463,7 +465,7 @@ func TestOpenAIRetries(t *testing.T) {
 				}
 				checkVectors(t, vecs, 2)
 			} else {
-				var apiErr *search.APIError
+				var apiErr *openai.APIError
 				if !errors.As(err, &apiErr) {
 					t.Fatalf("Embed = %v (%T), want *APIError", err, err)
 				}
@@ -473,7 +475,7 @@ func TestOpenAIRetries(t *testing.T) {
 				if vecs != nil {
 					t.Errorf("Embed returned vectors with an error")
 				}
-				if !strings.HasPrefix(err.Error(), "search: ") || !strings.Contains(err.Error(), strconv.Itoa(tt.wantErr.Status)) {
+				if !strings.HasPrefix(err.Error(), "openai: ") || !strings.Contains(err.Error(), strconv.Itoa(tt.wantErr.Status)) {
 					t.Errorf("error text %q", err)
 				}
 			}
@@ -498,7 +500,7 @@ func TestOpenAITimeout(t *testing.T) {
 	srv := newOAIServer(t, func(w http.ResponseWriter, r *http.Request, _ oaiRequest, _ int) {
 		<-r.Context().Done() // slower than any timeout
 	})
-	c, sleeps := newOAI(t, srv, func(o *search.OpenAIOptions) {
+	c, sleeps := newOAI(t, srv, func(o *openai.Options) {
 		o.Timeout = 50 * time.Millisecond
 		o.MaxRetries = 1
 	})
@@ -546,7 +548,7 @@ func TestOpenAICancel(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 		defer cancel()
 		srv := newOAIServer(t, scriptedHandler(t, []oaiStep{{503, "", ""}}))
-		c, _ := newOAI(t, srv, func(o *search.OpenAIOptions) {
+		c, _ := newOAI(t, srv, func(o *openai.Options) {
 			o.Sleep = nil
 			o.MinBackoff, o.MaxBackoff = time.Hour, time.Hour
 		})
@@ -562,7 +564,7 @@ func TestOpenAICancel(t *testing.T) {
 	t.Run("Sleep error", func(t *testing.T) {
 		stop := errors.New("stop")
 		srv := newOAIServer(t, scriptedHandler(t, []oaiStep{{503, "", ""}}))
-		c, _ := newOAI(t, srv, func(o *search.OpenAIOptions) {
+		c, _ := newOAI(t, srv, func(o *openai.Options) {
 			o.Sleep = func(context.Context, time.Duration) error { return stop }
 		})
 		if _, err := c.Embed(context.Background(), texts(1)); !errors.Is(err, stop) {
@@ -623,24 +625,24 @@ func TestOpenAIResponses(t *testing.T) {
 		{name: "base64", body: `{"data":[{"index":1,"embedding":"` + b64(0, 0, 2) + `"},{"index":0,"embedding":"` + b64(3, 4, 0) + `"}]}`,
 			want: [][]float32{{0.6, 0.8, 0}, {0, 0, 1}}},
 		{name: "wrong dimension", body: `{"data":[{"index":0,"embedding":[1,2,3,4]},{"index":1,"embedding":[1,2,3,4]}]}`,
-			wantErr: search.ErrDimensionMismatch},
-		{name: "garbage", body: `<html>oops</html>`, wantErr: search.ErrBadResponse},
-		{name: "truncated", body: `{"data":[{"index":0,"embedding":[1,2,`, wantErr: search.ErrBadResponse},
-		{name: "NaN literal", body: `{"data":[{"index":0,"embedding":[NaN,1,2]},{"index":1,"embedding":[1,1,1]}]}`, wantErr: search.ErrBadResponse},
-		{name: "NaN in base64", body: `{"data":[{"index":0,"embedding":"` + b64(nan, 1, 2) + `"},{"index":1,"embedding":[1,1,1]}]}`, wantErr: search.ErrBadVector},
-		{name: "out of float32 range", body: `{"data":[{"index":0,"embedding":[1e39,1,2]},{"index":1,"embedding":[1,1,1]}]}`, wantErr: search.ErrBadResponse},
-		{name: "zero vector", body: `{"data":[{"index":0,"embedding":[0,0,0]},{"index":1,"embedding":[1,1,1]}]}`, wantErr: search.ErrBadVector},
-		{name: "null embedding", body: `{"data":[{"index":0,"embedding":null},{"index":1,"embedding":[1,1,1]}]}`, wantErr: search.ErrBadVector},
-		{name: "strings", body: `{"data":[{"index":0,"embedding":["a","b","c"]},{"index":1,"embedding":[1,1,1]}]}`, wantErr: search.ErrBadResponse},
-		{name: "bad base64", body: `{"data":[{"index":0,"embedding":"!!!"},{"index":1,"embedding":[1,1,1]}]}`, wantErr: search.ErrBadResponse},
-		{name: "base64 of 5 bytes", body: `{"data":[{"index":0,"embedding":"AAAAAAA="},{"index":1,"embedding":[1,1,1]}]}`, wantErr: search.ErrBadResponse},
-		{name: "too few", body: `{"data":[{"index":0,"embedding":[1,1,1]}]}`, wantErr: search.ErrBadResponse},
-		{name: "too many", body: `{"data":[{"index":0,"embedding":[1,1,1]},{"index":1,"embedding":[1,1,1]},{"index":2,"embedding":[1,1,1]}]}`, wantErr: search.ErrBadResponse},
-		{name: "no data", body: `{"object":"list"}`, wantErr: search.ErrBadResponse},
-		{name: "repeated index", body: `{"data":[{"index":1,"embedding":[1,1,1]},{"index":1,"embedding":[1,1,1]}]}`, wantErr: search.ErrBadResponse},
-		{name: "index out of range", body: `{"data":[{"index":0,"embedding":[1,1,1]},{"index":2,"embedding":[1,1,1]}]}`, wantErr: search.ErrBadResponse},
-		{name: "negative index", body: `{"data":[{"index":-1,"embedding":[1,1,1]},{"index":1,"embedding":[1,1,1]}]}`, wantErr: search.ErrBadResponse},
-		{name: "some indexes missing", body: `{"data":[{"index":1,"embedding":[1,1,1]},{"embedding":[1,1,1]}]}`, wantErr: search.ErrBadResponse},
+			wantErr: vector.ErrDimensionMismatch},
+		{name: "garbage", body: `<html>oops</html>`, wantErr: openai.ErrBadResponse},
+		{name: "truncated", body: `{"data":[{"index":0,"embedding":[1,2,`, wantErr: openai.ErrBadResponse},
+		{name: "NaN literal", body: `{"data":[{"index":0,"embedding":[NaN,1,2]},{"index":1,"embedding":[1,1,1]}]}`, wantErr: openai.ErrBadResponse},
+		{name: "NaN in base64", body: `{"data":[{"index":0,"embedding":"` + b64(nan, 1, 2) + `"},{"index":1,"embedding":[1,1,1]}]}`, wantErr: vector.ErrInvalid},
+		{name: "out of float32 range", body: `{"data":[{"index":0,"embedding":[1e39,1,2]},{"index":1,"embedding":[1,1,1]}]}`, wantErr: openai.ErrBadResponse},
+		{name: "zero vector", body: `{"data":[{"index":0,"embedding":[0,0,0]},{"index":1,"embedding":[1,1,1]}]}`, wantErr: vector.ErrInvalid},
+		{name: "null embedding", body: `{"data":[{"index":0,"embedding":null},{"index":1,"embedding":[1,1,1]}]}`, wantErr: vector.ErrInvalid},
+		{name: "strings", body: `{"data":[{"index":0,"embedding":["a","b","c"]},{"index":1,"embedding":[1,1,1]}]}`, wantErr: openai.ErrBadResponse},
+		{name: "bad base64", body: `{"data":[{"index":0,"embedding":"!!!"},{"index":1,"embedding":[1,1,1]}]}`, wantErr: openai.ErrBadResponse},
+		{name: "base64 of 5 bytes", body: `{"data":[{"index":0,"embedding":"AAAAAAA="},{"index":1,"embedding":[1,1,1]}]}`, wantErr: openai.ErrBadResponse},
+		{name: "too few", body: `{"data":[{"index":0,"embedding":[1,1,1]}]}`, wantErr: openai.ErrBadResponse},
+		{name: "too many", body: `{"data":[{"index":0,"embedding":[1,1,1]},{"index":1,"embedding":[1,1,1]},{"index":2,"embedding":[1,1,1]}]}`, wantErr: openai.ErrBadResponse},
+		{name: "no data", body: `{"object":"list"}`, wantErr: openai.ErrBadResponse},
+		{name: "repeated index", body: `{"data":[{"index":1,"embedding":[1,1,1]},{"index":1,"embedding":[1,1,1]}]}`, wantErr: openai.ErrBadResponse},
+		{name: "index out of range", body: `{"data":[{"index":0,"embedding":[1,1,1]},{"index":2,"embedding":[1,1,1]}]}`, wantErr: openai.ErrBadResponse},
+		{name: "negative index", body: `{"data":[{"index":-1,"embedding":[1,1,1]},{"index":1,"embedding":[1,1,1]}]}`, wantErr: openai.ErrBadResponse},
+		{name: "some indexes missing", body: `{"data":[{"index":1,"embedding":[1,1,1]},{"embedding":[1,1,1]}]}`, wantErr: openai.ErrBadResponse},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -656,7 +658,7 @@ func TestOpenAIResponses(t *testing.T) {
 				if !errors.Is(err, tt.wantErr) || vecs != nil {
 					t.Fatalf("Embed = %v, %v; want an error matching %v", vecs, err, tt.wantErr)
 				}
-				if !strings.HasPrefix(err.Error(), "search: ") {
+				if !strings.HasPrefix(err.Error(), "openai: ") {
 					t.Errorf("error text %q", err)
 				}
 				return
@@ -679,7 +681,7 @@ func TestOpenAIDimensionError(t *testing.T) {
 	})
 	c, _ := newOAI(t, srv, nil)
 	_, err := c.Embed(context.Background(), texts(1))
-	var de *search.DimensionError
+	var de *vector.DimensionError
 	if !errors.As(err, &de) || de.Got != 5 || de.Want != 3 {
 		t.Fatalf("Embed = %v, want *DimensionError{Got: 5, Want: 3}", err)
 	}
@@ -689,9 +691,9 @@ func TestOpenAIDimensionError(t *testing.T) {
 // earlier batches succeeded, and that no later batch is sent.
 func TestOpenAIAllOrNothing(t *testing.T) {
 	srv := newOAIServer(t, scriptedHandler(t, []oaiStep{{}, {400, "", `{"error":{"message":"no"}}`}}))
-	c, _ := newOAI(t, srv, func(o *search.OpenAIOptions) { o.BatchSize = 1 })
+	c, _ := newOAI(t, srv, func(o *openai.Options) { o.BatchSize = 1 })
 	vecs, err := c.Embed(context.Background(), texts(3))
-	var apiErr *search.APIError
+	var apiErr *openai.APIError
 	if !errors.As(err, &apiErr) || vecs != nil {
 		t.Fatalf("Embed = %v, %v; want no vectors and an *APIError", vecs, err)
 	}
@@ -702,13 +704,13 @@ func TestOpenAIAllOrNothing(t *testing.T) {
 
 func TestOpenAINetworkError(t *testing.T) {
 	srv := newOAIServer(t, okHandler)
-	c, sleeps := newOAI(t, srv, func(o *search.OpenAIOptions) { o.MaxRetries = 2 })
+	c, sleeps := newOAI(t, srv, func(o *openai.Options) { o.MaxRetries = 2 })
 	srv.Close()
 	_, err := c.Embed(context.Background(), texts(1))
-	if err == nil || !strings.HasPrefix(err.Error(), "search: openai: ") {
+	if err == nil || !strings.HasPrefix(err.Error(), "openai: ") {
 		t.Fatalf("Embed = %v, want a network error", err)
 	}
-	var apiErr *search.APIError
+	var apiErr *openai.APIError
 	if errors.As(err, &apiErr) {
 		t.Errorf("a network error is an *APIError: %v", err)
 	}
@@ -743,13 +745,13 @@ func TestOpenAIKeyNeverShown(t *testing.T) {
 				w.WriteHeader(tt.status)
 				io.WriteString(w, tt.body(r.Header.Get("Authorization")))
 			})
-			c, _ := newOAI(t, srv, func(o *search.OpenAIOptions) { o.MaxRetries = -1 })
+			c, _ := newOAI(t, srv, func(o *openai.Options) { o.MaxRetries = -1 })
 			_, err := c.Embed(context.Background(), texts(1))
 			if err == nil {
 				t.Fatal("Embed succeeded")
 			}
 			shown := []string{err.Error(), fmt.Sprintf("%v %+v %#v", err, err, err)}
-			var apiErr *search.APIError
+			var apiErr *openai.APIError
 			if errors.As(err, &apiErr) {
 				shown = append(shown, apiErr.Message, apiErr.Type, apiErr.Code)
 			}
@@ -769,27 +771,27 @@ func TestOpenAIKeyNeverShown(t *testing.T) {
 	})
 }
 
-func TestNewOpenAIErrors(t *testing.T) {
-	valid := search.OpenAIOptions{BaseURL: "http://localhost:11434/v1", Model: "m", Dimension: 8, APIKey: oaiKey}
+func TestNewErrors(t *testing.T) {
+	valid := openai.Options{BaseURL: "http://localhost:11434/v1", Model: "m", Dimension: 8, APIKey: oaiKey}
 	tests := []struct {
 		name   string
-		change func(*search.OpenAIOptions)
+		change func(*openai.Options)
 	}{
-		{"no BaseURL", func(o *search.OpenAIOptions) { o.BaseURL = "" }},
-		{"relative BaseURL", func(o *search.OpenAIOptions) { o.BaseURL = "/v1" }},
-		{"BaseURL without host", func(o *search.OpenAIOptions) { o.BaseURL = "http:///v1" }},
-		{"ftp BaseURL", func(o *search.OpenAIOptions) { o.BaseURL = "ftp://example.com/v1" }},
-		{"unparsable BaseURL", func(o *search.OpenAIOptions) { o.BaseURL = "http://" + oaiKey + "@host:port:x/%zz" }},
-		{"no Model", func(o *search.OpenAIOptions) { o.Model = "" }},
-		{"no Dimension", func(o *search.OpenAIOptions) { o.Dimension = 0 }},
-		{"negative Dimension", func(o *search.OpenAIOptions) { o.Dimension = -1 }},
-		{"negative BatchSize", func(o *search.OpenAIOptions) { o.BatchSize = -1 }},
-		{"negative MinBackoff", func(o *search.OpenAIOptions) { o.MinBackoff = -time.Second }},
-		{"negative MaxBackoff", func(o *search.OpenAIOptions) { o.MaxBackoff = -time.Second }},
-		{"MinBackoff above MaxBackoff", func(o *search.OpenAIOptions) { o.MinBackoff, o.MaxBackoff = time.Minute, time.Second }},
-		{"MinBackoff above default MaxBackoff", func(o *search.OpenAIOptions) { o.MinBackoff = time.Minute }},
-		{"key with a newline", func(o *search.OpenAIOptions) { o.APIKey = oaiKey + "\nX-Evil: 1" }},
-		{"key from env with a control character", func(o *search.OpenAIOptions) {
+		{"no BaseURL", func(o *openai.Options) { o.BaseURL = "" }},
+		{"relative BaseURL", func(o *openai.Options) { o.BaseURL = "/v1" }},
+		{"BaseURL without host", func(o *openai.Options) { o.BaseURL = "http:///v1" }},
+		{"ftp BaseURL", func(o *openai.Options) { o.BaseURL = "ftp://example.com/v1" }},
+		{"unparsable BaseURL", func(o *openai.Options) { o.BaseURL = "http://" + oaiKey + "@host:port:x/%zz" }},
+		{"no Model", func(o *openai.Options) { o.Model = "" }},
+		{"no Dimension", func(o *openai.Options) { o.Dimension = 0 }},
+		{"negative Dimension", func(o *openai.Options) { o.Dimension = -1 }},
+		{"negative BatchSize", func(o *openai.Options) { o.BatchSize = -1 }},
+		{"negative MinBackoff", func(o *openai.Options) { o.MinBackoff = -time.Second }},
+		{"negative MaxBackoff", func(o *openai.Options) { o.MaxBackoff = -time.Second }},
+		{"MinBackoff above MaxBackoff", func(o *openai.Options) { o.MinBackoff, o.MaxBackoff = time.Minute, time.Second }},
+		{"MinBackoff above default MaxBackoff", func(o *openai.Options) { o.MinBackoff = time.Minute }},
+		{"key with a newline", func(o *openai.Options) { o.APIKey = oaiKey + "\nX-Evil: 1" }},
+		{"key from env with a control character", func(o *openai.Options) {
 			o.APIKey, o.APIKeyEnv = "", "MY_KEY"
 			o.Getenv = func(string) string { return oaiKey + "\x00" }
 		}},
@@ -798,11 +800,11 @@ func TestNewOpenAIErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			opts := valid
 			tt.change(&opts)
-			c, err := search.NewOpenAI(opts)
+			c, err := openai.New(opts)
 			if err == nil {
-				t.Fatalf("NewOpenAI = %v, want an error", c)
+				t.Fatalf("New = %v, want an error", c)
 			}
-			if !strings.HasPrefix(err.Error(), "search: ") {
+			if !strings.HasPrefix(err.Error(), "openai: ") {
 				t.Errorf("error %q lacks the package prefix", err)
 			}
 			if strings.Contains(err.Error(), oaiKey) {
@@ -810,12 +812,12 @@ func TestNewOpenAIErrors(t *testing.T) {
 			}
 		})
 	}
-	if _, err := search.NewOpenAI(valid); err != nil {
-		t.Errorf("NewOpenAI(valid) = %v", err)
+	if _, err := openai.New(valid); err != nil {
+		t.Errorf("New(valid) = %v", err)
 	}
 }
 
-var _ search.Embedder = (*search.OpenAI)(nil)
+var _ embed.Embedder = (*openai.Client)(nil)
 
 // roundTripFunc is an http.RoundTripper answering in memory.
 type roundTripFunc func(*http.Request) (*http.Response, error)
@@ -846,7 +848,7 @@ func FuzzOpenAIResponse(f *testing.F) {
 				Body: io.NopCloser(bytes.NewReader(body)), ContentLength: int64(len(body)),
 			}, nil
 		})}
-		c, err := search.NewOpenAI(search.OpenAIOptions{
+		c, err := openai.New(openai.Options{
 			BaseURL: "http://embed.invalid/v1", Model: "m", APIKey: oaiKey, Dimension: 3,
 			HTTPClient: client, MaxRetries: 1,
 			Sleep: func(context.Context, time.Duration) error { return nil },
@@ -862,7 +864,7 @@ func FuzzOpenAIResponse(f *testing.F) {
 			if strings.Contains(err.Error(), oaiKey) {
 				t.Fatalf("the key shows in %q", err)
 			}
-			var apiErr *search.APIError
+			var apiErr *openai.APIError
 			if errors.As(err, &apiErr) && (strings.Contains(apiErr.Message, oaiKey) || strings.Contains(apiErr.Type, oaiKey) || strings.Contains(apiErr.Code, oaiKey)) {
 				t.Fatalf("the key shows in %+v", *apiErr)
 			}
@@ -875,20 +877,20 @@ func FuzzOpenAIResponse(f *testing.F) {
 			t.Fatalf("%d vectors", len(vecs))
 		}
 		for _, v := range vecs {
-			if err := search.CheckVector(v, 3); err != nil {
+			if err := vector.Check(v, 3); err != nil {
 				t.Fatal(err)
 			}
-			if n := search.Dot(v, v); math.Abs(float64(n)-1) > 1e-5 {
+			if n := vector.Dot(v, v); math.Abs(float64(n)-1) > 1e-5 {
 				t.Fatalf("vector %v has squared norm %v", v, n)
 			}
 		}
 	})
 }
 
-// ExampleNewOpenAI embeds texts with an OpenAI-compatible server. The
+// ExampleNew embeds texts with an OpenAI-compatible server. The
 // example runs a stand-in server; in use, BaseURL names a real one, such
 // as "https://api.openai.com/v1" or Ollama's "http://localhost:11434/v1".
-func ExampleNewOpenAI() {
+func ExampleNew() {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var req struct {
 			Input []string `json:"input"`
@@ -905,7 +907,7 @@ func ExampleNewOpenAI() {
 	}))
 	defer srv.Close()
 
-	emb, err := search.NewOpenAI(search.OpenAIOptions{
+	emb, err := openai.New(openai.Options{
 		BaseURL:   srv.URL + "/v1",
 		Model:     "nomic-embed-text",
 		Dimension: 2,
@@ -920,4 +922,37 @@ func ExampleNewOpenAI() {
 	}
 	fmt.Println(emb.Model(), emb.Dimension(), vecs[0])
 	// Output: openai:nomic-embed-text 2 [0.6 0.8]
+}
+
+func closeTo(a, b []float32, tol float64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if math.Abs(float64(a[i])-float64(b[i])) > tol {
+			return false
+		}
+	}
+	return true
+}
+
+// forwarding is a wrapper that names the provider of what it wraps.
+type forwarding struct{ embed.Embedder }
+
+func (f forwarding) Provider() string { return embed.ProviderOf(f.Embedder) }
+
+func TestOpenAIProvider(t *testing.T) {
+	c, err := openai.New(openai.Options{BaseURL: "http://127.0.0.1:1/v1", Model: "m", Dimension: 8, APIKeyEnv: "-"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := embed.ProviderOf(c); got != embed.ProviderOpenAI {
+		t.Errorf("ProviderOf = %q, want %q", got, embed.ProviderOpenAI)
+	}
+	if got := embed.ProviderOf(forwarding{c}); got != embed.ProviderOpenAI {
+		t.Errorf("ProviderOf(a forwarding wrapper) = %q, want %q", got, embed.ProviderOpenAI)
+	}
+	if embed.IsLexical(c) {
+		t.Error("IsLexical of an OpenAI client = true")
+	}
 }

@@ -1,4 +1,4 @@
-package search_test
+package model2vec_test
 
 import (
 	"encoding/json"
@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/memoryrelay/memoryrelay/search"
+	"github.com/memoryrelay/memoryrelay/search/embed/model2vec"
 )
 
 // tinyVocab is the vocabulary of the test tokenizer: the id of a token is
@@ -118,9 +118,9 @@ func tokenizerJSON(tb testing.TB, o tokOpts) []byte {
 	return data
 }
 
-func newTokenizer(tb testing.TB, o tokOpts) *search.Tokenizer {
+func newTokenizer(tb testing.TB, o tokOpts) *model2vec.Tokenizer {
 	tb.Helper()
-	tok, err := search.ParseTokenizer(tokenizerJSON(tb, o))
+	tok, err := model2vec.ParseTokenizer(tokenizerJSON(tb, o))
 	if err != nil {
 		tb.Fatalf("ParseTokenizer: %v", err)
 	}
@@ -251,9 +251,9 @@ func TestParseTokenizerErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tok, err := search.ParseTokenizer(tokenizerJSON(t, tt.opts))
-			if !errors.Is(err, search.ErrModelFormat) {
-				t.Fatalf("ParseTokenizer = %v, %v; want an error matching ErrModelFormat", tok, err)
+			tok, err := model2vec.ParseTokenizer(tokenizerJSON(t, tt.opts))
+			if !errors.Is(err, model2vec.ErrFormat) {
+				t.Fatalf("ParseTokenizer = %v, %v; want an error matching ErrFormat", tok, err)
 			}
 			if !strings.Contains(err.Error(), tt.wantText) {
 				t.Errorf("error %q does not mention %q", err, tt.wantText)
@@ -319,7 +319,7 @@ func FuzzWordPiece(f *testing.F) {
 		{preTokenizer: "null", normalizer: "null"},
 		{truncation: map[string]any{"max_length": 3, "direction": "Left"}},
 	}
-	toks := make([]*search.Tokenizer, len(configs))
+	toks := make([]*model2vec.Tokenizer, len(configs))
 	for i, o := range configs {
 		toks[i] = newTokenizer(f, o)
 	}

@@ -1,4 +1,4 @@
-package search_test
+package model2vec_test
 
 import (
 	"context"
@@ -14,7 +14,9 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/memoryrelay/memoryrelay/search"
+	"github.com/memoryrelay/memoryrelay/search/embed"
+	"github.com/memoryrelay/memoryrelay/search/embed/model2vec"
+	"github.com/memoryrelay/memoryrelay/search/vector"
 )
 
 // m2vDim is the dimension of the test model.
@@ -142,11 +144,11 @@ func writeTinyModel(tb testing.TB, parent, dtype string) string {
 	return writeModel(tb, parent, "tiny", tokenizerJSON(tb, tokOpts{}), m2vSafetensors(tb, dtype), config)
 }
 
-func loadTinyModel(tb testing.TB, dtype string) *search.Model2Vec {
+func loadTinyModel(tb testing.TB, dtype string) *model2vec.Model {
 	tb.Helper()
-	m, err := search.LoadModel2Vec(writeTinyModel(tb, tb.TempDir(), dtype))
+	m, err := model2vec.Load(writeTinyModel(tb, tb.TempDir(), dtype))
 	if err != nil {
-		tb.Fatalf("LoadModel2Vec: %v", err)
+		tb.Fatalf("Load: %v", err)
 	}
 	return m
 }
@@ -245,7 +247,7 @@ func repeatID(id, n int) []int {
 }
 
 // TestModel2VecVectorsAreStorable checks the Embedder contract: unit
-// vectors that pass CheckVector, except the documented zero vector.
+// vectors that pass vector.Check, except the documented zero vector.
 func TestModel2VecVectorsAreStorable(t *testing.T) {
 	m := loadTinyModel(t, "F32")
 	vecs, err := m.Embed(context.Background(), []string{"the cafe", "a's game!", ""})
@@ -253,15 +255,15 @@ func TestModel2VecVectorsAreStorable(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i, v := range vecs[:2] {
-		if err := search.CheckVector(v, m.Dimension()); err != nil {
-			t.Errorf("vector %d: CheckVector = %v", i, err)
+		if err := vector.Check(v, m.Dimension()); err != nil {
+			t.Errorf("vector %d: vector.Check = %v", i, err)
 		}
-		if n := search.Dot(v, v); math.Abs(float64(n)-1) > 1e-6 {
+		if n := vector.Dot(v, v); math.Abs(float64(n)-1) > 1e-6 {
 			t.Errorf("vector %d has squared norm %v", i, n)
 		}
 	}
-	if err := search.CheckVector(vecs[2], m.Dimension()); !errors.Is(err, search.ErrBadVector) {
-		t.Errorf("CheckVector(zero vector of empty text) = %v, want ErrBadVector", err)
+	if err := vector.Check(vecs[2], m.Dimension()); !errors.Is(err, vector.ErrInvalid) {
+		t.Errorf("vector.Check(zero vector of empty text) = %v, want ErrInvalid", err)
 	}
 }
 
@@ -285,7 +287,7 @@ func TestModel2VecF16Conversion(t *testing.T) {
 	}
 	header, _ := json.Marshal(map[string]m2vTensor{"embeddings": {"F16", []uint64{uint64(rows), m2vDim}, []uint64{0, uint64(len(data))}}})
 	dir := writeModel(t, t.TempDir(), "f16", tokenizerJSON(t, tokOpts{}), safetensorsFile(header, data), nil)
-	m, err := search.LoadModel2Vec(dir)
+	m, err := model2vec.Load(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -309,9 +311,9 @@ func TestModel2VecSingleUnnamedTensor(t *testing.T) {
 	data := m2vData(t, len(tinyVocab), "F32")
 	header, _ := json.Marshal(map[string]m2vTensor{"weight": {"F32", []uint64{uint64(len(tinyVocab)), m2vDim}, []uint64{0, uint64(len(data))}}})
 	dir := writeModel(t, t.TempDir(), "unnamed", tokenizerJSON(t, tokOpts{}), safetensorsFile(header, data), nil)
-	m, err := search.LoadModel2Vec(dir)
+	m, err := model2vec.Load(dir)
 	if err != nil {
-		t.Fatalf("LoadModel2Vec: %v", err)
+		t.Fatalf("Load: %v", err)
 	}
 	if m.Dimension() != m2vDim {
 		t.Errorf("Dimension = %d", m.Dimension())
@@ -322,7 +324,7 @@ func TestModel2VecModelID(t *testing.T) {
 	parent := t.TempDir()
 	dir := writeTinyModel(t, parent, "F32")
 	t.Chdir(dir)
-	m, err := search.LoadModel2Vec(".")
+	m, err := model2vec.Load(".")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -331,7 +333,7 @@ func TestModel2VecModelID(t *testing.T) {
 	}
 }
 
-func TestLoadModel2VecErrors(t *testing.T) {
+func TestLoadErrors(t *testing.T) {
 	rows := uint64(len(tinyVocab))
 	data := m2vData(t, len(tinyVocab), "F32")
 	n := uint64(len(data))
@@ -358,7 +360,7 @@ func TestLoadModel2VecErrors(t *testing.T) {
 		tokenizer   []byte
 		safetensors []byte
 		config      []byte
-		wantErr     error  // ErrModelFormat unless set
+		wantErr     error  // ErrFormat unless set
 		wantText    string // the error must mention this
 	}{
 		{name: "empty file", safetensors: []byte{}, wantText: "too short"},
@@ -416,13 +418,13 @@ func TestLoadModel2VecErrors(t *testing.T) {
 				st = valid
 			}
 			dir := writeModel(t, t.TempDir(), "bad", tok, st, tt.config)
-			m, err := search.LoadModel2Vec(dir)
+			m, err := model2vec.Load(dir)
 			want := tt.wantErr
 			if want == nil {
-				want = search.ErrModelFormat
+				want = model2vec.ErrFormat
 			}
 			if !errors.Is(err, want) {
-				t.Fatalf("LoadModel2Vec = %v, %v; want an error matching %v", m, err, want)
+				t.Fatalf("Load = %v, %v; want an error matching %v", m, err, want)
 			}
 			if !strings.Contains(err.Error(), tt.wantText) {
 				t.Errorf("error %q does not mention %q", err, tt.wantText)
@@ -440,7 +442,7 @@ func withHeaderBytes(tb testing.TB, header any) []byte {
 	return h
 }
 
-func TestLoadModel2VecMissingFiles(t *testing.T) {
+func TestLoadMissingFiles(t *testing.T) {
 	tok, st := tokenizerJSON(t, tokOpts{}), m2vSafetensors(t, "F32")
 	tests := []struct {
 		name           string
@@ -453,20 +455,20 @@ func TestLoadModel2VecMissingFiles(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := writeModel(t, t.TempDir(), "m", tt.tokenizer, tt.st, nil)
-			_, err := search.LoadModel2Vec(dir)
+			_, err := model2vec.Load(dir)
 			if !errors.Is(err, fs.ErrNotExist) {
-				t.Fatalf("LoadModel2Vec = %v, want fs.ErrNotExist", err)
+				t.Fatalf("Load = %v, want fs.ErrNotExist", err)
 			}
-			if errors.Is(err, search.ErrModelFormat) {
-				t.Errorf("a missing file also matches ErrModelFormat: %v", err)
+			if errors.Is(err, model2vec.ErrFormat) {
+				t.Errorf("a missing file also matches ErrFormat: %v", err)
 			}
 			if !strings.Contains(err.Error(), tt.missingSubject) {
 				t.Errorf("error %q does not name %s", err, tt.missingSubject)
 			}
 		})
 	}
-	if _, err := search.LoadModel2Vec(filepath.Join(t.TempDir(), "nope")); !errors.Is(err, fs.ErrNotExist) {
-		t.Errorf("LoadModel2Vec(missing dir) = %v, want fs.ErrNotExist", err)
+	if _, err := model2vec.Load(filepath.Join(t.TempDir(), "nope")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("Load(missing dir) = %v, want fs.ErrNotExist", err)
 	}
 }
 
@@ -512,7 +514,7 @@ func TestModel2VecConcurrent(t *testing.T) {
 	wg.Wait()
 }
 
-var _ search.Embedder = (*search.Model2Vec)(nil)
+var _ embed.Embedder = (*model2vec.Model)(nil)
 
 func FuzzSafetensorsHeader(f *testing.F) {
 	data := m2vData(f, len(tinyVocab), "F32")
@@ -535,10 +537,10 @@ func FuzzSafetensorsHeader(f *testing.F) {
 		if err := os.WriteFile(path, safetensorsFile(header, data), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		m, err := search.LoadModel2Vec(dir)
+		m, err := model2vec.Load(dir)
 		if err != nil {
-			if !errors.Is(err, search.ErrModelFormat) {
-				t.Fatalf("LoadModel2Vec = %v, want an error matching ErrModelFormat", err)
+			if !errors.Is(err, model2vec.ErrFormat) {
+				t.Fatalf("Load = %v, want an error matching ErrFormat", err)
 			}
 			return
 		}
@@ -575,11 +577,11 @@ func BenchmarkModel2VecEmbed(b *testing.B) {
 	}
 }
 
-// ExampleLoadModel2Vec loads a model2vec model from a directory. Real
+// ExampleLoad loads a model2vec model from a directory. Real
 // models, such as minishlab/potion-base-8M, are downloaded once from the
 // Hugging Face hub (this package never downloads anything); the example
 // writes a tiny one instead.
-func ExampleLoadModel2Vec() {
+func ExampleLoad() {
 	parent, err := os.MkdirTemp("", "model2vec-example")
 	if err != nil {
 		panic(err)
@@ -614,7 +616,7 @@ func ExampleLoadModel2Vec() {
 		panic(err)
 	}
 
-	m, err := search.LoadModel2Vec(dir)
+	m, err := model2vec.Load(dir)
 	if err != nil {
 		panic(err)
 	}
@@ -626,9 +628,27 @@ func ExampleLoadModel2Vec() {
 	}
 	fmt.Println(m.Model(), m.Dimension())
 	fmt.Println(vecs[0])
-	fmt.Printf("similarity %.2f\n", search.Dot(vecs[0], vecs[1]))
+	fmt.Printf("similarity %.2f\n", vector.Dot(vecs[0], vecs[1]))
 	// Output:
 	// model2vec:tiny-model 4
 	// [0.5 0.5 0.5 0.5]
 	// similarity 0.50
+}
+
+// forwarding is a wrapper that names the provider of what it wraps.
+type forwarding struct{ embed.Embedder }
+
+func (f forwarding) Provider() string { return embed.ProviderOf(f.Embedder) }
+
+func TestModel2VecProvider(t *testing.T) {
+	m := loadTinyModel(t, "F32")
+	if got := embed.ProviderOf(m); got != embed.ProviderModel2Vec {
+		t.Errorf("ProviderOf = %q, want %q", got, embed.ProviderModel2Vec)
+	}
+	if got := embed.ProviderOf(forwarding{forwarding{m}}); got != embed.ProviderModel2Vec {
+		t.Errorf("ProviderOf(wrappers that forward, twice) = %q, want %q", got, embed.ProviderModel2Vec)
+	}
+	if embed.IsLexical(m) {
+		t.Error("IsLexical of a Model2Vec model = true")
+	}
 }

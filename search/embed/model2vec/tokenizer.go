@@ -1,4 +1,4 @@
-package search
+package model2vec
 
 import (
 	"bytes"
@@ -27,7 +27,7 @@ import (
 //   - truncation: max_length with direction "Right" or "Left".
 //
 // Any other model, normalizer or pre-tokenizer type is rejected with an
-// error matching [ErrModelFormat] that names it. The post-processor is
+// error matching [ErrFormat] that names it. The post-processor is
 // ignored, so no special tokens ([CLS], [SEP]) are added, and so is
 // padding. Added tokens are not matched in the text: a literal "[CLS]"
 // is tokenized like any other text.
@@ -75,7 +75,7 @@ const (
 // ParseTokenizer parses the contents of a Hugging Face "tokenizer.json".
 // The supported subset of the format is described on [Tokenizer]; data
 // outside it, or data that is not valid JSON, gives an error matching
-// [ErrModelFormat].
+// [ErrFormat].
 func ParseTokenizer(data []byte) (*Tokenizer, error) {
 	return parseTokenizer(data, "tokenizer.json")
 }
@@ -85,7 +85,7 @@ func ParseTokenizer(data []byte) (*Tokenizer, error) {
 func loadTokenizer(path string) (*Tokenizer, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("search: model2vec: %w", err)
+		return nil, fmt.Errorf("model2vec: %w", err)
 	}
 	return parseTokenizer(data, path)
 }
@@ -105,7 +105,7 @@ type tokTyped struct {
 
 func parseTokenizer(data []byte, name string) (*Tokenizer, error) {
 	bad := func(format string, args ...any) error {
-		return fmt.Errorf("%w: %s: %s", ErrModelFormat, name, fmt.Sprintf(format, args...))
+		return fmt.Errorf("%w: %s: %s", ErrFormat, name, fmt.Sprintf(format, args...))
 	}
 	var f tokFile
 	if err := json.Unmarshal(data, &f); err != nil {

@@ -1,4 +1,4 @@
-package search
+package vector
 
 import (
 	"math"
@@ -163,7 +163,7 @@ func asymCounts(c, planes []uint64) (pc, sn int) {
 // its scale, so that v[i]/‖v‖ ≈ float32(dst[i])*scale: the element of
 // largest magnitude maps to ±127 and the others are rounded to the nearest
 // step (ties to even). v must be finite and not all zeros (see
-// [CheckVector]); if not, it returns a scale of 0 (a cheap test: the
+// [Check]); if not, it returns a scale of 0 (a cheap test: the
 // largest magnitude is NaN, infinite or zero). len(dst) >= len(v). It also
 // returns 1/‖v‖. It is branch-free in its loops.
 func quantizeInt8(dst []int8, v []float32) (scale, invNorm float32) {
@@ -217,7 +217,7 @@ func quantizeInt8(dst []int8, v []float32) (scale, invNorm float32) {
 }
 
 // finiteNonZero reports whether v holds no NaN or ±Inf and is not all
-// zeros: the conditions of [CheckVector] apart from the length, checked
+// zeros: the conditions of [Check] apart from the length, checked
 // without branches (NaN and ±Inf are the floats whose exponent bits are
 // all ones).
 func finiteNonZero(v []float32) bool {

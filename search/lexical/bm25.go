@@ -1,111 +1,54 @@
-package search
+package lexical
 
-import (
-	"encoding/binary"
-	"errors"
-	"fmt"
-	"math"
-)
+import "math"
 
-// MatchinfoFormat is the format string of the matchinfo blobs that
-// [ParseMatchinfo] reads: matchinfo(tbl, 'pcnalx') on an FTS4 table with
-// one column.
-const MatchinfoFormat = "pcnalx"
-
-// BM25 parameters used by [LexicalScore].
+// BM25 parameters used by [Score].
 const (
 	DefaultK1 = 1.2  // term-frequency saturation
 	DefaultB  = 0.75 // document-length normalisation, for raw BM25 ranking
 )
 
-// ErrMatchinfo means a matchinfo blob is not a valid 'pcnalx' blob for an
-// FTS4 table with one column.
-var ErrMatchinfo = errors.New("search: malformed matchinfo")
-
-// Matchinfo is the decoded result of matchinfo(tbl, 'pcnalx') for one row
-// of an FTS4 table with a single column. Counts are in tokens; as SQLite
-// computes them for a column that stores the space-joined [Terms] of a
-// text, a token is a term.
-type Matchinfo struct {
-	Rows      int           // n: rows in the table
-	AvgLength int           // a: average length of a row, rounded by SQLite
-	Length    int           // l: length of this row
-	Phrases   []PhraseStats // x: one per query phrase (p of them), in query order
+// Stats are the counts that [BM25] and [Score] need about one row (one
+// memory's text) that matched a query. Lengths count terms, as [Terms]
+// splits a text. SQLite's FTS4 gives them as matchinfo(tbl, 'pcnalx').
+type Stats struct {
+	Rows      int         // rows in the table
+	AvgLength int         // average length of a row, possibly rounded
+	Length    int         // length of this row
+	Terms     []TermStats // one per distinct query term, in query order
 }
 
-// PhraseStats are the 'x' counts of one query phrase. For the expressions
-// [MatchExpr] builds, a phrase is one term.
-type PhraseStats struct {
+// TermStats are the counts of one query term.
+type TermStats struct {
 	Hits    int // occurrences in this row
 	AllHits int // occurrences in all rows
 	Docs    int // rows with at least one occurrence
 }
 
-// ParseMatchinfo decodes a matchinfo blob in [MatchinfoFormat]: native-
-// endian unsigned 32-bit integers p, c, n, a, l, then 3·p integers x. It
-// returns an error matching [ErrMatchinfo] if the length is not 4·(5+3p)
-// bytes or the table does not have exactly one column.
-func ParseMatchinfo(blob []byte) (Matchinfo, error) {
-	if len(blob)%4 != 0 || len(blob) < 4*5 {
-		return Matchinfo{}, fmt.Errorf("%w: %d bytes", ErrMatchinfo, len(blob))
-	}
-	u := func(i int) uint32 { return binary.NativeEndian.Uint32(blob[4*i:]) }
-	p, c := u(0), u(1)
-	if c != 1 {
-		return Matchinfo{}, fmt.Errorf("%w: %d columns, want 1", ErrMatchinfo, c)
-	}
-	if words := uint64(len(blob) / 4); uint64(p) != (words-5)/3 || (words-5)%3 != 0 {
-		return Matchinfo{}, fmt.Errorf("%w: %d bytes for %d phrases", ErrMatchinfo, len(blob), p)
-	}
-	mi := Matchinfo{
-		Rows:      toInt(u(2)),
-		AvgLength: toInt(u(3)),
-		Length:    toInt(u(4)),
-		Phrases:   make([]PhraseStats, p),
-	}
-	for i := range mi.Phrases {
-		mi.Phrases[i] = PhraseStats{
-			Hits:    toInt(u(5 + 3*i)),
-			AllHits: toInt(u(6 + 3*i)),
-			Docs:    toInt(u(7 + 3*i)),
-		}
-	}
-	return mi, nil
-}
-
-// toInt converts without going negative on 32-bit platforms.
-func toInt(x uint32) int {
-	if uint64(x) > math.MaxInt {
-		return math.MaxInt
-	}
-	return int(x)
-}
-
-// BM25 returns the Okapi BM25 score of the row described by mi:
+// BM25 returns the Okapi BM25 score of the row described by st:
 //
-//	Σ over phrases of idf · tf·(k1+1) / (tf + k1·(1 − b + b·Length/AvgLength))
+//	Σ over terms of idf · tf·(k1+1) / (tf + k1·(1 − b + b·Length/AvgLength))
 //	idf = ln(1 + (Rows − Docs + 0.5) / (Docs + 0.5))
 //
-// where tf is the phrase's Hits. The idf is always positive for consistent
-// counts. Negative counts (only possible in a hand-built Matchinfo) are
-// treated as 0, and an AvgLength of 0 as the row's own length. Higher is
-// better; the scale depends on the table, so use [LexicalScore] for a score
-// in [0,1].
-func BM25(mi Matchinfo, k1, b float64) float64 {
-	dl := float64(max(mi.Length, 0))
-	avg := float64(max(mi.AvgLength, 0))
+// where tf is the term's Hits. The idf is always positive for consistent
+// counts. Negative counts (only possible in hand-built Stats) are treated
+// as 0, and an AvgLength of 0 as the row's own length. Higher is better;
+// the scale depends on the table, so use [Score] for a score in [0,1].
+func BM25(st Stats, k1, b float64) float64 {
+	dl := float64(max(st.Length, 0))
+	avg := float64(max(st.AvgLength, 0))
 	norm := 1.0 // dl/avgdl
 	if avg > 0 {
 		norm = dl / avg
 	}
 	k := k1 * (1 - b + b*norm)
 	var sum float64
-	for _, ph := range mi.Phrases {
-		tf := float64(max(ph.Hits, 0))
+	for _, t := range st.Terms {
+		tf := float64(max(t.Hits, 0))
 		if tf == 0 {
 			continue
 		}
-		sum += bm25IDF(mi.Rows, ph.Docs) * tf * (k1 + 1) / (tf + k)
+		sum += bm25IDF(st.Rows, t.Docs) * tf * (k1 + 1) / (tf + k)
 	}
 	return sum
 }
@@ -118,11 +61,12 @@ func bm25IDF(rows, docs int) float64 {
 	return math.Log(1 + (float64(N-n)+0.5)/(float64(n)+0.5))
 }
 
-// lengthExponent is γ in LexicalScore's length factor (p/Length)^γ.
+// lengthExponent is γ in Score's length factor (p/Length)^γ.
 const lengthExponent = 0.2
 
-// LexicalScore maps the matchinfo of a row that matched a [MatchExpr]
-// query to a score in [0,1] calibrated like the semantic score (API.md §7):
+// Score maps the statistics of a row that matched a query (that shares at
+// least one of its terms) to a score in [0,1] calibrated like the semantic
+// score (API.md §7):
 //
 //   - a row whose terms equal the query's (the same text up to case,
 //     punctuation, stopwords and word forms) scores 1;
@@ -164,8 +108,8 @@ const lengthExponent = 0.2
 // cosine: half the query's terms in a row of the query's length is about
 // 0.5. The idf weighting means that missing a rare query term costs more
 // than missing a common one.
-func LexicalScore(mi Matchinfo) float64 {
-	p := len(mi.Phrases)
+func Score(st Stats) float64 {
+	p := len(st.Terms)
 	if p == 0 {
 		return 0
 	}
@@ -176,15 +120,15 @@ func LexicalScore(mi Matchinfo) float64 {
 	// give it an idf far above any real term's, and changing one word of a
 	// sentence to a new word would cost it a third of its score.
 	var ideal float64
-	for _, ph := range mi.Phrases {
-		ideal += bm25IDF(max(mi.Rows, 1), max(ph.Docs, 1))
+	for _, t := range st.Terms {
+		ideal += bm25IDF(max(st.Rows, 1), max(t.Docs, 1))
 	}
-	got := BM25(mi, DefaultK1, 0)
+	got := BM25(st, DefaultK1, 0)
 	if got <= 0 || ideal <= 0 {
 		return 0
 	}
 	coverage := min(got/ideal, 1)
-	if dl := mi.Length; dl > p {
+	if dl := st.Length; dl > p {
 		// brevity^(coverage²), in one Pow.
 		return coverage * math.Pow(float64(p)/float64(dl), lengthExponent*coverage*coverage)
 	}
