@@ -220,8 +220,15 @@ func contextBuild(t *testing.T, e Env) {
 
 func contextBuildBudget(t *testing.T, e Env) {
 	ctx, cx := t.Context(), e.Account.Contexts()
-	for i := range 6 {
-		create(t, e.Account, memory.NewMemory{Content: "Budget memory about lanterns, number " + strings.Repeat("x", 80+i) + " end"})
+	for _, s := range []string{
+		"Paper lanterns float down the river during the autumn festival every year, lit by children end",
+		"Our camping checklist: two lanterns, spare batteries, a stove, matches and the blue tarp end",
+		"The museum keeps ship lanterns from the nineteenth century in the basement archive room end",
+		"Lanterns in the garden switch on at dusk thanks to a small solar panel by the shed door end",
+		"Grandpa repaired brass lanterns as a hobby and sold them at the Saturday flea market end",
+		"Stage crew hung forty lanterns above the audience for the final scene of the opera end",
+	} {
+		create(t, e.Account, memory.NewMemory{Content: s})
 	}
 	all := try(cx.Build(ctx, memory.BuildContextParams{Query: "lanterns", Mode: memory.ModeKeyword})).must(t)
 	if len(all.Items) != 6 {

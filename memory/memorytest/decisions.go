@@ -205,15 +205,23 @@ func decisionCheck(t *testing.T, e Env) {
 	if hasDecision(hits, queue.ID) {
 		t.Errorf("Check with a project filter returns another project's decision")
 	}
-	// The default threshold, 0.3, keeps unrelated decisions out; 0 lets
-	// every decision in.
+	// The default threshold, 0.3, keeps unrelated decisions out; a lower
+	// one keeps more, a higher one fewer, each hit at least at it.
 	if hits := try(ds.Check(ctx, memory.DecisionCheckParams{Query: "zxqv plorf wibblequark"})).must(t); len(hits) != 0 {
 		t.Errorf("Check of an unrelated query: %d hits above the default threshold", len(hits))
 	}
-	all := try(ds.Check(ctx, memory.DecisionCheckParams{Query: "zxqv plorf wibblequark", Threshold: ptr(0.0), Limit: 20})).must(t)
-	if len(all) != 3 {
-		t.Errorf("Check with threshold 0: %d hits, want the 3 active decisions", len(all))
+	q := "Cache sessions in Redis and queue the emails"
+	low := try(ds.Check(ctx, memory.DecisionCheckParams{Query: q, Threshold: ptr(0.0), Limit: 20})).must(t)
+	def := try(ds.Check(ctx, memory.DecisionCheckParams{Query: q, Limit: 20})).must(t)
+	high := try(ds.Check(ctx, memory.DecisionCheckParams{Query: q, Threshold: ptr(0.9), Limit: 20})).must(t)
+	checkScores(t, "Check threshold 0", len(low), func(i int) float64 { return low[i].Score }, 0)
+	checkScores(t, "Check threshold 0.3", len(def), func(i int) float64 { return def[i].Score }, 0.3)
+	checkScores(t, "Check threshold 0.9", len(high), func(i int) float64 { return high[i].Score }, 0.9)
+	if !hasDecision(low, cache.ID) || !hasDecision(low, queue.ID) {
+		t.Errorf("Check threshold 0 misses a decision sharing words with the query")
 	}
+	wantSubset(t, "Check: threshold 0.3 ⊆ threshold 0", decisionHitIDs(def), decisionHitIDs(low))
+	wantSubset(t, "Check: threshold 0.9 ⊆ threshold 0.3", decisionHitIDs(high), decisionHitIDs(def))
 	if one := try(ds.Check(ctx, memory.DecisionCheckParams{Query: "x", Threshold: ptr(0.0), Limit: 1})).must(t); len(one) != 1 {
 		t.Errorf("Check limit 1: %d hits", len(one))
 	}
@@ -222,6 +230,30 @@ func decisionCheck(t *testing.T, e Env) {
 	wantInvalid(t, "Check with no query", err, "Query")
 	_, err = ds.Check(ctx, memory.DecisionCheckParams{Query: "x", Threshold: ptr(1.5)})
 	wantInvalid(t, "Check with threshold 1.5", err, "Threshold")
+}
+
+func decisionHitIDs(hits []memory.DecisionHit) []string {
+	out := make([]string, len(hits))
+	for i, h := range hits {
+		out[i] = h.Decision.ID
+	}
+	return out
+}
+
+// wantSubset checks that every id of sub is in of, in the same order.
+func wantSubset(t *testing.T, what string, sub, of []string) {
+	t.Helper()
+	var kept []string
+	for _, id := range of {
+		if slices.Contains(sub, id) {
+			kept = append(kept, id)
+		}
+	}
+	if len(kept) != len(sub) {
+		t.Errorf("%s: %v is not a subset of %v", what, sub, of)
+		return
+	}
+	wantEqual(t, what+" (in the same order)", sub, kept)
 }
 
 // hasDecision reports whether the decision is among the hits.

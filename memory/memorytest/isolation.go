@@ -32,7 +32,7 @@ func testIsolation(t *testing.T, open Opener) {
 		a memory.Agent
 		s memory.Session
 		d memory.Decision
-	}{try(o.Memories().Get(ctx, om.ID)).must(t), oa, osess, od}
+	}{try(o.Memories().Get(ctx, om.ID)).must(t), try(o.Agents().Get(ctx, oa.ID)).must(t), osess, od}
 
 	ids := map[string]string{
 		kindMemory: om.ID, kindAgent: oa.ID, kindEntity: oe.ID, kindSession: osess.ID,

@@ -135,9 +135,18 @@ func patternSearch(t *testing.T, e Env) {
 	if hits := try(ps.Search(ctx, memory.PatternSearchParams{Query: "zxqv plorf wibblequark"})).must(t); len(hits) != 0 {
 		t.Errorf("Search of an unrelated query: %d hits above the default threshold 0.3", len(hits))
 	}
-	if hits := try(ps.Search(ctx, memory.PatternSearchParams{Query: "zxqv plorf wibblequark", Threshold: ptr(0.0)})).must(t); len(hits) != 3 {
-		t.Errorf("Search with threshold 0: %d hits, want 3", len(hits))
+	q := "circuit breaker and structured logging"
+	low := try(ps.Search(ctx, memory.PatternSearchParams{Query: q, Threshold: ptr(0.0)})).must(t)
+	def := try(ps.Search(ctx, memory.PatternSearchParams{Query: q})).must(t)
+	high := try(ps.Search(ctx, memory.PatternSearchParams{Query: q, Threshold: ptr(0.9)})).must(t)
+	checkScores(t, "Search threshold 0", len(low), func(i int) float64 { return low[i].Score }, 0)
+	checkScores(t, "Search threshold 0.3", len(def), func(i int) float64 { return def[i].Score }, 0.3)
+	checkScores(t, "Search threshold 0.9", len(high), func(i int) float64 { return high[i].Score }, 0.9)
+	if ids := patternHitIDs(low); !slices.Contains(ids, p1.ID) || !slices.Contains(ids, p3.ID) {
+		t.Errorf("Search threshold 0 misses a pattern sharing words with the query: %v", ids)
 	}
+	wantSubset(t, "Search: threshold 0.3 ⊆ threshold 0", patternHitIDs(def), patternHitIDs(low))
+	wantSubset(t, "Search: threshold 0.9 ⊆ threshold 0.3", patternHitIDs(high), patternHitIDs(def))
 	_, err := ps.Search(ctx, memory.PatternSearchParams{Query: "x", Threshold: ptr(1.5)})
 	wantInvalid(t, "Search with threshold 1.5", err, "Threshold")
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -53,7 +54,7 @@ func projectInvalid(t *testing.T, e Env) {
 	ctx, pr := t.Context(), e.Account.Projects()
 	base := memory.NewProject{Slug: "ok", Name: "OK"}
 	with := func(f func(*memory.NewProject)) memory.NewProject { in := base; f(&in); return in }
-	for _, tc := range []struct {
+	for i, tc := range []struct {
 		name  string
 		in    memory.NewProject
 		field string
@@ -73,6 +74,11 @@ func projectInvalid(t *testing.T, e Env) {
 		{"repo URL over 500 characters", with(func(p *memory.NewProject) { p.RepoURL = ptr("https://x/" + strings.Repeat("r", 491)) }), "RepoURL"},
 		{"metadata an array", with(func(p *memory.NewProject) { p.Metadata = json.RawMessage(`[]`) }), "Metadata"},
 	} {
+		// A case the implementation wrongly accepts must not turn the next
+		// into a conflict.
+		if tc.in.Slug == base.Slug {
+			tc.in.Slug = "ok-" + strconv.Itoa(i)
+		}
 		_, err := pr.Create(ctx, tc.in)
 		wantInvalid(t, tc.name, err, tc.field)
 	}
