@@ -10,35 +10,37 @@
 // that makes a new [Env]: two new accounts of one library or server, the
 // first acting for an admin key. In process:
 //
-//	func TestMemoryConformance(t *testing.T) {
+//	func TestConformance(t *testing.T) {
 //		r, err := memoryrelay.Open(t.Context(), memoryrelay.Options{Path: filepath.Join(t.TempDir(), "m.db")})
 //		if err != nil {
 //			t.Fatal(err)
 //		}
 //		t.Cleanup(func() { r.Close() })
 //		memorytest.Run(t, func(t *testing.T) memorytest.Env {
-//			acct, key := newAccountWithAdminKey(t, r) // CreateAccount + CreateKey(admin)
-//			other, _ := newAccountWithAdminKey(t, r)
-//			return memorytest.Env{Account: r.AccountFor(key), Other: r.AccountFor(otherKey), KeyID: key.ID}
+//			a, key := newAccount(t, r) // r.CreateAccount, an admin key, r.AccountFor(key)
+//			b, _ := newAccount(t, r)
+//			return memorytest.Env{Account: a, Other: b, KeyID: key.ID}
 //		})
 //	}
 //
 // Remote, the same with a server in between: an httptest.Server serving
-// httpapi over the relay (with a rate limit high enough for a few hundred
-// calls per account, say Options.RateLimit 1,000,000), and a client.Client
-// per account, made with the account's admin key:
+// httpapi over such a relay, whose rate limit lets a few hundred calls per
+// account through at once (Options.RateLimit 1,000,000, say), and one
+// client per account, made with the account's admin key:
 //
 //	srv := httptest.NewServer(httpapi.New(r))
 //	t.Cleanup(srv.Close)
 //	...
-//	c, _ := client.New(client.Options{BaseURL: srv.URL, APIKey: tok.Reveal()})
+//	c, err := client.New(client.Options{BaseURL: srv.URL, APIKey: token.Reveal()})
+//	...
 //	return memorytest.Env{Account: c.Account(), Other: otherClient.Account(), KeyID: key.ID}
 //
-// The Opener is called for every leaf subtest (about 150 times): sharing
-// one library or server between calls keeps the suite fast, and each
-// call's accounts must be new. An Env whose Account acts for no key
-// (memoryrelay.Relay.Account) runs too, with KeyID "": the suite then
-// checks that Usage.Quota refuses it.
+// The Opener is called for every leaf subtest, about 90 times: sharing one
+// library or server between calls keeps the suite fast (the whole suite
+// takes about half a second in process), as long as each call's accounts
+// are new. An Env whose Account acts for no key (memoryrelay.Relay.Account)
+// runs too, with KeyID "": the suite then checks that Usage.Quota refuses
+// it.
 //
 // # What it checks
 //

@@ -56,7 +56,7 @@ func testIsolation(t *testing.T, open Opener) {
 		if pg := try(a.Memories().List(ctx, memory.ListParams{})).must(t); pg.Total != 1 {
 			t.Errorf("Memories.List: %d, want Account's 1", pg.Total)
 		}
-		if pg := try(a.Agents().List(ctx, memory.PageParams{})).must(t); pg.Total != 1 || pg.Data[0].ID != "default" {
+		if pg := try(a.Agents().List(ctx, memory.PageParams{})).must(t); pg.Total != 1 || len(pg.Data) != 1 || pg.Data[0].ID != "default" {
 			t.Errorf("Agents.List: %d agents, want Account's default only", pg.Total)
 		}
 		if pg := try(a.Entities().List(ctx, memory.EntityListParams{})).must(t); pg.Total != 1 {
