@@ -84,6 +84,7 @@ type DecisionHit struct {
 // Decisions is the decision API of an account.
 type Decisions interface {
 	Create(ctx context.Context, in NewDecision) (Decision, error)
+	Get(ctx context.Context, id string) (Decision, error)
 	List(ctx context.Context, p DecisionListParams) (Page[Decision], error)
 	// Supersede records a new decision that replaces the one with the id,
 	// which becomes DecisionSuperseded, and returns the new one.

@@ -60,6 +60,7 @@ type PatternHit struct {
 // Patterns is the pattern API of an account.
 type Patterns interface {
 	Create(ctx context.Context, in NewPattern) (Pattern, error)
+	Get(ctx context.Context, id string) (Pattern, error)
 	Search(ctx context.Context, p PatternSearchParams) ([]PatternHit, error)
 	// Adopt records that the project (a slug) adopted the pattern.
 	Adopt(ctx context.Context, id, project string) (Pattern, error)
