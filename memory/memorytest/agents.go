@@ -188,7 +188,12 @@ func agentAutoCreated(t *testing.T, e Env) {
 			return err
 		}},
 		{"by-async", func(id string) error {
-			_, err := e.Account.Memories().CreateAsync(ctx, memory.NewMemory{Content: "a", AgentID: id}, memory.AsyncOptions{})
+			// The agent exists once the job is done (at once after issue
+			// 11's read-after-accept).
+			j, err := e.Account.Memories().CreateAsync(ctx, memory.NewMemory{Content: "a", AgentID: id}, memory.AsyncOptions{})
+			if err == nil {
+				pollJob(t, ctx, e.Account.Memories(), j.ID)
+			}
 			return err
 		}},
 	} {

@@ -70,7 +70,6 @@ func decisionInvalid(t *testing.T, e Env) {
 		{"alternatives over 50,000 characters", with(func(d *memory.NewDecision) { d.Alternatives = ptr(strings.Repeat("a", 50_001)) }), "Alternatives"},
 		{"21 tags", with(func(d *memory.NewDecision) { d.Tags = tags21 }), "Tags"},
 		{"a tag over 100 characters", with(func(d *memory.NewDecision) { d.Tags = []string{strings.Repeat("t", 101)} }), "Tags"},
-		{"an empty tag", with(func(d *memory.NewDecision) { d.Tags = []string{""} }), "Tags"},
 		{"status superseded", with(func(d *memory.NewDecision) { d.Status = memory.DecisionSuperseded }), "Status"},
 		{"unknown status", with(func(d *memory.NewDecision) { d.Status = "pending" }), "Status"},
 		{"project over 100 characters", with(func(d *memory.NewDecision) { d.Project = ptr(strings.Repeat("p", 101)) }), "Project"},

@@ -3,6 +3,7 @@ package memorytest
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -181,7 +182,9 @@ func sessionWithMemories(t *testing.T, e Env) {
 		t.Errorf("MemoryCount = %d, want 3", got.MemoryCount)
 	}
 	wantEqual(t, "the session", got, try(ss.Get(ctx, s.ID)).must(t))
-	wantEqual(t, "its memories, newest first", memoryIDs(mems), newestFirst(ms, memCreated, memID))
+	oldest := newestFirst(ms, memCreated, memID)
+	slices.Reverse(oldest)
+	wantEqual(t, "its memories, oldest first", memoryIDs(mems), oldest)
 	for _, m := range mems {
 		for _, want := range ms {
 			if want.ID == m.ID {
