@@ -284,12 +284,15 @@ type asyncReq struct {
 	WebhookURL *string `json:"webhook_url"`
 }
 
-// jobAcceptedJSON is the v2 accepted object (§4.5).
+// jobAcceptedJSON is the v2 accepted object (§4.5), plus the job's
+// instants in epoch ms as the v2 status has them (our extension).
 type jobAcceptedJSON struct {
 	ID                         string `json:"id"`
 	Status                     string `json:"status"`
 	JobID                      string `json:"job_id"`
 	EstimatedCompletionSeconds int    `json:"estimated_completion_seconds"`
+	CreatedAt                  int64  `json:"created_at"`
+	UpdatedAt                  int64  `json:"updated_at"`
 }
 
 // jobStatusJSON is the v2 status object (§4.5).
@@ -325,7 +328,8 @@ func (h *handler) createAsync(w http.ResponseWriter, r *http.Request) {
 	if st.Status == memoryrelay.JobReady || st.Status == memoryrelay.JobFailed {
 		est = 0
 	}
-	writeJSON(w, http.StatusAccepted, jobAcceptedJSON{ID: st.ID, Status: st.Status, JobID: st.JobID, EstimatedCompletionSeconds: est})
+	writeJSON(w, http.StatusAccepted, jobAcceptedJSON{ID: st.ID, Status: st.Status, JobID: st.JobID, EstimatedCompletionSeconds: est,
+		CreatedAt: st.CreatedAt.UnixMilli(), UpdatedAt: st.UpdatedAt.UnixMilli()})
 }
 
 // memoryStatus serves #12.
