@@ -13,7 +13,8 @@ import (
 // clients ignore): GET of one decision and one pattern, the erasure of a
 // user's memories, the instants of a v2 accept, the Key in a revoke's
 // ack, the Memory and tokens of a built context's items, and the whole
-// Entity of a neighbourhood.
+// Entity of a neighbourhood, the field a failed batch item's
+// validation_error names.
 func TestExtensionsForTheGoClient(t *testing.T) {
 	e := newEnv(t, memoryrelay.Options{RateLimit: 1 << 20})
 	f := newFixtures(e)
@@ -90,6 +91,16 @@ func TestExtensionsForTheGoClient(t *testing.T) {
 	}
 	if sum != bc["token_count"] {
 		t.Errorf("tokens sum to %v, token_count %v", sum, bc["token_count"])
+	}
+
+	batch := expect(t, e.do("POST", "/v1/memories/batch", admin, map[string]any{"memories": []any{
+		map[string]any{"content": "fine"}, map[string]any{"content": " "}, map[string]any{"content": 1},
+		map[string]any{"content": "x", "session_id": "00000000-0000-4000-8000-000000000000"}, "not an object",
+	}}), 200)
+	for i, want := range []any{nil, "content", "content", "session_id", nil} {
+		if got := jobsBatchItem(t, response{body: batch}, i)["error_field"]; got != want {
+			t.Errorf("batch item %d: error_field %v, want %v", i, got, want)
+		}
 	}
 
 	nb := expect(t, e.do("GET", "/v1/entities/"+f.entity+"/neighborhood", admin, nil), 200)

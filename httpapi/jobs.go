@@ -97,6 +97,7 @@ type batchResultJSON struct {
 	MemoryID       *string         `json:"memory_id"`
 	Error          *string         `json:"error"`
 	ErrorCode      *string         `json:"error_code"`
+	ErrorField     *string         `json:"error_field"` // the field a validation_error names; our extension
 	ContentPreview string          `json:"content_preview"`
 	ClientID       json.RawMessage `json:"client_id"`
 }
@@ -151,6 +152,9 @@ func (h *handler) createBatch(w http.ResponseWriter, r *http.Request) {
 	fail := func(i int, err error) {
 		_, typ, msg := statusOf(err)
 		results[i].Status, results[i].Error, results[i].ErrorCode = memoryrelay.BatchFailed, &msg, &typ
+		if field := fieldOf(err); field != "" {
+			results[i].ErrorField = &field
+		}
 	}
 	var ins []memoryrelay.NewMemory
 	var at []int // ins[k] is item at[k]
