@@ -109,7 +109,8 @@ func TestMemories(t *testing.T) {
 	if batch.Succeeded != 2 || batch.Failed != 1 || batch.Skipped != 0 || len(batch.Items) != 3 || batch.Timing.Total <= 0 {
 		t.Fatalf("batch %+v", batch)
 	}
-	if it := batch.Items[1]; it.Status != memory.BatchFailed || it.MemoryID != "" || !errors.Is(it.Err, memory.ErrInvalid) {
+	var verr *memory.ValidationError
+	if it := batch.Items[1]; it.Status != memory.BatchFailed || it.MemoryID != "" || !errors.As(it.Err, &verr) || verr.Field() != "Content" {
 		t.Errorf("failed item %+v", it)
 	}
 	for _, i := range []int{0, 2} {
@@ -368,8 +369,8 @@ func TestSessions(t *testing.T) {
 		t.Errorf("get %+v", got)
 	}
 	ws, ms, err := ss.GetWithMemories(ctx, s.ID)
-	if err != nil || ws.ID != s.ID || len(ms) != 2 || ms[0].SessionID == nil || *ms[0].SessionID != s.ID {
-		t.Errorf("with memories %+v %+v %v", ws, ms, err)
+	if err != nil || ws.ID != s.ID || len(ms) != 2 || ms[0].SessionID == nil || *ms[0].SessionID != s.ID || ms[0].Content != "second" {
+		t.Errorf("with memories, newest first: %+v %+v %v", ws, ms, err)
 	}
 	if _, ms, err := ss.GetWithMemories(ctx, g.ID); err != nil || ms == nil || len(ms) != 0 {
 		t.Errorf("no memories: %#v %v", ms, err)

@@ -161,11 +161,17 @@ type request struct {
 	// kind is what a 404 reports as not found when the server's message
 	// names nothing ("memory", "agent", …).
 	kind string
+	// field is the Go name of the input a 400 that names no field is
+	// about, for methods whose one input travels in the path ("ID").
+	field string
 }
 
 // call sends r, retrying as Options say, decodes a 2xx body into out
 // (when not nil) and returns the status.
 func (c *Client) call(ctx context.Context, r request, out any) (int, error) {
+	if err := checkUTF8(r.body); err != nil {
+		return 0, err
+	}
 	var payload []byte
 	if r.body != nil {
 		var err error
@@ -248,7 +254,7 @@ func (c *Client) once(ctx context.Context, r request, u string, payload []byte, 
 		return 0, err // no whole answer: as a network error
 	}
 	if res.StatusCode >= 300 {
-		return res.StatusCode, errorOf(res, data, r.kind)
+		return res.StatusCode, errorOf(res, data, r.kind, r.field)
 	}
 	if out == nil {
 		return res.StatusCode, nil

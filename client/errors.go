@@ -82,8 +82,8 @@ type fieldJSON struct {
 }
 
 // errorOf reads an error answer; kind is what a 404 did not find unless
-// the message says.
-func errorOf(res *http.Response, data []byte, kind string) *Error {
+// the message says, field what a 400 is about unless the body says.
+func errorOf(res *http.Response, data []byte, kind, field string) *Error {
 	e := &Error{StatusCode: res.StatusCode, RequestID: res.Header.Get("X-Request-ID"), Type: "api_error",
 		Message: http.StatusText(res.StatusCode), RetryAfter: retryAfter(res.Header)}
 	var body errorBody
@@ -101,7 +101,7 @@ func errorOf(res *http.Response, data []byte, kind string) *Error {
 			verr.Problems = append(verr.Problems, memory.Problem{Field: goField(f.Field), Message: f.Message})
 		}
 		if len(verr.Problems) == 0 {
-			verr.Problems = []memory.Problem{{Message: e.Message}}
+			verr.Problems = []memory.Problem{{Field: field, Message: e.Message}}
 		}
 		e.err = verr
 	case http.StatusNotFound:

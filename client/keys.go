@@ -70,7 +70,7 @@ func (s keyGroup) Get(ctx context.Context, id string) (keys.Key, error) {
 // Revoke reads the revoked Key that memoryrelay's server adds to the
 // delete ack.
 func (s keyGroup) Revoke(ctx context.Context, id string) (keys.Key, error) {
-	w, err := s.send(ctx, request{method: http.MethodDelete, path: keyPath(id)})
+	w, err := s.send(ctx, request{method: http.MethodDelete, path: keyPath(id), field: "ID"})
 	if err != nil {
 		return keys.Key{}, err
 	}

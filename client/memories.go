@@ -51,10 +51,11 @@ func (s memories) Create(ctx context.Context, in memory.NewMemory) (memory.Creat
 
 type batchJSON struct {
 	Results []struct {
-		Status    string  `json:"status"`
-		MemoryID  *string `json:"memory_id"`
-		Error     *string `json:"error"`
-		ErrorCode *string `json:"error_code"`
+		Status     string  `json:"status"`
+		MemoryID   *string `json:"memory_id"`
+		Error      *string `json:"error"`
+		ErrorCode  *string `json:"error_code"`
+		ErrorField *string `json:"error_field"`
 	} `json:"results"`
 	Succeeded int `json:"succeeded"`
 	Failed    int `json:"failed"`
@@ -90,7 +91,11 @@ func (s memories) CreateBatch(ctx context.Context, p memory.BatchParams) (memory
 				msg = *r.Error
 			}
 			if r.ErrorCode != nil && *r.ErrorCode == "validation_error" {
-				it.Err = memory.Invalid("", msg)
+				field := ""
+				if r.ErrorField != nil {
+					field = goField(*r.ErrorField)
+				}
+				it.Err = memory.Invalid(field, msg)
 			} else {
 				e := &Error{Type: "api_error", Message: msg}
 				if r.ErrorCode != nil {

@@ -3,6 +3,7 @@ package client_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/url"
 	"reflect"
 	"slices"
@@ -182,6 +183,50 @@ func TestRequests(t *testing.T) {
 	}
 	if got[12].body != `{"grace_seconds":2}` {
 		t.Errorf("rotate %s", got[12].body)
+	}
+}
+
+// TestInvalidUTF8 refuses, before sending, strings JSON cannot carry,
+// naming the Go field.
+func TestInvalidUTF8(t *testing.T) {
+	ctx := context.Background()
+	srv, n, _ := scripted(t)
+	acct := scriptedAccount(t, srv, client.Options{})
+	bad := "caf\xe9"
+	for _, c := range []struct {
+		field string
+		call  func() error
+	}{
+		{"Content", func() error { _, err := acct.Memories().Create(ctx, memory.NewMemory{Content: bad}); return err }},
+		{"UserID", func() error {
+			_, err := acct.Memories().Create(ctx, memory.NewMemory{Content: "x", UserID: &bad})
+			return err
+		}},
+		{"Metadata", func() error {
+			_, err := acct.Memories().Create(ctx, memory.NewMemory{Content: "x", Metadata: json.RawMessage(`{"k":"` + bad + `"}`)})
+			return err
+		}},
+		{"Memories[1].Content", func() error {
+			_, err := acct.Memories().CreateBatch(ctx, memory.BatchParams{Memories: []memory.NewMemory{{Content: "ok"}, {Content: bad}}})
+			return err
+		}},
+		{"MetadataFilter", func() error {
+			_, err := acct.Memories().Search(ctx, memory.SearchParams{Query: "q", MetadataFilter: map[string]json.RawMessage{bad: json.RawMessage(`1`)}})
+			return err
+		}},
+		{"ID", func() error { _, _, err := acct.Agents().Create(ctx, memory.NewAgent{ID: bad}); return err }},
+		{"Tags[0]", func() error {
+			_, err := acct.Decisions().Create(ctx, memory.NewDecision{Title: "t", Rationale: "r", Tags: []string{bad}})
+			return err
+		}},
+	} {
+		var verr *memory.ValidationError
+		if err := c.call(); !errors.As(err, &verr) || verr.Field() != c.field {
+			t.Errorf("%s: %v", c.field, err)
+		}
+	}
+	if n.Load() != 0 {
+		t.Errorf("%d requests sent", n.Load())
 	}
 }
 
