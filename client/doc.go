@@ -62,6 +62,12 @@
 //     tag holding a comma cannot be filtered on.
 //   - A filter given as a pointer to "" is no filter (the server reads an
 //     empty query parameter as absent).
+//   - Decisions().Get, Patterns().Get and Memories().DeleteUser call routes
+//     that memoryrelay's server adds to the hosted API, and Keys().Revoke,
+//     CreateAsync's Job instants, Contexts().Build's items and
+//     Entities().Neighborhood's Entity read fields it adds (README, "The
+//     whole hosted API"). A server without them answers those routes with
+//     a 404 (Kind "route") and leaves those fields zero.
 //
 // A Client is safe for concurrent use.
 package client
