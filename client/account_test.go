@@ -369,8 +369,8 @@ func TestSessions(t *testing.T) {
 		t.Errorf("get %+v", got)
 	}
 	ws, ms, err := ss.GetWithMemories(ctx, s.ID)
-	if err != nil || ws.ID != s.ID || len(ms) != 2 || ms[0].SessionID == nil || *ms[0].SessionID != s.ID || ms[0].Content != "second" {
-		t.Errorf("with memories, newest first: %+v %+v %v", ws, ms, err)
+	if err != nil || ws.ID != s.ID || len(ms) != 2 || ms[0].SessionID == nil || *ms[0].SessionID != s.ID || ms[0].Content != "first" {
+		t.Errorf("with memories, oldest first: %+v %+v %v", ws, ms, err)
 	}
 	if _, ms, err := ss.GetWithMemories(ctx, g.ID); err != nil || ms == nil || len(ms) != 0 {
 		t.Errorf("no memories: %#v %v", ms, err)

@@ -55,8 +55,6 @@
 //     field ("Content"), or an *Error for other failures.
 //   - Strings that are not valid UTF-8 are refused before sending
 //     (*memory.ValidationError), as JSON cannot carry them.
-//   - Sessions().GetWithMemories turns the server's order (oldest first)
-//     into the newest 100, newest first.
 //   - Keys().Rotate sends the grace in whole seconds, rounded up.
 //   - Decision tags given to Decisions().List travel comma-separated: a
 //     tag holding a comma cannot be filtered on.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"slices"
 
 	"github.com/memoryrelay/memoryrelay/memory"
 )
@@ -67,20 +66,14 @@ func (s sessions) Get(ctx context.Context, id string) (memory.Session, error) {
 	return s.one(ctx, request{method: http.MethodGet, path: sessionPath(id), query: query{}.str("include_memories", "false").values()})
 }
 
-// maxSessionMemories is how many of a session's memories GetWithMemories
-// returns at most.
-const maxSessionMemories = 100
-
-// GetWithMemories turns the server's order (oldest first, API contract
-// §5.6 #29) into package memory's: the newest 100, newest first.
+// GetWithMemories returns the session and the memories the server embeds:
+// its newest 100, oldest first (API contract §5.6 #29).
 func (s sessions) GetWithMemories(ctx context.Context, id string) (memory.Session, []memory.Memory, error) {
 	w, _, err := s.send(ctx, request{method: http.MethodGet, path: sessionPath(id)})
 	if err != nil {
 		return memory.Session{}, nil, err
 	}
-	ms := convert(w.Memories, toMemory)
-	slices.Reverse(ms)
-	return toSession(w.sessionJSON), ms[:min(len(ms), maxSessionMemories)], nil
+	return toSession(w.sessionJSON), convert(w.Memories, toMemory), nil
 }
 
 func (s sessions) End(ctx context.Context, id string, summary *string) (memory.Session, error) {

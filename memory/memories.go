@@ -220,6 +220,9 @@ type Memories interface {
 	// its tier.
 	SetImportance(ctx context.Context, id string, importance float64, tier *string) (Memory, error)
 	Delete(ctx context.Context, id string) error
+	// DeleteUser deletes every memory of a user (erasure) and returns how
+	// many.
+	DeleteUser(ctx context.Context, userID string) (int, error)
 	// Search ranks the account's memories against a query, best first.
 	Search(ctx context.Context, p SearchParams) ([]Hit, error)
 	// Embed returns the vector of a text (prefix, if set, is prepended).

@@ -109,6 +109,9 @@ func testIsolation(t *testing.T, open Opener) {
 				t.Errorf("Contexts.Build packs Other's memory")
 			}
 		}
+		if n := try(a.Memories().DeleteUser(ctx, "shared-user")).must(t); n != 0 {
+			t.Errorf("DeleteUser through Account deleted %d memories", n)
+		}
 	})
 
 	t.Run("NamesAreFree", func(t *testing.T) {

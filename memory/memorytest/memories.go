@@ -23,6 +23,7 @@ func testMemories(t *testing.T, open Opener) {
 	t.Run("UpdateInvalid", func(t *testing.T) { memUpdateInvalid(t, open(t)) })
 	t.Run("SetImportance", func(t *testing.T) { memSetImportance(t, open(t)) })
 	t.Run("Delete", func(t *testing.T) { memDelete(t, open(t)) })
+	t.Run("DeleteUser", func(t *testing.T) { memDeleteUser(t, open(t)) })
 	t.Run("ListFilters", func(t *testing.T) { memListFilters(t, open(t)) })
 	t.Run("Paging", func(t *testing.T) { memPaging(t, open(t)) })
 	t.Run("PageSizeClamped", func(t *testing.T) { memClamped(t, open(t)) })
@@ -366,6 +367,33 @@ func memDelete(t *testing.T, e Env) {
 		}
 	}
 	wantEqual(t, "the other memory", try(mem.Get(ctx, kept.ID)).must(t), kept)
+}
+
+func memDeleteUser(t *testing.T, e Env) {
+	ctx, mem := t.Context(), e.Account.Memories()
+	for i := range 3 {
+		create(t, e.Account, memory.NewMemory{Content: "u1 memory " + strings.Repeat("x", i+1), UserID: ptr("u1")})
+	}
+	u2 := create(t, e.Account, memory.NewMemory{Content: "u2 memory", UserID: ptr("u2")})
+	none := create(t, e.Account, memory.NewMemory{Content: "a memory of no user"})
+	other := create(t, e.Other, memory.NewMemory{Content: "u1 in the other account", UserID: ptr("u1")})
+
+	if n := try(mem.DeleteUser(ctx, "u1")).must(t); n != 3 {
+		t.Errorf("DeleteUser(u1) = %d, want 3", n)
+	}
+	pg := try(mem.List(ctx, memory.ListParams{})).must(t)
+	wantEqual(t, "List after DeleteUser", memoryIDs(pg.Data), newestFirst([]memory.Memory{u2, none}, memCreated, memID))
+	if n := try(mem.DeleteUser(ctx, "u1")).must(t); n != 0 {
+		t.Errorf("DeleteUser(u1) again = %d, want 0", n)
+	}
+	if n := try(mem.DeleteUser(ctx, "nobody")).must(t); n != 0 {
+		t.Errorf("DeleteUser of an unknown user = %d, want 0", n)
+	}
+	_, err := mem.DeleteUser(ctx, "")
+	wantInvalid(t, "DeleteUser(\"\")", err, "userID", "UserID")
+	if _, err := e.Other.Memories().Get(ctx, other.ID); err != nil {
+		t.Errorf("DeleteUser removed the same user's memory of another account: %v", err)
+	}
 }
 
 func memCreated(m memory.Memory) time.Time { return m.CreatedAt }
