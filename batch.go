@@ -9,7 +9,8 @@ import (
 
 	"github.com/memoryrelay/memoryrelay/internal/store"
 	"github.com/memoryrelay/memoryrelay/internal/uuid"
-	"github.com/memoryrelay/memoryrelay/search"
+	"github.com/memoryrelay/memoryrelay/search/lexical"
+	"github.com/memoryrelay/memoryrelay/search/vector"
 )
 
 // Limits and defaults of batch create and deduplication (API contract
@@ -166,17 +167,17 @@ func (r *Relay) CreateMemories(ctx context.Context, accountID string, p BatchPar
 			return BatchResult{}, fmt.Errorf("memoryrelay: embed: %w", err)
 		}
 		if len(vecs) != len(texts) {
-			return BatchResult{}, fmt.Errorf("memoryrelay: embed: %w: got %d vectors for %d texts", search.ErrBadVector, len(vecs), len(texts))
+			return BatchResult{}, fmt.Errorf("memoryrelay: embed: %w: got %d vectors for %d texts", vector.ErrInvalid, len(vecs), len(texts))
 		}
 		// An unusable vector fails its item only.
 		kept := items[:0]
 		keptAt := at[:0]
 		for k, v := range vecs {
-			if err := search.CheckVector(v, r.embed.Dimension()); err != nil {
+			if err := vector.Check(v, r.embed.Dimension()); err != nil {
 				res.Items[at[k]] = BatchItemResult{Status: BatchFailed, Err: fmt.Errorf("memoryrelay: embed: %w", err)}
 				continue
 			}
-			items[k].Index = store.Indexed{Vector: search.EncodeVector(v), Terms: strings.Join(search.Terms(texts[k]), " ")}
+			items[k].Index = store.Indexed{Vector: store.EncodeVector(v), Terms: strings.Join(lexical.Terms(texts[k]), " ")}
 			kept = append(kept, items[k])
 			keptAt = append(keptAt, at[k])
 		}

@@ -13,13 +13,13 @@ import (
 	"testing"
 
 	"github.com/memoryrelay/memoryrelay"
-	"github.com/memoryrelay/memoryrelay/search"
+	"github.com/memoryrelay/memoryrelay/search/embed"
 )
 
 // countingEmbedder is the built-in embedder, counting Embed calls and
 // texts.
 type countingEmbedder struct {
-	search.Embedder
+	embed.Embedder
 	calls, texts atomic.Int64
 }
 
@@ -133,7 +133,7 @@ func TestDedupConcurrent(t *testing.T) {
 
 func TestCreateMemoriesItemsStandAlone(t *testing.T) {
 	ctx := context.Background()
-	emb := &countingEmbedder{Embedder: search.NewHashing(0)}
+	emb := &countingEmbedder{Embedder: embed.NewHashing(0)}
 	r, path := open(t, memoryrelay.Options{Embedder: emb})
 	acct := account(t, r)
 	existing, err := r.CreateMemory(ctx, acct, memoryrelay.NewMemory{Content: darkMode, AgentID: "bot"})

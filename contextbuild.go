@@ -8,8 +8,9 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/memoryrelay/memoryrelay/internal/store"
 	"github.com/memoryrelay/memoryrelay/internal/uuid"
-	"github.com/memoryrelay/memoryrelay/search"
+	"github.com/memoryrelay/memoryrelay/search/vector"
 )
 
 // Limits and defaults of context building (API contract §5.2 #10 and
@@ -246,7 +247,7 @@ func (r *Relay) BuildContext(ctx context.Context, accountID string, p BuildConte
 		if seen[norm] {
 			continue
 		}
-		vec, _ := search.DecodeVector(blobs[h.Memory.Seq])
+		vec, _ := store.DecodeVector(blobs[h.Memory.Seq])
 		if nearDuplicate(vec, picked) {
 			continue
 		}
@@ -272,7 +273,7 @@ func nearDuplicate(v []float32, picked [][]float32) bool {
 		return false
 	}
 	for _, w := range picked {
-		if len(w) == len(v) && float64(search.Cosine(v, w)) >= DuplicateCosine {
+		if len(w) == len(v) && float64(vector.Cosine(v, w)) >= DuplicateCosine {
 			return true
 		}
 	}

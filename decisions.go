@@ -14,6 +14,7 @@ import (
 	"github.com/memoryrelay/memoryrelay/internal/store"
 	"github.com/memoryrelay/memoryrelay/internal/uuid"
 	"github.com/memoryrelay/memoryrelay/search"
+	"github.com/memoryrelay/memoryrelay/search/lexical"
 )
 
 // Defaults and limits of decision check (API contract §5.7); the limits
@@ -388,7 +389,7 @@ type queryTerms struct {
 
 func newQueryTerms(query string) queryTerms {
 	qt := queryTerms{set: map[string]struct{}{}}
-	for _, t := range search.Terms(query) {
+	for _, t := range lexical.Terms(query) {
 		qt.set[t] = struct{}{}
 	}
 	return qt
@@ -442,7 +443,7 @@ func (qt queryTerms) score(distance float64, title, body string) float64 {
 }
 
 func distinctTerms(s string) map[string]struct{} {
-	ts := search.Terms(s)
+	ts := lexical.Terms(s)
 	m := make(map[string]struct{}, len(ts))
 	for _, t := range ts {
 		m[t] = struct{}{}

@@ -8,7 +8,8 @@ import (
 	"time"
 
 	"github.com/memoryrelay/memoryrelay/internal/sqlitedb"
-	"github.com/memoryrelay/memoryrelay/search"
+	"github.com/memoryrelay/memoryrelay/search/embed"
+	"github.com/memoryrelay/memoryrelay/search/vector"
 )
 
 // Health checks.
@@ -66,7 +67,7 @@ type Health struct {
 	Services  map[string]string // component → ServiceUp, ServiceDegraded or ServiceDown
 	Problems  []string          // why, for operators (they name files); empty when healthy
 	Uptime    time.Duration
-	Provider  string // the embedder in use: search.ProviderOf(Options.Embedder)
+	Provider  string // the embedder in use: embed.ProviderOf(Options.Embedder)
 	Model     string
 	Dimension int
 	Jobs      JobsHealth
@@ -91,7 +92,7 @@ func (r *Relay) Health(ctx context.Context) Health {
 		Status:    "healthy",
 		Services:  map[string]string{},
 		Uptime:    r.opts.Now().Sub(r.started),
-		Provider:  search.ProviderOf(r.embed),
+		Provider:  embed.ProviderOf(r.embed),
 		Model:     r.embed.Model(),
 		Dimension: r.embed.Dimension(),
 	}
@@ -237,5 +238,5 @@ func (r *Relay) probeEmbedder(ctx context.Context) error {
 	if len(vecs) != 1 {
 		return fmt.Errorf("%d vectors for 1 text", len(vecs))
 	}
-	return search.CheckVector(vecs[0], r.embed.Dimension())
+	return vector.Check(vecs[0], r.embed.Dimension())
 }

@@ -15,7 +15,8 @@ import (
 	"time"
 
 	"github.com/memoryrelay/memoryrelay"
-	"github.com/memoryrelay/memoryrelay/search"
+	"github.com/memoryrelay/memoryrelay/search/embed"
+	"github.com/memoryrelay/memoryrelay/search/embed/openai"
 )
 
 // fakeClock is a settable clock for Options.Now.
@@ -41,7 +42,7 @@ func (c *fakeClock) Advance(d time.Duration) {
 // probedEmbedder is the built-in embedder behind a wrapper that counts
 // calls and fails them while failing is set. It does not name a provider.
 type probedEmbedder struct {
-	search.Embedder
+	embed.Embedder
 	calls   atomic.Int32
 	failing atomic.Bool
 }
@@ -57,7 +58,7 @@ func (p *probedEmbedder) Embed(ctx context.Context, texts []string) ([][]float32
 // namedEmbedder forwards the provider of what it wraps.
 type namedEmbedder struct{ *probedEmbedder }
 
-func (n namedEmbedder) Provider() string { return search.ProviderOf(n.Embedder) }
+func (n namedEmbedder) Provider() string { return embed.ProviderOf(n.Embedder) }
 
 func TestHealthServices(t *testing.T) {
 	ctx := context.Background()
@@ -90,7 +91,7 @@ func TestHealthServices(t *testing.T) {
 func TestHealthEmbeddingsCheck(t *testing.T) {
 	ctx := context.Background()
 	clock := newFakeClock()
-	emb := &probedEmbedder{Embedder: search.NewHashing(0)}
+	emb := &probedEmbedder{Embedder: embed.NewHashing(0)}
 	r, _ := open(t, memoryrelay.Options{Embedder: emb, Now: clock.Now})
 	if err := r.WaitSearchIndex(ctx); err != nil {
 		t.Fatal(err)
@@ -134,7 +135,7 @@ func TestHealthEmbeddingsCheck(t *testing.T) {
 }
 
 func TestHealthProviderOfWrappedEmbedder(t *testing.T) {
-	emb := namedEmbedder{&probedEmbedder{Embedder: search.NewHashing(0)}}
+	emb := namedEmbedder{&probedEmbedder{Embedder: embed.NewHashing(0)}}
 	r, _ := open(t, memoryrelay.Options{Embedder: emb})
 	if h := r.Health(context.Background()); h.Provider != "builtin" {
 		t.Errorf("provider %q", h.Provider)
@@ -163,7 +164,7 @@ func TestHealthOpenAIEmbedder(t *testing.T) {
 		json.NewEncoder(w).Encode(map[string]any{"data": data})
 	}))
 	defer srv.Close()
-	emb, err := search.NewOpenAI(search.OpenAIOptions{BaseURL: srv.URL, Model: "tiny", Dimension: 2, APIKeyEnv: "-", MaxRetries: -1})
+	emb, err := openai.New(openai.Options{BaseURL: srv.URL, Model: "tiny", Dimension: 2, APIKeyEnv: "-", MaxRetries: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -189,7 +190,7 @@ func TestHealthOpenAIEmbedder(t *testing.T) {
 // health probe until gate closes (or its context ends), announcing each
 // held call on entered.
 type heldEmbedder struct {
-	search.Embedder
+	embed.Embedder
 	entered chan struct{}
 	gate    chan struct{}
 }
@@ -212,7 +213,7 @@ func (h *heldEmbedder) Embed(ctx context.Context, texts []string) ([][]float32, 
 func TestHealthTaskQueue(t *testing.T) {
 	ctx := context.Background()
 	clock := newFakeClock()
-	g := &heldEmbedder{Embedder: search.NewHashing(0), entered: make(chan struct{}, 3), gate: make(chan struct{})}
+	g := &heldEmbedder{Embedder: embed.NewHashing(0), entered: make(chan struct{}, 3), gate: make(chan struct{})}
 	r, _ := open(t, memoryrelay.Options{Embedder: g, Workers: 1, Now: clock.Now})
 	acct := account(t, r)
 	h := r.Health(ctx)

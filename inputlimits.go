@@ -2,7 +2,7 @@ package memoryrelay
 
 import (
 	"github.com/memoryrelay/memoryrelay/internal/storedjson"
-	"github.com/memoryrelay/memoryrelay/search"
+	"github.com/memoryrelay/memoryrelay/search/lexical"
 )
 
 // Limits on what a request may hold, beyond the API contract's own
@@ -23,7 +23,7 @@ const (
 	// full-text side considers: the first MaxQueryTerms distinct terms in
 	// the order they appear in the query (repeats count once). Of those,
 	// the rarest are matched within Options.MaxTextCandidates, and at most
-	// search.MaxMatchTerms of them go into the MATCH expression. The
+	// store.MaxMatchTerms (64) of them go into the MATCH expression. The
 	// query's embedding is made from the whole query. So every query of
 	// up to MaxContentChars characters is answered, on search, text
 	// context and v2 context alike.
@@ -57,10 +57,10 @@ func checkOffset(off int) error {
 	return nil
 }
 
-// searchTerms returns the distinct terms of a query (search.Terms), in the
+// searchTerms returns the distinct terms of a query (lexical.Terms), in the
 // order they first appear, at most MaxQueryTerms of them.
 func searchTerms(query string) []string {
-	all := search.Terms(query)
+	all := lexical.Terms(query)
 	seen := make(map[string]struct{}, min(len(all), MaxQueryTerms))
 	out := all[:0]
 	for _, t := range all {

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/memoryrelay/memoryrelay"
-	"github.com/memoryrelay/memoryrelay/search"
+	"github.com/memoryrelay/memoryrelay/search/embed"
 )
 
 var (
@@ -48,13 +48,13 @@ func waitJob(t testing.TB, r *memoryrelay.Relay, acct, id string) memoryrelay.Jo
 // gatedEmbedder is the built-in embedder whose Embed announces itself on
 // entered and then waits for gate to close or its context to end.
 type gatedEmbedder struct {
-	search.Embedder
+	embed.Embedder
 	entered chan struct{}
 	gate    chan struct{}
 }
 
 func newGated() *gatedEmbedder {
-	return &gatedEmbedder{Embedder: search.NewHashing(0), entered: make(chan struct{}, 16), gate: make(chan struct{})}
+	return &gatedEmbedder{Embedder: embed.NewHashing(0), entered: make(chan struct{}, 16), gate: make(chan struct{})}
 }
 
 func (g *gatedEmbedder) Embed(ctx context.Context, texts []string) ([][]float32, error) {
@@ -332,7 +332,7 @@ func BenchmarkCreateMemoryAsync(b *testing.B) {
 // recordingEmbedder is the built-in embedder that remembers every text it
 // embedded.
 type recordingEmbedder struct {
-	search.Embedder
+	embed.Embedder
 	mu    sync.Mutex
 	texts []string
 }
@@ -367,7 +367,7 @@ func TestJobLeaseTwoRelays(t *testing.T) {
 	}
 	<-gated.entered // A is embedding it
 
-	rec := &recordingEmbedder{Embedder: search.NewHashing(0)}
+	rec := &recordingEmbedder{Embedder: embed.NewHashing(0)}
 	b, _ := open(t, memoryrelay.Options{Path: path, Embedder: rec, Workers: 2, JobLease: lease})
 	// B works: a job of its own is done meanwhile.
 	own, err := b.CreateMemoryAsync(ctx, acct, memoryrelay.NewMemory{Content: "B's own"}, nil)

@@ -20,6 +20,8 @@ import (
 	"github.com/memoryrelay/memoryrelay/internal/storedjson"
 	"github.com/memoryrelay/memoryrelay/internal/uuid"
 	"github.com/memoryrelay/memoryrelay/search"
+	"github.com/memoryrelay/memoryrelay/search/lexical"
+	"github.com/memoryrelay/memoryrelay/search/vector"
 )
 
 // Defaults and limits of memory reads (API contract §1.6); the limits of
@@ -255,12 +257,12 @@ func (r *Relay) index(ctx context.Context, text string) (store.Indexed, error) {
 		return store.Indexed{}, fmt.Errorf("memoryrelay: embed: %w", err)
 	}
 	if len(vecs) != 1 {
-		return store.Indexed{}, fmt.Errorf("memoryrelay: embed: %w: got %d vectors for 1 text", search.ErrBadVector, len(vecs))
+		return store.Indexed{}, fmt.Errorf("memoryrelay: embed: %w: got %d vectors for 1 text", vector.ErrInvalid, len(vecs))
 	}
-	if err := search.CheckVector(vecs[0], r.embed.Dimension()); err != nil {
+	if err := vector.Check(vecs[0], r.embed.Dimension()); err != nil {
 		return store.Indexed{}, fmt.Errorf("memoryrelay: embed: %w", err)
 	}
-	return store.Indexed{Vector: search.EncodeVector(vecs[0]), Terms: strings.Join(search.Terms(text), " ")}, nil
+	return store.Indexed{Vector: store.EncodeVector(vecs[0]), Terms: strings.Join(lexical.Terms(text), " ")}, nil
 }
 
 func (r *Relay) now() time.Time { return r.opts.Now().UTC().Truncate(time.Millisecond) }
@@ -509,12 +511,12 @@ type Hit struct {
 
 // SearchMemories ranks the account's memories against a query. Scores are
 // in [0,1] (API contract §7): semantic is the cosine similarity of the
-// embeddings, keyword a normalised BM25 (search.LexicalScore), hybrid the
-// fusion of the two that search.Fuse defines for the embedder (with the
-// built-in Hashing embedder: the keyword score, and half the cosine for
-// memories that share no term with the query). Filters are applied inside
-// the search, so a filtered query still returns Limit hits when that many
-// match.
+// embeddings, keyword a normalised BM25 (lexical.Score), hybrid the
+// fusion of the two by the policy of Options.Fusion (by default, with the
+// built-in hashing embedder, search.FusionLexicalFirst: the keyword score,
+// and half the cosine for memories that share no term with the query).
+// Filters are applied inside the search, so a filtered query still
+// returns Limit hits when that many match.
 func (r *Relay) SearchMemories(ctx context.Context, accountID string, p SearchParams) ([]Hit, error) {
 	if strings.TrimFunc(p.Query, unicode.IsSpace) == "" {
 		return nil, invalid("query", "query is required")
@@ -586,16 +588,16 @@ func (r *Relay) SearchMemories(ctx context.Context, accountID string, p SearchPa
 		if err != nil {
 			return nil, fmt.Errorf("memoryrelay: full-text search: %w", err)
 		}
-		text, err := r.store.TextCandidates(ctx, f, search.MatchExpr(terms))
+		text, err := r.store.TextCandidates(ctx, f, store.MatchExpr(terms))
 		if err != nil {
 			return nil, fmt.Errorf("memoryrelay: full-text search: %w", err)
 		}
 		for _, t := range text {
-			mi, err := search.ParseMatchinfo(t.Info)
+			mi, err := store.ParseMatchinfo(t.Info)
 			if err != nil {
 				return nil, fmt.Errorf("memoryrelay: full-text search: %w", err)
 			}
-			get(t.Seq, t.CreatedAt).kw = search.LexicalScore(mi)
+			get(t.Seq, t.CreatedAt).kw = lexical.Score(mi)
 		}
 	}
 	if mode != search.ModeKeyword {
@@ -604,9 +606,9 @@ func (r *Relay) SearchMemories(ctx context.Context, accountID string, p SearchPa
 			return nil, fmt.Errorf("memoryrelay: embed query: %w", err)
 		}
 		if len(vecs) != 1 {
-			return nil, fmt.Errorf("memoryrelay: embed query: %w", search.ErrBadVector)
+			return nil, fmt.Errorf("memoryrelay: embed query: %w", vector.ErrInvalid)
 		}
-		if err := search.CheckVector(vecs[0], r.embed.Dimension()); err != nil {
+		if err := vector.Check(vecs[0], r.embed.Dimension()); err != nil {
 			return nil, fmt.Errorf("memoryrelay: embed query: %w", err)
 		}
 		// Enough vector candidates that every hit of the final top list
@@ -623,7 +625,7 @@ func (r *Relay) SearchMemories(ctx context.Context, accountID string, p SearchPa
 				c.sem, c.hasSem = search.SemanticScore(1-float64(n.Score)), true
 			}
 		} else {
-			near, err := r.store.VectorCandidates(ctx, f, search.EncodeVector(vecs[0]), k)
+			near, err := r.store.VectorCandidates(ctx, f, store.EncodeVector(vecs[0]), k)
 			if err != nil {
 				return nil, fmt.Errorf("memoryrelay: vector search: %w", err)
 			}
@@ -634,10 +636,10 @@ func (r *Relay) SearchMemories(ctx context.Context, accountID string, p SearchPa
 		}
 		// Keyword candidates beyond the vector top-k get their exact
 		// semantic score too, so the fusion never understates them;
-		// except with the Hashing embedder, whose fusion ignores the
-		// semantic score of a lexical match (search.Fuse), which saves
-		// reading the vectors of what is often most of the account.
-		_, lexicalFirst := r.embed.(*search.Hashing)
+		// except under search.FusionLexicalFirst, which ignores the
+		// semantic score of a lexical match, which saves reading the
+		// vectors of what is often most of the account.
+		lexicalFirst := r.fusion == search.FusionLexicalFirst
 		var missing []int64
 		for seq, c := range cands {
 			if !c.hasSem && !(lexicalFirst && c.kw > 0) {
@@ -650,11 +652,11 @@ func (r *Relay) SearchMemories(ctx context.Context, accountID string, p SearchPa
 				return nil, fmt.Errorf("memoryrelay: vector search: %w", err)
 			}
 			for seq, b := range blobs {
-				v, err := search.DecodeVector(b)
+				v, err := store.DecodeVector(b)
 				if err != nil || len(v) != len(vecs[0]) {
 					continue
 				}
-				cands[seq].sem = search.SemanticScore(1 - float64(search.Cosine(v, vecs[0])))
+				cands[seq].sem = search.SemanticScore(1 - float64(vector.Cosine(v, vecs[0])))
 			}
 		}
 	}
@@ -672,7 +674,7 @@ func (r *Relay) SearchMemories(ctx context.Context, accountID string, p SearchPa
 		case search.ModeSemantic:
 			s = c.sem
 		default:
-			s = search.Fuse(r.embed, c.sem, c.kw)
+			s = r.fusion.Fuse(c.sem, c.kw)
 		}
 		if s >= p.Threshold && s > 0 {
 			ranked = append(ranked, scored{seq, c.createdAt, s})

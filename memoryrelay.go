@@ -20,7 +20,7 @@
 // writer connection (transactions BEGIN IMMEDIATE) and a pool of readers.
 // The schema is migrated at Open. Vectors are stored in sqlite-vec's
 // float32 format; semantic searches go through an in-process index of
-// compact codes (search.Index) that Open builds in the background and keeps
+// compact codes (vector.Index) that Open builds in the background and keeps
 // in step with every committed write, of this process or another, and whose
 // best candidates are rescored exactly (Options.ExactSearch uses sqlite-vec's
 // vec_distance_cosine scan instead). Full text is indexed with FTS4
@@ -48,6 +48,8 @@ import (
 	"github.com/memoryrelay/memoryrelay/limiter"
 	"github.com/memoryrelay/memoryrelay/scopes"
 	"github.com/memoryrelay/memoryrelay/search"
+	"github.com/memoryrelay/memoryrelay/search/embed"
+	"github.com/memoryrelay/memoryrelay/search/vector"
 )
 
 // Version is the library version reported by health checks.
@@ -103,10 +105,17 @@ type Options struct {
 	StatementTimeout time.Duration
 
 	// Embedder turns text into vectors. Default: the built-in offline
-	// hashing embedder (search.NewHashing(0)). A database remembers the
+	// hashing embedder (embed.NewHashing(0)). A database remembers the
 	// embedder (model and dimension) it was built with; opening it with
 	// another is ErrEmbedderMismatch.
-	Embedder search.Embedder
+	Embedder embed.Embedder
+	// Fusion is how hybrid search combines a memory's semantic and
+	// lexical scores (see search.Fusion). Default search.FusionAuto: the
+	// policy the embedder asks for through the optional interface
+	// embed.Lexical, search.FusionLexicalFirst for the built-in hashing
+	// embedder and search.FusionBlend for any other (a wrapper of the
+	// hashing embedder keeps lexical-first only if it forwards Lexical).
+	Fusion search.Fusion
 
 	// RateLimit is the default per-key limit in requests per minute; a
 	// key's own limit overrides it. Default 100.
@@ -153,7 +162,7 @@ type Options struct {
 	// ExactSearch turns the in-process vector index off: every semantic
 	// search then scans the account's vectors in SQLite with sqlite-vec's
 	// vec_distance_cosine. Exact, simple, and slow past ~10k memories.
-	// Default false: an index of compact codes (search.Index) is built at
+	// Default false: an index of compact codes (vector.Index) is built at
 	// Open, kept in step with committed writes (any connection or
 	// process), and its final candidates are rescored exactly.
 	ExactSearch bool
@@ -275,7 +284,8 @@ type Relay struct {
 	indexErr    error // why the build failed; read after indexDone
 	keys        *keys.Store
 	limit       limiter.Limiter
-	embed       search.Embedder
+	embed       embed.Embedder
+	fusion      search.Fusion // Options.Fusion resolved for embed: never FusionAuto
 	started     time.Time
 	usage       *usageCounter // requests per key and UTC day (usage.go)
 
@@ -314,7 +324,7 @@ func Open(ctx context.Context, opts Options) (*Relay, error) {
 		}
 		return nil, fmt.Errorf("memoryrelay: open %s: %w", opts.Path, err)
 	}
-	r := &Relay{opts: opts, store: st, embed: opts.Embedder, started: opts.Now()}
+	r := &Relay{opts: opts, store: st, embed: opts.Embedder, fusion: opts.Fusion.Resolve(opts.Embedder), started: opts.Now()}
 	// undo releases what Open built so far when a later step fails.
 	var undo []func()
 	fail := func(err error) (*Relay, error) {
@@ -338,7 +348,7 @@ func Open(ctx context.Context, opts Options) (*Relay, error) {
 		r.indexCancel = cancel
 		go func() {
 			defer close(r.indexDone)
-			vi, err := st.OpenVectorIndex(bctx, search.IndexOptions{Dim: r.embed.Dimension()})
+			vi, err := st.OpenVectorIndex(bctx, vector.IndexOptions{Dim: r.embed.Dimension()})
 			if err != nil {
 				if bctx.Err() == nil {
 					r.indexErr = err
@@ -384,7 +394,7 @@ func (o *Options) fill() error {
 		o.Synchronous = DefaultSynchronous
 	}
 	if o.Embedder == nil {
-		o.Embedder = search.NewHashing(0)
+		o.Embedder = embed.NewHashing(0)
 	}
 	if o.RateLimit == 0 {
 		o.RateLimit = DefaultRateLimit
@@ -394,6 +404,11 @@ func (o *Options) fill() error {
 	}
 	if o.RateLimit < 0 || o.RateBurst < 0 || o.BusyTimeout < 0 || o.Readers < 0 || o.MaxTextCandidates < 0 {
 		return errors.New("memoryrelay: negative RateLimit, RateBurst, BusyTimeout, Readers or MaxTextCandidates")
+	}
+	switch o.Fusion {
+	case search.FusionAuto, search.FusionLexicalFirst, search.FusionBlend:
+	default:
+		return fmt.Errorf("memoryrelay: unknown Options.Fusion %v", o.Fusion)
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
@@ -466,7 +481,7 @@ func (r *Relay) WaitSearchIndex(ctx context.Context) error {
 func (r *Relay) Keys() *keys.Store { return r.keys }
 
 // Embedder returns the embedder memories are indexed with.
-func (r *Relay) Embedder() search.Embedder { return r.embed }
+func (r *Relay) Embedder() embed.Embedder { return r.embed }
 
 // CreateAccount creates an account. Every key and every stored object
 // belongs to exactly one account.

@@ -17,7 +17,8 @@ import (
 	"github.com/memoryrelay/memoryrelay/keys"
 	"github.com/memoryrelay/memoryrelay/limiter"
 	"github.com/memoryrelay/memoryrelay/scopes"
-	"github.com/memoryrelay/memoryrelay/search"
+	"github.com/memoryrelay/memoryrelay/search/embed"
+	"github.com/memoryrelay/memoryrelay/search/vector"
 )
 
 func open(t testing.TB, opts memoryrelay.Options) (*memoryrelay.Relay, string) {
@@ -116,16 +117,16 @@ func TestOpenErrors(t *testing.T) {
 func TestEmbedderMismatch(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "x.db")
-	r, err := memoryrelay.Open(ctx, memoryrelay.Options{Path: path, Embedder: search.NewHashing(64)})
+	r, err := memoryrelay.Open(ctx, memoryrelay.Options{Path: path, Embedder: embed.NewHashing(64)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	r.Close()
-	_, err = memoryrelay.Open(ctx, memoryrelay.Options{Path: path, Embedder: search.NewHashing(128)})
+	_, err = memoryrelay.Open(ctx, memoryrelay.Options{Path: path, Embedder: embed.NewHashing(128)})
 	if !errors.Is(err, memoryrelay.ErrEmbedderMismatch) {
 		t.Fatalf("got %v, want ErrEmbedderMismatch", err)
 	}
-	r, err = memoryrelay.Open(ctx, memoryrelay.Options{Path: path, Embedder: search.NewHashing(64)})
+	r, err = memoryrelay.Open(ctx, memoryrelay.Options{Path: path, Embedder: embed.NewHashing(64)})
 	if err != nil {
 		t.Fatalf("same embedder: %v", err)
 	}
@@ -152,18 +153,18 @@ func TestEmbedderFailureStoresNothing(t *testing.T) {
 		is    error
 	}{
 		{"error", func([]string) ([][]float32, error) { return nil, errors.New("model server down") }, nil},
-		{"wrong dimension", func([]string) ([][]float32, error) { return [][]float32{unit(3)}, nil }, search.ErrDimensionMismatch},
+		{"wrong dimension", func([]string) ([][]float32, error) { return [][]float32{unit(3)}, nil }, vector.ErrDimensionMismatch},
 		{"NaN", func([]string) ([][]float32, error) {
 			v := unit(4)
 			v[1] = float32(math.NaN())
 			return [][]float32{v}, nil
-		}, search.ErrBadVector},
+		}, vector.ErrInvalid},
 		{"Inf", func([]string) ([][]float32, error) {
 			v := unit(4)
 			v[2] = float32(math.Inf(1))
 			return [][]float32{v}, nil
-		}, search.ErrBadVector},
-		{"no vectors", func([]string) ([][]float32, error) { return nil, nil }, search.ErrBadVector},
+		}, vector.ErrInvalid},
+		{"no vectors", func([]string) ([][]float32, error) { return nil, nil }, vector.ErrInvalid},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			r, path := open(t, memoryrelay.Options{Embedder: fakeEmbedder{dim: 4, embed: c.embed}})

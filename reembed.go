@@ -7,7 +7,8 @@ import (
 	"strconv"
 
 	"github.com/memoryrelay/memoryrelay/internal/store"
-	"github.com/memoryrelay/memoryrelay/search"
+	"github.com/memoryrelay/memoryrelay/search/embed"
+	"github.com/memoryrelay/memoryrelay/search/vector"
 )
 
 // ErrReembedding is returned by Open while a re-embedding of the database
@@ -35,7 +36,7 @@ type ReembedProgress struct {
 	To    string // the embedder it is moving to
 }
 
-func embedderID(e search.Embedder) string {
+func embedderID(e embed.Embedder) string {
 	return e.Model() + "/" + strconv.Itoa(e.Dimension())
 }
 
@@ -110,14 +111,14 @@ func Reembed(ctx context.Context, opts Options, batch int, progress func(Reembed
 				return p, fmt.Errorf("memoryrelay: reembed %s: %w", table, err)
 			}
 			if len(vecs) != len(texts) {
-				return p, fmt.Errorf("memoryrelay: reembed %s: %w: %d vectors for %d texts", table, search.ErrBadVector, len(vecs), len(texts))
+				return p, fmt.Errorf("memoryrelay: reembed %s: %w: %d vectors for %d texts", table, vector.ErrInvalid, len(vecs), len(texts))
 			}
 			blobs := make([][]byte, len(vecs))
 			for i, v := range vecs {
-				if err := search.CheckVector(v, opts.Embedder.Dimension()); err != nil {
+				if err := vector.Check(v, opts.Embedder.Dimension()); err != nil {
 					return p, fmt.Errorf("memoryrelay: reembed %s row %d: %w", table, ids[i], err)
 				}
-				blobs[i] = search.EncodeVector(v)
+				blobs[i] = store.EncodeVector(v)
 			}
 			if err := st.SetEmbeddings(ctx, table, ids, blobs, key); err != nil {
 				return p, err

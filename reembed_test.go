@@ -6,12 +6,12 @@ import (
 	"testing"
 
 	"github.com/memoryrelay/memoryrelay"
-	"github.com/memoryrelay/memoryrelay/search"
+	"github.com/memoryrelay/memoryrelay/search/embed"
 )
 
 // failingAfter embeds with inner but fails every call after the first n.
 type failingAfter struct {
-	search.Embedder
+	embed.Embedder
 	n int
 }
 
@@ -25,7 +25,7 @@ func (f *failingAfter) Embed(ctx context.Context, texts []string) ([][]float32, 
 
 func TestReembedResumable(t *testing.T) {
 	ctx := context.Background()
-	oldEmb, newEmb := search.NewHashing(64), search.NewHashing(128)
+	oldEmb, newEmb := embed.NewHashing(64), embed.NewHashing(128)
 	r, path := open(t, memoryrelay.Options{Embedder: oldEmb})
 	acct := account(t, r)
 	for i := 0; i < 25; i++ {
@@ -43,13 +43,13 @@ func TestReembedResumable(t *testing.T) {
 	if err == nil {
 		t.Fatal("the failing embedder did not stop Reembed")
 	}
-	for _, emb := range []search.Embedder{oldEmb, newEmb} {
+	for _, emb := range []embed.Embedder{oldEmb, newEmb} {
 		if _, err := memoryrelay.Open(ctx, memoryrelay.Options{Path: path, Embedder: emb}); !errors.Is(err, memoryrelay.ErrReembedding) {
 			t.Fatalf("Open during re-embedding with %s: %v", emb.Model(), err)
 		}
 	}
 	// Another target is refused while this one is unfinished.
-	if _, err := memoryrelay.Reembed(ctx, memoryrelay.Options{Path: path, Embedder: search.NewHashing(32)}, 10, nil); !errors.Is(err, memoryrelay.ErrReembedding) {
+	if _, err := memoryrelay.Reembed(ctx, memoryrelay.Options{Path: path, Embedder: embed.NewHashing(32)}, 10, nil); !errors.Is(err, memoryrelay.ErrReembedding) {
 		t.Fatalf("second target: %v", err)
 	}
 	// Resumed: only the rest is done.

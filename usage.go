@@ -12,7 +12,7 @@ import (
 
 	"github.com/memoryrelay/memoryrelay/internal/store"
 	"github.com/memoryrelay/memoryrelay/keys"
-	"github.com/memoryrelay/memoryrelay/search"
+	"github.com/memoryrelay/memoryrelay/search/vector"
 )
 
 // usageFlushInterval is how often request counts kept in memory are
@@ -218,9 +218,9 @@ func (r *Relay) Embed(ctx context.Context, text, prefix string) (Embedding, erro
 		return Embedding{}, fmt.Errorf("memoryrelay: embed: %w", err)
 	}
 	if len(vecs) != 1 {
-		return Embedding{}, fmt.Errorf("memoryrelay: embed: %w: got %d vectors for 1 text", search.ErrBadVector, len(vecs))
+		return Embedding{}, fmt.Errorf("memoryrelay: embed: %w: got %d vectors for 1 text", vector.ErrInvalid, len(vecs))
 	}
-	if err := search.CheckVector(vecs[0], r.embed.Dimension()); err != nil {
+	if err := vector.Check(vecs[0], r.embed.Dimension()); err != nil {
 		return Embedding{}, fmt.Errorf("memoryrelay: embed: %w", err)
 	}
 	return Embedding{Vector: vecs[0], Dimension: len(vecs[0]), Model: r.embed.Model()}, nil

@@ -1,18 +1,3 @@
-// Package client is a Go client for the MemoryRelay REST API, as served by
-// memoryrelay's httpapi package and by the hosted service.
-//
-//	c, err := client.New(client.Options{}) // MEMORYRELAY_API_KEY, http://localhost:8000
-//	...
-//	m, err := c.Memories.Create(ctx, client.MemoryCreate{AgentID: "assistant", Content: "Likes tea"})
-//	hits, err := c.Memories.Search(ctx, client.SearchRequest{Query: "what does the user drink?"})
-//
-// Errors from the API are *Error values that match the sentinels
-// ErrAuthentication, ErrForbidden, ErrNotFound, ErrValidation, ErrConflict
-// and ErrRateLimit with errors.Is, mirroring the official SDKs' exception
-// classes. Rate-limited requests and, for idempotent methods, server errors
-// are retried with exponential backoff that honours Retry-After.
-//
-// A Client is safe for concurrent use.
 package client
 
 import (
@@ -66,17 +51,9 @@ type Options struct {
 	Sleep func(ctx context.Context, d time.Duration) error
 }
 
-// Client calls the API. Its fields group the endpoints by resource.
+// Client calls the API of one server with one key. [Client.Account] is
+// the account-scoped API; [Client.Health] the server's health.
 type Client struct {
-	Memories  *MemoriesService
-	Agents    *AgentsService
-	Sessions  *SessionsService
-	Entities  *EntitiesService
-	Decisions *DecisionsService
-	Patterns  *PatternsService
-	Projects  *ProjectsService
-	Keys      *KeysService
-
 	opts Options
 	base *url.URL
 }
@@ -120,16 +97,7 @@ func New(opts Options) (*Client, error) {
 	if opts.Sleep == nil {
 		opts.Sleep = sleep
 	}
-	c := &Client{opts: opts, base: base}
-	c.Memories = &MemoriesService{c}
-	c.Agents = &AgentsService{c}
-	c.Sessions = &SessionsService{c}
-	c.Entities = &EntitiesService{c}
-	c.Decisions = &DecisionsService{c}
-	c.Patterns = &PatternsService{c}
-	c.Projects = &ProjectsService{c}
-	c.Keys = &KeysService{c}
-	return c, nil
+	return &Client{opts: opts, base: base}, nil
 }
 
 func sleep(ctx context.Context, d time.Duration) error {
@@ -143,79 +111,89 @@ func sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// Sentinels matched by *Error with errors.Is, one per SDK error class.
-var (
-	ErrAuthentication = errors.New("client: authentication failed")
-	ErrForbidden      = errors.New("client: forbidden")
-	ErrNotFound       = errors.New("client: not found")
-	ErrValidation     = errors.New("client: validation failed")
-	ErrConflict       = errors.New("client: conflict")
-	ErrRateLimit      = errors.New("client: rate limited")
-	ErrAPI            = errors.New("client: API error")
-)
-
-// Error is an error answer of the API (or a missing key at New).
-type Error struct {
-	StatusCode int           // HTTP status; 0 when raised before any request
-	Type       string        // the contract's error type, e.g. "not_found_error"
-	Message    string        // the server's message
-	RequestID  string        // X-Request-ID of the request
-	RetryAfter time.Duration // for 429: how long the server asked to wait
+// Health is the server's health (API contract §4.6).
+type Health struct {
+	Status      string            // "healthy", "degraded" or "unhealthy"
+	Version     string            // the server's version
+	APIVersion  string            // "v1"
+	Environment string            // e.g. "self-hosted"
+	Timestamp   time.Time         // the server's clock, UTC, to the millisecond
+	Uptime      time.Duration     // in whole seconds
+	Services    map[string]string // component → "up", "down" or "degraded"
+	Provider    string            // the embedder's provider, e.g. "builtin"
+	Model       string            // the embedder's model
+	Dimension   int               // the embedder's vector dimension
 }
 
-func (e *Error) Error() string {
-	if e.StatusCode == 0 {
-		return "memoryrelay: " + e.Message
+// Health returns the server's health. It needs no key (the client's is
+// sent and ignored). An unhealthy server answers 503: an *Error.
+func (c *Client) Health(ctx context.Context) (Health, error) {
+	var w struct {
+		Status        string            `json:"status"`
+		Version       string            `json:"version"`
+		APIVersion    string            `json:"api_version"`
+		Environment   string            `json:"environment"`
+		Timestamp     msTime            `json:"timestamp"`
+		UptimeSeconds int64             `json:"uptime_seconds"`
+		Services      map[string]string `json:"services"`
+		EmbeddingInfo struct {
+			Provider  string `json:"provider"`
+			Model     string `json:"model"`
+			Dimension int    `json:"dimension"`
+		} `json:"embedding_info"`
 	}
-	return fmt.Sprintf("memoryrelay: %d %s: %s (request %s)", e.StatusCode, e.Type, e.Message, e.RequestID)
-}
-
-// Is matches the sentinel of the error's class.
-func (e *Error) Is(target error) bool {
-	switch target {
-	case ErrAuthentication:
-		return e.StatusCode == 401 || (e.StatusCode == 0 && e.Type == "authentication_error")
-	case ErrForbidden:
-		return e.StatusCode == 403
-	case ErrNotFound:
-		return e.StatusCode == 404
-	case ErrValidation:
-		return e.StatusCode == 400 || e.StatusCode == 405 || e.StatusCode == 422
-	case ErrConflict:
-		return e.StatusCode == 409
-	case ErrRateLimit:
-		return e.StatusCode == 429
-	case ErrAPI:
-		return true
+	if _, err := c.call(ctx, request{method: http.MethodGet, path: "/v1/health"}, &w); err != nil {
+		return Health{}, err
 	}
-	return false
+	return Health{
+		Status: w.Status, Version: w.Version, APIVersion: w.APIVersion, Environment: w.Environment,
+		Timestamp: w.Timestamp.time(), Uptime: time.Duration(w.UptimeSeconds) * time.Second, Services: w.Services,
+		Provider: w.EmbeddingInfo.Provider, Model: w.EmbeddingInfo.Model, Dimension: w.EmbeddingInfo.Dimension,
+	}, nil
 }
 
-// do sends one API call, retrying as Options say, and decodes a 2xx body
-// into out (when not nil).
-func (c *Client) do(ctx context.Context, method, path string, query url.Values, body, out any) error {
+// request is one API call.
+type request struct {
+	method string
+	path   string // under the base URL, segments escaped with pathEscape
+	query  url.Values
+	body   any // encoded as JSON unless nil
+	// kind is what a 404 reports as not found when the server's message
+	// names nothing ("memory", "agent", …).
+	kind string
+	// field is the Go name of the input a 400 that names no field is
+	// about, for methods whose one input travels in the path ("ID").
+	field string
+}
+
+// call sends r, retrying as Options say, decodes a 2xx body into out
+// (when not nil) and returns the status.
+func (c *Client) call(ctx context.Context, r request, out any) (int, error) {
+	if err := checkUTF8(r.body); err != nil {
+		return 0, err
+	}
 	var payload []byte
-	if body != nil {
+	if r.body != nil {
 		var err error
-		if payload, err = json.Marshal(body); err != nil {
-			return fmt.Errorf("client: encode request: %w", err)
+		if payload, err = json.Marshal(r.body); err != nil {
+			return 0, fmt.Errorf("client: encode request: %w", err)
 		}
 	}
 	u := *c.base
-	u.Path = c.base.Path + path
+	u.Path = c.base.Path + r.path
 	u.RawPath = ""
-	if strings.Contains(path, "%") {
-		u.RawPath = c.base.EscapedPath() + path
+	if strings.Contains(r.path, "%") {
+		u.RawPath = c.base.EscapedPath() + r.path
 		if p, err := url.PathUnescape(u.RawPath); err == nil {
 			u.Path = p
 		}
 	}
-	u.RawQuery = query.Encode()
-	idempotent := method != http.MethodPost
+	u.RawQuery = r.query.Encode()
+	idempotent := r.method != http.MethodPost
 	for attempt := 0; ; attempt++ {
-		err := c.once(ctx, method, u.String(), payload, out)
+		status, err := c.once(ctx, r, u.String(), payload, out)
 		if err == nil {
-			return nil
+			return status, nil
 		}
 		var apiErr *Error
 		retryable := false
@@ -225,12 +203,12 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 			retryable = apiErr.StatusCode == 429 || (idempotent && apiErr.StatusCode >= 500)
 			wait = apiErr.RetryAfter
 		case ctx.Err() != nil:
-			return ctx.Err()
-		default:
-			retryable = idempotent // network error
+			return 0, ctx.Err()
+		default: // retried when no answer came: a network error
+			retryable = idempotent && status == 0
 		}
 		if !retryable || c.opts.MaxRetries < 0 || attempt >= c.opts.MaxRetries {
-			return err
+			return status, err
 		}
 		if wait <= 0 {
 			wait = c.backoff(attempt)
@@ -239,7 +217,7 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 			wait = c.opts.MaxBackoff
 		}
 		if err := c.opts.Sleep(ctx, wait); err != nil {
-			return err
+			return 0, err
 		}
 	}
 }
@@ -252,14 +230,14 @@ func (c *Client) backoff(attempt int) time.Duration {
 	return d/2 + rand.N(d/2+1) // jitter in [d/2, d]
 }
 
-func (c *Client) once(ctx context.Context, method, u string, payload []byte, out any) error {
+func (c *Client) once(ctx context.Context, r request, u string, payload []byte, out any) (int, error) {
 	var rd io.Reader
 	if payload != nil {
 		rd = bytes.NewReader(payload)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, u, rd)
+	req, err := http.NewRequestWithContext(ctx, r.method, u, rd)
 	if err != nil {
-		return fmt.Errorf("client: %w", err)
+		return 0, fmt.Errorf("client: %w", err)
 	}
 	req.Header.Set("Authorization", "Bearer "+c.opts.APIKey)
 	req.Header.Set("Accept", "application/json")
@@ -268,58 +246,31 @@ func (c *Client) once(ctx context.Context, method, u string, payload []byte, out
 	}
 	res, err := c.opts.HTTPClient.Do(req)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	defer res.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(res.Body, 64<<20))
 	if err != nil {
-		return err
+		return 0, err // no whole answer: as a network error
 	}
 	if res.StatusCode >= 300 {
-		e := &Error{StatusCode: res.StatusCode, RequestID: res.Header.Get("X-Request-ID"), Type: "api_error", Message: http.StatusText(res.StatusCode)}
-		var body struct {
-			Type    string `json:"type"`
-			Message string `json:"message"`
-		}
-		if json.Unmarshal(data, &body) == nil && body.Message != "" {
-			e.Type, e.Message = body.Type, body.Message
-		}
-		if s, err := strconv.Atoi(strings.TrimSpace(res.Header.Get("Retry-After"))); err == nil && s > 0 {
-			e.RetryAfter = time.Duration(s) * time.Second
-		}
-		return e
+		return res.StatusCode, errorOf(res, data, r.kind, r.field)
 	}
 	if out == nil {
-		return nil
+		return res.StatusCode, nil
 	}
 	if err := json.Unmarshal(data, out); err != nil {
-		return fmt.Errorf("client: decode %s response: %w", method, err)
+		return res.StatusCode, fmt.Errorf("client: decode the answer to %s %s: %w", r.method, r.path, err)
 	}
-	return nil
+	return res.StatusCode, nil
 }
 
-// Health returns the server's health (no key needed, but one is sent).
-func (c *Client) Health(ctx context.Context) (Health, error) {
-	var h Health
-	return h, c.do(ctx, http.MethodGet, "/v1/health", nil, nil, &h)
-}
-
-// Quota returns the calling key's daily usage.
-func (c *Client) Quota(ctx context.Context) (Quota, error) {
-	var q Quota
-	return q, c.do(ctx, http.MethodGet, "/v1/quota", nil, nil, &q)
-}
-
-// Embed returns the server's embedding of text.
-func (c *Client) Embed(ctx context.Context, text string) (Embedding, error) {
-	var e Embedding
-	return e, c.do(ctx, http.MethodPost, "/v1/embed", nil, map[string]string{"text": text}, &e)
-}
-
-// BuildContext calls POST /v2/context/build.
-func (c *Client) BuildContext(ctx context.Context, req ContextBuildRequest) (ContextBuild, error) {
-	var out ContextBuild
-	return out, c.do(ctx, http.MethodPost, "/v2/context/build", nil, req, &out)
+// retryAfter reads a Retry-After of whole seconds; 0 when absent.
+func retryAfter(h http.Header) time.Duration {
+	if s, err := strconv.Atoi(strings.TrimSpace(h.Get("Retry-After"))); err == nil && s > 0 {
+		return time.Duration(s) * time.Second
+	}
+	return 0
 }
 
 // pathEscape encodes s as one path segment. A segment of dots only is
@@ -329,18 +280,4 @@ func pathEscape(s string) string {
 		return strings.Repeat("%2E", len(s))
 	}
 	return url.PathEscape(s)
-}
-
-func pageQuery(p Page) url.Values {
-	q := url.Values{}
-	if p.Limit > 0 {
-		q.Set("limit", strconv.Itoa(p.Limit))
-	}
-	if p.Offset > 0 {
-		q.Set("offset", strconv.Itoa(p.Offset))
-	}
-	if p.Cursor != "" {
-		q.Set("cursor", p.Cursor)
-	}
-	return q
 }

@@ -96,11 +96,16 @@ type buildContextReq struct {
 	LLMModel   *string `json:"llm_model"`
 }
 
+// contextItemJSON is an item of a built context: the contract's four
+// fields, plus the whole Memory and the item's estimated tokens (our
+// extension).
 type contextItemJSON struct {
-	MemoryID   string  `json:"memory_id"`
-	Content    string  `json:"content"`
-	Score      float64 `json:"score"`
-	MemoryType *string `json:"memory_type"`
+	MemoryID   string     `json:"memory_id"`
+	Content    string     `json:"content"`
+	Score      float64    `json:"score"`
+	MemoryType *string    `json:"memory_type"`
+	Tokens     int        `json:"tokens"`
+	Memory     memoryJSON `json:"memory"`
 }
 
 type builtContextJSON struct {
@@ -145,7 +150,8 @@ func (h *handler) buildContext(w http.ResponseWriter, r *http.Request) {
 	}
 	items := make([]contextItemJSON, len(bc.Items))
 	for i, it := range bc.Items {
-		items[i] = contextItemJSON{MemoryID: it.Memory.ID, Content: it.Memory.Content, Score: it.Score, MemoryType: it.Memory.MemoryType}
+		items[i] = contextItemJSON{MemoryID: it.Memory.ID, Content: it.Memory.Content, Score: it.Score, MemoryType: it.Memory.MemoryType,
+			Tokens: it.Tokens, Memory: toMemory(it.Memory)}
 	}
 	version := memoryrelay.DefaultRankingVersion
 	if req.RankingVersion != nil && *req.RankingVersion != "" {

@@ -106,7 +106,7 @@ func rows() []row {
 			return "/v1/memories/" + f.memory + "/importance", map[string]any{"importance": 0.95}
 		}},
 		{"10", "POST", "read", 200, []string{"context", "memories_used", "total_chars", "memories"}, static("/v1/memories/context", map[string]any{"query": "TypeScript"})},
-		{"11", "POST", "write", 202, []string{"id", "status", "job_id", "estimated_completion_seconds"}, static("/v2/memories", memBody)},
+		{"11", "POST", "write", 202, []string{"id", "status", "job_id", "estimated_completion_seconds", "created_at", "updated_at"}, static("/v2/memories", memBody)},
 		{"12", "GET", "read", 200, []string{"id", "status", "created_at", "updated_at", "error"}, func(f *fixtures) (string, any) { return "/v2/memories/" + f.v2 + "/status", nil }},
 		{"13", "POST", "read", 200, []string{"context", "memories", "summary", "token_count", "ranking_version", "ai_enhanced", "latency_ms"}, static("/v2/context/build", map[string]any{"query": "TypeScript"})},
 		{"13", "POST", "read", 200, []string{"context", "memories", "token_count"}, static("/v2/context", map[string]any{"query": "TypeScript"})},
@@ -170,6 +170,12 @@ func rows() []row {
 		{"48", "GET", "read", 200, []string{"data", "a", "b", "total"}, static("/v1/projects/shared-patterns?a=alpha&b=beta", nil)},
 		{"49", "GET", "read", 200, []string{"used", "limit", "remaining", "resetAt"}, static("/v1/quota", nil)},
 		{"50", "POST", "read", 200, []string{"embedding", "dimension", "model"}, static("/v1/embed", map[string]any{"text": "hello"})},
+		// Our extensions, for the Go client (extensions_test.go).
+		{"x1", "GET", "read", 200, decisionFields, func(f *fixtures) (string, any) { return "/v1/decisions/" + f.decision, nil }},
+		{"x2", "GET", "read", 200, patternFields, func(f *fixtures) (string, any) { return "/v1/patterns/" + f.pattern, nil }},
+		{"x3", "DELETE", "delete", 200, []string{"success", "deleted", "user_id", "deleted_memories"}, func(f *fixtures) (string, any) {
+			return "/v1/users/walk-user-" + f.uniq() + "/memories", nil
+		}},
 	}
 }
 

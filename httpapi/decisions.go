@@ -16,18 +16,21 @@ import (
 
 type decisionService interface {
 	CreateDecision(ctx context.Context, accountID string, in memoryrelay.NewDecision) (memoryrelay.Decision, error)
+	GetDecision(ctx context.Context, accountID, id string) (memoryrelay.Decision, error)
 	ListDecisions(ctx context.Context, accountID string, p memoryrelay.DecisionListParams) (memoryrelay.Page[memoryrelay.Decision], error)
 	SupersedeDecision(ctx context.Context, accountID, id string, p memoryrelay.SupersedeParams) (memoryrelay.Decision, error)
 	CheckDecisions(ctx context.Context, accountID string, p memoryrelay.DecisionCheckParams) ([]memoryrelay.DecisionHit, error)
 }
 
-// There is no GET /v1/decisions/{id}; should one come, the literal
-// /v1/decisions/check still wins (ServeMux precedence).
+// The literal /v1/decisions/check wins over /v1/decisions/{id} (ServeMux
+// precedence). GET /v1/decisions/{id} is our extension (the Go client's
+// Decisions.Get).
 func (h *handler) decisionRoutes() []route {
 	return []route{
 		{http.MethodPost, "/v1/decisions", true, scopes.Write, h.createDecision},
 		{http.MethodGet, "/v1/decisions", true, scopes.Read, h.listDecisions},
 		{http.MethodGet, "/v1/decisions/check", true, scopes.Read, h.checkDecisions},
+		{http.MethodGet, "/v1/decisions/{id}", true, scopes.Read, h.getDecision},
 		{http.MethodPost, "/v1/decisions/{id}/supersede", true, scopes.Write, h.supersedeDecision},
 	}
 }
@@ -161,6 +164,15 @@ func (h *handler) createDecision(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusCreated, toDecision(d))
+}
+
+func (h *handler) getDecision(w http.ResponseWriter, r *http.Request) {
+	d, err := h.svc.GetDecision(r.Context(), account(r), r.PathValue("id"))
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, toDecision(d))
 }
 
 func (h *handler) listDecisions(w http.ResponseWriter, r *http.Request) {

@@ -173,13 +173,6 @@ func (h *handler) linkEntity(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, status, linkJSON{Success: true, EntityID: l.EntityID, MemoryID: l.MemoryID, Relationship: l.Relationship, CreatedAt: l.CreatedAt.UnixMilli()})
 }
 
-type entitySummaryJSON struct {
-	ID         string `json:"id"`
-	Name       string `json:"name"`
-	Type       string `json:"type"`
-	EntityType string `json:"entity_type"`
-}
-
 type neighborJSON struct {
 	ID           string `json:"id"`
 	Name         string `json:"name"`
@@ -189,10 +182,12 @@ type neighborJSON struct {
 	Depth        int    `json:"depth"`
 }
 
+// neighborhoodJSON is the neighbourhood answer; its entity is the whole
+// Entity object, a superset of the contract's {id, name, type}.
 type neighborhoodJSON struct {
-	Entity         entitySummaryJSON `json:"entity"`
-	Neighbors      []neighborJSON    `json:"neighbors"`
-	TotalNeighbors int               `json:"total_neighbors"`
+	Entity         entityJSON     `json:"entity"`
+	Neighbors      []neighborJSON `json:"neighbors"`
+	TotalNeighbors int            `json:"total_neighbors"`
 }
 
 // entityNeighborhood reads depth (1–5) and max_neighbors (1–100); values
@@ -218,7 +213,7 @@ func (h *handler) entityNeighborhood(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	out := neighborhoodJSON{
-		Entity:         entitySummaryJSON{ID: n.Entity.ID, Name: n.Entity.Name, Type: n.Entity.Type, EntityType: n.Entity.Type},
+		Entity:         toEntity(n.Entity),
 		Neighbors:      make([]neighborJSON, len(n.Neighbors)),
 		TotalNeighbors: len(n.Neighbors),
 	}

@@ -95,6 +95,7 @@ type batchResultJSON struct {
 	MemoryID       *string         `json:"memory_id"`
 	Error          *string         `json:"error"`
 	ErrorCode      *string         `json:"error_code"`
+	ErrorField     *string         `json:"error_field"` // the field a validation_error names; our extension
 	ContentPreview string          `json:"content_preview"`
 	ClientID       json.RawMessage `json:"client_id"`
 }
@@ -149,6 +150,9 @@ func (h *handler) createBatch(w http.ResponseWriter, r *http.Request) {
 	fail := func(i int, err error) {
 		_, typ, msg := statusOf(err)
 		results[i].Status, results[i].Error, results[i].ErrorCode = memoryrelay.BatchFailed, &msg, &typ
+		if field := fieldOf(err); field != "" {
+			results[i].ErrorField = &field
+		}
 	}
 	var ins []memoryrelay.NewMemory
 	var at []int // ins[k] is item at[k]
@@ -269,12 +273,15 @@ type asyncReq struct {
 	WebhookURL *string `json:"webhook_url"`
 }
 
-// jobAcceptedJSON is the v2 accepted object (§4.5).
+// jobAcceptedJSON is the v2 accepted object (§4.5), plus the job's
+// instants in epoch ms as the v2 status has them (our extension).
 type jobAcceptedJSON struct {
 	ID                         string `json:"id"`
 	Status                     string `json:"status"`
 	JobID                      string `json:"job_id"`
 	EstimatedCompletionSeconds int    `json:"estimated_completion_seconds"`
+	CreatedAt                  int64  `json:"created_at"`
+	UpdatedAt                  int64  `json:"updated_at"`
 }
 
 // jobStatusJSON is the v2 status object (§4.5).
@@ -310,7 +317,8 @@ func (h *handler) createAsync(w http.ResponseWriter, r *http.Request) {
 	if st.Status == memoryrelay.JobReady || st.Status == memoryrelay.JobFailed {
 		est = 0
 	}
-	writeJSON(w, http.StatusAccepted, jobAcceptedJSON{ID: st.ID, Status: st.Status, JobID: st.JobID, EstimatedCompletionSeconds: est})
+	writeJSON(w, http.StatusAccepted, jobAcceptedJSON{ID: st.ID, Status: st.Status, JobID: st.JobID, EstimatedCompletionSeconds: est,
+		CreatedAt: st.CreatedAt.UnixMilli(), UpdatedAt: st.UpdatedAt.UnixMilli()})
 }
 
 // memoryStatus serves #12.

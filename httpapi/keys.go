@@ -127,13 +127,21 @@ func (h *handler) getKey(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, toKey(k))
 }
 
+// keyAckJSON answers a revoke: the delete ack and the revoked Key (our
+// extension: the Key's fields beside the ack's).
+type keyAckJSON struct {
+	Success bool `json:"success"`
+	Deleted bool `json:"deleted"`
+	keyJSON
+}
+
 func (h *handler) revokeKey(w http.ResponseWriter, r *http.Request) {
 	k, err := h.svc.RevokeKey(r.Context(), account(r), r.PathValue("id"))
 	if err != nil {
 		h.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, ackJSON{Success: true, Deleted: true, ID: k.ID})
+	writeJSON(w, http.StatusOK, keyAckJSON{Success: true, Deleted: true, keyJSON: toKey(k)})
 }
 
 type rotateKeyReq struct {

@@ -28,6 +28,7 @@ type memoryService interface {
 	DeleteMemory(ctx context.Context, accountID, id string) error
 	ListMemories(ctx context.Context, accountID string, p memoryrelay.ListParams) (memoryrelay.Page[memoryrelay.Memory], error)
 	SearchMemories(ctx context.Context, accountID string, p memoryrelay.SearchParams) ([]memoryrelay.Hit, error)
+	DeleteUserMemories(ctx context.Context, accountID, userID string) (int, error)
 }
 
 func (h *handler) memoryRoutes() []route {
@@ -39,6 +40,8 @@ func (h *handler) memoryRoutes() []route {
 		{http.MethodPut, "/v1/memories/{id}", true, scopes.Write, h.updateMemory},
 		{http.MethodPatch, "/v1/memories/{id}", true, scopes.Write, h.updateMemory},
 		{http.MethodDelete, "/v1/memories/{id}", true, scopes.Delete, h.deleteMemory},
+		// Our extension (the Go client's Memories.DeleteUser).
+		{http.MethodDelete, "/v1/users/{user_id}/memories", true, scopes.Delete, h.deleteUserMemories},
 	}
 }
 
@@ -168,6 +171,26 @@ func (h *handler) deleteMemory(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, ackJSON{Success: true, Deleted: true, ID: id})
+}
+
+// userAckJSON answers the erasure of a user's memories.
+type userAckJSON struct {
+	Success         bool   `json:"success"`
+	Deleted         bool   `json:"deleted"`
+	UserID          string `json:"user_id"`
+	DeletedMemories int    `json:"deleted_memories"`
+}
+
+// deleteUserMemories removes every memory of the account's user (our
+// extension, delete scope).
+func (h *handler) deleteUserMemories(w http.ResponseWriter, r *http.Request) {
+	user := r.PathValue("user_id")
+	n, err := h.svc.DeleteUserMemories(r.Context(), account(r), user)
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, userAckJSON{Success: true, Deleted: true, UserID: user, DeletedMemories: n})
 }
 
 func (h *handler) listMemories(w http.ResponseWriter, r *http.Request) {

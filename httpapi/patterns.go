@@ -13,18 +13,21 @@ import (
 
 type patternService interface {
 	CreatePattern(ctx context.Context, accountID string, in memoryrelay.NewPattern) (memoryrelay.Pattern, error)
+	GetPattern(ctx context.Context, accountID, id string) (memoryrelay.Pattern, error)
 	SearchPatterns(ctx context.Context, accountID string, p memoryrelay.PatternSearchParams) ([]memoryrelay.PatternHit, error)
 	AdoptPattern(ctx context.Context, accountID, id, project string) (memoryrelay.Pattern, error)
 	SuggestPatterns(ctx context.Context, accountID, project string, limit int) ([]memoryrelay.Pattern, error)
 }
 
-// The literals /v1/patterns/search and /v1/patterns/suggest win over any
-// /v1/patterns/{id} route (ServeMux precedence).
+// The literals /v1/patterns/search and /v1/patterns/suggest win over
+// /v1/patterns/{id} (ServeMux precedence). GET /v1/patterns/{id} is our
+// extension (the Go client's Patterns.Get).
 func (h *handler) patternRoutes() []route {
 	return []route{
 		{http.MethodPost, "/v1/patterns", true, scopes.Write, h.createPattern},
 		{http.MethodGet, "/v1/patterns/search", true, scopes.Read, h.searchPatterns},
 		{http.MethodGet, "/v1/patterns/suggest", true, scopes.Read, h.suggestPatterns},
+		{http.MethodGet, "/v1/patterns/{id}", true, scopes.Read, h.getPattern},
 		{http.MethodPost, "/v1/patterns/{id}/adopt", true, scopes.Write, h.adoptPattern},
 	}
 }
@@ -103,6 +106,15 @@ func (h *handler) createPattern(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusCreated, toPattern(p))
+}
+
+func (h *handler) getPattern(w http.ResponseWriter, r *http.Request) {
+	p, err := h.svc.GetPattern(r.Context(), account(r), r.PathValue("id"))
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, toPattern(p))
 }
 
 type patternHitJSON struct {

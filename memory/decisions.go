@@ -39,7 +39,7 @@ type NewDecision struct {
 	Rationale    string          // required, 1–50,000 characters, not blank
 	Alternatives *string         // ≤ 50,000 characters
 	Project      *string         // project slug, ≤ 100 characters; created if unknown
-	Tags         []string        // at most 20, each 1–100 characters
+	Tags         []string        // at most 20, each at most 100 characters
 	Status       string          // DecisionActive (default) or DecisionExperimental
 	Metadata     json.RawMessage // JSON object ≤ 10 KiB; default {}
 	AgentID      string          // agent id or name; optional; an unknown one is created with that id and name

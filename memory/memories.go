@@ -220,7 +220,8 @@ type Memories interface {
 	// its tier.
 	SetImportance(ctx context.Context, id string, importance float64, tier *string) (Memory, error)
 	Delete(ctx context.Context, id string) error
-	// DeleteUser deletes every memory of a user and returns how many.
+	// DeleteUser deletes every memory of a user (erasure) and returns how
+	// many.
 	DeleteUser(ctx context.Context, userID string) (int, error)
 	// Search ranks the account's memories against a query, best first.
 	Search(ctx context.Context, p SearchParams) ([]Hit, error)

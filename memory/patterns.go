@@ -32,7 +32,7 @@ type NewPattern struct {
 	Category    *string  // ≤ 100 characters
 	ExampleCode *string  // ≤ 50,000 characters
 	Scope       string   // "global" (default) or "project"
-	Tags        []string // at most 20, each 1–100 characters
+	Tags        []string // at most 20, each at most 100 characters
 	// SourceProject is the slug of the project the pattern comes from,
 	// ≤ 100 characters, required when Scope is "project"; created if
 	// unknown.
@@ -64,7 +64,7 @@ type Patterns interface {
 	Search(ctx context.Context, p PatternSearchParams) ([]PatternHit, error)
 	// Adopt records that the project (a slug) adopted the pattern.
 	Adopt(ctx context.Context, id, project string) (Pattern, error)
-	// Suggest returns patterns the project has not adopted, most adopted
-	// first; limit 1–50, 0: 10.
+	// Suggest returns patterns the project has not adopted, global ones
+	// first, then by AdoptionCount; limit 1–50, 0: 10.
 	Suggest(ctx context.Context, project string, limit int) ([]Pattern, error)
 }

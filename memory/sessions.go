@@ -45,12 +45,13 @@ type SessionListParams struct {
 // Sessions is the session API of an account.
 type Sessions interface {
 	Create(ctx context.Context, in NewSession) (Session, error)
-	// GetOrCreate returns the agent's session with the external id, or
-	// creates it; created reports which. Concurrent calls make one session.
+	// GetOrCreate returns the account's session with the external id
+	// (1–500 characters), whatever its status, or creates it from in;
+	// created reports which. Concurrent calls make one session.
 	GetOrCreate(ctx context.Context, externalID string, in NewSession) (s Session, created bool, err error)
 	Get(ctx context.Context, id string) (Session, error)
 	// GetWithMemories returns a session and its newest memories (at most
-	// 100), newest first.
+	// 100), oldest first.
 	GetWithMemories(ctx context.Context, id string) (Session, []Memory, error)
 	// End ends a session, with an optional summary.
 	End(ctx context.Context, id string, summary *string) (Session, error)

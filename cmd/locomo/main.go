@@ -38,6 +38,9 @@ import (
 
 	"github.com/memoryrelay/memoryrelay"
 	"github.com/memoryrelay/memoryrelay/search"
+	"github.com/memoryrelay/memoryrelay/search/embed"
+	"github.com/memoryrelay/memoryrelay/search/embed/model2vec"
+	"github.com/memoryrelay/memoryrelay/search/embed/openai"
 )
 
 func main() {
@@ -133,7 +136,7 @@ func (t tally) recall(i int) float64 {
 func run(ctx context.Context, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("locomo", flag.ContinueOnError)
 	data := fs.String("data", "../shared/data/locomo-dev.json", "LoCoMo-format JSON file")
-	dim := fs.Int("dim", search.DefaultDimension, "dimension of the built-in hashing embedder")
+	dim := fs.Int("dim", embed.DefaultDimension, "dimension of the built-in hashing embedder")
 	modes := fs.String("modes", "keyword,semantic,hybrid", "search modes to measure, comma-separated")
 	limit := fs.Int("samples", 0, "use only the first N conversations (0: all)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile to this file")
@@ -152,7 +155,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	emb, err := embedder(*dim, *m2v, search.OpenAIOptions{BaseURL: *oaiURL, Model: *oaiModel, Dimension: *oaiDim, APIKeyEnv: *oaiKeyEnv})
+	emb, err := embedder(*dim, *m2v, openai.Options{BaseURL: *oaiURL, Model: *oaiModel, Dimension: *oaiDim, APIKeyEnv: *oaiKeyEnv})
 	if err != nil {
 		return err
 	}
@@ -306,14 +309,14 @@ func parseModes(list string) ([]string, error) {
 
 // embedder returns the embedder to measure: Model2Vec from a directory,
 // an OpenAI-compatible server, or the built-in hashing embedder.
-func embedder(dim int, model2vec string, oai search.OpenAIOptions) (search.Embedder, error) {
+func embedder(dim int, m2vDir string, oai openai.Options) (embed.Embedder, error) {
 	switch {
-	case model2vec != "" && oai.BaseURL != "":
+	case m2vDir != "" && oai.BaseURL != "":
 		return nil, errors.New("-model2vec and -openai-url exclude each other")
-	case model2vec != "":
-		return search.LoadModel2Vec(model2vec)
+	case m2vDir != "":
+		return model2vec.Load(m2vDir)
 	case oai.BaseURL != "":
-		return search.NewOpenAI(oai)
+		return openai.New(oai)
 	}
-	return search.NewHashing(dim), nil
+	return embed.NewHashing(dim), nil
 }

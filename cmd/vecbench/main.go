@@ -1,4 +1,4 @@
-// Command vecbench measures [search.Index] against an exact float32 scan
+// Command vecbench measures [vector.Index] against an exact float32 scan
 // and sqlite-vec's vec0 KNN on the same generated vectors and queries, and
 // prints a markdown table: latency percentiles, recall@k against exact
 // search, build time, process memory, and speed ratios.
@@ -75,7 +75,8 @@ import (
 	vec "github.com/asg017/sqlite-vec-go-bindings/cgo"
 	_ "github.com/mattn/go-sqlite3"
 
-	"github.com/memoryrelay/memoryrelay/search"
+	"github.com/memoryrelay/memoryrelay/internal/store"
+	"github.com/memoryrelay/memoryrelay/search/vector"
 )
 
 func main() {
@@ -119,8 +120,8 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	fs.Uint64Var(&c.seed, "seed", 1, "seed of the generator")
 	fs.BoolVar(&c.vec0, "vec0", true, "include sqlite-vec vec0 float32 KNN")
 	fs.IntVar(&c.vec0Queries, "vec0-queries", 0, "queries run against vec0 (0 = -queries)")
-	fs.BoolVar(&c.exact, "exact", true, "include an exact float32 scan in Go (search.Index with Exact)")
-	fs.BoolVar(&c.keepFloats, "keepfloats", false, "include search.Index with KeepFloats (4·dim bytes per vector in memory)")
+	fs.BoolVar(&c.exact, "exact", true, "include an exact float32 scan in Go (vector.Index with Exact)")
+	fs.BoolVar(&c.keepFloats, "keepfloats", false, "include vector.Index with KeepFloats (4·dim bytes per vector in memory)")
 	fs.StringVar(&c.rescore, "rescore", "gen", "how the index's exact callback gets vectors: gen (regenerate) or sqlite (read a table)")
 	fs.IntVar(&c.candidates, "candidates", 0, "IndexOptions.Candidates (0 = default)")
 	fs.IntVar(&c.shortlist, "shortlist", 0, "IndexOptions.Shortlist (0 = default)")
@@ -234,7 +235,7 @@ func run(args []string, stdout io.Writer) error {
 		name = "index (1-bit → int8 → exact, vectors read from SQLite)"
 		exactFn = sqliteFetcher(db)
 	}
-	r, ids, err := measureIndex(name, g, c, queries, keep, search.IndexOptions{
+	r, ids, err := measureIndex(name, g, c, queries, keep, vector.IndexOptions{
 		Dim: c.dim, Candidates: c.candidates, Shortlist: c.shortlist, Rerank: c.rerank, Workers: c.workers,
 	}, exactFn)
 	if err != nil {
@@ -243,7 +244,7 @@ func run(args []string, stdout io.Writer) error {
 	results, got = append(results, r), append(got, ids)
 
 	if c.keepFloats {
-		r, ids, err := measureIndex("index, KeepFloats (1-bit → int8 → float32 in memory)", g, c, queries, keep, search.IndexOptions{
+		r, ids, err := measureIndex("index, KeepFloats (1-bit → int8 → float32 in memory)", g, c, queries, keep, vector.IndexOptions{
 			Dim: c.dim, Candidates: c.candidates, Shortlist: c.shortlist, Rerank: c.rerank, Workers: c.workers, KeepFloats: true,
 		}, nil)
 		if err != nil {
@@ -252,7 +253,7 @@ func run(args []string, stdout io.Writer) error {
 		results, got = append(results, r), append(got, ids)
 	}
 	if c.exact {
-		r, ids, err := measureIndex("exact float32 scan in Go", g, c, queries, keep, search.IndexOptions{
+		r, ids, err := measureIndex("exact float32 scan in Go", g, c, queries, keep, vector.IndexOptions{
 			Dim: c.dim, Workers: c.workers, Exact: true,
 		}, nil)
 		if err != nil {
@@ -319,11 +320,11 @@ func printTable(out io.Writer, rs []result, c config) {
 	}
 }
 
-func measureIndex(name string, g *gen, c config, queries [][]float32, keep *keepSet, opts search.IndexOptions, exact func([]int64) ([][]float32, error)) (result, [][]int64, error) {
+func measureIndex(name string, g *gen, c config, queries [][]float32, keep *keepSet, opts vector.IndexOptions, exact func([]int64) ([][]float32, error)) (result, [][]int64, error) {
 	freeMemory()
 	resetPeak()
 	t0 := time.Now()
-	idx, err := search.NewIndex(opts)
+	idx, err := vector.NewIndex(opts)
 	if err != nil {
 		return result{}, nil, err
 	}
@@ -350,7 +351,7 @@ func measureIndex(name string, g *gen, c config, queries [][]float32, keep *keep
 			return exact(ids)
 		}
 	}
-	search1 := func(q []float32) ([]search.Neighbor, error) {
+	search1 := func(q []float32) ([]vector.Neighbor, error) {
 		fetch = 0
 		return idx.Search(q, 0, c.k, allow, timed)
 	}
@@ -444,7 +445,7 @@ func fillTable(db *sql.DB, g *gen, c config) error {
 	buf := make([]float32, c.dim)
 	return insertAll(db, "INSERT INTO vectors (id, embedding) VALUES (?, ?)", c.n, func(id int64) []any {
 		g.vector(id, buf)
-		return []any{id, search.EncodeVector(buf)}
+		return []any{id, store.EncodeVector(buf)}
 	})
 }
 
@@ -479,7 +480,7 @@ func sqliteFetcher(db *sql.DB) func([]int64) ([][]float32, error) {
 			if err := rows.Scan(&id, &b); err != nil {
 				return nil, err
 			}
-			v, err := search.DecodeVector(b)
+			v, err := store.DecodeVector(b)
 			if err != nil {
 				return nil, err
 			}
@@ -511,7 +512,7 @@ func measureVec0(db *sql.DB, g *gen, c config, queries [][]float32, keep *keepSe
 		if keep.has(id) {
 			k = 1
 		}
-		return []any{id, search.EncodeVector(buf), k}
+		return []any{id, store.EncodeVector(buf), k}
 	})
 	if err != nil {
 		return result{}, nil, err
@@ -527,7 +528,7 @@ func measureVec0(db *sql.DB, g *gen, c config, queries [][]float32, keep *keepSe
 	}
 	defer stmt.Close()
 	knn := func(q []float32) ([]int64, error) {
-		rows, err := stmt.Query(search.EncodeVector(q), c.k)
+		rows, err := stmt.Query(store.EncodeVector(q), c.k)
 		if err != nil {
 			return nil, err
 		}
@@ -597,18 +598,18 @@ func newGen(c config) *gen {
 	for i := range shared {
 		shared[i] = float32(r.NormFloat64())
 	}
-	search.Normalize(shared)
+	vector.Normalize(shared)
 	g.centres = make([]float32, c.clusters*c.dim)
 	for j := range c.clusters {
 		cj := g.centres[j*c.dim : (j+1)*c.dim]
 		for i := range cj {
 			cj[i] = float32(r.NormFloat64())
 		}
-		search.Normalize(cj)
+		vector.Normalize(cj)
 		for i := range cj {
 			cj[i] += float32(c.offset) * shared[i]
 		}
-		search.Normalize(cj)
+		vector.Normalize(cj)
 	}
 	return g
 }
@@ -640,7 +641,7 @@ func (g *gen) vector(id int64, dst []float32) {
 			dst[i] = c[i] + n1*w1[i] + n2*w2[i]
 		}
 	}
-	search.Normalize(dst)
+	vector.Normalize(dst)
 }
 
 // keepSet is the filter: a bitmap of the ids kept. A nil *keepSet keeps
@@ -758,7 +759,7 @@ func groundTruth(g *gen, c config, queries [][]float32, keep *keepSet) [][]int64
 					}
 					g.vector(id, buf)
 					for qi, q := range queries {
-						hs[qi].push(scored{search.Dot(q, buf), id})
+						hs[qi].push(scored{vector.Dot(q, buf), id})
 					}
 				}
 			}

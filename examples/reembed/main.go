@@ -21,7 +21,9 @@ import (
 	"strings"
 
 	"github.com/memoryrelay/memoryrelay"
-	"github.com/memoryrelay/memoryrelay/search"
+	"github.com/memoryrelay/memoryrelay/search/embed"
+	"github.com/memoryrelay/memoryrelay/search/embed/model2vec"
+	"github.com/memoryrelay/memoryrelay/search/embed/openai"
 )
 
 func main() {
@@ -65,7 +67,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	return nil
 }
 
-func embedder(spec, baseURL, model string, dim int) (search.Embedder, error) {
+func embedder(spec, baseURL, model string, dim int) (embed.Embedder, error) {
 	kind, arg, _ := strings.Cut(spec, ":")
 	switch kind {
 	case "hash":
@@ -73,11 +75,11 @@ func embedder(spec, baseURL, model string, dim int) (search.Embedder, error) {
 		if err != nil || d <= 0 {
 			return nil, fmt.Errorf("-to hash:<dim> needs a positive dimension")
 		}
-		return search.NewHashing(d), nil
+		return embed.NewHashing(d), nil
 	case "model2vec":
-		return search.LoadModel2Vec(arg)
+		return model2vec.Load(arg)
 	case "openai":
-		return search.NewOpenAI(search.OpenAIOptions{BaseURL: baseURL, Model: model, Dimension: dim})
+		return openai.New(openai.Options{BaseURL: baseURL, Model: model, Dimension: dim})
 	}
 	return nil, fmt.Errorf("-to must be hash:<dim>, model2vec:<dir> or openai, not %q", spec)
 }

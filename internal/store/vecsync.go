@@ -14,10 +14,10 @@ import (
 	"time"
 
 	"github.com/memoryrelay/memoryrelay/internal/sqlitedb"
-	"github.com/memoryrelay/memoryrelay/search"
+	"github.com/memoryrelay/memoryrelay/search/vector"
 )
 
-// VectorIndex keeps an in-process search.Index in step with the committed
+// VectorIndex keeps an in-process vector.Index in step with the committed
 // vectors of the database, including writes by other connections and other
 // processes: before each search it reads PRAGMA data_version on a
 // connection of its own (the number changes whenever another connection
@@ -41,23 +41,23 @@ import (
 // returns one the filter excludes. A rebuild reads the database and builds
 // the new index and attribute table aside, holding no lock that searches
 // take, and then swaps them in: the index's content under its write lock
-// for an instant ([search.Index.Build]), the attribute table by storing a
+// for an instant ([vector.Index.Build]), the attribute table by storing a
 // pointer.
 //
 // # Locks
 //
 // There are four: syncMu, partMu, the intern table's mu and the
-// search.Index's own. Each is taken alone: no goroutine acquires one while
+// vector.Index's own. Each is taken alone: no goroutine acquires one while
 // it holds another, or runs SQL while it holds one, so there is no order
 // to get wrong. Being the owner is not a lock in this sense: the owner
 // takes any of the four (one at a time), and a goroutine waiting for the
 // owner holds none. The attributes that filters read live in an immutable
 // attrTable behind an atomic pointer, so the allow function that a search
-// hands to search.Index.Search (which calls it under the index's read
+// hands to vector.Index.Search (which calls it under the index's read
 // lock) reads memory that nothing changes and takes no lock.
 type VectorIndex struct {
 	st   *Store
-	idx  *search.Index
+	idx  *vector.Index
 	dim  int
 	conn *sqlitedb.OwnReader // outside the reader pool; kept for data_version, which is per connection
 
@@ -231,8 +231,8 @@ const maxLogRows = 100_000
 
 // OpenVectorIndex builds the index from the database's vectors. It keeps a
 // read connection of its own, outside the reader pool, until Close.
-func (s *Store) OpenVectorIndex(ctx context.Context, opts search.IndexOptions) (*VectorIndex, error) {
-	idx, err := search.NewIndex(opts)
+func (s *Store) OpenVectorIndex(ctx context.Context, opts vector.IndexOptions) (*VectorIndex, error) {
+	idx, err := vector.NewIndex(opts)
 	if err != nil {
 		return nil, err
 	}
@@ -346,7 +346,7 @@ func (v *VectorIndex) rebuild(ctx context.Context) error {
 				return err
 			}
 			ed.set(seq, ed.attrsOf(&cols))
-			vec, err := search.DecodeVectorInto(buf, blob)
+			vec, err := DecodeVectorInto(buf, blob)
 			if err != nil || len(vec) != v.dim {
 				continue // a vector of another model: Reembed's business, not ours
 			}
@@ -490,7 +490,7 @@ func (v *VectorIndex) apply(ctx context.Context, seqs []int64) error {
 		if err := rows.Scan(append([]any{&seq, &acct, &hidden, &blob}, cols.dest()...)...); err != nil {
 			return err
 		}
-		vec, err := search.DecodeVector(blob)
+		vec, err := DecodeVector(blob)
 		if err != nil || len(vec) != v.dim {
 			continue
 		}
@@ -544,12 +544,12 @@ func (v *VectorIndex) prune(ctx context.Context) {
 // at once from the index as it was, which may miss memories written since,
 // rather than wait seconds for the rebuild; what it returns still matches
 // f.
-func (v *VectorIndex) Search(ctx context.Context, f Filter, q []float32, k int) ([]search.Neighbor, error) {
+func (v *VectorIndex) Search(ctx context.Context, f Filter, q []float32, k int) ([]vector.Neighbor, error) {
 	stale, err := v.catchUp(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("store: vector index: %w", err)
 	}
-	var out []search.Neighbor
+	var out []vector.Neighbor
 	for _, hidden := range []bool{false, true} {
 		if hidden && !f.IncludeConfidential && !f.IncludeArchived {
 			break
@@ -574,7 +574,7 @@ func (v *VectorIndex) Search(ctx context.Context, f Filter, q []float32, k int) 
 
 // searchPartition searches the visible or the hidden partition of f's
 // account.
-func (v *VectorIndex) searchPartition(ctx context.Context, f Filter, hidden bool, q []float32, k int, stale bool) ([]search.Neighbor, error) {
+func (v *VectorIndex) searchPartition(ctx context.Context, f Filter, hidden bool, q []float32, k int, stale bool) ([]vector.Neighbor, error) {
 	part, ok := v.existing(partKey{f.AccountID, hidden})
 	if !ok {
 		return nil, nil
@@ -620,7 +620,7 @@ func (v *VectorIndex) exact(ctx context.Context, f Filter, stale bool) func(ids 
 				}
 				return nil, errVanished
 			}
-			if out[i], err = search.DecodeVector(b); err != nil {
+			if out[i], err = DecodeVector(b); err != nil {
 				return nil, err
 			}
 		}
@@ -649,8 +649,8 @@ func (s *Store) matchingVectors(ctx context.Context, f Filter, seqs []int64) (ma
 	return out, nil
 }
 
-func sortNeighbors(ns []search.Neighbor) {
-	slices.SortFunc(ns, func(a, b search.Neighbor) int {
+func sortNeighbors(ns []vector.Neighbor) {
+	slices.SortFunc(ns, func(a, b vector.Neighbor) int {
 		if a.Score != b.Score {
 			return cmp.Compare(b.Score, a.Score)
 		}

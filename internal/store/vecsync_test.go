@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/memoryrelay/memoryrelay/internal/uuid"
-	"github.com/memoryrelay/memoryrelay/search"
+	"github.com/memoryrelay/memoryrelay/search/vector"
 )
 
 func testStore(t *testing.T) *Store {
@@ -28,7 +28,7 @@ func addTestMemory(t *testing.T, st *Store, acct, tier string, vec []float32) Me
 	now := time.Now().UTC()
 	m := Memory{ID: uuid.New(), AccountID: acct, AgentRef: "agent", Content: "c", Visibility: "private", Importance: 0.5,
 		Tier: tier, Scope: "long-term", CreatedAt: now, UpdatedAt: now}
-	if err := st.InsertMemory(context.Background(), &m, Indexed{Vector: search.EncodeVector(vec), Terms: "c"}); err != nil {
+	if err := st.InsertMemory(context.Background(), &m, Indexed{Vector: EncodeVector(vec), Terms: "c"}); err != nil {
 		t.Fatal(err)
 	}
 	return m
@@ -39,7 +39,7 @@ func addTestMemory(t *testing.T, st *Store, acct, tier string, vec []float32) Me
 func searchWithin(t *testing.T, d time.Duration, v *VectorIndex, f Filter, q []float32) []int64 {
 	t.Helper()
 	type result struct {
-		ns  []search.Neighbor
+		ns  []vector.Neighbor
 		err error
 	}
 	ch := make(chan result, 1)
@@ -81,7 +81,7 @@ func TestVectorIndexSearchesDuringRebuild(t *testing.T) {
 	warm := addTestMemory(t, st, acct.ID, "warm", []float32{1, 0, 0.1, 0})
 	gone := addTestMemory(t, st, acct.ID, "hot", []float32{1, 0, 0, 0.1})
 	hide := addTestMemory(t, st, acct.ID, "hot", []float32{1, 0.1, 0.1, 0})
-	v, err := st.OpenVectorIndex(ctx, search.IndexOptions{Dim: 4})
+	v, err := st.OpenVectorIndex(ctx, vector.IndexOptions{Dim: 4})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,7 +172,7 @@ func TestVectorIndexEmptyLog(t *testing.T) {
 	}
 	q := []float32{0, 1, 0, 0}
 	addTestMemory(t, st, acct.ID, "warm", []float32{1, 0, 0, 0})
-	v, err := st.OpenVectorIndex(ctx, search.IndexOptions{Dim: 4})
+	v, err := st.OpenVectorIndex(ctx, vector.IndexOptions{Dim: 4})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -206,7 +206,7 @@ func TestVectorIndexRebuildCancelled(t *testing.T) {
 	for i := range 50 {
 		addTestMemory(t, st, acct.ID, "warm", []float32{1, float32(i), 0, 0})
 	}
-	v, err := st.OpenVectorIndex(context.Background(), search.IndexOptions{Dim: 4})
+	v, err := st.OpenVectorIndex(context.Background(), vector.IndexOptions{Dim: 4})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,136 @@
+package lexical
+
+import "math"
+
+// BM25 parameters used by [Score].
+const (
+	DefaultK1 = 1.2  // term-frequency saturation
+	DefaultB  = 0.75 // document-length normalisation, for raw BM25 ranking
+)
+
+// Stats are the counts that [BM25] and [Score] need about one row (one
+// memory's text) that matched a query. Lengths count terms, as [Terms]
+// splits a text. SQLite's FTS4 gives them as matchinfo(tbl, 'pcnalx').
+type Stats struct {
+	Rows      int         // rows in the table
+	AvgLength int         // average length of a row, possibly rounded
+	Length    int         // length of this row
+	Terms     []TermStats // one per distinct query term, in query order
+}
+
+// TermStats are the counts of one query term.
+type TermStats struct {
+	Hits    int // occurrences in this row
+	AllHits int // occurrences in all rows
+	Docs    int // rows with at least one occurrence
+}
+
+// BM25 returns the Okapi BM25 score of the row described by st:
+//
+//	Σ over terms of idf · tf·(k1+1) / (tf + k1·(1 − b + b·Length/AvgLength))
+//	idf = ln(1 + (Rows − Docs + 0.5) / (Docs + 0.5))
+//
+// where tf is the term's Hits. The idf is always positive for consistent
+// counts. Negative counts (only possible in hand-built Stats) are treated
+// as 0, and an AvgLength of 0 as the row's own length. Higher is better;
+// the scale depends on the table, so use [Score] for a score in [0,1].
+func BM25(st Stats, k1, b float64) float64 {
+	dl := float64(max(st.Length, 0))
+	avg := float64(max(st.AvgLength, 0))
+	norm := 1.0 // dl/avgdl
+	if avg > 0 {
+		norm = dl / avg
+	}
+	k := k1 * (1 - b + b*norm)
+	var sum float64
+	for _, t := range st.Terms {
+		tf := float64(max(t.Hits, 0))
+		if tf == 0 {
+			continue
+		}
+		sum += bm25IDF(st.Rows, t.Docs) * tf * (k1 + 1) / (tf + k)
+	}
+	return sum
+}
+
+// bm25IDF is BM25's idf. docs is clamped to [0, rows] so that the idf of
+// inconsistent counts stays positive.
+func bm25IDF(rows, docs int) float64 {
+	N := max(rows, 0)
+	n := min(max(docs, 0), N)
+	return math.Log(1 + (float64(N-n)+0.5)/(float64(n)+0.5))
+}
+
+// lengthExponent is γ in Score's length factor (p/Length)^γ.
+const lengthExponent = 0.2
+
+// Score maps the statistics of a row that matched a query (that shares at
+// least one of its terms) to a score in [0,1] calibrated like the semantic
+// score (API.md §7):
+//
+//   - a row whose terms equal the query's (the same text up to case,
+//     punctuation, stopwords and word forms) scores 1;
+//   - a near-verbatim row (one word of a dozen changed or missing) scores
+//     about 0.8 to 0.9, a little less if the missing word is much rarer in
+//     the table than the others;
+//   - a row that holds all of the query in a text at least 1.7 times as
+//     long scores below 0.9, so only near-identical text exceeds 0.9;
+//   - a row sharing no term with the query scores 0 (it does not match).
+//
+// The score is coverage × brevity^(coverage²):
+//
+//   - coverage is the row's BM25 (with b = 0, see below) divided by the
+//     BM25 that the query itself would get as a row: each of its p terms
+//     once, with the same idfs (a term no row contains counts as being in
+//     one, as it would be if the query were a row). It is the idf-weighted
+//     share of the query found in the row, with BM25's tf saturation,
+//     clamped to 1 (repeating a term can push it past 1). Dividing by a
+//     per-query constant keeps BM25's ranking of the rows matching one
+//     query.
+//   - brevity is (p/Length)^0.2 for a row longer than the query, and 1
+//     otherwise. It tells a row that is the query from a longer row that
+//     merely contains it. A row holding all of the query gets all of it:
+//     twice as long as the query is at most 0.87, and a one-term query
+//     still scores 0.58 against a 15-term row and 0.44 against a 60-term
+//     row, so thresholds of 0.3 to 0.5 keep keyword hits.
+//   - the exponent coverage² fades brevity out for rows holding only part
+//     of the query: a row holding half of it gets brevity^¼ (0.90 rather
+//     than 0.67 for a row 7.5 times as long as the query). Among partial
+//     matches, length says little about relevance (a longer memory has
+//     more room for the missing words), and penalising it cost recall: on
+//     LoCoMo (cmd/locomo, 783 questions) BM25's own length normalisation
+//     lowers recall@10 from 0.632 (b = 0) to 0.604 (b = 0.75), a full
+//     brevity factor to 0.619, and brevity^(coverage²) keeps 0.630. Unlike
+//     BM25's b, the factor is relative to the query, not to the table's
+//     average row, so the calibration does not drift as the table fills.
+//
+// A partial match scales with the share of the query it holds, like a
+// cosine: half the query's terms in a row of the query's length is about
+// 0.5. The idf weighting means that missing a rare query term costs more
+// than missing a common one.
+func Score(st Stats) float64 {
+	p := len(st.Terms)
+	if p == 0 {
+		return 0
+	}
+	// The query as a row: each term once, so with b = 0 each contributes
+	// idf·(k1+1)/(1+k1) = idf. Were the query a row, each of its terms
+	// would occur in at least one row, so a term the table has never seen
+	// counts as occurring in one: otherwise the +0.5 smoothing alone would
+	// give it an idf far above any real term's, and changing one word of a
+	// sentence to a new word would cost it a third of its score.
+	var ideal float64
+	for _, t := range st.Terms {
+		ideal += bm25IDF(max(st.Rows, 1), max(t.Docs, 1))
+	}
+	got := BM25(st, DefaultK1, 0)
+	if got <= 0 || ideal <= 0 {
+		return 0
+	}
+	coverage := min(got/ideal, 1)
+	if dl := st.Length; dl > p {
+		// brevity^(coverage²), in one Pow.
+		return coverage * math.Pow(float64(p)/float64(dl), lengthExponent*coverage*coverage)
+	}
+	return coverage
+}

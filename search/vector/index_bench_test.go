@@ -1,0 +1,190 @@
+package vector_test
+
+import (
+	"database/sql"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	vec "github.com/asg017/sqlite-vec-go-bindings/cgo"
+	_ "github.com/mattn/go-sqlite3"
+
+	"github.com/memoryrelay/memoryrelay/internal/store"
+	"github.com/memoryrelay/memoryrelay/search/vector"
+)
+
+// The benchmarks search one shared data set of benchN clustered vectors of
+// dimension 384 (k = 10) with each method: the Index as production uses it
+// (exact vectors through a callback), the Index keeping float32 vectors,
+// the Index's exact scan, a plain single-goroutine float32 scan, and
+// sqlite-vec's vec0 KNN on a temporary database. cmd/vecbench measures the
+// same methods at 100k and 1M vectors, with recall.
+const (
+	benchN   = 20000
+	benchDim = 384
+	benchK   = 10
+)
+
+// benchData is built once per process: it is read-only after.
+var benchData = sync.OnceValue(func() *dataset {
+	return newDataset(benchN, benchDim, 100, 64, 1)
+})
+
+func BenchmarkIndexSearch(b *testing.B) {
+	ds := benchData()
+	lookup := ds.lookup()
+	cases := []struct {
+		name  string
+		opts  vector.IndexOptions
+		exact func([]int64) ([][]float32, error)
+		allow func(int64) bool
+	}{
+		{"callback", vector.IndexOptions{Dim: benchDim}, lookup, nil},
+		{"callback/filter10", vector.IndexOptions{Dim: benchDim}, lookup, func(id int64) bool { return id%10 == 3 }},
+		{"keepfloats", vector.IndexOptions{Dim: benchDim, KeepFloats: true}, nil, nil},
+		{"exactscan", vector.IndexOptions{Dim: benchDim, Exact: true}, nil, nil},
+		{"callback/workers1", vector.IndexOptions{Dim: benchDim, Workers: 1}, lookup, nil},
+	}
+	for _, tc := range cases {
+		b.Run(tc.name, func(b *testing.B) {
+			x := ds.index(b, tc.opts)
+			b.ReportAllocs()
+			b.ResetTimer()
+			i := 0
+			for b.Loop() {
+				q := ds.queries[i%len(ds.queries)]
+				i++
+				if _, err := x.Search(q, 0, benchK, tc.allow, tc.exact); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkIndexSearchParallel measures throughput with concurrent
+// searches, each of which also scans with Workers goroutines.
+func BenchmarkIndexSearchParallel(b *testing.B) {
+	ds := benchData()
+	x := ds.index(b, vector.IndexOptions{Dim: benchDim})
+	lookup := ds.lookup()
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		i := 0
+		for pb.Next() {
+			if _, err := x.Search(ds.queries[i%len(ds.queries)], 0, benchK, nil, lookup); err != nil {
+				b.Error(err)
+				return
+			}
+			i++
+		}
+	})
+}
+
+// BenchmarkScanFloat32 is the simplest exact search: one goroutine, Dot
+// against every vector, a top-k kept by insertion.
+func BenchmarkScanFloat32(b *testing.B) {
+	ds := benchData()
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		q := ds.queries[i%len(ds.queries)]
+		i++
+		_ = bruteForce(ds.vecs, q, benchK, nil)
+	}
+}
+
+func BenchmarkVec0KNN(b *testing.B) {
+	ds := benchData()
+	db := vec0DB(b, ds)
+	stmt, err := db.Prepare("SELECT rowid, distance FROM vecs WHERE embedding MATCH ? AND k = ?")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer stmt.Close()
+	b.ReportAllocs()
+	b.ResetTimer()
+	i := 0
+	for b.Loop() {
+		q := ds.queries[i%len(ds.queries)]
+		i++
+		rows, err := stmt.Query(store.EncodeVector(q), benchK)
+		if err != nil {
+			b.Fatal(err)
+		}
+		n := 0
+		for rows.Next() {
+			n++
+		}
+		if err := rows.Close(); err != nil || n != benchK {
+			b.Fatalf("vec0 returned %d rows, err %v", n, err)
+		}
+	}
+}
+
+func BenchmarkIndexBuild(b *testing.B) {
+	ds := benchData()
+	for _, keep := range []bool{false, true} {
+		b.Run(fmt.Sprintf("keepfloats=%v", keep), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				x, err := vector.NewIndex(vector.IndexOptions{Dim: benchDim, KeepFloats: keep})
+				if err != nil {
+					b.Fatal(err)
+				}
+				if err := x.Build(ds.items()); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/benchN, "ns/vector")
+		})
+	}
+}
+
+func BenchmarkIndexUpsert(b *testing.B) {
+	ds := benchData()
+	x := ds.index(b, vector.IndexOptions{Dim: benchDim})
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		// Replace existing rows: the index keeps its size.
+		if err := x.Upsert(int64(i%benchN), 0, ds.vecs[(i*7)%benchN]); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+}
+
+// vecOnce registers sqlite-vec with SQLite, which is process-wide, once.
+var vecOnce sync.Once
+
+// vec0DB returns a database in b.TempDir() with the data set in a vec0
+// table `vecs` (cosine distance).
+func vec0DB(b *testing.B, ds *dataset) *sql.DB {
+	b.Helper()
+	vecOnce.Do(vec.Auto)
+	db, err := sql.Open("sqlite3", "file:"+filepath.Join(b.TempDir(), "vec.db")+"?_journal_mode=WAL")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { db.Close() })
+	db.SetMaxOpenConns(1)
+	if _, err := db.Exec(fmt.Sprintf("CREATE VIRTUAL TABLE vecs USING vec0(embedding float[%d] distance_metric=cosine)", ds.dim)); err != nil {
+		b.Fatal(err)
+	}
+	tx, err := db.Begin()
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i, v := range ds.vecs {
+		if _, err := tx.Exec("INSERT INTO vecs (rowid, embedding) VALUES (?, ?)", i, store.EncodeVector(v)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		b.Fatal(err)
+	}
+	return db
+}
