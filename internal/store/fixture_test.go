@@ -3,30 +3,21 @@ package store
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/binary"
-	"math"
 	"testing"
 	"time"
 
 	"github.com/memoryrelay/memoryrelay/keys"
 	"github.com/memoryrelay/memoryrelay/scopes"
-	"github.com/memoryrelay/memoryrelay/search"
+	"github.com/memoryrelay/memoryrelay/search/vector"
 )
 
-// vecBlob encodes v in sqlite-vec's float32 BLOB format (little-endian
-// float32s), as the store keeps embeddings.
-func vecBlob(v ...float32) []byte {
-	b := make([]byte, 4*len(v))
-	for i, f := range v {
-		binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(f))
-	}
-	return b
-}
+// vecBlob encodes v as the store keeps embeddings.
+func vecBlob(v ...float32) []byte { return EncodeVector(v) }
 
 // openTestIndex opens a vector index of dimension dim over st.
 func openTestIndex(t *testing.T, st *Store, dim int) *VectorIndex {
 	t.Helper()
-	v, err := st.OpenVectorIndex(context.Background(), search.IndexOptions{Dim: dim})
+	v, err := st.OpenVectorIndex(context.Background(), vector.IndexOptions{Dim: dim})
 	if err != nil {
 		t.Fatal(err)
 	}
