@@ -1,26 +1,19 @@
 package httpapi
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/memoryrelay/memoryrelay"
 	"github.com/memoryrelay/memoryrelay/keys"
+	"github.com/memoryrelay/memoryrelay/memory"
 	"github.com/memoryrelay/memoryrelay/scopes"
 )
 
 // Key management (API contract §9, our extension), admin scope only. The
 // raw key appears in the create and rotate responses and nowhere else.
-
-type keyService interface {
-	CreateKey(ctx context.Context, accountID string, in memoryrelay.NewKey) (keys.Key, keys.Token, error)
-	ListKeys(ctx context.Context, accountID string, limit, offset int) (memoryrelay.Page[keys.Key], error)
-	GetKey(ctx context.Context, accountID, id string) (keys.Key, error)
-	RevokeKey(ctx context.Context, accountID, id string) (keys.Key, error)
-	RotateKey(ctx context.Context, accountID, id string, grace time.Duration) (keys.Key, keys.Token, error)
-}
 
 func (h *handler) keyRoutes() []route {
 	return []route{
@@ -28,7 +21,7 @@ func (h *handler) keyRoutes() []route {
 		{http.MethodGet, "/v1/keys", true, scopes.Admin, h.listKeys},
 		{http.MethodGet, "/v1/keys/{id}", true, scopes.Admin, h.getKey},
 		{http.MethodDelete, "/v1/keys/{id}", true, scopes.Admin, h.revokeKey},
-		{http.MethodPost, "/v1/keys/{id}/rotate", true, scopes.Admin, h.rotateKey},
+		{http.MethodPost, "/v1/keys/{id}/rotate", true, scopes.Admin, named(rotateNames, h.rotateKey)},
 	}
 }
 
@@ -87,7 +80,7 @@ func (h *handler) createKey(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, badField("scopes", "scopes must be a non-empty list of read, write, delete, admin"))
 		return
 	}
-	in := memoryrelay.NewKey{Name: *req.Name, Scopes: set, RateLimit: req.RateLimit.v, Metadata: req.Metadata}
+	in := memory.NewKey{Name: *req.Name, Scopes: set, RateLimit: req.RateLimit.v, Metadata: req.Metadata}
 	if req.ExpiresAt != nil {
 		t, err := time.Parse(time.RFC3339Nano, *req.ExpiresAt)
 		if err != nil {
@@ -96,7 +89,7 @@ func (h *handler) createKey(w http.ResponseWriter, r *http.Request) {
 		}
 		in.ExpiresAt = &t
 	}
-	k, tok, err := h.svc.CreateKey(r.Context(), account(r), in)
+	k, tok, err := h.account(r).Keys().Create(r.Context(), in)
 	if err != nil {
 		h.writeError(w, r, err)
 		return
@@ -110,16 +103,16 @@ func (h *handler) listKeys(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, err)
 		return
 	}
-	page, err := h.svc.ListKeys(r.Context(), account(r), limit, offset)
+	page, err := h.account(r).Keys().List(r.Context(), memory.PageParams{Limit: limit, Offset: offset})
 	if err != nil {
 		h.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, toList(page, toKey))
+	writeJSON(w, http.StatusOK, toOffsetList(page, toKey))
 }
 
 func (h *handler) getKey(w http.ResponseWriter, r *http.Request) {
-	k, err := h.svc.GetKey(r.Context(), account(r), r.PathValue("id"))
+	k, err := h.account(r).Keys().Get(r.Context(), r.PathValue("id"))
 	if err != nil {
 		h.writeError(w, r, err)
 		return
@@ -128,7 +121,7 @@ func (h *handler) getKey(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *handler) revokeKey(w http.ResponseWriter, r *http.Request) {
-	k, err := h.svc.RevokeKey(r.Context(), account(r), r.PathValue("id"))
+	k, err := h.account(r).Keys().Revoke(r.Context(), r.PathValue("id"))
 	if err != nil {
 		h.writeError(w, r, err)
 		return
@@ -146,7 +139,13 @@ func (h *handler) rotateKey(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, err)
 		return
 	}
-	k, tok, err := h.svc.RotateKey(r.Context(), account(r), r.PathValue("id"), time.Duration(req.GraceSeconds.v)*time.Second)
+	// The range in seconds, checked here: a grace of too many seconds
+	// would overflow a time.Duration.
+	if maxGrace := int(keys.MaxGrace / time.Second); req.GraceSeconds.v < 0 || req.GraceSeconds.v > maxGrace {
+		h.writeError(w, r, badField("grace_seconds", "grace_seconds must be between 0 and "+strconv.Itoa(maxGrace)))
+		return
+	}
+	k, tok, err := h.account(r).Keys().Rotate(r.Context(), r.PathValue("id"), time.Duration(req.GraceSeconds.v)*time.Second)
 	if err != nil {
 		h.writeError(w, r, err)
 		return

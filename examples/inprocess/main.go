@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 
 	"github.com/memoryrelay/memoryrelay"
+	"github.com/memoryrelay/memoryrelay/memory"
 )
 
 func main() {
@@ -43,11 +44,11 @@ func run(ctx context.Context, dbPath string, out io.Writer) error {
 		"Deployments run every Friday at 5pm from the release branch.",
 		"The user's dog is called Biscuit.",
 	} {
-		if _, err := relay.CreateMemory(ctx, acct.ID, memoryrelay.NewMemory{AgentID: "assistant", Content: text}); err != nil {
+		if _, err := relay.Account(acct.ID).Memories().Create(ctx, memory.NewMemory{AgentID: "assistant", Content: text}); err != nil {
 			return err
 		}
 	}
-	hits, err := relay.SearchMemories(ctx, acct.ID, memoryrelay.SearchParams{
+	hits, err := relay.Account(acct.ID).Memories().Search(ctx, memory.SearchParams{
 		Query:   "Which programming language does the user prefer?",
 		AgentID: ptr("assistant"),
 		Limit:   2,
