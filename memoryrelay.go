@@ -222,8 +222,11 @@ func (r *Relay) stopIndex() error {
 // WaitSearchIndex blocks until the in-process vector index, built in the
 // background after Open, is ready (searches use the exact scan until then)
 // or ctx is done. It returns nil at once with Options.ExactSearch, and the
-// build's error if it failed.
+// build's error if it failed; after Close, ErrClosed.
 func (r *Relay) WaitSearchIndex(ctx context.Context) error {
+	if r.closed.Load() {
+		return ErrClosed
+	}
 	select {
 	case <-r.indexDone:
 		return r.indexErr
