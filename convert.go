@@ -129,9 +129,3 @@ func accountInfoOf(a store.Account) AccountInfo {
 
 // hitOf is a search hit as the API returns it.
 func hitOf(h scoredMemory) memory.Hit { return memory.Hit{Memory: memoryOf(h.Memory), Score: h.Score} }
-
-// pageOf builds the page of a list from rows and what the list knows of
-// its position. HasMore is derived from the total unless set.
-func pageOf[S, T any](rows []S, conv func(S) T, total, limit, offset int) memory.Page[T] {
-	return memory.Page[T]{Data: convertAll(rows, conv), Total: total, Limit: limit, Offset: offset, HasMore: offset+len(rows) < total}
-}

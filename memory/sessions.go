@@ -56,7 +56,7 @@ type Sessions interface {
 	GetOrCreate(ctx context.Context, externalID string, in NewSession) (s Session, created bool, err error)
 	Get(ctx context.Context, id string) (Session, error)
 	// GetWithMemories returns a session and its newest memories (at most
-	// 100), newest first.
+	// 100), oldest first (as the HTTP API lists them, API.md #29).
 	GetWithMemories(ctx context.Context, id string) (Session, []Memory, error)
 	// End ends a session, with an optional summary.
 	End(ctx context.Context, id string, summary *string) (Session, error)
