@@ -30,8 +30,9 @@ type Service interface {
 	// Health reports the state of the store (GET /health).
 	Health(ctx context.Context) memoryrelay.Health
 	// AccountFor returns the API of the account the key belongs to,
-	// acting for the key: its Usage().Quota is the key's. It is called
-	// once per authenticated request, with the key Authorize returned.
+	// acting for the key: its Usage().Quota is the key's. The handler
+	// calls it for each authenticated request, with the key Authorize
+	// returned.
 	AccountFor(k keys.Key) memory.Account
 }
 

@@ -196,7 +196,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		overall[m] = &tally{}
 		perCat[m] = map[int]*tally{1: {}, 2: {}, 3: {}, 4: {}}
 	}
-	spent := make(map[string]time.Duration) // in SearchMemories, per mode
+	spent := make(map[string]time.Duration) // in Memories().Search, per mode
 	start := time.Now()
 	memories, questions := 0, 0
 	for _, s := range samples {
