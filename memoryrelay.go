@@ -2,7 +2,8 @@
 // agents: API keys with scopes, per-key rate limits, and memories with
 // semantic and full-text search, all in one SQLite file.
 //
-// Open a database, create an account and a key, then store and search:
+// Open a database, create an account, then store and search through its
+// API:
 //
 //	r, err := memoryrelay.Open(ctx, memoryrelay.Options{Path: "memory.db"})
 //	...

@@ -103,7 +103,6 @@ var (
 	decisionNames     = map[string]string{"Project": "project_slug"}
 	relationshipNames = map[string]string{"Type": "relationship_type"}
 	impactNames       = map[string]string{"slug": "project", "change": "change_description"}
-	rotateNames       = map[string]string{"grace": "grace_seconds"}
 )
 
 type namesKey struct{}

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strconv"
 	"time"
@@ -21,7 +22,7 @@ func (h *handler) keyRoutes() []route {
 		{http.MethodGet, "/v1/keys", true, scopes.Admin, h.listKeys},
 		{http.MethodGet, "/v1/keys/{id}", true, scopes.Admin, h.getKey},
 		{http.MethodDelete, "/v1/keys/{id}", true, scopes.Admin, h.revokeKey},
-		{http.MethodPost, "/v1/keys/{id}/rotate", true, scopes.Admin, named(rotateNames, h.rotateKey)},
+		{http.MethodPost, "/v1/keys/{id}/rotate", true, scopes.Admin, h.rotateKey},
 	}
 }
 
@@ -139,13 +140,17 @@ func (h *handler) rotateKey(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, err)
 		return
 	}
-	// The range in seconds, checked here: a grace of too many seconds
-	// would overflow a time.Duration.
-	if maxGrace := int(keys.MaxGrace / time.Second); req.GraceSeconds.v < 0 || req.GraceSeconds.v > maxGrace {
-		h.writeError(w, r, badField("grace_seconds", "grace_seconds must be between 0 and "+strconv.Itoa(maxGrace)))
-		return
+	// Seconds beyond the range are passed on just outside it, so that the
+	// key store refuses them (after the id is checked, as ever) and no
+	// count of seconds overflows a time.Duration.
+	maxGrace := int(keys.MaxGrace / time.Second)
+	grace := time.Duration(min(max(req.GraceSeconds.v, -1), maxGrace+1)) * time.Second
+	k, tok, err := h.account(r).Keys().Rotate(r.Context(), r.PathValue("id"), grace)
+	var verr *memory.ValidationError
+	if errors.As(err, &verr) && verr.Field() == "grace" {
+		// The range in the request's unit.
+		err = badField("grace_seconds", "grace_seconds must be between 0 and "+strconv.Itoa(maxGrace))
 	}
-	k, tok, err := h.account(r).Keys().Rotate(r.Context(), r.PathValue("id"), time.Duration(req.GraceSeconds.v)*time.Second)
 	if err != nil {
 		h.writeError(w, r, err)
 		return
