@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/memoryrelay/memoryrelay"
+	"github.com/memoryrelay/memoryrelay/memory"
 )
 
 func TestCreateAgentIDs(t *testing.T) {
@@ -16,7 +17,7 @@ func TestCreateAgentIDs(t *testing.T) {
 	acct := account(t, r)
 	other := account(t, r)
 	const u = "11111111-2222-4333-8444-555555555555"
-	theirs, _, err := r.CreateAgent(ctx, other, memoryrelay.NewAgent{ID: u, Name: "theirs"})
+	theirs, _, err := r.Account(other).Agents().Create(ctx, memory.NewAgent{ID: u, Name: "theirs"})
 	if err != nil || theirs.ID != u {
 		t.Fatalf("other account's agent: %+v %v", theirs, err)
 	}
@@ -24,53 +25,53 @@ func TestCreateAgentIDs(t *testing.T) {
 	desc := "d"
 	cases := []struct {
 		name    string
-		in      memoryrelay.NewAgent
+		in      memory.NewAgent
 		created bool
-		check   func(t *testing.T, a memoryrelay.Agent)
+		check   func(t *testing.T, a memory.Agent)
 		err     string // field of the expected *ValidationError
 	}{
-		{"new", memoryrelay.NewAgent{Name: "alpha", Description: &desc, Metadata: json.RawMessage(`{"a": [1, 2]}`)}, true, func(t *testing.T, a memoryrelay.Agent) {
+		{"new", memory.NewAgent{Name: "alpha", Description: &desc, Metadata: json.RawMessage(`{"a": [1, 2]}`)}, true, func(t *testing.T, a memory.Agent) {
 			if a.Name != "alpha" || *a.Description != "d" || string(a.Metadata) != `{"a":[1,2]}` {
 				t.Errorf("%+v", a)
 			}
 		}, ""},
-		{"same name", memoryrelay.NewAgent{Name: "alpha"}, false, func(t *testing.T, a memoryrelay.Agent) {
+		{"same name", memory.NewAgent{Name: "alpha"}, false, func(t *testing.T, a memory.Agent) {
 			if a.Description == nil || *a.Description != "d" {
 				t.Errorf("changed: %+v", a)
 			}
 		}, ""},
-		{"an id another account uses", memoryrelay.NewAgent{ID: u}, true, func(t *testing.T, a memoryrelay.Agent) {
+		{"an id another account uses", memory.NewAgent{ID: u}, true, func(t *testing.T, a memory.Agent) {
 			if a.ID != u || a.Name != u {
 				t.Errorf("%+v", a)
 			}
 		}, ""},
-		{"the same id again", memoryrelay.NewAgent{ID: u, Name: "ignored"}, false, func(t *testing.T, a memoryrelay.Agent) {
+		{"the same id again", memory.NewAgent{ID: u, Name: "ignored"}, false, func(t *testing.T, a memory.Agent) {
 			if a.ID != u || a.Name != u {
 				t.Errorf("%+v", a)
 			}
 		}, ""},
-		{"a chosen id", memoryrelay.NewAgent{ID: "my-agent", Name: "My Agent"}, true, func(t *testing.T, a memoryrelay.Agent) {
+		{"a chosen id", memory.NewAgent{ID: "my-agent", Name: "My Agent"}, true, func(t *testing.T, a memory.Agent) {
 			if a.ID != "my-agent" || a.Name != "My Agent" {
 				t.Errorf("%+v", a)
 			}
 		}, ""},
-		{"an id alone", memoryrelay.NewAgent{ID: "beta"}, true, func(t *testing.T, a memoryrelay.Agent) {
+		{"an id alone", memory.NewAgent{ID: "beta"}, true, func(t *testing.T, a memory.Agent) {
 			if a.ID != "beta" || a.Name != "beta" {
 				t.Errorf("%+v", a)
 			}
 		}, ""},
-		{"nothing", memoryrelay.NewAgent{}, false, nil, "id"},
-		{"blank id", memoryrelay.NewAgent{ID: "  "}, false, nil, "id"},
-		{"id too long", memoryrelay.NewAgent{ID: strings.Repeat("x", memoryrelay.MaxAgentRef+1)}, false, nil, "id"},
-		{"id not UTF-8", memoryrelay.NewAgent{ID: "\xff"}, false, nil, "id"},
-		{"bad metadata", memoryrelay.NewAgent{Name: "x", Metadata: json.RawMessage(`[]`)}, false, nil, "metadata"},
+		{"nothing", memory.NewAgent{}, false, nil, "ID"},
+		{"blank id", memory.NewAgent{ID: "  "}, false, nil, "ID"},
+		{"id too long", memory.NewAgent{ID: strings.Repeat("x", memoryrelay.MaxAgentRef+1)}, false, nil, "ID"},
+		{"id not UTF-8", memory.NewAgent{ID: "\xff"}, false, nil, "ID"},
+		{"bad metadata", memory.NewAgent{Name: "x", Metadata: json.RawMessage(`[]`)}, false, nil, "Metadata"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			a, created, err := r.CreateAgent(ctx, acct, c.in)
+			a, created, err := r.Account(acct).Agents().Create(ctx, c.in)
 			if c.err != "" {
-				var verr *memoryrelay.ValidationError
-				if !errors.As(err, &verr) || verr.Field != c.err || !errors.Is(err, memoryrelay.ErrInvalid) {
+				var verr *memory.ValidationError
+				if !errors.As(err, &verr) || verr.Field() != c.err || !errors.Is(err, memoryrelay.ErrInvalid) {
 					t.Fatalf("err %v, want a validation error on %s", err, c.err)
 				}
 				return
@@ -86,12 +87,12 @@ func TestCreateAgentIDs(t *testing.T) {
 	}
 	// A new id with a name another agent has is a conflict; nothing is
 	// created.
-	_, _, err = r.CreateAgent(ctx, acct, memoryrelay.NewAgent{ID: "gamma", Name: "My Agent"})
-	var cerr *memoryrelay.ConflictError
+	_, _, err = r.Account(acct).Agents().Create(ctx, memory.NewAgent{ID: "gamma", Name: "My Agent"})
+	var cerr *memory.ConflictError
 	if !errors.As(err, &cerr) || !errors.Is(err, memoryrelay.ErrConflict) {
 		t.Errorf("new id, taken name: %v", err)
 	}
-	if _, err := r.GetAgent(ctx, acct, "gamma"); !errors.Is(err, memoryrelay.ErrNotFound) {
+	if _, err := r.Account(acct).Agents().Get(ctx, "gamma"); !errors.Is(err, memoryrelay.ErrNotFound) {
 		t.Errorf("agent created by the conflict: %v", err)
 	}
 }
@@ -101,26 +102,26 @@ func TestUpdateAgentConflict(t *testing.T) {
 	r, _ := open(t, memoryrelay.Options{})
 	acct := account(t, r)
 	for _, n := range []string{"a", "b"} {
-		if _, _, err := r.CreateAgent(ctx, acct, memoryrelay.NewAgent{Name: n}); err != nil {
+		if _, _, err := r.Account(acct).Agents().Create(ctx, memory.NewAgent{Name: n}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	b := "b"
-	_, err := r.UpdateAgent(ctx, acct, "a", memoryrelay.AgentPatch{Name: &b})
-	var cerr *memoryrelay.ConflictError
+	_, err := r.Account(acct).Agents().Update(ctx, "a", memory.AgentPatch{Name: &b})
+	var cerr *memory.ConflictError
 	if !errors.As(err, &cerr) || !errors.Is(err, memoryrelay.ErrConflict) {
 		t.Fatalf("rename onto a taken name: %v", err)
 	}
 	// The same name in another account is no conflict.
 	other := account(t, r)
-	if _, _, err := r.CreateAgent(ctx, other, memoryrelay.NewAgent{Name: "c"}); err != nil {
+	if _, _, err := r.Account(other).Agents().Create(ctx, memory.NewAgent{Name: "c"}); err != nil {
 		t.Fatal(err)
 	}
 	c := "c"
-	if a, err := r.UpdateAgent(ctx, acct, "a", memoryrelay.AgentPatch{Name: &c}); err != nil || a.Name != "c" {
+	if a, err := r.Account(acct).Agents().Update(ctx, "a", memory.AgentPatch{Name: &c}); err != nil || a.Name != "c" {
 		t.Fatalf("rename: %+v %v", a, err)
 	}
-	if _, err := r.GetAgent(ctx, acct, "a"); !errors.Is(err, memoryrelay.ErrNotFound) {
+	if _, err := r.Account(acct).Agents().Get(ctx, "a"); !errors.Is(err, memoryrelay.ErrNotFound) {
 		t.Errorf("old name still resolves: %v", err)
 	}
 }
@@ -134,11 +135,11 @@ func TestDeleteAgentCascades(t *testing.T) {
 	acct := account(t, r)
 	other := account(t, r)
 	for _, a := range []struct{ acct, agent string }{{acct, "doomed"}, {acct, "doomed"}, {acct, "kept"}, {other, "doomed"}} {
-		s, err := r.CreateSession(ctx, a.acct, memoryrelay.NewSession{AgentID: a.agent})
+		s, err := r.Account(a.acct).Sessions().Create(ctx, memory.NewSession{AgentID: a.agent})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := r.CreateMemory(ctx, a.acct, memoryrelay.NewMemory{AgentID: a.agent, Content: "about " + a.agent, SessionID: &s.ID}); err != nil {
+		if _, err := r.Account(a.acct).Memories().Create(ctx, memory.NewMemory{AgentID: a.agent, Content: "about " + a.agent, SessionID: &s.ID}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -147,7 +148,7 @@ func TestDeleteAgentCascades(t *testing.T) {
 	for _, tbl := range []string{"memories", "memory_vectors", "memory_fts", "sessions", "agents"} {
 		before[tbl] = count(t, db, "SELECT count(*) FROM "+tbl)
 	}
-	d, err := r.DeleteAgent(ctx, acct, "doomed")
+	d, err := r.Account(acct).Agents().Delete(ctx, "doomed")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,10 +160,10 @@ func TestDeleteAgentCascades(t *testing.T) {
 			t.Errorf("%s: %d rows, want %d", tbl, got, before[tbl]-gone)
 		}
 	}
-	if _, err := r.GetAgent(ctx, other, "doomed"); err != nil {
+	if _, err := r.Account(other).Agents().Get(ctx, "doomed"); err != nil {
 		t.Errorf("other account's agent: %v", err)
 	}
-	if _, err := r.DeleteAgent(ctx, acct, d.ID); !errors.Is(err, memoryrelay.ErrNotFound) {
+	if _, err := r.Account(acct).Agents().Delete(ctx, d.ID); !errors.Is(err, memoryrelay.ErrNotFound) {
 		t.Errorf("second delete: %v", err)
 	}
 }

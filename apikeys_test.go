@@ -10,6 +10,7 @@ import (
 
 	"github.com/memoryrelay/memoryrelay"
 	"github.com/memoryrelay/memoryrelay/keys"
+	"github.com/memoryrelay/memoryrelay/memory"
 	"github.com/memoryrelay/memoryrelay/scopes"
 )
 
@@ -32,32 +33,32 @@ func TestKeyRulesOnEveryPath(t *testing.T) {
 	past, soon := now.Add(-time.Second), now.Add(time.Second)
 	tests := []struct {
 		name       string
-		in         memoryrelay.NewKey
+		in         memory.NewKey
 		field, msg string // "" when accepted
 	}{
-		{"name of 100 characters", memoryrelay.NewKey{Name: strings.Repeat("ü", memoryrelay.MaxKeyName), Scopes: read}, "", ""},
-		{"name of 101 characters", memoryrelay.NewKey{Name: strings.Repeat("ü", memoryrelay.MaxKeyName+1), Scopes: read}, "name", "name must be 1-100 characters"},
-		{"name of 5,000 characters", memoryrelay.NewKey{Name: strings.Repeat("n", 5000), Scopes: read}, "name", "name must be 1-100 characters"},
-		{"no scopes", memoryrelay.NewKey{Name: "k"}, "scopes", "scopes must be a non-empty list of read, write, delete, admin"},
-		{"expiry in a second", memoryrelay.NewKey{Name: "k", Scopes: read, ExpiresAt: &soon}, "", ""},
-		{"expiry in the past", memoryrelay.NewKey{Name: "k", Scopes: read, ExpiresAt: &past}, "expires_at", "expires_at must be in the future"},
-		{"metadata at the size limit", memoryrelay.NewKey{Name: "k", Scopes: read, Metadata: metadataOf(memoryrelay.MaxMetadataSize)}, "", ""},
-		{"metadata one byte past", memoryrelay.NewKey{Name: "k", Scopes: read, Metadata: metadataOf(memoryrelay.MaxMetadataSize + 1)}, "metadata", "metadata must be at most 10240 bytes when serialized"},
-		{"metadata not JSON", memoryrelay.NewKey{Name: "k", Scopes: read, Metadata: json.RawMessage(`owner: ops`)}, "metadata", "metadata must be a JSON object"},
-		{"metadata not an object", memoryrelay.NewKey{Name: "k", Scopes: read, Metadata: json.RawMessage(`["ops"]`)}, "metadata", "metadata must be a JSON object"},
-		{"rate limit at the maximum", memoryrelay.NewKey{Name: "k", Scopes: read, RateLimit: keys.MaxRateLimit}, "", ""},
-		{"rate limit past the maximum", memoryrelay.NewKey{Name: "k", Scopes: read, RateLimit: keys.MaxRateLimit + 1}, "rate_limit", "rate_limit must be at most 1000000"},
-		{"negative rate limit", memoryrelay.NewKey{Name: "k", Scopes: read, RateLimit: -1}, "rate_limit", "rate_limit must be 0 or more"},
+		{"name of 100 characters", memory.NewKey{Name: strings.Repeat("ü", memoryrelay.MaxKeyName), Scopes: read}, "", ""},
+		{"name of 101 characters", memory.NewKey{Name: strings.Repeat("ü", memoryrelay.MaxKeyName+1), Scopes: read}, "Name", "Name must be 1-100 characters"},
+		{"name of 5,000 characters", memory.NewKey{Name: strings.Repeat("n", 5000), Scopes: read}, "Name", "Name must be 1-100 characters"},
+		{"no scopes", memory.NewKey{Name: "k"}, "Scopes", "Scopes must be a non-empty list of read, write, delete, admin"},
+		{"expiry in a second", memory.NewKey{Name: "k", Scopes: read, ExpiresAt: &soon}, "", ""},
+		{"expiry in the past", memory.NewKey{Name: "k", Scopes: read, ExpiresAt: &past}, "ExpiresAt", "ExpiresAt must be in the future"},
+		{"metadata at the size limit", memory.NewKey{Name: "k", Scopes: read, Metadata: metadataOf(memoryrelay.MaxMetadataSize)}, "", ""},
+		{"metadata one byte past", memory.NewKey{Name: "k", Scopes: read, Metadata: metadataOf(memoryrelay.MaxMetadataSize + 1)}, "Metadata", "Metadata must be at most 10240 bytes when serialized"},
+		{"metadata not JSON", memory.NewKey{Name: "k", Scopes: read, Metadata: json.RawMessage(`owner: ops`)}, "Metadata", "Metadata must be a JSON object"},
+		{"metadata not an object", memory.NewKey{Name: "k", Scopes: read, Metadata: json.RawMessage(`["ops"]`)}, "Metadata", "Metadata must be a JSON object"},
+		{"rate limit at the maximum", memory.NewKey{Name: "k", Scopes: read, RateLimit: keys.MaxRateLimit}, "", ""},
+		{"rate limit past the maximum", memory.NewKey{Name: "k", Scopes: read, RateLimit: keys.MaxRateLimit + 1}, "RateLimit", "RateLimit must be at most 1000000"},
+		{"negative rate limit", memory.NewKey{Name: "k", Scopes: read, RateLimit: -1}, "RateLimit", "RateLimit must be 0 or more"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			before, err := r.ListKeys(ctx, acct, 1, 0)
+			before, err := r.Account(acct).Keys().List(ctx, memory.PageParams{Limit: 1, Offset: 0})
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, _, ferr := r.CreateKey(ctx, acct, tt.in)
+			_, _, ferr := r.Account(acct).Keys().Create(ctx, tt.in)
 			_, _, serr := r.Keys().Create(ctx, acct, keys.CreateParams{Name: tt.in.Name, Scopes: tt.in.Scopes, ExpiresAt: tt.in.ExpiresAt, RateLimit: tt.in.RateLimit, Metadata: tt.in.Metadata})
-			after, err := r.ListKeys(ctx, acct, 1, 0)
+			after, err := r.Account(acct).Keys().List(ctx, memory.PageParams{Limit: 1, Offset: 0})
 			if err != nil {
 				t.Fatalf("ListKeys after: %v", err)
 			}
@@ -70,8 +71,8 @@ func TestKeyRulesOnEveryPath(t *testing.T) {
 				}
 				return
 			}
-			var verr *memoryrelay.ValidationError
-			if !errors.Is(ferr, memoryrelay.ErrInvalid) || !errors.As(ferr, &verr) || verr.Field != tt.field || verr.Message != tt.msg {
+			var verr *memory.ValidationError
+			if !errors.Is(ferr, memoryrelay.ErrInvalid) || !errors.As(ferr, &verr) || verr.Field() != tt.field || verr.Problems[0].Message != tt.msg {
 				t.Errorf("CreateKey: %#v, want a *ValidationError for %s: %q", ferr, tt.field, tt.msg)
 			}
 			var ierr *keys.InvalidError
@@ -84,18 +85,18 @@ func TestKeyRulesOnEveryPath(t *testing.T) {
 		})
 	}
 
-	k, _, err := r.CreateKey(ctx, acct, memoryrelay.NewKey{Name: "rotating", Scopes: read})
+	k, _, err := r.Account(acct).Keys().Create(ctx, memory.NewKey{Name: "rotating", Scopes: read})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, grace := range []time.Duration{-time.Second, memoryrelay.MaxKeyGrace + time.Second} {
-		_, _, err := r.RotateKey(ctx, acct, k.ID, grace)
-		var verr *memoryrelay.ValidationError
-		if !errors.As(err, &verr) || verr.Field != "grace_seconds" || verr.Message != "grace_seconds must be between 0 and 86400" {
-			t.Errorf("RotateKey(grace %v): %#v, want a *ValidationError for grace_seconds", grace, err)
+		_, _, err := r.Account(acct).Keys().Rotate(ctx, k.ID, grace)
+		var verr *memory.ValidationError
+		if !errors.As(err, &verr) || verr.Field() != "grace" || verr.Problems[0].Message != "grace must be between 0 and 24h0m0s" {
+			t.Errorf("RotateKey(grace %v): %#v, want a *ValidationError for grace", grace, err)
 		}
 	}
-	if _, _, err := r.RotateKey(ctx, acct, k.ID, memoryrelay.MaxKeyGrace); err != nil {
+	if _, _, err := r.Account(acct).Keys().Rotate(ctx, k.ID, memoryrelay.MaxKeyGrace); err != nil {
 		t.Errorf("RotateKey(grace %v): %v", memoryrelay.MaxKeyGrace, err)
 	}
 }

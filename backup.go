@@ -16,6 +16,9 @@ import (
 // For continuous replication run the database under Litestream instead:
 // it follows the WAL; see the README's section on backups.
 func (r *Relay) Backup(ctx context.Context, path string) error {
+	if r.closed.Load() {
+		return ErrClosed
+	}
 	if path == "" {
 		return invalid("path", "backup path is required")
 	}

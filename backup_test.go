@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/memoryrelay/memoryrelay"
+	"github.com/memoryrelay/memoryrelay/memory"
 )
 
 func TestBackupWhileWriting(t *testing.T) {
@@ -32,12 +33,12 @@ func TestBackupWhileWriting(t *testing.T) {
 				return
 			default:
 			}
-			m, err := r.CreateMemory(ctx, acct, memoryrelay.NewMemory{Content: fmt.Sprintf("memory number %d about backups", i), AgentID: "w"})
+			m, err := r.Account(acct).Memories().Create(ctx, memory.NewMemory{Content: fmt.Sprintf("memory number %d about backups", i), AgentID: "w"})
 			if err != nil {
 				done <- err
 				return
 			}
-			ids.Store(i, m.ID)
+			ids.Store(i, m.Memory.ID)
 			acked.Store(int64(i + 1))
 		}
 	}()
@@ -76,11 +77,11 @@ func TestBackupWhileWriting(t *testing.T) {
 	defer copyRelay.Close()
 	for i := 0; i < int(before); i++ {
 		id, _ := ids.Load(i)
-		if _, err := copyRelay.GetMemory(ctx, acct, id.(string)); err != nil {
+		if _, err := copyRelay.Account(acct).Memories().Get(ctx, id.(string)); err != nil {
 			t.Fatalf("memory %d acked before the backup is missing: %v", i, err)
 		}
 	}
-	hits, err := copyRelay.SearchMemories(ctx, acct, memoryrelay.SearchParams{Query: "memory number 7 about backups"})
+	hits, err := copyRelay.Account(acct).Memories().Search(ctx, memory.SearchParams{Query: "memory number 7 about backups"})
 	if err != nil || len(hits) == 0 {
 		t.Fatalf("search in the copy: %v %v", hits, err)
 	}

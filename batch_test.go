@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/memoryrelay/memoryrelay"
+	"github.com/memoryrelay/memoryrelay/memory"
 	"github.com/memoryrelay/memoryrelay/search/embed"
 )
 
@@ -40,26 +41,26 @@ func TestAddMemoryDedup(t *testing.T) {
 	ctx := context.Background()
 	r, _ := open(t, memoryrelay.Options{})
 	acct := account(t, r)
-	orig, err := r.CreateMemory(ctx, acct, memoryrelay.NewMemory{Content: darkMode, AgentID: "bot"})
+	orig, err := r.Account(acct).Memories().Create(ctx, memory.NewMemory{Content: darkMode, AgentID: "bot"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, c := range []struct {
 		name      string
-		in        memoryrelay.NewMemory
+		in        memory.NewMemory
 		duplicate bool
 	}{
-		{"no dedup asked", memoryrelay.NewMemory{Content: darkMode, AgentID: "bot"}, false},
-		{"identical", memoryrelay.NewMemory{Content: darkMode, AgentID: "bot", Deduplicate: true}, true},
-		{"identical at threshold 1", memoryrelay.NewMemory{Content: darkMode, AgentID: "bot", Deduplicate: true, DedupThreshold: pointerTo(1.0)}, true},
-		{"same text, punctuation differs", memoryrelay.NewMemory{Content: strings.TrimSuffix(darkMode, ".") + "!", AgentID: "bot", Deduplicate: true}, true},
-		{"similar below default", memoryrelay.NewMemory{Content: darkModeAll, AgentID: "bot", Deduplicate: true}, false},
-		{"similar above 0.85", memoryrelay.NewMemory{Content: darkModeAll + " ", AgentID: "bot", Deduplicate: true, DedupThreshold: pointerTo(0.85)}, true},
-		{"other agent", memoryrelay.NewMemory{Content: darkMode, AgentID: "other-bot", Deduplicate: true}, false},
-		{"unrelated", memoryrelay.NewMemory{Content: "Deploys happen on Tuesdays after review.", AgentID: "bot", Deduplicate: true, DedupThreshold: pointerTo(0.5)}, false},
+		{"no dedup asked", memory.NewMemory{Content: darkMode, AgentID: "bot"}, false},
+		{"identical", memory.NewMemory{Content: darkMode, AgentID: "bot", Deduplicate: true}, true},
+		{"identical at threshold 1", memory.NewMemory{Content: darkMode, AgentID: "bot", Deduplicate: true, DedupThreshold: pointerTo(1.0)}, true},
+		{"same text, punctuation differs", memory.NewMemory{Content: strings.TrimSuffix(darkMode, ".") + "!", AgentID: "bot", Deduplicate: true}, true},
+		{"similar below default", memory.NewMemory{Content: darkModeAll, AgentID: "bot", Deduplicate: true}, false},
+		{"similar above 0.85", memory.NewMemory{Content: darkModeAll + " ", AgentID: "bot", Deduplicate: true, DedupThreshold: pointerTo(0.85)}, true},
+		{"other agent", memory.NewMemory{Content: darkMode, AgentID: "other-bot", Deduplicate: true}, false},
+		{"unrelated", memory.NewMemory{Content: "Deploys happen on Tuesdays after review.", AgentID: "bot", Deduplicate: true, DedupThreshold: pointerTo(0.5)}, false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			res, err := r.AddMemory(ctx, acct, c.in)
+			res, err := r.Account(acct).Memories().Create(ctx, c.in)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -67,21 +68,21 @@ func TestAddMemoryDedup(t *testing.T) {
 				t.Fatalf("IsDuplicate %v, want %v", res.IsDuplicate, c.duplicate)
 			}
 			if c.duplicate {
-				if res.Memory.ID != orig.ID && !strings.HasPrefix(c.name, "similar") {
-					t.Errorf("duplicate %s, want the original %s", res.Memory.ID, orig.ID)
+				if res.Memory.ID != orig.Memory.ID && !strings.HasPrefix(c.name, "similar") {
+					t.Errorf("duplicate %s, want the original %s", res.Memory.ID, orig.Memory.ID)
 				}
 				if res.Memory.Content == "" || res.Memory.CreatedAt.IsZero() {
 					t.Errorf("duplicate is not the full memory: %+v", res.Memory)
 				}
-			} else if res.Memory.ID == orig.ID {
+			} else if res.Memory.ID == orig.Memory.ID {
 				t.Error("a new memory has the original's id")
 			}
 		})
 	}
 	// CreateMemory deduplicates too, returning the existing memory.
-	m, err := r.CreateMemory(ctx, acct, memoryrelay.NewMemory{Content: darkMode, AgentID: "bot", Deduplicate: true})
-	if err != nil || m.ID != orig.ID {
-		t.Fatalf("CreateMemory with Deduplicate: %v %v", m.ID, err)
+	m, err := r.Account(acct).Memories().Create(ctx, memory.NewMemory{Content: darkMode, AgentID: "bot", Deduplicate: true})
+	if err != nil || m.Memory.ID != orig.Memory.ID {
+		t.Fatalf("CreateMemory with Deduplicate: %v %v", m.Memory.ID, err)
 	}
 }
 
@@ -91,15 +92,15 @@ func TestDedupThresholdRange(t *testing.T) {
 	acct := account(t, r)
 	for _, v := range []float64{0.49, 1.01, -1, math.NaN(), math.Inf(1)} {
 		for _, dedup := range []bool{true, false} {
-			_, err := r.AddMemory(ctx, acct, memoryrelay.NewMemory{Content: "x", Deduplicate: dedup, DedupThreshold: pointerTo(v)})
-			var verr *memoryrelay.ValidationError
-			if !errors.As(err, &verr) || verr.Field != "dedup_threshold" {
+			_, err := r.Account(acct).Memories().Create(ctx, memory.NewMemory{Content: "x", Deduplicate: dedup, DedupThreshold: pointerTo(v)})
+			var verr *memory.ValidationError
+			if !errors.As(err, &verr) || verr.Field() != "DedupThreshold" {
 				t.Errorf("threshold %v (dedup %v): %v", v, dedup, err)
 			}
 		}
 	}
 	for _, v := range []float64{0.5, 1} {
-		if _, err := r.AddMemory(ctx, acct, memoryrelay.NewMemory{Content: "x", Deduplicate: true, DedupThreshold: pointerTo(v)}); err != nil {
+		if _, err := r.Account(acct).Memories().Create(ctx, memory.NewMemory{Content: "x", Deduplicate: true, DedupThreshold: pointerTo(v)}); err != nil {
 			t.Errorf("threshold %v: %v", v, err)
 		}
 	}
@@ -115,7 +116,7 @@ func TestDedupConcurrent(t *testing.T) {
 	var dups atomic.Int64
 	for range 8 {
 		wg.Go(func() {
-			res, err := r.AddMemory(ctx, acct, memoryrelay.NewMemory{Content: darkMode, AgentID: "bot", Deduplicate: true})
+			res, err := r.Account(acct).Memories().Create(ctx, memory.NewMemory{Content: darkMode, AgentID: "bot", Deduplicate: true})
 			if err != nil {
 				t.Error(err)
 			}
@@ -125,7 +126,7 @@ func TestDedupConcurrent(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	page, err := r.ListMemories(ctx, acct, memoryrelay.ListParams{})
+	page, err := r.Account(acct).Memories().List(ctx, memory.ListParams{})
 	if err != nil || page.Total != 1 || dups.Load() != 7 {
 		t.Fatalf("%d memories, %d duplicates, %v", page.Total, dups.Load(), err)
 	}
@@ -136,13 +137,13 @@ func TestCreateMemoriesItemsStandAlone(t *testing.T) {
 	emb := &countingEmbedder{Embedder: embed.NewHashing(0)}
 	r, path := open(t, memoryrelay.Options{Embedder: emb})
 	acct := account(t, r)
-	existing, err := r.CreateMemory(ctx, acct, memoryrelay.NewMemory{Content: darkMode, AgentID: "bot"})
+	existing, err := r.Account(acct).Memories().Create(ctx, memory.NewMemory{Content: darkMode, AgentID: "bot"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	emb.calls.Store(0)
 	const unknownSession = "6f1c2f4e-8a47-4c1e-9d8e-3b0f6f4a2b11"
-	in := []memoryrelay.NewMemory{
+	in := []memory.NewMemory{
 		0: {Content: "First fact about the build system."},
 		1: {Content: "   "},
 		2: {Content: "Uses a session nobody has.", AgentID: "ghost-agent", SessionID: pointerTo(unknownSession)},
@@ -153,7 +154,7 @@ func TestCreateMemoriesItemsStandAlone(t *testing.T) {
 		7: {Content: "bad importance", Importance: pointerTo(2.0)},
 		8: {Content: "bad threshold", DedupThreshold: pointerTo(0.1)},
 	}
-	res, err := r.CreateMemories(ctx, acct, memoryrelay.BatchParams{Memories: in, AgentID: "bot"})
+	res, err := r.Account(acct).Memories().CreateBatch(ctx, memory.BatchParams{Memories: in, AgentID: "bot"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,15 +162,15 @@ func TestCreateMemoriesItemsStandAlone(t *testing.T) {
 		status string
 		field  string // of the ValidationError, for failures
 	}{
-		{memoryrelay.BatchSuccess, ""},
-		{memoryrelay.BatchFailed, "content"},
-		{memoryrelay.BatchFailed, "session_id"},
-		{memoryrelay.BatchSkipped, ""},
-		{memoryrelay.BatchSuccess, ""},
-		{memoryrelay.BatchSuccess, ""},
-		{memoryrelay.BatchSkipped, ""},
-		{memoryrelay.BatchFailed, "importance"},
-		{memoryrelay.BatchFailed, "dedup_threshold"},
+		{memory.BatchSuccess, ""},
+		{memory.BatchFailed, "Content"},
+		{memory.BatchFailed, "SessionID"},
+		{memory.BatchSkipped, ""},
+		{memory.BatchSuccess, ""},
+		{memory.BatchSuccess, ""},
+		{memory.BatchSkipped, ""},
+		{memory.BatchFailed, "Importance"},
+		{memory.BatchFailed, "DedupThreshold"},
 	}
 	if len(res.Items) != len(want) {
 		t.Fatalf("%d results", len(res.Items))
@@ -180,10 +181,10 @@ func TestCreateMemoriesItemsStandAlone(t *testing.T) {
 			t.Errorf("item %d: status %s, want %s (%v)", i, it.Status, w.status, it.Err)
 			continue
 		}
-		var verr *memoryrelay.ValidationError
+		var verr *memory.ValidationError
 		switch w.status {
-		case memoryrelay.BatchFailed:
-			if !errors.As(it.Err, &verr) || verr.Field != w.field || it.MemoryID != "" {
+		case memory.BatchFailed:
+			if !errors.As(it.Err, &verr) || verr.Field() != w.field || it.MemoryID != "" {
 				t.Errorf("item %d: err %v, id %q; want a validation error for %s", i, it.Err, it.MemoryID, w.field)
 			}
 		default:
@@ -192,7 +193,7 @@ func TestCreateMemoriesItemsStandAlone(t *testing.T) {
 			}
 		}
 	}
-	if res.Items[3].MemoryID != existing.ID || res.Items[6].MemoryID != res.Items[5].MemoryID {
+	if res.Items[3].MemoryID != existing.Memory.ID || res.Items[6].MemoryID != res.Items[5].MemoryID {
 		t.Errorf("skipped items name %s and %s", res.Items[3].MemoryID, res.Items[6].MemoryID)
 	}
 	if res.Succeeded != 3 || res.Failed != 4 || res.Skipped != 2 {
@@ -206,8 +207,8 @@ func TestCreateMemoriesItemsStandAlone(t *testing.T) {
 	}
 	// Stored items are readable at once, with their agents.
 	for i, agent := range map[int]string{0: "bot", 4: "own", 5: "bot"} {
-		m, err := r.GetMemory(ctx, acct, res.Items[i].MemoryID)
-		if err != nil || m.Content != in[i].Content || m.AgentRef != agent {
+		m, err := r.Account(acct).Memories().Get(ctx, res.Items[i].MemoryID)
+		if err != nil || m.Content != in[i].Content || m.AgentID != agent {
 			t.Errorf("item %d: %+v %v", i, m, err)
 		}
 	}
@@ -226,17 +227,17 @@ func TestCreateMemoriesLimits(t *testing.T) {
 	r, _ := open(t, memoryrelay.Options{})
 	acct := account(t, r)
 	for _, n := range []int{0, memoryrelay.MaxBatch + 1} {
-		_, err := r.CreateMemories(ctx, acct, memoryrelay.BatchParams{Memories: make([]memoryrelay.NewMemory, n)})
-		var verr *memoryrelay.ValidationError
-		if !errors.As(err, &verr) || verr.Field != "memories" {
+		_, err := r.Account(acct).Memories().CreateBatch(ctx, memory.BatchParams{Memories: make([]memory.NewMemory, n)})
+		var verr *memory.ValidationError
+		if !errors.As(err, &verr) || verr.Field() != "Memories" {
 			t.Errorf("%d items: %v", n, err)
 		}
 	}
-	full := make([]memoryrelay.NewMemory, memoryrelay.MaxBatch)
+	full := make([]memory.NewMemory, memoryrelay.MaxBatch)
 	for i := range full {
 		full[i].Content = fmt.Sprintf("memory number %d", i)
 	}
-	res, err := r.CreateMemories(ctx, acct, memoryrelay.BatchParams{Memories: full})
+	res, err := r.Account(acct).Memories().CreateBatch(ctx, memory.BatchParams{Memories: full})
 	if err != nil || res.Succeeded != memoryrelay.MaxBatch {
 		t.Fatalf("%d succeeded, %v", res.Succeeded, err)
 	}
@@ -266,8 +267,8 @@ func TestCreateMemoriesEmbedderFailure(t *testing.T) {
 			ctx := context.Background()
 			r, path := open(t, memoryrelay.Options{Embedder: fakeEmbedder{dim: 4, embed: c.embed}})
 			acct := account(t, r)
-			in := []memoryrelay.NewMemory{{Content: "a"}, {Content: "b"}, {Content: "c"}}
-			res, err := r.CreateMemories(ctx, acct, memoryrelay.BatchParams{Memories: in})
+			in := []memory.NewMemory{{Content: "a"}, {Content: "b"}, {Content: "c"}}
+			res, err := r.Account(acct).Memories().CreateBatch(ctx, memory.BatchParams{Memories: in})
 			if (err != nil) != c.wantErr {
 				t.Fatalf("err %v", err)
 			}
@@ -278,7 +279,7 @@ func TestCreateMemoriesEmbedderFailure(t *testing.T) {
 				}
 				return
 			}
-			if res.Failed != c.failed || res.Items[1].Status != memoryrelay.BatchFailed || errors.Is(res.Items[1].Err, memoryrelay.ErrInvalid) {
+			if res.Failed != c.failed || res.Items[1].Status != memory.BatchFailed || errors.Is(res.Items[1].Err, memoryrelay.ErrInvalid) {
 				t.Errorf("%+v", res)
 			}
 			if stored != len(in)-c.failed {
@@ -292,7 +293,7 @@ func TestSetImportance(t *testing.T) {
 	ctx := context.Background()
 	r, _ := open(t, memoryrelay.Options{})
 	acct := account(t, r)
-	m, err := r.CreateMemory(ctx, acct, memoryrelay.NewMemory{Content: "important?", Tier: "cold"})
+	m, err := r.Account(acct).Memories().Create(ctx, memory.NewMemory{Content: "important?", Tier: "cold"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -308,7 +309,7 @@ func TestSetImportance(t *testing.T) {
 		{0, nil, "warm"},
 		{1, pointerTo("warm"), "warm"},
 	} {
-		got, err := r.SetImportance(ctx, acct, m.ID, c.importance, c.tier)
+		got, err := r.Account(acct).Memories().SetImportance(ctx, m.Memory.ID, c.importance, c.tier)
 		if err != nil || got.Importance != c.importance || got.Tier != c.want || got.UpdatedAt.Before(got.CreatedAt) {
 			t.Errorf("%v %v: %v %v %v", c.importance, c.tier, got.Importance, got.Tier, err)
 		}
@@ -320,16 +321,16 @@ func TestSetImportance(t *testing.T) {
 		is         error
 		field      string
 	}{
-		{m.ID, 1.5, nil, memoryrelay.ErrInvalid, "importance"},
-		{m.ID, -0.1, nil, memoryrelay.ErrInvalid, "importance"},
-		{m.ID, math.NaN(), nil, memoryrelay.ErrInvalid, "importance"},
-		{m.ID, 0.5, pointerTo("lukewarm"), memoryrelay.ErrInvalid, "tier"},
+		{m.Memory.ID, 1.5, nil, memoryrelay.ErrInvalid, "Importance"},
+		{m.Memory.ID, -0.1, nil, memoryrelay.ErrInvalid, "Importance"},
+		{m.Memory.ID, math.NaN(), nil, memoryrelay.ErrInvalid, "Importance"},
+		{m.Memory.ID, 0.5, pointerTo("lukewarm"), memoryrelay.ErrInvalid, "Tier"},
 		{"not-a-uuid", 0.5, nil, memoryrelay.ErrNotFound, ""},
 		{"00000000-0000-4000-8000-000000000000", 0.5, nil, memoryrelay.ErrNotFound, ""},
 	} {
-		_, err := r.SetImportance(ctx, acct, c.id, c.importance, c.tier)
-		var verr *memoryrelay.ValidationError
-		if !errors.Is(err, c.is) || (c.field != "" && (!errors.As(err, &verr) || verr.Field != c.field)) {
+		_, err := r.Account(acct).Memories().SetImportance(ctx, c.id, c.importance, c.tier)
+		var verr *memory.ValidationError
+		if !errors.Is(err, c.is) || (c.field != "" && (!errors.As(err, &verr) || verr.Field() != c.field)) {
 			t.Errorf("%s %v %v: %v", c.id, c.importance, c.tier, err)
 		}
 	}
@@ -346,17 +347,17 @@ func BenchmarkCreateMemories(b *testing.B) {
 			ctx := context.Background()
 			r, _ := open(b, memoryrelay.Options{Synchronous: c.sync})
 			acct := account(b, r)
-			batch := make([]memoryrelay.NewMemory, c.n)
+			batch := make([]memory.NewMemory, c.n)
 			round := 0
 			var emb, db float64
 			b.ReportAllocs()
 			for b.Loop() {
 				for i := range batch {
-					batch[i] = memoryrelay.NewMemory{AgentID: "bench",
+					batch[i] = memory.NewMemory{AgentID: "bench",
 						Content: fmt.Sprintf("Memory %d/%d: the user mentioned that project %d ships on day %d and prefers terse reviews.", round, i, i%97, i%31)}
 				}
 				round++
-				res, err := r.CreateMemories(ctx, acct, memoryrelay.BatchParams{Memories: batch})
+				res, err := r.Account(acct).Memories().CreateBatch(ctx, memory.BatchParams{Memories: batch})
 				if err != nil || res.Succeeded != len(batch) {
 					b.Fatal(res.Failed, err)
 				}
@@ -370,7 +371,9 @@ func BenchmarkCreateMemories(b *testing.B) {
 	}
 }
 
-func ExampleRelay_CreateMemories() {
+// Example_batch stores several memories with one embedder call: items
+// stand alone, and a duplicate is skipped.
+func Example_batch() {
 	ctx := context.Background()
 	dir, _ := os.MkdirTemp("", "memoryrelay-example")
 	defer os.RemoveAll(dir)
@@ -382,7 +385,7 @@ func ExampleRelay_CreateMemories() {
 	defer r.Close()
 	acct, _ := r.CreateAccount(ctx, "acme")
 
-	res, err := r.CreateMemories(ctx, acct.ID, memoryrelay.BatchParams{AgentID: "assistant", Memories: []memoryrelay.NewMemory{
+	res, err := r.Account(acct.ID).Memories().CreateBatch(ctx, memory.BatchParams{AgentID: "assistant", Memories: []memory.NewMemory{
 		{Content: "The user prefers TypeScript."},
 		{Content: " "},
 		{Content: "The user prefers TypeScript!", Deduplicate: true},
@@ -397,7 +400,7 @@ func ExampleRelay_CreateMemories() {
 	fmt.Println(res.Succeeded, res.Failed, res.Skipped)
 	// Output:
 	// 0 success <nil>
-	// 1 failed content must be 1-51200 characters and not blank
+	// 1 failed Content must be 1-51200 characters and not blank
 	// 2 skipped <nil>
 	// 1 1 1
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/memoryrelay/memoryrelay"
 	"github.com/memoryrelay/memoryrelay/keys"
+	"github.com/memoryrelay/memoryrelay/memory"
 	"github.com/memoryrelay/memoryrelay/scopes"
 )
 
@@ -61,7 +62,7 @@ func BenchmarkCreateMemory(b *testing.B) {
 				text := fmt.Sprintf("Memory %d: the user mentioned that project %d ships on day %d and prefers terse reviews.", i, i%97, i%31)
 				i++
 				t0 := time.Now()
-				if _, err := r.CreateMemory(ctx, acct, memoryrelay.NewMemory{Content: text, AgentID: "bench"}); err != nil {
+				if _, err := r.Account(acct).Memories().Create(ctx, memory.NewMemory{Content: text, AgentID: "bench"}); err != nil {
 					b.Fatal(err)
 				}
 				lat = append(lat, time.Since(t0))

@@ -4,12 +4,12 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"time"
 	"unicode"
 	"unicode/utf8"
 
 	"github.com/memoryrelay/memoryrelay/internal/store"
 	"github.com/memoryrelay/memoryrelay/internal/uuid"
+	"github.com/memoryrelay/memoryrelay/memory"
 	"github.com/memoryrelay/memoryrelay/search/vector"
 )
 
@@ -27,15 +27,15 @@ const (
 	// CharsPerToken is the estimate behind every token budget: a token is
 	// about 4 characters (code points) of text.
 	CharsPerToken = 4
-	// SeparatorTokens is what [BuildContext] charges each packed memory on
+	// SeparatorTokens is what context building (Contexts.Build) charges each packed memory on
 	// top of its text, for the separator and framing a client puts
 	// between memories.
 	SeparatorTokens = 1
 	// DuplicateCosine is the cosine similarity at or above which
-	// [BuildContext] treats two memories as near-duplicates and keeps only
+	// Contexts.Build treats two memories as near-duplicates and keeps only
 	// the better ranked one.
 	DuplicateCosine = 0.95
-	// TextContextSeparator joins the memories of a [TextContext].
+	// TextContextSeparator joins the memories of a memory.TextContext.
 	TextContextSeparator = "\n\n"
 )
 
@@ -46,62 +46,38 @@ func EstimateTokens(s string) int {
 	return (utf8.RuneCountInString(s) + CharsPerToken - 1) / CharsPerToken
 }
 
-// TextContextParams is the input of [Relay.TextContext] (contract #10).
-type TextContextParams struct {
-	Query     string  // required, 1–51,200 characters
-	AgentID   *string // agent id or name; nil: every agent; unknown: no matches
-	Limit     int     // memories searched: 1–50 (larger is clamped); default 10
-	Threshold float64 // keep matches with score ≥ Threshold; [0,1]; default 0
-	// MaxTokens is the budget of the text, at CharsPerToken characters per
-	// token; 0 means no budget.
-	MaxTokens int
-	Project   *string // project slug filter
-}
-
-// TextContext is a block of text built from the memories that best match
-// a query.
-type TextContext struct {
-	// Text is the content of the matches, best first, joined by
-	// TextContextSeparator and cut to the budget.
-	Text string
-	// Hits are the memories whose text is in Text, best first.
-	Hits []Hit
-	// TotalChars is the length of Text in characters (code points).
-	TotalChars int
-}
-
-// TextContext searches the account's memories (hybrid mode, as
-// [Relay.SearchMemories]) and joins the matches' content, best first,
+// textContext searches the account's memories (hybrid mode, as
+// searchMemories) and joins the matches' content, best first,
 // into one text of at most MaxTokens·CharsPerToken characters. Whole
 // memories are added while they fit; the first one that does not fit is
 // cut at the last word boundary (whitespace) within the remaining budget,
 // never inside a word, and ends the text; if not even its first word fits,
 // it is left out. Text is therefore always a prefix, at a word boundary,
 // of the text an unlimited budget would give.
-func (r *Relay) TextContext(ctx context.Context, accountID string, p TextContextParams) (TextContext, error) {
+func (r *Relay) textContext(ctx context.Context, accountID string, p memory.TextContextParams) (memory.TextContext, error) {
 	limit, err := pageLimit(p.Limit, DefaultContextLimit, MaxContextLimit)
 	if err != nil {
-		return TextContext{}, err
+		return memory.TextContext{}, err
 	}
 	if p.MaxTokens < 0 {
-		return TextContext{}, invalid("max_tokens", "max_tokens must be a positive integer")
+		return memory.TextContext{}, invalid("MaxTokens", "MaxTokens must be a positive integer")
 	}
 	if p.Project != nil {
 		if n := utf8.RuneCountInString(*p.Project); n == 0 || n > MaxProjectSlug {
-			return TextContext{}, invalid("project", "project must be 1-%d characters", MaxProjectSlug)
+			return memory.TextContext{}, invalid("Project", "Project must be 1-%d characters", MaxProjectSlug)
 		}
 	}
-	hits, err := r.SearchMemories(ctx, accountID, SearchParams{
+	hits, err := r.searchMemories(ctx, accountID, memory.SearchParams{
 		Query: p.Query, Limit: limit, Threshold: p.Threshold, AgentID: p.AgentID, Project: p.Project,
 	})
 	if err != nil {
-		return TextContext{}, err
+		return memory.TextContext{}, err
 	}
 	budget := p.MaxTokens * CharsPerToken // 0: none
 	sepLen := utf8.RuneCountInString(TextContextSeparator)
 	var b strings.Builder
 	used := 0 // characters in b
-	out := TextContext{Hits: []Hit{}}
+	out := memory.TextContext{Hits: []memory.Hit{}}
 	for _, h := range hits {
 		text := h.Memory.Content
 		n := utf8.RuneCountInString(text)
@@ -121,7 +97,7 @@ func (r *Relay) TextContext(ctx context.Context, accountID string, p TextContext
 		}
 		b.WriteString(text)
 		used += sep + n
-		out.Hits = append(out.Hits, h)
+		out.Hits = append(out.Hits, hitOf(h))
 		if text != h.Memory.Content {
 			break
 		}
@@ -157,37 +133,10 @@ func cutAtWord(s string, limit int) string {
 	return strings.TrimRightFunc(s[:i], unicode.IsSpace)
 }
 
-// BuildContextParams is the input of [Relay.BuildContext] (contract #13).
-type BuildContextParams struct {
-	Query       string  // required, 1–51,200 characters
-	AgentID     *string // agent id or name; nil: every agent; unknown: no memories
-	MaxMemories int     // 1–100; 0 means 20
-	// MaxTokens is the token budget, 100–128,000; 0 means no budget.
-	MaxTokens int
-	Mode      string // hybrid (default), semantic or keyword
-	// ExcludeIDs are memory ids never to include, at most MaxExcludeIDs;
-	// values that are not UUIDs match nothing.
-	ExcludeIDs []string
-}
-
-// ContextItem is a memory packed into a [BuiltContext].
-type ContextItem struct {
-	Memory Memory
-	Score  float64 // the search score, in [0,1]
-	Tokens int     // EstimateTokens(content) + SeparatorTokens
-}
-
-// BuiltContext is the result of [Relay.BuildContext].
-type BuiltContext struct {
-	Items      []ContextItem // best first
-	TokenCount int           // the sum of Items' Tokens; ≤ MaxTokens when a budget is set
-	Latency    time.Duration // time taken, by the Relay's clock
-}
-
-// BuildContext ranks the account's memories against the query and packs
+// buildContext ranks the account's memories against the query and packs
 // the best of them, whole, into a token budget:
 //
-//   - Candidates are the top 100 search matches (as [Relay.SearchMemories]
+//   - Candidates are the top 100 search matches (as searchMemories
 //     in the given mode) minus ExcludeIDs, best first.
 //   - Near-duplicates are dropped: a candidate whose content equals, after
 //     lowercasing and collapsing whitespace, that of a memory already
@@ -198,23 +147,23 @@ type BuiltContext struct {
 //     of MaxTokens is skipped whole (never cut) and packing goes on with
 //     the next, smaller ones, so TokenCount never exceeds MaxTokens.
 //   - Packing stops at MaxMemories memories.
-func (r *Relay) BuildContext(ctx context.Context, accountID string, p BuildContextParams) (BuiltContext, error) {
+func (r *Relay) buildContext(ctx context.Context, accountID string, p memory.BuildContextParams) (memory.BuiltContext, error) {
 	start := r.opts.Now()
 	if p.MaxMemories == 0 {
 		p.MaxMemories = DefaultContextMemories
 	}
 	if p.MaxMemories < 1 || p.MaxMemories > MaxContextMemories {
-		return BuiltContext{}, invalid("max_memories", "max_memories must be between 1 and %d", MaxContextMemories)
+		return memory.BuiltContext{}, invalid("MaxMemories", "MaxMemories must be between 1 and %d", MaxContextMemories)
 	}
 	if p.MaxTokens != 0 && (p.MaxTokens < MinContextTokens || p.MaxTokens > MaxContextTokens) {
-		return BuiltContext{}, invalid("max_tokens", "max_tokens must be between %d and %d", MinContextTokens, MaxContextTokens)
+		return memory.BuiltContext{}, invalid("MaxTokens", "MaxTokens must be between %d and %d", MinContextTokens, MaxContextTokens)
 	}
 	if len(p.ExcludeIDs) > MaxExcludeIDs {
-		return BuiltContext{}, invalid("exclude_memory_ids", "exclude_memory_ids must hold at most %d ids", MaxExcludeIDs)
+		return memory.BuiltContext{}, invalid("ExcludeIDs", "ExcludeIDs must hold at most %d ids", MaxExcludeIDs)
 	}
-	hits, err := r.SearchMemories(ctx, accountID, SearchParams{Query: p.Query, Limit: MaxHits, Mode: p.Mode, AgentID: p.AgentID})
+	hits, err := r.searchMemories(ctx, accountID, memory.SearchParams{Query: p.Query, Limit: MaxHits, Mode: p.Mode, AgentID: p.AgentID})
 	if err != nil {
-		return BuiltContext{}, err
+		return memory.BuiltContext{}, err
 	}
 	exclude := make(map[string]bool, len(p.ExcludeIDs))
 	for _, id := range p.ExcludeIDs {
@@ -230,10 +179,10 @@ func (r *Relay) BuildContext(ctx context.Context, accountID string, p BuildConte
 	}
 	blobs, err := r.store.Vectors(ctx, seqs)
 	if err != nil {
-		return BuiltContext{}, fmt.Errorf("memoryrelay: context vectors: %w", err)
+		return memory.BuiltContext{}, fmt.Errorf("memoryrelay: context vectors: %w", err)
 	}
 
-	out := BuiltContext{Items: []ContextItem{}}
+	out := memory.BuiltContext{Items: []memory.ContextItem{}}
 	seen := map[string]bool{}
 	var picked [][]float32
 	for _, h := range hits {
@@ -259,7 +208,7 @@ func (r *Relay) BuildContext(ctx context.Context, accountID string, p BuildConte
 		if len(vec) > 0 {
 			picked = append(picked, vec)
 		}
-		out.Items = append(out.Items, ContextItem{Memory: h.Memory, Score: h.Score, Tokens: cost})
+		out.Items = append(out.Items, memory.ContextItem{Memory: memoryOf(h.Memory), Score: h.Score, Tokens: cost})
 		out.TokenCount += cost
 	}
 	out.Latency = max(r.opts.Now().Sub(start), 0)

@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/memoryrelay/memoryrelay"
+	"github.com/memoryrelay/memoryrelay/memory"
 )
 
 func TestEstimateTokens(t *testing.T) {
@@ -36,11 +37,11 @@ func seed(t testing.TB, r *memoryrelay.Relay, acct string, contents ...string) [
 	t.Helper()
 	ids := make([]string, len(contents))
 	for i, c := range contents {
-		m, err := r.CreateMemory(context.Background(), acct, memoryrelay.NewMemory{Content: c, AgentID: "bot"})
+		m, err := r.Account(acct).Memories().Create(context.Background(), memory.NewMemory{Content: c, AgentID: "bot"})
 		if err != nil {
 			t.Fatal(err)
 		}
-		ids[i] = m.ID
+		ids[i] = m.Memory.ID
 	}
 	return ids
 }
@@ -69,7 +70,7 @@ func TestBuildContextPacksWholeMemoriesIntoBudget(t *testing.T) {
 		stored[c] = c
 	}
 
-	unlimited, err := r.BuildContext(ctx, acct, memoryrelay.BuildContextParams{Query: big.String()})
+	unlimited, err := r.Account(acct).Contexts().Build(ctx, memory.BuildContextParams{Query: big.String()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +80,7 @@ func TestBuildContextPacksWholeMemoriesIntoBudget(t *testing.T) {
 
 	for _, budget := range []int{100, 120, 150, 200, 400, 520, 600, 1000} {
 		t.Run("max_tokens="+strconv.Itoa(budget), func(t *testing.T) {
-			bc, err := r.BuildContext(ctx, acct, memoryrelay.BuildContextParams{Query: big.String(), MaxTokens: budget})
+			bc, err := r.Account(acct).Contexts().Build(ctx, memory.BuildContextParams{Query: big.String(), MaxTokens: budget})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -125,7 +126,7 @@ func TestBuildContextDropsDuplicatesAndExclusions(t *testing.T) {
 		"Deploys on Friday need a second reviewer.",
 		"The staging deploy pipeline is separate.",
 	)
-	bc, err := r.BuildContext(ctx, acct, memoryrelay.BuildContextParams{Query: "deploy pipeline friday"})
+	bc, err := r.Account(acct).Contexts().Build(ctx, memory.BuildContextParams{Query: "deploy pipeline friday"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,7 +150,7 @@ func TestBuildContextDropsDuplicatesAndExclusions(t *testing.T) {
 	}
 
 	// Excluded ids are never packed (in any case); non-UUIDs are ignored.
-	bc, err = r.BuildContext(ctx, acct, memoryrelay.BuildContextParams{
+	bc, err = r.Account(acct).Contexts().Build(ctx, memory.BuildContextParams{
 		Query: "deploy pipeline friday", ExcludeIDs: []string{ids[0], ids[1], ids[2], "not-a-uuid", strings.ToUpper(ids[3])},
 	})
 	if err != nil {
@@ -160,7 +161,7 @@ func TestBuildContextDropsDuplicatesAndExclusions(t *testing.T) {
 	}
 
 	// max_memories caps the count.
-	bc, err = r.BuildContext(ctx, acct, memoryrelay.BuildContextParams{Query: "deploy pipeline friday", MaxMemories: 1})
+	bc, err = r.Account(acct).Contexts().Build(ctx, memory.BuildContextParams{Query: "deploy pipeline friday", MaxMemories: 1})
 	if err != nil || len(bc.Items) != 1 {
 		t.Fatalf("max_memories 1: %v, %d items", err, len(bc.Items))
 	}
@@ -172,20 +173,20 @@ func TestBuildContextValidation(t *testing.T) {
 	acct := account(t, r)
 	for _, c := range []struct {
 		name  string
-		p     memoryrelay.BuildContextParams
+		p     memory.BuildContextParams
 		field string
 	}{
-		{"no query", memoryrelay.BuildContextParams{}, "query"},
-		{"max_memories too big", memoryrelay.BuildContextParams{Query: "x", MaxMemories: 101}, "max_memories"},
-		{"max_memories negative", memoryrelay.BuildContextParams{Query: "x", MaxMemories: -1}, "max_memories"},
-		{"max_tokens too small", memoryrelay.BuildContextParams{Query: "x", MaxTokens: 99}, "max_tokens"},
-		{"max_tokens too big", memoryrelay.BuildContextParams{Query: "x", MaxTokens: 128_001}, "max_tokens"},
-		{"bad mode", memoryrelay.BuildContextParams{Query: "x", Mode: "magic"}, "search_mode"},
+		{"no query", memory.BuildContextParams{}, "Query"},
+		{"max_memories too big", memory.BuildContextParams{Query: "x", MaxMemories: 101}, "MaxMemories"},
+		{"max_memories negative", memory.BuildContextParams{Query: "x", MaxMemories: -1}, "MaxMemories"},
+		{"max_tokens too small", memory.BuildContextParams{Query: "x", MaxTokens: 99}, "MaxTokens"},
+		{"max_tokens too big", memory.BuildContextParams{Query: "x", MaxTokens: 128_001}, "MaxTokens"},
+		{"bad mode", memory.BuildContextParams{Query: "x", Mode: "magic"}, "Mode"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			_, err := r.BuildContext(ctx, acct, c.p)
-			var verr *memoryrelay.ValidationError
-			if !errors.As(err, &verr) || verr.Field != c.field || !errors.Is(err, memoryrelay.ErrInvalid) {
+			_, err := r.Account(acct).Contexts().Build(ctx, c.p)
+			var verr *memory.ValidationError
+			if !errors.As(err, &verr) || verr.Field() != c.field || !errors.Is(err, memoryrelay.ErrInvalid) {
 				t.Fatalf("err %v, want a ValidationError on %s", err, c.field)
 			}
 		})
@@ -201,7 +202,7 @@ func TestTextContextCutsAtWordBoundary(t *testing.T) {
 		"The release review checks every deploy for rollback plans.",
 		"Friday deploy freezes start during the holiday season.",
 	)
-	full, err := r.TextContext(ctx, acct, memoryrelay.TextContextParams{Query: "friday deploy release review"})
+	full, err := r.Account(acct).Contexts().Text(ctx, memory.TextContextParams{Query: "friday deploy release review"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -216,7 +217,7 @@ func TestTextContextCutsAtWordBoundary(t *testing.T) {
 		t.Fatalf("text is not the matches joined best first: %q", full.Text)
 	}
 	for tokens := 1; tokens <= 50; tokens++ {
-		tc, err := r.TextContext(ctx, acct, memoryrelay.TextContextParams{Query: "friday deploy release review", MaxTokens: tokens})
+		tc, err := r.Account(acct).Contexts().Text(ctx, memory.TextContextParams{Query: "friday deploy release review", MaxTokens: tokens})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -238,7 +239,7 @@ func TestTextContextCutsAtWordBoundary(t *testing.T) {
 		}
 	}
 	// limit clamps to 50; threshold filters.
-	tc, err := r.TextContext(ctx, acct, memoryrelay.TextContextParams{Query: "friday deploy", Limit: 500, Threshold: 0.99})
+	tc, err := r.Account(acct).Contexts().Text(ctx, memory.TextContextParams{Query: "friday deploy", Limit: 500, Threshold: 0.99})
 	if err != nil || len(tc.Hits) != 0 || tc.Text != "" {
 		t.Fatalf("threshold 0.99: %v %+v", err, tc)
 	}

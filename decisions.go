@@ -2,7 +2,6 @@ package memoryrelay
 
 import (
 	"context"
-	"encoding/json"
 	"math"
 	"slices"
 	"sort"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/memoryrelay/memoryrelay/internal/store"
 	"github.com/memoryrelay/memoryrelay/internal/uuid"
+	"github.com/memoryrelay/memoryrelay/memory"
 	"github.com/memoryrelay/memoryrelay/search"
 	"github.com/memoryrelay/memoryrelay/search/lexical"
 )
@@ -37,78 +37,62 @@ var (
 	decisionStatuses    = []string{"active", "experimental", "superseded", "reverted"}
 )
 
-// Decision is a recorded decision (API contract §4.5). Tags is never nil.
-type Decision = store.Decision
-
-// NewDecision is the input of [Relay.CreateDecision].
-type NewDecision struct {
-	Title        string          // required, 1–500 characters, not blank
-	Rationale    string          // required, 1–50,000 characters, not blank
-	Alternatives *string         // free text, ≤ 50,000 characters
-	Project      *string         // project slug (project_slug), ≤ 100 characters; created if unknown
-	Tags         []string        // free-form labels: at most 20, each ≤ 100 characters
-	Status       string          // active (default) or experimental
-	Metadata     json.RawMessage // JSON object ≤ 10 KiB; default {}
-	AgentID      string          // agent id or name; optional; an unknown one is created with that id and name
-	SessionID    *string         // must name an existing session of the account
-}
-
-// CreateDecision validates, embeds (title and rationale) and stores a
+// createDecision validates, embeds (title and rationale) and stores a
 // decision.
-func (r *Relay) CreateDecision(ctx context.Context, accountID string, in NewDecision) (Decision, error) {
+func (r *Relay) createDecision(ctx context.Context, accountID string, in memory.NewDecision) (memory.Decision, error) {
 	if err := checkDecisionText(in.Title, in.Rationale, in.Alternatives, in.Tags); err != nil {
-		return Decision{}, err
+		return memory.Decision{}, err
 	}
 	status := decisionActive
 	if in.Status != "" {
 		if !oneOf(in.Status, newDecisionStatuses) {
-			return Decision{}, invalid("status", "status must be active or experimental")
+			return memory.Decision{}, invalid("Status", "Status must be active or experimental")
 		}
 		status = in.Status
 	}
-	if err := checkProjectRef("project_slug", in.Project); err != nil {
-		return Decision{}, err
+	if err := checkProjectRef("Project", in.Project); err != nil {
+		return memory.Decision{}, err
 	}
 	meta, err := checkMetadata(in.Metadata)
 	if err != nil {
-		return Decision{}, err
+		return memory.Decision{}, err
 	}
 	now := r.now()
-	d := Decision{
+	d := store.Decision{
 		ID: uuid.New(), AccountID: accountID, ProjectSlug: in.Project, Title: in.Title, Rationale: in.Rationale,
 		Alternatives: in.Alternatives, Status: status, Tags: in.Tags, Metadata: meta, CreatedAt: now, UpdatedAt: now,
 	}
 	if in.AgentID != "" {
 		if err := checkAgentRef(in.AgentID); err != nil {
-			return Decision{}, err
+			return memory.Decision{}, err
 		}
 		d.AgentRef = &in.AgentID
 	}
 	if in.SessionID != nil {
 		id, ok := uuid.Canonical(*in.SessionID)
 		if !ok {
-			return Decision{}, errNoSession
+			return memory.Decision{}, errNoSession
 		}
 		d.SessionID = &id
 	}
 	idx, err := r.index(ctx, decisionText(d))
 	if err != nil {
-		return Decision{}, err
+		return memory.Decision{}, err
 	}
 	if err := r.store.InsertDecision(ctx, &d, idx.Vector); err != nil {
-		return Decision{}, storeErr(err, "Decision")
+		return memory.Decision{}, storeErr(err, kindDecision)
 	}
-	return d, nil
+	return decisionOf(d), nil
 }
 
 func checkDecisionText(title, rationale string, alternatives *string, tags []string) error {
-	if err := textField("title", title, MaxDecisionTitle); err != nil {
+	if err := textField("Title", title, MaxDecisionTitle); err != nil {
 		return err
 	}
-	if err := textField("rationale", rationale, MaxDecisionRationale); err != nil {
+	if err := textField("Rationale", rationale, MaxDecisionRationale); err != nil {
 		return err
 	}
-	if err := optTextField("alternatives", alternatives, MaxDecisionAlternatives); err != nil {
+	if err := optTextField("Alternatives", alternatives, MaxDecisionAlternatives); err != nil {
 		return err
 	}
 	return checkTags(tags)
@@ -126,91 +110,70 @@ func checkProjectRef(field string, slug *string) error {
 }
 
 // decisionText is what a decision's embedding is made from.
-func decisionText(d Decision) string { return d.Title + "\n\n" + d.Rationale }
+func decisionText(d store.Decision) string { return d.Title + "\n\n" + d.Rationale }
 
-// GetDecision returns the account's decision with the id. An id that is
-// not a UUID, or names no decision of the account, is a *NotFoundError.
-func (r *Relay) GetDecision(ctx context.Context, accountID, id string) (Decision, error) {
+// getDecision returns the account's decision with the id. An id that is
+// not a UUID, or names no decision of the account, is a
+// *memory.NotFoundError.
+func (r *Relay) getDecision(ctx context.Context, accountID, id string) (memory.Decision, error) {
 	id, ok := uuid.Canonical(id)
 	if !ok {
-		return Decision{}, &NotFoundError{Kind: "Decision"}
+		return memory.Decision{}, notFound(kindDecision)
 	}
 	d, err := r.store.GetDecision(ctx, accountID, id)
-	return d, storeErr(err, "Decision")
-}
-
-// DecisionListParams selects a page of decisions, newest first.
-type DecisionListParams struct {
-	Limit   int      // 1–100 (larger is clamped); default 20
-	Offset  int      // ≥ 0
-	Project *string  // project slug
-	Status  *string  // active, experimental, superseded or reverted
-	Tags    []string // a decision must carry every one; at most MaxTagFilter distinct
-}
-
-// ListDecisions returns a page of the account's decisions, newest first.
-func (r *Relay) ListDecisions(ctx context.Context, accountID string, p DecisionListParams) (Page[Decision], error) {
-	limit, err := pageLimit(p.Limit, DefaultPage, MaxPage)
 	if err != nil {
-		return Page[Decision]{}, err
+		return memory.Decision{}, storeErr(err, kindDecision)
 	}
-	if err := checkOffset(p.Offset); err != nil {
-		return Page[Decision]{}, err
+	return decisionOf(d), nil
+}
+
+// listDecisions returns a page of the account's decisions, newest first.
+func (r *Relay) listDecisions(ctx context.Context, accountID string, p memory.DecisionListParams) (memory.Page[memory.Decision], error) {
+	limit, offset, err := offsetParams(p.Limit, p.Offset, "")
+	if err != nil {
+		return memory.Page[memory.Decision]{}, err
 	}
 	if p.Status != nil && !oneOf(*p.Status, decisionStatuses) {
-		return Page[Decision]{}, invalid("status", "status must be one of %s", strings.Join(decisionStatuses, ", "))
+		return memory.Page[memory.Decision]{}, invalid("Status", "Status must be one of %s", strings.Join(decisionStatuses, ", "))
 	}
 	tags := slices.Compact(slices.Sorted(slices.Values(p.Tags)))
 	if len(tags) > MaxTagFilter {
-		return Page[Decision]{}, invalid("tags", "tags must list at most %d distinct tags", MaxTagFilter)
+		return memory.Page[memory.Decision]{}, invalid("Tags", "Tags must list at most %d distinct tags", MaxTagFilter)
 	}
 	f := store.DecisionFilter{AccountID: accountID, Project: p.Project, Status: p.Status, Tags: tags}
-	ds, total, err := r.store.ListDecisions(ctx, f, limit, p.Offset)
+	ds, total, err := r.store.ListDecisions(ctx, f, limit, offset)
 	if err != nil {
-		return Page[Decision]{}, err
+		return memory.Page[memory.Decision]{}, err
 	}
-	if ds == nil {
-		ds = []Decision{}
-	}
-	return Page[Decision]{Data: ds, Total: total, Limit: limit, Offset: p.Offset, HasMore: p.Offset+len(ds) < total}, nil
+	return offsetPage(ds, decisionOf, total, limit, offset), nil
 }
 
-// SupersedeParams is the input of [Relay.SupersedeDecision].
-type SupersedeParams struct {
-	Title        string          // required, as for a new decision
-	Rationale    string          // required, as for a new decision
-	Alternatives *string         // free text, ≤ 50,000 characters
-	Tags         []string        // nil: the old decision's tags; else as for a new decision
-	Status       string          // active (default) or experimental
-	Metadata     json.RawMessage // JSON object; default {}
-}
-
-// SupersedeDecision records a new decision that replaces the account's
+// supersedeDecision records a new decision that replaces the account's
 // decision id, in one transaction: the new one inherits the project and
 // agent (and the tags unless given), the old one becomes superseded with
 // superseded_by set. Superseding a superseded decision is a
 // *ValidationError.
-func (r *Relay) SupersedeDecision(ctx context.Context, accountID, id string, p SupersedeParams) (Decision, error) {
+func (r *Relay) supersedeDecision(ctx context.Context, accountID, id string, p memory.SupersedeParams) (memory.Decision, error) {
 	id, ok := uuid.Canonical(id)
 	if !ok {
-		return Decision{}, &NotFoundError{Kind: "Decision"}
+		return memory.Decision{}, notFound(kindDecision)
 	}
 	if err := checkDecisionText(p.Title, p.Rationale, p.Alternatives, p.Tags); err != nil {
-		return Decision{}, err
+		return memory.Decision{}, err
 	}
 	status := decisionActive
 	if p.Status != "" {
 		if !oneOf(p.Status, newDecisionStatuses) {
-			return Decision{}, invalid("status", "status must be active or experimental")
+			return memory.Decision{}, invalid("Status", "Status must be active or experimental")
 		}
 		status = p.Status
 	}
 	meta, err := checkMetadata(p.Metadata)
 	if err != nil {
-		return Decision{}, err
+		return memory.Decision{}, err
 	}
 	now := r.now()
-	d := Decision{
+	d := store.Decision{
 		ID: uuid.New(), AccountID: accountID, Title: p.Title, Rationale: p.Rationale, Alternatives: p.Alternatives,
 		Status: status, Tags: p.Tags, Metadata: meta, CreatedAt: now, UpdatedAt: now,
 	}
@@ -218,9 +181,9 @@ func (r *Relay) SupersedeDecision(ctx context.Context, accountID, id string, p S
 	// not depend on anything inherited.
 	idx, err := r.index(ctx, decisionText(d))
 	if err != nil {
-		return Decision{}, err
+		return memory.Decision{}, err
 	}
-	err = r.store.SupersedeDecision(ctx, accountID, id, &d, idx.Vector, func(old Decision, d *Decision) error {
+	err = r.store.SupersedeDecision(ctx, accountID, id, &d, idx.Vector, func(old store.Decision, d *store.Decision) error {
 		if old.Status == decisionSuperseded {
 			return invalid("id", "Decision is already superseded")
 		}
@@ -231,27 +194,12 @@ func (r *Relay) SupersedeDecision(ctx context.Context, accountID, id string, p S
 		return nil
 	})
 	if err != nil {
-		return Decision{}, storeErr(err, "Decision")
+		return memory.Decision{}, storeErr(err, kindDecision)
 	}
-	return d, nil
+	return decisionOf(d), nil
 }
 
-// DecisionCheckParams is the input of [Relay.CheckDecisions].
-type DecisionCheckParams struct {
-	Query             string   // required, 1–51,200 characters
-	Project           *string  // project slug filter
-	Limit             int      // 1–20 (larger is clamped); default 5
-	Threshold         *float64 // keep hits with score ≥ it; [0,1]; default 0.3
-	IncludeSuperseded bool     // default false
-}
-
-// DecisionHit is a decision and its score in [0,1].
-type DecisionHit struct {
-	Decision Decision
-	Score    float64
-}
-
-// CheckDecisions ranks the account's decisions against a proposed change
+// checkDecisions ranks the account's decisions against a proposed change
 // or question, best first (ties: newer first). The score (§7) is the
 // better of two views: the whole decision, blending the cosine similarity
 // of the embeddings with a lexical overlap (search.Blend), and the title
@@ -261,7 +209,7 @@ type DecisionHit struct {
 // The candidates are the MaxRankCandidates decisions whose embeddings are
 // nearest the query's; of them only the title and rationale are read,
 // one row at a time, and only the hits are read whole.
-func (r *Relay) CheckDecisions(ctx context.Context, accountID string, p DecisionCheckParams) ([]DecisionHit, error) {
+func (r *Relay) checkDecisions(ctx context.Context, accountID string, p memory.DecisionCheckParams) ([]memory.DecisionHit, error) {
 	limit, threshold, err := scoredParams(p.Query, p.Limit, DefaultDecisionCheck, MaxDecisionCheck, p.Threshold, DefaultCheckThreshold)
 	if err != nil {
 		return nil, err
@@ -275,9 +223,9 @@ func (r *Relay) CheckDecisions(ctx context.Context, accountID string, p Decision
 }
 
 // rankDecisions scores the decisions of f that are candidates for the
-// query (the nearest candidates, see CheckDecisions) and returns the best
+// query (the nearest candidates, see checkDecisions) and returns the best
 // limit of those scoring at least threshold, read whole.
-func (r *Relay) rankDecisions(ctx context.Context, f store.DecisionFilter, vec []byte, qt queryTerms, candidates int, threshold float64, limit int) ([]DecisionHit, error) {
+func (r *Relay) rankDecisions(ctx context.Context, f store.DecisionFilter, vec []byte, qt queryTerms, candidates int, threshold float64, limit int) ([]memory.DecisionHit, error) {
 	best := newTop(limit)
 	err := r.store.DecisionCandidates(ctx, f, vec, candidates, func(c store.RankCandidate) {
 		best.add(threshold, ranking{qt.score(c.Distance, c.Title, c.Body), c.CreatedAt, c.ID})
@@ -289,14 +237,14 @@ func (r *Relay) rankDecisions(ctx context.Context, f store.DecisionFilter, vec [
 	if err != nil {
 		return nil, err
 	}
-	byID := make(map[string]Decision, len(ds))
+	byID := make(map[string]store.Decision, len(ds))
 	for _, d := range ds {
 		byID[d.ID] = d
 	}
-	hits := make([]DecisionHit, 0, len(best.items))
+	hits := make([]memory.DecisionHit, 0, len(best.items))
 	for _, it := range best.items {
 		if d, ok := byID[it.id]; ok { // gone if deleted in between
-			hits = append(hits, DecisionHit{Decision: d, Score: it.score})
+			hits = append(hits, memory.DecisionHit{Decision: decisionOf(d), Score: it.score})
 		}
 	}
 	return hits, nil
@@ -358,10 +306,10 @@ func (t *top) ids() []string {
 // above max: clamped) and a threshold in [0,1] (nil: defThreshold).
 func scoredParams(query string, limit, def, max int, threshold *float64, defThreshold float64) (int, float64, error) {
 	if strings.TrimFunc(query, unicode.IsSpace) == "" {
-		return 0, 0, invalid("query", "query is required")
+		return 0, 0, invalid("Query", "Query is required")
 	}
 	if !utf8.ValidString(query) || utf8.RuneCountInString(query) > MaxContentChars {
-		return 0, 0, invalid("query", "query must be 1-%d characters", MaxContentChars)
+		return 0, 0, invalid("Query", "Query must be 1-%d characters", MaxContentChars)
 	}
 	limit, err := pageLimit(limit, def, max)
 	if err != nil {
@@ -377,7 +325,7 @@ func scoreThreshold(threshold *float64, def float64) (float64, error) {
 		return def, nil
 	}
 	if t := *threshold; math.IsNaN(t) || t < 0 || t > 1 {
-		return 0, invalid("threshold", "threshold must be between 0 and 1")
+		return 0, invalid("Threshold", "Threshold must be between 0 and 1")
 	}
 	return *threshold, nil
 }

@@ -7,12 +7,13 @@ import (
 	"testing"
 
 	"github.com/memoryrelay/memoryrelay"
+	"github.com/memoryrelay/memoryrelay/memory"
 )
 
 // decNew creates a decision or fails the test.
-func decNew(t testing.TB, r *memoryrelay.Relay, acct string, in memoryrelay.NewDecision) memoryrelay.Decision {
+func decNew(t testing.TB, r *memoryrelay.Relay, acct string, in memory.NewDecision) memory.Decision {
 	t.Helper()
-	d, err := r.CreateDecision(context.Background(), acct, in)
+	d, err := r.Account(acct).Decisions().Create(context.Background(), in)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -25,46 +26,46 @@ func TestCreateDecision(t *testing.T) {
 	ctx := context.Background()
 	r := entOpen(t)
 	acct := account(t, r)
-	sess, err := r.CreateSession(ctx, acct, memoryrelay.NewSession{})
+	sess, err := r.Account(acct).Sessions().Create(ctx, memory.NewSession{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ok := memoryrelay.NewDecision{Title: "Use SQLite", Rationale: "One file, no server."}
-	with := func(f func(*memoryrelay.NewDecision)) memoryrelay.NewDecision {
+	ok := memory.NewDecision{Title: "Use SQLite", Rationale: "One file, no server."}
+	with := func(f func(*memory.NewDecision)) memory.NewDecision {
 		in := ok
 		f(&in)
 		return in
 	}
 	cases := []struct {
 		name  string
-		in    memoryrelay.NewDecision
+		in    memory.NewDecision
 		field string
 	}{
 		{"minimal", ok, ""},
-		{"title of 500", with(func(d *memoryrelay.NewDecision) { d.Title = strings.Repeat("t", 500) }), ""},
-		{"rationale of 50000", with(func(d *memoryrelay.NewDecision) { d.Rationale = strings.Repeat("r", 50_000) }), ""},
-		{"experimental", with(func(d *memoryrelay.NewDecision) { d.Status = "experimental" }), ""},
-		{"session", with(func(d *memoryrelay.NewDecision) { d.SessionID = &sess.ID }), ""},
-		{"invalid slug stored as given", with(func(d *memoryrelay.NewDecision) { d.Project = strp("Not A Slug") }), ""},
-		{"no title", with(func(d *memoryrelay.NewDecision) { d.Title = "" }), "title"},
-		{"blank title", with(func(d *memoryrelay.NewDecision) { d.Title = "  " }), "title"},
-		{"title of 501", with(func(d *memoryrelay.NewDecision) { d.Title = strings.Repeat("t", 501) }), "title"},
-		{"no rationale", with(func(d *memoryrelay.NewDecision) { d.Rationale = "" }), "rationale"},
-		{"rationale of 50001", with(func(d *memoryrelay.NewDecision) { d.Rationale = strings.Repeat("r", 50_001) }), "rationale"},
-		{"superseded status", with(func(d *memoryrelay.NewDecision) { d.Status = "superseded" }), "status"},
-		{"unknown status", with(func(d *memoryrelay.NewDecision) { d.Status = "maybe" }), "status"},
-		{"empty project", with(func(d *memoryrelay.NewDecision) { d.Project = strp("") }), "project_slug"},
-		{"project of 101", with(func(d *memoryrelay.NewDecision) { d.Project = strp(strings.Repeat("p", 101)) }), "project_slug"},
-		{"metadata not an object", with(func(d *memoryrelay.NewDecision) { d.Metadata = []byte(`"x"`) }), "metadata"},
-		{"unknown session", with(func(d *memoryrelay.NewDecision) { d.SessionID = strp("00000000-0000-0000-0000-000000000000") }), "session_id"},
-		{"malformed session", with(func(d *memoryrelay.NewDecision) { d.SessionID = strp("s1") }), "session_id"},
+		{"title of 500", with(func(d *memory.NewDecision) { d.Title = strings.Repeat("t", 500) }), ""},
+		{"rationale of 50000", with(func(d *memory.NewDecision) { d.Rationale = strings.Repeat("r", 50_000) }), ""},
+		{"experimental", with(func(d *memory.NewDecision) { d.Status = "experimental" }), ""},
+		{"session", with(func(d *memory.NewDecision) { d.SessionID = &sess.ID }), ""},
+		{"invalid slug stored as given", with(func(d *memory.NewDecision) { d.Project = strp("Not A Slug") }), ""},
+		{"no title", with(func(d *memory.NewDecision) { d.Title = "" }), "Title"},
+		{"blank title", with(func(d *memory.NewDecision) { d.Title = "  " }), "Title"},
+		{"title of 501", with(func(d *memory.NewDecision) { d.Title = strings.Repeat("t", 501) }), "Title"},
+		{"no rationale", with(func(d *memory.NewDecision) { d.Rationale = "" }), "Rationale"},
+		{"rationale of 50001", with(func(d *memory.NewDecision) { d.Rationale = strings.Repeat("r", 50_001) }), "Rationale"},
+		{"superseded status", with(func(d *memory.NewDecision) { d.Status = "superseded" }), "Status"},
+		{"unknown status", with(func(d *memory.NewDecision) { d.Status = "maybe" }), "Status"},
+		{"empty project", with(func(d *memory.NewDecision) { d.Project = strp("") }), "Project"},
+		{"project of 101", with(func(d *memory.NewDecision) { d.Project = strp(strings.Repeat("p", 101)) }), "Project"},
+		{"metadata not an object", with(func(d *memory.NewDecision) { d.Metadata = []byte(`"x"`) }), "Metadata"},
+		{"unknown session", with(func(d *memory.NewDecision) { d.SessionID = strp("00000000-0000-0000-0000-000000000000") }), "SessionID"},
+		{"malformed session", with(func(d *memory.NewDecision) { d.SessionID = strp("s1") }), "SessionID"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			d, err := r.CreateDecision(ctx, acct, c.in)
+			d, err := r.Account(acct).Decisions().Create(ctx, c.in)
 			if c.field != "" {
-				var verr *memoryrelay.ValidationError
-				if !errors.As(err, &verr) || verr.Field != c.field {
+				var verr *memory.ValidationError
+				if !errors.As(err, &verr) || verr.Field() != c.field {
 					t.Fatalf("err %v, want a validation error on %s", err, c.field)
 				}
 				return
@@ -76,10 +77,10 @@ func TestCreateDecision(t *testing.T) {
 			if wantStatus == "" {
 				wantStatus = "active"
 			}
-			if d.Status != wantStatus || d.Tags == nil || d.SupersededBy != nil || d.AgentRef != nil {
+			if d.Status != wantStatus || d.Tags == nil || d.SupersededBy != nil || d.AgentID != nil {
 				t.Errorf("got %+v", d)
 			}
-			got, err := r.GetDecision(ctx, acct, d.ID)
+			got, err := r.Account(acct).Decisions().Get(ctx, d.ID)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -90,13 +91,13 @@ func TestCreateDecision(t *testing.T) {
 	}
 
 	t.Run("agent, project, tags and metadata", func(t *testing.T) {
-		d := decNew(t, r, acct, memoryrelay.NewDecision{Title: "t", Rationale: "r", AgentID: "architect", Project: strp("billing"),
+		d := decNew(t, r, acct, memory.NewDecision{Title: "t", Rationale: "r", AgentID: "architect", Project: strp("billing"),
 			Tags: []string{"db", "infra"}, Alternatives: strp("Postgres"), Metadata: []byte(`{"source": "chat", "confidence": 0.9}`)})
-		if *d.AgentRef != "architect" || d.AgentID == nil || *d.ProjectSlug != "billing" || strings.Join(d.Tags, ",") != "db,infra" ||
+		if d.AgentID == nil || *d.AgentID != "architect" || *d.ProjectSlug != "billing" || strings.Join(d.Tags, ",") != "db,infra" ||
 			*d.Alternatives != "Postgres" || string(d.Metadata) != `{"source":"chat","confidence":0.9}` {
 			t.Errorf("got %+v", d)
 		}
-		if _, err := r.GetProject(ctx, acct, "billing"); err != nil {
+		if _, err := r.Account(acct).Projects().Get(ctx, "billing"); err != nil {
 			t.Errorf("project billing not auto-created: %v", err)
 		}
 	})
@@ -106,17 +107,17 @@ func TestDecisionNotFound(t *testing.T) {
 	ctx := context.Background()
 	r := entOpen(t)
 	acct, other := account(t, r), account(t, r)
-	theirs := decNew(t, r, other, memoryrelay.NewDecision{Title: "t", Rationale: "r"})
+	theirs := decNew(t, r, other, memory.NewDecision{Title: "t", Rationale: "r"})
 	for _, id := range []string{theirs.ID, "nope", "00000000-0000-0000-0000-000000000000"} {
-		var nf *memoryrelay.NotFoundError
-		if _, err := r.GetDecision(ctx, acct, id); !errors.As(err, &nf) || nf.Kind != "Decision" {
+		var nf *memory.NotFoundError
+		if _, err := r.Account(acct).Decisions().Get(ctx, id); !errors.As(err, &nf) || nf.Kind != "decision" {
 			t.Errorf("get %q: %v", id, err)
 		}
-		if _, err := r.SupersedeDecision(ctx, acct, id, memoryrelay.SupersedeParams{Title: "t", Rationale: "r"}); !errors.As(err, &nf) || nf.Kind != "Decision" {
+		if _, err := r.Account(acct).Decisions().Supersede(ctx, id, memory.SupersedeParams{Title: "t", Rationale: "r"}); !errors.As(err, &nf) || nf.Kind != "decision" {
 			t.Errorf("supersede %q: %v", id, err)
 		}
 	}
-	if d, err := r.GetDecision(ctx, other, theirs.ID); err != nil || d.Status != "active" {
+	if d, err := r.Account(other).Decisions().Get(ctx, theirs.ID); err != nil || d.Status != "active" {
 		t.Errorf("the owner's decision changed: %+v %v", d, err)
 	}
 }
@@ -125,43 +126,43 @@ func TestListDecisions(t *testing.T) {
 	ctx := context.Background()
 	r := entOpen(t)
 	acct, other := account(t, r), account(t, r)
-	mk := func(title, project, status string, tags ...string) memoryrelay.Decision {
+	mk := func(title, project, status string, tags ...string) memory.Decision {
 		var p *string
 		if project != "" {
 			p = &project
 		}
-		return decNew(t, r, acct, memoryrelay.NewDecision{Title: title, Rationale: "because", Project: p, Status: status, Tags: tags})
+		return decNew(t, r, acct, memory.NewDecision{Title: title, Rationale: "because", Project: p, Status: status, Tags: tags})
 	}
 	a := mk("a", "web", "", "db", "infra")
 	mk("b", "web", "experimental", "db")
 	mk("c", "api", "", "infra", "db", "cache")
-	if _, err := r.SupersedeDecision(ctx, acct, a.ID, memoryrelay.SupersedeParams{Title: "d", Rationale: "better"}); err != nil {
+	if _, err := r.Account(acct).Decisions().Supersede(ctx, a.ID, memory.SupersedeParams{Title: "d", Rationale: "better"}); err != nil {
 		t.Fatal(err)
 	}
-	decNew(t, r, other, memoryrelay.NewDecision{Title: "not mine", Rationale: "r", Project: strp("web")})
+	decNew(t, r, other, memory.NewDecision{Title: "not mine", Rationale: "r", Project: strp("web")})
 
 	cases := []struct {
 		name  string
-		p     memoryrelay.DecisionListParams
+		p     memory.DecisionListParams
 		want  string
 		total int
 		more  bool
 	}{
-		{"all, newest first", memoryrelay.DecisionListParams{}, "d,c,b,a", 4, false},
-		{"page", memoryrelay.DecisionListParams{Limit: 3}, "d,c,b", 4, true},
-		{"offset", memoryrelay.DecisionListParams{Limit: 3, Offset: 3}, "a", 4, false},
-		{"project", memoryrelay.DecisionListParams{Project: strp("web")}, "d,b,a", 3, false},
-		{"status", memoryrelay.DecisionListParams{Status: strp("superseded")}, "a", 1, false},
-		{"active", memoryrelay.DecisionListParams{Status: strp("active")}, "d,c", 2, false},
-		{"one tag", memoryrelay.DecisionListParams{Tags: []string{"infra"}}, "d,c,a", 3, false},
-		{"every tag", memoryrelay.DecisionListParams{Tags: []string{"db", "infra"}}, "d,c,a", 3, false},
-		{"every tag, narrower", memoryrelay.DecisionListParams{Tags: []string{"cache", "db"}}, "c", 1, false},
-		{"unknown tag", memoryrelay.DecisionListParams{Tags: []string{"db", "nope"}}, "", 0, false},
-		{"unknown project", memoryrelay.DecisionListParams{Project: strp("nope")}, "", 0, false},
+		{"all, newest first", memory.DecisionListParams{}, "d,c,b,a", 4, false},
+		{"page", memory.DecisionListParams{Limit: 3}, "d,c,b", 4, true},
+		{"offset", memory.DecisionListParams{Limit: 3, Offset: 3}, "a", 4, false},
+		{"project", memory.DecisionListParams{Project: strp("web")}, "d,b,a", 3, false},
+		{"status", memory.DecisionListParams{Status: strp("superseded")}, "a", 1, false},
+		{"active", memory.DecisionListParams{Status: strp("active")}, "d,c", 2, false},
+		{"one tag", memory.DecisionListParams{Tags: []string{"infra"}}, "d,c,a", 3, false},
+		{"every tag", memory.DecisionListParams{Tags: []string{"db", "infra"}}, "d,c,a", 3, false},
+		{"every tag, narrower", memory.DecisionListParams{Tags: []string{"cache", "db"}}, "c", 1, false},
+		{"unknown tag", memory.DecisionListParams{Tags: []string{"db", "nope"}}, "", 0, false},
+		{"unknown project", memory.DecisionListParams{Project: strp("nope")}, "", 0, false},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			page, err := r.ListDecisions(ctx, acct, c.p)
+			page, err := r.Account(acct).Decisions().List(ctx, c.p)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -174,8 +175,8 @@ func TestListDecisions(t *testing.T) {
 			}
 		})
 	}
-	for _, p := range []memoryrelay.DecisionListParams{{Limit: -1}, {Offset: -1}, {Status: strp("maybe")}} {
-		if _, err := r.ListDecisions(ctx, acct, p); !errors.Is(err, memoryrelay.ErrInvalid) {
+	for _, p := range []memory.DecisionListParams{{Limit: -1}, {Offset: -1}, {Status: strp("maybe")}} {
+		if _, err := r.Account(acct).Decisions().List(ctx, p); !errors.Is(err, memoryrelay.ErrInvalid) {
 			t.Errorf("%+v: %v", p, err)
 		}
 	}
@@ -185,37 +186,37 @@ func TestSupersedeDecision(t *testing.T) {
 	ctx := context.Background()
 	r := entOpen(t)
 	acct := account(t, r)
-	old := decNew(t, r, acct, memoryrelay.NewDecision{Title: "Use MySQL", Rationale: "Familiar.", Project: strp("shop"),
+	old := decNew(t, r, acct, memory.NewDecision{Title: "Use MySQL", Rationale: "Familiar.", Project: strp("shop"),
 		AgentID: "architect", Tags: []string{"db"}, Status: "experimental"})
 
 	cases := []struct {
 		name  string
-		p     memoryrelay.SupersedeParams
+		p     memory.SupersedeParams
 		field string
 	}{
-		{"no title", memoryrelay.SupersedeParams{Rationale: "r"}, "title"},
-		{"no rationale", memoryrelay.SupersedeParams{Title: "t"}, "rationale"},
-		{"title of 501", memoryrelay.SupersedeParams{Title: strings.Repeat("t", 501), Rationale: "r"}, "title"},
-		{"bad status", memoryrelay.SupersedeParams{Title: "t", Rationale: "r", Status: "reverted"}, "status"},
+		{"no title", memory.SupersedeParams{Rationale: "r"}, "Title"},
+		{"no rationale", memory.SupersedeParams{Title: "t"}, "Rationale"},
+		{"title of 501", memory.SupersedeParams{Title: strings.Repeat("t", 501), Rationale: "r"}, "Title"},
+		{"bad status", memory.SupersedeParams{Title: "t", Rationale: "r", Status: "reverted"}, "Status"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			var verr *memoryrelay.ValidationError
-			if _, err := r.SupersedeDecision(ctx, acct, old.ID, c.p); !errors.As(err, &verr) || verr.Field != c.field {
+			var verr *memory.ValidationError
+			if _, err := r.Account(acct).Decisions().Supersede(ctx, old.ID, c.p); !errors.As(err, &verr) || verr.Field() != c.field {
 				t.Fatalf("err %v, want invalid %s", err, c.field)
 			}
 		})
 	}
 
-	d, err := r.SupersedeDecision(ctx, acct, strings.ToUpper(old.ID), memoryrelay.SupersedeParams{Title: "Use PostgreSQL", Rationale: "JSONB."})
+	d, err := r.Account(acct).Decisions().Supersede(ctx, strings.ToUpper(old.ID), memory.SupersedeParams{Title: "Use PostgreSQL", Rationale: "JSONB."})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d.ID == old.ID || d.Status != "active" || *d.ProjectSlug != "shop" || *d.AgentRef != "architect" || *d.AgentID != *old.AgentID ||
+	if d.ID == old.ID || d.Status != "active" || *d.ProjectSlug != "shop" || *d.AgentID != "architect" || *d.AgentID != *old.AgentID ||
 		strings.Join(d.Tags, ",") != "db" || d.SupersededBy != nil {
 		t.Errorf("new decision %+v", d)
 	}
-	was, err := r.GetDecision(ctx, acct, old.ID)
+	was, err := r.Account(acct).Decisions().Get(ctx, old.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -224,11 +225,11 @@ func TestSupersedeDecision(t *testing.T) {
 	}
 
 	t.Run("already superseded", func(t *testing.T) {
-		var verr *memoryrelay.ValidationError
-		if _, err := r.SupersedeDecision(ctx, acct, old.ID, memoryrelay.SupersedeParams{Title: "t", Rationale: "r"}); !errors.As(err, &verr) {
+		var verr *memory.ValidationError
+		if _, err := r.Account(acct).Decisions().Supersede(ctx, old.ID, memory.SupersedeParams{Title: "t", Rationale: "r"}); !errors.As(err, &verr) {
 			t.Fatalf("err %v, want a validation error", err)
 		}
-		page, err := r.ListDecisions(ctx, acct, memoryrelay.DecisionListParams{})
+		page, err := r.Account(acct).Decisions().List(ctx, memory.DecisionListParams{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -238,7 +239,7 @@ func TestSupersedeDecision(t *testing.T) {
 	})
 
 	t.Run("given tags replace, empty tags clear", func(t *testing.T) {
-		d2, err := r.SupersedeDecision(ctx, acct, d.ID, memoryrelay.SupersedeParams{Title: "t", Rationale: "r", Tags: []string{}})
+		d2, err := r.Account(acct).Decisions().Supersede(ctx, d.ID, memory.SupersedeParams{Title: "t", Rationale: "r", Tags: []string{}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -254,29 +255,29 @@ func TestCheckDecisionsCalibration(t *testing.T) {
 	ctx := context.Background()
 	r := entOpen(t)
 	acct, other := account(t, r), account(t, r)
-	pg := decNew(t, r, acct, memoryrelay.NewDecision{Title: "Use PostgreSQL for the primary datastore", Project: strp("shop"),
+	pg := decNew(t, r, acct, memory.NewDecision{Title: "Use PostgreSQL for the primary datastore", Project: strp("shop"),
 		Rationale: "We need transactions, JSONB support and mature tooling. The team already knows it well, and managed offerings exist on every cloud provider we consider."})
-	grpc := decNew(t, r, acct, memoryrelay.NewDecision{Title: "Adopt gRPC for internal service communication",
+	grpc := decNew(t, r, acct, memory.NewDecision{Title: "Adopt gRPC for internal service communication",
 		Rationale: "Strong typing via protobuf, streaming, and generated clients for Go and TypeScript."})
-	decNew(t, r, acct, memoryrelay.NewDecision{Title: "Frontend state management with Redux Toolkit",
+	decNew(t, r, acct, memory.NewDecision{Title: "Frontend state management with Redux Toolkit",
 		Rationale: "Predictable state, devtools, and RTK Query for caching server data."})
-	decNew(t, r, other, memoryrelay.NewDecision{Title: "Use PostgreSQL for the primary datastore", Rationale: "Theirs."})
+	theirs := decNew(t, r, other, memory.NewDecision{Title: "Use PostgreSQL for the primary datastore", Rationale: "Theirs."})
 
-	check := func(t *testing.T, p memoryrelay.DecisionCheckParams) []memoryrelay.DecisionHit {
+	check := func(t *testing.T, p memory.DecisionCheckParams) []memory.DecisionHit {
 		t.Helper()
-		hits, err := r.CheckDecisions(ctx, acct, p)
+		hits, err := r.Account(acct).Decisions().Check(ctx, p)
 		if err != nil {
 			t.Fatal(err)
 		}
 		for i, h := range hits {
-			if h.Score < 0 || h.Score > 1 || h.Decision.AccountID != acct || (i > 0 && h.Score > hits[i-1].Score) {
+			if h.Score < 0 || h.Score > 1 || h.Decision.ID == theirs.ID || (i > 0 && h.Score > hits[i-1].Score) {
 				t.Fatalf("hits %+v", hits)
 			}
 		}
 		return hits
 	}
 	zero := fp(0)
-	scoreOf := func(hits []memoryrelay.DecisionHit, id string) float64 {
+	scoreOf := func(hits []memory.DecisionHit, id string) float64 {
 		for _, h := range hits {
 			if h.Decision.ID == id {
 				return h.Score
@@ -301,7 +302,7 @@ func TestCheckDecisionsCalibration(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			s := scoreOf(check(t, memoryrelay.DecisionCheckParams{Query: c.query, Threshold: zero, Limit: 20}), c.id)
+			s := scoreOf(check(t, memory.DecisionCheckParams{Query: c.query, Threshold: zero, Limit: 20}), c.id)
 			if s < c.min || s > c.max {
 				t.Errorf("score %.3f, want in [%.2f, %.2f]", s, c.min, c.max)
 			}
@@ -309,53 +310,53 @@ func TestCheckDecisionsCalibration(t *testing.T) {
 	}
 
 	t.Run("default threshold drops weak hits", func(t *testing.T) {
-		hits := check(t, memoryrelay.DecisionCheckParams{Query: "Use PostgreSQL for the primary datastore"})
+		hits := check(t, memory.DecisionCheckParams{Query: "Use PostgreSQL for the primary datastore"})
 		if len(hits) != 1 || hits[0].Decision.ID != pg.ID {
 			t.Fatalf("hits %+v", hits)
 		}
 	})
 	t.Run("project filter", func(t *testing.T) {
-		if hits := check(t, memoryrelay.DecisionCheckParams{Query: "PostgreSQL", Project: strp("shop"), Threshold: zero}); len(hits) != 1 || hits[0].Decision.ID != pg.ID {
+		if hits := check(t, memory.DecisionCheckParams{Query: "PostgreSQL", Project: strp("shop"), Threshold: zero}); len(hits) != 1 || hits[0].Decision.ID != pg.ID {
 			t.Fatalf("hits %+v", hits)
 		}
-		if hits := check(t, memoryrelay.DecisionCheckParams{Query: "PostgreSQL", Project: strp("nope"), Threshold: zero}); len(hits) != 0 {
+		if hits := check(t, memory.DecisionCheckParams{Query: "PostgreSQL", Project: strp("nope"), Threshold: zero}); len(hits) != 0 {
 			t.Fatalf("hits %+v", hits)
 		}
 	})
 	t.Run("limit", func(t *testing.T) {
-		if hits := check(t, memoryrelay.DecisionCheckParams{Query: "use state data", Threshold: zero, Limit: 2}); len(hits) != 2 {
+		if hits := check(t, memory.DecisionCheckParams{Query: "use state data", Threshold: zero, Limit: 2}); len(hits) != 2 {
 			t.Fatalf("%d hits", len(hits))
 		}
 	})
 	t.Run("superseded excluded unless asked", func(t *testing.T) {
-		if _, err := r.SupersedeDecision(ctx, acct, grpc.ID, memoryrelay.SupersedeParams{Title: "Use REST between services", Rationale: "Simpler."}); err != nil {
+		if _, err := r.Account(acct).Decisions().Supersede(ctx, grpc.ID, memory.SupersedeParams{Title: "Use REST between services", Rationale: "Simpler."}); err != nil {
 			t.Fatal(err)
 		}
 		q := "Adopt gRPC for internal service communication"
-		if s := scoreOf(check(t, memoryrelay.DecisionCheckParams{Query: q}), grpc.ID); s != 0 {
+		if s := scoreOf(check(t, memory.DecisionCheckParams{Query: q}), grpc.ID); s != 0 {
 			t.Errorf("superseded decision found with %.3f", s)
 		}
-		if s := scoreOf(check(t, memoryrelay.DecisionCheckParams{Query: q, IncludeSuperseded: true}), grpc.ID); s < 0.9 {
+		if s := scoreOf(check(t, memory.DecisionCheckParams{Query: q, IncludeSuperseded: true}), grpc.ID); s < 0.9 {
 			t.Errorf("include_superseded: score %.3f", s)
 		}
 	})
 
 	bad := []struct {
 		name  string
-		p     memoryrelay.DecisionCheckParams
+		p     memory.DecisionCheckParams
 		field string
 	}{
-		{"no query", memoryrelay.DecisionCheckParams{}, "query"},
-		{"blank query", memoryrelay.DecisionCheckParams{Query: " \n"}, "query"},
-		{"long query", memoryrelay.DecisionCheckParams{Query: strings.Repeat("q", memoryrelay.MaxContentChars+1)}, "query"},
-		{"negative limit", memoryrelay.DecisionCheckParams{Query: "q", Limit: -1}, "limit"},
-		{"threshold above 1", memoryrelay.DecisionCheckParams{Query: "q", Threshold: fp(1.5)}, "threshold"},
-		{"negative threshold", memoryrelay.DecisionCheckParams{Query: "q", Threshold: fp(-0.1)}, "threshold"},
+		{"no query", memory.DecisionCheckParams{}, "Query"},
+		{"blank query", memory.DecisionCheckParams{Query: " \n"}, "Query"},
+		{"long query", memory.DecisionCheckParams{Query: strings.Repeat("q", memoryrelay.MaxContentChars+1)}, "Query"},
+		{"negative limit", memory.DecisionCheckParams{Query: "q", Limit: -1}, "Limit"},
+		{"threshold above 1", memory.DecisionCheckParams{Query: "q", Threshold: fp(1.5)}, "Threshold"},
+		{"negative threshold", memory.DecisionCheckParams{Query: "q", Threshold: fp(-0.1)}, "Threshold"},
 	}
 	for _, c := range bad {
 		t.Run(c.name, func(t *testing.T) {
-			var verr *memoryrelay.ValidationError
-			if _, err := r.CheckDecisions(ctx, acct, c.p); !errors.As(err, &verr) || verr.Field != c.field {
+			var verr *memory.ValidationError
+			if _, err := r.Account(acct).Decisions().Check(ctx, c.p); !errors.As(err, &verr) || verr.Field() != c.field {
 				t.Fatalf("err %v, want invalid %s", err, c.field)
 			}
 		})

@@ -2,11 +2,11 @@ package memoryrelay
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 
 	"github.com/memoryrelay/memoryrelay/internal/store"
 	"github.com/memoryrelay/memoryrelay/internal/uuid"
+	"github.com/memoryrelay/memoryrelay/memory"
 )
 
 // Defaults and limits of entities (API contract §5.4); the limits of the
@@ -20,7 +20,7 @@ const (
 	MaxNeighbors         = 100
 	// MaxNeighborhoodLinks is the most entity–memory links one
 	// neighbourhood walk reads; past it the walk stops and returns what
-	// it found (Neighborhood.Truncated).
+	// it found (memory.Neighborhood.Truncated).
 	MaxNeighborhoodLinks = 50_000
 )
 
@@ -28,161 +28,104 @@ const (
 // types of up to MaxEntityType characters are stored verbatim.
 var EntityTypes = []string{"person", "place", "organization", "project", "concept", "other"}
 
-// Type aliases for entities.
-type (
-	// Entity is a named thing memories can be linked to. MemoryCount and
-	// RelationshipCount count its links.
-	Entity = store.Entity
-	// EntityLink is a link between an entity and a memory.
-	EntityLink = store.EntityLink
-	// Neighbor is an entity reached over shared memories.
-	Neighbor = store.Neighbor
-)
-
-// NewEntity is the input of [Relay.CreateEntity].
-type NewEntity struct {
-	Name     string          // required, 1–255 characters, not blank
-	Type     *string         // 1–50 characters; default "other"
-	Metadata json.RawMessage // JSON object ≤ 10 KiB; default {}
-	AgentID  string          // agent id or name; optional; an unknown one is created with that id and name
-}
-
-// CreateEntity validates and stores an entity.
-func (r *Relay) CreateEntity(ctx context.Context, accountID string, in NewEntity) (Entity, error) {
-	if err := textField("name", in.Name, MaxEntityName); err != nil {
-		return Entity{}, err
+// createEntity validates and stores an entity.
+func (r *Relay) createEntity(ctx context.Context, accountID string, in memory.NewEntity) (memory.Entity, error) {
+	if err := textField("Name", in.Name, MaxEntityName); err != nil {
+		return memory.Entity{}, err
 	}
 	typ := DefaultEntityType
 	if in.Type != nil {
-		if err := textField("type", *in.Type, MaxEntityType); err != nil {
-			return Entity{}, err
+		if err := textField("Type", *in.Type, MaxEntityType); err != nil {
+			return memory.Entity{}, err
 		}
 		typ = *in.Type
 	}
 	meta, err := checkMetadata(in.Metadata)
 	if err != nil {
-		return Entity{}, err
+		return memory.Entity{}, err
 	}
 	now := r.now()
-	e := Entity{ID: uuid.New(), AccountID: accountID, Name: in.Name, Type: typ, Metadata: meta, CreatedAt: now, UpdatedAt: now}
+	e := store.Entity{ID: uuid.New(), AccountID: accountID, Name: in.Name, Type: typ, Metadata: meta, CreatedAt: now, UpdatedAt: now}
 	if in.AgentID != "" {
 		if err := checkAgentRef(in.AgentID); err != nil {
-			return Entity{}, err
+			return memory.Entity{}, err
 		}
 		e.AgentRef = &in.AgentID
 	}
 	if err := r.store.InsertEntity(ctx, &e); err != nil {
-		return Entity{}, err
+		return memory.Entity{}, err
 	}
-	return e, nil
+	return entityOf(e), nil
 }
 
-// GetEntity returns the account's entity with the id. An id that is not a
-// UUID, or names no entity of the account, is a *NotFoundError.
-func (r *Relay) GetEntity(ctx context.Context, accountID, id string) (Entity, error) {
+// getEntity returns the account's entity with the id. An id that is not a
+// UUID, or names no entity of the account, is a *memory.NotFoundError.
+func (r *Relay) getEntity(ctx context.Context, accountID, id string) (memory.Entity, error) {
 	id, ok := uuid.Canonical(id)
 	if !ok {
-		return Entity{}, &NotFoundError{Kind: "Entity"}
+		return memory.Entity{}, notFound(kindEntity)
 	}
 	e, err := r.store.GetEntity(ctx, accountID, id)
-	return e, storeErr(err, "Entity")
-}
-
-// EntityListParams selects a page of entities, newest first.
-type EntityListParams struct {
-	Limit   int     // 1–100 (larger is clamped); default 20
-	Offset  int     // ≥ 0
-	AgentID *string // agent id or name; unknown: empty page
-	Type    *string // exact type
-}
-
-// ListEntities returns a page of the account's entities, newest first.
-func (r *Relay) ListEntities(ctx context.Context, accountID string, p EntityListParams) (Page[Entity], error) {
-	limit, err := pageLimit(p.Limit, DefaultPage, MaxPage)
 	if err != nil {
-		return Page[Entity]{}, err
+		return memory.Entity{}, storeErr(err, kindEntity)
 	}
-	if err := checkOffset(p.Offset); err != nil {
-		return Page[Entity]{}, err
-	}
-	es, total, err := r.store.ListEntities(ctx, store.EntityFilter{AccountID: accountID, AgentRef: p.AgentID, Type: p.Type}, limit, p.Offset)
-	if err != nil {
-		return Page[Entity]{}, err
-	}
-	if es == nil {
-		es = []Entity{}
-	}
-	return Page[Entity]{Data: es, Total: total, Limit: limit, Offset: p.Offset, HasMore: p.Offset+len(es) < total}, nil
+	return entityOf(e), nil
 }
 
-// DeleteEntity removes the account's entity and its links.
-func (r *Relay) DeleteEntity(ctx context.Context, accountID, id string) error {
+// listEntities returns a page of the account's entities, newest first.
+func (r *Relay) listEntities(ctx context.Context, accountID string, p memory.EntityListParams) (memory.Page[memory.Entity], error) {
+	limit, offset, err := offsetParams(p.Limit, p.Offset, "")
+	if err != nil {
+		return memory.Page[memory.Entity]{}, err
+	}
+	es, total, err := r.store.ListEntities(ctx, store.EntityFilter{AccountID: accountID, AgentRef: p.AgentID, Type: p.Type}, limit, offset)
+	if err != nil {
+		return memory.Page[memory.Entity]{}, err
+	}
+	return offsetPage(es, entityOf, total, limit, offset), nil
+}
+
+// deleteEntity removes the account's entity and its links.
+func (r *Relay) deleteEntity(ctx context.Context, accountID, id string) error {
 	id, ok := uuid.Canonical(id)
 	if !ok {
-		return &NotFoundError{Kind: "Entity"}
+		return notFound(kindEntity)
 	}
-	return storeErr(r.store.DeleteEntity(ctx, accountID, id), "Entity")
+	return storeErr(r.store.DeleteEntity(ctx, accountID, id), kindEntity)
 }
 
-// NewEntityLink is the input of [Relay.LinkEntity].
-type NewEntityLink struct {
-	EntityID     string  // the entity's UUID
-	MemoryID     string  // the memory's UUID
-	Relationship *string // free-form, 1–100 characters; default "mentioned_in"
-}
-
-// LinkEntity links the account's entity to its memory. Linking a linked
+// linkEntity links the account's entity to its memory. Linking a linked
 // pair again is idempotent: it returns the existing link with created
-// false. An unknown or malformed entity or memory id is a *NotFoundError
-// of kind "Entity" or "Memory".
-func (r *Relay) LinkEntity(ctx context.Context, accountID string, in NewEntityLink) (link EntityLink, created bool, err error) {
+// false. An unknown or malformed entity or memory id is a
+// *memory.NotFoundError of kind "entity" or "memory".
+func (r *Relay) linkEntity(ctx context.Context, accountID string, in memory.NewEntityLink) (memory.EntityLink, bool, error) {
 	rel := DefaultRelationship
 	if in.Relationship != nil {
-		if err := textField("relationship", *in.Relationship, MaxRelationship); err != nil {
-			return EntityLink{}, false, err
+		if err := textField("Relationship", *in.Relationship, MaxRelationship); err != nil {
+			return memory.EntityLink{}, false, err
 		}
 		rel = *in.Relationship
 	}
 	entityID, ok := uuid.Canonical(in.EntityID)
 	if !ok {
-		return EntityLink{}, false, &NotFoundError{Kind: "Entity"}
+		return memory.EntityLink{}, false, notFound(kindEntity)
 	}
 	memoryID, ok := uuid.Canonical(in.MemoryID)
 	if !ok {
-		return EntityLink{}, false, &NotFoundError{Kind: "Memory"}
+		return memory.EntityLink{}, false, notFound(kindMemory)
 	}
-	link = EntityLink{EntityID: entityID, MemoryID: memoryID, Relationship: rel, CreatedAt: r.now()}
-	created, err = r.store.LinkEntity(ctx, accountID, &link)
+	link := store.EntityLink{EntityID: entityID, MemoryID: memoryID, Relationship: rel, CreatedAt: r.now()}
+	created, err := r.store.LinkEntity(ctx, accountID, &link)
 	if errors.Is(err, store.ErrMemoryNotFound) {
-		return EntityLink{}, false, &NotFoundError{Kind: "Memory"}
+		return memory.EntityLink{}, false, &memory.NotFoundError{Kind: kindMemory, Err: err}
 	}
 	if err != nil {
-		return EntityLink{}, false, storeErr(err, "Entity")
+		return memory.EntityLink{}, false, storeErr(err, kindEntity)
 	}
-	return link, created, nil
+	return entityLinkOf(link), created, nil
 }
 
-// NeighborhoodParams bounds [Relay.EntityNeighborhood]. Values outside
-// the ranges are clamped into them; zero means the default.
-type NeighborhoodParams struct {
-	Depth        int // 1–5; default 1
-	MaxNeighbors int // 1–100; default 50
-}
-
-// Neighborhood is an entity and the entities around it.
-type Neighborhood struct {
-	Entity    Entity
-	Neighbors []Neighbor // nearest first; never nil
-	// LinksRead is how many entity–memory links the walk read, at most
-	// MaxNeighborhoodLinks.
-	LinksRead int
-	// Truncated reports that the walk stopped at MaxNeighborhoodLinks
-	// before it was complete: Neighbors is then a subset of the answer,
-	// each neighbour still at its true depth.
-	Truncated bool
-}
-
-// EntityNeighborhood returns the account's entity and the entities that
+// entityNeighborhood returns the account's entity and the entities that
 // share memories with it, breadth first up to p.Depth hops, at most
 // p.MaxNeighbors of them, nearest first; where a level holds more than
 // fit, those sharing the most memories with the level before are kept.
@@ -190,18 +133,18 @@ type Neighborhood struct {
 // MaxNeighborhoodLinks links, so its cost is bounded on any graph (a
 // complete graph of 220 entities and 220 memories answers in milliseconds,
 // see BENCHMARKS.md).
-func (r *Relay) EntityNeighborhood(ctx context.Context, accountID, id string, p NeighborhoodParams) (Neighborhood, error) {
+func (r *Relay) entityNeighborhood(ctx context.Context, accountID, id string, p memory.NeighborhoodParams) (memory.Neighborhood, error) {
 	id, ok := uuid.Canonical(id)
 	if !ok {
-		return Neighborhood{}, &NotFoundError{Kind: "Entity"}
+		return memory.Neighborhood{}, notFound(kindEntity)
 	}
 	depth := clampRange(p.Depth, DefaultNeighborDepth, 1, MaxNeighborDepth)
 	fanout := clampRange(p.MaxNeighbors, DefaultMaxNeighbors, 1, MaxNeighbors)
 	e, ns, st, err := r.store.Neighborhood(ctx, accountID, id, depth, fanout, MaxNeighborhoodLinks)
 	if err != nil {
-		return Neighborhood{}, storeErr(err, "Entity")
+		return memory.Neighborhood{}, storeErr(err, kindEntity)
 	}
-	return Neighborhood{Entity: e, Neighbors: ns, LinksRead: st.LinksRead, Truncated: st.Truncated}, nil
+	return memory.Neighborhood{Entity: entityOf(e), Neighbors: convertAll(ns, neighborOf), LinksRead: st.LinksRead, Truncated: st.Truncated}, nil
 }
 
 // clampRange returns def for 0, else v clamped to [lo, hi].

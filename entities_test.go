@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/memoryrelay/memoryrelay"
+	"github.com/memoryrelay/memoryrelay/memory"
 )
 
 func strp(s string) *string { return &s }
@@ -30,9 +31,9 @@ func entOpen(t testing.TB) *memoryrelay.Relay {
 }
 
 // entNew creates an entity or fails the test.
-func entNew(t testing.TB, r *memoryrelay.Relay, acct, name string) memoryrelay.Entity {
+func entNew(t testing.TB, r *memoryrelay.Relay, acct, name string) memory.Entity {
 	t.Helper()
-	e, err := r.CreateEntity(context.Background(), acct, memoryrelay.NewEntity{Name: name, Type: strp("concept")})
+	e, err := r.Account(acct).Entities().Create(context.Background(), memory.NewEntity{Name: name, Type: strp("concept")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,17 +43,17 @@ func entNew(t testing.TB, r *memoryrelay.Relay, acct, name string) memoryrelay.E
 // entMemory creates a memory or fails the test.
 func entMemory(t testing.TB, r *memoryrelay.Relay, acct, content string) string {
 	t.Helper()
-	m, err := r.CreateMemory(context.Background(), acct, memoryrelay.NewMemory{Content: content})
+	m, err := r.Account(acct).Memories().Create(context.Background(), memory.NewMemory{Content: content})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return m.ID
+	return m.Memory.ID
 }
 
 // entLink links an entity to a memory or fails the test.
-func entLink(t testing.TB, r *memoryrelay.Relay, acct, entity, memory string) {
+func entLink(t testing.TB, r *memoryrelay.Relay, acct, entity, mem string) {
 	t.Helper()
-	if _, _, err := r.LinkEntity(context.Background(), acct, memoryrelay.NewEntityLink{EntityID: entity, MemoryID: memory}); err != nil {
+	if _, _, err := r.Account(acct).Entities().Link(context.Background(), memory.NewEntityLink{EntityID: entity, MemoryID: mem}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -64,29 +65,29 @@ func TestCreateEntity(t *testing.T) {
 
 	cases := []struct {
 		name     string
-		in       memoryrelay.NewEntity
+		in       memory.NewEntity
 		wantType string
 		field    string // the invalid field, "" for success
 	}{
-		{"defaults", memoryrelay.NewEntity{Name: "Ada"}, "other", ""},
-		{"known type", memoryrelay.NewEntity{Name: "Ada", Type: strp("person")}, "person", ""},
-		{"custom type verbatim", memoryrelay.NewEntity{Name: "Go", Type: strp("Programming Language")}, "Programming Language", ""},
-		{"type of 50", memoryrelay.NewEntity{Name: "x", Type: strp(strings.Repeat("t", 50))}, strings.Repeat("t", 50), ""},
-		{"name of 255 runes (API.md §10.5)", memoryrelay.NewEntity{Name: strings.Repeat("é", 255)}, "other", ""},
-		{"empty name", memoryrelay.NewEntity{Name: ""}, "", "name"},
-		{"blank name", memoryrelay.NewEntity{Name: " \t"}, "", "name"},
-		{"name of 256", memoryrelay.NewEntity{Name: strings.Repeat("n", 256)}, "", "name"},
-		{"empty type", memoryrelay.NewEntity{Name: "x", Type: strp("")}, "", "type"},
-		{"type of 51", memoryrelay.NewEntity{Name: "x", Type: strp(strings.Repeat("t", 51))}, "", "type"},
-		{"metadata not an object", memoryrelay.NewEntity{Name: "x", Metadata: []byte(`[1]`)}, "", "metadata"},
-		{"blank agent", memoryrelay.NewEntity{Name: "x", AgentID: "  "}, "", "agent_id"},
+		{"defaults", memory.NewEntity{Name: "Ada"}, "other", ""},
+		{"known type", memory.NewEntity{Name: "Ada", Type: strp("person")}, "person", ""},
+		{"custom type verbatim", memory.NewEntity{Name: "Go", Type: strp("Programming Language")}, "Programming Language", ""},
+		{"type of 50", memory.NewEntity{Name: "x", Type: strp(strings.Repeat("t", 50))}, strings.Repeat("t", 50), ""},
+		{"name of 255 runes (API.md §10.5)", memory.NewEntity{Name: strings.Repeat("é", 255)}, "other", ""},
+		{"empty name", memory.NewEntity{Name: ""}, "", "Name"},
+		{"blank name", memory.NewEntity{Name: " \t"}, "", "Name"},
+		{"name of 256", memory.NewEntity{Name: strings.Repeat("n", 256)}, "", "Name"},
+		{"empty type", memory.NewEntity{Name: "x", Type: strp("")}, "", "Type"},
+		{"type of 51", memory.NewEntity{Name: "x", Type: strp(strings.Repeat("t", 51))}, "", "Type"},
+		{"metadata not an object", memory.NewEntity{Name: "x", Metadata: []byte(`[1]`)}, "", "Metadata"},
+		{"blank agent", memory.NewEntity{Name: "x", AgentID: "  "}, "", "AgentID"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			e, err := r.CreateEntity(ctx, acct, c.in)
+			e, err := r.Account(acct).Entities().Create(ctx, c.in)
 			if c.field != "" {
-				var verr *memoryrelay.ValidationError
-				if !errors.As(err, &verr) || verr.Field != c.field || !errors.Is(err, memoryrelay.ErrInvalid) {
+				var verr *memory.ValidationError
+				if !errors.As(err, &verr) || verr.Field() != c.field || !errors.Is(err, memoryrelay.ErrInvalid) {
 					t.Fatalf("err %v, want a validation error on %s", err, c.field)
 				}
 				return
@@ -97,7 +98,7 @@ func TestCreateEntity(t *testing.T) {
 			if e.Type != c.wantType || e.Name != c.in.Name || e.MemoryCount != 0 || e.RelationshipCount != 0 {
 				t.Errorf("got %+v", e)
 			}
-			got, err := r.GetEntity(ctx, acct, strings.ToUpper(e.ID))
+			got, err := r.Account(acct).Entities().Get(ctx, strings.ToUpper(e.ID))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -108,14 +109,14 @@ func TestCreateEntity(t *testing.T) {
 	}
 
 	t.Run("agent auto-created and kept as supplied", func(t *testing.T) {
-		e, err := r.CreateEntity(ctx, acct, memoryrelay.NewEntity{Name: "x", AgentID: "scout", Metadata: []byte(`{"k": [1, "v"]}`)})
+		e, err := r.Account(acct).Entities().Create(ctx, memory.NewEntity{Name: "x", AgentID: "scout", Metadata: []byte(`{"k": [1, "v"]}`)})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if e.AgentRef == nil || *e.AgentRef != "scout" || e.AgentID == nil || string(e.Metadata) != `{"k":[1,"v"]}` {
+		if e.AgentID == nil || *e.AgentID != "scout" || string(e.Metadata) != `{"k":[1,"v"]}` {
 			t.Fatalf("got %+v", e)
 		}
-		page, err := r.ListAgents(ctx, acct, 0, 0)
+		page, err := r.Account(acct).Agents().List(ctx, memory.PageParams{Limit: 0, Offset: 0})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -135,18 +136,18 @@ func TestEntityNotFound(t *testing.T) {
 	acct, other := account(t, r), account(t, r)
 	theirs := entNew(t, r, other, "theirs")
 	for _, id := range []string{theirs.ID, "nope", "00000000-0000-0000-0000-000000000000"} {
-		var nf *memoryrelay.NotFoundError
-		if _, err := r.GetEntity(ctx, acct, id); !errors.As(err, &nf) || nf.Kind != "Entity" {
+		var nf *memory.NotFoundError
+		if _, err := r.Account(acct).Entities().Get(ctx, id); !errors.As(err, &nf) || nf.Kind != "entity" {
 			t.Errorf("get %q: %v", id, err)
 		}
-		if err := r.DeleteEntity(ctx, acct, id); !errors.Is(err, memoryrelay.ErrNotFound) {
+		if err := r.Account(acct).Entities().Delete(ctx, id); !errors.Is(err, memoryrelay.ErrNotFound) {
 			t.Errorf("delete %q: %v", id, err)
 		}
-		if _, err := r.EntityNeighborhood(ctx, acct, id, memoryrelay.NeighborhoodParams{}); !errors.Is(err, memoryrelay.ErrNotFound) {
+		if _, err := r.Account(acct).Entities().Neighborhood(ctx, id, memory.NeighborhoodParams{}); !errors.Is(err, memoryrelay.ErrNotFound) {
 			t.Errorf("neighborhood %q: %v", id, err)
 		}
 	}
-	if _, err := r.GetEntity(ctx, other, theirs.ID); err != nil {
+	if _, err := r.Account(other).Entities().Get(ctx, theirs.ID); err != nil {
 		t.Errorf("owner cannot read: %v", err)
 	}
 }
@@ -157,7 +158,7 @@ func TestListEntities(t *testing.T) {
 	acct, other := account(t, r), account(t, r)
 	mk := func(name, typ, agent string) {
 		t.Helper()
-		if _, err := r.CreateEntity(ctx, acct, memoryrelay.NewEntity{Name: name, Type: strp(typ), AgentID: agent}); err != nil {
+		if _, err := r.Account(acct).Entities().Create(ctx, memory.NewEntity{Name: name, Type: strp(typ), AgentID: agent}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -168,22 +169,22 @@ func TestListEntities(t *testing.T) {
 
 	cases := []struct {
 		name  string
-		p     memoryrelay.EntityListParams
+		p     memory.EntityListParams
 		want  []string
 		total int
 		more  bool
 	}{
-		{"all, newest first", memoryrelay.EntityListParams{}, []string{"c", "b", "a"}, 3, false},
-		{"page", memoryrelay.EntityListParams{Limit: 2}, []string{"c", "b"}, 3, true},
-		{"offset", memoryrelay.EntityListParams{Limit: 2, Offset: 2}, []string{"a"}, 3, false},
-		{"by type", memoryrelay.EntityListParams{Type: strp("person")}, []string{"c", "a"}, 2, false},
-		{"by agent", memoryrelay.EntityListParams{AgentID: strp("bot")}, []string{"a"}, 1, false},
-		{"unknown agent", memoryrelay.EntityListParams{AgentID: strp("ghost")}, nil, 0, false},
-		{"clamped limit", memoryrelay.EntityListParams{Limit: 1000}, []string{"c", "b", "a"}, 3, false},
+		{"all, newest first", memory.EntityListParams{}, []string{"c", "b", "a"}, 3, false},
+		{"page", memory.EntityListParams{Limit: 2}, []string{"c", "b"}, 3, true},
+		{"offset", memory.EntityListParams{Limit: 2, Offset: 2}, []string{"a"}, 3, false},
+		{"by type", memory.EntityListParams{Type: strp("person")}, []string{"c", "a"}, 2, false},
+		{"by agent", memory.EntityListParams{AgentID: strp("bot")}, []string{"a"}, 1, false},
+		{"unknown agent", memory.EntityListParams{AgentID: strp("ghost")}, nil, 0, false},
+		{"clamped limit", memory.EntityListParams{Limit: 1000}, []string{"c", "b", "a"}, 3, false},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			page, err := r.ListEntities(ctx, acct, c.p)
+			page, err := r.Account(acct).Entities().List(ctx, c.p)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -196,8 +197,8 @@ func TestListEntities(t *testing.T) {
 			}
 		})
 	}
-	for _, p := range []memoryrelay.EntityListParams{{Limit: -1}, {Offset: -1}} {
-		if _, err := r.ListEntities(ctx, acct, p); !errors.Is(err, memoryrelay.ErrInvalid) {
+	for _, p := range []memory.EntityListParams{{Limit: -1}, {Offset: -1}} {
+		if _, err := r.Account(acct).Entities().List(ctx, p); !errors.Is(err, memoryrelay.ErrInvalid) {
 			t.Errorf("%+v: %v", p, err)
 		}
 	}
@@ -212,14 +213,14 @@ func TestLinkEntity(t *testing.T) {
 	theirEntity := entNew(t, r, other, "theirs")
 	theirMemory := entMemory(t, r, other, "their memory")
 
-	l, created, err := r.LinkEntity(ctx, acct, memoryrelay.NewEntityLink{EntityID: strings.ToUpper(e.ID), MemoryID: mem})
+	l, created, err := r.Account(acct).Entities().Link(ctx, memory.NewEntityLink{EntityID: strings.ToUpper(e.ID), MemoryID: mem})
 	if err != nil || !created {
 		t.Fatalf("link: %v created %v", err, created)
 	}
 	if l.EntityID != e.ID || l.MemoryID != mem || l.Relationship != "mentioned_in" || l.CreatedAt.IsZero() {
 		t.Errorf("link %+v", l)
 	}
-	again, created, err := r.LinkEntity(ctx, acct, memoryrelay.NewEntityLink{EntityID: e.ID, MemoryID: mem, Relationship: strp("about")})
+	again, created, err := r.Account(acct).Entities().Link(ctx, memory.NewEntityLink{EntityID: e.ID, MemoryID: mem, Relationship: strp("about")})
 	if err != nil || created {
 		t.Fatalf("relink: %v created %v", err, created)
 	}
@@ -227,7 +228,7 @@ func TestLinkEntity(t *testing.T) {
 		t.Errorf("relink returned %+v, want the existing %+v", again, l)
 	}
 
-	got, err := r.GetEntity(ctx, acct, e.ID)
+	got, err := r.Account(acct).Entities().Get(ctx, e.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -237,14 +238,14 @@ func TestLinkEntity(t *testing.T) {
 	if !got.UpdatedAt.After(e.UpdatedAt) {
 		t.Errorf("updated_at did not advance: %v → %v", e.UpdatedAt, got.UpdatedAt)
 	}
-	m, err := r.GetMemory(ctx, acct, mem)
+	m, err := r.Account(acct).Memories().Get(ctx, mem)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(m.Entities) != 1 || m.Entities[0] != (memoryrelay.EntityRef{Type: "concept", Value: "Postgres", Confidence: 1}) {
+	if len(m.Entities) != 1 || m.Entities[0] != (memory.EntityRef{Type: "concept", Value: "Postgres", Confidence: 1}) {
 		t.Errorf("memory entities %+v", m.Entities)
 	}
-	page, err := r.ListMemories(ctx, acct, memoryrelay.ListParams{})
+	page, err := r.Account(acct).Memories().List(ctx, memory.ListParams{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -254,27 +255,27 @@ func TestLinkEntity(t *testing.T) {
 
 	cases := []struct {
 		name        string
-		in          memoryrelay.NewEntityLink
+		in          memory.NewEntityLink
 		kind, field string
 	}{
-		{"unknown entity", memoryrelay.NewEntityLink{EntityID: "00000000-0000-0000-0000-000000000000", MemoryID: mem}, "Entity", ""},
-		{"malformed entity", memoryrelay.NewEntityLink{EntityID: "x", MemoryID: mem}, "Entity", ""},
-		{"other account's entity", memoryrelay.NewEntityLink{EntityID: theirEntity.ID, MemoryID: mem}, "Entity", ""},
-		{"unknown memory", memoryrelay.NewEntityLink{EntityID: e.ID, MemoryID: "00000000-0000-0000-0000-000000000000"}, "Memory", ""},
-		{"malformed memory", memoryrelay.NewEntityLink{EntityID: e.ID, MemoryID: "m1"}, "Memory", ""},
-		{"other account's memory", memoryrelay.NewEntityLink{EntityID: e.ID, MemoryID: theirMemory}, "Memory", ""},
-		{"relationship of 101", memoryrelay.NewEntityLink{EntityID: e.ID, MemoryID: mem, Relationship: strp(strings.Repeat("r", 101))}, "", "relationship"},
-		{"empty relationship", memoryrelay.NewEntityLink{EntityID: e.ID, MemoryID: mem, Relationship: strp("")}, "", "relationship"},
+		{"unknown entity", memory.NewEntityLink{EntityID: "00000000-0000-0000-0000-000000000000", MemoryID: mem}, "entity", ""},
+		{"malformed entity", memory.NewEntityLink{EntityID: "x", MemoryID: mem}, "entity", ""},
+		{"other account's entity", memory.NewEntityLink{EntityID: theirEntity.ID, MemoryID: mem}, "entity", ""},
+		{"unknown memory", memory.NewEntityLink{EntityID: e.ID, MemoryID: "00000000-0000-0000-0000-000000000000"}, "memory", ""},
+		{"malformed memory", memory.NewEntityLink{EntityID: e.ID, MemoryID: "m1"}, "memory", ""},
+		{"other account's memory", memory.NewEntityLink{EntityID: e.ID, MemoryID: theirMemory}, "memory", ""},
+		{"relationship of 101", memory.NewEntityLink{EntityID: e.ID, MemoryID: mem, Relationship: strp(strings.Repeat("r", 101))}, "", "Relationship"},
+		{"empty relationship", memory.NewEntityLink{EntityID: e.ID, MemoryID: mem, Relationship: strp("")}, "", "Relationship"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			_, _, err := r.LinkEntity(ctx, acct, c.in)
-			var nf *memoryrelay.NotFoundError
-			var verr *memoryrelay.ValidationError
+			_, _, err := r.Account(acct).Entities().Link(ctx, c.in)
+			var nf *memory.NotFoundError
+			var verr *memory.ValidationError
 			switch {
 			case c.kind != "" && (!errors.As(err, &nf) || nf.Kind != c.kind):
 				t.Errorf("err %v, want %s not found", err, c.kind)
-			case c.field != "" && (!errors.As(err, &verr) || verr.Field != c.field):
+			case c.field != "" && (!errors.As(err, &verr) || verr.Field() != c.field):
 				t.Errorf("err %v, want invalid %s", err, c.field)
 			}
 		})
@@ -283,24 +284,24 @@ func TestLinkEntity(t *testing.T) {
 	t.Run("free-form relationship", func(t *testing.T) {
 		m2 := entMemory(t, r, acct, "second")
 		rel := strings.Repeat("r", 100)
-		l, created, err := r.LinkEntity(ctx, acct, memoryrelay.NewEntityLink{EntityID: e.ID, MemoryID: m2, Relationship: &rel})
+		l, created, err := r.Account(acct).Entities().Link(ctx, memory.NewEntityLink{EntityID: e.ID, MemoryID: m2, Relationship: &rel})
 		if err != nil || !created || l.Relationship != rel {
 			t.Fatalf("%+v %v %v", l, created, err)
 		}
 	})
 
 	t.Run("delete removes links", func(t *testing.T) {
-		if err := r.DeleteEntity(ctx, acct, e.ID); err != nil {
+		if err := r.Account(acct).Entities().Delete(ctx, e.ID); err != nil {
 			t.Fatal(err)
 		}
-		m, err := r.GetMemory(ctx, acct, mem)
+		m, err := r.Account(acct).Memories().Get(ctx, mem)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if len(m.Entities) != 0 || m.Entities == nil {
 			t.Errorf("entities after delete: %#v", m.Entities)
 		}
-		if _, err := r.GetEntity(ctx, acct, e.ID); !errors.Is(err, memoryrelay.ErrNotFound) {
+		if _, err := r.Account(acct).Entities().Get(ctx, e.ID); !errors.Is(err, memoryrelay.ErrNotFound) {
 			t.Errorf("get after delete: %v", err)
 		}
 	})
@@ -341,21 +342,21 @@ func TestEntityNeighborhood(t *testing.T) {
 	cases := []struct {
 		name string
 		from string
-		p    memoryrelay.NeighborhoodParams
+		p    memory.NeighborhoodParams
 		want []nb
 	}{
-		{"default depth 1", "A", memoryrelay.NeighborhoodParams{}, []nb{{"B", 1}, {"C", 1}, {"H", 1}, {"I", 1}, {"J", 1}}},
-		{"depth 2", "A", memoryrelay.NeighborhoodParams{Depth: 2}, []nb{{"B", 1}, {"C", 1}, {"H", 1}, {"I", 1}, {"J", 1}, {"D", 2}}},
-		{"depth 4", "A", memoryrelay.NeighborhoodParams{Depth: 4}, []nb{{"B", 1}, {"C", 1}, {"H", 1}, {"I", 1}, {"J", 1}, {"D", 2}, {"E", 3}, {"F", 4}}},
-		{"depth clamped to 5", "A", memoryrelay.NeighborhoodParams{Depth: 50}, []nb{{"B", 1}, {"C", 1}, {"H", 1}, {"I", 1}, {"J", 1}, {"D", 2}, {"E", 3}, {"F", 4}, {"G", 5}}},
-		{"negative depth clamped to 1", "G", memoryrelay.NeighborhoodParams{Depth: -3}, []nb{{"F", 1}}},
-		{"from the end", "G", memoryrelay.NeighborhoodParams{Depth: 3}, []nb{{"F", 1}, {"E", 2}, {"D", 3}}},
-		{"max neighbours caps the answer, nearest first", "A", memoryrelay.NeighborhoodParams{Depth: 5, MaxNeighbors: 6}, []nb{{"B", 1}, {"C", 1}, {"H", 1}, {"I", 1}, {"J", 1}, {"D", 2}}},
-		{"no links", "lonely", memoryrelay.NeighborhoodParams{Depth: 5}, nil},
+		{"default depth 1", "A", memory.NeighborhoodParams{}, []nb{{"B", 1}, {"C", 1}, {"H", 1}, {"I", 1}, {"J", 1}}},
+		{"depth 2", "A", memory.NeighborhoodParams{Depth: 2}, []nb{{"B", 1}, {"C", 1}, {"H", 1}, {"I", 1}, {"J", 1}, {"D", 2}}},
+		{"depth 4", "A", memory.NeighborhoodParams{Depth: 4}, []nb{{"B", 1}, {"C", 1}, {"H", 1}, {"I", 1}, {"J", 1}, {"D", 2}, {"E", 3}, {"F", 4}}},
+		{"depth clamped to 5", "A", memory.NeighborhoodParams{Depth: 50}, []nb{{"B", 1}, {"C", 1}, {"H", 1}, {"I", 1}, {"J", 1}, {"D", 2}, {"E", 3}, {"F", 4}, {"G", 5}}},
+		{"negative depth clamped to 1", "G", memory.NeighborhoodParams{Depth: -3}, []nb{{"F", 1}}},
+		{"from the end", "G", memory.NeighborhoodParams{Depth: 3}, []nb{{"F", 1}, {"E", 2}, {"D", 3}}},
+		{"max neighbours caps the answer, nearest first", "A", memory.NeighborhoodParams{Depth: 5, MaxNeighbors: 6}, []nb{{"B", 1}, {"C", 1}, {"H", 1}, {"I", 1}, {"J", 1}, {"D", 2}}},
+		{"no links", "lonely", memory.NeighborhoodParams{Depth: 5}, nil},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			n, err := r.EntityNeighborhood(ctx, acct, ids[c.from], c.p)
+			n, err := r.Account(acct).Entities().Neighborhood(ctx, ids[c.from], c.p)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -396,14 +397,14 @@ func TestEntityNeighborhoodFanout(t *testing.T) {
 		entLink(t, r, acct, entNew(t, r, acct, "weak"+strings.Repeat("w", i)).ID, mem)
 	}
 	// Each level keeps the neighbours sharing the most memories.
-	n, err := r.EntityNeighborhood(ctx, acct, hub.ID, memoryrelay.NeighborhoodParams{MaxNeighbors: 1})
+	n, err := r.Account(acct).Entities().Neighborhood(ctx, hub.ID, memory.NeighborhoodParams{MaxNeighbors: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(n.Neighbors) != 1 || n.Neighbors[0].ID != strong.ID {
 		t.Fatalf("neighbours %+v, want only %s", n.Neighbors, strong.ID)
 	}
-	n, err = r.EntityNeighborhood(ctx, acct, hub.ID, memoryrelay.NeighborhoodParams{MaxNeighbors: 100})
+	n, err = r.Account(acct).Entities().Neighborhood(ctx, hub.ID, memory.NeighborhoodParams{MaxNeighbors: 100})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -415,10 +416,10 @@ func TestEntityNeighborhoodFanout(t *testing.T) {
 	author := entNew(t, r, acct, "author")
 	mem := entMemory(t, r, acct, "written by the author")
 	entLink(t, r, acct, strong.ID, mem)
-	if _, _, err := r.LinkEntity(ctx, acct, memoryrelay.NewEntityLink{EntityID: author.ID, MemoryID: mem, Relationship: strp("author_of")}); err != nil {
+	if _, _, err := r.Account(acct).Entities().Link(ctx, memory.NewEntityLink{EntityID: author.ID, MemoryID: mem, Relationship: strp("author_of")}); err != nil {
 		t.Fatal(err)
 	}
-	n, err = r.EntityNeighborhood(ctx, acct, strong.ID, memoryrelay.NeighborhoodParams{})
+	n, err = r.Account(acct).Entities().Neighborhood(ctx, strong.ID, memory.NeighborhoodParams{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -447,7 +448,7 @@ func TestEntityNeighborhoodDense(t *testing.T) {
 			entLink(t, r, acct, e, mem)
 		}
 	}
-	n, err := r.EntityNeighborhood(ctx, acct, ents[0], memoryrelay.NeighborhoodParams{Depth: 5, MaxNeighbors: 100})
+	n, err := r.Account(acct).Entities().Neighborhood(ctx, ents[0], memory.NeighborhoodParams{Depth: 5, MaxNeighbors: 100})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -481,7 +482,7 @@ func TestEntityNeighborhoodBudget(t *testing.T) {
 	} {
 		acct := account(t, r)
 		ents := denseGraph(t, r, path, acct, c.n)
-		n, err := r.EntityNeighborhood(ctx, acct, ents[0], memoryrelay.NeighborhoodParams{Depth: 5, MaxNeighbors: 100})
+		n, err := r.Account(acct).Entities().Neighborhood(ctx, ents[0], memory.NeighborhoodParams{Depth: 5, MaxNeighbors: 100})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -511,7 +512,7 @@ func TestMemoryEntitiesCapped(t *testing.T) {
 	acct := account(t, r)
 	mem := entMemory(t, r, acct, "a memory everything links to")
 	n := memoryrelay.MaxMemoryEntities + 1
-	var first memoryrelay.Entity
+	var first memory.Entity
 	for i := range n {
 		e := entNew(t, r, acct, fmt.Sprintf("linked %03d", n-i)) // names descend: order is by link time
 		if i == 0 {
@@ -519,18 +520,18 @@ func TestMemoryEntitiesCapped(t *testing.T) {
 		}
 		entLink(t, r, acct, e.ID, mem)
 	}
-	m, err := r.GetMemory(ctx, acct, mem)
+	m, err := r.Account(acct).Memories().Get(ctx, mem)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(m.Entities) != memoryrelay.MaxMemoryEntities || m.Entities[0].Value != first.Name {
 		t.Fatalf("%d entities, first %+v; want %d, first %s", len(m.Entities), m.Entities[0], memoryrelay.MaxMemoryEntities, first.Name)
 	}
-	page, err := r.ListMemories(ctx, acct, memoryrelay.ListParams{})
+	page, err := r.Account(acct).Memories().List(ctx, memory.ListParams{})
 	if err != nil || len(page.Data) != 1 || len(page.Data[0].Entities) != memoryrelay.MaxMemoryEntities {
 		t.Fatalf("list: %v %v", page.Data, err)
 	}
-	if e, err := r.GetEntity(ctx, acct, first.ID); err != nil || e.MemoryCount != 1 {
+	if e, err := r.Account(acct).Entities().Get(ctx, first.ID); err != nil || e.MemoryCount != 1 {
 		t.Errorf("entity %+v %v", e, err)
 	}
 }

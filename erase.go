@@ -6,13 +6,13 @@ import (
 	"strings"
 )
 
-// DeleteUserMemories removes every memory of the account whose user_id is
+// deleteUserMemories removes every memory of the account whose user_id is
 // userID, with their full-text rows, vectors, entity links and v2 jobs, and
 // returns how many were removed. Call Compact afterwards to also remove the
 // content from the database file.
-func (r *Relay) DeleteUserMemories(ctx context.Context, accountID, userID string) (int, error) {
+func (r *Relay) deleteUserMemories(ctx context.Context, accountID, userID string) (int, error) {
 	if strings.TrimSpace(userID) == "" {
-		return 0, invalid("user_id", "user_id is required")
+		return 0, invalid("userID", "userID is required")
 	}
 	n, err := r.store.DeleteUserMemories(ctx, accountID, userID)
 	if err != nil {
@@ -27,6 +27,9 @@ func (r *Relay) DeleteUserMemories(ctx context.Context, accountID, userID string
 // runs (seconds on a large database); run it after erasure requests, not
 // on every delete.
 func (r *Relay) Compact(ctx context.Context) error {
+	if r.closed.Load() {
+		return ErrClosed
+	}
 	if err := r.store.Compact(ctx); err != nil {
 		return fmt.Errorf("memoryrelay: compact: %w", err)
 	}

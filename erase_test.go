@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/memoryrelay/memoryrelay"
+	"github.com/memoryrelay/memoryrelay/memory"
 )
 
 // rawContains reports whether the database file or its WAL holds needle.
@@ -43,37 +44,37 @@ func TestErasure(t *testing.T) {
 		{"survivor", keep, "this memory survives everything"},
 	} {
 		u := c.user
-		m, err := r.CreateMemory(ctx, acct, memoryrelay.NewMemory{Content: c.text, AgentID: c.agent, UserID: &u, Metadata: json.RawMessage(`{"n":` + string(rune('0'+i)) + `}`)})
+		m, err := r.Account(acct).Memories().Create(ctx, memory.NewMemory{Content: c.text, AgentID: c.agent, UserID: &u, Metadata: json.RawMessage(`{"n":` + string(rune('0'+i)) + `}`)})
 		if err != nil {
 			t.Fatal(err)
 		}
-		e, err := r.CreateEntity(ctx, acct, memoryrelay.NewEntity{Name: fmt.Sprintf("entity %d", i)})
+		e, err := r.Account(acct).Entities().Create(ctx, memory.NewEntity{Name: fmt.Sprintf("entity %d", i)})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, _, err := r.LinkEntity(ctx, acct, memoryrelay.NewEntityLink{EntityID: e.ID, MemoryID: m.ID}); err != nil {
+		if _, _, err := r.Account(acct).Entities().Link(ctx, memory.NewEntityLink{EntityID: e.ID, MemoryID: m.Memory.ID}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	// A v2 job carries content in its payload.
-	job, err := r.CreateMemoryAsync(ctx, acct, memoryrelay.NewMemory{Content: "zqxjvagentmarker async", AgentID: "doomed-agent"}, nil)
+	job, err := r.Account(acct).Memories().CreateAsync(ctx, memory.NewMemory{Content: "zqxjvagentmarker async", AgentID: "doomed-agent"}, memory.AsyncOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	for st := job; st.Status != memoryrelay.JobReady; {
-		if st.Status == memoryrelay.JobFailed {
+	for st := job; st.Status != memory.JobReady; {
+		if st.Status == memory.JobFailed {
 			t.Fatalf("job failed: %v", *st.Error)
 		}
-		if st, err = r.MemoryStatus(ctx, acct, job.ID); err != nil {
+		if st, err = r.Account(acct).Memories().Job(ctx, job.ID); err != nil {
 			t.Fatal(err)
 		}
 		runtime.Gosched()
 	}
 
-	if _, err := r.DeleteAgent(ctx, acct, "doomed-agent"); err != nil {
+	if _, err := r.Account(acct).Agents().Delete(ctx, "doomed-agent"); err != nil {
 		t.Fatal(err)
 	}
-	if n, err := r.DeleteUserMemories(ctx, acct, user); err != nil || n != 1 {
+	if n, err := r.Account(acct).Memories().DeleteUser(ctx, user); err != nil || n != 1 {
 		t.Fatalf("DeleteUserMemories: %d %v", n, err)
 	}
 	if err := r.Compact(ctx); err != nil {

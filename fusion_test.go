@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/memoryrelay/memoryrelay"
+	"github.com/memoryrelay/memoryrelay/memory"
 	"github.com/memoryrelay/memoryrelay/search"
 	"github.com/memoryrelay/memoryrelay/search/embed"
 )
@@ -41,7 +42,7 @@ func TestFusionPolicy(t *testing.T) {
 		"The user's javascirpt linter config lives in the dotfiles repository.",
 		"Our PostgreSQL database is backed up nightly to cold storage.",
 	} {
-		if _, err := r.CreateMemory(ctx, acct, memoryrelay.NewMemory{Content: text, AgentID: "assistant"}); err != nil {
+		if _, err := r.Account(acct).Memories().Create(ctx, memory.NewMemory{Content: text, AgentID: "assistant"}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -66,7 +67,7 @@ func TestFusionPolicy(t *testing.T) {
 		}
 		var out []string
 		for _, q := range queries {
-			hs, err := r.SearchMemories(ctx, acct, memoryrelay.SearchParams{Query: q, Mode: search.ModeHybrid})
+			hs, err := r.Account(acct).Memories().Search(ctx, memory.SearchParams{Query: q, Mode: search.ModeHybrid})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -57,7 +57,8 @@ const (
 //     otherwise.
 //   - "task_queue": the v2 job workers: down when none is running (or the
 //     queue cannot be read), degraded when fewer than Options.Workers are,
-//     or the oldest pending job has waited more than StalledJobAge.
+//     or the oldest pending job has waited more than StalledJobAge. Absent
+//     with Options.Workers -1 (no workers), and then Jobs is zero.
 //
 // Status is "unhealthy" when the database is down (nothing can be served
 // reliably: HTTP answers 503), "degraded" when any other service is not
@@ -82,7 +83,8 @@ type JobsHealth struct {
 	OldestPending time.Time // when the oldest pending job was accepted; zero if none
 }
 
-// Health checks each component and reports the embedder in use. It is
+// Health checks each component and reports the embedder in use (after
+// Close: the database down, so "unhealthy"). It is
 // cheap enough to be polled: a read of one row, two file-system calls, an
 // index count of the job queue, and at most one embedding of a short text
 // per EmbedCheckInterval. Problems caught per request instead: a lock
@@ -103,7 +105,12 @@ func (r *Relay) Health(ctx context.Context) Health {
 		}
 	}
 
-	readErr := r.store.CheckRead(ctx) // may be the statement that finds the damage
+	var readErr error
+	if r.closed.Load() {
+		readErr = ErrClosed // the Relay is closed
+	} else {
+		readErr = r.store.CheckRead(ctx) // may be the statement that finds the damage
+	}
 	dbDown := true
 	if err := r.store.Damaged(); err != nil {
 		set("database", ServiceDown, "%s is damaged (%v); writes are refused: restore it from a backup, then open it again", r.opts.Path, err)
@@ -162,6 +169,9 @@ func (r *Relay) queueHealth(ctx context.Context, h *Health, set func(service, st
 	if jr == nil {
 		set("task_queue", ServiceDown, "no v2 worker was started")
 		return
+	}
+	if jr.workers == 0 {
+		return // Options.Workers -1: this Relay has no task queue to report
 	}
 	h.Jobs.Workers, h.Jobs.Running = jr.workers, int(jr.running.Load())
 	q, err := r.store.JobQueueState(ctx)

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/memoryrelay/memoryrelay"
+	"github.com/memoryrelay/memoryrelay/memory"
 	"github.com/memoryrelay/memoryrelay/search/embed"
 	"github.com/memoryrelay/memoryrelay/search/embed/openai"
 )
@@ -221,7 +222,7 @@ func TestHealthTaskQueue(t *testing.T) {
 		t.Fatalf("health %+v", h)
 	}
 	for range 3 {
-		if _, err := r.CreateMemoryAsync(ctx, acct, memoryrelay.NewMemory{Content: "queued"}, nil); err != nil {
+		if _, err := r.Account(acct).Memories().CreateAsync(ctx, memory.NewMemory{Content: "queued"}, memory.AsyncOptions{}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -49,14 +49,6 @@ const (
 	MaxOffset = 1_000_000_000
 )
 
-// checkOffset accepts 0 to MaxOffset.
-func checkOffset(off int) error {
-	if off < 0 || off > MaxOffset {
-		return invalid("offset", "offset must be between 0 and %d", MaxOffset)
-	}
-	return nil
-}
-
 // searchTerms returns the distinct terms of a query (lexical.Terms), in the
 // order they first appear, at most MaxQueryTerms of them.
 func searchTerms(query string) []string {

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/memoryrelay/memoryrelay"
+	"github.com/memoryrelay/memoryrelay/memory"
 )
 
 // TestInputLimitsForGoCallers: the limits of inputlimits.go hold for Go
@@ -23,20 +24,20 @@ func TestInputLimitsForGoCallers(t *testing.T) {
 		if atMax != nil {
 			t.Errorf("%s at the maximum: %v", what, atMax)
 		}
-		var verr *memoryrelay.ValidationError
+		var verr *memory.ValidationError
 		if !errors.As(past, &verr) || !errors.Is(past, memoryrelay.ErrInvalid) {
 			t.Errorf("%s one past the maximum: %v, want a *ValidationError", what, past)
 		}
 	}
 
-	_, err1 := r.ListMemories(ctx, acct, memoryrelay.ListParams{Offset: memoryrelay.MaxOffset})
-	_, err2 := r.ListMemories(ctx, acct, memoryrelay.ListParams{Offset: memoryrelay.MaxOffset + 1})
+	_, err1 := r.Account(acct).Memories().List(ctx, memory.ListParams{Offset: memoryrelay.MaxOffset})
+	_, err2 := r.Account(acct).Memories().List(ctx, memory.ListParams{Offset: memoryrelay.MaxOffset + 1})
 	check("memory list offset", err1, err2)
-	_, err1 = r.ListAgents(ctx, acct, 0, memoryrelay.MaxOffset)
-	_, err2 = r.ListAgents(ctx, acct, 0, memoryrelay.MaxOffset+1)
+	_, err1 = r.Account(acct).Agents().List(ctx, memory.PageParams{Limit: 0, Offset: memoryrelay.MaxOffset})
+	_, err2 = r.Account(acct).Agents().List(ctx, memory.PageParams{Limit: 0, Offset: memoryrelay.MaxOffset + 1})
 	check("agent list offset", err1, err2)
-	_, err1 = r.ListKeys(ctx, acct, 0, memoryrelay.MaxOffset)
-	_, err2 = r.ListKeys(ctx, acct, 0, memoryrelay.MaxOffset+1)
+	_, err1 = r.Account(acct).Keys().List(ctx, memory.PageParams{Limit: 0, Offset: memoryrelay.MaxOffset})
+	_, err2 = r.Account(acct).Keys().List(ctx, memory.PageParams{Limit: 0, Offset: memoryrelay.MaxOffset + 1})
 	check("key list offset", err1, err2)
 
 	filter := func(n int) map[string]json.RawMessage {
@@ -46,12 +47,12 @@ func TestInputLimitsForGoCallers(t *testing.T) {
 		}
 		return f
 	}
-	_, err1 = r.SearchMemories(ctx, acct, memoryrelay.SearchParams{Query: "x", MetadataFilter: filter(memoryrelay.MaxMetadataFilterKeys)})
-	_, err2 = r.SearchMemories(ctx, acct, memoryrelay.SearchParams{Query: "x", MetadataFilter: filter(memoryrelay.MaxMetadataFilterKeys + 1)})
+	_, err1 = r.Account(acct).Memories().Search(ctx, memory.SearchParams{Query: "x", MetadataFilter: filter(memoryrelay.MaxMetadataFilterKeys)})
+	_, err2 = r.Account(acct).Memories().Search(ctx, memory.SearchParams{Query: "x", MetadataFilter: filter(memoryrelay.MaxMetadataFilterKeys + 1)})
 	check("metadata_filter keys", err1, err2)
 	deepValue := json.RawMessage(strings.Repeat("[", memoryrelay.MaxJSONDepth-1) + strings.Repeat("]", memoryrelay.MaxJSONDepth-1))
-	_, err1 = r.SearchMemories(ctx, acct, memoryrelay.SearchParams{Query: "x", MetadataFilter: map[string]json.RawMessage{"k": deepValue}})
-	_, err2 = r.SearchMemories(ctx, acct, memoryrelay.SearchParams{Query: "x", MetadataFilter: map[string]json.RawMessage{"k": append(append(json.RawMessage("["), deepValue...), ']')}})
+	_, err1 = r.Account(acct).Memories().Search(ctx, memory.SearchParams{Query: "x", MetadataFilter: map[string]json.RawMessage{"k": deepValue}})
+	_, err2 = r.Account(acct).Memories().Search(ctx, memory.SearchParams{Query: "x", MetadataFilter: map[string]json.RawMessage{"k": append(append(json.RawMessage("["), deepValue...), ']')}})
 	check("metadata_filter depth", err1, err2)
 
 	tags := func(n int) []string {
@@ -61,22 +62,22 @@ func TestInputLimitsForGoCallers(t *testing.T) {
 		}
 		return out
 	}
-	_, err1 = r.ListDecisions(ctx, acct, memoryrelay.DecisionListParams{Tags: tags(memoryrelay.MaxTagFilter)})
-	_, err2 = r.ListDecisions(ctx, acct, memoryrelay.DecisionListParams{Tags: tags(memoryrelay.MaxTagFilter + 1)})
+	_, err1 = r.Account(acct).Decisions().List(ctx, memory.DecisionListParams{Tags: tags(memoryrelay.MaxTagFilter)})
+	_, err2 = r.Account(acct).Decisions().List(ctx, memory.DecisionListParams{Tags: tags(memoryrelay.MaxTagFilter + 1)})
 	check("decision tag filter", err1, err2)
 
 	ids := make([]string, memoryrelay.MaxExcludeIDs+1)
-	_, err1 = r.BuildContext(ctx, acct, memoryrelay.BuildContextParams{Query: "x", ExcludeIDs: ids[:memoryrelay.MaxExcludeIDs]})
-	_, err2 = r.BuildContext(ctx, acct, memoryrelay.BuildContextParams{Query: "x", ExcludeIDs: ids})
+	_, err1 = r.Account(acct).Contexts().Build(ctx, memory.BuildContextParams{Query: "x", ExcludeIDs: ids[:memoryrelay.MaxExcludeIDs]})
+	_, err2 = r.Account(acct).Contexts().Build(ctx, memory.BuildContextParams{Query: "x", ExcludeIDs: ids})
 	check("exclude ids", err1, err2)
 
 	nest := func(levels int) json.RawMessage {
 		return json.RawMessage(strings.Repeat(`{"a":`, levels-1) + "{}" + strings.Repeat("}", levels-1))
 	}
-	_, err1 = r.CreateMemory(ctx, acct, memoryrelay.NewMemory{Content: "m", Metadata: nest(memoryrelay.MaxJSONDepth)})
-	_, err2 = r.CreateMemory(ctx, acct, memoryrelay.NewMemory{Content: "m", Metadata: nest(memoryrelay.MaxJSONDepth + 1)})
+	_, err1 = r.Account(acct).Memories().Create(ctx, memory.NewMemory{Content: "m", Metadata: nest(memoryrelay.MaxJSONDepth)})
+	_, err2 = r.Account(acct).Memories().Create(ctx, memory.NewMemory{Content: "m", Metadata: nest(memoryrelay.MaxJSONDepth + 1)})
 	check("memory metadata depth", err1, err2)
-	_, err1 = r.CreateProject(ctx, acct, memoryrelay.NewProject{Slug: "p1", Name: "P", Stack: nest(memoryrelay.MaxJSONDepth)})
-	_, err2 = r.CreateProject(ctx, acct, memoryrelay.NewProject{Slug: "p2", Name: "P", Stack: nest(memoryrelay.MaxJSONDepth + 1)})
+	_, err1 = r.Account(acct).Projects().Create(ctx, memory.NewProject{Slug: "p1", Name: "P", Stack: nest(memoryrelay.MaxJSONDepth)})
+	_, err2 = r.Account(acct).Projects().Create(ctx, memory.NewProject{Slug: "p2", Name: "P", Stack: nest(memoryrelay.MaxJSONDepth + 1)})
 	check("project stack depth", err1, err2)
 }

@@ -12,11 +12,12 @@ import (
 
 	"github.com/memoryrelay/memoryrelay/internal/store"
 	"github.com/memoryrelay/memoryrelay/internal/uuid"
+	"github.com/memoryrelay/memoryrelay/memory"
 )
 
 // Defaults of the v2 job workers.
 const (
-	// DefaultWorkers is the default of Options.Workers.
+	// DefaultWorkers is the number of v2 workers when Options.Workers is 0.
 	DefaultWorkers = 2
 	// DefaultJobLease is the default of Options.JobLease: a v2 job left
 	// processing by a process that died resumes within 10 seconds, and a
@@ -38,58 +39,41 @@ const (
 // errLeaseLost is the cause of a job's context when its lease was lost.
 var errLeaseLost = errors.New("memoryrelay: job lease lost")
 
-// Job statuses (API contract §4.5).
-const (
-	JobPending    = store.JobPending
-	JobProcessing = store.JobProcessing
-	JobReady      = store.JobReady
-	JobFailed     = store.JobFailed
-)
-
-// JobStatus is the state of a v2 asynchronous memory create.
-type JobStatus struct {
-	ID        string  // the memory's id
-	JobID     string  // job_<uuid>
-	Status    string  // JobPending, JobProcessing, JobReady or JobFailed
-	Error     *string // why it failed; nil unless Status is JobFailed
-	CreatedAt time.Time
-	UpdatedAt time.Time
-}
-
 // jobPayload is a job's stored request. Memory is NewMemory as
 // encoding/json writes it, so fields added to NewMemory travel too.
 type jobPayload struct {
-	V      int       `json:"v"`
-	Memory NewMemory `json:"memory"`
+	V      int              `json:"v"`
+	Memory memory.NewMemory `json:"memory"`
 }
 
-// CreateMemoryAsync validates a memory and queues its creation (API
+// createMemoryAsync validates a memory and queues its creation (API
 // contract §5.3 #11): the job is stored durably, a worker embeds and
-// stores the memory under the returned ID, and [Relay.MemoryStatus]
-// follows it from pending through processing to ready or failed. Invalid
-// input, an unknown session included, is a *ValidationError at once.
-// webhookURL, when not nil, must be an absolute http(s) URL; it is called
-// with the final status if Options.Webhooks allows its host.
-func (r *Relay) CreateMemoryAsync(ctx context.Context, accountID string, in NewMemory, webhookURL *string) (JobStatus, error) {
+// stores the memory under the returned ID, and memoryStatus follows it
+// from pending through processing to ready or failed. Invalid input, an
+// unknown session included, is a *memory.ValidationError at once.
+// o.WebhookURL, when not nil or empty, must be an absolute http(s) URL; it
+// is called with the final status if Options.Webhooks allows its host.
+func (r *Relay) createMemoryAsync(ctx context.Context, accountID string, in memory.NewMemory, o memory.AsyncOptions) (memory.Job, error) {
+	webhookURL := o.WebhookURL
 	m, err := r.newMemory(accountID, in)
 	if err != nil {
-		return JobStatus{}, err
+		return memory.Job{}, err
 	}
 	if webhookURL != nil && *webhookURL == "" {
 		webhookURL = nil
 	}
 	if webhookURL != nil {
 		if err := checkWebhookURL(*webhookURL); err != nil {
-			return JobStatus{}, err
+			return memory.Job{}, err
 		}
 	}
 	if m.SessionID != nil {
 		ok, err := r.store.SessionExists(ctx, accountID, *m.SessionID)
 		if err != nil {
-			return JobStatus{}, err
+			return memory.Job{}, err
 		}
 		if !ok {
-			return JobStatus{}, errNoSession
+			return memory.Job{}, errNoSession
 		}
 	}
 	// A known agent travels by its id, which never changes: by its name,
@@ -97,7 +81,7 @@ func (r *Relay) CreateMemoryAsync(ctx context.Context, accountID string, in NewM
 	if in.AgentID != "" {
 		id, err := r.store.ResolveAgent(ctx, accountID, in.AgentID)
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
-			return JobStatus{}, fmt.Errorf("memoryrelay: resolve agent: %w", err)
+			return memory.Job{}, fmt.Errorf("memoryrelay: resolve agent: %w", err)
 		}
 		if err == nil {
 			in.AgentID = id
@@ -105,23 +89,24 @@ func (r *Relay) CreateMemoryAsync(ctx context.Context, accountID string, in NewM
 	}
 	payload, err := json.Marshal(jobPayload{V: 1, Memory: in})
 	if err != nil {
-		return JobStatus{}, fmt.Errorf("memoryrelay: encode job: %w", err)
+		return memory.Job{}, fmt.Errorf("memoryrelay: encode job: %w", err)
 	}
 	now := r.now()
-	j := store.Job{ID: "job_" + uuid.New(), MemoryID: m.ID, AccountID: accountID, Status: JobPending,
+	j := store.Job{ID: "job_" + uuid.New(), MemoryID: m.ID, AccountID: accountID, Status: store.JobPending,
 		Payload: payload, WebhookURL: webhookURL, CreatedAt: now, UpdatedAt: now}
 	if err := r.store.InsertJob(ctx, j); err != nil {
-		return JobStatus{}, fmt.Errorf("memoryrelay: queue job: %w", err)
+		return memory.Job{}, fmt.Errorf("memoryrelay: queue job: %w", err)
 	}
 	if r.jobs != nil {
 		r.jobs.signal()
 	}
-	return statusOf(j), nil
+	return jobOf(j), nil
 }
 
-func statusOf(j store.Job) JobStatus {
-	st := JobStatus{ID: j.MemoryID, JobID: j.ID, Status: j.Status, CreatedAt: j.CreatedAt, UpdatedAt: j.UpdatedAt}
-	if j.Status == JobFailed {
+// jobOf is a stored job as the API reports it.
+func jobOf(j store.Job) memory.Job {
+	st := memory.Job{ID: j.MemoryID, JobID: j.ID, Status: j.Status, CreatedAt: j.CreatedAt, UpdatedAt: j.UpdatedAt}
+	if j.Status == store.JobFailed {
 		msg := "Processing failed"
 		if j.Error != nil {
 			msg = *j.Error
@@ -131,38 +116,38 @@ func statusOf(j store.Job) JobStatus {
 	return st
 }
 
-// MemoryStatus returns the status of the account's v2 create (API contract
+// memoryStatus returns the status of the account's v2 create (API contract
 // §5.3 #12), by the memory's id or the job's id (job_<uuid>). A memory
 // created synchronously is reported ready. Anything else is a
-// *NotFoundError.
-func (r *Relay) MemoryStatus(ctx context.Context, accountID, id string) (JobStatus, error) {
+// *memory.NotFoundError.
+func (r *Relay) memoryStatus(ctx context.Context, accountID, id string) (memory.Job, error) {
 	if rest, ok := strings.CutPrefix(id, "job_"); ok {
 		u, ok := uuid.Canonical(rest)
 		if !ok {
-			return JobStatus{}, &NotFoundError{Kind: "Memory"}
+			return memory.Job{}, notFound(kindMemory)
 		}
 		j, err := r.store.JobByID(ctx, accountID, "job_"+u)
 		if err != nil {
-			return JobStatus{}, storeErr(err, "Memory")
+			return memory.Job{}, storeErr(err, kindMemory)
 		}
-		return statusOf(j), nil
+		return jobOf(j), nil
 	}
 	u, ok := uuid.Canonical(id)
 	if !ok {
-		return JobStatus{}, &NotFoundError{Kind: "Memory"}
+		return memory.Job{}, notFound(kindMemory)
 	}
 	j, err := r.store.JobByMemory(ctx, accountID, u)
 	if err == nil {
-		return statusOf(j), nil
+		return jobOf(j), nil
 	}
 	if !errors.Is(err, store.ErrNotFound) {
-		return JobStatus{}, err
+		return memory.Job{}, err
 	}
 	m, err := r.store.GetMemory(ctx, accountID, u)
 	if err != nil {
-		return JobStatus{}, storeErr(err, "Memory")
+		return memory.Job{}, storeErr(err, kindMemory)
 	}
-	return JobStatus{ID: m.ID, Status: JobReady, CreatedAt: m.CreatedAt, UpdatedAt: m.UpdatedAt}, nil
+	return memory.Job{ID: m.ID, Status: memory.JobReady, CreatedAt: m.CreatedAt, UpdatedAt: m.UpdatedAt}, nil
 }
 
 // jobRunner is the pool of v2 job workers.
@@ -193,20 +178,8 @@ func (jr *jobRunner) signal() {
 // processing stay its own while its lease lasts, and the jobs of one that
 // died are claimed when their leases expire (see Options.JobLease).
 func (r *Relay) startJobs() error {
-	n := r.opts.Workers
-	if n < 0 {
-		return errors.New("memoryrelay: negative Workers")
-	}
-	if n == 0 {
-		n = DefaultWorkers
-	}
+	n := max(r.opts.Workers, 0) // -1: none
 	lease := r.opts.JobLease
-	if lease < 0 {
-		return errors.New("memoryrelay: negative JobLease")
-	}
-	if lease == 0 {
-		lease = DefaultJobLease
-	}
 	hooks, err := newWebhooks(r.opts.Webhooks, r.opts.Logger)
 	if err != nil {
 		return err
@@ -317,7 +290,7 @@ func (r *Relay) runJob(jr *jobRunner, j store.Job) {
 			}
 			return
 		}
-		jr.hooks.send(statusOf(done), done.WebhookURL)
+		jr.hooks.send(jobOf(done), done.WebhookURL)
 	}
 	if j.Attempts > MaxJobAttempts {
 		fail("Processing was interrupted too many times")
@@ -349,7 +322,7 @@ func (r *Relay) runJob(jr *jobRunner, j store.Job) {
 	done, _, err := r.store.CompleteJob(ctx, lease, item, r.now(), explainOutcome)
 	switch {
 	case err == nil:
-		jr.hooks.send(statusOf(done), done.WebhookURL)
+		jr.hooks.send(jobOf(done), done.WebhookURL)
 	case errors.Is(err, store.ErrJobLost) && ctx.Err() == nil:
 		r.opts.Logger.Warn("memoryrelay: job lease lost; the job is left to the claim that took it over", "job_id", j.ID)
 	case quiet(err):

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/memoryrelay/memoryrelay"
+	"github.com/memoryrelay/memoryrelay/memory"
 	"github.com/memoryrelay/memoryrelay/search/embed"
 )
 
@@ -24,17 +25,17 @@ var (
 // waitJob polls the status of a v2 create until it is ready or failed.
 // The workers run in the background, so there is nothing to wait on but
 // the status itself.
-func waitJob(t testing.TB, r *memoryrelay.Relay, acct, id string) memoryrelay.JobStatus {
+func waitJob(t testing.TB, r *memoryrelay.Relay, acct, id string) memory.Job {
 	t.Helper()
 	tick := time.NewTicker(time.Millisecond)
 	defer tick.Stop()
 	deadline := time.After(10 * time.Second)
 	for {
-		st, err := r.MemoryStatus(context.Background(), acct, id)
+		st, err := r.Account(acct).Memories().Job(context.Background(), id)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if st.Status == memoryrelay.JobReady || st.Status == memoryrelay.JobFailed {
+		if st.Status == memory.JobReady || st.Status == memory.JobFailed {
 			return st
 		}
 		select {
@@ -91,39 +92,39 @@ func TestCreateMemoryAsync(t *testing.T) {
 	acct := account(t, r)
 	other := account(t, r)
 
-	st, err := r.CreateMemoryAsync(ctx, acct, memoryrelay.NewMemory{Content: "Async fact.", AgentID: "bot", Project: pointerTo("async-proj")}, nil)
+	st, err := r.Account(acct).Memories().CreateAsync(ctx, memory.NewMemory{Content: "Async fact.", AgentID: "bot", Project: pointerTo("async-proj")}, memory.AsyncOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !uuidRE.MatchString(st.ID) || !jobIDRE.MatchString(st.JobID) || st.Status != memoryrelay.JobPending || st.Error != nil || !st.CreatedAt.Equal(at) {
+	if !uuidRE.MatchString(st.ID) || !jobIDRE.MatchString(st.JobID) || st.Status != memory.JobPending || st.Error != nil || !st.CreatedAt.Equal(at) {
 		t.Fatalf("accepted %+v", st)
 	}
 	done := waitJob(t, r, acct, st.ID)
-	if done.Status != memoryrelay.JobReady || done.Error != nil || done.JobID != st.JobID || done.UpdatedAt.Before(done.CreatedAt) {
+	if done.Status != memory.JobReady || done.Error != nil || done.JobID != st.JobID || done.UpdatedAt.Before(done.CreatedAt) {
 		t.Fatalf("final %+v", done)
 	}
-	m, err := r.GetMemory(ctx, acct, st.ID)
-	if err != nil || m.Content != "Async fact." || m.AgentRef != "bot" || !m.CreatedAt.Equal(at) || m.ProjectID == nil {
+	m, err := r.Account(acct).Memories().Get(ctx, st.ID)
+	if err != nil || m.Content != "Async fact." || m.AgentID != "bot" || !m.CreatedAt.Equal(at) || m.ProjectID == nil {
 		t.Fatalf("memory %+v %v", m, err)
 	}
 	// The job id finds it too; other accounts and other ids find nothing.
-	if byJob, err := r.MemoryStatus(ctx, acct, st.JobID); err != nil || byJob.ID != st.ID {
+	if byJob, err := r.Account(acct).Memories().Job(ctx, st.JobID); err != nil || byJob.ID != st.ID {
 		t.Errorf("by job id: %+v %v", byJob, err)
 	}
 	for _, c := range []struct{ acct, id string }{
 		{other, st.ID}, {other, st.JobID}, {acct, "00000000-0000-4000-8000-000000000000"},
 		{acct, "not-a-uuid"}, {acct, "job_nope"}, {acct, "job_00000000-0000-4000-8000-000000000000"},
 	} {
-		if _, err := r.MemoryStatus(ctx, c.acct, c.id); !errors.Is(err, memoryrelay.ErrNotFound) {
+		if _, err := r.Account(c.acct).Memories().Job(ctx, c.id); !errors.Is(err, memoryrelay.ErrNotFound) {
 			t.Errorf("%s: %v", c.id, err)
 		}
 	}
 	// A memory created synchronously reports ready.
-	sync, err := r.CreateMemory(ctx, acct, memoryrelay.NewMemory{Content: "sync"})
+	sync, err := r.Account(acct).Memories().Create(ctx, memory.NewMemory{Content: "sync"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s, err := r.MemoryStatus(ctx, acct, sync.ID); err != nil || s.Status != memoryrelay.JobReady || s.JobID != "" {
+	if s, err := r.Account(acct).Memories().Job(ctx, sync.Memory.ID); err != nil || s.Status != memory.JobReady || s.JobID != "" {
 		t.Errorf("sync memory: %+v %v", s, err)
 	}
 }
@@ -135,28 +136,28 @@ func TestCreateMemoryAsyncInvalid(t *testing.T) {
 	long := "https://example.com/" + strings.Repeat("a", memoryrelay.MaxWebhookURL)
 	for _, c := range []struct {
 		name  string
-		in    memoryrelay.NewMemory
+		in    memory.NewMemory
 		hook  string
 		field string
 	}{
-		{"blank content", memoryrelay.NewMemory{Content: " \n"}, "", "content"},
-		{"unknown session", memoryrelay.NewMemory{Content: "x", SessionID: pointerTo("6f1c2f4e-8a47-4c1e-9d8e-3b0f6f4a2b11")}, "", "session_id"},
-		{"malformed session", memoryrelay.NewMemory{Content: "x", SessionID: pointerTo("s1")}, "", "session_id"},
-		{"importance", memoryrelay.NewMemory{Content: "x", Importance: pointerTo(1.5)}, "", "importance"},
-		{"dedup threshold", memoryrelay.NewMemory{Content: "x", DedupThreshold: pointerTo(0.2)}, "", "dedup_threshold"},
-		{"webhook scheme", memoryrelay.NewMemory{Content: "x"}, "ftp://example.com/hook", "webhook_url"},
-		{"webhook relative", memoryrelay.NewMemory{Content: "x"}, "/hook", "webhook_url"},
-		{"webhook userinfo", memoryrelay.NewMemory{Content: "x"}, "https://u:p@example.com/hook", "webhook_url"},
-		{"webhook too long", memoryrelay.NewMemory{Content: "x"}, long, "webhook_url"},
+		{"blank content", memory.NewMemory{Content: " \n"}, "", "Content"},
+		{"unknown session", memory.NewMemory{Content: "x", SessionID: pointerTo("6f1c2f4e-8a47-4c1e-9d8e-3b0f6f4a2b11")}, "", "SessionID"},
+		{"malformed session", memory.NewMemory{Content: "x", SessionID: pointerTo("s1")}, "", "SessionID"},
+		{"importance", memory.NewMemory{Content: "x", Importance: pointerTo(1.5)}, "", "Importance"},
+		{"dedup threshold", memory.NewMemory{Content: "x", DedupThreshold: pointerTo(0.2)}, "", "DedupThreshold"},
+		{"webhook scheme", memory.NewMemory{Content: "x"}, "ftp://example.com/hook", "WebhookURL"},
+		{"webhook relative", memory.NewMemory{Content: "x"}, "/hook", "WebhookURL"},
+		{"webhook userinfo", memory.NewMemory{Content: "x"}, "https://u:p@example.com/hook", "WebhookURL"},
+		{"webhook too long", memory.NewMemory{Content: "x"}, long, "WebhookURL"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			var hook *string
 			if c.hook != "" {
 				hook = &c.hook
 			}
-			_, err := r.CreateMemoryAsync(ctx, acct, c.in, hook)
-			var verr *memoryrelay.ValidationError
-			if !errors.As(err, &verr) || verr.Field != c.field {
+			_, err := r.Account(acct).Memories().CreateAsync(ctx, c.in, memory.AsyncOptions{WebhookURL: hook})
+			var verr *memory.ValidationError
+			if !errors.As(err, &verr) || verr.Field() != c.field {
 				t.Fatalf("got %v, want a validation error for %s", err, c.field)
 			}
 		})
@@ -173,19 +174,19 @@ func TestCreateMemoryAsyncDuplicate(t *testing.T) {
 	ctx := context.Background()
 	r, _ := open(t, memoryrelay.Options{})
 	acct := account(t, r)
-	orig, err := r.CreateMemory(ctx, acct, memoryrelay.NewMemory{Content: darkMode})
+	orig, err := r.Account(acct).Memories().Create(ctx, memory.NewMemory{Content: darkMode})
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := r.CreateMemoryAsync(ctx, acct, memoryrelay.NewMemory{Content: darkMode, Deduplicate: true}, nil)
+	st, err := r.Account(acct).Memories().CreateAsync(ctx, memory.NewMemory{Content: darkMode, Deduplicate: true}, memory.AsyncOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	done := waitJob(t, r, acct, st.ID)
-	if done.Status != memoryrelay.JobFailed || done.Error == nil || !strings.Contains(*done.Error, orig.ID) {
+	if done.Status != memory.JobFailed || done.Error == nil || !strings.Contains(*done.Error, orig.Memory.ID) {
 		t.Fatalf("%+v", done)
 	}
-	if _, err := r.GetMemory(ctx, acct, st.ID); !errors.Is(err, memoryrelay.ErrNotFound) {
+	if _, err := r.Account(acct).Memories().Get(ctx, st.ID); !errors.Is(err, memoryrelay.ErrNotFound) {
 		t.Errorf("duplicate stored: %v", err)
 	}
 }
@@ -205,7 +206,7 @@ func TestJobsResumeAfterClose(t *testing.T) {
 	acct := account(t, r)
 	var ids []string
 	for _, text := range []string{"first queued", "second queued", "third queued"} {
-		st, err := r.CreateMemoryAsync(ctx, acct, memoryrelay.NewMemory{Content: text}, nil)
+		st, err := r.Account(acct).Memories().CreateAsync(ctx, memory.NewMemory{Content: text}, memory.AsyncOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -214,7 +215,7 @@ func TestJobsResumeAfterClose(t *testing.T) {
 	<-gated.entered // the one worker holds the first job
 	var statuses []string
 	for _, id := range ids {
-		st, err := r.MemoryStatus(ctx, acct, id)
+		st, err := r.Account(acct).Memories().Job(ctx, id)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -251,7 +252,7 @@ func TestJobsResumeAfterClose(t *testing.T) {
 		if st.Status != want {
 			t.Errorf("job %d: %+v", i, st)
 		}
-		_, err := r2.GetMemory(ctx, acct, ids[i])
+		_, err := r2.Account(acct).Memories().Get(ctx, ids[i])
 		if (err == nil) != (want == "ready") {
 			t.Errorf("job %d: memory: %v", i, err)
 		}
@@ -260,7 +261,7 @@ func TestJobsResumeAfterClose(t *testing.T) {
 
 func TestJobOptions(t *testing.T) {
 	for _, opts := range []memoryrelay.Options{
-		{Workers: -1},
+		{Workers: -2},
 		{JobLease: -time.Second},
 		{Webhooks: memoryrelay.WebhookOptions{Timeout: -time.Second}},
 		{Webhooks: memoryrelay.WebhookOptions{MaxAttempts: -1}},
@@ -279,14 +280,14 @@ func TestJobOptions(t *testing.T) {
 	acct := account(t, r)
 	var ids []string
 	for i := range 40 {
-		st, err := r.CreateMemoryAsync(ctx, acct, memoryrelay.NewMemory{Content: "parallel " + string(rune('a'+i%26)) + strings.Repeat("x", i)}, nil)
+		st, err := r.Account(acct).Memories().CreateAsync(ctx, memory.NewMemory{Content: "parallel " + string(rune('a'+i%26)) + strings.Repeat("x", i)}, memory.AsyncOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
 		ids = append(ids, st.ID)
 	}
 	for _, id := range ids {
-		if st := waitJob(t, r, acct, id); st.Status != memoryrelay.JobReady {
+		if st := waitJob(t, r, acct, id); st.Status != memory.JobReady {
 			t.Fatalf("%+v", st)
 		}
 	}
@@ -305,20 +306,20 @@ func BenchmarkCreateMemoryAsync(b *testing.B) {
 	i := 0
 	for b.Loop() {
 		i++
-		st, err := r.CreateMemoryAsync(ctx, acct, memoryrelay.NewMemory{Content: "Async memory number " + strings.Repeat("x", i%50)}, nil)
+		st, err := r.Account(acct).Memories().CreateAsync(ctx, memory.NewMemory{Content: "Async memory number " + strings.Repeat("x", i%50)}, memory.AsyncOptions{})
 		if err != nil {
 			b.Fatal(err)
 		}
 		t0 := time.Now()
 		for {
-			s, err := r.MemoryStatus(ctx, acct, st.ID)
+			s, err := r.Account(acct).Memories().Job(ctx, st.ID)
 			if err != nil {
 				b.Fatal(err)
 			}
-			if s.Status == memoryrelay.JobReady {
+			if s.Status == memory.JobReady {
 				break
 			}
-			if s.Status == memoryrelay.JobFailed {
+			if s.Status == memory.JobFailed {
 				b.Fatal(*s.Error)
 			}
 		}
@@ -361,7 +362,7 @@ func TestJobLeaseTwoRelays(t *testing.T) {
 	gated := newGated()
 	a, _ := open(t, memoryrelay.Options{Path: path, Embedder: gated, Workers: 1, JobLease: lease})
 	acct := account(t, a)
-	held, err := a.CreateMemoryAsync(ctx, acct, memoryrelay.NewMemory{Content: "held by A"}, nil)
+	held, err := a.Account(acct).Memories().CreateAsync(ctx, memory.NewMemory{Content: "held by A"}, memory.AsyncOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -370,11 +371,11 @@ func TestJobLeaseTwoRelays(t *testing.T) {
 	rec := &recordingEmbedder{Embedder: embed.NewHashing(0)}
 	b, _ := open(t, memoryrelay.Options{Path: path, Embedder: rec, Workers: 2, JobLease: lease})
 	// B works: a job of its own is done meanwhile.
-	own, err := b.CreateMemoryAsync(ctx, acct, memoryrelay.NewMemory{Content: "B's own"}, nil)
+	own, err := b.Account(acct).Memories().CreateAsync(ctx, memory.NewMemory{Content: "B's own"}, memory.AsyncOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st := waitJob(t, b, acct, own.ID); st.Status != memoryrelay.JobReady {
+	if st := waitJob(t, b, acct, own.ID); st.Status != memory.JobReady {
 		t.Fatalf("B's job: %+v", st)
 	}
 	db := rawDB(t, path)
@@ -388,11 +389,11 @@ func TestJobLeaseTwoRelays(t *testing.T) {
 	}
 	first, _ := owner()
 	for end := time.Now().Add(4 * lease); time.Now().Before(end); time.Sleep(lease / 10) {
-		st, err := b.MemoryStatus(ctx, acct, held.ID)
+		st, err := b.Account(acct).Memories().Job(ctx, held.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if o, n := owner(); st.Status != memoryrelay.JobProcessing || o != first || n != 1 {
+		if o, n := owner(); st.Status != memory.JobProcessing || o != first || n != 1 {
 			t.Fatalf("while A works: %s, owner %s (was %s), attempts %d", st.Status, o, first, n)
 		}
 	}
@@ -400,7 +401,7 @@ func TestJobLeaseTwoRelays(t *testing.T) {
 		t.Fatal("B embedded A's job")
 	}
 	close(gated.gate)
-	if st := waitJob(t, b, acct, held.ID); st.Status != memoryrelay.JobReady {
+	if st := waitJob(t, b, acct, held.ID); st.Status != memory.JobReady {
 		t.Fatalf("A's job: %+v", st)
 	}
 	if rec.saw("held by A") {
@@ -429,7 +430,7 @@ func TestJobLeaseOfDeadRelay(t *testing.T) {
 	acct := account(t, r)
 	var ids []string
 	for _, text := range []string{"expired lease", "live lease"} {
-		st, err := r.CreateMemoryAsync(ctx, acct, memoryrelay.NewMemory{Content: text}, nil)
+		st, err := r.Account(acct).Memories().CreateAsync(ctx, memory.NewMemory{Content: text}, memory.AsyncOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -445,15 +446,15 @@ func TestJobLeaseOfDeadRelay(t *testing.T) {
 	writeDB(t, path, "UPDATE jobs SET status = 'processing', attempts = 1, lease_owner = 'dead', lease_expires = ? WHERE memory_id = ?", expires, ids[1])
 
 	r2, _ := open(t, memoryrelay.Options{Path: path})
-	if st := waitJob(t, r2, acct, ids[0]); st.Status != memoryrelay.JobReady {
+	if st := waitJob(t, r2, acct, ids[0]); st.Status != memory.JobReady {
 		t.Fatalf("expired lease: %+v", st)
 	}
 	if time.Now().UnixMilli() < expires {
-		if st, err := r2.MemoryStatus(ctx, acct, ids[1]); err != nil || st.Status != memoryrelay.JobProcessing {
+		if st, err := r2.Account(acct).Memories().Job(ctx, ids[1]); err != nil || st.Status != memory.JobProcessing {
 			t.Fatalf("live lease of a dead owner, before it expires: %+v %v", st, err)
 		}
 	}
-	if st := waitJob(t, r2, acct, ids[1]); st.Status != memoryrelay.JobReady {
+	if st := waitJob(t, r2, acct, ids[1]); st.Status != memory.JobReady {
 		t.Fatalf("live lease: %+v", st)
 	}
 	// When the new relay claimed it: its own lease, less the lease (the job
@@ -479,26 +480,26 @@ func TestCreateMemoryAsyncRename(t *testing.T) {
 	g := newGated()
 	r, _ := open(t, memoryrelay.Options{Embedder: g})
 	acct := account(t, r)
-	if _, _, err := r.CreateAgent(ctx, acct, memoryrelay.NewAgent{ID: "a1", Name: "Bot"}); err != nil {
+	if _, _, err := r.Account(acct).Agents().Create(ctx, memory.NewAgent{ID: "a1", Name: "Bot"}); err != nil {
 		t.Fatal(err)
 	}
-	st, err := r.CreateMemoryAsync(ctx, acct, memoryrelay.NewMemory{Content: "Async fact.", AgentID: "Bot"}, nil)
+	st, err := r.Account(acct).Memories().CreateAsync(ctx, memory.NewMemory{Content: "Async fact.", AgentID: "Bot"}, memory.AsyncOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	<-g.entered
 	renamed := "Robot"
-	if _, err := r.UpdateAgent(ctx, acct, "a1", memoryrelay.AgentPatch{Name: &renamed}); err != nil {
+	if _, err := r.Account(acct).Agents().Update(ctx, "a1", memory.AgentPatch{Name: &renamed}); err != nil {
 		t.Fatal(err)
 	}
 	close(g.gate)
-	if done := waitJob(t, r, acct, st.ID); done.Status != memoryrelay.JobReady {
+	if done := waitJob(t, r, acct, st.ID); done.Status != memory.JobReady {
 		t.Fatalf("job %+v", done)
 	}
-	if m, err := r.GetMemory(ctx, acct, st.ID); err != nil || m.AgentID != "a1" {
+	if m, err := r.Account(acct).Memories().Get(ctx, st.ID); err != nil || m.AgentID != "a1" {
 		t.Errorf("memory %+v %v", m, err)
 	}
-	if p, err := r.ListAgents(ctx, acct, 10, 0); err != nil || p.Total != 1 {
+	if p, err := r.Account(acct).Agents().List(ctx, memory.PageParams{Limit: 10, Offset: 0}); err != nil || p.Total != 1 {
 		t.Errorf("agents %+v %v", p, err)
 	}
 }

@@ -108,6 +108,7 @@ const (
 )
 
 // textField requires s to be valid UTF-8 of 1–max characters, not blank.
+// field is the Go field (or parameter) that holds s.
 func textField(field, s string, max int) error {
 	n := utf8.RuneCountInString(s)
 	if !utf8.ValidString(s) || n == 0 || n > max || strings.TrimFunc(s, unicode.IsSpace) == "" {
@@ -129,11 +130,11 @@ func optTextField(field string, s *string, max int) error {
 // MaxTagChars characters.
 func checkTags(tags []string) error {
 	if len(tags) > MaxTags {
-		return invalid("tags", "tags must have at most %d items", MaxTags)
+		return invalid("Tags", "Tags must have at most %d items", MaxTags)
 	}
 	for _, t := range tags {
 		if !utf8.ValidString(t) || utf8.RuneCountInString(t) > MaxTagChars {
-			return invalid("tags", "tags must be strings of valid UTF-8, each at most %d characters", MaxTagChars)
+			return invalid("Tags", "Tags must be strings of valid UTF-8, each at most %d characters", MaxTagChars)
 		}
 	}
 	return nil

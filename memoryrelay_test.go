@@ -16,6 +16,7 @@ import (
 	"github.com/memoryrelay/memoryrelay"
 	"github.com/memoryrelay/memoryrelay/keys"
 	"github.com/memoryrelay/memoryrelay/limiter"
+	"github.com/memoryrelay/memoryrelay/memory"
 	"github.com/memoryrelay/memoryrelay/scopes"
 	"github.com/memoryrelay/memoryrelay/search/embed"
 	"github.com/memoryrelay/memoryrelay/search/vector"
@@ -169,7 +170,7 @@ func TestEmbedderFailureStoresNothing(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			r, path := open(t, memoryrelay.Options{Embedder: fakeEmbedder{dim: 4, embed: c.embed}})
 			acct := account(t, r)
-			_, err := r.CreateMemory(context.Background(), acct, memoryrelay.NewMemory{Content: "hello", AgentID: "new-agent"})
+			_, err := r.Account(acct).Memories().Create(context.Background(), memory.NewMemory{Content: "hello", AgentID: "new-agent"})
 			if err == nil || (c.is != nil && !errors.Is(err, c.is)) {
 				t.Fatalf("got %v, want %v", err, c.is)
 			}
@@ -189,11 +190,11 @@ func TestAgentReferences(t *testing.T) {
 	acct := account(t, r)
 	const id = "6f1c2f4e-8a47-4c1e-9d8e-3b0f6f4a2b11"
 	for _, ref := range []string{id, strings.ToUpper(id), "named agent", ""} {
-		if _, err := r.CreateMemory(ctx, acct, memoryrelay.NewMemory{Content: "m " + ref, AgentID: ref}); err != nil {
+		if _, err := r.Account(acct).Memories().Create(ctx, memory.NewMemory{Content: "m " + ref, AgentID: ref}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	page, err := r.ListAgents(ctx, acct, 0, 0)
+	page, err := r.Account(acct).Agents().List(ctx, memory.PageParams{Limit: 0, Offset: 0})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -207,7 +208,7 @@ func TestAgentReferences(t *testing.T) {
 	// A filter by UUID or by name finds the same agent; the memory keeps the
 	// reference as supplied.
 	for _, ref := range []string{id, strings.ToUpper(id)} {
-		p, err := r.ListMemories(ctx, acct, memoryrelay.ListParams{AgentID: &ref})
+		p, err := r.Account(acct).Memories().List(ctx, memory.ListParams{AgentID: &ref})
 		if err != nil || p.Total != 2 {
 			t.Fatalf("filter %q: %d %v", ref, p.Total, err)
 		}
@@ -259,11 +260,11 @@ func TestSearchQuality(t *testing.T) {
 		if i%2 == 1 {
 			user = "bob"
 		}
-		m, err := r.CreateMemory(ctx, acct, memoryrelay.NewMemory{Content: text, AgentID: "assistant", UserID: &user})
+		m, err := r.Account(acct).Memories().Create(ctx, memory.NewMemory{Content: text, AgentID: "assistant", UserID: &user})
 		if err != nil {
 			t.Fatal(err)
 		}
-		ids[text] = m.ID
+		ids[text] = m.Memory.ID
 	}
 	cases := []struct {
 		query string
@@ -277,7 +278,7 @@ func TestSearchQuality(t *testing.T) {
 		{"when is the postgres database backed up", texts[3], 0},
 	}
 	for _, c := range cases {
-		hits, err := r.SearchMemories(ctx, acct, memoryrelay.SearchParams{Query: c.query})
+		hits, err := r.Account(acct).Memories().Search(ctx, memory.SearchParams{Query: c.query})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -293,7 +294,7 @@ func TestSearchQuality(t *testing.T) {
 	}
 	// Unrelated text scores below 0.3 in every mode.
 	for _, mode := range []string{"hybrid", "semantic", "keyword"} {
-		hits, err := r.SearchMemories(ctx, acct, memoryrelay.SearchParams{Query: "quantum chromodynamics lattice gauge theory", Mode: mode})
+		hits, err := r.Account(acct).Memories().Search(ctx, memory.SearchParams{Query: "quantum chromodynamics lattice gauge theory", Mode: mode})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -305,7 +306,7 @@ func TestSearchQuality(t *testing.T) {
 	}
 	// Filters apply inside the search: bob's memories only.
 	bob := "bob"
-	hits, err := r.SearchMemories(ctx, acct, memoryrelay.SearchParams{Query: "the user", UserID: &bob, Limit: 10})
+	hits, err := r.Account(acct).Memories().Search(ctx, memory.SearchParams{Query: "the user", UserID: &bob, Limit: 10})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -316,10 +317,10 @@ func TestSearchQuality(t *testing.T) {
 	}
 	// A query of 51,200 characters works; one more is rejected.
 	long := strings.Repeat("typescript ", memoryrelay.MaxContentChars/11) + strings.Repeat("x", memoryrelay.MaxContentChars%11)
-	if _, err := r.SearchMemories(ctx, acct, memoryrelay.SearchParams{Query: long}); err != nil {
+	if _, err := r.Account(acct).Memories().Search(ctx, memory.SearchParams{Query: long}); err != nil {
 		t.Errorf("max query: %v", err)
 	}
-	if _, err := r.SearchMemories(ctx, acct, memoryrelay.SearchParams{Query: long + "y"}); !errors.Is(err, memoryrelay.ErrInvalid) {
+	if _, err := r.Account(acct).Memories().Search(ctx, memory.SearchParams{Query: long + "y"}); !errors.Is(err, memoryrelay.ErrInvalid) {
 		t.Errorf("over-long query: %v", err)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/memoryrelay/memoryrelay"
+	"github.com/memoryrelay/memoryrelay/memory"
 )
 
 var neighborhoodEntities = flag.Int("neighborhood.entities", 1000, "entities in BenchmarkNeighborhood's graph (BENCHMARKS.md uses 10000)")
@@ -25,11 +26,11 @@ func BenchmarkNeighborhood(b *testing.B) {
 	n := *neighborhoodEntities
 	var memIDs []string
 	for len(memIDs) < 2*n {
-		batch := make([]memoryrelay.NewMemory, 0, 1000)
+		batch := make([]memory.NewMemory, 0, 1000)
 		for i := 0; i < 1000 && len(memIDs)+len(batch) < 2*n; i++ {
-			batch = append(batch, memoryrelay.NewMemory{Content: fmt.Sprintf("memory %d", len(memIDs)+i)})
+			batch = append(batch, memory.NewMemory{Content: fmt.Sprintf("memory %d", len(memIDs)+i)})
 		}
-		res, err := r.CreateMemories(ctx, acct, memoryrelay.BatchParams{Memories: batch, AgentID: "graph"})
+		res, err := r.Account(acct).Memories().CreateBatch(ctx, memory.BatchParams{Memories: batch, AgentID: "graph"})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -40,13 +41,13 @@ func BenchmarkNeighborhood(b *testing.B) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	ents := make([]string, n)
 	for i := range ents {
-		e, err := r.CreateEntity(ctx, acct, memoryrelay.NewEntity{Name: fmt.Sprintf("entity %d", i)})
+		e, err := r.Account(acct).Entities().Create(ctx, memory.NewEntity{Name: fmt.Sprintf("entity %d", i)})
 		if err != nil {
 			b.Fatal(err)
 		}
 		ents[i] = e.ID
 		for j := 0; j < 3; j++ {
-			if _, _, err := r.LinkEntity(ctx, acct, memoryrelay.NewEntityLink{EntityID: e.ID, MemoryID: memIDs[rng.IntN(len(memIDs))]}); err != nil {
+			if _, _, err := r.Account(acct).Entities().Link(ctx, memory.NewEntityLink{EntityID: e.ID, MemoryID: memIDs[rng.IntN(len(memIDs))]}); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -56,7 +57,7 @@ func BenchmarkNeighborhood(b *testing.B) {
 	b.ResetTimer()
 	for b.Loop() {
 		t0 := time.Now()
-		if _, err := r.EntityNeighborhood(ctx, acct, ents[i%n], memoryrelay.NeighborhoodParams{Depth: 3}); err != nil {
+		if _, err := r.Account(acct).Entities().Neighborhood(ctx, ents[i%n], memory.NeighborhoodParams{Depth: 3}); err != nil {
 			b.Fatal(err)
 		}
 		lat = append(lat, time.Since(t0))
@@ -73,16 +74,16 @@ func BenchmarkNeighborhood(b *testing.B) {
 func denseGraph(tb testing.TB, r *memoryrelay.Relay, path, acct string, n int) []string {
 	tb.Helper()
 	ctx := context.Background()
-	batch := make([]memoryrelay.NewMemory, n)
+	batch := make([]memory.NewMemory, n)
 	for i := range batch {
-		batch[i] = memoryrelay.NewMemory{Content: fmt.Sprintf("dense memory %d", i), AgentID: "graph"}
+		batch[i] = memory.NewMemory{Content: fmt.Sprintf("dense memory %d", i), AgentID: "graph"}
 	}
-	if _, err := r.CreateMemories(ctx, acct, memoryrelay.BatchParams{Memories: batch}); err != nil {
+	if _, err := r.Account(acct).Memories().CreateBatch(ctx, memory.BatchParams{Memories: batch}); err != nil {
 		tb.Fatal(err)
 	}
 	ents := make([]string, n)
 	for i := range ents {
-		e, err := r.CreateEntity(ctx, acct, memoryrelay.NewEntity{Name: fmt.Sprintf("dense entity %03d", i)})
+		e, err := r.Account(acct).Entities().Create(ctx, memory.NewEntity{Name: fmt.Sprintf("dense entity %03d", i)})
 		if err != nil {
 			tb.Fatal(err)
 		}
@@ -107,7 +108,7 @@ func BenchmarkNeighborhoodDense(b *testing.B) {
 	b.ResetTimer()
 	for b.Loop() {
 		t0 := time.Now()
-		n, err := r.EntityNeighborhood(ctx, acct, ents[i%len(ents)], memoryrelay.NeighborhoodParams{Depth: 5, MaxNeighbors: 100})
+		n, err := r.Account(acct).Entities().Neighborhood(ctx, ents[i%len(ents)], memory.NeighborhoodParams{Depth: 5, MaxNeighbors: 100})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -7,12 +7,13 @@ import (
 	"testing"
 
 	"github.com/memoryrelay/memoryrelay"
+	"github.com/memoryrelay/memoryrelay/memory"
 )
 
 // patNew creates a pattern or fails the test.
-func patNew(t testing.TB, r *memoryrelay.Relay, acct string, in memoryrelay.NewPattern) memoryrelay.Pattern {
+func patNew(t testing.TB, r *memoryrelay.Relay, acct string, in memory.NewPattern) memory.Pattern {
 	t.Helper()
-	p, err := r.CreatePattern(context.Background(), acct, in)
+	p, err := r.Account(acct).Patterns().Create(context.Background(), in)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -20,9 +21,9 @@ func patNew(t testing.TB, r *memoryrelay.Relay, acct string, in memoryrelay.NewP
 }
 
 // patAdopt adopts a pattern or fails the test.
-func patAdopt(t testing.TB, r *memoryrelay.Relay, acct, id, project string) memoryrelay.Pattern {
+func patAdopt(t testing.TB, r *memoryrelay.Relay, acct, id, project string) memory.Pattern {
 	t.Helper()
-	p, err := r.AdoptPattern(context.Background(), acct, id, project)
+	p, err := r.Account(acct).Patterns().Adopt(context.Background(), id, project)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -33,8 +34,8 @@ func TestCreatePattern(t *testing.T) {
 	ctx := context.Background()
 	r := entOpen(t)
 	acct := account(t, r)
-	ok := memoryrelay.NewPattern{Title: "Retry with backoff", Description: "Retry idempotent calls with exponential backoff and jitter."}
-	with := func(f func(*memoryrelay.NewPattern)) memoryrelay.NewPattern {
+	ok := memory.NewPattern{Title: "Retry with backoff", Description: "Retry idempotent calls with exponential backoff and jitter."}
+	with := func(f func(*memory.NewPattern)) memory.NewPattern {
 		in := ok
 		f(&in)
 		return in
@@ -42,33 +43,33 @@ func TestCreatePattern(t *testing.T) {
 	tags := func(n int) []string { return strings.Split(strings.Repeat("t,", n)[:2*n-1], ",") }
 	cases := []struct {
 		name  string
-		in    memoryrelay.NewPattern
+		in    memory.NewPattern
 		field string
 	}{
 		{"minimal", ok, ""},
-		{"title of 500", with(func(p *memoryrelay.NewPattern) { p.Title = strings.Repeat("t", 500) }), ""},
-		{"description of 50000", with(func(p *memoryrelay.NewPattern) { p.Description = strings.Repeat("d", 50_000) }), ""},
-		{"category of 100", with(func(p *memoryrelay.NewPattern) { p.Category = strp(strings.Repeat("c", 100)) }), ""},
-		{"20 tags", with(func(p *memoryrelay.NewPattern) { p.Tags = tags(20) }), ""},
-		{"global with source", with(func(p *memoryrelay.NewPattern) { p.SourceProject = strp("lib") }), ""},
-		{"project scope", with(func(p *memoryrelay.NewPattern) { p.Scope = "project"; p.SourceProject = strp("payments") }), ""},
-		{"no title", with(func(p *memoryrelay.NewPattern) { p.Title = "" }), "title"},
-		{"title of 501", with(func(p *memoryrelay.NewPattern) { p.Title = strings.Repeat("t", 501) }), "title"},
-		{"no description", with(func(p *memoryrelay.NewPattern) { p.Description = " " }), "description"},
-		{"description of 50001", with(func(p *memoryrelay.NewPattern) { p.Description = strings.Repeat("d", 50_001) }), "description"},
-		{"category of 101", with(func(p *memoryrelay.NewPattern) { p.Category = strp(strings.Repeat("c", 101)) }), "category"},
-		{"21 tags", with(func(p *memoryrelay.NewPattern) { p.Tags = tags(21) }), "tags"},
-		{"bad scope", with(func(p *memoryrelay.NewPattern) { p.Scope = "team" }), "scope"},
-		{"project scope without source", with(func(p *memoryrelay.NewPattern) { p.Scope = "project" }), "source_project"},
-		{"source of 101", with(func(p *memoryrelay.NewPattern) { p.SourceProject = strp(strings.Repeat("s", 101)) }), "source_project"},
-		{"metadata not an object", with(func(p *memoryrelay.NewPattern) { p.Metadata = []byte(`[]`) }), "metadata"},
+		{"title of 500", with(func(p *memory.NewPattern) { p.Title = strings.Repeat("t", 500) }), ""},
+		{"description of 50000", with(func(p *memory.NewPattern) { p.Description = strings.Repeat("d", 50_000) }), ""},
+		{"category of 100", with(func(p *memory.NewPattern) { p.Category = strp(strings.Repeat("c", 100)) }), ""},
+		{"20 tags", with(func(p *memory.NewPattern) { p.Tags = tags(20) }), ""},
+		{"global with source", with(func(p *memory.NewPattern) { p.SourceProject = strp("lib") }), ""},
+		{"project scope", with(func(p *memory.NewPattern) { p.Scope = "project"; p.SourceProject = strp("payments") }), ""},
+		{"no title", with(func(p *memory.NewPattern) { p.Title = "" }), "Title"},
+		{"title of 501", with(func(p *memory.NewPattern) { p.Title = strings.Repeat("t", 501) }), "Title"},
+		{"no description", with(func(p *memory.NewPattern) { p.Description = " " }), "Description"},
+		{"description of 50001", with(func(p *memory.NewPattern) { p.Description = strings.Repeat("d", 50_001) }), "Description"},
+		{"category of 101", with(func(p *memory.NewPattern) { p.Category = strp(strings.Repeat("c", 101)) }), "Category"},
+		{"21 tags", with(func(p *memory.NewPattern) { p.Tags = tags(21) }), "Tags"},
+		{"bad scope", with(func(p *memory.NewPattern) { p.Scope = "team" }), "Scope"},
+		{"project scope without source", with(func(p *memory.NewPattern) { p.Scope = "project" }), "SourceProject"},
+		{"source of 101", with(func(p *memory.NewPattern) { p.SourceProject = strp(strings.Repeat("s", 101)) }), "SourceProject"},
+		{"metadata not an object", with(func(p *memory.NewPattern) { p.Metadata = []byte(`[]`) }), "Metadata"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			p, err := r.CreatePattern(ctx, acct, c.in)
+			p, err := r.Account(acct).Patterns().Create(ctx, c.in)
 			if c.field != "" {
-				var verr *memoryrelay.ValidationError
-				if !errors.As(err, &verr) || verr.Field != c.field {
+				var verr *memory.ValidationError
+				if !errors.As(err, &verr) || verr.Field() != c.field {
 					t.Fatalf("err %v, want a validation error on %s", err, c.field)
 				}
 				return
@@ -83,7 +84,7 @@ func TestCreatePattern(t *testing.T) {
 			if p.Scope != wantScope || p.Tags == nil || p.AdoptionCount != 0 || (c.in.SourceProject != nil) != (p.SourceProjectID != nil) {
 				t.Errorf("got %+v", p)
 			}
-			got, err := r.GetPattern(ctx, acct, p.ID)
+			got, err := r.Account(acct).Patterns().Get(ctx, p.ID)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -92,7 +93,7 @@ func TestCreatePattern(t *testing.T) {
 			}
 		})
 	}
-	if pr, err := r.GetProject(ctx, acct, "payments"); err != nil || pr.Slug != "payments" {
+	if pr, err := r.Account(acct).Projects().Get(ctx, "payments"); err != nil || pr.Slug != "payments" {
 		t.Errorf("source project not created: %+v %v", pr, err)
 	}
 }
@@ -108,8 +109,8 @@ func TestAdoptAndSuggestPatterns(t *testing.T) {
 	ctx := context.Background()
 	r := entOpen(t)
 	acct, other := account(t, r), account(t, r)
-	mk := func(title, scope string) memoryrelay.Pattern {
-		in := memoryrelay.NewPattern{Title: title, Description: "d " + title, Scope: scope}
+	mk := func(title, scope string) memory.Pattern {
+		in := memory.NewPattern{Title: title, Description: "d " + title, Scope: scope}
 		if scope == "project" {
 			in.SourceProject = strp("origin")
 		}
@@ -118,7 +119,7 @@ func TestAdoptAndSuggestPatterns(t *testing.T) {
 	g1, g2 := mk("g1", "global"), mk("g2", "global")
 	mk("p1", "project")
 	p2 := mk("p2", "project")
-	theirs := patNew(t, r, other, memoryrelay.NewPattern{Title: "theirs", Description: "d"})
+	theirs := patNew(t, r, other, memory.NewPattern{Title: "theirs", Description: "d"})
 
 	// Adoption counts rise once per project.
 	if p := patAdopt(t, r, acct, g2.ID, "web"); p.AdoptionCount != 1 || !p.UpdatedAt.After(g2.UpdatedAt) {
@@ -133,7 +134,7 @@ func TestAdoptAndSuggestPatterns(t *testing.T) {
 	patAdopt(t, r, acct, p2.ID, "api")
 	patAdopt(t, r, acct, p2.ID, "cli")
 	patAdopt(t, r, acct, p2.ID, "batch")
-	if _, err := r.GetProject(ctx, acct, "cli"); err != nil {
+	if _, err := r.Account(acct).Projects().Get(ctx, "cli"); err != nil {
 		t.Errorf("adopting project not created: %v", err)
 	}
 
@@ -141,18 +142,18 @@ func TestAdoptAndSuggestPatterns(t *testing.T) {
 		name, id, project string
 		field, kind       string
 	}{
-		{"unknown pattern", "00000000-0000-0000-0000-000000000000", "web", "", "Pattern"},
-		{"malformed pattern", "p", "web", "", "Pattern"},
-		{"other account's pattern", theirs.ID, "web", "", "Pattern"},
+		{"unknown pattern", "00000000-0000-0000-0000-000000000000", "web", "", "pattern"},
+		{"malformed pattern", "p", "web", "", "pattern"},
+		{"other account's pattern", theirs.ID, "web", "", "pattern"},
 		{"empty project", g1.ID, "", "project", ""},
 		{"invalid slug", g1.ID, "Web App", "project", ""},
 	}
 	for _, c := range bad {
 		t.Run("adopt "+c.name, func(t *testing.T) {
-			_, err := r.AdoptPattern(ctx, acct, c.id, c.project)
-			var verr *memoryrelay.ValidationError
-			var nf *memoryrelay.NotFoundError
-			if c.field != "" && (!errors.As(err, &verr) || verr.Field != c.field) || c.kind != "" && (!errors.As(err, &nf) || nf.Kind != c.kind) {
+			_, err := r.Account(acct).Patterns().Adopt(ctx, c.id, c.project)
+			var verr *memory.ValidationError
+			var nf *memory.NotFoundError
+			if c.field != "" && (!errors.As(err, &verr) || verr.Field() != c.field) || c.kind != "" && (!errors.As(err, &nf) || nf.Kind != c.kind) {
 				t.Fatalf("err %v", err)
 			}
 		})
@@ -170,12 +171,12 @@ func TestAdoptAndSuggestPatterns(t *testing.T) {
 		{"limit", "fresh", 2, "g2,g1"},
 		{"limit clamped", "fresh", 500, "g2,g1,p2,p1"},
 	}
-	if _, err := r.CreateProject(ctx, acct, memoryrelay.NewProject{Slug: "fresh", Name: "Fresh"}); err != nil {
+	if _, err := r.Account(acct).Projects().Create(ctx, memory.NewProject{Slug: "fresh", Name: "Fresh"}); err != nil {
 		t.Fatal(err)
 	}
 	for _, c := range suggest {
 		t.Run("suggest "+c.name, func(t *testing.T) {
-			ps, err := r.SuggestPatterns(ctx, acct, c.project, c.limit)
+			ps, err := r.Account(acct).Patterns().Suggest(ctx, c.project, c.limit)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -188,18 +189,18 @@ func TestAdoptAndSuggestPatterns(t *testing.T) {
 			}
 		})
 	}
-	var nf *memoryrelay.NotFoundError
-	if _, err := r.SuggestPatterns(ctx, acct, "nope", 0); !errors.As(err, &nf) || nf.Kind != "Project" {
+	var nf *memory.NotFoundError
+	if _, err := r.Account(acct).Patterns().Suggest(ctx, "nope", 0); !errors.As(err, &nf) || nf.Kind != "project" {
 		t.Errorf("unknown project: %v", err)
 	}
-	if _, err := r.SuggestPatterns(ctx, other, "web", 0); !errors.As(err, &nf) {
+	if _, err := r.Account(other).Patterns().Suggest(ctx, "web", 0); !errors.As(err, &nf) {
 		t.Errorf("another account's project: %v", err)
 	}
-	var verr *memoryrelay.ValidationError
-	if _, err := r.SuggestPatterns(ctx, acct, "", 0); !errors.As(err, &verr) || verr.Field != "project" {
+	var verr *memory.ValidationError
+	if _, err := r.Account(acct).Patterns().Suggest(ctx, "", 0); !errors.As(err, &verr) || verr.Field() != "project" {
 		t.Errorf("no project: %v", err)
 	}
-	if _, err := r.SuggestPatterns(ctx, acct, "web", -1); !errors.As(err, &verr) || verr.Field != "limit" {
+	if _, err := r.Account(acct).Patterns().Suggest(ctx, "web", -1); !errors.As(err, &verr) || verr.Field() != "Limit" {
 		t.Errorf("negative limit: %v", err)
 	}
 }
@@ -208,31 +209,31 @@ func TestSearchPatterns(t *testing.T) {
 	ctx := context.Background()
 	r := entOpen(t)
 	acct, other := account(t, r), account(t, r)
-	retry := patNew(t, r, acct, memoryrelay.NewPattern{Title: "Retry with exponential backoff", Category: strp("resilience"),
+	retry := patNew(t, r, acct, memory.NewPattern{Title: "Retry with exponential backoff", Category: strp("resilience"),
 		Description: "Retry idempotent network calls with exponential backoff and jitter, capped at a few attempts."})
-	breaker := patNew(t, r, acct, memoryrelay.NewPattern{Title: "Circuit breaker around flaky dependencies", Category: strp("resilience"),
+	breaker := patNew(t, r, acct, memory.NewPattern{Title: "Circuit breaker around flaky dependencies", Category: strp("resilience"),
 		Description: "Stop calling a failing dependency for a while, then probe it with a single request."})
-	table := patNew(t, r, acct, memoryrelay.NewPattern{Title: "Table-driven tests", Category: strp("testing"), Scope: "project", SourceProject: strp("core"),
+	table := patNew(t, r, acct, memory.NewPattern{Title: "Table-driven tests", Category: strp("testing"), Scope: "project", SourceProject: strp("core"),
 		Description: "Write Go tests as a table of cases run with t.Run."})
-	patNew(t, r, other, memoryrelay.NewPattern{Title: "Retry with exponential backoff", Description: "theirs"})
+	theirs := patNew(t, r, other, memory.NewPattern{Title: "Retry with exponential backoff", Description: "theirs"})
 	patAdopt(t, r, acct, breaker.ID, "web")
 	patAdopt(t, r, acct, breaker.ID, "api")
 	patAdopt(t, r, acct, retry.ID, "web")
 
-	search := func(t *testing.T, p memoryrelay.PatternSearchParams) []memoryrelay.PatternHit {
+	search := func(t *testing.T, p memory.PatternSearchParams) []memory.PatternHit {
 		t.Helper()
-		hits, err := r.SearchPatterns(ctx, acct, p)
+		hits, err := r.Account(acct).Patterns().Search(ctx, p)
 		if err != nil {
 			t.Fatal(err)
 		}
 		for i, h := range hits {
-			if h.Score < 0 || h.Score > 1 || h.Pattern.AccountID != acct || (i > 0 && h.Score > hits[i-1].Score) {
+			if h.Score < 0 || h.Score > 1 || h.Pattern.ID == theirs.ID || (i > 0 && h.Score > hits[i-1].Score) {
 				t.Fatalf("hits %+v", hits)
 			}
 		}
 		return hits
 	}
-	titles := func(hits []memoryrelay.PatternHit) string {
+	titles := func(hits []memory.PatternHit) string {
 		var out []string
 		for _, h := range hits {
 			out = append(out, h.Pattern.Title)
@@ -242,18 +243,18 @@ func TestSearchPatterns(t *testing.T) {
 
 	cases := []struct {
 		name string
-		p    memoryrelay.PatternSearchParams
+		p    memory.PatternSearchParams
 		want string
 	}{
-		{"no query lists by adoption", memoryrelay.PatternSearchParams{}, "Circuit breaker around flaky dependencies|Retry with exponential backoff|Table-driven tests"},
-		{"blank query lists by adoption", memoryrelay.PatternSearchParams{Query: "  ", Limit: 1}, "Circuit breaker around flaky dependencies"},
-		{"no query, category", memoryrelay.PatternSearchParams{Category: strp("testing")}, "Table-driven tests"},
-		{"no query, adopted by project", memoryrelay.PatternSearchParams{Project: strp("web")}, "Circuit breaker around flaky dependencies|Retry with exponential backoff"},
-		{"no query, sourced from project", memoryrelay.PatternSearchParams{Project: strp("core")}, "Table-driven tests"},
-		{"no query, unknown project", memoryrelay.PatternSearchParams{Project: strp("nope")}, ""},
-		{"verbatim title", memoryrelay.PatternSearchParams{Query: "Retry with exponential backoff"}, "Retry with exponential backoff"},
-		{"category filter", memoryrelay.PatternSearchParams{Query: "Retry with exponential backoff", Category: strp("testing")}, ""},
-		{"unrelated", memoryrelay.PatternSearchParams{Query: "chocolate cake recipe"}, ""},
+		{"no query lists by adoption", memory.PatternSearchParams{}, "Circuit breaker around flaky dependencies|Retry with exponential backoff|Table-driven tests"},
+		{"blank query lists by adoption", memory.PatternSearchParams{Query: "  ", Limit: 1}, "Circuit breaker around flaky dependencies"},
+		{"no query, category", memory.PatternSearchParams{Category: strp("testing")}, "Table-driven tests"},
+		{"no query, adopted by project", memory.PatternSearchParams{Project: strp("web")}, "Circuit breaker around flaky dependencies|Retry with exponential backoff"},
+		{"no query, sourced from project", memory.PatternSearchParams{Project: strp("core")}, "Table-driven tests"},
+		{"no query, unknown project", memory.PatternSearchParams{Project: strp("nope")}, ""},
+		{"verbatim title", memory.PatternSearchParams{Query: "Retry with exponential backoff"}, "Retry with exponential backoff"},
+		{"category filter", memory.PatternSearchParams{Query: "Retry with exponential backoff", Category: strp("testing")}, ""},
+		{"unrelated", memory.PatternSearchParams{Query: "chocolate cake recipe"}, ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -272,7 +273,7 @@ func TestSearchPatterns(t *testing.T) {
 	}
 
 	t.Run("calibration", func(t *testing.T) {
-		hits := search(t, memoryrelay.PatternSearchParams{Query: "Retry with exponential backoff", Threshold: fp(0)})
+		hits := search(t, memory.PatternSearchParams{Query: "Retry with exponential backoff", Threshold: fp(0)})
 		if len(hits) == 0 || hits[0].Pattern.ID != retry.ID || hits[0].Score < 0.8 {
 			t.Fatalf("hits %+v", hits)
 		}
@@ -281,21 +282,21 @@ func TestSearchPatterns(t *testing.T) {
 				t.Errorf("%q scored %.3f", h.Pattern.Title, h.Score)
 			}
 		}
-		hits = search(t, memoryrelay.PatternSearchParams{Query: "chocolate cake recipe", Threshold: fp(0)})
+		hits = search(t, memory.PatternSearchParams{Query: "chocolate cake recipe", Threshold: fp(0)})
 		for _, h := range hits {
 			if h.Score >= 0.3 {
 				t.Errorf("unrelated %q scored %.3f", h.Pattern.Title, h.Score)
 			}
 		}
-		if hits := search(t, memoryrelay.PatternSearchParams{Query: "go tests table", Threshold: fp(0), Limit: 1}); len(hits) != 1 || hits[0].Pattern.ID != table.ID {
+		if hits := search(t, memory.PatternSearchParams{Query: "go tests table", Threshold: fp(0), Limit: 1}); len(hits) != 1 || hits[0].Pattern.ID != table.ID {
 			t.Errorf("keyword hits %+v", hits)
 		}
 	})
 
-	bad := []memoryrelay.PatternSearchParams{{Limit: -1}, {Query: "x", Limit: -1}, {Threshold: fp(2)}, {Query: "x", Threshold: fp(-1)},
+	bad := []memory.PatternSearchParams{{Limit: -1}, {Query: "x", Limit: -1}, {Threshold: fp(2)}, {Query: "x", Threshold: fp(-1)},
 		{Query: strings.Repeat("q", memoryrelay.MaxContentChars+1)}}
 	for _, p := range bad {
-		if _, err := r.SearchPatterns(ctx, acct, p); !errors.Is(err, memoryrelay.ErrInvalid) {
+		if _, err := r.Account(acct).Patterns().Search(ctx, p); !errors.Is(err, memoryrelay.ErrInvalid) {
 			t.Errorf("%+v: %v", p.Limit, err)
 		}
 	}

@@ -11,43 +11,44 @@ import (
 	"unicode/utf8"
 
 	"github.com/memoryrelay/memoryrelay"
+	"github.com/memoryrelay/memoryrelay/memory"
 )
 
 func TestProjectErrorsMatch(t *testing.T) {
 	ctx := context.Background()
 	r, _ := open(t, memoryrelay.Options{})
 	acct := account(t, r)
-	if _, err := r.CreateProject(ctx, acct, memoryrelay.NewProject{Slug: "app", Name: "App"}); err != nil {
+	if _, err := r.Account(acct).Projects().Create(ctx, memory.NewProject{Slug: "app", Name: "App"}); err != nil {
 		t.Fatal(err)
 	}
-	_, err := r.CreateProject(ctx, acct, memoryrelay.NewProject{Slug: "app", Name: "Again"})
-	var cerr *memoryrelay.ConflictError
+	_, err := r.Account(acct).Projects().Create(ctx, memory.NewProject{Slug: "app", Name: "Again"})
+	var cerr *memory.ConflictError
 	if !errors.Is(err, memoryrelay.ErrConflict) || !errors.As(err, &cerr) || cerr.Message != "Project slug already exists" {
 		t.Errorf("duplicate: %v", err)
 	}
 	for _, slug := range []string{"nope", "Not-A-Slug", ""} {
-		_, err = r.GetProject(ctx, acct, slug)
-		var nf *memoryrelay.NotFoundError
-		if !errors.Is(err, memoryrelay.ErrNotFound) || !errors.As(err, &nf) || nf.Kind != "Project" {
+		_, err = r.Account(acct).Projects().Get(ctx, slug)
+		var nf *memory.NotFoundError
+		if !errors.Is(err, memoryrelay.ErrNotFound) || !errors.As(err, &nf) || nf.Kind != "project" {
 			t.Errorf("get %q: %v", slug, err)
 		}
 	}
-	_, err = r.CreateProject(ctx, acct, memoryrelay.NewProject{Slug: "impact-analysis", Name: "x"})
-	var verr *memoryrelay.ValidationError
-	if !errors.Is(err, memoryrelay.ErrInvalid) || !errors.As(err, &verr) || verr.Field != "slug" {
+	_, err = r.Account(acct).Projects().Create(ctx, memory.NewProject{Slug: "impact-analysis", Name: "x"})
+	var verr *memory.ValidationError
+	if !errors.Is(err, memoryrelay.ErrInvalid) || !errors.As(err, &verr) || verr.Field() != "Slug" {
 		t.Errorf("reserved: %v", err)
 	}
 	// A repeated edge is not stored twice.
-	rel, created, err := r.RelateProjects(ctx, acct, "app", memoryrelay.NewProjectRelationship{Target: "lib", Type: "depends_on"})
+	rel, created, err := r.Account(acct).Projects().Relate(ctx, "app", memory.NewProjectRelationship{Target: "lib", Type: "depends_on"})
 	if err != nil || !created {
 		t.Fatalf("first edge: %v %v", created, err)
 	}
-	again, created, err := r.RelateProjects(ctx, acct, "app", memoryrelay.NewProjectRelationship{Target: "lib", Type: "depends_on"})
+	again, created, err := r.Account(acct).Projects().Relate(ctx, "app", memory.NewProjectRelationship{Target: "lib", Type: "depends_on"})
 	if err != nil || created || again.ID != rel.ID {
 		t.Fatalf("repeat edge: %v %v %v", again.ID, created, err)
 	}
-	deps, err := r.ProjectDependencies(ctx, acct, "app")
-	if err != nil || len(deps) != 1 || deps[0].Slug != "lib" || deps[0].Direction != memoryrelay.Outgoing {
+	deps, err := r.Account(acct).Projects().Dependencies(ctx, "app")
+	if err != nil || len(deps) != 1 || deps[0].Slug != "lib" || deps[0].Direction != memory.Outgoing {
 		t.Fatalf("dependencies: %v %v", deps, err)
 	}
 }
@@ -59,15 +60,15 @@ func TestImpactAnalysisDepthIsBounded(t *testing.T) {
 	// A chain p1 → p0, p2 → p1, …: p(i) depends on p0 through i edges.
 	const n = memoryrelay.MaxImpactDepth + 3
 	for i := 1; i <= n; i++ {
-		if _, err := r.CreateProject(ctx, acct, memoryrelay.NewProject{Slug: projectSlug(i), Name: projectSlug(i)}); err != nil {
+		if _, err := r.Account(acct).Projects().Create(ctx, memory.NewProject{Slug: projectSlug(i), Name: projectSlug(i)}); err != nil {
 			t.Fatal(err)
 		}
 		// p0, the first target, is auto-created.
-		if _, _, err := r.RelateProjects(ctx, acct, projectSlug(i), memoryrelay.NewProjectRelationship{Target: projectSlug(i - 1), Type: "depends_on"}); err != nil {
+		if _, _, err := r.Account(acct).Projects().Relate(ctx, projectSlug(i), memory.NewProjectRelationship{Target: projectSlug(i - 1), Type: "depends_on"}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	im, err := r.ImpactAnalysis(ctx, acct, "p0", "rename the main table")
+	im, err := r.Account(acct).Projects().Impact(ctx, "p0", "rename the main table")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,10 +90,10 @@ func TestProjectContextDigestLines(t *testing.T) {
 	acct := account(t, r)
 	slug := "digest"
 	long := strings.Repeat("lorem ipsum ", 60) + "\nsecond line"
-	if _, err := r.CreateMemory(ctx, acct, memoryrelay.NewMemory{Content: long, Tier: "hot", Project: &slug}); err != nil {
+	if _, err := r.Account(acct).Memories().Create(ctx, memory.NewMemory{Content: long, Tier: "hot", Project: &slug}); err != nil {
 		t.Fatal(err)
 	}
-	pc, err := r.ProjectContext(ctx, acct, slug)
+	pc, err := r.Account(acct).Projects().Context(ctx, slug)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,33 +120,33 @@ func TestProjectReadsAreCapped(t *testing.T) {
 	r, _ := open(t, memoryrelay.Options{Synchronous: "OFF"})
 	acct := account(t, r)
 	for _, slug := range []string{"hub", "core", "a", "b"} {
-		if _, err := r.CreateProject(ctx, acct, memoryrelay.NewProject{Slug: slug, Name: slug}); err != nil {
+		if _, err := r.Account(acct).Projects().Create(ctx, memory.NewProject{Slug: slug, Name: slug}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	for i := 0; i <= memoryrelay.MaxProjectLinks; i++ {
-		if _, _, err := r.RelateProjects(ctx, acct, "hub", memoryrelay.NewProjectRelationship{Target: fmt.Sprintf("dep-%03d", i), Type: "depends_on"}); err != nil {
+		if _, _, err := r.Account(acct).Projects().Relate(ctx, "hub", memory.NewProjectRelationship{Target: fmt.Sprintf("dep-%03d", i), Type: "depends_on"}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	for name, f := range map[string]func(context.Context, string, string) ([]memoryrelay.ProjectLink, error){
-		"dependencies": r.ProjectDependencies, "related": r.RelatedProjects,
+	for name, f := range map[string]func(context.Context, string) ([]memory.ProjectLink, error){
+		"dependencies": r.Account(acct).Projects().Dependencies, "related": r.Account(acct).Projects().Related,
 	} {
-		if links, err := f(ctx, acct, "hub"); err != nil || len(links) != memoryrelay.MaxProjectLinks {
+		if links, err := f(ctx, "hub"); err != nil || len(links) != memoryrelay.MaxProjectLinks {
 			t.Errorf("%s: %d edges, %v; want %d", name, len(links), err, memoryrelay.MaxProjectLinks)
 		}
 	}
 
 	for i := 0; i <= memoryrelay.MaxImpactProjects; i++ {
 		slug := fmt.Sprintf("user-%02d", i)
-		if _, err := r.CreateProject(ctx, acct, memoryrelay.NewProject{Slug: slug, Name: slug}); err != nil {
+		if _, err := r.Account(acct).Projects().Create(ctx, memory.NewProject{Slug: slug, Name: slug}); err != nil {
 			t.Fatal(err)
 		}
-		if _, _, err := r.RelateProjects(ctx, acct, slug, memoryrelay.NewProjectRelationship{Target: "core", Type: "depends_on"}); err != nil {
+		if _, _, err := r.Account(acct).Projects().Relate(ctx, slug, memory.NewProjectRelationship{Target: "core", Type: "depends_on"}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	im, err := r.ImpactAnalysis(ctx, acct, "core", "rename the main table")
+	im, err := r.Account(acct).Projects().Impact(ctx, "core", "rename the main table")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,11 +155,11 @@ func TestProjectReadsAreCapped(t *testing.T) {
 	}
 
 	for i := 0; i <= memoryrelay.MaxSharedPatterns; i++ {
-		p := patNew(t, r, acct, memoryrelay.NewPattern{Title: fmt.Sprint("shared ", i), Description: "d"})
+		p := patNew(t, r, acct, memory.NewPattern{Title: fmt.Sprint("shared ", i), Description: "d"})
 		patAdopt(t, r, acct, p.ID, "a")
 		patAdopt(t, r, acct, p.ID, "b")
 	}
-	if ps, err := r.SharedPatterns(ctx, acct, "a", "b"); err != nil || len(ps) != memoryrelay.MaxSharedPatterns {
+	if ps, err := r.Account(acct).Projects().SharedPatterns(ctx, "a", "b"); err != nil || len(ps) != memoryrelay.MaxSharedPatterns {
 		t.Errorf("shared patterns: %d, %v; want %d", len(ps), err, memoryrelay.MaxSharedPatterns)
 	}
 }
@@ -175,14 +176,14 @@ func TestImpactAnalysisDenseGraph(t *testing.T) {
 	acct := account(t, r)
 	const n = 500
 	for i := range n {
-		if _, err := r.CreateProject(ctx, acct, memoryrelay.NewProject{Slug: fmt.Sprintf("p%03d", i), Name: "x"}); err != nil {
+		if _, err := r.Account(acct).Projects().Create(ctx, memory.NewProject{Slug: fmt.Sprintf("p%03d", i), Name: "x"}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	writeDB(t, path, `INSERT INTO project_relationships(id, account_id, source_project_id, target_project_id, relationship_type, metadata, created_at)
 		SELECT lower(hex(randomblob(16))), ?1, a.id, b.id, 'depends_on', '{}', 0 FROM projects a, projects b
 		WHERE a.account_id = ?1 AND b.account_id = ?1 AND a.id <> b.id`, acct)
-	im, err := r.ImpactAnalysis(ctx, acct, "p000", "rename the main table")
+	im, err := r.Account(acct).Projects().Impact(ctx, "p000", "rename the main table")
 	if err != nil {
 		t.Fatal(err)
 	}

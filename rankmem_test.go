@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/memoryrelay/memoryrelay"
+	"github.com/memoryrelay/memoryrelay/memory"
 )
 
 // rankRows is how many patterns and decisions the ranking-memory tests
@@ -23,11 +24,11 @@ func bigRanked(tb testing.TB, r *memoryrelay.Relay, acct string) {
 	code := strings.Repeat("x", memoryrelay.MaxPatternExampleCode)
 	alts := strings.Repeat("y", memoryrelay.MaxDecisionAlternatives)
 	for i := range rankRows {
-		if _, err := r.CreatePattern(ctx, acct, memoryrelay.NewPattern{Title: fmt.Sprintf("retry pattern %d", i),
+		if _, err := r.Account(acct).Patterns().Create(ctx, memory.NewPattern{Title: fmt.Sprintf("retry pattern %d", i),
 			Description: "Retry idempotent calls with exponential backoff.", ExampleCode: &code}); err != nil {
 			tb.Fatal(err)
 		}
-		if _, err := r.CreateDecision(ctx, acct, memoryrelay.NewDecision{Title: fmt.Sprintf("use postgres %d", i),
+		if _, err := r.Account(acct).Decisions().Create(ctx, memory.NewDecision{Title: fmt.Sprintf("use postgres %d", i),
 			Rationale: "We need transactions and a mature ecosystem.", Alternatives: &alts}); err != nil {
 			tb.Fatal(err)
 		}
@@ -62,7 +63,7 @@ func TestRankingReadsOnlyWhatItRanks(t *testing.T) {
 	const sum = rankRows * 50_000
 	var hits int
 	pat := allocated(func() {
-		ps, err := r.SearchPatterns(ctx, acct, memoryrelay.PatternSearchParams{Query: "retry pattern 7", Limit: 1})
+		ps, err := r.Account(acct).Patterns().Search(ctx, memory.PatternSearchParams{Query: "retry pattern 7", Limit: 1})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -75,7 +76,7 @@ func TestRankingReadsOnlyWhatItRanks(t *testing.T) {
 		t.Fatalf("%d pattern hits", hits)
 	}
 	dec := allocated(func() {
-		ds, err := r.CheckDecisions(ctx, acct, memoryrelay.DecisionCheckParams{Query: "use postgres 7", Limit: 1})
+		ds, err := r.Account(acct).Decisions().Check(ctx, memory.DecisionCheckParams{Query: "use postgres 7", Limit: 1})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -101,7 +102,7 @@ func BenchmarkPatternSearchBigRows(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
-		if _, err := r.SearchPatterns(ctx, acct, memoryrelay.PatternSearchParams{Query: "retry pattern 7", Limit: 1}); err != nil {
+		if _, err := r.Account(acct).Patterns().Search(ctx, memory.PatternSearchParams{Query: "retry pattern 7", Limit: 1}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -117,20 +118,20 @@ func TestRankingCandidatesAreBounded(t *testing.T) {
 	r, _ := open(t, memoryrelay.Options{Synchronous: "OFF"})
 	acct := account(t, r)
 	const query = "store sessions in postgres"
-	far, err := r.CreateDecision(ctx, acct, memoryrelay.NewDecision{Title: query,
+	far, err := r.Account(acct).Decisions().Create(ctx, memory.NewDecision{Title: query,
 		Rationale: strings.Repeat("zebra quantum violin harbour meadow lantern ", 300)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	first := func() string {
-		hits, err := r.CheckDecisions(ctx, acct, memoryrelay.DecisionCheckParams{Query: query, Limit: 1})
+		hits, err := r.Account(acct).Decisions().Check(ctx, memory.DecisionCheckParams{Query: query, Limit: 1})
 		if err != nil || len(hits) != 1 {
 			t.Fatalf("check: %v %v", hits, err)
 		}
 		return hits[0].Decision.ID
 	}
 	for i := range memoryrelay.MaxRankCandidates {
-		if _, err := r.CreateDecision(ctx, acct, memoryrelay.NewDecision{Title: fmt.Sprintf("sessions %d", i),
+		if _, err := r.Account(acct).Decisions().Create(ctx, memory.NewDecision{Title: fmt.Sprintf("sessions %d", i),
 			Rationale: "store sessions in postgres tables"}); err != nil {
 			t.Fatal(err)
 		}

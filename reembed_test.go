@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/memoryrelay/memoryrelay"
+	"github.com/memoryrelay/memoryrelay/memory"
 	"github.com/memoryrelay/memoryrelay/search/embed"
 )
 
@@ -29,11 +30,11 @@ func TestReembedResumable(t *testing.T) {
 	r, path := open(t, memoryrelay.Options{Embedder: oldEmb})
 	acct := account(t, r)
 	for i := 0; i < 25; i++ {
-		if _, err := r.CreateMemory(ctx, acct, memoryrelay.NewMemory{Content: "memory about topic " + string(rune('a'+i))}); err != nil {
+		if _, err := r.Account(acct).Memories().Create(ctx, memory.NewMemory{Content: "memory about topic " + string(rune('a'+i))}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, err := r.CreateDecision(ctx, acct, memoryrelay.NewDecision{Title: "Use Go", Rationale: "fast builds"}); err != nil {
+	if _, err := r.Account(acct).Decisions().Create(ctx, memory.NewDecision{Title: "Use Go", Rationale: "fast builds"}); err != nil {
 		t.Fatal(err)
 	}
 	r.Close()
@@ -78,7 +79,7 @@ func TestReembedResumable(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer r2.Close()
-	hits, err := r2.SearchMemories(ctx, acct, memoryrelay.SearchParams{Query: "memory about topic c", Mode: "semantic"})
+	hits, err := r2.Account(acct).Memories().Search(ctx, memory.SearchParams{Query: "memory about topic c", Mode: "semantic"})
 	if err != nil || len(hits) == 0 || hits[0].Memory.Content != "memory about topic c" {
 		t.Fatalf("semantic search after re-embedding: %+v %v", hits, err)
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/memoryrelay/memoryrelay"
+	"github.com/memoryrelay/memoryrelay/memory"
 )
 
 func TestGetOrCreateSessionConcurrent(t *testing.T) {
@@ -24,7 +25,7 @@ func TestGetOrCreateSessionConcurrent(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			s, c, err := r.GetOrCreateSession(ctx, acct, "ext", memoryrelay.NewSession{AgentID: fmt.Sprint("agent-", i)})
+			s, c, err := r.Account(acct).Sessions().GetOrCreate(ctx, "ext", memory.NewSession{AgentID: fmt.Sprint("agent-", i)})
 			ids[i], created[i], errs[i] = s.ID, c, err
 		}()
 	}
@@ -53,7 +54,7 @@ func TestSessionProjectAutoCreate(t *testing.T) {
 	db := rawDB(t, path)
 	for _, p := range []string{"web-app", "web-app", "Not A Slug"} {
 		p := p
-		s, err := r.CreateSession(ctx, acct, memoryrelay.NewSession{Project: &p})
+		s, err := r.Account(acct).Sessions().Create(ctx, memory.NewSession{Project: &p})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -69,10 +70,10 @@ func TestSessionProjectAutoCreate(t *testing.T) {
 	}
 	// get-or-create resolves the project only when it creates.
 	proj := "later"
-	if _, _, err := r.GetOrCreateSession(ctx, acct, "x", memoryrelay.NewSession{}); err != nil {
+	if _, _, err := r.Account(acct).Sessions().GetOrCreate(ctx, "x", memory.NewSession{}); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := r.GetOrCreateSession(ctx, acct, "x", memoryrelay.NewSession{Project: &proj}); err != nil {
+	if _, _, err := r.Account(acct).Sessions().GetOrCreate(ctx, "x", memory.NewSession{Project: &proj}); err != nil {
 		t.Fatal(err)
 	}
 	if got := count(t, db, "SELECT count(*) FROM projects WHERE slug = 'later'"); got != 0 {
@@ -87,7 +88,7 @@ func TestEndSessionUpdatedAt(t *testing.T) {
 	now := time.Date(2026, 3, 17, 9, 30, 0, 0, time.UTC)
 	r, _ := open(t, memoryrelay.Options{Now: func() time.Time { return now }})
 	acct := account(t, r)
-	s, err := r.CreateSession(ctx, acct, memoryrelay.NewSession{})
+	s, err := r.Account(acct).Sessions().Create(ctx, memory.NewSession{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,11 +104,11 @@ func TestEndSessionUpdatedAt(t *testing.T) {
 	}
 	prev := s.UpdatedAt
 	for i, st := range steps {
-		got, err := r.EndSession(ctx, acct, s.ID, st.summary)
+		got, err := r.Account(acct).Sessions().End(ctx, s.ID, st.summary)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got.Status != memoryrelay.SessionEnded || got.EndedAt == nil || !got.EndedAt.Equal(now) {
+		if got.Status != memory.SessionEnded || got.EndedAt == nil || !got.EndedAt.Equal(now) {
 			t.Errorf("step %d: %+v", i, got)
 		}
 		if advanced := got.UpdatedAt.After(prev); advanced != st.advance {
@@ -118,7 +119,7 @@ func TestEndSessionUpdatedAt(t *testing.T) {
 		}
 		prev = got.UpdatedAt
 	}
-	if _, err := r.EndSession(ctx, acct, "nope", nil); !errors.Is(err, memoryrelay.ErrNotFound) {
+	if _, err := r.Account(acct).Sessions().End(ctx, "nope", nil); !errors.Is(err, memoryrelay.ErrNotFound) {
 		t.Errorf("non-uuid id: %v", err)
 	}
 }

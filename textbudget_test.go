@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/memoryrelay/memoryrelay"
+	"github.com/memoryrelay/memoryrelay/memory"
 )
 
 // TestMaxTextCandidates: past the budget, keyword search matches only the
@@ -21,14 +22,14 @@ func TestMaxTextCandidates(t *testing.T) {
 			r, _ := open(t, memoryrelay.Options{MaxTextCandidates: c.budget})
 			acct := account(t, r)
 			for i := 0; i < 10; i++ {
-				if _, err := r.CreateMemory(ctx, acct, memoryrelay.NewMemory{Content: fmt.Sprintf("ordinary filler note number %d", i)}); err != nil {
+				if _, err := r.Account(acct).Memories().Create(ctx, memory.NewMemory{Content: fmt.Sprintf("ordinary filler note number %d", i)}); err != nil {
 					t.Fatal(err)
 				}
 			}
-			if _, err := r.CreateMemory(ctx, acct, memoryrelay.NewMemory{Content: "ordinary zebra sighting"}); err != nil {
+			if _, err := r.Account(acct).Memories().Create(ctx, memory.NewMemory{Content: "ordinary zebra sighting"}); err != nil {
 				t.Fatal(err)
 			}
-			hits, err := r.SearchMemories(ctx, acct, memoryrelay.SearchParams{Query: "ordinary zebra", Mode: "keyword", Limit: 100})
+			hits, err := r.Account(acct).Memories().Search(ctx, memory.SearchParams{Query: "ordinary zebra", Mode: "keyword", Limit: 100})
 			if err != nil {
 				t.Fatal(err)
 			}

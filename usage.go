@@ -12,6 +12,7 @@ import (
 
 	"github.com/memoryrelay/memoryrelay/internal/store"
 	"github.com/memoryrelay/memoryrelay/keys"
+	"github.com/memoryrelay/memoryrelay/memory"
 	"github.com/memoryrelay/memoryrelay/search/vector"
 )
 
@@ -20,32 +21,25 @@ import (
 const usageFlushInterval = 10 * time.Second
 
 // minutesPerDay turns a per-minute rate limit into the daily allowance
-// reported by [Relay.Quota].
+// reported by a key's Usage().Quota.
 const minutesPerDay = 24 * 60
 
-// Quota is a key's usage in the current UTC day (API contract §5.10).
-type Quota struct {
-	Used      int64     // authenticated requests made with the key today, failed ones included
-	Limit     int64     // the daily allowance: the key's per-minute limit × 1,440
-	Remaining int64     // Limit − Used, never negative
-	ResetAt   time.Time // the next UTC midnight
-}
-
-// Quota reports the usage of the key in the current UTC day. Every request
-// that [Relay.Authorize] authenticates with the key counts, including those
-// then refused for rate or scope. Counts are kept in memory and written to
-// the database in batches (every 10 seconds and at Close), so
-// authentication never writes SQLite; Quota adds the unwritten counts of
-// this process to the stored ones.
-func (r *Relay) Quota(ctx context.Context, k keys.Key) (Quota, error) {
+// quota reports the usage of the key in the current UTC day
+// (Relay.AccountFor(k).Usage().Quota). Every request that [Relay.Authorize]
+// authenticates with the key counts, including those then refused for rate
+// or scope. Counts are kept in memory and written to the database in
+// batches (every 10 seconds and at Close), so authentication never writes
+// SQLite; quota adds the unwritten counts of this process to the stored
+// ones.
+func (r *Relay) quota(ctx context.Context, k keys.Key) (memory.Quota, error) {
 	now := r.opts.Now().UTC()
 	used, err := r.usage.used(ctx, k.ID, dayOf(now))
 	if err != nil {
-		return Quota{}, fmt.Errorf("memoryrelay: read key usage: %w", err)
+		return memory.Quota{}, fmt.Errorf("memoryrelay: read key usage: %w", err)
 	}
 	limit := int64(r.rateLimitOf(k)) * minutesPerDay
 	y, m, d := now.Date()
-	return Quota{
+	return memory.Quota{
 		Used:      used,
 		Limit:     limit,
 		Remaining: max(limit-used, 0),
@@ -185,43 +179,31 @@ func (u *usageCounter) close(ctx context.Context) error {
 	return u.closeErr
 }
 
-// Prefixes accepted by [Relay.Embed].
-const (
-	EmbedPrefixQuery    = "search_query"
-	EmbedPrefixDocument = "search_document"
-)
-
-// Embedding is a text's vector from the relay's embedder.
-type Embedding struct {
-	Vector    []float32
-	Dimension int    // len(Vector); equals Embedder().Dimension()
-	Model     string // Embedder().Model()
-}
-
-// Embed returns the vector of text (1–51,200 characters, not blank) from
-// the embedder memories are indexed with. prefix is "", "search_query" or
-// "search_document"; the embedder is symmetric (queries and documents are
-// embedded alike, so that the vector is comparable with stored ones), so
-// it is checked but does not change the result.
-func (r *Relay) Embed(ctx context.Context, text, prefix string) (Embedding, error) {
+// embedText returns the vector of text (1–51,200 characters, not blank)
+// from the embedder memories are indexed with. prefix is "",
+// memory.EmbedPrefixQuery or memory.EmbedPrefixDocument; the embedder is
+// symmetric (queries and documents are embedded alike, so that the vector
+// is comparable with stored ones), so it is checked but does not change
+// the result.
+func (r *Relay) embedText(ctx context.Context, text, prefix string) (memory.Embedding, error) {
 	n := utf8.RuneCountInString(text)
 	if !utf8.ValidString(text) || n == 0 || n > MaxContentChars || strings.TrimFunc(text, unicode.IsSpace) == "" {
-		return Embedding{}, invalid("text", "text must be 1-%d characters and not blank", MaxContentChars)
+		return memory.Embedding{}, invalid("text", "text must be 1-%d characters and not blank", MaxContentChars)
 	}
 	switch prefix {
-	case "", EmbedPrefixQuery, EmbedPrefixDocument:
+	case "", memory.EmbedPrefixQuery, memory.EmbedPrefixDocument:
 	default:
-		return Embedding{}, invalid("prefix", "prefix must be search_query or search_document")
+		return memory.Embedding{}, invalid("prefix", "prefix must be search_query or search_document")
 	}
 	vecs, err := r.embed.Embed(ctx, []string{text})
 	if err != nil {
-		return Embedding{}, fmt.Errorf("memoryrelay: embed: %w", err)
+		return memory.Embedding{}, fmt.Errorf("memoryrelay: embed: %w", err)
 	}
 	if len(vecs) != 1 {
-		return Embedding{}, fmt.Errorf("memoryrelay: embed: %w: got %d vectors for 1 text", vector.ErrInvalid, len(vecs))
+		return memory.Embedding{}, fmt.Errorf("memoryrelay: embed: %w: got %d vectors for 1 text", vector.ErrInvalid, len(vecs))
 	}
 	if err := vector.Check(vecs[0], r.embed.Dimension()); err != nil {
-		return Embedding{}, fmt.Errorf("memoryrelay: embed: %w", err)
+		return memory.Embedding{}, fmt.Errorf("memoryrelay: embed: %w", err)
 	}
-	return Embedding{Vector: vecs[0], Dimension: len(vecs[0]), Model: r.embed.Model()}, nil
+	return memory.Embedding{Vector: vecs[0], Dimension: len(vecs[0]), Model: r.embed.Model()}, nil
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/memoryrelay/memoryrelay"
 	"github.com/memoryrelay/memoryrelay/keys"
 	"github.com/memoryrelay/memoryrelay/limiter"
+	"github.com/memoryrelay/memoryrelay/memory"
 	"github.com/memoryrelay/memoryrelay/scopes"
 )
 
@@ -60,11 +61,11 @@ func TestQuotaCounting(t *testing.T) {
 	if _, err := r.Authorize(ctx, "mem_live_nope"); err == nil {
 		t.Fatal("bad key authorized")
 	}
-	q, err := r.Quota(ctx, k)
+	q, err := r.AccountFor(k).Usage().Quota(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := memoryrelay.Quota{Used: 5, Limit: 3 * 1440, Remaining: 3*1440 - 5, ResetAt: time.Date(2026, 3, 18, 0, 0, 0, 0, time.UTC)}
+	want := memory.Quota{Used: 5, Limit: 3 * 1440, Remaining: 3*1440 - 5, ResetAt: time.Date(2026, 3, 18, 0, 0, 0, 0, time.UTC)}
 	if q != want {
 		t.Errorf("quota %+v, want %+v", q, want)
 	}
@@ -76,7 +77,7 @@ func TestQuotaCounting(t *testing.T) {
 	// Past midnight the count starts again; the old day is kept apart.
 	set(time.Date(2026, 3, 18, 0, 0, 1, 0, time.UTC))
 	r.Authorize(ctx, raw, scopes.Read)
-	if q, _ := r.Quota(ctx, k); q.Used != 1 || !q.ResetAt.Equal(time.Date(2026, 3, 19, 0, 0, 0, 0, time.UTC)) {
+	if q, _ := r.AccountFor(k).Usage().Quota(ctx); q.Used != 1 || !q.ResetAt.Equal(time.Date(2026, 3, 19, 0, 0, 0, 0, time.UTC)) {
 		t.Errorf("next day: %+v", q)
 	}
 
@@ -89,11 +90,11 @@ func TestQuotaCounting(t *testing.T) {
 	}
 	r2, _ := open(t, memoryrelay.Options{Path: path, RateLimit: 3, Now: clock})
 	r2.Authorize(ctx, raw, scopes.Read)
-	if q, err := r2.Quota(ctx, k); err != nil || q.Used != 2 {
+	if q, err := r2.AccountFor(k).Usage().Quota(ctx); err != nil || q.Used != 2 {
 		t.Errorf("after reopen: %+v %v", q, err)
 	}
 	set(time.Date(2026, 3, 17, 12, 0, 0, 0, time.UTC)) // back to the first day
-	if q, _ := r2.Quota(ctx, k); q.Used != 5 {
+	if q, _ := r2.AccountFor(k).Usage().Quota(ctx); q.Used != 5 {
 		t.Errorf("first day after reopen: %+v", q)
 	}
 	if err := r2.Close(); err != nil {
@@ -107,7 +108,8 @@ func TestQuotaCounting(t *testing.T) {
 func TestEmbedLimits(t *testing.T) {
 	ctx := context.Background()
 	r, _ := open(t, memoryrelay.Options{})
-	e, err := r.Embed(ctx, "hello", memoryrelay.EmbedPrefixDocument)
+	mem := r.Account(account(t, r)).Memories()
+	e, err := mem.Embed(ctx, "hello", memory.EmbedPrefixDocument)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,8 +121,8 @@ func TestEmbedLimits(t *testing.T) {
 		{"\t", "", "text"},
 		{"ok", "query", "prefix"},
 	} {
-		var verr *memoryrelay.ValidationError
-		if _, err := r.Embed(ctx, c.text, c.prefix); !errors.As(err, &verr) || verr.Field != c.field {
+		var verr *memory.ValidationError
+		if _, err := mem.Embed(ctx, c.text, c.prefix); !errors.As(err, &verr) || verr.Field() != c.field {
 			t.Errorf("Embed(%q, %q): %v, want a validation error on %s", c.text, c.prefix, err, c.field)
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/memoryrelay/memoryrelay"
+	"github.com/memoryrelay/memoryrelay/memory"
 )
 
 // pruneAll deletes every change-log row but the newest, as another
@@ -61,11 +62,11 @@ func TestVectorIndexRebuildUnderFilteredSearches(t *testing.T) {
 	var ids []string
 	for i := range 200 {
 		imp := float64(i%10) / 10
-		m, err := a.CreateMemory(ctx, acct, memoryrelay.NewMemory{Content: text(i), AgentID: fmt.Sprintf("agent-%d", i%4), Importance: &imp})
+		m, err := a.Account(acct).Memories().Create(ctx, memory.NewMemory{Content: text(i), AgentID: fmt.Sprintf("agent-%d", i%4), Importance: &imp})
 		if err != nil {
 			t.Fatal(err)
 		}
-		ids = append(ids, m.ID)
+		ids = append(ids, m.Memory.ID)
 	}
 	raw, err := sql.Open("sqlite3", "file:"+path+"?_busy_timeout=10000")
 	if err != nil {
@@ -95,7 +96,7 @@ func TestVectorIndexRebuildUnderFilteredSearches(t *testing.T) {
 					return
 				default:
 				}
-				p := memoryrelay.SearchParams{Query: text(i*8 + g), Mode: "semantic", Limit: 5}
+				p := memory.SearchParams{Query: text(i*8 + g), Mode: "semantic", Limit: 5}
 				if g%4 < 2 {
 					tier := "hot"
 					p.Tier = &tier
@@ -103,13 +104,13 @@ func TestVectorIndexRebuildUnderFilteredSearches(t *testing.T) {
 					agent := fmt.Sprintf("agent-%d", i%4)
 					p.AgentID = &agent
 				}
-				hits, err := r.SearchMemories(ctx, acct, p)
+				hits, err := r.Account(acct).Memories().Search(ctx, p)
 				if err != nil {
 					report(fmt.Errorf("search: %w", err))
 					return
 				}
 				for _, h := range hits {
-					if (p.Tier != nil && h.Memory.Tier != *p.Tier) || (p.AgentID != nil && h.Memory.AgentRef != *p.AgentID) {
+					if (p.Tier != nil && h.Memory.Tier != *p.Tier) || (p.AgentID != nil && h.Memory.AgentID != *p.AgentID) {
 						report(fmt.Errorf("filter ignored: %+v for %+v", h.Memory, p))
 						return
 					}
@@ -127,12 +128,12 @@ func TestVectorIndexRebuildUnderFilteredSearches(t *testing.T) {
 			}
 			w := []*memoryrelay.Relay{a, b}[i%2]
 			imp := float64(i%10) / 10
-			if _, err := w.CreateMemory(ctx, acct, memoryrelay.NewMemory{Content: text(1000 + i), AgentID: fmt.Sprintf("agent-%d", i%4), Importance: &imp}); err != nil {
+			if _, err := w.Account(acct).Memories().Create(ctx, memory.NewMemory{Content: text(1000 + i), AgentID: fmt.Sprintf("agent-%d", i%4), Importance: &imp}); err != nil {
 				report(fmt.Errorf("create: %w", err))
 				return
 			}
 			content := text(2000 + i)
-			if _, err := w.UpdateMemory(ctx, acct, ids[i%len(ids)], memoryrelay.MemoryPatch{Content: &content}); err != nil {
+			if _, err := w.Account(acct).Memories().Update(ctx, ids[i%len(ids)], memory.MemoryPatch{Content: &content}); err != nil {
 				report(fmt.Errorf("update: %w", err))
 				return
 			}
@@ -202,14 +203,14 @@ func TestReadersOne(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			m, err := r.CreateMemory(ctx, acct.ID, memoryrelay.NewMemory{Content: "the ferry leaves the island at noon", AgentID: "ferry"})
+			m, err := r.Account(acct.ID).Memories().Create(ctx, memory.NewMemory{Content: "the ferry leaves the island at noon", AgentID: "ferry"})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got, err := r.GetMemory(ctx, acct.ID, m.ID); err != nil || got.ID != m.ID {
+			if got, err := r.Account(acct.ID).Memories().Get(ctx, m.Memory.ID); err != nil || got.ID != m.Memory.ID {
 				t.Fatalf("get: %v, %v", got.ID, err)
 			}
-			if page, err := r.ListMemories(ctx, acct.ID, memoryrelay.ListParams{}); err != nil || len(page.Data) != 1 {
+			if page, err := r.Account(acct.ID).Memories().List(ctx, memory.ListParams{}); err != nil || len(page.Data) != 1 {
 				t.Fatalf("list: %d, %v", len(page.Data), err)
 			}
 			// Searches and lists at once, with filters that resolve the
@@ -220,14 +221,14 @@ func TestReadersOne(t *testing.T) {
 				wg.Go(func() {
 					for i := range 10 {
 						agent, user := "ferry", "nobody"
-						p := memoryrelay.SearchParams{Query: "ferry island noon", Mode: []string{"semantic", "hybrid", "keyword"}[(g+i)%3]}
+						p := memory.SearchParams{Query: "ferry island noon", Mode: []string{"semantic", "hybrid", "keyword"}[(g+i)%3]}
 						switch i % 3 {
 						case 1:
 							p.AgentID = &agent
 						case 2:
 							p.UserID = &user // not kept in memory: an SQL allow-list
 						}
-						hits, err := r.SearchMemories(ctx, acct.ID, p)
+						hits, err := r.Account(acct.ID).Memories().Search(ctx, p)
 						if err != nil {
 							errs <- fmt.Errorf("search %+v: %w", p, err)
 							return
@@ -236,7 +237,7 @@ func TestReadersOne(t *testing.T) {
 							errs <- fmt.Errorf("search %+v: %d hits, want %d", p, len(hits), want)
 							return
 						}
-						if _, err := r.ListMemories(ctx, acct.ID, memoryrelay.ListParams{AgentID: &agent}); err != nil {
+						if _, err := r.Account(acct.ID).Memories().List(ctx, memory.ListParams{AgentID: &agent}); err != nil {
 							errs <- fmt.Errorf("list: %w", err)
 							return
 						}

@@ -8,19 +8,20 @@ import (
 	"testing"
 
 	"github.com/memoryrelay/memoryrelay"
+	"github.com/memoryrelay/memoryrelay/memory"
 )
 
-func semantic(t *testing.T, r *memoryrelay.Relay, acct, q string, p memoryrelay.SearchParams) []memoryrelay.Hit {
+func semantic(t *testing.T, r *memoryrelay.Relay, acct, q string, p memory.SearchParams) []memory.Hit {
 	t.Helper()
 	p.Query, p.Mode = q, "semantic"
-	hits, err := r.SearchMemories(context.Background(), acct, p)
+	hits, err := r.Account(acct).Memories().Search(context.Background(), p)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return hits
 }
 
-func has(hits []memoryrelay.Hit, id string) bool {
+func has(hits []memory.Hit, id string) bool {
 	for _, h := range hits {
 		if h.Memory.ID == id {
 			return true
@@ -43,34 +44,34 @@ func TestVectorIndexFollowsOtherWriters(t *testing.T) {
 	}
 	acct := account(t, a)
 
-	m, err := a.CreateMemory(ctx, acct, memoryrelay.NewMemory{Content: "the lighthouse keeper feeds the gulls at dawn"})
+	m, err := a.Account(acct).Memories().Create(ctx, memory.NewMemory{Content: "the lighthouse keeper feeds the gulls at dawn"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if hits := semantic(t, b, acct, "the lighthouse keeper feeds the gulls at dawn", memoryrelay.SearchParams{}); !has(hits, m.ID) || hits[0].Score < 0.99 {
+	if hits := semantic(t, b, acct, "the lighthouse keeper feeds the gulls at dawn", memory.SearchParams{}); !has(hits, m.Memory.ID) || hits[0].Score < 0.99 {
 		t.Fatalf("b does not see a's new memory: %+v", hits)
 	}
 	content := "the baker bakes sourdough bread at night"
-	if _, err := a.UpdateMemory(ctx, acct, m.ID, memoryrelay.MemoryPatch{Content: &content}); err != nil {
+	if _, err := a.Account(acct).Memories().Update(ctx, m.Memory.ID, memory.MemoryPatch{Content: &content}); err != nil {
 		t.Fatal(err)
 	}
-	if hits := semantic(t, b, acct, content, memoryrelay.SearchParams{}); len(hits) == 0 || hits[0].Memory.ID != m.ID || hits[0].Score < 0.99 {
+	if hits := semantic(t, b, acct, content, memory.SearchParams{}); len(hits) == 0 || hits[0].Memory.ID != m.Memory.ID || hits[0].Score < 0.99 {
 		t.Fatalf("b does not see a's update: %+v", hits)
 	}
 	conf := "confidential"
-	if _, err := b.UpdateMemory(ctx, acct, m.ID, memoryrelay.MemoryPatch{Visibility: &conf}); err != nil {
+	if _, err := b.Account(acct).Memories().Update(ctx, m.Memory.ID, memory.MemoryPatch{Visibility: &conf}); err != nil {
 		t.Fatal(err)
 	}
-	if hits := semantic(t, a, acct, content, memoryrelay.SearchParams{}); has(hits, m.ID) {
+	if hits := semantic(t, a, acct, content, memory.SearchParams{}); has(hits, m.Memory.ID) {
 		t.Fatal("a confidential memory is found by a default search")
 	}
-	if hits := semantic(t, a, acct, content, memoryrelay.SearchParams{IncludeConfidential: true}); !has(hits, m.ID) {
+	if hits := semantic(t, a, acct, content, memory.SearchParams{IncludeConfidential: true}); !has(hits, m.Memory.ID) {
 		t.Fatal("include_confidential does not find it")
 	}
-	if err := b.DeleteMemory(ctx, acct, m.ID); err != nil {
+	if err := b.Account(acct).Memories().Delete(ctx, m.Memory.ID); err != nil {
 		t.Fatal(err)
 	}
-	if hits := semantic(t, a, acct, content, memoryrelay.SearchParams{IncludeConfidential: true}); has(hits, m.ID) {
+	if hits := semantic(t, a, acct, content, memory.SearchParams{IncludeConfidential: true}); has(hits, m.Memory.ID) {
 		t.Fatal("a still finds a memory b deleted")
 	}
 }
@@ -92,6 +93,7 @@ func TestVectorIndexMatchesExactSearch(t *testing.T) {
 		}
 		return strings.Join(ws, " ")
 	}
+	mine := map[string]bool{} // the ids of acct's memories
 	for i := 0; i < 3000; i++ {
 		a := acct
 		if i%3 == 0 {
@@ -99,8 +101,12 @@ func TestVectorIndexMatchesExactSearch(t *testing.T) {
 		}
 		imp := rng.Float64()
 		user := fmt.Sprintf("user-%d", i%3)
-		if _, err := fast.CreateMemory(ctx, a, memoryrelay.NewMemory{Content: text(), AgentID: fmt.Sprintf("agent-%d", i%7), Importance: &imp, UserID: &user}); err != nil {
+		res, err := fast.Account(a).Memories().Create(ctx, memory.NewMemory{Content: text(), AgentID: fmt.Sprintf("agent-%d", i%7), Importance: &imp, UserID: &user})
+		if err != nil {
 			t.Fatal(err)
+		}
+		if a == acct {
+			mine[res.Memory.ID] = true
 		}
 	}
 	exact, err := memoryrelay.Open(ctx, memoryrelay.Options{Path: path, ExactSearch: true})
@@ -122,7 +128,7 @@ func TestVectorIndexMatchesExactSearch(t *testing.T) {
 	}
 	same, total := 0, 0
 	for q := 0; q < 60; q++ {
-		p := memoryrelay.SearchParams{Limit: 10}
+		p := memory.SearchParams{Limit: 10}
 		agent, user, minImp, tier := fmt.Sprintf("agent-%d", q%7), fmt.Sprintf("user-%d", q%3), 0.5, "hot"
 		switch q % 5 {
 		case 1:
@@ -145,10 +151,10 @@ func TestVectorIndexMatchesExactSearch(t *testing.T) {
 			wantIDs[h.Memory.ID] = true
 		}
 		for i, h := range got {
-			if h.Memory.AccountID != acct {
+			if !mine[h.Memory.ID] {
 				t.Fatalf("hit from another account")
 			}
-			if (p.AgentID != nil && h.Memory.AgentRef != *p.AgentID) || (p.UserID != nil && *h.Memory.UserID != *p.UserID) ||
+			if (p.AgentID != nil && h.Memory.AgentID != *p.AgentID) || (p.UserID != nil && *h.Memory.UserID != *p.UserID) ||
 				(p.MinImportance != nil && h.Memory.Importance < *p.MinImportance) || (p.Tier != nil && h.Memory.Tier != *p.Tier) {
 				t.Fatalf("filter ignored: %+v", h.Memory)
 			}

@@ -7,7 +7,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -16,6 +15,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/memoryrelay/memoryrelay/memory"
 )
 
 // Defaults for [WebhookOptions].
@@ -106,9 +107,6 @@ type webhookBody struct {
 }
 
 func newWebhooks(o WebhookOptions, logger *slog.Logger) (*webhooks, error) {
-	if o.Timeout < 0 || o.MaxAttempts < 0 || o.Concurrency < 0 {
-		return nil, errors.New("memoryrelay: negative Webhooks.Timeout, MaxAttempts or Concurrency")
-	}
 	if o.Timeout == 0 {
 		o.Timeout = DefaultWebhookTimeout
 	}
@@ -165,7 +163,7 @@ func sleep(ctx context.Context, d time.Duration) error {
 
 // checkWebhookURL accepts an absolute http or https URL with a host.
 func checkWebhookURL(raw string) error {
-	bad := invalid("webhook_url", "webhook_url must be an absolute http or https URL of at most %d bytes", MaxWebhookURL)
+	bad := invalid("WebhookURL", "WebhookURL must be an absolute http or https URL of at most %d bytes", MaxWebhookURL)
 	if len(raw) > MaxWebhookURL {
 		return bad
 	}
@@ -187,7 +185,7 @@ func (w *webhooks) allows(raw string) bool {
 
 // send queues the delivery of a finished job's status, if webhooks are on,
 // the job has a webhook_url and its host is allowed. It never blocks.
-func (w *webhooks) send(st JobStatus, hook *string) {
+func (w *webhooks) send(st memory.Job, hook *string) {
 	if !w.opts.Enabled || hook == nil || *hook == "" {
 		return
 	}

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/memoryrelay/memoryrelay"
+	"github.com/memoryrelay/memoryrelay/memory"
 )
 
 // hookServer records the webhook requests it gets; reply chooses the
@@ -98,9 +99,9 @@ func (s *sleeps) get() []time.Duration {
 }
 
 // enqueue makes a v2 create with a webhook and waits for it to finish.
-func enqueue(t testing.TB, r *memoryrelay.Relay, acct, content, hook string) memoryrelay.JobStatus {
+func enqueue(t testing.TB, r *memoryrelay.Relay, acct, content, hook string) memory.Job {
 	t.Helper()
-	st, err := r.CreateMemoryAsync(context.Background(), acct, memoryrelay.NewMemory{Content: content}, &hook)
+	st, err := r.Account(acct).Memories().CreateAsync(context.Background(), memory.NewMemory{Content: content}, memory.AsyncOptions{WebhookURL: &hook})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,7 +163,7 @@ func TestWebhookSignedStatus(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			hook := srv.URL + "/hook?x=1"
-			st, err := r.CreateMemoryAsync(context.Background(), acct, memoryrelay.NewMemory{Content: c.content, Deduplicate: c.dedup}, &hook)
+			st, err := r.Account(acct).Memories().CreateAsync(context.Background(), memory.NewMemory{Content: c.content, Deduplicate: c.dedup}, memory.AsyncOptions{WebhookURL: &hook})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -226,7 +227,7 @@ func TestWebhookRetries(t *testing.T) {
 			if got := sl.get(); !slices.Equal(got, c.sleeps) {
 				t.Errorf("sleeps %v, want %v", got, c.sleeps)
 			}
-			if again := waitJob(t, r, acct, st.ID); again.Status != memoryrelay.JobReady {
+			if again := waitJob(t, r, acct, st.ID); again.Status != memory.JobReady {
 				t.Errorf("job %+v", again)
 			}
 		})
@@ -265,7 +266,7 @@ func TestWebhookHangingTarget(t *testing.T) {
 	if got := sl.get(); !slices.Equal(got, []time.Duration{time.Second, 2 * time.Second}) {
 		t.Errorf("sleeps %v", got)
 	}
-	if st := waitJob(t, r, acct, a.ID); st.Status != memoryrelay.JobReady {
+	if st := waitJob(t, r, acct, a.ID); st.Status != memory.JobReady {
 		t.Errorf("job %+v", st)
 	}
 

@@ -54,7 +54,7 @@ func TestMemories(t *testing.T) {
 		m.Tier != "hot" || m.Importance != 0.9 || *m.Project != "alpha" || m.ProjectID == nil || m.Entities == nil || m.ArchivedAt != nil {
 		t.Fatalf("create %+v", res)
 	}
-	in := must[memoryrelay.Memory](t, "relay get")(e.relay.GetMemory(ctx, e.acct, m.ID))
+	in := must[memory.Memory](t, "relay get")(e.relay.Account(e.acct).Memories().Get(ctx, m.ID))
 	sameInstant(t, "created_at", m.CreatedAt, in.CreatedAt)
 	sameInstant(t, "updated_at", m.UpdatedAt, in.UpdatedAt)
 	if string(m.Metadata) != string(in.Metadata) {
@@ -236,7 +236,7 @@ func TestAgents(t *testing.T) {
 	if g.MemoryCount != 1 || g.ProjectCount != 1 || g.LastActiveAt == nil || g.LastActiveAt.Location() != time.UTC || g.Metadata == nil {
 		t.Errorf("get %+v", g)
 	}
-	in := must[memoryrelay.Agent](t, "relay get")(e.relay.GetAgent(ctx, e.acct, "my-agent"))
+	in := must[memory.Agent](t, "relay get")(e.relay.Account(e.acct).Agents().Get(ctx, "my-agent"))
 	sameInstant(t, "agent created_at", g.CreatedAt, in.CreatedAt)
 	sameInstant(t, "agent last_active_at", *g.LastActiveAt, *in.LastActiveAt)
 
@@ -347,7 +347,7 @@ func TestSessions(t *testing.T) {
 	if s.AgentID != "bot" || s.Status != "active" || *s.Title != "t" || *s.Project != "alpha" || s.EndedAt != nil || string(s.Metadata) != `{"a":1}` {
 		t.Fatalf("create %+v", s)
 	}
-	in := must[memoryrelay.Session](t, "relay get")(e.relay.GetSession(ctx, e.acct, s.ID))
+	in := must[memory.Session](t, "relay get")(e.relay.Account(e.acct).Sessions().Get(ctx, s.ID))
 	sameInstant(t, "started_at", s.StartedAt, in.StartedAt)
 	sameInstant(t, "session created_at", s.CreatedAt, in.CreatedAt)
 
@@ -410,7 +410,7 @@ func TestDecisions(t *testing.T) {
 		!slices.Equal(d.Tags, []string{"lang", "frontend"}) || *d.Alternatives != "JavaScript" || d.SupersededBy != nil {
 		t.Fatalf("create %+v", d)
 	}
-	in := must[memoryrelay.Decision](t, "relay get")(e.relay.GetDecision(ctx, e.acct, d.ID))
+	in := must[memory.Decision](t, "relay get")(e.relay.Account(e.acct).Decisions().Get(ctx, d.ID))
 	sameInstant(t, "decision created_at", d.CreatedAt, in.CreatedAt)
 	plain := must[memory.Decision](t, "create plain")(ds.Create(ctx, memory.NewDecision{Title: "Ship on Fridays", Rationale: "why not"}))
 	if plain.Tags == nil || len(plain.Tags) != 0 || plain.Metadata != nil || plain.Status != memory.DecisionActive || plain.AgentID != nil {
@@ -469,7 +469,7 @@ func TestPatterns(t *testing.T) {
 		*p.ExampleCode != "type X struct{}" || !slices.Equal(p.Tags, []string{"types"}) || p.AdoptionCount != 0 {
 		t.Fatalf("create %+v", p)
 	}
-	in := must[memoryrelay.Pattern](t, "relay get")(e.relay.GetPattern(ctx, e.acct, p.ID))
+	in := must[memory.Pattern](t, "relay get")(e.relay.Account(e.acct).Patterns().Get(ctx, p.ID))
 	sameInstant(t, "pattern created_at", p.CreatedAt, in.CreatedAt)
 	g := must[memory.Pattern](t, "get")(ps.Get(ctx, p.ID))
 	if g.ID != p.ID || g.Title != p.Title {
@@ -524,7 +524,7 @@ func TestProjects(t *testing.T) {
 	if a.Slug != "api" || *a.Description != "the server" || string(a.Stack) != `{"lang":"go"}` || *a.RepoURL != "https://example.test/api" || string(a.Metadata) != `{"team":"core"}` {
 		t.Fatalf("create %+v", a)
 	}
-	in := must[memoryrelay.Project](t, "relay get")(e.relay.GetProject(ctx, e.acct, "api"))
+	in := must[memory.Project](t, "relay get")(e.relay.Account(e.acct).Projects().Get(ctx, "api"))
 	sameInstant(t, "project created_at", a.CreatedAt, in.CreatedAt)
 	web := must[memory.Project](t, "create web")(pj.Create(ctx, memory.NewProject{Slug: "web", Name: "Web"}))
 	if web.Stack != nil || web.Metadata != nil || web.Description != nil {

@@ -1,25 +1,16 @@
 package httpapi
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 	"strconv"
 
 	"github.com/memoryrelay/memoryrelay"
+	"github.com/memoryrelay/memoryrelay/memory"
 	"github.com/memoryrelay/memoryrelay/scopes"
 )
 
 // Agents: see the API contract §5.5.
-
-type agentService interface {
-	ListAgents(ctx context.Context, accountID string, limit, offset int) (memoryrelay.Page[memoryrelay.Agent], error)
-	CreateAgent(ctx context.Context, accountID string, in memoryrelay.NewAgent) (memoryrelay.Agent, bool, error)
-	GetAgent(ctx context.Context, accountID, ref string) (memoryrelay.Agent, error)
-	UpdateAgent(ctx context.Context, accountID, ref string, p memoryrelay.AgentPatch) (memoryrelay.Agent, error)
-	DeleteAgent(ctx context.Context, accountID, ref string) (memoryrelay.AgentDeletion, error)
-	AgentStats(ctx context.Context, accountID, ref string) (memoryrelay.AgentStats, error)
-}
 
 func (h *handler) agentRoutes() []route {
 	return []route{
@@ -39,12 +30,12 @@ func (h *handler) listAgents(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, err)
 		return
 	}
-	page, err := h.svc.ListAgents(r.Context(), account(r), limit, offset)
+	page, err := h.account(r).Agents().List(r.Context(), memory.PageParams{Limit: limit, Offset: offset})
 	if err != nil {
 		h.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, toList(page, toAgent))
+	writeJSON(w, http.StatusOK, toOffsetList(page, toAgent))
 }
 
 // agentReq is the body of agent create and update (id applies to create
@@ -71,7 +62,7 @@ func (h *handler) createAgent(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, badField("name", "name must be 1-"+strconv.Itoa(memoryrelay.MaxAgentName)+" characters and not blank"))
 		return
 	}
-	a, created, err := h.svc.CreateAgent(r.Context(), account(r), memoryrelay.NewAgent{
+	a, created, err := h.account(r).Agents().Create(r.Context(), memory.NewAgent{
 		Name:        deref(req.Name),
 		ID:          deref(req.ID),
 		Description: req.Description,
@@ -89,7 +80,7 @@ func (h *handler) createAgent(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *handler) getAgent(w http.ResponseWriter, r *http.Request) {
-	a, err := h.svc.GetAgent(r.Context(), account(r), r.PathValue("id"))
+	a, err := h.account(r).Agents().Get(r.Context(), r.PathValue("id"))
 	if err != nil {
 		h.writeError(w, r, err)
 		return
@@ -103,7 +94,7 @@ func (h *handler) updateAgent(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, err)
 		return
 	}
-	a, err := h.svc.UpdateAgent(r.Context(), account(r), r.PathValue("id"), memoryrelay.AgentPatch{
+	a, err := h.account(r).Agents().Update(r.Context(), r.PathValue("id"), memory.AgentPatch{
 		Name:        req.Name,
 		Description: req.Description,
 		Metadata:    req.Metadata,
@@ -122,7 +113,7 @@ type agentAckJSON struct {
 }
 
 func (h *handler) deleteAgent(w http.ResponseWriter, r *http.Request) {
-	d, err := h.svc.DeleteAgent(r.Context(), account(r), r.PathValue("id"))
+	d, err := h.account(r).Agents().Delete(r.Context(), r.PathValue("id"))
 	if err != nil {
 		h.writeError(w, r, err)
 		return
@@ -146,7 +137,7 @@ type agentStatsJSON struct {
 }
 
 func (h *handler) agentStats(w http.ResponseWriter, r *http.Request) {
-	st, err := h.svc.AgentStats(r.Context(), account(r), r.PathValue("id"))
+	st, err := h.account(r).Agents().Stats(r.Context(), r.PathValue("id"))
 	if err != nil {
 		h.writeError(w, r, err)
 		return

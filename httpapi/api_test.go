@@ -19,6 +19,7 @@ import (
 	"github.com/memoryrelay/memoryrelay"
 	"github.com/memoryrelay/memoryrelay/httpapi"
 	"github.com/memoryrelay/memoryrelay/keys"
+	"github.com/memoryrelay/memoryrelay/memory"
 	"github.com/memoryrelay/memoryrelay/scopes"
 )
 
@@ -337,7 +338,7 @@ func TestOversizedBody(t *testing.T) {
 	if rec.Code != 400 || !strings.Contains(rec.Body.String(), "Request body must be at most 1024 bytes") {
 		t.Fatalf("%d %s", rec.Code, rec.Body)
 	}
-	page, err := relay.ListMemories(ctx, acct.ID, memoryrelay.ListParams{})
+	page, err := relay.Account(acct.ID).Memories().List(ctx, memory.ListParams{})
 	if err != nil || page.Total != 0 {
 		t.Fatalf("stored %d memories from an oversized body (%v)", page.Total, err)
 	}
@@ -744,10 +745,21 @@ func TestRequireKey(t *testing.T) {
 	}
 }
 
-// panicky is a Service whose memory reads panic.
+// panicky is a Service whose memory reads panic: it wraps the memory
+// interfaces, as a host would.
 type panicky struct{ httpapi.Service }
 
-func (p panicky) GetMemory(context.Context, string, string) (memoryrelay.Memory, error) {
+func (p panicky) AccountFor(k keys.Key) memory.Account {
+	return panickyAccount{p.Service.AccountFor(k)}
+}
+
+type panickyAccount struct{ memory.Account }
+
+func (a panickyAccount) Memories() memory.Memories { return panickyMemories{a.Account.Memories()} }
+
+type panickyMemories struct{ memory.Memories }
+
+func (panickyMemories) Get(context.Context, string) (memory.Memory, error) {
 	panic("secret internal detail")
 }
 

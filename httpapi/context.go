@@ -3,17 +3,12 @@ package httpapi
 // Context building: see the API contract §5.2 #10 and §5.3 #13.
 
 import (
-	"context"
 	"net/http"
 
 	"github.com/memoryrelay/memoryrelay"
+	"github.com/memoryrelay/memoryrelay/memory"
 	"github.com/memoryrelay/memoryrelay/scopes"
 )
-
-type contextService interface {
-	TextContext(ctx context.Context, accountID string, p memoryrelay.TextContextParams) (memoryrelay.TextContext, error)
-	BuildContext(ctx context.Context, accountID string, p memoryrelay.BuildContextParams) (memoryrelay.BuiltContext, error)
-}
 
 func (h *handler) contextRoutes() []route {
 	return []route{
@@ -60,7 +55,7 @@ func (h *handler) textContext(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, badField("max_tokens", "max_tokens must be a positive integer"))
 		return
 	}
-	p := memoryrelay.TextContextParams{Query: *req.Query, AgentID: req.AgentID, Limit: limit, MaxTokens: req.MaxTokens.v, Project: req.Project}
+	p := memory.TextContextParams{Query: *req.Query, AgentID: req.AgentID, Limit: limit, MaxTokens: req.MaxTokens.v, Project: req.Project}
 	if p.AgentID != nil && *p.AgentID == "" {
 		p.AgentID = nil
 	}
@@ -69,7 +64,7 @@ func (h *handler) textContext(w http.ResponseWriter, r *http.Request) {
 	} else if t := req.MinScore; t != nil {
 		p.Threshold = *t
 	}
-	tc, err := h.svc.TextContext(r.Context(), account(r), p)
+	tc, err := h.account(r).Contexts().Text(r.Context(), p)
 	if err != nil {
 		h.writeError(w, r, err)
 		return
@@ -136,14 +131,14 @@ func (h *handler) buildContext(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, badField("max_tokens", "max_tokens must be between 100 and 128000"))
 		return
 	}
-	p := memoryrelay.BuildContextParams{
+	p := memory.BuildContextParams{
 		Query: *req.Query, AgentID: req.AgentID, MaxMemories: req.MaxMemories.v, MaxTokens: req.MaxTokens.v,
 		Mode: deref(req.SearchMode), ExcludeIDs: req.ExcludeMemoryIDs,
 	}
 	if p.AgentID != nil && *p.AgentID == "" {
 		p.AgentID = nil
 	}
-	bc, err := h.svc.BuildContext(r.Context(), account(r), p)
+	bc, err := h.account(r).Contexts().Build(r.Context(), p)
 	if err != nil {
 		h.writeError(w, r, err)
 		return

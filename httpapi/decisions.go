@@ -4,30 +4,22 @@ package httpapi
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"net/http"
 	"strconv"
 	"strings"
 
 	"github.com/memoryrelay/memoryrelay"
+	"github.com/memoryrelay/memoryrelay/memory"
 	"github.com/memoryrelay/memoryrelay/scopes"
 )
-
-type decisionService interface {
-	CreateDecision(ctx context.Context, accountID string, in memoryrelay.NewDecision) (memoryrelay.Decision, error)
-	GetDecision(ctx context.Context, accountID, id string) (memoryrelay.Decision, error)
-	ListDecisions(ctx context.Context, accountID string, p memoryrelay.DecisionListParams) (memoryrelay.Page[memoryrelay.Decision], error)
-	SupersedeDecision(ctx context.Context, accountID, id string, p memoryrelay.SupersedeParams) (memoryrelay.Decision, error)
-	CheckDecisions(ctx context.Context, accountID string, p memoryrelay.DecisionCheckParams) ([]memoryrelay.DecisionHit, error)
-}
 
 // The literal /v1/decisions/check wins over /v1/decisions/{id} (ServeMux
 // precedence). GET /v1/decisions/{id} is our extension (the Go client's
 // Decisions.Get).
 func (h *handler) decisionRoutes() []route {
 	return []route{
-		{http.MethodPost, "/v1/decisions", true, scopes.Write, h.createDecision},
+		{http.MethodPost, "/v1/decisions", true, scopes.Write, named(decisionNames, h.createDecision)},
 		{http.MethodGet, "/v1/decisions", true, scopes.Read, h.listDecisions},
 		{http.MethodGet, "/v1/decisions/check", true, scopes.Read, h.checkDecisions},
 		{http.MethodGet, "/v1/decisions/{id}", true, scopes.Read, h.getDecision},
@@ -54,7 +46,7 @@ type decisionJSON struct {
 	UpdatedAt    string          `json:"updated_at"`
 }
 
-func toDecision(d memoryrelay.Decision) decisionJSON {
+func toDecision(d memory.Decision) decisionJSON {
 	tags := d.Tags
 	if tags == nil {
 		tags = []string{}
@@ -155,7 +147,7 @@ func (h *handler) createDecision(w http.ResponseWriter, r *http.Request) {
 	if project == nil {
 		project = req.Project
 	}
-	d, err := h.svc.CreateDecision(r.Context(), account(r), memoryrelay.NewDecision{
+	d, err := h.account(r).Decisions().Create(r.Context(), memory.NewDecision{
 		Title: *req.Title, Rationale: *req.Rationale, Alternatives: req.Alternatives.ptr(), Project: project,
 		Tags: req.Tags, Status: deref(req.Status), Metadata: req.Metadata, AgentID: deref(req.AgentID), SessionID: req.SessionID,
 	})
@@ -167,7 +159,7 @@ func (h *handler) createDecision(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *handler) getDecision(w http.ResponseWriter, r *http.Request) {
-	d, err := h.svc.GetDecision(r.Context(), account(r), r.PathValue("id"))
+	d, err := h.account(r).Decisions().Get(r.Context(), r.PathValue("id"))
 	if err != nil {
 		h.writeError(w, r, err)
 		return
@@ -176,7 +168,7 @@ func (h *handler) getDecision(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *handler) listDecisions(w http.ResponseWriter, r *http.Request) {
-	var p memoryrelay.DecisionListParams
+	var p memory.DecisionListParams
 	if err := pageParams(r, memoryrelay.MaxPage, &p.Limit, &p.Offset); err != nil {
 		h.writeError(w, r, err)
 		return
@@ -188,12 +180,12 @@ func (h *handler) listDecisions(w http.ResponseWriter, r *http.Request) {
 			p.Tags = append(p.Tags, t)
 		}
 	}
-	page, err := h.svc.ListDecisions(r.Context(), account(r), p)
+	page, err := h.account(r).Decisions().List(r.Context(), p)
 	if err != nil {
 		h.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, toList(page, toDecision))
+	writeJSON(w, http.StatusOK, toOffsetList(page, toDecision))
 }
 
 // decisionProjectParam reads the project filter, ?project= or its alias
@@ -224,7 +216,7 @@ func (h *handler) supersedeDecision(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, err)
 		return
 	}
-	d, err := h.svc.SupersedeDecision(r.Context(), account(r), r.PathValue("id"), memoryrelay.SupersedeParams{
+	d, err := h.account(r).Decisions().Supersede(r.Context(), r.PathValue("id"), memory.SupersedeParams{
 		Title: *req.Title, Rationale: *req.Rationale, Alternatives: req.Alternatives.ptr(), Tags: req.Tags,
 		Status: deref(req.Status), Metadata: req.Metadata,
 	})
@@ -259,7 +251,7 @@ func (h *handler) checkDecisions(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, badField("query", "query is required"))
 		return
 	}
-	p := memoryrelay.DecisionCheckParams{Query: *query, Project: decisionProjectParam(r)}
+	p := memory.DecisionCheckParams{Query: *query, Project: decisionProjectParam(r)}
 	l, err := queryInt(r, "limit")
 	if err == nil {
 		p.Limit, err = limitParam(l, memoryrelay.MaxDecisionCheck)
@@ -274,7 +266,7 @@ func (h *handler) checkDecisions(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, err)
 		return
 	}
-	hits, err := h.svc.CheckDecisions(r.Context(), account(r), p)
+	hits, err := h.account(r).Decisions().Check(r.Context(), p)
 	if err != nil {
 		h.writeError(w, r, err)
 		return

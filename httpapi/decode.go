@@ -19,10 +19,6 @@ import (
 
 func defaultLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
-func badField(field, msg string) error {
-	return &memoryrelay.ValidationError{Field: field, Message: msg}
-}
-
 // MaxRequestDepth is the deepest nesting of arrays and objects accepted
 // in a request body (the body itself is level 1); a deeper body is a 400
 // before it is decoded, so no parser recursion, ours or SQLite's, is

@@ -20,6 +20,17 @@
 //
 // and read the key inside with KeyFromContext.
 //
+// # The service
+//
+// New serves any [Service]: Authorize, Health, and AccountFor, which gives
+// the memory.Account of a key. Each request is served through that
+// account's resource groups (package memory's interfaces, the ones the Go
+// client implements too), so a host decorates the API — tracing, auditing,
+// tenancy — by wrapping them: embed the memory.Account and override the
+// group it cares about. Validation errors name Go fields
+// (memory.Problem.Field, "AgentID"); the handler answers with the
+// request's names ("agent_id") in the contract's messages.
+//
 // # Behaviour
 //
 //   - Keys come from "Authorization: Bearer <key>" (scheme in any case) or

@@ -3,23 +3,14 @@ package httpapi
 // Entities and links: see the API contract §5.4.
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 	"strings"
 
 	"github.com/memoryrelay/memoryrelay"
+	"github.com/memoryrelay/memoryrelay/memory"
 	"github.com/memoryrelay/memoryrelay/scopes"
 )
-
-type entityService interface {
-	CreateEntity(ctx context.Context, accountID string, in memoryrelay.NewEntity) (memoryrelay.Entity, error)
-	GetEntity(ctx context.Context, accountID, id string) (memoryrelay.Entity, error)
-	ListEntities(ctx context.Context, accountID string, p memoryrelay.EntityListParams) (memoryrelay.Page[memoryrelay.Entity], error)
-	DeleteEntity(ctx context.Context, accountID, id string) error
-	LinkEntity(ctx context.Context, accountID string, in memoryrelay.NewEntityLink) (memoryrelay.EntityLink, bool, error)
-	EntityNeighborhood(ctx context.Context, accountID, id string, p memoryrelay.NeighborhoodParams) (memoryrelay.Neighborhood, error)
-}
 
 // The literal /v1/entities/links beats /v1/entities/{id} (ServeMux
 // precedence: the more specific pattern wins).
@@ -50,7 +41,7 @@ type entityJSON struct {
 	UpdatedAt         int64           `json:"updated_at"`
 }
 
-func toEntity(e memoryrelay.Entity) entityJSON {
+func toEntity(e memory.Entity) entityJSON {
 	return entityJSON{
 		ID: e.ID, Name: e.Name, Type: e.Type, EntityType: e.Type, AgentID: e.AgentID,
 		Metadata: objectOrEmpty(e.Metadata), MemoryCount: e.MemoryCount, RelationshipCount: e.RelationshipCount,
@@ -80,7 +71,7 @@ func (h *handler) createEntity(w http.ResponseWriter, r *http.Request) {
 	if typ == nil {
 		typ = req.EntityType
 	}
-	e, err := h.svc.CreateEntity(r.Context(), account(r), memoryrelay.NewEntity{
+	e, err := h.account(r).Entities().Create(r.Context(), memory.NewEntity{
 		Name: *req.Name, Type: typ, Metadata: req.Metadata, AgentID: deref(req.AgentID),
 	})
 	if err != nil {
@@ -91,7 +82,7 @@ func (h *handler) createEntity(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *handler) listEntities(w http.ResponseWriter, r *http.Request) {
-	var p memoryrelay.EntityListParams
+	var p memory.EntityListParams
 	if err := pageParams(r, memoryrelay.MaxPage, &p.Limit, &p.Offset); err != nil {
 		h.writeError(w, r, err)
 		return
@@ -100,16 +91,16 @@ func (h *handler) listEntities(w http.ResponseWriter, r *http.Request) {
 	if p.Type = queryString(r, "entity_type"); p.Type == nil {
 		p.Type = queryString(r, "type")
 	}
-	page, err := h.svc.ListEntities(r.Context(), account(r), p)
+	page, err := h.account(r).Entities().List(r.Context(), p)
 	if err != nil {
 		h.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, toList(page, toEntity))
+	writeJSON(w, http.StatusOK, toOffsetList(page, toEntity))
 }
 
 func (h *handler) getEntity(w http.ResponseWriter, r *http.Request) {
-	e, err := h.svc.GetEntity(r.Context(), account(r), r.PathValue("id"))
+	e, err := h.account(r).Entities().Get(r.Context(), r.PathValue("id"))
 	if err != nil {
 		h.writeError(w, r, err)
 		return
@@ -119,7 +110,7 @@ func (h *handler) getEntity(w http.ResponseWriter, r *http.Request) {
 
 func (h *handler) deleteEntity(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	if err := h.svc.DeleteEntity(r.Context(), account(r), id); err != nil {
+	if err := h.account(r).Entities().Delete(r.Context(), id); err != nil {
 		h.writeError(w, r, err)
 		return
 	}
@@ -159,7 +150,7 @@ func (h *handler) linkEntity(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, badField("memory_id", "memory_id is required"))
 		return
 	}
-	l, created, err := h.svc.LinkEntity(r.Context(), account(r), memoryrelay.NewEntityLink{
+	l, created, err := h.account(r).Entities().Link(r.Context(), memory.NewEntityLink{
 		EntityID: *req.EntityID, MemoryID: *req.MemoryID, Relationship: req.Relationship,
 	})
 	if err != nil {
@@ -193,7 +184,7 @@ type neighborhoodJSON struct {
 // entityNeighborhood reads depth (1–5) and max_neighbors (1–100); values
 // out of range are clamped, non-integers get 400.
 func (h *handler) entityNeighborhood(w http.ResponseWriter, r *http.Request) {
-	var p memoryrelay.NeighborhoodParams
+	var p memory.NeighborhoodParams
 	for _, q := range []struct {
 		name string
 		dst  *int
@@ -207,7 +198,7 @@ func (h *handler) entityNeighborhood(w http.ResponseWriter, r *http.Request) {
 			*q.dst = max(v.v, 1) // 0 would mean the default
 		}
 	}
-	n, err := h.svc.EntityNeighborhood(r.Context(), account(r), r.PathValue("id"), p)
+	n, err := h.account(r).Entities().Neighborhood(r.Context(), r.PathValue("id"), p)
 	if err != nil {
 		h.writeError(w, r, err)
 		return

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/memoryrelay/memoryrelay"
+	"github.com/memoryrelay/memoryrelay/memory"
 )
 
 // entityShape is the Entity object of the contract §4.5.
@@ -371,16 +372,16 @@ func TestEntityNeighborhoodEndpoint(t *testing.T) {
 func TestNeighborhoodWalksDoNotStarveOthers(t *testing.T) {
 	e := unlimitedEnv(t)
 	ctx := context.Background()
-	batch := make([]memoryrelay.NewMemory, 220)
+	batch := make([]memory.NewMemory, 220)
 	for i := range batch {
-		batch[i] = memoryrelay.NewMemory{Content: fmt.Sprintf("dense memory %d", i)}
+		batch[i] = memory.NewMemory{Content: fmt.Sprintf("dense memory %d", i)}
 	}
-	if _, err := e.relay.CreateMemories(ctx, e.acct, memoryrelay.BatchParams{Memories: batch}); err != nil {
+	if _, err := e.relay.Account(e.acct).Memories().CreateBatch(ctx, memory.BatchParams{Memories: batch}); err != nil {
 		t.Fatal(err)
 	}
 	var ents []string
 	for i := 0; i < 220; i++ {
-		x, err := e.relay.CreateEntity(ctx, e.acct, memoryrelay.NewEntity{Name: fmt.Sprintf("entity %03d", i)})
+		x, err := e.relay.Account(e.acct).Entities().Create(ctx, memory.NewEntity{Name: fmt.Sprintf("entity %03d", i)})
 		if err != nil {
 			t.Fatal(err)
 		}

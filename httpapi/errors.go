@@ -12,6 +12,7 @@ import (
 	"github.com/memoryrelay/memoryrelay"
 	"github.com/memoryrelay/memoryrelay/keys"
 	"github.com/memoryrelay/memoryrelay/limiter"
+	"github.com/memoryrelay/memoryrelay/memory"
 	"github.com/memoryrelay/memoryrelay/scopes"
 )
 
@@ -64,69 +65,203 @@ type fieldError struct {
 	Message string `json:"message"`
 }
 
+// requestError is an error the handler finds in the request itself (a
+// body that is not JSON, a field of the wrong JSON type, a missing field):
+// its field and message are the request's words already.
+type requestError struct {
+	field string // the request field, or ""
+	msg   string
+}
+
+func (e *requestError) Error() string { return e.msg }
+
+func badField(field, msg string) error { return &requestError{field: field, msg: msg} }
+
+// goNames maps the Go names that the service's validation errors use for
+// input fields (memory.Problem.Field, and the same words in its message:
+// the Go field of the params struct, or the parameter of the method) to
+// the request's names, where they differ. A route whose request names a
+// field differently adds its own map (see named), which wins.
+var goNames = map[string]string{
+	"ID": "id", "Name": "name", "Content": "content", "AgentID": "agent_id", "UserID": "user_id",
+	"Metadata": "metadata", "MemoryType": "memory_type", "Visibility": "visibility", "Importance": "importance",
+	"Tier": "tier", "Scope": "scope", "Project": "project", "SessionID": "session_id",
+	"DedupThreshold": "dedup_threshold", "Cursor": "cursor", "Limit": "limit", "Offset": "offset",
+	"Query": "query", "Threshold": "threshold", "MinImportance": "min_importance", "Mode": "search_mode",
+	"MetadataFilter": "metadata_filter", "Memories": "memories", "Description": "description",
+	"Title": "title", "Status": "status", "Tags": "tags", "Rationale": "rationale",
+	"Alternatives": "alternatives", "Category": "category", "ExampleCode": "example_code",
+	"SourceProject": "source_project", "Slug": "slug", "RepoURL": "repo_url", "Stack": "stack",
+	"Target": "target_project", "Type": "type", "Relationship": "relationship", "MaxTokens": "max_tokens",
+	"MaxMemories": "max_memories", "ExcludeIDs": "exclude_memory_ids", "WebhookURL": "webhook_url",
+	"Scopes": "scopes", "ExpiresAt": "expires_at", "RateLimit": "rate_limit",
+	"externalID": "external_id", "userID": "user_id",
+}
+
+// Routes whose requests name a field otherwise than goNames.
+var (
+	decisionNames     = map[string]string{"Project": "project_slug"}
+	relationshipNames = map[string]string{"Type": "relationship_type"}
+	impactNames       = map[string]string{"slug": "project", "change": "change_description"}
+)
+
+type namesKey struct{}
+
+// named serves fn with the route's field names (see goNames).
+func named(names map[string]string, fn http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		fn(w, r.WithContext(context.WithValue(r.Context(), namesKey{}, names)))
+	}
+}
+
+// wireWord is the request's name for the Go name w, or w.
+func wireWord(names map[string]string, w string) string {
+	if n, ok := names[w]; ok {
+		return n
+	}
+	if n, ok := goNames[w]; ok {
+		return n
+	}
+	return w
+}
+
+// wireField is the request's name of a problem's field: its last path
+// element ("Memories[3].Content" is an item's "content").
+func wireField(names map[string]string, field string) string {
+	if i := strings.LastIndexByte(field, '.'); i >= 0 {
+		field = field[i+1:]
+	}
+	if i := strings.IndexByte(field, '['); i >= 0 {
+		field = field[:i]
+	}
+	return wireWord(names, field)
+}
+
+// wireMessage is a problem's message in the request's words: every Go
+// field name in it becomes the request's name.
+func wireMessage(names map[string]string, msg string) string {
+	isWord := func(c byte) bool {
+		return c == '_' || '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
+	}
+	var b strings.Builder
+	for i := 0; i < len(msg); {
+		if !isWord(msg[i]) {
+			b.WriteByte(msg[i])
+			i++
+			continue
+		}
+		j := i
+		for j < len(msg) && isWord(msg[j]) {
+			j++
+		}
+		b.WriteString(wireWord(names, msg[i:j]))
+		i = j
+	}
+	return b.String()
+}
+
+// notFoundMessages are the contract's messages per memory.NotFoundError
+// kind.
+var notFoundMessages = map[string]string{
+	"memory": "Memory not found", "agent": "Agent not found", "entity": "Entity not found",
+	"session": "Session not found", "decision": "Decision not found", "pattern": "Pattern not found",
+	"project": "Project not found", "key": "API key not found", "account": "Account not found",
+}
+
+func notFoundMessage(kind string) string {
+	if m, ok := notFoundMessages[kind]; ok {
+		return m
+	}
+	if kind == "" {
+		return "Not found"
+	}
+	return strings.ToUpper(kind[:1]) + kind[1:] + " not found"
+}
+
 // statusOf is the one place where errors become HTTP: the status, the
-// contract's error type and the message a client may see. Anything not
-// recognised is an internal error whose text never reaches the client.
-func statusOf(err error) (status int, typ, msg string) {
+// contract's error type, the message a client may see and, for a
+// validation error, the fields it names, in the request's words (names:
+// the route's, see goNames). Anything not recognised is an internal error
+// whose text never reaches the client.
+func statusOf(err error, names map[string]string) (status int, typ, msg string, fields []fieldError) {
+	var uerr *memory.UnavailableError
 	var (
-		verr    *memoryrelay.ValidationError
+		rerr    *requestError
+		verr    *memory.ValidationError
 		kerr    *keys.InvalidError
-		nf      *memoryrelay.NotFoundError
-		cerr    *memoryrelay.ConflictError
+		nf      *memory.NotFoundError
+		cerr    *memory.ConflictError
 		missing *scopes.MissingError
 		limited *limiter.LimitedError
 		tooBig  *http.MaxBytesError
 	)
+	problems := func(ps []memory.Problem) (int, string, string, []fieldError) {
+		var out []fieldError
+		for _, p := range ps {
+			if p.Field != "" {
+				out = append(out, fieldError{Field: wireField(names, p.Field), Message: wireMessage(names, p.Message)})
+			}
+		}
+		msg := "Invalid input"
+		if len(ps) > 0 {
+			msg = wireMessage(names, ps[0].Message)
+		}
+		return http.StatusBadRequest, typeValidation, msg, out
+	}
 	switch {
-	case errors.As(err, &verr):
-		return http.StatusBadRequest, typeValidation, verr.Message
-	case errors.As(err, &kerr): // the key store's own, should a Service pass one on
-		return http.StatusBadRequest, typeValidation, kerr.Message
-	case errors.As(err, &tooBig):
-		return http.StatusBadRequest, typeValidation, "Request body must be at most " + strconv.FormatInt(tooBig.Limit, 10) + " bytes"
-	case errors.As(err, &nf):
-		return http.StatusNotFound, typeNotFound, nf.Error()
-	case errors.As(err, &cerr):
-		return http.StatusConflict, typeConflict, cerr.Message
-	case errors.Is(err, errRoute):
-		return http.StatusNotFound, typeNotFound, "Route not found"
-	case errors.Is(err, errMethod):
-		return http.StatusMethodNotAllowed, typeValidation, "Method not allowed"
-	case errors.Is(err, errMissingKey):
-		return http.StatusUnauthorized, typeAuthentication, "Invalid API key: provide one in the Authorization (Bearer) or X-API-Key header"
-	case errors.Is(err, keys.ErrExpired):
-		return http.StatusUnauthorized, typeAuthentication, "API key has expired"
-	case errors.Is(err, keys.ErrMalformed), errors.Is(err, keys.ErrNotFound), errors.Is(err, keys.ErrRevoked):
-		return http.StatusUnauthorized, typeAuthentication, "Invalid API key"
-	case errors.As(err, &missing):
-		return http.StatusForbidden, typeAuthorization, missing.Error()
-	case errors.As(err, &limited):
-		return http.StatusTooManyRequests, typeRateLimit, limited.Error()
+	case errors.As(err, &rerr):
+		if rerr.field != "" {
+			fields = []fieldError{{Field: rerr.field, Message: rerr.msg}}
+		}
+		return http.StatusBadRequest, typeValidation, rerr.msg, fields
 	case errors.Is(err, keys.ErrLastAdmin):
-		return http.StatusBadRequest, typeValidation, "Cannot revoke the account's last admin key"
+		return http.StatusBadRequest, typeValidation, "Cannot revoke the account's last admin key", nil
+	case errors.As(err, &verr):
+		return problems(verr.Problems)
+	case errors.As(err, &kerr): // the key store's own, should a Service pass one on
+		return problems([]memory.Problem{{Field: kerr.Field, Message: kerr.Message}})
+	case errors.As(err, &tooBig):
+		return http.StatusBadRequest, typeValidation, "Request body must be at most " + strconv.FormatInt(tooBig.Limit, 10) + " bytes", nil
+	case errors.As(err, &nf):
+		return http.StatusNotFound, typeNotFound, notFoundMessage(nf.Kind), nil
+	case errors.As(err, &cerr):
+		return http.StatusConflict, typeConflict, cerr.Message, nil
+	case errors.Is(err, errRoute):
+		return http.StatusNotFound, typeNotFound, "Route not found", nil
+	case errors.Is(err, errMethod):
+		return http.StatusMethodNotAllowed, typeValidation, "Method not allowed", nil
+	case errors.Is(err, errMissingKey):
+		return http.StatusUnauthorized, typeAuthentication, "Invalid API key: provide one in the Authorization (Bearer) or X-API-Key header", nil
+	case errors.Is(err, keys.ErrExpired):
+		return http.StatusUnauthorized, typeAuthentication, "API key has expired", nil
+	case errors.Is(err, keys.ErrMalformed), errors.Is(err, keys.ErrNotFound), errors.Is(err, keys.ErrRevoked):
+		return http.StatusUnauthorized, typeAuthentication, "Invalid API key", nil
+	case errors.As(err, &missing):
+		return http.StatusForbidden, typeAuthorization, missing.Error(), nil
+	case errors.As(err, &limited):
+		return http.StatusTooManyRequests, typeRateLimit, limited.Error(), nil
+	case errors.Is(err, memoryrelay.ErrDamaged):
+		return http.StatusServiceUnavailable, typeAPI, damagedMessage, nil
 	}
-	if errors.Is(err, memoryrelay.ErrDamaged) {
-		return http.StatusServiceUnavailable, typeAPI, damagedMessage
+	// A storage failure the service left unclassified (a wrapper's, say)
+	// is classified here as the Relay would.
+	if uerr = memoryrelay.Unavailable(err); uerr != nil {
+		return http.StatusServiceUnavailable, typeAPI, uerr.Reason + "; try again later", nil
 	}
-	if ue := memoryrelay.Unavailable(err); ue != nil {
-		return http.StatusServiceUnavailable, typeAPI, ue.Reason + "; try again later"
-	}
-	return http.StatusInternalServerError, typeAPI, "Internal server error"
+	return http.StatusInternalServerError, typeAPI, "Internal server error", nil
 }
 
 // writeError renders err as the contract's error body.
 func (h *handler) writeError(w http.ResponseWriter, r *http.Request, err error) {
-	status, typ, msg := statusOf(err)
+	names, _ := r.Context().Value(namesKey{}).(map[string]string)
+	status, typ, msg, fields := statusOf(err, names)
 	rid := requestIDFrom(r.Context())
 	if status >= 500 {
 		if !errors.Is(err, context.Canceled) {
 			h.opts.Logger.Error("httpapi: internal error", "request_id", rid, "method", r.Method, "path", r.URL.Path, "err", redactKeys(err))
 		}
 	}
-	body := errorBody{Type: typ, Message: msg, Detail: msg, Error: msg, Code: status, RequestID: rid}
-	if field := fieldOf(err); field != "" {
-		body.Errors = []fieldError{{Field: field, Message: msg}}
-	}
+	body := errorBody{Type: typ, Message: msg, Detail: msg, Error: msg, Code: status, RequestID: rid, Errors: fields}
 	if status == http.StatusServiceUnavailable && !errors.Is(err, memoryrelay.ErrDamaged) {
 		w.Header().Set("Retry-After", strconv.Itoa(unavailableRetryAfter))
 	}
@@ -137,21 +272,6 @@ func (h *handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 		w.Header().Set("Retry-After", strconv.Itoa(n))
 	}
 	writeJSON(w, status, body)
-}
-
-// fieldOf returns the request field a validation error names, or "".
-func fieldOf(err error) string {
-	var (
-		verr *memoryrelay.ValidationError
-		kerr *keys.InvalidError
-	)
-	switch {
-	case errors.As(err, &verr):
-		return verr.Field
-	case errors.As(err, &kerr):
-		return kerr.Field
-	}
-	return ""
 }
 
 // redactKeys renders v (an error or a panic value) for the log with the

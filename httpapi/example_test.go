@@ -11,6 +11,7 @@ import (
 
 	"github.com/memoryrelay/memoryrelay"
 	"github.com/memoryrelay/memoryrelay/httpapi"
+	"github.com/memoryrelay/memoryrelay/memory"
 	"github.com/memoryrelay/memoryrelay/scopes"
 )
 
@@ -21,7 +22,7 @@ func ExampleNew() {
 	relay, _ := memoryrelay.Open(ctx, memoryrelay.Options{Path: filepath.Join(dir, "memory.db")})
 	defer relay.Close()
 	acct, _ := relay.CreateAccount(ctx, "acme")
-	_, tok, _ := relay.CreateKey(ctx, acct.ID, memoryrelay.NewKey{Name: "agent", Scopes: scopes.NewSet(scopes.Read, scopes.Write)})
+	_, tok, _ := relay.Account(acct.ID).Keys().Create(ctx, memory.NewKey{Name: "agent", Scopes: scopes.NewSet(scopes.Read, scopes.Write)})
 
 	api, err := httpapi.New(relay, httpapi.Options{})
 	if err != nil {

@@ -20,6 +20,7 @@ import (
 	"github.com/memoryrelay/memoryrelay"
 	"github.com/memoryrelay/memoryrelay/httpapi"
 	"github.com/memoryrelay/memoryrelay/keys"
+	"github.com/memoryrelay/memoryrelay/memory"
 	"github.com/memoryrelay/memoryrelay/scopes"
 )
 
@@ -272,7 +273,11 @@ func TestCorruptFileAtRunTime(t *testing.T) {
 			t.Errorf("%s %s: Retry-After %q for a damaged database", c[0], c[1], ra)
 		}
 	}
-	if _, err := r.CreateMemory(ctx, "any", memoryrelay.NewMemory{Content: "four"}); !errors.Is(err, memoryrelay.ErrDamaged) {
+	k, err := r.Keys().Verify(ctx, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.AccountFor(k).Memories().Create(ctx, memory.NewMemory{Content: "four"}); !errors.Is(err, memoryrelay.ErrDamaged) {
 		t.Errorf("CreateMemory on a damaged database: %v", err)
 	}
 	after, err := os.ReadFile(bad)

@@ -9,26 +9,31 @@ import (
 	"time"
 
 	"github.com/memoryrelay/memoryrelay"
+	"github.com/memoryrelay/memoryrelay/keys"
+	"github.com/memoryrelay/memoryrelay/memory"
 	"github.com/memoryrelay/memoryrelay/scopes"
 )
 
 // Service is what the handler needs from the core; *memoryrelay.Relay
-// implements it. It is the union of one small interface per resource
-// group, each declared beside that group's handlers.
+// implements it. Each authenticated request is served through the
+// memory.Account of its key (AccountFor): the resource groups of package
+// memory, the same interfaces the Go client implements. A host wraps the
+// service (tracing, tenancy, auditing) by wrapping those interfaces:
+//
+//	type traced struct{ httpapi.Service }
+//
+//	func (t traced) AccountFor(k keys.Key) memory.Account {
+//		return tracedAccount{t.Service.AccountFor(k)} // a memory.Account of yours
+//	}
 type Service interface {
 	Authorizer
-	healthService
-	memoryService
-	agentService
-	sessionService
-	entityService
-	decisionService
-	patternService
-	projectService
-	contextService
-	jobService
-	keyService
-	usageService
+	// Health reports the state of the store (GET /health).
+	Health(ctx context.Context) memoryrelay.Health
+	// AccountFor returns the API of the account the key belongs to,
+	// acting for the key: its Usage().Quota is the key's. The handler
+	// calls it for each authenticated request, with the key Authorize
+	// returned.
+	AccountFor(k keys.Key) memory.Account
 }
 
 // Authorizer verifies a raw key, takes a rate-limit token and checks scopes.

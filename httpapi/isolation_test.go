@@ -19,6 +19,7 @@ import (
 
 	"github.com/memoryrelay/memoryrelay"
 	"github.com/memoryrelay/memoryrelay/keys"
+	"github.com/memoryrelay/memoryrelay/memory"
 	"github.com/memoryrelay/memoryrelay/scopes"
 )
 
@@ -294,11 +295,11 @@ func isoWaitJobs(t testing.TB, e *env, acct string, ids []string) {
 	deadline := time.After(20 * time.Second)
 	for _, id := range ids {
 		for {
-			st, err := e.relay.MemoryStatus(context.Background(), acct, id)
+			st, err := e.relay.Account(acct).Memories().Job(context.Background(), id)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if st.Status == memoryrelay.JobReady || st.Status == memoryrelay.JobFailed {
+			if st.Status == memory.JobReady || st.Status == memory.JobFailed {
 				break
 			}
 			select {

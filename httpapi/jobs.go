@@ -5,25 +5,15 @@ package httpapi
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"net/http"
 	"time"
 	"unicode/utf8"
 
 	"github.com/memoryrelay/memoryrelay"
+	"github.com/memoryrelay/memoryrelay/memory"
 	"github.com/memoryrelay/memoryrelay/scopes"
 )
-
-type jobService interface {
-	// AddMemory serves memory create (#2, in memories.go): CreateMemory
-	// that reports a deduplication hit.
-	AddMemory(ctx context.Context, accountID string, in memoryrelay.NewMemory) (memoryrelay.CreateResult, error)
-	CreateMemories(ctx context.Context, accountID string, p memoryrelay.BatchParams) (memoryrelay.BatchResult, error)
-	SetImportance(ctx context.Context, accountID, id string, importance float64, tier *string) (memoryrelay.Memory, error)
-	CreateMemoryAsync(ctx context.Context, accountID string, in memoryrelay.NewMemory, webhookURL *string) (memoryrelay.JobStatus, error)
-	MemoryStatus(ctx context.Context, accountID, id string) (memoryrelay.JobStatus, error)
-}
 
 func (h *handler) jobRoutes() []route {
 	return []route{
@@ -36,7 +26,7 @@ func (h *handler) jobRoutes() []route {
 
 // writeCreated answers memory create: 201 with the new memory, or 200
 // with the existing one and is_duplicate true after a dedup hit.
-func writeCreated(w http.ResponseWriter, res memoryrelay.CreateResult) {
+func writeCreated(w http.ResponseWriter, res memory.CreateResult) {
 	out := toMemory(res.Memory)
 	if res.IsDuplicate {
 		out.IsDuplicate = true
@@ -47,8 +37,8 @@ func writeCreated(w http.ResponseWriter, res memoryrelay.CreateResult) {
 }
 
 // newMemoryOf converts a create body (content already checked present).
-func newMemoryOf(req memoryReq) memoryrelay.NewMemory {
-	return memoryrelay.NewMemory{
+func newMemoryOf(req memoryReq) memory.NewMemory {
+	return memory.NewMemory{
 		Content:        deref(req.Content),
 		AgentID:        deref(req.AgentID),
 		UserID:         req.UserID,
@@ -148,13 +138,14 @@ func (h *handler) createBatch(w http.ResponseWriter, r *http.Request) {
 	}
 	results := make([]batchResultJSON, len(items))
 	fail := func(i int, err error) {
-		_, typ, msg := statusOf(err)
-		results[i].Status, results[i].Error, results[i].ErrorCode = memoryrelay.BatchFailed, &msg, &typ
-		if field := fieldOf(err); field != "" {
-			results[i].ErrorField = &field
+		names, _ := r.Context().Value(namesKey{}).(map[string]string)
+		_, typ, msg, fields := statusOf(err, names)
+		results[i].Status, results[i].Error, results[i].ErrorCode = memory.BatchFailed, &msg, &typ
+		if len(fields) > 0 {
+			results[i].ErrorField = &fields[0].Field
 		}
 	}
-	var ins []memoryrelay.NewMemory
+	var ins []memory.NewMemory
 	var at []int // ins[k] is item at[k]
 	for i, it := range items {
 		results[i].Index = i
@@ -180,13 +171,13 @@ func (h *handler) createBatch(w http.ResponseWriter, r *http.Request) {
 		ins = append(ins, newMemoryOf(req.memoryReq))
 		at = append(at, i)
 	}
-	var timing memoryrelay.BatchTiming
+	var timing memory.BatchTiming
 	if len(ins) > 0 {
-		p := memoryrelay.BatchParams{Memories: ins}
+		p := memory.BatchParams{Memories: ins}
 		if req.AgentID != nil {
 			p.AgentID = *req.AgentID
 		}
-		res, err := h.svc.CreateMemories(r.Context(), account(r), p)
+		res, err := h.account(r).Memories().CreateBatch(r.Context(), p)
 		if err != nil {
 			h.writeError(w, r, err)
 			return
@@ -195,7 +186,7 @@ func (h *handler) createBatch(w http.ResponseWriter, r *http.Request) {
 		for k, it := range res.Items {
 			i := at[k]
 			switch it.Status {
-			case memoryrelay.BatchFailed:
+			case memory.BatchFailed:
 				fail(i, it.Err)
 			default:
 				id := it.MemoryID
@@ -206,15 +197,15 @@ func (h *handler) createBatch(w http.ResponseWriter, r *http.Request) {
 	out := batchJSON{Total: len(items), Results: results}
 	for i := range results {
 		switch results[i].Status {
-		case memoryrelay.BatchSuccess:
+		case memory.BatchSuccess:
 			out.Succeeded++
-		case memoryrelay.BatchSkipped:
+		case memory.BatchSkipped:
 			out.Skipped++
 		default:
 			out.Failed++
 		}
 		// A skipped item did not fail: its memory exists, under memory_id.
-		results[i].Success = results[i].Status != memoryrelay.BatchFailed
+		results[i].Success = results[i].Status != memory.BatchFailed
 	}
 	out.Success = out.Failed == 0
 	total := time.Since(start)
@@ -260,7 +251,7 @@ func (h *handler) setImportance(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, badField("importance", "importance is required"))
 		return
 	}
-	m, err := h.svc.SetImportance(r.Context(), account(r), r.PathValue("id"), *req.Importance, req.Tier)
+	m, err := h.account(r).Memories().SetImportance(r.Context(), r.PathValue("id"), *req.Importance, req.Tier)
 	if err != nil {
 		h.writeError(w, r, err)
 		return
@@ -308,13 +299,13 @@ func (h *handler) createAsync(w http.ResponseWriter, r *http.Request) {
 	if req.AgentID != nil && *req.AgentID == "" {
 		req.AgentID = nil
 	}
-	st, err := h.svc.CreateMemoryAsync(r.Context(), account(r), newMemoryOf(req.memoryReq), req.WebhookURL)
+	st, err := h.account(r).Memories().CreateAsync(r.Context(), newMemoryOf(req.memoryReq), memory.AsyncOptions{WebhookURL: req.WebhookURL})
 	if err != nil {
 		h.writeError(w, r, err)
 		return
 	}
 	est := 1
-	if st.Status == memoryrelay.JobReady || st.Status == memoryrelay.JobFailed {
+	if st.Status == memory.JobReady || st.Status == memory.JobFailed {
 		est = 0
 	}
 	writeJSON(w, http.StatusAccepted, jobAcceptedJSON{ID: st.ID, Status: st.Status, JobID: st.JobID, EstimatedCompletionSeconds: est,
@@ -323,7 +314,7 @@ func (h *handler) createAsync(w http.ResponseWriter, r *http.Request) {
 
 // memoryStatus serves #12.
 func (h *handler) memoryStatus(w http.ResponseWriter, r *http.Request) {
-	st, err := h.svc.MemoryStatus(r.Context(), account(r), r.PathValue("id"))
+	st, err := h.account(r).Memories().Job(r.Context(), r.PathValue("id"))
 	if err != nil {
 		h.writeError(w, r, err)
 		return

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/memoryrelay/memoryrelay"
+	"github.com/memoryrelay/memoryrelay/memory"
 )
 
 var (
@@ -337,11 +338,11 @@ func jobsWaitReady(t testing.TB, e *env, acct, id string) {
 	defer tick.Stop()
 	deadline := time.After(10 * time.Second)
 	for {
-		st, err := e.relay.MemoryStatus(context.Background(), acct, id)
+		st, err := e.relay.Account(acct).Memories().Job(context.Background(), id)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if st.Status == memoryrelay.JobReady || st.Status == memoryrelay.JobFailed {
+		if st.Status == memory.JobReady || st.Status == memory.JobFailed {
 			return
 		}
 		select {

@@ -1,26 +1,20 @@
 package httpapi
 
 import (
-	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/memoryrelay/memoryrelay"
 	"github.com/memoryrelay/memoryrelay/keys"
+	"github.com/memoryrelay/memoryrelay/memory"
 	"github.com/memoryrelay/memoryrelay/scopes"
 )
 
 // Key management (API contract §9, our extension), admin scope only. The
 // raw key appears in the create and rotate responses and nowhere else.
-
-type keyService interface {
-	CreateKey(ctx context.Context, accountID string, in memoryrelay.NewKey) (keys.Key, keys.Token, error)
-	ListKeys(ctx context.Context, accountID string, limit, offset int) (memoryrelay.Page[keys.Key], error)
-	GetKey(ctx context.Context, accountID, id string) (keys.Key, error)
-	RevokeKey(ctx context.Context, accountID, id string) (keys.Key, error)
-	RotateKey(ctx context.Context, accountID, id string, grace time.Duration) (keys.Key, keys.Token, error)
-}
 
 func (h *handler) keyRoutes() []route {
 	return []route{
@@ -87,7 +81,7 @@ func (h *handler) createKey(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, badField("scopes", "scopes must be a non-empty list of read, write, delete, admin"))
 		return
 	}
-	in := memoryrelay.NewKey{Name: *req.Name, Scopes: set, RateLimit: req.RateLimit.v, Metadata: req.Metadata}
+	in := memory.NewKey{Name: *req.Name, Scopes: set, RateLimit: req.RateLimit.v, Metadata: req.Metadata}
 	if req.ExpiresAt != nil {
 		t, err := time.Parse(time.RFC3339Nano, *req.ExpiresAt)
 		if err != nil {
@@ -96,7 +90,7 @@ func (h *handler) createKey(w http.ResponseWriter, r *http.Request) {
 		}
 		in.ExpiresAt = &t
 	}
-	k, tok, err := h.svc.CreateKey(r.Context(), account(r), in)
+	k, tok, err := h.account(r).Keys().Create(r.Context(), in)
 	if err != nil {
 		h.writeError(w, r, err)
 		return
@@ -110,16 +104,16 @@ func (h *handler) listKeys(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, err)
 		return
 	}
-	page, err := h.svc.ListKeys(r.Context(), account(r), limit, offset)
+	page, err := h.account(r).Keys().List(r.Context(), memory.PageParams{Limit: limit, Offset: offset})
 	if err != nil {
 		h.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, toList(page, toKey))
+	writeJSON(w, http.StatusOK, toOffsetList(page, toKey))
 }
 
 func (h *handler) getKey(w http.ResponseWriter, r *http.Request) {
-	k, err := h.svc.GetKey(r.Context(), account(r), r.PathValue("id"))
+	k, err := h.account(r).Keys().Get(r.Context(), r.PathValue("id"))
 	if err != nil {
 		h.writeError(w, r, err)
 		return
@@ -136,7 +130,7 @@ type keyAckJSON struct {
 }
 
 func (h *handler) revokeKey(w http.ResponseWriter, r *http.Request) {
-	k, err := h.svc.RevokeKey(r.Context(), account(r), r.PathValue("id"))
+	k, err := h.account(r).Keys().Revoke(r.Context(), r.PathValue("id"))
 	if err != nil {
 		h.writeError(w, r, err)
 		return
@@ -154,7 +148,17 @@ func (h *handler) rotateKey(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, err)
 		return
 	}
-	k, tok, err := h.svc.RotateKey(r.Context(), account(r), r.PathValue("id"), time.Duration(req.GraceSeconds.v)*time.Second)
+	// Seconds beyond the range are passed on just outside it, so that the
+	// key store refuses them (after the id is checked, as ever) and no
+	// count of seconds overflows a time.Duration.
+	maxGrace := int(keys.MaxGrace / time.Second)
+	grace := time.Duration(min(max(req.GraceSeconds.v, -1), maxGrace+1)) * time.Second
+	k, tok, err := h.account(r).Keys().Rotate(r.Context(), r.PathValue("id"), grace)
+	var verr *memory.ValidationError
+	if errors.As(err, &verr) && verr.Field() == "grace" {
+		// The range in the request's unit.
+		err = badField("grace_seconds", "grace_seconds must be between 0 and "+strconv.Itoa(maxGrace))
+	}
 	if err != nil {
 		h.writeError(w, r, err)
 		return

@@ -12,6 +12,7 @@ import (
 	"github.com/memoryrelay/memoryrelay"
 	"github.com/memoryrelay/memoryrelay/httpapi"
 	"github.com/memoryrelay/memoryrelay/keys"
+	"github.com/memoryrelay/memoryrelay/memory"
 	"github.com/memoryrelay/memoryrelay/scopes"
 )
 
@@ -274,8 +275,24 @@ type badKeyJSON struct {
 	secret string
 }
 
-func (b badKeyJSON) GetKey(ctx context.Context, acct, id string) (keys.Key, error) {
-	k, err := b.Service.GetKey(ctx, acct, id)
+func (b badKeyJSON) AccountFor(k keys.Key) memory.Account {
+	return badKeyAccount{b.Service.AccountFor(k), b.secret}
+}
+
+type badKeyAccount struct {
+	memory.Account
+	secret string
+}
+
+func (a badKeyAccount) Keys() memory.Keys { return badKeys{a.Account.Keys(), a.secret} }
+
+type badKeys struct {
+	memory.Keys
+	secret string
+}
+
+func (b badKeys) Get(ctx context.Context, id string) (keys.Key, error) {
+	k, err := b.Keys.Get(ctx, id)
 	k.Metadata = []byte(`{"owner": ` + b.secret + `}`)
 	return k, err
 }

@@ -12,6 +12,8 @@ import (
 	"github.com/memoryrelay/memoryrelay"
 	"github.com/memoryrelay/memoryrelay/httpapi"
 	"github.com/memoryrelay/memoryrelay/internal/sqlitedb"
+	"github.com/memoryrelay/memoryrelay/keys"
+	"github.com/memoryrelay/memoryrelay/memory"
 )
 
 // chars is n characters of two bytes each: limits count code points
@@ -160,11 +162,21 @@ func TestStoredFieldLimits(t *testing.T) {
 }
 
 // timedOutReads is a Service whose agent list ran past the statement
-// timeout, as internal/sqlitedb reports it.
+// timeout, as internal/sqlitedb reports it (unclassified: a wrapper's).
 type timedOutReads struct{ httpapi.Service }
 
-func (timedOutReads) ListAgents(context.Context, string, int, int) (memoryrelay.Page[memoryrelay.Agent], error) {
-	return memoryrelay.Page[memoryrelay.Agent]{}, fmt.Errorf("store: list agents: %w (5s)", sqlitedb.ErrStatementTimeout)
+func (t timedOutReads) AccountFor(k keys.Key) memory.Account {
+	return timedOutAccount{t.Service.AccountFor(k)}
+}
+
+type timedOutAccount struct{ memory.Account }
+
+func (a timedOutAccount) Agents() memory.Agents { return timedOutAgents{a.Account.Agents()} }
+
+type timedOutAgents struct{ memory.Agents }
+
+func (timedOutAgents) List(context.Context, memory.PageParams) (memory.Page[memory.Agent], error) {
+	return memory.Page[memory.Agent]{}, fmt.Errorf("store: list agents: %w (5s)", sqlitedb.ErrStatementTimeout)
 }
 
 // TestStatementTimeoutAnswers503: a read cut off by

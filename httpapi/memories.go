@@ -1,34 +1,20 @@
 package httpapi
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 	"strconv"
 
 	"github.com/memoryrelay/memoryrelay"
+	"github.com/memoryrelay/memoryrelay/memory"
 	"github.com/memoryrelay/memoryrelay/scopes"
 )
-
-type healthService interface {
-	Health(ctx context.Context) memoryrelay.Health
-}
 
 func (h *handler) healthRoutes() []route {
 	return []route{
 		{http.MethodGet, "/health", false, 0, h.health},
 		{http.MethodGet, "/v1/health", false, 0, h.health},
 	}
-}
-
-type memoryService interface {
-	CreateMemory(ctx context.Context, accountID string, in memoryrelay.NewMemory) (memoryrelay.Memory, error)
-	GetMemory(ctx context.Context, accountID, id string) (memoryrelay.Memory, error)
-	UpdateMemory(ctx context.Context, accountID, id string, p memoryrelay.MemoryPatch) (memoryrelay.Memory, error)
-	DeleteMemory(ctx context.Context, accountID, id string) error
-	ListMemories(ctx context.Context, accountID string, p memoryrelay.ListParams) (memoryrelay.Page[memoryrelay.Memory], error)
-	SearchMemories(ctx context.Context, accountID string, p memoryrelay.SearchParams) ([]memoryrelay.Hit, error)
-	DeleteUserMemories(ctx context.Context, accountID, userID string) (int, error)
 }
 
 func (h *handler) memoryRoutes() []route {
@@ -45,10 +31,10 @@ func (h *handler) memoryRoutes() []route {
 	}
 }
 
-// account returns the account of the key that authenticated r.
-func account(r *http.Request) string {
+// account returns the API of the account of the key that authenticated r.
+func (h *handler) account(r *http.Request) memory.Account {
 	k, _ := KeyFromContext(r.Context())
-	return k.AccountID
+	return h.svc.AccountFor(k)
 }
 
 func (h *handler) health(w http.ResponseWriter, r *http.Request) {
@@ -108,7 +94,7 @@ func (h *handler) createMemory(w http.ResponseWriter, r *http.Request) {
 	if req.AgentID != nil && *req.AgentID == "" {
 		req.AgentID = nil
 	}
-	res, err := h.svc.AddMemory(r.Context(), account(r), memoryrelay.NewMemory{
+	res, err := h.account(r).Memories().Create(r.Context(), memory.NewMemory{
 		Content:    *req.Content,
 		AgentID:    deref(req.AgentID),
 		UserID:     req.UserID,
@@ -132,7 +118,7 @@ func (h *handler) createMemory(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *handler) getMemory(w http.ResponseWriter, r *http.Request) {
-	m, err := h.svc.GetMemory(r.Context(), account(r), r.PathValue("id"))
+	m, err := h.account(r).Memories().Get(r.Context(), r.PathValue("id"))
 	if err != nil {
 		h.writeError(w, r, err)
 		return
@@ -146,7 +132,7 @@ func (h *handler) updateMemory(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, err)
 		return
 	}
-	m, err := h.svc.UpdateMemory(r.Context(), account(r), r.PathValue("id"), memoryrelay.MemoryPatch{
+	m, err := h.account(r).Memories().Update(r.Context(), r.PathValue("id"), memory.MemoryPatch{
 		Content:    req.Content,
 		Metadata:   req.Metadata,
 		UserID:     req.UserID,
@@ -166,7 +152,7 @@ func (h *handler) updateMemory(w http.ResponseWriter, r *http.Request) {
 
 func (h *handler) deleteMemory(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	if err := h.svc.DeleteMemory(r.Context(), account(r), id); err != nil {
+	if err := h.account(r).Memories().Delete(r.Context(), id); err != nil {
 		h.writeError(w, r, err)
 		return
 	}
@@ -185,7 +171,7 @@ type userAckJSON struct {
 // extension, delete scope).
 func (h *handler) deleteUserMemories(w http.ResponseWriter, r *http.Request) {
 	user := r.PathValue("user_id")
-	n, err := h.svc.DeleteUserMemories(r.Context(), account(r), user)
+	n, err := h.account(r).Memories().DeleteUser(r.Context(), user)
 	if err != nil {
 		h.writeError(w, r, err)
 		return
@@ -194,7 +180,7 @@ func (h *handler) deleteUserMemories(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *handler) listMemories(w http.ResponseWriter, r *http.Request) {
-	var p memoryrelay.ListParams
+	var p memory.ListParams
 	if err := pageParams(r, memoryrelay.MaxPage, &p.Limit, &p.Offset); err != nil {
 		h.writeError(w, r, err)
 		return
@@ -203,7 +189,7 @@ func (h *handler) listMemories(w http.ResponseWriter, r *http.Request) {
 	p.AgentID = queryString(r, "agent_id")
 	p.UserID = queryString(r, "user_id")
 	p.Scope = r.URL.Query().Get("scope")
-	page, err := h.svc.ListMemories(r.Context(), account(r), p)
+	page, err := h.account(r).Memories().List(r.Context(), p)
 	if err != nil {
 		h.writeError(w, r, err)
 		return
@@ -296,7 +282,7 @@ func (h *handler) searchMemories(w http.ResponseWriter, r *http.Request) {
 		}
 		threshold = &v
 	}
-	p := memoryrelay.SearchParams{
+	p := memory.SearchParams{
 		Query:               *query,
 		Limit:               limit,
 		Mode:                deref(req.SearchMode),
@@ -318,7 +304,7 @@ func (h *handler) searchMemories(w http.ResponseWriter, r *http.Request) {
 	if p.AgentID != nil && *p.AgentID == "" {
 		p.AgentID = nil
 	}
-	hits, err := h.svc.SearchMemories(r.Context(), account(r), p)
+	hits, err := h.account(r).Memories().Search(r.Context(), p)
 	if err != nil {
 		h.writeError(w, r, err)
 		return

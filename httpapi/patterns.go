@@ -3,21 +3,13 @@ package httpapi
 // Patterns: see the API contract §5.8.
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 
 	"github.com/memoryrelay/memoryrelay"
+	"github.com/memoryrelay/memoryrelay/memory"
 	"github.com/memoryrelay/memoryrelay/scopes"
 )
-
-type patternService interface {
-	CreatePattern(ctx context.Context, accountID string, in memoryrelay.NewPattern) (memoryrelay.Pattern, error)
-	GetPattern(ctx context.Context, accountID, id string) (memoryrelay.Pattern, error)
-	SearchPatterns(ctx context.Context, accountID string, p memoryrelay.PatternSearchParams) ([]memoryrelay.PatternHit, error)
-	AdoptPattern(ctx context.Context, accountID, id, project string) (memoryrelay.Pattern, error)
-	SuggestPatterns(ctx context.Context, accountID, project string, limit int) ([]memoryrelay.Pattern, error)
-}
 
 // The literals /v1/patterns/search and /v1/patterns/suggest win over
 // /v1/patterns/{id} (ServeMux precedence). GET /v1/patterns/{id} is our
@@ -51,7 +43,7 @@ type patternJSON struct {
 	UpdatedAt         string          `json:"updated_at"`
 }
 
-func toPattern(p memoryrelay.Pattern) patternJSON {
+func toPattern(p memory.Pattern) patternJSON {
 	tags := p.Tags
 	if tags == nil {
 		tags = []string{}
@@ -97,7 +89,7 @@ func (h *handler) createPattern(w http.ResponseWriter, r *http.Request) {
 	if req.SourceProject == nil {
 		req.SourceProject = req.SourceSlug
 	}
-	p, err := h.svc.CreatePattern(r.Context(), account(r), memoryrelay.NewPattern{
+	p, err := h.account(r).Patterns().Create(r.Context(), memory.NewPattern{
 		Title: *req.Title, Description: *req.Description, Category: req.Category, ExampleCode: req.ExampleCode,
 		Scope: deref(req.Scope), Tags: req.Tags, SourceProject: req.SourceProject, Metadata: req.Metadata,
 	})
@@ -109,7 +101,7 @@ func (h *handler) createPattern(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *handler) getPattern(w http.ResponseWriter, r *http.Request) {
-	p, err := h.svc.GetPattern(r.Context(), account(r), r.PathValue("id"))
+	p, err := h.account(r).Patterns().Get(r.Context(), r.PathValue("id"))
 	if err != nil {
 		h.writeError(w, r, err)
 		return
@@ -138,7 +130,7 @@ func (h *handler) searchPatterns(w http.ResponseWriter, r *http.Request) {
 	if query == nil {
 		query = queryString(r, "q")
 	}
-	p := memoryrelay.PatternSearchParams{Query: deref(query), Category: queryString(r, "category"), Project: queryString(r, "project")}
+	p := memory.PatternSearchParams{Query: deref(query), Category: queryString(r, "category"), Project: queryString(r, "project")}
 	l, err := queryInt(r, "limit")
 	if err == nil {
 		p.Limit, err = limitParam(l, memoryrelay.MaxPatternHits)
@@ -150,7 +142,7 @@ func (h *handler) searchPatterns(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, err)
 		return
 	}
-	hits, err := h.svc.SearchPatterns(r.Context(), account(r), p)
+	hits, err := h.account(r).Patterns().Search(r.Context(), p)
 	if err != nil {
 		h.writeError(w, r, err)
 		return
@@ -182,7 +174,7 @@ func (h *handler) adoptPattern(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, badField("project", "project is required"))
 		return
 	}
-	p, err := h.svc.AdoptPattern(r.Context(), account(r), r.PathValue("id"), *req.Project)
+	p, err := h.account(r).Patterns().Adopt(r.Context(), r.PathValue("id"), *req.Project)
 	if err != nil {
 		h.writeError(w, r, err)
 		return
@@ -211,7 +203,7 @@ func (h *handler) suggestPatterns(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, err)
 		return
 	}
-	ps, err := h.svc.SuggestPatterns(r.Context(), account(r), *project, limit)
+	ps, err := h.account(r).Patterns().Suggest(r.Context(), *project, limit)
 	if err != nil {
 		h.writeError(w, r, err)
 		return

@@ -8,21 +8,9 @@ import (
 	"net/http"
 
 	"github.com/memoryrelay/memoryrelay"
+	"github.com/memoryrelay/memoryrelay/memory"
 	"github.com/memoryrelay/memoryrelay/scopes"
 )
-
-type projectService interface {
-	CreateProject(ctx context.Context, accountID string, in memoryrelay.NewProject) (memoryrelay.Project, error)
-	ListProjects(ctx context.Context, accountID string, p memoryrelay.ProjectListParams) (memoryrelay.Page[memoryrelay.Project], error)
-	GetProject(ctx context.Context, accountID, slug string) (memoryrelay.Project, error)
-	RelateProjects(ctx context.Context, accountID, slug string, in memoryrelay.NewProjectRelationship) (memoryrelay.ProjectRelationship, bool, error)
-	ProjectDependencies(ctx context.Context, accountID, slug string) ([]memoryrelay.ProjectLink, error)
-	ProjectDependents(ctx context.Context, accountID, slug string) ([]memoryrelay.ProjectLink, error)
-	RelatedProjects(ctx context.Context, accountID, slug string) ([]memoryrelay.ProjectLink, error)
-	ProjectContext(ctx context.Context, accountID, slug string) (memoryrelay.ProjectContext, error)
-	ImpactAnalysis(ctx context.Context, accountID, project, change string) (memoryrelay.Impact, error)
-	SharedPatterns(ctx context.Context, accountID, a, b string) ([]memoryrelay.Pattern, error)
-}
 
 // projectRoutes: the literal impact-analysis and shared-patterns beat
 // {slug} by ServeMux precedence (contract §6).
@@ -30,14 +18,14 @@ func (h *handler) projectRoutes() []route {
 	return []route{
 		{http.MethodPost, "/v1/projects", true, scopes.Write, h.createProject},
 		{http.MethodGet, "/v1/projects", true, scopes.Read, h.listProjects},
-		{http.MethodPost, "/v1/projects/impact-analysis", true, scopes.Read, h.impactAnalysis},
+		{http.MethodPost, "/v1/projects/impact-analysis", true, scopes.Read, named(impactNames, h.impactAnalysis)},
 		{http.MethodGet, "/v1/projects/shared-patterns", true, scopes.Read, h.sharedPatterns},
 		{http.MethodGet, "/v1/projects/{slug}", true, scopes.Read, h.getProject},
 		{http.MethodGet, "/v1/projects/{slug}/context", true, scopes.Read, h.projectContext},
-		{http.MethodPost, "/v1/projects/{slug}/relationships", true, scopes.Write, h.relateProjects},
-		{http.MethodGet, "/v1/projects/{slug}/dependencies", true, scopes.Read, h.projectLinks(h.svc.ProjectDependencies)},
-		{http.MethodGet, "/v1/projects/{slug}/dependents", true, scopes.Read, h.projectLinks(h.svc.ProjectDependents)},
-		{http.MethodGet, "/v1/projects/{slug}/related", true, scopes.Read, h.projectLinks(h.svc.RelatedProjects)},
+		{http.MethodPost, "/v1/projects/{slug}/relationships", true, scopes.Write, named(relationshipNames, h.relateProjects)},
+		{http.MethodGet, "/v1/projects/{slug}/dependencies", true, scopes.Read, h.projectLinks(memory.Projects.Dependencies)},
+		{http.MethodGet, "/v1/projects/{slug}/dependents", true, scopes.Read, h.projectLinks(memory.Projects.Dependents)},
+		{http.MethodGet, "/v1/projects/{slug}/related", true, scopes.Read, h.projectLinks(memory.Projects.Related)},
 	}
 }
 
@@ -54,7 +42,7 @@ type projectJSON struct {
 	UpdatedAt   string          `json:"updated_at"`
 }
 
-func toProject(p memoryrelay.Project) projectJSON {
+func toProject(p memory.Project) projectJSON {
 	out := projectJSON{
 		ID: p.ID, Slug: p.Slug, Name: p.Name, Description: p.Description, RepoURL: p.RepoURL,
 		Metadata: objectOrEmpty(p.Metadata), MemoryCount: p.MemoryCount,
@@ -91,7 +79,7 @@ func (h *handler) createProject(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, badField("name", "name is required"))
 		return
 	}
-	p, err := h.svc.CreateProject(r.Context(), account(r), memoryrelay.NewProject{
+	p, err := h.account(r).Projects().Create(r.Context(), memory.NewProject{
 		Slug: *req.Slug, Name: *req.Name, Description: req.Description, Stack: req.Stack, RepoURL: req.RepoURL, Metadata: req.Metadata,
 	})
 	if err != nil {
@@ -102,13 +90,13 @@ func (h *handler) createProject(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *handler) listProjects(w http.ResponseWriter, r *http.Request) {
-	var p memoryrelay.ProjectListParams
+	var p memory.ProjectListParams
 	if err := pageParams(r, memoryrelay.MaxPage, &p.Limit, &p.Offset); err != nil {
 		h.writeError(w, r, err)
 		return
 	}
 	p.Cursor = r.URL.Query().Get("cursor")
-	page, err := h.svc.ListProjects(r.Context(), account(r), p)
+	page, err := h.account(r).Projects().List(r.Context(), p)
 	if err != nil {
 		h.writeError(w, r, err)
 		return
@@ -117,7 +105,7 @@ func (h *handler) listProjects(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *handler) getProject(w http.ResponseWriter, r *http.Request) {
-	p, err := h.svc.GetProject(r.Context(), account(r), r.PathValue("slug"))
+	p, err := h.account(r).Projects().Get(r.Context(), r.PathValue("slug"))
 	if err != nil {
 		h.writeError(w, r, err)
 		return
@@ -156,7 +144,7 @@ func (h *handler) relateProjects(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, badField("relationship_type", "relationship_type is required"))
 		return
 	}
-	rel, created, err := h.svc.RelateProjects(r.Context(), account(r), r.PathValue("slug"), memoryrelay.NewProjectRelationship{
+	rel, created, err := h.account(r).Projects().Relate(r.Context(), r.PathValue("slug"), memory.NewProjectRelationship{
 		Target: *req.TargetProject, Type: *req.RelationshipType, Metadata: req.Metadata,
 	})
 	if err != nil {
@@ -189,10 +177,10 @@ type projectLinksJSON struct {
 }
 
 // projectLinks serves #44–#46 from one of the service's edge readers.
-func (h *handler) projectLinks(get func(ctx context.Context, accountID, slug string) ([]memoryrelay.ProjectLink, error)) http.HandlerFunc {
+func (h *handler) projectLinks(get func(p memory.Projects, ctx context.Context, slug string) ([]memory.ProjectLink, error)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		slug := r.PathValue("slug")
-		links, err := get(r.Context(), account(r), slug)
+		links, err := get(h.account(r).Projects(), r.Context(), slug)
 		if err != nil {
 			h.writeError(w, r, err)
 			return
@@ -218,7 +206,7 @@ type projectContextJSON struct {
 }
 
 func (h *handler) projectContext(w http.ResponseWriter, r *http.Request) {
-	pc, err := h.svc.ProjectContext(r.Context(), account(r), r.PathValue("slug"))
+	pc, err := h.account(r).Projects().Context(r.Context(), r.PathValue("slug"))
 	if err != nil {
 		h.writeError(w, r, err)
 		return
@@ -283,7 +271,7 @@ func (h *handler) impactAnalysis(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, badField("change_description", "change_description is required"))
 		return
 	}
-	im, err := h.svc.ImpactAnalysis(r.Context(), account(r), *req.Project, *req.ChangeDescription)
+	im, err := h.account(r).Projects().Impact(r.Context(), *req.Project, *req.ChangeDescription)
 	if err != nil {
 		h.writeError(w, r, err)
 		return
@@ -314,7 +302,7 @@ type sharedPatternsJSON struct {
 func (h *handler) sharedPatterns(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	a, b := q.Get("a"), q.Get("b")
-	ps, err := h.svc.SharedPatterns(r.Context(), account(r), a, b)
+	ps, err := h.account(r).Projects().SharedPatterns(r.Context(), a, b)
 	if err != nil {
 		h.writeError(w, r, err)
 		return

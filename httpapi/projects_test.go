@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/memoryrelay/memoryrelay"
+	"github.com/memoryrelay/memoryrelay/memory"
 )
 
 var projectKinds = map[string]string{
@@ -411,57 +412,57 @@ func TestProjectContext(t *testing.T) {
 	other := "elsewhere"
 	var hotIDs []string
 	for i := range 22 {
-		m, err := e.relay.CreateMemory(ctx, e.acct, memoryrelay.NewMemory{Content: "hot fact " + string(rune('a'+i)), Importance: ptr(0.9), Project: &slug})
+		m, err := e.relay.Account(e.acct).Memories().Create(ctx, memory.NewMemory{Content: "hot fact " + string(rune('a'+i)), Importance: ptr(0.9), Project: &slug})
 		if err != nil {
 			t.Fatal(err)
 		}
-		hotIDs = append(hotIDs, m.ID)
+		hotIDs = append(hotIDs, m.Memory.ID)
 		e.clock.Advance(time.Millisecond)
 	}
-	if _, err := e.relay.CreateMemory(ctx, e.acct, memoryrelay.NewMemory{Content: "warm fact", Project: &slug}); err != nil {
+	if _, err := e.relay.Account(e.acct).Memories().Create(ctx, memory.NewMemory{Content: "warm fact", Project: &slug}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.relay.CreateMemory(ctx, e.acct, memoryrelay.NewMemory{Content: "hot elsewhere", Importance: ptr(0.9), Project: &other}); err != nil {
+	if _, err := e.relay.Account(e.acct).Memories().Create(ctx, memory.NewMemory{Content: "hot elsewhere", Importance: ptr(0.9), Project: &other}); err != nil {
 		t.Fatal(err)
 	}
 	var active []string
 	for i := range 12 {
-		d, err := e.relay.CreateDecision(ctx, e.acct, memoryrelay.NewDecision{Title: "Decision " + string(rune('A'+i)), Rationale: "Because.", Project: &slug})
+		d, err := e.relay.Account(e.acct).Decisions().Create(ctx, memory.NewDecision{Title: "Decision " + string(rune('A'+i)), Rationale: "Because.", Project: &slug})
 		if err != nil {
 			t.Fatal(err)
 		}
 		active = append(active, d.ID)
 		e.clock.Advance(time.Millisecond)
 	}
-	old, err := e.relay.CreateDecision(ctx, e.acct, memoryrelay.NewDecision{Title: "Old way", Rationale: "Once.", Project: &slug})
+	old, err := e.relay.Account(e.acct).Decisions().Create(ctx, memory.NewDecision{Title: "Old way", Rationale: "Once.", Project: &slug})
 	if err != nil {
 		t.Fatal(err)
 	}
 	e.clock.Advance(time.Millisecond)
-	newer, err := e.relay.SupersedeDecision(ctx, e.acct, old.ID, memoryrelay.SupersedeParams{Title: "New way", Rationale: "Now."})
+	newer, err := e.relay.Account(e.acct).Decisions().Supersede(ctx, old.ID, memory.SupersedeParams{Title: "New way", Rationale: "Now."})
 	if err != nil {
 		t.Fatal(err)
 	}
 	active = append(active, newer.ID)
 	e.clock.Advance(time.Millisecond)
-	if _, err := e.relay.CreateDecision(ctx, e.acct, memoryrelay.NewDecision{Title: "Trial", Rationale: "Maybe.", Project: &slug, Status: "experimental"}); err != nil {
+	if _, err := e.relay.Account(e.acct).Decisions().Create(ctx, memory.NewDecision{Title: "Trial", Rationale: "Maybe.", Project: &slug, Status: "experimental"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.relay.CreateDecision(ctx, e.acct, memoryrelay.NewDecision{Title: "Elsewhere", Rationale: "No.", Project: &other}); err != nil {
+	if _, err := e.relay.Account(e.acct).Decisions().Create(ctx, memory.NewDecision{Title: "Elsewhere", Rationale: "No.", Project: &other}); err != nil {
 		t.Fatal(err)
 	}
-	sourced, err := e.relay.CreatePattern(ctx, e.acct, memoryrelay.NewPattern{Title: "Sourced", Description: "From relay.", Scope: "project", SourceProject: &slug})
+	sourced, err := e.relay.Account(e.acct).Patterns().Create(ctx, memory.NewPattern{Title: "Sourced", Description: "From relay.", Scope: "project", SourceProject: &slug})
 	if err != nil {
 		t.Fatal(err)
 	}
-	adopted, err := e.relay.CreatePattern(ctx, e.acct, memoryrelay.NewPattern{Title: "Adopted", Description: "Taken up."})
+	adopted, err := e.relay.Account(e.acct).Patterns().Create(ctx, memory.NewPattern{Title: "Adopted", Description: "Taken up."})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.relay.AdoptPattern(ctx, e.acct, adopted.ID, slug); err != nil {
+	if _, err := e.relay.Account(e.acct).Patterns().Adopt(ctx, adopted.ID, slug); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.relay.CreatePattern(ctx, e.acct, memoryrelay.NewPattern{Title: "Unrelated", Description: "Not ours."}); err != nil {
+	if _, err := e.relay.Account(e.acct).Patterns().Create(ctx, memory.NewPattern{Title: "Unrelated", Description: "Not ours."}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -560,26 +561,26 @@ func TestImpactAnalysis(t *testing.T) {
 		}
 	}
 	api, web := "api", "web"
-	match, err := e.relay.CreateDecision(ctx, e.acct, memoryrelay.NewDecision{Title: "Sessions use the core auth token format",
+	match, err := e.relay.Account(e.acct).Decisions().Create(ctx, memory.NewDecision{Title: "Sessions use the core auth token format",
 		Rationale: "The API validates the core auth token format on every request.", Project: &api})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.relay.CreateDecision(ctx, e.acct, memoryrelay.NewDecision{Title: "Indent with tabs", Rationale: "Editors agree.", Project: &api}); err != nil {
+	if _, err := e.relay.Account(e.acct).Decisions().Create(ctx, memory.NewDecision{Title: "Indent with tabs", Rationale: "Editors agree.", Project: &api}); err != nil {
 		t.Fatal(err)
 	}
-	old, err := e.relay.CreateDecision(ctx, e.acct, memoryrelay.NewDecision{Title: "Auth token format is opaque", Rationale: "Core auth token format hidden.", Project: &api})
+	old, err := e.relay.Account(e.acct).Decisions().Create(ctx, memory.NewDecision{Title: "Auth token format is opaque", Rationale: "Core auth token format hidden.", Project: &api})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.relay.SupersedeDecision(ctx, e.acct, old.ID, memoryrelay.SupersedeParams{Title: "Cache nothing", Rationale: "Simplicity."}); err != nil {
+	if _, err := e.relay.Account(e.acct).Decisions().Supersede(ctx, old.ID, memory.SupersedeParams{Title: "Cache nothing", Rationale: "Simplicity."}); err != nil {
 		t.Fatal(err)
 	}
-	mem, err := e.relay.CreateMemory(ctx, e.acct, memoryrelay.NewMemory{Content: "The web app parses the core auth token format in the browser.", Project: &web})
+	mem, err := e.relay.Account(e.acct).Memories().Create(ctx, memory.NewMemory{Content: "The web app parses the core auth token format in the browser.", Project: &web})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.relay.CreateMemory(ctx, e.acct, memoryrelay.NewMemory{Content: "The web app uses a blue theme.", Project: &web}); err != nil {
+	if _, err := e.relay.Account(e.acct).Memories().Create(ctx, memory.NewMemory{Content: "The web app uses a blue theme.", Project: &web}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -623,7 +624,7 @@ func TestImpactAnalysis(t *testing.T) {
 	}
 	m := mems[0].(map[string]any)
 	checkKinds(t, "impact memory", m, searchItemKinds)
-	if m["id"] != mem.ID || m["score"].(float64) < memoryrelay.ImpactThreshold {
+	if m["id"] != mem.Memory.ID || m["score"].(float64) < memoryrelay.ImpactThreshold {
 		t.Errorf("web memory %v", m)
 	}
 	if len(byslug["e2e"]["decisions"].([]any)) != 0 || len(byslug["e2e"]["memories"].([]any)) != 0 {
@@ -683,12 +684,12 @@ func TestSharedPatterns(t *testing.T) {
 	e.createProject(e.keys["other"], map[string]any{"slug": "theirs", "name": "T"})
 	mk := func(title string, adopters ...string) string {
 		t.Helper()
-		p, err := e.relay.CreatePattern(ctx, e.acct, memoryrelay.NewPattern{Title: title, Description: title + " pattern"})
+		p, err := e.relay.Account(e.acct).Patterns().Create(ctx, memory.NewPattern{Title: title, Description: title + " pattern"})
 		if err != nil {
 			t.Fatal(err)
 		}
 		for _, a := range adopters {
-			if _, err := e.relay.AdoptPattern(ctx, e.acct, p.ID, a); err != nil {
+			if _, err := e.relay.Account(e.acct).Patterns().Adopt(ctx, p.ID, a); err != nil {
 				t.Fatal(err)
 			}
 		}

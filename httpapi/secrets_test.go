@@ -23,6 +23,7 @@ import (
 	"github.com/memoryrelay/memoryrelay/httpapi"
 	"github.com/memoryrelay/memoryrelay/keys"
 	"github.com/memoryrelay/memoryrelay/limiter"
+	"github.com/memoryrelay/memoryrelay/memory"
 	"github.com/memoryrelay/memoryrelay/scopes"
 )
 
@@ -352,20 +353,53 @@ func (l leaky) Authorize(ctx context.Context, raw string, required ...scopes.Sco
 	return l.Service.Authorize(ctx, raw, required...)
 }
 
-func (l leaky) GetMemory(context.Context, string, string) (memoryrelay.Memory, error) {
-	return memoryrelay.Memory{}, fmt.Errorf("store: row for token %s: %w", l.secret, io.ErrUnexpectedEOF)
+func (l leaky) AccountFor(k keys.Key) memory.Account {
+	return leakyAccount{l.Service.AccountFor(k), l.secret}
 }
 
-func (l leaky) ListMemories(context.Context, string, memoryrelay.ListParams) (memoryrelay.Page[memoryrelay.Memory], error) {
+// leakyAccount and its groups wrap the memory interfaces, as a host would.
+type leakyAccount struct {
+	memory.Account
+	secret string
+}
+
+func (a leakyAccount) Memories() memory.Memories {
+	return leakyMemories{a.Account.Memories(), a.secret}
+}
+func (a leakyAccount) Agents() memory.Agents { return leakyAgents{a.Account.Agents(), a.secret} }
+func (a leakyAccount) Sessions() memory.Sessions {
+	return leakySessions{a.Account.Sessions(), a.secret}
+}
+
+type leakyMemories struct {
+	memory.Memories
+	secret string
+}
+
+func (l leakyMemories) Get(context.Context, string) (memory.Memory, error) {
+	return memory.Memory{}, fmt.Errorf("store: row for token %s: %w", l.secret, io.ErrUnexpectedEOF)
+}
+
+func (l leakyMemories) List(context.Context, memory.ListParams) (memory.Page[memory.Memory], error) {
 	panic("listing memories for " + l.secret)
 }
 
-func (l leaky) ListAgents(context.Context, string, int, int) (memoryrelay.Page[memoryrelay.Agent], error) {
+type leakyAgents struct {
+	memory.Agents
+	secret string
+}
+
+func (l leakyAgents) List(context.Context, memory.PageParams) (memory.Page[memory.Agent], error) {
 	panic(fmt.Errorf("agents of key %s: %w", l.secret, io.ErrClosedPipe))
 }
 
-func (l leaky) ListSessions(context.Context, string, memoryrelay.SessionListParams) (memoryrelay.Page[memoryrelay.Session], error) {
-	return memoryrelay.Page[memoryrelay.Session]{}, &memoryrelay.UnavailableError{Reason: "The database is busy", Err: errors.New("locked while checking " + l.secret)}
+type leakySessions struct {
+	memory.Sessions
+	secret string
+}
+
+func (l leakySessions) List(context.Context, memory.SessionListParams) (memory.Page[memory.Session], error) {
+	return memory.Page[memory.Session]{}, &memory.UnavailableError{Reason: "The database is busy", Err: errors.New("locked while checking " + l.secret)}
 }
 
 // send is one request through h (recorded by lc when h is its middleware).

@@ -1,25 +1,16 @@
 package httpapi
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 	"strconv"
 
 	"github.com/memoryrelay/memoryrelay"
+	"github.com/memoryrelay/memoryrelay/memory"
 	"github.com/memoryrelay/memoryrelay/scopes"
 )
 
 // Sessions: see the API contract §5.6.
-
-type sessionService interface {
-	CreateSession(ctx context.Context, accountID string, in memoryrelay.NewSession) (memoryrelay.Session, error)
-	GetOrCreateSession(ctx context.Context, accountID, externalID string, in memoryrelay.NewSession) (memoryrelay.Session, bool, error)
-	GetSession(ctx context.Context, accountID, id string) (memoryrelay.Session, error)
-	SessionWithMemories(ctx context.Context, accountID, id string) (memoryrelay.Session, []memoryrelay.Memory, error)
-	EndSession(ctx context.Context, accountID, id string, summary *string) (memoryrelay.Session, error)
-	ListSessions(ctx context.Context, accountID string, p memoryrelay.SessionListParams) (memoryrelay.Page[memoryrelay.Session], error)
-}
 
 func (h *handler) sessionRoutes() []route {
 	return []route{
@@ -49,7 +40,7 @@ type sessionJSON struct {
 	UpdatedAt   string          `json:"updated_at"`
 }
 
-func toSession(x memoryrelay.Session) sessionJSON {
+func toSession(x memory.Session) sessionJSON {
 	return sessionJSON{
 		ID:          x.ID,
 		AgentID:     x.AgentID,
@@ -76,8 +67,8 @@ type sessionReq struct {
 	Metadata   json.RawMessage `json:"metadata"`
 }
 
-func (q sessionReq) newSession() memoryrelay.NewSession {
-	return memoryrelay.NewSession{AgentID: deref(q.AgentID), Title: q.Title, Project: q.Project, Metadata: q.Metadata}
+func (q sessionReq) newSession() memory.NewSession {
+	return memory.NewSession{AgentID: deref(q.AgentID), Title: q.Title, Project: q.Project, Metadata: q.Metadata}
 }
 
 func (h *handler) createSession(w http.ResponseWriter, r *http.Request) {
@@ -86,7 +77,7 @@ func (h *handler) createSession(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, err)
 		return
 	}
-	x, err := h.svc.CreateSession(r.Context(), account(r), req.newSession())
+	x, err := h.account(r).Sessions().Create(r.Context(), req.newSession())
 	if err != nil {
 		h.writeError(w, r, err)
 		return
@@ -110,7 +101,7 @@ func (h *handler) getOrCreateSession(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, badField("external_id", "external_id is required"))
 		return
 	}
-	x, created, err := h.svc.GetOrCreateSession(r.Context(), account(r), *req.ExternalID, req.newSession())
+	x, created, err := h.account(r).Sessions().GetOrCreate(r.Context(), *req.ExternalID, req.newSession())
 	if err != nil {
 		h.writeError(w, r, err)
 		return
@@ -140,7 +131,7 @@ func (h *handler) getSession(w http.ResponseWriter, r *http.Request) {
 	}
 	id := r.PathValue("id")
 	if !include {
-		x, err := h.svc.GetSession(r.Context(), account(r), id)
+		x, err := h.account(r).Sessions().Get(r.Context(), id)
 		if err != nil {
 			h.writeError(w, r, err)
 			return
@@ -148,7 +139,7 @@ func (h *handler) getSession(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, toSession(x))
 		return
 	}
-	x, ms, err := h.svc.SessionWithMemories(r.Context(), account(r), id)
+	x, ms, err := h.account(r).Sessions().GetWithMemories(r.Context(), id)
 	if err != nil {
 		h.writeError(w, r, err)
 		return
@@ -168,7 +159,7 @@ func (h *handler) endSession(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, err)
 		return
 	}
-	x, err := h.svc.EndSession(r.Context(), account(r), r.PathValue("id"), req.Summary)
+	x, err := h.account(r).Sessions().End(r.Context(), r.PathValue("id"), req.Summary)
 	if err != nil {
 		h.writeError(w, r, err)
 		return
@@ -177,7 +168,7 @@ func (h *handler) endSession(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *handler) listSessions(w http.ResponseWriter, r *http.Request) {
-	var p memoryrelay.SessionListParams
+	var p memory.SessionListParams
 	if err := pageParams(r, memoryrelay.MaxPage, &p.Limit, &p.Offset); err != nil {
 		h.writeError(w, r, err)
 		return
@@ -185,10 +176,10 @@ func (h *handler) listSessions(w http.ResponseWriter, r *http.Request) {
 	p.AgentID = queryString(r, "agent_id")
 	p.Project = queryString(r, "project")
 	p.Status = r.URL.Query().Get("status")
-	page, err := h.svc.ListSessions(r.Context(), account(r), p)
+	page, err := h.account(r).Sessions().List(r.Context(), p)
 	if err != nil {
 		h.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, toList(page, toSession))
+	writeJSON(w, http.StatusOK, toOffsetList(page, toSession))
 }

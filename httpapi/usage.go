@@ -1,20 +1,12 @@
 package httpapi
 
 import (
-	"context"
 	"net/http"
 
-	"github.com/memoryrelay/memoryrelay"
-	"github.com/memoryrelay/memoryrelay/keys"
 	"github.com/memoryrelay/memoryrelay/scopes"
 )
 
 // Quota and embed: see the API contract §5.10.
-
-type usageService interface {
-	Quota(ctx context.Context, k keys.Key) (memoryrelay.Quota, error)
-	Embed(ctx context.Context, text, prefix string) (memoryrelay.Embedding, error)
-}
 
 func (h *handler) usageRoutes() []route {
 	return []route{
@@ -32,7 +24,7 @@ type quotaJSON struct {
 
 func (h *handler) quota(w http.ResponseWriter, r *http.Request) {
 	k, _ := KeyFromContext(r.Context())
-	q, err := h.svc.Quota(r.Context(), k)
+	q, err := h.svc.AccountFor(k).Usage().Quota(r.Context())
 	if err != nil {
 		h.writeError(w, r, err)
 		return
@@ -59,7 +51,7 @@ func (h *handler) embed(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, badField("text", "text is required"))
 		return
 	}
-	e, err := h.svc.Embed(r.Context(), *req.Text, deref(req.Prefix))
+	e, err := h.account(r).Memories().Embed(r.Context(), *req.Text, deref(req.Prefix))
 	if err != nil {
 		h.writeError(w, r, err)
 		return

@@ -105,7 +105,7 @@ func TestEmbed(t *testing.T) {
 		})
 	}
 	// The vector is the one memories are indexed with.
-	got, err := e.relay.Embed(context.Background(), "same text", "search_query")
+	got, err := e.relay.Account(e.acct).Memories().Embed(context.Background(), "same text", "search_query")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,7 +4,7 @@ import (
 	"encoding/json"
 	"time"
 
-	"github.com/memoryrelay/memoryrelay"
+	"github.com/memoryrelay/memoryrelay/memory"
 )
 
 // The JSON objects of the API contract §4. Every field is always present.
@@ -41,7 +41,7 @@ type entityRefJSON struct {
 	Confidence float64 `json:"confidence"`
 }
 
-func toEntityRefs(refs []memoryrelay.EntityRef) []entityRefJSON {
+func toEntityRefs(refs []memory.EntityRef) []entityRefJSON {
 	out := make([]entityRefJSON, len(refs))
 	for i, r := range refs {
 		out[i] = entityRefJSON{Type: r.Type, Value: r.Value, Confidence: r.Confidence}
@@ -77,7 +77,7 @@ func msPtr(t *time.Time) *int64 {
 	return &v
 }
 
-func toMemory(m memoryrelay.Memory) memoryJSON {
+func toMemory(m memory.Memory) memoryJSON {
 	return memoryJSON{
 		ID:         m.ID,
 		Object:     "memory",
@@ -111,12 +111,23 @@ type listJSON[T any] struct {
 	NextCursor *string `json:"next_cursor"`
 }
 
-func toList[S, T any](p memoryrelay.Page[S], conv func(S) T) listJSON[T] {
+// toList is the envelope of a list that the API pages by cursor
+// (memories, projects): next_cursor continues it.
+func toList[S, T any](p memory.Page[S], conv func(S) T) listJSON[T] {
 	out := listJSON[T]{Data: make([]T, len(p.Data)), HasMore: p.HasMore, Total: p.Total, TotalCount: p.Total,
 		Limit: p.Limit, Offset: p.Offset, NextCursor: p.NextCursor}
 	for i, v := range p.Data {
 		out.Data[i] = conv(v)
 	}
+	return out
+}
+
+// toOffsetList is the envelope of a list that the API pages by offset
+// only: next_cursor is always null there (API contract §4.2), whatever
+// cursor the Go API offers.
+func toOffsetList[S, T any](p memory.Page[S], conv func(S) T) listJSON[T] {
+	out := toList(p, conv)
+	out.NextCursor = nil
 	return out
 }
 
@@ -137,7 +148,7 @@ type searchItemJSON struct {
 	UpdatedAt  int64           `json:"updated_at"`
 }
 
-func toSearchItem(h memoryrelay.Hit) searchItemJSON {
+func toSearchItem(h memory.Hit) searchItemJSON {
 	m := toMemory(h.Memory)
 	return searchItemJSON{
 		Memory: m, Score: h.Score, Similarity: h.Score, Distance: 1 - h.Score,
@@ -147,7 +158,7 @@ func toSearchItem(h memoryrelay.Hit) searchItemJSON {
 }
 
 // category is metadata.category when it is a string, else memory_type.
-func category(m memoryrelay.Memory) *string {
+func category(m memory.Memory) *string {
 	if len(m.Metadata) > 0 {
 		var meta struct {
 			Category any `json:"category"`
@@ -175,7 +186,7 @@ type agentJSON struct {
 	UpdatedAt    int64           `json:"updated_at"`
 }
 
-func toAgent(a memoryrelay.Agent) agentJSON {
+func toAgent(a memory.Agent) agentJSON {
 	return agentJSON{
 		ID: a.ID, Name: a.Name, Description: a.Description,
 		Config: objectOrEmpty(a.Config), Metadata: objectOrEmpty(a.Metadata),

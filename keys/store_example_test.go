@@ -113,6 +113,6 @@ func ExampleStore_Create() {
 	}
 	// Output:
 	// created ci-bot with metadata {"team":"platform"}
-	// refused: metadata: metadata must be a JSON object
-	// refused: scopes: scopes must be a non-empty list of read, write, delete, admin
+	// refused: Metadata: Metadata must be a JSON object
+	// refused: Scopes: Scopes must be a non-empty list of read, write, delete, admin
 }

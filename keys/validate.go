@@ -34,10 +34,12 @@ var ErrInvalid = errors.New("keys: invalid key field")
 // InvalidError reports a field of a new key, or of a rotation, that the
 // store refuses. Nothing was stored. It matches [ErrInvalid].
 type InvalidError struct {
-	// Field is the field's name in the API: name, scopes, expires_at,
-	// rate_limit, metadata or grace_seconds.
+	// Field is the Go name of the field: Name, Scopes, ExpiresAt,
+	// RateLimit or Metadata of CreateParams, or grace (Rotate's
+	// parameter). HTTP maps it to the wire name (package httpapi).
 	Field string
-	// Message is for the client, e.g. "name must be 1-100 characters".
+	// Message says what is wrong, naming the field, e.g. "Name must be
+	// 1-100 characters".
 	Message string
 }
 
@@ -56,31 +58,31 @@ var allScopes = scopes.NewSet(scopes.Read, scopes.Write, scopes.Delete, scopes.A
 // metadata compacted, nil for none.
 func (p CreateParams) normalize(now time.Time) (CreateParams, error) {
 	if !utf8.ValidString(p.Name) {
-		return p, invalid("name", "name must be valid UTF-8")
+		return p, invalid("Name", "Name must be valid UTF-8")
 	}
 	if n := utf8.RuneCountInString(p.Name); n == 0 || n > MaxName {
-		return p, invalid("name", "name must be 1-%d characters", MaxName)
+		return p, invalid("Name", "Name must be 1-%d characters", MaxName)
 	}
 	if p.Scopes.IsEmpty() || p.Scopes&^allScopes != 0 {
-		return p, invalid("scopes", "scopes must be a non-empty list of read, write, delete, admin")
+		return p, invalid("Scopes", "Scopes must be a non-empty list of read, write, delete, admin")
 	}
 	if p.ExpiresAt != nil {
 		// Stored in milliseconds: return what Get and Verify will return.
 		exp := p.ExpiresAt.UTC().Truncate(time.Millisecond)
 		if !exp.After(now) {
-			return p, invalid("expires_at", "expires_at must be in the future")
+			return p, invalid("ExpiresAt", "ExpiresAt must be in the future")
 		}
 		p.ExpiresAt = &exp
 	}
 	if p.RateLimit < 0 {
-		return p, invalid("rate_limit", "rate_limit must be 0 or more")
+		return p, invalid("RateLimit", "RateLimit must be 0 or more")
 	}
 	if p.RateLimit > MaxRateLimit {
-		return p, invalid("rate_limit", "rate_limit must be at most %d", MaxRateLimit)
+		return p, invalid("RateLimit", "RateLimit must be at most %d", MaxRateLimit)
 	}
 	meta, err := storedjson.Object(p.Metadata, MaxMetadataSize)
 	if err != nil {
-		return p, invalid("metadata", "metadata %v", err)
+		return p, invalid("Metadata", "Metadata %v", err)
 	}
 	p.Metadata = meta
 	return p, nil
@@ -89,7 +91,7 @@ func (p CreateParams) normalize(now time.Time) (CreateParams, error) {
 // checkGrace checks the grace period of a rotation.
 func checkGrace(grace time.Duration) error {
 	if grace < 0 || grace > MaxGrace {
-		return invalid("grace_seconds", "grace_seconds must be between 0 and %d", int(MaxGrace/time.Second))
+		return invalid("grace", "grace must be between 0 and %v", MaxGrace)
 	}
 	return nil
 }

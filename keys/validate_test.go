@@ -33,27 +33,27 @@ func TestStoreFieldRules(t *testing.T) {
 		msg   string // the refusal's message (prefix), for the HTTP API
 	}{
 		{"name of 100 characters", keys.CreateParams{Name: strings.Repeat("é", 100), Scopes: read}, "", ""},
-		{"name of 101 characters", keys.CreateParams{Name: strings.Repeat("é", 101), Scopes: read}, "name", "name must be 1-100 characters"},
-		{"name of 5,000 characters", keys.CreateParams{Name: strings.Repeat("n", 5000), Scopes: read}, "name", "name must be 1-100 characters"},
-		{"empty name", keys.CreateParams{Scopes: read}, "name", "name must be 1-100 characters"},
-		{"name not UTF-8", keys.CreateParams{Name: "k\xff", Scopes: read}, "name", "name must be valid UTF-8"},
-		{"no scope", keys.CreateParams{Name: "k"}, "scopes", "scopes must be a non-empty list of read, write, delete, admin"},
-		{"an undefined scope bit", keys.CreateParams{Name: "k", Scopes: read | scopes.Set(1<<6)}, "scopes", "scopes must be"},
+		{"name of 101 characters", keys.CreateParams{Name: strings.Repeat("é", 101), Scopes: read}, "Name", "Name must be 1-100 characters"},
+		{"name of 5,000 characters", keys.CreateParams{Name: strings.Repeat("n", 5000), Scopes: read}, "Name", "Name must be 1-100 characters"},
+		{"empty name", keys.CreateParams{Scopes: read}, "Name", "Name must be 1-100 characters"},
+		{"name not UTF-8", keys.CreateParams{Name: "k\xff", Scopes: read}, "Name", "Name must be valid UTF-8"},
+		{"no scope", keys.CreateParams{Name: "k"}, "Scopes", "Scopes must be a non-empty list of read, write, delete, admin"},
+		{"an undefined scope bit", keys.CreateParams{Name: "k", Scopes: read | scopes.Set(1<<6)}, "Scopes", "Scopes must be"},
 		{"expiry in a millisecond", keys.CreateParams{Name: "k", Scopes: read, ExpiresAt: at(time.Millisecond)}, "", ""},
-		{"expiry now", keys.CreateParams{Name: "k", Scopes: read, ExpiresAt: at(0)}, "expires_at", "expires_at must be in the future"},
-		{"expiry in less than a millisecond (stored: now)", keys.CreateParams{Name: "k", Scopes: read, ExpiresAt: at(time.Millisecond - 1)}, "expires_at", "expires_at must be in the future"},
-		{"expiry in the past", keys.CreateParams{Name: "k", Scopes: read, ExpiresAt: at(-time.Hour)}, "expires_at", "expires_at must be in the future"},
+		{"expiry now", keys.CreateParams{Name: "k", Scopes: read, ExpiresAt: at(0)}, "ExpiresAt", "ExpiresAt must be in the future"},
+		{"expiry in less than a millisecond (stored: now)", keys.CreateParams{Name: "k", Scopes: read, ExpiresAt: at(time.Millisecond - 1)}, "ExpiresAt", "ExpiresAt must be in the future"},
+		{"expiry in the past", keys.CreateParams{Name: "k", Scopes: read, ExpiresAt: at(-time.Hour)}, "ExpiresAt", "ExpiresAt must be in the future"},
 		{"rate limit 0 (the default)", keys.CreateParams{Name: "k", Scopes: read}, "", ""},
 		{"rate limit at the maximum", keys.CreateParams{Name: "k", Scopes: read, RateLimit: keys.MaxRateLimit}, "", ""},
-		{"rate limit past the maximum", keys.CreateParams{Name: "k", Scopes: read, RateLimit: keys.MaxRateLimit + 1}, "rate_limit", "rate_limit must be at most 1000000"},
-		{"negative rate limit", keys.CreateParams{Name: "k", Scopes: read, RateLimit: -1}, "rate_limit", "rate_limit must be 0 or more"},
+		{"rate limit past the maximum", keys.CreateParams{Name: "k", Scopes: read, RateLimit: keys.MaxRateLimit + 1}, "RateLimit", "RateLimit must be at most 1000000"},
+		{"negative rate limit", keys.CreateParams{Name: "k", Scopes: read, RateLimit: -1}, "RateLimit", "RateLimit must be 0 or more"},
 		{"metadata at the size limit", keys.CreateParams{Name: "k", Scopes: read, Metadata: stMetadataOf(keys.MaxMetadataSize)}, "", ""},
-		{"metadata one byte past the limit", keys.CreateParams{Name: "k", Scopes: read, Metadata: stMetadataOf(keys.MaxMetadataSize + 1)}, "metadata", "metadata must be at most 10240 bytes when serialized"},
-		{"metadata not JSON", keys.CreateParams{Name: "k", Scopes: read, Metadata: []byte(`{"a":`)}, "metadata", "metadata must be a JSON object"},
-		{"metadata not JSON at all", keys.CreateParams{Name: "k", Scopes: read, Metadata: []byte(`team=ops`)}, "metadata", "metadata must be a JSON object"},
-		{"metadata an array", keys.CreateParams{Name: "k", Scopes: read, Metadata: []byte(`[1]`)}, "metadata", "metadata must be a JSON object"},
-		{"metadata a string", keys.CreateParams{Name: "k", Scopes: read, Metadata: []byte(`"ops"`)}, "metadata", "metadata must be a JSON object"},
-		{"metadata not UTF-8", keys.CreateParams{Name: "k", Scopes: read, Metadata: []byte("{\"a\":\"\xff\"}")}, "metadata", "metadata must be valid UTF-8"},
+		{"metadata one byte past the limit", keys.CreateParams{Name: "k", Scopes: read, Metadata: stMetadataOf(keys.MaxMetadataSize + 1)}, "Metadata", "Metadata must be at most 10240 bytes when serialized"},
+		{"metadata not JSON", keys.CreateParams{Name: "k", Scopes: read, Metadata: []byte(`{"a":`)}, "Metadata", "Metadata must be a JSON object"},
+		{"metadata not JSON at all", keys.CreateParams{Name: "k", Scopes: read, Metadata: []byte(`team=ops`)}, "Metadata", "Metadata must be a JSON object"},
+		{"metadata an array", keys.CreateParams{Name: "k", Scopes: read, Metadata: []byte(`[1]`)}, "Metadata", "Metadata must be a JSON object"},
+		{"metadata a string", keys.CreateParams{Name: "k", Scopes: read, Metadata: []byte(`"ops"`)}, "Metadata", "Metadata must be a JSON object"},
+		{"metadata not UTF-8", keys.CreateParams{Name: "k", Scopes: read, Metadata: []byte("{\"a\":\"\xff\"}")}, "Metadata", "Metadata must be valid UTF-8"},
 		{"metadata null", keys.CreateParams{Name: "k", Scopes: read, Metadata: []byte(`null`)}, "", ""},
 	}
 	for _, tt := range tests {
@@ -108,7 +108,7 @@ func TestStoreFieldRules(t *testing.T) {
 }
 
 // TestStoreRotateGraceError: a grace period out of range is an
-// *InvalidError naming grace_seconds, as the HTTP API reports it.
+// *InvalidError naming grace, Rotate's parameter.
 func TestStoreRotateGraceError(t *testing.T) {
 	db := stOpenDB(t)
 	s := stNewStore(t, db.st.Keys(), keys.Options{Now: stNewClock().Now})
@@ -116,8 +116,8 @@ func TestStoreRotateGraceError(t *testing.T) {
 	for _, grace := range []time.Duration{-time.Second, keys.MaxGrace + time.Second} {
 		_, _, err := s.Rotate(context.Background(), db.acct, k.ID, grace)
 		var ie *keys.InvalidError
-		if !errors.As(err, &ie) || ie.Field != "grace_seconds" || ie.Message != "grace_seconds must be between 0 and 86400" {
-			t.Errorf("Rotate(grace %v): error %#v, want an *InvalidError for grace_seconds", grace, err)
+		if !errors.As(err, &ie) || ie.Field != "grace" || ie.Message != "grace must be between 0 and 24h0m0s" {
+			t.Errorf("Rotate(grace %v): error %#v, want an *InvalidError for grace", grace, err)
 		}
 	}
 }

@@ -15,6 +15,10 @@ type Agent struct {
 	// Name is a display label, unique within the account; default the ID.
 	Name        string
 	Description *string
+	// Config is a JSON object of settings for clients (API contract
+	// §4.5); no call of this API sets it (it reads {} unless the store
+	// holds one); nil means {}.
+	Config json.RawMessage
 	// Metadata is a JSON object; nil means {}.
 	Metadata     json.RawMessage
 	MemoryCount  int

@@ -63,6 +63,14 @@ type NeighborhoodParams struct {
 type Neighborhood struct {
 	Entity    Entity
 	Neighbors []Neighbor // nearest first; never nil
+	// LinksRead is how many entity–memory links the walk read; a walk
+	// reads a bounded number of links (memoryrelay.MaxNeighborhoodLinks in
+	// process).
+	LinksRead int
+	// Truncated reports that the walk stopped at that bound before it was
+	// complete: Neighbors is then a subset of the answer, each neighbour
+	// still at its true depth.
+	Truncated bool
 }
 
 // Neighbor is an entity reached from another over shared memories.

@@ -32,6 +32,10 @@ var (
 // the error's text is the first one's.
 type ValidationError struct {
 	Problems []Problem
+	// Err is the error that showed the problem, if any (for example
+	// keys.ErrLastAdmin when a revocation is refused); Unwrap returns it,
+	// so errors.Is matches both ErrInvalid and it.
+	Err error
 }
 
 // Problem is one rule an input breaks.
@@ -73,6 +77,9 @@ func (e *ValidationError) Error() string {
 
 // Is reports whether target is ErrInvalid.
 func (e *ValidationError) Is(target error) bool { return target == ErrInvalid }
+
+// Unwrap returns the cause, or nil.
+func (e *ValidationError) Unwrap() error { return e.Err }
 
 // NotFoundError says which kind of object was not found. It matches
 // ErrNotFound and unwraps to the error that showed it, if any (for keys,

@@ -193,6 +193,13 @@ type AsyncOptions struct {
 	WebhookURL *string
 }
 
+// Prefixes accepted by [Memories.Embed]. The built-in embedders are
+// symmetric: a prefix is checked but does not change the vector.
+const (
+	EmbedPrefixQuery    = "search_query"
+	EmbedPrefixDocument = "search_document"
+)
+
 // Embedding is a text's vector from the server's embedder.
 type Embedding struct {
 	Vector    []float32
@@ -225,6 +232,8 @@ type Memories interface {
 	DeleteUser(ctx context.Context, userID string) (int, error)
 	// Search ranks the account's memories against a query, best first.
 	Search(ctx context.Context, p SearchParams) ([]Hit, error)
-	// Embed returns the vector of a text (prefix, if set, is prepended).
+	// Embed returns the vector of a text (1–51,200 characters, not blank)
+	// from the embedder memories are indexed with; prefix is "",
+	// EmbedPrefixQuery or EmbedPrefixDocument.
 	Embed(ctx context.Context, text, prefix string) (Embedding, error)
 }

@@ -6,6 +6,12 @@ import (
 	"time"
 )
 
+// Session statuses.
+const (
+	SessionActive = "active"
+	SessionEnded  = "ended"
+)
+
 // Session is a conversation or work session of an agent (API contract
 // §4.5).
 type Session struct {
@@ -13,7 +19,7 @@ type Session struct {
 	AgentID    string // the agent's id (§5.5)
 	ExternalID *string
 	Project    *string // the project slug as supplied
-	Status     string  // "active" or "ended"
+	Status     string  // SessionActive or SessionEnded
 	Title      *string
 	Summary    *string
 	// Metadata is a JSON object; nil means {}.
@@ -39,7 +45,7 @@ type SessionListParams struct {
 	Offset  int     // ≥ 0
 	AgentID *string // agent id or name; unknown: an empty page
 	Project *string // project slug
-	Status  string  // "active", "ended", or "" for both
+	Status  string  // SessionActive, SessionEnded, or "" for both
 }
 
 // Sessions is the session API of an account.
@@ -51,7 +57,7 @@ type Sessions interface {
 	GetOrCreate(ctx context.Context, externalID string, in NewSession) (s Session, created bool, err error)
 	Get(ctx context.Context, id string) (Session, error)
 	// GetWithMemories returns a session and its newest memories (at most
-	// 100), oldest first.
+	// 100), oldest first (as the HTTP API lists them, API.md #29).
 	GetWithMemories(ctx context.Context, id string) (Session, []Memory, error)
 	// End ends a session, with an optional summary.
 	End(ctx context.Context, id string, summary *string) (Session, error)

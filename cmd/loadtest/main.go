@@ -33,6 +33,7 @@ import (
 	"github.com/memoryrelay/memoryrelay"
 	"github.com/memoryrelay/memoryrelay/httpapi"
 	"github.com/memoryrelay/memoryrelay/keys"
+	"github.com/memoryrelay/memoryrelay/memory"
 	"github.com/memoryrelay/memoryrelay/scopes"
 )
 
@@ -162,11 +163,11 @@ func runAPI(ctx context.Context, cfg Config) (*Result, error) {
 	key := tok.Reveal()
 	var ids []string
 	for i := 0; i < cfg.Seed; i++ {
-		m, err := relay.CreateMemory(ctx, acct.ID, memoryrelay.NewMemory{Content: sentence(rand.New(rand.NewPCG(uint64(i), 1))), AgentID: fmt.Sprintf("agent-%d", i%10)})
+		m, err := relay.Account(acct.ID).Memories().Create(ctx, memory.NewMemory{Content: sentence(rand.New(rand.NewPCG(uint64(i), 1))), AgentID: fmt.Sprintf("agent-%d", i%10)})
 		if err != nil {
 			return nil, err
 		}
-		ids = append(ids, m.ID)
+		ids = append(ids, m.Memory.ID)
 	}
 	h, err := httpapi.New(relay, httpapi.Options{})
 	if err != nil {

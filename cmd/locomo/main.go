@@ -37,6 +37,7 @@ import (
 	"time"
 
 	"github.com/memoryrelay/memoryrelay"
+	"github.com/memoryrelay/memoryrelay/memory"
 	"github.com/memoryrelay/memoryrelay/search"
 	"github.com/memoryrelay/memoryrelay/search/embed"
 	"github.com/memoryrelay/memoryrelay/search/embed/model2vec"
@@ -198,7 +199,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		overall[m] = &tally{}
 		perCat[m] = map[int]*tally{1: {}, 2: {}, 3: {}, 4: {}}
 	}
-	spent := make(map[string]time.Duration) // in SearchMemories, per mode
+	spent := make(map[string]time.Duration) // in Memories().Search, per mode
 	start := time.Now()
 	memories, questions := 0, 0
 	for _, s := range samples {
@@ -212,11 +213,11 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		}
 		idToDia := map[string]string{}
 		for _, dia := range order {
-			m, err := relay.CreateMemory(ctx, acct.ID, memoryrelay.NewMemory{Content: texts[dia], AgentID: s.ID, Metadata: json.RawMessage(`{"dia_id":"` + dia + `"}`)})
+			m, err := relay.Account(acct.ID).Memories().Create(ctx, memory.NewMemory{Content: texts[dia], AgentID: s.ID, Metadata: json.RawMessage(`{"dia_id":"` + dia + `"}`)})
 			if err != nil {
 				return fmt.Errorf("%s %s: %w", s.ID, dia, err)
 			}
-			idToDia[m.ID] = dia
+			idToDia[m.Memory.ID] = dia
 			memories++
 		}
 		for _, qa := range s.QA {
@@ -237,9 +238,9 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 			questions++
 			for _, mode := range modeList {
 				t0 := time.Now()
-				hits, err := relay.SearchMemories(ctx, acct.ID, memoryrelay.SearchParams{Query: qa.Question, Limit: 10, Mode: mode})
+				hits, err := relay.Account(acct.ID).Memories().Search(ctx, memory.SearchParams{Query: qa.Question, Limit: 10, Mode: mode})
 				spent[mode] += time.Since(t0)
-				var verr *memoryrelay.ValidationError
+				var verr *memory.ValidationError
 				if errors.As(err, &verr) {
 					continue // a question with no searchable text
 				}

@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/memoryrelay/memoryrelay"
+	"github.com/memoryrelay/memoryrelay/memory"
 )
 
 func main() {
@@ -65,18 +66,18 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 			return err
 		}
 	}
-	page, err := r.ListMemories(ctx, acct.ID, memoryrelay.ListParams{Limit: 1})
+	page, err := r.Account(acct.ID).Memories().List(ctx, memory.ListParams{Limit: 1})
 	if err != nil {
 		return err
 	}
 	have := page.Total
 	start := time.Now()
 	for have < *n {
-		batch := make([]memoryrelay.NewMemory, min(1000, *n-have))
+		batch := make([]memory.NewMemory, min(1000, *n-have))
 		for i := range batch {
-			batch[i] = memoryrelay.NewMemory{Content: text(rng), AgentID: fmt.Sprintf("agent-%d", rng.IntN(10))}
+			batch[i] = memory.NewMemory{Content: text(rng), AgentID: fmt.Sprintf("agent-%d", rng.IntN(10))}
 		}
-		if _, err := r.CreateMemories(ctx, acct.ID, memoryrelay.BatchParams{Memories: batch}); err != nil {
+		if _, err := r.Account(acct.ID).Memories().CreateBatch(ctx, memory.BatchParams{Memories: batch}); err != nil {
 			return err
 		}
 		have += len(batch)
@@ -108,7 +109,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 			lat := make([]time.Duration, 0, *queries)
 			for q := 0; q < *queries; q++ {
 				t := time.Now()
-				if _, err := r.SearchMemories(ctx, acct.ID, memoryrelay.SearchParams{Query: text(rng), Mode: c.mode, AgentID: c.filter, Limit: 10}); err != nil {
+				if _, err := r.Account(acct.ID).Memories().Search(ctx, memory.SearchParams{Query: text(rng), Mode: c.mode, AgentID: c.filter, Limit: 10}); err != nil {
 					return err
 				}
 				lat = append(lat, time.Since(t))

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 
 	"github.com/memoryrelay/memoryrelay"
+	"github.com/memoryrelay/memoryrelay/memory"
 )
 
 func main() {
@@ -34,20 +35,23 @@ func run(ctx context.Context, dbPath string, out io.Writer) error {
 	}
 	defer relay.Close()
 
-	acct, err := relay.CreateAccount(ctx, "example")
+	info, err := relay.CreateAccount(ctx, "example")
 	if err != nil {
 		return err
 	}
+	// The account's API: package memory's interfaces, the same the Go
+	// client of a remote server implements.
+	var acct memory.Account = relay.Account(info.ID)
 	for _, text := range []string{
 		"The user prefers TypeScript over JavaScript for new projects.",
 		"Deployments run every Friday at 5pm from the release branch.",
 		"The user's dog is called Biscuit.",
 	} {
-		if _, err := relay.CreateMemory(ctx, acct.ID, memoryrelay.NewMemory{AgentID: "assistant", Content: text}); err != nil {
+		if _, err := acct.Memories().Create(ctx, memory.NewMemory{AgentID: "assistant", Content: text}); err != nil {
 			return err
 		}
 	}
-	hits, err := relay.SearchMemories(ctx, acct.ID, memoryrelay.SearchParams{
+	hits, err := acct.Memories().Search(ctx, memory.SearchParams{
 		Query:   "Which programming language does the user prefer?",
 		AgentID: ptr("assistant"),
 		Limit:   2,

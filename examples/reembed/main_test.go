@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/memoryrelay/memoryrelay"
+	"github.com/memoryrelay/memoryrelay/memory"
 )
 
 func TestReembedProgram(t *testing.T) {
@@ -19,7 +20,7 @@ func TestReembedProgram(t *testing.T) {
 	}
 	acct, _ := r.CreateAccount(ctx, "a")
 	for _, s := range []string{"one memory", "another memory"} {
-		if _, err := r.CreateMemory(ctx, acct.ID, memoryrelay.NewMemory{Content: s}); err != nil {
+		if _, err := r.Account(acct.ID).Memories().Create(ctx, memory.NewMemory{Content: s}); err != nil {
 			t.Fatal(err)
 		}
 	}

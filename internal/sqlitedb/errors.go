@@ -154,3 +154,11 @@ func Unavailable(err error) (reason string, ok bool) {
 	}
 	return "", false
 }
+
+// ForeignKey reports whether err is a FOREIGN KEY constraint failure: a
+// row refers to one that does not exist (for example a write for an
+// account that does not exist).
+func ForeignKey(err error) bool {
+	var se sqlite3.Error
+	return errors.As(err, &se) && se.ExtendedCode == sqlite3.ErrConstraintForeignKey
+}

@@ -1,0 +1,87 @@
+package memoryrelay
+
+import (
+	"context"
+
+	"github.com/memoryrelay/memoryrelay/keys"
+	"github.com/memoryrelay/memoryrelay/memory"
+)
+
+// Account returns the API of the account with the id: its resource groups,
+// as package memory defines them. Nothing is read until a method is
+// called; on an unknown account every method returns a
+// *memory.NotFoundError of kind "account", and after Close ErrClosed. The
+// handle acts for no key: its Usage().Quota is a *memory.ValidationError
+// (use AccountFor).
+//
+// The handle is cheap, safe for concurrent use and valid until Close.
+func (r *Relay) Account(id string) memory.Account { return &account{r: r, id: id} }
+
+// AccountFor returns the API of the account that k belongs to, acting for
+// k: as Account(k.AccountID), with Usage().Quota reporting k's usage. k is
+// taken as given (from Authorize or Keys().Verify, say): AccountFor does
+// not check its scopes or its state.
+func (r *Relay) AccountFor(k keys.Key) memory.Account {
+	return &account{r: r, id: k.AccountID, key: &k}
+}
+
+// account implements memory.Account in process: each resource group is a
+// small type (account_*.go) whose methods check the account, call the
+// Relay's account-scoped code and classify its errors.
+type account struct {
+	r   *Relay
+	id  string
+	key *keys.Key // the key it acts for; nil for Relay.Account
+}
+
+var _ memory.Account = (*account)(nil)
+
+func (a *account) Memories() memory.Memories   { return accountMemories{a} }
+func (a *account) Agents() memory.Agents       { return accountAgents{a} }
+func (a *account) Entities() memory.Entities   { return accountEntities{a} }
+func (a *account) Sessions() memory.Sessions   { return accountSessions{a} }
+func (a *account) Decisions() memory.Decisions { return accountDecisions{a} }
+func (a *account) Patterns() memory.Patterns   { return accountPatterns{a} }
+func (a *account) Projects() memory.Projects   { return accountProjects{a} }
+func (a *account) Contexts() memory.Contexts   { return accountContexts{a} }
+func (a *account) Keys() memory.Keys           { return accountKeys{a} }
+func (a *account) Usage() memory.Usage         { return accountUsage{a} }
+
+// call runs f for the account: after checking that the Relay is open and
+// the account exists, with the error classified (see Relay.classify) and
+// the zero value on error.
+func call[T any](ctx context.Context, a *account, f func() (T, error)) (T, error) {
+	var zero T
+	if err := a.r.checkAccount(ctx, a.id); err != nil {
+		return zero, err
+	}
+	v, err := f()
+	if err != nil {
+		return zero, a.r.classify(err)
+	}
+	return v, nil
+}
+
+// call2 is call for methods with two results and an error.
+func call2[T, U any](ctx context.Context, a *account, f func() (T, U, error)) (T, U, error) {
+	var (
+		zt T
+		zu U
+	)
+	if err := a.r.checkAccount(ctx, a.id); err != nil {
+		return zt, zu, err
+	}
+	v, u, err := f()
+	if err != nil {
+		return zt, zu, a.r.classify(err)
+	}
+	return v, u, nil
+}
+
+// call0 is call for methods with only an error.
+func call0(ctx context.Context, a *account, f func() error) error {
+	if err := a.r.checkAccount(ctx, a.id); err != nil {
+		return err
+	}
+	return a.r.classify(f())
+}

@@ -1,0 +1,81 @@
+package memoryrelay
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/memoryrelay/memoryrelay/internal/store"
+)
+
+// AccountInfo is an account's record. Every key and every stored object
+// belongs to exactly one account; [Relay.Account] returns the API of one.
+type AccountInfo struct {
+	ID        string // a UUID, made by the Relay
+	Name      string // a label, not unique; 1–255 characters
+	CreatedAt time.Time
+}
+
+// CreateAccount creates an account. Its data is reached through
+// Relay.Account(info.ID) and the keys made for it.
+func (r *Relay) CreateAccount(ctx context.Context, name string) (AccountInfo, error) {
+	if r.closed.Load() {
+		return AccountInfo{}, ErrClosed
+	}
+	if err := textField("name", name, MaxAccountName); err != nil {
+		return AccountInfo{}, err
+	}
+	a, err := r.store.CreateAccount(ctx, name, r.opts.Now())
+	if err != nil {
+		return AccountInfo{}, r.classify(err)
+	}
+	r.accounts.Store(a.ID, struct{}{})
+	return accountInfoOf(a), nil
+}
+
+// LookupAccount returns the record of the account with the id; an unknown
+// id is a *memory.NotFoundError of kind "account".
+func (r *Relay) LookupAccount(ctx context.Context, id string) (AccountInfo, error) {
+	if r.closed.Load() {
+		return AccountInfo{}, ErrClosed
+	}
+	a, err := r.store.Account(ctx, id)
+	if err != nil {
+		return AccountInfo{}, r.classify(storeErr(err, kindAccount))
+	}
+	return accountInfoOf(a), nil
+}
+
+// AccountByName returns the record of the oldest account with the name; an
+// unknown name is a *memory.NotFoundError of kind "account".
+func (r *Relay) AccountByName(ctx context.Context, name string) (AccountInfo, error) {
+	if r.closed.Load() {
+		return AccountInfo{}, ErrClosed
+	}
+	a, err := r.store.AccountByName(ctx, name)
+	if err != nil {
+		return AccountInfo{}, r.classify(storeErr(err, kindAccount))
+	}
+	return accountInfoOf(a), nil
+}
+
+// checkAccount returns nil when the account exists, a *memory.NotFoundError
+// of kind "account" when it does not, and ErrClosed after Close. An account
+// found once is remembered: accounts are never deleted.
+func (r *Relay) checkAccount(ctx context.Context, id string) error {
+	if r.closed.Load() {
+		return ErrClosed
+	}
+	if _, ok := r.accounts.Load(id); ok {
+		return nil
+	}
+	_, err := r.store.Account(ctx, id)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return notFound(kindAccount)
+	case err != nil:
+		return r.classify(err)
+	}
+	r.accounts.Store(id, struct{}{})
+	return nil
+}
