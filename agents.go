@@ -103,15 +103,17 @@ func (r *Relay) getAgent(ctx context.Context, accountID, ref string) (memory.Age
 
 // listAgents returns a page of the account's agents, newest first.
 func (r *Relay) listAgents(ctx context.Context, accountID string, p memory.PageParams) (memory.Page[memory.Agent], error) {
-	limit, offset, err := offsetParams(p.Limit, p.Offset, p.Cursor)
+	limit, offset, after, err := keysetParams(agentsList, p.Limit, p.Offset, p.Cursor)
 	if err != nil {
 		return memory.Page[memory.Agent]{}, err
 	}
-	as, total, err := r.store.ListAgents(ctx, accountID, limit, offset)
+	as, total, err := r.store.ListAgents(ctx, accountID, limit+1, offset, after)
 	if err != nil {
 		return memory.Page[memory.Agent]{}, err
 	}
-	return offsetPage(as, agentOf, total, limit, offset), nil
+	return keysetPage(agentsList, as, agentOf, total, limit, offset, func(a store.Agent) store.Position {
+		return store.Position{CreatedAt: a.CreatedAt.UnixMilli(), ID: a.ID}
+	}), nil
 }
 
 // updateAgent changes the account's agent named by ref (id or name) and

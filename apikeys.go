@@ -31,7 +31,7 @@ func (r *Relay) createKey(ctx context.Context, accountID string, in memory.NewKe
 // listKeys returns a page of the account's keys, newest first. Keys never
 // carry their secret or its hash.
 func (r *Relay) listKeys(ctx context.Context, accountID string, p memory.PageParams) (memory.Page[keys.Key], error) {
-	limit, offset, err := offsetParams(p.Limit, p.Offset, p.Cursor)
+	limit, offset, err := offsetParams(keysList, p.Limit, p.Offset, p.Cursor)
 	if err != nil {
 		return memory.Page[keys.Key]{}, err
 	}
@@ -39,7 +39,7 @@ func (r *Relay) listKeys(ctx context.Context, accountID string, p memory.PagePar
 	if err != nil {
 		return memory.Page[keys.Key]{}, err
 	}
-	return offsetPage(ks, func(k keys.Key) keys.Key { return k }, total, limit, offset), nil
+	return offsetPage(keysList, ks, func(k keys.Key) keys.Key { return k }, total, limit, offset), nil
 }
 
 // getKey returns the account's key with the id.

@@ -129,7 +129,7 @@ func (r *Relay) getDecision(ctx context.Context, accountID, id string) (memory.D
 
 // listDecisions returns a page of the account's decisions, newest first.
 func (r *Relay) listDecisions(ctx context.Context, accountID string, p memory.DecisionListParams) (memory.Page[memory.Decision], error) {
-	limit, offset, err := offsetParams(p.Limit, p.Offset, "")
+	limit, offset, after, err := keysetParams(decisionsList, p.Limit, p.Offset, p.Cursor)
 	if err != nil {
 		return memory.Page[memory.Decision]{}, err
 	}
@@ -141,11 +141,13 @@ func (r *Relay) listDecisions(ctx context.Context, accountID string, p memory.De
 		return memory.Page[memory.Decision]{}, invalid("Tags", "Tags must list at most %d distinct tags", MaxTagFilter)
 	}
 	f := store.DecisionFilter{AccountID: accountID, Project: p.Project, Status: p.Status, Tags: tags}
-	ds, total, err := r.store.ListDecisions(ctx, f, limit, offset)
+	ds, total, err := r.store.ListDecisions(ctx, f, limit+1, offset, after)
 	if err != nil {
 		return memory.Page[memory.Decision]{}, err
 	}
-	return offsetPage(ds, decisionOf, total, limit, offset), nil
+	return keysetPage(decisionsList, ds, decisionOf, total, limit, offset, func(d store.Decision) store.Position {
+		return store.Position{CreatedAt: d.CreatedAt.UnixMilli(), ID: d.ID}
+	}), nil
 }
 
 // supersedeDecision records a new decision that replaces the account's

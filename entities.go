@@ -74,15 +74,17 @@ func (r *Relay) getEntity(ctx context.Context, accountID, id string) (memory.Ent
 
 // listEntities returns a page of the account's entities, newest first.
 func (r *Relay) listEntities(ctx context.Context, accountID string, p memory.EntityListParams) (memory.Page[memory.Entity], error) {
-	limit, offset, err := offsetParams(p.Limit, p.Offset, "")
+	limit, offset, after, err := keysetParams(entitiesList, p.Limit, p.Offset, p.Cursor)
 	if err != nil {
 		return memory.Page[memory.Entity]{}, err
 	}
-	es, total, err := r.store.ListEntities(ctx, store.EntityFilter{AccountID: accountID, AgentRef: p.AgentID, Type: p.Type}, limit, offset)
+	es, total, err := r.store.ListEntities(ctx, store.EntityFilter{AccountID: accountID, AgentRef: p.AgentID, Type: p.Type}, limit+1, offset, after)
 	if err != nil {
 		return memory.Page[memory.Entity]{}, err
 	}
-	return offsetPage(es, entityOf, total, limit, offset), nil
+	return keysetPage(entitiesList, es, entityOf, total, limit, offset, func(e store.Entity) store.Position {
+		return store.Position{CreatedAt: e.CreatedAt.UnixMilli(), ID: e.ID}
+	}), nil
 }
 
 // deleteEntity removes the account's entity and its links.

@@ -360,31 +360,19 @@ func (r *Relay) deleteMemory(ctx context.Context, accountID, id string) error {
 
 // listMemories returns a page of the account's memories, newest first.
 func (r *Relay) listMemories(ctx context.Context, accountID string, p memory.ListParams) (memory.Page[memory.Memory], error) {
-	limit, err := pageLimit(p.Limit, DefaultPage, MaxPage)
+	limit, offset, after, err := keysetParams(memoriesList, p.Limit, p.Offset, p.Cursor)
 	if err != nil {
-		return memory.Page[memory.Memory]{}, err
-	}
-	if err := checkOffset(p.Offset); err != nil {
 		return memory.Page[memory.Memory]{}, err
 	}
 	if p.Scope != "" && p.Scope != "all" && !oneOf(p.Scope, memScopes) {
 		return memory.Page[memory.Memory]{}, invalid("Scope", "Scope must be session, long-term or all")
-	}
-	var after *store.Position
-	offset := p.Offset
-	if p.Cursor != "" {
-		pos, off, err := decodeCursor(p.Cursor)
-		if err != nil {
-			return memory.Page[memory.Memory]{}, err
-		}
-		after, offset = &pos, off
 	}
 	f := store.Filter{AccountID: accountID, AgentRef: p.AgentID, UserID: p.UserID, Scope: p.Scope}
 	ms, total, err := r.store.ListMemories(ctx, f, limit+1, offset, after)
 	if err != nil {
 		return memory.Page[memory.Memory]{}, err
 	}
-	return keysetPage(ms, memoryOf, total, limit, offset, func(m store.Memory) store.Position {
+	return keysetPage(memoriesList, ms, memoryOf, total, limit, offset, func(m store.Memory) store.Position {
 		return store.Position{CreatedAt: m.CreatedAt.UnixMilli(), ID: m.ID}
 	}), nil
 }

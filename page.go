@@ -4,17 +4,40 @@ import (
 	"encoding/base64"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/memoryrelay/memoryrelay/internal/store"
-	"github.com/memoryrelay/memoryrelay/internal/uuid"
 	"github.com/memoryrelay/memoryrelay/memory"
 )
 
 // Pagination: every list returns a memory.Page whose NextCursor, set
-// exactly when HasMore, continues the list. Lists ordered by a stored
-// position (memories, projects) use keyset cursors (the last row's
-// created_at and id, keysetPage); the others read by offset, and their
-// cursor carries the next offset (offsetPage).
+// exactly when HasMore, continues the list, and takes that cursor back
+// (its params' Cursor, which wins over Offset). Every list but the keys
+// uses keyset cursors: the page's last row's position in the list's order
+// (created_at, or a session's started_at, and id), so that rows added or
+// removed before it do not shift the next page (keysetParams,
+// keysetPage). The keys read by offset, their cursor carrying the next
+// offset (offsetParams, offsetPage): the key store's Repository, a public
+// interface hosts implement, lists by offset, and an account's keys are
+// few and made by hand.
+//
+// A cursor names its list, so a cursor of one list is not valid for
+// another: base64url (unpadded) of "list:created_at:offset:id" (keyset,
+// created_at in epoch ms) or "list:offset" (offset). A keyset cursor's
+// offset only reports where its page starts; its position decides that.
+
+// cursorList names the list a cursor belongs to.
+type cursorList string
+
+const (
+	memoriesList  cursorList = "m"
+	projectsList  cursorList = "p"
+	agentsList    cursorList = "a"
+	entitiesList  cursorList = "e"
+	sessionsList  cursorList = "s"
+	decisionsList cursorList = "d"
+	keysList      cursorList = "k"
+)
 
 // pageLimit applies the contract's limit rules: 0 means the default, below
 // 1 is an error, above max is clamped.
@@ -38,9 +61,46 @@ func checkOffset(off int) error {
 	return nil
 }
 
-// offsetParams checks the limit and offset of a list read by offset, and
-// the cursor, if any, of an earlier page of it, which wins over the offset.
-func offsetParams(limit, offset int, cursor string) (int, int, error) {
+// keysetParams checks the limit and offset of a page of the keyset list
+// l, and decodes its cursor, if any: the position the page starts after
+// (nil without a cursor) and the offset it reports, which replaces
+// offset.
+func keysetParams(l cursorList, limit, offset int, cursor string) (int, int, *store.Position, error) {
+	limit, err := pageLimit(limit, DefaultPage, MaxPage)
+	if err != nil {
+		return 0, 0, nil, err
+	}
+	if err := checkOffset(offset); err != nil {
+		return 0, 0, nil, err
+	}
+	if cursor == "" {
+		return limit, offset, nil, nil
+	}
+	pos, offset, err := decodeCursor(l, cursor)
+	if err != nil {
+		return 0, 0, nil, err
+	}
+	return limit, offset, &pos, nil
+}
+
+// keysetPage is the page of the keyset list l read with one row beyond
+// limit: when that row is there, the page has more and its cursor
+// continues after the page's last row (pos gives its position).
+func keysetPage[S, T any](l cursorList, rows []S, conv func(S) T, total, limit, offset int, pos func(S) store.Position) memory.Page[T] {
+	page := memory.Page[T]{Total: total, Limit: limit, Offset: offset}
+	if len(rows) > limit {
+		rows, page.HasMore = rows[:limit], true
+		c := encodeCursor(l, pos(rows[limit-1]), offset+limit)
+		page.NextCursor = &c
+	}
+	page.Data = convertAll(rows, conv)
+	return page
+}
+
+// offsetParams checks the limit and offset of a page of the offset list
+// l, and the cursor, if any, of an earlier page of it, whose offset wins
+// over offset.
+func offsetParams(l cursorList, limit, offset int, cursor string) (int, int, error) {
 	limit, err := pageLimit(limit, DefaultPage, MaxPage)
 	if err != nil {
 		return 0, 0, err
@@ -49,86 +109,78 @@ func offsetParams(limit, offset int, cursor string) (int, int, error) {
 		return 0, 0, err
 	}
 	if cursor != "" {
-		if offset, err = decodeOffsetCursor(cursor); err != nil {
+		if offset, err = decodeOffsetCursor(l, cursor); err != nil {
 			return 0, 0, err
 		}
 	}
 	return limit, offset, nil
 }
 
-// offsetPage is the page of rows read at offset of a list of total items.
-func offsetPage[S, T any](rows []S, conv func(S) T, total, limit, offset int) memory.Page[T] {
+// offsetPage is the page of the offset list l made of rows read at offset
+// of total items.
+func offsetPage[S, T any](l cursorList, rows []S, conv func(S) T, total, limit, offset int) memory.Page[T] {
 	page := memory.Page[T]{Data: convertAll(rows, conv), Total: total, Limit: limit, Offset: offset,
 		HasMore: offset+len(rows) < total}
 	if page.HasMore {
-		c := encodeOffsetCursor(offset + len(rows))
+		c := encodeOffsetCursor(l, offset+len(rows))
 		page.NextCursor = &c
 	}
 	return page
 }
 
-// keysetPage is the page of a list read with one row beyond limit: when
-// that row is there, the page has more and its cursor continues after the
-// page's last row (pos gives its position).
-func keysetPage[S, T any](rows []S, conv func(S) T, total, limit, offset int, pos func(S) store.Position) memory.Page[T] {
-	page := memory.Page[T]{Total: total, Limit: limit, Offset: offset}
-	if len(rows) > limit {
-		rows, page.HasMore = rows[:limit], true
-		c := encodeCursor(pos(rows[limit-1]), offset+limit)
-		page.NextCursor = &c
-	}
-	page.Data = convertAll(rows, conv)
-	return page
-}
+// errBadCursor is the error of a cursor that no page of its list made.
+var errBadCursor = invalid("Cursor", "Cursor is not valid")
 
-// encodeCursor makes the opaque cursor of the page after pos. The offset
-// it carries only reports where the page starts (pos decides that), so it
-// is capped at MaxOffset, which decodeCursor accepts.
-func encodeCursor(pos store.Position, offset int) string {
-	offset = min(offset, MaxOffset)
-	raw := strconv.FormatInt(pos.CreatedAt, 10) + ":" + pos.ID + ":" + strconv.Itoa(offset)
+// encodeCursor makes the opaque cursor of the page of l after pos, which
+// starts at offset; the offset is capped at MaxOffset, which decodeCursor
+// accepts.
+func encodeCursor(l cursorList, pos store.Position, offset int) string {
+	raw := string(l) + ":" + strconv.FormatInt(pos.CreatedAt, 10) + ":" + strconv.Itoa(min(offset, MaxOffset)) + ":" + pos.ID
 	return base64.RawURLEncoding.EncodeToString([]byte(raw))
 }
 
-func decodeCursor(c string) (store.Position, int, error) {
-	bad := invalid("Cursor", "Cursor is not valid")
+// decodeCursor returns the position and offset of a cursor of l, or
+// errBadCursor. The id must be one a list can hold: 1–MaxAgentRef bytes
+// of UTF-8 (the ids of agents, the longest; the others are UUIDs).
+func decodeCursor(l cursorList, c string) (store.Position, int, error) {
 	raw, err := base64.RawURLEncoding.DecodeString(c)
 	if err != nil {
-		return store.Position{}, 0, bad
+		return store.Position{}, 0, errBadCursor
 	}
-	parts := strings.Split(string(raw), ":")
-	if len(parts) != 3 {
-		return store.Position{}, 0, bad
+	parts := strings.SplitN(string(raw), ":", 4)
+	if len(parts) != 4 || parts[0] != string(l) {
+		return store.Position{}, 0, errBadCursor
 	}
-	at, err1 := strconv.ParseInt(parts[0], 10, 64)
+	at, err1 := strconv.ParseInt(parts[1], 10, 64)
 	off, err2 := strconv.Atoi(parts[2])
-	id, ok := uuid.Canonical(parts[1])
-	if err1 != nil || err2 != nil || !ok || off < 0 || off > MaxOffset {
-		return store.Position{}, 0, bad
+	if err1 != nil || err2 != nil || off < 0 || off > MaxOffset {
+		return store.Position{}, 0, errBadCursor
 	}
-	return store.Position{CreatedAt: at, ID: id}, off, nil
+	if id := parts[3]; id == "" || len(id) > MaxAgentRef || !utf8.ValidString(id) {
+		return store.Position{}, 0, errBadCursor
+	}
+	return store.Position{CreatedAt: at, ID: parts[3]}, off, nil
 }
 
-// offsetCursorPrefix marks the cursors of lists read by offset.
-const offsetCursorPrefix = "o:"
-
-func encodeOffsetCursor(offset int) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(offsetCursorPrefix + strconv.Itoa(min(offset, MaxOffset))))
+// encodeOffsetCursor makes the opaque cursor of the page of l at offset,
+// capped at MaxOffset.
+func encodeOffsetCursor(l cursorList, offset int) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(string(l) + ":" + strconv.Itoa(min(offset, MaxOffset))))
 }
 
-func decodeOffsetCursor(c string) (int, error) {
-	bad := invalid("Cursor", "Cursor is not valid")
+// decodeOffsetCursor returns the offset of a cursor of l, or errBadCursor.
+func decodeOffsetCursor(l cursorList, c string) (int, error) {
 	raw, err := base64.RawURLEncoding.DecodeString(c)
 	if err != nil {
-		return 0, bad
+		return 0, errBadCursor
 	}
-	rest, ok := strings.CutPrefix(string(raw), offsetCursorPrefix)
+	rest, ok := strings.CutPrefix(string(raw), string(l)+":")
 	if !ok {
-		return 0, bad
+		return 0, errBadCursor
 	}
 	off, err := strconv.Atoi(rest)
 	if err != nil || off < 0 || off > MaxOffset {
-		return 0, bad
+		return 0, errBadCursor
 	}
 	return off, nil
 }

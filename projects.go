@@ -124,27 +124,15 @@ func (r *Relay) getProject(ctx context.Context, accountID, slug string) (store.P
 
 // listProjects returns a page of the account's projects, newest first.
 func (r *Relay) listProjects(ctx context.Context, accountID string, p memory.ProjectListParams) (memory.Page[memory.Project], error) {
-	limit, err := pageLimit(p.Limit, DefaultPage, MaxPage)
+	limit, offset, after, err := keysetParams(projectsList, p.Limit, p.Offset, p.Cursor)
 	if err != nil {
 		return memory.Page[memory.Project]{}, err
-	}
-	if err := checkOffset(p.Offset); err != nil {
-		return memory.Page[memory.Project]{}, err
-	}
-	var after *store.Position
-	offset := p.Offset
-	if p.Cursor != "" {
-		pos, off, err := decodeCursor(p.Cursor)
-		if err != nil {
-			return memory.Page[memory.Project]{}, err
-		}
-		after, offset = &pos, off
 	}
 	ps, total, err := r.store.ListProjects(ctx, accountID, limit+1, offset, after)
 	if err != nil {
 		return memory.Page[memory.Project]{}, err
 	}
-	return keysetPage(ps, projectOf, total, limit, offset, func(p store.Project) store.Position {
+	return keysetPage(projectsList, ps, projectOf, total, limit, offset, func(p store.Project) store.Position {
 		return store.Position{CreatedAt: p.CreatedAt.UnixMilli(), ID: p.ID}
 	}), nil
 }
@@ -207,7 +195,7 @@ func (r *Relay) projectContext(ctx context.Context, accountID, slug string) (mem
 		return memory.ProjectContext{}, err
 	}
 	active := decisionActive
-	ds, _, err := r.store.ListDecisions(ctx, store.DecisionFilter{AccountID: accountID, Project: &p.Slug, Status: &active}, ContextDecisions, 0)
+	ds, _, err := r.store.ListDecisions(ctx, store.DecisionFilter{AccountID: accountID, Project: &p.Slug, Status: &active}, ContextDecisions, 0, nil)
 	if err != nil {
 		return memory.ProjectContext{}, err
 	}

@@ -127,7 +127,7 @@ func (r *Relay) endSession(ctx context.Context, accountID, id string, summary *s
 
 // listSessions returns a page of the account's sessions.
 func (r *Relay) listSessions(ctx context.Context, accountID string, p memory.SessionListParams) (memory.Page[memory.Session], error) {
-	limit, offset, err := offsetParams(p.Limit, p.Offset, "")
+	limit, offset, after, err := keysetParams(sessionsList, p.Limit, p.Offset, p.Cursor)
 	if err != nil {
 		return memory.Page[memory.Session]{}, err
 	}
@@ -139,9 +139,11 @@ func (r *Relay) listSessions(ctx context.Context, accountID string, p memory.Ses
 	default:
 		return memory.Page[memory.Session]{}, invalid("Status", "Status must be active or ended")
 	}
-	xs, total, err := r.store.ListSessions(ctx, f, limit, offset)
+	xs, total, err := r.store.ListSessions(ctx, f, limit+1, offset, after)
 	if err != nil {
 		return memory.Page[memory.Session]{}, err
 	}
-	return offsetPage(xs, sessionOf, total, limit, offset), nil
+	return keysetPage(sessionsList, xs, sessionOf, total, limit, offset, func(s store.Session) store.Position {
+		return store.Position{CreatedAt: s.StartedAt.UnixMilli(), ID: s.ID}
+	}), nil
 }

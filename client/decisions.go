@@ -43,7 +43,7 @@ func (s decisions) Get(ctx context.Context, id string) (memory.Decision, error) 
 }
 
 func (s decisions) List(ctx context.Context, p memory.DecisionListParams) (memory.Page[memory.Decision], error) {
-	q := query{}.page(p.Limit, p.Offset, "").ptr("project", p.Project).ptr("status", p.Status).str("tags", strings.Join(p.Tags, ","))
+	q := query{}.page(p.Limit, p.Offset, p.Cursor).ptr("project", p.Project).ptr("status", p.Status).str("tags", strings.Join(p.Tags, ","))
 	var w listJSON[decisionJSON]
 	if _, err := s.c.call(ctx, request{method: http.MethodGet, path: "/v1/decisions", query: q.values(), kind: "decision"}, &w); err != nil {
 		return memory.Page[memory.Decision]{}, err

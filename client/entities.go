@@ -38,7 +38,7 @@ func (s entities) Get(ctx context.Context, id string) (memory.Entity, error) {
 }
 
 func (s entities) List(ctx context.Context, p memory.EntityListParams) (memory.Page[memory.Entity], error) {
-	q := query{}.page(p.Limit, p.Offset, "").ptr("agent_id", p.AgentID).ptr("entity_type", p.Type)
+	q := query{}.page(p.Limit, p.Offset, p.Cursor).ptr("agent_id", p.AgentID).ptr("entity_type", p.Type)
 	var w listJSON[entityJSON]
 	if _, err := s.c.call(ctx, request{method: http.MethodGet, path: "/v1/entities", query: q.values(), kind: "entity"}, &w); err != nil {
 		return memory.Page[memory.Entity]{}, err

@@ -84,7 +84,7 @@ func (s sessions) End(ctx context.Context, id string, summary *string) (memory.S
 }
 
 func (s sessions) List(ctx context.Context, p memory.SessionListParams) (memory.Page[memory.Session], error) {
-	q := query{}.page(p.Limit, p.Offset, "").ptr("agent_id", p.AgentID).ptr("project", p.Project).str("status", p.Status)
+	q := query{}.page(p.Limit, p.Offset, p.Cursor).ptr("agent_id", p.AgentID).ptr("project", p.Project).str("status", p.Status)
 	var w listJSON[sessionJSON]
 	if _, err := s.c.call(ctx, request{method: http.MethodGet, path: "/v1/sessions", query: q.values(), kind: "session"}, &w); err != nil {
 		return memory.Page[memory.Session]{}, err

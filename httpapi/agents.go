@@ -25,17 +25,17 @@ func (h *handler) agentRoutes() []route {
 }
 
 func (h *handler) listAgents(w http.ResponseWriter, r *http.Request) {
-	var limit, offset int
-	if err := pageParams(r, memoryrelay.MaxPage, &limit, &offset); err != nil {
+	var p memory.PageParams
+	if err := pageParams(r, memoryrelay.MaxPage, &p.Limit, &p.Offset, &p.Cursor); err != nil {
 		h.writeError(w, r, err)
 		return
 	}
-	page, err := h.account(r).Agents().List(r.Context(), memory.PageParams{Limit: limit, Offset: offset})
+	page, err := h.account(r).Agents().List(r.Context(), p)
 	if err != nil {
 		h.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, toOffsetList(page, toAgent))
+	writeJSON(w, http.StatusOK, toList(page, toAgent))
 }
 
 // agentReq is the body of agent create and update (id applies to create

@@ -169,7 +169,7 @@ func (h *handler) getDecision(w http.ResponseWriter, r *http.Request) {
 
 func (h *handler) listDecisions(w http.ResponseWriter, r *http.Request) {
 	var p memory.DecisionListParams
-	if err := pageParams(r, memoryrelay.MaxPage, &p.Limit, &p.Offset); err != nil {
+	if err := pageParams(r, memoryrelay.MaxPage, &p.Limit, &p.Offset, &p.Cursor); err != nil {
 		h.writeError(w, r, err)
 		return
 	}
@@ -185,7 +185,7 @@ func (h *handler) listDecisions(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, toOffsetList(page, toDecision))
+	writeJSON(w, http.StatusOK, toList(page, toDecision))
 }
 
 // decisionProjectParam reads the project filter, ?project= or its alias

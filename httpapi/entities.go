@@ -83,7 +83,7 @@ func (h *handler) createEntity(w http.ResponseWriter, r *http.Request) {
 
 func (h *handler) listEntities(w http.ResponseWriter, r *http.Request) {
 	var p memory.EntityListParams
-	if err := pageParams(r, memoryrelay.MaxPage, &p.Limit, &p.Offset); err != nil {
+	if err := pageParams(r, memoryrelay.MaxPage, &p.Limit, &p.Offset, &p.Cursor); err != nil {
 		h.writeError(w, r, err)
 		return
 	}
@@ -96,7 +96,7 @@ func (h *handler) listEntities(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, toOffsetList(page, toEntity))
+	writeJSON(w, http.StatusOK, toList(page, toEntity))
 }
 
 func (h *handler) getEntity(w http.ResponseWriter, r *http.Request) {

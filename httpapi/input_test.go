@@ -477,9 +477,9 @@ func TestForgedCursor(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: cursor %q: %v", list, c, err)
 		}
-		parts := strings.Split(string(raw), ":")
+		parts := strings.Split(string(raw), ":") // list:created_at:offset:id
 		forge := func(off string) string {
-			return base64.RawURLEncoding.EncodeToString([]byte(parts[0] + ":" + parts[1] + ":" + off))
+			return base64.RawURLEncoding.EncodeToString([]byte(parts[0] + ":" + parts[1] + ":" + off + ":" + parts[3]))
 		}
 		for _, off := range []string{"9223372036854775807", strconv.Itoa(memoryrelay.MaxOffset + 1), "99999999999999999999", "-1"} {
 			checkError(t, e.do("GET", list+"?limit=1&cursor="+forge(off), key, nil), 400, "validation_error", "cursor is not valid")
@@ -494,7 +494,7 @@ func TestForgedCursor(t *testing.T) {
 		}
 		raw, _ = base64.RawURLEncoding.DecodeString(next)
 		parts2 := strings.Split(string(raw), ":")
-		if off, err := strconv.Atoi(parts2[len(parts2)-1]); err != nil || off < 0 || off > memoryrelay.MaxOffset {
+		if off, err := strconv.Atoi(parts2[2]); len(parts2) != 4 || err != nil || off < 0 || off > memoryrelay.MaxOffset {
 			t.Errorf("%s: next_cursor %q", list, raw)
 		}
 		if r := e.do("GET", list+"?limit=1&cursor="+next, key, nil); r.status != 200 || len(r.body["data"].([]any)) != 1 {

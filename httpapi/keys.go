@@ -99,17 +99,17 @@ func (h *handler) createKey(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *handler) listKeys(w http.ResponseWriter, r *http.Request) {
-	var limit, offset int
-	if err := pageParams(r, memoryrelay.MaxPage, &limit, &offset); err != nil {
+	var p memory.PageParams
+	if err := pageParams(r, memoryrelay.MaxPage, &p.Limit, &p.Offset, &p.Cursor); err != nil {
 		h.writeError(w, r, err)
 		return
 	}
-	page, err := h.account(r).Keys().List(r.Context(), memory.PageParams{Limit: limit, Offset: offset})
+	page, err := h.account(r).Keys().List(r.Context(), p)
 	if err != nil {
 		h.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, toOffsetList(page, toKey))
+	writeJSON(w, http.StatusOK, toList(page, toKey))
 }
 
 func (h *handler) getKey(w http.ResponseWriter, r *http.Request) {

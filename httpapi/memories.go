@@ -181,11 +181,10 @@ func (h *handler) deleteUserMemories(w http.ResponseWriter, r *http.Request) {
 
 func (h *handler) listMemories(w http.ResponseWriter, r *http.Request) {
 	var p memory.ListParams
-	if err := pageParams(r, memoryrelay.MaxPage, &p.Limit, &p.Offset); err != nil {
+	if err := pageParams(r, memoryrelay.MaxPage, &p.Limit, &p.Offset, &p.Cursor); err != nil {
 		h.writeError(w, r, err)
 		return
 	}
-	p.Cursor = r.URL.Query().Get("cursor")
 	p.AgentID = queryString(r, "agent_id")
 	p.UserID = queryString(r, "user_id")
 	p.Scope = r.URL.Query().Get("scope")
@@ -197,8 +196,9 @@ func (h *handler) listMemories(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, toList(page, toMemory))
 }
 
-// pageParams reads limit and offset from the query string.
-func pageParams(r *http.Request, max int, limit, offset *int) error {
+// pageParams reads limit, offset and cursor from the query string (the
+// cursor is checked by the list, API.md §1.6).
+func pageParams(r *http.Request, max int, limit, offset *int, cursor *string) error {
 	l, err := queryInt(r, "limit")
 	if err != nil {
 		return err
@@ -210,8 +210,11 @@ func pageParams(r *http.Request, max int, limit, offset *int) error {
 	if err != nil {
 		return err
 	}
-	*offset, err = offsetParam(o)
-	return err
+	if *offset, err = offsetParam(o); err != nil {
+		return err
+	}
+	*cursor = r.URL.Query().Get("cursor")
+	return nil
 }
 
 type searchReq struct {

@@ -91,11 +91,10 @@ func (h *handler) createProject(w http.ResponseWriter, r *http.Request) {
 
 func (h *handler) listProjects(w http.ResponseWriter, r *http.Request) {
 	var p memory.ProjectListParams
-	if err := pageParams(r, memoryrelay.MaxPage, &p.Limit, &p.Offset); err != nil {
+	if err := pageParams(r, memoryrelay.MaxPage, &p.Limit, &p.Offset, &p.Cursor); err != nil {
 		h.writeError(w, r, err)
 		return
 	}
-	p.Cursor = r.URL.Query().Get("cursor")
 	page, err := h.account(r).Projects().List(r.Context(), p)
 	if err != nil {
 		h.writeError(w, r, err)

@@ -169,7 +169,7 @@ func (h *handler) endSession(w http.ResponseWriter, r *http.Request) {
 
 func (h *handler) listSessions(w http.ResponseWriter, r *http.Request) {
 	var p memory.SessionListParams
-	if err := pageParams(r, memoryrelay.MaxPage, &p.Limit, &p.Offset); err != nil {
+	if err := pageParams(r, memoryrelay.MaxPage, &p.Limit, &p.Offset, &p.Cursor); err != nil {
 		h.writeError(w, r, err)
 		return
 	}
@@ -181,5 +181,5 @@ func (h *handler) listSessions(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, toOffsetList(page, toSession))
+	writeJSON(w, http.StatusOK, toList(page, toSession))
 }

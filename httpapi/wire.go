@@ -111,23 +111,14 @@ type listJSON[T any] struct {
 	NextCursor *string `json:"next_cursor"`
 }
 
-// toList is the envelope of a list that the API pages by cursor
-// (memories, projects): next_cursor continues it.
+// toList is the envelope of a list: next_cursor, set exactly when
+// has_more, continues it (API.md §1.6).
 func toList[S, T any](p memory.Page[S], conv func(S) T) listJSON[T] {
 	out := listJSON[T]{Data: make([]T, len(p.Data)), HasMore: p.HasMore, Total: p.Total, TotalCount: p.Total,
 		Limit: p.Limit, Offset: p.Offset, NextCursor: p.NextCursor}
 	for i, v := range p.Data {
 		out.Data[i] = conv(v)
 	}
-	return out
-}
-
-// toOffsetList is the envelope of a list that the API pages by offset
-// only: next_cursor is always null there (API contract §4.2), whatever
-// cursor the Go API offers.
-func toOffsetList[S, T any](p memory.Page[S], conv func(S) T) listJSON[T] {
-	out := toList(p, conv)
-	out.NextCursor = nil
 	return out
 }
 

@@ -49,7 +49,8 @@ type NewDecision struct {
 // DecisionListParams selects a page of decisions, newest first.
 type DecisionListParams struct {
 	Limit   int      // 1–100 (larger is clamped); 0: 20
-	Offset  int      // ≥ 0
+	Offset  int      // ≥ 0; ignored when Cursor is set
+	Cursor  string   // opaque, from Page.NextCursor; wins over Offset
 	Project *string  // project slug
 	Status  *string  // one of the Decision statuses
 	Tags    []string // a decision must carry every one; at most 20

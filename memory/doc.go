@@ -24,6 +24,6 @@
 // empty object {}). In inputs, a nil pointer or an empty string takes the
 // default documented at the field. Lists take a limit (1–100 unless a
 // field says otherwise; 0 means the default, 20; larger values are
-// clamped), an offset and, where a list supports it, an opaque cursor
-// that wins over the offset; they return a [Page].
+// clamped), an offset and an opaque cursor (a [Page]'s NextCursor) that
+// wins over the offset; they return a [Page].
 package memory

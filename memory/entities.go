@@ -32,7 +32,8 @@ type NewEntity struct {
 // EntityListParams selects a page of entities, newest first.
 type EntityListParams struct {
 	Limit   int     // 1–100 (larger is clamped); 0: 20
-	Offset  int     // ≥ 0
+	Offset  int     // ≥ 0; ignored when Cursor is set
+	Cursor  string  // opaque, from Page.NextCursor; wins over Offset
 	AgentID *string // agent id or name; unknown: an empty page
 	Type    *string // exact type
 }

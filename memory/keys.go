@@ -23,6 +23,9 @@ type NewKey struct {
 // known about a key without its secret.
 type Keys interface {
 	Create(ctx context.Context, in NewKey) (keys.Key, keys.Token, error)
+	// List lists the account's keys, newest first. Its cursor carries the
+	// next page's offset: a key created during a walk shifts the pages
+	// after it by one.
 	List(ctx context.Context, p PageParams) (Page[keys.Key], error)
 	Get(ctx context.Context, id string) (keys.Key, error)
 	// Revoke revokes a key at once. The account's last admin key cannot be

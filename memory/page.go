@@ -9,7 +9,11 @@ type Page[T any] struct {
 	Limit   int  // the page size applied (after clamping)
 	Offset  int  // the position of Data[0] in the whole list
 	// NextCursor continues the list after this page; nil exactly when
-	// HasMore is false. Pass it as the next call's Cursor.
+	// HasMore is false. Pass it as the next call's Cursor, with the same
+	// filters. Unless the list's method says otherwise, the next page
+	// starts after this page's last item, wherever items added or deleted
+	// meanwhile put it. A cursor is valid for its list only: another
+	// list's, or a malformed one, is a *ValidationError naming Cursor.
 	NextCursor *string
 }
 

@@ -42,7 +42,8 @@ type NewSession struct {
 // SessionListParams selects a page of sessions, newest StartedAt first.
 type SessionListParams struct {
 	Limit   int     // 1–100 (larger is clamped); 0: 20
-	Offset  int     // ≥ 0
+	Offset  int     // ≥ 0; ignored when Cursor is set
+	Cursor  string  // opaque, from Page.NextCursor; wins over Offset
 	AgentID *string // agent id or name; unknown: an empty page
 	Project *string // project slug
 	Status  string  // SessionActive, SessionEnded, or "" for both

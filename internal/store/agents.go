@@ -110,16 +110,17 @@ func (s *Store) ResolveAgent(ctx context.Context, accountID, ref string) (string
 	return a.id, err
 }
 
-// ListAgents returns a page of the account's agents, newest first, and
-// the total count.
-func (s *Store) ListAgents(ctx context.Context, accountID string, limit, offset int) ([]Agent, int, error) {
+// ListAgents returns a page of the account's agents, newest first
+// (created_at, then id, descending), and the total count. after, when not
+// nil, starts the page after that position (its ID an agent's id) instead
+// of at offset.
+func (s *Store) ListAgents(ctx context.Context, accountID string, limit, offset int, after *Position) ([]Agent, int, error) {
 	var out []Agent
 	var total int
 	err := s.read(ctx, func(q queryer) error {
 		var err error
-		out, total, err = queryPage(ctx, q, scanAgent, "SELECT count(*) FROM agents WHERE account_id = ?",
-			"SELECT "+agentColumns+" FROM agents a WHERE a.account_id = ? ORDER BY a.created_at DESC, a.public_id DESC LIMIT ? OFFSET ?",
-			[]any{accountID}, limit, offset)
+		l := listQuery{columns: agentColumns, from: "agents a", cond: "a.account_id = ?", at: "a.created_at", id: "a.public_id"}
+		out, total, err = queryPage(ctx, q, scanAgent, l, []any{accountID}, limit, offset, after)
 		return err
 	})
 	if err != nil {

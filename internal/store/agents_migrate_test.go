@@ -138,10 +138,10 @@ func TestMigrateAgentIDs(t *testing.T) {
 	if a, err := s.GetAgent(ctx, acctA, bot); err != nil || a.Name != "robot" || a.MemoryCount != 2 || a.SessionCount != 1 {
 		t.Errorf("renamed old agent: %+v %v", a, err)
 	}
-	if _, total, err := s.ListAgents(ctx, acctA, 10, 0); err != nil || total != 2 {
+	if _, total, err := s.ListAgents(ctx, acctA, 10, 0, nil); err != nil || total != 2 {
 		t.Errorf("A's agents: %d %v", total, err)
 	}
-	if _, total, err := s.ListAgents(ctx, acctB, 10, 0); err != nil || total != 1 {
+	if _, total, err := s.ListAgents(ctx, acctB, 10, 0, nil); err != nil || total != 1 {
 		t.Errorf("B's agents: %d %v", total, err)
 	}
 

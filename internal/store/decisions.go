@@ -197,12 +197,13 @@ func (f DecisionFilter) where() (string, []any) {
 	return cond, args
 }
 
-// ListDecisions returns a page of the decisions matching f, newest first,
-// and the total that match.
-func (s *Store) ListDecisions(ctx context.Context, f DecisionFilter, limit, offset int) ([]Decision, int, error) {
+// ListDecisions returns a page of the decisions matching f, newest first
+// (created_at, then id, descending), and the total that match. after, when
+// not nil, starts the page after that position instead of at offset.
+func (s *Store) ListDecisions(ctx context.Context, f DecisionFilter, limit, offset int, after *Position) ([]Decision, int, error) {
 	cond, args := f.where()
-	return queryPage(ctx, s.db.R, scanDecision, "SELECT count(*) FROM decisions d WHERE "+cond,
-		"SELECT "+decisionColumns+" FROM decisions d WHERE "+cond+" ORDER BY d.created_at DESC, d.id DESC LIMIT ? OFFSET ?", args, limit, offset)
+	l := listQuery{columns: decisionColumns, from: "decisions d", cond: cond, at: "d.created_at", id: "d.id"}
+	return queryPage(ctx, s.db.R, scanDecision, l, args, limit, offset, after)
 }
 
 // RankCandidate is what ranking needs of a decision or a pattern: its

@@ -114,9 +114,10 @@ func (s *Store) GetEntity(ctx context.Context, accountID, id string) (Entity, er
 	return queryOne(ctx, s.db.R, scanEntity, "SELECT "+entityColumns+" FROM entities e WHERE e.account_id = ? AND e.id = ?", accountID, id)
 }
 
-// ListEntities returns a page of the entities matching f, newest first,
-// and the total that match.
-func (s *Store) ListEntities(ctx context.Context, f EntityFilter, limit, offset int) ([]Entity, int, error) {
+// ListEntities returns a page of the entities matching f, newest first
+// (created_at, then id, descending), and the total that match. after, when
+// not nil, starts the page after that position instead of at offset.
+func (s *Store) ListEntities(ctx context.Context, f EntityFilter, limit, offset int, after *Position) ([]Entity, int, error) {
 	cond := "e.account_id = ?"
 	args := []any{f.AccountID}
 	if f.AgentRef != nil {
@@ -134,8 +135,8 @@ func (s *Store) ListEntities(ctx context.Context, f EntityFilter, limit, offset 
 		cond += " AND e.type = ?"
 		args = append(args, *f.Type)
 	}
-	return queryPage(ctx, s.db.R, scanEntity, "SELECT count(*) FROM entities e WHERE "+cond,
-		"SELECT "+entityColumns+" FROM entities e WHERE "+cond+" ORDER BY e.created_at DESC, e.id DESC LIMIT ? OFFSET ?", args, limit, offset)
+	l := listQuery{columns: entityColumns, from: "entities e", cond: cond, at: "e.created_at", id: "e.id"}
+	return queryPage(ctx, s.db.R, scanEntity, l, args, limit, offset, after)
 }
 
 // DeleteEntity removes the account's entity and its links.

@@ -48,7 +48,7 @@ func TestAccountIsolation(t *testing.T) {
 		}},
 		{"DeleteAgent", func(t *testing.T) { _, _, err := st.DeleteAgent(ctx, B, a.agent.ID); notFound(t, err) }},
 		{"ListAgents", func(t *testing.T) {
-			got, total, err := st.ListAgents(ctx, B, 10, 0)
+			got, total, err := st.ListAgents(ctx, B, 10, 0, nil)
 			errNo(t, err)
 			if total != 1 || len(got) != 1 || got[0].ID != b.agent.ID {
 				t.Fatalf("%d %+v", total, got)
@@ -135,7 +135,7 @@ func TestAccountIsolation(t *testing.T) {
 			}
 		}},
 		{"ListSessions", func(t *testing.T) {
-			got, total, err := st.ListSessions(ctx, SessionFilter{AccountID: B}, 10, 0)
+			got, total, err := st.ListSessions(ctx, SessionFilter{AccountID: B}, 10, 0, nil)
 			errNo(t, err)
 			if total != 1 || len(got) != 1 || got[0].ID != b.session.ID {
 				t.Fatalf("%d %+v", total, got)
@@ -210,7 +210,7 @@ func TestAccountIsolation(t *testing.T) {
 			}
 		}},
 		{"ListEntities", func(t *testing.T) {
-			got, total, err := st.ListEntities(ctx, EntityFilter{AccountID: B}, 10, 0)
+			got, total, err := st.ListEntities(ctx, EntityFilter{AccountID: B}, 10, 0, nil)
 			errNo(t, err)
 			if total != 1 || len(got) != 1 || got[0].ID != b.entity.ID {
 				t.Fatalf("%d %+v", total, got)
@@ -232,7 +232,7 @@ func TestAccountIsolation(t *testing.T) {
 			}
 		}},
 		{"ListDecisions", func(t *testing.T) {
-			got, total, err := st.ListDecisions(ctx, DecisionFilter{AccountID: B}, 10, 0)
+			got, total, err := st.ListDecisions(ctx, DecisionFilter{AccountID: B}, 10, 0, nil)
 			errNo(t, err)
 			if total != 1 || len(got) != 1 || got[0].ID != b.decision.ID {
 				t.Fatalf("%d %+v", total, got)

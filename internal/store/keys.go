@@ -72,9 +72,8 @@ func keyByID(ctx context.Context, q queryer, accountID, id string) (keys.Key, er
 }
 
 func (r keyRepo) ListKeys(ctx context.Context, accountID string, limit, offset int) ([]keys.Key, int, error) {
-	return queryPage(ctx, r.s.db.R, scanOneKey, "SELECT count(*) FROM api_keys WHERE account_id = ?",
-		"SELECT "+keyColumns+" FROM api_keys k WHERE k.account_id = ? ORDER BY k.created_at DESC, k.id DESC LIMIT ? OFFSET ?",
-		[]any{accountID}, limit, offset)
+	l := listQuery{columns: keyColumns, from: "api_keys k", cond: "k.account_id = ?", at: "k.created_at", id: "k.id"}
+	return queryPage(ctx, r.s.db.R, scanOneKey, l, []any{accountID}, limit, offset, nil)
 }
 
 // scanOneKey is scanKey of a row without extra columns.

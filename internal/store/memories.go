@@ -267,17 +267,8 @@ func (s *Store) ListMemories(ctx context.Context, f Filter, limit, offset int, a
 	var out []Memory
 	err = s.read(ctx, func(rq queryer) error {
 		var err error
-		if total, err = queryValue[int](ctx, rq, "SELECT count(*) FROM memories m WHERE "+cond, args...); err != nil {
-			return err
-		}
-		q := "SELECT " + memoryColumns + " FROM memories m WHERE " + cond
-		if after != nil {
-			q += " AND (m.created_at < ? OR (m.created_at = ? AND m.id < ?))"
-			args = append(args, after.CreatedAt, after.CreatedAt, after.ID)
-			offset = 0
-		}
-		q += " ORDER BY m.created_at DESC, m.id DESC LIMIT ? OFFSET ?"
-		if out, err = queryAll(ctx, rq, scanMemory, q, append(args, limit, offset)...); err != nil {
+		l := listQuery{columns: memoryColumns, from: "memories m", cond: cond, at: "m.created_at", id: "m.id"}
+		if out, total, err = queryPage(ctx, rq, scanMemory, l, args, limit, offset, after); err != nil {
 			return err
 		}
 		return fillEntities(ctx, rq, out)
@@ -286,12 +277,6 @@ func (s *Store) ListMemories(ctx context.Context, f Filter, limit, offset int, a
 		return nil, 0, err
 	}
 	return out, total, nil
-}
-
-// Position is a place in the newest-first order of memories.
-type Position struct {
-	CreatedAt int64 // epoch ms
-	ID        string
 }
 
 // Scored is a memory's sequence number with a raw match value.

@@ -86,23 +86,8 @@ func (s *Store) GetProject(ctx context.Context, accountID, slug string) (Project
 // (created_at, then id, descending), and the total count. after, when not
 // nil, starts the page after that position instead of at offset.
 func (s *Store) ListProjects(ctx context.Context, accountID string, limit, offset int, after *Position) ([]Project, int, error) {
-	total, err := queryValue[int](ctx, s.db.R, "SELECT count(*) FROM projects WHERE account_id = ?", accountID)
-	if err != nil {
-		return nil, 0, err
-	}
-	q := "SELECT " + projectColumns + " FROM projects p WHERE p.account_id = ?"
-	args := []any{accountID}
-	if after != nil {
-		q += " AND (p.created_at < ? OR (p.created_at = ? AND p.id < ?))"
-		args = append(args, after.CreatedAt, after.CreatedAt, after.ID)
-		offset = 0
-	}
-	q += " ORDER BY p.created_at DESC, p.id DESC LIMIT ? OFFSET ?"
-	out, err := queryAll(ctx, s.db.R, scanProject, q, append(args, limit, offset)...)
-	if err != nil {
-		return nil, 0, err
-	}
-	return out, total, nil
+	l := listQuery{columns: projectColumns, from: "projects p", cond: "p.account_id = ?", at: "p.created_at", id: "p.id"}
+	return queryPage(ctx, s.db.R, scanProject, l, []any{accountID}, limit, offset, after)
 }
 
 // ProjectMemories returns up to limit of the project's unarchived

@@ -34,13 +34,13 @@ func TestEmptyResults(t *testing.T) {
 	list("ListMemories", len(ms), total, err)
 	ms, total, err = st.ListMemories(ctx, Filter{AccountID: A, AgentRef: ptr("nobody")}, 10, 0, nil)
 	list("ListMemories of an unknown agent", len(ms), total, err)
-	ags, total, err := st.ListAgents(ctx, A, 10, 0)
+	ags, total, err := st.ListAgents(ctx, A, 10, 0, nil)
 	list("ListAgents", len(ags), total, err)
-	es, total, err := st.ListEntities(ctx, EntityFilter{AccountID: A, AgentRef: ptr("nobody")}, 10, 0)
+	es, total, err := st.ListEntities(ctx, EntityFilter{AccountID: A, AgentRef: ptr("nobody")}, 10, 0, nil)
 	list("ListEntities", len(es), total, err)
-	ds, total, err := st.ListDecisions(ctx, DecisionFilter{AccountID: A}, 10, 0)
+	ds, total, err := st.ListDecisions(ctx, DecisionFilter{AccountID: A}, 10, 0, nil)
 	list("ListDecisions", len(ds), total, err)
-	xs, total, err := st.ListSessions(ctx, SessionFilter{AccountID: A, AgentRef: ptr("nobody")}, 10, 0)
+	xs, total, err := st.ListSessions(ctx, SessionFilter{AccountID: A, AgentRef: ptr("nobody")}, 10, 0, nil)
 	list("ListSessions", len(xs), total, err)
 	ps, total, err := st.ListProjects(ctx, A, 10, 0, nil)
 	list("ListProjects", len(ps), total, err)
@@ -254,17 +254,19 @@ func checkPages(t *testing.T, c pageCase, want []string) {
 	}
 }
 
-func idsOf[T any](xs []T, id func(T) string) []string {
-	out := make([]string, len(xs))
+// idsOf returns f of each of xs: their ids, say.
+func idsOf[T, U any](xs []T, f func(T) U) []U {
+	out := make([]U, len(xs))
 	for i, x := range xs {
-		out[i] = id(x)
+		out[i] = f(x)
 	}
 	return out
 }
 
 // TestPagination: every list is newest first, ties of the timestamp
 // broken by id descending, and its pages cover it exactly at every page
-// size; memories and projects also page by position (after).
+// size; every list but the keys also pages by position (after), ties
+// included.
 func TestPagination(t *testing.T) {
 	ctx := context.Background()
 	st := testStore(t)
@@ -320,19 +322,19 @@ func TestPagination(t *testing.T) {
 			return idsOf(xs, func(m Memory) string { return m.ID }), total, err
 		}},
 		{"ListAgents", func(l, o int) ([]string, int, error) {
-			xs, total, err := st.ListAgents(ctx, A, l, o)
+			xs, total, err := st.ListAgents(ctx, A, l, o, nil)
 			return idsOf(xs, func(a Agent) string { return a.ID }), total, err
 		}},
 		{"ListEntities", func(l, o int) ([]string, int, error) {
-			xs, total, err := st.ListEntities(ctx, EntityFilter{AccountID: A}, l, o)
+			xs, total, err := st.ListEntities(ctx, EntityFilter{AccountID: A}, l, o, nil)
 			return idsOf(xs, func(e Entity) string { return e.ID }), total, err
 		}},
 		{"ListDecisions", func(l, o int) ([]string, int, error) {
-			xs, total, err := st.ListDecisions(ctx, DecisionFilter{AccountID: A}, l, o)
+			xs, total, err := st.ListDecisions(ctx, DecisionFilter{AccountID: A}, l, o, nil)
 			return idsOf(xs, func(d Decision) string { return d.ID }), total, err
 		}},
 		{"ListSessions", func(l, o int) ([]string, int, error) {
-			xs, total, err := st.ListSessions(ctx, SessionFilter{AccountID: A}, l, o)
+			xs, total, err := st.ListSessions(ctx, SessionFilter{AccountID: A}, l, o, nil)
 			return idsOf(xs, func(x Session) string { return x.ID }), total, err
 		}},
 		{"ListProjects", func(l, o int) ([]string, int, error) {
@@ -357,39 +359,61 @@ func TestPagination(t *testing.T) {
 		return 3
 	}
 	type positioned func(limit int, after *Position) (ids []string, last Position, total int, err error)
-	for name, list := range map[string]positioned{
-		"ListMemories": func(l int, after *Position) ([]string, Position, int, error) {
-			xs, total, err := st.ListMemories(ctx, Filter{AccountID: A}, l, offset(after), after)
-			if len(xs) == 0 {
-				return nil, Position{}, total, err
-			}
-			last := xs[len(xs)-1]
-			return idsOf(xs, func(m Memory) string { return m.ID }), Position{CreatedAt: ms(last.CreatedAt), ID: last.ID}, total, err
-		},
-		"ListProjects": func(l int, after *Position) ([]string, Position, int, error) {
-			xs, total, err := st.ListProjects(ctx, A, l, offset(after), after)
-			if len(xs) == 0 {
-				return nil, Position{}, total, err
-			}
-			last := xs[len(xs)-1]
-			return idsOf(xs, func(p Project) string { return p.ID }), Position{CreatedAt: ms(last.CreatedAt), ID: last.ID}, total, err
-		},
-	} {
-		var got []string
-		var after *Position
-		for range n + 1 {
-			ids, last, total, err := list(2, after)
-			if err != nil || total != n {
-				t.Fatalf("%s: total %d, %v", name, total, err)
-			}
+	// byPosition makes a positioned list of list, whose rows have the id
+	// and the instant of their order.
+	byPosition := func(list func(limit, offset int, after *Position) ([]string, []time.Time, int, error)) positioned {
+		return func(l int, after *Position) ([]string, Position, int, error) {
+			ids, at, total, err := list(l, offset(after), after)
 			if len(ids) == 0 {
-				break
+				return nil, Position{}, total, err
 			}
-			got = append(got, ids...)
-			after = &last
+			return ids, Position{CreatedAt: ms(at[len(at)-1]), ID: ids[len(ids)-1]}, total, err
 		}
-		if !slices.Equal(got, want) {
-			t.Fatalf("%s by position: %v, want %v", name, got, want)
+	}
+	for name, list := range map[string]positioned{
+		"ListMemories": byPosition(func(l, o int, after *Position) ([]string, []time.Time, int, error) {
+			xs, total, err := st.ListMemories(ctx, Filter{AccountID: A}, l, o, after)
+			return idsOf(xs, func(m Memory) string { return m.ID }), idsOf(xs, func(m Memory) time.Time { return m.CreatedAt }), total, err
+		}),
+		"ListProjects": byPosition(func(l, o int, after *Position) ([]string, []time.Time, int, error) {
+			xs, total, err := st.ListProjects(ctx, A, l, o, after)
+			return idsOf(xs, func(p Project) string { return p.ID }), idsOf(xs, func(p Project) time.Time { return p.CreatedAt }), total, err
+		}),
+		"ListAgents": byPosition(func(l, o int, after *Position) ([]string, []time.Time, int, error) {
+			xs, total, err := st.ListAgents(ctx, A, l, o, after)
+			return idsOf(xs, func(a Agent) string { return a.ID }), idsOf(xs, func(a Agent) time.Time { return a.CreatedAt }), total, err
+		}),
+		"ListEntities": byPosition(func(l, o int, after *Position) ([]string, []time.Time, int, error) {
+			xs, total, err := st.ListEntities(ctx, EntityFilter{AccountID: A}, l, o, after)
+			return idsOf(xs, func(e Entity) string { return e.ID }), idsOf(xs, func(e Entity) time.Time { return e.CreatedAt }), total, err
+		}),
+		"ListDecisions": byPosition(func(l, o int, after *Position) ([]string, []time.Time, int, error) {
+			xs, total, err := st.ListDecisions(ctx, DecisionFilter{AccountID: A}, l, o, after)
+			return idsOf(xs, func(d Decision) string { return d.ID }), idsOf(xs, func(d Decision) time.Time { return d.CreatedAt }), total, err
+		}),
+		"ListSessions": byPosition(func(l, o int, after *Position) ([]string, []time.Time, int, error) {
+			xs, total, err := st.ListSessions(ctx, SessionFilter{AccountID: A}, l, o, after)
+			return idsOf(xs, func(x Session) string { return x.ID }), idsOf(xs, func(x Session) time.Time { return x.StartedAt }), total, err
+		}),
+	} {
+		// Pages of 1 put the tie (2, 1) across a page boundary.
+		for _, size := range []int{1, 2} {
+			var got []string
+			var after *Position
+			for range n + 1 {
+				ids, last, total, err := list(size, after)
+				if err != nil || total != n {
+					t.Fatalf("%s: total %d, %v", name, total, err)
+				}
+				if len(ids) == 0 {
+					break
+				}
+				got = append(got, ids...)
+				after = &last
+			}
+			if !slices.Equal(got, want) {
+				t.Fatalf("%s by position, pages of %d: %v, want %v", name, size, got, want)
+			}
 		}
 	}
 }
@@ -671,7 +695,7 @@ func TestSessionsAndLinks(t *testing.T) {
 		!again.EndedAt.Equal(later) {
 		t.Fatalf("%+v %v", again, err)
 	}
-	if xs, total, err := st.ListSessions(ctx, SessionFilter{AccountID: A, Status: ptr(SessionEnded), Project: ptr("web"), AgentRef: ptr("bot")}, 10, 0); err != nil ||
+	if xs, total, err := st.ListSessions(ctx, SessionFilter{AccountID: A, Status: ptr(SessionEnded), Project: ptr("web"), AgentRef: ptr("bot")}, 10, 0, nil); err != nil ||
 		total != 1 || xs[0].ID != a.session.ID {
 		t.Fatalf("%+v %v", xs, err)
 	}
@@ -698,7 +722,7 @@ func TestSessionsAndLinks(t *testing.T) {
 	if m, err := st.GetMemory(ctx, A, a.memory.ID); err != nil || len(m.Entities) != 2 || m.Entities[0].Value != "Go" {
 		t.Fatalf("%+v %v", m.Entities, err)
 	}
-	if es, total, err := st.ListEntities(ctx, EntityFilter{AccountID: A, Type: ptr("tool")}, 10, 0); err != nil || total != 1 || es[0].ID != "e2" {
+	if es, total, err := st.ListEntities(ctx, EntityFilter{AccountID: A, Type: ptr("tool")}, 10, 0, nil); err != nil || total != 1 || es[0].ID != "e2" {
 		t.Fatalf("%+v %v", es, err)
 	}
 	if err := st.DeleteEntity(ctx, A, "e2"); err != nil {
@@ -813,7 +837,7 @@ func TestDecisionFilters(t *testing.T) {
 	list := func(f DecisionFilter) []string {
 		t.Helper()
 		f.AccountID = A
-		ds, total, err := st.ListDecisions(ctx, f, 10, 0)
+		ds, total, err := st.ListDecisions(ctx, f, 10, 0, nil)
 		if err != nil || total != len(ds) {
 			t.Fatal(err)
 		}

@@ -102,15 +102,41 @@ func exists(ctx context.Context, q queryer, query string, args ...any) (bool, er
 	return err == nil, err
 }
 
-// queryPage returns a page of a list: the rows of pageQuery (which ends in
-// LIMIT ? OFFSET ?) scanned by scan, and the total of countQuery (a
-// count(*)), both with args and run on q in that order.
-func queryPage[T any](ctx context.Context, q queryer, scan func(rowScanner) (T, error), countQuery, pageQuery string, args []any, limit, offset int) ([]T, int, error) {
-	total, err := queryValue[int](ctx, q, countQuery, args...)
+// Position is a place in a list ordered newest first: the created_at
+// (for sessions, started_at) and the id of its row. A page that starts
+// after a position is not moved by rows added or removed before it.
+type Position struct {
+	CreatedAt int64 // epoch ms
+	ID        string
+}
+
+// listQuery is a list of rows ordered newest first: by the column at, then by
+// the column id, both descending (API.md §1.6).
+type listQuery struct {
+	columns string // what a row selects, as scan reads it
+	from    string // the table, with its alias: "agents a"
+	cond    string // the WHERE condition of the list's rows
+	at, id  string // the columns of its order
+}
+
+// queryPage returns a page of l, whose condition takes args, and the
+// total of l: limit rows scanned by scan, starting after the position
+// after when it is not nil (offset is then ignored), else at offset. Both
+// statements run on q, the count first.
+func queryPage[T any](ctx context.Context, q queryer, scan func(rowScanner) (T, error), l listQuery, args []any, limit, offset int, after *Position) ([]T, int, error) {
+	total, err := queryValue[int](ctx, q, "SELECT count(*) FROM "+l.from+" WHERE "+l.cond, args...)
 	if err != nil {
 		return nil, 0, err
 	}
-	out, err := queryAll(ctx, q, scan, pageQuery, append(args[:len(args):len(args)], limit, offset)...)
+	query := "SELECT " + l.columns + " FROM " + l.from + " WHERE " + l.cond
+	args = args[:len(args):len(args)]
+	if after != nil {
+		query += " AND (" + l.at + " < ? OR (" + l.at + " = ? AND " + l.id + " < ?))"
+		args = append(args, after.CreatedAt, after.CreatedAt, after.ID)
+		offset = 0
+	}
+	query += " ORDER BY " + l.at + " DESC, " + l.id + " DESC LIMIT ? OFFSET ?"
+	out, err := queryAll(ctx, q, scan, query, append(args, limit, offset)...)
 	if err != nil {
 		return nil, 0, err
 	}

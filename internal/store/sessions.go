@@ -207,9 +207,11 @@ type SessionFilter struct {
 	Status    *string // active or ended
 }
 
-// ListSessions returns a page of the sessions matching f, newest
-// started_at first, and the total that match.
-func (s *Store) ListSessions(ctx context.Context, f SessionFilter, limit, offset int) ([]Session, int, error) {
+// ListSessions returns a page of the sessions matching f, newest first
+// (started_at, then id, descending), and the total that match. after,
+// when not nil, starts the page after that position (its CreatedAt a
+// started_at) instead of at offset.
+func (s *Store) ListSessions(ctx context.Context, f SessionFilter, limit, offset int, after *Position) ([]Session, int, error) {
 	var b strings.Builder
 	b.WriteString("s.account_id = ?")
 	args := []any{f.AccountID}
@@ -237,8 +239,8 @@ func (s *Store) ListSessions(ctx context.Context, f SessionFilter, limit, offset
 	var total int
 	err := s.read(ctx, func(q queryer) error {
 		var err error
-		out, total, err = queryPage(ctx, q, scanSession, "SELECT count(*) FROM sessions s WHERE "+cond,
-			"SELECT "+sessionColumns+" FROM sessions s WHERE "+cond+" ORDER BY s.started_at DESC, s.id DESC LIMIT ? OFFSET ?", args, limit, offset)
+		l := listQuery{columns: sessionColumns, from: "sessions s", cond: cond, at: "s.started_at", id: "s.id"}
+		out, total, err = queryPage(ctx, q, scanSession, l, args, limit, offset, after)
 		return err
 	})
 	if err != nil {

@@ -356,8 +356,10 @@ func agentPaging(t *testing.T, e Env) {
 		list: func(ctx context.Context, limit, offset int, cursor string) (memory.Page[memory.Agent], error) {
 			return e.Account.Agents().List(ctx, memory.PageParams{Limit: limit, Offset: offset, Cursor: cursor})
 		},
-		id:      func(a memory.Agent) string { return a.ID },
-		want:    newestFirst(as, func(a memory.Agent) time.Time { return a.CreatedAt }, func(a memory.Agent) string { return a.ID }),
-		cursors: true,
+		id:   func(a memory.Agent) string { return a.ID },
+		want: newestFirst(as, func(a memory.Agent) time.Time { return a.CreatedAt }, func(a memory.Agent) string { return a.ID }),
+		add: func(t *testing.T) {
+			try2(e.Account.Agents().Create(t.Context(), memory.NewAgent{ID: "p0"})).must(t)
+		},
 	})
 }

@@ -131,11 +131,14 @@ func decisionPaging(t *testing.T, e Env) {
 		xs = append(xs, try(e.Account.Decisions().Create(t.Context(), memory.NewDecision{Title: "paged " + strings.Repeat("d", i+1), Rationale: "r"})).must(t))
 	}
 	checkPaging(t, paging[memory.Decision]{
-		list: func(ctx context.Context, limit, offset int, _ string) (memory.Page[memory.Decision], error) {
-			return e.Account.Decisions().List(ctx, memory.DecisionListParams{Limit: limit, Offset: offset})
+		list: func(ctx context.Context, limit, offset int, cursor string) (memory.Page[memory.Decision], error) {
+			return e.Account.Decisions().List(ctx, memory.DecisionListParams{Limit: limit, Offset: offset, Cursor: cursor})
 		},
 		id:   decisionID,
 		want: newestFirst(xs, decisionCreated, decisionID),
+		add: func(t *testing.T) {
+			try(e.Account.Decisions().Create(t.Context(), memory.NewDecision{Title: "a newer decision", Rationale: "r"})).must(t)
+		},
 	})
 }
 

@@ -117,11 +117,14 @@ func entityPaging(t *testing.T, e Env) {
 		xs = append(xs, try(e.Account.Entities().Create(t.Context(), memory.NewEntity{Name: "paged " + strings.Repeat("e", i+1)})).must(t))
 	}
 	checkPaging(t, paging[memory.Entity]{
-		list: func(ctx context.Context, limit, offset int, _ string) (memory.Page[memory.Entity], error) {
-			return e.Account.Entities().List(ctx, memory.EntityListParams{Limit: limit, Offset: offset})
+		list: func(ctx context.Context, limit, offset int, cursor string) (memory.Page[memory.Entity], error) {
+			return e.Account.Entities().List(ctx, memory.EntityListParams{Limit: limit, Offset: offset, Cursor: cursor})
 		},
 		id:   entityID,
 		want: newestFirst(xs, entityCreated, entityID),
+		add: func(t *testing.T) {
+			try(e.Account.Entities().Create(t.Context(), memory.NewEntity{Name: "a newer entity"})).must(t)
+		},
 	})
 }
 

@@ -177,8 +177,7 @@ func keyPaging(t *testing.T, e Env) {
 		list: func(ctx context.Context, limit, offset int, cursor string) (memory.Page[keys.Key], error) {
 			return e.Account.Keys().List(ctx, memory.PageParams{Limit: limit, Offset: offset, Cursor: cursor})
 		},
-		id:      func(k keys.Key) string { return k.ID },
-		want:    newestFirst(ks, func(k keys.Key) time.Time { return k.CreatedAt }, func(k keys.Key) string { return k.ID }),
-		cursors: true,
+		id:   func(k keys.Key) string { return k.ID },
+		want: newestFirst(ks, func(k keys.Key) time.Time { return k.CreatedAt }, func(k keys.Key) string { return k.ID }),
 	})
 }

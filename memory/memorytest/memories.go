@@ -455,10 +455,9 @@ func memPaging(t *testing.T, e Env) {
 		list: func(ctx context.Context, limit, offset int, cursor string) (memory.Page[memory.Memory], error) {
 			return e.Account.Memories().List(ctx, memory.ListParams{Limit: limit, Offset: offset, Cursor: cursor})
 		},
-		id:      memID,
-		want:    newestFirst(ms, memCreated, memID),
-		cursors: true,
-		add:     func(t *testing.T) { create(t, e.Account, memory.NewMemory{Content: "a newer memory"}) },
+		id:   memID,
+		want: newestFirst(ms, memCreated, memID),
+		add:  func(t *testing.T) { create(t, e.Account, memory.NewMemory{Content: "a newer memory"}) },
 	})
 }
 

@@ -18,10 +18,9 @@ type paging[T any] struct {
 	id   func(T) string
 	// want is the id of every item of the list, in list order; at least 5.
 	want []string
-	// cursors: the list takes a cursor (its params have a Cursor field).
-	cursors bool
 	// add, when set, adds an item that sorts first in the list, to check
-	// that a cursor continues after its page rather than at an offset.
+	// that a cursor continues after its page rather than at an offset
+	// (every list but the keys, whose cursor is an offset).
 	add func(t *testing.T)
 }
 
@@ -98,9 +97,6 @@ func checkPaging[T any](t *testing.T, p paging[T]) {
 	past := try(p.list(ctx, 2, total+3, "")).must(t)
 	page("offset past the end", past, 2, total+3)
 
-	if !p.cursors {
-		return
-	}
 	walked = walked[:0]
 	cursor := ""
 	for i := 0; i <= total; i++ {

@@ -248,10 +248,13 @@ func sessionPaging(t *testing.T, e Env) {
 		xs = append(xs, try(e.Account.Sessions().Create(t.Context(), memory.NewSession{})).must(t))
 	}
 	checkPaging(t, paging[memory.Session]{
-		list: func(ctx context.Context, limit, offset int, _ string) (memory.Page[memory.Session], error) {
-			return e.Account.Sessions().List(ctx, memory.SessionListParams{Limit: limit, Offset: offset})
+		list: func(ctx context.Context, limit, offset int, cursor string) (memory.Page[memory.Session], error) {
+			return e.Account.Sessions().List(ctx, memory.SessionListParams{Limit: limit, Offset: offset, Cursor: cursor})
 		},
 		id:   sessionID,
 		want: newestFirst(xs, sessionStarted, sessionID),
+		add: func(t *testing.T) {
+			try(e.Account.Sessions().Create(t.Context(), memory.NewSession{})).must(t)
+		},
 	})
 }
