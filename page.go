@@ -128,8 +128,9 @@ func offsetPage[S, T any](l cursorList, rows []S, conv func(S) T, total, limit, 
 	return page
 }
 
-// errBadCursor is the error of a cursor that no page of its list made.
-var errBadCursor = invalid("Cursor", "Cursor is not valid")
+// badCursor is the error of a cursor that no page of its list made: a
+// new one each time, as callers may change what they receive.
+func badCursor() error { return invalid("Cursor", "Cursor is not valid") }
 
 // encodeCursor makes the opaque cursor of the page of l after pos, which
 // starts at offset; the offset is capped at MaxOffset, which decodeCursor
@@ -140,24 +141,24 @@ func encodeCursor(l cursorList, pos store.Position, offset int) string {
 }
 
 // decodeCursor returns the position and offset of a cursor of l, or
-// errBadCursor. The id must be one a list can hold: 1–MaxAgentRef bytes
+// badCursor. The id must be one a list can hold: 1–MaxAgentRef bytes
 // of UTF-8 (the ids of agents, the longest; the others are UUIDs).
 func decodeCursor(l cursorList, c string) (store.Position, int, error) {
 	raw, err := base64.RawURLEncoding.DecodeString(c)
 	if err != nil {
-		return store.Position{}, 0, errBadCursor
+		return store.Position{}, 0, badCursor()
 	}
 	parts := strings.SplitN(string(raw), ":", 4)
 	if len(parts) != 4 || parts[0] != string(l) {
-		return store.Position{}, 0, errBadCursor
+		return store.Position{}, 0, badCursor()
 	}
 	at, err1 := strconv.ParseInt(parts[1], 10, 64)
 	off, err2 := strconv.Atoi(parts[2])
 	if err1 != nil || err2 != nil || off < 0 || off > MaxOffset {
-		return store.Position{}, 0, errBadCursor
+		return store.Position{}, 0, badCursor()
 	}
 	if id := parts[3]; id == "" || len(id) > MaxAgentRef || !utf8.ValidString(id) {
-		return store.Position{}, 0, errBadCursor
+		return store.Position{}, 0, badCursor()
 	}
 	return store.Position{CreatedAt: at, ID: parts[3]}, off, nil
 }
@@ -168,19 +169,19 @@ func encodeOffsetCursor(l cursorList, offset int) string {
 	return base64.RawURLEncoding.EncodeToString([]byte(string(l) + ":" + strconv.Itoa(min(offset, MaxOffset))))
 }
 
-// decodeOffsetCursor returns the offset of a cursor of l, or errBadCursor.
+// decodeOffsetCursor returns the offset of a cursor of l, or badCursor.
 func decodeOffsetCursor(l cursorList, c string) (int, error) {
 	raw, err := base64.RawURLEncoding.DecodeString(c)
 	if err != nil {
-		return 0, errBadCursor
+		return 0, badCursor()
 	}
 	rest, ok := strings.CutPrefix(string(raw), string(l)+":")
 	if !ok {
-		return 0, errBadCursor
+		return 0, badCursor()
 	}
 	off, err := strconv.Atoi(rest)
 	if err != nil || off < 0 || off > MaxOffset {
-		return 0, errBadCursor
+		return 0, badCursor()
 	}
 	return off, nil
 }

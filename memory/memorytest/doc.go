@@ -26,9 +26,12 @@
 // Remote, the same with a server in between: an httptest.Server serving
 // httpapi over such a relay, whose rate limit lets a few hundred calls per
 // account through at once (Options.RateLimit 1,000,000, say), and one
-// client per account, made with the account's admin key:
+// client per account, made with the account's admin key (package client's
+// TestConformance does this):
 //
-//	srv := httptest.NewServer(httpapi.New(r))
+//	h, err := httpapi.New(r, httpapi.Options{})
+//	...
+//	srv := httptest.NewServer(h)
 //	t.Cleanup(srv.Close)
 //	...
 //	c, err := client.New(client.Options{BaseURL: srv.URL, APIKey: token.Reveal()})
@@ -65,10 +68,12 @@
 //     texts;
 //   - search scores only where API.md §7 fixes them: in [0,1], best first,
 //     a verbatim match ≥ 0.8, a query with no word in common < 0.3;
-//   - lists newest first (CreatedAt, then ID, descending), with exact
-//     pages, Total, HasMore, NextCursor set exactly when HasMore, limits
-//     defaulted (20), clamped (100) and refused (below 1), cursors that
-//     continue after their page even when newer items arrive;
+//   - lists newest first (CreatedAt, then ID, descending; sessions by
+//     StartedAt), with exact pages, Total, HasMore, NextCursor set exactly
+//     when HasMore, limits defaulted (20), clamped (100) and refused (below
+//     1), walks by cursor that win over the offset, a malformed cursor
+//     refused, and cursors that continue after their page even when newer
+//     items arrive (every list but the keys, whose cursor is an offset);
 //   - asynchronous creates reach JobReady within [JobTimeout], polled.
 //
 // Run uses no clock of the implementation's and sleeps only while
