@@ -25,6 +25,8 @@ import (
 // another: base64url (unpadded) of "list:created_at:offset:id" (keyset,
 // created_at in epoch ms) or "list:offset" (offset). A keyset cursor's
 // offset only reports where its page starts; its position decides that.
+// A cursor is checked for shape and range, not signed: one forged to hold
+// another position reads the account's list from there, nothing more.
 
 // cursorList names the list a cursor belongs to.
 type cursorList string
