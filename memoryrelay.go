@@ -25,12 +25,14 @@
 // writer connection (transactions BEGIN IMMEDIATE) and a pool of readers.
 // The schema is migrated at Open. Vectors are stored in sqlite-vec's
 // float32 format; semantic searches go through an in-process index of
-// compact codes (vector.Index) that Open builds in the background and keeps
-// in step with every committed write, of this process or another, and whose
-// best candidates are rescored exactly (Options.ExactSearch uses sqlite-vec's
-// vec_distance_cosine scan instead). Full text is indexed with FTS4
-// (compiled into mattn/go-sqlite3 by default, so no build tags are needed)
-// and ranked with BM25 computed from matchinfo.
+// compact codes (package search/index) that Open builds in the background
+// and keeps in step with every committed write, of this process or
+// another, and whose best candidates are rescored exactly
+// (Options.ExactSearch uses sqlite-vec's vec_distance_cosine scan instead).
+// Full text is indexed with FTS4 (compiled into mattn/go-sqlite3 by
+// default, so no build tags are needed) and ranked with BM25 computed from
+// matchinfo. Every search is one call of package search's Engine, which
+// fuses the two by Options.Fusion.
 //
 // # Concurrency
 //
