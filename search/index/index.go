@@ -19,39 +19,40 @@ import (
 // processes: before each search it reads the feed's [Feed.Version] (which
 // changes whenever anyone commits), and when it has changed, applies the
 // changes of the feed it has not seen. A gap in the feed (pruned past what
-// this index saw) makes it rebuild from scratch.
+// this index saw) makes it rebuild from scratch, aside: searches meanwhile
+// answer at once from the index as it was (see [Index.Search]).
 //
 // It is safe for concurrent use.
-//
-// # Catching up and rebuilding
-//
-// One goroutine at a time catches up: the owner, which set busy under
-// syncMu. Only the owner uses the feed, reads or writes version and last,
-// writes to the index (Upsert, Delete, Build), adds to an intern table and
-// publishes attribute tables. A search waits for the owner to finish
-// (while its context allows) and then checks for itself, so it sees every
-// change committed before it began; except while the owner rebuilds
-// (rebuilding): then searches do not wait, but answer from the index as it
-// is, and rescore only candidates that their filter still selects in the
-// store, so that an index that lags behind may miss a memory but never
-// returns one the filter excludes. A rebuild reads the store and builds
-// the new index and attribute table aside, holding no lock that searches
-// take, and then swaps them in: the index's content under its write lock
-// for an instant ([vector.Index.BuildFrom]), the attribute table by
-// storing a pointer.
-//
-// # Locks
-//
-// There are four: syncMu, partMu, the intern table's mu and the
-// vector.Index's own. Each is taken alone: no goroutine acquires one while
-// it holds another, or reads the store while it holds one, so there is no
-// order to get wrong. Being the owner is not a lock in this sense: the
-// owner takes any of the four (one at a time), and a goroutine waiting for
-// the owner holds none. The attributes that filters read live in an
-// immutable attrTable behind an atomic pointer, so the allow function that
-// a search hands to vector.Index.Search (which calls it under the index's
-// read lock) reads memory that nothing changes and takes no lock.
 type Index struct {
+	// Catching up and rebuilding.
+	//
+	// One goroutine at a time catches up: the owner, which set busy under
+	// syncMu. Only the owner uses the feed, reads or writes version and last,
+	// writes to the index (Upsert, Delete, Build), adds to an intern table and
+	// publishes attribute tables. A search waits for the owner to finish
+	// (while its context allows) and then checks for itself, so it sees every
+	// change committed before it began; except while the owner rebuilds
+	// (rebuilding): then searches do not wait, but answer from the index as it
+	// is, and rescore only candidates that their filter still selects in the
+	// store, so that an index that lags behind may miss a memory but never
+	// returns one the filter excludes. A rebuild reads the store and builds
+	// the new index and attribute table aside, holding no lock that searches
+	// take, and then swaps them in: the index's content under its write lock
+	// for an instant ([vector.Index.BuildFrom]), the attribute table by
+	// storing a pointer.
+	//
+	// Locks.
+	//
+	// There are four: syncMu, partMu, the intern table's mu and the
+	// vector.Index's own. Each is taken alone: no goroutine acquires one while
+	// it holds another, or reads the store while it holds one, so there is no
+	// order to get wrong. Being the owner is not a lock in this sense: the
+	// owner takes any of the four (one at a time), and a goroutine waiting for
+	// the owner holds none. The attributes that filters read live in an
+	// immutable attrTable behind an atomic pointer, so the allow function that
+	// a search hands to vector.Index.Search (which calls it under the index's
+	// read lock) reads memory that nothing changes and takes no lock.
+
 	feed Feed
 	st   Store
 	idx  *vector.Index
