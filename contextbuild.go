@@ -7,7 +7,6 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/memoryrelay/memoryrelay/internal/store"
 	"github.com/memoryrelay/memoryrelay/internal/uuid"
 	"github.com/memoryrelay/memoryrelay/memory"
 	"github.com/memoryrelay/memoryrelay/search/vector"
@@ -177,7 +176,7 @@ func (r *Relay) buildContext(ctx context.Context, accountID string, p memory.Bui
 			seqs = append(seqs, h.Memory.Seq)
 		}
 	}
-	blobs, err := r.store.Vectors(ctx, seqs)
+	vecs, err := r.store.Vectors(ctx, seqs)
 	if err != nil {
 		return memory.BuiltContext{}, fmt.Errorf("memoryrelay: context vectors: %w", err)
 	}
@@ -196,7 +195,7 @@ func (r *Relay) buildContext(ctx context.Context, accountID string, p memory.Bui
 		if seen[norm] {
 			continue
 		}
-		vec, _ := store.DecodeVector(blobs[h.Memory.Seq])
+		vec := vecs[h.Memory.Seq] // nil: none, or not decodable
 		if nearDuplicate(vec, picked) {
 			continue
 		}

@@ -128,4 +128,4 @@ func accountInfoOf(a store.Account) AccountInfo {
 }
 
 // hitOf is a search hit as the API returns it.
-func hitOf(h scoredMemory) memory.Hit { return memory.Hit{Memory: memoryOf(h.Memory), Score: h.Score} }
+func hitOf(h hit) memory.Hit { return memory.Hit{Memory: memoryOf(h.Memory), Score: h.Score} }

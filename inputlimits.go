@@ -2,7 +2,7 @@ package memoryrelay
 
 import (
 	"github.com/memoryrelay/memoryrelay/internal/storedjson"
-	"github.com/memoryrelay/memoryrelay/search/lexical"
+	"github.com/memoryrelay/memoryrelay/search"
 )
 
 // Limits on what a request may hold, beyond the API contract's own
@@ -20,14 +20,14 @@ const (
 	MaxJSONDepth = storedjson.MaxDepth
 
 	// MaxQueryTerms is how many distinct terms of a search query the
-	// full-text side considers: the first MaxQueryTerms distinct terms in
-	// the order they appear in the query (repeats count once). Of those,
-	// the rarest are matched within Options.MaxTextCandidates, and at most
-	// store.MaxMatchTerms (64) of them go into the MATCH expression. The
-	// query's embedding is made from the whole query. So every query of
-	// up to MaxContentChars characters is answered, on search, text
-	// context and v2 context alike.
-	MaxQueryTerms = 1024
+	// full-text side considers (search.MaxQueryTerms): the first
+	// MaxQueryTerms distinct terms in the order they appear in the query
+	// (repeats count once). Of those, the rarest are matched within
+	// Options.MaxTextCandidates, and at most 64 of them (the longest) go
+	// into SQLite's MATCH expression. The query's embedding is made from
+	// the whole query. So every query of up to MaxContentChars characters
+	// is answered, on search, text context and v2 context alike.
+	MaxQueryTerms = search.MaxQueryTerms
 
 	// MaxMetadataFilterKeys is the most keys a search's metadata_filter
 	// may have (each is one SQL condition).
@@ -48,22 +48,3 @@ const (
 	// Offsets and offset+limit stay far from integer overflow.
 	MaxOffset = 1_000_000_000
 )
-
-// searchTerms returns the distinct terms of a query (lexical.Terms), in the
-// order they first appear, at most MaxQueryTerms of them.
-func searchTerms(query string) []string {
-	all := lexical.Terms(query)
-	seen := make(map[string]struct{}, min(len(all), MaxQueryTerms))
-	out := all[:0]
-	for _, t := range all {
-		if _, dup := seen[t]; dup {
-			continue
-		}
-		seen[t] = struct{}{}
-		out = append(out, t)
-		if len(out) == MaxQueryTerms {
-			break
-		}
-	}
-	return out
-}

@@ -25,12 +25,14 @@
 // writer connection (transactions BEGIN IMMEDIATE) and a pool of readers.
 // The schema is migrated at Open. Vectors are stored in sqlite-vec's
 // float32 format; semantic searches go through an in-process index of
-// compact codes (vector.Index) that Open builds in the background and keeps
-// in step with every committed write, of this process or another, and whose
-// best candidates are rescored exactly (Options.ExactSearch uses sqlite-vec's
-// vec_distance_cosine scan instead). Full text is indexed with FTS4
-// (compiled into mattn/go-sqlite3 by default, so no build tags are needed)
-// and ranked with BM25 computed from matchinfo.
+// compact codes (package search/index) that Open builds in the background
+// and keeps in step with every committed write, of this process or
+// another, and whose best candidates are rescored exactly
+// (Options.ExactSearch uses sqlite-vec's vec_distance_cosine scan instead).
+// Full text is indexed with FTS4 (compiled into mattn/go-sqlite3 by
+// default, so no build tags are needed) and ranked with BM25 computed from
+// matchinfo. Every search is one call of package search's Engine, which
+// fuses the two by Options.Fusion.
 //
 // # Concurrency
 //
@@ -53,7 +55,7 @@ import (
 	"github.com/memoryrelay/memoryrelay/scopes"
 	"github.com/memoryrelay/memoryrelay/search"
 	"github.com/memoryrelay/memoryrelay/search/embed"
-	"github.com/memoryrelay/memoryrelay/search/vector"
+	"github.com/memoryrelay/memoryrelay/search/index"
 )
 
 // Version is the library version reported by health checks.
@@ -63,7 +65,8 @@ const Version = "0.1.0"
 type Relay struct {
 	opts   Options
 	store  *store.Store
-	vindex atomic.Pointer[store.VectorIndex] // nil until built, and with Options.ExactSearch
+	engine *search.Engine[store.Memory] // every search of memories (search.go)
+	vindex atomic.Pointer[index.Index]  // the engine's index; nil until built, and with Options.ExactSearch
 	// indexDone is closed when the background build of vindex has ended
 	// (built, failed or cancelled); indexCancel cancels it.
 	indexDone   chan struct{}
@@ -72,7 +75,6 @@ type Relay struct {
 	keys        *keys.Store
 	limit       limiter.Limiter
 	embed       embed.Embedder
-	fusion      search.Fusion // Options.Fusion resolved for embed: never FusionAuto
 	started     time.Time
 	usage       *usageCounter // requests per key and UTC day (usage.go)
 
@@ -116,7 +118,7 @@ func Open(ctx context.Context, opts Options) (*Relay, error) {
 		}
 		return nil, fmt.Errorf("memoryrelay: open %s: %w", opts.Path, err)
 	}
-	r := &Relay{opts: opts, store: st, embed: opts.Embedder, fusion: opts.Fusion.Resolve(opts.Embedder), started: opts.Now()}
+	r := &Relay{opts: opts, store: st, embed: opts.Embedder, started: opts.Now()}
 	// undo releases what Open built so far when a later step fails.
 	var undo []func()
 	fail := func(err error) (*Relay, error) {
@@ -129,6 +131,12 @@ func Open(ctx context.Context, opts Options) (*Relay, error) {
 	if err := r.checkEmbedder(ctx); err != nil {
 		return fail(err)
 	}
+	r.engine, err = search.NewEngine[store.Memory](st, search.Options{
+		Embedder: opts.Embedder, Fusion: opts.Fusion, MaxTextCandidates: opts.MaxTextCandidates,
+	})
+	if err != nil {
+		return fail(fmt.Errorf("memoryrelay: %w", err))
+	}
 	r.indexDone = make(chan struct{})
 	if opts.ExactSearch {
 		close(r.indexDone)
@@ -140,7 +148,7 @@ func Open(ctx context.Context, opts Options) (*Relay, error) {
 		r.indexCancel = cancel
 		go func() {
 			defer close(r.indexDone)
-			vi, err := st.OpenVectorIndex(bctx, vector.IndexOptions{Dim: r.embed.Dimension()})
+			vi, err := openIndex(bctx, st, r.embed.Dimension())
 			if err != nil {
 				if bctx.Err() == nil {
 					r.indexErr = err
@@ -149,6 +157,7 @@ func Open(ctx context.Context, opts Options) (*Relay, error) {
 				return
 			}
 			r.vindex.Store(vi)
+			r.engine.SetIndex(vi)
 		}()
 		undo = append(undo, func() { r.stopIndex() })
 	}
@@ -217,6 +226,7 @@ func (r *Relay) stopIndex() error {
 		r.indexCancel()
 	}
 	<-r.indexDone
+	r.engine.SetIndex(nil)
 	if vi := r.vindex.Swap(nil); vi != nil {
 		return vi.Close()
 	}

@@ -18,7 +18,7 @@ const (
 	DefaultSynchronous = "FULL"
 	DefaultRateLimit   = limiter.DefaultLimit
 
-	DefaultMaxTextCandidates = 50_000
+	DefaultMaxTextCandidates = search.DefaultMaxTextCandidates
 )
 
 // Options configures [Open]. The zero value opens memoryrelay.db in the

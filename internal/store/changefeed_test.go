@@ -2,10 +2,13 @@ package store
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"slices"
 	"testing"
-	"time"
+
+	"github.com/memoryrelay/memoryrelay/search"
+	"github.com/memoryrelay/memoryrelay/search/index"
 )
 
 // logSince returns the seqs of the change-log rows after id, in log
@@ -32,7 +35,7 @@ func logSince(t *testing.T, st *Store, id int64) ([]int64, int64) {
 }
 
 // searchIDs searches v for q and returns the seqs found, nearest first.
-func searchIDs(t *testing.T, v *VectorIndex, f Filter, q ...float32) []int64 {
+func searchIDs(t *testing.T, v *index.Index, f search.Filter, q ...float32) []int64 {
 	t.Helper()
 	ns, err := v.Search(context.Background(), f, q, 10)
 	if err != nil {
@@ -73,12 +76,12 @@ func TestChangeFeed(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	all := Filter{AccountID: A, IncludeConfidential: true, IncludeArchived: true}
-	visible := Filter{AccountID: A}
+	all := search.Filter{AccountID: A, IncludeConfidential: true, IncludeArchived: true}
+	visible := search.Filter{AccountID: A}
 	var m1, m2, m3 Memory
 	// check fails unless the log grew by logged rows of seq since the
 	// last check, and a search of f for [1,0,0,0] finds want.
-	check := func(name string, seq int64, logged int, f Filter, want ...int64) {
+	check := func(name string, seq int64, logged int, f search.Filter, want ...int64) {
 		t.Helper()
 		seqs, to := logSince(t, st, last)
 		wantLog := slices.Repeat([]int64{seq}, logged)
@@ -111,7 +114,7 @@ func TestChangeFeed(t *testing.T) {
 
 	// An attribute that filters read: the index's in-memory copy follows.
 	update("m2", func(m *Memory) { m.Tier = "hot" }, nil)
-	check("m2 hot", m2.Seq, 1, Filter{AccountID: A, Tier: ptr("hot")}, m2.Seq)
+	check("m2 hot", m2.Seq, 1, search.Filter{AccountID: A, Tier: ptr("hot")}, m2.Seq)
 
 	// A new vector: the row update and the vector's replacement.
 	update("m2", func(m *Memory) { m.Content = "moved" }, &Indexed{Vector: vecBlob(0, 0, 1, 0), Terms: "moved"})
@@ -160,8 +163,9 @@ func TestChangeFeed(t *testing.T) {
 }
 
 // TestChangeFeedAcrossConnections: a write committed by another
-// connection (another Store on the file, as another process) wakes the
-// index through PRAGMA data_version, which a read leaves unchanged.
+// connection (another Store on the file, as another process) moves the
+// feed's Version (PRAGMA data_version), which a read leaves unchanged, and
+// so wakes an index that follows the feed.
 func TestChangeFeedAcrossConnections(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "two.db")
@@ -179,8 +183,9 @@ func TestChangeFeedAcrossConnections(t *testing.T) {
 		t.Fatal(err)
 	}
 	v := openTestIndex(t, st1, 4)
+	feed := openTestFeed(t, st1) // another connection, as the index's
 	ver := func() int64 {
-		n, err := v.dataVersion(ctx)
+		n, err := feed.Version(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -197,7 +202,7 @@ func TestChangeFeedAcrossConnections(t *testing.T) {
 		t.Fatal("data_version moved without a commit")
 	}
 	// No commit: the search reads no log.
-	if got := searchIDs(t, v, Filter{AccountID: acct.ID}, 1, 0, 0, 0); len(got) != 0 {
+	if got := searchIDs(t, v, search.Filter{AccountID: acct.ID}, 1, 0, 0, 0); len(got) != 0 {
 		t.Fatal(got)
 	}
 
@@ -208,7 +213,7 @@ func TestChangeFeedAcrossConnections(t *testing.T) {
 	if ver() == before {
 		t.Fatal("data_version did not move after another connection's commit")
 	}
-	if got := searchIDs(t, v, Filter{AccountID: acct.ID}, 1, 0, 0, 0); !slices.Equal(got, []int64{m.Seq}) {
+	if got := searchIDs(t, v, search.Filter{AccountID: acct.ID}, 1, 0, 0, 0); !slices.Equal(got, []int64{m.Seq}) {
 		t.Fatalf("another connection's write not seen: %v", got)
 	}
 	// And this store's own writer is another connection too.
@@ -219,60 +224,128 @@ func TestChangeFeedAcrossConnections(t *testing.T) {
 	if ver() == before {
 		t.Fatal("data_version did not move after the writer's commit")
 	}
-	if got := searchIDs(t, v, Filter{AccountID: acct.ID}, 1, 0, 0, 0); len(got) != 0 {
+	if got := searchIDs(t, v, search.Filter{AccountID: acct.ID}, 1, 0, 0, 0); len(got) != 0 {
 		t.Fatalf("confidential memory found: %v", got)
 	}
 }
 
-// TestChangeFeedPruning: once an index has caught up past maxLogRows
-// rows, the log is pruned to the newest maxLogRows; an index that had
-// fallen behind the pruned rows notices the gap and rebuilds, finding a
-// memory whose log row is gone.
-func TestChangeFeedPruning(t *testing.T) {
+// TestVectorFeed: the feed's reads, directly: Bounds, Changes in order
+// and bounded, Rows and Scan with each memory's attributes (NULL as nil,
+// hidden when confidential or archived, an undecodable vector as nil), and
+// Prune, after which Bounds still knows the newest position, even of an
+// empty log (sqlite_sequence).
+func TestVectorFeed(t *testing.T) {
 	ctx := context.Background()
 	st := testStore(t)
-	acct, err := st.CreateAccount(ctx, "p", t0)
+	acct, err := st.CreateAccount(ctx, "feed", t0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	A := acct.ID
-	lagging := openTestIndex(t, st, 4)
-	m := Memory{ID: "m", AccountID: A, AgentRef: "bot", Content: "c", Visibility: "private", Tier: "warm", Scope: "long-term", CreatedAt: t0, UpdatedAt: t0}
-	if err := st.InsertMemory(ctx, &m, Indexed{Vector: vecBlob(1, 0, 0, 0), Terms: "c"}); err != nil {
+	feed := openTestFeed(t, st)
+	if o, n, err := feed.Bounds(ctx); err != nil || o != 0 || n != 0 {
+		t.Fatalf("new store: bounds %d, %d, %v", o, n, err)
+	}
+	add := func(id string, vec []byte, user *string) Memory {
+		m := Memory{ID: id, AccountID: A, AgentRef: "bot", UserID: user, Content: id, Visibility: "private", Importance: 0.25, Tier: "warm",
+			Scope: "long-term", Project: ptr("web"), CreatedAt: t0, UpdatedAt: t0}
+		if err := st.InsertMemory(ctx, &m, Indexed{Vector: vec, Terms: id}); err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	m1 := add("m1", vecBlob(1, 0, 0, 0), ptr("u1"))
+	m2 := add("m2", vecBlob(0, 1, 0, 0), nil)
+	bad := add("bad", []byte{1, 2, 3}, nil) // not a float32 BLOB
+	if _, err := st.UpdateMemory(ctx, A, "m2", func(m *Memory) error { m.Visibility = "confidential"; return nil }, nil); err != nil {
 		t.Fatal(err)
 	}
-	// Other writers' changes (of a memory since deleted), as many as the
-	// log keeps and some more: m's own row is the first pruned.
-	const extra = 500
-	if _, err := st.db.W.ExecContext(ctx, `WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c WHERE n < ?)
-		INSERT INTO vector_changes(seq) SELECT ? FROM c`, maxLogRows+extra, m.Seq+1000); err != nil {
+
+	oldest, newest, err := feed.Bounds(ctx)
+	if err != nil || oldest != 1 || newest != 4 {
+		t.Fatalf("bounds %d, %d, %v; want 1, 4", oldest, newest, err)
+	}
+	cs, err := feed.Changes(ctx, 0, 10)
+	want := []index.Change{{Pos: 1, ID: m1.Seq}, {Pos: 2, ID: m2.Seq}, {Pos: 3, ID: bad.Seq}, {Pos: 4, ID: m2.Seq}}
+	if err != nil || !slices.Equal(cs, want) {
+		t.Fatalf("changes %v %v, want %v", cs, err, want)
+	}
+	if cs, err := feed.Changes(ctx, 1, 2); err != nil || !slices.Equal(cs, want[1:3]) {
+		t.Fatalf("changes after 1, 2 of them: %v %v", cs, err)
+	}
+
+	type got struct {
+		acct          string
+		hidden        bool
+		vec           []float32
+		agent         *string
+		user, project string
+		tier, scope   string
+		importance    float64
+	}
+	deref := func(s *string) string {
+		if s == nil {
+			return "<nil>"
+		}
+		return *s
+	}
+	collect := func(read func(func(*index.Row) error) error) map[int64]got {
+		t.Helper()
+		out := map[int64]got{}
+		if err := read(func(r *index.Row) error {
+			out[r.ID] = got{string(r.Account), r.Hidden, slices.Clone(r.Vector), r.Attrs.Agent, deref(r.Attrs.User), deref(r.Attrs.Project),
+				deref(r.Attrs.Tier), deref(r.Attrs.Scope), r.Attrs.Importance}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	scanned := collect(func(fn func(*index.Row) error) error { return feed.Scan(ctx, fn) })
+	if len(scanned) != 3 {
+		t.Fatalf("scan: %+v", scanned)
+	}
+	g1 := scanned[m1.Seq]
+	if g1.acct != A || g1.hidden || !slices.Equal(g1.vec, []float32{1, 0, 0, 0}) || g1.user != "u1" || g1.project != "web" ||
+		g1.tier != "warm" || g1.scope != "long-term" || g1.importance != 0.25 || g1.agent == nil {
+		t.Fatalf("m1: %+v", g1)
+	}
+	key, ok, err := st.AgentKey(ctx, A, "bot")
+	if err != nil || !ok || *g1.agent != key {
+		t.Fatalf("agent attribute %q, AgentKey %q %v %v", deref(g1.agent), key, ok, err)
+	}
+	if _, ok, err := st.AgentKey(ctx, A, "nobody"); ok || err != nil {
+		t.Fatalf("AgentKey of no agent: %v %v", ok, err)
+	}
+	if g2 := scanned[m2.Seq]; !g2.hidden || g2.user != "<nil>" {
+		t.Fatalf("m2: %+v", g2)
+	}
+	if g := scanned[bad.Seq]; g.vec != nil {
+		t.Fatalf("undecodable vector: %+v", g)
+	}
+	rows := collect(func(fn func(*index.Row) error) error { return feed.Rows(ctx, []int64{m2.Seq, 999}, fn) })
+	if len(rows) != 1 || !rows[m2.Seq].hidden {
+		t.Fatalf("rows: %+v", rows)
+	}
+	stop := errors.New("stop")
+	n := 0
+	if err := feed.Scan(ctx, func(*index.Row) error { n++; return stop }); !errors.Is(err, stop) || n != 1 {
+		t.Fatalf("a callback's error: %v after %d rows", err, n)
+	}
+
+	if err := feed.Prune(ctx, 2); err != nil {
 		t.Fatal(err)
 	}
-	// An index opened now starts at the log's end; it prunes once it has
-	// applied a change past maxLogRows.
-	leader := openTestIndex(t, st, 4)
-	if err := st.InsertMemory(ctx, &Memory{ID: "m2", AccountID: A, AgentRef: "bot", Content: "d", Visibility: "private", Tier: "warm",
-		Scope: "long-term", CreatedAt: t0, UpdatedAt: t0}, Indexed{Vector: vecBlob(0, 1, 0, 0), Terms: "d"}); err != nil {
+	if o, n, err := feed.Bounds(ctx); err != nil || o != 3 || n != 4 {
+		t.Fatalf("pruned through 2: bounds %d, %d, %v", o, n, err)
+	}
+	if err := feed.Prune(ctx, newest); err != nil {
 		t.Fatal(err)
 	}
-	if got := searchIDs(t, leader, Filter{AccountID: A}, 1, 0, 0, 0); len(got) != 2 {
-		t.Fatalf("leader: %v", got)
+	if o, n, err := feed.Bounds(ctx); err != nil || o != 0 || n != newest {
+		t.Fatalf("pruned to nothing: bounds %d, %d, %v; want 0, %d", o, n, err, newest)
 	}
-	type span struct{ first, last, n int64 }
-	var s span
-	if err := st.db.R.QueryRowContext(ctx, "SELECT min(id), max(id), count(*) FROM vector_changes").Scan(&s.first, &s.last, &s.n); err != nil {
-		t.Fatal(err)
+	if cs, err := feed.Changes(ctx, 0, 10); err != nil || len(cs) != 0 {
+		t.Fatalf("changes of an empty log: %v %v", cs, err)
 	}
-	if s.n != maxLogRows || s.first != s.last-maxLogRows+1 {
-		t.Fatalf("after pruning: %+v, want the newest %d rows", s, maxLogRows)
-	}
-	// The lagging index's next row is gone: it rebuilds and sees both.
-	start := time.Now()
-	if got := searchIDs(t, lagging, Filter{AccountID: A}, 1, 0, 0, 0); len(got) != 2 || got[0] != m.Seq {
-		t.Fatalf("lagging: %v", got)
-	}
-	if lagging.last < s.last {
-		t.Fatalf("lagging index at %d, log at %d", lagging.last, s.last)
-	}
-	t.Logf("lagging index caught up in %v", time.Since(start))
 }

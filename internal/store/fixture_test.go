@@ -3,21 +3,50 @@ package store
 import (
 	"context"
 	"crypto/sha256"
+	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/memoryrelay/memoryrelay/keys"
 	"github.com/memoryrelay/memoryrelay/scopes"
+	"github.com/memoryrelay/memoryrelay/search/index"
 	"github.com/memoryrelay/memoryrelay/search/vector"
 )
 
 // vecBlob encodes v as the store keeps embeddings.
 func vecBlob(v ...float32) []byte { return EncodeVector(v) }
 
-// openTestIndex opens a vector index of dimension dim over st.
-func openTestIndex(t *testing.T, st *Store, dim int) *VectorIndex {
+// testStore opens a store on a new file.
+func testStore(t *testing.T) *Store {
 	t.Helper()
-	v, err := st.OpenVectorIndex(context.Background(), vector.IndexOptions{Dim: dim})
+	st, err := Open(context.Background(), Options{Path: filepath.Join(t.TempDir(), "store.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+// openTestFeed opens st's vector feed.
+func openTestFeed(t *testing.T, st *Store) *VectorFeed {
+	t.Helper()
+	f, err := st.OpenVectorFeed(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	return f
+}
+
+// openTestIndex opens a vector index of dimension dim that follows st's
+// feed, as the facade does.
+func openTestIndex(t *testing.T, st *Store, dim int) *index.Index {
+	t.Helper()
+	feed, err := st.OpenVectorFeed(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := index.Open(context.Background(), feed, st, vector.IndexOptions{Dim: dim})
 	if err != nil {
 		t.Fatal(err)
 	}

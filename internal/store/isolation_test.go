@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/memoryrelay/memoryrelay/keys"
+	"github.com/memoryrelay/memoryrelay/search"
 )
 
 // TestAccountIsolation: every query that takes an account finds nothing
@@ -81,35 +82,59 @@ func TestAccountIsolation(t *testing.T) {
 				t.Fatalf("by a's agent: %d %+v", total, got)
 			}
 		}},
-		{"MemoriesBySeq", func(t *testing.T) {
-			got, err := st.MemoriesBySeq(ctx, B, []int64{a.memory.Seq})
+		{"Rows", func(t *testing.T) {
+			got, err := st.Rows(ctx, B, []int64{a.memory.Seq})
 			errNo(t, err)
 			if len(got) != 0 {
 				t.Fatalf("%+v", got)
 			}
 		}},
-		{"VectorCandidates", func(t *testing.T) {
-			got, err := st.VectorCandidates(ctx, Filter{AccountID: B}, vecBlob(1, 0, 0, 0), 10)
+		{"NearestVectors", func(t *testing.T) {
+			got, err := st.NearestVectors(ctx, search.Filter{AccountID: B}, []float32{1, 0, 0, 0}, 10)
 			errNo(t, err)
-			if len(got) != 1 || got[0].Seq != b.memory.Seq {
+			if len(got) != 1 || got[0].ID != b.memory.Seq {
 				t.Fatalf("%+v", got)
 			}
 		}},
 		{"TextCandidates", func(t *testing.T) {
-			got, err := st.TextCandidates(ctx, Filter{AccountID: B}, "shared")
+			got, err := st.TextCandidates(ctx, search.Filter{AccountID: B}, []string{"shared"})
 			errNo(t, err)
-			if len(got) != 1 || got[0].Seq != b.memory.Seq {
+			if len(got) != 1 || got[0].ID != b.memory.Seq {
 				t.Fatalf("%+v", got)
+			}
+		}},
+		{"FilterIDs", func(t *testing.T) {
+			got, err := st.FilterIDs(ctx, search.Filter{AccountID: B, IncludeConfidential: true, IncludeArchived: true})
+			errNo(t, err)
+			if len(got) != 1 || !got[b.memory.Seq] {
+				t.Fatalf("%+v", got)
+			}
+		}},
+		{"FilterVectors", func(t *testing.T) {
+			got, err := st.FilterVectors(ctx, search.Filter{AccountID: B}, []int64{a.memory.Seq, b.memory.Seq})
+			errNo(t, err)
+			if len(got) != 1 || got[b.memory.Seq] == nil {
+				t.Fatalf("%+v", got)
+			}
+		}},
+		{"AgentKey", func(t *testing.T) {
+			keyA, _, err := st.AgentKey(ctx, a.account.ID, a.agent.ID)
+			errNo(t, err)
+			// b may have an agent of that id of its own (CreateAgent above).
+			key, ok, err := st.AgentKey(ctx, B, a.agent.ID)
+			errNo(t, err)
+			if ok && key == keyA {
+				t.Fatal("a's agent resolves in b")
 			}
 		}},
 		{"VectorIndex", func(t *testing.T) {
 			v := openTestIndex(t, st, 4)
-			ns, err := v.Search(ctx, Filter{AccountID: B}, []float32{1, 0, 0, 0}, 10)
+			ns, err := v.Search(ctx, search.Filter{AccountID: B}, []float32{1, 0, 0, 0}, 10)
 			errNo(t, err)
 			if len(ns) != 1 || ns[0].ID != b.memory.Seq {
 				t.Fatalf("%+v", ns)
 			}
-			ns, err = v.Search(ctx, Filter{AccountID: B, UserID: ptr("user"), IncludeConfidential: true}, []float32{1, 0, 0, 0}, 10)
+			ns, err = v.Search(ctx, search.Filter{AccountID: B, UserID: ptr("user"), IncludeConfidential: true}, []float32{1, 0, 0, 0}, 10)
 			errNo(t, err)
 			if len(ns) != 1 || ns[0].ID != b.memory.Seq {
 				t.Fatalf("filtered: %+v", ns)

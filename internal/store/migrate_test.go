@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/memoryrelay/memoryrelay/internal/sqlitedb"
+	"github.com/memoryrelay/memoryrelay/search"
 )
 
 // legacyRows are rows as the code of each schema version wrote them:
@@ -161,10 +162,10 @@ func checkLegacyV1(t *testing.T, st *Store) {
 		t.Fatalf("memory: %+v %v", m, err)
 	}
 	// The search tables still answer for the old rows.
-	if sc, err := st.TextCandidates(ctx, Filter{AccountID: "acct-a"}, "alpha"); err != nil || len(sc) != 1 || sc[0].Seq != 1 {
+	if sc, err := st.TextCandidates(ctx, search.Filter{AccountID: "acct-a"}, []string{"alpha"}); err != nil || len(sc) != 1 || sc[0].ID != 1 {
 		t.Fatalf("text: %+v %v", sc, err)
 	}
-	if sc, err := st.VectorCandidates(ctx, Filter{AccountID: "acct-a"}, vecBlob(1, 0, 0, 0), 1); err != nil || len(sc) != 1 || sc[0].Seq != 1 || sc[0].Value > 1e-6 {
+	if sc, err := st.NearestVectors(ctx, search.Filter{AccountID: "acct-a"}, []float32{1, 0, 0, 0}, 1); err != nil || len(sc) != 1 || sc[0].ID != 1 || sc[0].Distance > 1e-6 {
 		t.Fatalf("vector: %+v %v", sc, err)
 	}
 	// fts4aux (migration 4) counts the documents indexed before it.
@@ -176,7 +177,7 @@ func checkLegacyV1(t *testing.T, st *Store) {
 	}
 	// The vector index is built from vectors that predate the change log.
 	v := openTestIndex(t, st, 4)
-	ns, err := v.Search(ctx, Filter{AccountID: "acct-b"}, []float32{0, 1, 0, 0}, 5)
+	ns, err := v.Search(ctx, search.Filter{AccountID: "acct-b"}, []float32{0, 1, 0, 0}, 5)
 	if err != nil || len(ns) != 1 || ns[0].ID != 2 {
 		t.Fatalf("index: %+v %v", ns, err)
 	}
@@ -327,7 +328,7 @@ func checkNewWrites(t *testing.T, st *Store, v int) {
 		t.Fatalf("change log of the new memory: %d %v", n, err)
 	}
 	idx := openTestIndex(t, st, 4)
-	ns, err := idx.Search(ctx, Filter{AccountID: acct}, []float32{0, 0, 0, 1}, 1)
+	ns, err := idx.Search(ctx, search.Filter{AccountID: acct}, []float32{0, 0, 0, 1}, 1)
 	if err != nil || len(ns) != 1 || ns[0].ID != m.Seq {
 		t.Fatalf("index: %+v %v", ns, err)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/memoryrelay/memoryrelay/keys"
 	"github.com/memoryrelay/memoryrelay/scopes"
+	"github.com/memoryrelay/memoryrelay/search"
 )
 
 // TestEmptyResults: on an account with nothing, every list is empty with
@@ -53,10 +54,10 @@ func TestEmptyResults(t *testing.T) {
 			t.Errorf("%s: %d, %v", name, n, err)
 		}
 	}
-	got, err := st.MemoriesBySeq(ctx, A, nil)
-	empty("MemoriesBySeq(nil)", len(got), err)
-	got, err = st.MemoriesBySeq(ctx, A, []int64{1, 2, 3})
-	empty("MemoriesBySeq", len(got), err)
+	got, err := st.Rows(ctx, A, nil)
+	empty("Rows(nil)", len(got), err)
+	got, err = st.Rows(ctx, A, []int64{1, 2, 3})
+	empty("Rows", len(got), err)
 	vs, err := st.Vectors(ctx, nil)
 	empty("Vectors(nil)", len(vs), err)
 	td, err := st.TermDocs(ctx, nil)
@@ -66,12 +67,12 @@ func TestEmptyResults(t *testing.T) {
 	}
 	td, err = st.TermDocs(ctx, []string{"absent"})
 	empty("TermDocs", len(td), err)
-	sc, err := st.TextCandidates(ctx, Filter{AccountID: A}, "")
-	empty("TextCandidates with no expression", len(sc), err)
-	sc, err = st.TextCandidates(ctx, Filter{AccountID: A}, "anything")
+	sc, err := st.TextCandidates(ctx, search.Filter{AccountID: A}, nil)
+	empty("TextCandidates with no term", len(sc), err)
+	sc, err = st.TextCandidates(ctx, search.Filter{AccountID: A}, []string{"anything"})
 	empty("TextCandidates", len(sc), err)
-	sc, err = st.VectorCandidates(ctx, Filter{AccountID: A}, vecBlob(1, 0, 0, 0), 10)
-	empty("VectorCandidates", len(sc), err)
+	vc, err := st.NearestVectors(ctx, search.Filter{AccountID: A}, []float32{1, 0, 0, 0}, 10)
+	empty("NearestVectors", len(vc), err)
 	dd, err := st.DecisionsByID(ctx, A, nil)
 	empty("DecisionsByID(nil)", len(dd), err)
 	pp, err := st.PatternsByID(ctx, A, nil)
@@ -478,14 +479,14 @@ func TestMemoryFilters(t *testing.T) {
 	}
 
 	// Searches: hidden memories only when asked for.
-	search := func(f Filter) int {
+	searched := func(f search.Filter) int {
 		t.Helper()
 		f.AccountID = A
-		vs, err := st.VectorCandidates(ctx, f, vecBlob(1, 0, 0, 0), 100)
+		vs, err := st.NearestVectors(ctx, f, []float32{1, 0, 0, 0}, 100)
 		if err != nil {
 			t.Fatal(err)
 		}
-		ts, err := st.TextCandidates(ctx, f, "common")
+		ts, err := st.TextCandidates(ctx, f, []string{"common"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -495,20 +496,20 @@ func TestMemoryFilters(t *testing.T) {
 		return len(ts)
 	}
 	for _, c := range []struct {
-		f    Filter
+		f    search.Filter
 		want int
 	}{
-		{Filter{}, 4},
-		{Filter{IncludeConfidential: true}, 5},
-		{Filter{IncludeArchived: true}, 5},
-		{Filter{IncludeConfidential: true, IncludeArchived: true}, 6},
+		{search.Filter{}, 4},
+		{search.Filter{IncludeConfidential: true}, 5},
+		{search.Filter{IncludeArchived: true}, 5},
+		{search.Filter{IncludeConfidential: true, IncludeArchived: true}, 6},
 	} {
-		if got := search(c.f); got != c.want {
+		if got := searched(c.f); got != c.want {
 			t.Errorf("%+v: %d, want %d", c.f, got, c.want)
 		}
 	}
 	// Vector candidates come nearest first and stop at k.
-	if vs, err := st.VectorCandidates(ctx, Filter{AccountID: A}, vecBlob(1, 0, 0, 0), 2); err != nil || len(vs) != 2 {
+	if vs, err := st.NearestVectors(ctx, search.Filter{AccountID: A}, []float32{1, 0, 0, 0}, 2); err != nil || len(vs) != 2 {
 		t.Fatalf("k=2: %+v %v", vs, err)
 	}
 }
@@ -527,7 +528,7 @@ func TestVectorsInChunks(t *testing.T) {
 	if err != nil || len(got) != 2 || got[a.memory.Seq] == nil || got[b.memory.Seq] == nil {
 		t.Fatalf("%d vectors, %v", len(got), err)
 	}
-	m, err := st.matchingVectors(ctx, Filter{AccountID: a.account.ID}, seqs)
+	m, err := st.FilterVectors(ctx, search.Filter{AccountID: a.account.ID}, seqs)
 	if err != nil || len(m) != 1 || m[a.memory.Seq] == nil {
 		t.Fatalf("matching: %d, %v", len(m), err)
 	}
@@ -583,7 +584,7 @@ func TestMetaAndReembedding(t *testing.T) {
 		}
 	}
 	// The new vector is what searches see.
-	if vs, err := st.VectorCandidates(ctx, Filter{AccountID: a.account.ID}, vecBlob(0, 0, 0, 1), 1); err != nil || len(vs) != 1 || vs[0].Value > 1e-6 {
+	if vs, err := st.NearestVectors(ctx, search.Filter{AccountID: a.account.ID}, []float32{0, 0, 0, 1}, 1); err != nil || len(vs) != 1 || vs[0].Distance > 1e-6 {
 		t.Fatalf("%+v %v", vs, err)
 	}
 	if err := st.SetEmbeddings(ctx, "memories", nil, nil, "ckpt:none"); err != nil {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/memoryrelay/memoryrelay/internal/sqlitedb"
+	"github.com/memoryrelay/memoryrelay/search"
 )
 
 // counts returns the number of rows of each table.
@@ -132,7 +133,7 @@ func TestFailedWriteLeavesNothing(t *testing.T) {
 	if m, err := st.GetMemory(ctx, A, a.memory.ID); err != nil || m.Content != a.memory.Content {
 		t.Fatalf("%+v %v", m, err)
 	}
-	if sc, err := st.VectorCandidates(ctx, Filter{AccountID: A}, vecBlob(1, 0, 0, 0), 1); err != nil || len(sc) != 1 || sc[0].Value > 1e-6 {
+	if sc, err := st.NearestVectors(ctx, search.Filter{AccountID: A}, []float32{1, 0, 0, 0}, 1); err != nil || len(sc) != 1 || sc[0].Distance > 1e-6 {
 		t.Fatalf("vector: %+v %v", sc, err)
 	}
 	if d, err := st.GetDecision(ctx, A, a.decision.ID); err != nil || d.Status != "active" {

@@ -14,6 +14,6 @@
 // elsewhere (SQLite, for memoryrelay): 1-bit codes scanned by Hamming
 // distance, re-ranked by int8 codes, and the best candidates rescored from
 // exact float32 vectors fetched by id. Rows live in partitions (one per
-// account), and a filter callback restricts a search. The memoryrelay
-// facade keeps one in step with the database.
+// account), and a filter callback restricts a search. Package search/index
+// keeps one in step with a database.
 package vector

@@ -1,4 +1,7 @@
-package store
+package index_test
+
+// The index over the SQLite store's feed: what a rebuild does to searches
+// that run meanwhile, with the real change log, connection and timeouts.
 
 import (
 	"context"
@@ -9,13 +12,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/memoryrelay/memoryrelay/internal/store"
 	"github.com/memoryrelay/memoryrelay/internal/uuid"
+	"github.com/memoryrelay/memoryrelay/search"
+	"github.com/memoryrelay/memoryrelay/search/index"
 	"github.com/memoryrelay/memoryrelay/search/vector"
 )
 
-func testStore(t *testing.T) *Store {
+func testStore(t *testing.T) *store.Store {
 	t.Helper()
-	st, err := Open(context.Background(), Options{Path: filepath.Join(t.TempDir(), "store.db")})
+	st, err := store.Open(context.Background(), store.Options{Path: filepath.Join(t.TempDir(), "store.db")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -23,12 +29,57 @@ func testStore(t *testing.T) *Store {
 	return st
 }
 
-func addTestMemory(t *testing.T, st *Store, acct, tier string, vec []float32) Memory {
+// openIndex opens an index of dimension 4 over st's feed.
+func openIndex(t *testing.T, st *store.Store) *index.Index {
+	t.Helper()
+	ctx := context.Background()
+	feed, err := st.OpenVectorFeed(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := index.Open(ctx, feed, st, vector.IndexOptions{Dim: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { v.Close() })
+	return v
+}
+
+// prune prunes st's feed through the position that through computes from
+// the newest one, as another process's index does.
+func prune(t *testing.T, st *store.Store, through func(newest int64) int64) {
+	t.Helper()
+	ctx := context.Background()
+	feed, err := st.OpenVectorFeed(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer feed.Close()
+	_, newest, err := feed.Bounds(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := feed.Prune(ctx, through(newest)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// pruneAllButNewest leaves only the newest change in the feed.
+func pruneAllButNewest(t *testing.T, st *store.Store) {
+	prune(t, st, func(newest int64) int64 { return newest - 1 })
+}
+
+// pruneAll empties the feed.
+func pruneAll(t *testing.T, st *store.Store) {
+	prune(t, st, func(newest int64) int64 { return newest })
+}
+
+func addTestMemory(t *testing.T, st *store.Store, acct, tier string, vec []float32) store.Memory {
 	t.Helper()
 	now := time.Now().UTC()
-	m := Memory{ID: uuid.New(), AccountID: acct, AgentRef: "agent", Content: "c", Visibility: "private", Importance: 0.5,
+	m := store.Memory{ID: uuid.New(), AccountID: acct, AgentRef: "agent", Content: "c", Visibility: "private", Importance: 0.5,
 		Tier: tier, Scope: "long-term", CreatedAt: now, UpdatedAt: now}
-	if err := st.InsertMemory(context.Background(), &m, Indexed{Vector: EncodeVector(vec), Terms: "c"}); err != nil {
+	if err := st.InsertMemory(context.Background(), &m, store.Indexed{Vector: store.EncodeVector(vec), Terms: "c"}); err != nil {
 		t.Fatal(err)
 	}
 	return m
@@ -36,7 +87,7 @@ func addTestMemory(t *testing.T, st *Store, acct, tier string, vec []float32) Me
 
 // searchWithin runs v.Search and fails the test, rather than hanging it,
 // if no answer comes within d.
-func searchWithin(t *testing.T, d time.Duration, v *VectorIndex, f Filter, q []float32) []int64 {
+func searchWithin(t *testing.T, d time.Duration, v *index.Index, f search.Filter, q []float32) []int64 {
 	t.Helper()
 	type result struct {
 		ns  []vector.Neighbor
@@ -64,7 +115,7 @@ func searchWithin(t *testing.T, d time.Duration, v *VectorIndex, f Filter, q []f
 }
 
 // TestVectorIndexSearchesDuringRebuild: while a rebuild is held mid-way
-// (the change log was pruned past the index, as another process does),
+// (the feed was pruned past the index, as another process does),
 // searches are answered at once from the index as it is, with and without
 // filters, and return nothing their filter no longer selects (a memory
 // deleted or made confidential meanwhile); once the rebuild is done, the
@@ -81,18 +132,14 @@ func TestVectorIndexSearchesDuringRebuild(t *testing.T) {
 	warm := addTestMemory(t, st, acct.ID, "warm", []float32{1, 0, 0.1, 0})
 	gone := addTestMemory(t, st, acct.ID, "hot", []float32{1, 0, 0, 0.1})
 	hide := addTestMemory(t, st, acct.ID, "hot", []float32{1, 0.1, 0.1, 0})
-	v, err := st.OpenVectorIndex(ctx, vector.IndexOptions{Dim: 4})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer v.Close()
+	v := openIndex(t, st)
 
 	entered, release := make(chan struct{}), make(chan struct{})
 	var enterOnce, releaseOnce sync.Once
-	v.rebuildHook = func() {
+	index.SetRebuildHook(v, func() {
 		enterOnce.Do(func() { close(entered) })
 		<-release
-	}
+	})
 	defer releaseOnce.Do(func() { close(release) })
 
 	// Another process writes, and prunes the log past this index.
@@ -100,12 +147,10 @@ func TestVectorIndexSearchesDuringRebuild(t *testing.T) {
 	if err := st.DeleteMemory(ctx, acct.ID, gone.ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.UpdateMemory(ctx, acct.ID, hide.ID, func(m *Memory) error { m.Visibility = "confidential"; return nil }, nil); err != nil {
+	if _, err := st.UpdateMemory(ctx, acct.ID, hide.ID, func(m *store.Memory) error { m.Visibility = "confidential"; return nil }, nil); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.db.W.ExecContext(ctx, "DELETE FROM vector_changes WHERE id < (SELECT max(id) FROM vector_changes)"); err != nil {
-		t.Fatal(err)
-	}
+	pruneAllButNewest(t, st)
 
 	type result struct {
 		ids []int64
@@ -113,7 +158,7 @@ func TestVectorIndexSearchesDuringRebuild(t *testing.T) {
 	}
 	trigger := make(chan result, 1)
 	go func() {
-		ns, err := v.Search(ctx, Filter{AccountID: acct.ID}, q, 10)
+		ns, err := v.Search(ctx, search.Filter{AccountID: acct.ID}, q, 10)
 		var ids []int64
 		for _, n := range ns {
 			ids = append(ids, n.ID)
@@ -127,7 +172,7 @@ func TestVectorIndexSearchesDuringRebuild(t *testing.T) {
 	}
 
 	hot := "hot"
-	for _, f := range []Filter{{AccountID: acct.ID}, {AccountID: acct.ID, Tier: &hot}} {
+	for _, f := range []search.Filter{{AccountID: acct.ID}, {AccountID: acct.ID, Tier: &hot}} {
 		ids := searchWithin(t, 10*time.Second, v, f, q)
 		if !slices.Contains(ids, old.Seq) {
 			t.Errorf("%+v during the rebuild: %v lacks %d", f, ids, old.Seq)
@@ -154,15 +199,16 @@ func TestVectorIndexSearchesDuringRebuild(t *testing.T) {
 	if !slices.Contains(ids, fresh.Seq) || slices.Contains(ids, gone.Seq) || slices.Contains(ids, hide.Seq) {
 		t.Errorf("after the rebuild: %v (fresh %d, gone %d, hidden %d)", ids, fresh.Seq, gone.Seq, hide.Seq)
 	}
-	ids = searchWithin(t, 10*time.Second, v, Filter{AccountID: acct.ID, Tier: &hot}, q)
+	ids = searchWithin(t, 10*time.Second, v, search.Filter{AccountID: acct.ID, Tier: &hot}, q)
 	if !slices.Contains(ids, fresh.Seq) || !slices.Contains(ids, old.Seq) || slices.Contains(ids, warm.Seq) {
 		t.Errorf("tier filter after the rebuild: %v (fresh %d, old %d, warm %d)", ids, fresh.Seq, old.Seq, warm.Seq)
 	}
 }
 
-// TestVectorIndexEmptyLog: a change log pruned to nothing (an operator's
-// DELETE, say) still tells the index it missed changes: ids are
-// AUTOINCREMENT, so sqlite_sequence keeps the position.
+// TestVectorIndexEmptyLog: a feed pruned to nothing (an operator's
+// DELETE, say) still tells the index it missed changes: the feed keeps its
+// newest position (SQLite: ids are AUTOINCREMENT, so sqlite_sequence keeps
+// it).
 func TestVectorIndexEmptyLog(t *testing.T) {
 	ctx := context.Background()
 	st := testStore(t)
@@ -172,19 +218,13 @@ func TestVectorIndexEmptyLog(t *testing.T) {
 	}
 	q := []float32{0, 1, 0, 0}
 	addTestMemory(t, st, acct.ID, "warm", []float32{1, 0, 0, 0})
-	v, err := st.OpenVectorIndex(ctx, vector.IndexOptions{Dim: 4})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer v.Close()
+	v := openIndex(t, st)
 	rebuilds := 0
-	v.rebuildHook = func() { rebuilds++ }
+	index.SetRebuildHook(v, func() { rebuilds++ })
 	m := addTestMemory(t, st, acct.ID, "warm", q)
-	if _, err := st.db.W.ExecContext(ctx, "DELETE FROM vector_changes"); err != nil {
-		t.Fatal(err)
-	}
+	pruneAll(t, st)
 	for range 2 { // the second finds nothing new: no rebuild loop
-		if ids := searchWithin(t, 10*time.Second, v, Filter{AccountID: acct.ID}, q); len(ids) != 2 || ids[0] != m.Seq {
+		if ids := searchWithin(t, 10*time.Second, v, search.Filter{AccountID: acct.ID}, q); len(ids) != 2 || ids[0] != m.Seq {
 			t.Fatalf("after the log was emptied: %v, want %d first of 2", ids, m.Seq)
 		}
 		if rebuilds != 1 {
@@ -206,30 +246,24 @@ func TestVectorIndexRebuildCancelled(t *testing.T) {
 	for i := range 50 {
 		addTestMemory(t, st, acct.ID, "warm", []float32{1, float32(i), 0, 0})
 	}
-	v, err := st.OpenVectorIndex(context.Background(), vector.IndexOptions{Dim: 4})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer v.Close()
+	v := openIndex(t, st)
 	q := []float32{0, 0, 1, 0}
 	fresh := addTestMemory(t, st, acct.ID, "warm", q)
 	addTestMemory(t, st, acct.ID, "warm", q)
-	if _, err := st.db.W.Exec("DELETE FROM vector_changes WHERE id < (SELECT max(id) FROM vector_changes)"); err != nil {
-		t.Fatal(err)
-	}
+	pruneAllButNewest(t, st)
 	ctx, cancel := context.WithCancel(context.Background())
-	v.rebuildHook = func() {
+	index.SetRebuildHook(v, func() {
 		cancel()
 		time.Sleep(50 * time.Millisecond) // database/sql closes the rows on its own goroutine
-	}
-	if _, err := v.Search(ctx, Filter{AccountID: acct.ID}, q, 10); !errors.Is(err, context.Canceled) {
+	})
+	if _, err := v.Search(ctx, search.Filter{AccountID: acct.ID}, q, 10); !errors.Is(err, context.Canceled) {
 		t.Fatalf("Search with its context cancelled during the rebuild: %v", err)
 	}
 	if n := v.Len(); n != 50 {
 		t.Fatalf("Len after a cancelled rebuild = %d, want the previous 50", n)
 	}
-	v.rebuildHook = nil
-	if ids := searchWithin(t, 10*time.Second, v, Filter{AccountID: acct.ID}, q); len(ids) < 2 || !slices.Contains(ids[:2], fresh.Seq) || v.Len() != 52 {
+	index.SetRebuildHook(v, nil)
+	if ids := searchWithin(t, 10*time.Second, v, search.Filter{AccountID: acct.ID}, q); len(ids) < 2 || !slices.Contains(ids[:2], fresh.Seq) || v.Len() != 52 {
 		t.Fatalf("the next search: %v, Len %d; want %d among the first two of 52", ids, v.Len(), fresh.Seq)
 	}
 }

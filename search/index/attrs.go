@@ -1,0 +1,144 @@
+package index
+
+import (
+	"slices"
+	"sync"
+)
+
+// maxAttrID bounds the attribute table (28 bytes a row): memories with a
+// larger row id are not filtered in memory.
+const maxAttrID = 1 << 26
+
+// rowAttrs are a memory's filterable attributes, interned; 0 means NULL,
+// and agent 0 (never NULL in a row) means no row.
+type rowAttrs struct {
+	agent, user, session, project, tier, scope uint32
+	importance                                 float32
+}
+
+// The attribute table is kept in chunks of attrChunkRows rows (28 KiB),
+// the unit that a catch-up copies when it changes a row.
+const (
+	attrChunkShift = 10
+	attrChunkRows  = 1 << attrChunkShift
+)
+
+type attrChunk [attrChunkRows]rowAttrs
+
+// attrTable holds, per indexed memory (by row id, which the SQLite store
+// assigns densely), the attributes that searches filter on, so that common
+// filters need no read of the store per query. Strings are interned to
+// small numbers to keep it compact. A table does not change once
+// published: a catch-up copies the chunks it changes and publishes a new
+// table (sharing the others and the intern table); a rebuild makes a new
+// one with a new intern table.
+type attrTable struct {
+	chunks []*attrChunk // nil: no row in that chunk
+	// partial is set once a row fell outside the table: filters then read
+	// the store.
+	partial bool
+	intern  *internTable
+}
+
+// get returns the attributes of the row id, and false if there is none.
+func (t *attrTable) get(id int64) (rowAttrs, bool) {
+	ci := id >> attrChunkShift
+	if id < 0 || ci >= int64(len(t.chunks)) || t.chunks[ci] == nil {
+		return rowAttrs{}, false
+	}
+	a := t.chunks[ci][id&(attrChunkRows-1)]
+	return a, a.agent != 0
+}
+
+// internTable numbers strings from 1, for the attribute tables. It only
+// grows. The owner alone adds to it, so its own lookups need no lock
+// (readers do not race with readers); adding and everyone else's lookups
+// take mu.
+type internTable struct {
+	mu sync.RWMutex
+	m  map[string]uint32
+}
+
+// add returns the number standing for s (0 for nil, a NULL), assigning
+// the next one to a new string. Only the owner calls it.
+func (it *internTable) add(s *string) uint32 {
+	if s == nil {
+		return 0
+	}
+	if n, ok := it.m[*s]; ok {
+		return n
+	}
+	it.mu.Lock()
+	defer it.mu.Unlock()
+	n := uint32(len(it.m) + 1)
+	it.m[*s] = n
+	return n
+}
+
+// lookup returns the number standing for s, or false when no row had it.
+func (it *internTable) lookup(s string) (uint32, bool) {
+	it.mu.RLock()
+	defer it.mu.RUnlock()
+	n, ok := it.m[s]
+	return n, ok
+}
+
+// attrEditor makes a new attribute table: from scratch, or from a
+// published one by copying only the chunks it changes.
+type attrEditor struct {
+	t     *attrTable
+	owned map[int]bool // chunks of t already copied; nil: all are new
+}
+
+func newAttrEditor(base *attrTable) *attrEditor {
+	if base == nil {
+		return &attrEditor{t: &attrTable{intern: &internTable{m: map[string]uint32{}}}}
+	}
+	return &attrEditor{
+		t:     &attrTable{chunks: slices.Clone(base.chunks), partial: base.partial, intern: base.intern},
+		owned: map[int]bool{},
+	}
+}
+
+// attrsOf interns a row's attributes.
+func (e *attrEditor) attrsOf(a *Attrs) rowAttrs {
+	it := e.t.intern
+	return rowAttrs{
+		agent: it.add(a.Agent), user: it.add(a.User), session: it.add(a.Session),
+		project: it.add(a.Project), tier: it.add(a.Tier), scope: it.add(a.Scope),
+		importance: float32(a.Importance),
+	}
+}
+
+// set records the attributes of row id; the zero rowAttrs removes it.
+func (e *attrEditor) set(id int64, a rowAttrs) {
+	none := a == rowAttrs{}
+	if id < 0 || id > maxAttrID {
+		if !none {
+			e.t.partial = true // filters read the store from now on
+		}
+		return
+	}
+	ci := int(id >> attrChunkShift)
+	if ci >= len(e.t.chunks) {
+		if none {
+			return
+		}
+		e.t.chunks = append(e.t.chunks, make([]*attrChunk, ci+1-len(e.t.chunks))...)
+	}
+	c := e.t.chunks[ci]
+	if c == nil && none {
+		return
+	}
+	if c == nil || (e.owned != nil && !e.owned[ci]) {
+		fresh := new(attrChunk)
+		if c != nil {
+			*fresh = *c
+		}
+		c, e.t.chunks[ci] = fresh, fresh
+		if e.owned != nil {
+			e.owned[ci] = true
+		}
+	}
+	c[id&(attrChunkRows-1)] = a
+}
