@@ -11,10 +11,11 @@
 //
 // The files follow the domains: accounts, keys (a keys.Repository),
 // agents, memories (with batch, erase and refs), sessions, entities,
-// decisions, patterns, projects, jobs, usage, reembed, health. schema.go
-// holds the migrations, query.go the plumbing every query shares (the rows
-// loop, single-row reads, pages, IN lists), and vecsync.go the in-process
-// vector index that follows the trigger-filled change log, vector_changes.
+// decisions, patterns, projects, jobs (a jobs.Queue), usage, reembed,
+// health. schema.go holds the migrations, query.go the plumbing every
+// query shares (the rows loop, single-row reads, pages, IN lists), and
+// vecsync.go the in-process vector index that follows the trigger-filled
+// change log, vector_changes.
 //
 // Every method that reads or writes an account's data takes the account
 // and puts it in the SQL: an id of another account finds nothing
