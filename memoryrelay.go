@@ -181,6 +181,9 @@ func Open(ctx context.Context, opts Options) (*Relay, error) {
 	return r, nil
 }
 
+// now is the clock in the stored precision: UTC milliseconds.
+func (r *Relay) now() time.Time { return r.opts.Now().UTC().Truncate(time.Millisecond) }
+
 // checkEmbedder records the embedder of a new database and refuses a
 // different one on an existing database.
 func (r *Relay) checkEmbedder(ctx context.Context) error {

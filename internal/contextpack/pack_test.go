@@ -106,7 +106,7 @@ func TestJoin(t *testing.T) {
 		{0, full, 3, utf8.RuneCountInString(full)},
 		{1000, full, 3, utf8.RuneCountInString(full)},
 		{len(texts[0]), texts[0], 1, len(texts[0])},
-		{len(texts[0]) + 2, texts[0], 1, len(texts[0])},            // the separator fits, no word of the next
+		{len(texts[0]) + 2, texts[0], 1, len(texts[0])},              // the separator fits, no word of the next
 		{len(texts[0]) + 2 + 3, texts[0] + "\n\nThe", 2, 25 + 2 + 3}, // one word of the next
 		{7, "Deploys", 1, 7},
 		{6, "", 0, 0}, // not even the first word
