@@ -25,7 +25,10 @@ var ErrDone = errors.New("jobs: job already finished")
 // finish.
 var ErrLost = errors.New("jobs: job lease lost")
 
-// Job is a queued job as stored.
+// Job is a v2 asynchronous ingest job as the queue stores it: one accepted
+// memory to create (MemoryID is the id it gets) and where to report its end
+// (WebhookURL). A [Runner] reads only ID, Attempts and the lease; the rest
+// is for [Options.Work] and [Options.Finished].
 type Job struct {
 	ID         string // job_<uuid>
 	MemoryID   string // the id of the memory the job creates

@@ -31,9 +31,6 @@ const (
 	DefaultWorkFailed     = "Processing failed"
 )
 
-// errLeaseLost is the cause of a job's context when its lease was lost.
-var errLeaseLost = errors.New("jobs: job lease lost")
-
 // Options configures a [Runner]. Lease, MaxAttempts and Work are
 // required.
 type Options[R any] struct {
@@ -223,7 +220,7 @@ func (r *Runner[R]) run(j Job) {
 	defer func() {
 		stopRenewing()
 		<-renewed
-		if ctx.Err() != nil && !errors.Is(context.Cause(ctx), errLeaseLost) {
+		if ctx.Err() != nil && !errors.Is(context.Cause(ctx), ErrLost) {
 			// Close cancelled the work, or the finishing write: hand the
 			// job back without counting the attempt. If this fails too,
 			// the job stays processing and is claimed again when its
@@ -299,7 +296,7 @@ func (r *Runner[R]) renew(ctx context.Context, l Lease, lose context.CancelCause
 			if errors.Is(err, ErrLost) && ctx.Err() == nil {
 				r.opts.Logger.Warn("memoryrelay: job lease lost; the job is left to the claim that took it over", "job_id", l.JobID)
 			}
-			lose(errLeaseLost)
+			lose(ErrLost) // the cause: not handed back
 			return
 		case ctx.Err() == nil:
 			r.opts.Logger.Warn("memoryrelay: renew job lease", "job_id", l.JobID, "err", err)
