@@ -6,8 +6,8 @@ import (
 	"github.com/memoryrelay/memoryrelay/memory"
 )
 
-// accountContexts is the memory.Contexts of an account (contextbuild.go
-// holds the code).
+// accountContexts is the memory.Contexts of an account (contexts.go holds
+// the code).
 type accountContexts struct{ *account }
 
 func (a accountContexts) Text(ctx context.Context, p memory.TextContextParams) (memory.TextContext, error) {

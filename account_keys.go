@@ -8,7 +8,7 @@ import (
 	"github.com/memoryrelay/memoryrelay/memory"
 )
 
-// accountKeys is the memory.Keys of an account (apikeys.go holds the
+// accountKeys is the memory.Keys of an account (keys.go holds the
 // code). An unknown key is a *memory.NotFoundError of kind "key" that
 // also matches keys.ErrNotFound.
 type accountKeys struct{ *account }

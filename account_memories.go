@@ -7,7 +7,7 @@ import (
 )
 
 // accountMemories is the memory.Memories of an account (memories.go,
-// batch.go, jobs.go, erase.go, usage.go hold the code).
+// memories_batch.go and memories_async.go hold the code).
 type accountMemories struct{ *account }
 
 func (a accountMemories) Create(ctx context.Context, in memory.NewMemory) (memory.CreateResult, error) {

@@ -170,10 +170,10 @@ func (r *Relay) queueHealth(ctx context.Context, h *Health, set func(service, st
 		set("task_queue", ServiceDown, "no v2 worker was started")
 		return
 	}
-	if jr.workers == 0 {
+	if jr.Workers() == 0 {
 		return // Options.Workers -1: this Relay has no task queue to report
 	}
-	h.Jobs.Workers, h.Jobs.Running = jr.workers, int(jr.running.Load())
+	h.Jobs.Workers, h.Jobs.Running = jr.Workers(), jr.Running()
 	q, err := r.store.JobQueueState(ctx)
 	h.Jobs.Pending, h.Jobs.Processing, h.Jobs.OldestPending = q.Pending, q.Processing, q.OldestPending
 	switch {

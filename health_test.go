@@ -216,6 +216,9 @@ func TestHealthTaskQueue(t *testing.T) {
 	clock := newFakeClock()
 	g := &heldEmbedder{Embedder: embed.NewHashing(0), entered: make(chan struct{}, 3), gate: make(chan struct{})}
 	r, _ := open(t, memoryrelay.Options{Embedder: g, Workers: 1, Now: clock.Now})
+	if err := r.WaitSearchIndex(ctx); err != nil { // else vector_store may still be degraded
+		t.Fatal(err)
+	}
 	acct := account(t, r)
 	h := r.Health(ctx)
 	if h.Services["task_queue"] != "up" || h.Jobs.Workers != 1 || h.Jobs.Running != 1 {

@@ -6,9 +6,9 @@ import (
 	"errors"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -330,146 +330,85 @@ func BenchmarkCreateMemoryAsync(b *testing.B) {
 	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
 }
 
-// recordingEmbedder is the built-in embedder that remembers every text it
-// embedded.
-type recordingEmbedder struct {
-	embed.Embedder
-	mu    sync.Mutex
-	texts []string
-}
-
-func (e *recordingEmbedder) Embed(ctx context.Context, texts []string) ([][]float32, error) {
-	e.mu.Lock()
-	e.texts = append(e.texts, texts...)
-	e.mu.Unlock()
-	return e.Embedder.Embed(ctx, texts)
-}
-
-func (e *recordingEmbedder) saw(text string) bool {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return slices.Contains(e.texts, text)
-}
-
-// Two Relays on one file: a job Relay A is working on stays A's while A
-// renews its lease, however long it takes (here four leases) and although
-// Relay B opens meanwhile and its workers keep looking; it is done once,
-// by A.
-func TestJobLeaseTwoRelays(t *testing.T) {
+// Options.JobLease, or DefaultJobLease, is the lease a worker claims a job
+// under (the leases themselves are package jobs' tests: TestLeaseTwoRunners,
+// TestLeaseOfDeadOwner).
+func TestJobLeaseOption(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "two.db")
-	const lease = 500 * time.Millisecond
-	gated := newGated()
-	a, _ := open(t, memoryrelay.Options{Path: path, Embedder: gated, Workers: 1, JobLease: lease})
-	acct := account(t, a)
-	held, err := a.Account(acct).Memories().CreateAsync(ctx, memory.NewMemory{Content: "held by A"}, memory.AsyncOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	<-gated.entered // A is embedding it
-
-	rec := &recordingEmbedder{Embedder: embed.NewHashing(0)}
-	b, _ := open(t, memoryrelay.Options{Path: path, Embedder: rec, Workers: 2, JobLease: lease})
-	// B works: a job of its own is done meanwhile.
-	own, err := b.Account(acct).Memories().CreateAsync(ctx, memory.NewMemory{Content: "B's own"}, memory.AsyncOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if st := waitJob(t, b, acct, own.ID); st.Status != memory.JobReady {
-		t.Fatalf("B's job: %+v", st)
-	}
-	db := rawDB(t, path)
-	owner := func() (string, int) {
-		var o string
-		var n int
-		if err := db.QueryRow("SELECT lease_owner, attempts FROM jobs WHERE memory_id = ?", held.ID).Scan(&o, &n); err != nil {
-			t.Fatal(err)
-		}
-		return o, n
-	}
-	first, _ := owner()
-	for end := time.Now().Add(4 * lease); time.Now().Before(end); time.Sleep(lease / 10) {
-		st, err := b.Account(acct).Memories().Job(ctx, held.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if o, n := owner(); st.Status != memory.JobProcessing || o != first || n != 1 {
-			t.Fatalf("while A works: %s, owner %s (was %s), attempts %d", st.Status, o, first, n)
-		}
-	}
-	if rec.saw("held by A") {
-		t.Fatal("B embedded A's job")
-	}
-	close(gated.gate)
-	if st := waitJob(t, b, acct, held.ID); st.Status != memory.JobReady {
-		t.Fatalf("A's job: %+v", st)
-	}
-	if rec.saw("held by A") {
-		t.Fatal("B embedded A's job")
-	}
-	if n := count(t, db, "SELECT count(*) FROM memories WHERE content = 'held by A'"); n != 1 {
-		t.Fatalf("%d memories for A's job", n)
-	}
-	if _, n := owner(); n != 1 {
-		t.Fatalf("A's job claimed %d times", n)
+	for _, c := range []struct {
+		name  string
+		lease time.Duration
+		want  time.Duration
+	}{
+		{"default", 0, memoryrelay.DefaultJobLease},
+		{"set", time.Minute, time.Minute},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			gated := newGated()
+			defer close(gated.gate)
+			r, path := open(t, memoryrelay.Options{Embedder: gated, Workers: 1, JobLease: c.lease})
+			acct := account(t, r)
+			before := time.Now().Truncate(time.Millisecond) // the store keeps milliseconds
+			st, err := r.Account(acct).Memories().CreateAsync(ctx, memory.NewMemory{Content: "leased"}, memory.AsyncOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			<-gated.entered
+			var expires int64
+			if err := rawDB(t, path).QueryRow("SELECT lease_expires FROM jobs WHERE memory_id = ?", st.ID).Scan(&expires); err != nil {
+				t.Fatal(err)
+			}
+			if d := time.UnixMilli(expires).Sub(before); d < c.want || d > c.want+5*time.Second {
+				t.Errorf("lease ends %v after the create, want %v", d, c.want)
+			}
+		})
 	}
 }
 
-// A job left processing by a Relay that died (its owner is gone, its
-// lease ends) is picked up by the next Relay, without anything waking it,
-// as soon as the lease has expired and not before; one whose lease has
-// expired already is picked up at once.
-func TestJobLeaseOfDeadRelay(t *testing.T) {
+// Relay.Close stops the job workers, the lease renewals and the webhook
+// senders: no goroutine of package jobs or webhook is left.
+func TestCloseStopsJobsAndWebhooks(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "dead.db")
+	srv := newHookServer(t, ok200)
 	gated := newGated()
-	r, err := memoryrelay.Open(ctx, memoryrelay.Options{Path: path, Embedder: gated, Workers: 1})
+	r, err := memoryrelay.Open(ctx, memoryrelay.Options{Path: filepath.Join(t.TempDir(), "c.db"), Embedder: gated, Workers: 3,
+		JobLease: 40 * time.Millisecond, Webhooks: memoryrelay.WebhookOptions{Enabled: true, AllowedHosts: []string{srv.host()}}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	acct := account(t, r)
-	var ids []string
-	for _, text := range []string{"expired lease", "live lease"} {
-		st, err := r.Account(acct).Memories().CreateAsync(ctx, memory.NewMemory{Content: text}, memory.AsyncOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		ids = append(ids, st.ID)
+	hook := srv.URL + "/hook"
+	if _, err := r.Account(acct).Memories().CreateAsync(ctx, memory.NewMemory{Content: "in flight"}, memory.AsyncOptions{WebhookURL: &hook}); err != nil {
+		t.Fatal(err)
 	}
-	<-gated.entered
+	<-gated.entered // a worker holds it, renewing its lease
+	if !goroutinesOf("internal/jobs.", "internal/webhook.") {
+		t.Fatal("no goroutine of the runner or the senders while they work")
+	}
 	if err := r.Close(); err != nil {
 		t.Fatal(err)
 	}
-	const wait = 2 * time.Second
-	expires := time.Now().Add(wait).UnixMilli()
-	writeDB(t, path, "UPDATE jobs SET status = 'processing', attempts = 1, lease_owner = 'dead', lease_expires = ? WHERE memory_id = ?", time.Now().Add(-time.Second).UnixMilli(), ids[0])
-	writeDB(t, path, "UPDATE jobs SET status = 'processing', attempts = 1, lease_owner = 'dead', lease_expires = ? WHERE memory_id = ?", expires, ids[1])
-
-	r2, _ := open(t, memoryrelay.Options{Path: path})
-	if st := waitJob(t, r2, acct, ids[0]); st.Status != memory.JobReady {
-		t.Fatalf("expired lease: %+v", st)
+	deadline := time.Now().Add(5 * time.Second)
+	for goroutinesOf("internal/jobs.", "internal/webhook.") {
+		if time.Now().After(deadline) {
+			buf := make([]byte, 1<<20)
+			t.Fatalf("goroutines left after Close:\n%s", buf[:runtime.Stack(buf, true)])
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
-	if time.Now().UnixMilli() < expires {
-		if st, err := r2.Account(acct).Memories().Job(ctx, ids[1]); err != nil || st.Status != memory.JobProcessing {
-			t.Fatalf("live lease of a dead owner, before it expires: %+v %v", st, err)
+}
+
+// goroutinesOf reports whether a goroutine runs a function of one of the
+// packages (suffixes of memoryrelay's import paths, with the dot).
+func goroutinesOf(pkgs ...string) bool {
+	buf := make([]byte, 1<<20)
+	stacks := string(buf[:runtime.Stack(buf, true)])
+	for _, p := range pkgs {
+		if strings.Contains(stacks, "github.com/memoryrelay/memoryrelay/"+p) {
+			return true
 		}
 	}
-	if st := waitJob(t, r2, acct, ids[1]); st.Status != memory.JobReady {
-		t.Fatalf("live lease: %+v", st)
-	}
-	// When the new relay claimed it: its own lease, less the lease (the job
-	// is far shorter than a renewal period).
-	var leased int64
-	if err := rawDB(t, path).QueryRow("SELECT lease_expires FROM jobs WHERE memory_id = ?", ids[1]).Scan(&leased); err != nil {
-		t.Fatal(err)
-	}
-	if claimed := leased - memoryrelay.DefaultJobLease.Milliseconds(); claimed < expires || claimed > expires+3000 {
-		t.Fatalf("claimed %d ms after the dead owner's lease expired", claimed-expires)
-	}
-	db := rawDB(t, path)
-	if n := count(t, db, "SELECT count(*) FROM jobs WHERE status = 'ready' AND attempts = 2 AND lease_owner != 'dead'"); n != 2 {
-		t.Fatalf("%d jobs done by the new relay on their second attempt", n)
-	}
+	return false
 }
 
 // TestCreateMemoryAsyncRename renames the agent a v2 create named while

@@ -19,7 +19,7 @@ import (
 // every stored field.
 //
 // The limits of agents are in agents.go (MaxAgentName,
-// MaxAgentDescription) and those of keys in apikeys.go (MaxKeyName).
+// MaxAgentDescription) and those of keys in keys.go (MaxKeyName).
 const (
 	// MaxContentChars bounds memory content (1–51,200 characters, §1.6),
 	// search queries and embed texts.

@@ -238,7 +238,34 @@ func (r *Relay) index(ctx context.Context, text string) (store.Indexed, error) {
 	return store.Indexed{Vector: store.EncodeVector(vecs[0]), Terms: strings.Join(lexical.Terms(text), " ")}, nil
 }
 
-func (r *Relay) now() time.Time { return r.opts.Now().UTC().Truncate(time.Millisecond) }
+// embedText returns the vector of text (1–51,200 characters, not blank)
+// from the embedder memories are indexed with. prefix is "",
+// memory.EmbedPrefixQuery or memory.EmbedPrefixDocument; the embedder is
+// symmetric (queries and documents are embedded alike, so that the vector
+// is comparable with stored ones), so it is checked but does not change
+// the result.
+func (r *Relay) embedText(ctx context.Context, text, prefix string) (memory.Embedding, error) {
+	n := utf8.RuneCountInString(text)
+	if !utf8.ValidString(text) || n == 0 || n > MaxContentChars || strings.TrimFunc(text, unicode.IsSpace) == "" {
+		return memory.Embedding{}, invalid("text", "text must be 1-%d characters and not blank", MaxContentChars)
+	}
+	switch prefix {
+	case "", memory.EmbedPrefixQuery, memory.EmbedPrefixDocument:
+	default:
+		return memory.Embedding{}, invalid("prefix", "prefix must be search_query or search_document")
+	}
+	vecs, err := r.embed.Embed(ctx, []string{text})
+	if err != nil {
+		return memory.Embedding{}, fmt.Errorf("memoryrelay: embed: %w", err)
+	}
+	if len(vecs) != 1 {
+		return memory.Embedding{}, fmt.Errorf("memoryrelay: embed: %w: got %d vectors for 1 text", vector.ErrInvalid, len(vecs))
+	}
+	if err := vector.Check(vecs[0], r.embed.Dimension()); err != nil {
+		return memory.Embedding{}, fmt.Errorf("memoryrelay: embed: %w", err)
+	}
+	return memory.Embedding{Vector: vecs[0], Dimension: len(vecs[0]), Model: r.embed.Model()}, nil
+}
 
 // getMemory returns the account's memory with the id. An id that is not a
 // UUID, or names no memory of the account, is a *memory.NotFoundError.
@@ -322,6 +349,33 @@ func (r *Relay) updateMemory(ctx context.Context, accountID, id string, p memory
 		return memory.Memory{}, storeErr(err, kindMemory)
 	}
 	return memoryOf(m), nil
+}
+
+// setImportance sets the account's memory's importance ([0,1]) and tier;
+// a nil tier is recomputed from the importance (hot at 0.8 and above,
+// else warm). It returns the updated memory. It is updateMemory of a
+// patch of the two: problems name the patch's fields ("Importance",
+// "Tier").
+func (r *Relay) setImportance(ctx context.Context, accountID, id string, importance float64, tier *string) (memory.Memory, error) {
+	if _, ok := uuid.Canonical(id); !ok {
+		return memory.Memory{}, notFound(kindMemory)
+	}
+	return r.updateMemory(ctx, accountID, id, memory.MemoryPatch{Importance: &importance, Tier: tier})
+}
+
+// deleteUserMemories removes every memory of the account whose user_id is
+// userID, with their full-text rows, vectors, entity links and v2 jobs, and
+// returns how many were removed. Call Compact afterwards to also remove the
+// content from the database file.
+func (r *Relay) deleteUserMemories(ctx context.Context, accountID, userID string) (int, error) {
+	if strings.TrimSpace(userID) == "" {
+		return 0, invalid("userID", "userID is required")
+	}
+	n, err := r.store.DeleteUserMemories(ctx, accountID, userID)
+	if err != nil {
+		return 0, fmt.Errorf("memoryrelay: delete user memories: %w", err)
+	}
+	return n, nil
 }
 
 func mergeMetadata(stored []byte, patch map[string]json.RawMessage) ([]byte, error) {

@@ -48,8 +48,10 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/memoryrelay/memoryrelay/internal/jobs"
 	"github.com/memoryrelay/memoryrelay/internal/sqlitedb"
 	"github.com/memoryrelay/memoryrelay/internal/store"
+	"github.com/memoryrelay/memoryrelay/internal/webhook"
 	"github.com/memoryrelay/memoryrelay/keys"
 	"github.com/memoryrelay/memoryrelay/limiter"
 	"github.com/memoryrelay/memoryrelay/scopes"
@@ -86,7 +88,8 @@ type Relay struct {
 	// never deleted), so that an account handle checks its id once.
 	accounts sync.Map
 
-	jobs *jobRunner // v2 job workers (jobs.go)
+	jobs  *jobs.Runner[store.BatchItem] // v2 job workers (jobs.go)
+	hooks *webhook.Sender               // nil with webhooks off (webhook.go)
 
 	probe embedProbe // the cached embeddings check of Health (health.go)
 }
@@ -186,6 +189,9 @@ func Open(ctx context.Context, opts Options) (*Relay, error) {
 	}
 	return r, nil
 }
+
+// now is the clock in the stored precision: UTC milliseconds.
+func (r *Relay) now() time.Time { return r.opts.Now().UTC().Truncate(time.Millisecond) }
 
 // checkEmbedder records the embedder of a new database and refuses a
 // different one on an existing database.

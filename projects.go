@@ -9,6 +9,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/memoryrelay/memoryrelay/internal/contextpack"
 	"github.com/memoryrelay/memoryrelay/internal/store"
 	"github.com/memoryrelay/memoryrelay/internal/storedjson"
 	"github.com/memoryrelay/memoryrelay/internal/uuid"
@@ -261,7 +262,7 @@ func oneLine(s string, limit int) string {
 	if utf8.RuneCountInString(s) <= limit {
 		return s
 	}
-	cut := cutAtWord(s, limit-1)
+	cut := contextpack.CutAtWord(s, limit-1)
 	if cut == "" { // one long word: cut it
 		cut = string([]rune(s)[:limit-1])
 	}

@@ -4,16 +4,12 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"strings"
 	"sync"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/memoryrelay/memoryrelay/internal/store"
 	"github.com/memoryrelay/memoryrelay/keys"
 	"github.com/memoryrelay/memoryrelay/memory"
-	"github.com/memoryrelay/memoryrelay/search/vector"
 )
 
 // usageFlushInterval is how often request counts kept in memory are
@@ -177,33 +173,4 @@ func (u *usageCounter) close(ctx context.Context) error {
 		}
 	})
 	return u.closeErr
-}
-
-// embedText returns the vector of text (1–51,200 characters, not blank)
-// from the embedder memories are indexed with. prefix is "",
-// memory.EmbedPrefixQuery or memory.EmbedPrefixDocument; the embedder is
-// symmetric (queries and documents are embedded alike, so that the vector
-// is comparable with stored ones), so it is checked but does not change
-// the result.
-func (r *Relay) embedText(ctx context.Context, text, prefix string) (memory.Embedding, error) {
-	n := utf8.RuneCountInString(text)
-	if !utf8.ValidString(text) || n == 0 || n > MaxContentChars || strings.TrimFunc(text, unicode.IsSpace) == "" {
-		return memory.Embedding{}, invalid("text", "text must be 1-%d characters and not blank", MaxContentChars)
-	}
-	switch prefix {
-	case "", memory.EmbedPrefixQuery, memory.EmbedPrefixDocument:
-	default:
-		return memory.Embedding{}, invalid("prefix", "prefix must be search_query or search_document")
-	}
-	vecs, err := r.embed.Embed(ctx, []string{text})
-	if err != nil {
-		return memory.Embedding{}, fmt.Errorf("memoryrelay: embed: %w", err)
-	}
-	if len(vecs) != 1 {
-		return memory.Embedding{}, fmt.Errorf("memoryrelay: embed: %w: got %d vectors for 1 text", vector.ErrInvalid, len(vecs))
-	}
-	if err := vector.Check(vecs[0], r.embed.Dimension()); err != nil {
-		return memory.Embedding{}, fmt.Errorf("memoryrelay: embed: %w", err)
-	}
-	return memory.Embedding{Vector: vecs[0], Dimension: len(vecs[0]), Model: r.embed.Model()}, nil
 }

@@ -104,26 +104,3 @@ func TestQuotaCounting(t *testing.T) {
 		t.Errorf("%d key_usage rows, want one per day", n)
 	}
 }
-
-func TestEmbedLimits(t *testing.T) {
-	ctx := context.Background()
-	r, _ := open(t, memoryrelay.Options{})
-	mem := r.Account(account(t, r)).Memories()
-	e, err := mem.Embed(ctx, "hello", memory.EmbedPrefixDocument)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if e.Dimension != r.Embedder().Dimension() || len(e.Vector) != e.Dimension || e.Model != r.Embedder().Model() {
-		t.Errorf("%d-dimensional %q vector of length %d", e.Dimension, e.Model, len(e.Vector))
-	}
-	for _, c := range []struct{ text, prefix, field string }{
-		{"", "", "text"},
-		{"\t", "", "text"},
-		{"ok", "query", "prefix"},
-	} {
-		var verr *memory.ValidationError
-		if _, err := mem.Embed(ctx, c.text, c.prefix); !errors.As(err, &verr) || verr.Field() != c.field {
-			t.Errorf("Embed(%q, %q): %v, want a validation error on %s", c.text, c.prefix, err, c.field)
-		}
-	}
-}

@@ -11,7 +11,7 @@
 //
 // The files follow the domains: accounts, keys (a keys.Repository),
 // agents, memories (with batch, erase and refs), sessions, entities,
-// decisions, patterns, projects, jobs, usage, reembed, health. schema.go
+// decisions, patterns, projects, jobs (a jobs.Queue), usage, reembed, health. schema.go
 // holds the migrations, query.go the plumbing every query shares (the rows
 // loop, single-row reads, pages, IN lists). search.go implements the
 // storage interfaces of retrieval (search.Store, what the engine of

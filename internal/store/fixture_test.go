@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/memoryrelay/memoryrelay/internal/jobs"
 	"github.com/memoryrelay/memoryrelay/keys"
 	"github.com/memoryrelay/memoryrelay/scopes"
 	"github.com/memoryrelay/memoryrelay/search/index"
@@ -72,7 +73,7 @@ type tenant struct {
 	entity   Entity
 	decision Decision
 	pattern  Pattern
-	job      Job
+	job      jobs.Job
 	key      keys.Key
 	keyHash  [32]byte
 }
@@ -135,7 +136,7 @@ func seedTenant(t *testing.T, st *Store, name string) tenant {
 	_, err = st.AdoptPattern(ctx, acct, x.pattern.ID, "api", t0)
 	must(err)
 
-	x.job = Job{ID: name + "-job", MemoryID: name + "-job-memory", AccountID: acct, Status: JobPending, Payload: []byte(`{}`), CreatedAt: t0, UpdatedAt: t0}
+	x.job = jobs.Job{ID: name + "-job", MemoryID: name + "-job-memory", AccountID: acct, Status: jobs.Pending, Payload: []byte(`{}`), CreatedAt: t0, UpdatedAt: t0}
 	must(st.InsertJob(ctx, x.job))
 	must(st.AddKeyUsage(ctx, []Usage{{KeyID: x.key.ID, Day: "2023-11-14", Count: 3}}))
 	return x

@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"time"
+
+	"github.com/memoryrelay/memoryrelay/internal/jobs"
 )
 
 // Damaged returns nil while the database is not known to be damaged, and
@@ -33,7 +35,7 @@ func (s *Store) JobQueueState(ctx context.Context) (JobQueue, error) {
 	err := s.db.R.QueryRowContext(ctx, `SELECT
 		(SELECT count(*) FROM jobs WHERE status = ?),
 		(SELECT count(*) FROM jobs WHERE status = ?),
-		(SELECT min(created_at) FROM jobs WHERE status = ?)`, JobPending, JobProcessing, JobPending).
+		(SELECT min(created_at) FROM jobs WHERE status = ?)`, jobs.Pending, jobs.Processing, jobs.Pending).
 		Scan(&q.Pending, &q.Processing, &oldest)
 	if oldest.Valid {
 		q.OldestPending = fromMS(oldest.Int64)

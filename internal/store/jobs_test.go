@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/memoryrelay/memoryrelay/internal/jobs"
 	"github.com/memoryrelay/memoryrelay/internal/sqlitedb"
 )
 
@@ -32,7 +33,7 @@ func openJobs(t *testing.T, path string, t0 time.Time, n int) *Store {
 	for i := range n {
 		at := t0.Add(time.Duration(i) * time.Millisecond)
 		id := "job" + string(rune('1'+i))
-		if err := s.InsertJob(ctx, Job{ID: id, MemoryID: "m" + id, AccountID: "a", Status: JobPending, Payload: []byte("{}"), CreatedAt: at, UpdatedAt: at}); err != nil {
+		if err := s.InsertJob(ctx, jobs.Job{ID: id, MemoryID: "m" + id, AccountID: "a", Status: jobs.Pending, Payload: []byte("{}"), CreatedAt: at, UpdatedAt: at}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -47,57 +48,58 @@ func TestJobLease(t *testing.T) {
 	t0 := time.UnixMilli(1_700_000_000_000)
 	const lease = 10 * time.Second
 	s := openJobs(t, filepath.Join(t.TempDir(), "j.db"), t0, 1)
+	q := s.Jobs(nil)
 
-	a, ok, err := s.ClaimJob(ctx, "A", t0, lease)
-	if err != nil || !ok || a.ID != "job1" || a.Status != JobProcessing || a.Attempts != 1 || a.LeaseOwner != "A" || !a.LeaseExpires.Equal(t0.Add(lease)) {
+	a, ok, err := q.Claim(ctx, "A", t0, lease)
+	if err != nil || !ok || a.ID != "job1" || a.Status != jobs.Processing || a.Attempts != 1 || a.LeaseOwner != "A" || !a.LeaseExpires.Equal(t0.Add(lease)) {
 		t.Fatalf("claim by A: %+v %v %v", a, ok, err)
 	}
 	// B, a millisecond before the lease ends: nothing to claim.
-	if j, ok, err := s.ClaimJob(ctx, "B", t0.Add(lease-time.Millisecond), lease); ok || err != nil {
+	if j, ok, err := q.Claim(ctx, "B", t0.Add(lease-time.Millisecond), lease); ok || err != nil {
 		t.Fatalf("B claimed a live lease: %+v %v", j, err)
 	}
 	// A renews; B at the old expiry still gets nothing.
-	if err := s.RenewJob(ctx, a.Lease(), t0.Add(2*lease)); err != nil {
+	if err := q.Renew(ctx, a.Lease(), t0.Add(2*lease)); err != nil {
 		t.Fatal(err)
 	}
-	if j, ok, err := s.ClaimJob(ctx, "B", t0.Add(lease), lease); ok || err != nil {
+	if j, ok, err := q.Claim(ctx, "B", t0.Add(lease), lease); ok || err != nil {
 		t.Fatalf("B claimed a renewed lease: %+v %v", j, err)
 	}
-	if exp, ok, err := s.NextLeaseExpiry(ctx); err != nil || !ok || !exp.Equal(t0.Add(2*lease)) {
+	if exp, ok, err := q.NextExpiry(ctx); err != nil || !ok || !exp.Equal(t0.Add(2*lease)) {
 		t.Fatalf("next expiry %v %v %v", exp, ok, err)
 	}
 	// At the renewed expiry, B takes it over.
-	b, ok, err := s.ClaimJob(ctx, "B", t0.Add(2*lease), lease)
+	b, ok, err := q.Claim(ctx, "B", t0.Add(2*lease), lease)
 	if err != nil || !ok || b.ID != "job1" || b.Attempts != 2 || b.LeaseOwner != "B" {
 		t.Fatalf("claim by B: %+v %v %v", b, ok, err)
 	}
-	if err := s.RenewJob(ctx, a.Lease(), t0.Add(3*lease)); !errors.Is(err, ErrJobLost) {
+	if err := q.Renew(ctx, a.Lease(), t0.Add(3*lease)); !errors.Is(err, jobs.ErrLost) {
 		t.Fatalf("A renews B's job: %v", err)
 	}
-	if _, err := s.FailJob(ctx, a.Lease(), "A", t0); !errors.Is(err, ErrJobLost) {
+	if _, err := q.Fail(ctx, a.Lease(), "A", t0); !errors.Is(err, jobs.ErrLost) {
 		t.Fatalf("A fails B's job: %v", err)
 	}
-	if _, _, err := s.CompleteJob(ctx, a.Lease(), BatchItem{}, t0, nil); !errors.Is(err, ErrJobLost) {
+	if _, err := q.Complete(ctx, a.Lease(), BatchItem{}, t0); !errors.Is(err, jobs.ErrLost) {
 		t.Fatalf("A completes B's job: %v", err)
 	}
 	// The same owner's earlier claim is not its current one either.
-	if _, err := s.FailJob(ctx, JobLease{JobID: "job1", Owner: "B", Attempt: 1}, "B1", t0); !errors.Is(err, ErrJobLost) {
+	if _, err := q.Fail(ctx, jobs.Lease{JobID: "job1", Owner: "B", Attempt: 1}, "B1", t0); !errors.Is(err, jobs.ErrLost) {
 		t.Fatalf("an earlier claim of B: %v", err)
 	}
-	done, err := s.FailJob(ctx, b.Lease(), "by B", t0.Add(2*lease))
-	if err != nil || done.Status != JobFailed || *done.Error != "by B" {
+	done, err := q.Fail(ctx, b.Lease(), "by B", t0.Add(2*lease))
+	if err != nil || done.Status != jobs.Failed || *done.Error != "by B" {
 		t.Fatalf("B fails its job: %+v %v", done, err)
 	}
-	if err := s.RenewJob(ctx, b.Lease(), t0.Add(3*lease)); !errors.Is(err, ErrJobDone) {
+	if err := q.Renew(ctx, b.Lease(), t0.Add(3*lease)); !errors.Is(err, jobs.ErrDone) {
 		t.Fatalf("renew a finished job: %v", err)
 	}
-	if _, err := s.FailJob(ctx, b.Lease(), "again", t0); !errors.Is(err, ErrJobDone) {
+	if _, err := q.Fail(ctx, b.Lease(), "again", t0); !errors.Is(err, jobs.ErrDone) {
 		t.Fatalf("fail a finished job: %v", err)
 	}
-	if err := s.RenewJob(ctx, JobLease{JobID: "nope", Owner: "B", Attempt: 1}, t0); !errors.Is(err, ErrNotFound) {
+	if err := q.Renew(ctx, jobs.Lease{JobID: "nope", Owner: "B", Attempt: 1}, t0); !errors.Is(err, ErrNotFound) || !errors.Is(err, jobs.ErrLost) {
 		t.Fatalf("renew a missing job: %v", err)
 	}
-	if _, ok, err := s.NextLeaseExpiry(ctx); ok || err != nil {
+	if _, ok, err := q.NextExpiry(ctx); ok || err != nil {
 		t.Fatalf("next expiry with nothing processing: %v %v", ok, err)
 	}
 }
@@ -110,26 +112,27 @@ func TestJobLeaseRelease(t *testing.T) {
 	t0 := time.UnixMilli(1_700_000_000_000)
 	const lease = time.Second
 	s := openJobs(t, filepath.Join(t.TempDir(), "j.db"), t0, 2)
-	a, _, _ := s.ClaimJob(ctx, "A", t0, lease)
-	if err := s.ReleaseJob(ctx, a.Lease(), t0); err != nil {
+	q := s.Jobs(nil)
+	a, _, _ := q.Claim(ctx, "A", t0, lease)
+	if err := q.Release(ctx, a.Lease(), t0); err != nil {
 		t.Fatal(err)
 	}
-	b, ok, err := s.ClaimJob(ctx, "B", t0, lease)
+	b, ok, err := q.Claim(ctx, "B", t0, lease)
 	if err != nil || !ok || b.ID != "job1" || b.Attempts != 1 {
 		t.Fatalf("claim after release: %+v %v %v", b, ok, err)
 	}
 	// job1's lease (B) expires; it is claimed again before job2, pending.
-	d, ok, err := s.ClaimJob(ctx, "D", t0.Add(lease), lease)
+	d, ok, err := q.Claim(ctx, "D", t0.Add(lease), lease)
 	if err != nil || !ok || d.ID != "job1" || d.Attempts != 2 {
 		t.Fatalf("claim of an expired lease: %+v %v %v", d, ok, err)
 	}
-	if c, _, _ := s.ClaimJob(ctx, "C", t0.Add(lease), lease); c.ID != "job2" {
+	if c, _, _ := q.Claim(ctx, "C", t0.Add(lease), lease); c.ID != "job2" {
 		t.Fatalf("C got %+v", c)
 	}
-	if err := s.ReleaseJob(ctx, b.Lease(), t0); err != nil {
+	if err := q.Release(ctx, b.Lease(), t0); err != nil {
 		t.Fatal(err)
 	}
-	if j, err := s.JobByID(ctx, "a", "job1"); err != nil || j.Status != JobProcessing || j.LeaseOwner != "D" {
+	if j, err := s.JobByID(ctx, "a", "job1"); err != nil || j.Status != jobs.Processing || j.LeaseOwner != "D" {
 		t.Fatalf("a lost claim's release changed the job: %+v %v", j, err)
 	}
 }
@@ -168,8 +171,62 @@ func TestJobLeaseMigration(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	j, ok, err := s.ClaimJob(ctx, "new", time.UnixMilli(1_700_000_000_000), time.Second)
+	j, ok, err := s.Jobs(nil).Claim(ctx, "new", time.UnixMilli(1_700_000_000_000), time.Second)
 	if err != nil || !ok || j.ID != "job1" || j.Attempts != 2 || j.LeaseOwner != "new" {
 		t.Fatalf("claim after migration: %+v %v %v", j, ok, err)
+	}
+}
+
+// Complete stores the job's memory and finishes the job in one
+// transaction: ready when stored; failed, with explain's text and nothing
+// stored, for a duplicate or a missing session.
+func TestJobComplete(t *testing.T) {
+	ctx := context.Background()
+	t0 := time.UnixMilli(1_700_000_000_000).UTC()
+	s := openJobs(t, filepath.Join(t.TempDir(), "j.db"), t0, 3)
+	var explained []BatchOutcome
+	q := s.Jobs(func(o BatchOutcome) string {
+		explained = append(explained, o)
+		return "explained"
+	})
+	item := func(id string, dedup bool, session *string) BatchItem {
+		return BatchItem{
+			Memory: &Memory{ID: id, AccountID: "a", AgentRef: "bot", Content: "the same words", Visibility: "private",
+				Importance: 0.5, Tier: "warm", Scope: "long-term", SessionID: session, CreatedAt: t0, UpdatedAt: t0},
+			Index: Indexed{Vector: vecBlob(1, 0, 0, 0), Terms: "the same words"},
+			Dedup: dedup, DedupThreshold: 0.9,
+		}
+	}
+	for _, c := range []struct {
+		name    string
+		item    BatchItem
+		status  string
+		stored  bool
+		explain bool
+	}{
+		{"stored", item("m1", false, nil), jobs.Ready, true, false},
+		{"duplicate", item("m2", true, nil), jobs.Failed, false, true},
+		{"missing session", item("m3", false, ptr("no-such-session")), jobs.Failed, false, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			explained = nil
+			j, ok, err := q.Claim(ctx, "A", t0, time.Minute)
+			if err != nil || !ok {
+				t.Fatalf("claim: %v %v", ok, err)
+			}
+			done, err := q.Complete(ctx, j.Lease(), c.item, t0.Add(time.Second))
+			if err != nil || done.ID != j.ID || done.Status != c.status || (done.Error != nil) != c.explain {
+				t.Fatalf("complete: %+v %v", done, err)
+			}
+			if c.explain && (len(explained) != 1 || *done.Error != "explained") {
+				t.Errorf("explained %+v, error %v", explained, *done.Error)
+			}
+			if _, err := s.GetMemory(ctx, "a", c.item.Memory.ID); (err == nil) != c.stored {
+				t.Errorf("memory stored: %v, want %v", err == nil, c.stored)
+			}
+			if _, err := q.Complete(ctx, j.Lease(), c.item, t0); !errors.Is(err, jobs.ErrDone) {
+				t.Errorf("complete again: %v", err)
+			}
+		})
 	}
 }

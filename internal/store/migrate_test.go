@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/memoryrelay/memoryrelay/internal/jobs"
 	"github.com/memoryrelay/memoryrelay/internal/sqlitedb"
 	"github.com/memoryrelay/memoryrelay/search"
 )
@@ -215,7 +216,7 @@ func checkLegacyV2(t *testing.T, st *Store, v int) {
 		t.Fatalf("pattern: %+v %v", pt, err)
 	}
 	j, err := st.JobByID(ctx, "acct-a", "job-pending")
-	if err != nil || j.Status != JobPending || j.LeaseOwner != "" || !j.LeaseExpires.Equal(time.UnixMilli(0)) {
+	if err != nil || j.Status != jobs.Pending || j.LeaseOwner != "" || !j.LeaseExpires.Equal(time.UnixMilli(0)) {
 		t.Fatalf("job: %+v %v", j, err)
 	}
 	if n, err := st.KeyUsage(ctx, "key-a", "2023-11-14"); err != nil || n != 7 {
@@ -307,7 +308,7 @@ func checkNewWrites(t *testing.T, st *Store, v int) {
 			want = []string{"job-leased", "job-pending"}
 		}
 		for _, id := range want {
-			j, ok, err := st.ClaimJob(ctx, "new-worker", now, time.Minute)
+			j, ok, err := st.Jobs(nil).Claim(ctx, "new-worker", now, time.Minute)
 			if err != nil || !ok || j.ID != id || j.LeaseOwner != "new-worker" {
 				t.Fatalf("claim: want %s, got %+v %v %v", id, j, ok, err)
 			}

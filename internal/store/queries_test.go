@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/memoryrelay/memoryrelay/internal/jobs"
 	"github.com/memoryrelay/memoryrelay/keys"
 	"github.com/memoryrelay/memoryrelay/scopes"
 	"github.com/memoryrelay/memoryrelay/search"
@@ -93,11 +94,11 @@ func TestEmptyResults(t *testing.T) {
 	if c, err := st.KeyUsage(ctx, "no-key", "2024-01-01"); err != nil || c != 0 {
 		t.Errorf("KeyUsage: %d %v", c, err)
 	}
-	if _, ok, err := st.NextLeaseExpiry(ctx); err != nil || ok {
-		t.Errorf("NextLeaseExpiry: %v %v", ok, err)
+	if _, ok, err := st.Jobs(nil).NextExpiry(ctx); err != nil || ok {
+		t.Errorf("NextExpiry: %v %v", ok, err)
 	}
-	if _, ok, err := st.ClaimJob(ctx, "w", t0, time.Minute); err != nil || ok {
-		t.Errorf("ClaimJob: %v %v", ok, err)
+	if _, ok, err := st.Jobs(nil).Claim(ctx, "w", t0, time.Minute); err != nil || ok {
+		t.Errorf("Claim: %v %v", ok, err)
 	}
 	if q, err := st.JobQueueState(ctx); err != nil || q != (JobQueue{}) {
 		t.Errorf("JobQueueState: %+v %v", q, err)
@@ -165,9 +166,9 @@ func TestNotFound(t *testing.T) {
 		},
 		"JobByID":     func() error { _, err := st.JobByID(ctx, A, "nope"); return err },
 		"JobByMemory": func() error { _, err := st.JobByMemory(ctx, A, "nope"); return err },
-		"RenewJob":    func() error { return st.RenewJob(ctx, JobLease{JobID: "nope", Owner: "w", Attempt: 1}, now) },
-		"FailJob": func() error {
-			_, err := st.FailJob(ctx, JobLease{JobID: "nope", Owner: "w", Attempt: 1}, "m", now)
+		"Renew":       func() error { return st.Jobs(nil).Renew(ctx, jobs.Lease{JobID: "nope", Owner: "w", Attempt: 1}, now) },
+		"Fail": func() error {
+			_, err := st.Jobs(nil).Fail(ctx, jobs.Lease{JobID: "nope", Owner: "w", Attempt: 1}, "m", now)
 			return err
 		},
 		"SupersedeDecision": func() error {
@@ -636,7 +637,7 @@ func TestAgentLifecycle(t *testing.T) {
 		t.Fatalf("%+v %v", ag, err)
 	}
 	// A pending job naming the agent goes with it.
-	if err := st.InsertJob(ctx, Job{ID: "job-bot", MemoryID: "m-bot", AccountID: A, Status: JobPending,
+	if err := st.InsertJob(ctx, jobs.Job{ID: "job-bot", MemoryID: "m-bot", AccountID: A, Status: jobs.Pending,
 		Payload: []byte(`{"memory":{"AgentID":"bot"}}`), CreatedAt: t0, UpdatedAt: t0}); err != nil {
 		t.Fatal(err)
 	}

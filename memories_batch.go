@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/memoryrelay/memoryrelay/internal/store"
-	"github.com/memoryrelay/memoryrelay/internal/uuid"
 	"github.com/memoryrelay/memoryrelay/memory"
 	"github.com/memoryrelay/memoryrelay/search/lexical"
 	"github.com/memoryrelay/memoryrelay/search/vector"
@@ -156,16 +155,4 @@ func (r *Relay) createMemories(ctx context.Context, accountID string, p memory.B
 	}
 	res.Timing.Total = time.Since(start)
 	return res, nil
-}
-
-// setImportance sets the account's memory's importance ([0,1]) and tier;
-// a nil tier is recomputed from the importance (hot at 0.8 and above,
-// else warm). It returns the updated memory. It is updateMemory of a
-// patch of the two: problems name the patch's fields ("Importance",
-// "Tier").
-func (r *Relay) setImportance(ctx context.Context, accountID, id string, importance float64, tier *string) (memory.Memory, error) {
-	if _, ok := uuid.Canonical(id); !ok {
-		return memory.Memory{}, notFound(kindMemory)
-	}
-	return r.updateMemory(ctx, accountID, id, memory.MemoryPatch{Importance: &importance, Tier: tier})
 }

@@ -3,13 +3,11 @@ package memoryrelay
 import (
 	"context"
 	"fmt"
-	"strings"
-	"unicode"
 	"unicode/utf8"
 
+	"github.com/memoryrelay/memoryrelay/internal/contextpack"
 	"github.com/memoryrelay/memoryrelay/internal/uuid"
 	"github.com/memoryrelay/memoryrelay/memory"
-	"github.com/memoryrelay/memoryrelay/search/vector"
 )
 
 // Limits and defaults of context building (API contract §5.2 #10 and
@@ -38,21 +36,23 @@ const (
 	TextContextSeparator = "\n\n"
 )
 
+// contextRules are the packing rules of context building, the constants
+// above.
+var contextRules = contextpack.Rules{CharsPerToken: CharsPerToken, SeparatorTokens: SeparatorTokens, DuplicateCosine: DuplicateCosine}
+
 // EstimateTokens is the token estimate of s used by context building:
 // ceil(runes/CharsPerToken), so "" is 0 tokens, 1–4 characters 1 token,
 // 5–8 characters 2 tokens.
-func EstimateTokens(s string) int {
-	return (utf8.RuneCountInString(s) + CharsPerToken - 1) / CharsPerToken
-}
+func EstimateTokens(s string) int { return contextRules.Tokens(s) }
 
 // textContext searches the account's memories (hybrid mode, as
-// searchMemories) and joins the matches' content, best first,
-// into one text of at most MaxTokens·CharsPerToken characters. Whole
-// memories are added while they fit; the first one that does not fit is
-// cut at the last word boundary (whitespace) within the remaining budget,
-// never inside a word, and ends the text; if not even its first word fits,
-// it is left out. Text is therefore always a prefix, at a word boundary,
-// of the text an unlimited budget would give.
+// searchMemories) and joins the matches' content, best first, with
+// contextpack.Join into one text of at most MaxTokens·CharsPerToken
+// characters. Whole memories are added while they fit; the first one that
+// does not fit is cut at the last word boundary (whitespace) within the
+// remaining budget, never inside a word, and ends the text; if not even
+// its first word fits, it is left out. Text is therefore always a prefix,
+// at a word boundary, of the text an unlimited budget would give.
 func (r *Relay) textContext(ctx context.Context, accountID string, p memory.TextContextParams) (memory.TextContext, error) {
 	limit, err := pageLimit(p.Limit, DefaultContextLimit, MaxContextLimit)
 	if err != nil {
@@ -72,68 +72,21 @@ func (r *Relay) textContext(ctx context.Context, accountID string, p memory.Text
 	if err != nil {
 		return memory.TextContext{}, err
 	}
-	budget := p.MaxTokens * CharsPerToken // 0: none
-	sepLen := utf8.RuneCountInString(TextContextSeparator)
-	var b strings.Builder
-	used := 0 // characters in b
-	out := memory.TextContext{Hits: []memory.Hit{}}
-	for _, h := range hits {
-		text := h.Memory.Content
-		n := utf8.RuneCountInString(text)
-		sep := 0
-		if len(out.Hits) > 0 {
-			sep = sepLen
-		}
-		if budget > 0 && used+sep+n > budget {
-			text = cutAtWord(text, budget-used-sep)
-			if text == "" {
-				break
-			}
-			n = utf8.RuneCountInString(text)
-		}
-		if sep > 0 {
-			b.WriteString(TextContextSeparator)
-		}
-		b.WriteString(text)
-		used += sep + n
-		out.Hits = append(out.Hits, hitOf(h))
-		if text != h.Memory.Content {
-			break
-		}
+	texts := make([]string, len(hits))
+	for i, h := range hits {
+		texts[i] = h.Memory.Content
 	}
-	out.Text, out.TotalChars = b.String(), used
+	out := memory.TextContext{Hits: []memory.Hit{}}
+	var n int
+	out.Text, n, out.TotalChars = contextpack.Join(texts, TextContextSeparator, p.MaxTokens*CharsPerToken)
+	for _, h := range hits[:n] {
+		out.Hits = append(out.Hits, hitOf(h))
+	}
 	return out, nil
 }
 
-// cutAtWord returns the longest prefix of s of at most limit characters that
-// ends at a word boundary (before whitespace or at the end of s), without
-// trailing whitespace; "" if no word fits.
-func cutAtWord(s string, limit int) string {
-	if limit <= 0 {
-		return ""
-	}
-	i, count := 0, 0
-	for i < len(s) && count < limit {
-		_, size := utf8.DecodeRuneInString(s[i:])
-		i += size
-		count++
-	}
-	if i < len(s) {
-		next, _ := utf8.DecodeRuneInString(s[i:])
-		if !unicode.IsSpace(next) {
-			// Back up to the last whitespace: the word at the cut is dropped.
-			j := strings.LastIndexFunc(s[:i], unicode.IsSpace)
-			if j < 0 {
-				return ""
-			}
-			i = j
-		}
-	}
-	return strings.TrimRightFunc(s[:i], unicode.IsSpace)
-}
-
 // buildContext ranks the account's memories against the query and packs
-// the best of them, whole, into a token budget:
+// the best of them, whole, into a token budget (contextpack.Rules.Pack):
 //
 //   - Candidates are the top 100 search matches (as searchMemories
 //     in the given mode) minus ExcludeIDs, best first.
@@ -170,9 +123,11 @@ func (r *Relay) buildContext(ctx context.Context, accountID string, p memory.Bui
 			exclude[id] = true
 		}
 	}
+	kept := hits[:0:0]
 	seqs := make([]int64, 0, len(hits))
 	for _, h := range hits {
 		if !exclude[h.Memory.ID] {
+			kept = append(kept, h)
 			seqs = append(seqs, h.Memory.Seq)
 		}
 	}
@@ -180,50 +135,16 @@ func (r *Relay) buildContext(ctx context.Context, accountID string, p memory.Bui
 	if err != nil {
 		return memory.BuiltContext{}, fmt.Errorf("memoryrelay: context vectors: %w", err)
 	}
-
-	out := memory.BuiltContext{Items: []memory.ContextItem{}}
-	seen := map[string]bool{}
-	var picked [][]float32
-	for _, h := range hits {
-		if len(out.Items) == p.MaxMemories {
-			break
-		}
-		if exclude[h.Memory.ID] {
-			continue
-		}
-		norm := strings.Join(strings.Fields(strings.ToLower(h.Memory.Content)), " ")
-		if seen[norm] {
-			continue
-		}
-		vec := vecs[h.Memory.Seq] // nil: none, or not decodable
-		if nearDuplicate(vec, picked) {
-			continue
-		}
-		cost := EstimateTokens(h.Memory.Content) + SeparatorTokens
-		if p.MaxTokens > 0 && out.TokenCount+cost > p.MaxTokens {
-			continue
-		}
-		seen[norm] = true
-		if len(vec) > 0 {
-			picked = append(picked, vec)
-		}
-		out.Items = append(out.Items, memory.ContextItem{Memory: memoryOf(h.Memory), Score: h.Score, Tokens: cost})
-		out.TokenCount += cost
+	candidates := make([]contextpack.Candidate, len(kept))
+	for i, h := range kept {
+		candidates[i] = contextpack.Candidate{Text: h.Memory.Content, Vector: vecs[h.Memory.Seq]} // nil: none, or not decodable
+	}
+	packed, tokens := contextRules.Pack(candidates, p.MaxMemories, p.MaxTokens)
+	out := memory.BuiltContext{Items: make([]memory.ContextItem, 0, len(packed)), TokenCount: tokens}
+	for _, k := range packed {
+		h := kept[k.Index]
+		out.Items = append(out.Items, memory.ContextItem{Memory: memoryOf(h.Memory), Score: h.Score, Tokens: k.Tokens})
 	}
 	out.Latency = max(r.opts.Now().Sub(start), 0)
 	return out, nil
-}
-
-// nearDuplicate reports whether v has cosine similarity ≥ DuplicateCosine
-// with any of picked.
-func nearDuplicate(v []float32, picked [][]float32) bool {
-	if len(v) == 0 {
-		return false
-	}
-	for _, w := range picked {
-		if len(w) == len(v) && float64(vector.Cosine(v, w)) >= DuplicateCosine {
-			return true
-		}
-	}
-	return false
 }

@@ -289,53 +289,6 @@ func TestCreateMemoriesEmbedderFailure(t *testing.T) {
 	}
 }
 
-func TestSetImportance(t *testing.T) {
-	ctx := context.Background()
-	r, _ := open(t, memoryrelay.Options{})
-	acct := account(t, r)
-	m, err := r.Account(acct).Memories().Create(ctx, memory.NewMemory{Content: "important?", Tier: "cold"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range []struct {
-		importance float64
-		tier       *string
-		want       string
-	}{
-		{0.9, nil, "hot"},
-		{0.8, nil, "hot"},
-		{0.79, nil, "warm"},
-		{0.95, pointerTo("cold"), "cold"},
-		{0, nil, "warm"},
-		{1, pointerTo("warm"), "warm"},
-	} {
-		got, err := r.Account(acct).Memories().SetImportance(ctx, m.Memory.ID, c.importance, c.tier)
-		if err != nil || got.Importance != c.importance || got.Tier != c.want || got.UpdatedAt.Before(got.CreatedAt) {
-			t.Errorf("%v %v: %v %v %v", c.importance, c.tier, got.Importance, got.Tier, err)
-		}
-	}
-	for _, c := range []struct {
-		id         string
-		importance float64
-		tier       *string
-		is         error
-		field      string
-	}{
-		{m.Memory.ID, 1.5, nil, memoryrelay.ErrInvalid, "Importance"},
-		{m.Memory.ID, -0.1, nil, memoryrelay.ErrInvalid, "Importance"},
-		{m.Memory.ID, math.NaN(), nil, memoryrelay.ErrInvalid, "Importance"},
-		{m.Memory.ID, 0.5, pointerTo("lukewarm"), memoryrelay.ErrInvalid, "Tier"},
-		{"not-a-uuid", 0.5, nil, memoryrelay.ErrNotFound, ""},
-		{"00000000-0000-4000-8000-000000000000", 0.5, nil, memoryrelay.ErrNotFound, ""},
-	} {
-		_, err := r.Account(acct).Memories().SetImportance(ctx, c.id, c.importance, c.tier)
-		var verr *memory.ValidationError
-		if !errors.Is(err, c.is) || (c.field != "" && (!errors.As(err, &verr) || verr.Field() != c.field)) {
-			t.Errorf("%s %v %v: %v", c.id, c.importance, c.tier, err)
-		}
-	}
-}
-
 // BenchmarkCreateMemories stores batches of 100 and 1000 memories of ~100
 // characters with the built-in embedder, end to end through the facade.
 func BenchmarkCreateMemories(b *testing.B) {
