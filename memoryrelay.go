@@ -157,6 +157,13 @@ func Open(ctx context.Context, opts Options) (*Relay, error) {
 		}
 		return nil, fmt.Errorf("memoryrelay: open %s: %w", opts.Path, err)
 	}
+	return open(ctx, opts, st)
+}
+
+// open builds a Relay over st, the storage Open opened, with opts filled;
+// it closes st when it fails.
+func open(ctx context.Context, opts Options, st storage) (*Relay, error) {
+	var err error
 	r := &Relay{opts: opts, store: st, embed: opts.Embedder, started: opts.Now()}
 	// undo releases what Open built so far when a later step fails.
 	var undo []func()
