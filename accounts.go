@@ -8,6 +8,13 @@ import (
 	"github.com/memoryrelay/memoryrelay/internal/store"
 )
 
+// accountStore is the storage of accounts, as accounts.go uses it.
+type accountStore interface {
+	Account(ctx context.Context, id string) (store.Account, error)
+	AccountByName(ctx context.Context, name string) (store.Account, error)
+	CreateAccount(ctx context.Context, name string, now time.Time) (store.Account, error)
+}
+
 // AccountInfo is an account's record. Every key and every stored object
 // belongs to exactly one account; [Relay.Account] returns the API of one.
 type AccountInfo struct {

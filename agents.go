@@ -13,6 +13,16 @@ import (
 	"github.com/memoryrelay/memoryrelay/memory"
 )
 
+// agentStore is the storage of agents, as agents.go uses it.
+type agentStore interface {
+	AgentStats(ctx context.Context, accountID, ref string) (store.AgentStats, error)
+	CreateAgent(ctx context.Context, accountID, id, name string, description *string, metadata []byte, now time.Time) (a store.Agent, created bool, err error)
+	DeleteAgent(ctx context.Context, accountID, ref string) (id string, memories int, err error)
+	GetAgent(ctx context.Context, accountID, ref string) (store.Agent, error)
+	ListAgents(ctx context.Context, accountID string, limit, offset int, after *store.Position) ([]store.Agent, int, error)
+	UpdateAgent(ctx context.Context, accountID, ref string, apply func(*store.Agent) error) (store.Agent, error)
+}
+
 // Limits on agents (API contract §5.5). An agent's id, and every agent
 // reference (agent_id fields and filters, /v1/agents/{id} paths), is 1 to
 // MaxAgentRef (255) bytes of UTF-8, not only whitespace.

@@ -8,6 +8,11 @@ import (
 	"os"
 )
 
+// backupStore is the storage's side of Backup.
+type backupStore interface {
+	Backup(ctx context.Context, path string) error
+}
+
 // Backup writes a consistent, compacted copy of the database to path while
 // the Relay keeps serving reads and writes. The copy holds everything
 // committed before Backup began and nothing after; restore by opening it

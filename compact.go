@@ -5,6 +5,11 @@ import (
 	"fmt"
 )
 
+// compactStore is the storage's side of Compact.
+type compactStore interface {
+	Compact(ctx context.Context) error
+}
+
 // Compact makes deletions final on disk: it merges the full-text index,
 // vacuums the file and truncates the WAL, so that a scan of the raw
 // database file finds none of the deleted content. Writes wait while it

@@ -10,6 +10,11 @@ import (
 	"github.com/memoryrelay/memoryrelay/memory"
 )
 
+// contextStore is the storage context building reads the vectors of memories from.
+type contextStore interface {
+	Vectors(ctx context.Context, seqs []int64) (map[int64][]float32, error)
+}
+
 // Limits and defaults of context building (API contract §5.2 #10 and
 // §5.3 #13).
 const (

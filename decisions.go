@@ -11,6 +11,16 @@ import (
 	"github.com/memoryrelay/memoryrelay/memory"
 )
 
+// decisionStore is the storage of decisions, as decisions.go uses it.
+type decisionStore interface {
+	DecisionCandidates(ctx context.Context, f store.DecisionFilter, vec []byte, limit int, fn func(store.RankCandidate)) error
+	DecisionsByID(ctx context.Context, accountID string, ids []string) ([]store.Decision, error)
+	GetDecision(ctx context.Context, accountID, id string) (store.Decision, error)
+	InsertDecision(ctx context.Context, d *store.Decision, vec []byte) error
+	ListDecisions(ctx context.Context, f store.DecisionFilter, limit, offset int, after *store.Position) ([]store.Decision, int, error)
+	SupersedeDecision(ctx context.Context, accountID, oldID string, d *store.Decision, vec []byte, prepare func(old store.Decision, d *store.Decision) error) error
+}
+
 // Defaults and limits of decision check (API contract §5.7); the limits
 // of the stored fields are in limits.go.
 const (

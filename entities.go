@@ -9,6 +9,16 @@ import (
 	"github.com/memoryrelay/memoryrelay/memory"
 )
 
+// entityStore is the storage of entities and their links, as entities.go uses it.
+type entityStore interface {
+	DeleteEntity(ctx context.Context, accountID, id string) error
+	GetEntity(ctx context.Context, accountID, id string) (store.Entity, error)
+	InsertEntity(ctx context.Context, e *store.Entity) error
+	LinkEntity(ctx context.Context, accountID string, l *store.EntityLink) (created bool, err error)
+	ListEntities(ctx context.Context, f store.EntityFilter, limit, offset int, after *store.Position) ([]store.Entity, int, error)
+	Neighborhood(ctx context.Context, accountID, id string, depth, maxNeighbors, budget int) (store.Entity, []store.Neighbor, store.NeighborhoodStats, error)
+}
+
 // Defaults and limits of entities (API contract §5.4); the limits of the
 // stored fields are in limits.go.
 const (

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/memoryrelay/memoryrelay/internal/sqlitedb"
 	"github.com/memoryrelay/memoryrelay/internal/store"
 	"github.com/memoryrelay/memoryrelay/keys"
 	"github.com/memoryrelay/memoryrelay/memory"
@@ -42,20 +41,20 @@ var (
 	// statement met corruption (SQLITE_CORRUPT or SQLITE_NOTADB): from
 	// then on every write is refused with an error matching it, reads are
 	// still attempted, and Health reports the database down.
-	ErrDamaged = sqlitedb.ErrDamaged
+	ErrDamaged = store.ErrDamaged
 	// ErrNotDatabase: the file is not a SQLite database, its header is
 	// damaged, or the path is a directory.
-	ErrNotDatabase = sqlitedb.ErrNotDatabase
+	ErrNotDatabase = store.ErrNotDatabase
 	// ErrReadOnly: the file, its directory (where SQLite creates the WAL
 	// and shared-memory files) or its file system is read-only, or not
 	// writable by this process.
-	ErrReadOnly = sqlitedb.ErrReadOnly
+	ErrReadOnly = store.ErrReadOnly
 	// ErrPermission: the process may not read the file or its directory.
-	ErrPermission = sqlitedb.ErrPermission
+	ErrPermission = store.ErrPermission
 	// ErrNoDirectory: the directory of Options.Path does not exist.
-	ErrNoDirectory = sqlitedb.ErrNoDirectory
+	ErrNoDirectory = store.ErrNoDirectory
 	// ErrStorageFull: the file system has no space left.
-	ErrStorageFull = sqlitedb.ErrFull
+	ErrStorageFull = store.ErrFull
 )
 
 // Kinds of [memory.NotFoundError] the Relay reports.
@@ -136,13 +135,13 @@ func (r *Relay) classify(err error) error {
 	case errors.As(err, &verr), errors.As(err, &nf), errors.As(err, &cerr), errors.As(err, &uerr),
 		errors.Is(err, ErrClosed):
 		return err
-	case r.closed.Load() || strings.Contains(err.Error(), "sql: database is closed"):
+	case r.closed.Load() || store.Closed(err):
 		return ErrClosed
 	}
 	if ue := Unavailable(err); ue != nil {
 		return ue
 	}
-	if sqlitedb.ForeignKey(err) {
+	if store.ForeignKey(err) {
 		return &memory.NotFoundError{Kind: kindAccount, Err: err}
 	}
 	if strings.HasPrefix(err.Error(), "memoryrelay: ") {
@@ -162,7 +161,7 @@ func Unavailable(err error) *memory.UnavailableError {
 	if errors.As(err, &ue) {
 		return ue
 	}
-	if reason, ok := sqlitedb.Unavailable(err); ok {
+	if reason, ok := store.Unavailable(err); ok {
 		return &memory.UnavailableError{Reason: reason, Err: err}
 	}
 	return nil

@@ -7,10 +7,19 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/memoryrelay/memoryrelay/internal/sqlitedb"
+	"github.com/memoryrelay/memoryrelay/internal/store"
 	"github.com/memoryrelay/memoryrelay/search/embed"
 	"github.com/memoryrelay/memoryrelay/search/vector"
 )
+
+// healthStore is the storage's side of Health: a read, the damage state,
+// write problems and the job queue.
+type healthStore interface {
+	CheckRead(ctx context.Context) error
+	Damaged() error
+	JobQueueState(ctx context.Context) (store.JobQueue, error)
+	WriteProblems(minFree uint64) []string
+}
 
 // Health checks.
 const (
@@ -119,7 +128,7 @@ func (r *Relay) Health(ctx context.Context) Health {
 	} else {
 		dbDown = false
 		set("database", ServiceUp, "")
-		for _, p := range sqlitedb.WriteProblems(r.opts.Path, MinFreeBytes) {
+		for _, p := range r.store.WriteProblems(MinFreeBytes) {
 			set("database", ServiceDegraded, "%s", p)
 		}
 	}

@@ -10,6 +10,11 @@ import (
 	"github.com/memoryrelay/memoryrelay/internal/store"
 )
 
+// jobStore is the storage of the v2 job queue, as the job runner uses it.
+type jobStore interface {
+	Jobs(explain func(store.BatchOutcome) string) jobs.Queue[store.BatchItem]
+}
+
 // Defaults of the v2 job workers.
 const (
 	// DefaultWorkers is the number of v2 workers when Options.Workers is 0.

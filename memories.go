@@ -19,6 +19,16 @@ import (
 	"github.com/memoryrelay/memoryrelay/search/vector"
 )
 
+// memoryStore is the storage of memories, as memories.go uses it.
+type memoryStore interface {
+	DeleteMemory(ctx context.Context, accountID, id string) error
+	DeleteUserMemories(ctx context.Context, accountID, userID string) (int, error)
+	GetMemory(ctx context.Context, accountID, id string) (store.Memory, error)
+	InsertMemory(ctx context.Context, m *store.Memory, idx store.Indexed) error
+	ListMemories(ctx context.Context, f store.Filter, limit, offset int, after *store.Position) ([]store.Memory, int, error)
+	UpdateMemory(ctx context.Context, accountID, id string, apply func(*store.Memory) error, idx *store.Indexed) (store.Memory, error)
+}
+
 // Defaults and limits of memory reads (API contract §1.6); the limits of
 // the stored fields are in limits.go.
 const (

@@ -13,6 +13,16 @@ import (
 	"github.com/memoryrelay/memoryrelay/memory"
 )
 
+// asyncMemoryStore is the storage the asynchronous memory writes (v2 jobs)
+// use besides memoryStore.
+type asyncMemoryStore interface {
+	InsertJob(ctx context.Context, j jobs.Job) error
+	JobByID(ctx context.Context, accountID, id string) (jobs.Job, error)
+	JobByMemory(ctx context.Context, accountID, memoryID string) (jobs.Job, error)
+	ResolveAgent(ctx context.Context, accountID, ref string) (string, error)
+	SessionExists(ctx context.Context, accountID, sessionID string) (bool, error)
+}
+
 // jobPayload is a job's stored request. Memory is NewMemory as
 // encoding/json writes it, so fields added to NewMemory travel too.
 type jobPayload struct {

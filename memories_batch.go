@@ -13,6 +13,11 @@ import (
 	"github.com/memoryrelay/memoryrelay/search/vector"
 )
 
+// batchMemoryStore is the storage of batch writes of memories.
+type batchMemoryStore interface {
+	InsertMemories(ctx context.Context, items []store.BatchItem) ([]store.BatchOutcome, error)
+}
+
 // Limits and defaults of batch create and deduplication (API contract
 // §5.2 #2 and #8).
 const (

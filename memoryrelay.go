@@ -49,7 +49,6 @@ import (
 	"time"
 
 	"github.com/memoryrelay/memoryrelay/internal/jobs"
-	"github.com/memoryrelay/memoryrelay/internal/sqlitedb"
 	"github.com/memoryrelay/memoryrelay/internal/store"
 	"github.com/memoryrelay/memoryrelay/internal/webhook"
 	"github.com/memoryrelay/memoryrelay/keys"
@@ -60,13 +59,50 @@ import (
 	"github.com/memoryrelay/memoryrelay/search/index"
 )
 
+// storage is everything the Relay asks of its storage, composed of the
+// small interfaces each file of this package defines for what it uses.
+// Package internal/store's *Store (SQLite) implements it; Open and
+// Reembed are the only places that name the implementation.
+type storage interface {
+	metaStore
+	accountStore
+	agentStore
+	memoryStore
+	asyncMemoryStore
+	batchMemoryStore
+	entityStore
+	sessionStore
+	decisionStore
+	patternStore
+	projectStore
+	usageStore
+	contextStore
+	backupStore
+	compactStore
+	healthStore
+	jobStore
+	indexStore
+	search.Store[store.Memory] // the engine's reads (search.go)
+}
+
+var _ storage = (*store.Store)(nil)
+
+// metaStore is the storage of the database's own settings (meta), its keys,
+// and its Close.
+type metaStore interface {
+	Meta(ctx context.Context, key string) (string, bool, error)
+	SetMetaIfAbsent(ctx context.Context, key, value string) (string, error)
+	Keys() keys.Repository
+	Close() error
+}
+
 // Version is the library version reported by health checks.
 const Version = "0.1.0"
 
 // Relay is an open memory store. It is safe for concurrent use.
 type Relay struct {
 	opts   Options
-	store  *store.Store
+	store  storage
 	engine *search.Engine[store.Memory] // every search of memories (search.go)
 	vindex atomic.Pointer[index.Index]  // the engine's index; nil until built, and with Options.ExactSearch
 	// indexDone is closed when the background build of vindex has ended
@@ -115,12 +151,19 @@ func Open(ctx context.Context, opts Options) (*Relay, error) {
 		},
 	})
 	if err != nil {
-		var oe *sqlitedb.OpenError
+		var oe *store.OpenError
 		if ue := Unavailable(err); ue != nil && !errors.As(err, &oe) {
 			return nil, fmt.Errorf("memoryrelay: open %s: %w", opts.Path, ue)
 		}
 		return nil, fmt.Errorf("memoryrelay: open %s: %w", opts.Path, err)
 	}
+	return open(ctx, opts, st)
+}
+
+// open builds a Relay over st, the storage Open opened, with opts filled;
+// it closes st when it fails.
+func open(ctx context.Context, opts Options, st storage) (*Relay, error) {
+	var err error
 	r := &Relay{opts: opts, store: st, embed: opts.Embedder, started: opts.Now()}
 	// undo releases what Open built so far when a later step fails.
 	var undo []func()
@@ -134,7 +177,7 @@ func Open(ctx context.Context, opts Options) (*Relay, error) {
 	if err := r.checkEmbedder(ctx); err != nil {
 		return fail(err)
 	}
-	r.engine, err = search.NewEngine[store.Memory](st, search.Options{
+	r.engine, err = search.NewEngine[store.Memory](r.store, search.Options{
 		Embedder: opts.Embedder, Fusion: opts.Fusion, MaxTextCandidates: opts.MaxTextCandidates,
 	})
 	if err != nil {
@@ -151,7 +194,7 @@ func Open(ctx context.Context, opts Options) (*Relay, error) {
 		r.indexCancel = cancel
 		go func() {
 			defer close(r.indexDone)
-			vi, err := openIndex(bctx, st, r.embed.Dimension())
+			vi, err := openIndex(bctx, r.store, r.embed.Dimension())
 			if err != nil {
 				if bctx.Err() == nil {
 					r.indexErr = err
@@ -170,7 +213,7 @@ func Open(ctx context.Context, opts Options) (*Relay, error) {
 			return fail(fmt.Errorf("memoryrelay: %w", err))
 		}
 	}
-	r.keys, err = keys.NewStore(st.Keys(), keys.Options{
+	r.keys, err = keys.NewStore(r.store.Keys(), keys.Options{
 		Env:      opts.KeyEnv,
 		CacheTTL: opts.KeyCacheTTL,
 		Now:      opts.Now,
@@ -182,7 +225,7 @@ func Open(ctx context.Context, opts Options) (*Relay, error) {
 		return fail(fmt.Errorf("memoryrelay: %w", err))
 	}
 	undo = append(undo, func() { r.keys.Close(ctx) })
-	r.usage = newUsageCounter(st, opts.Logger, usageFlushInterval)
+	r.usage = newUsageCounter(r.store, opts.Logger, usageFlushInterval)
 	undo = append(undo, func() { r.usage.close(ctx) })
 	if err := r.startJobs(); err != nil {
 		return fail(err)

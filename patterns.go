@@ -3,12 +3,24 @@ package memoryrelay
 import (
 	"context"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/memoryrelay/memoryrelay/internal/store"
 	"github.com/memoryrelay/memoryrelay/internal/uuid"
 	"github.com/memoryrelay/memoryrelay/memory"
 )
+
+// patternStore is the storage of patterns, as patterns.go uses it.
+type patternStore interface {
+	AdoptPattern(ctx context.Context, accountID, id, slug string, now time.Time) (store.Pattern, error)
+	GetPattern(ctx context.Context, accountID, id string) (store.Pattern, error)
+	InsertPattern(ctx context.Context, p *store.Pattern, vec []byte) error
+	PatternCandidates(ctx context.Context, f store.PatternFilter, vec []byte, limit int, fn func(store.RankCandidate)) error
+	PatternsByID(ctx context.Context, accountID string, ids []string) ([]store.Pattern, error)
+	SuggestPatterns(ctx context.Context, accountID, slug string, limit int) ([]store.Pattern, error)
+	TopPatterns(ctx context.Context, f store.PatternFilter, limit int) ([]store.Pattern, error)
+}
 
 // Defaults and limits of pattern search (API contract §5.8); the limits of
 // the stored fields are in limits.go.

@@ -16,6 +16,21 @@ import (
 	"github.com/memoryrelay/memoryrelay/memory"
 )
 
+// projectStore is the storage of projects and what they link to, as
+// projects.go uses it.
+type projectStore interface {
+	Dependents(ctx context.Context, accountID, slug string, types []string, maxDepth, limit int) ([]store.Dependent, error)
+	GetProject(ctx context.Context, accountID, slug string) (store.Project, error)
+	InsertProject(ctx context.Context, p *store.Project) error
+	InsertProjectRelationship(ctx context.Context, rel *store.ProjectRelationship) (created bool, err error)
+	ListDecisions(ctx context.Context, f store.DecisionFilter, limit, offset int, after *store.Position) ([]store.Decision, int, error)
+	ListProjects(ctx context.Context, accountID string, limit, offset int, after *store.Position) ([]store.Project, int, error)
+	ProjectLinks(ctx context.Context, accountID, slug string, out, in bool, types []string, limit int) ([]store.ProjectLink, error)
+	ProjectMemories(ctx context.Context, accountID, projectID, tier string, limit int) ([]store.Memory, error)
+	SharedPatterns(ctx context.Context, accountID, projectA, projectB string, limit int) ([]store.Pattern, error)
+	TopPatterns(ctx context.Context, f store.PatternFilter, limit int) ([]store.Pattern, error)
+}
+
 // Limits and defaults of project reads (API contract §5.9); the limits of
 // the stored fields are in limits.go.
 const (

@@ -11,6 +11,17 @@ import (
 	"github.com/memoryrelay/memoryrelay/search/vector"
 )
 
+// reembedStore is the storage Reembed rewrites the vectors of.
+type reembedStore interface {
+	Meta(ctx context.Context, key string) (string, bool, error)
+	MetaKeys(ctx context.Context, prefix string) ([]string, error)
+	SetEmbeddings(ctx context.Context, table string, rowIDs []int64, vectors [][]byte, checkpoint string) error
+	SetMeta(ctx context.Context, key, value string) error
+	FinishMeta(ctx context.Context, key, value string, drop ...string) error
+	TextsAfter(ctx context.Context, table string, after int64, limit int) ([]store.TextRow, error)
+	Close() error
+}
+
 // ErrReembedding is returned by Open while a re-embedding of the database
 // is unfinished: its vectors are a mix of two models. Run Reembed again to
 // finish it.
@@ -60,10 +71,11 @@ func Reembed(ctx context.Context, opts Options, batch int, progress func(Reembed
 	if err := opts.fill(); err != nil {
 		return ReembedProgress{}, err
 	}
-	st, err := store.Open(ctx, store.Options{Path: opts.Path, Synchronous: opts.Synchronous, BusyTimeout: opts.BusyTimeout})
+	opened, err := store.Open(ctx, store.Options{Path: opts.Path, Synchronous: opts.Synchronous, BusyTimeout: opts.BusyTimeout})
 	if err != nil {
 		return ReembedProgress{}, fmt.Errorf("memoryrelay: open %s: %w", opts.Path, err)
 	}
+	var st reembedStore = opened
 	defer st.Close()
 	to := embedderID(opts.Embedder)
 	from, _, err := st.Meta(ctx, metaEmbedder)

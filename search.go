@@ -16,6 +16,13 @@ import (
 	"github.com/memoryrelay/memoryrelay/search/vector"
 )
 
+// indexStore is the storage the in-process vector index is built over: the
+// change feed and the reads of a search of the index.
+type indexStore interface {
+	index.Store
+	OpenVectorFeed(ctx context.Context) (*store.VectorFeed, error)
+}
+
 // The wiring of retrieval: searches are package search's Engine over the
 // store, and its vector candidates come from package search/index's Index
 // over the store's change feed once Open has built it (memoryrelay.go).
@@ -25,7 +32,7 @@ import (
 type hit = search.Result[store.Memory]
 
 // openIndex builds the in-process vector index over st's change feed.
-func openIndex(ctx context.Context, st *store.Store, dim int) (*index.Index, error) {
+func openIndex(ctx context.Context, st indexStore, dim int) (*index.Index, error) {
 	feed, err := st.OpenVectorFeed(ctx)
 	if err != nil {
 		return nil, err

@@ -2,12 +2,22 @@ package memoryrelay
 
 import (
 	"context"
+	"time"
 	"unicode/utf8"
 
 	"github.com/memoryrelay/memoryrelay/internal/store"
 	"github.com/memoryrelay/memoryrelay/internal/uuid"
 	"github.com/memoryrelay/memoryrelay/memory"
 )
+
+// sessionStore is the storage of sessions, as sessions.go uses it.
+type sessionStore interface {
+	EndSession(ctx context.Context, accountID, id string, summary *string, now time.Time) (store.Session, error)
+	GetOrCreateSession(ctx context.Context, x store.Session) (out store.Session, created bool, err error)
+	GetSession(ctx context.Context, accountID, id string, memories int) (store.Session, []store.Memory, error)
+	InsertSession(ctx context.Context, x *store.Session) error
+	ListSessions(ctx context.Context, f store.SessionFilter, limit, offset int, after *store.Position) ([]store.Session, int, error)
+}
 
 // createSession starts a new active session.
 func (r *Relay) createSession(ctx context.Context, accountID string, in memory.NewSession) (memory.Session, error) {

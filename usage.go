@@ -12,6 +12,13 @@ import (
 	"github.com/memoryrelay/memoryrelay/memory"
 )
 
+// usageStore is the storage of per-key daily request counts, as the usage
+// counter uses it.
+type usageStore interface {
+	AddKeyUsage(ctx context.Context, batch []store.Usage) error
+	KeyUsage(ctx context.Context, keyID, day string) (int64, error)
+}
+
 // usageFlushInterval is how often request counts kept in memory are
 // written to the database. Close writes the rest.
 const usageFlushInterval = 10 * time.Second
@@ -65,7 +72,7 @@ type usageKey struct {
 // usageCounter counts requests per key and UTC day in memory and writes
 // the counts to the store in batches. It is safe for concurrent use.
 type usageCounter struct {
-	st  *store.Store
+	st  usageStore
 	log *slog.Logger
 
 	mu      sync.Mutex
@@ -83,7 +90,7 @@ type usageCounter struct {
 
 // newUsageCounter starts a counter and its flush goroutine, which close
 // stops.
-func newUsageCounter(st *store.Store, log *slog.Logger, every time.Duration) *usageCounter {
+func newUsageCounter(st usageStore, log *slog.Logger, every time.Duration) *usageCounter {
 	u := &usageCounter{
 		st:      st,
 		log:     log,

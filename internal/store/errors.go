@@ -1,6 +1,10 @@
 package store
 
-import "github.com/memoryrelay/memoryrelay/internal/sqlitedb"
+import (
+	"strings"
+
+	"github.com/memoryrelay/memoryrelay/internal/sqlitedb"
+)
 
 // The classes of storage failure, as the store's callers match them: they
 // need not know which engine is behind it. Each is matched with
@@ -33,3 +37,10 @@ func Unavailable(err error) (reason string, ok bool) { return sqlitedb.Unavailab
 func WriteProblems(path string, minFree uint64) []string {
 	return sqlitedb.WriteProblems(path, minFree)
 }
+
+// ForeignKey reports whether err is the refusal of a write that names a
+// row that does not exist (an unknown account, above all).
+func ForeignKey(err error) bool { return sqlitedb.ForeignKey(err) }
+
+// Closed reports whether err is that of a call made after [Store.Close].
+func Closed(err error) bool { return strings.Contains(err.Error(), "sql: database is closed") }

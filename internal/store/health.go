@@ -13,6 +13,11 @@ import (
 // sqlitedb.ErrDamaged). Writes are refused from then on.
 func (s *Store) Damaged() error { return s.db.Damaged() }
 
+// WriteProblems lists what would make writes to the database fail soon:
+// a read-only file, folder or file system, or less than minFree bytes
+// free. It returns nil when there is none.
+func (s *Store) WriteProblems(minFree uint64) []string { return WriteProblems(s.path, minFree) }
+
 // CheckRead reads a row of a real table, so that the schema and a page of
 // the file are read: the read side of a health check.
 func (s *Store) CheckRead(ctx context.Context) error {

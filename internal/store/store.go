@@ -17,7 +17,8 @@ type Options = sqlitedb.Options
 
 // Store is the SQLite store. It is safe for concurrent use.
 type Store struct {
-	db *sqlitedb.DB
+	db   *sqlitedb.DB
+	path string // Options.Path
 }
 
 // Open opens the database and brings its schema up to date.
@@ -26,7 +27,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Store{db: db}, nil
+	return &Store{db: db, path: opts.Path}, nil
 }
 
 // Close closes the database.
