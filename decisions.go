@@ -243,15 +243,7 @@ func (r *Relay) rankDecisions(ctx context.Context, f store.DecisionFilter, vec [
 	if err != nil {
 		return nil, err
 	}
-	byID := make(map[string]store.Decision, len(ds))
-	for _, d := range ds {
-		byID[d.ID] = d
-	}
-	hits := make([]memory.DecisionHit, 0, len(best.items))
-	for _, it := range best.items {
-		if d, ok := byID[it.id]; ok { // gone if deleted in between
-			hits = append(hits, memory.DecisionHit{Decision: decisionOf(d), Score: it.score})
-		}
-	}
-	return hits, nil
+	return hits(best, ds, func(d store.Decision) string { return d.ID }, func(d store.Decision, score float64) memory.DecisionHit {
+		return memory.DecisionHit{Decision: decisionOf(d), Score: score}
+	}), nil
 }

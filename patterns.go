@@ -146,17 +146,9 @@ func (r *Relay) searchPatterns(ctx context.Context, accountID string, p memory.P
 	if err != nil {
 		return nil, err
 	}
-	byID := make(map[string]store.Pattern, len(ps))
-	for _, pt := range ps {
-		byID[pt.ID] = pt
-	}
-	hits := make([]memory.PatternHit, 0, len(best.items))
-	for _, it := range best.items {
-		if pt, ok := byID[it.id]; ok { // gone if deleted in between
-			hits = append(hits, memory.PatternHit{Pattern: patternOf(pt), Score: it.score})
-		}
-	}
-	return hits, nil
+	return hits(best, ps, func(pt store.Pattern) string { return pt.ID }, func(pt store.Pattern, score float64) memory.PatternHit {
+		return memory.PatternHit{Pattern: patternOf(pt), Score: score}
+	}), nil
 }
 
 // adoptPattern records that the account's project (a slug, created if

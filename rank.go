@@ -67,6 +67,24 @@ func (t *top) ids() []string {
 	return ids
 }
 
+// hits returns the ranked items as hits, best first: rows are the items
+// read by id (in any order), id gives a row's id and hit makes the hit of
+// a row and its score. An item whose row is missing (deleted in between)
+// is left out.
+func hits[R, H any](t *top, rows []R, id func(R) string, hit func(R, float64) H) []H {
+	byID := make(map[string]R, len(rows))
+	for _, row := range rows {
+		byID[id(row)] = row
+	}
+	out := make([]H, 0, len(t.items))
+	for _, it := range t.items {
+		if row, ok := byID[it.id]; ok {
+			out = append(out, hit(row, it.score))
+		}
+	}
+	return out
+}
+
 // scoredParams validates the common inputs of decision check and pattern
 // search: a non-blank query of at most MaxContentChars, a limit (0: def;
 // above max: clamped) and a threshold in [0,1] (nil: defThreshold).
