@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/memoryrelay/memoryrelay"
@@ -70,7 +71,7 @@ func doctor(ctx context.Context, args []string, sys *system) error {
 	}
 	defer relay.Close()
 	r.ok("integrity", "quick_check of %s found no damage (%s)", progress.Bytes(fi.Size()), time.Since(began).Round(time.Millisecond))
-	r.ok("schema", "current; embedder %s/%d", relay.Embedder().Model(), relay.Embedder().Dimension())
+	r.ok("schema", "opens with this version (an older schema is migrated); embedder %s/%d", relay.Embedder().Model(), relay.Embedder().Dimension())
 
 	h := relay.Health(ctx)
 	services := make([]string, 0, len(h.Services))
@@ -116,9 +117,9 @@ func doctor(ctx context.Context, args []string, sys *system) error {
 	return nil
 }
 
-func isIndexProblem(p string) bool {
-	return len(p) > len("vector_store") && p[:len("vector_store")] == "vector_store"
-}
+// isIndexProblem tells the index's problems, checked once it is built,
+// from the others.
+func isIndexProblem(p string) bool { return strings.HasPrefix(p, "vector_store:") }
 
 // report prints doctor's findings.
 type report struct {

@@ -172,7 +172,12 @@ func keyError(err error) error {
 	var inv *keys.InvalidError
 	switch {
 	case errors.As(err, &inv):
-		return fmt.Errorf("invalid key: %s", inv.Message)
+		flags := map[string]string{"Name": "-name", "Scopes": "-scopes", "ExpiresAt": "-expires", "RateLimit": "-rate-limit", "Metadata": "-metadata", "grace": "-grace"}
+		msg := inv.Message
+		if f, ok := flags[inv.Field]; ok {
+			msg = f + strings.TrimPrefix(msg, inv.Field)
+		}
+		return fmt.Errorf("invalid key: %s", msg)
 	case errors.Is(err, keys.ErrLastAdmin):
 		return errors.New("refused: this is the account's last admin key (create another admin key first)")
 	case errors.Is(err, keys.ErrNotFound):
