@@ -1,6 +1,6 @@
 module github.com/memoryrelay/memoryrelay
 
-go 1.26.8
+go 1.26.0
 
 require (
 	github.com/asg017/sqlite-vec-go-bindings v0.1.6
