@@ -155,10 +155,10 @@ func keysCreate(ctx context.Context, args []string, sys *system) error {
 // parseExpiry reads a duration from now or an RFC 3339 time.
 func parseExpiry(s string, now time.Time) (time.Time, error) {
 	if d, err := time.ParseDuration(s); err == nil {
-		if d <= 0 {
-			return time.Time{}, usagef("-expires must be in the future, not %s", s)
+		if t := now.Add(d); d > 0 && t.After(now) {
+			return t, nil
 		}
-		return now.Add(d), nil
+		return time.Time{}, usagef("-expires must be in the future, not %s", s)
 	}
 	t, err := time.Parse(time.RFC3339, s)
 	if err != nil {
