@@ -359,6 +359,11 @@ func (c *call) redirect(path string) {
 func (h *handler) home(c *call) { c.redirect("/keys") }
 
 func (h *handler) notFound(c *call) {
+	// Public, so that an unknown path says "not found" rather than "sign
+	// in"; signed in, the page has its navigation.
+	if s, _ := h.sessions.get(h.sessionID(c.r), c.now); s != nil {
+		c.sess = s
+	}
 	c.fail(http.StatusNotFound, "There is no such page in the dashboard.")
 }
 

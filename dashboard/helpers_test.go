@@ -296,3 +296,14 @@ func setCookie(r response, name string) *http.Cookie {
 }
 
 var secretRe = regexp.MustCompile(`mem_[a-z]{1,8}_[0-9A-Za-z]{38}`)
+
+// newDashboard is a second dashboard over e's Relay, with defaults.
+func newDashboard(e *env) (http.Handler, error) {
+	return dashboard.New(e.relay, dashboard.Options{Now: e.clock.Now})
+}
+
+func newServer(t testing.TB, h http.Handler) *httptest.Server {
+	s := httptest.NewServer(h)
+	t.Cleanup(s.Close)
+	return s
+}

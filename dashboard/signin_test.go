@@ -35,7 +35,7 @@ func TestSignInMakesASession(t *testing.T) {
 		t.Fatal("no session cookie")
 	case !sess.HttpOnly, sess.SameSite != http.SameSiteStrictMode, sess.Path != "/dashboard/", sess.Secure:
 		t.Errorf("session cookie %+v: want HttpOnly, SameSite=Strict, Path=/dashboard/, not Secure over plain HTTP", sess)
-	case sess.MaxAge != int((12 * time.Hour).Seconds()) || !sess.Expires.After(e.clock.Now().Add(11*time.Hour)):
+	case sess.MaxAge != int((12*time.Hour).Seconds()) || !sess.Expires.After(e.clock.Now().Add(11*time.Hour)):
 		t.Errorf("session cookie expiry: MaxAge %d, Expires %v; want the 12h session lifetime", sess.MaxAge, sess.Expires)
 	case strings.Contains(sess.Value, e.adminRaw) || len(sess.Value) < 40:
 		t.Errorf("session cookie value %q: want a long random id, not the key", sess.Value)

@@ -12,9 +12,9 @@ import (
 // its daily quota, and its rate-limit bucket now.
 
 type usageRow struct {
-	Row      keyRow
-	Quota    memory.Quota
-	Rate     limiter.Decision
+	Row       keyRow
+	Quota     memory.Quota
+	Rate      limiter.Decision
 	RateKnown bool // the service reports rate-limit state
 }
 
