@@ -269,7 +269,7 @@ func (b *tab) shot(name string) []byte {
 		return nil
 	}
 	b.step++
-	if err := os.WriteFile(filepath.Join(b.shots, strconv.Itoa(100+b.step)[1:]+"-"+name+".png"), png, 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(b.shots, strconv.Itoa(100 + b.step)[1:]+"-"+name+".png"), png, 0o644); err != nil {
 		b.t.Errorf("screenshot %s: %v", name, err)
 	}
 	return png
