@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/memoryrelay/memoryrelay/dashboard"
 	"github.com/memoryrelay/memoryrelay/memory"
 	"github.com/memoryrelay/memoryrelay/scopes"
 )
@@ -315,4 +316,22 @@ func TestMountedAtRoot(t *testing.T) {
 	r := c.post("/signin", url.Values{"csrf": {csrf(t, page.body)}, "key": {e.adminRaw}})
 	expectRedirect(t, r, "/keys")
 	expect(t, c.get("/keys"), http.StatusOK, `href="/memories"`)
+}
+
+// plainService is a Service that reports no rate-limit state: the
+// Relay's methods, without RateLimitState.
+type plainService struct{ dashboard.Service }
+
+func TestUsageWithoutRateLimitState(t *testing.T) {
+	e := newEnv(t)
+	h, err := dashboard.New(plainService{e.relay}, dashboard.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/dashboard/", http.StripPrefix("/dashboard", h))
+	c := e.client()
+	c.e = &env{t: t, srv: newServer(t, mux), adminRaw: e.adminRaw}
+	c.signIn()
+	expect(t, c.get("/dashboard/usage"), http.StatusOK, "not reported by this server's rate limiter", "bootstrap-admin")
 }
