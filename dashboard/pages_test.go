@@ -293,9 +293,16 @@ func TestHeadersAndErrors(t *testing.T) {
 	if ct := r.Header.Get("Content-Type"); ct != "text/html; charset=utf-8" {
 		t.Errorf("error page Content-Type %q", ct)
 	}
-	// A form too large is a readable 400.
-	big := url.Values{"csrf": {"x"}, "name": {strings.Repeat("n", 70<<10)}}
-	expect(t, c.post("/dashboard/keys", big), http.StatusBadRequest, "could not be read")
+	// A form past MaxFormBytes is a readable 400; one at the limit is read
+	// (and then refused for its CSRF token, not its size).
+	at := url.Values{"csrf": {"x"}, "name": {""}}
+	at.Set("name", strings.Repeat("n", dashboard.MaxFormBytes-len(at.Encode())))
+	if n := len(at.Encode()); n != dashboard.MaxFormBytes {
+		t.Fatalf("form of %d bytes", n)
+	}
+	expect(t, c.post("/dashboard/keys", at), http.StatusForbidden, "This form has expired")
+	at.Set("name", at.Get("name")+"n")
+	expect(t, c.post("/dashboard/keys", at), http.StatusBadRequest, "could not be read")
 }
 
 // TestMountedAtRoot: served without a prefix, links and cookies are at /.
@@ -334,4 +341,22 @@ func TestUsageWithoutRateLimitState(t *testing.T) {
 	c.e = &env{t: t, srv: newServer(t, mux), adminRaw: e.adminRaw}
 	c.signIn()
 	expect(t, c.get("/dashboard/usage"), http.StatusOK, "not reported by this server's rate limiter", "bootstrap-admin")
+}
+
+func TestKeysPaging(t *testing.T) {
+	e := newEnv(t)
+	for i := range dashboard.KeysPage + 5 {
+		e.key(fmt.Sprintf("key-%02d", i), scopes.Read)
+		e.clock.Add(time.Millisecond)
+	}
+	c := e.client()
+	c.signIn()
+	first := c.get("/dashboard/keys")
+	expect(t, first, http.StatusOK, "Showing 1–50 of 56", `href="/dashboard/keys?offset=50" rel="next"`, "key-54")
+	if n := strings.Count(first.body, "data-key-id="); n != dashboard.KeysPage {
+		t.Errorf("%d keys on the first page, want %d", n, dashboard.KeysPage)
+	}
+	rest := c.get("/dashboard/keys?offset=50")
+	expect(t, rest, http.StatusOK, "Showing 51–56 of 56", "bootstrap-admin", `href="/dashboard/keys" rel="prev"`)
+	expect(t, c.get("/dashboard/usage?offset=50"), http.StatusOK, "Showing 51–56 of 56")
 }

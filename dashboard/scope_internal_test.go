@@ -148,3 +148,20 @@ func TestSessionStoreBound(t *testing.T) {
 		t.Error("an unknown cookie found a session")
 	}
 }
+
+func TestRevealOnceWithinTTL(t *testing.T) {
+	st := newSessionStore(time.Hour, time.Hour, 10)
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	s, _ := st.create(keys.Key{ID: "k"}, t0)
+	s.setReveal(&reveal{secret: "s", until: t0.Add(RevealTTL)})
+	if rv := s.takeReveal(t0.Add(RevealTTL - time.Millisecond)); rv == nil || rv.secret != "s" {
+		t.Fatal("a fresh reveal was not shown")
+	}
+	if rv := s.takeReveal(t0); rv != nil {
+		t.Fatal("a reveal was shown twice")
+	}
+	s.setReveal(&reveal{secret: "s", until: t0.Add(RevealTTL)})
+	if rv := s.takeReveal(t0.Add(RevealTTL)); rv != nil {
+		t.Fatal("a reveal was shown after RevealTTL")
+	}
+}
