@@ -315,6 +315,9 @@ func TestBrowser(t *testing.T) {
 		t.Errorf("the first Tab stop is %q, want the skip link", got)
 	}
 	b.shot("signin")
+	if bare := evaluate[[]string](b, unlabelled); len(bare) > 0 {
+		t.Errorf("sign-in: controls without a label: %v", bare)
+	}
 	b.typeInto("#key", readerRaw)
 	b.expectStatus("sign in with a read key", b.click("form button[type=submit]"), http.StatusForbidden)
 	b.expectText("main", "This key cannot manage the account", "admin")
@@ -490,10 +493,14 @@ func TestBrowser(t *testing.T) {
 	if err := chromedp.Do(b.ctx, chromedp.EmulateViewport(375, 812)); err != nil {
 		b.fatal("viewport", err)
 	}
-	for _, p := range []string{"/keys", "/memories", "/memories/" + hostile.ID, "/usage"} {
+	// Every control of every page has a label.
+	for _, p := range []string{"/keys", "/memories", "/memories/" + hostile.ID, "/usage", "/keys/" + e.admin.ID + "/rotate", "/agents", "/health"} {
 		b.open(p)
 		if w := evaluate[int](b, "document.documentElement.scrollWidth - window.innerWidth"); w > 0 {
 			t.Errorf("%s at 375px is %dpx wider than the screen", p, w)
+		}
+		if bare := evaluate[[]string](b, unlabelled); len(bare) > 0 {
+			t.Errorf("%s: controls without a label: %v", p, bare)
 		}
 	}
 	b.open("/keys")
@@ -524,6 +531,12 @@ func TestBrowser(t *testing.T) {
 		}
 	}
 }
+
+// unlabelled lists the form controls of a page that have no label, and
+// the buttons and links that have no name.
+const unlabelled = `[...document.querySelectorAll("input:not([type=hidden]), select, textarea")]
+	.filter(el => el.labels.length === 0 && !el.getAttribute("aria-label")).map(el => el.outerHTML)
+	.concat([...document.querySelectorAll("button, a")].filter(el => !el.hidden && el.textContent.trim() === "" && !el.getAttribute("aria-label")).map(el => el.outerHTML))`
 
 // expectRedirectInBrowser opens path and checks where the browser lands.
 func expectRedirectInBrowser(b *tab, path, wantPath string) {
