@@ -137,6 +137,11 @@ func (d Decision) Err() error {
 // ErrLimited matches every [*LimitedError] with errors.Is.
 var ErrLimited = errors.New("limiter: rate limit exceeded")
 
+// ErrUnavailable is matched (with errors.Is) by the error of a shared
+// backend that could not decide because its store could not be reached,
+// such as the Redis limiter failing closed. [Local] never returns it.
+var ErrUnavailable = errors.New("limiter: backend unavailable")
+
 // LimitedError reports a denied request. It matches [ErrLimited] with
 // errors.Is, and carries the Decision for the response headers.
 type LimitedError struct {

@@ -264,4 +264,3 @@ func TestDecisionHelpers(t *testing.T) {
 		})
 	}
 }
-
