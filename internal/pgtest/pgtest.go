@@ -141,27 +141,81 @@ func (s *Server) stopLocked(sig syscall.Signal) {
 		return
 	}
 	if sig == syscall.SIGKILL {
-		// The whole process group: the backends too, at once.
-		_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
+		crash(s.cmd.Process.Pid)
 	} else {
 		_ = s.cmd.Process.Signal(sig)
 	}
 	select {
 	case <-s.exited:
 	case <-time.After(30 * time.Second):
-		_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
+		crash(s.cmd.Process.Pid)
 		<-s.exited
 	}
-	if sig == syscall.SIGKILL {
-		// Backends that outlive their postmaster keep its shared memory
-		// attached, and a new postmaster refuses to start until they go.
-		// The group was killed; wait for its members to be reaped.
-		deadline := time.Now().Add(10 * time.Second)
-		for syscall.Kill(-s.cmd.Process.Pid, 0) == nil && time.Now().Before(deadline) {
-			time.Sleep(10 * time.Millisecond)
+	s.cmd = nil
+}
+
+// crash kills the postmaster pid and its children (each backend is a
+// session leader of its own, so a process group does not hold them) with
+// SIGKILL, and waits until none of the children is running: a backend that
+// outlived its postmaster would keep the shared memory attached, and a
+// new postmaster refuses to start until it goes. The postmaster is
+// stopped first so that it forks no child meanwhile.
+func crash(pid int) {
+	_ = syscall.Kill(pid, syscall.SIGSTOP)
+	kids := children(pid)
+	for _, k := range kids {
+		_ = syscall.Kill(k, syscall.SIGKILL)
+	}
+	_ = syscall.Kill(pid, syscall.SIGKILL)
+	deadline := time.Now().Add(10 * time.Second)
+	for _, k := range kids {
+		for running(k) && time.Now().Before(deadline) {
+			time.Sleep(5 * time.Millisecond)
 		}
 	}
-	s.cmd = nil
+}
+
+// children returns the pids of the processes whose parent is pid, from
+// /proc.
+func children(pid int) []int {
+	ents, _ := os.ReadDir("/proc")
+	var out []int
+	for _, e := range ents {
+		k, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if ppid, _, ok := procStat(k); ok && ppid == pid {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// running reports whether pid is a process that has not exited (a zombie
+// has: it holds no memory).
+func running(pid int) bool {
+	_, state, ok := procStat(pid)
+	return ok && state != 'Z' && state != 'X'
+}
+
+// procStat reads the parent and state of pid from /proc/pid/stat.
+func procStat(pid int) (ppid int, state byte, ok bool) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0, 0, false
+	}
+	// pid (comm) state ppid …; comm may hold spaces and parentheses.
+	i := strings.LastIndexByte(string(b), ')')
+	if i < 0 || i+4 >= len(b) {
+		return 0, 0, false
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 2 {
+		return 0, 0, false
+	}
+	ppid, err = strconv.Atoi(f[1])
+	return ppid, f[0][0], err == nil
 }
 
 func (s *Server) close() {
@@ -228,12 +282,12 @@ func nobody() (*syscall.Credential, error) {
 	return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid), NoSetGroups: true}, nil
 }
 
-// prepare sets cmd to run in s.dir as the server's user, in a process
-// group of its own, killed if this process dies.
+// prepare sets cmd to run in s.dir as the server's user, killed if this
+// process dies (its backends then exit on noticing their postmaster gone).
 func (s *Server) prepare(cmd *exec.Cmd) {
 	cmd.Dir = s.dir
 	cmd.Env = []string{"LC_ALL=C", "PATH=/usr/bin:/bin", "HOME=" + s.dir}
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: s.cred, Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: s.cred, Pdeathsig: syscall.SIGKILL}
 }
 
 // runLocked starts the postmaster on s.port and waits until it accepts
@@ -280,7 +334,7 @@ func (s *Server) runLocked() error {
 		case <-time.After(20 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			crash(cmd.Process.Pid)
 			<-exited
 			return fmt.Errorf("postgres on port %d not accepting connections within %v: %v; log: %s", s.port, StartTimeout, err, tail(logPath))
 		}
