@@ -36,6 +36,9 @@ type Options struct {
 type Store struct {
 	pool   *pgxpool.Pool
 	closed atomic.Bool
+	// writes counts this Store's committed writes, so that its Feed
+	// sees them at once (see Feed.Version).
+	writes atomic.Int64
 }
 
 // Open connects to the database and brings its schema up to date: several
@@ -93,6 +96,18 @@ func (s *Store) err(ctx context.Context, err error) error {
 		return &Error{Class: ErrClosed, Err: err}
 	}
 	return classify(ctx, err)
+}
+
+// exec runs a statement on the pool, classifying its error.
+func (s *Store) exec(ctx context.Context, sql string, args ...any) error {
+	if s.closed.Load() {
+		return ErrClosed
+	}
+	_, err := s.pool.Exec(ctx, sql, args...)
+	if err == nil {
+		s.writes.Add(1)
+	}
+	return s.err(ctx, err)
 }
 
 // queryRow runs a query on the pool whose Scan classifies its error.

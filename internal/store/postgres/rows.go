@@ -29,6 +29,9 @@ func (s *Store) write(ctx context.Context, fn func(pgx.Tx) error) error {
 		return ErrClosed
 	}
 	err := pgx.BeginFunc(ctx, s.pool, fn)
+	if err == nil {
+		s.writes.Add(1)
+	}
 	return s.err(ctx, err)
 }
 
