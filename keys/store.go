@@ -43,6 +43,11 @@ type Key struct {
 	ExpiresAt  *time.Time // nil: never expires
 	LastUsedAt *time.Time // nil: never used
 	RevokedAt  *time.Time // nil: not revoked
+	// GraceUntil is, after a rotation, when the secrets the key had
+	// before it stop (or stopped) working; nil if it was never rotated or
+	// the repository does not report it. The key is in its rotation
+	// grace while GraceUntil is in the future.
+	GraceUntil *time.Time
 }
 
 // Secret is one stored hash of a key. After a rotation the old secret

@@ -40,6 +40,13 @@ func Run(t *testing.T, newLimiter Factory, cfg Config) {
 	t.Run("ConcurrentOneKeyAdmitsExactlyBurst", s.testConcurrentOneKeyAdmitsExactlyBurst)
 	t.Run("ClockFromOptions", s.testClockFromOptions)
 	t.Run("DenialError", s.testDenialError)
+	probe := s.subject(t, limiter.Options{})
+	if _, ok := probe.lim.(limiter.Peeker); ok {
+		t.Run("Peek", s.testPeek)
+		t.Run("PeekTakesNothing", s.testPeekTakesNothing)
+	} else {
+		t.Log("Peek left out: the limiter does not implement limiter.Peeker")
+	}
 }
 
 type suite struct {
@@ -85,6 +92,19 @@ func (sub *subject) allowAt(key string, limit int, now time.Time) limiter.Decisi
 	d, err := sub.lim.Allow(context.Background(), key, limit)
 	if err != nil {
 		sub.tb.Fatalf("Allow(%q, %d) at %v: %v", key, limit, now, err)
+	}
+	return d
+}
+
+// peekAt peeks at key's bucket at the instant now; an error fails the test.
+func (sub *subject) peekAt(key string, limit int, now time.Time) limiter.Decision {
+	sub.tb.Helper()
+	sub.mu.Lock()
+	sub.now = now
+	sub.mu.Unlock()
+	d, err := sub.lim.(limiter.Peeker).Peek(context.Background(), key, limit)
+	if err != nil {
+		sub.tb.Fatalf("Peek(%q, %d) at %v: %v", key, limit, now, err)
 	}
 	return d
 }
@@ -581,5 +601,72 @@ func (s *suite) testDenialError(t *testing.T) {
 	}
 	if got, want := le.Error(), "Rate limit exceeded. Try again in 30 seconds."; got != want {
 		t.Errorf("Error() = %q; want %q", got, want)
+	}
+}
+
+func (s *suite) testPeek(t *testing.T) {
+	// Limit 10 a minute: one token every 6 seconds.
+	tests := []struct {
+		name          string
+		spent         int           // tokens taken at T0
+		after         time.Duration // when to peek, after T0
+		limit         int           // passed to Peek
+		wantAllowed   bool
+		wantRemaining int
+		wantReset     time.Duration // after T0
+		wantRetry     time.Duration
+	}{
+		{name: "untracked key: full", spent: 0, limit: 10, wantAllowed: true, wantRemaining: 10},
+		{name: "some spent", spent: 3, limit: 10, wantAllowed: true, wantRemaining: 7, wantReset: 18 * time.Second},
+		{name: "refilling", spent: 3, after: 7 * time.Second, limit: 10, wantAllowed: true, wantRemaining: 8, wantReset: 18 * time.Second},
+		{name: "all spent", spent: 10, limit: 10, wantRemaining: 0, wantReset: time.Minute, wantRetry: 6 * time.Second},
+		{name: "all spent, one token due in 2.5s", spent: 10, after: 3500 * time.Millisecond, limit: 10, wantReset: time.Minute, wantRetry: 3 * time.Second},
+		{name: "refilled", spent: 10, after: time.Minute, limit: 10, wantAllowed: true, wantRemaining: 10, wantReset: time.Minute},
+		{name: "default limit", spent: 0, limit: 0, wantAllowed: true, wantRemaining: 10},
+		{name: "lower limit caps tokens", spent: 3, limit: 5, wantAllowed: true, wantRemaining: 5},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sub := s.subject(t, limiter.Options{Limit: 10})
+			sub.spend("k", 10, tt.spent, T0)
+			now := at(tt.after)
+			d := sub.peekAt("k", tt.limit, now)
+			wantLimit := tt.limit
+			if wantLimit == 0 {
+				wantLimit = 10
+			}
+			if d.Allowed != tt.wantAllowed || d.Remaining != tt.wantRemaining || d.Limit != wantLimit || d.RetryAfter != tt.wantRetry {
+				t.Errorf("Peek = %+v, want allowed %v remaining %d limit %d retry %v", d, tt.wantAllowed, tt.wantRemaining, wantLimit, tt.wantRetry)
+			}
+			wantReset := at(tt.wantReset)
+			if wantReset.Before(now) {
+				wantReset = now
+			}
+			if !near(d.Reset, wantReset) {
+				t.Errorf("Reset = %v, want %v", d.Reset, wantReset)
+			}
+		})
+	}
+}
+
+// testPeekTakesNothing: a peek changes no later decision, and its
+// Remaining is exactly how many requests in a row Allow then admits.
+func (s *suite) testPeekTakesNothing(t *testing.T) {
+	for _, spent := range []int{0, 1, 4, 9, 10} {
+		sub := s.subject(t, limiter.Options{Limit: 10})
+		sub.spend("k", 10, spent, T0)
+		now := at(1500 * time.Millisecond)
+		p1 := sub.peekAt("k", 10, now)
+		p2 := sub.peekAt("k", 10, now)
+		if p1 != p2 {
+			t.Fatalf("spent %d: two peeks differ: %+v, %+v", spent, p1, p2)
+		}
+		admitted := 0
+		for sub.allowAt("k", 10, now).Allowed {
+			admitted++
+		}
+		if admitted != p1.Remaining {
+			t.Errorf("spent %d: peek said %d remaining, Allow admitted %d", spent, p1.Remaining, admitted)
+		}
 	}
 }

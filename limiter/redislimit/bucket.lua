@@ -4,13 +4,16 @@
 --
 -- ARGV: limit, burst, rate (tokens per second, a round-tripping decimal),
 -- now_s and now_ns (the instant, Unix seconds and nanoseconds; now_s ""
--- means Redis's own clock, TIME), expiry margin in milliseconds.
+-- means Redis's own clock, TIME), expiry margin in milliseconds, and
+-- "peek" to report the bucket without taking a token or writing anything
+-- (Local.PeekAt: the tokens at now, capped at the burst asked for).
 --
 -- The hash holds t (tokens, %.17g), s and n (the instant of the last
 -- update), l, b and r (the limit, burst and rate the bucket has). A
 -- missing hash is a full bucket, as a new rate.Limiter is.
 --
--- Returns {allowed (1 or 0), tokens after the request (%.17g), now_s, now_ns}.
+-- Returns {allowed (1 or 0), tokens after the request (%.17g), now_s, now_ns};
+-- a peek returns {1, tokens now (%.17g), now_s, now_ns}.
 local limit = tonumber(ARGV[1])
 local burst = tonumber(ARGV[2])
 local rate = tonumber(ARGV[3])
@@ -62,6 +65,14 @@ local function advance()
 		tk = b_burst
 	end
 	return tk
+end
+
+if ARGV[7] == 'peek' then
+	local tk = advance()
+	if tk > burst then
+		tk = burst
+	end
+	return {1, string.format('%.17g', tk), now_s, now_ns}
 end
 
 local changed = false

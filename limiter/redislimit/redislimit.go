@@ -118,7 +118,10 @@ type Limiter struct {
 	retryAt time.Time // during an outage, when Allow tries Redis again
 }
 
-var _ limiter.Limiter = (*Limiter)(nil)
+var (
+	_ limiter.Limiter = (*Limiter)(nil)
+	_ limiter.Peeker  = (*Limiter)(nil)
+)
 
 //go:embed bucket.lua
 var bucketLua string
@@ -211,29 +214,73 @@ func (l *Limiter) Allow(ctx context.Context, key string, limit int) (limiter.Dec
 
 // allow runs the script once.
 func (l *Limiter) allow(ctx context.Context, key string, limit, burst int) (limiter.Decision, error) {
+	allowed, tokens, perSecond, now, err := l.run(ctx, key, limit, burst, "")
+	if err != nil {
+		return limiter.Decision{}, err
+	}
+	remaining, toFull, retryAfter := bucket.Figures(allowed, tokens, perSecond, burst)
+	return limiter.Decision{Allowed: allowed, Limit: limit, Remaining: remaining, Reset: now.Add(toFull), RetryAfter: retryAfter}, nil
+}
+
+// run runs the script once in mode ("" or "peek") and returns its
+// result, the bucket's rate and the instant of the decision.
+func (l *Limiter) run(ctx context.Context, key string, limit, burst int, mode string) (allowed bool, tokens, perSecond float64, now time.Time, err error) {
 	ctx, cancel := context.WithTimeout(ctx, l.opts.Timeout)
 	defer cancel()
-	perSecond := bucket.PerSecond(limit, l.opts.Window)
-	var now time.Time
+	perSecond = bucket.PerSecond(limit, l.opts.Window)
 	nowS, nowNS := "", ""
 	if l.opts.Now != nil {
 		now = l.opts.Now()
 		nowS, nowNS = strconv.FormatInt(now.Unix(), 10), strconv.Itoa(now.Nanosecond())
 	}
 	res, err := script.Run(ctx, l.client, []string{l.opts.Prefix + key},
-		limit, burst, strconv.FormatFloat(perSecond, 'g', -1, 64), nowS, nowNS, ExpiryMargin.Milliseconds()).Slice()
+		limit, burst, strconv.FormatFloat(perSecond, 'g', -1, 64), nowS, nowNS, ExpiryMargin.Milliseconds(), mode).Slice()
 	if err != nil {
-		return limiter.Decision{}, err
+		return false, 0, 0, time.Time{}, err
 	}
-	allowed, tokens, err := parseReply(res)
-	if err != nil {
-		return limiter.Decision{}, err
+	if allowed, tokens, err = parseReply(res); err != nil {
+		return false, 0, 0, time.Time{}, err
 	}
 	if l.opts.Now == nil {
 		now = time.Unix(res[2].(int64), res[3].(int64))
 	}
-	remaining, toFull, retryAfter := bucket.Figures(allowed, tokens, perSecond, burst)
-	return limiter.Decision{Allowed: allowed, Limit: limit, Remaining: remaining, Reset: now.Add(toFull), RetryAfter: retryAfter}, nil
+	return allowed, tokens, perSecond, now, nil
+}
+
+// Peek reports the bucket of key without taking a token, as
+// limiter.Peeker describes and with Local.PeekAt's figures. It is one
+// read-only script call. When Redis cannot be reached it follows
+// Options.OnUnavailable as Allow does: FailOpen peeks at the in-process
+// bucket, FailClosed returns the unavailable error.
+func (l *Limiter) Peek(ctx context.Context, key string, limit int) (limiter.Decision, error) {
+	if limit <= 0 {
+		limit = l.opts.Limit
+	}
+	burst := l.opts.Burst
+	if burst == 0 {
+		burst = limit
+	}
+	if cause := l.outage(); cause != nil {
+		return l.unavailablePeek(key, limit, cause)
+	}
+	_, tokens, perSecond, now, err := l.run(ctx, key, limit, burst, "peek")
+	if err != nil {
+		if ctx.Err() != nil {
+			return limiter.Decision{}, fmt.Errorf("redislimit: %w", err)
+		}
+		l.failed(err)
+		return l.unavailablePeek(key, limit, err)
+	}
+	l.recovered()
+	n, toFull, retryAfter := bucket.Peek(tokens, perSecond, burst)
+	return limiter.Decision{Allowed: n > 0, Limit: limit, Remaining: n, Reset: now.Add(toFull), RetryAfter: retryAfter}, nil
+}
+
+func (l *Limiter) unavailablePeek(key string, limit int, cause error) (limiter.Decision, error) {
+	if l.opts.OnUnavailable == FailOpen {
+		return l.local.Peek(context.Background(), key, limit)
+	}
+	return limiter.Decision{}, unavailableError(cause, l.opts.RetryInterval)
 }
 
 func parseReply(res []any) (allowed bool, tokens float64, err error) {

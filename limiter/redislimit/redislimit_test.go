@@ -112,9 +112,24 @@ func (r *reference) allowAt(key string, limit int, now time.Time) limiter.Decisi
 	return limiter.Decision{Allowed: allowed, Limit: limit, Remaining: remaining, Reset: now.Add(toFull), RetryAfter: retry}
 }
 
+// peekAt reports the bucket as Local.PeekAt does.
+func (r *reference) peekAt(key string, limit int, now time.Time) limiter.Decision {
+	if limit <= 0 {
+		limit = cmp.Or(r.opts.Limit, limiter.DefaultLimit)
+	}
+	burst := cmp.Or(r.opts.Burst, limit)
+	perSecond := bucket.PerSecond(limit, cmp.Or(r.opts.Window, limiter.DefaultWindow))
+	tokens := float64(burst)
+	if b := r.buckets[key]; b != nil {
+		tokens = min(b.lim.TokensAt(now), tokens)
+	}
+	n, toFull, retry := bucket.Peek(tokens, perSecond, burst)
+	return limiter.Decision{Allowed: n > 0, Limit: limit, Remaining: n, Reset: now.Add(toFull), RetryAfter: retry}
+}
+
 // TestMatchesLocal runs random workloads (several keys, per-key limits
 // that change, a fixed burst or none, instants that mostly advance and
-// sometimes go back) through Redis and through a reference that decides
+// sometimes go back, peeks among the requests) through Redis and through a reference that decides
 // as Local does but forgets no bucket: every Decision must be identical,
 // to the nanosecond of Reset. Keys whose limit never changes go through
 // Local itself too, which must agree as well.
@@ -157,6 +172,19 @@ func TestMatchesLocal(t *testing.T) {
 					limit = 4 // fixed: Local forgetting it changes nothing
 				} else if rng.IntN(10) == 0 {
 					limit = []int{1, 2, 5, 50, 200}[rng.IntN(5)]
+				}
+				if rng.IntN(8) == 0 { // a peek, which changes nothing
+					want := ref.peekAt(key, limit, now)
+					got, err := remote.Peek(context.Background(), key, limit)
+					if err != nil || got != want {
+						t.Fatalf("call %d (peek %s limit %d at %v):\nredis     %+v, %v\nreference %+v", call, key, limit, now, got, err, want)
+					}
+					if key == "k4" {
+						if l, _ := local.Peek(context.Background(), key, limit); l != want {
+							t.Fatalf("call %d (peek %s at %v):\nlocal     %+v\nreference %+v", call, key, now, l, want)
+						}
+					}
+					continue
 				}
 				want := ref.allowAt(key, limit, now)
 				got, err := remote.Allow(context.Background(), key, limit)
@@ -424,6 +452,16 @@ func TestUnavailable(t *testing.T) {
 				}
 				if i == 25 {
 					time.Sleep(30 * time.Millisecond) // past RetryInterval: Redis is tried again
+				}
+			}
+			switch d, err := node1.Peek(ctx, "k", 0); policy {
+			case redislimit.FailClosed:
+				if !errors.Is(err, limiter.ErrUnavailable) {
+					t.Errorf("Peek with Redis down: %+v, %v; want ErrUnavailable", d, err)
+				}
+			case redislimit.FailOpen:
+				if err != nil || d.Allowed || d.Remaining != 0 {
+					t.Errorf("Peek with Redis down: %+v, %v; want the spent in-process bucket", d, err)
 				}
 			}
 			if err := node1.Health(ctx); !errors.Is(err, limiter.ErrUnavailable) {

@@ -52,6 +52,18 @@ func Figures(allowed bool, tokens, perSecond float64, burst int) (remaining int,
 	return n, toFull, 0
 }
 
+// Peek returns the figures of a bucket that holds tokens, as a peek
+// reports them without taking a token: n, the number of requests in a row
+// that would be allowed now; toFull; and, when n is 0, retryAfter, the
+// wait until one would be, rounded up to whole seconds (at least one).
+func Peek(tokens, perSecond float64, burst int) (n int, toFull, retryAfter time.Duration) {
+	n, toFull, _ = Figures(true, tokens, perSecond, burst)
+	if n == 0 {
+		_, _, retryAfter = Figures(false, tokens, perSecond, burst)
+	}
+	return n, toFull, retryAfter
+}
+
 // refill returns how long perSecond takes to refill tokens, rounded to the
 // nearest nanosecond.
 func refill(tokens, perSecond float64) time.Duration {
