@@ -34,9 +34,9 @@ const (
 
 // Limiter takes rate-limit tokens from per-key buckets.
 //
-// [*Local] is the in-process implementation. A shared backend (for example
-// Redis) can implement the same interface so that several processes share
-// one allowance per key.
+// [*Local] is the in-process implementation. Package limiter/redislimit
+// implements it over Redis, so that several processes share one allowance
+// per key, with the same figures (package limiter/limitertest checks both).
 type Limiter interface {
 	// Allow takes one token from the bucket of key, whose limit is limit
 	// requests per window (limit <= 0 means the limiter's default).

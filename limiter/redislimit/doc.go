@@ -10,8 +10,9 @@
 //	...
 //	relay, err := memoryrelay.Open(ctx, memoryrelay.Options{Limiter: lim, ...})
 //
-// A [*Limiter] is a [limiter.Limiter] with the policy documented in
-// package limiter, figure for figure: the same decisions and the same
+// A [*Limiter] is a [limiter.Limiter] (and a [limiter.Peeker], for a
+// dashboard) with the policy documented in package limiter, figure for
+// figure: the same decisions and the same
 // X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset and
 // Retry-After values as [limiter.Local] for the same history of requests
 // (the tests run the shared suite of package limiter/limitertest on both,
