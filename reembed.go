@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"github.com/memoryrelay/memoryrelay/internal/store"
+	"github.com/memoryrelay/memoryrelay/internal/store/sqlite"
 	"github.com/memoryrelay/memoryrelay/search/embed"
 	"github.com/memoryrelay/memoryrelay/search/vector"
 )
@@ -71,7 +72,7 @@ func Reembed(ctx context.Context, opts Options, batch int, progress func(Reembed
 	if err := opts.fill(); err != nil {
 		return ReembedProgress{}, err
 	}
-	opened, err := store.Open(ctx, store.Options{Path: opts.Path, Synchronous: opts.Synchronous, BusyTimeout: opts.BusyTimeout})
+	opened, err := openStorage(ctx, opts)
 	if err != nil {
 		return ReembedProgress{}, fmt.Errorf("memoryrelay: open %s: %w", opts.Path, err)
 	}
@@ -130,7 +131,7 @@ func Reembed(ctx context.Context, opts Options, batch int, progress func(Reembed
 				if err := vector.Check(v, opts.Embedder.Dimension()); err != nil {
 					return p, fmt.Errorf("memoryrelay: reembed %s row %d: %w", table, ids[i], err)
 				}
-				blobs[i] = store.EncodeVector(v)
+				blobs[i] = sqlite.EncodeVector(v)
 			}
 			if err := st.SetEmbeddings(ctx, table, ids, blobs, key); err != nil {
 				return p, err
