@@ -12,7 +12,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/memoryrelay/memoryrelay/internal/store"
-	"github.com/memoryrelay/memoryrelay/internal/store/sqlite"
 	"github.com/memoryrelay/memoryrelay/internal/storedjson"
 	"github.com/memoryrelay/memoryrelay/internal/uuid"
 	"github.com/memoryrelay/memoryrelay/memory"
@@ -246,7 +245,7 @@ func (r *Relay) index(ctx context.Context, text string) (store.Indexed, error) {
 	if err := vector.Check(vecs[0], r.embed.Dimension()); err != nil {
 		return store.Indexed{}, fmt.Errorf("memoryrelay: embed: %w", err)
 	}
-	return store.Indexed{Vector: sqlite.EncodeVector(vecs[0]), Terms: strings.Join(lexical.Terms(text), " ")}, nil
+	return store.Indexed{Vector: vecs[0], Terms: strings.Join(lexical.Terms(text), " ")}, nil
 }
 
 // embedText returns the vector of text (1–51,200 characters, not blank)

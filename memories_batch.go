@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/memoryrelay/memoryrelay/internal/store"
-	"github.com/memoryrelay/memoryrelay/internal/store/sqlite"
 	"github.com/memoryrelay/memoryrelay/memory"
 	"github.com/memoryrelay/memoryrelay/search/lexical"
 	"github.com/memoryrelay/memoryrelay/search/vector"
@@ -125,7 +124,7 @@ func (r *Relay) createMemories(ctx context.Context, accountID string, p memory.B
 				res.Items[at[k]] = memory.BatchItemResult{Status: memory.BatchFailed, Err: fmt.Errorf("memoryrelay: embed: %w", err)}
 				continue
 			}
-			items[k].Index = store.Indexed{Vector: sqlite.EncodeVector(v), Terms: strings.Join(lexical.Terms(texts[k]), " ")}
+			items[k].Index = store.Indexed{Vector: v, Terms: strings.Join(lexical.Terms(texts[k]), " ")}
 			kept = append(kept, items[k])
 			keptAt = append(keptAt, at[k])
 		}

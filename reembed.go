@@ -7,7 +7,6 @@ import (
 	"strconv"
 
 	"github.com/memoryrelay/memoryrelay/internal/store"
-	"github.com/memoryrelay/memoryrelay/internal/store/sqlite"
 	"github.com/memoryrelay/memoryrelay/search/embed"
 	"github.com/memoryrelay/memoryrelay/search/vector"
 )
@@ -16,7 +15,7 @@ import (
 type reembedStore interface {
 	Meta(ctx context.Context, key string) (string, bool, error)
 	MetaKeys(ctx context.Context, prefix string) ([]string, error)
-	SetEmbeddings(ctx context.Context, table string, rowIDs []int64, vectors [][]byte, checkpoint string) error
+	SetEmbeddings(ctx context.Context, table string, rowIDs []int64, vectors [][]float32, checkpoint string) error
 	SetMeta(ctx context.Context, key, value string) error
 	FinishMeta(ctx context.Context, key, value string, drop ...string) error
 	TextsAfter(ctx context.Context, table string, after int64, limit int) ([]store.TextRow, error)
@@ -126,14 +125,12 @@ func Reembed(ctx context.Context, opts Options, batch int, progress func(Reembed
 			if len(vecs) != len(texts) {
 				return p, fmt.Errorf("memoryrelay: reembed %s: %w: %d vectors for %d texts", table, vector.ErrInvalid, len(vecs), len(texts))
 			}
-			blobs := make([][]byte, len(vecs))
 			for i, v := range vecs {
 				if err := vector.Check(v, opts.Embedder.Dimension()); err != nil {
 					return p, fmt.Errorf("memoryrelay: reembed %s row %d: %w", table, ids[i], err)
 				}
-				blobs[i] = sqlite.EncodeVector(v)
 			}
-			if err := st.SetEmbeddings(ctx, table, ids, blobs, key); err != nil {
+			if err := st.SetEmbeddings(ctx, table, ids, vecs, key); err != nil {
 				return p, err
 			}
 			after = ids[len(ids)-1]

@@ -77,7 +77,7 @@ func (w *worker) work(ctx context.Context, j jobs.Job) (store.BatchItem, error) 
 	return store.BatchItem{
 		Memory: &store.Memory{ID: j.MemoryID, AccountID: j.AccountID, AgentRef: "bot", Content: text, Visibility: "private",
 			Importance: 0.5, Tier: "warm", Scope: "long-term", CreatedAt: j.CreatedAt, UpdatedAt: j.CreatedAt},
-		Index: store.Indexed{Vector: sqlite.EncodeVector([]float32{1, 0, 0, 0}), Terms: text},
+		Index: store.Indexed{Vector: []float32{1, 0, 0, 0}, Terms: text},
 	}, nil
 }
 

@@ -28,10 +28,11 @@ type Memory struct {
 	Entities   []EntityRef // linked entities; filled by reads, ignored by writes
 }
 
-// Indexed is what the search tables hold for a memory: its embedding in
-// sqlite-vec's float32 BLOB format and its normalised terms, space-joined.
+// Indexed is what the search tables hold for a memory: its embedding and
+// its normalised terms, space-joined. How the vector is stored is the
+// implementation's business.
 type Indexed struct {
-	Vector []byte
+	Vector []float32
 	Terms  string
 }
 

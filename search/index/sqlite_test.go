@@ -80,7 +80,7 @@ func addTestMemory(t *testing.T, st *sqlite.Store, acct, tier string, vec []floa
 	now := time.Now().UTC()
 	m := store.Memory{ID: uuid.New(), AccountID: acct, AgentRef: "agent", Content: "c", Visibility: "private", Importance: 0.5,
 		Tier: tier, Scope: "long-term", CreatedAt: now, UpdatedAt: now}
-	if err := st.InsertMemory(context.Background(), &m, store.Indexed{Vector: sqlite.EncodeVector(vec), Terms: "c"}); err != nil {
+	if err := st.InsertMemory(context.Background(), &m, store.Indexed{Vector: vec, Terms: "c"}); err != nil {
 		t.Fatal(err)
 	}
 	return m

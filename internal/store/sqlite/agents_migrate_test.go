@@ -122,7 +122,7 @@ func TestMigrateAgentIDs(t *testing.T) {
 	at := time.UnixMilli(now)
 	for _, c := range []struct{ acct, ref, id string }{{acctA, "bot", bot}, {acctA, named, named}, {acctB, bot, bForeign}} {
 		m := store.Memory{ID: "n" + c.id[1:], AccountID: c.acct, AgentRef: c.ref, Content: "new", Visibility: "private", Tier: "warm", Scope: "long-term", CreatedAt: at, UpdatedAt: at}
-		if err := s.InsertMemory(ctx, &m, store.Indexed{Vector: make([]byte, 16)}); err != nil || m.AgentID != c.id {
+		if err := s.InsertMemory(ctx, &m, store.Indexed{Vector: make([]float32, 4)}); err != nil || m.AgentID != c.id {
 			t.Errorf("new memory by %q: agent %q, %v; want %s", c.ref, m.AgentID, err, c.id)
 		}
 	}

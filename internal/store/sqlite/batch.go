@@ -75,18 +75,18 @@ func insertItem(ctx context.Context, tx *sql.Tx, it *store.BatchItem, agents map
 	if err := insertMemoryRow(ctx, tx, m, agent.key); err != nil {
 		return store.BatchOutcome{}, err
 	}
-	return store.BatchOutcome{}, writeIndex(ctx, tx, m.Seq, it.Index, false)
+	return store.BatchOutcome{}, writeIndex(ctx, tx, m.Seq, EncodeVector(it.Index.Vector), it.Index.Terms, false)
 }
 
 // nearestInAgent returns the agent's (agentKey, its row key) memory whose embedding is closest to
-// vec (sqlite-vec float32 BLOB) and its cosine similarity, computed
+// vec and its cosine similarity, computed
 // exactly over every memory of the agent; ok is false when the agent has
 // none.
-func nearestInAgent(ctx context.Context, q queryer, accountID, agentKey string, vec []byte) (id string, score float64, ok bool, err error) {
+func nearestInAgent(ctx context.Context, q queryer, accountID, agentKey string, vec []float32) (id string, score float64, ok bool, err error) {
 	var d float64
 	err = queryRow(ctx, q, `SELECT m.id, vec_distance_cosine(v.embedding, ?) AS d
 		FROM memories m JOIN memory_vectors v ON v.seq = m.seq
-		WHERE m.account_id = ? AND m.agent_id = ? ORDER BY d, m.seq LIMIT 1`, vec, accountID, agentKey).Scan(&id, &d)
+		WHERE m.account_id = ? AND m.agent_id = ? ORDER BY d, m.seq LIMIT 1`, EncodeVector(vec), accountID, agentKey).Scan(&id, &d)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", 0, false, nil
 	}

@@ -67,7 +67,7 @@ func TestChangeFeed(t *testing.T) {
 	add := func(id, agent, user string, vec ...float32) store.Memory {
 		m := store.Memory{ID: id, AccountID: A, AgentRef: agent, UserID: &user, Content: id, Visibility: "private", Importance: 0.5, Tier: "warm",
 			Scope: "long-term", CreatedAt: t0, UpdatedAt: t0}
-		if err := st.InsertMemory(ctx, &m, store.Indexed{Vector: vecBlob(vec...), Terms: id}); err != nil {
+		if err := st.InsertMemory(ctx, &m, store.Indexed{Vector: vecOf(vec...), Terms: id}); err != nil {
 			t.Fatal(err)
 		}
 		return m
@@ -118,14 +118,14 @@ func TestChangeFeed(t *testing.T) {
 	check("m2 hot", m2.Seq, 1, search.Filter{AccountID: A, Tier: ptr("hot")}, m2.Seq)
 
 	// A new vector: the row update and the vector's replacement.
-	update("m2", func(m *store.Memory) { m.Content = "moved" }, &store.Indexed{Vector: vecBlob(0, 0, 1, 0), Terms: "moved"})
+	update("m2", func(m *store.Memory) { m.Content = "moved" }, &store.Indexed{Vector: vecOf(0, 0, 1, 0), Terms: "moved"})
 	check("m2 new vector", m2.Seq, 2, visible, m1.Seq, m2.Seq)
 	if got := searchIDs(t, v, visible, 0, 0, 1, 0); got[0] != m2.Seq {
 		t.Fatalf("new vector not searched: %v", got)
 	}
 
 	// A re-embedding writes the vector alone.
-	if err := st.SetEmbeddings(ctx, "memories", []int64{m1.Seq}, [][]byte{vecBlob(-1, 0, 0, 0)}, "ckpt"); err != nil {
+	if err := st.SetEmbeddings(ctx, "memories", []int64{m1.Seq}, [][]float32{vecOf(-1, 0, 0, 0)}, "ckpt"); err != nil {
 		t.Fatal(err)
 	}
 	check("m1 re-embedded", m1.Seq, 1, visible, m2.Seq, m1.Seq)
@@ -208,7 +208,7 @@ func TestChangeFeedAcrossConnections(t *testing.T) {
 	}
 
 	m := store.Memory{ID: "by-2", AccountID: acct.ID, AgentRef: "bot", Content: "c", Visibility: "private", Tier: "warm", Scope: "long-term", CreatedAt: t0, UpdatedAt: t0}
-	if err := st2.InsertMemory(ctx, &m, store.Indexed{Vector: vecBlob(1, 0, 0, 0), Terms: "c"}); err != nil {
+	if err := st2.InsertMemory(ctx, &m, store.Indexed{Vector: vecOf(1, 0, 0, 0), Terms: "c"}); err != nil {
 		t.Fatal(err)
 	}
 	if ver() == before {
@@ -247,10 +247,12 @@ func TestVectorFeed(t *testing.T) {
 	if o, n, err := feed.Bounds(ctx); err != nil || o != 0 || n != 0 {
 		t.Fatalf("new store: bounds %d, %d, %v", o, n, err)
 	}
-	add := func(id string, vec []byte, user *string) store.Memory {
+	// add stores a memory whose embedding is stored as blob: one that
+	// InsertMemory encodes, or one that is not a float32 BLOB.
+	add := func(id string, blob []byte, user *string) store.Memory {
 		m := store.Memory{ID: id, AccountID: A, AgentRef: "bot", UserID: user, Content: id, Visibility: "private", Importance: 0.25, Tier: "warm",
 			Scope: "long-term", Project: ptr("web"), CreatedAt: t0, UpdatedAt: t0}
-		if err := st.InsertMemory(ctx, &m, store.Indexed{Vector: vec, Terms: id}); err != nil {
+		if err := st.insertMemory(ctx, &m, blob, id); err != nil {
 			t.Fatal(err)
 		}
 		return m

@@ -55,13 +55,13 @@ func decodeTagList(s string) ([]string, error) {
 	return tags, nil
 }
 
-// InsertDecision stores d with its embedding (sqlite-vec float32 BLOB) in
+// InsertDecision stores d with its embedding (vec; nil for none) in
 // one transaction: its agent (d.AgentRef, when set) is created if unknown,
 // its session (d.SessionID, when set) must exist (else
 // ErrSessionNotFound), and its project (d.ProjectSlug, when a valid slug)
 // is created if unknown. d.ID, d.AccountID, d.Status and the timestamps
 // must be set; d.AgentID is filled in.
-func (s *Store) InsertDecision(ctx context.Context, d *store.Decision, vec []byte) error {
+func (s *Store) InsertDecision(ctx context.Context, d *store.Decision, vec []float32) error {
 	return s.write(ctx, func(tx *sql.Tx) error {
 		d.AgentID = nil
 		var key *string
@@ -78,7 +78,7 @@ func (s *Store) InsertDecision(ctx context.Context, d *store.Decision, vec []byt
 
 // insertDecision inserts d, whose agent has the row key agentKey (nil for
 // none).
-func insertDecision(ctx context.Context, tx *sql.Tx, d *store.Decision, agentKey *string, vec []byte) error {
+func insertDecision(ctx context.Context, tx *sql.Tx, d *store.Decision, agentKey *string, vec []float32) error {
 	if d.SessionID != nil {
 		if err := checkSession(ctx, tx, d.AccountID, *d.SessionID); err != nil {
 			return err
@@ -101,7 +101,7 @@ func insertDecision(ctx context.Context, tx *sql.Tx, d *store.Decision, agentKey
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		d.ID, d.AccountID, nullString(agentKey), nullString(d.AgentRef), nullString(d.SessionID), nullString(d.ProjectSlug),
 		d.Title, d.Rationale, nullString(d.Alternatives), d.Status, nullString(d.SupersededBy), tags, jsonOrEmpty(d.Metadata),
-		vec, ms(d.CreatedAt), ms(d.UpdatedAt))
+		vectorArg(vec), ms(d.CreatedAt), ms(d.UpdatedAt))
 	return err
 }
 
@@ -120,7 +120,7 @@ func getDecision(ctx context.Context, q queryer, accountID, id string) (store.De
 // decision's agent. d is then stored with
 // its embedding, and the old decision becomes superseded by it.
 // d.ID, d.AccountID, d.Status and the timestamps must be set.
-func (s *Store) SupersedeDecision(ctx context.Context, accountID, oldID string, d *store.Decision, vec []byte, prepare func(old store.Decision, d *store.Decision) error) error {
+func (s *Store) SupersedeDecision(ctx context.Context, accountID, oldID string, d *store.Decision, vec []float32, prepare func(old store.Decision, d *store.Decision) error) error {
 	return s.write(ctx, func(tx *sql.Tx) error {
 		old, err := getDecision(ctx, tx, accountID, oldID)
 		if err != nil {
@@ -178,14 +178,14 @@ func (s *Store) ListDecisions(ctx context.Context, f store.DecisionFilter, limit
 
 // DecisionCandidates calls fn, in no particular order, for each of the at
 // most limit decisions matching f whose embeddings are nearest vec
-// (sqlite-vec float32 BLOB; those without one come last, newest first).
+// (those without one come last, newest first).
 // Rows are streamed: one is held at a time, whatever limit is.
-func (s *Store) DecisionCandidates(ctx context.Context, f store.DecisionFilter, vec []byte, limit int, fn func(store.RankCandidate)) error {
+func (s *Store) DecisionCandidates(ctx context.Context, f store.DecisionFilter, vec []float32, limit int, fn func(store.RankCandidate)) error {
 	cond, args := decisionWhere(f)
 	return s.rankCandidates(ctx, `SELECT d.id, d.title, d.rationale, d.created_at, c.dist FROM (
 		SELECT d.id AS id, `+cosineDistanceSQL("d.embedding")+` AS dist FROM decisions d WHERE `+cond+`
 		ORDER BY dist IS NULL, dist, d.created_at DESC, d.id DESC LIMIT ?) c
-		JOIN decisions d ON d.id = c.id`, append(append([]any{vec}, args...), limit), fn)
+		JOIN decisions d ON d.id = c.id`, append(append([]any{vectorArg(vec)}, args...), limit), fn)
 }
 
 func (s *Store) rankCandidates(ctx context.Context, q string, args []any, fn func(store.RankCandidate)) error {

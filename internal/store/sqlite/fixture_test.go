@@ -15,8 +15,12 @@ import (
 	"github.com/memoryrelay/memoryrelay/search/vector"
 )
 
-// vecBlob encodes v as the store keeps embeddings.
+// vecBlob encodes v as the store keeps embeddings, for tests that write
+// the tables themselves.
 func vecBlob(v ...float32) []byte { return EncodeVector(v) }
+
+// vecOf is v, a vector as the store's methods take it.
+func vecOf(v ...float32) []float32 { return v }
 
 // testStore opens a store on a new file.
 func testStore(t *testing.T) *Store {
@@ -118,7 +122,7 @@ func seedTenant(t *testing.T, st *Store, name string) tenant {
 	x.memory = store.Memory{ID: name + "-memory", AccountID: acct, AgentRef: "bot", UserID: ptr("user"), Content: "shared words",
 		Visibility: "private", Importance: 0.5, Tier: "warm", Scope: "long-term", SessionID: ptr(x.session.ID), Project: ptr("web"),
 		CreatedAt: t0, UpdatedAt: t0}
-	must(st.InsertMemory(ctx, &x.memory, store.Indexed{Vector: vecBlob(1, 0, 0, 0), Terms: "shared words"}))
+	must(st.InsertMemory(ctx, &x.memory, store.Indexed{Vector: vecOf(1, 0, 0, 0), Terms: "shared words"}))
 
 	x.entity = store.Entity{ID: name + "-entity", AccountID: acct, AgentRef: ptr("bot"), Name: "Go", Type: "concept", CreatedAt: t0, UpdatedAt: t0}
 	must(st.InsertEntity(ctx, &x.entity))
@@ -127,11 +131,11 @@ func seedTenant(t *testing.T, st *Store, name string) tenant {
 
 	x.decision = store.Decision{ID: name + "-decision", AccountID: acct, AgentRef: ptr("bot"), SessionID: ptr(x.session.ID), ProjectSlug: ptr("web"),
 		Title: "Use SQLite", Rationale: "one file", Status: "active", Tags: []string{"db"}, CreatedAt: t0, UpdatedAt: t0}
-	must(st.InsertDecision(ctx, &x.decision, vecBlob(1, 0, 0, 0)))
+	must(st.InsertDecision(ctx, &x.decision, vecOf(1, 0, 0, 0)))
 
 	x.pattern = store.Pattern{ID: name + "-pattern", AccountID: acct, Title: "Table tests", Description: "one table", Scope: "global",
 		SourceProjectSlug: ptr("web"), CreatedAt: t0, UpdatedAt: t0}
-	must(st.InsertPattern(ctx, &x.pattern, vecBlob(1, 0, 0, 0)))
+	must(st.InsertPattern(ctx, &x.pattern, vecOf(1, 0, 0, 0)))
 	_, err = st.AdoptPattern(ctx, acct, x.pattern.ID, "web", t0)
 	must(err)
 	_, err = st.AdoptPattern(ctx, acct, x.pattern.ID, "api", t0)

@@ -170,7 +170,7 @@ func TestAccountIsolation(t *testing.T) {
 		{"InsertMemory into a's session", func(t *testing.T) {
 			m := store.Memory{ID: "b-intruder", AccountID: B, AgentRef: "bot", Content: "x", Visibility: "private", Tier: "warm", Scope: "long-term",
 				SessionID: &a.session.ID, CreatedAt: now, UpdatedAt: now}
-			if err := st.InsertMemory(ctx, &m, store.Indexed{Vector: vecBlob(0, 1, 0, 0)}); !errors.Is(err, store.ErrSessionNotFound) {
+			if err := st.InsertMemory(ctx, &m, store.Indexed{Vector: vecOf(0, 1, 0, 0)}); !errors.Is(err, store.ErrSessionNotFound) {
 				t.Fatalf("err %v, want ErrSessionNotFound", err)
 			}
 		}},
@@ -266,7 +266,7 @@ func TestAccountIsolation(t *testing.T) {
 		}},
 		{"DecisionCandidates", func(t *testing.T) {
 			var ids []string
-			errNo(t, st.DecisionCandidates(ctx, store.DecisionFilter{AccountID: B}, vecBlob(1, 0, 0, 0), 10, func(c store.RankCandidate) { ids = append(ids, c.ID) }))
+			errNo(t, st.DecisionCandidates(ctx, store.DecisionFilter{AccountID: B}, vecOf(1, 0, 0, 0), 10, func(c store.RankCandidate) { ids = append(ids, c.ID) }))
 			if !slices.Equal(ids, []string{b.decision.ID}) {
 				t.Fatalf("%v", ids)
 			}
@@ -291,7 +291,7 @@ func TestAccountIsolation(t *testing.T) {
 		}},
 		{"PatternCandidates", func(t *testing.T) {
 			var ids []string
-			errNo(t, st.PatternCandidates(ctx, store.PatternFilter{AccountID: B}, vecBlob(1, 0, 0, 0), 10, func(c store.RankCandidate) { ids = append(ids, c.ID) }))
+			errNo(t, st.PatternCandidates(ctx, store.PatternFilter{AccountID: B}, vecOf(1, 0, 0, 0), 10, func(c store.RankCandidate) { ids = append(ids, c.ID) }))
 			if !slices.Equal(ids, []string{b.pattern.ID}) {
 				t.Fatalf("%v", ids)
 			}

@@ -194,7 +194,7 @@ func TestJobComplete(t *testing.T) {
 		return store.BatchItem{
 			Memory: &store.Memory{ID: id, AccountID: "a", AgentRef: "bot", Content: "the same words", Visibility: "private",
 				Importance: 0.5, Tier: "warm", Scope: "long-term", SessionID: session, CreatedAt: t0, UpdatedAt: t0},
-			Index: store.Indexed{Vector: vecBlob(1, 0, 0, 0), Terms: "the same words"},
+			Index: store.Indexed{Vector: vecOf(1, 0, 0, 0), Terms: "the same words"},
 			Dedup: dedup, DedupThreshold: 0.9,
 		}
 	}

@@ -39,6 +39,11 @@ func scanMemory(r rowScanner) (store.Memory, error) {
 // reference. m.ID, m.AccountID and the timestamps must be set; m.Seq and
 // m.AgentID are filled in.
 func (s *Store) InsertMemory(ctx context.Context, m *store.Memory, idx store.Indexed) error {
+	return s.insertMemory(ctx, m, EncodeVector(idx.Vector), idx.Terms)
+}
+
+// insertMemory is InsertMemory with the embedding as stored (blob).
+func (s *Store) insertMemory(ctx context.Context, m *store.Memory, blob []byte, terms string) error {
 	return s.write(ctx, func(tx *sql.Tx) error {
 		agent, err := findAgent(ctx, tx, m.AccountID, m.AgentRef, true, m.CreatedAt)
 		if err != nil {
@@ -51,7 +56,7 @@ func (s *Store) InsertMemory(ctx context.Context, m *store.Memory, idx store.Ind
 		if err := insertMemoryRow(ctx, tx, m, agent.key); err != nil {
 			return err
 		}
-		return writeIndex(ctx, tx, m.Seq, idx, false)
+		return writeIndex(ctx, tx, m.Seq, blob, terms, false)
 	})
 }
 
@@ -71,16 +76,18 @@ func insertMemoryRow(ctx context.Context, tx *sql.Tx, m *store.Memory, agentKey 
 	return err
 }
 
-func writeIndex(ctx context.Context, tx *sql.Tx, seq int64, idx store.Indexed, replace bool) error {
+// writeIndex writes the search tables' entries of the memory seq: its
+// embedding as stored (blob) and its terms; replace replaces those it has.
+func writeIndex(ctx context.Context, tx *sql.Tx, seq int64, blob []byte, terms string, replace bool) error {
 	if replace {
 		if _, err := tx.ExecContext(ctx, "DELETE FROM memory_fts WHERE docid = ?", seq); err != nil {
 			return err
 		}
 	}
-	if _, err := tx.ExecContext(ctx, "INSERT OR REPLACE INTO memory_vectors(seq, embedding) VALUES (?, ?)", seq, idx.Vector); err != nil {
+	if _, err := tx.ExecContext(ctx, "INSERT OR REPLACE INTO memory_vectors(seq, embedding) VALUES (?, ?)", seq, blob); err != nil {
 		return err
 	}
-	_, err := tx.ExecContext(ctx, "INSERT INTO memory_fts(docid, terms) VALUES (?, ?)", seq, idx.Terms)
+	_, err := tx.ExecContext(ctx, "INSERT INTO memory_fts(docid, terms) VALUES (?, ?)", seq, terms)
 	return err
 }
 
@@ -126,7 +133,7 @@ func (s *Store) UpdateMemory(ctx context.Context, accountID, id string, apply fu
 			return err
 		}
 		if idx != nil {
-			if err := writeIndex(ctx, tx, m.Seq, *idx, true); err != nil {
+			if err := writeIndex(ctx, tx, m.Seq, EncodeVector(idx.Vector), idx.Terms, true); err != nil {
 				return err
 			}
 		}

@@ -267,7 +267,7 @@ func checkNewWrites(t *testing.T, st *Store, v int) {
 	// A new memory by the old agent's name goes to the old agent.
 	m := store.Memory{ID: "mem-new", AccountID: acct, AgentRef: "bot", Content: "fresh", Visibility: "private", Importance: 0.5,
 		Tier: "warm", Scope: "long-term", Project: ptr("web"), CreatedAt: now, UpdatedAt: now}
-	if err := st.InsertMemory(ctx, &m, store.Indexed{Vector: vecBlob(0, 0, 0, 1), Terms: "fresh"}); err != nil {
+	if err := st.InsertMemory(ctx, &m, store.Indexed{Vector: vecOf(0, 0, 0, 1), Terms: "fresh"}); err != nil {
 		t.Fatal(err)
 	}
 	if v >= 1 && m.AgentID != "agent-a" {

@@ -32,11 +32,11 @@ func scanPattern(r rowScanner) (store.Pattern, error) {
 	return p, nil
 }
 
-// InsertPattern stores p with its embedding (sqlite-vec float32 BLOB) in
+// InsertPattern stores p with its embedding (vec; nil for none) in
 // one transaction, creating its source project (p.SourceProjectSlug, when
 // a valid slug) if the account has none by that slug. p.ID, p.AccountID,
 // p.Scope and the timestamps must be set; p.SourceProjectID is filled in.
-func (s *Store) InsertPattern(ctx context.Context, p *store.Pattern, vec []byte) error {
+func (s *Store) InsertPattern(ctx context.Context, p *store.Pattern, vec []float32) error {
 	return s.write(ctx, func(tx *sql.Tx) error {
 		p.SourceProjectID = nil
 		if p.SourceProjectSlug != nil {
@@ -59,7 +59,7 @@ func (s *Store) InsertPattern(ctx context.Context, p *store.Pattern, vec []byte)
 			source_project_id, source_project_slug, metadata, adoption_count, embedding, created_at, updated_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?)`,
 			p.ID, p.AccountID, p.Title, p.Description, nullString(p.Category), nullString(p.ExampleCode), p.Scope, tags,
-			nullString(p.SourceProjectID), nullString(p.SourceProjectSlug), jsonOrEmpty(p.Metadata), vec, ms(p.CreatedAt), ms(p.UpdatedAt))
+			nullString(p.SourceProjectID), nullString(p.SourceProjectSlug), jsonOrEmpty(p.Metadata), vectorArg(vec), ms(p.CreatedAt), ms(p.UpdatedAt))
 		return err
 	})
 }
@@ -90,15 +90,15 @@ func patternWhere(f store.PatternFilter) (string, []any) {
 
 // PatternCandidates calls fn, in no particular order, for each of the at
 // most limit patterns matching f whose embeddings are nearest vec
-// (sqlite-vec float32 BLOB; those without one come last, newest first),
+// (those without one come last, newest first),
 // with what ranking needs (RankCandidate: the body is the description).
 // Rows are streamed: one is held at a time, whatever limit is.
-func (s *Store) PatternCandidates(ctx context.Context, f store.PatternFilter, vec []byte, limit int, fn func(store.RankCandidate)) error {
+func (s *Store) PatternCandidates(ctx context.Context, f store.PatternFilter, vec []float32, limit int, fn func(store.RankCandidate)) error {
 	cond, args := patternWhere(f)
 	return s.rankCandidates(ctx, `SELECT p.id, p.title, p.description, p.created_at, c.dist FROM (
 		SELECT p.id AS id, `+cosineDistanceSQL("p.embedding")+` AS dist FROM patterns p WHERE `+cond+`
 		ORDER BY dist IS NULL, dist, p.created_at DESC, p.id DESC LIMIT ?) c
-		JOIN patterns p ON p.id = c.id`, append(append([]any{vec}, args...), limit), fn)
+		JOIN patterns p ON p.id = c.id`, append(append([]any{vectorArg(vec)}, args...), limit), fn)
 }
 
 // PatternsByID returns the account's patterns with the ids, in no

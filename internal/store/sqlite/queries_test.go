@@ -82,7 +82,7 @@ func TestEmptyResults(t *testing.T) {
 	pp, err = st.TopPatterns(ctx, store.PatternFilter{AccountID: A, Project: ptr("unknown")}, 10)
 	empty("TopPatterns of an unknown project", len(pp), err)
 	n := 0
-	err = st.DecisionCandidates(ctx, store.DecisionFilter{AccountID: A}, vecBlob(1, 0, 0, 0), 10, func(store.RankCandidate) { n++ })
+	err = st.DecisionCandidates(ctx, store.DecisionFilter{AccountID: A}, vecOf(1, 0, 0, 0), 10, func(store.RankCandidate) { n++ })
 	empty("DecisionCandidates", n, err)
 	tr, err := st.TextsAfter(ctx, "memories", 0, 10)
 	empty("TextsAfter", len(tr), err)
@@ -295,7 +295,7 @@ func TestPagination(t *testing.T) {
 			t.Fatal(err)
 		}
 		m := store.Memory{ID: id, AccountID: A, AgentRef: id, Content: "c", Visibility: "private", Tier: "warm", Scope: "long-term", CreatedAt: now, UpdatedAt: now}
-		if err := st.InsertMemory(ctx, &m, store.Indexed{Vector: vecBlob(1, 0, 0, 0), Terms: "c"}); err != nil {
+		if err := st.InsertMemory(ctx, &m, store.Indexed{Vector: vecOf(1, 0, 0, 0), Terms: "c"}); err != nil {
 			t.Fatal(err)
 		}
 		if err := st.InsertEntity(ctx, &store.Entity{ID: id, AccountID: A, Name: id, Type: "other", CreatedAt: now, UpdatedAt: now}); err != nil {
@@ -431,7 +431,7 @@ func TestMemoryFilters(t *testing.T) {
 		m := store.Memory{ID: id, AccountID: A, AgentRef: "bot", Content: id, Visibility: "private", Importance: 0.5, Tier: "warm",
 			Scope: "long-term", CreatedAt: t0, UpdatedAt: t0}
 		edit(&m)
-		if err := st.InsertMemory(ctx, &m, store.Indexed{Vector: vecBlob(1, 0, 0, 0), Terms: "common " + id}); err != nil {
+		if err := st.InsertMemory(ctx, &m, store.Indexed{Vector: vecOf(1, 0, 0, 0), Terms: "common " + id}); err != nil {
 			t.Fatal(err)
 		}
 		return m
@@ -578,7 +578,7 @@ func TestMetaAndReembedding(t *testing.T) {
 		if err != nil || len(next) != 1 {
 			t.Fatalf("%s after %d: %+v %v", table, rows[0].RowID, next, err)
 		}
-		if err := st.SetEmbeddings(ctx, table, []int64{rows[0].RowID}, [][]byte{vecBlob(0, 0, 0, 1)}, "ckpt:"+table); err != nil {
+		if err := st.SetEmbeddings(ctx, table, []int64{rows[0].RowID}, [][]float32{vecOf(0, 0, 0, 1)}, "ckpt:"+table); err != nil {
 			t.Fatal(err)
 		}
 		if v, ok, err := st.Meta(ctx, "ckpt:"+table); err != nil || !ok || v != fmt.Sprint(rows[0].RowID) {
@@ -805,7 +805,7 @@ func TestProjectsAndPatterns(t *testing.T) {
 	}
 	// Candidates: those with an embedding first, then the rest.
 	var ids []string
-	if err := st.PatternCandidates(ctx, store.PatternFilter{AccountID: A}, vecBlob(1, 0, 0, 0), 10, func(c store.RankCandidate) { ids = append(ids, c.ID) }); err != nil {
+	if err := st.PatternCandidates(ctx, store.PatternFilter{AccountID: A}, vecOf(1, 0, 0, 0), 10, func(c store.RankCandidate) { ids = append(ids, c.ID) }); err != nil {
 		t.Fatal(err)
 	}
 	if len(ids) != 2 {
@@ -826,7 +826,7 @@ func TestDecisionFilters(t *testing.T) {
 	A := a.account.ID
 	d := store.Decision{ID: "d2", AccountID: A, Title: "Use Postgres", Rationale: "scale", Status: "active", Tags: []string{"db", "scale"},
 		CreatedAt: t0.Add(time.Second), UpdatedAt: t0.Add(time.Second)}
-	err := st.SupersedeDecision(ctx, A, a.decision.ID, &d, vecBlob(0, 1, 0, 0), func(old store.Decision, d *store.Decision) error {
+	err := st.SupersedeDecision(ctx, A, a.decision.ID, &d, vecOf(0, 1, 0, 0), func(old store.Decision, d *store.Decision) error {
 		d.ProjectSlug = old.ProjectSlug
 		return nil
 	})
@@ -864,7 +864,7 @@ func TestDecisionFilters(t *testing.T) {
 		}
 	}
 	var dist []float64
-	if err := st.DecisionCandidates(ctx, store.DecisionFilter{AccountID: A}, vecBlob(0, 1, 0, 0), 1, func(c store.RankCandidate) { dist = append(dist, c.Distance) }); err != nil {
+	if err := st.DecisionCandidates(ctx, store.DecisionFilter{AccountID: A}, vecOf(0, 1, 0, 0), 1, func(c store.RankCandidate) { dist = append(dist, c.Distance) }); err != nil {
 		t.Fatal(err)
 	}
 	if len(dist) != 1 || dist[0] > 1e-6 {

@@ -32,7 +32,7 @@ func (s *Store) TextsAfter(ctx context.Context, table string, after int64, limit
 // SetEmbeddings writes new embeddings of table's rows and records the last
 // rowid done under the meta key checkpoint, in one transaction, so that an
 // interrupted re-embedding resumes after the last batch it committed.
-func (s *Store) SetEmbeddings(ctx context.Context, table string, rowIDs []int64, vectors [][]byte, checkpoint string) error {
+func (s *Store) SetEmbeddings(ctx context.Context, table string, rowIDs []int64, vectors [][]float32, checkpoint string) error {
 	t, ok := embeddedText[table]
 	if !ok {
 		return fmt.Errorf("store: %q has no embeddings", table)
@@ -44,7 +44,7 @@ func (s *Store) SetEmbeddings(ctx context.Context, table string, rowIDs []int64,
 		}
 		defer st.Close()
 		for i, id := range rowIDs {
-			if _, err := st.ExecContext(ctx, vectors[i], id); err != nil {
+			if _, err := st.ExecContext(ctx, EncodeVector(vectors[i]), id); err != nil {
 				return err
 			}
 		}

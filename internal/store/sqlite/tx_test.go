@@ -66,21 +66,21 @@ func TestFailedWriteLeavesNothing(t *testing.T) {
 		{"memory of an unknown account", func() error {
 			// The agent and the project are created first, then the
 			// memory's foreign key fails.
-			return st.InsertMemory(ctx, newMemory("no-such-account", "m1", "new-agent"), store.Indexed{Vector: vecBlob(1, 0, 0, 0), Terms: "c"})
+			return st.InsertMemory(ctx, newMemory("no-such-account", "m1", "new-agent"), store.Indexed{Vector: vecOf(1, 0, 0, 0), Terms: "c"})
 		}, nil},
 		{"memory with a taken id", func() error {
-			return st.InsertMemory(ctx, newMemory(A, a.memory.ID, "new-agent"), store.Indexed{Vector: vecBlob(1, 0, 0, 0), Terms: "c"})
+			return st.InsertMemory(ctx, newMemory(A, a.memory.ID, "new-agent"), store.Indexed{Vector: vecOf(1, 0, 0, 0), Terms: "c"})
 		}, nil},
 		{"batch with a bad item", func() error {
 			_, err := st.InsertMemories(ctx, []store.BatchItem{
-				{Memory: newMemory(A, "m-ok", "new-agent"), Index: store.Indexed{Vector: vecBlob(1, 0, 0, 0), Terms: "c"}},
-				{Memory: newMemory(A, a.memory.ID, "other-agent"), Index: store.Indexed{Vector: vecBlob(1, 0, 0, 0), Terms: "c"}},
+				{Memory: newMemory(A, "m-ok", "new-agent"), Index: store.Indexed{Vector: vecOf(1, 0, 0, 0), Terms: "c"}},
+				{Memory: newMemory(A, a.memory.ID, "other-agent"), Index: store.Indexed{Vector: vecOf(1, 0, 0, 0), Terms: "c"}},
 			})
 			return err
 		}, nil},
 		{"update refused by apply", func() error {
 			_, err := st.UpdateMemory(ctx, A, a.memory.ID, func(m *store.Memory) error { m.Content = "changed"; return errApply },
-				&store.Indexed{Vector: vecBlob(0, 1, 0, 0), Terms: "changed"})
+				&store.Indexed{Vector: vecOf(0, 1, 0, 0), Terms: "changed"})
 			return err
 		}, errApply},
 		{"agent update refused by apply", func() error {
@@ -150,7 +150,7 @@ func TestBatchItemsStandAlone(t *testing.T) {
 	A := a.account.ID
 	item := func(id, agent string, session *string) store.BatchItem {
 		return store.BatchItem{Memory: &store.Memory{ID: id, AccountID: A, AgentRef: agent, Content: id, Visibility: "private", Tier: "warm", Scope: "long-term",
-			SessionID: session, Project: ptr("proj-" + id), CreatedAt: t0, UpdatedAt: t0}, Index: store.Indexed{Vector: vecBlob(0, 1, 0, 0), Terms: id}}
+			SessionID: session, Project: ptr("proj-" + id), CreatedAt: t0, UpdatedAt: t0}, Index: store.Indexed{Vector: vecOf(0, 1, 0, 0), Terms: id}}
 	}
 	out, err := st.InsertMemories(ctx, []store.BatchItem{item("one", "bot", nil), item("two", "ghost", ptr("no-session")), item("three", "bot", &a.session.ID)})
 	if err != nil {

@@ -17,6 +17,14 @@ func EncodeVector(v []float32) []byte {
 	return b
 }
 
+// vectorArg is v as a statement's argument: its BLOB, or NULL for nil.
+func vectorArg(v []float32) any {
+	if v == nil {
+		return nil
+	}
+	return EncodeVector(v)
+}
+
 // DecodeVectorInto is [DecodeVector] writing into dst's storage when it is
 // large enough, for loops that decode many vectors.
 func DecodeVectorInto(dst []float32, b []byte) ([]float32, error) {
