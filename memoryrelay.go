@@ -25,6 +25,7 @@ import (
 // Package internal/store/sqlite's *Store implements it; Open is the only
 // place that names the implementation (openStorage).
 type storage interface {
+	txStore
 	metaStore
 	accountStore
 	agentStore
@@ -47,6 +48,16 @@ type storage interface {
 }
 
 var _ storage = (*sqlite.Store)(nil)
+
+// txStore is the storage's transaction boundary (package store's
+// contract): every storage method is atomic by itself, and InTx makes
+// several commit together. The storage calls made with the ctx fn receives
+// join its transaction, each in a savepoint (a call that fails undoes its
+// own writes alone); fn's error rolls back all of them. fn should do no
+// slow work (embedding, network) inside: other writers wait meanwhile.
+type txStore interface {
+	InTx(ctx context.Context, fn func(ctx context.Context) error) error
+}
 
 // metaStore is the storage of the database's own settings (meta), its keys,
 // and its Close.
