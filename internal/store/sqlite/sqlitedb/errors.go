@@ -189,7 +189,7 @@ var errPoolClosed = func() error {
 // store.ErrClosed and unwraps to database/sql's error.
 type closedError struct{ err error }
 
-func (e *closedError) Error() string   { return "sqlitedb: the database is closed" }
+func (e *closedError) Error() string   { return store.ErrClosed.Error() }
 func (e *closedError) Unwrap() []error { return []error{store.ErrClosed, e.err} }
 
 // Closed returns err so that it matches store.ErrClosed when it is
