@@ -32,6 +32,10 @@ const MaxLine = 16 << 20
 // export.
 var ErrFormat = errors.New("dump: malformed export")
 
+// ErrExists is matched by the error of an import that met a row already
+// in the database (the export was imported before).
+var ErrExists = errors.New("already in the database")
+
 // Kind is the kind of a field's values.
 type Kind uint8
 
@@ -62,7 +66,7 @@ type Type struct {
 }
 
 // Schema is the record types of an export, in the order their records
-// come.
+// come. No field may be named "type", the key of the record's type.
 type Schema []Type
 
 func (s Schema) lookup(name string) (*Type, bool) {
