@@ -54,7 +54,6 @@ func cols(spec ...any) []dumpColumn {
 	return out
 }
 
-
 // dumpTables are the record types in the order of an export: every row
 // after the rows it refers to.
 var dumpTables = []dumpTable{
