@@ -279,7 +279,7 @@ func TestDoctor(t *testing.T) {
 	}
 	r.Close()
 	out, _ := mustCLI(t, map[string]string{"MEMORYRELAY_DB": db}, "doctor")
-	for _, want := range []string{"ok    integrity", "ok    database", "ok    embeddings", "ok    search index  built from 300 vectors", "ok    size"} {
+	for _, want := range []string{"ok    integrity", "ok    database", "ok    embeddings", "ok    search index   built from 300 vectors", "ok    size"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("healthy: %q lacks %q", out, want)
 		}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"os"
 	"sort"
 	"strings"
@@ -17,16 +16,22 @@ import (
 const doctorAbout = `
 Check a database and report each finding on its own line, "ok" or "FAIL":
 
-  - the file: it exists, is a SQLite database of this program, is not
-    damaged (PRAGMA quick_check over every page, however large the file), its
-    schema is current and its embedder is the one given (-embedder);
+  - integrity: every page and every index of the file agrees with its table
+    (SQLite's integrity_check, however large the file), and every row's
+    references hold (foreign_key_check);
+  - search tables: every memory has its vector and its full-text row, no such
+    row is left by a deleted memory, and every vector has the embedder's
+    dimension;
+  - the file opens with this version (schema current or migrated) and the
+    embedder given (-embedder);
   - the services, as health reports them (database writable with free space,
     the embedder answering);
-  - the search index: it builds from the stored vectors within -timeout, and
-    how far it is behind the change feed.
+  - the search index: it builds from the stored vectors within -timeout,
+    holds every one of them, and how far it is behind the change feed.
 
-A server may keep running on the file meanwhile. Exit status 1 when a check
-failed.`
+It reads the whole file. A server may keep running on it meanwhile (its
+writes may then show as a difference between the index and the table).
+Exit status 1 when a check failed.`
 
 func doctor(ctx context.Context, args []string, sys *system) error {
 	fs := newFlags(sys, "doctor", "doctor [flags]", doctorAbout)
@@ -52,13 +57,41 @@ func doctor(ctx context.Context, args []string, sys *system) error {
 		r.fail("embedder", "%v", err)
 		return errReported
 	}
-	opts.Workers = -1 // a server on the file runs the queue; doctor only looks
-	opts.QuickCheckBytes = math.MaxInt64
 	began := time.Now()
+	d, err := memoryrelay.Diagnose(ctx, opts)
+	if err != nil {
+		r.fail("open", "%v", err)
+		return errReported
+	}
+	if len(d.Integrity) > 0 {
+		r.fail("integrity", "the file is damaged; restore it from a backup (memoryrelay backup -h says how):")
+		for _, line := range d.Integrity {
+			r.note("      " + line)
+		}
+		return errReported
+	}
+	r.ok("integrity", "every page and index of %s agrees (%s)", progress.Bytes(fi.Size()), time.Since(began).Round(time.Millisecond))
+	if d.ForeignKeys > 0 {
+		r.fail("references", "%d rows name a row that does not exist", d.ForeignKeys)
+	} else {
+		r.ok("references", "every row's references hold")
+	}
+	var tableProblems []string
+	for _, p := range d.Problems() {
+		if !strings.HasPrefix(p, "integrity:") && !strings.Contains(p, "parent row") {
+			tableProblems = append(tableProblems, p)
+		}
+	}
+	if len(tableProblems) > 0 {
+		r.fail("search tables", "%s", strings.Join(tableProblems, "; "))
+	} else {
+		r.ok("search tables", "%d memories, each with its vector and full-text row", d.Memories)
+	}
+
+	opts.Workers = -1 // a server on the file runs the queue; doctor only looks
+	opts.QuickCheckBytes = -1
 	relay, err := memoryrelay.Open(ctx, opts)
 	switch {
-	case errors.Is(err, memoryrelay.ErrDamaged):
-		r.fail("integrity", "%v; restore it from a backup (memoryrelay backup -h says how)", err)
 	case errors.Is(err, memoryrelay.ErrReembedding):
 		r.fail("embedder", "%v", err)
 	case errors.Is(err, memoryrelay.ErrEmbedderMismatch):
@@ -70,7 +103,6 @@ func doctor(ctx context.Context, args []string, sys *system) error {
 		return errReported
 	}
 	defer relay.Close()
-	r.ok("integrity", "quick_check of %s found no damage (%s)", progress.Bytes(fi.Size()), time.Since(began).Round(time.Millisecond))
 	r.ok("schema", "opens with this version (an older schema is migrated); embedder %s/%d", relay.Embedder().Model(), relay.Embedder().Dimension())
 
 	h := relay.Health(ctx)
@@ -87,7 +119,7 @@ func doctor(ctx context.Context, args []string, sys *system) error {
 	}
 	for _, p := range h.Problems {
 		if !isIndexProblem(p) {
-			r.note("  " + p)
+			r.note("      " + p)
 		}
 	}
 	if h.Services["database"] == memoryrelay.ServiceUp {
@@ -109,7 +141,12 @@ func doctor(ctx context.Context, args []string, sys *system) error {
 		r.fail("search index", "%v", err)
 		return errReported
 	}
-	r.ok("search index", "built from %d vectors in %s; %d changes behind the feed", st.IndexVectors, time.Since(began).Round(time.Millisecond), st.IndexLag)
+	if want := d.Vectors - d.WrongVectors - d.OrphanVectors; st.IndexVectors != want {
+		r.fail("search index", "holds %d vectors, the table %d (writes since the check?)", st.IndexVectors, want)
+	} else {
+		r.ok("search index", "built from %d vectors in %s, all of them", st.IndexVectors, time.Since(began).Round(time.Millisecond))
+	}
+	r.ok("change feed", "%d changes kept (positions %d-%d); the index is %d behind", d.FeedRows, d.FeedOldest, d.FeedNewest, st.IndexLag)
 	r.ok("size", "database %s, write-ahead log %s", progress.Bytes(st.DatabaseBytes), progress.Bytes(st.WALBytes))
 	if r.failed > 0 {
 		return errReported
@@ -128,12 +165,12 @@ type report struct {
 }
 
 func (r *report) ok(check, format string, args ...any) {
-	fmt.Fprintf(r.w.stdout, "ok    %-13s %s\n", check, fmt.Sprintf(format, args...))
+	fmt.Fprintf(r.w.stdout, "ok    %-14s %s\n", check, fmt.Sprintf(format, args...))
 }
 
 func (r *report) fail(check, format string, args ...any) {
 	r.failed++
-	fmt.Fprintf(r.w.stdout, "FAIL  %-13s %s\n", check, fmt.Sprintf(format, args...))
+	fmt.Fprintf(r.w.stdout, "FAIL  %-14s %s\n", check, fmt.Sprintf(format, args...))
 }
 
 func (r *report) note(line string) { fmt.Fprintln(r.w.stdout, line) }

@@ -5,8 +5,10 @@
 //	memoryrelay serve                       the API on :8000, data in ./memoryrelay.db
 //	memoryrelay keys create -name ci -scopes read,write
 //	memoryrelay keys list | revoke ID | rotate ID
-//	memoryrelay accounts create NAME
+//	memoryrelay accounts create NAME | list
 //	memoryrelay backup PATH                 an online, consistent copy
+//	memoryrelay export -o all.jsonl         every account, losslessly (JSON Lines)
+//	memoryrelay import all.jsonl            all or nothing
 //	memoryrelay reembed -to model2vec:DIR   move the database to another embedder
 //	memoryrelay doctor                      check the file, its indexes and the services
 //	memoryrelay version
@@ -83,7 +85,8 @@ func exitCode(err error, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "Run 'memoryrelay -h' for the commands.")
 		return 2
 	}
-	fmt.Fprintln(stderr, "memoryrelay:", err)
+	// The library's errors start with its name too: say it once.
+	fmt.Fprintln(stderr, "memoryrelay:", strings.TrimPrefix(err.Error(), "memoryrelay: "))
 	return 1
 }
 
@@ -97,8 +100,10 @@ func commands() []command {
 	return []command{
 		{"serve", "serve the REST API (and the metrics endpoint)", serve},
 		{"keys", "create, list, revoke and rotate API keys", keysCmd},
-		{"accounts", "create accounts", accountsCmd},
+		{"accounts", "create and list accounts", accountsCmd},
 		{"backup", "write an online, consistent copy of the database", backup},
+		{"export", "write accounts' data as JSON Lines, losslessly", export},
+		{"import", "read an export into a database, all or nothing", importCmd},
 		{"reembed", "move the database to another embedder, resumably", reembed},
 		{"doctor", "check the database file, its indexes and the services", doctor},
 		{"version", "print the version", version},

@@ -103,7 +103,7 @@ func TestUsage(t *testing.T) {
 		{args: []string{"reembed", "-to", "hash:64", "-batch", "0"}, code: 2, stderr: "-batch must be positive"},
 		{args: []string{"reembed", "-to", "hash:64"}, code: 1, stderr: "no database at"},
 		{args: []string{"reembed", "-to", "word2vec"}, code: 2, stderr: "the embedder must be builtin, hash:<dim>, model2vec:<dir> or openai"},
-		{args: []string{"doctor", "-h"}, code: 0, stderr: "quick_check"},
+		{args: []string{"doctor", "-h"}, code: 0, stderr: "integrity_check"},
 		{args: []string{"doctor"}, code: 1, stdout: "FAIL  file"},
 		{args: []string{"version", "-h"}, code: 0, stderr: "Usage: memoryrelay version"},
 		{args: []string{"version", "now"}, code: 2, stderr: "version takes no arguments"},

@@ -32,16 +32,22 @@ type Diagnosis struct {
 // Diagnose checks the whole database: every page and index
 // (integrity_check), every foreign key, and that the memories, their
 // vectors (of dimension dim) and their full-text rows agree. It reads
-// everything, so it takes as long as reading the file.
+// everything, so it takes as long as reading the file. When the integrity
+// check finds damage (or cannot read the file for it), the other checks
+// are not made.
 func (s *Store) Diagnose(ctx context.Context, dim int) (Diagnosis, error) {
 	var d Diagnosis
 	err := s.read(ctx, func(q queryer) error {
 		lines, err := queryAll(ctx, q, scanValue[string], "PRAGMA integrity_check(20)")
 		if err != nil {
-			return err
+			// Damage bad enough that the check itself cannot read the
+			// file (SQLITE_CORRUPT): that is its finding.
+			d.Integrity = []string{err.Error()}
+			return nil
 		}
 		if len(lines) != 1 || lines[0] != "ok" {
 			d.Integrity = lines
+			return nil
 		}
 		if err := queryEach(ctx, q, func(r rowScanner) error { d.ForeignKeys++; return nil }, "PRAGMA foreign_key_check"); err != nil {
 			return err
