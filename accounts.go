@@ -15,6 +15,9 @@ type accountStore interface {
 	CreateAccount(ctx context.Context, name string, now time.Time) (store.Account, error)
 }
 
+// MaxAccountName bounds an account's name (CreateAccount).
+const MaxAccountName = 255 // characters
+
 // AccountInfo is an account's record. Every key and every stored object
 // belongs to exactly one account; [Relay.Account] returns the API of one.
 type AccountInfo struct {

@@ -23,14 +23,6 @@ type agentStore interface {
 	UpdateAgent(ctx context.Context, accountID, ref string, apply func(*store.Agent) error) (store.Agent, error)
 }
 
-// Limits on agents (API contract §5.5). An agent's id, and every agent
-// reference (agent_id fields and filters, /v1/agents/{id} paths), is 1 to
-// MaxAgentRef (255) bytes of UTF-8, not only whitespace.
-const (
-	MaxAgentName        = 255   // characters
-	MaxAgentDescription = 1_000 // characters
-)
-
 // createAgent creates an agent, idempotently (API contract §5.5 #21).
 // With an ID: the account's agent with that id, if there is one, is
 // returned unchanged and created is false; else a new agent with the id is
@@ -77,22 +69,22 @@ var errNameTaken = &memory.ConflictError{Message: "Agent name already exists"}
 // reference.
 func checkAgentID(s string) error {
 	if !validAgentRef(s) {
-		return invalid("ID", "ID must be 1-%d bytes and not blank", MaxAgentRef)
+		return invalid("ID", "ID must be 1-%d bytes and not blank", memory.MaxAgentRef)
 	}
 	return nil
 }
 
 func checkAgentName(s string) error {
 	n := utf8.RuneCountInString(s)
-	if !utf8.ValidString(s) || n == 0 || n > MaxAgentName || strings.TrimFunc(s, unicode.IsSpace) == "" {
-		return invalid("Name", "Name must be 1-%d characters and not blank", MaxAgentName)
+	if !utf8.ValidString(s) || n == 0 || n > memory.MaxAgentName || strings.TrimFunc(s, unicode.IsSpace) == "" {
+		return invalid("Name", "Name must be 1-%d characters and not blank", memory.MaxAgentName)
 	}
 	return nil
 }
 
 func checkDescription(p *string) error {
-	if p != nil && (!utf8.ValidString(*p) || utf8.RuneCountInString(*p) > MaxAgentDescription) {
-		return invalid("Description", "Description must be at most %d characters", MaxAgentDescription)
+	if p != nil && (!utf8.ValidString(*p) || utf8.RuneCountInString(*p) > memory.MaxAgentDescription) {
+		return invalid("Description", "Description must be at most %d characters", memory.MaxAgentDescription)
 	}
 	return nil
 }

@@ -15,51 +15,30 @@ type contextStore interface {
 	Vectors(ctx context.Context, seqs []int64) (map[int64][]float32, error)
 }
 
-// Limits and defaults of context building (API contract §5.2 #10 and
-// §5.3 #13).
-const (
-	DefaultContextLimit    = 10      // #10 limit
-	MaxContextLimit        = 50      // #10 limit; larger values are clamped
-	DefaultContextMemories = 20      // #13 max_memories
-	MaxContextMemories     = 100     // #13 max_memories
-	MinContextTokens       = 100     // #13 max_tokens
-	MaxContextTokens       = 128_000 // #13 max_tokens
-	DefaultRankingVersion  = "v1"    // #13 ranking_version when absent
-
-	// CharsPerToken is the estimate behind every token budget: a token is
-	// about 4 characters (code points) of text.
-	CharsPerToken = 4
-	// SeparatorTokens is what context building (Contexts.Build) charges each packed memory on
-	// top of its text, for the separator and framing a client puts
-	// between memories.
-	SeparatorTokens = 1
-	// DuplicateCosine is the cosine similarity at or above which
-	// Contexts.Build treats two memories as near-duplicates and keeps only
-	// the better ranked one.
-	DuplicateCosine = 0.95
-	// TextContextSeparator joins the memories of a memory.TextContext.
-	TextContextSeparator = "\n\n"
-)
+// DuplicateCosine is the cosine similarity at or above which
+// Contexts.Build treats two memories as near-duplicates and keeps only the
+// better ranked one.
+const DuplicateCosine = 0.95
 
 // contextRules are the packing rules of context building, the constants
 // above.
-var contextRules = contextpack.Rules{CharsPerToken: CharsPerToken, SeparatorTokens: SeparatorTokens, DuplicateCosine: DuplicateCosine}
+var contextRules = contextpack.Rules{CharsPerToken: memory.CharsPerToken, SeparatorTokens: memory.SeparatorTokens, DuplicateCosine: DuplicateCosine}
 
 // EstimateTokens is the token estimate of s used by context building:
-// ceil(runes/CharsPerToken), so "" is 0 tokens, 1–4 characters 1 token,
+// ceil(runes/memory.CharsPerToken), so "" is 0 tokens, 1–4 characters 1 token,
 // 5–8 characters 2 tokens.
 func EstimateTokens(s string) int { return contextRules.Tokens(s) }
 
 // textContext searches the account's memories (hybrid mode, as
 // searchMemories) and joins the matches' content, best first, with
-// contextpack.Join into one text of at most MaxTokens·CharsPerToken
+// contextpack.Join into one text of at most MaxTokens·memory.CharsPerToken
 // characters. Whole memories are added while they fit; the first one that
 // does not fit is cut at the last word boundary (whitespace) within the
 // remaining budget, never inside a word, and ends the text; if not even
 // its first word fits, it is left out. Text is therefore always a prefix,
 // at a word boundary, of the text an unlimited budget would give.
 func (r *Relay) textContext(ctx context.Context, accountID string, p memory.TextContextParams) (memory.TextContext, error) {
-	limit, err := pageLimit(p.Limit, DefaultContextLimit, MaxContextLimit)
+	limit, err := pageLimit(p.Limit, memory.DefaultContextLimit, memory.MaxContextLimit)
 	if err != nil {
 		return memory.TextContext{}, err
 	}
@@ -67,8 +46,8 @@ func (r *Relay) textContext(ctx context.Context, accountID string, p memory.Text
 		return memory.TextContext{}, invalid("MaxTokens", "MaxTokens must be a positive integer")
 	}
 	if p.Project != nil {
-		if n := utf8.RuneCountInString(*p.Project); n == 0 || n > MaxProjectSlug {
-			return memory.TextContext{}, invalid("Project", "Project must be 1-%d characters", MaxProjectSlug)
+		if n := utf8.RuneCountInString(*p.Project); n == 0 || n > memory.MaxProjectSlug {
+			return memory.TextContext{}, invalid("Project", "Project must be 1-%d characters", memory.MaxProjectSlug)
 		}
 	}
 	hits, err := r.searchMemories(ctx, accountID, memory.SearchParams{
@@ -83,7 +62,7 @@ func (r *Relay) textContext(ctx context.Context, accountID string, p memory.Text
 	}
 	out := memory.TextContext{Hits: []memory.Hit{}}
 	var n int
-	out.Text, n, out.TotalChars = contextpack.Join(texts, TextContextSeparator, p.MaxTokens*CharsPerToken)
+	out.Text, n, out.TotalChars = contextpack.Join(texts, memory.TextContextSeparator, p.MaxTokens*memory.CharsPerToken)
 	for _, h := range hits[:n] {
 		out.Hits = append(out.Hits, hitOf(h))
 	}
@@ -99,7 +78,7 @@ func (r *Relay) textContext(ctx context.Context, accountID string, p memory.Text
 //     lowercasing and collapsing whitespace, that of a memory already
 //     packed, or whose embedding has cosine similarity ≥ DuplicateCosine
 //     with one, is skipped.
-//   - Each memory costs EstimateTokens(content) + SeparatorTokens, i.e.
+//   - Each memory costs EstimateTokens(content) + memory.SeparatorTokens, i.e.
 //     ceil(runes/4) + 1 tokens. A memory that does not fit in what remains
 //     of MaxTokens is skipped whole (never cut) and packing goes on with
 //     the next, smaller ones, so TokenCount never exceeds MaxTokens.
@@ -107,18 +86,18 @@ func (r *Relay) textContext(ctx context.Context, accountID string, p memory.Text
 func (r *Relay) buildContext(ctx context.Context, accountID string, p memory.BuildContextParams) (memory.BuiltContext, error) {
 	start := r.opts.Now()
 	if p.MaxMemories == 0 {
-		p.MaxMemories = DefaultContextMemories
+		p.MaxMemories = memory.DefaultContextMemories
 	}
-	if p.MaxMemories < 1 || p.MaxMemories > MaxContextMemories {
-		return memory.BuiltContext{}, invalid("MaxMemories", "MaxMemories must be between 1 and %d", MaxContextMemories)
+	if p.MaxMemories < 1 || p.MaxMemories > memory.MaxContextMemories {
+		return memory.BuiltContext{}, invalid("MaxMemories", "MaxMemories must be between 1 and %d", memory.MaxContextMemories)
 	}
-	if p.MaxTokens != 0 && (p.MaxTokens < MinContextTokens || p.MaxTokens > MaxContextTokens) {
-		return memory.BuiltContext{}, invalid("MaxTokens", "MaxTokens must be between %d and %d", MinContextTokens, MaxContextTokens)
+	if p.MaxTokens != 0 && (p.MaxTokens < memory.MinContextTokens || p.MaxTokens > memory.MaxContextTokens) {
+		return memory.BuiltContext{}, invalid("MaxTokens", "MaxTokens must be between %d and %d", memory.MinContextTokens, memory.MaxContextTokens)
 	}
-	if len(p.ExcludeIDs) > MaxExcludeIDs {
-		return memory.BuiltContext{}, invalid("ExcludeIDs", "ExcludeIDs must hold at most %d ids", MaxExcludeIDs)
+	if len(p.ExcludeIDs) > memory.MaxExcludeIDs {
+		return memory.BuiltContext{}, invalid("ExcludeIDs", "ExcludeIDs must hold at most %d ids", memory.MaxExcludeIDs)
 	}
-	hits, err := r.searchMemories(ctx, accountID, memory.SearchParams{Query: p.Query, Limit: MaxHits, Mode: p.Mode, AgentID: p.AgentID})
+	hits, err := r.searchMemories(ctx, accountID, memory.SearchParams{Query: p.Query, Limit: memory.MaxHits, Mode: p.Mode, AgentID: p.AgentID})
 	if err != nil {
 		return memory.BuiltContext{}, err
 	}

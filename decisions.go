@@ -21,14 +21,6 @@ type decisionStore interface {
 	SupersedeDecision(ctx context.Context, accountID, oldID string, d *store.Decision, vec []byte, prepare func(old store.Decision, d *store.Decision) error) error
 }
 
-// Defaults and limits of decision check (API contract §5.7); the limits
-// of the stored fields are in limits.go.
-const (
-	DefaultDecisionCheck  = 5
-	MaxDecisionCheck      = 20
-	DefaultCheckThreshold = 0.3
-)
-
 const (
 	decisionActive     = "active"
 	decisionSuperseded = "superseded"
@@ -90,13 +82,13 @@ func (r *Relay) createDecision(ctx context.Context, accountID string, in memory.
 }
 
 func checkDecisionText(title, rationale string, alternatives *string, tags []string) error {
-	if err := textField("Title", title, MaxDecisionTitle); err != nil {
+	if err := textField("Title", title, memory.MaxDecisionTitle); err != nil {
 		return err
 	}
-	if err := textField("Rationale", rationale, MaxDecisionRationale); err != nil {
+	if err := textField("Rationale", rationale, memory.MaxDecisionRationale); err != nil {
 		return err
 	}
-	if err := optTextField("Alternatives", alternatives, MaxDecisionAlternatives); err != nil {
+	if err := optTextField("Alternatives", alternatives, memory.MaxDecisionAlternatives); err != nil {
 		return err
 	}
 	return checkTags(tags)
@@ -106,8 +98,8 @@ func checkDecisionText(title, rationale string, alternatives *string, tags []str
 // is not a valid slug is stored as given and creates no project (§5.9).
 func checkProjectRef(field string, slug *string) error {
 	if slug != nil {
-		if n := utf8.RuneCountInString(*slug); n == 0 || n > MaxProjectSlug || !utf8.ValidString(*slug) {
-			return invalid(field, "%s must be 1-%d characters", field, MaxProjectSlug)
+		if n := utf8.RuneCountInString(*slug); n == 0 || n > memory.MaxProjectSlug || !utf8.ValidString(*slug) {
+			return invalid(field, "%s must be 1-%d characters", field, memory.MaxProjectSlug)
 		}
 	}
 	return nil
@@ -141,8 +133,8 @@ func (r *Relay) listDecisions(ctx context.Context, accountID string, p memory.De
 		return memory.Page[memory.Decision]{}, invalid("Status", "Status must be one of %s", strings.Join(decisionStatuses, ", "))
 	}
 	tags := slices.Compact(slices.Sorted(slices.Values(p.Tags)))
-	if len(tags) > MaxTagFilter {
-		return memory.Page[memory.Decision]{}, invalid("Tags", "Tags must list at most %d distinct tags", MaxTagFilter)
+	if len(tags) > memory.MaxTagFilter {
+		return memory.Page[memory.Decision]{}, invalid("Tags", "Tags must list at most %d distinct tags", memory.MaxTagFilter)
 	}
 	f := store.DecisionFilter{AccountID: accountID, Project: p.Project, Status: p.Status, Tags: tags}
 	ds, total, err := r.store.ListDecisions(ctx, f, limit+1, offset, after)
@@ -216,7 +208,7 @@ func (r *Relay) supersedeDecision(ctx context.Context, accountID, id string, p m
 // nearest the query's; of them only the title and rationale are read,
 // one row at a time, and only the hits are read whole.
 func (r *Relay) checkDecisions(ctx context.Context, accountID string, p memory.DecisionCheckParams) ([]memory.DecisionHit, error) {
-	limit, threshold, err := scoredParams(p.Query, p.Limit, DefaultDecisionCheck, MaxDecisionCheck, p.Threshold, DefaultCheckThreshold)
+	limit, threshold, err := scoredParams(p.Query, p.Limit, memory.DefaultDecisionCheck, memory.MaxDecisionCheck, p.Threshold, memory.DefaultCheckThreshold)
 	if err != nil {
 		return nil, err
 	}

@@ -19,33 +19,19 @@ type entityStore interface {
 	Neighborhood(ctx context.Context, accountID, id string, depth, maxNeighbors, budget int) (store.Entity, []store.Neighbor, store.NeighborhoodStats, error)
 }
 
-// Defaults and limits of entities (API contract §5.4); the limits of the
-// stored fields are in limits.go.
-const (
-	DefaultEntityType    = "other"
-	DefaultRelationship  = "mentioned_in"
-	DefaultNeighborDepth = 1
-	MaxNeighborDepth     = 5
-	DefaultMaxNeighbors  = 50
-	MaxNeighbors         = 100
-	// MaxNeighborhoodLinks is the most entity–memory links one
-	// neighbourhood walk reads; past it the walk stops and returns what
-	// it found (memory.Neighborhood.Truncated).
-	MaxNeighborhoodLinks = 50_000
-)
-
-// EntityTypes are the entity types every client knows. Other non-empty
-// types of up to MaxEntityType characters are stored verbatim.
-var EntityTypes = []string{"person", "place", "organization", "project", "concept", "other"}
+// MaxNeighborhoodLinks is the most entity–memory links one neighbourhood
+// walk reads; past it the walk stops and returns what it found
+// (memory.Neighborhood.Truncated).
+const MaxNeighborhoodLinks = 50_000
 
 // createEntity validates and stores an entity.
 func (r *Relay) createEntity(ctx context.Context, accountID string, in memory.NewEntity) (memory.Entity, error) {
-	if err := textField("Name", in.Name, MaxEntityName); err != nil {
+	if err := textField("Name", in.Name, memory.MaxEntityName); err != nil {
 		return memory.Entity{}, err
 	}
-	typ := DefaultEntityType
+	typ := memory.DefaultEntityType
 	if in.Type != nil {
-		if err := textField("Type", *in.Type, MaxEntityType); err != nil {
+		if err := textField("Type", *in.Type, memory.MaxEntityType); err != nil {
 			return memory.Entity{}, err
 		}
 		typ = *in.Type
@@ -111,9 +97,9 @@ func (r *Relay) deleteEntity(ctx context.Context, accountID, id string) error {
 // false. An unknown or malformed entity or memory id is a
 // *memory.NotFoundError of kind "entity" or "memory".
 func (r *Relay) linkEntity(ctx context.Context, accountID string, in memory.NewEntityLink) (memory.EntityLink, bool, error) {
-	rel := DefaultRelationship
+	rel := memory.DefaultRelationship
 	if in.Relationship != nil {
-		if err := textField("Relationship", *in.Relationship, MaxRelationship); err != nil {
+		if err := textField("Relationship", *in.Relationship, memory.MaxRelationship); err != nil {
 			return memory.EntityLink{}, false, err
 		}
 		rel = *in.Relationship
@@ -150,8 +136,8 @@ func (r *Relay) entityNeighborhood(ctx context.Context, accountID, id string, p 
 	if !ok {
 		return memory.Neighborhood{}, notFound(kindEntity)
 	}
-	depth := clampRange(p.Depth, DefaultNeighborDepth, 1, MaxNeighborDepth)
-	fanout := clampRange(p.MaxNeighbors, DefaultMaxNeighbors, 1, MaxNeighbors)
+	depth := clampRange(p.Depth, memory.DefaultNeighborDepth, 1, memory.MaxNeighborDepth)
+	fanout := clampRange(p.MaxNeighbors, memory.DefaultMaxNeighbors, 1, memory.MaxNeighbors)
 	e, ns, st, err := r.store.Neighborhood(ctx, accountID, id, depth, fanout, MaxNeighborhoodLinks)
 	if err != nil {
 		return memory.Neighborhood{}, storeErr(err, kindEntity)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/memoryrelay/memoryrelay"
+	"github.com/memoryrelay/memoryrelay/internal/store"
 	"github.com/memoryrelay/memoryrelay/memory"
 )
 
@@ -511,7 +512,7 @@ func TestMemoryEntitiesCapped(t *testing.T) {
 	r := entOpen(t)
 	acct := account(t, r)
 	mem := entMemory(t, r, acct, "a memory everything links to")
-	n := memoryrelay.MaxMemoryEntities + 1
+	n := store.MaxMemoryEntities + 1
 	var first memory.Entity
 	for i := range n {
 		e := entNew(t, r, acct, fmt.Sprintf("linked %03d", n-i)) // names descend: order is by link time
@@ -524,11 +525,11 @@ func TestMemoryEntitiesCapped(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(m.Entities) != memoryrelay.MaxMemoryEntities || m.Entities[0].Value != first.Name {
-		t.Fatalf("%d entities, first %+v; want %d, first %s", len(m.Entities), m.Entities[0], memoryrelay.MaxMemoryEntities, first.Name)
+	if len(m.Entities) != store.MaxMemoryEntities || m.Entities[0].Value != first.Name {
+		t.Fatalf("%d entities, first %+v; want %d, first %s", len(m.Entities), m.Entities[0], store.MaxMemoryEntities, first.Name)
 	}
 	page, err := r.Account(acct).Memories().List(ctx, memory.ListParams{})
-	if err != nil || len(page.Data) != 1 || len(page.Data[0].Entities) != memoryrelay.MaxMemoryEntities {
+	if err != nil || len(page.Data) != 1 || len(page.Data[0].Entities) != store.MaxMemoryEntities {
 		t.Fatalf("list: %v %v", page.Data, err)
 	}
 	if e, err := r.Account(acct).Entities().Get(ctx, first.ID); err != nil || e.MemoryCount != 1 {

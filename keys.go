@@ -10,14 +10,6 @@ import (
 	"github.com/memoryrelay/memoryrelay/memory"
 )
 
-// Limits on API keys (API contract §9). The key store enforces them
-// (package keys), whichever way a key is made: Keys().Create of an account,
-// Rotate, or Relay.Keys().
-const (
-	MaxKeyName  = keys.MaxName
-	MaxKeyGrace = keys.MaxGrace
-)
-
 // createKey creates an API key in the account and returns it with its
 // token, the only copy of the secret. A field the key store refuses is a
 // *memory.ValidationError naming it.

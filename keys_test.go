@@ -36,14 +36,14 @@ func TestKeyRulesOnEveryPath(t *testing.T) {
 		in         memory.NewKey
 		field, msg string // "" when accepted
 	}{
-		{"name of 100 characters", memory.NewKey{Name: strings.Repeat("ü", memoryrelay.MaxKeyName), Scopes: read}, "", ""},
-		{"name of 101 characters", memory.NewKey{Name: strings.Repeat("ü", memoryrelay.MaxKeyName+1), Scopes: read}, "Name", "Name must be 1-100 characters"},
+		{"name of 100 characters", memory.NewKey{Name: strings.Repeat("ü", keys.MaxName), Scopes: read}, "", ""},
+		{"name of 101 characters", memory.NewKey{Name: strings.Repeat("ü", keys.MaxName+1), Scopes: read}, "Name", "Name must be 1-100 characters"},
 		{"name of 5,000 characters", memory.NewKey{Name: strings.Repeat("n", 5000), Scopes: read}, "Name", "Name must be 1-100 characters"},
 		{"no scopes", memory.NewKey{Name: "k"}, "Scopes", "Scopes must be a non-empty list of read, write, delete, admin"},
 		{"expiry in a second", memory.NewKey{Name: "k", Scopes: read, ExpiresAt: &soon}, "", ""},
 		{"expiry in the past", memory.NewKey{Name: "k", Scopes: read, ExpiresAt: &past}, "ExpiresAt", "ExpiresAt must be in the future"},
-		{"metadata at the size limit", memory.NewKey{Name: "k", Scopes: read, Metadata: metadataOf(memoryrelay.MaxMetadataSize)}, "", ""},
-		{"metadata one byte past", memory.NewKey{Name: "k", Scopes: read, Metadata: metadataOf(memoryrelay.MaxMetadataSize + 1)}, "Metadata", "Metadata must be at most 10240 bytes when serialized"},
+		{"metadata at the size limit", memory.NewKey{Name: "k", Scopes: read, Metadata: metadataOf(memory.MaxMetadataSize)}, "", ""},
+		{"metadata one byte past", memory.NewKey{Name: "k", Scopes: read, Metadata: metadataOf(memory.MaxMetadataSize + 1)}, "Metadata", "Metadata must be at most 10240 bytes when serialized"},
 		{"metadata not JSON", memory.NewKey{Name: "k", Scopes: read, Metadata: json.RawMessage(`owner: ops`)}, "Metadata", "Metadata must be a JSON object"},
 		{"metadata not an object", memory.NewKey{Name: "k", Scopes: read, Metadata: json.RawMessage(`["ops"]`)}, "Metadata", "Metadata must be a JSON object"},
 		{"rate limit at the maximum", memory.NewKey{Name: "k", Scopes: read, RateLimit: keys.MaxRateLimit}, "", ""},
@@ -89,14 +89,14 @@ func TestKeyRulesOnEveryPath(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, grace := range []time.Duration{-time.Second, memoryrelay.MaxKeyGrace + time.Second} {
+	for _, grace := range []time.Duration{-time.Second, keys.MaxGrace + time.Second} {
 		_, _, err := r.Account(acct).Keys().Rotate(ctx, k.ID, grace)
 		var verr *memory.ValidationError
 		if !errors.As(err, &verr) || verr.Field() != "grace" || verr.Problems[0].Message != "grace must be between 0 and 24h0m0s" {
 			t.Errorf("RotateKey(grace %v): %#v, want a *ValidationError for grace", grace, err)
 		}
 	}
-	if _, _, err := r.Account(acct).Keys().Rotate(ctx, k.ID, memoryrelay.MaxKeyGrace); err != nil {
-		t.Errorf("RotateKey(grace %v): %v", memoryrelay.MaxKeyGrace, err)
+	if _, _, err := r.Account(acct).Keys().Rotate(ctx, k.ID, keys.MaxGrace); err != nil {
+		t.Errorf("RotateKey(grace %v): %v", keys.MaxGrace, err)
 	}
 }

@@ -29,16 +29,6 @@ type memoryStore interface {
 	UpdateMemory(ctx context.Context, accountID, id string, apply func(*store.Memory) error, idx *store.Indexed) (store.Memory, error)
 }
 
-// Defaults and limits of memory reads (API contract §1.6); the limits of
-// the stored fields are in limits.go.
-const (
-	DefaultAgent = "default"
-	DefaultPage  = 20
-	MaxPage      = 100
-	DefaultHits  = 10
-	MaxHits      = 100
-)
-
 // Allowed values of memory fields.
 var (
 	memoryTypes  = []string{"fact", "event", "insight", "task", "preference", "entity_reference", "system"}
@@ -75,12 +65,12 @@ func (r *Relay) newMemory(accountID string, in memory.NewMemory) (store.Memory, 
 	}
 	agent := in.AgentID
 	if agent == "" {
-		agent = DefaultAgent
+		agent = memory.DefaultAgent
 	}
 	if err := checkAgentRef(agent); err != nil {
 		return store.Memory{}, err
 	}
-	if err := optTextField("UserID", in.UserID, MaxUserID); err != nil {
+	if err := optTextField("UserID", in.UserID, memory.MaxUserID); err != nil {
 		return store.Memory{}, err
 	}
 	meta, err := checkMetadata(in.Metadata)
@@ -174,8 +164,8 @@ func applyAttrs(m *store.Memory, a attrs) error {
 		m.Scope = *a.Scope
 	}
 	if a.Project != nil {
-		if n := utf8.RuneCountInString(*a.Project); n == 0 || n > MaxProjectSlug {
-			return invalid("Project", "Project must be 1-%d characters", MaxProjectSlug)
+		if n := utf8.RuneCountInString(*a.Project); n == 0 || n > memory.MaxProjectSlug {
+			return invalid("Project", "Project must be 1-%d characters", memory.MaxProjectSlug)
 		}
 		m.Project = a.Project
 	}
@@ -196,31 +186,31 @@ func checkContent(s string) error {
 		return invalid("Content", "Content must be valid UTF-8")
 	}
 	n := utf8.RuneCountInString(s)
-	if n == 0 || n > MaxContentChars || strings.TrimFunc(s, unicode.IsSpace) == "" {
-		return invalid("Content", "Content must be 1-%d characters and not blank", MaxContentChars)
+	if n == 0 || n > memory.MaxContentChars || strings.TrimFunc(s, unicode.IsSpace) == "" {
+		return invalid("Content", "Content must be 1-%d characters and not blank", memory.MaxContentChars)
 	}
 	return nil
 }
 
 func checkAgentRef(s string) error {
 	if !validAgentRef(s) {
-		return invalid("AgentID", "AgentID must be an agent id or name of 1-%d bytes", MaxAgentRef)
+		return invalid("AgentID", "AgentID must be an agent id or name of 1-%d bytes", memory.MaxAgentRef)
 	}
 	return nil
 }
 
 // validAgentRef reports whether s can be an agent id or a reference to an
-// agent: 1–MaxAgentRef bytes of UTF-8, not only whitespace.
+// agent: 1–memory.MaxAgentRef bytes of UTF-8, not only whitespace.
 func validAgentRef(s string) bool {
-	return len(s) <= MaxAgentRef && strings.TrimSpace(s) != "" && utf8.ValidString(s)
+	return len(s) <= memory.MaxAgentRef && strings.TrimSpace(s) != "" && utf8.ValidString(s)
 }
 
 // checkMetadata accepts nil/null (none) or a JSON object of at most
-// MaxMetadataSize bytes, valid UTF-8 and at most MaxJSONDepth levels deep,
+// memory.MaxMetadataSize bytes, valid UTF-8 and at most memory.MaxJSONDepth levels deep,
 // returned compacted. Every metadata of every object goes through it, on
 // create and on update alike.
 func checkMetadata(raw json.RawMessage) ([]byte, error) {
-	return checkStored("Metadata", raw, MaxMetadataSize)
+	return checkStored("Metadata", raw, memory.MaxMetadataSize)
 }
 
 // checkStored applies storedjson.Object, the one rule for stored JSON
@@ -256,8 +246,8 @@ func (r *Relay) index(ctx context.Context, text string) (store.Indexed, error) {
 // the result.
 func (r *Relay) embedText(ctx context.Context, text, prefix string) (memory.Embedding, error) {
 	n := utf8.RuneCountInString(text)
-	if !utf8.ValidString(text) || n == 0 || n > MaxContentChars || strings.TrimFunc(text, unicode.IsSpace) == "" {
-		return memory.Embedding{}, invalid("text", "text must be 1-%d characters and not blank", MaxContentChars)
+	if !utf8.ValidString(text) || n == 0 || n > memory.MaxContentChars || strings.TrimFunc(text, unicode.IsSpace) == "" {
+		return memory.Embedding{}, invalid("text", "text must be 1-%d characters and not blank", memory.MaxContentChars)
 	}
 	switch prefix {
 	case "", memory.EmbedPrefixQuery, memory.EmbedPrefixDocument:
@@ -311,7 +301,7 @@ func (r *Relay) updateMemory(ctx context.Context, accountID, id string, p memory
 			return memory.Memory{}, invalid("Metadata", "Metadata must be a JSON object")
 		}
 	}
-	if err := optTextField("UserID", p.UserID, MaxUserID); err != nil {
+	if err := optTextField("UserID", p.UserID, memory.MaxUserID); err != nil {
 		return memory.Memory{}, err
 	}
 	var idx *store.Indexed

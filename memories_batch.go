@@ -18,14 +18,6 @@ type batchMemoryStore interface {
 	InsertMemories(ctx context.Context, items []store.BatchItem) ([]store.BatchOutcome, error)
 }
 
-// Limits and defaults of batch create and deduplication (API contract
-// §5.2 #2 and #8).
-const (
-	MaxBatch              = 1000 // memories per batch
-	DefaultDedupThreshold = 0.95
-	MinDedupThreshold     = 0.5
-)
-
 // createDedup creates a memory unless one of the same agent is a
 // duplicate: the new content is embedded and compared (exact cosine
 // similarity of the embeddings) with every memory of the same agent; if one
@@ -64,10 +56,10 @@ func (r *Relay) createDedup(ctx context.Context, accountID string, in memory.New
 // whether or not deduplication is asked for.
 func dedupThreshold(in memory.NewMemory) (float64, error) {
 	if in.DedupThreshold == nil {
-		return DefaultDedupThreshold, nil
+		return memory.DefaultDedupThreshold, nil
 	}
-	if v := *in.DedupThreshold; math.IsNaN(v) || v < MinDedupThreshold || v > 1 {
-		return 0, invalid("DedupThreshold", "DedupThreshold must be between %v and 1", MinDedupThreshold)
+	if v := *in.DedupThreshold; math.IsNaN(v) || v < memory.MinDedupThreshold || v > 1 {
+		return 0, invalid("DedupThreshold", "DedupThreshold must be between %v and 1", memory.MinDedupThreshold)
 	}
 	return *in.DedupThreshold, nil
 }
@@ -83,8 +75,8 @@ func dedupThreshold(in memory.NewMemory) (float64, error) {
 // field within the item ("Content"), as Create does.
 func (r *Relay) createMemories(ctx context.Context, accountID string, p memory.BatchParams) (memory.BatchResult, error) {
 	start := time.Now()
-	if len(p.Memories) == 0 || len(p.Memories) > MaxBatch {
-		return memory.BatchResult{}, invalid("Memories", "Memories must hold 1-%d items", MaxBatch)
+	if len(p.Memories) == 0 || len(p.Memories) > memory.MaxBatch {
+		return memory.BatchResult{}, invalid("Memories", "Memories must hold 1-%d items", memory.MaxBatch)
 	}
 	res := memory.BatchResult{Items: make([]memory.BatchItemResult, len(p.Memories))}
 	items := make([]store.BatchItem, 0, len(p.Memories))

@@ -316,7 +316,7 @@ func TestSearchQuality(t *testing.T) {
 		}
 	}
 	// A query of 51,200 characters works; one more is rejected.
-	long := strings.Repeat("typescript ", memoryrelay.MaxContentChars/11) + strings.Repeat("x", memoryrelay.MaxContentChars%11)
+	long := strings.Repeat("typescript ", memory.MaxContentChars/11) + strings.Repeat("x", memory.MaxContentChars%11)
 	if _, err := r.Account(acct).Memories().Search(ctx, memory.SearchParams{Query: long}); err != nil {
 		t.Errorf("max query: %v", err)
 	}

@@ -55,10 +55,10 @@ func pageLimit(v, def, max int) (int, error) {
 	return v, nil
 }
 
-// checkOffset accepts 0 to MaxOffset.
+// checkOffset accepts 0 to memory.MaxOffset.
 func checkOffset(off int) error {
-	if off < 0 || off > MaxOffset {
-		return invalid("Offset", "Offset must be between 0 and %d", MaxOffset)
+	if off < 0 || off > memory.MaxOffset {
+		return invalid("Offset", "Offset must be between 0 and %d", memory.MaxOffset)
 	}
 	return nil
 }
@@ -68,7 +68,7 @@ func checkOffset(off int) error {
 // (nil without a cursor) and the offset it reports, which replaces
 // offset.
 func keysetParams(l cursorList, limit, offset int, cursor string) (int, int, *store.Position, error) {
-	limit, err := pageLimit(limit, DefaultPage, MaxPage)
+	limit, err := pageLimit(limit, memory.DefaultPageLimit, memory.MaxPageLimit)
 	if err != nil {
 		return 0, 0, nil, err
 	}
@@ -103,7 +103,7 @@ func keysetPage[S, T any](l cursorList, rows []S, conv func(S) T, total, limit, 
 // l, and the cursor, if any, of an earlier page of it, whose offset wins
 // over offset.
 func offsetParams(l cursorList, limit, offset int, cursor string) (int, int, error) {
-	limit, err := pageLimit(limit, DefaultPage, MaxPage)
+	limit, err := pageLimit(limit, memory.DefaultPageLimit, memory.MaxPageLimit)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -135,15 +135,15 @@ func offsetPage[S, T any](l cursorList, rows []S, conv func(S) T, total, limit, 
 func badCursor() error { return invalid("Cursor", "Cursor is not valid") }
 
 // encodeCursor makes the opaque cursor of the page of l after pos, which
-// starts at offset; the offset is capped at MaxOffset, which decodeCursor
+// starts at offset; the offset is capped at memory.MaxOffset, which decodeCursor
 // accepts.
 func encodeCursor(l cursorList, pos store.Position, offset int) string {
-	raw := string(l) + ":" + strconv.FormatInt(pos.CreatedAt, 10) + ":" + strconv.Itoa(min(offset, MaxOffset)) + ":" + pos.ID
+	raw := string(l) + ":" + strconv.FormatInt(pos.CreatedAt, 10) + ":" + strconv.Itoa(min(offset, memory.MaxOffset)) + ":" + pos.ID
 	return base64.RawURLEncoding.EncodeToString([]byte(raw))
 }
 
 // decodeCursor returns the position and offset of a cursor of l, or
-// badCursor. The id must be one a list can hold: 1–MaxAgentRef bytes
+// badCursor. The id must be one a list can hold: 1–memory.MaxAgentRef bytes
 // of UTF-8 (the ids of agents, the longest; the others are UUIDs).
 func decodeCursor(l cursorList, c string) (store.Position, int, error) {
 	raw, err := base64.RawURLEncoding.DecodeString(c)
@@ -156,19 +156,19 @@ func decodeCursor(l cursorList, c string) (store.Position, int, error) {
 	}
 	at, err1 := strconv.ParseInt(parts[1], 10, 64)
 	off, err2 := strconv.Atoi(parts[2])
-	if err1 != nil || err2 != nil || off < 0 || off > MaxOffset {
+	if err1 != nil || err2 != nil || off < 0 || off > memory.MaxOffset {
 		return store.Position{}, 0, badCursor()
 	}
-	if id := parts[3]; id == "" || len(id) > MaxAgentRef || !utf8.ValidString(id) {
+	if id := parts[3]; id == "" || len(id) > memory.MaxAgentRef || !utf8.ValidString(id) {
 		return store.Position{}, 0, badCursor()
 	}
 	return store.Position{CreatedAt: at, ID: parts[3]}, off, nil
 }
 
 // encodeOffsetCursor makes the opaque cursor of the page of l at offset,
-// capped at MaxOffset.
+// capped at memory.MaxOffset.
 func encodeOffsetCursor(l cursorList, offset int) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(string(l) + ":" + strconv.Itoa(min(offset, MaxOffset))))
+	return base64.RawURLEncoding.EncodeToString([]byte(string(l) + ":" + strconv.Itoa(min(offset, memory.MaxOffset))))
 }
 
 // decodeOffsetCursor returns the offset of a cursor of l, or badCursor.
@@ -182,7 +182,7 @@ func decodeOffsetCursor(l cursorList, c string) (int, error) {
 		return 0, badCursor()
 	}
 	off, err := strconv.Atoi(rest)
-	if err != nil || off < 0 || off > MaxOffset {
+	if err != nil || off < 0 || off > memory.MaxOffset {
 		return 0, badCursor()
 	}
 	return off, nil

@@ -22,29 +22,21 @@ type patternStore interface {
 	TopPatterns(ctx context.Context, f store.PatternFilter, limit int) ([]store.Pattern, error)
 }
 
-// Defaults and limits of pattern search (API contract §5.8); the limits of
-// the stored fields are in limits.go.
-const (
-	DefaultPatternHits      = 10
-	MaxPatternHits          = 50
-	DefaultPatternThreshold = 0.3
-)
-
 var patternScopes = []string{"global", "project"}
 
 // createPattern validates, embeds (title and description) and stores a
 // pattern.
 func (r *Relay) createPattern(ctx context.Context, accountID string, in memory.NewPattern) (memory.Pattern, error) {
-	if err := textField("Title", in.Title, MaxPatternTitle); err != nil {
+	if err := textField("Title", in.Title, memory.MaxPatternTitle); err != nil {
 		return memory.Pattern{}, err
 	}
-	if err := textField("Description", in.Description, MaxPatternDescription); err != nil {
+	if err := textField("Description", in.Description, memory.MaxPatternDescription); err != nil {
 		return memory.Pattern{}, err
 	}
-	if err := optTextField("Category", in.Category, MaxPatternCategory); err != nil {
+	if err := optTextField("Category", in.Category, memory.MaxPatternCategory); err != nil {
 		return memory.Pattern{}, err
 	}
-	if err := optTextField("ExampleCode", in.ExampleCode, MaxPatternExampleCode); err != nil {
+	if err := optTextField("ExampleCode", in.ExampleCode, memory.MaxPatternExampleCode); err != nil {
 		return memory.Pattern{}, err
 	}
 	scope := "global"
@@ -109,7 +101,7 @@ func (r *Relay) getPattern(ctx context.Context, accountID, id string) (memory.Pa
 func (r *Relay) searchPatterns(ctx context.Context, accountID string, p memory.PatternSearchParams) ([]memory.PatternHit, error) {
 	f := store.PatternFilter{AccountID: accountID, Category: p.Category, Project: p.Project}
 	if strings.TrimFunc(p.Query, unicode.IsSpace) == "" {
-		limit, err := pageLimit(p.Limit, DefaultPatternHits, MaxPatternHits)
+		limit, err := pageLimit(p.Limit, memory.DefaultPatternHits, memory.MaxPatternHits)
 		if err != nil {
 			return nil, err
 		}
@@ -126,7 +118,7 @@ func (r *Relay) searchPatterns(ctx context.Context, accountID string, p memory.P
 		}
 		return hits, nil
 	}
-	limit, threshold, err := scoredParams(p.Query, p.Limit, DefaultPatternHits, MaxPatternHits, p.Threshold, DefaultPatternThreshold)
+	limit, threshold, err := scoredParams(p.Query, p.Limit, memory.DefaultPatternHits, memory.MaxPatternHits, p.Threshold, memory.DefaultPatternThreshold)
 	if err != nil {
 		return nil, err
 	}
@@ -160,7 +152,7 @@ func (r *Relay) adoptPattern(ctx context.Context, accountID, id, project string)
 		return memory.Pattern{}, notFound(kindPattern)
 	}
 	if !store.ValidSlug(project) {
-		return memory.Pattern{}, invalid("project", "project must be a project slug (lowercase letters, digits and '-', 1-%d characters)", MaxProjectSlug)
+		return memory.Pattern{}, invalid("project", "project must be a project slug (lowercase letters, digits and '-', 1-%d characters)", memory.MaxProjectSlug)
 	}
 	p, err := r.store.AdoptPattern(ctx, accountID, id, project, r.now())
 	if err != nil {
@@ -176,7 +168,7 @@ func (r *Relay) suggestPatterns(ctx context.Context, accountID, project string, 
 	if project == "" {
 		return nil, invalid("project", "project is required")
 	}
-	limit, err := pageLimit(limit, DefaultPatternHits, MaxPatternHits)
+	limit, err := pageLimit(limit, memory.DefaultPatternHits, memory.MaxPatternHits)
 	if err != nil {
 		return nil, err
 	}

@@ -32,10 +32,8 @@ type projectStore interface {
 }
 
 // Limits and defaults of project reads (API contract §5.9); the limits of
-// the stored fields are in limits.go.
+// the inputs are package memory's.
 const (
-	// MaxChangeDescription bounds impact analysis's change_description.
-	MaxChangeDescription = 5_000 // characters
 	// MaxImpactDepth is how many edges impact analysis follows back from
 	// the changed project.
 	MaxImpactDepth = 10
@@ -62,21 +60,21 @@ func (r *Relay) createProject(ctx context.Context, accountID string, in memory.N
 	if err := checkNewSlug("Slug", in.Slug); err != nil {
 		return memory.Project{}, err
 	}
-	if err := textField("Name", in.Name, MaxProjectName); err != nil {
+	if err := textField("Name", in.Name, memory.MaxProjectName); err != nil {
 		return memory.Project{}, err
 	}
-	if err := optTextField("Description", in.Description, MaxProjectDescription); err != nil {
+	if err := optTextField("Description", in.Description, memory.MaxProjectDescription); err != nil {
 		return memory.Project{}, err
 	}
-	if err := optTextField("RepoURL", in.RepoURL, MaxRepoURL); err != nil {
+	if err := optTextField("RepoURL", in.RepoURL, memory.MaxRepoURL); err != nil {
 		return memory.Project{}, err
 	}
 	stack, err := checkObject("Stack", in.Stack)
 	if err != nil {
 		return memory.Project{}, err
 	}
-	if len(stack) > MaxProjectStack {
-		return memory.Project{}, invalid("Stack", "Stack must be at most %d bytes when serialized", MaxProjectStack)
+	if len(stack) > memory.MaxProjectStack {
+		return memory.Project{}, invalid("Stack", "Stack must be at most %d bytes when serialized", memory.MaxProjectStack)
 	}
 	meta, err := checkMetadata(in.Metadata)
 	if err != nil {
@@ -168,8 +166,8 @@ func (r *Relay) relateProjects(ctx context.Context, accountID, slug string, in m
 	if in.Target == slug {
 		return memory.ProjectRelationship{}, false, invalid("Target", "Target must differ from the source project")
 	}
-	if strings.TrimFunc(in.Type, unicode.IsSpace) == "" || utf8.RuneCountInString(in.Type) > MaxRelationshipType {
-		return memory.ProjectRelationship{}, false, invalid("Type", "Type must be 1-%d characters and not blank", MaxRelationshipType)
+	if strings.TrimFunc(in.Type, unicode.IsSpace) == "" || utf8.RuneCountInString(in.Type) > memory.MaxRelationshipType {
+		return memory.ProjectRelationship{}, false, invalid("Type", "Type must be 1-%d characters and not blank", memory.MaxRelationshipType)
 	}
 	meta, err := checkMetadata(in.Metadata)
 	if err != nil {
@@ -240,7 +238,7 @@ func projectDigest(pc memory.ProjectContext) string {
 		b.WriteString("\n" + oneLine(*p.Description, digestMemoryChars) + "\n")
 	}
 	if p.RepoURL != nil && *p.RepoURL != "" {
-		b.WriteString("\nRepository: " + oneLine(*p.RepoURL, MaxRepoURL) + "\n")
+		b.WriteString("\nRepository: " + oneLine(*p.RepoURL, memory.MaxRepoURL) + "\n")
 	}
 	section := func(title string, n int, item func(i int) string) {
 		fmt.Fprintf(&b, "\n## %s (%d)\n\n", title, n)
@@ -262,7 +260,7 @@ func projectDigest(pc memory.ProjectContext) string {
 		pt := pc.Patterns[i]
 		s := "**" + oneLine(pt.Title, digestDetailChars) + "**"
 		if pt.Category != nil && *pt.Category != "" {
-			s += " (" + oneLine(*pt.Category, MaxPatternCategory) + ")"
+			s += " (" + oneLine(*pt.Category, memory.MaxPatternCategory) + ")"
 		}
 		return s + ": " + oneLine(pt.Description, digestDetailChars)
 	})
@@ -296,8 +294,8 @@ func (r *Relay) impactAnalysis(ctx context.Context, accountID, project, change s
 	if project == "" {
 		return memory.Impact{}, invalid("slug", "slug is required")
 	}
-	if strings.TrimFunc(change, unicode.IsSpace) == "" || utf8.RuneCountInString(change) > MaxChangeDescription || !utf8.ValidString(change) {
-		return memory.Impact{}, invalid("change", "change must be 1-%d characters and not blank", MaxChangeDescription)
+	if strings.TrimFunc(change, unicode.IsSpace) == "" || utf8.RuneCountInString(change) > memory.MaxChangeDescription || !utf8.ValidString(change) {
+		return memory.Impact{}, invalid("change", "change must be 1-%d characters and not blank", memory.MaxChangeDescription)
 	}
 	if !store.ValidSlug(project) {
 		return memory.Impact{}, errNoProject

@@ -12,6 +12,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/memoryrelay/memoryrelay/memory"
 	"github.com/memoryrelay/memoryrelay/search"
 	"github.com/memoryrelay/memoryrelay/search/lexical"
 )
@@ -86,14 +87,14 @@ func hits[R, H any](t *top, rows []R, id func(R) string, hit func(R, float64) H)
 }
 
 // scoredParams validates the common inputs of decision check and pattern
-// search: a non-blank query of at most MaxContentChars, a limit (0: def;
+// search: a non-blank query of at most memory.MaxContentChars, a limit (0: def;
 // above max: clamped) and a threshold in [0,1] (nil: defThreshold).
 func scoredParams(query string, limit, def, max int, threshold *float64, defThreshold float64) (int, float64, error) {
 	if strings.TrimFunc(query, unicode.IsSpace) == "" {
 		return 0, 0, invalid("Query", "Query is required")
 	}
-	if !utf8.ValidString(query) || utf8.RuneCountInString(query) > MaxContentChars {
-		return 0, 0, invalid("Query", "Query must be 1-%d characters", MaxContentChars)
+	if !utf8.ValidString(query) || utf8.RuneCountInString(query) > memory.MaxContentChars {
+		return 0, 0, invalid("Query", "Query must be 1-%d characters", memory.MaxContentChars)
 	}
 	limit, err := pageLimit(limit, def, max)
 	if err != nil {

@@ -21,8 +21,8 @@ const rankRows = 200
 func bigRanked(tb testing.TB, r *memoryrelay.Relay, acct string) {
 	tb.Helper()
 	ctx := context.Background()
-	code := strings.Repeat("x", memoryrelay.MaxPatternExampleCode)
-	alts := strings.Repeat("y", memoryrelay.MaxDecisionAlternatives)
+	code := strings.Repeat("x", memory.MaxPatternExampleCode)
+	alts := strings.Repeat("y", memory.MaxDecisionAlternatives)
 	for i := range rankRows {
 		if _, err := r.Account(acct).Patterns().Create(ctx, memory.NewPattern{Title: fmt.Sprintf("retry pattern %d", i),
 			Description: "Retry idempotent calls with exponential backoff.", ExampleCode: &code}); err != nil {
@@ -68,7 +68,7 @@ func TestRankingReadsOnlyWhatItRanks(t *testing.T) {
 			t.Fatal(err)
 		}
 		hits = len(ps)
-		if hits == 1 && (ps[0].Pattern.ExampleCode == nil || len(*ps[0].Pattern.ExampleCode) != memoryrelay.MaxPatternExampleCode) {
+		if hits == 1 && (ps[0].Pattern.ExampleCode == nil || len(*ps[0].Pattern.ExampleCode) != memory.MaxPatternExampleCode) {
 			t.Errorf("the hit's example_code was not read whole")
 		}
 	})

@@ -47,10 +47,10 @@ func (r *Relay) searchMemories(ctx context.Context, accountID string, p memory.S
 	if strings.TrimFunc(p.Query, unicode.IsSpace) == "" {
 		return nil, invalid("Query", "Query is required")
 	}
-	if utf8.RuneCountInString(p.Query) > MaxContentChars {
-		return nil, invalid("Query", "Query must be 1-%d characters", MaxContentChars)
+	if utf8.RuneCountInString(p.Query) > memory.MaxContentChars {
+		return nil, invalid("Query", "Query must be 1-%d characters", memory.MaxContentChars)
 	}
-	limit, err := pageLimit(p.Limit, DefaultHits, MaxHits)
+	limit, err := pageLimit(p.Limit, memory.DefaultHits, memory.MaxHits)
 	if err != nil {
 		return nil, err
 	}
@@ -75,8 +75,8 @@ func (r *Relay) searchMemories(ctx context.Context, accountID string, p memory.S
 		MinImportance: p.MinImportance, Project: p.Project, Scope: p.Scope, Namespace: p.Namespace,
 		IncludeConfidential: p.IncludeConfidential, IncludeArchived: p.IncludeArchived,
 	}
-	if len(p.MetadataFilter) > MaxMetadataFilterKeys {
-		return nil, invalid("MetadataFilter", "MetadataFilter must have at most %d keys", MaxMetadataFilterKeys)
+	if len(p.MetadataFilter) > memory.MaxMetadataFilterKeys {
+		return nil, invalid("MetadataFilter", "MetadataFilter must have at most %d keys", memory.MaxMetadataFilterKeys)
 	}
 	if len(p.MetadataFilter) > 0 {
 		f.Metadata = make(map[string][]byte, len(p.MetadataFilter))
@@ -86,8 +86,8 @@ func (r *Relay) searchMemories(ctx context.Context, accountID string, p memory.S
 			}
 			// Counted as in stored metadata, the filter object being level
 			// 1: anything deeper could match nothing stored.
-			if storedjson.Exceeds(v, MaxJSONDepth-1) {
-				return nil, invalid("MetadataFilter", "MetadataFilter must be nested at most %d levels deep", MaxJSONDepth)
+			if storedjson.Exceeds(v, memory.MaxJSONDepth-1) {
+				return nil, invalid("MetadataFilter", "MetadataFilter must be nested at most %d levels deep", memory.MaxJSONDepth)
 			}
 			f.Metadata[k] = v
 		}

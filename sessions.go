@@ -37,8 +37,8 @@ func (r *Relay) createSession(ctx context.Context, accountID string, in memory.N
 // return the same session, and exactly one of them reports created. in is
 // used only when the session is created.
 func (r *Relay) getOrCreateSession(ctx context.Context, accountID, externalID string, in memory.NewSession) (memory.Session, bool, error) {
-	if n := utf8.RuneCountInString(externalID); n == 0 || n > MaxExternalID || !utf8.ValidString(externalID) {
-		return memory.Session{}, false, invalid("externalID", "externalID must be 1-%d characters", MaxExternalID)
+	if n := utf8.RuneCountInString(externalID); n == 0 || n > memory.MaxExternalID || !utf8.ValidString(externalID) {
+		return memory.Session{}, false, invalid("externalID", "externalID must be 1-%d characters", memory.MaxExternalID)
 	}
 	x, err := r.newSession(accountID, in)
 	if err != nil {
@@ -55,17 +55,17 @@ func (r *Relay) getOrCreateSession(ctx context.Context, accountID, externalID st
 func (r *Relay) newSession(accountID string, in memory.NewSession) (store.Session, error) {
 	agent := in.AgentID
 	if agent == "" {
-		agent = DefaultAgent
+		agent = memory.DefaultAgent
 	}
 	if err := checkAgentRef(agent); err != nil {
 		return store.Session{}, err
 	}
-	if in.Title != nil && (!utf8.ValidString(*in.Title) || utf8.RuneCountInString(*in.Title) > MaxSessionTitle) {
-		return store.Session{}, invalid("Title", "Title must be at most %d characters", MaxSessionTitle)
+	if in.Title != nil && (!utf8.ValidString(*in.Title) || utf8.RuneCountInString(*in.Title) > memory.MaxSessionTitle) {
+		return store.Session{}, invalid("Title", "Title must be at most %d characters", memory.MaxSessionTitle)
 	}
 	if in.Project != nil {
-		if n := utf8.RuneCountInString(*in.Project); n == 0 || n > MaxSessionProject || !utf8.ValidString(*in.Project) {
-			return store.Session{}, invalid("Project", "Project must be 1-%d characters", MaxSessionProject)
+		if n := utf8.RuneCountInString(*in.Project); n == 0 || n > memory.MaxSessionProject || !utf8.ValidString(*in.Project) {
+			return store.Session{}, invalid("Project", "Project must be 1-%d characters", memory.MaxSessionProject)
 		}
 	}
 	meta, err := checkMetadata(in.Metadata)
@@ -102,7 +102,7 @@ func (r *Relay) getSession(ctx context.Context, accountID, id string) (memory.Se
 }
 
 // sessionWithMemories returns the account's session with the id and its
-// newest memories, at most MaxSessionMemories of them, oldest first, read
+// newest memories, at most memory.MaxSessionMemories of them, oldest first, read
 // from one snapshot. Session.MemoryCount counts them all; the older ones
 // are reachable by searching with the session's id.
 func (r *Relay) sessionWithMemories(ctx context.Context, accountID, id string) (memory.Session, []memory.Memory, error) {
@@ -110,7 +110,7 @@ func (r *Relay) sessionWithMemories(ctx context.Context, accountID, id string) (
 	if !ok {
 		return memory.Session{}, nil, notFound(kindSession)
 	}
-	x, ms, err := r.store.GetSession(ctx, accountID, id, MaxSessionMemories)
+	x, ms, err := r.store.GetSession(ctx, accountID, id, memory.MaxSessionMemories)
 	if err != nil {
 		return memory.Session{}, nil, storeErr(err, kindSession)
 	}
@@ -125,8 +125,8 @@ func (r *Relay) endSession(ctx context.Context, accountID, id string, summary *s
 	if !ok {
 		return memory.Session{}, notFound(kindSession)
 	}
-	if summary != nil && (!utf8.ValidString(*summary) || utf8.RuneCountInString(*summary) > MaxSessionSummary) {
-		return memory.Session{}, invalid("summary", "summary must be at most %d characters", MaxSessionSummary)
+	if summary != nil && (!utf8.ValidString(*summary) || utf8.RuneCountInString(*summary) > memory.MaxSessionSummary) {
+		return memory.Session{}, invalid("summary", "summary must be at most %d characters", memory.MaxSessionSummary)
 	}
 	x, err := r.store.EndSession(ctx, accountID, id, summary, r.now())
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/memoryrelay/memoryrelay/internal/webhook"
+	"github.com/memoryrelay/memoryrelay/memory"
 )
 
 // Defaults for [WebhookOptions].
@@ -19,8 +20,6 @@ const (
 	// goroutine; beyond it deliveries are dropped (and logged), never
 	// blocking the job workers.
 	WebhookQueue = 1024
-	// MaxWebhookURL is the longest webhook_url accepted, in bytes.
-	MaxWebhookURL = 2048
 )
 
 // WebhookSignatureHeader carries "sha256=" and the lowercase hex
@@ -97,8 +96,8 @@ func newWebhookSender(o WebhookOptions, logger *slog.Logger) (*webhook.Sender, e
 
 // checkWebhookURL accepts an absolute http or https URL with a host.
 func checkWebhookURL(raw string) error {
-	bad := invalid("WebhookURL", "WebhookURL must be an absolute http or https URL of at most %d bytes", MaxWebhookURL)
-	if len(raw) > MaxWebhookURL {
+	bad := invalid("WebhookURL", "WebhookURL must be an absolute http or https URL of at most %d bytes", memory.MaxWebhookURL)
+	if len(raw) > memory.MaxWebhookURL {
 		return bad
 	}
 	u, err := url.Parse(raw)

@@ -215,7 +215,7 @@ func TestErrorsTable(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	long := strings.Repeat("é", memoryrelay.MaxContentChars+1)
+	long := strings.Repeat("é", memory.MaxContentChars+1)
 	bigMeta := map[string]any{"content": "x", "metadata": map[string]any{"blob": strings.Repeat("a", 10<<10)}}
 
 	cases := []struct {

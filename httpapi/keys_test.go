@@ -162,14 +162,14 @@ func TestKeyFieldRulesOverHTTP(t *testing.T) {
 		field string // "" when accepted
 		msg   string
 	}{
-		{"name of 100 characters", `{"name":"` + strings.Repeat("ü", memoryrelay.MaxKeyName) + `","scopes":["read"]}`, "", ""},
-		{"name of 101 characters", `{"name":"` + strings.Repeat("ü", memoryrelay.MaxKeyName+1) + `","scopes":["read"]}`, "name", "name must be 1-100 characters"},
+		{"name of 100 characters", `{"name":"` + strings.Repeat("ü", keys.MaxName) + `","scopes":["read"]}`, "", ""},
+		{"name of 101 characters", `{"name":"` + strings.Repeat("ü", keys.MaxName+1) + `","scopes":["read"]}`, "name", "name must be 1-100 characters"},
 		{"empty name", `{"name":"","scopes":["read"]}`, "name", "name must be 1-100 characters"},
 		{"empty scopes", `{"name":"k","scopes":[]}`, "scopes", "scopes must be a non-empty list of read, write, delete, admin"},
 		{"expiry in a minute", body(`,"expires_at":"` + e.clock.Now().Add(time.Minute).Format(time.RFC3339) + `"`), "", ""},
 		{"expiry a second ago", body(`,"expires_at":"` + e.clock.Now().Add(-time.Second).Format(time.RFC3339) + `"`), "expires_at", "expires_at must be in the future"},
-		{"metadata at the size limit", body(`,"metadata":` + keyMetadataOf(memoryrelay.MaxMetadataSize)), "", ""},
-		{"metadata one byte past", body(`,"metadata":` + keyMetadataOf(memoryrelay.MaxMetadataSize+1)), "metadata", "metadata must be at most 10240 bytes when serialized"},
+		{"metadata at the size limit", body(`,"metadata":` + keyMetadataOf(memory.MaxMetadataSize)), "", ""},
+		{"metadata one byte past", body(`,"metadata":` + keyMetadataOf(memory.MaxMetadataSize+1)), "metadata", "metadata must be at most 10240 bytes when serialized"},
 		{"metadata an array", body(`,"metadata":[1]`), "metadata", "metadata must be a JSON object"},
 		{"metadata a string", body(`,"metadata":"owner=ops"`), "metadata", "metadata must be a JSON object"},
 		{"metadata a number", body(`,"metadata":5`), "metadata", "metadata must be a JSON object"},
