@@ -37,7 +37,7 @@ type account struct {
 var _ memory.Account = (*account)(nil)
 
 func (a *account) Memories() memory.Memories   { return accountMemories{a} }
-func (a *account) Agents() memory.Agents       { return accountAgents{a} }
+func (a *account) Agents() memory.Agents       { return a.r.agents.For(a.id) }
 func (a *account) Entities() memory.Entities   { return accountEntities{a} }
 func (a *account) Sessions() memory.Sessions   { return accountSessions{a} }
 func (a *account) Decisions() memory.Decisions { return accountDecisions{a} }
@@ -85,3 +85,13 @@ func call0(ctx context.Context, a *account, f func() error) error {
 	}
 	return a.r.classify(f())
 }
+
+// gate admits the calls of the account handles (the Relay is open, the
+// account exists) and classifies their errors, for the resource packages
+// (package guard).
+type gate struct{ r *Relay }
+
+func (g gate) Admit(ctx context.Context, accountID string) error {
+	return g.r.checkAccount(ctx, accountID)
+}
+func (g gate) Classify(err error) error { return g.r.classify(err) }

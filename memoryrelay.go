@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/memoryrelay/memoryrelay/internal/agents"
 	"github.com/memoryrelay/memoryrelay/internal/jobs"
 	"github.com/memoryrelay/memoryrelay/internal/store"
 	"github.com/memoryrelay/memoryrelay/internal/webhook"
@@ -26,7 +27,7 @@ import (
 type storage interface {
 	metaStore
 	accountStore
-	agentStore
+	agents.Store
 	memoryStore
 	asyncMemoryStore
 	batchMemoryStore
@@ -88,6 +89,10 @@ type Relay struct {
 	hooks *webhook.Sender               // nil with webhooks off (webhook.go)
 
 	probe embedProbe // the cached embeddings check of Health (health.go)
+
+	// The resource groups of the account handles (account.go), each the
+	// package that holds its rules.
+	agents *agents.Service
 }
 
 // Open opens (creating if needed) the database in opts and returns a ready
@@ -137,6 +142,8 @@ func open(ctx context.Context, opts Options, st storage) (*Relay, error) {
 	if err := r.checkEmbedder(ctx); err != nil {
 		return fail(err)
 	}
+	g := gate{r}
+	r.agents = agents.New(st, g, r.now)
 	r.engine, err = search.NewEngine[store.Memory](r.store, search.Options{
 		Embedder: opts.Embedder, Fusion: opts.Fusion, MaxTextCandidates: opts.MaxTextCandidates,
 	})

@@ -84,8 +84,12 @@ func TestRulesAtTheirLimits(t *testing.T) {
 		{"Query", func(p *valid.Problems) { p.Query(strings.Repeat("q", memory.MaxContentChars)) },
 			func(p *valid.Problems) { p.Query(strings.Repeat("q", memory.MaxContentChars+1)) }},
 		{"Unit", func(p *valid.Problems) { p.Unit("F", 1) }, func(p *valid.Problems) { p.Unit("F", 1.0000001) }},
-		{"Metadata", func(p *valid.Problems) { p.Metadata([]byte(`{"a":"` + strings.Repeat("x", memory.MaxMetadataSize-8) + `"}`)) },
-			func(p *valid.Problems) { p.Metadata([]byte(`{"a":"` + strings.Repeat("x", memory.MaxMetadataSize-7) + `"}`)) }},
+		{"Metadata", func(p *valid.Problems) {
+			p.Metadata([]byte(`{"a":"` + strings.Repeat("x", memory.MaxMetadataSize-8) + `"}`))
+		},
+			func(p *valid.Problems) {
+				p.Metadata([]byte(`{"a":"` + strings.Repeat("x", memory.MaxMetadataSize-7) + `"}`))
+			}},
 		{"Object", func(p *valid.Problems) { p.Object("Stack", []byte(`null`)) }, func(p *valid.Problems) { p.Object("Stack", []byte(`"x"`)) }},
 	} {
 		t.Run(c.name, func(t *testing.T) {
