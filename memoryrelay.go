@@ -10,6 +10,7 @@ import (
 
 	"github.com/memoryrelay/memoryrelay/internal/agents"
 	"github.com/memoryrelay/memoryrelay/internal/jobs"
+	"github.com/memoryrelay/memoryrelay/internal/sessions"
 	"github.com/memoryrelay/memoryrelay/internal/store"
 	"github.com/memoryrelay/memoryrelay/internal/webhook"
 	"github.com/memoryrelay/memoryrelay/keys"
@@ -32,7 +33,7 @@ type storage interface {
 	asyncMemoryStore
 	batchMemoryStore
 	entityStore
-	sessionStore
+	sessions.Store
 	decisionStore
 	patternStore
 	projectStore
@@ -92,7 +93,8 @@ type Relay struct {
 
 	// The resource groups of the account handles (account.go), each the
 	// package that holds its rules.
-	agents *agents.Service
+	agents   *agents.Service
+	sessions *sessions.Service
 }
 
 // Open opens (creating if needed) the database in opts and returns a ready
@@ -144,6 +146,7 @@ func open(ctx context.Context, opts Options, st storage) (*Relay, error) {
 	}
 	g := gate{r}
 	r.agents = agents.New(st, g, r.now)
+	r.sessions = sessions.New(st, g, r.now)
 	r.engine, err = search.NewEngine[store.Memory](r.store, search.Options{
 		Embedder: opts.Embedder, Fusion: opts.Fusion, MaxTextCandidates: opts.MaxTextCandidates,
 	})
