@@ -38,7 +38,7 @@ var _ memory.Account = (*account)(nil)
 
 func (a *account) Memories() memory.Memories   { return accountMemories{a} }
 func (a *account) Agents() memory.Agents       { return a.r.agents.For(a.id) }
-func (a *account) Entities() memory.Entities   { return accountEntities{a} }
+func (a *account) Entities() memory.Entities   { return a.r.entities.For(a.id) }
 func (a *account) Sessions() memory.Sessions   { return a.r.sessions.For(a.id) }
 func (a *account) Decisions() memory.Decisions { return accountDecisions{a} }
 func (a *account) Patterns() memory.Patterns   { return accountPatterns{a} }

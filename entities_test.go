@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/memoryrelay/memoryrelay"
+	"github.com/memoryrelay/memoryrelay/internal/entities"
 	"github.com/memoryrelay/memoryrelay/internal/store"
 	"github.com/memoryrelay/memoryrelay/memory"
 )
@@ -479,7 +480,7 @@ func TestEntityNeighborhoodBudget(t *testing.T) {
 		truncated bool
 	}{
 		{220, 220 + 220*220, false},
-		{250, memoryrelay.MaxNeighborhoodLinks, true},
+		{250, entities.MaxNeighborhoodLinks, true},
 	} {
 		acct := account(t, r)
 		ents := denseGraph(t, r, path, acct, c.n)
@@ -487,7 +488,7 @@ func TestEntityNeighborhoodBudget(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if n.LinksRead != c.links || n.Truncated != c.truncated || n.LinksRead > memoryrelay.MaxNeighborhoodLinks {
+		if n.LinksRead != c.links || n.Truncated != c.truncated || n.LinksRead > entities.MaxNeighborhoodLinks {
 			t.Errorf("%d×%d: read %d links (truncated %v), want %d (%v)", c.n, c.n, n.LinksRead, n.Truncated, c.links, c.truncated)
 		}
 		if len(n.Neighbors) != 100 {

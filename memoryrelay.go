@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/memoryrelay/memoryrelay/internal/agents"
+	"github.com/memoryrelay/memoryrelay/internal/entities"
 	"github.com/memoryrelay/memoryrelay/internal/jobs"
 	"github.com/memoryrelay/memoryrelay/internal/sessions"
 	"github.com/memoryrelay/memoryrelay/internal/store"
@@ -32,7 +33,7 @@ type storage interface {
 	memoryStore
 	asyncMemoryStore
 	batchMemoryStore
-	entityStore
+	entities.Store
 	sessions.Store
 	decisionStore
 	patternStore
@@ -95,6 +96,7 @@ type Relay struct {
 	// package that holds its rules.
 	agents   *agents.Service
 	sessions *sessions.Service
+	entities *entities.Service
 }
 
 // Open opens (creating if needed) the database in opts and returns a ready
@@ -146,6 +148,7 @@ func open(ctx context.Context, opts Options, st storage) (*Relay, error) {
 	}
 	g := gate{r}
 	r.agents = agents.New(st, g, r.now)
+	r.entities = entities.New(st, g, r.now)
 	r.sessions = sessions.New(st, g, r.now)
 	r.engine, err = search.NewEngine[store.Memory](r.store, search.Options{
 		Embedder: opts.Embedder, Fusion: opts.Fusion, MaxTextCandidates: opts.MaxTextCandidates,
