@@ -40,8 +40,8 @@ func (a *account) Memories() memory.Memories   { return accountMemories{a} }
 func (a *account) Agents() memory.Agents       { return a.r.agents.For(a.id) }
 func (a *account) Entities() memory.Entities   { return a.r.entities.For(a.id) }
 func (a *account) Sessions() memory.Sessions   { return a.r.sessions.For(a.id) }
-func (a *account) Decisions() memory.Decisions { return accountDecisions{a} }
-func (a *account) Patterns() memory.Patterns   { return accountPatterns{a} }
+func (a *account) Decisions() memory.Decisions { return a.r.decisions.For(a.id) }
+func (a *account) Patterns() memory.Patterns   { return a.r.patterns.For(a.id) }
 func (a *account) Projects() memory.Projects   { return accountProjects{a} }
 func (a *account) Contexts() memory.Contexts   { return accountContexts{a} }
 func (a *account) Keys() memory.Keys           { return accountKeys{a} }

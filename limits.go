@@ -11,13 +11,6 @@ import (
 // Limits on the work of one request, whatever is stored. They are not
 // errors: past them a read returns less, as documented on each.
 const (
-	// MaxRankCandidates is how many decisions (decision check, impact
-	// analysis) or patterns (pattern search) are ranked per request: those
-	// whose embeddings are nearest the query's. Only their titles and
-	// bodies are read for ranking, one row at a time, and only the final
-	// hits are read whole. Scoring a body of 50,000 characters takes about
-	// 1.5 ms, so even at the limits a request ranks in about a second.
-	MaxRankCandidates = 500
 	// MaxSharedPatterns is how many patterns shared-patterns returns at
 	// most (the most adopted).
 	MaxSharedPatterns = 100

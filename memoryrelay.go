@@ -9,8 +9,11 @@ import (
 	"time"
 
 	"github.com/memoryrelay/memoryrelay/internal/agents"
+	"github.com/memoryrelay/memoryrelay/internal/decisions"
 	"github.com/memoryrelay/memoryrelay/internal/entities"
+	"github.com/memoryrelay/memoryrelay/internal/indexing"
 	"github.com/memoryrelay/memoryrelay/internal/jobs"
+	"github.com/memoryrelay/memoryrelay/internal/patterns"
 	"github.com/memoryrelay/memoryrelay/internal/sessions"
 	"github.com/memoryrelay/memoryrelay/internal/store"
 	"github.com/memoryrelay/memoryrelay/internal/webhook"
@@ -35,8 +38,8 @@ type storage interface {
 	batchMemoryStore
 	entities.Store
 	sessions.Store
-	decisionStore
-	patternStore
+	decisions.Store
+	patterns.Store
 	projectStore
 	usageStore
 	contextStore
@@ -94,9 +97,11 @@ type Relay struct {
 
 	// The resource groups of the account handles (account.go), each the
 	// package that holds its rules.
-	agents   *agents.Service
-	sessions *sessions.Service
-	entities *entities.Service
+	agents    *agents.Service
+	patterns  *patterns.Service
+	decisions *decisions.Service
+	sessions  *sessions.Service
+	entities  *entities.Service
 }
 
 // Open opens (creating if needed) the database in opts and returns a ready
@@ -147,7 +152,10 @@ func open(ctx context.Context, opts Options, st storage) (*Relay, error) {
 		return fail(err)
 	}
 	g := gate{r}
+	ix := indexing.Indexer{Embedder: opts.Embedder}
 	r.agents = agents.New(st, g, r.now)
+	r.patterns = patterns.New(st, g, r.now, ix)
+	r.decisions = decisions.New(st, g, r.now, ix)
 	r.entities = entities.New(st, g, r.now)
 	r.sessions = sessions.New(st, g, r.now)
 	r.engine, err = search.NewEngine[store.Memory](r.store, search.Options{

@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/memoryrelay/memoryrelay/internal/contextpack"
+	"github.com/memoryrelay/memoryrelay/internal/rank"
 	"github.com/memoryrelay/memoryrelay/internal/store"
 	"github.com/memoryrelay/memoryrelay/internal/storedjson"
 	"github.com/memoryrelay/memoryrelay/internal/uuid"
@@ -208,7 +209,7 @@ func (r *Relay) projectContext(ctx context.Context, accountID, slug string) (mem
 	if err != nil {
 		return memory.ProjectContext{}, err
 	}
-	active := decisionActive
+	active := memory.DecisionActive
 	ds, _, err := r.store.ListDecisions(ctx, store.DecisionFilter{AccountID: accountID, Project: &p.Slug, Status: &active}, ContextDecisions, 0, nil)
 	if err != nil {
 		return memory.ProjectContext{}, err
@@ -312,11 +313,11 @@ func (r *Relay) impactAnalysis(ctx context.Context, accountID, project, change s
 	if err != nil {
 		return memory.Impact{}, err
 	}
-	qt := newQueryTerms(change)
-	active := decisionActive
+	qt := rank.NewQuery(change)
+	active := memory.DecisionActive
 	for _, d := range deps {
 		ap := memory.AffectedProject{Slug: d.Slug, Name: d.Name, RelationshipType: d.RelationshipType, Depth: d.Depth}
-		if ap.Decisions, err = r.rankDecisions(ctx, store.DecisionFilter{AccountID: accountID, Project: &d.Slug, Status: &active},
+		if ap.Decisions, err = r.decisions.Rank(ctx, store.DecisionFilter{AccountID: accountID, Project: &d.Slug, Status: &active},
 			q.Vector, qt, MaxImpactCandidates, ImpactThreshold, ImpactMatches); err != nil {
 			return memory.Impact{}, err
 		}
