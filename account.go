@@ -36,14 +36,14 @@ type account struct {
 
 var _ memory.Account = (*account)(nil)
 
-func (a *account) Memories() memory.Memories   { return accountMemories{a} }
+func (a *account) Memories() memory.Memories   { return a.r.memories.For(a.id) }
 func (a *account) Agents() memory.Agents       { return a.r.agents.For(a.id) }
 func (a *account) Entities() memory.Entities   { return a.r.entities.For(a.id) }
 func (a *account) Sessions() memory.Sessions   { return a.r.sessions.For(a.id) }
 func (a *account) Decisions() memory.Decisions { return a.r.decisions.For(a.id) }
 func (a *account) Patterns() memory.Patterns   { return a.r.patterns.For(a.id) }
-func (a *account) Projects() memory.Projects   { return accountProjects{a} }
-func (a *account) Contexts() memory.Contexts   { return accountContexts{a} }
+func (a *account) Projects() memory.Projects   { return a.r.projects.For(a.id) }
+func (a *account) Contexts() memory.Contexts   { return a.r.contexts.For(a.id) }
 func (a *account) Keys() memory.Keys           { return accountKeys{a} }
 func (a *account) Usage() memory.Usage         { return accountUsage{a} }
 

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/memoryrelay/memoryrelay/internal/store"
+	"github.com/memoryrelay/memoryrelay/internal/valid"
 )
 
 // accountStore is the storage of accounts, as accounts.go uses it.
@@ -32,8 +33,9 @@ func (r *Relay) CreateAccount(ctx context.Context, name string) (AccountInfo, er
 	if r.closed.Load() {
 		return AccountInfo{}, ErrClosed
 	}
-	if err := textField("name", name, MaxAccountName); err != nil {
-		return AccountInfo{}, err
+	var v valid.Problems
+	if v.Text("name", name, MaxAccountName); !v.OK() {
+		return AccountInfo{}, v.Err()
 	}
 	a, err := r.store.CreateAccount(ctx, name, r.opts.Now())
 	if err != nil {
@@ -88,4 +90,8 @@ func (r *Relay) checkAccount(ctx context.Context, id string) error {
 	}
 	r.accounts.Store(id, struct{}{})
 	return nil
+}
+
+func accountInfoOf(a store.Account) AccountInfo {
+	return AccountInfo{ID: a.ID, Name: a.Name, CreatedAt: a.CreatedAt}
 }

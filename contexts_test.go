@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/memoryrelay/memoryrelay"
+	"github.com/memoryrelay/memoryrelay/internal/contexts"
 	"github.com/memoryrelay/memoryrelay/memory"
 )
 
@@ -26,7 +27,7 @@ func TestEstimateTokens(t *testing.T) {
 		{"ééééé", 2}, // characters, not bytes
 		{strings.Repeat("x", 401), 101},
 	} {
-		if got := memoryrelay.EstimateTokens(c.in); got != c.want {
+		if got := contexts.EstimateTokens(c.in); got != c.want {
 			t.Errorf("EstimateTokens(%q) = %d, want %d", c.in, got, c.want)
 		}
 	}
@@ -101,7 +102,7 @@ func TestBuildContextPacksWholeMemoriesIntoBudget(t *testing.T) {
 			if sum != bc.TokenCount {
 				t.Errorf("token_count %d, items sum to %d", bc.TokenCount, sum)
 			}
-			bigCost := memoryrelay.EstimateTokens(big.String()) + memory.SeparatorTokens
+			bigCost := contexts.EstimateTokens(big.String()) + memory.SeparatorTokens
 			hasBig := len(bc.Items) > 0 && bc.Items[0].Memory.Content == big.String()
 			if hasBig != (bigCost <= budget) {
 				t.Errorf("big memory (%d tokens) packed = %v with budget %d", bigCost, hasBig, budget)

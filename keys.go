@@ -5,7 +5,9 @@ import (
 	"errors"
 	"time"
 
+	"github.com/memoryrelay/memoryrelay/internal/page"
 	"github.com/memoryrelay/memoryrelay/internal/uuid"
+	"github.com/memoryrelay/memoryrelay/internal/valid"
 	"github.com/memoryrelay/memoryrelay/keys"
 	"github.com/memoryrelay/memoryrelay/memory"
 )
@@ -23,15 +25,16 @@ func (r *Relay) createKey(ctx context.Context, accountID string, in memory.NewKe
 // listKeys returns a page of the account's keys, newest first. Keys never
 // carry their secret or its hash.
 func (r *Relay) listKeys(ctx context.Context, accountID string, p memory.PageParams) (memory.Page[keys.Key], error) {
-	limit, offset, err := offsetParams(keysList, p.Limit, p.Offset, p.Cursor)
+	var v valid.Problems
+	q := page.Offset(&v, page.Keys, p.Limit, p.Offset, p.Cursor)
+	if err := v.Err(); err != nil {
+		return memory.Page[keys.Key]{}, err
+	}
+	ks, total, err := r.keys.List(ctx, accountID, q.Limit, q.Offset)
 	if err != nil {
 		return memory.Page[keys.Key]{}, err
 	}
-	ks, total, err := r.keys.List(ctx, accountID, limit, offset)
-	if err != nil {
-		return memory.Page[keys.Key]{}, err
-	}
-	return offsetPage(keysList, ks, func(k keys.Key) keys.Key { return k }, total, limit, offset), nil
+	return page.OffsetPage(page.Keys, ks, func(k keys.Key) keys.Key { return k }, total, q), nil
 }
 
 // getKey returns the account's key with the id.

@@ -9,11 +9,14 @@ import (
 	"time"
 
 	"github.com/memoryrelay/memoryrelay/internal/agents"
+	"github.com/memoryrelay/memoryrelay/internal/contexts"
 	"github.com/memoryrelay/memoryrelay/internal/decisions"
 	"github.com/memoryrelay/memoryrelay/internal/entities"
 	"github.com/memoryrelay/memoryrelay/internal/indexing"
 	"github.com/memoryrelay/memoryrelay/internal/jobs"
+	"github.com/memoryrelay/memoryrelay/internal/memories"
 	"github.com/memoryrelay/memoryrelay/internal/patterns"
+	"github.com/memoryrelay/memoryrelay/internal/projects"
 	"github.com/memoryrelay/memoryrelay/internal/sessions"
 	"github.com/memoryrelay/memoryrelay/internal/store"
 	"github.com/memoryrelay/memoryrelay/internal/webhook"
@@ -33,16 +36,14 @@ type storage interface {
 	metaStore
 	accountStore
 	agents.Store
-	memoryStore
-	asyncMemoryStore
-	batchMemoryStore
+	memories.Store
 	entities.Store
 	sessions.Store
 	decisions.Store
 	patterns.Store
-	projectStore
+	projects.Store
 	usageStore
-	contextStore
+	contexts.Store
 	backupStore
 	compactStore
 	healthStore
@@ -98,6 +99,9 @@ type Relay struct {
 	// The resource groups of the account handles (account.go), each the
 	// package that holds its rules.
 	agents    *agents.Service
+	contexts  *contexts.Service
+	projects  *projects.Service
+	memories  *memories.Service
 	patterns  *patterns.Service
 	decisions *decisions.Service
 	sessions  *sessions.Service
@@ -164,6 +168,15 @@ func open(ctx context.Context, opts Options, st storage) (*Relay, error) {
 	if err != nil {
 		return fail(fmt.Errorf("memoryrelay: %w", err))
 	}
+	r.memories = memories.New(memories.Config{Store: st, Engine: r.engine, Gate: g, Now: r.now, Index: ix,
+		Queued: func() {
+			if r.jobs != nil {
+				r.jobs.Signal()
+			}
+		},
+		Logger: opts.Logger})
+	r.projects = projects.New(projects.Config{Store: st, Gate: g, Now: r.now, Index: ix, Decisions: r.decisions, Memories: r.memories})
+	r.contexts = contexts.New(st, g, opts.Now, r.memories)
 	r.indexDone = make(chan struct{})
 	if opts.ExactSearch {
 		close(r.indexDone)

@@ -4,11 +4,9 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"time"
 
 	"github.com/memoryrelay/memoryrelay/internal/webhook"
-	"github.com/memoryrelay/memoryrelay/memory"
 )
 
 // Defaults for [WebhookOptions].
@@ -92,19 +90,6 @@ func newWebhookSender(o WebhookOptions, logger *slog.Logger) (*webhook.Sender, e
 		UserAgent:    "memoryrelay/" + Version,
 		Logger:       logger,
 	})
-}
-
-// checkWebhookURL accepts an absolute http or https URL with a host.
-func checkWebhookURL(raw string) error {
-	bad := invalid("WebhookURL", "WebhookURL must be an absolute http or https URL of at most %d bytes", memory.MaxWebhookURL)
-	if len(raw) > memory.MaxWebhookURL {
-		return bad
-	}
-	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
-		return bad
-	}
-	return nil
 }
 
 // SignWebhook returns the X-MemoryRelay-Signature value of a webhook body:

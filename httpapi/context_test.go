@@ -7,7 +7,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"github.com/memoryrelay/memoryrelay"
+	"github.com/memoryrelay/memoryrelay/internal/contexts"
 	"github.com/memoryrelay/memoryrelay/memory"
 )
 
@@ -169,7 +169,7 @@ func TestBuildContextEndpoints(t *testing.T) {
 			if ids[it["content"].(string)] != it["memory_id"] {
 				t.Errorf("item %v is not a stored memory", it)
 			}
-			tokens += memoryrelay.EstimateTokens(it["content"].(string)) + memory.SeparatorTokens
+			tokens += contexts.EstimateTokens(it["content"].(string)) + memory.SeparatorTokens
 		}
 		if r.body["token_count"] != float64(tokens) {
 			t.Errorf("token_count %v, items cost %d", r.body["token_count"], tokens)
