@@ -5,6 +5,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/memoryrelay/memoryrelay/internal/apierr"
 	"github.com/memoryrelay/memoryrelay/internal/store"
 	"github.com/memoryrelay/memoryrelay/internal/valid"
 )
@@ -53,7 +54,7 @@ func (r *Relay) LookupAccount(ctx context.Context, id string) (AccountInfo, erro
 	}
 	a, err := r.store.Account(ctx, id)
 	if err != nil {
-		return AccountInfo{}, r.classify(storeErr(err, kindAccount))
+		return AccountInfo{}, r.classify(apierr.FromStore(err, apierr.Account))
 	}
 	return accountInfoOf(a), nil
 }
@@ -66,7 +67,7 @@ func (r *Relay) AccountByName(ctx context.Context, name string) (AccountInfo, er
 	}
 	a, err := r.store.AccountByName(ctx, name)
 	if err != nil {
-		return AccountInfo{}, r.classify(storeErr(err, kindAccount))
+		return AccountInfo{}, r.classify(apierr.FromStore(err, apierr.Account))
 	}
 	return accountInfoOf(a), nil
 }
@@ -84,7 +85,7 @@ func (r *Relay) checkAccount(ctx context.Context, id string) error {
 	_, err := r.store.Account(ctx, id)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		return notFound(kindAccount)
+		return apierr.NotFound(apierr.Account)
 	case err != nil:
 		return r.classify(err)
 	}

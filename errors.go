@@ -4,10 +4,7 @@ import (
 	"errors"
 
 	"github.com/memoryrelay/memoryrelay/internal/apierr"
-	"github.com/memoryrelay/memoryrelay/internal/valid"
-
 	"github.com/memoryrelay/memoryrelay/internal/store"
-	"github.com/memoryrelay/memoryrelay/keys"
 	"github.com/memoryrelay/memoryrelay/memory"
 )
 
@@ -57,49 +54,6 @@ var (
 	// ErrStorageFull: the file system has no space left.
 	ErrStorageFull = store.ErrFull
 )
-
-// Kinds of [memory.NotFoundError] the Relay reports.
-const (
-	kindAccount  = apierr.Account
-	kindMemory   = apierr.Memory
-	kindEntity   = apierr.Entity
-	kindSession  = apierr.Session
-	kindDecision = apierr.Decision
-	kindPattern  = apierr.Pattern
-	kindProject  = apierr.Project
-	kindKey      = apierr.Key
-)
-
-// invalid is a *memory.ValidationError with one problem. field is the Go
-// field (or parameter) the problem is about; the message names it too.
-func invalid(field, format string, args ...any) error { return valid.Invalid(field, format, args...) }
-
-// notFound is a *memory.NotFoundError of the kind.
-func notFound(kind string) error { return apierr.NotFound(kind) }
-
-// errNoSession is the error of a write naming a session the account does
-// not have.
-var errNoSession = apierr.ErrNoSession
-
-// storeErr maps storage errors to the API's (apierr.FromStore).
-func storeErr(err error, kind string) error { return apierr.FromStore(err, kind) }
-
-// keyErr maps the key store's errors to the API's: an unknown key is a
-// *memory.NotFoundError of kind "key" that unwraps to keys.ErrNotFound,
-// a refused field a *memory.ValidationError with the store's field and
-// message.
-func keyErr(err error) error {
-	var ierr *keys.InvalidError
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, keys.ErrNotFound):
-		return &memory.NotFoundError{Kind: kindKey, Err: keys.ErrNotFound}
-	case errors.As(err, &ierr):
-		return &memory.ValidationError{Problems: []memory.Problem{{Field: ierr.Field, Message: ierr.Message}}, Err: err}
-	}
-	return err
-}
 
 // classify is the last step of every call of the API (see
 // apierr.Classify); after Close every error is ErrClosed.

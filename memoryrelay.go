@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/memoryrelay/memoryrelay/internal/agents"
+	"github.com/memoryrelay/memoryrelay/internal/apikeys"
 	"github.com/memoryrelay/memoryrelay/internal/contexts"
 	"github.com/memoryrelay/memoryrelay/internal/decisions"
 	"github.com/memoryrelay/memoryrelay/internal/entities"
@@ -19,9 +20,11 @@ import (
 	"github.com/memoryrelay/memoryrelay/internal/projects"
 	"github.com/memoryrelay/memoryrelay/internal/sessions"
 	"github.com/memoryrelay/memoryrelay/internal/store"
+	"github.com/memoryrelay/memoryrelay/internal/usage"
 	"github.com/memoryrelay/memoryrelay/internal/webhook"
 	"github.com/memoryrelay/memoryrelay/keys"
 	"github.com/memoryrelay/memoryrelay/limiter"
+	"github.com/memoryrelay/memoryrelay/memory"
 	"github.com/memoryrelay/memoryrelay/scopes"
 	"github.com/memoryrelay/memoryrelay/search"
 	"github.com/memoryrelay/memoryrelay/search/embed"
@@ -29,7 +32,9 @@ import (
 )
 
 // storage is everything the Relay asks of its storage, composed of the
-// small interfaces each file of this package defines for what it uses.
+// small interfaces its consumers define: each resource package (X.Store)
+// and each file of this package (the wiring: meta, accounts, backup,
+// compact, health, jobs, the vector index), and the search engine's reads.
 // Package internal/store's *Store (SQLite) implements it; Open and
 // Reembed are the only places that name the implementation.
 type storage interface {
@@ -42,7 +47,7 @@ type storage interface {
 	decisions.Store
 	patterns.Store
 	projects.Store
-	usageStore
+	usage.Store
 	contexts.Store
 	backupStore
 	compactStore
@@ -81,7 +86,7 @@ type Relay struct {
 	limit       limiter.Limiter
 	embed       embed.Embedder
 	started     time.Time
-	usage       *usageCounter // requests per key and UTC day (usage.go)
+	counter     *usage.Counter // requests per key and UTC day
 
 	closed    atomic.Bool // set when Close begins: every call then answers ErrClosed
 	closeOnce sync.Once
@@ -98,14 +103,16 @@ type Relay struct {
 
 	// The resource groups of the account handles (account.go), each the
 	// package that holds its rules.
-	agents    *agents.Service
-	contexts  *contexts.Service
-	projects  *projects.Service
 	memories  *memories.Service
-	patterns  *patterns.Service
-	decisions *decisions.Service
-	sessions  *sessions.Service
+	agents    *agents.Service
 	entities  *entities.Service
+	sessions  *sessions.Service
+	decisions *decisions.Service
+	patterns  *patterns.Service
+	projects  *projects.Service
+	contexts  *contexts.Service
+	apikeys   *apikeys.Service
+	quotas    *usage.Service
 }
 
 // Open opens (creating if needed) the database in opts and returns a ready
@@ -155,28 +162,12 @@ func open(ctx context.Context, opts Options, st storage) (*Relay, error) {
 	if err := r.checkEmbedder(ctx); err != nil {
 		return fail(err)
 	}
-	g := gate{r}
-	ix := indexing.Indexer{Embedder: opts.Embedder}
-	r.agents = agents.New(st, g, r.now)
-	r.patterns = patterns.New(st, g, r.now, ix)
-	r.decisions = decisions.New(st, g, r.now, ix)
-	r.entities = entities.New(st, g, r.now)
-	r.sessions = sessions.New(st, g, r.now)
 	r.engine, err = search.NewEngine[store.Memory](r.store, search.Options{
 		Embedder: opts.Embedder, Fusion: opts.Fusion, MaxTextCandidates: opts.MaxTextCandidates,
 	})
 	if err != nil {
 		return fail(fmt.Errorf("memoryrelay: %w", err))
 	}
-	r.memories = memories.New(memories.Config{Store: st, Engine: r.engine, Gate: g, Now: r.now, Index: ix,
-		Queued: func() {
-			if r.jobs != nil {
-				r.jobs.Signal()
-			}
-		},
-		Logger: opts.Logger})
-	r.projects = projects.New(projects.Config{Store: st, Gate: g, Now: r.now, Index: ix, Decisions: r.decisions, Memories: r.memories})
-	r.contexts = contexts.New(st, g, opts.Now, r.memories)
 	r.indexDone = make(chan struct{})
 	if opts.ExactSearch {
 		close(r.indexDone)
@@ -219,12 +210,37 @@ func open(ctx context.Context, opts Options, st storage) (*Relay, error) {
 		return fail(fmt.Errorf("memoryrelay: %w", err))
 	}
 	undo = append(undo, func() { r.keys.Close(ctx) })
-	r.usage = newUsageCounter(r.store, opts.Logger, usageFlushInterval)
-	undo = append(undo, func() { r.usage.close(ctx) })
+	r.counter = usage.NewCounter(st, opts.Logger, usage.FlushInterval)
+	undo = append(undo, func() { r.counter.Close(ctx) })
+	r.resources(st)
 	if err := r.startJobs(); err != nil {
 		return fail(err)
 	}
 	return r, nil
+}
+
+// resources makes the resource groups of the account handles over st:
+// each is the package that holds the group's rules, admitting its calls
+// through the Relay's gate.
+func (r *Relay) resources(st storage) {
+	g := gate{r}
+	ix := indexing.Indexer{Embedder: r.embed}
+	r.memories = memories.New(memories.Config{Store: st, Engine: r.engine, Gate: g, Now: r.now, Index: ix,
+		Queued: func() {
+			if r.jobs != nil { // nil until Open has started the workers
+				r.jobs.Signal()
+			}
+		},
+		Logger: r.opts.Logger})
+	r.agents = agents.New(st, g, r.now)
+	r.entities = entities.New(st, g, r.now)
+	r.sessions = sessions.New(st, g, r.now)
+	r.decisions = decisions.New(st, g, r.now, ix)
+	r.patterns = patterns.New(st, g, r.now, ix)
+	r.projects = projects.New(projects.Config{Store: st, Gate: g, Now: r.now, Index: ix, Decisions: r.decisions, Memories: r.memories})
+	r.contexts = contexts.New(st, g, r.opts.Now, r.memories)
+	r.apikeys = apikeys.New(r.keys, g)
+	r.quotas = usage.New(r.counter, g, r.opts.Now, r.rateLimitOf)
 }
 
 // now is the clock in the stored precision: UTC milliseconds.
@@ -257,7 +273,7 @@ func (r *Relay) Close() error {
 		r.closed.Store(true)
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		r.closeErr = errors.Join(r.stopJobs(), r.usage.close(ctx), r.keys.Close(ctx), r.stopIndex(), r.store.Close())
+		r.closeErr = errors.Join(r.stopJobs(), r.counter.Close(ctx), r.keys.Close(ctx), r.stopIndex(), r.store.Close())
 	})
 	return r.closeErr
 }
@@ -292,10 +308,14 @@ func (r *Relay) WaitSearchIndex(ctx context.Context) error {
 	}
 }
 
-// Keys returns the key store: create, verify, list, revoke and rotate keys
-// of any account. It checks every field of a new key as Account.Keys().Create
-// does (it is the same check), refusing a bad one with a *keys.InvalidError.
-func (r *Relay) Keys() *keys.Store { return r.keys }
+// ImportKey stores tok, a well-formed key made elsewhere (keys.Parse of
+// a bootstrap key from the environment, say), as a new key of the account
+// with the fields of in, checked as Account(accountID).Keys().Create
+// checks them. Every other use of keys goes through an account handle's
+// Keys (and Authorize).
+func (r *Relay) ImportKey(ctx context.Context, accountID string, tok keys.Token, in memory.NewKey) (keys.Key, error) {
+	return r.apikeys.Import(ctx, accountID, tok, in)
+}
 
 // Embedder returns the embedder memories are indexed with.
 func (r *Relay) Embedder() embed.Embedder { return r.embed }
@@ -324,7 +344,7 @@ func (r *Relay) Authorize(ctx context.Context, raw string, required ...scopes.Sc
 		}
 		return Auth{}, r.classify(err)
 	}
-	r.usage.count(k.ID, r.opts.Now())
+	r.counter.Count(k.ID, r.opts.Now())
 	d, err := r.limit.Allow(ctx, k.ID, r.rateLimitOf(k))
 	if err != nil {
 		return Auth{}, fmt.Errorf("memoryrelay: rate limiter: %w", err)

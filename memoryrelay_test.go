@@ -220,7 +220,7 @@ func TestAuthorizeOrder(t *testing.T) {
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	r, _ := open(t, memoryrelay.Options{RateLimit: 2, Now: func() time.Time { return now }})
 	acct := account(t, r)
-	_, tok, err := r.Keys().Create(ctx, acct, keys.CreateParams{Name: "ro", Scopes: scopes.NewSet(scopes.Read)})
+	_, tok, err := r.Account(acct).Keys().Create(ctx, memory.NewKey{Name: "ro", Scopes: scopes.NewSet(scopes.Read)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -214,11 +214,12 @@ func FuzzAuthHeader(f *testing.F) {
 	ctx := context.Background()
 	e.keys["expired"] = e.expiredKey(e.acct, "expired", scopes.NewSet(scopes.Read))
 	revoked := e.newKey(e.acct, keys.CreateParams{Name: "revoked", Scopes: scopes.NewSet(scopes.Read)})
-	k, err := e.relay.Keys().Verify(ctx, revoked)
+	a, err := e.relay.Authorize(ctx, revoked)
 	if err != nil {
 		f.Fatal(err)
 	}
-	if _, err := e.relay.Keys().Revoke(ctx, e.acct, k.ID); err != nil {
+	k := a.Key
+	if _, err := e.relay.Account(e.acct).Keys().Revoke(ctx, k.ID); err != nil {
 		f.Fatal(err)
 	}
 	e.keys["revoked"] = revoked
@@ -518,7 +519,7 @@ func followUps(path string, body map[string]any) []followUp {
 func FuzzRequestBodies(f *testing.F) {
 	fe := newFuzzEnv(f)
 	admin := fe.keys["admin"]
-	k, tok, err := fe.relay.Keys().Create(context.Background(), fe.acct, keys.CreateParams{Name: "rotating", Scopes: scopes.NewSet(scopes.Read)})
+	k, tok, err := fe.relay.Account(fe.acct).Keys().Create(context.Background(), memory.NewKey{Name: "rotating", Scopes: scopes.NewSet(scopes.Read)})
 	if err != nil {
 		f.Fatal(err)
 	}

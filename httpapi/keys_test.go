@@ -198,10 +198,10 @@ func TestKeyFieldRulesOverHTTP(t *testing.T) {
 	}
 }
 
-// TestKeysMadeInGoCannotBreakListing is the issue's case: keys made with
-// Relay.Keys() (the package's own Examples' path) with a 5,000-character
-// name, an expiry in the past or metadata that is not JSON are refused, so
-// GET /v1/keys keeps answering 200.
+// TestKeysMadeInGoCannotBreakListing is the issue's case: keys made in Go
+// (an account's Keys, the package's own Examples' path) with a
+// 5,000-character name, an expiry in the past or metadata that is not JSON
+// are refused, so GET /v1/keys keeps answering 200.
 func TestKeysMadeInGoCannotBreakListing(t *testing.T) {
 	e := newEnv(t, memoryrelay.Options{})
 	past := e.clock.Now().Add(-time.Hour)
@@ -212,7 +212,8 @@ func TestKeysMadeInGoCannotBreakListing(t *testing.T) {
 		{Name: "not-json", Scopes: read, Metadata: []byte(`owner=ops`)},
 		{Name: "not-an-object", Scopes: read, Metadata: []byte(`[1]`)},
 	} {
-		if _, _, err := e.relay.Keys().Create(context.Background(), e.acct, p); !errors.Is(err, keys.ErrInvalid) {
+		in := memory.NewKey{Name: p.Name, Scopes: p.Scopes, ExpiresAt: p.ExpiresAt, Metadata: p.Metadata}
+		if _, _, err := e.relay.Account(e.acct).Keys().Create(context.Background(), in); !errors.Is(err, keys.ErrInvalid) {
 			t.Errorf("Keys().Create(%.20q): %v, want a keys.ErrInvalid", p.Name, err)
 		}
 	}
