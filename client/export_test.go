@@ -1,8 +1,6 @@
 package client
 
-import (
-	"testing"
-)
+import "testing"
 
 // BaseURL exposes the configured base URL to tests.
 func BaseURL(t testing.TB, c *Client) string { return c.base.String() }
