@@ -359,6 +359,28 @@ func (r *Relay) Authorize(ctx context.Context, raw string, required ...scopes.Sc
 	return a, nil
 }
 
+// RateLimitState reports the rate-limit bucket of the key now, taking no
+// token: its limit, how many requests in a row it may make now, and when
+// its allowance is full again (see limiter.Peeker). A dashboard shows it;
+// requests go through Authorize. With an Options.Limiter that does not
+// implement limiter.Peeker the error matches errors.ErrUnsupported.
+func (r *Relay) RateLimitState(ctx context.Context, k keys.Key) (limiter.Decision, error) {
+	if r.closed.Load() {
+		return limiter.Decision{}, ErrClosed
+	}
+	p, ok := r.limit.(limiter.Peeker)
+	if !ok {
+		return limiter.Decision{}, fmt.Errorf("memoryrelay: the rate limiter cannot report a key's state: %w", errors.ErrUnsupported)
+	}
+	d, err := p.Peek(ctx, k.ID, r.rateLimitOf(k))
+	if err != nil {
+		return limiter.Decision{}, fmt.Errorf("memoryrelay: rate limiter: %w", err)
+	}
+	return d, nil
+}
+
+// rateLimitOf is the per-minute limit of the key: its own, or
+// Options.RateLimit.
 func (r *Relay) rateLimitOf(k keys.Key) int {
 	if k.RateLimit > 0 {
 		return k.RateLimit
