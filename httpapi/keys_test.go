@@ -149,7 +149,7 @@ func keyMetadataOf(n int) string {
 }
 
 // TestKeyFieldRulesOverHTTP: POST /v1/keys goes through the key store's
-// rules (the same as Relay.Keys() and the facade): each limit at its value
+// rules (the same as an account's Keys and Relay.ImportKey): each limit at its value
 // and one past it, and every refusal a 400 validation_error naming the
 // field with today's message.
 func TestKeyFieldRulesOverHTTP(t *testing.T) {
