@@ -153,3 +153,24 @@ func Example_keys() {
 	// true true
 	// true true
 }
+
+// ExampleRelay_ImportKey gives an account a key made elsewhere (here a
+// generated one; a server reads it from its environment), as a bootstrap
+// does: the key then authorizes as any other.
+func ExampleRelay_ImportKey() {
+	ctx := context.Background()
+	dir, _ := os.MkdirTemp("", "memoryrelay-example")
+	defer os.RemoveAll(dir)
+	r, _ := memoryrelay.Open(ctx, memoryrelay.Options{Path: filepath.Join(dir, "memory.db")})
+	defer r.Close()
+	info, _ := r.CreateAccount(ctx, "default")
+
+	tok, _ := keys.Generate("live") // or keys.Parse(os.Getenv("MEMORYRELAY_BOOTSTRAP_KEY"))
+	k, err := r.ImportKey(ctx, info.ID, tok, memory.NewKey{Name: "bootstrap admin", Scopes: scopes.NewSet(scopes.Admin)})
+	fmt.Println(k.Name, err)
+	a, err := r.Authorize(ctx, tok.Reveal(), scopes.Admin)
+	fmt.Println(a.Key.ID == k.ID, err)
+	// Output:
+	// bootstrap admin <nil>
+	// true <nil>
+}
