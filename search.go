@@ -3,7 +3,6 @@ package memoryrelay
 import (
 	"context"
 
-	"github.com/memoryrelay/memoryrelay/internal/store"
 	"github.com/memoryrelay/memoryrelay/search/index"
 	"github.com/memoryrelay/memoryrelay/search/vector"
 )
@@ -12,7 +11,7 @@ import (
 // change feed and the reads of a search of the index.
 type indexStore interface {
 	index.Store
-	OpenVectorFeed(ctx context.Context) (*store.VectorFeed, error)
+	OpenVectorFeed(ctx context.Context) (index.Feed, error)
 }
 
 // The wiring of retrieval: searches are package search's Engine over the

@@ -20,12 +20,12 @@ import (
 
 // Store is the storage of decisions.
 type Store interface {
-	DecisionCandidates(ctx context.Context, f store.DecisionFilter, vec []byte, limit int, fn func(store.RankCandidate)) error
+	DecisionCandidates(ctx context.Context, f store.DecisionFilter, vec []float32, limit int, fn func(store.RankCandidate)) error
 	DecisionsByID(ctx context.Context, accountID string, ids []string) ([]store.Decision, error)
 	GetDecision(ctx context.Context, accountID, id string) (store.Decision, error)
-	InsertDecision(ctx context.Context, d *store.Decision, vec []byte) error
+	InsertDecision(ctx context.Context, d *store.Decision, vec []float32) error
 	ListDecisions(ctx context.Context, f store.DecisionFilter, limit, offset int, after *store.Position) ([]store.Decision, int, error)
-	SupersedeDecision(ctx context.Context, accountID, oldID string, d *store.Decision, vec []byte, prepare func(old store.Decision, d *store.Decision) error) error
+	SupersedeDecision(ctx context.Context, accountID, oldID string, d *store.Decision, vec []float32, prepare func(old store.Decision, d *store.Decision) error) error
 }
 
 // Decision statuses: a new decision is active or experimental; superseding
@@ -110,7 +110,7 @@ func (s *Service) create(ctx context.Context, accountID string, in memory.NewDec
 	if in.AgentID != "" {
 		d.AgentRef = &in.AgentID
 	}
-	vec, err := s.index.Vector(ctx, text(d))
+	vec, err := s.index.Embed(ctx, text(d))
 	if err != nil {
 		return memory.Decision{}, err
 	}
@@ -205,7 +205,7 @@ func (s *Service) supersede(ctx context.Context, accountID, id string, p memory.
 	}
 	// Embed before the write transaction: it may be slow. The text does
 	// not depend on anything inherited.
-	vec, err := s.index.Vector(ctx, text(d))
+	vec, err := s.index.Embed(ctx, text(d))
 	if err != nil {
 		return memory.Decision{}, err
 	}
@@ -243,7 +243,7 @@ func (s *Service) check(ctx context.Context, accountID string, p memory.Decision
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	vec, err := s.index.Vector(ctx, p.Query)
+	vec, err := s.index.Embed(ctx, p.Query)
 	if err != nil {
 		return nil, err
 	}
@@ -255,7 +255,7 @@ func (s *Service) check(ctx context.Context, accountID string, p memory.Decision
 // candidates decisions whose embeddings are nearest vec, the query's
 // stored vector — and returns the best limit of those scoring at least
 // threshold, read whole. Decision check and impact analysis rank with it.
-func (s *Service) Rank(ctx context.Context, f store.DecisionFilter, vec []byte, q rank.Query, candidates int, threshold float64, limit int) ([]memory.DecisionHit, error) {
+func (s *Service) Rank(ctx context.Context, f store.DecisionFilter, vec []float32, q rank.Query, candidates int, threshold float64, limit int) ([]memory.DecisionHit, error) {
 	best := rank.NewTop(limit, threshold)
 	err := s.st.DecisionCandidates(ctx, f, vec, candidates, func(c store.RankCandidate) {
 		best.Add(q.Score(c.Distance, c.Title, c.Body), c.CreatedAt, c.ID)

@@ -41,15 +41,6 @@ func (x Indexer) Index(ctx context.Context, text string) (store.Indexed, error) 
 	return Of(text, v), nil
 }
 
-// Vector is the stored form of the vector of text.
-func (x Indexer) Vector(ctx context.Context, text string) ([]byte, error) {
-	v, err := x.Embed(ctx, text)
-	if err != nil {
-		return nil, err
-	}
-	return store.EncodeVector(v), nil
-}
-
 // Batch embeds texts in one call of the embedder. It fails as a whole
 // when the call does (or returns another number of vectors); a vector that
 // is not usable fails its text only: errs[i] says why, and vecs[i] is then
@@ -73,5 +64,5 @@ func (x Indexer) Batch(ctx context.Context, texts []string) (vecs [][]float32, e
 
 // Of is the index entries of text with its vector v.
 func Of(text string, v []float32) store.Indexed {
-	return store.Indexed{Vector: store.EncodeVector(v), Terms: strings.Join(lexical.Terms(text), " ")}
+	return store.Indexed{Vector: v, Terms: strings.Join(lexical.Terms(text), " ")}
 }

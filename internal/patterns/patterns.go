@@ -19,8 +19,8 @@ import (
 type Store interface {
 	AdoptPattern(ctx context.Context, accountID, id, slug string, now time.Time) (store.Pattern, error)
 	GetPattern(ctx context.Context, accountID, id string) (store.Pattern, error)
-	InsertPattern(ctx context.Context, p *store.Pattern, vec []byte) error
-	PatternCandidates(ctx context.Context, f store.PatternFilter, vec []byte, limit int, fn func(store.RankCandidate)) error
+	InsertPattern(ctx context.Context, p *store.Pattern, vec []float32) error
+	PatternCandidates(ctx context.Context, f store.PatternFilter, vec []float32, limit int, fn func(store.RankCandidate)) error
 	PatternsByID(ctx context.Context, accountID string, ids []string) ([]store.Pattern, error)
 	SuggestPatterns(ctx context.Context, accountID, slug string, limit int) ([]store.Pattern, error)
 	TopPatterns(ctx context.Context, f store.PatternFilter, limit int) ([]store.Pattern, error)
@@ -106,7 +106,7 @@ func (s *Service) create(ctx context.Context, accountID string, in memory.NewPat
 		ExampleCode: in.ExampleCode, Scope: scope, Tags: in.Tags, SourceProjectSlug: in.SourceProject, Metadata: meta,
 		CreatedAt: now, UpdatedAt: now,
 	}
-	vec, err := s.index.Vector(ctx, text(pt))
+	vec, err := s.index.Embed(ctx, text(pt))
 	if err != nil {
 		return memory.Pattern{}, err
 	}
@@ -165,7 +165,7 @@ func (s *Service) search(ctx context.Context, accountID string, p memory.Pattern
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	vec, err := s.index.Vector(ctx, p.Query)
+	vec, err := s.index.Embed(ctx, p.Query)
 	if err != nil {
 		return nil, err
 	}

@@ -381,7 +381,7 @@ func (s *Service) impact(ctx context.Context, accountID, project, change string)
 	if len(deps) == 0 {
 		return out, nil
 	}
-	vec, err := s.c.Index.Vector(ctx, change)
+	vec, err := s.c.Index.Embed(ctx, change)
 	if err != nil {
 		return memory.Impact{}, err
 	}
