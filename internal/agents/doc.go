@@ -4,6 +4,6 @@
 // the account, references by id or else by name, idempotent creation (API
 // contract §5.5).
 //
-// The HTTP handler of agents is httpapi/agents.go; their SQL is
-// internal/store's agents.go.
+// The HTTP handler of agents is httpapi/agents.go; their rows are
+// internal/store's agents.go, their SQL internal/store/sqlite's.
 package agents

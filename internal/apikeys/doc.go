@@ -5,5 +5,5 @@
 // of kind "key" that also matches keys.ErrNotFound (API contract §9).
 //
 // The HTTP handler of keys is httpapi/keys.go; their SQL is
-// internal/store's keys.go.
+// internal/store/sqlite's keys.go (a keys.Repository).
 package apikeys

@@ -4,6 +4,6 @@
 // supersede in one transaction, list with filters, and check a question
 // against them, ranked by package rank (API contract §5.7).
 //
-// The HTTP handler of decisions is httpapi/decisions.go; their SQL is
-// internal/store's decisions.go.
+// The HTTP handler of decisions is httpapi/decisions.go; their rows are
+// internal/store's decisions.go, their SQL internal/store/sqlite's.
 package decisions

@@ -4,6 +4,6 @@
 // memories, and the bounded walk of an entity's neighbourhood (API
 // contract §5.4).
 //
-// The HTTP handler of entities is httpapi/entities.go; their SQL is
-// internal/store's entities.go.
+// The HTTP handler of entities is httpapi/entities.go; their rows are
+// internal/store's entities.go, their SQL internal/store/sqlite's.
 package entities

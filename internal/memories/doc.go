@@ -6,7 +6,8 @@
 // search before its one call of the search engine (API contract §5.2,
 // §5.3).
 //
-// The HTTP handlers of memories are httpapi/memories.go and
-// httpapi/jobs.go (v2); their SQL is internal/store's memories.go,
-// batch.go, erase.go and jobs.go; retrieval itself is package search.
+// The HTTP handlers of memories are httpapi/memories.go and httpapi/jobs.go
+// (v2); their rows are internal/store's memories.go and jobs.go, their SQL
+// internal/store/sqlite's memories.go, batch.go, erase.go and jobs.go;
+// retrieval itself is package search.
 package memories

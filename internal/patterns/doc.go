@@ -3,6 +3,6 @@
 // storage interface [Store] it defines: record, search ranked by package
 // rank, adopt, and suggest (API contract §5.8).
 //
-// The HTTP handler of patterns is httpapi/patterns.go; their SQL is
-// internal/store's patterns.go.
+// The HTTP handler of patterns is httpapi/patterns.go; their rows are
+// internal/store's patterns.go, their SQL internal/store/sqlite's.
 package patterns

@@ -7,6 +7,6 @@
 // searches the memories (package memories) of the projects that depend on
 // a changed one (API contract §5.9).
 //
-// The HTTP handler of projects is httpapi/projects.go; their SQL is
-// internal/store's projects.go.
+// The HTTP handler of projects is httpapi/projects.go; their rows are
+// internal/store's projects.go, their SQL internal/store/sqlite's.
 package projects

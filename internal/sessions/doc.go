@@ -4,6 +4,6 @@
 // get-or-create by external id, end with a summary, and the read of a
 // session with its newest memories (API contract §5.6).
 //
-// The HTTP handler of sessions is httpapi/sessions.go; their SQL is
-// internal/store's sessions.go.
+// The HTTP handler of sessions is httpapi/sessions.go; their rows are
+// internal/store's sessions.go, their SQL internal/store/sqlite's.
 package sessions

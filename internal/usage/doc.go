@@ -5,6 +5,6 @@
 // memory.Usage for the key an account handle acts for (API contract
 // §5.10).
 //
-// The HTTP handler of usage is httpapi/usage.go; its SQL is
-// internal/store's usage.go.
+// The HTTP handler of usage is httpapi/usage.go; its rows are
+// internal/store's usage.go, its SQL internal/store/sqlite's.
 package usage
