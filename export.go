@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/memoryrelay/memoryrelay/internal/apierr"
 	"github.com/memoryrelay/memoryrelay/internal/dump"
 	"github.com/memoryrelay/memoryrelay/internal/store"
 	"github.com/memoryrelay/memoryrelay/internal/store/sqlite"
@@ -101,7 +102,7 @@ func Export(ctx context.Context, opts Options, w io.Writer, p ExportParams) (Exp
 		return nil
 	})
 	if errors.Is(err, store.ErrNotFound) {
-		return stats, fmt.Errorf("memoryrelay: export: %w", notFound(kindAccount))
+		return stats, fmt.Errorf("memoryrelay: export: %w", apierr.NotFound(apierr.Account))
 	}
 	if err != nil {
 		return stats, fmt.Errorf("memoryrelay: export: %w", err)

@@ -17,6 +17,7 @@ import (
 	"github.com/memoryrelay/memoryrelay"
 	"github.com/memoryrelay/memoryrelay/httpapi"
 	"github.com/memoryrelay/memoryrelay/keys"
+	"github.com/memoryrelay/memoryrelay/memory"
 	"github.com/memoryrelay/memoryrelay/scopes"
 )
 
@@ -59,23 +60,23 @@ func TestObservers(t *testing.T) {
 		t.Fatal(err)
 	}
 	var secrets []string
-	newKey := func(p keys.CreateParams) (keys.Key, string) {
-		k, tok, err := relay.Keys().Create(ctx, acct.ID, p)
+	newKey := func(p memory.NewKey) (keys.Key, string) {
+		k, tok, err := relay.Account(acct.ID).Keys().Create(ctx, p)
 		if err != nil {
 			t.Fatal(err)
 		}
 		secrets = append(secrets, tok.Reveal())
 		return k, tok.Reveal()
 	}
-	rwKey, rw := newKey(keys.CreateParams{Name: "rw", Scopes: scopes.NewSet(scopes.Read, scopes.Write)})
-	_, read := newKey(keys.CreateParams{Name: "read", Scopes: scopes.NewSet(scopes.Read)})
-	_, slow := newKey(keys.CreateParams{Name: "slow", Scopes: scopes.NewSet(scopes.Read), RateLimit: 1})
-	revokedKey, revoked := newKey(keys.CreateParams{Name: "revoked", Scopes: scopes.NewSet(scopes.Read)})
-	if _, err := relay.Keys().Revoke(ctx, acct.ID, revokedKey.ID); err != nil {
+	rwKey, rw := newKey(memory.NewKey{Name: "rw", Scopes: scopes.NewSet(scopes.Read, scopes.Write)})
+	_, read := newKey(memory.NewKey{Name: "read", Scopes: scopes.NewSet(scopes.Read)})
+	_, slow := newKey(memory.NewKey{Name: "slow", Scopes: scopes.NewSet(scopes.Read), RateLimit: 1})
+	revokedKey, revoked := newKey(memory.NewKey{Name: "revoked", Scopes: scopes.NewSet(scopes.Read)})
+	if _, err := relay.Account(acct.ID).Keys().Revoke(ctx, revokedKey.ID); err != nil {
 		t.Fatal(err)
 	}
 	soon := clk.Now().Add(time.Minute)
-	_, expiring := newKey(keys.CreateParams{Name: "expiring", Scopes: scopes.NewSet(scopes.Read), ExpiresAt: &soon})
+	_, expiring := newKey(memory.NewKey{Name: "expiring", Scopes: scopes.NewSet(scopes.Read), ExpiresAt: &soon})
 	unknownTok, _ := keys.Generate("live")
 	unknown := unknownTok.Reveal()
 	secrets = append(secrets, unknown)

@@ -11,7 +11,7 @@ import (
 
 	"github.com/memoryrelay/memoryrelay"
 	"github.com/memoryrelay/memoryrelay/httpapi"
-	"github.com/memoryrelay/memoryrelay/keys"
+	"github.com/memoryrelay/memoryrelay/memory"
 	"github.com/memoryrelay/memoryrelay/metrics"
 	"github.com/memoryrelay/memoryrelay/scopes"
 )
@@ -29,7 +29,7 @@ func BenchmarkObservers(b *testing.B) {
 	}
 	defer relay.Close()
 	acct, _ := relay.CreateAccount(ctx, "b")
-	_, tok, err := relay.Keys().Create(ctx, acct.ID, keys.CreateParams{Name: "b", Scopes: scopes.NewSet(scopes.Read)})
+	_, tok, err := relay.Account(acct.ID).Keys().Create(ctx, memory.NewKey{Name: "b", Scopes: scopes.NewSet(scopes.Read)})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -61,9 +61,9 @@ func newServer(t *testing.T) *server {
 	return &server{t: t, relay: relay, srv: srv, acct: acct.ID}
 }
 
-func (s *server) key(p keys.CreateParams) string {
+func (s *server) key(p memory.NewKey) string {
 	s.t.Helper()
-	_, tok, err := s.relay.Keys().Create(context.Background(), s.acct, p)
+	_, tok, err := s.relay.Account(s.acct).Keys().Create(context.Background(), p)
 	if err != nil {
 		s.t.Fatal(err)
 	}
@@ -149,9 +149,9 @@ func TestScrape(t *testing.T) {
 	if err := s.relay.WaitSearchIndex(ctx); err != nil {
 		t.Fatal(err)
 	}
-	rw := s.key(keys.CreateParams{Name: "rw", Scopes: scopes.NewSet(scopes.Read, scopes.Write)})
-	read := s.key(keys.CreateParams{Name: "read", Scopes: scopes.NewSet(scopes.Read)})
-	slow := s.key(keys.CreateParams{Name: "slow", Scopes: scopes.NewSet(scopes.Read), RateLimit: 1})
+	rw := s.key(memory.NewKey{Name: "rw", Scopes: scopes.NewSet(scopes.Read, scopes.Write)})
+	read := s.key(memory.NewKey{Name: "read", Scopes: scopes.NewSet(scopes.Read)})
+	slow := s.key(memory.NewKey{Name: "slow", Scopes: scopes.NewSet(scopes.Read), RateLimit: 1})
 	unknown, _ := keys.Generate("live")
 
 	for range 3 {

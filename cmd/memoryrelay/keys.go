@@ -12,6 +12,7 @@ import (
 
 	"github.com/memoryrelay/memoryrelay"
 	"github.com/memoryrelay/memoryrelay/keys"
+	"github.com/memoryrelay/memoryrelay/memory"
 	"github.com/memoryrelay/memoryrelay/scopes"
 )
 
@@ -117,7 +118,7 @@ func keysCreate(ctx context.Context, args []string, sys *system) error {
 	if err != nil || *scopeList == "" {
 		return usagef("-scopes must be a comma-separated list of read, write, delete, admin, not %q", *scopeList)
 	}
-	p := keys.CreateParams{Name: *name, Scopes: set, RateLimit: *rate}
+	p := memory.NewKey{Name: *name, Scopes: set, RateLimit: *rate}
 	if *expires != "" {
 		t, err := parseExpiry(*expires, time.Now())
 		if err != nil {
@@ -126,7 +127,7 @@ func keysCreate(ctx context.Context, args []string, sys *system) error {
 		p.ExpiresAt = &t
 	}
 	if *metadata != "" {
-		p.Metadata = []byte(*metadata)
+		p.Metadata = json.RawMessage(*metadata)
 	}
 	relay, err := db.openAdmin(ctx, false)
 	if err != nil {
@@ -137,7 +138,7 @@ func keysCreate(ctx context.Context, args []string, sys *system) error {
 	if err != nil {
 		return err
 	}
-	k, tok, err := relay.Keys().Create(ctx, a.ID, p)
+	k, tok, err := relay.Account(a.ID).Keys().Create(ctx, p)
 	if err != nil {
 		return keyError(err)
 	}
@@ -180,8 +181,10 @@ func keyError(err error) error {
 		return fmt.Errorf("invalid key: %s", msg)
 	case errors.Is(err, keys.ErrLastAdmin):
 		return errors.New("refused: this is the account's last admin key (create another admin key first)")
-	case errors.Is(err, keys.ErrNotFound):
+	case errors.Is(err, keys.ErrNotFound), errors.Is(err, memory.ErrNotFound):
 		return errors.New("the account has no key with that id (memoryrelay keys list shows its keys)")
+	case errors.Is(err, keys.ErrRevoked):
+		return errors.New("refused: the key is revoked")
 	}
 	return err
 }
@@ -213,15 +216,16 @@ func keysList(ctx context.Context, args []string, sys *system) error {
 		return err
 	}
 	var all []keys.Key
-	for {
-		page, total, err := relay.Keys().List(ctx, a.ID, 100, len(all))
+	for p := (memory.PageParams{Limit: 100}); ; {
+		page, err := relay.Account(a.ID).Keys().List(ctx, p)
 		if err != nil {
 			return err
 		}
-		all = append(all, page...)
-		if len(page) == 0 || len(all) >= total {
+		all = append(all, page.Data...)
+		if !page.HasMore || page.NextCursor == nil {
 			break
 		}
+		p.Cursor = *page.NextCursor
 	}
 	if *asJSON {
 		for _, k := range all {
@@ -286,7 +290,7 @@ func keysRevoke(ctx context.Context, args []string, sys *system) error {
 	if err != nil {
 		return err
 	}
-	k, err := relay.Keys().Revoke(ctx, a.ID, rest[0])
+	k, err := relay.Account(a.ID).Keys().Revoke(ctx, rest[0])
 	if err != nil {
 		return keyError(err)
 	}
@@ -317,7 +321,7 @@ func keysRotate(ctx context.Context, args []string, sys *system) error {
 	if err != nil {
 		return err
 	}
-	k, tok, err := relay.Keys().Rotate(ctx, a.ID, rest[0], *grace)
+	k, tok, err := relay.Account(a.ID).Keys().Rotate(ctx, rest[0], *grace)
 	if err != nil {
 		return keyError(err)
 	}

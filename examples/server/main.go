@@ -24,7 +24,7 @@ import (
 
 	"github.com/memoryrelay/memoryrelay"
 	"github.com/memoryrelay/memoryrelay/httpapi"
-	"github.com/memoryrelay/memoryrelay/keys"
+	"github.com/memoryrelay/memoryrelay/memory"
 	"github.com/memoryrelay/memoryrelay/scopes"
 )
 
@@ -90,10 +90,11 @@ func firstKey(ctx context.Context, relay *memoryrelay.Relay, stdout io.Writer) e
 	if err != nil {
 		return err
 	}
-	if _, n, err := relay.Keys().List(ctx, acct.ID, 1, 0); err != nil || n > 0 {
+	ks := relay.Account(acct.ID).Keys()
+	if page, err := ks.List(ctx, memory.PageParams{Limit: 1}); err != nil || page.Total > 0 {
 		return err
 	}
-	_, tok, err := relay.Keys().Create(ctx, acct.ID, keys.CreateParams{Name: "admin", Scopes: scopes.NewSet(scopes.Admin)})
+	_, tok, err := ks.Create(ctx, memory.NewKey{Name: "admin", Scopes: scopes.NewSet(scopes.Admin)})
 	if err != nil {
 		return err
 	}
