@@ -151,7 +151,8 @@ func Import(ctx context.Context, opts Options, r io.Reader, p ImportParams) (Imp
 	if err := opts.fill(); err != nil {
 		return ImportStats{}, err
 	}
-	rd, err := dump.NewReader(r, sqlite.DumpSchema())
+	schema := sqlite.DumpSchema()
+	rd, err := dump.NewReader(r, schema)
 	if err != nil {
 		return ImportStats{}, fmt.Errorf("memoryrelay: import: %w", err)
 	}
@@ -214,9 +215,9 @@ func Import(ctx context.Context, opts Options, r io.Reader, p ImportParams) (Imp
 		if errors.Is(err, io.EOF) {
 			// All or nothing: a file that ends short of its header's
 			// counts is refused before the transaction commits.
-			for typ, n := range h.Counts {
-				if read[typ] != n {
-					return rec, fmt.Errorf("%w: the header announces %d %s records, the file holds %d (is it cut short?)", dump.ErrFormat, n, typ, read[typ])
+			for _, t := range schema { // in the file's order: the first type short is named
+				if n := h.Counts[t.Name]; read[t.Name] != n {
+					return rec, fmt.Errorf("%w: the header announces %d %s records, the file holds %d (is it cut short?)", dump.ErrFormat, n, t.Name, read[t.Name])
 				}
 			}
 			return rec, err
