@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/memoryrelay/memoryrelay"
+	"github.com/memoryrelay/memoryrelay/dashboard"
 	"github.com/memoryrelay/memoryrelay/httpapi"
 	"github.com/memoryrelay/memoryrelay/keys"
 	"github.com/memoryrelay/memoryrelay/memory"
@@ -32,7 +33,8 @@ in flight are finished (within 10 seconds), then the database is closed.
 With -metrics, GET /metrics serves Prometheus metrics on the API's port, or on
 -metrics-addr alone when it is set (to keep it off the public port). Each
 request is logged as one line (request id, route, status, duration, key prefix,
-account; never a key) unless -request-log=false.`
+account; never a key) unless -request-log=false. The dashboard (sign in with
+an admin key) is served at /dashboard/ unless -dashboard=false.`
 
 func serve(ctx context.Context, args []string, sys *system) error {
 	getenv := sys.getenv
@@ -51,10 +53,8 @@ func serve(ctx context.Context, args []string, sys *system) error {
 	logFormat := fs.String("log-format", envOr(getenv, "MEMORYRELAY_LOG_FORMAT", "text"), "log format: text or json (env MEMORYRELAY_LOG_FORMAT)")
 	logLevel := fs.String("log-level", envOr(getenv, "MEMORYRELAY_LOG_LEVEL", "info"), "least level logged: debug, info, warn or error (env MEMORYRELAY_LOG_LEVEL)")
 	requestLog := fs.Bool("request-log", envBool(getenv, "MEMORYRELAY_REQUEST_LOG", true), "log one line per request, at info (5xx at error) (env MEMORYRELAY_REQUEST_LOG)")
-	// DASHBOARD: the lead adds the dashboard here when package dashboard
-	// lands: a flag
-	//	dash := fs.Bool("dashboard", envBool(getenv, "MEMORYRELAY_DASHBOARD", false), "serve the dashboard at /dashboard/ (env MEMORYRELAY_DASHBOARD)")
-	// and, below where the mux is built (see DASHBOARD there), its mount.
+	dash := fs.Bool("dashboard", envBool(getenv, "MEMORYRELAY_DASHBOARD", true), "serve the dashboard at /dashboard/; -dashboard=false turns it off (env MEMORYRELAY_DASHBOARD)")
+	dashSecure := fs.Bool("dashboard-secure-cookies", envBool(getenv, "MEMORYRELAY_DASHBOARD_SECURE_COOKIES", false), "mark the dashboard's cookies Secure on plain-HTTP requests too, behind a TLS-terminating proxy (env MEMORYRELAY_DASHBOARD_SECURE_COOKIES)")
 	rest, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -102,12 +102,14 @@ func serve(ctx context.Context, args []string, sys *system) error {
 	if m != nil && *metricsAddr == "" {
 		mux.Handle("GET /metrics", m.Handler())
 	}
-	// DASHBOARD: mounted here when package dashboard lands:
-	//	if *dash {
-	//		d, err := dashboard.New(relay, dashboard.Options{Logger: log})
-	//		if err != nil { return err }
-	//		mux.Handle("/dashboard/", http.StripPrefix("/dashboard", d))
-	//	}
+	if *dash {
+		d, err := dashboard.New(relay, dashboard.Options{Logger: log, SecureCookies: *dashSecure})
+		if err != nil {
+			return err
+		}
+		mux.Handle("/dashboard/", http.StripPrefix("/dashboard", d))
+		mux.Handle("GET /dashboard", http.RedirectHandler("/dashboard/", http.StatusMovedPermanently))
+	}
 
 	newServer := func(h http.Handler) *http.Server {
 		return &http.Server{

@@ -254,3 +254,46 @@ func TestServeRequestLogOff(t *testing.T) {
 		t.Fatalf("info lines at -log-level warn: %s", w.stderr)
 	}
 }
+
+// TestServeDashboard: the dashboard is served at /dashboard/ by default
+// (its sign-in page, /dashboard redirecting there), and -dashboard=false
+// leaves /dashboard/ to the API, which answers 404.
+func TestServeDashboard(t *testing.T) {
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	get := func(t *testing.T, c *http.Client, url string) (int, http.Header, string) {
+		t.Helper()
+		res, err := c.Get(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res.StatusCode, res.Header, string(b)
+	}
+	t.Run("on by default", func(t *testing.T) {
+		s := startServe(t, nil, "-db", filepath.Join(t.TempDir(), "d.db"))
+		base := s.url("api")
+		st, _, body := get(t, http.DefaultClient, base+"/dashboard/signin")
+		if st != 200 || !strings.Contains(body, "<form") || !strings.Contains(body, "admin") {
+			t.Fatalf("GET /dashboard/signin: %d %.200q", st, body)
+		}
+		if st, h, _ := get(t, noRedirect, base+"/dashboard"); st != http.StatusMovedPermanently || h.Get("Location") != "/dashboard/" {
+			t.Fatalf("GET /dashboard: %d Location %q", st, h.Get("Location"))
+		}
+		if key := keyRE.FindString(s.stdout.String()); key != "" && strings.Contains(body, key) {
+			t.Fatal("the sign-in page shows the bootstrap key")
+		}
+	})
+	t.Run("off by flag", func(t *testing.T) {
+		s := startServe(t, map[string]string{}, "-db", filepath.Join(t.TempDir(), "d.db"), "-dashboard=false")
+		if st, _, body := get(t, http.DefaultClient, s.url("api")+"/dashboard/signin"); st != 404 || strings.Contains(body, "<form") {
+			t.Fatalf("GET /dashboard/signin with -dashboard=false: %d %.200q", st, body)
+		}
+	})
+	t.Run("off by environment", func(t *testing.T) {
+		s := startServe(t, map[string]string{"MEMORYRELAY_DASHBOARD": "false"}, "-db", filepath.Join(t.TempDir(), "d.db"))
+		if st, _, _ := get(t, http.DefaultClient, s.url("api")+"/dashboard/signin"); st != 404 {
+			t.Fatalf("GET /dashboard/signin with MEMORYRELAY_DASHBOARD=false: %d", st)
+		}
+	})
+}
