@@ -41,16 +41,29 @@ func BM25(st Stats, k1, b float64) float64 {
 	if avg > 0 {
 		norm = dl / avg
 	}
-	k := k1 * (1 - b + b*norm)
+	k := lengthK(k1, b, norm)
 	var sum float64
 	for _, t := range st.Terms {
 		tf := float64(max(t.Hits, 0))
 		if tf == 0 {
 			continue
 		}
-		sum += bm25IDF(st.Rows, t.Docs) * tf * (k1 + 1) / (tf + k)
+		sum += termWeight(bm25IDF(st.Rows, t.Docs), tf, k1, k)
 	}
 	return sum
+}
+
+// lengthK is BM25's k1·(1 − b + b·norm), norm being Length/AvgLength.
+func lengthK(k1, b, norm float64) float64 {
+	return k1 * float64(1-b+float64(b*norm))
+}
+
+// termWeight is one term's BM25 contribution: idf·tf·(k1+1)/(tf+k), where
+// k = k1·(1 − b + b·Length/AvgLength). [BM25], [Score] and the [Index]
+// all compute it here, in this order of operations (the conversions
+// forbid fused multiply-adds), so that they agree to the last bit.
+func termWeight(idf, tf, k1, k float64) float64 {
+	return float64(float64(idf*tf)*(k1+1)) / (tf + k)
 }
 
 // bm25IDF is BM25's idf. docs is clamped to [0, rows] so that the idf of
@@ -123,12 +136,18 @@ func Score(st Stats) float64 {
 	for _, t := range st.Terms {
 		ideal += bm25IDF(max(st.Rows, 1), max(t.Docs, 1))
 	}
-	got := BM25(st, DefaultK1, 0)
+	return calibrate(BM25(st, DefaultK1, 0), ideal, p, st.Length)
+}
+
+// calibrate is the end of [Score]: coverage × brevity^(coverage²), from
+// the row's BM25 with b = 0 (got), the query's own (ideal), the number of
+// query terms p and the row's length dl.
+func calibrate(got, ideal float64, p, dl int) float64 {
 	if got <= 0 || ideal <= 0 {
 		return 0
 	}
 	coverage := min(got/ideal, 1)
-	if dl := st.Length; dl > p {
+	if dl > p {
 		// brevity^(coverage²), in one Pow.
 		return coverage * math.Pow(float64(p)/float64(dl), lengthExponent*coverage*coverage)
 	}

@@ -1,0 +1,92 @@
+package lexical
+
+import (
+	"math/rand/v2"
+	"slices"
+	"testing"
+)
+
+// checkInvariants fails unless pl's blocks are what searches assume:
+// ordered and disjoint, firsts at most their smallest id and above the
+// previous block's ids, bounds that hold for every posting, df the count.
+func checkInvariants(t *testing.T, pl *postings, want map[int64]uint16, lengths map[int64]uint32) {
+	t.Helper()
+	n := 0
+	prev := int64(-1 << 62)
+	for j := range pl.blocks {
+		b := &pl.blocks[j]
+		if len(b.ids) == 0 || len(b.ids) != len(b.tfs) {
+			t.Fatalf("block %d: %d ids, %d tfs", j, len(b.ids), len(b.tfs))
+		}
+		if b.first <= prev {
+			t.Fatalf("block %d: first %d not above the previous id %d", j, b.first, prev)
+		}
+		for i := range b.ids {
+			id := b.id(i)
+			if id <= prev {
+				t.Fatalf("block %d: id %d after %d", j, id, prev)
+			}
+			prev = id
+			if tf, ok := want[id]; !ok || tf != b.tfs[i] {
+				t.Fatalf("block %d: id %d tf %d, want %d (present %v)", j, id, b.tfs[i], tf, ok)
+			}
+			if b.tfs[i] > b.maxTF || lengths[id] < b.minLen {
+				t.Fatalf("block %d: id %d (tf %d, length %d) exceeds the bounds (%d, %d)", j, id, b.tfs[i], lengths[id], b.maxTF, b.minLen)
+			}
+			n++
+		}
+		if len(b.ids) > 2*blockSize {
+			t.Fatalf("block %d holds %d postings", j, len(b.ids))
+		}
+	}
+	if n != len(want) || pl.df != n {
+		t.Fatalf("%d postings, df %d, want %d", n, pl.df, len(want))
+	}
+}
+
+// TestPostingsRandom applies random adds and removes, some at ids far
+// apart (beyond an offset's reach), and checks the invariants and tf
+// lookups after each.
+func TestPostingsRandom(t *testing.T) {
+	for seed := range uint64(50) {
+		rng := rand.New(rand.NewPCG(seed, 1))
+		var pl postings
+		want := map[int64]uint16{}
+		lengths := map[int64]uint32{}
+		spread := int64(1000 + rng.IntN(100_000))
+		for step := range 3000 {
+			id := rng.Int64N(spread)
+			if rng.IntN(10) == 0 {
+				id += int64(rng.IntN(4)) << 32
+			}
+			if step < 1000 && rng.IntN(2) == 0 {
+				id = int64(step) // appends
+			}
+			if _, ok := want[id]; ok || rng.IntN(3) == 0 {
+				if got := pl.remove(id); got != (want[id] != 0) {
+					t.Fatalf("seed %d: remove(%d) = %v", seed, id, got)
+				}
+				delete(want, id)
+				continue
+			}
+			tf := uint16(1 + rng.IntN(5))
+			dl := uint32(1 + rng.IntN(40))
+			pl.add(id, tf, dl)
+			want[id], lengths[id] = tf, dl
+			if step%100 == 0 {
+				checkInvariants(t, &pl, want, lengths)
+			}
+		}
+		checkInvariants(t, &pl, want, lengths)
+		ids := make([]int64, 0, len(want))
+		for id := range want {
+			ids = append(ids, id)
+		}
+		slices.Sort(ids)
+		for _, id := range ids {
+			if pl.tf(id) != int(want[id]) || pl.tf(id+1) != int(want[id+1]) {
+				t.Fatalf("seed %d: tf(%d) = %d, want %d", seed, id, pl.tf(id), want[id])
+			}
+		}
+	}
+}
