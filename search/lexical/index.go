@@ -25,14 +25,8 @@ import (
 type Index struct {
 	mu    sync.RWMutex
 	parts map[uint32]*partition
-	docs  map[int64]doc
-}
-
-// doc is what the index keeps of a document besides its postings.
-type doc struct {
-	part   uint32
-	length uint32   // terms in the text, repeats included: BM25's document length
-	terms  []uint32 // its distinct terms, by their numbers in the partition, ascending
+	docs  docTable
+	nums  []uint32 // scratch of writes: a document's term numbers
 }
 
 // partition is the index of one partition's documents.
@@ -40,21 +34,21 @@ type partition struct {
 	n        int   // documents
 	totalLen int64 // sum of their lengths
 	numbers  map[string]uint32
-	lists    []*postings // by term number; nil: a free number
+	lists    []postings // by term number; df 0: a free number
 	names    []string    // by term number
 	free     []uint32
 }
 
 // NewIndex returns an empty index.
 func NewIndex() *Index {
-	return &Index{parts: map[uint32]*partition{}, docs: map[int64]doc{}}
+	return &Index{parts: map[uint32]*partition{}}
 }
 
 // Len returns the number of documents in the index.
 func (x *Index) Len() int {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
-	return len(x.docs)
+	return x.docs.n
 }
 
 // PartitionStats are a partition's BM25 statistics.
@@ -100,14 +94,7 @@ func (x *Index) Upsert(id int64, part uint32, text string) {
 // Buffer.
 func (x *Index) UpsertTerms(id int64, part uint32, tb *Buffer) { x.upsert(id, part, tb) }
 
-// termCount is a distinct term of a text and how often it occurs.
-type termCount struct {
-	term []byte
-	n    int
-}
-
 func (x *Index) upsert(id int64, part uint32, tb *Buffer) {
-	counts := countTerms(tb)
 	length := uint32(min(tb.Len(), math.MaxUint32))
 
 	x.mu.Lock()
@@ -118,49 +105,33 @@ func (x *Index) upsert(id int64, part uint32, tb *Buffer) {
 		p = &partition{numbers: map[string]uint32{}}
 		x.parts[part] = p
 	}
-	d := doc{part: part, length: length, terms: make([]uint32, len(counts))}
-	for i, c := range counts {
-		num, ok := p.numbers[string(c.term)]
+	// The term numbers of every term, repeats included, sorted: each run
+	// is a distinct term, its length the term's frequency.
+	nums := x.nums[:0]
+	for i := range tb.Len() {
+		term := tb.Term(i)
+		num, ok := p.numbers[string(term)]
 		if !ok {
-			num = p.newTerm(string(c.term))
+			num = p.newTerm(string(term))
 		}
-		p.lists[num].add(id, uint16(min(c.n, maxTF)), length)
-		d.terms[i] = num
+		nums = append(nums, num)
 	}
-	slices.Sort(d.terms)
+	slices.Sort(nums)
+	w := 0
+	for i := 0; i < len(nums); {
+		j := i + 1
+		for j < len(nums) && nums[j] == nums[i] {
+			j++
+		}
+		p.lists[nums[i]].add(id, uint16(min(j-i, maxTF)), length)
+		nums[w] = nums[i]
+		w++
+		i = j
+	}
+	x.docs.put(id, part, length, nums[:w])
+	x.nums = nums
 	p.n++
 	p.totalLen += int64(length)
-	x.docs[id] = d
-}
-
-// countTerms returns the distinct terms of tb with their counts, in no
-// particular order.
-func countTerms(tb *Buffer) []termCount {
-	out := make([]termCount, 0, tb.Len())
-	for i := range tb.Len() {
-		out = append(out, termCount{term: tb.Term(i), n: 1})
-	}
-	slices.SortFunc(out, func(a, b termCount) int { return compareBytes(a.term, b.term) })
-	w := 0
-	for i := range out {
-		if w > 0 && string(out[w-1].term) == string(out[i].term) {
-			out[w-1].n++
-			continue
-		}
-		out[w] = out[i]
-		w++
-	}
-	return out[:w]
-}
-
-func compareBytes(a, b []byte) int {
-	switch sa, sb := string(a), string(b); {
-	case sa < sb:
-		return -1
-	case sa > sb:
-		return 1
-	}
-	return 0
 }
 
 // newTerm numbers a term new to the partition.
@@ -168,10 +139,10 @@ func (p *partition) newTerm(term string) uint32 {
 	var num uint32
 	if n := len(p.free); n > 0 {
 		num, p.free = p.free[n-1], p.free[:n-1]
-		p.lists[num], p.names[num] = &postings{}, term
+		p.names[num] = term
 	} else {
 		num = uint32(len(p.lists))
-		p.lists, p.names = append(p.lists, &postings{}), append(p.names, term)
+		p.lists, p.names = append(p.lists, postings{}), append(p.names, term)
 	}
 	p.numbers[term] = num
 	return num
@@ -185,18 +156,19 @@ func (x *Index) Delete(id int64) {
 }
 
 func (x *Index) deleteLocked(id int64) {
-	d, ok := x.docs[id]
+	d, ok := x.docs.get(id)
 	if !ok {
 		return
 	}
-	delete(x.docs, id)
 	p := x.parts[d.part]
-	for _, num := range d.terms {
-		pl := p.lists[num]
+	x.nums = x.docs.terms(d, x.nums[:0])
+	x.docs.remove(id, d)
+	for _, num := range x.nums {
+		pl := &p.lists[num]
 		pl.remove(id)
 		if pl.df == 0 { // the last document with the term: forget it
 			delete(p.numbers, p.names[num])
-			p.lists[num], p.names[num] = nil, ""
+			p.lists[num], p.names[num] = postings{}, ""
 			p.free = append(p.free, num)
 		}
 	}
@@ -211,5 +183,5 @@ func (x *Index) deleteLocked(id int64) {
 func (x *Index) Clear() {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	x.parts, x.docs = map[uint32]*partition{}, map[int64]doc{}
+	x.parts, x.docs = map[uint32]*partition{}, docTable{}
 }

@@ -96,7 +96,14 @@ func (pl *postings) add(id int64, tf uint16, dl uint32) {
 				return
 			}
 		}
-		pl.blocks = append(pl.blocks, block{first: id, ids: []uint32{0}, tfs: []uint16{tf}, maxTF: tf, minLen: dl})
+		// A term's first block grows as it fills; once it has filled, the
+		// term is common enough that its next blocks are made whole.
+		nb := block{first: id, ids: []uint32{0}, tfs: []uint16{tf}, maxTF: tf, minLen: dl}
+		if n > 0 {
+			nb.ids = append(make([]uint32, 0, blockSize), 0)
+			nb.tfs = append(make([]uint16, 0, blockSize), tf)
+		}
+		pl.blocks = append(pl.blocks, nb)
 		return
 	}
 	j := max(pl.find(id), 0)

@@ -90,3 +90,50 @@ func TestPostingsRandom(t *testing.T) {
 		}
 	}
 }
+
+// TestDocTable: documents put and removed at random, dense ids and far
+// ones, keep their terms through compactions of the arena.
+func TestDocTable(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	var dt docTable
+	want := map[int64][]uint32{}
+	compactions := 0
+	for step := range 200_000 {
+		id := rng.Int64N(5000)
+		if step%7 == 0 {
+			id = maxDense + rng.Int64N(1000) - 10
+		}
+		if e, ok := dt.get(id); ok {
+			if got := dt.terms(e, nil); !slices.Equal(got, want[id]) {
+				t.Fatalf("step %d: id %d terms %v, want %v", step, id, got, want[id])
+			}
+			g := len(dt.arena)
+			dt.remove(id, e)
+			if len(dt.arena) < g {
+				compactions++
+			}
+			delete(want, id)
+			continue
+		}
+		terms := make([]uint32, rng.IntN(30))
+		for i := range terms {
+			terms[i] = uint32(rng.IntN(1 << uint(1+rng.IntN(20))))
+		}
+		slices.Sort(terms)
+		terms = slices.Compact(terms)
+		dt.put(id, 1, uint32(len(terms)), terms)
+		want[id] = terms
+	}
+	if compactions == 0 {
+		t.Error("the arena was never compacted")
+	}
+	if dt.n != len(want) {
+		t.Errorf("n = %d, want %d", dt.n, len(want))
+	}
+	for id, terms := range want {
+		e, ok := dt.get(id)
+		if !ok || !slices.Equal(dt.terms(e, nil), terms) || e.length != uint32(len(terms)) {
+			t.Fatalf("id %d: present %v, terms %v, want %v", id, ok, dt.terms(e, nil), terms)
+		}
+	}
+}

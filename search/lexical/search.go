@@ -280,7 +280,7 @@ func prepare(p *partition, q Query, terms []string) (*scorer, []*cursor) {
 		if !ok {
 			continue
 		}
-		pl := p.lists[num]
+		pl := &p.lists[num]
 		c := &cursor{pl: pl, qi: qi, idf: bm25IDF(p.n, df), bi: len(pl.blocks) - 1, bbi: -1}
 		c.pos = len(pl.blocks[c.bi].ids) - 1
 		c.setDoc()
@@ -400,7 +400,7 @@ func (x *Index) search(part uint32, q Query, exhaustive bool) []Hit {
 // scoreDoc scores id, held by the cursors of matched (all on id), summing
 // in query order as [BM25] does.
 func scoreDoc(x *Index, s *scorer, matched []*cursor, id int64) (Hit, bool) {
-	d, ok := x.docs[id]
+	d, ok := x.docs.get(id)
 	if !ok {
 		return Hit{}, false
 	}
@@ -430,7 +430,7 @@ func (x *Index) Score(part uint32, q Query, ids []int64) []float64 {
 	s, cs := prepare(p, q, terms)
 	slices.SortFunc(cs, func(a, b *cursor) int { return cmp.Compare(a.qi, b.qi) })
 	for i, id := range ids {
-		d, ok := x.docs[id]
+		d, ok := x.docs.get(id)
 		if !ok || d.part != part {
 			continue
 		}
