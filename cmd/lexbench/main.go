@@ -1,4 +1,4 @@
-// Command lexbench measures [lexical.Index] (block-max WAND top-k) against
+// Command lexbench measures [lexical.Index] (top-k by MaxScore with block bounds) against
 // exhaustive scoring of every match, today's SQLite FTS4 path (every
 // matching row's matchinfo scored in Go) and plain SQLite FTS5 (`bm25
 // ORDER BY rank LIMIT k`), on the same generated texts and queries, and
@@ -200,8 +200,8 @@ func bench(c config, v *benchtext.Vocab, out io.Writer) error {
 	search := func(rank lexical.Ranking, allow func(int64) bool) func([]string) {
 		return func(q []string) { x.Search(1, lexical.Query{Terms: q, K: c.k, Rank: rank, Allow: allow}) }
 	}
-	rows = append(rows, timeIt("index (block-max WAND), RankScore", c.queries, search(lexical.RankScore, nil)))
-	rows = append(rows, timeIt("index (block-max WAND), RankBM25", c.queries, search(lexical.RankBM25, nil)))
+	rows = append(rows, timeIt("index (block-max MaxScore), RankScore", c.queries, search(lexical.RankScore, nil)))
+	rows = append(rows, timeIt("index (block-max MaxScore), RankBM25", c.queries, search(lexical.RankBM25, nil)))
 	if c.exhaustive {
 		m := timeIt("exhaustive (every match scored), RankScore", c.queries, func(q []string) {
 			x.SearchExhaustive(1, lexical.Query{Terms: q, K: c.k, Rank: lexical.RankScore})

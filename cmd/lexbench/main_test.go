@@ -17,7 +17,7 @@ func TestRun(t *testing.T) {
 		if err := run(append(args, "-dir", t.TempDir()), &out); err != nil {
 			t.Fatalf("%v: %v\n%s", args, err, out.String())
 		}
-		for _, row := range []string{"| index (block-max WAND), RankScore |", "| index (block-max WAND), RankBM25 |"} {
+		for _, row := range []string{"| index (block-max MaxScore), RankScore |", "| index (block-max MaxScore), RankBM25 |"} {
 			if !strings.Contains(out.String(), row) {
 				t.Errorf("%v: no row %q in\n%s", args, row, out.String())
 			}

@@ -15,7 +15,7 @@ import (
 // Documents are added, replaced and deleted one at a time ([Index.Upsert],
 // [Index.Delete]), and the postings and statistics change with them: a
 // search sees every change made before it began and never returns a
-// deleted document. [Index.Search] answers top-k queries by block-max WAND
+// deleted document. [Index.Search] answers top-k queries by MaxScore with block bounds
 // ([Query]); it scores only the documents whose bounds could reach the
 // top k, never every match.
 //

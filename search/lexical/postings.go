@@ -20,7 +20,7 @@ const maxTF = math.MaxUint16
 // block is a run of one term's postings, ids ascending. Its bounds hold
 // for every posting in it: maxTF is at least each tf (exact but for
 // deletions, which may leave it above), minLen at most each document's
-// length (deletions may leave it below). That is all block-max WAND needs.
+// length (deletions may leave it below). That is all the bounds of a search need.
 type block struct {
 	// first is at most the smallest id in the block and above every id
 	// of the block before: a deletion may leave it below the smallest.

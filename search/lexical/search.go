@@ -62,13 +62,13 @@ type Hit struct {
 // q.K of every matching document sorted so; [Index.SearchExhaustive]
 // computes the same by scoring every match.
 //
-// It is block-max WAND (Ding and Suel, 2011), walking the postings from
-// the largest id down, so that a document tying with the k-th best can be
-// skipped without being scored: each list's and each block's upper bounds
-// (from their largest term frequency and smallest document length) let it
-// skip the documents and blocks that cannot enter the top k, and score
-// fully only those that can. Scores are sums over the query's terms in
-// its order, so they are identical, to the last bit, to [Score] and
+// It is MaxScore with block bounds (see maxScore), walking the postings
+// from the largest id down, so that a document tying with the k-th best
+// can be skipped without being scored: each list's and each block's upper
+// bounds (from their largest term frequency and smallest document length)
+// let it skip the documents and blocks that cannot enter the top k, and
+// score fully only those that can. Scores are sums over the query's terms
+// in its order, so they are identical, to the last bit, to [Score] and
 // [BM25] given the same counts.
 func (x *Index) Search(part uint32, q Query) []Hit {
 	return x.search(part, q, false)
@@ -117,107 +117,131 @@ func (s *scorer) final(sum float64, dl uint32) float64 {
 	return calibrate(sum, s.ideal, s.nTerms, int(dl))
 }
 
-// bound maps an upper bound of a BM25 sum to one of the score.
-func (s *scorer) bound(sum float64) float64 {
-	sum *= slack
-	if s.rank == RankBM25 {
-		return sum
-	}
-	if s.ideal <= 0 {
-		return 0
-	}
-	return min(sum/s.ideal, 1)
-}
-
-// cursor walks one query term's postings from the largest id down.
+// cursor walks one query term's postings from the largest id down. It
+// holds its current block's fields, to spare an indirection per step.
 type cursor struct {
-	pl     *postings
-	qi     int // the term's place in the query
-	idf    float64
-	bi     int   // current block
-	pos    int   // current posting in it
-	doc    int64 // current id, or exhausted
-	ub     float64
-	bbi    int     // block whose bound bb is
-	bb     float64 // its bound
-	bfirst int64   // its first
+	pl   *postings
+	qi   int // the term's place in the query
+	idf  float64
+	ub   float64 // bound of the whole list
+	bi   int     // current block; −1: exhausted
+	pos  int     // current posting in it
+	doc  int64   // current id, or exhausted
+	tfs  []uint16
+	ids  []uint32
+	base int64   // the current block's first
+	bb   float64 // the current block's bound
+	kb   float64 // BM25's k at the current block's smallest length
+	// w[i] is the weight of tf i+1 at kb, so that most weights of a
+	// candidate are a lookup.
+	w     [4]float64
+	k1    float64
+	moved *bool // set when the cursor loads another block
 }
 
-func (c *cursor) tf() int { return int(c.pl.blocks[c.bi].tfs[c.pos]) }
+func (c *cursor) tf() int { return int(c.tfs[c.pos]) }
 
-func (c *cursor) setDoc() {
-	if c.bi < 0 {
+// weight is the current posting's weight at kb: exact for RankScore, a
+// bound for RankBM25 (whose k grows with the length).
+func (c *cursor) weight() float64 {
+	if tf := c.tfs[c.pos]; tf <= uint16(len(c.w)) {
+		return c.w[tf-1]
+	} else {
+		return termWeight(c.idf, float64(tf), c.k1, c.kb)
+	}
+}
+
+// load makes block j (or none, j < 0) current, at position pos.
+func (c *cursor) load(s *scorer, j, pos int) {
+	c.bi = j
+	if j < 0 {
 		c.doc = exhausted
 		return
 	}
-	c.doc = c.pl.blocks[c.bi].id(c.pos)
+	b := &c.pl.blocks[j]
+	c.ids, c.tfs, c.base, c.pos = b.ids, b.tfs, b.first, pos
+	if kb := s.k(b.minLen); kb != c.kb || c.w[0] == 0 {
+		c.kb = kb
+		for i := range c.w {
+			c.w[i] = termWeight(c.idf, float64(i+1), s.k1, kb)
+		}
+	}
+	c.bb = termWeight(c.idf, float64(b.maxTF), s.k1, c.kb)
+	c.doc = c.base + int64(c.ids[pos])
+	if c.moved != nil {
+		*c.moved = true
+	}
 }
 
 // next moves to the next smaller id.
-func (c *cursor) next() {
-	if c.pos--; c.pos < 0 {
-		if c.bi--; c.bi >= 0 {
-			c.pos = len(c.pl.blocks[c.bi].ids) - 1
-		}
+func (c *cursor) next(s *scorer) {
+	if c.pos > 0 {
+		c.pos--
+		c.doc = c.base + int64(c.ids[c.pos])
+		return
 	}
-	c.setDoc()
+	if j := c.bi - 1; j >= 0 {
+		c.load(s, j, len(c.pl.blocks[j].ids)-1)
+		return
+	}
+	c.bi, c.doc = -1, exhausted
 }
 
 // seek moves to the largest id at most d.
-func (c *cursor) seek(d int64) {
+func (c *cursor) seek(s *scorer, d int64) {
 	if c.doc <= d {
 		return
 	}
-	blocks := c.pl.blocks
-	j := c.bi
-	if blocks[j].first > d {
-		j = sort.Search(j, func(i int) bool { return blocks[i].first > d }) - 1
-		if j < 0 {
-			c.bi = -1
-			c.setDoc()
+	if d >= c.base {
+		// In the current block, below pos: gallop down, then bisect.
+		off := uint32(d - c.base)
+		hi, step := c.pos, 1 // ids[hi] > off
+		lo := hi - step
+		for lo >= 0 && c.ids[lo] > off {
+			hi, step = lo, step*2
+			lo = hi - step
+		}
+		lo = max(lo, -1) // ids[lo] <= off, or lo = −1
+		for hi-lo > 1 {
+			m := int(uint(lo+hi) >> 1)
+			if c.ids[m] > off {
+				hi = m
+			} else {
+				lo = m
+			}
+		}
+		if lo >= 0 {
+			c.pos = lo
+			c.doc = c.base + int64(c.ids[lo])
 			return
 		}
+		// None left in this block: its first lies below its smallest id.
+		if j := c.bi - 1; j >= 0 {
+			c.load(s, j, len(c.pl.blocks[j].ids)-1)
+			return
+		}
+		c.bi, c.doc = -1, exhausted
+		return
+	}
+	blocks := c.pl.blocks
+	j := sort.Search(c.bi, func(i int) bool { return blocks[i].first > d }) - 1
+	if j < 0 {
+		c.bi, c.doc = -1, exhausted
+		return
 	}
 	b := &blocks[j]
-	end := len(b.ids)
-	if j == c.bi {
-		end = c.pos
-	}
 	i, found := b.search(d)
 	if found {
 		i++
 	}
-	i = min(i, end) - 1 // the last posting below or at d
-	if i < 0 {          // none in this block (its first lies below its smallest id)
-		j--
-		if j >= 0 {
-			i = len(blocks[j].ids) - 1
+	if i--; i < 0 { // none at or below d in block j
+		if j--; j < 0 {
+			c.bi, c.doc = -1, exhausted
+			return
 		}
+		i = len(blocks[j].ids) - 1
 	}
-	c.bi, c.pos = j, i
-	c.setDoc()
-}
-
-// blockBound returns the bound of the block whose range holds d (d at
-// most the cursor's doc) and that block's first id; a list with no
-// posting at or below d has bound 0 and first exhausted.
-func (c *cursor) blockBound(s *scorer, d int64) (float64, int64) {
-	blocks := c.pl.blocks
-	j := c.bi
-	if j < 0 {
-		return 0, exhausted
-	}
-	if blocks[j].first > d {
-		j = sort.Search(j, func(i int) bool { return blocks[i].first > d }) - 1
-		if j < 0 {
-			return 0, exhausted
-		}
-	}
-	if j != c.bbi {
-		b := &blocks[j]
-		c.bbi, c.bb, c.bfirst = j, termWeight(c.idf, float64(b.maxTF), s.k1, s.k(b.minLen)), b.first
-	}
-	return c.bb, c.bfirst
+	c.load(s, j, i)
 }
 
 // topK keeps the best hits seen: a heap whose root is the worst of them
@@ -262,13 +286,14 @@ func distinct(terms []string) []string {
 }
 
 // prepare returns the scorer of q over p and a cursor per query term that
-// p holds.
+// p holds, on its largest id.
 func prepare(p *partition, q Query, terms []string) (*scorer, []*cursor) {
 	s := &scorer{rank: q.Rank, k1: DefaultK1, nTerms: len(terms)}
 	if q.Rank == RankBM25 {
 		s.b, s.avg = DefaultB, p.avg()
 	}
 	var cs []*cursor
+	all := make([]cursor, len(terms))
 	for qi, t := range terms {
 		var df int
 		num, ok := p.numbers[t]
@@ -281,20 +306,38 @@ func prepare(p *partition, q Query, terms []string) (*scorer, []*cursor) {
 			continue
 		}
 		pl := &p.lists[num]
-		c := &cursor{pl: pl, qi: qi, idf: bm25IDF(p.n, df), bi: len(pl.blocks) - 1, bbi: -1}
-		c.pos = len(pl.blocks[c.bi].ids) - 1
-		c.setDoc()
+		c := &all[len(cs)]
+		*c = cursor{pl: pl, qi: qi, idf: bm25IDF(p.n, df), k1: s.k1}
 		for j := range pl.blocks {
 			b := &pl.blocks[j]
 			c.ub = max(c.ub, termWeight(c.idf, float64(b.maxTF), s.k1, s.k(b.minLen)))
 		}
+		last := len(pl.blocks) - 1
+		c.load(s, last, len(pl.blocks[last].ids)-1)
 		cs = append(cs, c)
 	}
 	return s, cs
 }
 
+// threshold returns the BM25 sum at or below which no document can
+// enter a top k whose worst score is worst (or, with full false, qualify
+// with the query's minimum).
+func (s *scorer) threshold(worst float64, full bool, minScore float64) float64 {
+	t := max(minScore, 0)
+	if full {
+		t = worst
+	}
+	if s.rank == RankScore {
+		if full && t >= 1 {
+			return math.Inf(1) // a score of 1 is the most there is
+		}
+		t *= s.ideal
+	}
+	return t / slack
+}
+
 func (x *Index) search(part uint32, q Query, exhaustive bool) []Hit {
-	if q.K < 1 {
+	if q.K < 1 || math.IsNaN(q.Min) {
 		return nil
 	}
 	terms := distinct(q.Terms)
@@ -308,88 +351,132 @@ func (x *Index) search(part uint32, q Query, exhaustive bool) []Hit {
 	if len(cs) == 0 {
 		return nil
 	}
-	h := make(topK, 0, min(q.K, 1024))
-	// hopeless reports that no document whose score is bounded by ub can
-	// enter the top k.
-	hopeless := func(ub float64) bool {
-		if exhaustive {
-			return false
-		}
-		b := s.bound(ub)
-		if len(h) == q.K {
-			return b <= h[0].Score
-		}
-		return b <= 0 || b < q.Min
+	return x.maxScore(s, cs, q, exhaustive)
+}
+
+// maxScore is MaxScore (Turtle and Flood, 1995) walking the postings from
+// the largest id down, with block bounds. The lists are ordered by their
+// bounds; the longest prefix of them whose bounds together cannot reach
+// the top k is non-essential: a document that none of the others holds
+// cannot qualify, so candidates come from the essential lists alone, and
+// the non-essential ones are only probed for a candidate, from the
+// strongest down, until what remains of their bounds cannot lift it into
+// the top k. As the top k fills, its threshold rises and more lists
+// become non-essential. Over the current blocks of the essential lists,
+// their block bounds (from each block's largest term frequency and
+// smallest length) skip whole runs of candidates that cannot qualify.
+//
+// Walking down lets a document that ties with the k-th best be skipped
+// without scoring: it has a smaller id and so loses the tie. A
+// candidate's score is summed in query order once it has survived the
+// bounds, so that it is identical to Score's and BM25's.
+func (x *Index) maxScore(s *scorer, cs []*cursor, q Query, exhaustive bool) []Hit {
+	slices.SortFunc(cs, func(a, b *cursor) int { return cmp.Or(cmp.Compare(a.ub, b.ub), cmp.Compare(a.qi, b.qi)) })
+	n := len(cs)
+	prefix := make([]float64, n+1) // prefix[i]: the bounds of cs[:i]
+	for i, c := range cs {
+		prefix[i+1] = prefix[i] + c.ub
 	}
-	matched := make([]*cursor, 0, len(cs))
-	byDoc := func(a, b *cursor) int { return cmp.Compare(b.doc, a.doc) }
-	for {
-		slices.SortFunc(cs, byDoc)
-		// The pivot: the first cursor at which the bounds of the cursors
-		// so far could reach the top k. Every larger id unseen is held
-		// only by the cursors before it, and so cannot.
-		var acc float64
-		pivot := -1
-		for i, c := range cs {
-			if c.doc == exhausted {
-				break
-			}
-			acc += c.ub
-			if !hopeless(acc) {
-				pivot = i
-				break
-			}
+	h := make(topK, 0, min(q.K, 1024))
+	t := s.threshold(0, false, q.Min) // a sum at or below t cannot qualify
+	if exhaustive {
+		t = math.Inf(-1)
+	}
+	e := 0 // cs[:e] are non-essential
+	for e < n && prefix[e+1] <= t {
+		e++
+	}
+	matched := make([]*cursor, 0, n)
+	// The block-bound test of the essential lists holds until one of them
+	// loads another block or the threshold rises.
+	moved := true
+	for _, c := range cs {
+		c.moved = &moved
+	}
+	var floor int64 // ids above floor passed the block-bound test
+	for e < n {
+		ess := cs[e:]
+		// The next candidate: the largest id of the essential lists.
+		d := int64(exhausted)
+		for _, c := range ess {
+			d = max(d, c.doc)
 		}
-		if pivot < 0 {
+		if d == exhausted {
 			break
 		}
-		pd := cs[pivot].doc
-		for pivot+1 < len(cs) && cs[pivot+1].doc == pd {
-			pivot++
-		}
-		// The block bounds of the pivot's id.
-		var bsum float64
-		next := int64(exhausted) // below it, the first id the block bounds do not rule out
-		for _, c := range cs[:pivot+1] {
-			bb, first := c.blockBound(s, pd)
-			bsum += bb
-			if first != exhausted {
-				next = max(next, first-1)
+		// Block bounds: every id from the largest first of the essential
+		// lists' current blocks up to d is held, among them, only within
+		// those blocks.
+		if !exhaustive && (moved || d <= floor) {
+			moved = false
+			bsum := prefix[e]
+			floor = exhausted
+			for _, c := range ess {
+				if c.bi >= 0 {
+					bsum += c.bb
+					floor = max(floor, c.base-1)
+				}
+			}
+			if bsum <= t {
+				for _, c := range ess {
+					c.seek(s, floor)
+				}
+				moved = true
+				continue
 			}
 		}
-		if hopeless(bsum) {
-			// Every id from the largest block start up to pd is held only
-			// by these cursors, within these blocks: skip them.
-			if pivot+1 < len(cs) {
-				next = max(next, cs[pivot+1].doc)
+		// The essential lists' part of d's sum (a bound for BM25, whose
+		// weights take d's length, known later, as their block's
+		// smallest), then the non-essential ones while they could matter.
+		var sum float64
+		matched = matched[:0]
+		for _, c := range ess {
+			if c.doc == d {
+				sum += c.weight()
+				matched = append(matched, c)
 			}
-			for _, c := range cs[:pivot+1] {
-				c.seek(next)
-			}
-			continue
 		}
-		if cs[0].doc != pd {
-			for _, c := range cs[:pivot+1] {
-				c.seek(pd)
+		nEss := len(matched)
+		ok := true
+		for i := e - 1; i >= 0; i-- {
+			if sum+prefix[i+1] <= t {
+				ok = false
+				break
 			}
-			continue
+			c := cs[i]
+			c.seek(s, d)
+			if c.doc == d {
+				sum += c.weight()
+				matched = append(matched, c)
+			}
 		}
-		// Every cursor up to the pivot is on pd: score it.
-		matched = append(matched[:0], cs[:pivot+1]...)
-		if q.Allow == nil || q.Allow(pd) {
-			if hit, ok := scoreDoc(x, s, matched, pd); ok {
+		if ok && sum > t && (q.Allow == nil || q.Allow(d)) {
+			if hit, found := scoreDoc(x, s, matched, d); found && hit.Score > 0 && hit.Score >= q.Min {
 				switch {
-				case hit.Score <= 0 || hit.Score < q.Min:
 				case len(h) < q.K:
 					heap.Push(&h, hit)
 				case hit.Score > h[0].Score:
 					h[0] = hit
 					heap.Fix(&h, 0)
 				}
+				if len(h) == q.K && !exhaustive {
+					t = s.threshold(h[0].Score, true, q.Min)
+					for e < n && prefix[e+1] <= t {
+						e++
+					}
+					moved = true
+				}
 			}
+			// scoreDoc reordered matched: advance them all.
+			for _, c := range matched {
+				if c.doc == d {
+					c.next(s)
+				}
+			}
+			continue
 		}
-		for _, c := range matched {
-			c.next()
+		for _, c := range matched[:nEss] {
+			c.next(s)
 		}
 	}
 	out := []Hit(h)
