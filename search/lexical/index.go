@@ -15,9 +15,9 @@ import (
 // Documents are added, replaced and deleted one at a time ([Index.Upsert],
 // [Index.Delete]), and the postings and statistics change with them: a
 // search sees every change made before it began and never returns a
-// deleted document. [Index.Search] answers top-k queries by MaxScore with block bounds
-// ([Query]); it scores only the documents whose bounds could reach the
-// top k, never every match.
+// deleted document. [Index.Search] answers top-k queries ([Query]) by
+// MaxScore with block bounds: it scores only the documents whose bounds
+// could reach the top k, never every match.
 //
 // An Index is safe for concurrent use: searches share a read lock, and
 // each write holds the write lock for the time it takes to change one
@@ -35,7 +35,7 @@ type partition struct {
 	totalLen int64 // sum of their lengths
 	numbers  map[string]uint32
 	lists    []postings // by term number; df 0: a free number
-	names    []string    // by term number
+	names    []string   // by term number
 	free     []uint32
 }
 
