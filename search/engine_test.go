@@ -346,6 +346,10 @@ func TestEngineIndex(t *testing.T) {
 	}
 }
 
+// raceEnabled is set under -race (race_test.go), which makes the
+// property tests take fewer seeds.
+var raceEnabled bool
+
 // lexIndex is a search.Lexical over a lexical.Index of a memStore's rows,
 // one partition per account, filters applied through Allow, and the calls
 // it answered counted.
@@ -394,7 +398,11 @@ func (l *lexIndex) ScoreText(_ context.Context, f search.Filter, terms []string,
 func TestEngineLexicalIndex(t *testing.T) {
 	h := embed.NewHashing(0)
 	words := strings.Fields("ferry harbour lantern noon dawn river stone bridge garden market tower bell rain")
-	for seed := range uint64(30) {
+	seeds := uint64(30)
+	if testing.Short() || raceEnabled {
+		seeds = 8
+	}
+	for seed := range seeds {
 		rng := rand.New(rand.NewPCG(seed, 9))
 		texts := map[int64]string{}
 		for id := range int64(20 + rng.IntN(300)) {

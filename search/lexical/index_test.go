@@ -13,6 +13,10 @@ import (
 	"github.com/memoryrelay/memoryrelay/search/lexical"
 )
 
+// raceEnabled is set under -race (race_test.go), which makes the
+// property tests take fewer seeds.
+var raceEnabled bool
+
 // model is the brute-force reference of an Index: each document's terms
 // and partition, scored by lexical.Score and a BM25 written out here.
 type model struct {
@@ -186,7 +190,7 @@ func (g *corpusGen) query() []string {
 // inserts, updates, moves between partitions and deletes.
 func TestIndexMatchesBruteForce(t *testing.T) {
 	seeds := 300
-	if testing.Short() {
+	if testing.Short() || raceEnabled {
 		seeds = 40
 	}
 	for seed := range uint64(seeds) {
