@@ -175,7 +175,7 @@ func bench(c config, v *benchtext.Vocab, out io.Writer) error {
 	}
 	build, buildCPU := time.Since(start), cpuTime()-cpu0
 	heap1 := liveHeap()
-	st := x.Stats(1)
+	st := x.PartitionStats(1)
 	fmt.Fprintf(out, "%d memories (%s vocabulary: %d words; %.1f terms a memory after stopwords, %d distinct), %d queries, k = %d, GOMAXPROCS %d\n\n",
 		c.n, v.Name, v.Len(), float64(totalTerms)/float64(c.n), st.Terms, c.queries, c.k, runtime.GOMAXPROCS(0))
 	fmt.Fprintf(out, "index: built in %v, CPU %v (%.2f µs of CPU a memory, tokenizing included), %.0f bytes a memory on the heap (%.1f MiB)\n\n",

@@ -9,8 +9,10 @@ import (
 // Index is an in-memory inverted index of texts, for ranked keyword
 // search: each document (a memory, named by a row id) is the [Terms] of
 // its text, in a partition (an account, say) whose documents are searched
-// together and whose BM25 statistics (document count, average length,
-// document frequency of each term) are its own.
+// together. A search scores with the BM25 statistics (document count,
+// average length, document frequency of each term) of the whole index by
+// default, as a full-text table of all partitions would, or with its
+// partition's own ([Query.PartitionStats]).
 //
 // Documents are added, replaced and deleted one at a time ([Index.Upsert],
 // [Index.Delete]), and the postings and statistics change with them: a
@@ -27,6 +29,10 @@ type Index struct {
 	parts map[uint32]*partition
 	docs  docTable
 	nums  []uint32 // scratch of writes: a document's term numbers
+	// The whole index's statistics: total length, and each term's
+	// document frequency over every partition.
+	totalLen int64
+	df       map[string]int
 }
 
 // partition is the index of one partition's documents.
@@ -41,7 +47,7 @@ type partition struct {
 
 // NewIndex returns an empty index.
 func NewIndex() *Index {
-	return &Index{parts: map[uint32]*partition{}}
+	return &Index{parts: map[uint32]*partition{}, df: map[string]int{}}
 }
 
 // Len returns the number of documents in the index.
@@ -51,7 +57,8 @@ func (x *Index) Len() int {
 	return x.docs.n
 }
 
-// PartitionStats are a partition's BM25 statistics.
+// PartitionStats are the BM25 statistics of a partition or of the whole
+// index.
 type PartitionStats struct {
 	Docs        int     // documents
 	AvgLength   float64 // their average length, in terms
@@ -59,9 +66,20 @@ type PartitionStats struct {
 	TotalLength int64   // their total length
 }
 
-// Stats returns the statistics of a partition (zero for one without
-// documents).
-func (x *Index) Stats(part uint32) PartitionStats {
+// Stats returns the statistics of the whole index.
+func (x *Index) Stats() PartitionStats {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	st := PartitionStats{Docs: x.docs.n, Terms: len(x.df), TotalLength: x.totalLen}
+	if st.Docs > 0 {
+		st.AvgLength = float64(x.totalLen) / float64(st.Docs)
+	}
+	return st
+}
+
+// PartitionStats returns the statistics of a partition (zero for one
+// without documents).
+func (x *Index) PartitionStats(part uint32) PartitionStats {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
 	p := x.parts[part]
@@ -124,6 +142,11 @@ func (x *Index) upsert(id int64, part uint32, tb *Buffer) {
 			j++
 		}
 		p.lists[nums[i]].add(id, uint16(min(j-i, maxTF)), length)
+		if name := p.names[nums[i]]; x.df[name] == 0 {
+			x.df[name] = 1
+		} else {
+			x.df[name]++
+		}
 		nums[w] = nums[i]
 		w++
 		i = j
@@ -132,6 +155,7 @@ func (x *Index) upsert(id int64, part uint32, tb *Buffer) {
 	x.nums = nums
 	p.n++
 	p.totalLen += int64(length)
+	x.totalLen += int64(length)
 }
 
 // newTerm numbers a term new to the partition.
@@ -166,6 +190,11 @@ func (x *Index) deleteLocked(id int64) {
 	for _, num := range x.nums {
 		pl := &p.lists[num]
 		pl.remove(id)
+		if name := p.names[num]; x.df[name] <= 1 {
+			delete(x.df, name)
+		} else {
+			x.df[name]--
+		}
 		if pl.df == 0 { // the last document with the term: forget it
 			delete(p.numbers, p.names[num])
 			p.lists[num], p.names[num] = postings{}, ""
@@ -174,6 +203,7 @@ func (x *Index) deleteLocked(id int64) {
 	}
 	p.n--
 	p.totalLen -= int64(d.length)
+	x.totalLen -= int64(d.length)
 	if p.n == 0 {
 		delete(x.parts, d.part)
 	}
@@ -184,4 +214,5 @@ func (x *Index) Clear() {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	x.parts, x.docs = map[uint32]*partition{}, docTable{}
+	x.totalLen, x.df = 0, map[string]int{}
 }

@@ -37,12 +37,14 @@ func (m *model) upsert(id int64, part uint32, text string) {
 func (m *model) delete(id int64) { delete(m.docs, id) }
 
 // score returns every document of part that shares a term with terms
-// (distinct), scored by rank, sorted best first (score, then larger id).
-func (m *model) score(part uint32, terms []string, rank lexical.Ranking) []lexical.Hit {
+// (distinct), scored by rank with the statistics of the whole model or,
+// with local, of the partition, sorted best first (score, then larger
+// id).
+func (m *model) score(part uint32, terms []string, rank lexical.Ranking, local bool) []lexical.Hit {
 	n, total := 0, 0
 	df := map[string]int{}
 	for _, d := range m.docs {
-		if d.part != part {
+		if local && d.part != part {
 			continue
 		}
 		n++
@@ -100,7 +102,7 @@ func (m *model) score(part uint32, terms []string, rank lexical.Ranking) []lexic
 // that q.Allow selects with a score of at least q.Min, above 0.
 func (m *model) topK(part uint32, q lexical.Query) []lexical.Hit {
 	var out []lexical.Hit
-	for _, h := range m.score(part, distinct(q.Terms), q.Rank) {
+	for _, h := range m.score(part, distinct(q.Terms), q.Rank, q.PartitionStats) {
 		if len(out) == q.K {
 			break
 		}
@@ -220,7 +222,7 @@ func TestIndexMatchesBruteForce(t *testing.T) {
 		}
 		check := func(stage string) {
 			for qn := range 6 {
-				q := lexical.Query{Terms: g.query(), K: 1 + g.rng.IntN(20), Rank: lexical.Ranking(qn % 2)}
+				q := lexical.Query{Terms: g.query(), K: 1 + g.rng.IntN(20), Rank: lexical.Ranking(qn % 2), PartitionStats: qn%3 == 0}
 				if g.rng.IntN(3) == 0 {
 					mod := int64(2 + g.rng.IntN(9))
 					q.Allow = func(id int64) bool { return id%mod == 0 }
@@ -232,10 +234,10 @@ func TestIndexMatchesBruteForce(t *testing.T) {
 					}
 				}
 				part := uint32(g.rng.IntN(int(parts)))
-				what := fmt.Sprintf("seed %d %s query %d %v rank %d k %d min %.3f", seed, stage, qn, q.Terms, q.Rank, q.K, q.Min)
+				what := fmt.Sprintf("seed %d %s query %d %v rank %d k %d min %.3f partition stats %v", seed, stage, qn, q.Terms, q.Rank, q.K, q.Min, q.PartitionStats)
 				want := m.topK(part, q)
 				all := map[int64]float64{}
-				for _, h := range m.score(part, distinct(q.Terms), q.Rank) {
+				for _, h := range m.score(part, distinct(q.Terms), q.Rank, q.PartitionStats) {
 					all[h.ID] = h.Score
 				}
 				got := x.Search(part, q)
@@ -286,9 +288,12 @@ func TestIndexMatchesBruteForce(t *testing.T) {
 			if hits := x.Search(p, lexical.Query{Terms: g.query(), K: 10}); len(hits) != 0 {
 				t.Fatalf("seed %d: empty index found %v", seed, hits)
 			}
-			if st := x.Stats(p); st != (lexical.PartitionStats{}) {
+			if st := x.PartitionStats(p); st != (lexical.PartitionStats{}) {
 				t.Fatalf("seed %d: empty partition has stats %+v", seed, st)
 			}
+		}
+		if st := x.Stats(); st != (lexical.PartitionStats{}) {
+			t.Fatalf("seed %d: empty index has stats %+v", seed, st)
 		}
 	}
 }
@@ -325,15 +330,21 @@ func TestIndexStats(t *testing.T) {
 	x.Upsert(2, 7, "the and of") // only stopwords: no terms
 	x.Upsert(3, 8, "green eggs")
 	want := lexical.PartitionStats{Docs: 2, AvgLength: 2, Terms: 3, TotalLength: 4}
-	if got := x.Stats(7); got != want {
-		t.Errorf("Stats(7) = %+v, want %+v", got, want)
+	if got := x.PartitionStats(7); got != want {
+		t.Errorf("PartitionStats(7) = %+v, want %+v", got, want)
+	}
+	if got := x.Stats(); got != (lexical.PartitionStats{Docs: 3, AvgLength: 2, Terms: 5, TotalLength: 6}) {
+		t.Errorf("Stats() = %+v", got)
 	}
 	x.Upsert(1, 8, "fish") // moves to partition 8
-	if got := x.Stats(7); got != (lexical.PartitionStats{Docs: 1, Terms: 0}) {
-		t.Errorf("Stats(7) after the move = %+v", got)
+	if got := x.PartitionStats(7); got != (lexical.PartitionStats{Docs: 1, Terms: 0}) {
+		t.Errorf("PartitionStats(7) after the move = %+v", got)
 	}
-	if got := x.Stats(8); got != (lexical.PartitionStats{Docs: 2, AvgLength: 1.5, Terms: 3, TotalLength: 3}) {
-		t.Errorf("Stats(8) = %+v", got)
+	if got := x.PartitionStats(8); got != (lexical.PartitionStats{Docs: 2, AvgLength: 1.5, Terms: 3, TotalLength: 3}) {
+		t.Errorf("PartitionStats(8) = %+v", got)
+	}
+	if got := x.Stats(); got != (lexical.PartitionStats{Docs: 3, AvgLength: 1, Terms: 3, TotalLength: 3}) {
+		t.Errorf("Stats() after the move = %+v", got)
 	}
 	if hits := x.Search(7, lexical.Query{Terms: []string{"fish"}, K: 3}); len(hits) != 0 {
 		t.Errorf("fish in 7 after the move: %v", hits)
@@ -342,8 +353,8 @@ func TestIndexStats(t *testing.T) {
 		t.Errorf("fish in 8: %v", hits)
 	}
 	x.Clear()
-	if x.Len() != 0 || x.Stats(8) != (lexical.PartitionStats{}) {
-		t.Errorf("after Clear: Len %d, Stats %+v", x.Len(), x.Stats(8))
+	if x.Len() != 0 || x.PartitionStats(8) != (lexical.PartitionStats{}) || x.Stats() != (lexical.PartitionStats{}) {
+		t.Errorf("after Clear: Len %d, Stats %+v", x.Len(), x.Stats())
 	}
 }
 
@@ -470,7 +481,7 @@ func FuzzIndexSearch(f *testing.F) {
 			return
 		}
 		all := map[int64]float64{}
-		for _, h := range m.score(0, distinct(q.Terms), rank) {
+		for _, h := range m.score(0, distinct(q.Terms), rank, false) {
 			all[h.ID] = h.Score
 		}
 		checkSame(t, "search", got, m.topK(0, q), rank == lexical.RankScore, all)

@@ -39,6 +39,10 @@ type Query struct {
 	// Min is the lowest score of a hit; a hit always scores above 0.
 	// Searching with a minimum prunes more than cutting the hits after.
 	Min float64
+	// PartitionStats scores with the statistics of the searched partition
+	// (its document count, average length and document frequencies)
+	// instead of the whole index's.
+	PartitionStats bool
 	// Allow, when not nil, selects the documents that may be returned:
 	// the others are skipped inside the top-k search, so that a filtered
 	// search still finds K hits when that many match. It is called under
@@ -287,27 +291,33 @@ func distinct(terms []string) []string {
 
 // prepare returns the scorer of q over p and a cursor per query term that
 // p holds, on its largest id.
-func prepare(p *partition, q Query, terms []string) (*scorer, []*cursor) {
+func (x *Index) prepare(p *partition, q Query, terms []string) (*scorer, []*cursor) {
 	s := &scorer{rank: q.Rank, k1: DefaultK1, nTerms: len(terms)}
+	n, avg := x.docs.n, float64(x.totalLen)/float64(max(x.docs.n, 1))
+	if q.PartitionStats {
+		n, avg = p.n, p.avg()
+	}
 	if q.Rank == RankBM25 {
-		s.b, s.avg = DefaultB, p.avg()
+		s.b, s.avg = DefaultB, avg
 	}
 	var cs []*cursor
 	all := make([]cursor, len(terms))
 	for qi, t := range terms {
-		var df int
 		num, ok := p.numbers[t]
-		if ok {
+		df := x.df[t]
+		if q.PartitionStats && ok {
 			df = p.lists[num].df
+		} else if q.PartitionStats {
+			df = 0
 		}
 		// As in Score: a term no document holds counts as held by one.
-		s.ideal += bm25IDF(max(p.n, 1), max(df, 1))
+		s.ideal += bm25IDF(max(n, 1), max(df, 1))
 		if !ok {
 			continue
 		}
 		pl := &p.lists[num]
 		c := &all[len(cs)]
-		*c = cursor{pl: pl, qi: qi, idf: bm25IDF(p.n, df), k1: s.k1}
+		*c = cursor{pl: pl, qi: qi, idf: bm25IDF(n, df), k1: s.k1}
 		for j := range pl.blocks {
 			b := &pl.blocks[j]
 			c.ub = max(c.ub, termWeight(c.idf, float64(b.maxTF), s.k1, s.k(b.minLen)))
@@ -347,7 +357,7 @@ func (x *Index) search(part uint32, q Query, exhaustive bool) []Hit {
 	if p == nil || len(terms) == 0 {
 		return nil
 	}
-	s, cs := prepare(p, q, terms)
+	s, cs := x.prepare(p, q, terms)
 	if len(cs) == 0 {
 		return nil
 	}
@@ -514,7 +524,7 @@ func (x *Index) Score(part uint32, q Query, ids []int64) []float64 {
 	if p == nil || len(terms) == 0 {
 		return out
 	}
-	s, cs := prepare(p, q, terms)
+	s, cs := x.prepare(p, q, terms)
 	slices.SortFunc(cs, func(a, b *cursor) int { return cmp.Compare(a.qi, b.qi) })
 	for i, id := range ids {
 		d, ok := x.docs.get(id)
