@@ -1,6 +1,7 @@
 package lexical
 
 import (
+	"math"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -135,5 +136,32 @@ func TestDocTable(t *testing.T) {
 		if !ok || !slices.Equal(dt.terms(e, nil), terms) || e.length != uint32(len(terms)) {
 			t.Fatalf("id %d: present %v, terms %v, want %v", id, ok, dt.terms(e, nil), terms)
 		}
+	}
+}
+
+// TestStretch: the stretch of Score's scale is continuous, strictly
+// increasing, keeps 0, 1 and scores up to 0.85, puts raw 0.97 at 0.9,
+// and unstretch undoes it.
+func TestStretch(t *testing.T) {
+	prev := -1.0
+	for i := 0; i <= 10000; i++ {
+		raw := float64(i) / 10000
+		s := stretch(raw)
+		if s <= prev || s < 0 || s > 1 {
+			t.Fatalf("stretch(%v) = %v after %v", raw, s, prev)
+		}
+		if i > 0 && s-prev > 0.0005 {
+			t.Fatalf("stretch jumps at %v: %v → %v", raw, prev, s)
+		}
+		if u := unstretch(s); math.Abs(u-raw) > 1e-12 {
+			t.Fatalf("unstretch(stretch(%v)) = %v", raw, u)
+		}
+		if raw <= 0.85 && s != raw {
+			t.Fatalf("stretch(%v) = %v, want it unchanged", raw, s)
+		}
+		prev = s
+	}
+	if stretch(0) != 0 || stretch(1) != 1 || math.Abs(stretch(0.97)-0.9) > 1e-12 {
+		t.Errorf("stretch(0, 0.97, 1) = %v, %v, %v", stretch(0), stretch(0.97), stretch(1))
 	}
 }

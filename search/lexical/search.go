@@ -118,7 +118,7 @@ func (s *scorer) final(sum float64, dl uint32) float64 {
 	if s.rank == RankBM25 {
 		return sum
 	}
-	return calibrate(sum, s.ideal, s.nTerms, int(dl))
+	return stretch(calibrate(sum, s.ideal, s.nTerms, int(dl)))
 }
 
 // cursor walks one query term's postings from the largest id down. It
@@ -341,7 +341,8 @@ func (s *scorer) threshold(worst float64, full bool, minScore float64) float64 {
 		if full && t >= 1 {
 			return math.Inf(1) // a score of 1 is the most there is
 		}
-		t *= s.ideal
+		// The score is stretch(raw) and raw at most sum/ideal.
+		t = unstretch(t) * s.ideal
 	}
 	return t / slack
 }
