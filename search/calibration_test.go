@@ -63,7 +63,7 @@ var scoreCases = []scoreCase{
 	{"User is allergic to peanuts, and shellfish!", "The user is allergic to peanuts and shellfish.", 0.9, 1},
 	{"weather forecast for tomorrow", "", 0, 0},
 	{"How does the user take their coffee?", "", 0, 0}, // oat milk flat whites: no shared content word
-	{"What does the user eat?", "", 0, 0},               // vegetarian: no shared content word
+	{"What does the user eat?", "", 0, 0},              // vegetarian: no shared content word
 }
 
 // TestScoreMeaning runs scoreCases through hybrid search (the default
