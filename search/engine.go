@@ -168,6 +168,10 @@ type cand struct {
 // its exact cosine, read from the stored vectors; except under
 // [FusionLexicalFirst], which never reads the cosine of a lexical match.
 //
+// A hybrid search with a lexical index asks it on a goroutine of its own
+// while the query is embedded and the vector side searched: on two cores
+// the two sides take about as long as the slower.
+//
 // With both indexes, hybrid search is exact for a fusion that grows with
 // both scores (both policies do): a memory outside both candidate lists
 // scores at most the fusion of the two lists' last scores, and when that
@@ -188,6 +192,21 @@ func (e *Engine[M]) Search(ctx context.Context, q Query) ([]Result[M], error) {
 	if r := e.lexical.Load(); r != nil {
 		lx = r.Lexical
 	}
+	// A hybrid search asks the lexical index on a goroutine of its own
+	// while the query is embedded and the vector side searched.
+	var pending chan lexicalResult
+	if lx != nil && mode == ModeHybrid {
+		pending = make(chan lexicalResult, 1)
+		go func() {
+			hits, err := lx.SearchText(ctx, q.Filter, queryTerms(q.Text), q.Limit*candidateFactor, 0)
+			pending <- lexicalResult{hits, err}
+		}()
+		defer func() {
+			if pending != nil {
+				<-pending // not consumed (an error before rank): wait for it all the same
+			}
+		}()
+	}
 	var qv []float32
 	if mode != ModeKeyword {
 		vecs, err := e.embed.Embed(ctx, []string{q.Text})
@@ -206,9 +225,9 @@ func (e *Engine[M]) Search(ctx context.Context, q Query) ([]Result[M], error) {
 	if mode == ModeKeyword {
 		k = q.Limit
 	}
-	ranked, exact, err := e.rank(ctx, q, mode, lx, qv, k)
+	ranked, exact, err := e.rank(ctx, q, mode, lx, pending, qv, k)
 	if err == nil && !exact {
-		ranked, _, err = e.rank(ctx, q, mode, lx, qv, k*candidateFactor)
+		ranked, _, err = e.rank(ctx, q, mode, lx, nil, qv, k*candidateFactor)
 	}
 	if err != nil {
 		return nil, err
@@ -222,10 +241,18 @@ type scored struct {
 	score, tie  float64
 }
 
+// lexicalResult is the answer of Lexical.SearchText.
+type lexicalResult struct {
+	hits []lexical.Hit
+	err  error
+}
+
 // rank gathers the candidates of q, k a side, scores and orders them, and
-// keeps the best q.Limit. exact is false when a memory outside the
-// candidates could rank among them (see Search).
-func (e *Engine[M]) rank(ctx context.Context, q Query, mode string, lx Lexical, qv []float32, k int) (ranked []scored, exact bool, err error) {
+// keeps the best q.Limit. pending, when not nil, delivers the lexical
+// index's answer for k, asked for already; rank receives it. exact is
+// false when a memory outside the candidates could rank among them (see
+// Search).
+func (e *Engine[M]) rank(ctx context.Context, q Query, mode string, lx Lexical, pending chan lexicalResult, qv []float32, k int) (ranked []scored, exact bool, err error) {
 	f := q.Filter
 	cands := map[int64]*cand{}
 	get := func(id, created int64) *cand {
@@ -233,6 +260,8 @@ func (e *Engine[M]) rank(ctx context.Context, q Query, mode string, lx Lexical, 
 		if c == nil {
 			c = &cand{created: created}
 			cands[id] = c
+		} else if c.created == 0 {
+			c.created = created
 		}
 		return c
 	}
@@ -241,38 +270,6 @@ func (e *Engine[M]) rank(ctx context.Context, q Query, mode string, lx Lexical, 
 	kwFloor, semFloor := 0.0, 0.0 // the last scores of full candidate lists
 	kwFull, semFull := false, false
 
-	if mode != ModeSemantic {
-		if lx != nil {
-			min := 0.0
-			if mode == ModeKeyword {
-				min = q.Threshold
-			}
-			hits, err := lx.SearchText(ctx, f, terms, k, min)
-			if err != nil {
-				return nil, false, fmt.Errorf("search: lexical index: %w", err)
-			}
-			for _, h := range hits {
-				c := get(h.ID, 0)
-				c.kw, c.hasKw = h.Score, true
-			}
-			if kwFull = len(hits) == k; kwFull {
-				kwFloor = hits[k-1].Score
-			}
-		} else {
-			matched, err := e.rarestTerms(ctx, terms)
-			if err != nil {
-				return nil, false, fmt.Errorf("search: full-text: %w", err)
-			}
-			text, err := e.st.TextCandidates(ctx, f, matched)
-			if err != nil {
-				return nil, false, fmt.Errorf("search: full-text: %w", err)
-			}
-			for _, t := range text {
-				c := get(t.ID, t.Created)
-				c.kw, c.hasKw = lexical.Score(t.Stats), true
-			}
-		}
-	}
 	if mode != ModeKeyword {
 		if ix := e.index.Load(); ix != nil {
 			near, err := ix.Search(ctx, f, qv, k)
@@ -299,10 +296,49 @@ func (e *Engine[M]) rank(ctx context.Context, q Query, mode string, lx Lexical, 
 				semFloor = SemanticScore(near[k-1].Distance)
 			}
 		}
-		if mode == ModeHybrid {
-			if err := e.crossScore(ctx, f, lx, terms, qv, cands); err != nil {
-				return nil, false, err
+	}
+	if mode != ModeSemantic {
+		if lx != nil {
+			var hits []lexical.Hit
+			if pending != nil {
+				r := <-pending
+				close(pending) // received: Search's deferred wait must not block
+				hits, err = r.hits, r.err
+			} else {
+				min := 0.0
+				if mode == ModeKeyword {
+					min = q.Threshold
+				}
+				hits, err = lx.SearchText(ctx, f, terms, k, min)
 			}
+			if err != nil {
+				return nil, false, fmt.Errorf("search: lexical index: %w", err)
+			}
+			for _, h := range hits {
+				c := get(h.ID, 0)
+				c.kw, c.hasKw = h.Score, true
+			}
+			if kwFull = len(hits) == k; kwFull {
+				kwFloor = hits[k-1].Score
+			}
+		} else {
+			matched, err := e.rarestTerms(ctx, terms)
+			if err != nil {
+				return nil, false, fmt.Errorf("search: full-text: %w", err)
+			}
+			text, err := e.st.TextCandidates(ctx, f, matched)
+			if err != nil {
+				return nil, false, fmt.Errorf("search: full-text: %w", err)
+			}
+			for _, t := range text {
+				c := get(t.ID, t.Created)
+				c.kw, c.hasKw = lexical.Score(t.Stats), true
+			}
+		}
+	}
+	if mode == ModeHybrid {
+		if err := e.crossScore(ctx, f, lx, terms, qv, cands); err != nil {
+			return nil, false, err
 		}
 	}
 
