@@ -448,8 +448,9 @@ func (x *Index) maxScore(s *scorer, cs []*cursor, q Query, exhaustive bool) []Hi
 			}
 		}
 		nEss := len(matched)
-		ok := true
-		for i := e - 1; i >= 0; i-- {
+		// The filter, once d could qualify, before probing for the rest.
+		ok := sum+prefix[e] > t && (q.Allow == nil || q.Allow(d))
+		for i := e - 1; ok && i >= 0; i-- {
 			if sum+prefix[i+1] <= t {
 				ok = false
 				break
@@ -461,7 +462,7 @@ func (x *Index) maxScore(s *scorer, cs []*cursor, q Query, exhaustive bool) []Hi
 				matched = append(matched, c)
 			}
 		}
-		if ok && sum > t && (q.Allow == nil || q.Allow(d)) {
+		if ok && sum > t {
 			if hit, found := scoreDoc(x, s, matched, d); found && hit.Score > 0 && hit.Score >= q.Min {
 				switch {
 				case len(h) < q.K:
