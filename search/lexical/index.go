@@ -40,7 +40,7 @@ type partition struct {
 	n        int   // documents
 	totalLen int64 // sum of their lengths
 	numbers  map[string]uint32
-	lists    []postings // by term number; df 0: a free number
+	lists    []termLists // by term number; df 0: a free number
 	names    []string   // by term number
 	free     []uint32
 }
@@ -141,7 +141,8 @@ func (x *Index) upsert(id int64, part uint32, tb *Buffer) {
 		for j < len(nums) && nums[j] == nums[i] {
 			j++
 		}
-		p.lists[nums[i]].add(id, uint16(min(j-i, maxTF)), length)
+		tf := uint16(min(j-i, maxTF))
+		p.lists[nums[i]].list(tf).add(id, tf, length)
 		if name := p.names[nums[i]]; x.df[name] == 0 {
 			x.df[name] = 1
 		} else {
@@ -166,7 +167,7 @@ func (p *partition) newTerm(term string) uint32 {
 		p.names[num] = term
 	} else {
 		num = uint32(len(p.lists))
-		p.lists, p.names = append(p.lists, postings{}), append(p.names, term)
+		p.lists, p.names = append(p.lists, newTermLists()), append(p.names, term)
 	}
 	p.numbers[term] = num
 	return num
@@ -188,16 +189,16 @@ func (x *Index) deleteLocked(id int64) {
 	x.nums = x.docs.terms(d, x.nums[:0])
 	x.docs.remove(id, d)
 	for _, num := range x.nums {
-		pl := &p.lists[num]
-		pl.remove(id)
+		tl := &p.lists[num]
+		tl.remove(id)
 		if name := p.names[num]; x.df[name] <= 1 {
 			delete(x.df, name)
 		} else {
 			x.df[name]--
 		}
-		if pl.df == 0 { // the last document with the term: forget it
+		if tl.df() == 0 { // the last document with the term: forget it
 			delete(p.numbers, p.names[num])
-			p.lists[num], p.names[num] = postings{}, ""
+			p.lists[num], p.names[num] = newTermLists(), ""
 			p.free = append(p.free, num)
 		}
 	}

@@ -26,9 +26,17 @@ type block struct {
 	// of the block before: a deletion may leave it below the smallest.
 	first  int64
 	ids    []uint32 // id − first
-	tfs    []uint16
+	tfs    []uint16 // nil in a list of documents that hold the term once
 	maxTF  uint16
 	minLen uint32
+}
+
+// tf returns the term frequency of posting i.
+func (b *block) tf(i int) uint16 {
+	if b.tfs == nil {
+		return 1
+	}
+	return b.tfs[i]
 }
 
 func (b *block) id(i int) int64 { return b.first + int64(b.ids[i]) }
@@ -51,16 +59,68 @@ func (b *block) search(id int64) (int, bool) {
 }
 
 func (b *block) recomputeMaxTF() {
+	if b.tfs == nil {
+		b.maxTF = 1
+		return
+	}
 	b.maxTF = 0
 	for _, tf := range b.tfs {
 		b.maxTF = max(b.maxTF, tf)
 	}
 }
 
-// postings is one term's postings list in one partition.
+// postings is a postings list of one term in one partition: of the
+// documents that hold it once (unit, which stores no term frequencies),
+// or of those that hold it more often. Keeping the two apart halves the
+// memory of most postings (a term mostly occurs once in a memory) and
+// gives the far longer list of single occurrences a bound of one
+// occurrence's weight, which lets searches skip more.
 type postings struct {
 	blocks []block
-	df     int // postings in all blocks: the documents that hold the term
+	df     int  // postings in all blocks: the documents of the list
+	unit   bool // every tf is 1, and blocks keep no tfs
+}
+
+// termLists are a term's two postings lists in a partition.
+type termLists struct {
+	once, more postings
+}
+
+func newTermLists() termLists { return termLists{once: postings{unit: true}} }
+
+// df is the number of documents holding the term.
+func (tl *termLists) df() int { return tl.once.df + tl.more.df }
+
+// list returns the list of a posting of term frequency tf.
+func (tl *termLists) list(tf uint16) *postings {
+	if tf == 1 {
+		return &tl.once
+	}
+	return &tl.more
+}
+
+// tf returns the term frequency of id, 0 when id does not hold the term.
+func (tl *termLists) tf(id int64) int {
+	if tf := tl.once.tf(id); tf > 0 {
+		return tf
+	}
+	return tl.more.tf(id)
+}
+
+// remove deletes id from whichever list holds it.
+func (tl *termLists) remove(id int64) {
+	if !tl.once.remove(id) {
+		tl.more.remove(id)
+	}
+}
+
+// newBlock returns a block of one posting, with room for cap postings.
+func (pl *postings) newBlock(id int64, tf uint16, dl uint32, capacity int) block {
+	b := block{first: id, ids: append(make([]uint32, 0, capacity), 0), maxTF: tf, minLen: dl}
+	if !pl.unit {
+		b.tfs = append(make([]uint16, 0, capacity), tf)
+	}
+	return b
 }
 
 // find returns the index of the block whose range holds id: the last
@@ -77,13 +137,13 @@ func (pl *postings) tf(id int64) int {
 	}
 	b := &pl.blocks[j]
 	if i, ok := b.search(id); ok {
-		return int(b.tfs[i])
+		return int(b.tf(i))
 	}
 	return 0
 }
 
 // add records that id holds the term tf times and has length dl. id must
-// not be in the list already.
+// not be in the list already, and tf must be 1 in a unit list.
 func (pl *postings) add(id int64, tf uint16, dl uint32) {
 	pl.df++
 	n := len(pl.blocks)
@@ -91,19 +151,20 @@ func (pl *postings) add(id int64, tf uint16, dl uint32) {
 		if n > 0 {
 			if b := &pl.blocks[n-1]; len(b.ids) < blockSize && b.fits(id) {
 				b.ids = append(b.ids, uint32(id-b.first))
-				b.tfs = append(b.tfs, tf)
+				if b.tfs != nil {
+					b.tfs = append(b.tfs, tf)
+				}
 				b.maxTF, b.minLen = max(b.maxTF, tf), min(b.minLen, dl)
 				return
 			}
 		}
 		// A term's first block grows as it fills; once it has filled, the
 		// term is common enough that its next blocks are made whole.
-		nb := block{first: id, ids: []uint32{0}, tfs: []uint16{tf}, maxTF: tf, minLen: dl}
+		capacity := 1
 		if n > 0 {
-			nb.ids = append(make([]uint32, 0, blockSize), 0)
-			nb.tfs = append(make([]uint16, 0, blockSize), tf)
+			capacity = blockSize
 		}
-		pl.blocks = append(pl.blocks, nb)
+		pl.blocks = append(pl.blocks, pl.newBlock(id, tf, dl, capacity))
 		return
 	}
 	j := max(pl.find(id), 0)
@@ -111,7 +172,7 @@ func (pl *postings) add(id int64, tf uint16, dl uint32) {
 	switch {
 	case id < b.first: // below every block: rebase the first one
 		if b.last()-id > math.MaxUint32 {
-			pl.insertBlock(j, block{first: id, ids: []uint32{0}, tfs: []uint16{tf}, maxTF: tf, minLen: dl})
+			pl.insertBlock(j, pl.newBlock(id, tf, dl, 1))
 			return
 		}
 		shift := uint32(b.first - id)
@@ -120,12 +181,14 @@ func (pl *postings) add(id int64, tf uint16, dl uint32) {
 		}
 		b.first = id
 	case !b.fits(id): // beyond the reach of an offset, and so past b's last id
-		pl.insertBlock(j+1, block{first: id, ids: []uint32{0}, tfs: []uint16{tf}, maxTF: tf, minLen: dl})
+		pl.insertBlock(j+1, pl.newBlock(id, tf, dl, 1))
 		return
 	}
 	i, _ := b.search(id)
 	b.ids = slices.Insert(b.ids, i, uint32(id-b.first))
-	b.tfs = slices.Insert(b.tfs, i, tf)
+	if b.tfs != nil {
+		b.tfs = slices.Insert(b.tfs, i, tf)
+	}
 	b.maxTF, b.minLen = max(b.maxTF, tf), min(b.minLen, dl)
 	if len(b.ids) > 2*blockSize {
 		pl.split(j)
@@ -143,9 +206,12 @@ func (pl *postings) split(j int) {
 	for i, off := range b.ids[mid:] {
 		hi.ids[i] = off - b.ids[mid]
 	}
-	hi.tfs = append(make([]uint16, 0, cap(hi.ids)), b.tfs[mid:]...)
+	if b.tfs != nil {
+		hi.tfs = append(make([]uint16, 0, cap(hi.ids)), b.tfs[mid:]...)
+		b.tfs = slices.Clip(b.tfs[:mid])
+	}
 	hi.recomputeMaxTF()
-	b.ids, b.tfs = slices.Clip(b.ids[:mid]), slices.Clip(b.tfs[:mid])
+	b.ids = slices.Clip(b.ids[:mid])
 	b.recomputeMaxTF()
 	pl.insertBlock(j+1, hi)
 }
@@ -162,9 +228,11 @@ func (pl *postings) remove(id int64) bool {
 		return false
 	}
 	pl.df--
-	tf := b.tfs[i]
+	tf := b.tf(i)
 	b.ids = slices.Delete(b.ids, i, i+1)
-	b.tfs = slices.Delete(b.tfs, i, i+1)
+	if b.tfs != nil {
+		b.tfs = slices.Delete(b.tfs, i, i+1)
+	}
 	switch {
 	case len(b.ids) == 0:
 		pl.blocks = slices.Delete(pl.blocks, j, j+1)
@@ -197,7 +265,9 @@ func (pl *postings) merge(j int) bool {
 	for _, off := range b.ids {
 		a.ids = append(a.ids, off+shift)
 	}
-	a.tfs = append(a.tfs, b.tfs...)
+	if a.tfs != nil {
+		a.tfs = append(a.tfs, b.tfs...)
+	}
 	a.maxTF, a.minLen = max(a.maxTF, b.maxTF), min(a.minLen, b.minLen)
 	pl.blocks = slices.Delete(pl.blocks, j+1, j+2)
 	return true

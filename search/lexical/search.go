@@ -143,11 +143,19 @@ type cursor struct {
 	moved *bool // set when the cursor loads another block
 }
 
-func (c *cursor) tf() int { return int(c.tfs[c.pos]) }
+func (c *cursor) tf() int {
+	if c.tfs == nil {
+		return 1
+	}
+	return int(c.tfs[c.pos])
+}
 
 // weight is the current posting's weight at kb: exact for RankScore, a
 // bound for RankBM25 (whose k grows with the length).
 func (c *cursor) weight() float64 {
+	if c.tfs == nil {
+		return c.w[0]
+	}
 	if tf := c.tfs[c.pos]; tf <= uint16(len(c.w)) {
 		return c.w[tf-1]
 	} else {
@@ -301,12 +309,12 @@ func (x *Index) prepare(p *partition, q Query, terms []string) (*scorer, []*curs
 		s.b, s.avg = DefaultB, avg
 	}
 	var cs []*cursor
-	all := make([]cursor, len(terms))
+	all := make([]cursor, 2*len(terms))
 	for qi, t := range terms {
 		num, ok := p.numbers[t]
 		df := x.df[t]
 		if q.PartitionStats && ok {
-			df = p.lists[num].df
+			df = p.lists[num].df()
 		} else if q.PartitionStats {
 			df = 0
 		}
@@ -315,16 +323,21 @@ func (x *Index) prepare(p *partition, q Query, terms []string) (*scorer, []*curs
 		if !ok {
 			continue
 		}
-		pl := &p.lists[num]
-		c := &all[len(cs)]
-		*c = cursor{pl: pl, qi: qi, idf: bm25IDF(n, df), k1: s.k1}
-		for j := range pl.blocks {
-			b := &pl.blocks[j]
-			c.ub = max(c.ub, termWeight(c.idf, float64(b.maxTF), s.k1, s.k(b.minLen)))
+		idf := bm25IDF(n, df)
+		for _, pl := range []*postings{&p.lists[num].once, &p.lists[num].more} {
+			if pl.df == 0 {
+				continue
+			}
+			c := &all[len(cs)]
+			*c = cursor{pl: pl, qi: qi, idf: idf, k1: s.k1}
+			for j := range pl.blocks {
+				b := &pl.blocks[j]
+				c.ub = max(c.ub, termWeight(c.idf, float64(b.maxTF), s.k1, s.k(b.minLen)))
+			}
+			last := len(pl.blocks) - 1
+			c.load(s, last, len(pl.blocks[last].ids)-1)
+			cs = append(cs, c)
 		}
-		last := len(pl.blocks) - 1
-		c.load(s, last, len(pl.blocks[last].ids)-1)
-		cs = append(cs, c)
 	}
 	return s, cs
 }
@@ -535,7 +548,7 @@ func (x *Index) Score(part uint32, q Query, ids []int64) []float64 {
 		}
 		k := s.k(d.length)
 		var sum float64
-		for _, c := range cs {
+		for _, c := range cs { // a term's two lists: at most one holds id
 			if tf := c.pl.tf(id); tf > 0 {
 				sum += termWeight(c.idf, float64(tf), s.k1, k)
 			}
