@@ -41,7 +41,7 @@ type partition struct {
 	totalLen int64 // sum of their lengths
 	numbers  map[string]uint32
 	lists    []termLists // by term number; df 0: a free number
-	names    []string   // by term number
+	names    []string    // by term number
 	free     []uint32
 }
 
