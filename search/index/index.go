@@ -15,9 +15,9 @@ import (
 	"github.com/memoryrelay/memoryrelay/search/vector"
 )
 
-// Index keeps an in-process [vector.Index] in step with the committed
-// vectors of a store, including writes by other connections and other
-// processes: before each search it reads the feed's [Feed.Version] (which
+// Index keeps an in-process [vector.Index] and a [lexical.Index] in step
+// with the committed vectors and texts of a store, including writes by
+// other connections and other processes: before each search it reads the feed's [Feed.Version] (which
 // changes whenever anyone commits), and when it has changed, applies the
 // changes of the feed it has not seen. A gap in the feed (pruned past what
 // this index saw) makes it rebuild from scratch, aside: searches meanwhile
