@@ -44,7 +44,6 @@ func main() {
 	}
 }
 
-
 func run(ctx context.Context, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("openbench", flag.ContinueOnError)
 	n := fs.Int("n", 100_000, "memories")
