@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/memoryrelay/memoryrelay"
 	"github.com/memoryrelay/memoryrelay/memory"
@@ -181,7 +182,7 @@ func (h *handler) deleteUserMemories(w http.ResponseWriter, r *http.Request) {
 
 func (h *handler) listMemories(w http.ResponseWriter, r *http.Request) {
 	var p memory.ListParams
-	if err := pageParams(r, memoryrelay.MaxPage, &p.Limit, &p.Offset, &p.Cursor); err != nil {
+	if err := pageParams(r, memory.MaxPageLimit, &p.Limit, &p.Offset, &p.Cursor); err != nil {
 		h.writeError(w, r, err)
 		return
 	}
@@ -268,7 +269,7 @@ func (h *handler) searchMemories(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	limit, err := limitParam(req.Limit, memoryrelay.MaxHits)
+	limit, err := limitParam(req.Limit, memory.MaxHits)
 	if err != nil {
 		h.writeError(w, r, err)
 		return
@@ -307,11 +308,13 @@ func (h *handler) searchMemories(w http.ResponseWriter, r *http.Request) {
 	if p.AgentID != nil && *p.AgentID == "" {
 		p.AgentID = nil
 	}
+	began := time.Now()
 	hits, err := h.account(r).Memories().Search(r.Context(), p)
 	if err != nil {
 		h.writeError(w, r, err)
 		return
 	}
+	noteSearch(r.Context(), p.Mode, time.Since(began))
 	out := searchJSON{Data: make([]searchItemJSON, len(hits)), Total: len(hits), Query: *query}
 	for i, hit := range hits {
 		out.Data[i] = toSearchItem(hit)

@@ -121,6 +121,36 @@ func (v *Index) Close() error { return v.feed.Close() }
 // Len is the number of vectors in the index.
 func (v *Index) Len() int { return v.idx.Len() }
 
+// Lag is how many changes the feed holds past the last one the index
+// applied: writes committed since it last caught up. The index catches
+// up before each search, so between searches Lag counts the writes since
+// the last one; it is not a fault by itself, but a lag that keeps growing
+// while searches run, or nears what the feed keeps (100,000 changes),
+// means searches pay for catching up or for a rebuild. Lag waits for a
+// catch-up or rebuild in progress (while ctx allows) and reads the feed's
+// bounds; it applies nothing.
+func (v *Index) Lag(ctx context.Context) (int64, error) {
+	v.syncMu.Lock()
+	for v.busy {
+		changed := v.changed
+		v.syncMu.Unlock()
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		}
+		v.syncMu.Lock()
+	}
+	v.busy = true
+	v.syncMu.Unlock()
+	defer v.setState(false, false)
+	_, newest, err := v.feed.Bounds(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("index: lag: %w", err)
+	}
+	return max(newest-v.last, 0), nil
+}
+
 func (v *Index) partition(k partKey) uint32 {
 	v.partMu.RLock()
 	p, ok := v.parts[k]

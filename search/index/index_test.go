@@ -381,3 +381,44 @@ func TestLexicalFollowsFeed(t *testing.T) {
 		t.Fatalf("after a rebuild: %v (%d rebuilds)", got, rebuilds)
 	}
 }
+
+// TestIndexLag: Lag counts the feed's changes past the last one applied,
+// grows with writes, drops to zero when a search catches up, and applies
+// nothing itself.
+func TestIndexLag(t *testing.T) {
+	s := newMemStore()
+	s.put(1, memRow{account: "a", agent: "bot", tier: "warm", vec: []float32{1, 0, 0, 0}})
+	v := openMem(t, s)
+	ctx := context.Background()
+	lag := func() int64 {
+		t.Helper()
+		n, err := v.Lag(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if n := lag(); n != 0 {
+		t.Fatalf("after Open: lag %d", n)
+	}
+	s.put(2, memRow{account: "a", agent: "bot", tier: "warm", vec: []float32{0, 1, 0, 0}})
+	s.put(3, memRow{account: "a", agent: "bot", tier: "warm", vec: []float32{0, 0, 1, 0}})
+	s.del(2)
+	if n := lag(); n != 3 {
+		t.Fatalf("three changes unseen: lag %d", n)
+	}
+	if n := lag(); n != 3 || v.Len() != 1 {
+		t.Fatalf("Lag applied something: lag %d, Len %d", n, v.Len())
+	}
+	ids(t, v, search.Filter{AccountID: "a"}, 1, 0, 0, 0)
+	if n := lag(); n != 0 || v.Len() != 2 {
+		t.Fatalf("after a search: lag %d, Len %d", n, v.Len())
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	v.setState(true, false) // a catch-up in progress: Lag waits for it, within ctx
+	if _, err := v.Lag(cctx); err == nil {
+		t.Fatal("Lag did not give up with its context")
+	}
+	v.setState(false, false)
+}
