@@ -99,14 +99,6 @@ func (tl *termLists) list(tf uint16) *postings {
 	return &tl.more
 }
 
-// tf returns the term frequency of id, 0 when id does not hold the term.
-func (tl *termLists) tf(id int64) int {
-	if tf := tl.once.tf(id); tf > 0 {
-		return tf
-	}
-	return tl.more.tf(id)
-}
-
 // remove deletes id from whichever list holds it.
 func (tl *termLists) remove(id int64) {
 	if !tl.once.remove(id) {
