@@ -191,9 +191,10 @@ func open(ctx context.Context, opts Options, st storage) (*Relay, error) {
 	if opts.ExactSearch {
 		close(r.indexDone)
 	} else {
-		// The index is built in the background so that Open does not wait
-		// for a large database to be read; until it is ready, searches use
-		// the exact scan in SQLite.
+		// The index (vectors and texts) is built in the background so that
+		// Open does not wait for a large database to be read; until it is
+		// ready, searches use the exact scan and the full-text table in
+		// SQLite.
 		bctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 		r.indexCancel = cancel
 		go func() {
@@ -208,6 +209,7 @@ func open(ctx context.Context, opts Options, st storage) (*Relay, error) {
 			}
 			r.vindex.Store(vi)
 			r.engine.SetIndex(vi)
+			r.engine.SetLexical(vi)
 		}()
 		undo = append(undo, func() { r.stopIndex() })
 	}
@@ -305,15 +307,16 @@ func (r *Relay) stopIndex() error {
 	}
 	<-r.indexDone
 	r.engine.SetIndex(nil)
+	r.engine.SetLexical(nil)
 	if vi := r.vindex.Swap(nil); vi != nil {
 		return vi.Close()
 	}
 	return nil
 }
 
-// WaitSearchIndex blocks until the in-process vector index, built in the
-// background after Open, is ready (searches use the exact scan until then)
-// or ctx is done. It returns nil at once with Options.ExactSearch, and the
+// WaitSearchIndex blocks until the in-process search index (of vectors
+// and texts), built in the background after Open, is ready (searches use
+// the exact scan and SQLite's full-text table until then) or ctx is done. It returns nil at once with Options.ExactSearch, and the
 // build's error if it failed; after Close, ErrClosed.
 func (r *Relay) WaitSearchIndex(ctx context.Context) error {
 	if r.closed.Load() {

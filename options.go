@@ -125,18 +125,23 @@ type Options struct {
 	// Webhooks configures the calls to v2 jobs' webhook_url. Default: off.
 	Webhooks WebhookOptions
 
-	// MaxTextCandidates bounds the work of the full-text side of a search:
-	// when the query's terms occur in more memories than this in total,
-	// only its rarest terms are matched (see Memories.Search). Default
-	// 50,000.
+	// MaxTextCandidates bounds the work of the full-text side of a search
+	// that reads SQLite's full-text table (with ExactSearch, or before the
+	// in-process index is ready): when the query's terms occur in more
+	// memories than this in total, only its rarest terms are matched (see
+	// Memories.Search). The in-process index needs no bound: it scores
+	// only the memories that could be among the best. Default 50,000.
 	MaxTextCandidates int
 
-	// ExactSearch turns the in-process vector index off: every semantic
+	// ExactSearch turns the in-process search index off: every semantic
 	// search then scans the account's vectors in SQLite with sqlite-vec's
-	// vec_distance_cosine. Exact, simple, and slow past ~10k memories.
-	// Default false: an index of compact codes (vector.Index) is built at
-	// Open, kept in step with committed writes (any connection or
-	// process), and its final candidates are rescored exactly.
+	// vec_distance_cosine, and the lexical side scores every memory
+	// sharing a term with the query from SQLite's full-text table. Exact,
+	// simple, and slow past ~10k memories. Default false: an index is
+	// built at Open, kept in step with committed writes (any connection or
+	// process): compact codes of the vectors (vector.Index), whose final
+	// candidates are rescored exactly, and an inverted index of the texts
+	// (lexical.Index), which answers the top few by lexical score.
 	ExactSearch bool
 
 	// Logger receives operational messages; never keys. Default: discard.

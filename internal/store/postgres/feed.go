@@ -150,8 +150,9 @@ func (f *Feed) Changes(ctx context.Context, after int64, limit int) ([]index.Cha
 	return out, f.st.err(ctx, err)
 }
 
-// feedRows selects what the index keeps of a memory with a vector.
-const feedRows = `SELECT v.seq, m.account_id, m.visibility = 'confidential' OR m.archived_at IS NOT NULL, v.embedding,
+// feedRows selects what the index keeps of a memory with a vector: its
+// vector, its content (for the lexical index) and its attributes.
+const feedRows = `SELECT v.seq, m.account_id, m.visibility = 'confidential' OR m.archived_at IS NOT NULL, v.embedding, m.content,
 	m.agent_id, m.user_id, m.session_id, m.project, m.tier, m.scope, m.importance
 	FROM memory_vectors v JOIN memories m ON m.seq = v.seq`
 
@@ -185,7 +186,7 @@ func (f *Feed) each(ctx context.Context, fn func(*index.Row) error, query string
 		buf                                        []float32
 	)
 	for rows.Next() {
-		if err := rows.Scan(&row.ID, &acct, &row.Hidden, &blob,
+		if err := rows.Scan(&row.ID, &acct, &row.Hidden, &blob, &row.Text,
 			&agent, &user, &session, &project, &tier, &scope, &row.Attrs.Importance); err != nil {
 			return f.st.err(ctx, err)
 		}
