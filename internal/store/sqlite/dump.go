@@ -396,7 +396,8 @@ func classifyImport(err error) error {
 	return err
 }
 
-// Accounts lists every account, oldest first.
+// Accounts lists every account, oldest first (those created in the same
+// millisecond in the order they were created).
 func (s *Store) Accounts(ctx context.Context) ([]store.Account, error) {
-	return queryAll(ctx, s.q(ctx), scanAccount, "SELECT id, name, created_at FROM accounts ORDER BY created_at, id")
+	return queryAll(ctx, s.q(ctx), scanAccount, "SELECT id, name, created_at FROM accounts ORDER BY created_at, rowid")
 }
