@@ -354,6 +354,23 @@ ALTER TABLE jobs ADD COLUMN seq bigint GENERATED ALWAYS AS IDENTITY;
 DROP INDEX jobs_status;
 CREATE INDEX jobs_status ON jobs(status, created_at, seq);
 
+-- Text that orders lists is compared byte by byte, as SQLite does, whatever
+-- the database's collation: ids (ties of the newest-first lists), names
+-- and slugs (neighbourhoods, dependents, a memory's entities), and the
+-- types of edges.
+ALTER TABLE memories ALTER COLUMN id TYPE text COLLATE "C";
+ALTER TABLE agents ALTER COLUMN public_id TYPE text COLLATE "C";
+ALTER TABLE entities ALTER COLUMN id TYPE text COLLATE "C";
+ALTER TABLE entities ALTER COLUMN name TYPE text COLLATE "C";
+ALTER TABLE entity_links ALTER COLUMN memory_id TYPE text COLLATE "C";
+ALTER TABLE decisions ALTER COLUMN id TYPE text COLLATE "C";
+ALTER TABLE sessions ALTER COLUMN id TYPE text COLLATE "C";
+ALTER TABLE projects ALTER COLUMN id TYPE text COLLATE "C";
+ALTER TABLE projects ALTER COLUMN slug TYPE text COLLATE "C";
+ALTER TABLE project_relationships ALTER COLUMN relationship_type TYPE text COLLATE "C";
+ALTER TABLE api_keys ALTER COLUMN id TYPE text COLLATE "C";
+ALTER TABLE patterns ALTER COLUMN id TYPE text COLLATE "C";
+
 -- One edge per source, target and type, whichever node stores it.
 CREATE UNIQUE INDEX project_relationships_edge ON project_relationships(source_project_id, target_project_id, relationship_type);
 CREATE INDEX decisions_agent ON decisions(agent_id);
