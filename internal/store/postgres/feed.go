@@ -106,8 +106,8 @@ func (f *Feed) session(ctx context.Context) bool {
 }
 
 // Version returns the newest position committed (0 when no change was
-// ever logged), asking the database only when something may have
-// changed since the previous call.
+// ever logged; pruning does not lower it), asking the database only when
+// something may have changed since the previous call.
 func (f *Feed) Version(ctx context.Context) (int64, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -117,7 +117,7 @@ func (f *Feed) Version(ctx context.Context) (int64, error) {
 		return f.version, nil
 	}
 	var v int64
-	if err := f.st.queryRow(ctx, "SELECT coalesce(max(id), 0) FROM memory_changes").Scan(&v); err != nil {
+	if err := f.st.queryRow(ctx, "SELECT greatest(coalesce(max(id), 0), (SELECT pruned FROM feed_state)) FROM memory_changes").Scan(&v); err != nil {
 		f.known = false
 		return 0, err
 	}
