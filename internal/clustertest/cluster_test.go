@@ -332,5 +332,3 @@ func TestRedisOutageHealth(t *testing.T) {
 		t.Fatalf("a revocation after the outage still accepted after %v", lag)
 	}
 }
-
-
