@@ -13,7 +13,12 @@ import (
 	"github.com/memoryrelay/memoryrelay/scopes"
 )
 
-func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+func TestMain(m *testing.M) {
+	if os.Getenv(nodeEnv) != "" { // a node process of TestJobsLeasedAcrossNodes
+		os.Exit(runNode())
+	}
+	os.Exit(pgtest.Main(m))
+}
 
 // TestContract runs the API's conformance suite (memory/memorytest)
 // against Relays on PostgreSQL: the walk against one node, and the
