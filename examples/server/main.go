@@ -5,7 +5,10 @@
 //	go run ./examples/server -addr :9000 -db /var/lib/memory.db
 //
 // Flags may also come from the environment: MEMORYRELAY_ADDR,
-// MEMORYRELAY_DB, MEMORYRELAY_RATE_LIMIT. On the first start, when the
+// MEMORYRELAY_DB, MEMORYRELAY_RATE_LIMIT. Several nodes share a
+// PostgreSQL database and a Redis with -postgres-url and -redis-url
+// (MEMORYRELAY_POSTGRES_URL, MEMORYRELAY_REDIS_URL); see the README's
+// "Several nodes". On the first start, when the
 // database has no keys, it creates an account named "default" and an admin
 // key for it, and prints the key once on standard output. Set
 // MEMORYRELAY_BOOTSTRAP_KEY to a well-formed key (mem_<env>_…) to use that
@@ -31,8 +34,6 @@ import (
 	"github.com/memoryrelay/memoryrelay"
 	"github.com/memoryrelay/memoryrelay/httpapi"
 	"github.com/memoryrelay/memoryrelay/keys"
-	"github.com/memoryrelay/memoryrelay/memory"
-	"github.com/memoryrelay/memoryrelay/scopes"
 )
 
 func main() {
@@ -52,6 +53,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	addr := fs.String("addr", envOr(getenv, "MEMORYRELAY_ADDR", ":8000"), "listen address (env MEMORYRELAY_ADDR)")
 	dbPath := fs.String("db", envOr(getenv, "MEMORYRELAY_DB", memoryrelay.DefaultPath), "SQLite database file (env MEMORYRELAY_DB)")
 	rate := fs.Int("rate-limit", envInt(getenv, "MEMORYRELAY_RATE_LIMIT", memoryrelay.DefaultRateLimit), "requests per minute per key (env MEMORYRELAY_RATE_LIMIT)")
+	pgURL := fs.String("postgres-url", getenv("MEMORYRELAY_POSTGRES_URL"), "PostgreSQL database to use instead of -db, shared by every node (env MEMORYRELAY_POSTGRES_URL)")
+	redisURL := fs.String("redis-url", getenv("MEMORYRELAY_REDIS_URL"), "Redis shared by every node: rate limits and key revocations (env MEMORYRELAY_REDIS_URL)")
+	failClosed := fs.Bool("redis-fail-closed", getenv("MEMORYRELAY_REDIS_FAIL_CLOSED") == "true", "refuse requests (503) while Redis is down, instead of limiting each node on its own (env MEMORYRELAY_REDIS_FAIL_CLOSED=true)")
 	readHeader := fs.Duration("read-header-timeout", 5*time.Second, "time allowed to send request headers")
 	read := fs.Duration("read-timeout", 30*time.Second, "time allowed to send a whole request")
 	write := fs.Duration("write-timeout", 60*time.Second, "time allowed to write a response")
@@ -62,7 +66,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
 
-	relay, err := memoryrelay.Open(ctx, memoryrelay.Options{Path: *dbPath, RateLimit: *rate, Logger: log})
+	relay, err := memoryrelay.Open(ctx, memoryrelay.Options{Path: *dbPath, RateLimit: *rate, Logger: log,
+		PostgresURL: *pgURL, RedisURL: *redisURL, RedisFailClosed: *failClosed})
 	if err != nil {
 		return err
 	}
@@ -89,7 +94,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
-	log.Info("memoryrelay listening", "addr", ln.Addr().String(), "db", *dbPath)
+	where := *dbPath
+	if *pgURL != "" {
+		where = "postgres"
+	}
+	log.Info("memoryrelay listening", "addr", ln.Addr().String(), "db", where)
 	if ready != nil {
 		ready <- ln.Addr().String()
 	}
@@ -112,38 +121,28 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	return nil
 }
 
-// bootstrap makes sure the "default" account exists and, while it has no
-// key at all, gives it an admin key. The key is printed once and never
+// bootstrap makes sure the "default" account exists and, the first time
+// (whichever node of a cluster gets there first), gives it an admin key:
+// given (MEMORYRELAY_BOOTSTRAP_KEY) or a new one, printed once and never
 // again.
 func bootstrap(ctx context.Context, relay *memoryrelay.Relay, given string, stdout io.Writer) error {
-	acct, err := relay.AccountByName(ctx, "default")
-	if errors.Is(err, memoryrelay.ErrNotFound) {
-		acct, err = relay.CreateAccount(ctx, "default")
-	}
-	if err != nil {
-		return err
-	}
-	ks := relay.Account(acct.ID).Keys()
-	if page, err := ks.List(ctx, memory.PageParams{Limit: 1}); err != nil || page.Total > 0 {
-		return err
-	}
-	params := memory.NewKey{Name: "bootstrap admin", Scopes: scopes.NewSet(scopes.Admin)}
+	var tok *keys.Token
 	if given != "" {
-		tok, err := keys.Parse(given)
+		t, err := keys.Parse(given)
 		if err != nil {
 			return fmt.Errorf("MEMORYRELAY_BOOTSTRAP_KEY: %w", err)
 		}
-		if _, err := relay.ImportKey(ctx, acct.ID, tok, params); err != nil {
-			return err
-		}
+		tok = &t
+	}
+	b, err := relay.Bootstrap(ctx, "default", tok)
+	if err != nil || !b.Created {
+		return err
+	}
+	if tok != nil {
 		fmt.Fprintln(stdout, "Account \"default\" uses the admin key from MEMORYRELAY_BOOTSTRAP_KEY.")
 		return nil
 	}
-	_, tok, err := ks.Create(ctx, params)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "Admin key for account \"default\" (shown only this once):\n\n    %s\n\n", tok.Reveal())
+	fmt.Fprintf(stdout, "Admin key for account \"default\" (shown only this once):\n\n    %s\n\n", b.Token.Reveal())
 	return nil
 }
 
