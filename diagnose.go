@@ -2,7 +2,10 @@ package memoryrelay
 
 import (
 	"context"
+	"errors"
 	"fmt"
+
+	"github.com/memoryrelay/memoryrelay/internal/store/sqlite"
 )
 
 // Diagnosis is what Diagnose found in a database.
@@ -68,11 +71,15 @@ func Diagnose(ctx context.Context, opts Options) (Diagnosis, error) {
 	if err := opts.fill(); err != nil {
 		return Diagnosis{}, err
 	}
-	st, err := openStorage(ctx, opts)
+	opened, err := openStorage(ctx, opts)
 	if err != nil {
-		return Diagnosis{}, fmt.Errorf("memoryrelay: open %s: %w", opts.Path, err)
+		return Diagnosis{}, fmt.Errorf("memoryrelay: open %s: %w", opts.database(), err)
 	}
-	defer st.Close()
+	defer opened.Close()
+	st, ok := opened.(diagnoseStorage)
+	if !ok {
+		return Diagnosis{}, fmt.Errorf("memoryrelay: diagnose works on SQLite files, not %s: %w", opts.database(), errors.ErrUnsupported)
+	}
 	id, ok, err := st.Meta(ctx, metaEmbedder)
 	if err != nil {
 		return Diagnosis{}, fmt.Errorf("memoryrelay: diagnose: %w", err)
@@ -95,3 +102,11 @@ func Diagnose(ctx context.Context, opts Options) (Diagnosis, error) {
 		FeedOldest: d.FeedOldest, FeedNewest: d.FeedNewest, FeedRows: d.FeedRows,
 	}, nil
 }
+
+// diagnoseStorage is the storage Diagnose checks: the SQLite file's.
+type diagnoseStorage interface {
+	openedStorage
+	Diagnose(ctx context.Context, dim int) (sqlite.Diagnosis, error)
+}
+
+var _ diagnoseStorage = (*sqlite.Store)(nil)

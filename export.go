@@ -65,9 +65,9 @@ func Export(ctx context.Context, opts Options, w io.Writer, p ExportParams) (Exp
 	if err := opts.fill(); err != nil {
 		return ExportStats{}, err
 	}
-	st, err := openStorage(ctx, opts)
+	st, err := openDumpStorage(ctx, opts)
 	if err != nil {
-		return ExportStats{}, fmt.Errorf("memoryrelay: open %s: %w", opts.Path, err)
+		return ExportStats{}, err
 	}
 	defer st.Close()
 	if target, ok, err := st.Meta(ctx, metaReembedTarget); err != nil {
@@ -162,9 +162,9 @@ func Import(ctx context.Context, opts Options, r io.Reader, p ImportParams) (Imp
 	if err != nil {
 		return stats, fmt.Errorf("memoryrelay: import: %w: %v", dump.ErrFormat, err)
 	}
-	st, err := openStorage(ctx, opts)
+	st, err := openDumpStorage(ctx, opts)
 	if err != nil {
-		return stats, fmt.Errorf("memoryrelay: open %s: %w", opts.Path, err)
+		return stats, err
 	}
 	closed := false
 	defer func() {
@@ -280,6 +280,32 @@ func checkVectors(rec dump.Record, dim int) error {
 		}
 	}
 	return nil
+}
+
+// dumpStorage is the storage Export and Import work on: the SQLite file's
+// (a PostgreSQL database is dumped with pg_dump).
+type dumpStorage interface {
+	openedStorage
+	accountLister
+	Export(ctx context.Context, ids []string, begin func(accounts []string, counts map[string]int64) error, emit func(dump.Record) error) error
+	Import(ctx context.Context, accounts []string, meta map[string]string, next func() (dump.Record, error), terms func(content string) string) (sqlite.ImportStats, error)
+}
+
+var _ dumpStorage = (*sqlite.Store)(nil)
+
+// openDumpStorage opens the storage of opts for Export or Import, or says
+// that its kind has no export.
+func openDumpStorage(ctx context.Context, opts Options) (dumpStorage, error) {
+	st, err := openStorage(ctx, opts)
+	if err != nil {
+		return nil, fmt.Errorf("memoryrelay: open %s: %w", opts.database(), err)
+	}
+	ds, ok := st.(dumpStorage)
+	if !ok {
+		st.Close()
+		return nil, fmt.Errorf("memoryrelay: export and import work on SQLite files; dump %s with pg_dump: %w", opts.database(), errors.ErrUnsupported)
+	}
+	return ds, nil
 }
 
 // accountLister is the storage of Relay.Accounts.

@@ -34,6 +34,9 @@ func (r *Relay) startJobs() error {
 	if err != nil {
 		return err
 	}
+	// Set before the workers start: one may finish a job of the shared
+	// queue (left by another node) at once.
+	r.hooks = hooks
 	runner, err := jobs.Start(r.store.Jobs(memories.Explain), jobs.Options[store.BatchItem]{
 		Workers:        max(r.opts.Workers, 0), // -1: none
 		Lease:          r.opts.JobLease,
@@ -48,9 +51,10 @@ func (r *Relay) startJobs() error {
 		if hooks != nil {
 			hooks.Close()
 		}
+		r.hooks = nil
 		return err
 	}
-	r.hooks, r.jobs = hooks, runner
+	r.jobs = runner
 	return nil
 }
 

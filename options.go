@@ -144,6 +144,30 @@ type Options struct {
 	// (lexical.Index), which answers the top few by lexical score.
 	ExactSearch bool
 
+	// PostgresURL, when set, keeps everything in that PostgreSQL database
+	// instead of the SQLite file at Path (Path and the SQLite settings
+	// above are then unused): a postgres:// URL or key=value pairs, as
+	// libpq takes them. Several Relays — the nodes of a cluster, in any
+	// number of processes — may share one database: each keeps its own
+	// search index, following the database's change feed. See the
+	// README's "Several nodes". Default "": SQLite.
+	PostgresURL string
+	// PostgresMaxConns bounds the PostgreSQL connection pool of this
+	// Relay. Default (0) 16.
+	PostgresMaxConns int
+	// RedisURL, when set, shares with every node using that Redis what
+	// must be one across nodes: the rate limits (the buckets live in
+	// Redis: three nodes admit what one admits), unless Limiter is set,
+	// and key revocations and rotations (each node drops the key from
+	// its cache at once, over pub/sub, rather than after KeyCacheTTL).
+	// redis://[user:password@]host:port/db. Default "": none.
+	RedisURL string
+	// RedisFailClosed makes requests fail with 503 while Redis cannot be
+	// reached; by default (false) each node then limits on its own (n
+	// nodes admit up to n times a key's allowance) and Health reports the
+	// rate limiter degraded.
+	RedisFailClosed bool
+
 	// Logger receives operational messages; never keys. Default: discard.
 	Logger *slog.Logger
 	// Now is the clock. Default time.Now.
@@ -204,6 +228,7 @@ func (o *Options) validate() error {
 	negative("Webhooks.MaxAttempts", int64(o.Webhooks.MaxAttempts))
 	negative("Webhooks.Concurrency", int64(o.Webhooks.Concurrency))
 	negative("MaxTextCandidates", int64(o.MaxTextCandidates))
+	negative("PostgresMaxConns", int64(o.PostgresMaxConns))
 	switch o.Fusion {
 	case search.FusionAuto, search.FusionLexicalFirst, search.FusionBlend:
 	default:

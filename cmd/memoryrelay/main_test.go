@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/memoryrelay/memoryrelay/internal/pgtest"
 )
 
 // syncBuffer is a bytes.Buffer safe for the server's and the test's
@@ -138,7 +140,7 @@ func TestVersion(t *testing.T) {
 var binDir string
 
 func TestMain(m *testing.M) {
-	code := m.Run()
+	code := pgtest.Main(m)
 	if binDir != "" {
 		os.RemoveAll(binDir)
 	}

@@ -15,9 +15,7 @@ import (
 	"github.com/memoryrelay/memoryrelay/dashboard"
 	"github.com/memoryrelay/memoryrelay/httpapi"
 	"github.com/memoryrelay/memoryrelay/keys"
-	"github.com/memoryrelay/memoryrelay/memory"
 	"github.com/memoryrelay/memoryrelay/metrics"
-	"github.com/memoryrelay/memoryrelay/scopes"
 )
 
 const serveAbout = `
@@ -53,6 +51,10 @@ func serve(ctx context.Context, args []string, sys *system) error {
 	logFormat := fs.String("log-format", envOr(getenv, "MEMORYRELAY_LOG_FORMAT", "text"), "log format: text or json (env MEMORYRELAY_LOG_FORMAT)")
 	logLevel := fs.String("log-level", envOr(getenv, "MEMORYRELAY_LOG_LEVEL", "info"), "least level logged: debug, info, warn or error (env MEMORYRELAY_LOG_LEVEL)")
 	requestLog := fs.Bool("request-log", envBool(getenv, "MEMORYRELAY_REQUEST_LOG", true), "log one line per request, at info (5xx at error) (env MEMORYRELAY_REQUEST_LOG)")
+	pgURL := fs.String("postgres-url", getenv("MEMORYRELAY_POSTGRES_URL"), "PostgreSQL database to use instead of -db, shared by every node (env MEMORYRELAY_POSTGRES_URL)")
+	pgConns := fs.Int("postgres-max-conns", envInt(getenv, "MEMORYRELAY_POSTGRES_MAX_CONNS", 0), "most connections to PostgreSQL from this node; 0 for the default (env MEMORYRELAY_POSTGRES_MAX_CONNS)")
+	redisURL := fs.String("redis-url", getenv("MEMORYRELAY_REDIS_URL"), "Redis shared by every node: rate limits and key revocations (env MEMORYRELAY_REDIS_URL)")
+	failClosed := fs.Bool("redis-fail-closed", envBool(getenv, "MEMORYRELAY_REDIS_FAIL_CLOSED", false), "answer 503 while Redis is down instead of limiting each node on its own (env MEMORYRELAY_REDIS_FAIL_CLOSED)")
 	dash := fs.Bool("dashboard", envBool(getenv, "MEMORYRELAY_DASHBOARD", true), "serve the dashboard at /dashboard/; -dashboard=false turns it off (env MEMORYRELAY_DASHBOARD)")
 	dashSecure := fs.Bool("dashboard-secure-cookies", envBool(getenv, "MEMORYRELAY_DASHBOARD_SECURE_COOKIES", false), "mark the dashboard's cookies Secure on plain-HTTP requests too, behind a TLS-terminating proxy (env MEMORYRELAY_DASHBOARD_SECURE_COOKIES)")
 	rest, err := parse(fs, args)
@@ -71,6 +73,11 @@ func serve(ctx context.Context, args []string, sys *system) error {
 		return err
 	}
 	opts.RateLimit, opts.Workers, opts.Logger = *rate, *workers, log
+	opts.PostgresURL, opts.PostgresMaxConns = *pgURL, *pgConns
+	opts.RedisURL, opts.RedisFailClosed = *redisURL, *failClosed
+	if *pgURL != "" {
+		opts.Path = "" // the data is in PostgreSQL, not in -db's file
+	}
 
 	relay, err := memoryrelay.Open(ctx, opts)
 	if err != nil {
@@ -212,33 +219,23 @@ func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
 // key at all, gives it an admin key. The key is printed once and never
 // again.
 func bootstrap(ctx context.Context, relay *memoryrelay.Relay, given string, stdout io.Writer) error {
-	acct, err := relay.AccountByName(ctx, "default")
-	if errors.Is(err, memoryrelay.ErrNotFound) {
-		acct, err = relay.CreateAccount(ctx, "default")
-	}
-	if err != nil {
-		return err
-	}
-	ks := relay.Account(acct.ID).Keys()
-	if page, err := ks.List(ctx, memory.PageParams{Limit: 1}); err != nil || page.Total > 0 {
-		return err
-	}
-	params := memory.NewKey{Name: "bootstrap admin", Scopes: scopes.NewSet(scopes.Admin)}
+	var tok *keys.Token
 	if given != "" {
-		tok, err := keys.Parse(given)
+		t, err := keys.Parse(given)
 		if err != nil {
 			return fmt.Errorf("MEMORYRELAY_BOOTSTRAP_KEY: %w", err)
 		}
-		if _, err := relay.ImportKey(ctx, acct.ID, tok, params); err != nil {
-			return err
-		}
+		tok = &t
+	}
+	// Once per database, however many nodes start at once.
+	b, err := relay.Bootstrap(ctx, "default", tok)
+	if err != nil || !b.Created {
+		return err
+	}
+	if tok != nil {
 		fmt.Fprintln(stdout, "Account \"default\" uses the admin key from MEMORYRELAY_BOOTSTRAP_KEY.")
 		return nil
 	}
-	_, tok, err := ks.Create(ctx, params)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "Admin key for account \"default\" (shown only this once):\n\n    %s\n\n", tok.Reveal())
+	fmt.Fprintf(stdout, "Admin key for account \"default\" (shown only this once):\n\n    %s\n\n", b.Token.Reveal())
 	return nil
 }

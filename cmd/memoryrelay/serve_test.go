@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/memoryrelay/memoryrelay/internal/pgtest"
+	"github.com/memoryrelay/memoryrelay/internal/redistest"
 	"github.com/memoryrelay/memoryrelay/keys"
 )
 
@@ -296,4 +298,59 @@ func TestServeDashboard(t *testing.T) {
 			t.Fatalf("GET /dashboard/signin with MEMORYRELAY_DASHBOARD=false: %d", st)
 		}
 	})
+}
+
+// TestServeSeveralNodes: two serve commands on one PostgreSQL database and
+// one Redis (-postgres-url, -redis-url) start at once: exactly one prints
+// the bootstrap admin key, which both accept; a memory created through one
+// is found by a search through the other; and the key's rate limit is
+// shared (MEMORYRELAY_RATE_LIMIT=40: about 40 requests across the two
+// nodes, where two separate buckets would admit about 80).
+func TestServeSeveralNodes(t *testing.T) {
+	pg := pgtest.NewDatabase(t)
+	rd := redistest.Start(t)
+	env := map[string]string{"MEMORYRELAY_POSTGRES_URL": pg, "MEMORYRELAY_REDIS_URL": rd.URL(), "MEMORYRELAY_RATE_LIMIT": "40"}
+	var nodes [2]*served
+	var wg sync.WaitGroup
+	for i := range nodes {
+		wg.Go(func() { nodes[i] = startServe(t, env) })
+	}
+	wg.Wait()
+	var key string
+	printed := 0
+	for _, n := range nodes {
+		if k := keyRE.FindString(n.stdout.String()); k != "" {
+			key = k
+			printed++
+		}
+	}
+	if printed != 1 {
+		t.Fatalf("%d nodes printed a bootstrap key, want 1", printed)
+	}
+	a, b := nodes[0].url("api"), nodes[1].url("api")
+	waitHealthy(t, a)
+	waitHealthy(t, b)
+	if st, m := call(t, "POST", a+"/v1/memories", key, `{"agent_id":"agent-1","content":"The deploy runs every Friday at noon from the release branch."}`); st != 201 {
+		t.Fatalf("create on node A: %d %v", st, m)
+	}
+	waitFor(t, 5*time.Second, "the memory found on node B", func() bool {
+		st, res := call(t, "POST", b+"/v1/memories/search", key, `{"query":"when does the deploy run","agent_id":"agent-1"}`)
+		d, _ := res["data"].([]any)
+		return st == 200 && len(d) == 1
+	})
+	// The key's bucket (40 a minute, burst 40) is one for both nodes: the
+	// requests so far and the ones below add up across them.
+	refused := 0
+	for i := range 60 {
+		base := a
+		if i%2 == 1 {
+			base = b
+		}
+		if st, _ := call(t, "GET", base+"/v1/agents", key, ""); st == http.StatusTooManyRequests {
+			refused++
+		}
+	}
+	if refused < 20 {
+		t.Fatalf("%d of 60 requests refused across two nodes with a shared limit of 40 a minute; want at least 20", refused)
+	}
 }
