@@ -135,6 +135,23 @@ func (e *Engine[M]) SetLexical(lx Lexical) {
 // hit asked for.
 const candidateFactor = 4
 
+// vectorCandidates is how many nearest neighbours the first round of a
+// search takes when the lexical side takes k: k, except where only the
+// nearest q.Limit can rank. In semantic search they are the hits. In
+// hybrid search under FusionLexicalFirst with a lexical index lx, a
+// memory's cosine counts only when it shares no term with the query (and
+// to break ties between lexical matches): the nearest that share none
+// are among the nearest q.Limit, or rank's bound sends the search round
+// again with 16·Limit a side. Without a lexical index the vector side
+// keeps k. Each candidate of the vector index costs about three reads of
+// a stored vector to rescore.
+func (e *Engine[M]) vectorCandidates(mode string, lx Lexical, k int) int {
+	if mode == ModeSemantic || (mode == ModeHybrid && e.fusion == FusionLexicalFirst && lx != nil) {
+		return max(1, k/candidateFactor)
+	}
+	return k
+}
+
 // cand is a memory a search considers, with its scores.
 type cand struct {
 	sem, kw       float64
@@ -162,7 +179,10 @@ type cand struct {
 // mode); without, every selected memory that shares a matched term with
 // the query from [Text] (see [Options.MaxTextCandidates]). The vector
 // side: the 4·Limit nearest, from the [Index] when one is set and
-// otherwise by an exact scan. A hybrid candidate found by one side only
+// otherwise by an exact scan; only the Limit nearest in semantic search,
+// and in hybrid search under [FusionLexicalFirst] with a lexical index
+// (the bound below sends it round again when a memory beyond them could
+// rank). A hybrid candidate found by one side only
 // gets its score of the other: its lexical score from the index
 // ([Lexical.ScoreText]), 0 without one (it shares no matched term), and
 // its exact cosine, read from the stored vectors; except under
@@ -172,11 +192,13 @@ type cand struct {
 // while the query is embedded and the vector side searched: on two cores
 // the two sides take about as long as the slower.
 //
-// With both indexes, hybrid search is exact for a fusion that grows with
-// both scores (both policies do): a memory outside both candidate lists
-// scores at most the fusion of the two lists' last scores, and when that
-// could reach the hits, the search takes 16·Limit candidates a side
-// instead; without a lexical index, every lexical match is a candidate.
+// Hybrid search bounds what a memory outside both candidate lists can
+// score: the fusion of the two lists' last scores (of the vector list's
+// last and 0 where the lexical list holds every match, as it does
+// without a lexical index), and under [FusionLexicalFirst] also half the
+// vector list's last cosine (a memory sharing no term); when that could
+// reach the hits, the search takes 16·Limit candidates a side instead,
+// once.
 func (e *Engine[M]) Search(ctx context.Context, q Query) ([]Result[M], error) {
 	mode := q.Mode
 	if mode == "" {
@@ -225,9 +247,9 @@ func (e *Engine[M]) Search(ctx context.Context, q Query) ([]Result[M], error) {
 	if mode == ModeKeyword {
 		k = q.Limit
 	}
-	ranked, exact, err := e.rank(ctx, q, mode, lx, pending, qv, k)
+	ranked, exact, err := e.rank(ctx, q, mode, lx, pending, qv, k, e.vectorCandidates(mode, lx, k))
 	if err == nil && !exact {
-		ranked, _, err = e.rank(ctx, q, mode, lx, nil, qv, k*candidateFactor)
+		ranked, _, err = e.rank(ctx, q, mode, lx, nil, qv, k*candidateFactor, k*candidateFactor)
 	}
 	if err != nil {
 		return nil, err
@@ -247,12 +269,12 @@ type lexicalResult struct {
 	err  error
 }
 
-// rank gathers the candidates of q, k a side, scores and orders them, and
-// keeps the best q.Limit. pending, when not nil, delivers the lexical
+// rank gathers the candidates of q, k lexical and kv vector ones, scores
+// and orders them, and keeps the best q.Limit. pending, when not nil, delivers the lexical
 // index's answer for k, asked for already; rank receives it. exact is
 // false when a memory outside the candidates could rank among them (see
 // Search).
-func (e *Engine[M]) rank(ctx context.Context, q Query, mode string, lx Lexical, pending chan lexicalResult, qv []float32, k int) (ranked []scored, exact bool, err error) {
+func (e *Engine[M]) rank(ctx context.Context, q Query, mode string, lx Lexical, pending chan lexicalResult, qv []float32, k, kv int) (ranked []scored, exact bool, err error) {
 	f := q.Filter
 	cands := map[int64]*cand{}
 	get := func(id, created int64) *cand {
@@ -272,7 +294,7 @@ func (e *Engine[M]) rank(ctx context.Context, q Query, mode string, lx Lexical, 
 
 	if mode != ModeKeyword {
 		if ix := e.index.Load(); ix != nil {
-			near, err := ix.Search(ctx, f, qv, k)
+			near, err := ix.Search(ctx, f, qv, kv)
 			if err != nil {
 				return nil, false, fmt.Errorf("search: vector index: %w", err)
 			}
@@ -280,11 +302,11 @@ func (e *Engine[M]) rank(ctx context.Context, q Query, mode string, lx Lexical, 
 				c := get(n.ID, 0) // the creation time is known once the memory is read
 				c.sem, c.hasSem = SemanticScore(1-float64(n.Score)), true
 			}
-			if semFull = len(near) == k; semFull {
-				semFloor = SemanticScore(1 - float64(near[k-1].Score))
+			if semFull = len(near) == kv; semFull {
+				semFloor = SemanticScore(1 - float64(near[kv-1].Score))
 			}
 		} else {
-			near, err := e.st.NearestVectors(ctx, f, qv, k)
+			near, err := e.st.NearestVectors(ctx, f, qv, kv)
 			if err != nil {
 				return nil, false, fmt.Errorf("search: vector scan: %w", err)
 			}
@@ -292,8 +314,8 @@ func (e *Engine[M]) rank(ctx context.Context, q Query, mode string, lx Lexical, 
 				c := get(v.ID, v.Created)
 				c.sem, c.hasSem = SemanticScore(v.Distance), true
 			}
-			if semFull = len(near) == k; semFull {
-				semFloor = SemanticScore(near[k-1].Distance)
+			if semFull = len(near) == kv; semFull {
+				semFloor = SemanticScore(near[kv-1].Distance)
 			}
 		}
 	}
@@ -361,10 +383,19 @@ func (e *Engine[M]) rank(ctx context.Context, q Query, mode string, lx Lexical, 
 	if len(ranked) > q.Limit {
 		ranked = ranked[:q.Limit]
 	}
-	// Could a memory outside both lists rank among these? Only hybrid
-	// search with a lexical index leaves memories out of both.
-	if mode == ModeHybrid && lx != nil && kwFull && semFull {
-		bound := e.fusion.Fuse(semFloor, kwFloor)
+	// Could a memory outside both lists rank among these? One outside the
+	// vector list (when it is full: otherwise none is) has a cosine of at
+	// most semFloor, and a lexical score of at most kwFloor when the
+	// lexical index's list is full, else 0 (every lexical match is in
+	// it). Fuse grows with each score except at lexical = 0 under
+	// FusionLexicalFirst, where a memory that shares no term scores half
+	// its cosine, perhaps more than weak lexical matches: the bound is the
+	// larger of the two.
+	if mode == ModeHybrid && semFull {
+		bound := e.fusion.Fuse(semFloor, 0)
+		if kwFull {
+			bound = max(bound, e.fusion.Fuse(semFloor, kwFloor))
+		}
 		if bound >= q.Threshold && bound > 0 && (len(ranked) < q.Limit || ranked[len(ranked)-1].score <= bound) {
 			exact = false
 		}
