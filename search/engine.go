@@ -135,23 +135,6 @@ func (e *Engine[M]) SetLexical(lx Lexical) {
 // hit asked for.
 const candidateFactor = 4
 
-// vectorCandidates is how many nearest neighbours the first round of a
-// search takes when the lexical side takes k: k, except where only the
-// nearest q.Limit can rank. In semantic search they are the hits. In
-// hybrid search under FusionLexicalFirst with a lexical index lx, a
-// memory's cosine counts only when it shares no term with the query (and
-// to break ties between lexical matches): the nearest that share none
-// are among the nearest q.Limit, or rank's bound sends the search round
-// again with 16·Limit a side. Without a lexical index the vector side
-// keeps k. Each candidate of the vector index costs about three reads of
-// a stored vector to rescore.
-func (e *Engine[M]) vectorCandidates(mode string, lx Lexical, k int) int {
-	if mode == ModeSemantic || (mode == ModeHybrid && e.fusion == FusionLexicalFirst && lx != nil) {
-		return max(1, k/candidateFactor)
-	}
-	return k
-}
-
 // cand is a memory a search considers, with its scores.
 type cand struct {
 	sem, kw       float64
@@ -179,10 +162,7 @@ type cand struct {
 // mode); without, every selected memory that shares a matched term with
 // the query from [Text] (see [Options.MaxTextCandidates]). The vector
 // side: the 4·Limit nearest, from the [Index] when one is set and
-// otherwise by an exact scan; only the Limit nearest in semantic search,
-// and in hybrid search under [FusionLexicalFirst] with a lexical index
-// (the bound below sends it round again when a memory beyond them could
-// rank). A hybrid candidate found by one side only
+// otherwise by an exact scan. A hybrid candidate found by one side only
 // gets its score of the other: its lexical score from the index
 // ([Lexical.ScoreText]), 0 without one (it shares no matched term), and
 // its exact cosine, read from the stored vectors; except under
@@ -247,9 +227,9 @@ func (e *Engine[M]) Search(ctx context.Context, q Query) ([]Result[M], error) {
 	if mode == ModeKeyword {
 		k = q.Limit
 	}
-	ranked, exact, err := e.rank(ctx, q, mode, lx, pending, qv, k, e.vectorCandidates(mode, lx, k))
+	ranked, exact, err := e.rank(ctx, q, mode, lx, pending, qv, k)
 	if err == nil && !exact {
-		ranked, _, err = e.rank(ctx, q, mode, lx, nil, qv, k*candidateFactor, k*candidateFactor)
+		ranked, _, err = e.rank(ctx, q, mode, lx, nil, qv, k*candidateFactor)
 	}
 	if err != nil {
 		return nil, err
@@ -269,12 +249,12 @@ type lexicalResult struct {
 	err  error
 }
 
-// rank gathers the candidates of q, k lexical and kv vector ones, scores
-// and orders them, and keeps the best q.Limit. pending, when not nil, delivers the lexical
+// rank gathers the candidates of q, k a side, scores and orders them, and
+// keeps the best q.Limit. pending, when not nil, delivers the lexical
 // index's answer for k, asked for already; rank receives it. exact is
 // false when a memory outside the candidates could rank among them (see
 // Search).
-func (e *Engine[M]) rank(ctx context.Context, q Query, mode string, lx Lexical, pending chan lexicalResult, qv []float32, k, kv int) (ranked []scored, exact bool, err error) {
+func (e *Engine[M]) rank(ctx context.Context, q Query, mode string, lx Lexical, pending chan lexicalResult, qv []float32, k int) (ranked []scored, exact bool, err error) {
 	f := q.Filter
 	cands := map[int64]*cand{}
 	get := func(id, created int64) *cand {
@@ -294,7 +274,7 @@ func (e *Engine[M]) rank(ctx context.Context, q Query, mode string, lx Lexical, 
 
 	if mode != ModeKeyword {
 		if ix := e.index.Load(); ix != nil {
-			near, err := ix.Search(ctx, f, qv, kv)
+			near, err := ix.Search(ctx, f, qv, k)
 			if err != nil {
 				return nil, false, fmt.Errorf("search: vector index: %w", err)
 			}
@@ -302,11 +282,11 @@ func (e *Engine[M]) rank(ctx context.Context, q Query, mode string, lx Lexical, 
 				c := get(n.ID, 0) // the creation time is known once the memory is read
 				c.sem, c.hasSem = SemanticScore(1-float64(n.Score)), true
 			}
-			if semFull = len(near) == kv; semFull {
-				semFloor = SemanticScore(1 - float64(near[kv-1].Score))
+			if semFull = len(near) == k; semFull {
+				semFloor = SemanticScore(1 - float64(near[k-1].Score))
 			}
 		} else {
-			near, err := e.st.NearestVectors(ctx, f, qv, kv)
+			near, err := e.st.NearestVectors(ctx, f, qv, k)
 			if err != nil {
 				return nil, false, fmt.Errorf("search: vector scan: %w", err)
 			}
@@ -314,8 +294,8 @@ func (e *Engine[M]) rank(ctx context.Context, q Query, mode string, lx Lexical, 
 				c := get(v.ID, v.Created)
 				c.sem, c.hasSem = SemanticScore(v.Distance), true
 			}
-			if semFull = len(near) == kv; semFull {
-				semFloor = SemanticScore(near[kv-1].Distance)
+			if semFull = len(near) == k; semFull {
+				semFloor = SemanticScore(near[k-1].Distance)
 			}
 		}
 	}

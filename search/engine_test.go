@@ -535,8 +535,8 @@ func TestEngineHybridExact(t *testing.T) {
 // that shares no term with the query scores half its cosine, which can
 // beat weak lexical matches although the fusion of the lists' last scores
 // (a lexical match's) does not: the search takes more candidates, and it
-// wins. The vector side asks the index for Limit neighbours first (only
-// the nearest can rank), then 16·Limit.
+// wins: the vector side asks the index for 4·Limit neighbours, then
+// 16·Limit.
 func TestEngineHybridExactLexicalFirst(t *testing.T) {
 	kw := tableLexical{1: 0.12, 2: 0.11, 3: 0.10, 4: 0.10}
 	cos := map[int64]float64{1: 0.7, 2: 0.69, 3: 0.68, 4: 0.67, 5: 0.6}
@@ -556,35 +556,7 @@ func TestEngineHybridExactLexicalFirst(t *testing.T) {
 	if len(got) != 1 || got[0].Memory != "memory 5" || math.Abs(got[0].Score-0.3) > 1e-6 {
 		t.Fatalf("hybrid: %+v, want memory 5 at 0.3", got)
 	}
-	if !slices.Equal(ix.ks, []int{1, 16}) {
-		t.Fatalf("the vector index was asked for %v neighbours, want [1 16]", ix.ks)
-	}
-}
-
-// TestEngineVectorCandidates: how many neighbours each mode and fusion
-// asks the vector index for, for a Limit of 3: the hits in semantic
-// search and in hybrid search under FusionLexicalFirst (with a lexical
-// index), 4·Limit in hybrid search under FusionBlend.
-func TestEngineVectorCandidates(t *testing.T) {
-	h := embed.NewHashing(0)
-	s := newMemStore(t, h, corpus)
-	for _, c := range []struct {
-		mode   string
-		fusion search.Fusion
-		want   int
-	}{
-		{search.ModeSemantic, search.FusionLexicalFirst, 3},
-		{search.ModeSemantic, search.FusionBlend, 3},
-		{search.ModeHybrid, search.FusionLexicalFirst, 3},
-		{search.ModeHybrid, search.FusionBlend, 12},
-	} {
-		e := newEngine(t, s, search.Options{Embedder: h, Fusion: c.fusion})
-		ix := &fixedIndex{ns: []vector.Neighbor{{ID: 1, Score: 0.9}}}
-		e.SetIndex(ix)
-		e.SetLexical(tableLexical{1: 0.9})
-		run(t, e, search.Query{Text: "q", Mode: c.mode, Limit: 3})
-		if len(ix.ks) != 1 || ix.ks[0] != c.want {
-			t.Errorf("%s %v: asked for %v neighbours, want [%d]", c.mode, c.fusion, ix.ks, c.want)
-		}
+	if !slices.Equal(ix.ks, []int{4, 16}) {
+		t.Fatalf("the vector index was asked for %v neighbours, want [4 16]", ix.ks)
 	}
 }
