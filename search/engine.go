@@ -172,11 +172,13 @@ type cand struct {
 // while the query is embedded and the vector side searched: on two cores
 // the two sides take about as long as the slower.
 //
-// With both indexes, hybrid search is exact for a fusion that grows with
-// both scores (both policies do): a memory outside both candidate lists
-// scores at most the fusion of the two lists' last scores, and when that
-// could reach the hits, the search takes 16·Limit candidates a side
-// instead; without a lexical index, every lexical match is a candidate.
+// Hybrid search bounds what a memory outside both candidate lists can
+// score: the fusion of the two lists' last scores (of the vector list's
+// last and 0 where the lexical list holds every match, as it does
+// without a lexical index), and under [FusionLexicalFirst] also half the
+// vector list's last cosine (a memory sharing no term); when that could
+// reach the hits, the search takes 16·Limit candidates a side instead,
+// once.
 func (e *Engine[M]) Search(ctx context.Context, q Query) ([]Result[M], error) {
 	mode := q.Mode
 	if mode == "" {
@@ -361,10 +363,19 @@ func (e *Engine[M]) rank(ctx context.Context, q Query, mode string, lx Lexical, 
 	if len(ranked) > q.Limit {
 		ranked = ranked[:q.Limit]
 	}
-	// Could a memory outside both lists rank among these? Only hybrid
-	// search with a lexical index leaves memories out of both.
-	if mode == ModeHybrid && lx != nil && kwFull && semFull {
-		bound := e.fusion.Fuse(semFloor, kwFloor)
+	// Could a memory outside both lists rank among these? One outside the
+	// vector list (when it is full: otherwise none is) has a cosine of at
+	// most semFloor, and a lexical score of at most kwFloor when the
+	// lexical index's list is full, else 0 (every lexical match is in
+	// it). Fuse grows with each score except at lexical = 0 under
+	// FusionLexicalFirst, where a memory that shares no term scores half
+	// its cosine, perhaps more than weak lexical matches: the bound is the
+	// larger of the two.
+	if mode == ModeHybrid && semFull {
+		bound := e.fusion.Fuse(semFloor, 0)
+		if kwFull {
+			bound = max(bound, e.fusion.Fuse(semFloor, kwFloor))
+		}
 		if bound >= q.Threshold && bound > 0 && (len(ranked) < q.Limit || ranked[len(ranked)-1].score <= bound) {
 			exact = false
 		}

@@ -311,11 +311,13 @@ func TestEngineReadsVectors(t *testing.T) {
 type fixedIndex struct {
 	ns      []vector.Neighbor
 	filters []search.Filter
+	ks      []int // the k of each search
 	err     error
 }
 
 func (x *fixedIndex) Search(_ context.Context, f search.Filter, _ []float32, k int) ([]vector.Neighbor, error) {
 	x.filters = append(x.filters, f)
+	x.ks = append(x.ks, k)
 	return x.ns[:min(k, len(x.ns))], x.err
 }
 
@@ -526,5 +528,35 @@ func TestEngineHybridExact(t *testing.T) {
 	got := run(t, e, search.Query{Text: "q", Limit: 1})
 	if len(got) != 1 || got[0].Memory != "memory 9" || math.Abs(got[0].Score-0.59) > 1e-6 {
 		t.Fatalf("hybrid: %+v, want memory 9 at 0.59", got)
+	}
+}
+
+// TestEngineHybridExactLexicalFirst: under FusionLexicalFirst a memory
+// that shares no term with the query scores half its cosine, which can
+// beat weak lexical matches although the fusion of the lists' last scores
+// (a lexical match's) does not: the search takes more candidates, and it
+// wins: the vector side asks the index for 4·Limit neighbours, then
+// 16·Limit.
+func TestEngineHybridExactLexicalFirst(t *testing.T) {
+	kw := tableLexical{1: 0.12, 2: 0.11, 3: 0.10, 4: 0.10}
+	cos := map[int64]float64{1: 0.7, 2: 0.69, 3: 0.68, 4: 0.67, 5: 0.6}
+	s := &memStore{rows: map[int64]memRow{}, deleted: map[int64]bool{}}
+	var near []vector.Neighbor
+	for id, c := range cos {
+		s.rows[id] = memRow{account: "a", created: id, text: fmt.Sprint("memory ", id),
+			vec: []float32{float32(c), float32(math.Sqrt(1 - c*c)), 0}}
+		near = append(near, vector.Neighbor{ID: id, Score: float32(c)})
+	}
+	slices.SortFunc(near, func(a, b vector.Neighbor) int { return cmp.Compare(b.Score, a.Score) })
+	e := newEngine(t, s, search.Options{Embedder: unitEmbedder{}, Fusion: search.FusionLexicalFirst})
+	ix := &fixedIndex{ns: near}
+	e.SetIndex(ix)
+	e.SetLexical(kw)
+	got := run(t, e, search.Query{Text: "q", Limit: 1})
+	if len(got) != 1 || got[0].Memory != "memory 5" || math.Abs(got[0].Score-0.3) > 1e-6 {
+		t.Fatalf("hybrid: %+v, want memory 5 at 0.3", got)
+	}
+	if !slices.Equal(ix.ks, []int{4, 16}) {
+		t.Fatalf("the vector index was asked for %v neighbours, want [4 16]", ix.ks)
 	}
 }

@@ -28,6 +28,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"time"
@@ -51,6 +52,8 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	queries := fs.Int("queries", 50, "searches per mode")
 	exact := fs.Bool("exact", true, "also measure Options.ExactSearch")
 	exactQueries := fs.Int("exact-queries", 0, "searches per mode with ExactSearch (0: -queries)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the default configuration's searches to this file")
+	modes := fs.String("modes", "keyword,semantic,hybrid", "the modes to measure, comma-separated")
 	vocabName := fs.String("vocab", "natural", "natural (Zipf over ../shared/data/words-50k.txt) or worst (72 words, uniform)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -126,11 +129,25 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		runtime.GC()
 		debug.FreeOSMemory() // what the scavenger gives back in time
 		rssSteady := rssMiB()
+		if *cpuProfile != "" && label == "index (default)" {
+			pf, err := os.Create(*cpuProfile)
+			if err != nil {
+				return err
+			}
+			if err := pprof.StartCPUProfile(pf); err != nil {
+				pf.Close()
+				return err
+			}
+			defer func() { pprof.StopCPUProfile(); pf.Close() }()
+		}
 		agent := "agent-3"
 		for _, c := range []struct {
 			mode   string
 			filter *string
 		}{{"keyword", nil}, {"keyword", &agent}, {"semantic", nil}, {"semantic", &agent}, {"hybrid", nil}, {"hybrid", &agent}} {
+			if !slices.Contains(strings.Split(*modes, ","), c.mode) {
+				continue
+			}
 			qrng := benchtext.Rand(1) // every mode and configuration: the same queries
 			lat := make([]time.Duration, 0, nq)
 			for q := 0; q < nq; q++ {

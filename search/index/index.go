@@ -556,10 +556,19 @@ func (v *Index) attrFilter(ctx context.Context, f search.Filter, hidden bool) (a
 	if f.MinImportance != nil {
 		wantImportance = float32(*f.MinImportance)
 	}
+	if want.agent != 0 && want == (rowAttrs{agent: want.agent}) && f.MinImportance == nil {
+		// The commonest filter, an agent's memories, alone: the vector
+		// index asks this of most rows of a partition.
+		agentKey := want.agent
+		return func(id int64) bool {
+			a := t.ref(id)
+			return a != nil && a.agent == agentKey
+		}, nil
+	}
 	match := func(a uint32, w uint32) bool { return w == 0 || a == w }
 	return func(id int64) bool {
-		a, ok := t.get(id)
-		return ok && match(a.agent, want.agent) && match(a.user, want.user) && match(a.session, want.session) &&
+		a := t.ref(id)
+		return a != nil && match(a.agent, want.agent) && match(a.user, want.user) && match(a.session, want.session) &&
 			match(a.project, want.project) && match(a.tier, want.tier) && match(a.scope, want.scope) &&
 			(f.MinImportance == nil || a.importance >= wantImportance)
 	}, nil

@@ -422,3 +422,38 @@ func TestIndexLag(t *testing.T) {
 	}
 	v.setState(false, false)
 }
+
+// TestAttrFilterAgrees: the in-memory filters select exactly the rows the
+// store's filter does, for an agent alone (its own fast path), an agent
+// with a tier, a tier alone, and an agent no row has, over random rows
+// (row ids past the table's first chunk, and gaps, included).
+func TestAttrFilterAgrees(t *testing.T) {
+	s := newMemStore()
+	agents, tiers := []string{"bot", "helper", "scribe"}, []string{"hot", "warm"}
+	for id := int64(1); id <= 3000; id++ {
+		if id%7 == 0 {
+			continue // a gap
+		}
+		s.put(id, memRow{account: "a", agent: agents[int(id*31)%3], tier: tiers[int(id*17)%2], vec: []float32{1, 0, 0, 0}})
+	}
+	v := openMem(t, s)
+	ids(t, v, search.Filter{AccountID: "a"}, 1, 0, 0, 0) // caught up
+	bot, hot, nobody := "bot", "hot", "nobody"
+	for _, f := range []search.Filter{
+		{AccountID: "a", AgentID: &bot},
+		{AccountID: "a", AgentID: &bot, Tier: &hot},
+		{AccountID: "a", Tier: &hot},
+		{AccountID: "a", AgentID: &nobody},
+	} {
+		allow, err := v.attrFilter(context.Background(), f, false)
+		if err != nil || allow == nil {
+			t.Fatalf("%+v: no in-memory filter (%v)", f, err)
+		}
+		for id := int64(0); id <= 3100; id++ {
+			r, ok := s.rows[id]
+			if want := ok && s.selects(f, r); allow(id) != want {
+				t.Fatalf("%+v: row %d allowed %v, want %v", f, id, allow(id), want)
+			}
+		}
+	}
+}
