@@ -97,6 +97,16 @@ func hammer(t *testing.T, nodes []*node, acct string, limit, requests int) (ok, 
 	return ok, limited
 }
 
+// halter returns a function that closes stop and waits for wg, once;
+// it is a cleanup of t too, so that a test stopped early leaves no load
+// goroutine running.
+func halter(t *testing.T, stop chan struct{}, wg *sync.WaitGroup) func() {
+	var once sync.Once
+	halt := func() { once.Do(func() { close(stop) }); wg.Wait() }
+	t.Cleanup(halt)
+	return halt
+}
+
 // procNodes are node processes that a test kills and restarts; a URL
 // once killed stays in dead, so that a request that failed can be told to
 // have gone to a killed node.
@@ -170,6 +180,7 @@ func TestCrashAcrossNodes(t *testing.T) {
 			mu.Unlock()
 		}
 	)
+	halt := halter(t, stop, &wg)
 	for w := range writers {
 		wg.Go(func() {
 			rng := rand.New(rand.NewPCG(uint64(w), 7))
@@ -278,8 +289,7 @@ func TestCrashAcrossNodes(t *testing.T) {
 		mu.Unlock()
 	}
 	time.Sleep(300 * time.Millisecond) // the writers on all nodes again
-	close(stop)
-	wg.Wait()
+	halt()
 
 	for _, b := range bad {
 		t.Error(b)
@@ -324,6 +334,7 @@ func TestRedisRestartUnderLoad(t *testing.T) {
 			stop   = make(chan struct{})
 			wg     sync.WaitGroup
 		)
+		halt := halter(t, stop, &wg)
 		for w := range 6 {
 			wg.Go(func() {
 				for n := 0; ; n++ {
@@ -379,8 +390,7 @@ func TestRedisRestartUnderLoad(t *testing.T) {
 		}
 		down.Store(false)
 		time.Sleep(300 * time.Millisecond)
-		close(stop)
-		wg.Wait()
+		halt()
 		for i := range served {
 			if served[i].Load() == 0 {
 				t.Errorf("round %d: node %d served nothing while Redis was down", round, i)
@@ -424,6 +434,7 @@ func TestPostgresRestartUnderLoad(t *testing.T) {
 			wg          sync.WaitGroup
 		)
 		up.Store(true)
+		halt := halter(t, stop, &wg)
 		for w := range 6 {
 			wg.Go(func() {
 				for n := 0; ; n++ {
@@ -487,8 +498,7 @@ func TestPostgresRestartUnderLoad(t *testing.T) {
 			}
 		}
 		recovered := time.Since(back)
-		close(stop)
-		wg.Wait()
+		halt()
 		t.Logf("round %d: 503 while down %d/%d/%d; every node serving again %s after the restart",
 			round, unavailable[0].Load(), unavailable[1].Load(), unavailable[2].Load(), ms(recovered))
 	}
