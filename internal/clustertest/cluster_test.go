@@ -113,34 +113,8 @@ func TestRateLimitAcrossNodes(t *testing.T) {
 	c := newCluster(t, 3, nil)
 	acct, _ := c.account(t)
 	const limit, requests = 6, 30
-	hammer := func(nodes []*node) (ok, limited int) {
-		_, secret := key(t, c.nodes[0].relay, acct, limit, scopes.Read)
-		var mu sync.Mutex
-		var wg sync.WaitGroup
-		for i := range requests {
-			nd := nodes[i%len(nodes)]
-			wg.Go(func() {
-				code, h, _ := call(t, "GET", nd.url+"/v1/memories?limit=1", secret, nil)
-				mu.Lock()
-				defer mu.Unlock()
-				switch code {
-				case http.StatusOK:
-					ok++
-				case http.StatusTooManyRequests:
-					limited++
-					if h.Get("Retry-After") == "" || h.Get("X-RateLimit-Remaining") != "0" {
-						t.Errorf("429 without Retry-After or with remaining %q", h.Get("X-RateLimit-Remaining"))
-					}
-				default:
-					t.Errorf("status %d", code)
-				}
-			})
-		}
-		wg.Wait()
-		return ok, limited
-	}
-	oneOK, oneLimited := hammer(c.nodes[:1])
-	threeOK, threeLimited := hammer(c.nodes)
+	oneOK, oneLimited := hammer(t, c.nodes[:1], acct, limit, requests)
+	threeOK, threeLimited := hammer(t, c.nodes, acct, limit, requests)
 	t.Logf("one node: %d admitted, %d limited; three nodes: %d admitted, %d limited", oneOK, oneLimited, threeOK, threeLimited)
 	if oneOK != limit || threeOK != limit || threeLimited != requests-limit {
 		t.Errorf("admitted %d on one node and %d on three; want %d on each", oneOK, threeOK, limit)

@@ -14,7 +14,7 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	if os.Getenv(nodeEnv) != "" { // a node process of TestJobsLeasedAcrossNodes
+	if os.Getenv(nodeEnv) != "" { // a node process of TestJobsLeasedAcrossNodes or TestCrashAcrossNodes
 		os.Exit(runNode())
 	}
 	os.Exit(pgtest.Main(m))
