@@ -58,6 +58,10 @@ type errorBody struct {
 	RequestID  string       `json:"request_id"`
 	RetryAfter *int         `json:"retry_after,omitempty"`
 	Errors     []fieldError `json:"errors,omitempty"`
+	// Details is on every 400 validation_error (API.md §10.4): one entry
+	// per problem, in input order. A problem of the body as a whole (not
+	// JSON, too large) has the field "body".
+	Details []fieldError `json:"details,omitempty"`
 }
 
 type fieldError struct {
@@ -178,11 +182,16 @@ func notFoundMessage(kind string) string {
 	return strings.ToUpper(kind[:1]) + kind[1:] + " not found"
 }
 
+// bodyField is the field of a details entry for a problem of the request
+// body as a whole.
+const bodyField = "body"
+
 // statusOf is the one place where errors become HTTP: the status, the
 // contract's error type, the message a client may see and, for a
-// validation error, the fields it names, in the request's words (names:
-// the route's, see goNames). Anything not recognised is an internal error
-// whose text never reaches the client.
+// validation error, its problems, one per entry, in the request's words
+// (names: the route's, see goNames); an entry whose Field is "" is a
+// problem of the body as a whole. Anything not recognised is an internal
+// error whose text never reaches the client.
 func statusOf(err error, names map[string]string) (status int, typ, msg string, fields []fieldError) {
 	var uerr *memory.UnavailableError
 	var (
@@ -198,9 +207,11 @@ func statusOf(err error, names map[string]string) (status int, typ, msg string, 
 	problems := func(ps []memory.Problem) (int, string, string, []fieldError) {
 		var out []fieldError
 		for _, p := range ps {
+			f := ""
 			if p.Field != "" {
-				out = append(out, fieldError{Field: wireField(names, p.Field), Message: wireMessage(names, p.Message)})
+				f = wireField(names, p.Field)
 			}
+			out = append(out, fieldError{Field: f, Message: wireMessage(names, p.Message)})
 		}
 		msg := "Invalid input"
 		if len(ps) > 0 {
@@ -210,18 +221,17 @@ func statusOf(err error, names map[string]string) (status int, typ, msg string, 
 	}
 	switch {
 	case errors.As(err, &rerr):
-		if rerr.field != "" {
-			fields = []fieldError{{Field: rerr.field, Message: rerr.msg}}
-		}
-		return http.StatusBadRequest, typeValidation, rerr.msg, fields
+		return http.StatusBadRequest, typeValidation, rerr.msg, []fieldError{{Field: rerr.field, Message: rerr.msg}}
 	case errors.Is(err, keys.ErrLastAdmin):
-		return http.StatusBadRequest, typeValidation, "Cannot revoke the account's last admin key", nil
+		const m = "Cannot revoke the account's last admin key"
+		return http.StatusBadRequest, typeValidation, m, []fieldError{{Field: "id", Message: m}}
 	case errors.As(err, &verr):
 		return problems(verr.Problems)
 	case errors.As(err, &kerr): // the key store's own, should a Service pass one on
 		return problems([]memory.Problem{{Field: kerr.Field, Message: kerr.Message}})
 	case errors.As(err, &tooBig):
-		return http.StatusBadRequest, typeValidation, "Request body must be at most " + strconv.FormatInt(tooBig.Limit, 10) + " bytes", nil
+		m := "Request body must be at most " + strconv.FormatInt(tooBig.Limit, 10) + " bytes"
+		return http.StatusBadRequest, typeValidation, m, []fieldError{{Message: m}}
 	case errors.As(err, &nf):
 		return http.StatusNotFound, typeNotFound, notFoundMessage(nf.Kind), nil
 	case errors.As(err, &cerr):
@@ -251,6 +261,16 @@ func statusOf(err error, names map[string]string) (status int, typ, msg string, 
 	return http.StatusInternalServerError, typeAPI, "Internal server error", nil
 }
 
+// firstField is the first named field of statusOf's entries, or nil.
+func firstField(fields []fieldError) *string {
+	for i := range fields {
+		if fields[i].Field != "" {
+			return &fields[i].Field
+		}
+	}
+	return nil
+}
+
 // writeError renders err as the contract's error body.
 func (h *handler) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	names, _ := r.Context().Value(namesKey{}).(map[string]string)
@@ -261,7 +281,21 @@ func (h *handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 			h.opts.Logger.Error("httpapi: internal error", "request_id", rid, "method", r.Method, "path", r.URL.Path, "err", redactKeys(err))
 		}
 	}
-	body := errorBody{Type: typ, Message: msg, Detail: msg, Error: msg, Code: status, RequestID: rid, Errors: fields}
+	body := errorBody{Type: typ, Message: msg, Detail: msg, Error: msg, Code: status, RequestID: rid}
+	if status == http.StatusBadRequest && typ == typeValidation {
+		// errors (§3) names fields only; details (§10.4) every problem.
+		if len(fields) == 0 {
+			fields = []fieldError{{Message: msg}}
+		}
+		for _, f := range fields {
+			if f.Field != "" {
+				body.Errors = append(body.Errors, f)
+			} else {
+				f.Field = bodyField
+			}
+			body.Details = append(body.Details, f)
+		}
+	}
 	if status == http.StatusServiceUnavailable && !errors.Is(err, memoryrelay.ErrDamaged) {
 		w.Header().Set("Retry-After", strconv.Itoa(unavailableRetryAfter))
 	}

@@ -150,6 +150,9 @@ func checkErrorBody(t *testing.T, where string, r response) {
 	case r.status == 404 && !strings.Contains(strings.ToLower(msg), "not found"):
 		t.Fatalf("%s: 404 message %q lacks \"not found\"", where, msg)
 	}
+	if r.status == 400 {
+		checkDetails(t, r) // API.md §10.4
+	}
 	lower := strings.ToLower(msg)
 	for _, bad := range []string{"timeout", "network", "fetch failed", "econnrefused", "enotfound", "502", "503", "504"} {
 		if strings.Contains(lower, bad) {

@@ -141,9 +141,7 @@ func (h *handler) createBatch(w http.ResponseWriter, r *http.Request) {
 		names, _ := r.Context().Value(namesKey{}).(map[string]string)
 		_, typ, msg, fields := statusOf(err, names)
 		results[i].Status, results[i].Error, results[i].ErrorCode = memory.BatchFailed, &msg, &typ
-		if len(fields) > 0 {
-			results[i].ErrorField = &fields[0].Field
-		}
+		results[i].ErrorField = firstField(fields)
 	}
 	var ins []memory.NewMemory
 	var at []int // ins[k] is item at[k]
