@@ -63,7 +63,9 @@ type problemsAccount struct {
 	err error
 }
 
-func (a problemsAccount) Memories() memory.Memories { return problemsMemories{a.Account.Memories(), a.err} }
+func (a problemsAccount) Memories() memory.Memories {
+	return problemsMemories{a.Account.Memories(), a.err}
+}
 
 type problemsMemories struct {
 	memory.Memories
