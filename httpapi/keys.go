@@ -13,8 +13,9 @@ import (
 	"github.com/memoryrelay/memoryrelay/scopes"
 )
 
-// Key management (API contract §9, our extension), admin scope only. The
-// raw key appears in the create and rotate responses and nowhere else.
+// Key management (API contract §9, in the hosted shape of §10.2), admin
+// scope only. The raw key appears in the create and rotate responses and
+// nowhere else.
 
 func (h *handler) keyRoutes() []route {
 	return []route{
@@ -26,42 +27,86 @@ func (h *handler) keyRoutes() []route {
 	}
 }
 
-type keyJSON struct {
-	ID         string          `json:"id"`
-	Name       string          `json:"name"`
-	Prefix     string          `json:"prefix"`
-	Scopes     []string        `json:"scopes"`
-	Metadata   json.RawMessage `json:"metadata"`
-	RateLimit  *int            `json:"rate_limit"`
-	CreatedAt  string          `json:"created_at"`
-	ExpiresAt  *string         `json:"expires_at"`
-	LastUsedAt *string         `json:"last_used_at"`
-	RevokedAt  *string         `json:"revoked_at"`
+// keyInfoJSON is a key in the hosted shape (API.md §10.2): the 201's
+// nested key_info, and the fields every Key object carries flat.
+type keyInfoJSON struct {
+	ID           string   `json:"id"`
+	Name         string   `json:"name"`
+	KeyPrefix    string   `json:"key_prefix"`
+	Scopes       []string `json:"scopes"`
+	CreatedAt    string   `json:"created_at"`
+	LastUsedAt   *string  `json:"last_used_at"`
+	ExpiresAt    *string  `json:"expires_at"`
+	RevokedAt    *string  `json:"revoked_at"`
+	DeprecatedAt *string  `json:"deprecated_at"`
+	AutoRevokeAt *string  `json:"auto_revoke_at"`
+	IsActive     bool     `json:"is_active"`
+	// Spend limits and metering are not stored yet: no limit applies, and
+	// nothing is metered (no priced embedder exists to meter).
+	DailySpendLimitUSD   *float64      `json:"daily_spend_limit_usd"`
+	MonthlySpendLimitUSD *float64      `json:"monthly_spend_limit_usd"`
+	SpendInfo            spendInfoJSON `json:"spend_info"`
 }
 
-// keyWithSecretJSON is a Key plus its raw secret: create and rotate only.
+type spendInfoJSON struct {
+	TodayUSD        float64  `json:"today_usd"`
+	MonthUSD        float64  `json:"month_usd"`
+	DailyLimitUSD   *float64 `json:"daily_limit_usd"`
+	MonthlyLimitUSD *float64 `json:"monthly_limit_usd"`
+}
+
+// keyJSON is the Key object: §9's fields and §10.2's, flat.
+type keyJSON struct {
+	keyInfoJSON
+	Prefix    string          `json:"prefix"`
+	Metadata  json.RawMessage `json:"metadata"`
+	RateLimit *int            `json:"rate_limit"`
+}
+
+// keyWithSecretJSON is a Key plus its raw secret and the nested key_info:
+// create and rotate only.
 type keyWithSecretJSON struct {
 	keyJSON
-	Key string `json:"key"`
+	Key     string      `json:"key"`
+	KeyInfo keyInfoJSON `json:"key_info"`
 }
 
-func toKey(k keys.Key) keyJSON {
-	out := keyJSON{
-		ID: k.ID, Name: k.Name, Prefix: k.Prefix, Scopes: k.Scopes.Strings(), Metadata: objectOrEmpty(k.Metadata),
-		CreatedAt: isoTime(k.CreatedAt), ExpiresAt: isoPtr(k.ExpiresAt), LastUsedAt: isoPtr(k.LastUsedAt), RevokedAt: isoPtr(k.RevokedAt),
+func toKeyInfo(k keys.Key, now time.Time) keyInfoJSON {
+	return keyInfoJSON{
+		ID: k.ID, Name: k.Name, KeyPrefix: k.Prefix, Scopes: k.Scopes.Strings(), CreatedAt: isoTime(k.CreatedAt),
+		LastUsedAt: isoPtr(k.LastUsedAt), ExpiresAt: isoPtr(k.ExpiresAt), RevokedAt: isoPtr(k.RevokedAt),
+		DeprecatedAt: isoPtr(k.DeprecatedAt), AutoRevokeAt: isoPtr(k.AutoRevokeAt), IsActive: k.IsActive(now),
 	}
+}
+
+func toKey(k keys.Key, now time.Time) keyJSON {
+	out := keyJSON{keyInfoJSON: toKeyInfo(k, now), Prefix: k.Prefix, Metadata: objectOrEmpty(k.Metadata)}
 	if k.RateLimit > 0 {
 		out.RateLimit = &k.RateLimit
 	}
 	return out
 }
 
+func withSecret(k keys.Key, tok keys.Token, now time.Time) keyWithSecretJSON {
+	return keyWithSecretJSON{keyJSON: toKey(k, now), Key: tok.Reveal(), KeyInfo: toKeyInfo(k, now)}
+}
+
+// Limits of key creation in the hosted shape (API.md §10.2).
+const (
+	minExpiresDays = 1
+	maxExpiresDays = 365
+)
+
+// defaultScopes are the scopes of a key created without any (§10.2).
+var defaultScopes = scopes.NewSet(scopes.Read, scopes.Write)
+
 type createKeyReq struct {
-	Name      *string         `json:"name"`
-	Scopes    []string        `json:"scopes"`
-	ExpiresAt *string         `json:"expires_at"`
-	RateLimit optInt          `json:"rate_limit"`
-	Metadata  json.RawMessage `json:"metadata"`
+	Name        *string         `json:"name"`
+	Scopes      []string        `json:"scopes"`
+	ExpiresAt   *string         `json:"expires_at"`
+	ExpiresDays optInt          `json:"expires_days"`
+	RateLimit   optInt          `json:"rate_limit"`
+	Metadata    json.RawMessage `json:"metadata"`
 }
 
 func (h *handler) createKey(w http.ResponseWriter, r *http.Request) {
@@ -70,24 +115,43 @@ func (h *handler) createKey(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, err)
 		return
 	}
-	if req.Name == nil {
-		h.writeError(w, r, badField("name", "name is required"))
-		return
+	// Only what the body's shape decides is checked here (the defaults of
+	// §10.2 included); the key store checks the fields for every path.
+	// Absent or null: the default; present: as given ("" and [] refused).
+	in := memory.NewKey{RateLimit: req.RateLimit.v, Metadata: req.Metadata, Scopes: defaultScopes}
+	if req.Name != nil {
+		if *req.Name == "" {
+			h.writeError(w, r, badField("name", "name must be 1-"+strconv.Itoa(keys.MaxName)+" characters"))
+			return
+		}
+		in.Name = *req.Name // "" to the store: keys.DefaultName
 	}
-	// Only what the body's shape decides is checked here; the key store
-	// checks the fields (an empty scope list included) for every path.
-	set, err := scopes.ParseSet(req.Scopes)
-	if err != nil {
-		h.writeError(w, r, badField("scopes", "scopes must be a non-empty list of read, write, delete, admin"))
-		return
+	if req.Scopes != nil {
+		set, err := scopes.ParseSet(req.Scopes)
+		if err != nil || set.IsEmpty() {
+			h.writeError(w, r, badField("scopes", "scopes must be a non-empty list of read, write, delete, admin"))
+			return
+		}
+		in.Scopes = set
 	}
-	in := memory.NewKey{Name: *req.Name, Scopes: set, RateLimit: req.RateLimit.v, Metadata: req.Metadata}
-	if req.ExpiresAt != nil {
+	switch {
+	case req.ExpiresAt != nil && req.ExpiresDays.set:
+		h.writeError(w, r, badField("expires_days", "expires_days and expires_at cannot both be given"))
+		return
+	case req.ExpiresAt != nil:
 		t, err := time.Parse(time.RFC3339Nano, *req.ExpiresAt)
 		if err != nil {
 			h.writeError(w, r, badField("expires_at", "expires_at must be an ISO-8601 date-time such as 2026-12-31T23:59:59Z"))
 			return
 		}
+		in.ExpiresAt = &t
+	case req.ExpiresDays.set:
+		d := req.ExpiresDays.v
+		if d < minExpiresDays || d > maxExpiresDays {
+			h.writeError(w, r, badField("expires_days", "expires_days must be an integer between 1 and 365"))
+			return
+		}
+		t := h.opts.Now().Add(time.Duration(d) * 24 * time.Hour)
 		in.ExpiresAt = &t
 	}
 	k, tok, err := h.account(r).Keys().Create(r.Context(), in)
@@ -95,7 +159,7 @@ func (h *handler) createKey(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, keyWithSecretJSON{keyJSON: toKey(k), Key: tok.Reveal()})
+	writeJSON(w, http.StatusCreated, withSecret(k, tok, h.opts.Now()))
 }
 
 func (h *handler) listKeys(w http.ResponseWriter, r *http.Request) {
@@ -109,7 +173,8 @@ func (h *handler) listKeys(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, toList(page, toKey))
+	now := h.opts.Now()
+	writeJSON(w, http.StatusOK, toList(page, func(k keys.Key) keyJSON { return toKey(k, now) }))
 }
 
 func (h *handler) getKey(w http.ResponseWriter, r *http.Request) {
@@ -118,7 +183,7 @@ func (h *handler) getKey(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, toKey(k))
+	writeJSON(w, http.StatusOK, toKey(k, h.opts.Now()))
 }
 
 // keyAckJSON answers a revoke: the delete ack and the revoked Key (our
@@ -135,7 +200,7 @@ func (h *handler) revokeKey(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, keyAckJSON{Success: true, Deleted: true, keyJSON: toKey(k)})
+	writeJSON(w, http.StatusOK, keyAckJSON{Success: true, Deleted: true, keyJSON: toKey(k, h.opts.Now())})
 }
 
 type rotateKeyReq struct {
@@ -163,5 +228,5 @@ func (h *handler) rotateKey(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, keyWithSecretJSON{keyJSON: toKey(k), Key: tok.Reveal()})
+	writeJSON(w, http.StatusOK, withSecret(k, tok, h.opts.Now()))
 }

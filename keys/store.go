@@ -43,6 +43,21 @@ type Key struct {
 	ExpiresAt  *time.Time // nil: never expires
 	LastUsedAt *time.Time // nil: never used
 	RevokedAt  *time.Time // nil: not revoked
+	// DeprecatedAt and AutoRevokeAt describe the key's last rotation
+	// (API.md §10.2): when its previous secret was rotated out, and when
+	// that secret stops working (the end of the grace period). nil when
+	// not known: [Store.Rotate] fills them in the key it returns.
+	DeprecatedAt *time.Time
+	AutoRevokeAt *time.Time
+}
+
+// IsActive reports whether the key works at instant now: not revoked and
+// not expired.
+func (k Key) IsActive(now time.Time) bool {
+	if k.RevokedAt != nil && !now.Before(*k.RevokedAt) {
+		return false
+	}
+	return k.ExpiresAt == nil || now.Before(*k.ExpiresAt)
 }
 
 // Secret is one stored hash of a key. After a rotation the old secret
@@ -86,7 +101,7 @@ type Options struct {
 // CreateParams describes a new key. Create and Import refuse, with an
 // *[InvalidError], fields outside these rules.
 type CreateParams struct {
-	Name      string     // required: 1 to MaxName characters of valid UTF-8
+	Name      string     // up to MaxName characters of valid UTF-8; "": DefaultName of the key's prefix
 	Scopes    scopes.Set // required: not empty, defined scopes only
 	ExpiresAt *time.Time // optional: after the store's clock (in milliseconds); nil never expires
 	RateLimit int        // requests per minute, 0 to MaxRateLimit; 0: the server's default
@@ -189,6 +204,9 @@ func (s *Store) Import(ctx context.Context, accountID string, tok Token, p Creat
 		return Key{}, err
 	}
 	now = now.UTC().Truncate(time.Millisecond)
+	if p.Name == "" {
+		p.Name = DefaultName(tok.Prefix())
+	}
 	k := Key{
 		ID:        uuid.New(),
 		AccountID: accountID,
@@ -355,7 +373,8 @@ func (s *Store) Revoke(ctx context.Context, accountID, id string) (Key, error) {
 
 // Rotate gives the key a new secret, returned once in the token; id, name,
 // scopes and expiry stay. The old secret keeps working for grace (0 to
-// MaxGrace; outside, an *[InvalidError]), then stops.
+// MaxGrace; outside, an *[InvalidError]), then stops: the key returned
+// says so in DeprecatedAt (now) and AutoRevokeAt (now + grace).
 func (s *Store) Rotate(ctx context.Context, accountID, id string, grace time.Duration) (Key, Token, error) {
 	if err := checkGrace(grace); err != nil {
 		return Key{}, Token{}, err
@@ -364,13 +383,17 @@ func (s *Store) Rotate(ctx context.Context, accountID, id string, grace time.Dur
 	if err != nil {
 		return Key{}, Token{}, err
 	}
-	until := s.opts.Now().Add(grace).UTC()
+	now := s.opts.Now().UTC()
+	until := now.Add(grace)
 	k, err := s.repo.RotateKey(ctx, accountID, id, tok.Hash(), tok.Prefix(), until)
 	s.forget(id)
 	if err != nil {
 		return Key{}, Token{}, err
 	}
-	return s.withUsage(k), tok, nil
+	k = s.withUsage(k)
+	rotated, revokeAt := now.Truncate(time.Millisecond), until.Truncate(time.Millisecond)
+	k.DeprecatedAt, k.AutoRevokeAt = &rotated, &revokeAt
+	return k, tok, nil
 }
 
 // Flush writes the pending last-use times now.

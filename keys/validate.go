@@ -50,6 +50,10 @@ func invalid(field, format string, args ...any) error {
 	return &InvalidError{Field: field, Message: fmt.Sprintf(format, args...)}
 }
 
+// DefaultName is the name of a key created without one (API.md §10.2):
+// "key-" and the key's display prefix, e.g. "key-mem_live_Vuf".
+func DefaultName(prefix string) string { return "key-" + prefix }
+
 // allScopes holds every defined scope.
 var allScopes = scopes.NewSet(scopes.Read, scopes.Write, scopes.Delete, scopes.Admin)
 
@@ -60,7 +64,8 @@ func (p CreateParams) normalize(now time.Time) (CreateParams, error) {
 	if !utf8.ValidString(p.Name) {
 		return p, invalid("Name", "Name must be valid UTF-8")
 	}
-	if n := utf8.RuneCountInString(p.Name); n == 0 || n > MaxName {
+	// An empty name is the default, filled in by Import (DefaultName).
+	if n := utf8.RuneCountInString(p.Name); n > MaxName {
 		return p, invalid("Name", "Name must be 1-%d characters", MaxName)
 	}
 	if p.Scopes.IsEmpty() || p.Scopes&^allScopes != 0 {
