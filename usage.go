@@ -2,6 +2,7 @@ package memoryrelay
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/memoryrelay/memoryrelay/internal/store"
 	"github.com/memoryrelay/memoryrelay/keys"
+	"github.com/memoryrelay/memoryrelay/limiter"
 	"github.com/memoryrelay/memoryrelay/memory"
 )
 
@@ -180,4 +182,24 @@ func (u *usageCounter) close(ctx context.Context) error {
 		}
 	})
 	return u.closeErr
+}
+
+// RateLimitState reports the rate-limit bucket of the key now, taking no
+// token: its limit, how many requests in a row it may make now, and when
+// its allowance is full again (see limiter.Peeker). A dashboard shows it;
+// requests go through Authorize. With an Options.Limiter that does not
+// implement limiter.Peeker the error matches errors.ErrUnsupported.
+func (r *Relay) RateLimitState(ctx context.Context, k keys.Key) (limiter.Decision, error) {
+	if r.closed.Load() {
+		return limiter.Decision{}, ErrClosed
+	}
+	p, ok := r.limit.(limiter.Peeker)
+	if !ok {
+		return limiter.Decision{}, fmt.Errorf("memoryrelay: the rate limiter cannot report a key's state: %w", errors.ErrUnsupported)
+	}
+	d, err := p.Peek(ctx, k.ID, r.rateLimitOf(k))
+	if err != nil {
+		return limiter.Decision{}, fmt.Errorf("memoryrelay: rate limiter: %w", err)
+	}
+	return d, nil
 }

@@ -75,7 +75,7 @@ func toKeyInfo(k keys.Key, now time.Time) keyInfoJSON {
 	return keyInfoJSON{
 		ID: k.ID, Name: k.Name, KeyPrefix: k.Prefix, Scopes: k.Scopes.Strings(), CreatedAt: isoTime(k.CreatedAt),
 		LastUsedAt: isoPtr(k.LastUsedAt), ExpiresAt: isoPtr(k.ExpiresAt), RevokedAt: isoPtr(k.RevokedAt),
-		DeprecatedAt: isoPtr(k.DeprecatedAt), AutoRevokeAt: isoPtr(k.AutoRevokeAt), IsActive: k.IsActive(now),
+		DeprecatedAt: isoPtr(k.DeprecatedAt), AutoRevokeAt: isoPtr(k.GraceUntil), IsActive: k.IsActive(now),
 	}
 }
 

@@ -22,7 +22,7 @@ func TestKeyIsActive(t *testing.T) {
 		{"revoked", keys.Key{RevokedAt: at(-time.Hour)}, false},
 		{"revoked now", keys.Key{RevokedAt: at(0)}, false},
 		{"revocation ahead", keys.Key{RevokedAt: at(time.Hour)}, true},
-		{"rotated, in grace", keys.Key{DeprecatedAt: at(-time.Minute), AutoRevokeAt: at(time.Hour)}, true},
+		{"rotated, in grace", keys.Key{DeprecatedAt: at(-time.Minute), GraceUntil: at(time.Hour)}, true},
 	} {
 		if got := c.k.IsActive(now); got != c.want {
 			t.Errorf("%s: IsActive = %v, want %v", c.name, got, c.want)

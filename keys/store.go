@@ -43,12 +43,16 @@ type Key struct {
 	ExpiresAt  *time.Time // nil: never expires
 	LastUsedAt *time.Time // nil: never used
 	RevokedAt  *time.Time // nil: not revoked
-	// DeprecatedAt and AutoRevokeAt describe the key's last rotation
-	// (API.md §10.2): when its previous secret was rotated out, and when
-	// that secret stops working (the end of the grace period). nil when
-	// not known: [Store.Rotate] fills them in the key it returns.
+	// GraceUntil is, after a rotation, when the secrets the key had
+	// before it stop (or stopped) working; nil if it was never rotated or
+	// the repository does not report it. The key is in its rotation
+	// grace while GraceUntil is in the future. It is the auto_revoke_at
+	// of API.md §10.2.
+	GraceUntil *time.Time
+	// DeprecatedAt is when the key was last rotated (API.md §10.2
+	// deprecated_at); nil when not known: [Store.Rotate] fills it in the
+	// key it returns, the repository does not store it yet.
 	DeprecatedAt *time.Time
-	AutoRevokeAt *time.Time
 }
 
 // IsActive reports whether the key works at instant now: not revoked and
@@ -374,7 +378,8 @@ func (s *Store) Revoke(ctx context.Context, accountID, id string) (Key, error) {
 // Rotate gives the key a new secret, returned once in the token; id, name,
 // scopes and expiry stay. The old secret keeps working for grace (0 to
 // MaxGrace; outside, an *[InvalidError]), then stops: the key returned
-// says so in DeprecatedAt (now) and AutoRevokeAt (now + grace).
+// says so in DeprecatedAt (now) and GraceUntil (now + grace, as the
+// repository reports it).
 func (s *Store) Rotate(ctx context.Context, accountID, id string, grace time.Duration) (Key, Token, error) {
 	if err := checkGrace(grace); err != nil {
 		return Key{}, Token{}, err
@@ -391,8 +396,8 @@ func (s *Store) Rotate(ctx context.Context, accountID, id string, grace time.Dur
 		return Key{}, Token{}, err
 	}
 	k = s.withUsage(k)
-	rotated, revokeAt := now.Truncate(time.Millisecond), until.Truncate(time.Millisecond)
-	k.DeprecatedAt, k.AutoRevokeAt = &rotated, &revokeAt
+	rotated := now.Truncate(time.Millisecond)
+	k.DeprecatedAt = &rotated
 	return k, tok, nil
 }
 

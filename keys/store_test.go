@@ -1037,8 +1037,8 @@ func TestStoreRotate(t *testing.T) {
 		}
 		// API.md §10.2: the old secret's deprecation and end of grace.
 		if rk.DeprecatedAt == nil || !rk.DeprecatedAt.Equal(*stAt(time.Minute)) ||
-			rk.AutoRevokeAt == nil || !rk.AutoRevokeAt.Equal(*stAt(time.Minute + time.Hour)) {
-			t.Errorf("Rotate: DeprecatedAt %v, AutoRevokeAt %v; want %v and %v", rk.DeprecatedAt, rk.AutoRevokeAt, stAt(time.Minute), stAt(time.Minute+time.Hour))
+			rk.GraceUntil == nil || !rk.GraceUntil.Equal(*stAt(time.Minute + time.Hour)) {
+			t.Errorf("Rotate: DeprecatedAt %v, GraceUntil %v; want %v and %v", rk.DeprecatedAt, rk.GraceUntil, stAt(time.Minute), stAt(time.Minute+time.Hour))
 		}
 		if !rk.IsActive(stT0.Add(time.Minute)) || orig.DeprecatedAt != nil {
 			t.Errorf("rotated key inactive, or a new key deprecated")

@@ -44,7 +44,24 @@ type Limiter interface {
 	Allow(ctx context.Context, key string, limit int) (Decision, error)
 }
 
-var _ Limiter = (*Local)(nil)
+// Peeker is implemented by limiters that can report the state of a key's
+// bucket without taking a token from it, as a dashboard does. [*Local]
+// implements it.
+type Peeker interface {
+	// Peek reports the bucket of key, whose limit is limit requests per
+	// window (limit <= 0: the limiter's default), as of now, taking
+	// nothing: Allowed says whether a request now would be allowed,
+	// Remaining how many requests in a row would be (not counting one
+	// more, as Allow's Remaining does), Reset when the bucket is full
+	// again and RetryAfter, when none would be allowed, the wait until one
+	// would.
+	Peek(ctx context.Context, key string, limit int) (Decision, error)
+}
+
+var (
+	_ Limiter = (*Local)(nil)
+	_ Peeker  = (*Local)(nil)
+)
 
 // Options configures a [Local]. The zero value is valid: every zero field
 // takes its documented default. Negative values are rejected by [NewLocal].
@@ -256,6 +273,53 @@ func (l *Local) AllowAt(key string, limit int, now time.Time) Decision {
 	d := decide(e, now)
 	l.sweep(now)
 	l.mu.Unlock()
+	return d
+}
+
+// Peek is PeekAt(key, limit, now) with now from Options.Now. It ignores ctx
+// and never returns an error.
+func (l *Local) Peek(ctx context.Context, key string, limit int) (Decision, error) {
+	return l.PeekAt(key, limit, l.now()), nil
+}
+
+// PeekAt reports the bucket of key at instant now as [Peeker] describes,
+// taking no token and changing nothing: not the bucket, not its place in
+// the eviction order. A key that is not tracked has a full bucket. If
+// limit (or the burst it implies) differs from the bucket's, the figures
+// are those the bucket would have once adjusted to it at now.
+func (l *Local) PeekAt(key string, limit int, now time.Time) Decision {
+	if limit <= 0 {
+		limit = l.limit
+	}
+	burst := l.burst
+	if burst == 0 {
+		burst = limit
+	}
+	perSecond := float64(l.rate(limit))
+	tokens := float64(burst)
+	l.mu.Lock()
+	if e := l.keys[key]; e != nil {
+		tokens = min(e.lim.TokensAt(now), tokens)
+	}
+	l.mu.Unlock()
+
+	d := Decision{Limit: limit, Reset: now}
+	if tokens < float64(burst) {
+		d.Reset = now.Add(refill(float64(burst)-tokens, perSecond))
+	}
+	n := burst
+	if tokens < float64(burst) {
+		n = max(int(math.Floor(tokens)), 0)
+		for n < burst && durationFromTokens(float64(n+1)-tokens, perSecond) == 0 {
+			n++
+		}
+	}
+	if n == 0 {
+		wait := refill(1-tokens, perSecond)
+		d.RetryAfter = max((wait+time.Second-1)/time.Second, 1) * time.Second
+		return d
+	}
+	d.Allowed, d.Remaining = true, n
 	return d
 }
 

@@ -19,6 +19,18 @@ var _ keys.Repository = keyRepo{}
 
 const keyColumns = "k.id, k.account_id, k.name, k.prefix, k.scopes, k.metadata, k.rate_limit, k.created_at, k.expires_at, k.last_used_at, k.revoked_at"
 
+// graceColumn is the end of a key's latest rotation grace (Key.GraceUntil):
+// only rotated-out secrets have a valid_until.
+const graceColumn = "(SELECT max(g.valid_until) FROM api_key_secrets g WHERE g.key_id = k.id)"
+
+// scanKeyGrace is scanKey of a row of keyColumns and graceColumn.
+func scanKeyGrace(r rowScanner) (keys.Key, error) {
+	var grace sql.NullInt64
+	k, err := scanKey(r, &grace)
+	k.GraceUntil = fromNullMS(grace)
+	return k, err
+}
+
 func scanKey(r rowScanner, extra ...any) (keys.Key, error) {
 	var k keys.Key
 	var sc int64
@@ -68,16 +80,13 @@ func (r keyRepo) KeyByID(ctx context.Context, accountID, id string) (keys.Key, e
 }
 
 func keyByID(ctx context.Context, q queryer, accountID, id string) (keys.Key, error) {
-	return scanKey(q.QueryRowContext(ctx, "SELECT "+keyColumns+" FROM api_keys k WHERE k.account_id = ? AND k.id = ?", accountID, id))
+	return scanKeyGrace(q.QueryRowContext(ctx, "SELECT "+keyColumns+", "+graceColumn+" FROM api_keys k WHERE k.account_id = ? AND k.id = ?", accountID, id))
 }
 
 func (r keyRepo) ListKeys(ctx context.Context, accountID string, limit, offset int) ([]keys.Key, int, error) {
-	l := listQuery{columns: keyColumns, from: "api_keys k", cond: "k.account_id = ?", at: "k.created_at", id: "k.id"}
-	return queryPage(ctx, r.s.db.R, scanOneKey, l, []any{accountID}, limit, offset, nil)
+	l := listQuery{columns: keyColumns + ", " + graceColumn, from: "api_keys k", cond: "k.account_id = ?", at: "k.created_at", id: "k.id"}
+	return queryPage(ctx, r.s.db.R, scanKeyGrace, l, []any{accountID}, limit, offset, nil)
 }
-
-// scanOneKey is scanKey of a row without extra columns.
-func scanOneKey(r rowScanner) (keys.Key, error) { return scanKey(r) }
 
 func (r keyRepo) RevokeKey(ctx context.Context, accountID, id string, at time.Time) (keys.Key, error) {
 	var out keys.Key
@@ -137,6 +146,8 @@ func (r keyRepo) RotateKey(ctx context.Context, accountID, id string, newHash [3
 			return err
 		}
 		k.Prefix = newPrefix
+		grace := fromMS(until) // every old secret now ends by then
+		k.GraceUntil = &grace
 		out = k
 		return nil
 	})

@@ -1,0 +1,288 @@
+package dashboard
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/memoryrelay/memoryrelay/keys"
+	"github.com/memoryrelay/memoryrelay/memory"
+	"github.com/memoryrelay/memoryrelay/scopes"
+)
+
+// The API Keys page (Settings > API Keys of the hosted service): every key
+// with its state, create, revoke with a confirmation, rotate with a grace
+// period. A new secret is shown once, on the page the browser is sent to
+// right after, and is then forgotten.
+
+// MaxGraceMinutes is the longest grace period of a rotation, in the
+// form's unit (keys.MaxGrace).
+const MaxGraceMinutes = int(keys.MaxGrace / time.Minute)
+
+// DefaultGraceMinutes is the grace period the rotate form proposes.
+const DefaultGraceMinutes = 60
+
+// Key states, as the keys page shows them.
+const (
+	statusActive  = "active"
+	statusExpired = "expired"
+	statusRevoked = "revoked"
+	statusGrace   = "in rotation grace"
+)
+
+type keyRow struct {
+	Key    keys.Key
+	Status string
+	Class  string // for the style sheet: ok, warn, off
+	Own    bool   // the key of this session
+}
+
+func keyStatus(k keys.Key, now time.Time) (status, class string) {
+	switch {
+	case k.RevokedAt != nil:
+		return statusRevoked, "off"
+	case k.ExpiresAt != nil && !now.Before(*k.ExpiresAt):
+		return statusExpired, "off"
+	case k.GraceUntil != nil && now.Before(*k.GraceUntil):
+		return statusGrace, "warn"
+	}
+	return statusActive, "ok"
+}
+
+func (c *call) keyRow(k keys.Key) keyRow {
+	st, cl := keyStatus(k, c.now)
+	return keyRow{Key: k, Status: st, Class: cl, Own: k.ID == c.sess.key().ID}
+}
+
+// scopeChoice is a checkbox of the create form.
+type scopeChoice struct {
+	Name, Help string
+	Checked    bool
+}
+
+var scopeHelp = []struct{ name, help string }{
+	{"read", "List and retrieve agents, memories, entities, sessions, decisions, patterns, projects"},
+	{"write", "Create and update them"},
+	{"delete", "Delete them"},
+	{"admin", "Full access including API key management and maintenance (implies the other three)"},
+}
+
+// keyForm is what the create form holds, kept to fill it again after an
+// error.
+type keyForm struct {
+	Name, Expires, RateLimit string
+	Scopes                   []scopeChoice
+}
+
+func newKeyForm(checked map[string]bool) keyForm {
+	f := keyForm{}
+	for _, s := range scopeHelp {
+		f.Scopes = append(f.Scopes, scopeChoice{Name: s.name, Help: s.help, Checked: checked[s.name]})
+	}
+	return f
+}
+
+type keysData struct {
+	Rows    []keyRow
+	Pager   pager
+	Form    keyForm
+	MaxName int
+}
+
+func (h *handler) keysPage(c *call) {
+	c.showKeys(http.StatusOK, newKeyForm(map[string]bool{"read": true, "write": true}), "")
+}
+
+// showKeys renders the keys page with the create form f and an error.
+func (c *call) showKeys(status int, f keyForm, errMsg string) {
+	q := c.r.URL.Query()
+	offset, err := parseOffset(q.Get("offset"))
+	if err != nil {
+		c.failErr(err)
+		return
+	}
+	page, err := c.account().Keys().List(c.ctx(), memory.PageParams{Limit: KeysPage, Offset: offset})
+	if err != nil {
+		c.failErr(err)
+		return
+	}
+	d := keysData{Form: f, MaxName: keys.MaxName, Pager: c.pager("/keys", url.Values{}, page.Offset, page.Limit, page.Total, len(page.Data))}
+	for _, k := range page.Data {
+		d.Rows = append(d.Rows, c.keyRow(k))
+	}
+	c.render(status, "keys", "API keys", view{Error: errMsg, Data: d})
+}
+
+// createKey makes a key from the form and sends the browser to the page
+// that shows its secret once.
+func (h *handler) createKey(c *call) {
+	form := c.r.PostForm
+	checked := map[string]bool{}
+	for _, s := range form["scope"] {
+		checked[s] = true
+	}
+	f := newKeyForm(checked)
+	f.Name, f.Expires, f.RateLimit = form.Get("name"), form.Get("expires"), form.Get("rate_limit")
+	in, err := parseNewKey(f.Name, form["scope"], f.Expires, f.RateLimit)
+	if err == nil {
+		var k keys.Key
+		var tok keys.Token
+		if k, tok, err = c.account().Keys().Create(c.ctx(), in); err == nil {
+			c.sess.setReveal(&reveal{key: k, secret: tok.Reveal(), until: c.now.Add(RevealTTL)})
+			c.redirect("/keys/new")
+			return
+		}
+	}
+	status, msg := h.describe(err)
+	if status >= 500 {
+		c.fail(status, msg)
+		return
+	}
+	c.showKeys(status, f, msg)
+}
+
+// parseNewKey reads the create form; the library checks the values.
+func parseNewKey(name string, scopeNames []string, expires, rateLimit string) (memory.NewKey, error) {
+	set, err := scopes.ParseSet(scopeNames)
+	if err != nil {
+		return memory.NewKey{}, badInput("Choose scopes among read, write, delete and admin.")
+	}
+	if set.IsEmpty() {
+		return memory.NewKey{}, badInput("Choose at least one scope.")
+	}
+	in := memory.NewKey{Name: strings.TrimSpace(name), Scopes: set}
+	if in.ExpiresAt, err = parseExpiry(expires); err != nil {
+		return memory.NewKey{}, err
+	}
+	if in.RateLimit, err = parseRateLimit(rateLimit); err != nil {
+		return memory.NewKey{}, err
+	}
+	return in, nil
+}
+
+// parseExpiry reads an expiry in UTC: a date and time as a
+// datetime-local field sends it (2026-12-31T23:59, seconds optional),
+// RFC 3339 with a zone, or a date alone, which means the end of that day.
+// Empty is none.
+func parseExpiry(s string) (*time.Time, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return nil, nil
+	}
+	for _, layout := range []string{"2006-01-02T15:04", "2006-01-02T15:04:05", time.RFC3339} {
+		if t, err := time.ParseInLocation(layout, s, time.UTC); err == nil {
+			t = t.UTC()
+			return &t, nil
+		}
+	}
+	if t, err := time.ParseInLocation(time.DateOnly, s, time.UTC); err == nil {
+		t = t.Add(24*time.Hour - time.Second)
+		return &t, nil
+	}
+	return nil, badInput("Expiry must be a date and time in UTC, such as 2026-12-31T23:59.")
+}
+
+// parseRateLimit reads a per-minute rate limit; empty is the server's
+// default (0).
+func parseRateLimit(s string) (int, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 0 || n > keys.MaxRateLimit {
+		return 0, badInput("Rate limit must be a whole number of requests per minute, from 0 (the server's default) to " + number(keys.MaxRateLimit) + ".")
+	}
+	return n, nil
+}
+
+type newKeyData struct {
+	Key     keys.Key
+	Secret  string
+	Rotated bool
+}
+
+// newKeyPage shows a key just created or rotated, once.
+func (h *handler) newKeyPage(c *call) {
+	rv := c.sess.takeReveal(c.now)
+	if rv == nil {
+		c.render(http.StatusGone, "newkey", "Key already shown", view{})
+		return
+	}
+	title := "Your new API key"
+	if rv.rotated {
+		title = "Your rotated API key"
+	}
+	c.render(http.StatusOK, "newkey", title, view{Data: newKeyData{Key: rv.key, Secret: rv.secret, Rotated: rv.rotated}})
+}
+
+type confirmData struct {
+	Row   keyRow
+	Grace int // rotate: the grace period proposed, in minutes
+	Max   int
+}
+
+// keyPage renders a confirmation page of the key in the path.
+func (c *call) keyPage(status int, page, title string, errMsg string, grace int) {
+	k, err := c.account().Keys().Get(c.ctx(), c.r.PathValue("id"))
+	if err != nil {
+		c.failErr(err)
+		return
+	}
+	c.render(status, page, title, view{Error: errMsg, Data: confirmData{Row: c.keyRow(k), Grace: grace, Max: MaxGraceMinutes}})
+}
+
+func (h *handler) revokePage(c *call) { c.keyPage(http.StatusOK, "revoke", "Revoke key", "", 0) }
+
+func (h *handler) revokeKey(c *call) {
+	k, err := c.account().Keys().Revoke(c.ctx(), c.r.PathValue("id"))
+	if err != nil {
+		status, msg := h.describe(err)
+		if status == http.StatusNotFound || status >= 500 {
+			c.fail(status, msg)
+			return
+		}
+		c.keyPage(status, "revoke", "Revoke key", msg, 0)
+		return
+	}
+	c.sess.setNotice("The key “" + k.Name + "” was revoked. Requests made with it are refused from now on.")
+	c.redirect("/keys")
+}
+
+func (h *handler) rotatePage(c *call) {
+	c.keyPage(http.StatusOK, "rotate", "Rotate key", "", DefaultGraceMinutes)
+}
+
+func (h *handler) rotateKey(c *call) {
+	grace, err := parseGrace(c.r.PostFormValue("grace_minutes"))
+	if err == nil {
+		var k keys.Key
+		var tok keys.Token
+		if k, tok, err = c.account().Keys().Rotate(c.ctx(), c.r.PathValue("id"), time.Duration(grace)*time.Minute); err == nil {
+			c.sess.setReveal(&reveal{key: k, secret: tok.Reveal(), rotated: true, until: c.now.Add(RevealTTL)})
+			c.redirect("/keys/new")
+			return
+		}
+	}
+	status, msg := h.describe(err)
+	if status == http.StatusNotFound || status >= 500 {
+		c.fail(status, msg)
+		return
+	}
+	c.keyPage(status, "rotate", "Rotate key", msg, DefaultGraceMinutes)
+}
+
+// parseGrace reads a grace period in minutes, 0 to MaxGraceMinutes.
+func parseGrace(s string) (int, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 0 || n > MaxGraceMinutes {
+		return 0, badInput("Grace period must be a whole number of minutes from 0 to " + number(int64(MaxGraceMinutes)) + " (24 hours).")
+	}
+	return n, nil
+}

@@ -1,0 +1,274 @@
+package dashboard_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/memoryrelay/memoryrelay/memory"
+	"github.com/memoryrelay/memoryrelay/scopes"
+)
+
+// keyCount is the number of keys of the account.
+func (e *env) keyCount() int {
+	e.t.Helper()
+	p, err := e.acct.Keys().List(context.Background(), memory.PageParams{Limit: 100})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return p.Total
+}
+
+func TestCreateKeyShownOnce(t *testing.T) {
+	e := newEnv(t)
+	c := e.client()
+	token := c.signIn()
+	exp := e.clock.Now().Add(48 * time.Hour).Format("2006-01-02T15:04")
+	r := c.post("/dashboard/keys", url.Values{"csrf": {token}, "name": {"ci-bot"}, "scope": {"read", "write"}, "expires": {exp}, "rate_limit": {"250"}})
+	expectRedirect(t, r, "/dashboard/keys/new")
+	if strings.Contains(r.Header.Get("Location"), "mem_") || secretRe.MatchString(r.body) {
+		t.Fatal("the create answer carries the key")
+	}
+
+	shown := c.get("/dashboard/keys/new")
+	expect(t, shown, http.StatusOK, "only shown once", "never commit them to source control", "ci-bot", "read, write", "data-copy")
+	secret := secretRe.FindString(shown.body)
+	if secret == "" {
+		t.Fatalf("no key on the page:\n%s", shown.body)
+	}
+	if cc := shown.Header.Get("Cache-Control"); cc != "no-store" {
+		t.Errorf("Cache-Control %q on the page of a secret, want no-store", cc)
+	}
+	// The key works, with the scopes, expiry and limit asked for.
+	auth, err := e.relay.Authorize(context.Background(), secret, scopes.Read, scopes.Write)
+	if err != nil {
+		t.Fatalf("the shown key: %v", err)
+	}
+	if k := auth.Key; k.Name != "ci-bot" || k.RateLimit != 250 || k.ExpiresAt == nil || k.ExpiresAt.Format("2006-01-02T15:04") != exp || k.Scopes.Has(scopes.Delete) {
+		t.Errorf("created key %+v", k)
+	}
+
+	// Once shown, never again: not on reload, not on the list.
+	again := c.get("/dashboard/keys/new")
+	expect(t, again, http.StatusGone, "shown only once")
+	for _, p := range []string{"/dashboard/keys/new", "/dashboard/keys", "/dashboard/usage", "/dashboard/keys/" + auth.Key.ID + "/revoke", "/dashboard/keys/" + auth.Key.ID + "/rotate"} {
+		if body := c.get(p).body; strings.Contains(body, secret) {
+			t.Errorf("%s shows the key after its creation page", p)
+		}
+	}
+	list := c.get("/dashboard/keys")
+	expect(t, list, http.StatusOK, "ci-bot", auth.Key.Prefix+"…", "250/min")
+	if strings.Contains(e.logs.String(), secret) {
+		t.Error("the new key reached a log line")
+	}
+}
+
+func TestCreateKeyValidation(t *testing.T) {
+	e := newEnv(t)
+	c := e.client()
+	token := c.signIn()
+	past := e.clock.Now().Add(-time.Hour).Format("2006-01-02T15:04")
+	tests := []struct {
+		name   string
+		form   url.Values
+		status int
+		want   string
+	}{
+		{"empty name: the default, key- and the prefix (API.md §10.2)", url.Values{"name": {" "}, "scope": {"read"}}, 303, ""},
+		{"name too long", url.Values{"name": {strings.Repeat("n", 101)}, "scope": {"read"}}, 400, "Name must be"},
+		{"name at the limit", url.Values{"name": {strings.Repeat("n", 100)}, "scope": {"read"}}, 303, ""},
+		{"no scope", url.Values{"name": {"x"}}, 400, "Choose at least one scope."},
+		{"unknown scope", url.Values{"name": {"x"}, "scope": {"root"}}, 400, "Choose scopes among read, write, delete and admin."},
+		{"expiry not a date", url.Values{"name": {"x"}, "scope": {"read"}, "expires": {"tomorrow"}}, 400, "Expiry must be a date and time in UTC"},
+		{"expiry in the past", url.Values{"name": {"x"}, "scope": {"read"}, "expires": {past}}, 400, "Expiry"},
+		{"rate limit not a number", url.Values{"name": {"x"}, "scope": {"read"}, "rate_limit": {"lots"}}, 400, "Rate limit must be a whole number"},
+		{"rate limit negative", url.Values{"name": {"x"}, "scope": {"read"}, "rate_limit": {"-1"}}, 400, "Rate limit must be"},
+		{"rate limit past the maximum", url.Values{"name": {"x"}, "scope": {"read"}, "rate_limit": {"1000001"}}, 400, "Rate limit must be"},
+		{"rate limit at the maximum", url.Values{"name": {"x"}, "scope": {"read"}, "rate_limit": {"1000000"}}, 303, ""},
+		{"date alone", url.Values{"name": {"x"}, "scope": {"admin"}, "expires": {e.clock.Now().Add(72 * time.Hour).Format("2006-01-02")}}, 303, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := e.keyCount()
+			tt.form.Set("csrf", token)
+			r := c.post("/dashboard/keys", tt.form)
+			if tt.status == http.StatusSeeOther {
+				expectRedirect(t, r, "/dashboard/keys/new")
+				c.get("/dashboard/keys/new")
+				return
+			}
+			expect(t, r, tt.status, tt.want, `role="alert"`, "Create API key")
+			if n := e.keyCount(); n != before {
+				t.Errorf("a refused form made a key: %d keys, were %d", n, before)
+			}
+			// The form keeps what was typed.
+			if name := tt.form.Get("name"); strings.TrimSpace(name) != "" && !strings.Contains(r.body, `value="`+name+`"`) {
+				t.Error("the form lost the name")
+			}
+		})
+	}
+}
+
+func TestRevokeKey(t *testing.T) {
+	e := newEnv(t)
+	k, raw := e.key("to-revoke", scopes.Read)
+	c := e.client()
+	token := c.signIn()
+
+	confirm := c.get("/dashboard/keys/" + k.ID + "/revoke")
+	expect(t, confirm, http.StatusOK, "Revoke the key", "to-revoke", "cannot be undone", `action="/dashboard/keys/`+k.ID+`/revoke"`)
+	if _, err := e.relay.Authorize(context.Background(), raw, scopes.Read); err != nil {
+		t.Fatal("the confirmation page revoked the key already")
+	}
+	expectRedirect(t, c.post("/dashboard/keys/"+k.ID+"/revoke", url.Values{"csrf": {token}}), "/dashboard/keys")
+	list := c.get("/dashboard/keys")
+	expect(t, list, http.StatusOK, "The key “to-revoke” was revoked", ">revoked<")
+	if _, err := e.relay.Authorize(context.Background(), raw, scopes.Read); err == nil {
+		t.Error("the revoked key still works")
+	}
+	expect(t, c.get("/dashboard/keys/"+k.ID+"/revoke"), http.StatusOK, "already revoked")
+	// Unknown keys, in any form, are a readable 404.
+	for _, id := range []string{"00000000-0000-4000-8000-000000000000", "not-a-uuid"} {
+		expect(t, c.get("/dashboard/keys/"+id+"/revoke"), http.StatusNotFound, "API key not found.")
+		expect(t, c.post("/dashboard/keys/"+id+"/revoke", url.Values{"csrf": {token}}), http.StatusNotFound, "API key not found.")
+	}
+}
+
+func TestLastAdminKeyStays(t *testing.T) {
+	e := newEnv(t)
+	e.key("reader", scopes.Read)
+	c := e.client()
+	token := c.signIn()
+	expect(t, c.get("/dashboard/keys/"+e.admin.ID+"/revoke"), http.StatusOK, "This is the key you signed in with")
+	r := c.post("/dashboard/keys/"+e.admin.ID+"/revoke", url.Values{"csrf": {token}})
+	expect(t, r, http.StatusConflict, "last admin key", "Create another admin key first.")
+	if _, err := e.relay.Authorize(context.Background(), e.adminRaw, scopes.Admin); err != nil {
+		t.Fatalf("the last admin key was revoked: %v", err)
+	}
+	// With a second admin key, the first can go: this session ends.
+	e.key("second-admin", scopes.Admin)
+	expectRedirect(t, c.post("/dashboard/keys/"+e.admin.ID+"/revoke", url.Values{"csrf": {token}}), "/dashboard/keys")
+	expectRedirect(t, c.get("/dashboard/keys"), "/dashboard/signin?ended=revoked")
+}
+
+func TestRotateKey(t *testing.T) {
+	e := newEnv(t)
+	k, oldRaw := e.key("rotating", scopes.Read)
+	c := e.client()
+	token := c.signIn()
+	expect(t, c.get("/dashboard/keys/"+k.ID+"/rotate"), http.StatusOK, "Grace period (minutes)", `value="60"`)
+
+	for _, bad := range []string{"soon", "-1", "1441", "1e3"} {
+		r := c.post("/dashboard/keys/"+k.ID+"/rotate", url.Values{"csrf": {token}, "grace_minutes": {bad}})
+		expect(t, r, http.StatusBadRequest, "Grace period must be a whole number of minutes from 0 to 1,440")
+	}
+	if _, err := e.relay.Authorize(context.Background(), oldRaw, scopes.Read); err != nil {
+		t.Fatal("a refused rotation changed the key")
+	}
+	expectRedirect(t, c.post("/dashboard/keys/"+k.ID+"/rotate", url.Values{"csrf": {token}, "grace_minutes": {"1440"}}), "/dashboard/keys/new")
+	shown := c.get("/dashboard/keys/new")
+	expect(t, shown, http.StatusOK, "has a new secret", "the old one keeps working until")
+	newRaw := secretRe.FindString(shown.body)
+	if newRaw == "" || newRaw == oldRaw {
+		t.Fatalf("rotated key %q", newRaw)
+	}
+	for _, raw := range []string{oldRaw, newRaw} {
+		if _, err := e.relay.Authorize(context.Background(), raw, scopes.Read); err != nil {
+			t.Errorf("during the grace period: %v", err)
+		}
+	}
+	expect(t, c.get("/dashboard/keys"), http.StatusOK, "in rotation grace", "old secret until")
+	expect(t, c.get("/dashboard/keys/new"), http.StatusGone)
+
+	// After the grace, the old secret is refused and the key is active.
+	e.clock.Add(24*time.Hour + time.Second)
+	if _, err := e.relay.Authorize(context.Background(), oldRaw, scopes.Read); err == nil {
+		t.Error("the old secret works after its grace")
+	}
+	if body := c.signInAgain(); !strings.Contains(body, "rotating") || strings.Contains(body, "in rotation grace") {
+		t.Errorf("after the grace the key is not shown active:\n%s", body)
+	}
+
+	// A revoked key cannot be rotated.
+	gone, _ := e.key("gone", scopes.Read)
+	e.acct.Keys().Revoke(context.Background(), gone.ID)
+	token = c.token()
+	expect(t, c.get("/dashboard/keys/"+gone.ID+"/rotate"), http.StatusOK, "cannot be rotated")
+	expect(t, c.post("/dashboard/keys/"+gone.ID+"/rotate", url.Values{"csrf": {token}, "grace_minutes": {"0"}}), http.StatusBadRequest)
+}
+
+// signInAgain signs in anew (the old session has timed out) and returns
+// the keys page.
+func (c *client) signInAgain() string {
+	c.e.t.Helper()
+	c.signIn()
+	return c.get("/dashboard/keys").body
+}
+
+// TestCSRFOnEveryPost: every state-changing request without the
+// session's token, with another one, or from another origin is refused
+// and changes nothing.
+func TestCSRFOnEveryPost(t *testing.T) {
+	e := newEnv(t)
+	victim, victimRaw := e.key("victim", scopes.Read)
+	m := e.memory("agent-a", "a memory to keep", "")
+	c := e.client()
+	token := c.signIn()
+	other := e.client()
+	otherToken := other.signIn()
+	if otherToken == token {
+		t.Fatal("two sessions share a CSRF token")
+	}
+	posts := []struct {
+		path string
+		form url.Values
+	}{
+		{"/dashboard/keys", url.Values{"name": {"sneaky"}, "scope": {"admin"}}},
+		{"/dashboard/keys/" + victim.ID + "/revoke", nil},
+		{"/dashboard/keys/" + victim.ID + "/rotate", url.Values{"grace_minutes": {"0"}}},
+		{"/dashboard/memories/" + m.ID + "/delete", nil},
+		{"/dashboard/signout", nil},
+	}
+	for _, p := range posts {
+		for _, tc := range []struct {
+			name   string
+			token  string
+			header [2]string
+		}{
+			{"no token", "", [2]string{}},
+			{"forged token", "forged", [2]string{}},
+			{"another session's token", otherToken, [2]string{}},
+			{"cross-site", token, [2]string{"Sec-Fetch-Site", "cross-site"}},
+			{"foreign origin", token, [2]string{"Origin", "https://evil.example"}},
+		} {
+			form := url.Values{}
+			for k, v := range p.form {
+				form[k] = v
+			}
+			if tc.token != "" {
+				form.Set("csrf", tc.token)
+			}
+			if tc.header[0] != "" {
+				c.header.Set(tc.header[0], tc.header[1])
+			}
+			r := c.post(p.path, form)
+			c.header = http.Header{}
+			if r.StatusCode != http.StatusForbidden {
+				t.Errorf("POST %s, %s: %d, want 403", p.path, tc.name, r.StatusCode)
+			}
+		}
+	}
+	if n := e.keyCount(); n != 2 {
+		t.Errorf("%d keys after refused posts, want 2", n)
+	}
+	if _, err := e.relay.Authorize(context.Background(), victimRaw, scopes.Read); err != nil {
+		t.Errorf("a refused post revoked or rotated the key: %v", err)
+	}
+	if _, err := e.acct.Memories().Get(context.Background(), m.ID); err != nil {
+		t.Errorf("a refused post deleted the memory: %v", err)
+	}
+	expect(t, c.get("/dashboard/keys"), http.StatusOK) // still signed in
+}
