@@ -217,6 +217,11 @@ func TestKeysHostedShape(t *testing.T) {
 		t.Fatalf("rotate: %s", rot.raw)
 	}
 
+	// The end of grace is stored: GET reports it too.
+	if g := e.do("GET", "/v1/keys/"+id, admin, nil); g.body["auto_revoke_at"] != rot.body["auto_revoke_at"] {
+		t.Errorf("GET after rotate: auto_revoke_at %v, want %v", g.body["auto_revoke_at"], rot.body["auto_revoke_at"])
+	}
+
 	// Expired and revoked keys are not active.
 	e.clock.Advance(31 * 24 * time.Hour)
 	if g := e.do("GET", "/v1/keys/"+id, admin, nil); g.body["is_active"] != false {
