@@ -100,6 +100,12 @@ type Options struct {
 	Now           func() time.Time // clock; default time.Now
 	// OnFlushError is told when writing last_used_at fails; default: ignore.
 	OnFlushError func(error)
+	// OnInvalidate is told the id of a key that Revoke or Rotate changed,
+	// after the change is stored and this Store's cache cleared, so that
+	// other processes sharing the repository can drop it from their caches
+	// (calling [Store.Forget]) rather than serve it for up to CacheTTL. It
+	// runs in the caller's goroutine, with its context. Default: nothing.
+	OnInvalidate func(ctx context.Context, id string)
 }
 
 // CreateParams describes a new key. Create and Import refuse, with an
@@ -115,7 +121,8 @@ type CreateParams struct {
 // Store creates and verifies keys. Verification is served from a cache
 // keyed by the key's hash (with negative caching of unknown keys); Revoke and
 // Rotate clear it at once for this process, while other processes sharing
-// the database see a change within CacheTTL. last_used_at is kept in memory
+// the database see a change within CacheTTL, or at once if they are told
+// (Options.OnInvalidate on this one, [Store.Forget] on theirs). last_used_at is kept in memory
 // and written in batches every FlushInterval and at Close.
 //
 // A Store is safe for concurrent use. Close stops its flush goroutine.
@@ -329,6 +336,22 @@ func (s *Store) forget(id string) {
 	}
 }
 
+// Forget drops every cached verification of the key id, so that the next
+// use of any of its secrets is checked against the repository. Another
+// process calls it when told (see Options.OnInvalidate) that the key was
+// revoked or rotated.
+func (s *Store) Forget(id string) { s.forget(id) }
+
+// ForgetAll empties the verification cache, negative entries included: a
+// process that may have missed invalidations (its link to the others was
+// down) calls it to be exact again.
+func (s *Store) ForgetAll() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.gen++
+	clear(s.cache)
+}
+
 // Get returns the account's key with the given id, or ErrNotFound.
 func (s *Store) Get(ctx context.Context, accountID, id string) (Key, error) {
 	k, err := s.repo.KeyByID(ctx, accountID, id)
@@ -372,6 +395,7 @@ func (s *Store) Revoke(ctx context.Context, accountID, id string) (Key, error) {
 	if err != nil {
 		return Key{}, err
 	}
+	s.invalidated(ctx, id)
 	return s.withUsage(k), nil
 }
 
@@ -395,10 +419,17 @@ func (s *Store) Rotate(ctx context.Context, accountID, id string, grace time.Dur
 	if err != nil {
 		return Key{}, Token{}, err
 	}
+	s.invalidated(ctx, id)
 	k = s.withUsage(k)
 	rotated := now.Truncate(time.Millisecond)
 	k.DeprecatedAt = &rotated
 	return k, tok, nil
+}
+
+func (s *Store) invalidated(ctx context.Context, id string) {
+	if s.opts.OnInvalidate != nil {
+		s.opts.OnInvalidate(ctx, id)
+	}
 }
 
 // Flush writes the pending last-use times now.

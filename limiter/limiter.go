@@ -5,11 +5,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"sync"
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"github.com/memoryrelay/memoryrelay/limiter/internal/bucket"
 )
 
 // Defaults applied by [NewLocal] to zero fields of [Options].
@@ -33,9 +34,9 @@ const (
 
 // Limiter takes rate-limit tokens from per-key buckets.
 //
-// [*Local] is the in-process implementation. A shared backend (for example
-// Redis) can implement the same interface so that several processes share
-// one allowance per key.
+// [*Local] is the in-process implementation. Package limiter/redislimit
+// implements it over Redis, so that several processes share one allowance
+// per key, with the same figures (package limiter/limitertest checks both).
 type Limiter interface {
 	// Allow takes one token from the bucket of key, whose limit is limit
 	// requests per window (limit <= 0 means the limiter's default).
@@ -152,6 +153,11 @@ func (d Decision) Err() error {
 
 // ErrLimited matches every [*LimitedError] with errors.Is.
 var ErrLimited = errors.New("limiter: rate limit exceeded")
+
+// ErrUnavailable is matched (with errors.Is) by the error of a shared
+// backend that could not decide because its store could not be reached,
+// such as the Redis limiter failing closed. [Local] never returns it.
+var ErrUnavailable = errors.New("limiter: backend unavailable")
 
 // LimitedError reports a denied request. It matches [ErrLimited] with
 // errors.Is, and carries the Decision for the response headers.
@@ -302,25 +308,8 @@ func (l *Local) PeekAt(key string, limit int, now time.Time) Decision {
 		tokens = min(e.lim.TokensAt(now), tokens)
 	}
 	l.mu.Unlock()
-
-	d := Decision{Limit: limit, Reset: now}
-	if tokens < float64(burst) {
-		d.Reset = now.Add(refill(float64(burst)-tokens, perSecond))
-	}
-	n := burst
-	if tokens < float64(burst) {
-		n = max(int(math.Floor(tokens)), 0)
-		for n < burst && durationFromTokens(float64(n+1)-tokens, perSecond) == 0 {
-			n++
-		}
-	}
-	if n == 0 {
-		wait := refill(1-tokens, perSecond)
-		d.RetryAfter = max((wait+time.Second-1)/time.Second, 1) * time.Second
-		return d
-	}
-	d.Allowed, d.Remaining = true, n
-	return d
+	n, toFull, retryAfter := bucket.Peek(tokens, perSecond, burst)
+	return Decision{Allowed: n > 0, Limit: limit, Remaining: n, Reset: now.Add(toFull), RetryAfter: retryAfter}
 }
 
 // Len returns the number of keys currently tracked. It is at most
@@ -332,66 +321,18 @@ func (l *Local) Len() int {
 }
 
 func (l *Local) rate(limit int) rate.Limit {
-	return rate.Limit(float64(limit) / l.window.Seconds())
+	return rate.Limit(bucket.PerSecond(limit, l.window))
 }
 
 // decide takes one token from e at now and reports the outcome. l.mu must
-// be held, so that no other request changes the bucket in between.
-//
-// The figures follow x/time/rate's own arithmetic. It allows a request if
-// the missing fraction of a token refills in under a nanosecond, which
-// float64 rounding makes common, so Remaining counts such requests too.
-// Reset and the wait behind RetryAfter are the exact refill durations
-// rounded to the nearest nanosecond: the bucket is then at most half a
-// nanosecond's refill short, which x/time/rate tolerates, and an exact
-// whole second stays whole (truncating could leave the bucket a hair
-// short; rounding up could push ResetUnix a second late).
+// be held, so that no other request changes the bucket in between. The
+// figures follow x/time/rate's own arithmetic (see [bucket.Figures]).
 func decide(e *entry, now time.Time) Decision {
 	allowed := e.lim.AllowN(now, 1)
-	tokens := e.lim.TokensAt(now)
-	perSecond := float64(e.perSecond)
-	burst := float64(e.burst)
-
-	d := Decision{Allowed: allowed, Limit: e.limit, Reset: now}
-	if tokens < burst {
-		d.Reset = now.Add(refill(burst-tokens, perSecond))
-	}
+	remaining, toFull, retryAfter := bucket.Figures(allowed, e.lim.TokensAt(now), float64(e.perSecond), e.burst)
+	d := Decision{Allowed: allowed, Limit: e.limit, Remaining: remaining, Reset: now.Add(toFull), RetryAfter: retryAfter}
 	e.fullAt = d.Reset
-	if !allowed {
-		wait := refill(1-tokens, perSecond)
-		d.RetryAfter = max((wait+time.Second-1)/time.Second, 1) * time.Second
-		return d
-	}
-	n := e.burst
-	if tokens < burst {
-		n = max(int(math.Floor(tokens)), 0)
-		for n < e.burst && durationFromTokens(float64(n+1)-tokens, perSecond) == 0 {
-			n++
-		}
-	}
-	d.Remaining = n
 	return d
-}
-
-// refill returns how long perSecond takes to refill tokens, rounded to the
-// nearest nanosecond.
-func refill(tokens, perSecond float64) time.Duration {
-	d := math.Round(tokens / perSecond * float64(time.Second))
-	if d >= math.MaxInt64 {
-		return math.MaxInt64
-	}
-	return time.Duration(d)
-}
-
-// durationFromTokens mirrors the unexported conversion x/time/rate uses to
-// decide whether a request is allowed, including its truncation to the
-// nanosecond.
-func durationFromTokens(tokens, perSecond float64) time.Duration {
-	d := tokens / perSecond * float64(time.Second)
-	if d > math.MaxInt64 {
-		return math.MaxInt64
-	}
-	return time.Duration(d)
 }
 
 // insert adds a fresh bucket for key as the newest entry, evicting first if
