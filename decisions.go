@@ -13,12 +13,12 @@ import (
 
 // decisionStore is the storage of decisions, as decisions.go uses it.
 type decisionStore interface {
-	DecisionCandidates(ctx context.Context, f store.DecisionFilter, vec []byte, limit int, fn func(store.RankCandidate)) error
+	DecisionCandidates(ctx context.Context, f store.DecisionFilter, vec []float32, limit int, fn func(store.RankCandidate)) error
 	DecisionsByID(ctx context.Context, accountID string, ids []string) ([]store.Decision, error)
 	GetDecision(ctx context.Context, accountID, id string) (store.Decision, error)
-	InsertDecision(ctx context.Context, d *store.Decision, vec []byte) error
+	InsertDecision(ctx context.Context, d *store.Decision, vec []float32) error
 	ListDecisions(ctx context.Context, f store.DecisionFilter, limit, offset int, after *store.Position) ([]store.Decision, int, error)
-	SupersedeDecision(ctx context.Context, accountID, oldID string, d *store.Decision, vec []byte, prepare func(old store.Decision, d *store.Decision) error) error
+	SupersedeDecision(ctx context.Context, accountID, oldID string, d *store.Decision, vec []float32, prepare func(old store.Decision, d *store.Decision) error) error
 }
 
 // Defaults and limits of decision check (API contract §5.7); the limits
@@ -231,7 +231,7 @@ func (r *Relay) checkDecisions(ctx context.Context, accountID string, p memory.D
 // rankDecisions scores the decisions of f that are candidates for the
 // query (the nearest candidates, see checkDecisions) and returns the best
 // limit of those scoring at least threshold, read whole.
-func (r *Relay) rankDecisions(ctx context.Context, f store.DecisionFilter, vec []byte, qt queryTerms, candidates int, threshold float64, limit int) ([]memory.DecisionHit, error) {
+func (r *Relay) rankDecisions(ctx context.Context, f store.DecisionFilter, vec []float32, qt queryTerms, candidates int, threshold float64, limit int) ([]memory.DecisionHit, error) {
 	best := newTop(limit)
 	err := r.store.DecisionCandidates(ctx, f, vec, candidates, func(c store.RankCandidate) {
 		best.add(threshold, ranking{qt.score(c.Distance, c.Title, c.Body), c.CreatedAt, c.ID})

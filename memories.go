@@ -245,7 +245,7 @@ func (r *Relay) index(ctx context.Context, text string) (store.Indexed, error) {
 	if err := vector.Check(vecs[0], r.embed.Dimension()); err != nil {
 		return store.Indexed{}, fmt.Errorf("memoryrelay: embed: %w", err)
 	}
-	return store.Indexed{Vector: store.EncodeVector(vecs[0]), Terms: strings.Join(lexical.Terms(text), " ")}, nil
+	return store.Indexed{Vector: vecs[0], Terms: strings.Join(lexical.Terms(text), " ")}, nil
 }
 
 // embedText returns the vector of text (1–51,200 characters, not blank)

@@ -124,7 +124,7 @@ func (r *Relay) createMemories(ctx context.Context, accountID string, p memory.B
 				res.Items[at[k]] = memory.BatchItemResult{Status: memory.BatchFailed, Err: fmt.Errorf("memoryrelay: embed: %w", err)}
 				continue
 			}
-			items[k].Index = store.Indexed{Vector: store.EncodeVector(v), Terms: strings.Join(lexical.Terms(texts[k]), " ")}
+			items[k].Index = store.Indexed{Vector: v, Terms: strings.Join(lexical.Terms(texts[k]), " ")}
 			kept = append(kept, items[k])
 			keptAt = append(keptAt, at[k])
 		}

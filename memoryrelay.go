@@ -10,6 +10,7 @@ import (
 
 	"github.com/memoryrelay/memoryrelay/internal/jobs"
 	"github.com/memoryrelay/memoryrelay/internal/store"
+	"github.com/memoryrelay/memoryrelay/internal/store/sqlite"
 	"github.com/memoryrelay/memoryrelay/internal/webhook"
 	"github.com/memoryrelay/memoryrelay/keys"
 	"github.com/memoryrelay/memoryrelay/limiter"
@@ -21,9 +22,10 @@ import (
 
 // storage is everything the Relay asks of its storage, composed of the
 // small interfaces each file of this package defines for what it uses.
-// Package internal/store's *Store (SQLite) implements it; Open and
-// Reembed are the only places that name the implementation.
+// Package internal/store/sqlite's *Store implements it; Open is the only
+// place that names the implementation (openStorage).
 type storage interface {
+	txStore
 	metaStore
 	accountStore
 	agentStore
@@ -45,7 +47,17 @@ type storage interface {
 	search.Store[store.Memory] // the engine's reads (search.go)
 }
 
-var _ storage = (*store.Store)(nil)
+var _ storage = (*sqlite.Store)(nil)
+
+// txStore is the storage's transaction boundary (package store's
+// contract): every storage method is atomic by itself, and InTx makes
+// several commit together. The storage calls made with the ctx fn receives
+// join its transaction, each in a savepoint (a call that fails undoes its
+// own writes alone); fn's error rolls back all of them. fn should do no
+// slow work (embedding, network) inside: other writers wait meanwhile.
+type txStore interface {
+	InTx(ctx context.Context, fn func(ctx context.Context) error) error
+}
 
 // metaStore is the storage of the database's own settings (meta), its keys,
 // and its Close.
@@ -96,7 +108,21 @@ func Open(ctx context.Context, opts Options) (*Relay, error) {
 	if err := opts.fill(); err != nil {
 		return nil, err
 	}
-	st, err := store.Open(ctx, store.Options{
+	st, err := openStorage(ctx, opts)
+	if err != nil {
+		var oe *store.OpenError
+		if ue := Unavailable(err); ue != nil && !errors.As(err, &oe) {
+			return nil, fmt.Errorf("memoryrelay: open %s: %w", opts.Path, ue)
+		}
+		return nil, fmt.Errorf("memoryrelay: open %s: %w", opts.Path, err)
+	}
+	return open(ctx, opts, st)
+}
+
+// openStorage opens the storage of opts, filled: the one place that names
+// the implementation (SQLite). Open and Reembed both go through it.
+func openStorage(ctx context.Context, opts Options) (*sqlite.Store, error) {
+	return sqlite.Open(ctx, sqlite.Options{
 		Path:        opts.Path,
 		Synchronous: opts.Synchronous,
 		BusyTimeout: opts.BusyTimeout,
@@ -110,14 +136,6 @@ func Open(ctx context.Context, opts Options) (*Relay, error) {
 				"path", opts.Path, "err", err)
 		},
 	})
-	if err != nil {
-		var oe *store.OpenError
-		if ue := Unavailable(err); ue != nil && !errors.As(err, &oe) {
-			return nil, fmt.Errorf("memoryrelay: open %s: %w", opts.Path, ue)
-		}
-		return nil, fmt.Errorf("memoryrelay: open %s: %w", opts.Path, err)
-	}
-	return open(ctx, opts, st)
 }
 
 // open builds a Relay over st, the storage Open opened, with opts filled;

@@ -15,8 +15,8 @@ import (
 type patternStore interface {
 	AdoptPattern(ctx context.Context, accountID, id, slug string, now time.Time) (store.Pattern, error)
 	GetPattern(ctx context.Context, accountID, id string) (store.Pattern, error)
-	InsertPattern(ctx context.Context, p *store.Pattern, vec []byte) error
-	PatternCandidates(ctx context.Context, f store.PatternFilter, vec []byte, limit int, fn func(store.RankCandidate)) error
+	InsertPattern(ctx context.Context, p *store.Pattern, vec []float32) error
+	PatternCandidates(ctx context.Context, f store.PatternFilter, vec []float32, limit int, fn func(store.RankCandidate)) error
 	PatternsByID(ctx context.Context, accountID string, ids []string) ([]store.Pattern, error)
 	SuggestPatterns(ctx context.Context, accountID, slug string, limit int) ([]store.Pattern, error)
 	TopPatterns(ctx context.Context, f store.PatternFilter, limit int) ([]store.Pattern, error)

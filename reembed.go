@@ -15,7 +15,7 @@ import (
 type reembedStore interface {
 	Meta(ctx context.Context, key string) (string, bool, error)
 	MetaKeys(ctx context.Context, prefix string) ([]string, error)
-	SetEmbeddings(ctx context.Context, table string, rowIDs []int64, vectors [][]byte, checkpoint string) error
+	SetEmbeddings(ctx context.Context, table string, rowIDs []int64, vectors [][]float32, checkpoint string) error
 	SetMeta(ctx context.Context, key, value string) error
 	FinishMeta(ctx context.Context, key, value string, drop ...string) error
 	TextsAfter(ctx context.Context, table string, after int64, limit int) ([]store.TextRow, error)
@@ -71,7 +71,7 @@ func Reembed(ctx context.Context, opts Options, batch int, progress func(Reembed
 	if err := opts.fill(); err != nil {
 		return ReembedProgress{}, err
 	}
-	opened, err := store.Open(ctx, store.Options{Path: opts.Path, Synchronous: opts.Synchronous, BusyTimeout: opts.BusyTimeout})
+	opened, err := openStorage(ctx, opts)
 	if err != nil {
 		return ReembedProgress{}, fmt.Errorf("memoryrelay: open %s: %w", opts.Path, err)
 	}
@@ -125,14 +125,12 @@ func Reembed(ctx context.Context, opts Options, batch int, progress func(Reembed
 			if len(vecs) != len(texts) {
 				return p, fmt.Errorf("memoryrelay: reembed %s: %w: %d vectors for %d texts", table, vector.ErrInvalid, len(vecs), len(texts))
 			}
-			blobs := make([][]byte, len(vecs))
 			for i, v := range vecs {
 				if err := vector.Check(v, opts.Embedder.Dimension()); err != nil {
 					return p, fmt.Errorf("memoryrelay: reembed %s row %d: %w", table, ids[i], err)
 				}
-				blobs[i] = store.EncodeVector(v)
 			}
-			if err := st.SetEmbeddings(ctx, table, ids, blobs, key); err != nil {
+			if err := st.SetEmbeddings(ctx, table, ids, vecs, key); err != nil {
 				return p, err
 			}
 			after = ids[len(ids)-1]

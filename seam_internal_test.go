@@ -8,10 +8,11 @@ import (
 	"testing"
 
 	"github.com/memoryrelay/memoryrelay/internal/store"
+	"github.com/memoryrelay/memoryrelay/internal/store/sqlite"
 	"github.com/memoryrelay/memoryrelay/memory"
 )
 
-// wrappedStorage is a storage that is not *store.Store: it forwards to
+// wrappedStorage is a storage that is not *sqlite.Store: it forwards to
 // one, counts the reads of memories and can fail the health read.
 type wrappedStorage struct {
 	storage
@@ -40,7 +41,7 @@ func TestRelayOverAnyStorage(t *testing.T) {
 	if err := opts.fill(); err != nil {
 		t.Fatal(err)
 	}
-	st, err := store.Open(ctx, store.Options{Path: opts.Path})
+	st, err := sqlite.Open(ctx, sqlite.Options{Path: opts.Path})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,7 +20,7 @@ import (
 // change feed and the reads of a search of the index.
 type indexStore interface {
 	index.Store
-	OpenVectorFeed(ctx context.Context) (*store.VectorFeed, error)
+	OpenVectorFeed(ctx context.Context) (index.Feed, error)
 }
 
 // The wiring of retrieval: searches are package search's Engine over the

@@ -11,7 +11,7 @@ import (
 
 	"github.com/memoryrelay/memoryrelay"
 	"github.com/memoryrelay/memoryrelay/httpapi"
-	"github.com/memoryrelay/memoryrelay/internal/sqlitedb"
+	"github.com/memoryrelay/memoryrelay/internal/store/sqlite/sqlitedb"
 	"github.com/memoryrelay/memoryrelay/keys"
 	"github.com/memoryrelay/memoryrelay/memory"
 )

@@ -9,7 +9,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/memoryrelay/memoryrelay/internal/store"
+	"github.com/memoryrelay/memoryrelay/internal/store/sqlite"
 	"github.com/memoryrelay/memoryrelay/keys"
 	"github.com/memoryrelay/memoryrelay/scopes"
 )
@@ -24,7 +24,7 @@ func ExampleStore() {
 	}
 	defer os.RemoveAll(dir)
 
-	db, err := store.Open(ctx, store.Options{Path: filepath.Join(dir, "keys.db")})
+	db, err := sqlite.Open(ctx, sqlite.Options{Path: filepath.Join(dir, "keys.db")})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -80,7 +80,7 @@ func ExampleStore_Create() {
 		log.Fatal(err)
 	}
 	defer os.RemoveAll(dir)
-	db, err := store.Open(ctx, store.Options{Path: filepath.Join(dir, "keys.db")})
+	db, err := sqlite.Open(ctx, sqlite.Options{Path: filepath.Join(dir, "keys.db")})
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -18,7 +18,7 @@ import (
 
 	_ "github.com/mattn/go-sqlite3"
 
-	"github.com/memoryrelay/memoryrelay/internal/store"
+	"github.com/memoryrelay/memoryrelay/internal/store/sqlite"
 	"github.com/memoryrelay/memoryrelay/keys"
 	"github.com/memoryrelay/memoryrelay/scopes"
 )
@@ -56,7 +56,7 @@ func (c *stClock) Set(d time.Duration) {
 // stDB is a real SQLite database in a temporary directory with one account.
 type stDB struct {
 	path string
-	st   *store.Store
+	st   *sqlite.Store
 	acct string
 }
 
@@ -72,11 +72,11 @@ func stOpenDB(tb testing.TB) *stDB {
 }
 
 // stOpenSQLite opens the database at path; it is closed when the test ends.
-func stOpenSQLite(tb testing.TB, path string) *store.Store {
+func stOpenSQLite(tb testing.TB, path string) *sqlite.Store {
 	tb.Helper()
-	st, err := store.Open(context.Background(), store.Options{Path: path})
+	st, err := sqlite.Open(context.Background(), sqlite.Options{Path: path})
 	if err != nil {
-		tb.Fatalf("store.Open: %v", err)
+		tb.Fatalf("sqlite.Open: %v", err)
 	}
 	tb.Cleanup(func() { st.Close() })
 	return st

@@ -75,7 +75,7 @@ import (
 	vec "github.com/asg017/sqlite-vec-go-bindings/cgo"
 	_ "github.com/mattn/go-sqlite3"
 
-	"github.com/memoryrelay/memoryrelay/internal/store"
+	"github.com/memoryrelay/memoryrelay/internal/store/sqlite"
 	"github.com/memoryrelay/memoryrelay/search/vector"
 )
 
@@ -445,7 +445,7 @@ func fillTable(db *sql.DB, g *gen, c config) error {
 	buf := make([]float32, c.dim)
 	return insertAll(db, "INSERT INTO vectors (id, embedding) VALUES (?, ?)", c.n, func(id int64) []any {
 		g.vector(id, buf)
-		return []any{id, store.EncodeVector(buf)}
+		return []any{id, sqlite.EncodeVector(buf)}
 	})
 }
 
@@ -480,7 +480,7 @@ func sqliteFetcher(db *sql.DB) func([]int64) ([][]float32, error) {
 			if err := rows.Scan(&id, &b); err != nil {
 				return nil, err
 			}
-			v, err := store.DecodeVector(b)
+			v, err := sqlite.DecodeVector(b)
 			if err != nil {
 				return nil, err
 			}
@@ -512,7 +512,7 @@ func measureVec0(db *sql.DB, g *gen, c config, queries [][]float32, keep *keepSe
 		if keep.has(id) {
 			k = 1
 		}
-		return []any{id, store.EncodeVector(buf), k}
+		return []any{id, sqlite.EncodeVector(buf), k}
 	})
 	if err != nil {
 		return result{}, nil, err
@@ -528,7 +528,7 @@ func measureVec0(db *sql.DB, g *gen, c config, queries [][]float32, keep *keepSe
 	}
 	defer stmt.Close()
 	knn := func(q []float32) ([]int64, error) {
-		rows, err := stmt.Query(store.EncodeVector(q), c.k)
+		rows, err := stmt.Query(sqlite.EncodeVector(q), c.k)
 		if err != nil {
 			return nil, err
 		}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/memoryrelay/memoryrelay/internal/jobs"
 	"github.com/memoryrelay/memoryrelay/internal/store"
+	"github.com/memoryrelay/memoryrelay/internal/store/sqlite"
 )
 
 // The runner on the SQLite store, as the facade runs it: several runners,
@@ -18,10 +19,10 @@ import (
 
 // openStore opens the database at path, with the account "acct" made the
 // first time.
-func openStore(t testing.TB, path string) (*store.Store, string) {
+func openStore(t testing.TB, path string) (*sqlite.Store, string) {
 	t.Helper()
 	ctx := context.Background()
-	st, err := store.Open(ctx, store.Options{Path: path})
+	st, err := sqlite.Open(ctx, sqlite.Options{Path: path})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,7 +38,7 @@ func openStore(t testing.TB, path string) (*store.Store, string) {
 }
 
 // queue queues a job whose memory's content is content.
-func queue(t testing.TB, st *store.Store, acct, id, content string) {
+func queue(t testing.TB, st *sqlite.Store, acct, id, content string) {
 	t.Helper()
 	now := time.Now()
 	if err := st.InsertJob(context.Background(), jobs.Job{ID: id, MemoryID: id + "-memory", AccountID: acct,
@@ -76,7 +77,7 @@ func (w *worker) work(ctx context.Context, j jobs.Job) (store.BatchItem, error) 
 	return store.BatchItem{
 		Memory: &store.Memory{ID: j.MemoryID, AccountID: j.AccountID, AgentRef: "bot", Content: text, Visibility: "private",
 			Importance: 0.5, Tier: "warm", Scope: "long-term", CreatedAt: j.CreatedAt, UpdatedAt: j.CreatedAt},
-		Index: store.Indexed{Vector: store.EncodeVector([]float32{1, 0, 0, 0}), Terms: text},
+		Index: store.Indexed{Vector: []float32{1, 0, 0, 0}, Terms: text},
 	}, nil
 }
 
@@ -89,7 +90,7 @@ func (w *worker) sawText(text string) bool {
 func explain(store.BatchOutcome) string { return "not stored" }
 
 // waitStatus polls the job until it is ready or failed.
-func waitStatus(t testing.TB, st *store.Store, acct, id string) jobs.Job {
+func waitStatus(t testing.TB, st *sqlite.Store, acct, id string) jobs.Job {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {

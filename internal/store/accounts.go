@@ -1,11 +1,7 @@
 package store
 
 import (
-	"context"
-	"database/sql"
 	"time"
-
-	"github.com/memoryrelay/memoryrelay/internal/uuid"
 )
 
 // Account owns keys and data. No query crosses accounts.
@@ -13,39 +9,4 @@ type Account struct {
 	ID        string
 	Name      string
 	CreatedAt time.Time
-}
-
-// CreateAccount stores a new account.
-func (s *Store) CreateAccount(ctx context.Context, name string, now time.Time) (Account, error) {
-	a := Account{ID: uuid.New(), Name: name, CreatedAt: now.UTC().Truncate(time.Millisecond)}
-	err := s.db.Write(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, "INSERT INTO accounts(id, name, created_at) VALUES (?, ?, ?)", a.ID, a.Name, ms(a.CreatedAt))
-		return err
-	})
-	return a, err
-}
-
-// Account returns the account with the id.
-func (s *Store) Account(ctx context.Context, id string) (Account, error) {
-	return queryOne(ctx, s.db.R, scanAccount, "SELECT id, name, created_at FROM accounts WHERE id = ?", id)
-}
-
-func scanAccount(r rowScanner) (Account, error) {
-	var a Account
-	var created int64
-	if err := r.Scan(&a.ID, &a.Name, &created); err != nil {
-		return Account{}, err
-	}
-	a.CreatedAt = fromMS(created)
-	return a, nil
-}
-
-// AccountByName returns the oldest account with the name.
-func (s *Store) AccountByName(ctx context.Context, name string) (Account, error) {
-	return queryOne(ctx, s.db.R, scanAccount, "SELECT id, name, created_at FROM accounts WHERE name = ? ORDER BY created_at, id LIMIT 1", name)
-}
-
-// CountKeys returns how many keys (of any state) the account has.
-func (s *Store) CountKeys(ctx context.Context, accountID string) (int, error) {
-	return queryValue[int](ctx, s.db.R, "SELECT count(*) FROM api_keys WHERE account_id = ?", accountID)
 }

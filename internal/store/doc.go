@@ -1,26 +1,30 @@
-// Package store is memoryrelay's SQLite storage layer: the schema and its
-// migrations, every SQL statement of the domain, the types it stores, and
-// the reads of retrieval with the change feed of the vectors. Nothing
-// above it writes SQL or names an SQLite error, so another engine
-// (PostgreSQL) can stand in its place later.
+// Package store is the contract between memoryrelay's domain and its
+// storage: the rows the domain stores and reads (Memory, Agent, Filter,
+// BatchItem, …), the errors every implementation returns for the same
+// reasons, and the rules an implementation keeps. It holds no engine: the
+// SQLite implementation is package store/sqlite, and another (PostgreSQL)
+// is a sibling package that needs nothing outside itself changed.
 //
-// Connections, pragmas, the migrations runner and the classification of
-// SQLite's errors are package sqlitedb's; this package re-exports what its
-// callers match (the failure classes of errors.go), so that they import
-// only the store.
+// The rules, which package store/storetest checks of an implementation:
 //
-// The files follow the domains: accounts, keys (a keys.Repository),
-// agents, memories (with batch, erase and refs), sessions, entities,
-// decisions, patterns, projects, jobs (a jobs.Queue), usage, reembed, health. schema.go
-// holds the migrations, query.go the plumbing every query shares (the rows
-// loop, single-row reads, pages, IN lists). search.go implements the
-// storage interfaces of retrieval (search.Store, what the engine of
-// package search reads, and index.Store), fts.go the FTS4 side of it
-// (MATCH expressions, matchinfo), and vectorfeed.go index.Feed: the
-// trigger-filled change log, vector_changes, and PRAGMA data_version,
-// which package search/index follows to keep its vector index in step.
-//
-// Every method that reads or writes an account's data takes the account
-// and puts it in the SQL: an id of another account finds nothing
-// (ErrNotFound), whatever it names.
+//   - Every method that reads or writes an account's data takes the
+//     account and keeps to it: an id of another account finds nothing
+//     (ErrNotFound), whatever it names.
+//   - Every method is atomic by itself: its writes commit together or not
+//     at all, and a read that makes several queries (a count and a page)
+//     sees one snapshot. A read-modify-write takes its change as a
+//     callback run inside its transaction (UpdateMemory's apply).
+//   - InTx(ctx, fn) is the transaction boundary for several methods: the
+//     ctx that fn receives carries the transaction; every method called
+//     with it joins it (its writes commit with fn's, its reads see them),
+//     each in a savepoint of its own, so that a method that fails undoes
+//     its own writes alone; fn's error rolls back everything.
+//   - Vectors cross the seam as []float32; how they are stored is the
+//     implementation's business.
+//   - Errors are classified, never bare driver errors for a known cause:
+//     ErrNotFound and its kin for rows, ErrForeignKey for a write naming
+//     a row that does not exist (an unknown account), ErrClosed after
+//     Close, and the failure classes (ErrBusy, ErrFull, ErrReadOnly,
+//     ErrIO, ErrDamaged, ErrStatementTimeout) that [Unavailable] reports.
+//   - Times are stored to the millisecond, in UTC.
 package store

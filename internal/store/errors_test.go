@@ -1,34 +1,81 @@
 package store
 
 import (
-	"context"
+	"errors"
+	"fmt"
+	"syscall"
 	"testing"
-	"time"
 )
 
-// The classifications the Relay makes of the store's errors without
-// naming the engine: a write naming an unknown account, a call after
-// Close, and the write problems of a healthy database.
-func TestErrorClasses(t *testing.T) {
-	ctx := context.Background()
-	st := testStore(t)
-	if p := st.WriteProblems(0); p != nil {
-		t.Errorf("WriteProblems(0) = %q, want none", p)
+// TestUnavailable: each failure class, however wrapped, is reported with
+// its reason; the errors of the rows and a plain error are not.
+func TestUnavailable(t *testing.T) {
+	for _, c := range []struct {
+		err    error
+		reason string
+	}{
+		{fmt.Errorf("read: %w", ErrStatementTimeout), "The storage took too long to answer"},
+		{ErrDamaged, "The database is damaged"},
+		{&OpenError{Class: ErrNotDatabase}, "The database is damaged"},
+		{fmt.Errorf("write: %w", ErrBusy), "The database is busy"},
+		{ErrFull, "The storage is full"},
+		{fmt.Errorf("x: %w", syscall.ENOSPC), "The storage is full"},
+		{ErrReadOnly, "The storage is read-only"},
+		{ErrIO, "The storage cannot be read or written"},
+		{ErrNotFound, ""},
+		{ErrForeignKey, ""},
+		{ErrClosed, ""},
+		{errors.New("other"), ""},
+		{nil, ""},
+	} {
+		reason, ok := Unavailable(c.err)
+		if reason != c.reason || ok != (c.reason != "") {
+			t.Errorf("Unavailable(%v) = %q, %v; want %q", c.err, reason, ok, c.reason)
+		}
 	}
-	if p := st.WriteProblems(^uint64(0)); len(p) != 1 {
-		t.Errorf("WriteProblems(max) = %q, want the free-space problem", p)
+}
+
+// TestErrorMatching: ForeignKey and Closed match their sentinels through
+// wrapping and nothing else; an OpenError matches its class and its
+// cause, and says both.
+func TestErrorMatching(t *testing.T) {
+	if !ForeignKey(fmt.Errorf("insert: %w", ErrForeignKey)) || ForeignKey(ErrNotFound) || ForeignKey(nil) {
+		t.Error("ForeignKey")
 	}
-	_, _, err := st.CreateAgent(ctx, "no-such-account", "", "a", nil, nil, time.Now())
-	if err == nil || !ForeignKey(err) {
-		t.Errorf("CreateAgent in an unknown account: %v; ForeignKey = false", err)
+	if !Closed(fmt.Errorf("get: %w", ErrClosed)) || Closed(ErrNotFound) || Closed(nil) {
+		t.Error("Closed")
 	}
-	if ForeignKey(ErrNotFound) || Closed(ErrNotFound) {
-		t.Error("ErrNotFound is classified as a foreign key or closed error")
+	if !errors.Is(ErrEntityNotFound, ErrNotFound) || !errors.Is(ErrMemoryNotFound, ErrNotFound) {
+		t.Error("the link errors do not match ErrNotFound")
 	}
-	if err := st.Close(); err != nil {
-		t.Fatal(err)
+	cause := errors.New("cause")
+	oe := &OpenError{Class: ErrReadOnly, Detail: "the file is not writable", Err: cause}
+	if !errors.Is(oe, ErrReadOnly) || !errors.Is(oe, cause) || errors.Is(oe, ErrFull) {
+		t.Error("OpenError matches the wrong errors")
 	}
-	if _, _, err := st.Meta(ctx, "k"); err == nil || !Closed(err) {
-		t.Errorf("Meta after Close: %v; Closed = false", err)
+	if got, want := oe.Error(), "the file or its file system is read-only: the file is not writable"; got != want {
+		t.Errorf("OpenError text %q, want %q", got, want)
+	}
+	if got := (&OpenError{Class: ErrFull}).Error(); got != ErrFull.Error() {
+		t.Errorf("OpenError without detail: %q", got)
+	}
+}
+
+// TestValidSlug: the slug rule at its limits.
+func TestValidSlug(t *testing.T) {
+	long := make([]byte, MaxSlug)
+	for i := range long {
+		long[i] = 'a'
+	}
+	for s, want := range map[string]bool{
+		"web": true, "a": true, "0-x": true, string(long): true, string(long) + "a": false,
+		"": false, "-web": false, "Web": false, "we b": false, "wéb": false,
+	} {
+		if ValidSlug(s) != want {
+			t.Errorf("ValidSlug(%q) = %v", s, !want)
+		}
+	}
+	if !ReservedSlug("impact-analysis") || !ReservedSlug("shared-patterns") || ReservedSlug("web") {
+		t.Error("ReservedSlug")
 	}
 }

@@ -1,10 +1,6 @@
 package store
 
 import (
-	"context"
-	"database/sql"
-	"errors"
-	"strings"
 	"time"
 )
 
@@ -32,151 +28,12 @@ type Memory struct {
 	Entities   []EntityRef // linked entities; filled by reads, ignored by writes
 }
 
-// Indexed is what the search tables hold for a memory: its embedding in
-// sqlite-vec's float32 BLOB format and its normalised terms, space-joined.
+// Indexed is what the search tables hold for a memory: its embedding and
+// its normalised terms, space-joined. How the vector is stored is the
+// implementation's business.
 type Indexed struct {
-	Vector []byte
+	Vector []float32
 	Terms  string
-}
-
-const memoryColumns = `m.seq, m.id, m.account_id, ` + agentIDOfMemory + `, m.agent_ref, m.user_id, m.content, m.metadata, m.memory_type,
-	m.visibility, m.importance, m.tier, m.scope, m.session_id, m.project, m.project_id, m.archived_at, m.created_at, m.updated_at`
-
-// agentIDOfMemory is the id of memory m's agent (m.agent_id is its row key).
-const agentIDOfMemory = "(SELECT ag.public_id FROM agents ag WHERE ag.id = m.agent_id)"
-
-func scanMemory(r rowScanner) (Memory, error) {
-	var m Memory
-	var user, mtype, session, project, projectID sql.NullString
-	var meta string
-	var archived sql.NullInt64
-	var created, updated int64
-	if err := r.Scan(&m.Seq, &m.ID, &m.AccountID, &m.AgentID, &m.AgentRef, &user, &m.Content, &meta, &mtype,
-		&m.Visibility, &m.Importance, &m.Tier, &m.Scope, &session, &project, &projectID, &archived, &created, &updated); err != nil {
-		return Memory{}, err
-	}
-	m.UserID, m.MemoryType = fromNullString(user), fromNullString(mtype)
-	m.SessionID, m.Project, m.ProjectID = fromNullString(session), fromNullString(project), fromNullString(projectID)
-	m.Metadata = fromJSONObject(meta)
-	m.ArchivedAt = fromNullMS(archived)
-	m.CreatedAt, m.UpdatedAt = fromMS(created), fromMS(updated)
-	return m, nil
-}
-
-// InsertMemory stores m with its index entries in one transaction,
-// creating its agent (m.AgentRef) when the account has none by that
-// reference. m.ID, m.AccountID and the timestamps must be set; m.Seq and
-// m.AgentID are filled in.
-func (s *Store) InsertMemory(ctx context.Context, m *Memory, idx Indexed) error {
-	return s.db.Write(ctx, func(tx *sql.Tx) error {
-		agent, err := findAgent(ctx, tx, m.AccountID, m.AgentRef, true, m.CreatedAt)
-		if err != nil {
-			return err
-		}
-		m.AgentID = agent.id
-		if err := resolveRefs(ctx, tx, m); err != nil {
-			return err
-		}
-		if err := insertMemoryRow(ctx, tx, m, agent.key); err != nil {
-			return err
-		}
-		return writeIndex(ctx, tx, m.Seq, idx, false)
-	})
-}
-
-// insertMemoryRow inserts m's row (references already resolved; agentKey
-// is its agent's row key) and sets m.Seq.
-func insertMemoryRow(ctx context.Context, tx *sql.Tx, m *Memory, agentKey string) error {
-	res, err := tx.ExecContext(ctx, `INSERT INTO memories(id, account_id, agent_id, agent_ref, user_id, content, metadata, memory_type,
-		visibility, importance, tier, scope, session_id, project, project_id, archived_at, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		m.ID, m.AccountID, agentKey, m.AgentRef, nullString(m.UserID), m.Content, jsonOrEmpty(m.Metadata), nullString(m.MemoryType),
-		m.Visibility, m.Importance, m.Tier, m.Scope, nullString(m.SessionID), nullString(m.Project), nullString(m.ProjectID), nullMS(m.ArchivedAt),
-		ms(m.CreatedAt), ms(m.UpdatedAt))
-	if err != nil {
-		return err
-	}
-	m.Seq, err = res.LastInsertId()
-	return err
-}
-
-func writeIndex(ctx context.Context, tx *sql.Tx, seq int64, idx Indexed, replace bool) error {
-	if replace {
-		if _, err := tx.ExecContext(ctx, "DELETE FROM memory_fts WHERE docid = ?", seq); err != nil {
-			return err
-		}
-	}
-	if _, err := tx.ExecContext(ctx, "INSERT OR REPLACE INTO memory_vectors(seq, embedding) VALUES (?, ?)", seq, idx.Vector); err != nil {
-		return err
-	}
-	_, err := tx.ExecContext(ctx, "INSERT INTO memory_fts(docid, terms) VALUES (?, ?)", seq, idx.Terms)
-	return err
-}
-
-// GetMemory returns the account's memory with the id, or ErrNotFound.
-func (s *Store) GetMemory(ctx context.Context, accountID, id string) (Memory, error) {
-	return getMemory(ctx, s.db.R, accountID, id)
-}
-
-func getMemory(ctx context.Context, q queryer, accountID, id string) (Memory, error) {
-	m, err := queryOne(ctx, q, scanMemory, "SELECT "+memoryColumns+" FROM memories m WHERE m.account_id = ? AND m.id = ?", accountID, id)
-	if err != nil {
-		return Memory{}, err
-	}
-	ms := []Memory{m}
-	err = fillEntities(ctx, q, ms)
-	return ms[0], err
-}
-
-// UpdateMemory reads the account's memory, lets apply change it, and writes
-// it back in one transaction; idx, when not nil, replaces its index
-// entries. apply's error aborts the update and is returned as is.
-func (s *Store) UpdateMemory(ctx context.Context, accountID, id string, apply func(*Memory) error, idx *Indexed) (Memory, error) {
-	var out Memory
-	err := s.db.Write(ctx, func(tx *sql.Tx) error {
-		m, err := getMemory(ctx, tx, accountID, id)
-		if err != nil {
-			return err
-		}
-		before := m
-		if err := apply(&m); err != nil {
-			return err
-		}
-		if !sameString(before.Project, m.Project) || !sameString(before.SessionID, m.SessionID) {
-			if err := resolveRefs(ctx, tx, &m); err != nil {
-				return err
-			}
-		}
-		_, err = tx.ExecContext(ctx, `UPDATE memories SET user_id = ?, content = ?, metadata = ?, memory_type = ?, visibility = ?,
-			importance = ?, tier = ?, scope = ?, session_id = ?, project = ?, project_id = ?, archived_at = ?, updated_at = ? WHERE seq = ?`,
-			nullString(m.UserID), m.Content, jsonOrEmpty(m.Metadata), nullString(m.MemoryType), m.Visibility,
-			m.Importance, m.Tier, m.Scope, nullString(m.SessionID), nullString(m.Project), nullString(m.ProjectID), nullMS(m.ArchivedAt), ms(m.UpdatedAt), m.Seq)
-		if err != nil {
-			return err
-		}
-		if idx != nil {
-			if err := writeIndex(ctx, tx, m.Seq, *idx, true); err != nil {
-				return err
-			}
-		}
-		out = m
-		return nil
-	})
-	return out, err
-}
-
-// DeleteMemory removes the account's memory and its index entries.
-func (s *Store) DeleteMemory(ctx context.Context, accountID, id string) error {
-	return s.db.Write(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, "DELETE FROM memories WHERE account_id = ? AND id = ?", accountID, id)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return ErrNotFound
-		}
-		return nil
-	})
 }
 
 // Filter selects memories of one account. Zero fields filter nothing.
@@ -197,91 +54,29 @@ type Filter struct {
 	IncludeArchived     bool
 }
 
-// where renders f as a SQL condition over alias m. ok is false when the
-// filter can match nothing (an unknown agent).
-func (s *Store) where(ctx context.Context, f Filter, forSearch bool) (cond string, args []any, ok bool, err error) {
-	var b strings.Builder
-	b.WriteString("m.account_id = ?")
-	args = append(args, f.AccountID)
-	if f.AgentRef != nil {
-		id, err := resolveAgent(ctx, s.db.R, f.AccountID, *f.AgentRef, false, time.Time{})
-		if errors.Is(err, ErrNotFound) {
-			return "", nil, false, nil
-		}
-		if err != nil {
-			return "", nil, false, err
-		}
-		b.WriteString(" AND m.agent_id = ?")
-		args = append(args, id)
-	}
-	add := func(clause string, v any) {
-		b.WriteString(clause)
-		args = append(args, v)
-	}
-	if f.UserID != nil {
-		add(" AND m.user_id = ?", *f.UserID)
-	}
-	if f.Scope != "" && f.Scope != "all" {
-		add(" AND m.scope = ?", f.Scope)
-	}
-	if f.SessionID != nil {
-		add(" AND m.session_id = ?", *f.SessionID)
-	}
-	if f.Tier != nil {
-		add(" AND m.tier = ?", *f.Tier)
-	}
-	if f.MinImportance != nil {
-		add(" AND m.importance >= ?", *f.MinImportance)
-	}
-	if f.Project != nil {
-		add(" AND m.project = ?", *f.Project)
-	}
-	if f.Namespace != nil {
-		add(" AND json_extract(m.metadata, '$.namespace') IS ?", *f.Namespace)
-	}
-	for k, v := range f.Metadata {
-		b.WriteString(` AND EXISTS (SELECT 1 FROM json_each(m.metadata) je WHERE je.key = ? AND je.type = json_type(?)
-			AND CASE WHEN je.type IN ('object', 'array') THEN json(je.value) = json(?) ELSE je.atom IS json_extract(?, '$') END)`)
-		args = append(args, k, string(v), string(v), string(v))
-	}
-	if forSearch {
-		if !f.IncludeConfidential {
-			b.WriteString(" AND m.visibility <> 'confidential'")
-		}
-		if !f.IncludeArchived {
-			b.WriteString(" AND m.archived_at IS NULL")
-		}
-	}
-	return b.String(), args, true, nil
+// BatchItem is one memory of the storage's InsertMemories.
+type BatchItem struct {
+	// Memory is the memory to store: ID, AccountID, AgentRef and the
+	// timestamps must be set; Seq, AgentID and ProjectID are filled in
+	// when it is stored.
+	Memory *Memory
+	// Index holds the memory's embedding and terms.
+	Index Indexed
+	// Dedup, when set, stores nothing if a memory of the same agent
+	// (one of the batch's earlier items included) has a cosine similarity
+	// of at least DedupThreshold with Index.Vector.
+	Dedup          bool
+	DedupThreshold float64
 }
 
-// ListMemories returns a page of memories matching f, newest first, and
-// the total that match. after, when not nil, starts the page after that
-// (created_at, id) position instead of at offset.
-func (s *Store) ListMemories(ctx context.Context, f Filter, limit, offset int, after *Position) ([]Memory, int, error) {
-	cond, args, ok, err := s.where(ctx, f, false)
-	if err != nil || !ok {
-		return nil, 0, err
-	}
-	var total int
-	var out []Memory
-	err = s.read(ctx, func(rq queryer) error {
-		var err error
-		l := listQuery{columns: memoryColumns, from: "memories m", cond: cond, at: "m.created_at", id: "m.id"}
-		if out, total, err = queryPage(ctx, rq, scanMemory, l, args, limit, offset, after); err != nil {
-			return err
-		}
-		return fillEntities(ctx, rq, out)
-	})
-	if err != nil {
-		return nil, 0, err
-	}
-	return out, total, nil
-}
-
-func sameString(a, b *string) bool {
-	if a == nil || b == nil {
-		return a == b
-	}
-	return *a == *b
+// BatchOutcome is what became of one [BatchItem].
+type BatchOutcome struct {
+	// DuplicateID is the id of the existing memory a Dedup item matched;
+	// nothing was stored for the item. Empty otherwise.
+	DuplicateID string
+	// Score is the cosine similarity with the duplicate, when there is one.
+	Score float64
+	// Err is the item's own failure (ErrSessionNotFound); the other items
+	// are unaffected. Nil when the item was stored or is a duplicate.
+	Err error
 }

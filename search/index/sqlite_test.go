@@ -13,15 +13,16 @@ import (
 	"time"
 
 	"github.com/memoryrelay/memoryrelay/internal/store"
+	"github.com/memoryrelay/memoryrelay/internal/store/sqlite"
 	"github.com/memoryrelay/memoryrelay/internal/uuid"
 	"github.com/memoryrelay/memoryrelay/search"
 	"github.com/memoryrelay/memoryrelay/search/index"
 	"github.com/memoryrelay/memoryrelay/search/vector"
 )
 
-func testStore(t *testing.T) *store.Store {
+func testStore(t *testing.T) *sqlite.Store {
 	t.Helper()
-	st, err := store.Open(context.Background(), store.Options{Path: filepath.Join(t.TempDir(), "store.db")})
+	st, err := sqlite.Open(context.Background(), sqlite.Options{Path: filepath.Join(t.TempDir(), "store.db")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -30,7 +31,7 @@ func testStore(t *testing.T) *store.Store {
 }
 
 // openIndex opens an index of dimension 4 over st's feed.
-func openIndex(t *testing.T, st *store.Store) *index.Index {
+func openIndex(t *testing.T, st *sqlite.Store) *index.Index {
 	t.Helper()
 	ctx := context.Background()
 	feed, err := st.OpenVectorFeed(ctx)
@@ -47,7 +48,7 @@ func openIndex(t *testing.T, st *store.Store) *index.Index {
 
 // prune prunes st's feed through the position that through computes from
 // the newest one, as another process's index does.
-func prune(t *testing.T, st *store.Store, through func(newest int64) int64) {
+func prune(t *testing.T, st *sqlite.Store, through func(newest int64) int64) {
 	t.Helper()
 	ctx := context.Background()
 	feed, err := st.OpenVectorFeed(ctx)
@@ -65,21 +66,21 @@ func prune(t *testing.T, st *store.Store, through func(newest int64) int64) {
 }
 
 // pruneAllButNewest leaves only the newest change in the feed.
-func pruneAllButNewest(t *testing.T, st *store.Store) {
+func pruneAllButNewest(t *testing.T, st *sqlite.Store) {
 	prune(t, st, func(newest int64) int64 { return newest - 1 })
 }
 
 // pruneAll empties the feed.
-func pruneAll(t *testing.T, st *store.Store) {
+func pruneAll(t *testing.T, st *sqlite.Store) {
 	prune(t, st, func(newest int64) int64 { return newest })
 }
 
-func addTestMemory(t *testing.T, st *store.Store, acct, tier string, vec []float32) store.Memory {
+func addTestMemory(t *testing.T, st *sqlite.Store, acct, tier string, vec []float32) store.Memory {
 	t.Helper()
 	now := time.Now().UTC()
 	m := store.Memory{ID: uuid.New(), AccountID: acct, AgentRef: "agent", Content: "c", Visibility: "private", Importance: 0.5,
 		Tier: tier, Scope: "long-term", CreatedAt: now, UpdatedAt: now}
-	if err := st.InsertMemory(context.Background(), &m, store.Indexed{Vector: store.EncodeVector(vec), Terms: "c"}); err != nil {
+	if err := st.InsertMemory(context.Background(), &m, store.Indexed{Vector: vec, Terms: "c"}); err != nil {
 		t.Fatal(err)
 	}
 	return m

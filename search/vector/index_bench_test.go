@@ -10,7 +10,7 @@ import (
 	vec "github.com/asg017/sqlite-vec-go-bindings/cgo"
 	_ "github.com/mattn/go-sqlite3"
 
-	"github.com/memoryrelay/memoryrelay/internal/store"
+	"github.com/memoryrelay/memoryrelay/internal/store/sqlite"
 	"github.com/memoryrelay/memoryrelay/search/vector"
 )
 
@@ -110,7 +110,7 @@ func BenchmarkVec0KNN(b *testing.B) {
 	for b.Loop() {
 		q := ds.queries[i%len(ds.queries)]
 		i++
-		rows, err := stmt.Query(store.EncodeVector(q), benchK)
+		rows, err := stmt.Query(sqlite.EncodeVector(q), benchK)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -179,7 +179,7 @@ func vec0DB(b *testing.B, ds *dataset) *sql.DB {
 		b.Fatal(err)
 	}
 	for i, v := range ds.vecs {
-		if _, err := tx.Exec("INSERT INTO vecs (rowid, embedding) VALUES (?, ?)", i, store.EncodeVector(v)); err != nil {
+		if _, err := tx.Exec("INSERT INTO vecs (rowid, embedding) VALUES (?, ?)", i, sqlite.EncodeVector(v)); err != nil {
 			b.Fatal(err)
 		}
 	}
