@@ -19,6 +19,49 @@ const (
 // EventTypes lists every event type, in the order of the contract.
 var EventTypes = []string{EventMemoryCreated, EventMemoryUpdated, EventMemoryDeleted, EventEmbeddingCompleted}
 
+// Mask is a set of event types, one bit per type of EventTypes; the zero
+// Mask is every type (a webhook created without event_types).
+type Mask uint
+
+// MaskOf returns the set of types; ok is false when one is not an event
+// type.
+func MaskOf(types []string) (m Mask, ok bool) {
+	for _, t := range types {
+		b := Bit(t)
+		if b == 0 {
+			return 0, false
+		}
+		m |= b
+	}
+	return m, true
+}
+
+// Bit is the Mask bit of an event type; 0 for an unknown one.
+func Bit(eventType string) Mask {
+	for i, t := range EventTypes {
+		if t == eventType {
+			return 1 << i
+		}
+	}
+	return 0
+}
+
+// Has reports whether the set holds the event type (every type, for the
+// zero Mask).
+func (m Mask) Has(eventType string) bool { return m == 0 || m&Bit(eventType) != 0 }
+
+// Types lists the set's types in the order of EventTypes; nil for the
+// zero Mask (every type).
+func (m Mask) Types() []string {
+	var out []string
+	for i, t := range EventTypes {
+		if m&(1<<i) != 0 {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
 // Event is a change an account's webhooks are told of. The storage writes
 // it in the same transaction as the change it describes, so a crash
 // between the commit and the delivery loses nothing.

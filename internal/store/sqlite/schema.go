@@ -274,6 +274,8 @@ ALTER TABLE jobs ADD COLUMN lease_owner TEXT;
 ALTER TABLE jobs ADD COLUMN lease_expires INTEGER NOT NULL DEFAULT 0;
 `,
 	migrationAgentIDs,
+	// 7: webhooks and their outbox (API.md §10.3).
+	migrationWebhooks,
 }
 
 // migrationAgentIDs gives agents the id a client chose (API contract

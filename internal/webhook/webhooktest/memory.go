@@ -28,6 +28,7 @@ type Memory struct {
 	mu         sync.Mutex
 	seq        int
 	targets    map[string]*target
+	order      []string // target ids, in the order added
 	deliveries []*delivery
 	attempts   []webhook.Attempt
 	changed    chan struct{} // closed and replaced on every change
@@ -61,6 +62,9 @@ func (m *Memory) notify() {
 func (m *Memory) SetTarget(_ context.Context, t webhook.Target, enabled bool) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if _, ok := m.targets[t.ID]; !ok {
+		m.order = append(m.order, t.ID)
+	}
 	m.targets[t.ID] = &target{t: t, enabled: enabled}
 	m.notify()
 	return nil
@@ -82,15 +86,24 @@ func (m *Memory) RemoveTarget(id string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	delete(m.targets, id)
+	m.order = slices.DeleteFunc(m.order, func(o string) bool { return o == id })
 	m.deliveries = slices.DeleteFunc(m.deliveries, func(d *delivery) bool { return d.targetID == id })
 	m.notify()
 }
 
-// Publish writes one delivery of e per target, as the storage does in
-// the transaction of the change, and returns their ids.
+// Publish writes one delivery of e per target named, or, with none named,
+// per enabled target in the order they were added (as the storage does,
+// in the transaction of the change), and returns their ids.
 func (m *Memory) Publish(_ context.Context, e webhook.Event, subject string, targetIDs ...string) ([]string, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if len(targetIDs) == 0 {
+		for _, id := range m.order {
+			if t := m.targets[id]; t != nil && t.enabled {
+				targetIDs = append(targetIDs, id)
+			}
+		}
+	}
 	var ids []string
 	for _, tid := range targetIDs {
 		if _, ok := m.targets[tid]; !ok {
