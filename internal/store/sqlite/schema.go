@@ -276,6 +276,8 @@ ALTER TABLE jobs ADD COLUMN lease_expires INTEGER NOT NULL DEFAULT 0;
 	migrationAgentIDs,
 	// 7: webhooks and their outbox (API.md §10.3).
 	migrationWebhooks,
+	// 8: bring-your-own keys of the LLM entity extractor (API.md §10.7).
+	migrationExtractionKeys,
 }
 
 // migrationAgentIDs gives agents the id a client chose (API contract
