@@ -19,15 +19,16 @@ func (r *Relay) Account(id string) memory.Account { return &account{r: r, id: id
 
 // AccountFor returns the API of the account that k belongs to, acting for
 // k: as Account(k.AccountID), with Usage().Quota reporting k's usage. k is
-// taken as given (from Authorize or Keys().Verify, say): AccountFor does
-// not check its scopes or its state.
+// taken as given (from Authorize, say): AccountFor does not check its
+// scopes or its state.
 func (r *Relay) AccountFor(k keys.Key) memory.Account {
 	return &account{r: r, id: k.AccountID, key: &k}
 }
 
-// account implements memory.Account in process: each resource group is a
-// small type (account_*.go) whose methods check the account, call the
-// Relay's account-scoped code and classify its errors.
+// account implements memory.Account in process: each resource group is
+// the account's view of the package that holds the group's rules
+// (internal/memories, internal/agents, …), whose calls the Relay admits
+// and classifies through gate.
 type account struct {
 	r   *Relay
 	id  string
@@ -36,52 +37,24 @@ type account struct {
 
 var _ memory.Account = (*account)(nil)
 
-func (a *account) Memories() memory.Memories   { return accountMemories{a} }
-func (a *account) Agents() memory.Agents       { return accountAgents{a} }
-func (a *account) Entities() memory.Entities   { return accountEntities{a} }
-func (a *account) Sessions() memory.Sessions   { return accountSessions{a} }
-func (a *account) Decisions() memory.Decisions { return accountDecisions{a} }
-func (a *account) Patterns() memory.Patterns   { return accountPatterns{a} }
-func (a *account) Projects() memory.Projects   { return accountProjects{a} }
-func (a *account) Contexts() memory.Contexts   { return accountContexts{a} }
-func (a *account) Keys() memory.Keys           { return accountKeys{a} }
-func (a *account) Usage() memory.Usage         { return accountUsage{a} }
+func (a *account) Memories() memory.Memories   { return a.r.memories.For(a.id) }
+func (a *account) Agents() memory.Agents       { return a.r.agents.For(a.id) }
+func (a *account) Entities() memory.Entities   { return a.r.entities.For(a.id) }
+func (a *account) Sessions() memory.Sessions   { return a.r.sessions.For(a.id) }
+func (a *account) Decisions() memory.Decisions { return a.r.decisions.For(a.id) }
+func (a *account) Patterns() memory.Patterns   { return a.r.patterns.For(a.id) }
+func (a *account) Projects() memory.Projects   { return a.r.projects.For(a.id) }
+func (a *account) Contexts() memory.Contexts   { return a.r.contexts.For(a.id) }
+func (a *account) Keys() memory.Keys           { return a.r.apikeys.For(a.id) }
+func (a *account) Usage() memory.Usage         { return a.r.quotas.For(a.id, a.key) }
 
-// call runs f for the account: after checking that the Relay is open and
-// the account exists, with the error classified (see Relay.classify) and
-// the zero value on error.
-func call[T any](ctx context.Context, a *account, f func() (T, error)) (T, error) {
-	var zero T
-	if err := a.r.checkAccount(ctx, a.id); err != nil {
-		return zero, err
-	}
-	v, err := f()
-	if err != nil {
-		return zero, a.r.classify(err)
-	}
-	return v, nil
+// gate admits the calls of the account handles (the Relay is open, the
+// account exists) and classifies their errors, for the resource packages
+// (package guard).
+type gate struct{ r *Relay }
+
+func (g gate) Admit(ctx context.Context, accountID string) error {
+	return g.r.checkAccount(ctx, accountID)
 }
 
-// call2 is call for methods with two results and an error.
-func call2[T, U any](ctx context.Context, a *account, f func() (T, U, error)) (T, U, error) {
-	var (
-		zt T
-		zu U
-	)
-	if err := a.r.checkAccount(ctx, a.id); err != nil {
-		return zt, zu, err
-	}
-	v, u, err := f()
-	if err != nil {
-		return zt, zu, a.r.classify(err)
-	}
-	return v, u, nil
-}
-
-// call0 is call for methods with only an error.
-func call0(ctx context.Context, a *account, f func() error) error {
-	if err := a.r.checkAccount(ctx, a.id); err != nil {
-		return err
-	}
-	return a.r.classify(f())
-}
+func (g gate) Classify(err error) error { return g.r.classify(err) }

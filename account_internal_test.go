@@ -7,13 +7,16 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/memoryrelay/memoryrelay/internal/indexing"
+	"github.com/memoryrelay/memoryrelay/internal/store"
+	"github.com/memoryrelay/memoryrelay/internal/uuid"
 	"github.com/memoryrelay/memoryrelay/memory"
 )
 
 // TestForeignKeyIsAccountNotFound: a write for an account that does not
 // exist, should it pass the handle's check (an account deleted by hand
-// meanwhile), fails on a foreign key; classify reports the account not
-// found, never the driver's error.
+// meanwhile), fails on a foreign key in the store; classify reports the
+// account not found, never the driver's error.
 func TestForeignKeyIsAccountNotFound(t *testing.T) {
 	ctx := context.Background()
 	r, err := Open(ctx, Options{Path: filepath.Join(t.TempDir(), "x.db")})
@@ -21,7 +24,13 @@ func TestForeignKeyIsAccountNotFound(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	_, raw := r.createMemory(ctx, "no-such-account", memory.NewMemory{Content: "x"})
+	idx, err := indexing.Indexer{Embedder: r.embed}.Index(ctx, "x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := r.now()
+	raw := r.store.InsertMemory(ctx, &store.Memory{ID: uuid.New(), AccountID: "no-such-account", AgentRef: memory.DefaultAgent,
+		Content: "x", Visibility: "private", Importance: 0.5, Tier: "warm", Scope: "long-term", CreatedAt: now, UpdatedAt: now}, idx)
 	if raw == nil || !strings.Contains(raw.Error(), "FOREIGN KEY") {
 		t.Fatalf("the store's error: %v, want a foreign-key failure", raw)
 	}

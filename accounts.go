@@ -5,7 +5,9 @@ import (
 	"errors"
 	"time"
 
+	"github.com/memoryrelay/memoryrelay/internal/apierr"
 	"github.com/memoryrelay/memoryrelay/internal/store"
+	"github.com/memoryrelay/memoryrelay/internal/valid"
 )
 
 // accountStore is the storage of accounts, as accounts.go uses it.
@@ -14,6 +16,9 @@ type accountStore interface {
 	AccountByName(ctx context.Context, name string) (store.Account, error)
 	CreateAccount(ctx context.Context, name string, now time.Time) (store.Account, error)
 }
+
+// MaxAccountName bounds an account's name (CreateAccount).
+const MaxAccountName = 255 // characters
 
 // AccountInfo is an account's record. Every key and every stored object
 // belongs to exactly one account; [Relay.Account] returns the API of one.
@@ -29,8 +34,9 @@ func (r *Relay) CreateAccount(ctx context.Context, name string) (AccountInfo, er
 	if r.closed.Load() {
 		return AccountInfo{}, ErrClosed
 	}
-	if err := textField("name", name, MaxAccountName); err != nil {
-		return AccountInfo{}, err
+	var v valid.Problems
+	if v.Text("name", name, MaxAccountName); !v.OK() {
+		return AccountInfo{}, v.Err()
 	}
 	a, err := r.store.CreateAccount(ctx, name, r.opts.Now())
 	if err != nil {
@@ -48,7 +54,7 @@ func (r *Relay) LookupAccount(ctx context.Context, id string) (AccountInfo, erro
 	}
 	a, err := r.store.Account(ctx, id)
 	if err != nil {
-		return AccountInfo{}, r.classify(storeErr(err, kindAccount))
+		return AccountInfo{}, r.classify(apierr.FromStore(err, apierr.Account))
 	}
 	return accountInfoOf(a), nil
 }
@@ -61,7 +67,7 @@ func (r *Relay) AccountByName(ctx context.Context, name string) (AccountInfo, er
 	}
 	a, err := r.store.AccountByName(ctx, name)
 	if err != nil {
-		return AccountInfo{}, r.classify(storeErr(err, kindAccount))
+		return AccountInfo{}, r.classify(apierr.FromStore(err, apierr.Account))
 	}
 	return accountInfoOf(a), nil
 }
@@ -79,10 +85,14 @@ func (r *Relay) checkAccount(ctx context.Context, id string) error {
 	_, err := r.store.Account(ctx, id)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		return notFound(kindAccount)
+		return apierr.NotFound(apierr.Account)
 	case err != nil:
 		return r.classify(err)
 	}
 	r.accounts.Store(id, struct{}{})
 	return nil
+}
+
+func accountInfoOf(a store.Account) AccountInfo {
+	return AccountInfo{ID: a.ID, Name: a.Name, CreatedAt: a.CreatedAt}
 }

@@ -62,7 +62,7 @@ func TestCreateAgentIDs(t *testing.T) {
 		}, ""},
 		{"nothing", memory.NewAgent{}, false, nil, "ID"},
 		{"blank id", memory.NewAgent{ID: "  "}, false, nil, "ID"},
-		{"id too long", memory.NewAgent{ID: strings.Repeat("x", memoryrelay.MaxAgentRef+1)}, false, nil, "ID"},
+		{"id too long", memory.NewAgent{ID: strings.Repeat("x", memory.MaxAgentRef+1)}, false, nil, "ID"},
 		{"id not UTF-8", memory.NewAgent{ID: "\xff"}, false, nil, "ID"},
 		{"bad metadata", memory.NewAgent{Name: "x", Metadata: json.RawMessage(`[]`)}, false, nil, "Metadata"},
 	}

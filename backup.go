@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/memoryrelay/memoryrelay/internal/valid"
 	"io/fs"
 	"os"
 )
@@ -25,7 +26,7 @@ func (r *Relay) Backup(ctx context.Context, path string) error {
 		return ErrClosed
 	}
 	if path == "" {
-		return invalid("path", "backup path is required")
+		return valid.Invalid("path", "backup path is required")
 	}
 	if _, err := os.Stat(path); err == nil {
 		return fmt.Errorf("memoryrelay: backup: %s: %w", path, fs.ErrExist)

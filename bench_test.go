@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/memoryrelay/memoryrelay"
-	"github.com/memoryrelay/memoryrelay/keys"
 	"github.com/memoryrelay/memoryrelay/memory"
 	"github.com/memoryrelay/memoryrelay/scopes"
 )
@@ -19,7 +18,7 @@ func BenchmarkAuthorize(b *testing.B) {
 	ctx := context.Background()
 	r, _ := open(b, memoryrelay.Options{RateLimit: 1 << 30})
 	acct := account(b, r)
-	_, tok, err := r.Keys().Create(ctx, acct, keys.CreateParams{Name: "bench", Scopes: scopes.NewSet(scopes.Read, scopes.Write)})
+	_, tok, err := r.Account(acct).Keys().Create(ctx, memory.NewKey{Name: "bench", Scopes: scopes.NewSet(scopes.Read, scopes.Write)})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/memoryrelay/memoryrelay"
+	"github.com/memoryrelay/memoryrelay/internal/contexts"
 	"github.com/memoryrelay/memoryrelay/memory"
 )
 
@@ -26,7 +27,7 @@ func TestEstimateTokens(t *testing.T) {
 		{"ééééé", 2}, // characters, not bytes
 		{strings.Repeat("x", 401), 101},
 	} {
-		if got := memoryrelay.EstimateTokens(c.in); got != c.want {
+		if got := contexts.EstimateTokens(c.in); got != c.want {
 			t.Errorf("EstimateTokens(%q) = %d, want %d", c.in, got, c.want)
 		}
 	}
@@ -92,16 +93,16 @@ func TestBuildContextPacksWholeMemoriesIntoBudget(t *testing.T) {
 				if stored[it.Memory.Content] == "" {
 					t.Errorf("packed content %.40q is not a whole stored memory", it.Memory.Content)
 				}
-				want := (utf8.RuneCountInString(it.Memory.Content)+3)/4 + memoryrelay.SeparatorTokens
+				want := (utf8.RuneCountInString(it.Memory.Content)+3)/4 + memory.SeparatorTokens
 				if it.Tokens != want {
-					t.Errorf("item tokens %d, want ceil(runes/4)+%d = %d", it.Tokens, memoryrelay.SeparatorTokens, want)
+					t.Errorf("item tokens %d, want ceil(runes/4)+%d = %d", it.Tokens, memory.SeparatorTokens, want)
 				}
 				sum += it.Tokens
 			}
 			if sum != bc.TokenCount {
 				t.Errorf("token_count %d, items sum to %d", bc.TokenCount, sum)
 			}
-			bigCost := memoryrelay.EstimateTokens(big.String()) + memoryrelay.SeparatorTokens
+			bigCost := contexts.EstimateTokens(big.String()) + memory.SeparatorTokens
 			hasBig := len(bc.Items) > 0 && bc.Items[0].Memory.Content == big.String()
 			if hasBig != (bigCost <= budget) {
 				t.Errorf("big memory (%d tokens) packed = %v with budget %d", bigCost, hasBig, budget)
@@ -213,7 +214,7 @@ func TestTextContextCutsAtWordBoundary(t *testing.T) {
 	for i, h := range full.Hits {
 		parts[i] = h.Memory.Content
 	}
-	if full.Text != strings.Join(parts, memoryrelay.TextContextSeparator) {
+	if full.Text != strings.Join(parts, memory.TextContextSeparator) {
 		t.Fatalf("text is not the matches joined best first: %q", full.Text)
 	}
 	for tokens := 1; tokens <= 50; tokens++ {
@@ -221,7 +222,7 @@ func TestTextContextCutsAtWordBoundary(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if tc.TotalChars > tokens*memoryrelay.CharsPerToken || tc.TotalChars != utf8.RuneCountInString(tc.Text) {
+		if tc.TotalChars > tokens*memory.CharsPerToken || tc.TotalChars != utf8.RuneCountInString(tc.Text) {
 			t.Fatalf("max_tokens %d: %d chars: %q", tokens, tc.TotalChars, tc.Text)
 		}
 		if !strings.HasPrefix(full.Text, tc.Text) {

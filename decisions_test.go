@@ -348,7 +348,7 @@ func TestCheckDecisionsCalibration(t *testing.T) {
 	}{
 		{"no query", memory.DecisionCheckParams{}, "Query"},
 		{"blank query", memory.DecisionCheckParams{Query: " \n"}, "Query"},
-		{"long query", memory.DecisionCheckParams{Query: strings.Repeat("q", memoryrelay.MaxContentChars+1)}, "Query"},
+		{"long query", memory.DecisionCheckParams{Query: strings.Repeat("q", memory.MaxContentChars+1)}, "Query"},
 		{"negative limit", memory.DecisionCheckParams{Query: "q", Limit: -1}, "Limit"},
 		{"threshold above 1", memory.DecisionCheckParams{Query: "q", Threshold: fp(1.5)}, "Threshold"},
 		{"negative threshold", memory.DecisionCheckParams{Query: "q", Threshold: fp(-0.1)}, "Threshold"},

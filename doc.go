@@ -17,7 +17,17 @@
 // program written against memory.Account runs in process (Relay.Account,
 // Relay.AccountFor) or against a remote server (package client) alike.
 // The REST API of the hosted MemoryRelay service is served by package
-// httpapi on top of a *Relay.
+// httpapi on top of a *Relay. The limits and defaults of every input
+// (memory.MaxContentChars, memory.MaxBatch, memory.MaxPageLimit, …) are
+// constants of package memory, beside the types they bound.
+//
+// The Relay wires the parts and adds only the verbs that cross them: Open
+// and Close, Authorize (verify a key, take a rate-limit token, check its
+// scopes), the account handles and account records, ImportKey, Backup,
+// Compact, Reembed and Health. The rules of each resource group (memories,
+// agents, entities, sessions, decisions, patterns, projects, context
+// building, keys, usage) live in a package of their own, which the handle
+// of an account returns; see the README's architecture section.
 //
 // # Storage
 //

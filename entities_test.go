@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/memoryrelay/memoryrelay"
+	"github.com/memoryrelay/memoryrelay/internal/entities"
+	"github.com/memoryrelay/memoryrelay/internal/store"
 	"github.com/memoryrelay/memoryrelay/memory"
 )
 
@@ -478,7 +480,7 @@ func TestEntityNeighborhoodBudget(t *testing.T) {
 		truncated bool
 	}{
 		{220, 220 + 220*220, false},
-		{250, memoryrelay.MaxNeighborhoodLinks, true},
+		{250, entities.MaxNeighborhoodLinks, true},
 	} {
 		acct := account(t, r)
 		ents := denseGraph(t, r, path, acct, c.n)
@@ -486,7 +488,7 @@ func TestEntityNeighborhoodBudget(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if n.LinksRead != c.links || n.Truncated != c.truncated || n.LinksRead > memoryrelay.MaxNeighborhoodLinks {
+		if n.LinksRead != c.links || n.Truncated != c.truncated || n.LinksRead > entities.MaxNeighborhoodLinks {
 			t.Errorf("%d×%d: read %d links (truncated %v), want %d (%v)", c.n, c.n, n.LinksRead, n.Truncated, c.links, c.truncated)
 		}
 		if len(n.Neighbors) != 100 {
@@ -511,7 +513,7 @@ func TestMemoryEntitiesCapped(t *testing.T) {
 	r := entOpen(t)
 	acct := account(t, r)
 	mem := entMemory(t, r, acct, "a memory everything links to")
-	n := memoryrelay.MaxMemoryEntities + 1
+	n := store.MaxMemoryEntities + 1
 	var first memory.Entity
 	for i := range n {
 		e := entNew(t, r, acct, fmt.Sprintf("linked %03d", n-i)) // names descend: order is by link time
@@ -524,11 +526,11 @@ func TestMemoryEntitiesCapped(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(m.Entities) != memoryrelay.MaxMemoryEntities || m.Entities[0].Value != first.Name {
-		t.Fatalf("%d entities, first %+v; want %d, first %s", len(m.Entities), m.Entities[0], memoryrelay.MaxMemoryEntities, first.Name)
+	if len(m.Entities) != store.MaxMemoryEntities || m.Entities[0].Value != first.Name {
+		t.Fatalf("%d entities, first %+v; want %d, first %s", len(m.Entities), m.Entities[0], store.MaxMemoryEntities, first.Name)
 	}
 	page, err := r.Account(acct).Memories().List(ctx, memory.ListParams{})
-	if err != nil || len(page.Data) != 1 || len(page.Data[0].Entities) != memoryrelay.MaxMemoryEntities {
+	if err != nil || len(page.Data) != 1 || len(page.Data[0].Entities) != store.MaxMemoryEntities {
 		t.Fatalf("list: %v %v", page.Data, err)
 	}
 	if e, err := r.Account(acct).Entities().Get(ctx, first.ID); err != nil || e.MemoryCount != 1 {

@@ -2,11 +2,9 @@ package memoryrelay
 
 import (
 	"errors"
-	"fmt"
-	"strings"
 
+	"github.com/memoryrelay/memoryrelay/internal/apierr"
 	"github.com/memoryrelay/memoryrelay/internal/store"
-	"github.com/memoryrelay/memoryrelay/keys"
 	"github.com/memoryrelay/memoryrelay/memory"
 )
 
@@ -57,98 +55,9 @@ var (
 	ErrStorageFull = store.ErrFull
 )
 
-// Kinds of [memory.NotFoundError] the Relay reports.
-const (
-	kindAccount  = "account"
-	kindMemory   = "memory"
-	kindAgent    = "agent"
-	kindEntity   = "entity"
-	kindSession  = "session"
-	kindDecision = "decision"
-	kindPattern  = "pattern"
-	kindProject  = "project"
-	kindKey      = "key"
-)
-
-// invalid is a *memory.ValidationError with one problem. field is the Go
-// field (or parameter) the problem is about; the message names it too.
-func invalid(field, format string, args ...any) error {
-	return memory.Invalid(field, fmt.Sprintf(format, args...))
-}
-
-// notFound is a *memory.NotFoundError of the kind.
-func notFound(kind string) error { return &memory.NotFoundError{Kind: kind} }
-
-// errNoSession is the error of a write naming a session the account does
-// not have.
-var errNoSession = invalid("SessionID", "SessionID does not name a session of this account")
-
-// storeErr maps storage errors to the API's: a missing row is a
-// *memory.NotFoundError of the given kind, a missing session a validation
-// error. Anything else is left to classify.
-func storeErr(err error, kind string) error {
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, store.ErrSessionNotFound):
-		return errNoSession
-	case errors.Is(err, store.ErrNotFound):
-		return &memory.NotFoundError{Kind: kind, Err: err}
-	}
-	return err
-}
-
-// keyErr maps the key store's errors to the API's: an unknown key is a
-// *memory.NotFoundError of kind "key" that unwraps to keys.ErrNotFound,
-// a refused field a *memory.ValidationError with the store's field and
-// message.
-func keyErr(err error) error {
-	var ierr *keys.InvalidError
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, keys.ErrNotFound):
-		return &memory.NotFoundError{Kind: kindKey, Err: keys.ErrNotFound}
-	case errors.As(err, &ierr):
-		return &memory.ValidationError{Problems: []memory.Problem{{Field: ierr.Field, Message: ierr.Message}}, Err: err}
-	}
-	return err
-}
-
-// classify is the last step of every call of the API: an error of the
-// API's vocabulary passes as it is; a closed Relay is ErrClosed; a storage
-// error is an *memory.UnavailableError when it is one of that kind, and a
-// foreign-key failure (a write for an account that does not exist) a
-// *memory.NotFoundError of kind "account"; anything else is wrapped, never
-// returned bare.
-func (r *Relay) classify(err error) error {
-	if err == nil {
-		return nil
-	}
-	var (
-		verr *memory.ValidationError
-		nf   *memory.NotFoundError
-		cerr *memory.ConflictError
-		uerr *memory.UnavailableError
-	)
-	switch {
-	case errors.As(err, &verr), errors.As(err, &nf), errors.As(err, &cerr), errors.As(err, &uerr),
-		errors.Is(err, ErrClosed):
-		return err
-	case r.closed.Load() || store.Closed(err):
-		return ErrClosed
-	}
-	if ue := Unavailable(err); ue != nil {
-		return ue
-	}
-	if store.ForeignKey(err) {
-		return &memory.NotFoundError{Kind: kindAccount, Err: err}
-	}
-	if strings.HasPrefix(err.Error(), "memoryrelay: ") {
-		return err
-	}
-	return fmt.Errorf("memoryrelay: %w", err)
-}
+// classify is the last step of every call of the API (see
+// apierr.Classify); after Close every error is ErrClosed.
+func (r *Relay) classify(err error) error { return apierr.Classify(err, r.closed.Load()) }
 
 // Unavailable returns err as a *memory.UnavailableError when it is a
 // storage failure of that kind (locked past the busy timeout, disk full,
@@ -156,13 +65,4 @@ func (r *Relay) classify(err error) error {
 // Relay's methods classify their errors already; Unavailable serves code
 // that meets a storage error some other way (a wrapper of the Relay, the
 // error of Open).
-func Unavailable(err error) *memory.UnavailableError {
-	var ue *memory.UnavailableError
-	if errors.As(err, &ue) {
-		return ue
-	}
-	if reason, ok := store.Unavailable(err); ok {
-		return &memory.UnavailableError{Reason: reason, Err: err}
-	}
-	return nil
-}
+func Unavailable(err error) *memory.UnavailableError { return apierr.Unavailable(err) }

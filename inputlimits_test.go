@@ -12,7 +12,9 @@ import (
 	"github.com/memoryrelay/memoryrelay/memory"
 )
 
-// TestInputLimitsForGoCallers: the limits of inputlimits.go hold for Go
+// TestInputLimitsForGoCallers: the limits on what a request may hold
+// (memory.MaxMetadataFilterKeys, MaxTagFilter, MaxExcludeIDs, MaxOffset,
+// MaxJSONDepth) hold for Go
 // callers too, not only behind the HTTP handler: each is accepted at its
 // value and a *ValidationError one past it.
 func TestInputLimitsForGoCallers(t *testing.T) {
@@ -30,14 +32,14 @@ func TestInputLimitsForGoCallers(t *testing.T) {
 		}
 	}
 
-	_, err1 := r.Account(acct).Memories().List(ctx, memory.ListParams{Offset: memoryrelay.MaxOffset})
-	_, err2 := r.Account(acct).Memories().List(ctx, memory.ListParams{Offset: memoryrelay.MaxOffset + 1})
+	_, err1 := r.Account(acct).Memories().List(ctx, memory.ListParams{Offset: memory.MaxOffset})
+	_, err2 := r.Account(acct).Memories().List(ctx, memory.ListParams{Offset: memory.MaxOffset + 1})
 	check("memory list offset", err1, err2)
-	_, err1 = r.Account(acct).Agents().List(ctx, memory.PageParams{Limit: 0, Offset: memoryrelay.MaxOffset})
-	_, err2 = r.Account(acct).Agents().List(ctx, memory.PageParams{Limit: 0, Offset: memoryrelay.MaxOffset + 1})
+	_, err1 = r.Account(acct).Agents().List(ctx, memory.PageParams{Limit: 0, Offset: memory.MaxOffset})
+	_, err2 = r.Account(acct).Agents().List(ctx, memory.PageParams{Limit: 0, Offset: memory.MaxOffset + 1})
 	check("agent list offset", err1, err2)
-	_, err1 = r.Account(acct).Keys().List(ctx, memory.PageParams{Limit: 0, Offset: memoryrelay.MaxOffset})
-	_, err2 = r.Account(acct).Keys().List(ctx, memory.PageParams{Limit: 0, Offset: memoryrelay.MaxOffset + 1})
+	_, err1 = r.Account(acct).Keys().List(ctx, memory.PageParams{Limit: 0, Offset: memory.MaxOffset})
+	_, err2 = r.Account(acct).Keys().List(ctx, memory.PageParams{Limit: 0, Offset: memory.MaxOffset + 1})
 	check("key list offset", err1, err2)
 
 	filter := func(n int) map[string]json.RawMessage {
@@ -47,10 +49,10 @@ func TestInputLimitsForGoCallers(t *testing.T) {
 		}
 		return f
 	}
-	_, err1 = r.Account(acct).Memories().Search(ctx, memory.SearchParams{Query: "x", MetadataFilter: filter(memoryrelay.MaxMetadataFilterKeys)})
-	_, err2 = r.Account(acct).Memories().Search(ctx, memory.SearchParams{Query: "x", MetadataFilter: filter(memoryrelay.MaxMetadataFilterKeys + 1)})
+	_, err1 = r.Account(acct).Memories().Search(ctx, memory.SearchParams{Query: "x", MetadataFilter: filter(memory.MaxMetadataFilterKeys)})
+	_, err2 = r.Account(acct).Memories().Search(ctx, memory.SearchParams{Query: "x", MetadataFilter: filter(memory.MaxMetadataFilterKeys + 1)})
 	check("metadata_filter keys", err1, err2)
-	deepValue := json.RawMessage(strings.Repeat("[", memoryrelay.MaxJSONDepth-1) + strings.Repeat("]", memoryrelay.MaxJSONDepth-1))
+	deepValue := json.RawMessage(strings.Repeat("[", memory.MaxJSONDepth-1) + strings.Repeat("]", memory.MaxJSONDepth-1))
 	_, err1 = r.Account(acct).Memories().Search(ctx, memory.SearchParams{Query: "x", MetadataFilter: map[string]json.RawMessage{"k": deepValue}})
 	_, err2 = r.Account(acct).Memories().Search(ctx, memory.SearchParams{Query: "x", MetadataFilter: map[string]json.RawMessage{"k": append(append(json.RawMessage("["), deepValue...), ']')}})
 	check("metadata_filter depth", err1, err2)
@@ -62,22 +64,22 @@ func TestInputLimitsForGoCallers(t *testing.T) {
 		}
 		return out
 	}
-	_, err1 = r.Account(acct).Decisions().List(ctx, memory.DecisionListParams{Tags: tags(memoryrelay.MaxTagFilter)})
-	_, err2 = r.Account(acct).Decisions().List(ctx, memory.DecisionListParams{Tags: tags(memoryrelay.MaxTagFilter + 1)})
+	_, err1 = r.Account(acct).Decisions().List(ctx, memory.DecisionListParams{Tags: tags(memory.MaxTagFilter)})
+	_, err2 = r.Account(acct).Decisions().List(ctx, memory.DecisionListParams{Tags: tags(memory.MaxTagFilter + 1)})
 	check("decision tag filter", err1, err2)
 
-	ids := make([]string, memoryrelay.MaxExcludeIDs+1)
-	_, err1 = r.Account(acct).Contexts().Build(ctx, memory.BuildContextParams{Query: "x", ExcludeIDs: ids[:memoryrelay.MaxExcludeIDs]})
+	ids := make([]string, memory.MaxExcludeIDs+1)
+	_, err1 = r.Account(acct).Contexts().Build(ctx, memory.BuildContextParams{Query: "x", ExcludeIDs: ids[:memory.MaxExcludeIDs]})
 	_, err2 = r.Account(acct).Contexts().Build(ctx, memory.BuildContextParams{Query: "x", ExcludeIDs: ids})
 	check("exclude ids", err1, err2)
 
 	nest := func(levels int) json.RawMessage {
 		return json.RawMessage(strings.Repeat(`{"a":`, levels-1) + "{}" + strings.Repeat("}", levels-1))
 	}
-	_, err1 = r.Account(acct).Memories().Create(ctx, memory.NewMemory{Content: "m", Metadata: nest(memoryrelay.MaxJSONDepth)})
-	_, err2 = r.Account(acct).Memories().Create(ctx, memory.NewMemory{Content: "m", Metadata: nest(memoryrelay.MaxJSONDepth + 1)})
+	_, err1 = r.Account(acct).Memories().Create(ctx, memory.NewMemory{Content: "m", Metadata: nest(memory.MaxJSONDepth)})
+	_, err2 = r.Account(acct).Memories().Create(ctx, memory.NewMemory{Content: "m", Metadata: nest(memory.MaxJSONDepth + 1)})
 	check("memory metadata depth", err1, err2)
-	_, err1 = r.Account(acct).Projects().Create(ctx, memory.NewProject{Slug: "p1", Name: "P", Stack: nest(memoryrelay.MaxJSONDepth)})
-	_, err2 = r.Account(acct).Projects().Create(ctx, memory.NewProject{Slug: "p2", Name: "P", Stack: nest(memoryrelay.MaxJSONDepth + 1)})
+	_, err1 = r.Account(acct).Projects().Create(ctx, memory.NewProject{Slug: "p1", Name: "P", Stack: nest(memory.MaxJSONDepth)})
+	_, err2 = r.Account(acct).Projects().Create(ctx, memory.NewProject{Slug: "p2", Name: "P", Stack: nest(memory.MaxJSONDepth + 1)})
 	check("project stack depth", err1, err2)
 }

@@ -1,13 +1,10 @@
 package memoryrelay
 
 import (
-	"context"
-	"encoding/json"
-	"errors"
-	"time"
-
 	"github.com/memoryrelay/memoryrelay/internal/jobs"
+	"github.com/memoryrelay/memoryrelay/internal/memories"
 	"github.com/memoryrelay/memoryrelay/internal/store"
+	"time"
 )
 
 // jobStore is the storage of the v2 job queue, as the job runner uses it.
@@ -37,11 +34,11 @@ func (r *Relay) startJobs() error {
 	if err != nil {
 		return err
 	}
-	runner, err := jobs.Start(r.store.Jobs(explainOutcome), jobs.Options[store.BatchItem]{
+	runner, err := jobs.Start(r.store.Jobs(memories.Explain), jobs.Options[store.BatchItem]{
 		Workers:        max(r.opts.Workers, 0), // -1: none
 		Lease:          r.opts.JobLease,
 		MaxAttempts:    MaxJobAttempts,
-		Work:           r.doJob,
+		Work:           r.memories.Work,
 		Finished:       r.jobFinished,
 		CompleteFailed: "Internal error while storing the memory",
 		Logger:         r.opts.Logger,
@@ -69,47 +66,11 @@ func (r *Relay) stopJobs() error {
 	return nil
 }
 
-// doJob is the work of a claimed v2 job: the memory it creates, validated
-// and embedded, for the queue to store with the job's completion.
-func (r *Relay) doJob(ctx context.Context, j jobs.Job) (store.BatchItem, error) {
-	var p jobPayload
-	if err := json.Unmarshal(j.Payload, &p); err != nil {
-		r.opts.Logger.Error("memoryrelay: job payload", "job_id", j.ID, "err", err)
-		return store.BatchItem{}, &jobs.Failure{Message: "Internal error: the job's request could not be read"}
-	}
-	m, err := r.newMemory(j.AccountID, p.Memory)
-	if err != nil {
-		return store.BatchItem{}, &jobs.Failure{Message: err.Error()}
-	}
-	m.ID, m.CreatedAt, m.UpdatedAt = j.MemoryID, j.CreatedAt, j.CreatedAt
-	threshold, _ := dedupThreshold(p.Memory)
-	idx, err := r.index(ctx, m.Content)
-	if err != nil {
-		if ctx.Err() != nil {
-			return store.BatchItem{}, err // cancelled: the job goes back
-		}
-		r.opts.Logger.Error("memoryrelay: job embedding", "job_id", j.ID, "err", err)
-		return store.BatchItem{}, &jobs.Failure{Message: "Embedding failed"}
-	}
-	return store.BatchItem{Memory: &m, Index: idx, Dedup: p.Memory.Deduplicate, DedupThreshold: threshold}, nil
-}
-
 // jobFinished sends a finished job's status to its webhook_url, if
 // webhooks are on and the job has one.
 func (r *Relay) jobFinished(j jobs.Job) {
 	if r.hooks == nil || j.WebhookURL == nil || *j.WebhookURL == "" {
 		return
 	}
-	r.hooks.Send(*j.WebhookURL, jobOf(j))
-}
-
-// explainOutcome is the error text of a job whose memory was not stored.
-func explainOutcome(o store.BatchOutcome) string {
-	if o.DuplicateID != "" {
-		return "Duplicate of memory " + o.DuplicateID + "; nothing was stored"
-	}
-	if errors.Is(o.Err, store.ErrSessionNotFound) {
-		return errNoSession.Error()
-	}
-	return "Processing failed"
+	r.hooks.Send(*j.WebhookURL, memories.JobOf(j))
 }

@@ -133,7 +133,7 @@ func TestCreateMemoryAsyncInvalid(t *testing.T) {
 	ctx := context.Background()
 	r, path := open(t, memoryrelay.Options{})
 	acct := account(t, r)
-	long := "https://example.com/" + strings.Repeat("a", memoryrelay.MaxWebhookURL)
+	long := "https://example.com/" + strings.Repeat("a", memory.MaxWebhookURL)
 	for _, c := range []struct {
 		name  string
 		in    memory.NewMemory

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/memoryrelay/memoryrelay"
-	"github.com/memoryrelay/memoryrelay/keys"
 	"github.com/memoryrelay/memoryrelay/memory"
 	"github.com/memoryrelay/memoryrelay/scopes"
 )
@@ -20,11 +19,11 @@ func TestKeyGraceUntil(t *testing.T) {
 	r, _ := open(t, memoryrelay.Options{Path: filepath.Join(t.TempDir(), "grace.db"), Now: func() time.Time { return now }})
 	acct := account(t, r)
 	a := r.Account(acct)
-	rotated, _, err := r.Keys().Create(ctx, acct, keys.CreateParams{Name: "rotated", Scopes: scopes.NewSet(scopes.Read)})
+	rotated, _, err := r.Account(acct).Keys().Create(ctx, memory.NewKey{Name: "rotated", Scopes: scopes.NewSet(scopes.Read)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	plain, _, err := r.Keys().Create(ctx, acct, keys.CreateParams{Name: "plain", Scopes: scopes.NewSet(scopes.Read)})
+	plain, _, err := r.Account(acct).Keys().Create(ctx, memory.NewKey{Name: "plain", Scopes: scopes.NewSet(scopes.Read)})
 	if err != nil {
 		t.Fatal(err)
 	}

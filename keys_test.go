@@ -19,11 +19,10 @@ func metadataOf(n int) json.RawMessage {
 	return json.RawMessage(`{"a": "` + strings.Repeat("x", n-len(`{"a":""}`)) + `"}`)
 }
 
-// TestKeyRulesOnEveryPath: the facade (CreateKey) and the key store as
-// Relay.Keys() returns it apply the same rules with the same field and
-// message, the facade as a *ValidationError, the store as a
-// *keys.InvalidError; and a listing of the account still works after every
-// refusal.
+// TestKeyRulesOnEveryPath: an account's Keys().Create and Relay.ImportKey
+// apply the key store's rules with the same field and message, as a
+// *ValidationError that unwraps to the store's *keys.InvalidError; and a
+// listing of the account still works after every refusal.
 func TestKeyRulesOnEveryPath(t *testing.T) {
 	ctx := context.Background()
 	now := time.Date(2026, 3, 17, 9, 30, 0, 0, time.UTC)
@@ -36,14 +35,14 @@ func TestKeyRulesOnEveryPath(t *testing.T) {
 		in         memory.NewKey
 		field, msg string // "" when accepted
 	}{
-		{"name of 100 characters", memory.NewKey{Name: strings.Repeat("ü", memoryrelay.MaxKeyName), Scopes: read}, "", ""},
-		{"name of 101 characters", memory.NewKey{Name: strings.Repeat("ü", memoryrelay.MaxKeyName+1), Scopes: read}, "Name", "Name must be 1-100 characters"},
+		{"name of 100 characters", memory.NewKey{Name: strings.Repeat("ü", keys.MaxName), Scopes: read}, "", ""},
+		{"name of 101 characters", memory.NewKey{Name: strings.Repeat("ü", keys.MaxName+1), Scopes: read}, "Name", "Name must be 1-100 characters"},
 		{"name of 5,000 characters", memory.NewKey{Name: strings.Repeat("n", 5000), Scopes: read}, "Name", "Name must be 1-100 characters"},
 		{"no scopes", memory.NewKey{Name: "k"}, "Scopes", "Scopes must be a non-empty list of read, write, delete, admin"},
 		{"expiry in a second", memory.NewKey{Name: "k", Scopes: read, ExpiresAt: &soon}, "", ""},
 		{"expiry in the past", memory.NewKey{Name: "k", Scopes: read, ExpiresAt: &past}, "ExpiresAt", "ExpiresAt must be in the future"},
-		{"metadata at the size limit", memory.NewKey{Name: "k", Scopes: read, Metadata: metadataOf(memoryrelay.MaxMetadataSize)}, "", ""},
-		{"metadata one byte past", memory.NewKey{Name: "k", Scopes: read, Metadata: metadataOf(memoryrelay.MaxMetadataSize + 1)}, "Metadata", "Metadata must be at most 10240 bytes when serialized"},
+		{"metadata at the size limit", memory.NewKey{Name: "k", Scopes: read, Metadata: metadataOf(memory.MaxMetadataSize)}, "", ""},
+		{"metadata one byte past", memory.NewKey{Name: "k", Scopes: read, Metadata: metadataOf(memory.MaxMetadataSize + 1)}, "Metadata", "Metadata must be at most 10240 bytes when serialized"},
 		{"metadata not JSON", memory.NewKey{Name: "k", Scopes: read, Metadata: json.RawMessage(`owner: ops`)}, "Metadata", "Metadata must be a JSON object"},
 		{"metadata not an object", memory.NewKey{Name: "k", Scopes: read, Metadata: json.RawMessage(`["ops"]`)}, "Metadata", "Metadata must be a JSON object"},
 		{"rate limit at the maximum", memory.NewKey{Name: "k", Scopes: read, RateLimit: keys.MaxRateLimit}, "", ""},
@@ -57,14 +56,18 @@ func TestKeyRulesOnEveryPath(t *testing.T) {
 				t.Fatal(err)
 			}
 			_, _, ferr := r.Account(acct).Keys().Create(ctx, tt.in)
-			_, _, serr := r.Keys().Create(ctx, acct, keys.CreateParams{Name: tt.in.Name, Scopes: tt.in.Scopes, ExpiresAt: tt.in.ExpiresAt, RateLimit: tt.in.RateLimit, Metadata: tt.in.Metadata})
+			tok, err := keys.Generate("live")
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, serr := r.ImportKey(ctx, acct, tok, tt.in)
 			after, err := r.Account(acct).Keys().List(ctx, memory.PageParams{Limit: 1, Offset: 0})
 			if err != nil {
 				t.Fatalf("ListKeys after: %v", err)
 			}
 			if tt.field == "" {
 				if ferr != nil || serr != nil {
-					t.Fatalf("CreateKey: %v; Keys().Create: %v; want both accepted", ferr, serr)
+					t.Fatalf("Keys().Create: %v; ImportKey: %v; want both accepted", ferr, serr)
 				}
 				if after.Total != before.Total+2 {
 					t.Errorf("%d keys stored, want 2", after.Total-before.Total)
@@ -73,11 +76,11 @@ func TestKeyRulesOnEveryPath(t *testing.T) {
 			}
 			var verr *memory.ValidationError
 			if !errors.Is(ferr, memoryrelay.ErrInvalid) || !errors.As(ferr, &verr) || verr.Field() != tt.field || verr.Problems[0].Message != tt.msg {
-				t.Errorf("CreateKey: %#v, want a *ValidationError for %s: %q", ferr, tt.field, tt.msg)
+				t.Errorf("Keys().Create: %#v, want a *ValidationError for %s: %q", ferr, tt.field, tt.msg)
 			}
 			var ierr *keys.InvalidError
-			if !errors.Is(serr, keys.ErrInvalid) || !errors.As(serr, &ierr) || ierr.Field != tt.field || ierr.Message != tt.msg {
-				t.Errorf("Keys().Create: %#v, want a *keys.InvalidError for %s: %q", serr, tt.field, tt.msg)
+			if !errors.Is(serr, memoryrelay.ErrInvalid) || !errors.Is(serr, keys.ErrInvalid) || !errors.As(serr, &ierr) || ierr.Field != tt.field || ierr.Message != tt.msg {
+				t.Errorf("ImportKey: %#v, want a *ValidationError of the *keys.InvalidError for %s: %q", serr, tt.field, tt.msg)
 			}
 			if after.Total != before.Total {
 				t.Errorf("%d keys stored after refusals", after.Total-before.Total)
@@ -89,14 +92,14 @@ func TestKeyRulesOnEveryPath(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, grace := range []time.Duration{-time.Second, memoryrelay.MaxKeyGrace + time.Second} {
+	for _, grace := range []time.Duration{-time.Second, keys.MaxGrace + time.Second} {
 		_, _, err := r.Account(acct).Keys().Rotate(ctx, k.ID, grace)
 		var verr *memory.ValidationError
 		if !errors.As(err, &verr) || verr.Field() != "grace" || verr.Problems[0].Message != "grace must be between 0 and 24h0m0s" {
 			t.Errorf("RotateKey(grace %v): %#v, want a *ValidationError for grace", grace, err)
 		}
 	}
-	if _, _, err := r.Account(acct).Keys().Rotate(ctx, k.ID, memoryrelay.MaxKeyGrace); err != nil {
-		t.Errorf("RotateKey(grace %v): %v", memoryrelay.MaxKeyGrace, err)
+	if _, _, err := r.Account(acct).Keys().Rotate(ctx, k.ID, keys.MaxGrace); err != nil {
+		t.Errorf("RotateKey(grace %v): %v", keys.MaxGrace, err)
 	}
 }

@@ -226,19 +226,19 @@ func TestCreateMemoriesLimits(t *testing.T) {
 	ctx := context.Background()
 	r, _ := open(t, memoryrelay.Options{})
 	acct := account(t, r)
-	for _, n := range []int{0, memoryrelay.MaxBatch + 1} {
+	for _, n := range []int{0, memory.MaxBatch + 1} {
 		_, err := r.Account(acct).Memories().CreateBatch(ctx, memory.BatchParams{Memories: make([]memory.NewMemory, n)})
 		var verr *memory.ValidationError
 		if !errors.As(err, &verr) || verr.Field() != "Memories" {
 			t.Errorf("%d items: %v", n, err)
 		}
 	}
-	full := make([]memory.NewMemory, memoryrelay.MaxBatch)
+	full := make([]memory.NewMemory, memory.MaxBatch)
 	for i := range full {
 		full[i].Content = fmt.Sprintf("memory number %d", i)
 	}
 	res, err := r.Account(acct).Memories().CreateBatch(ctx, memory.BatchParams{Memories: full})
-	if err != nil || res.Succeeded != memoryrelay.MaxBatch {
+	if err != nil || res.Succeeded != memory.MaxBatch {
 		t.Fatalf("%d succeeded, %v", res.Succeeded, err)
 	}
 }

@@ -8,12 +8,24 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/memoryrelay/memoryrelay/internal/agents"
+	"github.com/memoryrelay/memoryrelay/internal/apikeys"
+	"github.com/memoryrelay/memoryrelay/internal/contexts"
+	"github.com/memoryrelay/memoryrelay/internal/decisions"
+	"github.com/memoryrelay/memoryrelay/internal/entities"
+	"github.com/memoryrelay/memoryrelay/internal/indexing"
 	"github.com/memoryrelay/memoryrelay/internal/jobs"
+	"github.com/memoryrelay/memoryrelay/internal/memories"
+	"github.com/memoryrelay/memoryrelay/internal/patterns"
+	"github.com/memoryrelay/memoryrelay/internal/projects"
+	"github.com/memoryrelay/memoryrelay/internal/sessions"
 	"github.com/memoryrelay/memoryrelay/internal/store"
 	"github.com/memoryrelay/memoryrelay/internal/store/sqlite"
+	"github.com/memoryrelay/memoryrelay/internal/usage"
 	"github.com/memoryrelay/memoryrelay/internal/webhook"
 	"github.com/memoryrelay/memoryrelay/keys"
 	"github.com/memoryrelay/memoryrelay/limiter"
+	"github.com/memoryrelay/memoryrelay/memory"
 	"github.com/memoryrelay/memoryrelay/scopes"
 	"github.com/memoryrelay/memoryrelay/search"
 	"github.com/memoryrelay/memoryrelay/search/embed"
@@ -21,24 +33,25 @@ import (
 )
 
 // storage is everything the Relay asks of its storage, composed of the
-// small interfaces each file of this package defines for what it uses.
-// Package internal/store/sqlite's *Store implements it; Open is the only
-// place that names the implementation (openStorage).
+// small interfaces its consumers define: each resource package (X.Store)
+// and each file of this package (the wiring: the transaction boundary,
+// meta, accounts, backup, compact, health, jobs, the vector index), and
+// the search engine's reads. Package internal/store/sqlite's *Store
+// implements it; Open is the only place that names the implementation
+// (openStorage).
 type storage interface {
 	txStore
 	metaStore
 	accountStore
-	agentStore
-	memoryStore
-	asyncMemoryStore
-	batchMemoryStore
-	entityStore
-	sessionStore
-	decisionStore
-	patternStore
-	projectStore
-	usageStore
-	contextStore
+	agents.Store
+	memories.Store
+	entities.Store
+	sessions.Store
+	decisions.Store
+	patterns.Store
+	projects.Store
+	usage.Store
+	contexts.Store
 	backupStore
 	compactStore
 	healthStore
@@ -86,7 +99,7 @@ type Relay struct {
 	limit       limiter.Limiter
 	embed       embed.Embedder
 	started     time.Time
-	usage       *usageCounter // requests per key and UTC day (usage.go)
+	counter     *usage.Counter // requests per key and UTC day
 
 	closed    atomic.Bool // set when Close begins: every call then answers ErrClosed
 	closeOnce sync.Once
@@ -100,6 +113,19 @@ type Relay struct {
 	hooks *webhook.Sender               // nil with webhooks off (webhook.go)
 
 	probe embedProbe // the cached embeddings check of Health (health.go)
+
+	// The resource groups of the account handles (account.go), each the
+	// package that holds its rules.
+	memories  *memories.Service
+	agents    *agents.Service
+	entities  *entities.Service
+	sessions  *sessions.Service
+	decisions *decisions.Service
+	patterns  *patterns.Service
+	projects  *projects.Service
+	contexts  *contexts.Service
+	apikeys   *apikeys.Service
+	quotas    *usage.Service
 }
 
 // Open opens (creating if needed) the database in opts and returns a ready
@@ -203,12 +229,37 @@ func open(ctx context.Context, opts Options, st storage) (*Relay, error) {
 		return fail(fmt.Errorf("memoryrelay: %w", err))
 	}
 	undo = append(undo, func() { r.keys.Close(ctx) })
-	r.usage = newUsageCounter(r.store, opts.Logger, usageFlushInterval)
-	undo = append(undo, func() { r.usage.close(ctx) })
+	r.counter = usage.NewCounter(st, opts.Logger, usage.FlushInterval)
+	undo = append(undo, func() { r.counter.Close(ctx) })
+	r.resources(st)
 	if err := r.startJobs(); err != nil {
 		return fail(err)
 	}
 	return r, nil
+}
+
+// resources makes the resource groups of the account handles over st:
+// each is the package that holds the group's rules, admitting its calls
+// through the Relay's gate.
+func (r *Relay) resources(st storage) {
+	g := gate{r}
+	ix := indexing.Indexer{Embedder: r.embed}
+	r.memories = memories.New(memories.Config{Store: st, Engine: r.engine, Gate: g, Now: r.now, Index: ix,
+		Queued: func() {
+			if r.jobs != nil { // nil until Open has started the workers
+				r.jobs.Signal()
+			}
+		},
+		Logger: r.opts.Logger})
+	r.agents = agents.New(st, g, r.now)
+	r.entities = entities.New(st, g, r.now)
+	r.sessions = sessions.New(st, g, r.now)
+	r.decisions = decisions.New(st, g, r.now, ix)
+	r.patterns = patterns.New(st, g, r.now, ix)
+	r.projects = projects.New(projects.Config{Store: st, Gate: g, Now: r.now, Index: ix, Decisions: r.decisions, Memories: r.memories})
+	r.contexts = contexts.New(st, g, r.opts.Now, r.memories)
+	r.apikeys = apikeys.New(r.keys, g)
+	r.quotas = usage.New(r.counter, g, r.opts.Now, r.rateLimitOf)
 }
 
 // now is the clock in the stored precision: UTC milliseconds.
@@ -241,7 +292,7 @@ func (r *Relay) Close() error {
 		r.closed.Store(true)
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		r.closeErr = errors.Join(r.stopJobs(), r.usage.close(ctx), r.keys.Close(ctx), r.stopIndex(), r.store.Close())
+		r.closeErr = errors.Join(r.stopJobs(), r.counter.Close(ctx), r.keys.Close(ctx), r.stopIndex(), r.store.Close())
 	})
 	return r.closeErr
 }
@@ -276,10 +327,14 @@ func (r *Relay) WaitSearchIndex(ctx context.Context) error {
 	}
 }
 
-// Keys returns the key store: create, verify, list, revoke and rotate keys
-// of any account. It checks every field of a new key as Account.Keys().Create
-// does (it is the same check), refusing a bad one with a *keys.InvalidError.
-func (r *Relay) Keys() *keys.Store { return r.keys }
+// ImportKey stores tok, a well-formed key made elsewhere (keys.Parse of
+// a bootstrap key from the environment, say), as a new key of the account
+// with the fields of in, checked as Account(accountID).Keys().Create
+// checks them. Every other use of keys goes through an account handle's
+// Keys (and Authorize).
+func (r *Relay) ImportKey(ctx context.Context, accountID string, tok keys.Token, in memory.NewKey) (keys.Key, error) {
+	return r.apikeys.Import(ctx, accountID, tok, in)
+}
 
 // Embedder returns the embedder memories are indexed with.
 func (r *Relay) Embedder() embed.Embedder { return r.embed }
@@ -308,7 +363,7 @@ func (r *Relay) Authorize(ctx context.Context, raw string, required ...scopes.Sc
 		}
 		return Auth{}, r.classify(err)
 	}
-	r.usage.count(k.ID, r.opts.Now())
+	r.counter.Count(k.ID, r.opts.Now())
 	d, err := r.limit.Allow(ctx, k.ID, r.rateLimitOf(k))
 	if err != nil {
 		return Auth{}, fmt.Errorf("memoryrelay: rate limiter: %w", err)
@@ -323,6 +378,28 @@ func (r *Relay) Authorize(ctx context.Context, raw string, required ...scopes.Sc
 	return a, nil
 }
 
+// RateLimitState reports the rate-limit bucket of the key now, taking no
+// token: its limit, how many requests in a row it may make now, and when
+// its allowance is full again (see limiter.Peeker). A dashboard shows it;
+// requests go through Authorize. With an Options.Limiter that does not
+// implement limiter.Peeker the error matches errors.ErrUnsupported.
+func (r *Relay) RateLimitState(ctx context.Context, k keys.Key) (limiter.Decision, error) {
+	if r.closed.Load() {
+		return limiter.Decision{}, ErrClosed
+	}
+	p, ok := r.limit.(limiter.Peeker)
+	if !ok {
+		return limiter.Decision{}, fmt.Errorf("memoryrelay: the rate limiter cannot report a key's state: %w", errors.ErrUnsupported)
+	}
+	d, err := p.Peek(ctx, k.ID, r.rateLimitOf(k))
+	if err != nil {
+		return limiter.Decision{}, fmt.Errorf("memoryrelay: rate limiter: %w", err)
+	}
+	return d, nil
+}
+
+// rateLimitOf is the per-minute limit of the key: its own, or
+// Options.RateLimit.
 func (r *Relay) rateLimitOf(k keys.Key) int {
 	if k.RateLimit > 0 {
 		return k.RateLimit

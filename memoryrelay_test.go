@@ -220,7 +220,7 @@ func TestAuthorizeOrder(t *testing.T) {
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	r, _ := open(t, memoryrelay.Options{RateLimit: 2, Now: func() time.Time { return now }})
 	acct := account(t, r)
-	_, tok, err := r.Keys().Create(ctx, acct, keys.CreateParams{Name: "ro", Scopes: scopes.NewSet(scopes.Read)})
+	_, tok, err := r.Account(acct).Keys().Create(ctx, memory.NewKey{Name: "ro", Scopes: scopes.NewSet(scopes.Read)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -316,7 +316,7 @@ func TestSearchQuality(t *testing.T) {
 		}
 	}
 	// A query of 51,200 characters works; one more is rejected.
-	long := strings.Repeat("typescript ", memoryrelay.MaxContentChars/11) + strings.Repeat("x", memoryrelay.MaxContentChars%11)
+	long := strings.Repeat("typescript ", memory.MaxContentChars/11) + strings.Repeat("x", memory.MaxContentChars%11)
 	if _, err := r.Account(acct).Memories().Search(ctx, memory.SearchParams{Query: long}); err != nil {
 		t.Errorf("max query: %v", err)
 	}

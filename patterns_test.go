@@ -294,7 +294,7 @@ func TestSearchPatterns(t *testing.T) {
 	})
 
 	bad := []memory.PatternSearchParams{{Limit: -1}, {Query: "x", Limit: -1}, {Threshold: fp(2)}, {Query: "x", Threshold: fp(-1)},
-		{Query: strings.Repeat("q", memoryrelay.MaxContentChars+1)}}
+		{Query: strings.Repeat("q", memory.MaxContentChars+1)}}
 	for _, p := range bad {
 		if _, err := r.Account(acct).Patterns().Search(ctx, p); !errors.Is(err, memoryrelay.ErrInvalid) {
 			t.Errorf("%+v: %v", p.Limit, err)

@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/memoryrelay/memoryrelay"
+	"github.com/memoryrelay/memoryrelay/internal/projects"
 	"github.com/memoryrelay/memoryrelay/memory"
 )
 
@@ -58,7 +59,7 @@ func TestImpactAnalysisDepthIsBounded(t *testing.T) {
 	r, _ := open(t, memoryrelay.Options{})
 	acct := account(t, r)
 	// A chain p1 → p0, p2 → p1, …: p(i) depends on p0 through i edges.
-	const n = memoryrelay.MaxImpactDepth + 3
+	const n = projects.MaxImpactDepth + 3
 	for i := 1; i <= n; i++ {
 		if _, err := r.Account(acct).Projects().Create(ctx, memory.NewProject{Slug: projectSlug(i), Name: projectSlug(i)}); err != nil {
 			t.Fatal(err)
@@ -72,8 +73,8 @@ func TestImpactAnalysisDepthIsBounded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(im.Affected) != memoryrelay.MaxImpactDepth {
-		t.Fatalf("%d affected, want %d", len(im.Affected), memoryrelay.MaxImpactDepth)
+	if len(im.Affected) != projects.MaxImpactDepth {
+		t.Fatalf("%d affected, want %d", len(im.Affected), projects.MaxImpactDepth)
 	}
 	for i, a := range im.Affected {
 		if a.Depth != i+1 || a.Slug != projectSlug(i+1) || a.RelationshipType != "depends_on" {
@@ -124,7 +125,7 @@ func TestProjectReadsAreCapped(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	for i := 0; i <= memoryrelay.MaxProjectLinks; i++ {
+	for i := 0; i <= projects.MaxLinks; i++ {
 		if _, _, err := r.Account(acct).Projects().Relate(ctx, "hub", memory.NewProjectRelationship{Target: fmt.Sprintf("dep-%03d", i), Type: "depends_on"}); err != nil {
 			t.Fatal(err)
 		}
@@ -132,12 +133,12 @@ func TestProjectReadsAreCapped(t *testing.T) {
 	for name, f := range map[string]func(context.Context, string) ([]memory.ProjectLink, error){
 		"dependencies": r.Account(acct).Projects().Dependencies, "related": r.Account(acct).Projects().Related,
 	} {
-		if links, err := f(ctx, "hub"); err != nil || len(links) != memoryrelay.MaxProjectLinks {
-			t.Errorf("%s: %d edges, %v; want %d", name, len(links), err, memoryrelay.MaxProjectLinks)
+		if links, err := f(ctx, "hub"); err != nil || len(links) != projects.MaxLinks {
+			t.Errorf("%s: %d edges, %v; want %d", name, len(links), err, projects.MaxLinks)
 		}
 	}
 
-	for i := 0; i <= memoryrelay.MaxImpactProjects; i++ {
+	for i := 0; i <= projects.MaxImpactProjects; i++ {
 		slug := fmt.Sprintf("user-%02d", i)
 		if _, err := r.Account(acct).Projects().Create(ctx, memory.NewProject{Slug: slug, Name: slug}); err != nil {
 			t.Fatal(err)
@@ -150,17 +151,17 @@ func TestProjectReadsAreCapped(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(im.Affected) != memoryrelay.MaxImpactProjects || im.Affected[0].Slug != "user-00" || im.Affected[len(im.Affected)-1].Slug != fmt.Sprintf("user-%02d", memoryrelay.MaxImpactProjects-1) {
-		t.Errorf("%d affected (%v … ), want the first %d by slug", len(im.Affected), im.Affected[0].Slug, memoryrelay.MaxImpactProjects)
+	if len(im.Affected) != projects.MaxImpactProjects || im.Affected[0].Slug != "user-00" || im.Affected[len(im.Affected)-1].Slug != fmt.Sprintf("user-%02d", projects.MaxImpactProjects-1) {
+		t.Errorf("%d affected (%v … ), want the first %d by slug", len(im.Affected), im.Affected[0].Slug, projects.MaxImpactProjects)
 	}
 
-	for i := 0; i <= memoryrelay.MaxSharedPatterns; i++ {
+	for i := 0; i <= projects.MaxSharedPatterns; i++ {
 		p := patNew(t, r, acct, memory.NewPattern{Title: fmt.Sprint("shared ", i), Description: "d"})
 		patAdopt(t, r, acct, p.ID, "a")
 		patAdopt(t, r, acct, p.ID, "b")
 	}
-	if ps, err := r.Account(acct).Projects().SharedPatterns(ctx, "a", "b"); err != nil || len(ps) != memoryrelay.MaxSharedPatterns {
-		t.Errorf("shared patterns: %d, %v; want %d", len(ps), err, memoryrelay.MaxSharedPatterns)
+	if ps, err := r.Account(acct).Projects().SharedPatterns(ctx, "a", "b"); err != nil || len(ps) != projects.MaxSharedPatterns {
+		t.Errorf("shared patterns: %d, %v; want %d", len(ps), err, projects.MaxSharedPatterns)
 	}
 }
 
@@ -188,7 +189,7 @@ func TestImpactAnalysisDenseGraph(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(im.Affected) != memoryrelay.MaxImpactProjects {
+	if len(im.Affected) != projects.MaxImpactProjects {
 		t.Fatalf("%d affected", len(im.Affected))
 	}
 	for i, a := range im.Affected {

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/memoryrelay/memoryrelay"
+	"github.com/memoryrelay/memoryrelay/internal/rank"
 	"github.com/memoryrelay/memoryrelay/memory"
 )
 
@@ -21,8 +22,8 @@ const rankRows = 200
 func bigRanked(tb testing.TB, r *memoryrelay.Relay, acct string) {
 	tb.Helper()
 	ctx := context.Background()
-	code := strings.Repeat("x", memoryrelay.MaxPatternExampleCode)
-	alts := strings.Repeat("y", memoryrelay.MaxDecisionAlternatives)
+	code := strings.Repeat("x", memory.MaxPatternExampleCode)
+	alts := strings.Repeat("y", memory.MaxDecisionAlternatives)
 	for i := range rankRows {
 		if _, err := r.Account(acct).Patterns().Create(ctx, memory.NewPattern{Title: fmt.Sprintf("retry pattern %d", i),
 			Description: "Retry idempotent calls with exponential backoff.", ExampleCode: &code}); err != nil {
@@ -48,7 +49,7 @@ func allocated(f func()) uint64 {
 // TestRankingReadsOnlyWhatItRanks is issue 8 §4: pattern search and
 // decision check read every candidate row whole (30 patterns with 8 MiB of
 // example_code and four concurrent searches of limit 1 reached 2.29 GB
-// RSS). Now the candidates are bounded (MaxRankCandidates) and streamed,
+// RSS). Now the candidates are bounded (rank.MaxCandidates) and streamed,
 // and only their titles and bodies are read; the big column is read for
 // the hit alone. With 200 rows whose example_code or alternatives are at
 // their 50,000-character maximum (10 MB in all), a search of limit 1
@@ -68,7 +69,7 @@ func TestRankingReadsOnlyWhatItRanks(t *testing.T) {
 			t.Fatal(err)
 		}
 		hits = len(ps)
-		if hits == 1 && (ps[0].Pattern.ExampleCode == nil || len(*ps[0].Pattern.ExampleCode) != memoryrelay.MaxPatternExampleCode) {
+		if hits == 1 && (ps[0].Pattern.ExampleCode == nil || len(*ps[0].Pattern.ExampleCode) != memory.MaxPatternExampleCode) {
 			t.Errorf("the hit's example_code was not read whole")
 		}
 	})
@@ -109,10 +110,10 @@ func BenchmarkPatternSearchBigRows(b *testing.B) {
 }
 
 // TestRankingCandidatesAreBounded: decision check ranks only the
-// MaxRankCandidates decisions whose embeddings are nearest the query. A
+// rank.MaxCandidates decisions whose embeddings are nearest the query. A
 // decision quoting the query as its title (a lexical score of 1) but whose
 // long rationale puts its embedding farthest of all is found while it is
-// among them, and no longer once MaxRankCandidates nearer ones exist.
+// among them, and no longer once rank.MaxCandidates nearer ones exist.
 func TestRankingCandidatesAreBounded(t *testing.T) {
 	ctx := context.Background()
 	r, _ := open(t, memoryrelay.Options{Synchronous: "OFF"})
@@ -130,16 +131,16 @@ func TestRankingCandidatesAreBounded(t *testing.T) {
 		}
 		return hits[0].Decision.ID
 	}
-	for i := range memoryrelay.MaxRankCandidates {
+	for i := range rank.MaxCandidates {
 		if _, err := r.Account(acct).Decisions().Create(ctx, memory.NewDecision{Title: fmt.Sprintf("sessions %d", i),
 			Rationale: "store sessions in postgres tables"}); err != nil {
 			t.Fatal(err)
 		}
-		if i == memoryrelay.MaxRankCandidates-2 && first() != far.ID {
+		if i == rank.MaxCandidates-2 && first() != far.ID {
 			t.Fatalf("with %d nearer decisions the verbatim title is not first", i+1)
 		}
 	}
 	if first() == far.ID {
-		t.Errorf("with %d nearer decisions the farthest one was still ranked", memoryrelay.MaxRankCandidates)
+		t.Errorf("with %d nearer decisions the farthest one was still ranked", rank.MaxCandidates)
 	}
 }

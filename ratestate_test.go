@@ -10,6 +10,7 @@ import (
 	"github.com/memoryrelay/memoryrelay"
 	"github.com/memoryrelay/memoryrelay/keys"
 	"github.com/memoryrelay/memoryrelay/limiter"
+	"github.com/memoryrelay/memoryrelay/memory"
 	"github.com/memoryrelay/memoryrelay/scopes"
 )
 
@@ -20,11 +21,11 @@ func TestRateLimitState(t *testing.T) {
 	now := time.Date(2026, 3, 17, 12, 0, 0, 0, time.UTC)
 	r, _ := open(t, memoryrelay.Options{Path: filepath.Join(t.TempDir(), "rate.db"), RateLimit: 5, Now: func() time.Time { return now }})
 	acct := account(t, r)
-	k, tok, err := r.Keys().Create(ctx, acct, keys.CreateParams{Name: "k", Scopes: scopes.NewSet(scopes.Read)})
+	k, tok, err := r.Account(acct).Keys().Create(ctx, memory.NewKey{Name: "k", Scopes: scopes.NewSet(scopes.Read)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	own, _, err := r.Keys().Create(ctx, acct, keys.CreateParams{Name: "own", Scopes: scopes.NewSet(scopes.Read), RateLimit: 60})
+	own, _, err := r.Account(acct).Keys().Create(ctx, memory.NewKey{Name: "own", Scopes: scopes.NewSet(scopes.Read), RateLimit: 60})
 	if err != nil {
 		t.Fatal(err)
 	}

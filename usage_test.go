@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/memoryrelay/memoryrelay"
-	"github.com/memoryrelay/memoryrelay/keys"
 	"github.com/memoryrelay/memoryrelay/limiter"
 	"github.com/memoryrelay/memoryrelay/memory"
 	"github.com/memoryrelay/memoryrelay/scopes"
@@ -27,7 +26,7 @@ func TestQuotaCounting(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "quota.db")
 	r, _ := open(t, memoryrelay.Options{Path: path, RateLimit: 3, Now: clock})
 	acct := account(t, r)
-	k, tok, err := r.Keys().Create(ctx, acct, keys.CreateParams{Name: "k", Scopes: scopes.NewSet(scopes.Read)})
+	k, tok, err := r.Account(acct).Keys().Create(ctx, memory.NewKey{Name: "k", Scopes: scopes.NewSet(scopes.Read)})
 	if err != nil {
 		t.Fatal(err)
 	}

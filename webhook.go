@@ -4,7 +4,6 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"time"
 
 	"github.com/memoryrelay/memoryrelay/internal/webhook"
@@ -19,8 +18,6 @@ const (
 	// goroutine; beyond it deliveries are dropped (and logged), never
 	// blocking the job workers.
 	WebhookQueue = 1024
-	// MaxWebhookURL is the longest webhook_url accepted, in bytes.
-	MaxWebhookURL = 2048
 )
 
 // WebhookSignatureHeader carries "sha256=" and the lowercase hex
@@ -93,19 +90,6 @@ func newWebhookSender(o WebhookOptions, logger *slog.Logger) (*webhook.Sender, e
 		UserAgent:    "memoryrelay/" + Version,
 		Logger:       logger,
 	})
-}
-
-// checkWebhookURL accepts an absolute http or https URL with a host.
-func checkWebhookURL(raw string) error {
-	bad := invalid("WebhookURL", "WebhookURL must be an absolute http or https URL of at most %d bytes", MaxWebhookURL)
-	if len(raw) > MaxWebhookURL {
-		return bad
-	}
-	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
-		return bad
-	}
-	return nil
 }
 
 // SignWebhook returns the X-MemoryRelay-Signature value of a webhook body:

@@ -662,7 +662,7 @@ func TestKeysAndUsage(t *testing.T) {
 		q.ResetAt.Hour() != 0 || q.ResetAt.Minute() != 0 {
 		t.Errorf("quota %+v", q)
 	}
-	stored := must[keysKey](t, "store get")(e.relay.Keys().Get(ctx, e.acct, k.ID))
+	stored := must[keysKey](t, "store get")(e.relay.Account(e.acct).Keys().Get(ctx, k.ID))
 	got := must[keysKey](t, "get")(ks.Get(ctx, k.ID))
 	if got.ID != k.ID || got.Name != "reader" || got.Prefix != k.Prefix || got.LastUsedAt == nil {
 		t.Errorf("get %+v", got)

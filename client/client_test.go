@@ -15,7 +15,6 @@ import (
 	"github.com/memoryrelay/memoryrelay"
 	"github.com/memoryrelay/memoryrelay/client"
 	"github.com/memoryrelay/memoryrelay/httpapi"
-	"github.com/memoryrelay/memoryrelay/keys"
 	"github.com/memoryrelay/memoryrelay/memory"
 	"github.com/memoryrelay/memoryrelay/scopes"
 )
@@ -226,7 +225,7 @@ func server(t *testing.T) *env {
 // client returns a client with a new key of the account and scopes.
 func (e *env) client(t *testing.T, acct string, set scopes.Set) *client.Client {
 	t.Helper()
-	_, tok, err := e.relay.Keys().Create(context.Background(), acct, keys.CreateParams{Name: "k-" + set.String(), Scopes: set})
+	_, tok, err := e.relay.Account(acct).Keys().Create(context.Background(), memory.NewKey{Name: "k-" + set.String(), Scopes: set})
 	if err != nil {
 		t.Fatal(err)
 	}

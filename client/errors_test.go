@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/memoryrelay/memoryrelay/client"
-	"github.com/memoryrelay/memoryrelay/keys"
 	"github.com/memoryrelay/memoryrelay/memory"
 	"github.com/memoryrelay/memoryrelay/scopes"
 )
@@ -178,7 +177,7 @@ func TestErrorsFromTheServer(t *testing.T) {
 		t.Errorf("unknown key: %v", err)
 	}
 	// One request a minute: the second is limited.
-	_, tok, err := e.relay.Keys().Create(ctx, e.acct, keys.CreateParams{Name: "slow", Scopes: scopes.NewSet(scopes.Read), RateLimit: 1})
+	_, tok, err := e.relay.Account(e.acct).Keys().Create(ctx, memory.NewKey{Name: "slow", Scopes: scopes.NewSet(scopes.Read), RateLimit: 1})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,7 +11,6 @@ import (
 	"github.com/memoryrelay/memoryrelay"
 	"github.com/memoryrelay/memoryrelay/client"
 	"github.com/memoryrelay/memoryrelay/httpapi"
-	"github.com/memoryrelay/memoryrelay/keys"
 	"github.com/memoryrelay/memoryrelay/memory"
 	"github.com/memoryrelay/memoryrelay/scopes"
 )
@@ -84,7 +83,7 @@ func exampleServer(ctx context.Context) (url, key string, stop func()) {
 		panic(err)
 	}
 	acct, _ := relay.CreateAccount(ctx, "acme")
-	_, tok, _ := relay.Keys().Create(ctx, acct.ID, keys.CreateParams{Name: "admin", Scopes: scopes.NewSet(scopes.Admin)})
+	_, tok, _ := relay.Account(acct.ID).Keys().Create(ctx, memory.NewKey{Name: "admin", Scopes: scopes.NewSet(scopes.Admin)})
 	h, _ := httpapi.New(relay, httpapi.Options{})
 	srv := httptest.NewServer(h)
 	return srv.URL, tok.Reveal(), func() {

@@ -7,8 +7,8 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/memoryrelay/memoryrelay"
 	"github.com/memoryrelay/memoryrelay/keys"
+	"github.com/memoryrelay/memoryrelay/memory"
 )
 
 func TestParseExpiry(t *testing.T) {
@@ -98,10 +98,10 @@ func FuzzFormValues(f *testing.F) {
 		if n, err := parseGrace(s); err == nil && (n < 0 || n > MaxGraceMinutes) {
 			t.Errorf("parseGrace(%q) = %d", s, n)
 		}
-		if n, err := parseOffset(s); err == nil && (n < 0 || n > memoryrelay.MaxOffset) {
+		if n, err := parseOffset(s); err == nil && (n < 0 || n > memory.MaxOffset) {
 			t.Errorf("parseOffset(%q) = %d", s, n)
 		}
-		if n, err := parseLimit(s, 20); err == nil && (n < 1 || n > memoryrelay.MaxPage) {
+		if n, err := parseLimit(s, 20); err == nil && (n < 1 || n > memory.MaxPageLimit) {
 			t.Errorf("parseLimit(%q) = %d", s, n)
 		}
 		if p := preview(s); utf8.RuneCountInString(p) > PreviewChars+1 || (utf8.ValidString(s) && !utf8.ValidString(p)) {

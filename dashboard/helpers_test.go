@@ -104,7 +104,7 @@ func newEnv(t testing.TB, cfgs ...func(*envConfig)) *env {
 	}
 	e.accID = info.ID
 	e.acct = r.Account(info.ID)
-	k, tok, err := r.Keys().Create(ctx, info.ID, keys.CreateParams{Name: "bootstrap-admin", Scopes: scopes.NewSet(scopes.Admin)})
+	k, tok, err := r.Account(info.ID).Keys().Create(ctx, memory.NewKey{Name: "bootstrap-admin", Scopes: scopes.NewSet(scopes.Admin)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,7 +143,7 @@ func newEnv(t testing.TB, cfgs ...func(*envConfig)) *env {
 // key creates a key of the account directly.
 func (e *env) key(name string, ss ...scopes.Scope) (keys.Key, string) {
 	e.t.Helper()
-	k, tok, err := e.relay.Keys().Create(context.Background(), e.accID, keys.CreateParams{Name: name, Scopes: scopes.NewSet(ss...)})
+	k, tok, err := e.relay.Account(e.accID).Keys().Create(context.Background(), memory.NewKey{Name: name, Scopes: scopes.NewSet(ss...)})
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -5,7 +5,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/memoryrelay/memoryrelay"
+	"github.com/memoryrelay/memoryrelay/memory"
 )
 
 // pager is the paging line under a list: which items are shown and the
@@ -45,28 +45,28 @@ func (c *call) pager(path string, q url.Values, offset, limit, total, n int) pag
 }
 
 // parseOffset reads ?offset=: a whole number from 0 to
-// memoryrelay.MaxOffset; empty is 0.
+// memory.MaxOffset; empty is 0.
 func parseOffset(s string) (int, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
 		return 0, nil
 	}
 	n, err := strconv.Atoi(s)
-	if err != nil || n < 0 || n > memoryrelay.MaxOffset {
-		return 0, badInput("The page offset must be a whole number from 0 to " + number(memoryrelay.MaxOffset) + ".")
+	if err != nil || n < 0 || n > memory.MaxOffset {
+		return 0, badInput("The page offset must be a whole number from 0 to " + number(memory.MaxOffset) + ".")
 	}
 	return n, nil
 }
 
-// parseLimit reads ?limit=: 1 to memoryrelay.MaxPage; empty is def.
+// parseLimit reads ?limit=: 1 to memory.MaxPageLimit; empty is def.
 func parseLimit(s string, def int) (int, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
 		return def, nil
 	}
 	n, err := strconv.Atoi(s)
-	if err != nil || n < 1 || n > memoryrelay.MaxPage {
-		return 0, badInput("The number of results must be a whole number from 1 to " + strconv.Itoa(memoryrelay.MaxPage) + ".")
+	if err != nil || n < 1 || n > memory.MaxPageLimit {
+		return 0, badInput("The number of results must be a whole number from 1 to " + strconv.Itoa(memory.MaxPageLimit) + ".")
 	}
 	return n, nil
 }

@@ -42,7 +42,7 @@ func TestRoutesCheckScopes(t *testing.T) {
 	h := hd.(*handler)
 
 	sessionFor := func(ss ...scopes.Scope) (*session, string, keys.Key) {
-		k, _, err := r.Keys().Create(ctx, info.ID, keys.CreateParams{Name: "k", Scopes: scopes.NewSet(ss...)})
+		k, _, err := r.Account(info.ID).Keys().Create(ctx, memory.NewKey{Name: "k", Scopes: scopes.NewSet(ss...)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -104,10 +104,10 @@ func TestRoutesCheckScopes(t *testing.T) {
 	if _, err := r.Account(info.ID).Memories().Get(ctx, mem); err != nil {
 		t.Error("a key without the delete scope deleted a memory")
 	}
-	if _, err := r.Keys().Get(ctx, info.ID, readKey.ID); err != nil {
+	if _, err := r.Account(info.ID).Keys().Get(ctx, readKey.ID); err != nil {
 		t.Fatal(err)
 	}
-	if k, _ := r.Keys().Get(ctx, info.ID, readKey.ID); k.RevokedAt != nil {
+	if k, _ := r.Account(info.ID).Keys().Get(ctx, readKey.ID); k.RevokedAt != nil {
 		t.Error("a read key revoked a key")
 	}
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/memoryrelay/memoryrelay/dashboard"
 	"github.com/memoryrelay/memoryrelay/keys"
+	"github.com/memoryrelay/memoryrelay/memory"
 	"github.com/memoryrelay/memoryrelay/scopes"
 )
 
@@ -88,7 +89,7 @@ func TestSignInRefusals(t *testing.T) {
 		t.Fatal(err)
 	}
 	soon := e.clock.Now().Add(time.Minute)
-	_, tok, err := e.relay.Keys().Create(ctx, e.accID, keys.CreateParams{Name: "brief", Scopes: scopes.NewSet(scopes.Admin), ExpiresAt: &soon})
+	_, tok, err := e.relay.Account(e.accID).Keys().Create(ctx, memory.NewKey{Name: "brief", Scopes: scopes.NewSet(scopes.Admin), ExpiresAt: &soon})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -256,7 +257,7 @@ func TestRevokedKeyEndsSession(t *testing.T) {
 func TestExpiredKeyEndsSession(t *testing.T) {
 	e := newEnv(t)
 	exp := e.clock.Now().Add(10 * time.Minute)
-	_, tok, err := e.relay.Keys().Create(context.Background(), e.accID, keys.CreateParams{Name: "temp-admin", Scopes: scopes.NewSet(scopes.Admin), ExpiresAt: &exp})
+	_, tok, err := e.relay.Account(e.accID).Keys().Create(context.Background(), memory.NewKey{Name: "temp-admin", Scopes: scopes.NewSet(scopes.Admin), ExpiresAt: &exp})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/memoryrelay/memoryrelay"
+	"github.com/memoryrelay/memoryrelay/memory"
 )
 
 // TestAgentSDKFlow is what both official SDKs do (API contract §5.5):
@@ -187,12 +188,12 @@ func TestAgentIDs(t *testing.T) {
 		"team/agent/1",
 		"ünïcødé агент エージェント",
 		"100% sure?#yes&no=+",
-		strings.Repeat("a", memoryrelay.MaxAgentRef),   // 255 bytes
-		strings.Repeat("é", 127) + "x",                 // 255 bytes, 128 characters
-		strings.Repeat("✓", memoryrelay.MaxAgentRef/3), // 255 bytes of 3-byte characters
-		"6F9619FF-8B86-4011-B42D-00CF4FC964FF",         // a UUID in upper case, kept so
-		" padded ",                                     // kept verbatim
-		".", "..",                                      // dot segments unless encoded: see agentPath
+		strings.Repeat("a", memory.MaxAgentRef),   // 255 bytes
+		strings.Repeat("é", 127) + "x",            // 255 bytes, 128 characters
+		strings.Repeat("✓", memory.MaxAgentRef/3), // 255 bytes of 3-byte characters
+		"6F9619FF-8B86-4011-B42D-00CF4FC964FF",    // a UUID in upper case, kept so
+		" padded ",                                // kept verbatim
+		".", "..",                                 // dot segments unless encoded: see agentPath
 	}
 	for i, id := range ids {
 		t.Run(strconv.Itoa(i), func(t *testing.T) {
@@ -226,7 +227,7 @@ func TestAgentIDs(t *testing.T) {
 
 	// One byte past the limit, however the bytes are spelled.
 	expect(t, e.do("POST", "/v1/memories", key, map[string]any{"content": "about x", "agent_id": "x"}), 201)
-	for _, id := range []string{strings.Repeat("a", memoryrelay.MaxAgentRef+1), strings.Repeat("é", 128)} {
+	for _, id := range []string{strings.Repeat("a", memory.MaxAgentRef+1), strings.Repeat("é", 128)} {
 		checkError(t, e.do("POST", "/v1/agents", key, map[string]any{"id": id}), 400, "validation_error", "id must be 1-255 bytes")
 		checkError(t, e.do("POST", "/v1/agents", key, map[string]any{"id": id, "name": "long"}), 400, "validation_error", "id must be 1-255 bytes")
 		checkError(t, e.do("POST", "/v1/memories", key, map[string]any{"content": "x", "agent_id": id}), 400, "validation_error", "agent_id must be")

@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"strconv"
 
-	"github.com/memoryrelay/memoryrelay"
 	"github.com/memoryrelay/memoryrelay/memory"
 	"github.com/memoryrelay/memoryrelay/scopes"
 )
@@ -26,7 +25,7 @@ func (h *handler) agentRoutes() []route {
 
 func (h *handler) listAgents(w http.ResponseWriter, r *http.Request) {
 	var p memory.PageParams
-	if err := pageParams(r, memoryrelay.MaxPage, &p.Limit, &p.Offset, &p.Cursor); err != nil {
+	if err := pageParams(r, memory.MaxPageLimit, &p.Limit, &p.Offset, &p.Cursor); err != nil {
 		h.writeError(w, r, err)
 		return
 	}
@@ -55,11 +54,11 @@ func (h *handler) createAgent(w http.ResponseWriter, r *http.Request) {
 	}
 	// An empty string is out of range (§5.5 #21: 1–255), not absent.
 	if req.ID != nil && *req.ID == "" {
-		h.writeError(w, r, badField("id", "id must be 1-"+strconv.Itoa(memoryrelay.MaxAgentRef)+" bytes and not blank"))
+		h.writeError(w, r, badField("id", "id must be 1-"+strconv.Itoa(memory.MaxAgentRef)+" bytes and not blank"))
 		return
 	}
 	if req.Name != nil && *req.Name == "" {
-		h.writeError(w, r, badField("name", "name must be 1-"+strconv.Itoa(memoryrelay.MaxAgentName)+" characters and not blank"))
+		h.writeError(w, r, badField("name", "name must be 1-"+strconv.Itoa(memory.MaxAgentName)+" characters and not blank"))
 		return
 	}
 	a, created, err := h.account(r).Agents().Create(r.Context(), memory.NewAgent{

@@ -64,7 +64,8 @@ func newEnv(t testing.TB, opts memoryrelay.Options) *env {
 
 func (e *env) newKey(acct string, p keys.CreateParams) string {
 	e.t.Helper()
-	_, tok, err := e.relay.Keys().Create(context.Background(), acct, p)
+	_, tok, err := e.relay.Account(acct).Keys().Create(context.Background(), memory.NewKey{
+		Name: p.Name, Scopes: p.Scopes, ExpiresAt: p.ExpiresAt, RateLimit: p.RateLimit, Metadata: p.Metadata})
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -77,7 +78,7 @@ func (e *env) newKey(acct string, p keys.CreateParams) string {
 func (e *env) expiredKey(acct, name string, set scopes.Set) string {
 	e.t.Helper()
 	exp := e.clock.Now().Add(time.Hour)
-	k, tok, err := e.relay.Keys().Create(context.Background(), acct, keys.CreateParams{Name: name, Scopes: set, ExpiresAt: &exp})
+	k, tok, err := e.relay.Account(acct).Keys().Create(context.Background(), memory.NewKey{Name: name, Scopes: set, ExpiresAt: &exp})
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -212,15 +213,16 @@ func TestErrorsTable(t *testing.T) {
 	badSum := e.keys["rw"][:len(e.keys["rw"])-1] + flip(e.keys["rw"][len(e.keys["rw"])-1])
 	expired := e.expiredKey(e.acct, "expired", scopes.NewSet(scopes.Read))
 	revoked := e.newKey(e.acct, keys.CreateParams{Name: "revoked", Scopes: scopes.NewSet(scopes.Read)})
-	k, err := e.relay.Keys().Verify(context.Background(), revoked)
+	a, err := e.relay.Authorize(context.Background(), revoked)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.relay.Keys().Revoke(context.Background(), e.acct, k.ID); err != nil {
+	k := a.Key
+	if _, err := e.relay.Account(e.acct).Keys().Revoke(context.Background(), k.ID); err != nil {
 		t.Fatal(err)
 	}
 
-	long := strings.Repeat("é", memoryrelay.MaxContentChars+1)
+	long := strings.Repeat("é", memory.MaxContentChars+1)
 	bigMeta := map[string]any{"content": "x", "metadata": map[string]any{"blob": strings.Repeat("a", 10<<10)}}
 
 	cases := []struct {
@@ -330,7 +332,7 @@ func TestOversizedBody(t *testing.T) {
 	}
 	defer relay.Close()
 	acct, _ := relay.CreateAccount(ctx, "a")
-	_, tok, _ := relay.Keys().Create(ctx, acct.ID, keys.CreateParams{Name: "k", Scopes: scopes.NewSet(scopes.Admin)})
+	_, tok, _ := relay.Account(acct.ID).Keys().Create(ctx, memory.NewKey{Name: "k", Scopes: scopes.NewSet(scopes.Admin)})
 	h, err := httpapi.New(relay, httpapi.Options{MaxBodyBytes: 1024})
 	if err != nil {
 		t.Fatal(err)

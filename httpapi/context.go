@@ -5,7 +5,6 @@ package httpapi
 import (
 	"net/http"
 
-	"github.com/memoryrelay/memoryrelay"
 	"github.com/memoryrelay/memoryrelay/memory"
 	"github.com/memoryrelay/memoryrelay/scopes"
 )
@@ -46,7 +45,7 @@ func (h *handler) textContext(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, badField("query", "query is required"))
 		return
 	}
-	limit, err := limitParam(req.Limit, memoryrelay.MaxContextLimit)
+	limit, err := limitParam(req.Limit, memory.MaxContextLimit)
 	if err != nil {
 		h.writeError(w, r, err)
 		return
@@ -91,6 +90,10 @@ type buildContextReq struct {
 	LLMModel   *string `json:"llm_model"`
 }
 
+// defaultRankingVersion is the ranking_version a context build reports
+// when the request names none (#13).
+const defaultRankingVersion = "v1"
+
 // contextItemJSON is an item of a built context: the contract's four
 // fields, plus the whole Memory and the item's estimated tokens (our
 // extension).
@@ -123,11 +126,11 @@ func (h *handler) buildContext(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, badField("query", "query is required"))
 		return
 	}
-	if req.MaxMemories.set && (req.MaxMemories.v < 1 || req.MaxMemories.v > memoryrelay.MaxContextMemories) {
+	if req.MaxMemories.set && (req.MaxMemories.v < 1 || req.MaxMemories.v > memory.MaxContextMemories) {
 		h.writeError(w, r, badField("max_memories", "max_memories must be between 1 and 100"))
 		return
 	}
-	if req.MaxTokens.set && (req.MaxTokens.v < memoryrelay.MinContextTokens || req.MaxTokens.v > memoryrelay.MaxContextTokens) {
+	if req.MaxTokens.set && (req.MaxTokens.v < memory.MinContextTokens || req.MaxTokens.v > memory.MaxContextTokens) {
 		h.writeError(w, r, badField("max_tokens", "max_tokens must be between 100 and 128000"))
 		return
 	}
@@ -148,7 +151,7 @@ func (h *handler) buildContext(w http.ResponseWriter, r *http.Request) {
 		items[i] = contextItemJSON{MemoryID: it.Memory.ID, Content: it.Memory.Content, Score: it.Score, MemoryType: it.Memory.MemoryType,
 			Tokens: it.Tokens, Memory: toMemory(it.Memory)}
 	}
-	version := memoryrelay.DefaultRankingVersion
+	version := defaultRankingVersion
 	if req.RankingVersion != nil && *req.RankingVersion != "" {
 		version = *req.RankingVersion
 	}

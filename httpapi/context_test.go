@@ -7,7 +7,8 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"github.com/memoryrelay/memoryrelay"
+	"github.com/memoryrelay/memoryrelay/internal/contexts"
+	"github.com/memoryrelay/memoryrelay/memory"
 )
 
 // seedContext stores memories for the context tests and returns their ids.
@@ -55,7 +56,7 @@ func TestMemoriesContext(t *testing.T) {
 		}
 		parts = append(parts, m["content"].(string))
 	}
-	if text != strings.Join(parts, memoryrelay.TextContextSeparator) {
+	if text != strings.Join(parts, memory.TextContextSeparator) {
 		t.Errorf("context %q is not the matches joined best first", text)
 	}
 
@@ -168,7 +169,7 @@ func TestBuildContextEndpoints(t *testing.T) {
 			if ids[it["content"].(string)] != it["memory_id"] {
 				t.Errorf("item %v is not a stored memory", it)
 			}
-			tokens += memoryrelay.EstimateTokens(it["content"].(string)) + memoryrelay.SeparatorTokens
+			tokens += contexts.EstimateTokens(it["content"].(string)) + memory.SeparatorTokens
 		}
 		if r.body["token_count"] != float64(tokens) {
 			t.Errorf("token_count %v, items cost %d", r.body["token_count"], tokens)

@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/memoryrelay/memoryrelay"
 	"github.com/memoryrelay/memoryrelay/memory"
 	"github.com/memoryrelay/memoryrelay/scopes"
 )
@@ -169,7 +168,7 @@ func (h *handler) getDecision(w http.ResponseWriter, r *http.Request) {
 
 func (h *handler) listDecisions(w http.ResponseWriter, r *http.Request) {
 	var p memory.DecisionListParams
-	if err := pageParams(r, memoryrelay.MaxPage, &p.Limit, &p.Offset, &p.Cursor); err != nil {
+	if err := pageParams(r, memory.MaxPageLimit, &p.Limit, &p.Offset, &p.Cursor); err != nil {
 		h.writeError(w, r, err)
 		return
 	}
@@ -254,7 +253,7 @@ func (h *handler) checkDecisions(w http.ResponseWriter, r *http.Request) {
 	p := memory.DecisionCheckParams{Query: *query, Project: decisionProjectParam(r)}
 	l, err := queryInt(r, "limit")
 	if err == nil {
-		p.Limit, err = limitParam(l, memoryrelay.MaxDecisionCheck)
+		p.Limit, err = limitParam(l, memory.MaxDecisionCheck)
 	}
 	if err == nil {
 		p.Threshold, err = thresholdParam(r)

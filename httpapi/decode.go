@@ -13,8 +13,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/memoryrelay/memoryrelay"
 	"github.com/memoryrelay/memoryrelay/internal/storedjson"
+	"github.com/memoryrelay/memoryrelay/memory"
 )
 
 func defaultLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
@@ -22,7 +22,7 @@ func defaultLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
 // MaxRequestDepth is the deepest nesting of arrays and objects accepted
 // in a request body (the body itself is level 1); a deeper body is a 400
 // before it is decoded, so no parser recursion, ours or SQLite's, is
-// unbounded. It leaves room above memoryrelay.MaxJSONDepth (stored JSON)
+// unbounded. It leaves room above memory.MaxJSONDepth (stored JSON)
 // for the levels a request puts around a stored value (a batch item's
 // metadata is 3 levels down).
 const MaxRequestDepth = 64
@@ -268,8 +268,8 @@ func limitParam(o optInt, max int) (int, error) {
 }
 
 func offsetParam(o optInt) (int, error) {
-	if o.set && (o.v < 0 || o.v > memoryrelay.MaxOffset) {
-		return 0, badField("offset", "offset must be between 0 and "+strconv.Itoa(memoryrelay.MaxOffset))
+	if o.set && (o.v < 0 || o.v > memory.MaxOffset) {
+		return 0, badField("offset", "offset must be between 0 and "+strconv.Itoa(memory.MaxOffset))
 	}
 	return o.v, nil
 }

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/memoryrelay/memoryrelay"
 	"github.com/memoryrelay/memoryrelay/memory"
 	"github.com/memoryrelay/memoryrelay/scopes"
 )
@@ -83,7 +82,7 @@ func (h *handler) createEntity(w http.ResponseWriter, r *http.Request) {
 
 func (h *handler) listEntities(w http.ResponseWriter, r *http.Request) {
 	var p memory.EntityListParams
-	if err := pageParams(r, memoryrelay.MaxPage, &p.Limit, &p.Offset, &p.Cursor); err != nil {
+	if err := pageParams(r, memory.MaxPageLimit, &p.Limit, &p.Offset, &p.Cursor); err != nil {
 		h.writeError(w, r, err)
 		return
 	}

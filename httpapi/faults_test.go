@@ -19,7 +19,6 @@ import (
 
 	"github.com/memoryrelay/memoryrelay"
 	"github.com/memoryrelay/memoryrelay/httpapi"
-	"github.com/memoryrelay/memoryrelay/keys"
 	"github.com/memoryrelay/memoryrelay/memory"
 	"github.com/memoryrelay/memoryrelay/scopes"
 )
@@ -56,7 +55,7 @@ func newFaultEnv(t *testing.T, opts memoryrelay.Options) *faultEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, tok, err := r.Keys().Create(ctx, acct.ID, keys.CreateParams{Name: "k", Scopes: scopes.NewSet(scopes.Read, scopes.Write)})
+	_, tok, err := r.Account(acct.ID).Keys().Create(ctx, memory.NewKey{Name: "k", Scopes: scopes.NewSet(scopes.Read, scopes.Write)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -273,10 +272,11 @@ func TestCorruptFileAtRunTime(t *testing.T) {
 			t.Errorf("%s %s: Retry-After %q for a damaged database", c[0], c[1], ra)
 		}
 	}
-	k, err := r.Keys().Verify(ctx, key)
+	a, err := r.Authorize(ctx, key)
 	if err != nil {
 		t.Fatal(err)
 	}
+	k := a.Key
 	if _, err := r.AccountFor(k).Memories().Create(ctx, memory.NewMemory{Content: "four"}); !errors.Is(err, memoryrelay.ErrDamaged) {
 		t.Errorf("CreateMemory on a damaged database: %v", err)
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/memoryrelay/memoryrelay"
 	"github.com/memoryrelay/memoryrelay/httpapi"
 	"github.com/memoryrelay/memoryrelay/keys"
+	"github.com/memoryrelay/memoryrelay/memory"
 	"github.com/memoryrelay/memoryrelay/scopes"
 )
 
@@ -216,11 +217,12 @@ func FuzzAuthHeader(f *testing.F) {
 	ctx := context.Background()
 	e.keys["expired"] = e.expiredKey(e.acct, "expired", scopes.NewSet(scopes.Read))
 	revoked := e.newKey(e.acct, keys.CreateParams{Name: "revoked", Scopes: scopes.NewSet(scopes.Read)})
-	k, err := e.relay.Keys().Verify(ctx, revoked)
+	a, err := e.relay.Authorize(ctx, revoked)
 	if err != nil {
 		f.Fatal(err)
 	}
-	if _, err := e.relay.Keys().Revoke(ctx, e.acct, k.ID); err != nil {
+	k := a.Key
+	if _, err := e.relay.Account(e.acct).Keys().Revoke(ctx, k.ID); err != nil {
 		f.Fatal(err)
 	}
 	e.keys["revoked"] = revoked
@@ -520,7 +522,7 @@ func followUps(path string, body map[string]any) []followUp {
 func FuzzRequestBodies(f *testing.F) {
 	fe := newFuzzEnv(f)
 	admin := fe.keys["admin"]
-	k, tok, err := fe.relay.Keys().Create(context.Background(), fe.acct, keys.CreateParams{Name: "rotating", Scopes: scopes.NewSet(scopes.Read)})
+	k, tok, err := fe.relay.Account(fe.acct).Keys().Create(context.Background(), memory.NewKey{Name: "rotating", Scopes: scopes.NewSet(scopes.Read)})
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -538,7 +540,7 @@ func FuzzRequestBodies(f *testing.F) {
 			deep(200, false), `{"metadata":{"k":"\ud800"},"content":"a\u0000b"}`}
 		// Valid bodies with metadata that Go's decoder accepts but a
 		// strict reader may not: raw invalid UTF-8, nesting at and past
-		// memoryrelay.MaxJSONDepth, past SQLite's JSON depth limit of
+		// memory.MaxJSONDepth, past SQLite's JSON depth limit of
 		// 1000 and past httpapi.MaxRequestDepth.
 		if m, ok := body.(map[string]any); ok {
 			rest := map[string]any{}
@@ -548,7 +550,7 @@ func FuzzRequestBodies(f *testing.F) {
 				}
 			}
 			b, _ := json.Marshal(rest)
-			for _, meta := range []string{"{\"k\":\"\xff\xfe\"}", "{\"\xc3\":1}", `{"k":` + deep(memoryrelay.MaxJSONDepth-1, true) + `}`, `{"k":` + deep(memoryrelay.MaxJSONDepth, true) + `}`,
+			for _, meta := range []string{"{\"k\":\"\xff\xfe\"}", "{\"\xc3\":1}", `{"k":` + deep(memory.MaxJSONDepth-1, true) + `}`, `{"k":` + deep(memory.MaxJSONDepth, true) + `}`,
 				`{"k":` + deep(httpapi.MaxRequestDepth, true) + `}`, `{"k":` + deep(1200, false) + `}`} {
 				if len(rest) == 0 {
 					seeds = append(seeds, `{"metadata":`+meta+`}`)
@@ -966,7 +968,7 @@ func FuzzSearchFilters(f *testing.F) {
 // search of the account by namespace or metadata_filter a 500, as did such
 // a metadata_filter value; metadata with raw invalid UTF-8 came back
 // verbatim, so the response was not UTF-8. Both are 400 now (nesting past
-// memoryrelay.MaxJSONDepth, which every client parses), and the deepest
+// memory.MaxJSONDepth, which every client parses), and the deepest
 // metadata accepted is stored and searchable.
 func TestMetadataStrictJSON(t *testing.T) {
 	e := newEnv(t, memoryrelay.Options{})
@@ -974,7 +976,7 @@ func TestMetadataStrictJSON(t *testing.T) {
 	create := func(meta string) response {
 		return e.do("POST", "/v1/memories", key, `{"content":"deep metadata","metadata":`+meta+`}`)
 	}
-	max := memoryrelay.MaxJSONDepth
+	max := memory.MaxJSONDepth
 	if r := create(`{"namespace":"ns1","k":` + deep(max-1, true) + `}`); r.status != 201 {
 		t.Fatalf("metadata %d levels deep: %d %s", max, r.status, r.raw)
 	}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/memoryrelay/memoryrelay"
 	"github.com/memoryrelay/memoryrelay/httpapi"
+	"github.com/memoryrelay/memoryrelay/memory"
 )
 
 // cjkText is n Han characters whose overlapping pairs (the full-text terms
@@ -63,9 +64,9 @@ func mixedText(n int) string {
 func TestLongQueriesAnswer(t *testing.T) {
 	e := newEnv(t, memoryrelay.Options{RateLimit: 100_000})
 	key := e.keys["rw"]
-	cjk := cjkText(memoryrelay.MaxContentChars)
-	ascii := asciiWords(memoryrelay.MaxContentChars)
-	mixed := mixedText(memoryrelay.MaxContentChars)
+	cjk := cjkText(memory.MaxContentChars)
+	ascii := asciiWords(memory.MaxContentChars)
+	mixed := mixedText(memory.MaxContentChars)
 	// Memories that share terms with the queries, so that every side of
 	// the search has candidates to score.
 	cjkID := e.createMemory(key, map[string]any{"content": cjk[:3000]})
@@ -74,7 +75,7 @@ func TestLongQueriesAnswer(t *testing.T) {
 	repeated := strings.Repeat("機械", 16_384) // 32,768 characters, one distinct pair... twice
 
 	for name, q := range map[string]string{"cjk": cjk, "ascii": ascii, "mixed": mixed, "repeated": repeated} {
-		if n := utf8.RuneCountInString(q); n > memoryrelay.MaxContentChars {
+		if n := utf8.RuneCountInString(q); n > memory.MaxContentChars {
 			t.Fatalf("%s: %d characters", name, n)
 		}
 		for _, c := range []struct {
@@ -115,7 +116,7 @@ func TestRequestListsCapped(t *testing.T) {
 	e := newEnv(t, memoryrelay.Options{RateLimit: 100_000})
 	key := e.keys["rw"]
 	meta := map[string]any{}
-	for i := range memoryrelay.MaxMetadataFilterKeys {
+	for i := range memory.MaxMetadataFilterKeys {
 		meta["k"+strconv.Itoa(i)] = i
 	}
 	id := e.createMemory(key, map[string]any{"content": "filtered memory", "metadata": meta})
@@ -127,16 +128,16 @@ func TestRequestListsCapped(t *testing.T) {
 		}
 		return f
 	}
-	r := e.do("POST", "/v1/memories/search", key, map[string]any{"query": "filtered memory", "metadata_filter": filter(memoryrelay.MaxMetadataFilterKeys)})
+	r := e.do("POST", "/v1/memories/search", key, map[string]any{"query": "filtered memory", "metadata_filter": filter(memory.MaxMetadataFilterKeys)})
 	if data, _ := r.body["data"].([]any); r.status != 200 || len(data) != 1 || data[0].(map[string]any)["id"] != id {
-		t.Errorf("metadata_filter with %d keys: %d %.300s", memoryrelay.MaxMetadataFilterKeys, r.status, r.raw)
+		t.Errorf("metadata_filter with %d keys: %d %.300s", memory.MaxMetadataFilterKeys, r.status, r.raw)
 	}
-	for _, n := range []int{memoryrelay.MaxMetadataFilterKeys + 1, 929, 5000} {
+	for _, n := range []int{memory.MaxMetadataFilterKeys + 1, 929, 5000} {
 		checkError(t, e.do("POST", "/v1/memories/search", key, map[string]any{"query": "x", "metadata_filter": filter(n)}),
-			400, "validation_error", fmt.Sprintf("metadata_filter must have at most %d keys", memoryrelay.MaxMetadataFilterKeys))
+			400, "validation_error", fmt.Sprintf("metadata_filter must have at most %d keys", memory.MaxMetadataFilterKeys))
 	}
 
-	tags := make([]string, memoryrelay.MaxTagFilter)
+	tags := make([]string, memory.MaxTagFilter)
 	for i := range tags {
 		tags[i] = "t" + strconv.Itoa(i)
 	}
@@ -154,12 +155,12 @@ func TestRequestListsCapped(t *testing.T) {
 		return e.do("GET", "/v1/decisions?tags="+url.QueryEscape(strings.Join(q, ",")), key, nil)
 	}
 	for _, dup := range []bool{false, true} { // repeats count once
-		if r := list(memoryrelay.MaxTagFilter, dup); r.status != 200 || len(r.body["data"].([]any)) != 1 {
-			t.Errorf("%d tags (repeated %v): %d %.300s", memoryrelay.MaxTagFilter, dup, r.status, r.raw)
+		if r := list(memory.MaxTagFilter, dup); r.status != 200 || len(r.body["data"].([]any)) != 1 {
+			t.Errorf("%d tags (repeated %v): %d %.300s", memory.MaxTagFilter, dup, r.status, r.raw)
 		}
 	}
-	for _, n := range []int{memoryrelay.MaxTagFilter + 1, 934} {
-		checkError(t, list(n, false), 400, "validation_error", fmt.Sprintf("tags must list at most %d distinct tags", memoryrelay.MaxTagFilter))
+	for _, n := range []int{memory.MaxTagFilter + 1, 934} {
+		checkError(t, list(n, false), 400, "validation_error", fmt.Sprintf("tags must list at most %d distinct tags", memory.MaxTagFilter))
 	}
 
 	exclude := func(n int) []string {
@@ -169,20 +170,20 @@ func TestRequestListsCapped(t *testing.T) {
 		}
 		return out
 	}
-	r = e.do("POST", "/v2/context/build", key, map[string]any{"query": "filtered memory", "exclude_memory_ids": exclude(memoryrelay.MaxExcludeIDs)})
+	r = e.do("POST", "/v2/context/build", key, map[string]any{"query": "filtered memory", "exclude_memory_ids": exclude(memory.MaxExcludeIDs)})
 	if r.status != 200 || len(r.body["context"].([]any)) != 0 {
-		t.Errorf("exclude_memory_ids with %d ids: %d %.300s", memoryrelay.MaxExcludeIDs, r.status, r.raw)
+		t.Errorf("exclude_memory_ids with %d ids: %d %.300s", memory.MaxExcludeIDs, r.status, r.raw)
 	}
-	checkError(t, e.do("POST", "/v2/context", key, map[string]any{"query": "x", "exclude_memory_ids": exclude(memoryrelay.MaxExcludeIDs + 1)}),
-		400, "validation_error", fmt.Sprintf("exclude_memory_ids must hold at most %d ids", memoryrelay.MaxExcludeIDs))
+	checkError(t, e.do("POST", "/v2/context", key, map[string]any{"query": "x", "exclude_memory_ids": exclude(memory.MaxExcludeIDs + 1)}),
+		400, "validation_error", fmt.Sprintf("exclude_memory_ids must hold at most %d ids", memory.MaxExcludeIDs))
 
-	items := make([]any, memoryrelay.MaxBatch)
+	items := make([]any, memory.MaxBatch)
 	for i := range items {
 		items[i] = map[string]any{"content": "batch item " + strconv.Itoa(i)}
 	}
 	r = e.do("POST", "/v1/memories/batch", key, map[string]any{"memories": items})
-	if r.status != 200 || r.body["succeeded"] != float64(memoryrelay.MaxBatch) {
-		t.Errorf("batch of %d: %d %.300s", memoryrelay.MaxBatch, r.status, r.raw)
+	if r.status != 200 || r.body["succeeded"] != float64(memory.MaxBatch) {
+		t.Errorf("batch of %d: %d %.300s", memory.MaxBatch, r.status, r.raw)
 	}
 	checkError(t, e.do("POST", "/v1/memories/batch", key, map[string]any{"memories": append(items, items[0])}),
 		400, "validation_error", "memories must hold 1-1000 items")
@@ -259,14 +260,14 @@ func TestNoRedirects(t *testing.T) {
 }
 
 // TestStoredJSONDepth: every stored JSON field accepts nesting to
-// memoryrelay.MaxJSONDepth levels (the outermost object is level 1) and is
+// memory.MaxJSONDepth levels (the outermost object is level 1) and is
 // a 400 one level deeper (memory metadata was accepted to 1,000 levels,
 // a project's stack to any depth). A request body nested deeper than
 // httpapi.MaxRequestDepth is a 400 before it is decoded.
 func TestStoredJSONDepth(t *testing.T) {
 	e := newEnv(t, memoryrelay.Options{RateLimit: 100_000})
 	rw, admin := e.keys["rw"], e.keys["admin"]
-	max := memoryrelay.MaxJSONDepth
+	max := memory.MaxJSONDepth
 	obj := func(levels int) string { return deep(levels, true) } // {"a":{"a":…1}}, levels deep
 	e.createMemory(rw, map[string]any{"content": "m"})
 	mem := e.createMemory(rw, map[string]any{"content": "to update"})
@@ -454,7 +455,7 @@ func TestInvalidUTF8SameOnCreateAndUpdate(t *testing.T) {
 	}
 }
 
-// TestForgedCursor: a cursor claiming an offset past memoryrelay.MaxOffset
+// TestForgedCursor: a cursor claiming an offset past memory.MaxOffset
 // is a 400 (2^63-1 gave a negative next_cursor); at the maximum it is
 // answered and the next cursor is valid.
 func TestForgedCursor(t *testing.T) {
@@ -481,11 +482,11 @@ func TestForgedCursor(t *testing.T) {
 		forge := func(off string) string {
 			return base64.RawURLEncoding.EncodeToString([]byte(parts[0] + ":" + parts[1] + ":" + off + ":" + parts[3]))
 		}
-		for _, off := range []string{"9223372036854775807", strconv.Itoa(memoryrelay.MaxOffset + 1), "99999999999999999999", "-1"} {
+		for _, off := range []string{"9223372036854775807", strconv.Itoa(memory.MaxOffset + 1), "99999999999999999999", "-1"} {
 			checkError(t, e.do("GET", list+"?limit=1&cursor="+forge(off), key, nil), 400, "validation_error", "cursor is not valid")
 		}
-		r := e.do("GET", list+"?limit=1&cursor="+forge(strconv.Itoa(memoryrelay.MaxOffset)), key, nil)
-		if r.status != 200 || r.body["offset"] != float64(memoryrelay.MaxOffset) {
+		r := e.do("GET", list+"?limit=1&cursor="+forge(strconv.Itoa(memory.MaxOffset)), key, nil)
+		if r.status != 200 || r.body["offset"] != float64(memory.MaxOffset) {
 			t.Fatalf("%s: cursor at the maximum offset: %d %.300s", list, r.status, r.raw)
 		}
 		next, _ := r.body["next_cursor"].(string)
@@ -494,7 +495,7 @@ func TestForgedCursor(t *testing.T) {
 		}
 		raw, _ = base64.RawURLEncoding.DecodeString(next)
 		parts2 := strings.Split(string(raw), ":")
-		if off, err := strconv.Atoi(parts2[2]); len(parts2) != 4 || err != nil || off < 0 || off > memoryrelay.MaxOffset {
+		if off, err := strconv.Atoi(parts2[2]); len(parts2) != 4 || err != nil || off < 0 || off > memory.MaxOffset {
 			t.Errorf("%s: next_cursor %q", list, raw)
 		}
 		if r := e.do("GET", list+"?limit=1&cursor="+next, key, nil); r.status != 200 || len(r.body["data"].([]any)) != 1 {

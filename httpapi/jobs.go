@@ -10,7 +10,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/memoryrelay/memoryrelay"
 	"github.com/memoryrelay/memoryrelay/memory"
 	"github.com/memoryrelay/memoryrelay/scopes"
 )
@@ -132,7 +131,7 @@ func (h *handler) createBatch(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, badField("memories", "memories must be an array"))
 		return
 	}
-	if len(items) == 0 || len(items) > memoryrelay.MaxBatch {
+	if len(items) == 0 || len(items) > memory.MaxBatch {
 		h.writeError(w, r, badField("memories", "memories must hold 1-1000 items"))
 		return
 	}

@@ -247,7 +247,7 @@ func TestMemoryBatch(t *testing.T) {
 func TestMemoryBatchErrors(t *testing.T) {
 	e := newEnv(t, memoryrelay.Options{})
 	key := e.keys["rw"]
-	tooMany := make([]any, memoryrelay.MaxBatch+1)
+	tooMany := make([]any, memory.MaxBatch+1)
 	for i := range tooMany {
 		tooMany[i] = map[string]any{"content": "x"}
 	}
@@ -422,7 +422,7 @@ func TestV2MemoriesInvalid(t *testing.T) {
 	}{
 		{"no content", map[string]any{"agent_id": "bot"}, "content is required"},
 		{"blank content", map[string]any{"content": "  "}, "content must be"},
-		{"too long", map[string]any{"content": strings.Repeat("x", memoryrelay.MaxContentChars+1)}, "content must be"},
+		{"too long", map[string]any{"content": strings.Repeat("x", memory.MaxContentChars+1)}, "content must be"},
 		{"content type", map[string]any{"content": 5}, "content must be a string"},
 		{"metadata", map[string]any{"content": "x", "metadata": []any{1}}, "metadata must be a JSON object"},
 		{"unknown session", map[string]any{"content": "x", "session_id": jobsUnknown}, "session_id"},

@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/memoryrelay/memoryrelay"
 	"github.com/memoryrelay/memoryrelay/keys"
 	"github.com/memoryrelay/memoryrelay/memory"
 	"github.com/memoryrelay/memoryrelay/scopes"
@@ -164,7 +163,7 @@ func (h *handler) createKey(w http.ResponseWriter, r *http.Request) {
 
 func (h *handler) listKeys(w http.ResponseWriter, r *http.Request) {
 	var p memory.PageParams
-	if err := pageParams(r, memoryrelay.MaxPage, &p.Limit, &p.Offset, &p.Cursor); err != nil {
+	if err := pageParams(r, memory.MaxPageLimit, &p.Limit, &p.Offset, &p.Cursor); err != nil {
 		h.writeError(w, r, err)
 		return
 	}

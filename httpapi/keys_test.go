@@ -241,7 +241,7 @@ func keyMetadataOf(n int) string {
 }
 
 // TestKeyFieldRulesOverHTTP: POST /v1/keys goes through the key store's
-// rules (the same as Relay.Keys() and the facade): each limit at its value
+// rules (the same as an account's Keys and Relay.ImportKey): each limit at its value
 // and one past it, and every refusal a 400 validation_error naming the
 // field with today's message.
 func TestKeyFieldRulesOverHTTP(t *testing.T) {
@@ -254,14 +254,14 @@ func TestKeyFieldRulesOverHTTP(t *testing.T) {
 		field string // "" when accepted
 		msg   string
 	}{
-		{"name of 100 characters", `{"name":"` + strings.Repeat("ü", memoryrelay.MaxKeyName) + `","scopes":["read"]}`, "", ""},
-		{"name of 101 characters", `{"name":"` + strings.Repeat("ü", memoryrelay.MaxKeyName+1) + `","scopes":["read"]}`, "name", "name must be 1-100 characters"},
+		{"name of 100 characters", `{"name":"` + strings.Repeat("ü", keys.MaxName) + `","scopes":["read"]}`, "", ""},
+		{"name of 101 characters", `{"name":"` + strings.Repeat("ü", keys.MaxName+1) + `","scopes":["read"]}`, "name", "name must be 1-100 characters"},
 		{"empty name", `{"name":"","scopes":["read"]}`, "name", "name must be 1-100 characters"},
 		{"empty scopes", `{"name":"k","scopes":[]}`, "scopes", "scopes must be a non-empty list of read, write, delete, admin"},
 		{"expiry in a minute", body(`,"expires_at":"` + e.clock.Now().Add(time.Minute).Format(time.RFC3339) + `"`), "", ""},
 		{"expiry a second ago", body(`,"expires_at":"` + e.clock.Now().Add(-time.Second).Format(time.RFC3339) + `"`), "expires_at", "expires_at must be in the future"},
-		{"metadata at the size limit", body(`,"metadata":` + keyMetadataOf(memoryrelay.MaxMetadataSize)), "", ""},
-		{"metadata one byte past", body(`,"metadata":` + keyMetadataOf(memoryrelay.MaxMetadataSize+1)), "metadata", "metadata must be at most 10240 bytes when serialized"},
+		{"metadata at the size limit", body(`,"metadata":` + keyMetadataOf(memory.MaxMetadataSize)), "", ""},
+		{"metadata one byte past", body(`,"metadata":` + keyMetadataOf(memory.MaxMetadataSize+1)), "metadata", "metadata must be at most 10240 bytes when serialized"},
 		{"metadata an array", body(`,"metadata":[1]`), "metadata", "metadata must be a JSON object"},
 		{"metadata a string", body(`,"metadata":"owner=ops"`), "metadata", "metadata must be a JSON object"},
 		{"metadata a number", body(`,"metadata":5`), "metadata", "metadata must be a JSON object"},
@@ -298,10 +298,10 @@ func TestKeyFieldRulesOverHTTP(t *testing.T) {
 	}
 }
 
-// TestKeysMadeInGoCannotBreakListing is the issue's case: keys made with
-// Relay.Keys() (the package's own Examples' path) with a 5,000-character
-// name, an expiry in the past or metadata that is not JSON are refused, so
-// GET /v1/keys keeps answering 200.
+// TestKeysMadeInGoCannotBreakListing is the issue's case: keys made in Go
+// (an account's Keys, the package's own Examples' path) with a
+// 5,000-character name, an expiry in the past or metadata that is not JSON
+// are refused, so GET /v1/keys keeps answering 200.
 func TestKeysMadeInGoCannotBreakListing(t *testing.T) {
 	e := newEnv(t, memoryrelay.Options{})
 	past := e.clock.Now().Add(-time.Hour)
@@ -312,7 +312,8 @@ func TestKeysMadeInGoCannotBreakListing(t *testing.T) {
 		{Name: "not-json", Scopes: read, Metadata: []byte(`owner=ops`)},
 		{Name: "not-an-object", Scopes: read, Metadata: []byte(`[1]`)},
 	} {
-		if _, _, err := e.relay.Keys().Create(context.Background(), e.acct, p); !errors.Is(err, keys.ErrInvalid) {
+		in := memory.NewKey{Name: p.Name, Scopes: p.Scopes, ExpiresAt: p.ExpiresAt, Metadata: p.Metadata}
+		if _, _, err := e.relay.Account(e.acct).Keys().Create(context.Background(), in); !errors.Is(err, keys.ErrInvalid) {
 			t.Errorf("Keys().Create(%.20q): %v, want a keys.ErrInvalid", p.Name, err)
 		}
 	}

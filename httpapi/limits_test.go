@@ -74,78 +74,78 @@ func TestStoredFieldLimits(t *testing.T) {
 		created       int
 		body          func(n int) any
 	}{
-		{"memory", "content", memoryrelay.MaxContentChars, "POST", "/v1/memories", 201, func(n int) any { return map[string]any{"content": chars(n)} }},
-		{"memory", "user_id", memoryrelay.MaxUserID, "POST", "/v1/memories", 201, func(n int) any { return map[string]any{"content": "x", "user_id": chars(n)} }},
-		{"memory", "user_id", memoryrelay.MaxUserID, "PATCH", "/v1/memories/" + mem, 200, func(n int) any { return map[string]any{"user_id": chars(n)} }},
-		{"memory", "agent_id", memoryrelay.MaxAgentRef, "POST", "/v1/memories", 201, func(n int) any { return map[string]any{"content": "x", "agent_id": ascii(n)} }},
-		{"memory", "project", memoryrelay.MaxProjectSlug, "POST", "/v1/memories", 201, func(n int) any { return map[string]any{"content": "x", "project": chars(n)} }},
-		{"memory", "metadata", memoryrelay.MaxMetadataSize, "POST", "/v1/memories", 201, func(n int) any { return map[string]any{"content": "x", "metadata": jsonOf(n)} }},
-		{"memory", "metadata", memoryrelay.MaxMetadataSize, "POST", "/v2/memories", 202, func(n int) any { return map[string]any{"content": "x", "metadata": jsonOf(n)} }},
-		{"memory", "webhook_url", memoryrelay.MaxWebhookURL, "POST", "/v2/memories", 202, func(n int) any {
+		{"memory", "content", memory.MaxContentChars, "POST", "/v1/memories", 201, func(n int) any { return map[string]any{"content": chars(n)} }},
+		{"memory", "user_id", memory.MaxUserID, "POST", "/v1/memories", 201, func(n int) any { return map[string]any{"content": "x", "user_id": chars(n)} }},
+		{"memory", "user_id", memory.MaxUserID, "PATCH", "/v1/memories/" + mem, 200, func(n int) any { return map[string]any{"user_id": chars(n)} }},
+		{"memory", "agent_id", memory.MaxAgentRef, "POST", "/v1/memories", 201, func(n int) any { return map[string]any{"content": "x", "agent_id": ascii(n)} }},
+		{"memory", "project", memory.MaxProjectSlug, "POST", "/v1/memories", 201, func(n int) any { return map[string]any{"content": "x", "project": chars(n)} }},
+		{"memory", "metadata", memory.MaxMetadataSize, "POST", "/v1/memories", 201, func(n int) any { return map[string]any{"content": "x", "metadata": jsonOf(n)} }},
+		{"memory", "metadata", memory.MaxMetadataSize, "POST", "/v2/memories", 202, func(n int) any { return map[string]any{"content": "x", "metadata": jsonOf(n)} }},
+		{"memory", "webhook_url", memory.MaxWebhookURL, "POST", "/v2/memories", 202, func(n int) any {
 			return map[string]any{"content": "x", "webhook_url": "https://example.com/" + ascii(n-len("https://example.com/"))}
 		}},
 
-		{"agent", "name", memoryrelay.MaxAgentName, "POST", "/v1/agents", 201, func(n int) any { return map[string]any{"name": chars(n)} }},
-		{"agent", "description", memoryrelay.MaxAgentDescription, "POST", "/v1/agents", 201, func(n int) any {
+		{"agent", "name", memory.MaxAgentName, "POST", "/v1/agents", 201, func(n int) any { return map[string]any{"name": chars(n)} }},
+		{"agent", "description", memory.MaxAgentDescription, "POST", "/v1/agents", 201, func(n int) any {
 			return map[string]any{"name": fmt.Sprint("agent ", next()), "description": chars(n)}
 		}},
-		{"agent", "metadata", memoryrelay.MaxMetadataSize, "POST", "/v1/agents", 201, func(n int) any {
+		{"agent", "metadata", memory.MaxMetadataSize, "POST", "/v1/agents", 201, func(n int) any {
 			return map[string]any{"name": fmt.Sprint("agent ", next()), "metadata": jsonOf(n)}
 		}},
 
-		{"session", "title", memoryrelay.MaxSessionTitle, "POST", "/v1/sessions", 201, func(n int) any { return map[string]any{"title": chars(n)} }},
-		{"session", "project", memoryrelay.MaxSessionProject, "POST", "/v1/sessions", 201, func(n int) any { return map[string]any{"project": chars(n)} }},
-		{"session", "metadata", memoryrelay.MaxMetadataSize, "POST", "/v1/sessions", 201, func(n int) any { return map[string]any{"metadata": jsonOf(n)} }},
-		{"session", "external_id", memoryrelay.MaxExternalID, "POST", "/v1/sessions/get-or-create", 201, func(n int) any { return map[string]any{"external_id": chars(n)} }},
-		{"session", "summary", memoryrelay.MaxSessionSummary, "POST", "/v1/sessions/" + session + "/end", 200, func(n int) any { return map[string]any{"summary": chars(n)} }},
+		{"session", "title", memory.MaxSessionTitle, "POST", "/v1/sessions", 201, func(n int) any { return map[string]any{"title": chars(n)} }},
+		{"session", "project", memory.MaxSessionProject, "POST", "/v1/sessions", 201, func(n int) any { return map[string]any{"project": chars(n)} }},
+		{"session", "metadata", memory.MaxMetadataSize, "POST", "/v1/sessions", 201, func(n int) any { return map[string]any{"metadata": jsonOf(n)} }},
+		{"session", "external_id", memory.MaxExternalID, "POST", "/v1/sessions/get-or-create", 201, func(n int) any { return map[string]any{"external_id": chars(n)} }},
+		{"session", "summary", memory.MaxSessionSummary, "POST", "/v1/sessions/" + session + "/end", 200, func(n int) any { return map[string]any{"summary": chars(n)} }},
 
-		{"entity", "name", memoryrelay.MaxEntityName, "POST", "/v1/entities", 201, func(n int) any { return map[string]any{"name": chars(n)} }},
-		{"entity", "type", memoryrelay.MaxEntityType, "POST", "/v1/entities", 201, func(n int) any { return map[string]any{"name": "x", "type": chars(n)} }},
-		{"entity", "metadata", memoryrelay.MaxMetadataSize, "POST", "/v1/entities", 201, func(n int) any { return map[string]any{"name": "x", "metadata": jsonOf(n)} }},
-		{"entity link", "relationship", memoryrelay.MaxRelationship, "POST", "/v1/entities/links", 201, func(n int) any {
+		{"entity", "name", memory.MaxEntityName, "POST", "/v1/entities", 201, func(n int) any { return map[string]any{"name": chars(n)} }},
+		{"entity", "type", memory.MaxEntityType, "POST", "/v1/entities", 201, func(n int) any { return map[string]any{"name": "x", "type": chars(n)} }},
+		{"entity", "metadata", memory.MaxMetadataSize, "POST", "/v1/entities", 201, func(n int) any { return map[string]any{"name": "x", "metadata": jsonOf(n)} }},
+		{"entity link", "relationship", memory.MaxRelationship, "POST", "/v1/entities/links", 201, func(n int) any {
 			// A new memory each time, so that the link at the limit is new.
 			return map[string]any{"entity_id": ent, "memory_id": e.createMemory(rw, map[string]any{"content": "linked"}), "relationship": chars(n)}
 		}},
 
-		{"decision", "title", memoryrelay.MaxDecisionTitle, "POST", "/v1/decisions", 201, func(n int) any { return decision(map[string]any{"title": chars(n)}) }},
-		{"decision", "rationale", memoryrelay.MaxDecisionRationale, "POST", "/v1/decisions", 201, func(n int) any { return decision(map[string]any{"rationale": chars(n)}) }},
-		{"decision", "alternatives", memoryrelay.MaxDecisionAlternatives, "POST", "/v1/decisions", 201, func(n int) any { return decision(map[string]any{"alternatives": chars(n)}) }},
-		{"decision", "tags", memoryrelay.MaxTags, "POST", "/v1/decisions", 201, func(n int) any { return decision(map[string]any{"tags": tags(n)}) }},
-		{"decision", "tags", memoryrelay.MaxTagChars, "POST", "/v1/decisions", 201, func(n int) any { return decision(map[string]any{"tags": []string{"ok", chars(n)}}) }},
-		{"decision", "project_slug", memoryrelay.MaxProjectSlug, "POST", "/v1/decisions", 201, func(n int) any { return decision(map[string]any{"project_slug": chars(n)}) }},
-		{"decision", "metadata", memoryrelay.MaxMetadataSize, "POST", "/v1/decisions", 201, func(n int) any { return decision(map[string]any{"metadata": jsonOf(n)}) }},
+		{"decision", "title", memory.MaxDecisionTitle, "POST", "/v1/decisions", 201, func(n int) any { return decision(map[string]any{"title": chars(n)}) }},
+		{"decision", "rationale", memory.MaxDecisionRationale, "POST", "/v1/decisions", 201, func(n int) any { return decision(map[string]any{"rationale": chars(n)}) }},
+		{"decision", "alternatives", memory.MaxDecisionAlternatives, "POST", "/v1/decisions", 201, func(n int) any { return decision(map[string]any{"alternatives": chars(n)}) }},
+		{"decision", "tags", memory.MaxTags, "POST", "/v1/decisions", 201, func(n int) any { return decision(map[string]any{"tags": tags(n)}) }},
+		{"decision", "tags", memory.MaxTagChars, "POST", "/v1/decisions", 201, func(n int) any { return decision(map[string]any{"tags": []string{"ok", chars(n)}}) }},
+		{"decision", "project_slug", memory.MaxProjectSlug, "POST", "/v1/decisions", 201, func(n int) any { return decision(map[string]any{"project_slug": chars(n)}) }},
+		{"decision", "metadata", memory.MaxMetadataSize, "POST", "/v1/decisions", 201, func(n int) any { return decision(map[string]any{"metadata": jsonOf(n)}) }},
 
-		{"pattern", "title", memoryrelay.MaxPatternTitle, "POST", "/v1/patterns", 201, func(n int) any { return pattern(map[string]any{"title": chars(n)}) }},
-		{"pattern", "description", memoryrelay.MaxPatternDescription, "POST", "/v1/patterns", 201, func(n int) any { return pattern(map[string]any{"description": chars(n)}) }},
-		{"pattern", "category", memoryrelay.MaxPatternCategory, "POST", "/v1/patterns", 201, func(n int) any { return pattern(map[string]any{"category": chars(n)}) }},
-		{"pattern", "example_code", memoryrelay.MaxPatternExampleCode, "POST", "/v1/patterns", 201, func(n int) any { return pattern(map[string]any{"example_code": chars(n)}) }},
-		{"pattern", "tags", memoryrelay.MaxTags, "POST", "/v1/patterns", 201, func(n int) any { return pattern(map[string]any{"tags": tags(n)}) }},
-		{"pattern", "tags", memoryrelay.MaxTagChars, "POST", "/v1/patterns", 201, func(n int) any { return pattern(map[string]any{"tags": []string{chars(n)}}) }},
-		{"pattern", "source_project", memoryrelay.MaxProjectSlug, "POST", "/v1/patterns", 201, func(n int) any { return pattern(map[string]any{"source_project": chars(n)}) }},
-		{"pattern", "metadata", memoryrelay.MaxMetadataSize, "POST", "/v1/patterns", 201, func(n int) any { return pattern(map[string]any{"metadata": jsonOf(n)}) }},
+		{"pattern", "title", memory.MaxPatternTitle, "POST", "/v1/patterns", 201, func(n int) any { return pattern(map[string]any{"title": chars(n)}) }},
+		{"pattern", "description", memory.MaxPatternDescription, "POST", "/v1/patterns", 201, func(n int) any { return pattern(map[string]any{"description": chars(n)}) }},
+		{"pattern", "category", memory.MaxPatternCategory, "POST", "/v1/patterns", 201, func(n int) any { return pattern(map[string]any{"category": chars(n)}) }},
+		{"pattern", "example_code", memory.MaxPatternExampleCode, "POST", "/v1/patterns", 201, func(n int) any { return pattern(map[string]any{"example_code": chars(n)}) }},
+		{"pattern", "tags", memory.MaxTags, "POST", "/v1/patterns", 201, func(n int) any { return pattern(map[string]any{"tags": tags(n)}) }},
+		{"pattern", "tags", memory.MaxTagChars, "POST", "/v1/patterns", 201, func(n int) any { return pattern(map[string]any{"tags": []string{chars(n)}}) }},
+		{"pattern", "source_project", memory.MaxProjectSlug, "POST", "/v1/patterns", 201, func(n int) any { return pattern(map[string]any{"source_project": chars(n)}) }},
+		{"pattern", "metadata", memory.MaxMetadataSize, "POST", "/v1/patterns", 201, func(n int) any { return pattern(map[string]any{"metadata": jsonOf(n)}) }},
 
-		{"project", "slug", memoryrelay.MaxProjectSlug, "POST", "/v1/projects", 201, func(n int) any { return map[string]any{"slug": ascii(n), "name": "P"} }},
-		{"project", "name", memoryrelay.MaxProjectName, "POST", "/v1/projects", 201, func(n int) any { return map[string]any{"slug": fmt.Sprint("p", next()), "name": chars(n)} }},
-		{"project", "description", memoryrelay.MaxProjectDescription, "POST", "/v1/projects", 201, func(n int) any {
+		{"project", "slug", memory.MaxProjectSlug, "POST", "/v1/projects", 201, func(n int) any { return map[string]any{"slug": ascii(n), "name": "P"} }},
+		{"project", "name", memory.MaxProjectName, "POST", "/v1/projects", 201, func(n int) any { return map[string]any{"slug": fmt.Sprint("p", next()), "name": chars(n)} }},
+		{"project", "description", memory.MaxProjectDescription, "POST", "/v1/projects", 201, func(n int) any {
 			return map[string]any{"slug": fmt.Sprint("p", next()), "name": "P", "description": chars(n)}
 		}},
-		{"project", "stack", memoryrelay.MaxProjectStack, "POST", "/v1/projects", 201, func(n int) any {
+		{"project", "stack", memory.MaxProjectStack, "POST", "/v1/projects", 201, func(n int) any {
 			return map[string]any{"slug": fmt.Sprint("p", next()), "name": "P", "stack": jsonOf(n)}
 		}},
-		{"project", "repo_url", memoryrelay.MaxRepoURL, "POST", "/v1/projects", 201, func(n int) any {
+		{"project", "repo_url", memory.MaxRepoURL, "POST", "/v1/projects", 201, func(n int) any {
 			return map[string]any{"slug": fmt.Sprint("p", next()), "name": "P", "repo_url": chars(n)}
 		}},
-		{"project", "metadata", memoryrelay.MaxMetadataSize, "POST", "/v1/projects", 201, func(n int) any {
+		{"project", "metadata", memory.MaxMetadataSize, "POST", "/v1/projects", 201, func(n int) any {
 			return map[string]any{"slug": fmt.Sprint("p", next()), "name": "P", "metadata": jsonOf(n)}
 		}},
 
-		{"project relationship", "relationship_type", memoryrelay.MaxRelationshipType, "POST", "/v1/projects/source/relationships", 201, func(n int) any {
+		{"project relationship", "relationship_type", memory.MaxRelationshipType, "POST", "/v1/projects/source/relationships", 201, func(n int) any {
 			return map[string]any{"target_project": "target", "relationship_type": chars(n)}
 		}},
-		{"project relationship", "target_project", memoryrelay.MaxProjectSlug, "POST", "/v1/projects/source/relationships", 201, func(n int) any {
+		{"project relationship", "target_project", memory.MaxProjectSlug, "POST", "/v1/projects/source/relationships", 201, func(n int) any {
 			return map[string]any{"target_project": strings.Repeat("t", n), "relationship_type": "depends_on"}
 		}},
-		{"project relationship", "metadata", memoryrelay.MaxMetadataSize, "POST", "/v1/projects/source/relationships", 201, func(n int) any {
+		{"project relationship", "metadata", memory.MaxMetadataSize, "POST", "/v1/projects/source/relationships", 201, func(n int) any {
 			return map[string]any{"target_project": fmt.Sprint("t", next()), "relationship_type": "depends_on", "metadata": jsonOf(n)}
 		}},
 	}

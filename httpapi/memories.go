@@ -181,7 +181,7 @@ func (h *handler) deleteUserMemories(w http.ResponseWriter, r *http.Request) {
 
 func (h *handler) listMemories(w http.ResponseWriter, r *http.Request) {
 	var p memory.ListParams
-	if err := pageParams(r, memoryrelay.MaxPage, &p.Limit, &p.Offset, &p.Cursor); err != nil {
+	if err := pageParams(r, memory.MaxPageLimit, &p.Limit, &p.Offset, &p.Cursor); err != nil {
 		h.writeError(w, r, err)
 		return
 	}
@@ -268,7 +268,7 @@ func (h *handler) searchMemories(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	limit, err := limitParam(req.Limit, memoryrelay.MaxHits)
+	limit, err := limitParam(req.Limit, memory.MaxHits)
 	if err != nil {
 		h.writeError(w, r, err)
 		return

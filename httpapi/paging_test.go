@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/memoryrelay/memoryrelay"
+	"github.com/memoryrelay/memoryrelay/memory"
 )
 
 // pagedList is a list of the API for the paging tests, and how to add an
@@ -185,11 +186,11 @@ func TestBadCursorEveryList(t *testing.T) {
 			id := strings.Join(parts[3:], ":")
 			bad = append(bad, forge("x", parts[2], id), forge(parts[1], "x", id), forge(parts[1], parts[2], ""),
 				forge(parts[1], parts[2], strings.Repeat("i", 256)), forge("99999999999999999999", parts[2], id))
-			for _, off := range []string{"9223372036854775807", strconv.Itoa(memoryrelay.MaxOffset + 1), "99999999999999999999", "-1"} {
+			for _, off := range []string{"9223372036854775807", strconv.Itoa(memory.MaxOffset + 1), "99999999999999999999", "-1"} {
 				bad = append(bad, forge(parts[1], off, id))
 			}
 		} else { // list:offset
-			for _, off := range []string{"9223372036854775807", strconv.Itoa(memoryrelay.MaxOffset + 1), "99999999999999999999", "-1", "", "x"} {
+			for _, off := range []string{"9223372036854775807", strconv.Itoa(memory.MaxOffset + 1), "99999999999999999999", "-1", "", "x"} {
 				bad = append(bad, b64([]byte(parts[0]+":"+off)))
 			}
 		}
@@ -203,16 +204,16 @@ func TestBadCursorEveryList(t *testing.T) {
 		// next_cursor points at.
 		var atMax string
 		if l.keyset {
-			atMax = b64([]byte(parts[0] + ":" + parts[1] + ":" + strconv.Itoa(memoryrelay.MaxOffset) + ":" + strings.Join(parts[3:], ":")))
+			atMax = b64([]byte(parts[0] + ":" + parts[1] + ":" + strconv.Itoa(memory.MaxOffset) + ":" + strings.Join(parts[3:], ":")))
 		} else {
-			atMax = b64([]byte(parts[0] + ":" + strconv.Itoa(memoryrelay.MaxOffset)))
+			atMax = b64([]byte(parts[0] + ":" + strconv.Itoa(memory.MaxOffset)))
 		}
 		r := e.do("GET", l.path+"?limit=1&cursor="+atMax, key, nil)
-		if r.status != 200 || r.body["offset"] != float64(memoryrelay.MaxOffset) {
+		if r.status != 200 || r.body["offset"] != float64(memory.MaxOffset) {
 			t.Fatalf("%s: a cursor at the maximum offset: %d %.300s", l.path, r.status, r.raw)
 		}
 		if next, ok := r.body["next_cursor"].(string); ok {
-			if r := e.do("GET", l.path+"?limit=1&cursor="+next, key, nil); r.status != 200 || r.body["offset"] != float64(memoryrelay.MaxOffset) {
+			if r := e.do("GET", l.path+"?limit=1&cursor="+next, key, nil); r.status != 200 || r.body["offset"] != float64(memory.MaxOffset) {
 				t.Errorf("%s: the page after the maximum offset: %d %.300s", l.path, r.status, r.raw)
 			}
 		} else if l.keyset {

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"net/http"
 
-	"github.com/memoryrelay/memoryrelay"
 	"github.com/memoryrelay/memoryrelay/memory"
 	"github.com/memoryrelay/memoryrelay/scopes"
 )
@@ -133,7 +132,7 @@ func (h *handler) searchPatterns(w http.ResponseWriter, r *http.Request) {
 	p := memory.PatternSearchParams{Query: deref(query), Category: queryString(r, "category"), Project: queryString(r, "project")}
 	l, err := queryInt(r, "limit")
 	if err == nil {
-		p.Limit, err = limitParam(l, memoryrelay.MaxPatternHits)
+		p.Limit, err = limitParam(l, memory.MaxPatternHits)
 	}
 	if err == nil {
 		p.Threshold, err = thresholdParam(r)
@@ -197,7 +196,7 @@ func (h *handler) suggestPatterns(w http.ResponseWriter, r *http.Request) {
 	l, err := queryInt(r, "limit")
 	var limit int
 	if err == nil {
-		limit, err = limitParam(l, memoryrelay.MaxPatternHits)
+		limit, err = limitParam(l, memory.MaxPatternHits)
 	}
 	if err != nil {
 		h.writeError(w, r, err)

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"net/http"
 
-	"github.com/memoryrelay/memoryrelay"
 	"github.com/memoryrelay/memoryrelay/memory"
 	"github.com/memoryrelay/memoryrelay/scopes"
 )
@@ -91,7 +90,7 @@ func (h *handler) createProject(w http.ResponseWriter, r *http.Request) {
 
 func (h *handler) listProjects(w http.ResponseWriter, r *http.Request) {
 	var p memory.ProjectListParams
-	if err := pageParams(r, memoryrelay.MaxPage, &p.Limit, &p.Offset, &p.Cursor); err != nil {
+	if err := pageParams(r, memory.MaxPageLimit, &p.Limit, &p.Offset, &p.Cursor); err != nil {
 		h.writeError(w, r, err)
 		return
 	}

@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/memoryrelay/memoryrelay"
+	"github.com/memoryrelay/memoryrelay/internal/projects"
 	"github.com/memoryrelay/memoryrelay/memory"
 )
 
@@ -479,8 +480,8 @@ func TestProjectContext(t *testing.T) {
 		t.Errorf("project %v", proj)
 	}
 	hot := objects(t, r, "hot_memories")
-	if len(hot) != memoryrelay.ContextHotMemories {
-		t.Fatalf("%d hot memories, want %d", len(hot), memoryrelay.ContextHotMemories)
+	if len(hot) != projects.ContextHotMemories {
+		t.Fatalf("%d hot memories, want %d", len(hot), projects.ContextHotMemories)
 	}
 	for i, m := range hot {
 		checkKinds(t, "hot memory", m, memoryKinds)
@@ -489,8 +490,8 @@ func TestProjectContext(t *testing.T) {
 		}
 	}
 	decs := objects(t, r, "recent_decisions")
-	if len(decs) != memoryrelay.ContextDecisions {
-		t.Fatalf("%d decisions, want %d", len(decs), memoryrelay.ContextDecisions)
+	if len(decs) != projects.ContextDecisions {
+		t.Fatalf("%d decisions, want %d", len(decs), projects.ContextDecisions)
 	}
 	for i, d := range decs {
 		checkKinds(t, "decision", d, decisionKinds)
@@ -615,7 +616,7 @@ func TestImpactAnalysis(t *testing.T) {
 	}
 	d := decs[0].(map[string]any)
 	checkKinds(t, "impact decision", d["decision"].(map[string]any), decisionKinds)
-	if d["decision"].(map[string]any)["id"] != match.ID || d["score"].(float64) < memoryrelay.ImpactThreshold || d["score"].(float64) > 1 {
+	if d["decision"].(map[string]any)["id"] != match.ID || d["score"].(float64) < projects.ImpactThreshold || d["score"].(float64) > 1 {
 		t.Errorf("api decision %v", d)
 	}
 	mems := byslug["web"]["memories"].([]any)
@@ -624,7 +625,7 @@ func TestImpactAnalysis(t *testing.T) {
 	}
 	m := mems[0].(map[string]any)
 	checkKinds(t, "impact memory", m, searchItemKinds)
-	if m["id"] != mem.Memory.ID || m["score"].(float64) < memoryrelay.ImpactThreshold {
+	if m["id"] != mem.Memory.ID || m["score"].(float64) < projects.ImpactThreshold {
 		t.Errorf("web memory %v", m)
 	}
 	if len(byslug["e2e"]["decisions"].([]any)) != 0 || len(byslug["e2e"]["memories"].([]any)) != 0 {

@@ -666,7 +666,7 @@ func TestKeyValuesNeverPrintSecret(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	k, tok, err := relay.Keys().Create(ctx, acct.ID, keys.CreateParams{Name: "k", Scopes: scopes.NewSet(scopes.Read), Metadata: []byte(`{"owner":"ops"}`)})
+	k, tok, err := relay.Account(acct.ID).Keys().Create(ctx, memory.NewKey{Name: "k", Scopes: scopes.NewSet(scopes.Read), Metadata: []byte(`{"owner":"ops"}`)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -680,7 +680,7 @@ func TestKeyValuesNeverPrintSecret(t *testing.T) {
 		t.Fatalf("Authorize gave key %s, want %s", auth.Key.ID, k.ID)
 	}
 	_, parseErr := keys.Parse(typo(raw, -1))
-	_, verifyErr := relay.Keys().Verify(ctx, typo(raw, 20))
+	_, verifyErr := relay.Authorize(ctx, typo(raw, 20))
 	_, authErr := relay.Authorize(ctx, raw, scopes.Admin)
 	values := map[string]any{
 		"Token": tok, "*Token": &tok, "Key": k, "*Key": &k, "Auth": auth, "*Auth": &auth,

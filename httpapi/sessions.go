@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"strconv"
 
-	"github.com/memoryrelay/memoryrelay"
 	"github.com/memoryrelay/memoryrelay/memory"
 	"github.com/memoryrelay/memoryrelay/scopes"
 )
@@ -169,7 +168,7 @@ func (h *handler) endSession(w http.ResponseWriter, r *http.Request) {
 
 func (h *handler) listSessions(w http.ResponseWriter, r *http.Request) {
 	var p memory.SessionListParams
-	if err := pageParams(r, memoryrelay.MaxPage, &p.Limit, &p.Offset, &p.Cursor); err != nil {
+	if err := pageParams(r, memory.MaxPageLimit, &p.Limit, &p.Offset, &p.Cursor); err != nil {
 		h.writeError(w, r, err)
 		return
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/memoryrelay/memoryrelay"
+	"github.com/memoryrelay/memoryrelay/memory"
 )
 
 var sessionKinds = map[string]string{
@@ -405,7 +406,7 @@ func TestSessionGetCapsMemories(t *testing.T) {
 	e := newEnv(t, memoryrelay.Options{RateLimit: 100_000})
 	key := e.keys["rw"]
 	id := e.do("POST", "/v1/sessions", key, map[string]any{"agent_id": "bot"}).body["id"].(string)
-	n := memoryrelay.MaxSessionMemories + 1
+	n := memory.MaxSessionMemories + 1
 	var mems []string
 	for i := range n {
 		mems = append(mems, e.createMemory(key, map[string]any{"content": fmt.Sprintf("step %d", i), "session_id": id, "agent_id": "bot"}))
@@ -416,10 +417,10 @@ func TestSessionGetCapsMemories(t *testing.T) {
 		t.Fatalf("get: %d memory_count %v", r.status, r.body["memory_count"])
 	}
 	got, _ := r.body["memories"].([]any)
-	if len(got) != memoryrelay.MaxSessionMemories {
-		t.Fatalf("%d memories, want %d", len(got), memoryrelay.MaxSessionMemories)
+	if len(got) != memory.MaxSessionMemories {
+		t.Fatalf("%d memories, want %d", len(got), memory.MaxSessionMemories)
 	}
-	want := mems[n-memoryrelay.MaxSessionMemories:]
+	want := mems[n-memory.MaxSessionMemories:]
 	for i, m := range got {
 		if id := m.(map[string]any)["id"]; id != want[i] {
 			t.Fatalf("memory %d is %v, want %s (the newest, oldest first)", i, id, want[i])

@@ -8,6 +8,7 @@ import (
 
 	"github.com/memoryrelay/memoryrelay"
 	"github.com/memoryrelay/memoryrelay/keys"
+	"github.com/memoryrelay/memoryrelay/memory"
 	"github.com/memoryrelay/memoryrelay/scopes"
 )
 
@@ -73,12 +74,12 @@ func TestEmbed(t *testing.T) {
 		{"query prefix", map[string]any{"text": "which language?", "prefix": "search_query"}, 200, ""},
 		{"document prefix", map[string]any{"text": "a document", "prefix": "search_document"}, 200, ""},
 		{"null prefix", map[string]any{"text": "x", "prefix": nil, "model": "ignored"}, 200, ""},
-		{"longest text", map[string]any{"text": strings.Repeat("é", memoryrelay.MaxContentChars)}, 200, ""},
+		{"longest text", map[string]any{"text": strings.Repeat("é", memory.MaxContentChars)}, 200, ""},
 		{"missing text", map[string]any{}, 400, "text is required"},
 		{"null text", map[string]any{"text": nil}, 400, "text is required"},
 		{"empty text", map[string]any{"text": ""}, 400, "text must be"},
 		{"blank text", map[string]any{"text": " \n "}, 400, "text must be"},
-		{"text too long", map[string]any{"text": strings.Repeat("é", memoryrelay.MaxContentChars+1)}, 400, "text must be"},
+		{"text too long", map[string]any{"text": strings.Repeat("é", memory.MaxContentChars+1)}, 400, "text must be"},
 		{"text not a string", `{"text": 1}`, 400, "text must be a string"},
 		{"unknown prefix", map[string]any{"text": "x", "prefix": "passage"}, 400, "prefix must be"},
 	}

@@ -19,7 +19,7 @@ func stMetadataOf(n int) []byte {
 }
 
 // TestStoreFieldRules: Create and Import, the methods every way of making a
-// key goes through (Relay.Keys(), the facade, the HTTP API), refuse each
+// key goes through (an account's Keys, Relay.ImportKey, the HTTP API), refuse each
 // field outside its rule with an *InvalidError naming the field, store
 // nothing then, and accept every value at its limit.
 func TestStoreFieldRules(t *testing.T) {

@@ -6,6 +6,13 @@ import (
 	"time"
 )
 
+// Limits of agents (API contract §5.5). An agent's ID, like every agent
+// reference, is 1 to MaxAgentRef bytes.
+const (
+	MaxAgentName        = 255   // characters
+	MaxAgentDescription = 1_000 // characters
+)
+
 // Agent is an owner of memories within an account (API contract §5.5).
 type Agent struct {
 	// ID is the agent's id: the one the client chose, the reference a

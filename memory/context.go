@@ -5,6 +5,36 @@ import (
 	"time"
 )
 
+// Limits and defaults of context building (API contract §5.2 #10, §5.3
+// #13).
+const (
+	// DefaultContextLimit and MaxContextLimit are the default and the
+	// largest TextContextParams.Limit; a larger one is clamped.
+	DefaultContextLimit = 10
+	MaxContextLimit     = 50
+	// DefaultContextMemories and MaxContextMemories are the default and
+	// the largest BuildContextParams.MaxMemories.
+	DefaultContextMemories = 20
+	MaxContextMemories     = 100
+	// MinContextTokens and MaxContextTokens bound a non-zero
+	// BuildContextParams.MaxTokens.
+	MinContextTokens = 100
+	MaxContextTokens = 128_000
+	// MaxExcludeIDs is the most ids BuildContextParams.ExcludeIDs may list.
+	MaxExcludeIDs = 1000
+
+	// CharsPerToken is the estimate behind every token budget: a token is
+	// about 4 characters (code points) of text, so a text of n characters
+	// is ceil(n/4) tokens.
+	CharsPerToken = 4
+	// SeparatorTokens is what Build charges each packed memory on top of
+	// its text (ContextItem.Tokens), for the separator and framing a
+	// client puts between memories.
+	SeparatorTokens = 1
+	// TextContextSeparator joins the memories of a TextContext.
+	TextContextSeparator = "\n\n"
+)
+
 // TextContextParams is the input of [Contexts.Text].
 type TextContextParams struct {
 	Query     string  // required, 1–51,200 characters

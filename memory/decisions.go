@@ -6,6 +6,23 @@ import (
 	"time"
 )
 
+// Limits and defaults of decisions (API contract §5.7, §10.5).
+const (
+	MaxDecisionTitle        = 500    // characters
+	MaxDecisionRationale    = 50_000 // characters
+	MaxDecisionAlternatives = 50_000 // characters
+	// MaxTagFilter is the most distinct tags DecisionListParams.Tags may
+	// name (each is one SQL condition): as many as a decision may carry,
+	// so no filter that could match is refused.
+	MaxTagFilter = MaxTags
+	// DefaultDecisionCheck and MaxDecisionCheck are the default and the
+	// largest DecisionCheckParams.Limit; a larger one is clamped.
+	DefaultDecisionCheck = 5
+	MaxDecisionCheck     = 20
+	// DefaultCheckThreshold is DecisionCheckParams.Threshold when nil.
+	DefaultCheckThreshold = 0.3
+)
+
 // Decision statuses.
 const (
 	DecisionActive       = "active"

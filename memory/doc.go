@@ -14,8 +14,8 @@
 // account id, so no call can reach another account's data. Objects of
 // another account are not found ([ErrNotFound]), as if they did not exist.
 //
-// Package memory has no dependency on storage: it is types, interfaces
-// and errors only, and importing it links no database.
+// Package memory has no dependency on storage: it is types, limits,
+// interfaces and errors only, and importing it links no database.
 //
 // # Conventions
 //
@@ -26,4 +26,15 @@
 // field says otherwise; 0 means the default, 20; larger values are
 // clamped), an offset and an opaque cursor (a [Page]'s NextCursor) that
 // wins over the offset; they return a [Page].
+//
+// # Limits
+//
+// Every limit and default of an input is a constant beside its type:
+// [MaxContentChars], [MaxBatch] and the search range with [Memories],
+// [MaxPageLimit] and [MaxOffset] with [Page], the field limits of each
+// resource in its file, and those several share ([MaxMetadataSize],
+// [MaxJSONDepth], [MaxAgentRef], [MaxProjectSlug], [MaxTags]). An input
+// past one is a *ValidationError that lists every problem of the input,
+// one [Problem] per field, named by its Go field; the in-process and the
+// remote implementation enforce the same values.
 package memory

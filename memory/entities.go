@@ -6,6 +6,28 @@ import (
 	"time"
 )
 
+// Limits and defaults of entities (API contract §5.4, §10.5).
+const (
+	MaxEntityName   = 255 // characters (§10.5 raises §5.4's 200)
+	MaxEntityType   = 50  // characters
+	MaxRelationship = 100 // characters, of an entity link
+
+	// DefaultEntityType is NewEntity.Type when nil.
+	DefaultEntityType = "other"
+	// DefaultRelationship is NewEntityLink.Relationship when nil.
+	DefaultRelationship = "mentioned_in"
+	// Ranges of NeighborhoodParams: values outside are clamped into
+	// them, zero is the default.
+	DefaultNeighborDepth = 1
+	MaxNeighborDepth     = 5
+	DefaultMaxNeighbors  = 50
+	MaxNeighbors         = 100
+)
+
+// EntityTypes are the entity types every client knows. Other non-empty
+// types of up to MaxEntityType characters are stored verbatim.
+var EntityTypes = []string{"person", "place", "organization", "project", "concept", "other"}
+
 // Entity is a named thing (person, place, concept, …) that memories can
 // be linked to (API contract §4.5).
 type Entity struct {
@@ -65,8 +87,7 @@ type Neighborhood struct {
 	Entity    Entity
 	Neighbors []Neighbor // nearest first; never nil
 	// LinksRead is how many entity–memory links the walk read; a walk
-	// reads a bounded number of links (memoryrelay.MaxNeighborhoodLinks in
-	// process).
+	// reads a bounded number of links (50,000 in process).
 	LinksRead int
 	// Truncated reports that the walk stopped at that bound before it was
 	// complete: Neighbors is then a subset of the answer, each neighbour

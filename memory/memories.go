@@ -6,6 +6,30 @@ import (
 	"time"
 )
 
+// Limits and defaults of memories (API contract §1.6, §5.2, §5.3).
+const (
+	// MaxContentChars bounds a memory's Content, a search's Query (of
+	// memories, decisions, patterns and context) and the text of Embed.
+	MaxContentChars = 51_200 // characters
+	// MaxUserID bounds a memory's UserID.
+	MaxUserID = 255 // characters
+	// DefaultHits and MaxHits are the default and the largest
+	// SearchParams.Limit; a larger one is clamped.
+	DefaultHits = 10
+	MaxHits     = 100
+	// MaxMetadataFilterKeys is the most keys SearchParams.MetadataFilter
+	// may have (each is one SQL condition).
+	MaxMetadataFilterKeys = 50
+	// MaxBatch is the most memories one CreateBatch stores.
+	MaxBatch = 1000
+	// DefaultDedupThreshold is NewMemory.DedupThreshold when nil;
+	// MinDedupThreshold is the lowest accepted.
+	DefaultDedupThreshold = 0.95
+	MinDedupThreshold     = 0.5
+	// MaxWebhookURL bounds AsyncOptions.WebhookURL.
+	MaxWebhookURL = 2048 // bytes
+)
+
 // Memory is a stored memory (API contract §4.1).
 type Memory struct {
 	ID      string // a UUID, made by the server

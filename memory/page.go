@@ -23,3 +23,15 @@ type PageParams struct {
 	Offset int    // ≥ 0; ignored when Cursor is set
 	Cursor string // opaque, from Page.NextCursor; wins over Offset
 }
+
+// Limits of every list (API contract §1.6).
+const (
+	// DefaultPageLimit is the page size of a list whose Limit is 0.
+	DefaultPageLimit = 20
+	// MaxPageLimit is the largest page; a larger Limit is clamped to it.
+	MaxPageLimit = 100
+	// MaxOffset is the largest Offset a list accepts, as a parameter or
+	// inside a cursor; a cursor that claims a larger one is not valid.
+	// Offsets and offset+limit stay far from integer overflow.
+	MaxOffset = 1_000_000_000
+)

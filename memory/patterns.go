@@ -6,6 +6,21 @@ import (
 	"time"
 )
 
+// Limits and defaults of patterns (API contract §5.8, §10.5). Tags are
+// bounded by MaxTags and MaxTagChars.
+const (
+	MaxPatternTitle       = 500    // characters
+	MaxPatternDescription = 50_000 // characters
+	MaxPatternCategory    = 100    // characters
+	MaxPatternExampleCode = 50_000 // characters
+	// DefaultPatternHits and MaxPatternHits are the default and the
+	// largest limit of Search and Suggest; a larger one is clamped.
+	DefaultPatternHits = 10
+	MaxPatternHits     = 50
+	// DefaultPatternThreshold is PatternSearchParams.Threshold when nil.
+	DefaultPatternThreshold = 0.3
+)
+
 // Pattern is a reusable practice that projects can adopt (API contract
 // §4.5).
 type Pattern struct {

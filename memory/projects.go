@@ -6,6 +6,17 @@ import (
 	"time"
 )
 
+// Limits of projects (API contract §5.9, §10.5).
+const (
+	MaxProjectName        = 255      // characters
+	MaxProjectDescription = 5_000    // characters
+	MaxProjectStack       = 10 << 10 // bytes of serialized JSON
+	MaxRepoURL            = 500      // characters
+	MaxRelationshipType   = 100      // characters, of a project relationship
+	// MaxChangeDescription bounds the change of Projects.Impact.
+	MaxChangeDescription = 5_000 // characters
+)
+
 // Project is a named group of memories, sessions, decisions and patterns
 // within an account, addressed by its slug (API contract §4.5, §5.9).
 type Project struct {

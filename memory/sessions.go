@@ -6,6 +6,17 @@ import (
 	"time"
 )
 
+// Limits of sessions (API contract §5.6, §10.6).
+const (
+	MaxSessionTitle   = 500    // characters
+	MaxSessionProject = 255    // characters, of NewSession.Project
+	MaxExternalID     = 500    // characters
+	MaxSessionSummary = 50_000 // characters
+	// MaxSessionMemories is how many memories GetWithMemories returns at
+	// most (the newest); Session.MemoryCount counts them all.
+	MaxSessionMemories = 100
+)
+
 // Session statuses.
 const (
 	SessionActive = "active"

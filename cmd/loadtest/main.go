@@ -32,7 +32,6 @@ import (
 
 	"github.com/memoryrelay/memoryrelay"
 	"github.com/memoryrelay/memoryrelay/httpapi"
-	"github.com/memoryrelay/memoryrelay/keys"
 	"github.com/memoryrelay/memoryrelay/memory"
 	"github.com/memoryrelay/memoryrelay/scopes"
 )
@@ -156,7 +155,7 @@ func runAPI(ctx context.Context, cfg Config) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	_, tok, err := relay.Keys().Create(ctx, acct.ID, keys.CreateParams{Name: "load", Scopes: scopes.NewSet(scopes.Read, scopes.Write)})
+	_, tok, err := relay.Account(acct.ID).Keys().Create(ctx, memory.NewKey{Name: "load", Scopes: scopes.NewSet(scopes.Read, scopes.Write)})
 	if err != nil {
 		return nil, err
 	}

@@ -22,7 +22,7 @@ import (
 
 	"github.com/memoryrelay/memoryrelay"
 	"github.com/memoryrelay/memoryrelay/httpapi"
-	"github.com/memoryrelay/memoryrelay/keys"
+	"github.com/memoryrelay/memoryrelay/memory"
 	"github.com/memoryrelay/memoryrelay/scopes"
 )
 
@@ -48,7 +48,7 @@ func run(ctx context.Context, addr, dbPath string, stdout io.Writer, ready chan<
 	if err != nil {
 		return err
 	}
-	_, tok, err := relay.Keys().Create(ctx, acct.ID, keys.CreateParams{Name: "mount example", Scopes: scopes.NewSet(scopes.Read, scopes.Write)})
+	_, tok, err := relay.Account(acct.ID).Keys().Create(ctx, memory.NewKey{Name: "mount example", Scopes: scopes.NewSet(scopes.Read, scopes.Write)})
 	if err != nil {
 		return err
 	}

@@ -31,6 +31,7 @@ import (
 	"github.com/memoryrelay/memoryrelay"
 	"github.com/memoryrelay/memoryrelay/httpapi"
 	"github.com/memoryrelay/memoryrelay/keys"
+	"github.com/memoryrelay/memoryrelay/memory"
 	"github.com/memoryrelay/memoryrelay/scopes"
 )
 
@@ -122,22 +123,23 @@ func bootstrap(ctx context.Context, relay *memoryrelay.Relay, given string, stdo
 	if err != nil {
 		return err
 	}
-	if _, total, err := relay.Keys().List(ctx, acct.ID, 1, 0); err != nil || total > 0 {
+	ks := relay.Account(acct.ID).Keys()
+	if page, err := ks.List(ctx, memory.PageParams{Limit: 1}); err != nil || page.Total > 0 {
 		return err
 	}
-	params := keys.CreateParams{Name: "bootstrap admin", Scopes: scopes.NewSet(scopes.Admin)}
+	params := memory.NewKey{Name: "bootstrap admin", Scopes: scopes.NewSet(scopes.Admin)}
 	if given != "" {
 		tok, err := keys.Parse(given)
 		if err != nil {
 			return fmt.Errorf("MEMORYRELAY_BOOTSTRAP_KEY: %w", err)
 		}
-		if _, err := relay.Keys().Import(ctx, acct.ID, tok, params); err != nil {
+		if _, err := relay.ImportKey(ctx, acct.ID, tok, params); err != nil {
 			return err
 		}
 		fmt.Fprintln(stdout, "Account \"default\" uses the admin key from MEMORYRELAY_BOOTSTRAP_KEY.")
 		return nil
 	}
-	_, tok, err := relay.Keys().Create(ctx, acct.ID, params)
+	_, tok, err := ks.Create(ctx, params)
 	if err != nil {
 		return err
 	}

@@ -12,8 +12,8 @@ import (
 	"github.com/memoryrelay/memoryrelay"
 	"github.com/memoryrelay/memoryrelay/httpapi"
 	"github.com/memoryrelay/memoryrelay/internal/redistest"
-	"github.com/memoryrelay/memoryrelay/keys"
 	"github.com/memoryrelay/memoryrelay/limiter/redislimit"
+	"github.com/memoryrelay/memoryrelay/memory"
 	"github.com/memoryrelay/memoryrelay/scopes"
 )
 
@@ -36,7 +36,7 @@ func TestHTTP(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, tok, err := relay.Keys().Create(ctx, acct.ID, keys.CreateParams{Name: "k", Scopes: scopes.NewSet(scopes.Read)})
+			_, tok, err := relay.Account(acct.ID).Keys().Create(ctx, memory.NewKey{Name: "k", Scopes: scopes.NewSet(scopes.Read)})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -1,0 +1,178 @@
+package memories
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+
+	"github.com/memoryrelay/memoryrelay/internal/apierr"
+	"github.com/memoryrelay/memoryrelay/internal/jobs"
+	"github.com/memoryrelay/memoryrelay/internal/store"
+	"github.com/memoryrelay/memoryrelay/internal/uuid"
+	"github.com/memoryrelay/memoryrelay/internal/valid"
+	"github.com/memoryrelay/memoryrelay/memory"
+)
+
+// The v2 asynchronous creates (API contract §5.3 #11, #12): the request
+// is stored as a job at once, a worker of the Relay's job runner makes the
+// memory (Work), the queue stores it with the job's completion.
+
+// payload is a job's stored request. Memory is NewMemory as encoding/json
+// writes it, so fields added to NewMemory travel too.
+type payload struct {
+	V      int              `json:"v"`
+	Memory memory.NewMemory `json:"memory"`
+}
+
+// createAsync validates a memory and queues its creation: the job is
+// stored durably, a worker embeds and stores the memory under the returned
+// ID, and job follows it from pending through processing to ready or
+// failed. Invalid input, an unknown session included, is a
+// *memory.ValidationError at once. o.WebhookURL, when not nil or empty,
+// must be an absolute http(s) URL; it is called with the final status if
+// the Relay's webhooks allow its host.
+func (s *Service) createAsync(ctx context.Context, accountID string, in memory.NewMemory, o memory.AsyncOptions) (memory.Job, error) {
+	webhookURL := o.WebhookURL
+	if webhookURL != nil && *webhookURL == "" {
+		webhookURL = nil
+	}
+	m, err := s.newMemory(accountID, in)
+	var p valid.Problems
+	if err := p.Merge(err); err != nil {
+		return memory.Job{}, err
+	}
+	if webhookURL != nil {
+		checkWebhookURL(&p, *webhookURL)
+	}
+	if err := p.Err(); err != nil {
+		return memory.Job{}, err
+	}
+	if m.SessionID != nil {
+		ok, err := s.c.Store.SessionExists(ctx, accountID, *m.SessionID)
+		if err != nil {
+			return memory.Job{}, err
+		}
+		if !ok {
+			return memory.Job{}, apierr.ErrNoSession
+		}
+	}
+	// A known agent travels by its id, which never changes: by its name,
+	// a rename before the job runs would create another agent.
+	if in.AgentID != "" {
+		id, err := s.c.Store.ResolveAgent(ctx, accountID, in.AgentID)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return memory.Job{}, fmt.Errorf("memoryrelay: resolve agent: %w", err)
+		}
+		if err == nil {
+			in.AgentID = id
+		}
+	}
+	raw, err := json.Marshal(payload{V: 1, Memory: in})
+	if err != nil {
+		return memory.Job{}, fmt.Errorf("memoryrelay: encode job: %w", err)
+	}
+	now := s.c.Now()
+	j := jobs.Job{ID: "job_" + uuid.New(), MemoryID: m.ID, AccountID: accountID, Status: jobs.Pending,
+		Payload: raw, WebhookURL: webhookURL, CreatedAt: now, UpdatedAt: now}
+	if err := s.c.Store.InsertJob(ctx, j); err != nil {
+		return memory.Job{}, fmt.Errorf("memoryrelay: queue job: %w", err)
+	}
+	s.c.Queued()
+	return JobOf(j), nil
+}
+
+// checkWebhookURL accepts an absolute http or https URL with a host, of
+// at most memory.MaxWebhookURL bytes.
+func checkWebhookURL(p *valid.Problems, raw string) {
+	u, err := url.Parse(raw)
+	if len(raw) > memory.MaxWebhookURL || err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
+		p.Add("WebhookURL", "WebhookURL must be an absolute http or https URL of at most %d bytes", memory.MaxWebhookURL)
+	}
+}
+
+// JobOf is a stored job as the API reports it (and as its webhook
+// delivers it).
+func JobOf(j jobs.Job) memory.Job {
+	st := memory.Job{ID: j.MemoryID, JobID: j.ID, Status: j.Status, CreatedAt: j.CreatedAt, UpdatedAt: j.UpdatedAt}
+	if j.Status == jobs.Failed {
+		msg := "Processing failed"
+		if j.Error != nil {
+			msg = *j.Error
+		}
+		st.Error = &msg
+	}
+	return st
+}
+
+// job returns the status of the account's v2 create, by the memory's id
+// or the job's id (job_<uuid>). A memory created synchronously is reported
+// ready. Anything else is a *memory.NotFoundError.
+func (s *Service) job(ctx context.Context, accountID, id string) (memory.Job, error) {
+	if rest, ok := strings.CutPrefix(id, "job_"); ok {
+		u, ok := uuid.Canonical(rest)
+		if !ok {
+			return memory.Job{}, apierr.NotFound(apierr.Memory)
+		}
+		j, err := s.c.Store.JobByID(ctx, accountID, "job_"+u)
+		if err != nil {
+			return memory.Job{}, apierr.FromStore(err, apierr.Memory)
+		}
+		return JobOf(j), nil
+	}
+	u, ok := uuid.Canonical(id)
+	if !ok {
+		return memory.Job{}, apierr.NotFound(apierr.Memory)
+	}
+	j, err := s.c.Store.JobByMemory(ctx, accountID, u)
+	if err == nil {
+		return JobOf(j), nil
+	}
+	if !errors.Is(err, store.ErrNotFound) {
+		return memory.Job{}, err
+	}
+	m, err := s.c.Store.GetMemory(ctx, accountID, u)
+	if err != nil {
+		return memory.Job{}, apierr.FromStore(err, apierr.Memory)
+	}
+	return memory.Job{ID: m.ID, Status: memory.JobReady, CreatedAt: m.CreatedAt, UpdatedAt: m.UpdatedAt}, nil
+}
+
+// Work is the work of a claimed v2 job (the Relay's job runner calls it):
+// the memory it creates, validated and embedded, for the queue to store
+// with the job's completion. A *jobs.Failure fails the job with its
+// message; a cancelled ctx hands the job back.
+func (s *Service) Work(ctx context.Context, j jobs.Job) (store.BatchItem, error) {
+	var p payload
+	if err := json.Unmarshal(j.Payload, &p); err != nil {
+		s.c.Logger.Error("memoryrelay: job payload", "job_id", j.ID, "err", err)
+		return store.BatchItem{}, &jobs.Failure{Message: "Internal error: the job's request could not be read"}
+	}
+	m, err := s.newMemory(j.AccountID, p.Memory)
+	if err != nil {
+		return store.BatchItem{}, &jobs.Failure{Message: err.Error()}
+	}
+	m.ID, m.CreatedAt, m.UpdatedAt = j.MemoryID, j.CreatedAt, j.CreatedAt
+	idx, err := s.c.Index.Index(ctx, m.Content)
+	if err != nil {
+		if ctx.Err() != nil {
+			return store.BatchItem{}, err // cancelled: the job goes back
+		}
+		s.c.Logger.Error("memoryrelay: job embedding", "job_id", j.ID, "err", err)
+		return store.BatchItem{}, &jobs.Failure{Message: "Embedding failed"}
+	}
+	return store.BatchItem{Memory: &m, Index: idx, Dedup: p.Memory.Deduplicate, DedupThreshold: threshold(p.Memory)}, nil
+}
+
+// Explain is the error text of a job whose memory was not stored.
+func Explain(o store.BatchOutcome) string {
+	if o.DuplicateID != "" {
+		return "Duplicate of memory " + o.DuplicateID + "; nothing was stored"
+	}
+	if errors.Is(o.Err, store.ErrSessionNotFound) {
+		return apierr.ErrNoSession.Error()
+	}
+	return "Processing failed"
+}
