@@ -17,9 +17,9 @@ var (
 	memoryFields = []string{"id", "object", "content", "agent_id", "user_id", "metadata", "entities", "memory_type", "visibility",
 		"importance", "salience_score", "tier", "scope", "is_duplicate", "session_id", "project_id", "project",
 		"extraction_model", "extraction_method", "extraction_status", "archived_at", "created_at", "updated_at"}
-	listFields     = []string{"data", "has_more", "total", "total_count", "limit", "offset", "next_cursor"}
-	entityFields   = []string{"id", "name", "type", "entity_type", "agent_id", "metadata", "memory_count", "relationship_count", "created_at", "updated_at"}
-	agentFields    = []string{"id", "name", "description", "config", "metadata", "memory_count", "session_count", "project_count", "last_active_at", "created_at", "updated_at"}
+	listFields     = []string{"object", "data", "has_more", "total", "total_count", "limit", "offset", "next_cursor"}
+	entityFields   = []string{"id", "object", "name", "type", "entity_type", "agent_id", "metadata", "memory_count", "relationship_count", "created_at", "updated_at"}
+	agentFields    = []string{"id", "object", "name", "description", "config", "metadata", "memory_count", "session_count", "project_count", "last_active_at", "created_at", "updated_at"}
 	sessionFields  = []string{"id", "agent_id", "external_id", "project", "status", "title", "summary", "metadata", "memory_count", "started_at", "ended_at", "created_at", "updated_at"}
 	decisionFields = []string{"id", "agent_id", "session_id", "project_slug", "title", "rationale", "alternatives", "status", "superseded_by", "tags", "metadata", "created_at", "updated_at"}
 	patternFields  = []string{"id", "title", "name", "description", "scope", "category", "tags", "example_code", "source_project_id", "source_project_slug", "metadata", "adoption_count", "created_at", "updated_at"}

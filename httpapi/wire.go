@@ -102,6 +102,7 @@ func toMemory(m memory.Memory) memoryJSON {
 
 // listJSON is the list envelope (§4.2).
 type listJSON[T any] struct {
+	Object     string  `json:"object"` // "list" (API.md §10.6)
 	Data       []T     `json:"data"`
 	HasMore    bool    `json:"has_more"`
 	Total      int     `json:"total"`
@@ -114,7 +115,7 @@ type listJSON[T any] struct {
 // toList is the envelope of a list: next_cursor, set exactly when
 // has_more, continues it (API.md §1.6).
 func toList[S, T any](p memory.Page[S], conv func(S) T) listJSON[T] {
-	out := listJSON[T]{Data: make([]T, len(p.Data)), HasMore: p.HasMore, Total: p.Total, TotalCount: p.Total,
+	out := listJSON[T]{Object: "list", Data: make([]T, len(p.Data)), HasMore: p.HasMore, Total: p.Total, TotalCount: p.Total,
 		Limit: p.Limit, Offset: p.Offset, NextCursor: p.NextCursor}
 	for i, v := range p.Data {
 		out.Data[i] = conv(v)
@@ -164,6 +165,7 @@ func category(m memory.Memory) *string {
 }
 
 type agentJSON struct {
+	Object       string          `json:"object"` // "agent" (API.md §10.6)
 	ID           string          `json:"id"`
 	Name         string          `json:"name"`
 	Description  *string         `json:"description"`
@@ -179,7 +181,7 @@ type agentJSON struct {
 
 func toAgent(a memory.Agent) agentJSON {
 	return agentJSON{
-		ID: a.ID, Name: a.Name, Description: a.Description,
+		Object: "agent", ID: a.ID, Name: a.Name, Description: a.Description,
 		Config: objectOrEmpty(a.Config), Metadata: objectOrEmpty(a.Metadata),
 		MemoryCount: a.MemoryCount, LastActiveAt: msPtr(a.LastActiveAt),
 		SessionCount: a.SessionCount, ProjectCount: a.ProjectCount,
