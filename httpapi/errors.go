@@ -89,7 +89,7 @@ func badField(field, msg string) error { return &requestError{field: field, msg:
 var goNames = map[string]string{
 	"ID": "id", "Name": "name", "Content": "content", "AgentID": "agent_id", "UserID": "user_id",
 	"Metadata": "metadata", "MemoryType": "memory_type", "Visibility": "visibility", "Importance": "importance",
-	"Tier": "tier", "Scope": "scope", "Project": "project", "SessionID": "session_id",
+	"Tier": "tier", "Scope": "scope", "Project": "project", "ProjectID": "project_id", "SessionID": "session_id",
 	"DedupThreshold": "dedup_threshold", "Cursor": "cursor", "Limit": "limit", "Offset": "offset",
 	"Query": "query", "Threshold": "threshold", "MinImportance": "min_importance", "Mode": "search_mode",
 	"MetadataFilter": "metadata_filter", "Memories": "memories", "Description": "description",

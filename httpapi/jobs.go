@@ -49,6 +49,7 @@ func newMemoryOf(req memoryReq) memory.NewMemory {
 		Scope:          deref(req.Scope),
 		SessionID:      req.SessionID,
 		Project:        req.Project,
+		ProjectID:      req.ProjectID,
 		Deduplicate:    req.Deduplicate != nil && *req.Deduplicate,
 		DedupThreshold: req.DedupThreshold,
 	}

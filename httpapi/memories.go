@@ -69,6 +69,7 @@ type memoryReq struct {
 	Tier       *string         `json:"tier"`
 	Scope      *string         `json:"scope"`
 	Project    *string         `json:"project"`
+	ProjectID  *string         `json:"project_id"` // API.md §10.6: wins over project
 	// Create only (#2): see jobs.go.
 	Deduplicate    *bool    `json:"deduplicate"`
 	DedupThreshold *float64 `json:"dedup_threshold"`
@@ -106,6 +107,7 @@ func (h *handler) createMemory(w http.ResponseWriter, r *http.Request) {
 		Scope:      deref(req.Scope),
 		SessionID:  req.SessionID,
 		Project:    req.Project,
+		ProjectID:  req.ProjectID,
 
 		Deduplicate:    req.Deduplicate != nil && *req.Deduplicate,
 		DedupThreshold: req.DedupThreshold,
@@ -142,6 +144,7 @@ func (h *handler) updateMemory(w http.ResponseWriter, r *http.Request) {
 		Tier:       req.Tier,
 		Scope:      req.Scope,
 		Project:    req.Project,
+		ProjectID:  req.ProjectID,
 	})
 	if err != nil {
 		h.writeError(w, r, err)

@@ -74,6 +74,10 @@ type NewMemory struct {
 	Scope      string          // long-term (default) or session
 	SessionID  *string         // must name an existing session of the account
 	Project    *string         // project slug, ≤ 100 characters
+	// ProjectID names a project of the account by its id (API.md §10.6);
+	// it wins over Project. One that names no project of the account is
+	// invalid.
+	ProjectID *string
 	// Deduplicate, when set, stores nothing if a memory of the same agent
 	// scores at least DedupThreshold ([0.5, 1]; default 0.95) against the
 	// content; CreateResult then holds the existing memory.
@@ -102,6 +106,7 @@ type MemoryPatch struct {
 	Tier       *string
 	Scope      *string
 	Project    *string
+	ProjectID  *string // as NewMemory.ProjectID; wins over Project
 }
 
 // ListParams selects a page of memories, newest first.

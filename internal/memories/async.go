@@ -39,7 +39,10 @@ func (s *Service) createAsync(ctx context.Context, accountID string, in memory.N
 	if webhookURL != nil && *webhookURL == "" {
 		webhookURL = nil
 	}
-	m, err := s.newMemory(accountID, in)
+	m, err := s.newMemoryIn(ctx, accountID, in)
+	if m.Project != nil {
+		in.Project, in.ProjectID = m.Project, nil // resolved now; the job stores the slug
+	}
 	var p valid.Problems
 	if err := p.Merge(err); err != nil {
 		return memory.Job{}, err

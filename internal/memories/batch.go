@@ -2,6 +2,7 @@ package memories
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"time"
@@ -22,7 +23,7 @@ import (
 // insert run in one write transaction, so two concurrent identical creates
 // store one memory.
 func (s *Service) createDedup(ctx context.Context, accountID string, in memory.NewMemory) (memory.CreateResult, error) {
-	m, err := s.newMemory(accountID, in)
+	m, err := s.newMemoryIn(ctx, accountID, in)
 	if err != nil {
 		return memory.CreateResult{}, err
 	}
@@ -46,6 +47,15 @@ func (s *Service) createDedup(ctx context.Context, accountID string, in memory.N
 		return memory.CreateResult{Memory: convert.Memory(dup), IsDuplicate: true}, nil
 	}
 	return memory.CreateResult{Memory: convert.Memory(m)}, nil
+}
+
+// notInvalid is err unless it is nil or a *memory.ValidationError.
+func notInvalid(err error) error {
+	var v *memory.ValidationError
+	if err == nil || errors.As(err, &v) {
+		return nil
+	}
+	return err
 }
 
 // dedupThreshold checks the range of in's deduplication threshold,
@@ -87,7 +97,10 @@ func (s *Service) createBatch(ctx context.Context, accountID string, p memory.Ba
 		if in.AgentID == "" {
 			in.AgentID = p.AgentID
 		}
-		m, err := s.newMemory(accountID, in)
+		m, err := s.newMemoryIn(ctx, accountID, in)
+		if ue := notInvalid(err); ue != nil {
+			return memory.BatchResult{}, ue // a failed read of projects fails the batch, as the embedder's does
+		}
 		if err != nil {
 			res.Items[i] = memory.BatchItemResult{Status: memory.BatchFailed, Err: err}
 			continue

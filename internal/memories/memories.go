@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math"
@@ -39,6 +40,7 @@ type Store interface {
 	JobByID(ctx context.Context, accountID, id string) (jobs.Job, error)
 	JobByMemory(ctx context.Context, accountID, memoryID string) (jobs.Job, error)
 	ResolveAgent(ctx context.Context, accountID, ref string) (string, error)
+	ProjectSlug(ctx context.Context, accountID, id string) (string, error)
 	SessionExists(ctx context.Context, accountID, sessionID string) (bool, error)
 }
 
@@ -154,7 +156,7 @@ func (s *Service) create(ctx context.Context, accountID string, in memory.NewMem
 	if in.Deduplicate {
 		return s.createDedup(ctx, accountID, in)
 	}
-	m, err := s.newMemory(accountID, in)
+	m, err := s.newMemoryIn(ctx, accountID, in)
 	if err != nil {
 		return memory.CreateResult{}, err
 	}
@@ -166,6 +168,44 @@ func (s *Service) create(ctx context.Context, accountID string, in memory.NewMem
 		return memory.CreateResult{}, apierr.FromStore(err, apierr.Memory)
 	}
 	return memory.CreateResult{Memory: convert.Memory(m)}, nil
+}
+
+// newMemoryIn is newMemory with in.ProjectID resolved into the project's
+// slug first (a read of the account's projects); its problem, if any, is
+// one of the error's.
+func (s *Service) newMemoryIn(ctx context.Context, accountID string, in memory.NewMemory) (store.Memory, error) {
+	var p valid.Problems
+	if in.ProjectID != nil {
+		slug, err := s.projectSlug(ctx, accountID, *in.ProjectID)
+		if err := p.Merge(err); err != nil {
+			return store.Memory{}, err
+		}
+		if slug != "" {
+			in.Project = &slug
+		}
+		in.ProjectID = nil
+	}
+	m, err := s.newMemory(accountID, in)
+	if err := p.Merge(err); err != nil {
+		return store.Memory{}, err
+	}
+	return m, p.Err()
+}
+
+// projectSlug is the slug of the account's project with the id; one that
+// is not a UUID, or names no project of the account, is a
+// *memory.ValidationError for ProjectID.
+func (s *Service) projectSlug(ctx context.Context, accountID, id string) (string, error) {
+	bad := valid.Invalid("ProjectID", "ProjectID must be the id of a project of the account")
+	u, ok := uuid.Canonical(id)
+	if !ok {
+		return "", bad
+	}
+	slug, err := s.c.Store.ProjectSlug(ctx, accountID, u)
+	if errors.Is(err, store.ErrNotFound) {
+		return "", bad
+	}
+	return slug, err
 }
 
 // newMemory validates in and returns the memory to store; every problem
@@ -342,6 +382,14 @@ func (s *Service) update(ctx context.Context, accountID, id string, p memory.Mem
 	a.check(&v)
 	if err := v.Err(); err != nil {
 		return memory.Memory{}, err
+	}
+	if p.ProjectID != nil {
+		slug, err := s.projectSlug(ctx, accountID, *p.ProjectID)
+		if err != nil {
+			return memory.Memory{}, err
+		}
+		p.Project = &slug
+		a.Project = &slug
 	}
 	var idx *store.Indexed
 	if p.Content != nil {

@@ -278,6 +278,8 @@ ALTER TABLE jobs ADD COLUMN lease_expires INTEGER NOT NULL DEFAULT 0;
 	migrationWebhooks,
 	// 8: bring-your-own keys of the LLM entity extractor (API.md §10.7).
 	migrationExtractionKeys,
+	// 9: keys in the hosted shape: rotation time, spend limits and spend (API.md §10.2).
+	migrationKeysHosted,
 }
 
 // migrationAgentIDs gives agents the id a client chose (API contract
