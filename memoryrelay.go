@@ -168,7 +168,10 @@ func openStorage(ctx context.Context, opts Options) (*sqlite.Store, error) {
 // it closes st when it fails.
 func open(ctx context.Context, opts Options, st storage) (*Relay, error) {
 	var err error
-	r := &Relay{opts: opts, store: st, embed: opts.Embedder, started: opts.Now()}
+	r := &Relay{opts: opts, store: st, started: opts.Now()}
+	r.embed = metered(opts.Embedder, opts.EmbeddingPrice, func(ctx context.Context, keyID string, cost int64) error {
+		return r.keys.Charge(ctx, keyID, cost)
+	})
 	// undo releases what Open built so far when a later step fails.
 	var undo []func()
 	fail := func(err error) (*Relay, error) {
@@ -182,7 +185,7 @@ func open(ctx context.Context, opts Options, st storage) (*Relay, error) {
 		return fail(err)
 	}
 	r.engine, err = search.NewEngine[store.Memory](r.store, search.Options{
-		Embedder: opts.Embedder, Fusion: opts.Fusion, MaxTextCandidates: opts.MaxTextCandidates,
+		Embedder: r.embed, Fusion: opts.Fusion, MaxTextCandidates: opts.MaxTextCandidates,
 	})
 	if err != nil {
 		return fail(fmt.Errorf("memoryrelay: %w", err))

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"time"
 
 	"github.com/memoryrelay/memoryrelay/keys"
@@ -72,6 +73,13 @@ type Options struct {
 	// embedder (model and dimension) it was built with; opening it with
 	// another is ErrEmbedderMismatch.
 	Embedder embed.Embedder
+	// EmbeddingPrice is what the embedder costs, in USD per million
+	// tokens (API.md §10.2): the tokens of each call made for a key (see
+	// WithSpendKey) are charged to it and checked against its spend
+	// limits; tokens are counted by the embedder's TokenCounter, else
+	// estimated. Default 0: free, nothing is metered (the built-in
+	// embedder costs nothing).
+	EmbeddingPrice float64
 	// Fusion is how hybrid search combines a memory's semantic and
 	// lexical scores (see search.Fusion). Default search.FusionAuto: the
 	// policy the embedder asks for through the optional interface
@@ -186,6 +194,9 @@ func (o *Options) validate() error {
 	}
 	negative("RateLimit", int64(o.RateLimit))
 	negative("RateBurst", int64(o.RateBurst))
+	if p := o.EmbeddingPrice; math.IsNaN(p) || p < 0 || p > 1e6 {
+		bad("EmbeddingPrice", "must be a price from 0 to 1000000 USD per million tokens")
+	}
 	if o.KeyEnv != "" {
 		if _, err := keys.Generate(o.KeyEnv); err != nil {
 			bad("KeyEnv", "must be 1-8 lowercase letters")

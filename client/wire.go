@@ -317,6 +317,11 @@ type keyJSON struct {
 	ExpiresAt  *isoTime        `json:"expires_at"`
 	LastUsedAt *isoTime        `json:"last_used_at"`
 	RevokedAt  *isoTime        `json:"revoked_at"`
+	// API.md §10.2.
+	DeprecatedAt *isoTime `json:"deprecated_at"`
+	AutoRevokeAt *isoTime `json:"auto_revoke_at"`
+	Daily        *float64 `json:"daily_spend_limit_usd"`
+	Monthly      *float64 `json:"monthly_spend_limit_usd"`
 	// Key is the raw key: in the answers to create and rotate only.
 	Key string `json:"key"`
 }
@@ -329,6 +334,8 @@ func (w keyJSON) key() (keys.Key, error) {
 	k := keys.Key{
 		ID: w.ID, Name: w.Name, Prefix: w.Prefix, Scopes: set, Metadata: object(w.Metadata),
 		CreatedAt: w.CreatedAt.t, ExpiresAt: isoPtr(w.ExpiresAt), LastUsedAt: isoPtr(w.LastUsedAt), RevokedAt: isoPtr(w.RevokedAt),
+		DeprecatedAt: isoPtr(w.DeprecatedAt), GraceUntil: isoPtr(w.AutoRevokeAt),
+		DailySpendLimit: w.Daily, MonthlySpendLimit: w.Monthly,
 	}
 	if w.RateLimit != nil {
 		k.RateLimit = *w.RateLimit

@@ -99,6 +99,7 @@ var goNames = map[string]string{
 	"Target": "target_project", "Type": "type", "Relationship": "relationship", "MaxTokens": "max_tokens",
 	"MaxMemories": "max_memories", "ExcludeIDs": "exclude_memory_ids", "WebhookURL": "webhook_url",
 	"Scopes": "scopes", "ExpiresAt": "expires_at", "RateLimit": "rate_limit",
+	"DailySpendLimit": "daily_spend_limit_usd", "MonthlySpendLimit": "monthly_spend_limit_usd",
 	"externalID": "external_id", "userID": "user_id",
 }
 
@@ -250,6 +251,8 @@ func statusOf(err error, names map[string]string) (status int, typ, msg string, 
 		return http.StatusForbidden, typeAuthorization, missing.Error(), nil
 	case errors.As(err, &limited):
 		return http.StatusTooManyRequests, typeRateLimit, limited.Error(), nil
+	case errors.Is(err, keys.ErrSpendLimit):
+		return http.StatusTooManyRequests, typeRateLimit, "Spend limit exceeded", nil
 	case errors.Is(err, memoryrelay.ErrDamaged):
 		return http.StatusServiceUnavailable, typeAPI, damagedMessage, nil
 	}
@@ -302,6 +305,13 @@ func (h *handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 	var limited *limiter.LimitedError
 	if errors.As(err, &limited) {
 		n := limited.Decision.RetryAfterSeconds()
+		body.RetryAfter = &n
+		w.Header().Set("Retry-After", strconv.Itoa(n))
+	}
+	var spent *keys.SpendLimitError
+	if errors.As(err, &spent) {
+		// Until the period resets (API.md §10.2).
+		n := spent.RetryAfterSeconds()
 		body.RetryAfter = &n
 		w.Header().Set("Retry-After", strconv.Itoa(n))
 	}

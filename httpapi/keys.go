@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"reflect"
 	"strconv"
 	"time"
 
@@ -23,6 +24,7 @@ func (h *handler) keyRoutes() []route {
 		{http.MethodGet, "/v1/keys/{id}", true, scopes.Admin, h.getKey},
 		{http.MethodDelete, "/v1/keys/{id}", true, scopes.Admin, h.revokeKey},
 		{http.MethodPost, "/v1/keys/{id}/rotate", true, scopes.Admin, h.rotateKey},
+		{http.MethodPatch, "/v1/keys/{id}", true, scopes.Admin, h.updateKey},
 	}
 }
 
@@ -40,8 +42,8 @@ type keyInfoJSON struct {
 	DeprecatedAt *string  `json:"deprecated_at"`
 	AutoRevokeAt *string  `json:"auto_revoke_at"`
 	IsActive     bool     `json:"is_active"`
-	// Spend limits and metering are not stored yet: no limit applies, and
-	// nothing is metered (no priced embedder exists to meter).
+	// What the key's requests cost the server (a priced embedder's
+	// tokens), and its limits; null is unlimited.
 	DailySpendLimitUSD   *float64      `json:"daily_spend_limit_usd"`
 	MonthlySpendLimitUSD *float64      `json:"monthly_spend_limit_usd"`
 	SpendInfo            spendInfoJSON `json:"spend_info"`
@@ -75,7 +77,17 @@ func toKeyInfo(k keys.Key, now time.Time) keyInfoJSON {
 		ID: k.ID, Name: k.Name, KeyPrefix: k.Prefix, Scopes: k.Scopes.Strings(), CreatedAt: isoTime(k.CreatedAt),
 		LastUsedAt: isoPtr(k.LastUsedAt), ExpiresAt: isoPtr(k.ExpiresAt), RevokedAt: isoPtr(k.RevokedAt),
 		DeprecatedAt: isoPtr(k.DeprecatedAt), AutoRevokeAt: isoPtr(k.GraceUntil), IsActive: k.IsActive(now),
+		DailySpendLimitUSD: k.DailySpendLimit, MonthlySpendLimitUSD: k.MonthlySpendLimit,
+		SpendInfo: spendInfoOf(k, now),
 	}
+}
+
+// spendInfoOf is a key's spend_info at now: its current day's and
+// month's spend in USD, and its limits.
+func spendInfoOf(k keys.Key, now time.Time) spendInfoJSON {
+	day, month := k.Spend.At(now)
+	return spendInfoJSON{TodayUSD: float64(day) / 1e9, MonthUSD: float64(month) / 1e9,
+		DailyLimitUSD: k.DailySpendLimit, MonthlyLimitUSD: k.MonthlySpendLimit}
 }
 
 func toKey(k keys.Key, now time.Time) keyJSON {
@@ -106,6 +118,9 @@ type createKeyReq struct {
 	ExpiresDays optInt          `json:"expires_days"`
 	RateLimit   optInt          `json:"rate_limit"`
 	Metadata    json.RawMessage `json:"metadata"`
+	// null is unlimited, as absent is.
+	DailySpendLimitUSD   *float64 `json:"daily_spend_limit_usd"`
+	MonthlySpendLimitUSD *float64 `json:"monthly_spend_limit_usd"`
 }
 
 func (h *handler) createKey(w http.ResponseWriter, r *http.Request) {
@@ -117,7 +132,8 @@ func (h *handler) createKey(w http.ResponseWriter, r *http.Request) {
 	// Only what the body's shape decides is checked here (the defaults of
 	// §10.2 included); the key store checks the fields for every path.
 	// Absent or null: the default; present: as given ("" and [] refused).
-	in := memory.NewKey{RateLimit: req.RateLimit.v, Metadata: req.Metadata, Scopes: defaultScopes}
+	in := memory.NewKey{RateLimit: req.RateLimit.v, Metadata: req.Metadata, Scopes: defaultScopes,
+		DailySpendLimit: req.DailySpendLimitUSD, MonthlySpendLimit: req.MonthlySpendLimitUSD}
 	if req.Name != nil {
 		if *req.Name == "" {
 			h.writeError(w, r, badField("name", "name must be 1-"+strconv.Itoa(keys.MaxName)+" characters"))
@@ -200,6 +216,58 @@ func (h *handler) revokeKey(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, keyAckJSON{Success: true, Deleted: true, keyJSON: toKey(k, h.opts.Now())})
+}
+
+// updateKeyReq is the body of PATCH /v1/keys/{id} (API.md §10.2). A
+// spend limit sent as null is removed (unlimited), as §10.2 defines null
+// for it; absent leaves it as it is.
+type updateKeyReq struct {
+	Name                 *string         `json:"name"`
+	Metadata             json.RawMessage `json:"metadata"`
+	DailySpendLimitUSD   optLimit        `json:"daily_spend_limit_usd"`
+	MonthlySpendLimitUSD optLimit        `json:"monthly_spend_limit_usd"`
+}
+
+// optLimit is a spend limit that may be absent, null or a number.
+type optLimit struct {
+	set bool
+	usd *float64
+}
+
+var optLimitType = reflect.TypeFor[optLimit]()
+
+func (o *optLimit) UnmarshalJSON(b []byte) error {
+	o.set = true
+	if string(b) == "null" {
+		o.usd = nil
+		return nil
+	}
+	var v float64
+	if err := json.Unmarshal(b, &v); err != nil {
+		return &json.UnmarshalTypeError{Value: "value", Type: reflect.TypeFor[float64]()}
+	}
+	o.usd = &v
+	return nil
+}
+
+func (h *handler) updateKey(w http.ResponseWriter, r *http.Request) {
+	var req updateKeyReq
+	if err := decodeBody(r, &req); err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	p := memory.KeyPatch{Name: req.Name,
+		DailySpendLimit:   keys.LimitChange{Set: req.DailySpendLimitUSD.set, USD: req.DailySpendLimitUSD.usd},
+		MonthlySpendLimit: keys.LimitChange{Set: req.MonthlySpendLimitUSD.set, USD: req.MonthlySpendLimitUSD.usd}}
+	if len(req.Metadata) > 0 && string(req.Metadata) != "null" {
+		p.Metadata = req.Metadata
+	}
+	k, err := h.account(r).Keys().Update(r.Context(), r.PathValue("id"), p)
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, toKey(k, h.opts.Now()))
 }
 
 type rotateKeyReq struct {

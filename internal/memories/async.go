@@ -10,9 +10,11 @@ import (
 
 	"github.com/memoryrelay/memoryrelay/internal/apierr"
 	"github.com/memoryrelay/memoryrelay/internal/jobs"
+	"github.com/memoryrelay/memoryrelay/internal/spend"
 	"github.com/memoryrelay/memoryrelay/internal/store"
 	"github.com/memoryrelay/memoryrelay/internal/uuid"
 	"github.com/memoryrelay/memoryrelay/internal/valid"
+	"github.com/memoryrelay/memoryrelay/keys"
 	"github.com/memoryrelay/memoryrelay/memory"
 )
 
@@ -25,6 +27,8 @@ import (
 type payload struct {
 	V      int              `json:"v"`
 	Memory memory.NewMemory `json:"memory"`
+	// KeyID is the key the job's embedding is charged to (API.md §10.2).
+	KeyID string `json:"key_id,omitempty"`
 }
 
 // createAsync validates a memory and queues its creation: the job is
@@ -73,7 +77,7 @@ func (s *Service) createAsync(ctx context.Context, accountID string, in memory.N
 			in.AgentID = id
 		}
 	}
-	raw, err := json.Marshal(payload{V: 1, Memory: in})
+	raw, err := json.Marshal(payload{V: 1, Memory: in, KeyID: spend.KeyFrom(ctx)})
 	if err != nil {
 		return memory.Job{}, fmt.Errorf("memoryrelay: encode job: %w", err)
 	}
@@ -158,10 +162,16 @@ func (s *Service) Work(ctx context.Context, j jobs.Job) (store.BatchItem, error)
 		return store.BatchItem{}, &jobs.Failure{Message: err.Error()}
 	}
 	m.ID, m.CreatedAt, m.UpdatedAt = j.MemoryID, j.CreatedAt, j.CreatedAt
+	if p.KeyID != "" {
+		ctx = spend.WithKey(ctx, p.KeyID)
+	}
 	idx, err := s.c.Index.Index(ctx, m.Content)
 	if err != nil {
 		if ctx.Err() != nil {
 			return store.BatchItem{}, err // cancelled: the job goes back
+		}
+		if errors.Is(err, keys.ErrSpendLimit) {
+			return store.BatchItem{}, &jobs.Failure{Message: "Spend limit exceeded"}
 		}
 		s.c.Logger.Error("memoryrelay: job embedding", "job_id", j.ID, "err", err)
 		return store.BatchItem{}, &jobs.Failure{Message: "Embedding failed"}
