@@ -102,7 +102,9 @@ func (r *repo) UpdateKey(context.Context, string, string, func(*keys.Key) error)
 	return keys.Key{}, errors.New("not used")
 }
 
-func (r *repo) ChargeKey(context.Context, string, func(*keys.Key) error) error { return errors.New("not used") }
+func (r *repo) ChargeKey(context.Context, string, func(*keys.Key) error) error {
+	return errors.New("not used")
+}
 
 // node is one process: a key store whose cache a bus keeps exact.
 type node struct {
