@@ -31,10 +31,11 @@ type payload struct {
 	KeyID string `json:"key_id,omitempty"`
 }
 
-// createAsync validates a memory and queues its creation: the job is
-// stored durably, a worker embeds and stores the memory under the returned
-// ID, and job follows it from pending through processing to ready or
-// failed. Invalid input, an unknown session included, is a
+// createAsync validates a memory, stores it and queues its embedding, in
+// one transaction: the memory is readable and listed at once (API.md
+// §10.1), a worker embeds and indexes it, and job follows it from pending
+// through processing to ready (searchable) or failed (a duplicate found
+// with Deduplicate is deleted then). Invalid input, an unknown session included, is a
 // *memory.ValidationError at once. o.WebhookURL, when not nil or empty,
 // must be an absolute http(s) URL; it is called with the final status if
 // the Relay's webhooks allow its host.
@@ -82,10 +83,20 @@ func (s *Service) createAsync(ctx context.Context, accountID string, in memory.N
 		return memory.Job{}, fmt.Errorf("memoryrelay: encode job: %w", err)
 	}
 	now := s.c.Now()
+	m.CreatedAt, m.UpdatedAt = now, now
 	j := jobs.Job{ID: "job_" + uuid.New(), MemoryID: m.ID, AccountID: accountID, Status: jobs.Pending,
 		Payload: raw, WebhookURL: webhookURL, CreatedAt: now, UpdatedAt: now}
-	if err := s.c.Store.InsertJob(ctx, j); err != nil {
-		return memory.Job{}, fmt.Errorf("memoryrelay: queue job: %w", err)
+	err = s.c.Store.InTx(ctx, func(ctx context.Context) error {
+		if err := s.c.Store.InsertPendingMemory(ctx, &m); err != nil {
+			return apierr.FromStore(err, apierr.Memory)
+		}
+		if err := s.c.Store.InsertJob(ctx, j); err != nil {
+			return fmt.Errorf("memoryrelay: queue job: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return memory.Job{}, err
 	}
 	s.c.Queued()
 	return JobOf(j), nil

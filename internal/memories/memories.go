@@ -32,6 +32,11 @@ type Store interface {
 	DeleteUserMemories(ctx context.Context, accountID, userID string) (int, error)
 	GetMemory(ctx context.Context, accountID, id string) (store.Memory, error)
 	InsertMemory(ctx context.Context, m *store.Memory, idx store.Indexed) error
+	// InsertPendingMemory stores a memory without its index entries (a v2
+	// create: its job indexes it).
+	InsertPendingMemory(ctx context.Context, m *store.Memory) error
+	// InTx makes the calls with the ctx fn receives one transaction.
+	InTx(ctx context.Context, fn func(ctx context.Context) error) error
 	InsertMemories(ctx context.Context, items []store.BatchItem) ([]store.BatchOutcome, error)
 	ListMemories(ctx context.Context, f store.Filter, limit, offset int, after *store.Position) ([]store.Memory, int, error)
 	UpdateMemory(ctx context.Context, accountID, id string, apply func(*store.Memory) error, idx *store.Indexed) (store.Memory, error)

@@ -60,6 +60,24 @@ func (s *Store) insertMemory(ctx context.Context, m *store.Memory, blob []byte, 
 	})
 }
 
+// InsertPendingMemory stores m without its index entries (no vector, no
+// terms): readable and listed at once, found by no search until a v2 job
+// indexes it (jobQueue.Complete). Its references are resolved as
+// InsertMemory does; m.Seq and m.AgentID are filled in (API.md §10.1).
+func (s *Store) InsertPendingMemory(ctx context.Context, m *store.Memory) error {
+	return s.write(ctx, func(tx *sql.Tx) error {
+		agent, err := findAgent(ctx, tx, m.AccountID, m.AgentRef, true, m.CreatedAt)
+		if err != nil {
+			return err
+		}
+		m.AgentID = agent.id
+		if err := resolveRefs(ctx, tx, m); err != nil {
+			return err
+		}
+		return insertMemoryRow(ctx, tx, m, agent.key)
+	})
+}
+
 // insertMemoryRow inserts m's row (references already resolved; agentKey
 // is its agent's row key) and sets m.Seq.
 func insertMemoryRow(ctx context.Context, tx *sql.Tx, m *store.Memory, agentKey string) error {
