@@ -10,6 +10,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/memoryrelay/memoryrelay/internal/wire"
 	"github.com/memoryrelay/memoryrelay/memory"
 	"github.com/memoryrelay/memoryrelay/scopes"
 )
@@ -274,14 +275,6 @@ type jobAcceptedJSON struct {
 }
 
 // jobStatusJSON is the v2 status object (§4.5).
-type jobStatusJSON struct {
-	ID        string  `json:"id"`
-	Status    string  `json:"status"`
-	JobID     *string `json:"job_id"`
-	CreatedAt int64   `json:"created_at"`
-	UpdatedAt int64   `json:"updated_at"`
-	Error     *string `json:"error"`
-}
 
 // createAsync serves #11: 202 once the job is stored.
 func (h *handler) createAsync(w http.ResponseWriter, r *http.Request) {
@@ -317,9 +310,5 @@ func (h *handler) memoryStatus(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, err)
 		return
 	}
-	out := jobStatusJSON{ID: st.ID, Status: st.Status, CreatedAt: st.CreatedAt.UnixMilli(), UpdatedAt: st.UpdatedAt.UnixMilli(), Error: st.Error}
-	if st.JobID != "" {
-		out.JobID = &st.JobID
-	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, wire.JobStatusOf(st))
 }
