@@ -16,6 +16,7 @@ import (
 	"github.com/memoryrelay/memoryrelay/internal/indexing"
 	"github.com/memoryrelay/memoryrelay/internal/jobs"
 	"github.com/memoryrelay/memoryrelay/internal/memories"
+	"github.com/memoryrelay/memoryrelay/internal/outbound"
 	"github.com/memoryrelay/memoryrelay/internal/patterns"
 	"github.com/memoryrelay/memoryrelay/internal/projects"
 	"github.com/memoryrelay/memoryrelay/internal/sessions"
@@ -23,6 +24,7 @@ import (
 	"github.com/memoryrelay/memoryrelay/internal/store/sqlite"
 	"github.com/memoryrelay/memoryrelay/internal/usage"
 	"github.com/memoryrelay/memoryrelay/internal/webhook"
+	"github.com/memoryrelay/memoryrelay/internal/webhooks"
 	"github.com/memoryrelay/memoryrelay/keys"
 	"github.com/memoryrelay/memoryrelay/limiter"
 	"github.com/memoryrelay/memoryrelay/memory"
@@ -52,6 +54,8 @@ type storage interface {
 	projects.Store
 	usage.Store
 	contexts.Store
+	webhooks.Store
+	eventStore
 	backupStore
 	compactStore
 	healthStore
@@ -109,8 +113,9 @@ type Relay struct {
 	// never deleted), so that an account handle checks its id once.
 	accounts sync.Map
 
-	jobs  *jobs.Runner[store.BatchItem] // v2 job workers (jobs.go)
-	hooks *webhook.Sender               // nil with webhooks off (webhook.go)
+	jobs       *jobs.Runner[store.BatchItem] // v2 job workers (jobs.go)
+	dispatcher *webhook.Dispatcher           // delivers the outbox's events (webhook.go)
+	policy     outbound.Policy               // the outbound-call policy (Options.Outbound)
 
 	probe embedProbe // the cached embeddings check of Health (health.go)
 
@@ -126,6 +131,7 @@ type Relay struct {
 	contexts  *contexts.Service
 	apikeys   *apikeys.Service
 	quotas    *usage.Service
+	webhooks  *webhooks.Service
 }
 
 // Open opens (creating if needed) the database in opts and returns a ready
@@ -168,7 +174,7 @@ func openStorage(ctx context.Context, opts Options) (*sqlite.Store, error) {
 // it closes st when it fails.
 func open(ctx context.Context, opts Options, st storage) (*Relay, error) {
 	var err error
-	r := &Relay{opts: opts, store: st, started: opts.Now()}
+	r := &Relay{opts: opts, store: st, started: opts.Now(), policy: opts.Outbound.policy(opts.Webhooks.AllowedHosts)}
 	r.embed = metered(opts.Embedder, opts.EmbeddingPrice, func(ctx context.Context, keyID string, cost int64) error {
 		return r.keys.Charge(ctx, keyID, cost)
 	})
@@ -253,7 +259,7 @@ func (r *Relay) resources(st storage) {
 				r.jobs.Signal()
 			}
 		},
-		Logger: r.opts.Logger})
+		Logger: r.opts.Logger, Events: events{r}})
 	r.agents = agents.New(st, g, r.now)
 	r.entities = entities.New(st, g, r.now)
 	r.sessions = sessions.New(st, g, r.now)
@@ -263,6 +269,7 @@ func (r *Relay) resources(st storage) {
 	r.contexts = contexts.New(st, g, r.opts.Now, r.memories)
 	r.apikeys = apikeys.New(r.keys, g)
 	r.quotas = usage.New(r.counter, g, r.opts.Now, r.rateLimitOf)
+	r.webhooks = webhooks.New(webhooks.Config{Store: st, Gate: g, Now: r.now, Policy: r.policy})
 }
 
 // now is the clock in the stored precision: UTC milliseconds.

@@ -130,8 +130,13 @@ type Options struct {
 	// JobLease. Close hands its unfinished jobs back at once. Measured on
 	// Now. Default 10s ([DefaultJobLease]).
 	JobLease time.Duration
-	// Webhooks configures the calls to v2 jobs' webhook_url. Default: off.
+	// Webhooks configures the delivery of events to registered webhooks
+	// and to v2 jobs' webhook_url (the latter off by default).
 	Webhooks WebhookOptions
+	// Outbound is the outbound-call policy of every URL the server calls
+	// for a user: webhooks and LLM endpoints. Default: https and public
+	// addresses only.
+	Outbound OutboundPolicy
 
 	// MaxTextCandidates bounds the work of the full-text side of a search:
 	// when the query's terms occur in more memories than this in total,
@@ -209,6 +214,14 @@ func (o *Options) validate() error {
 	negative("Webhooks.Timeout", int64(o.Webhooks.Timeout))
 	negative("Webhooks.MaxAttempts", int64(o.Webhooks.MaxAttempts))
 	negative("Webhooks.Concurrency", int64(o.Webhooks.Concurrency))
+	negative("Webhooks.PerReceiver", int64(o.Webhooks.PerReceiver))
+	negative("Webhooks.RetryFor", int64(o.Webhooks.RetryFor))
+	negative("Webhooks.MinBackoff", int64(o.Webhooks.MinBackoff))
+	negative("Webhooks.MaxBackoff", int64(o.Webhooks.MaxBackoff))
+	negative("Webhooks.PollInterval", int64(o.Webhooks.PollInterval))
+	if w := o.Webhooks; w.MaxBackoff > 0 && w.MinBackoff > w.MaxBackoff {
+		bad("Webhooks.MaxBackoff", "must not be below Webhooks.MinBackoff")
+	}
 	negative("MaxTextCandidates", int64(o.MaxTextCandidates))
 	switch o.Fusion {
 	case search.FusionAuto, search.FusionLexicalFirst, search.FusionBlend:

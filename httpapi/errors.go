@@ -100,6 +100,7 @@ var goNames = map[string]string{
 	"MaxMemories": "max_memories", "ExcludeIDs": "exclude_memory_ids", "WebhookURL": "webhook_url",
 	"Scopes": "scopes", "ExpiresAt": "expires_at", "RateLimit": "rate_limit",
 	"DailySpendLimit": "daily_spend_limit_usd", "MonthlySpendLimit": "monthly_spend_limit_usd",
+	"URL": "url", "EventTypes": "event_types", "Secret": "secret", "Enabled": "enabled",
 	"externalID": "external_id", "userID": "user_id",
 }
 
@@ -171,6 +172,7 @@ var notFoundMessages = map[string]string{
 	"memory": "Memory not found", "agent": "Agent not found", "entity": "Entity not found",
 	"session": "Session not found", "decision": "Decision not found", "pattern": "Pattern not found",
 	"project": "Project not found", "key": "API key not found", "account": "Account not found",
+	"webhook": "Webhook not found",
 }
 
 func notFoundMessage(kind string) string {

@@ -129,6 +129,7 @@ func (h *handler) routes() []route {
 		h.contextRoutes(),
 		h.jobRoutes(),
 		h.keyRoutes(),
+		h.webhookRoutes(),
 		h.usageRoutes(),
 	} {
 		all = append(all, group...)

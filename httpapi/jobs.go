@@ -274,8 +274,6 @@ type jobAcceptedJSON struct {
 	UpdatedAt                  int64  `json:"updated_at"`
 }
 
-// jobStatusJSON is the v2 status object (§4.5).
-
 // createAsync serves #11: 202 once the job is stored.
 func (h *handler) createAsync(w http.ResponseWriter, r *http.Request) {
 	var req asyncReq

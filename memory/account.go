@@ -15,4 +15,5 @@ type Account interface {
 	Contexts() Contexts
 	Keys() Keys
 	Usage() Usage
+	Webhooks() Webhooks
 }

@@ -9,11 +9,13 @@ import (
 	"strings"
 
 	"github.com/memoryrelay/memoryrelay/internal/apierr"
+	"github.com/memoryrelay/memoryrelay/internal/convert"
 	"github.com/memoryrelay/memoryrelay/internal/jobs"
 	"github.com/memoryrelay/memoryrelay/internal/spend"
 	"github.com/memoryrelay/memoryrelay/internal/store"
 	"github.com/memoryrelay/memoryrelay/internal/uuid"
 	"github.com/memoryrelay/memoryrelay/internal/valid"
+	"github.com/memoryrelay/memoryrelay/internal/wire"
 	"github.com/memoryrelay/memoryrelay/keys"
 	"github.com/memoryrelay/memoryrelay/memory"
 )
@@ -93,10 +95,16 @@ func (s *Service) createAsync(ctx context.Context, accountID string, in memory.N
 		if err := s.c.Store.InsertJob(ctx, j); err != nil {
 			return fmt.Errorf("memoryrelay: queue job: %w", err)
 		}
+		if s.c.Events != nil {
+			return s.c.Events.Publish(ctx, accountID, memory.EventMemoryCreated, m.ID, wire.MemoryOf(convert.Memory(m)))
+		}
 		return nil
 	})
 	if err != nil {
 		return memory.Job{}, err
+	}
+	if s.c.Events != nil {
+		s.c.Events.Notify()
 	}
 	s.c.Queued()
 	return JobOf(j), nil

@@ -32,7 +32,17 @@ func (s *Service) createDedup(ctx context.Context, accountID string, in memory.N
 		return memory.CreateResult{}, err
 	}
 	item := store.BatchItem{Memory: &m, Index: idx, Dedup: true, DedupThreshold: threshold(in)}
-	out, err := s.c.Store.InsertMemories(ctx, []store.BatchItem{item})
+	var out []store.BatchOutcome
+	err = s.inTx(ctx, func(ctx context.Context, publish func(string, store.Memory) error) error {
+		var err error
+		if out, err = s.c.Store.InsertMemories(ctx, []store.BatchItem{item}); err != nil {
+			return err
+		}
+		if out[0].Err != nil || out[0].DuplicateID != "" {
+			return nil
+		}
+		return publish(memory.EventMemoryCreated, m)
+	})
 	if err != nil {
 		return memory.CreateResult{}, apierr.FromStore(err, apierr.Memory)
 	}
@@ -133,7 +143,21 @@ func (s *Service) createBatch(ctx context.Context, accountID string, p memory.Ba
 	}
 	if len(items) > 0 {
 		t0 := time.Now()
-		out, err := s.c.Store.InsertMemories(ctx, items)
+		var out []store.BatchOutcome
+		err := s.inTx(ctx, func(ctx context.Context, publish func(string, store.Memory) error) error {
+			var err error
+			if out, err = s.c.Store.InsertMemories(ctx, items); err != nil {
+				return err
+			}
+			for k, o := range out {
+				if o.Err == nil && o.DuplicateID == "" {
+					if err := publish(memory.EventMemoryCreated, *items[k].Memory); err != nil {
+						return err
+					}
+				}
+			}
+			return nil
+		})
 		res.Timing.Database = time.Since(t0)
 		if err != nil {
 			return memory.BatchResult{}, fmt.Errorf("memoryrelay: store batch: %w", err)

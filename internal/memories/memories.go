@@ -30,6 +30,7 @@ import (
 type Store interface {
 	DeleteMemory(ctx context.Context, accountID, id string) error
 	DeleteUserMemories(ctx context.Context, accountID, userID string) (int, error)
+	UserMemoryIDs(ctx context.Context, accountID, userID string) ([]string, error)
 	GetMemory(ctx context.Context, accountID, id string) (store.Memory, error)
 	InsertMemory(ctx context.Context, m *store.Memory, idx store.Indexed) error
 	// InsertPendingMemory stores a memory without its index entries (a v2
@@ -71,6 +72,9 @@ type Config struct {
 	Queued func()
 	// Logger receives what a job's failure does not tell its caller.
 	Logger *slog.Logger
+	// Events, when not nil, is told of every memory created, updated and
+	// deleted, in the write's transaction.
+	Events Events
 }
 
 // Service serves the memories of every account; For gives one account's.
@@ -169,8 +173,14 @@ func (s *Service) create(ctx context.Context, accountID string, in memory.NewMem
 	if err != nil {
 		return memory.CreateResult{}, err
 	}
-	if err := s.c.Store.InsertMemory(ctx, &m, idx); err != nil {
-		return memory.CreateResult{}, apierr.FromStore(err, apierr.Memory)
+	err = s.inTx(ctx, func(ctx context.Context, publish func(string, store.Memory) error) error {
+		if err := s.c.Store.InsertMemory(ctx, &m, idx); err != nil {
+			return apierr.FromStore(err, apierr.Memory)
+		}
+		return publish(memory.EventMemoryCreated, m)
+	})
+	if err != nil {
+		return memory.CreateResult{}, err
 	}
 	return memory.CreateResult{Memory: convert.Memory(m)}, nil
 }
@@ -405,7 +415,25 @@ func (s *Service) update(ctx context.Context, accountID, id string, p memory.Mem
 		}
 		idx = &x
 	}
-	m, err := s.c.Store.UpdateMemory(ctx, accountID, id, func(m *store.Memory) error {
+	var m store.Memory
+	err := s.inTx(ctx, func(ctx context.Context, publish func(string, store.Memory) error) error {
+		var err error
+		m, err = s.c.Store.UpdateMemory(ctx, accountID, id, apply(p, a, patch, s.c.Now), idx)
+		if err != nil {
+			return err
+		}
+		return publish(memory.EventMemoryUpdated, m)
+	})
+	if err != nil {
+		return memory.Memory{}, apierr.FromStore(err, apierr.Memory)
+	}
+	return convert.Memory(m), nil
+}
+
+// apply is the change of an update: the patch's fields, the tier that
+// follows a new importance, the merged metadata, and updated_at advanced.
+func apply(p memory.MemoryPatch, a attrs, patch map[string]json.RawMessage, now func() time.Time) func(m *store.Memory) error {
+	return func(m *store.Memory) error {
 		a.apply(m)
 		if p.Importance != nil && p.Tier == nil {
 			m.Tier = tierFor(m.Importance)
@@ -424,17 +452,13 @@ func (s *Service) update(ctx context.Context, accountID, id string, p memory.Mem
 			m.Metadata = merged
 		}
 		// updated_at always advances, even within one millisecond.
-		now := s.c.Now()
-		if !now.After(m.UpdatedAt) {
-			now = m.UpdatedAt.Add(time.Millisecond)
+		t := now()
+		if !t.After(m.UpdatedAt) {
+			t = m.UpdatedAt.Add(time.Millisecond)
 		}
-		m.UpdatedAt = now
+		m.UpdatedAt = t
 		return nil
-	}, idx)
-	if err != nil {
-		return memory.Memory{}, apierr.FromStore(err, apierr.Memory)
 	}
-	return convert.Memory(m), nil
 }
 
 // mergeMetadata merges patch into the stored object: non-null values
@@ -482,7 +506,26 @@ func (s *Service) deleteUser(ctx context.Context, accountID, userID string) (int
 	if strings.TrimSpace(userID) == "" {
 		return 0, valid.Invalid("userID", "userID is required")
 	}
-	n, err := s.c.Store.DeleteUserMemories(ctx, accountID, userID)
+	var n int
+	err := s.inTx(ctx, func(ctx context.Context, publish func(string, store.Memory) error) error {
+		var ids []string
+		if s.c.Events != nil {
+			var err error
+			if ids, err = s.c.Store.UserMemoryIDs(ctx, accountID, userID); err != nil {
+				return err
+			}
+		}
+		var err error
+		if n, err = s.c.Store.DeleteUserMemories(ctx, accountID, userID); err != nil {
+			return err
+		}
+		for _, id := range ids {
+			if err := publish(memory.EventMemoryDeleted, store.Memory{ID: id, AccountID: accountID}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 	if err != nil {
 		return 0, fmt.Errorf("memoryrelay: delete user memories: %w", err)
 	}
@@ -495,7 +538,13 @@ func (s *Service) delete(ctx context.Context, accountID, id string) error {
 	if !ok {
 		return apierr.NotFound(apierr.Memory)
 	}
-	return apierr.FromStore(s.c.Store.DeleteMemory(ctx, accountID, id), apierr.Memory)
+	err := s.inTx(ctx, func(ctx context.Context, publish func(string, store.Memory) error) error {
+		if err := s.c.Store.DeleteMemory(ctx, accountID, id); err != nil {
+			return err
+		}
+		return publish(memory.EventMemoryDeleted, store.Memory{ID: id, AccountID: accountID})
+	})
+	return apierr.FromStore(err, apierr.Memory)
 }
 
 // list returns a page of the account's memories, newest first.

@@ -66,6 +66,9 @@ type DispatcherOptions struct {
 	// RetryFor is how long after its first attempt a failing delivery is
 	// retried; the first failure at or past it is final. Default 2 h.
 	RetryFor time.Duration
+	// MaxAttempts, when positive, makes the failure of that attempt final
+	// even within RetryFor. Default 0: RetryFor alone.
+	MaxAttempts int
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
 	// UserAgent is every request's User-Agent.
@@ -104,7 +107,7 @@ func NewDispatcher(o DispatcherOptions) (*Dispatcher, error) {
 		return nil, errors.New("webhook: nil Outbox")
 	}
 	if o.Timeout < 0 || o.Concurrency < 0 || o.PerTarget < 0 || o.PollInterval < 0 || o.LeaseFor < 0 ||
-		o.MinBackoff < 0 || o.MaxBackoff < 0 || o.RetryFor < 0 {
+		o.MinBackoff < 0 || o.MaxBackoff < 0 || o.RetryFor < 0 || o.MaxAttempts < 0 {
 		return nil, errors.New("webhook: negative option")
 	}
 	def := func(d *time.Duration, v time.Duration) {
@@ -244,13 +247,21 @@ func (d *Dispatcher) send(del Delivery) {
 	}
 	a.StatusCode, a.Error = d.attempt(del)
 	if d.ctx.Err() != nil {
-		return // closed mid-attempt: unrecorded, made again after the lease
+		// Closed mid-attempt: unrecorded, and handed back so that the
+		// next dispatcher makes it at once (if the release fails too, it
+		// is made again when the lease ends).
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(d.ctx), 2*time.Second)
+		defer cancel()
+		if err := d.o.Outbox.Release(ctx, del.ID); err != nil {
+			d.o.Logger.Warn("webhook: releasing a delivery failed", "webhook_id", del.Target.ID, "event_id", del.Event.ID, "err", err)
+		}
+		return
 	}
 	a.FinishedAt = d.o.Now()
 	switch {
 	case a.Error == "":
 		a.Outcome = Delivered
-	case a.FinishedAt.Sub(first) >= d.o.RetryFor:
+	case a.FinishedAt.Sub(first) >= d.o.RetryFor, d.o.MaxAttempts > 0 && a.N >= d.o.MaxAttempts:
 		a.Outcome = Failed
 	default:
 		a.Outcome = Retry

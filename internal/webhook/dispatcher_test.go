@@ -587,41 +587,53 @@ func TestRestartMidRetry(t *testing.T) {
 	}
 }
 
-// TestRestartMidAttempt: a dispatcher stopped while an attempt is in
-// flight records nothing; the next one makes the attempt again once the
-// lease ends. The receiver sees the event twice, with one delivery id:
-// at least once.
+// TestRestartMidAttempt: a dispatcher closed while an attempt is in
+// flight records nothing and hands the delivery back, so the next one
+// makes it at once; when the hand-back fails too, the next one makes it
+// once the lease ends. Either way the receiver sees the event twice, with
+// one delivery id: at least once.
 func TestRestartMidAttempt(t *testing.T) {
-	inFlight := make(chan struct{}, 1)
-	rc := newReceiver(t, func(n int, w http.ResponseWriter, r *http.Request) {
-		if n == 1 {
-			inFlight <- struct{}{}
-			<-r.Context().Done()
-			return
-		}
-		w.WriteHeader(200)
-	})
-	ob := webhooktest.NewMemory()
-	addTarget(t, ob, "wh", rc.URL, "")
-	o := fast(ob)
-	o.Timeout, o.LeaseFor = time.Second, 1500*time.Millisecond
-	d1 := start(t, o)
-	ids := publish(t, ob, event(webhook.EventMemoryCreated, `{}`), "", "wh")
-	<-inFlight
-	d1.Close()
-	if n := len(ob.Attempts("wh")); n != 0 {
-		t.Fatalf("an attempt cut by Close was recorded (%d)", n)
-	}
-	start(t, o)
-	waitState(t, ob, ids[0], webhook.Delivered)
-	reqs := rc.requests()
-	a := ob.Attempts("wh")
-	if len(reqs) != 2 || reqs[0].header.Get(webhook.DeliveryHeader) != reqs[1].header.Get(webhook.DeliveryHeader) ||
-		len(a) != 1 || a[0].N != 1 {
-		t.Fatalf("%d requests, attempts %+v", len(reqs), a)
-	}
-	if gap := reqs[1].at.Sub(reqs[0].at); gap < 1500*time.Millisecond-50*time.Millisecond {
-		t.Errorf("retried %v after the cut attempt, before the lease ended", gap)
+	for _, releaseFails := range []bool{false, true} {
+		t.Run(fmt.Sprint("release fails ", releaseFails), func(t *testing.T) {
+			inFlight := make(chan struct{}, 1)
+			rc := newReceiver(t, func(n int, w http.ResponseWriter, r *http.Request) {
+				if n == 1 {
+					inFlight <- struct{}{}
+					<-r.Context().Done()
+					return
+				}
+				w.WriteHeader(200)
+			})
+			ob := webhooktest.NewMemory()
+			if releaseFails {
+				ob.ReleaseErr = func() error { return errors.New("database is locked") }
+			}
+			addTarget(t, ob, "wh", rc.URL, "")
+			o := fast(ob)
+			o.Timeout, o.LeaseFor = time.Second, 1500*time.Millisecond
+			d1 := start(t, o)
+			ids := publish(t, ob, event(webhook.EventMemoryCreated, `{}`), "", "wh")
+			<-inFlight
+			d1.Close()
+			if n := len(ob.Attempts("wh")); n != 0 {
+				t.Fatalf("an attempt cut by Close was recorded (%d)", n)
+			}
+			start(t, o)
+			waitState(t, ob, ids[0], webhook.Delivered)
+			reqs := rc.requests()
+			a := ob.Attempts("wh")
+			if len(reqs) != 2 || reqs[0].header.Get(webhook.DeliveryHeader) != reqs[1].header.Get(webhook.DeliveryHeader) ||
+				len(a) != 1 || a[0].N != 1 {
+				t.Fatalf("%d requests, attempts %+v", len(reqs), a)
+			}
+			gap := reqs[1].at.Sub(reqs[0].at)
+			if releaseFails && gap < 1450*time.Millisecond {
+				t.Errorf("retried %v after the cut attempt, before the lease ended", gap)
+			}
+			if !releaseFails && gap > 1200*time.Millisecond {
+				t.Errorf("retried %v after the cut attempt: the release did not hand it back", gap)
+			}
+		})
 	}
 }
 

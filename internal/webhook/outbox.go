@@ -195,9 +195,15 @@ type Attempt struct {
 // FirstAttemptAt. Recording for a delivery that is gone (its webhook was
 // deleted) is not an error.
 //
+// Release ends the lease of a claimed delivery whose attempt was cut
+// short (the dispatcher is closing): it is due again at once, and no
+// attempt is counted. Releasing a delivery that is gone, or not leased, is
+// not an error.
+//
 // An Outbox must be safe for concurrent use; several dispatchers (in one
 // process or many) may share one.
 type Outbox interface {
 	Claim(ctx context.Context, c Claim) ([]Delivery, error)
 	Record(ctx context.Context, a Attempt) error
+	Release(ctx context.Context, deliveryID string) error
 }

@@ -95,9 +95,20 @@ func scanWebhook(r rowScanner) (store.Webhook, error) {
 	return w, nil
 }
 
-// CreateWebhook stores a new webhook of w.AccountID.
-func (s *Store) CreateWebhook(ctx context.Context, w store.Webhook) error {
+// CreateWebhook stores a new webhook of w.AccountID, unless the account
+// has max already (ErrTooMany; max 0: no limit); the count and the insert
+// are one transaction.
+func (s *Store) CreateWebhook(ctx context.Context, w store.Webhook, max int) error {
 	return s.write(ctx, func(tx *sql.Tx) error {
+		if max > 0 {
+			n, err := queryValue[int](ctx, tx, "SELECT count(*) FROM webhooks WHERE account_id = ?", w.AccountID)
+			if err != nil {
+				return err
+			}
+			if n >= max {
+				return store.ErrTooMany
+			}
+		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO webhooks(`+webhookColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			w.ID, w.AccountID, w.URL, int64(w.EventTypes), nullBytes(w.Secret), nullString(w.Description), w.Enabled, ms(w.CreatedAt), ms(w.UpdatedAt))
 		return err
@@ -391,6 +402,14 @@ func (o outbox) Record(ctx context.Context, a webhook.Attempt) error {
 		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO webhook_attempts(webhook_id, `+attemptColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			hook, a.DeliveryID, a.TargetID, a.EventID, a.EventType, a.N, a.StatusCode, errText, int(a.Outcome), ms(a.StartedAt), ms(a.FinishedAt), nextLog)
+		return err
+	})
+}
+
+// Release implements webhook.Outbox.
+func (o outbox) Release(ctx context.Context, deliveryID string) error {
+	return o.s.write(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, "UPDATE webhook_deliveries SET lease_until = 0 WHERE id = ? AND state = 0", deliveryID)
 		return err
 	})
 }

@@ -37,7 +37,7 @@ func (h webhookHarness) SetTarget(ctx context.Context, t webhook.Target, enabled
 	})
 	if errors.Is(err, store.ErrNotFound) {
 		err = h.st.CreateWebhook(ctx, store.Webhook{ID: t.ID, AccountID: h.acct, URL: t.URL, Secret: []byte(t.Secret.Reveal()),
-			Enabled: enabled, CreatedAt: now, UpdatedAt: now})
+			Enabled: enabled, CreatedAt: now, UpdatedAt: now}, 0)
 		time.Sleep(time.Millisecond) // distinct created_at: targets in the order added
 	}
 	return err
@@ -101,7 +101,7 @@ func TestWebhookEventsCommitWithTheChange(t *testing.T) {
 		{ID: "other", AccountID: b.ID, URL: "https://b/1", Enabled: true},
 	} {
 		w.CreatedAt, w.UpdatedAt = now, now
-		if err := st.CreateWebhook(ctx, w); err != nil {
+		if err := st.CreateWebhook(ctx, w, 0); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -172,8 +172,13 @@ func TestWebhookCRUDAndLog(t *testing.T) {
 	b, _ := st.CreateAccount(ctx, "b", now)
 	desc := "prod"
 	w := store.Webhook{ID: "w1", AccountID: a.ID, URL: "https://x/h", EventTypes: 3, Secret: []byte("s"), Description: &desc, Enabled: true, CreatedAt: now, UpdatedAt: now}
-	if err := st.CreateWebhook(ctx, w); err != nil {
+	if err := st.CreateWebhook(ctx, w, 0); err != nil {
 		t.Fatal(err)
+	}
+	w2 := w
+	w2.ID = "w2"
+	if err := st.CreateWebhook(ctx, w2, 1); !errors.Is(err, store.ErrTooMany) {
+		t.Fatalf("a second webhook past a limit of 1: %v", err)
 	}
 	got, err := st.Webhook(ctx, a.ID, "w1")
 	if err != nil || got.URL != w.URL || got.EventTypes != 3 || string(got.Secret) != "s" || *got.Description != "prod" || !got.Enabled || !got.CreatedAt.Equal(now) {
@@ -276,7 +281,7 @@ func TestDispatcherOverSQLite(t *testing.T) {
 		w.WriteHeader(204)
 	}))
 	defer srv.Close()
-	if err := st.CreateWebhook(ctx, store.Webhook{ID: "w", AccountID: a.ID, URL: srv.URL, Enabled: true, CreatedAt: now, UpdatedAt: now}); err != nil {
+	if err := st.CreateWebhook(ctx, store.Webhook{ID: "w", AccountID: a.ID, URL: srv.URL, Enabled: true, CreatedAt: now, UpdatedAt: now}, 0); err != nil {
 		t.Fatal(err)
 	}
 	for i, typ := range []string{webhook.EventMemoryCreated, webhook.EventMemoryUpdated} {

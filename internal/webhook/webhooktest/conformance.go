@@ -188,9 +188,25 @@ func TestOutbox(t *testing.T, open func(t *testing.T) Harness) {
 		if got := claim(t, h, t0.Add(time.Hour), 10, 10, nil); len(got) != 0 {
 			t.Fatalf("a delivered or failed delivery was claimed: %v (failed: %v)", ids(got), e)
 		}
-		// Recording for a delivery that is gone is not an error.
+		// Recording or releasing a delivery that is gone is not an error.
+		if err := h.Release(ctx, "no-such-delivery"); err != nil {
+			t.Fatalf("Release of an unknown delivery: %v", err)
+		}
 		if err := h.Record(ctx, webhook.Attempt{DeliveryID: "no-such-delivery", TargetID: "a", N: 1, Outcome: webhook.Delivered}); err != nil {
 			t.Fatalf("Record of an unknown delivery: %v", err)
+		}
+	})
+
+	t.Run("release: due again at once, no attempt counted", func(t *testing.T) {
+		h := setup(t, "a")
+		d := publish(t, h, ev(1), "m")
+		got := claim(t, h, t0, 10, 10, nil)
+		if err := h.Release(ctx, got[0].ID); err != nil {
+			t.Fatal(err)
+		}
+		again := claim(t, h, t0.Add(time.Second), 10, 10, nil)
+		if !slices.Equal(ids(again), d) || again[0].Attempts != 0 {
+			t.Fatalf("after Release: %+v", again)
 		}
 	})
 

@@ -24,6 +24,8 @@ type Memory struct {
 	// RecordErr, when it returns an error, fails Record with it before
 	// anything is stored.
 	RecordErr func(webhook.Attempt) error
+	// ReleaseErr, when it returns an error, fails Release with it.
+	ReleaseErr func() error
 
 	mu         sync.Mutex
 	seq        int
@@ -196,6 +198,27 @@ func (m *Memory) Record(ctx context.Context, a webhook.Attempt) error {
 		d.state = a.Outcome
 	default:
 		d.nextAt = a.NextAt
+	}
+	m.notify()
+	return nil
+}
+
+// Release implements webhook.Outbox.
+func (m *Memory) Release(ctx context.Context, deliveryID string) error {
+	if m.ReleaseErr != nil {
+		if err := m.ReleaseErr(); err != nil {
+			return err
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, d := range m.deliveries {
+		if d.d.ID == deliveryID {
+			d.leaseUntil = time.Time{}
+		}
 	}
 	m.notify()
 	return nil
