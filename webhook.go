@@ -144,7 +144,9 @@ func VerifyWebhook(secret []byte, signature string, body []byte, now time.Time, 
 
 // SignWebhook returns the X-MemoryRelay-Signature value of a delivery
 // body sent at t: what the server sends, for a receiver's tests.
-func SignWebhook(secret []byte, t time.Time, body []byte) string { return webhook.SignAt(secret, t, body) }
+func SignWebhook(secret []byte, t time.Time, body []byte) string {
+	return webhook.SignAt(secret, t, body)
+}
 
 // eventStore is the storage of events (package internal/store/sqlite's
 // webhooks.go).
