@@ -746,3 +746,15 @@ func TestNewDispatcherOptions(t *testing.T) {
 	}
 	d.Close()
 }
+
+// lockedWriter serialises the writes of a logger shared by goroutines.
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}

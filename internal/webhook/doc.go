@@ -36,11 +36,6 @@
 //
 // [webhooktest.TestOutbox] is the conformance test of the Outbox rules.
 //
-// # Sender (v2 webhook_url)
-//
-// A [Sender] posts a v2 job's final status to the webhook_url given with
-// it, to allow-listed hosts only, signed with the older "sha256=<hex
-// HMAC of the body>" scheme of [Sign]. It is best effort (an in-memory
-// queue); moving v2 deliveries onto the Dispatcher, as the same
-// embedding.completed event, is the plan of API.md §10.3.
+// A v2 create's webhook_url is one more receiver of the job's
+// embedding.completed event: the same dispatcher sends it.
 package webhook

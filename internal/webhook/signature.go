@@ -12,6 +12,9 @@ import (
 
 // Headers of a delivery (API.md §10.3).
 const (
+	// SignatureHeader carries the signature of a delivery to a webhook
+	// with a secret (SignAt).
+	SignatureHeader = "X-MemoryRelay-Signature"
 	// EventHeader carries the event's type, e.g. "memory.created".
 	EventHeader = "X-MemoryRelay-Event"
 	// DeliveryHeader carries the event's id: the same on every retry and
