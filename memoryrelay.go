@@ -269,7 +269,7 @@ func (r *Relay) resources(st storage) {
 	r.contexts = contexts.New(st, g, r.opts.Now, r.memories)
 	r.apikeys = apikeys.New(r.keys, g)
 	r.quotas = usage.New(r.counter, g, r.opts.Now, r.rateLimitOf)
-	r.webhooks = webhooks.New(webhooks.Config{Store: st, Gate: g, Now: r.now, Policy: r.policy})
+	r.webhooks = webhooks.New(webhooks.Config{Store: st, Gate: g, Now: r.now, Policy: r.policy, Max: r.opts.Webhooks.MaxPerAccount})
 }
 
 // now is the clock in the stored precision: UTC milliseconds.

@@ -219,6 +219,7 @@ func (o *Options) validate() error {
 	negative("Webhooks.MinBackoff", int64(o.Webhooks.MinBackoff))
 	negative("Webhooks.MaxBackoff", int64(o.Webhooks.MaxBackoff))
 	negative("Webhooks.PollInterval", int64(o.Webhooks.PollInterval))
+	negative("Webhooks.MaxPerAccount", int64(o.Webhooks.MaxPerAccount))
 	if w := o.Webhooks; w.MaxBackoff > 0 && w.MinBackoff > w.MaxBackoff {
 		bad("Webhooks.MaxBackoff", "must not be below Webhooks.MinBackoff")
 	}

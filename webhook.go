@@ -87,6 +87,9 @@ type WebhookOptions struct {
 	// PollInterval is how often the outbox is read besides the wake-up of
 	// each write. Default 1 s.
 	PollInterval time.Duration
+	// MaxPerAccount is the most webhooks one account may register.
+	// Default memory.MaxWebhooks (20).
+	MaxPerAccount int
 	// HTTPClient sends the requests (a copy, whose CheckRedirect follows no
 	// redirect). Default: a client of its own that applies the outbound
 	// policy when it dials (a client of yours must, if it matters).

@@ -338,7 +338,7 @@ func fieldsOf(spec string) []field {
 	return out
 }
 
-const memoryFieldSpec = "content:s agent_id:s session_id:s user_id:s metadata:o memory_type:s visibility:s importance:n tier:s scope:s project:s deduplicate:b dedup_threshold:n"
+const memoryFieldSpec = "content:s agent_id:s session_id:s user_id:s metadata:o memory_type:s visibility:s importance:n tier:s scope:s project:s project_id:s deduplicate:b dedup_threshold:n"
 
 // bodyFields maps a request path to the fields of its body.
 func bodyFields(method, path string) string {
@@ -386,9 +386,13 @@ func bodyFields(method, path string) string {
 	case path == "/v1/embed":
 		return "text:s prefix:s"
 	case path == "/v1/keys":
-		return "name:s scopes:a expires_at:s rate_limit:i metadata:o"
+		return "name:s scopes:a expires_at:s expires_days:i rate_limit:i metadata:o daily_spend_limit_usd:n monthly_spend_limit_usd:n"
 	case strings.HasSuffix(path, "/rotate"):
 		return "grace_seconds:i"
+	case strings.HasPrefix(path, "/v1/keys/"):
+		return "name:s metadata:o daily_spend_limit_usd:n monthly_spend_limit_usd:n"
+	case strings.HasPrefix(path, "/v1/webhooks"):
+		return "url:s event_types:a enabled:b secret:s description:s"
 	}
 	return ""
 }

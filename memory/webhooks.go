@@ -13,7 +13,8 @@ const (
 	MaxWebhookSecret = 256 // characters
 	// MaxWebhookDescription bounds NewWebhook.Description.
 	MaxWebhookDescription = 255 // characters
-	// MaxWebhooks is the most webhooks one account may have (ours).
+	// MaxWebhooks is the most webhooks one account may have by default
+	// (ours; the server's operator may set another).
 	MaxWebhooks = 20
 	// MaxWebhookDeliveries is the most attempts Webhooks.Deliveries
 	// returns, newest first.

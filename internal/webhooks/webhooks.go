@@ -38,6 +38,7 @@ type Config struct {
 	Gate   guard.Gate
 	Now    func() time.Time // in the stored precision (UTC milliseconds)
 	Policy outbound.Policy  // which URLs may be registered
+	Max    int              // webhooks per account; 0: memory.MaxWebhooks
 }
 
 // Service serves the webhooks of every account; For gives one account's.
@@ -45,7 +46,12 @@ type Config struct {
 type Service struct{ c Config }
 
 // New returns the webhooks of c.Store.
-func New(c Config) *Service { return &Service{c: c} }
+func New(c Config) *Service {
+	if c.Max <= 0 {
+		c.Max = memory.MaxWebhooks
+	}
+	return &Service{c: c}
+}
 
 // For returns the webhook API of the account.
 func (s *Service) For(accountID string) memory.Webhooks { return account{s, accountID} }
@@ -116,7 +122,7 @@ func Of(w store.Webhook) memory.Webhook {
 // checkURL records the problems of a webhook URL.
 func (s *Service) checkURL(p *valid.Problems, u string) {
 	if len(u) > memory.MaxWebhookURL || !utf8.ValidString(u) {
-		p.Add("URL", "URL must be an absolute https URL of at most %d bytes", memory.MaxWebhookURL)
+		p.Add("URL", "URL must be an absolute https address of at most %d bytes", memory.MaxWebhookURL)
 		return
 	}
 	if _, err := s.c.Policy.CheckURL(u); err != nil {
@@ -125,7 +131,7 @@ func (s *Service) checkURL(p *valid.Problems, u string) {
 		if errors.As(err, &b) {
 			reason = b.Reason + " is not allowed"
 		}
-		p.Add("URL", "URL must be an absolute https URL the server may call (%s)", reason)
+		p.Add("URL", "URL must be an absolute https address the server may call (%s)", reason)
 	}
 }
 
@@ -162,9 +168,9 @@ func (s *Service) create(ctx context.Context, accountID string, in memory.NewWeb
 	now := s.c.Now()
 	w := store.Webhook{ID: uuid.New(), AccountID: accountID, URL: in.URL, EventTypes: mask, Secret: secretBytes(in.Secret),
 		Description: in.Description, Enabled: true, CreatedAt: now, UpdatedAt: now}
-	if err := s.c.Store.CreateWebhook(ctx, w, memory.MaxWebhooks); err != nil {
+	if err := s.c.Store.CreateWebhook(ctx, w, s.c.Max); err != nil {
 		if errors.Is(err, store.ErrTooMany) {
-			return memory.Webhook{}, valid.Invalid("", "the account has the most webhooks it may have (%d): delete one first", memory.MaxWebhooks)
+			return memory.Webhook{}, valid.Invalid("URL", "URL cannot be registered: the account has the most webhooks it may have (%d); delete one first", s.c.Max)
 		}
 		return memory.Webhook{}, err
 	}

@@ -61,6 +61,7 @@ func Run(t *testing.T, open Opener) {
 		{"Contexts", testContexts},
 		{"Keys", testKeys},
 		{"Usage", testUsage},
+		{"Webhooks", testWebhooks},
 		{"NotFound", testNotFound},
 		{"Isolation", testIsolation},
 	}
