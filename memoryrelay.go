@@ -1,9 +1,11 @@
 package memoryrelay
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -13,6 +15,7 @@ import (
 	"github.com/memoryrelay/memoryrelay/internal/contexts"
 	"github.com/memoryrelay/memoryrelay/internal/decisions"
 	"github.com/memoryrelay/memoryrelay/internal/entities"
+	"github.com/memoryrelay/memoryrelay/internal/extraction"
 	"github.com/memoryrelay/memoryrelay/internal/indexing"
 	"github.com/memoryrelay/memoryrelay/internal/jobs"
 	"github.com/memoryrelay/memoryrelay/internal/memories"
@@ -32,6 +35,7 @@ import (
 	"github.com/memoryrelay/memoryrelay/search"
 	"github.com/memoryrelay/memoryrelay/search/embed"
 	"github.com/memoryrelay/memoryrelay/search/index"
+	"github.com/memoryrelay/memoryrelay/secret"
 )
 
 // storage is everything the Relay asks of its storage, composed of the
@@ -55,6 +59,7 @@ type storage interface {
 	usage.Store
 	contexts.Store
 	webhooks.Store
+	extraction.Store
 	eventStore
 	backupStore
 	compactStore
@@ -132,6 +137,8 @@ type Relay struct {
 	apikeys   *apikeys.Service
 	quotas    *usage.Service
 	webhooks  *webhooks.Service
+	extractor *extraction.Service
+	llmClient *http.Client // the LLM extractions' (closed by Close)
 }
 
 // Open opens (creating if needed) the database in opts and returns a ready
@@ -240,6 +247,9 @@ func open(ctx context.Context, opts Options, st storage) (*Relay, error) {
 	undo = append(undo, func() { r.keys.Close(ctx) })
 	r.counter = usage.NewCounter(st, opts.Logger, usage.FlushInterval)
 	undo = append(undo, func() { r.counter.Close(ctx) })
+	if err := r.startExtraction(st); err != nil {
+		return fail(err)
+	}
 	r.resources(st)
 	if err := r.startJobs(); err != nil {
 		return fail(err)
@@ -259,7 +269,7 @@ func (r *Relay) resources(st storage) {
 				r.jobs.Signal()
 			}
 		},
-		Logger: r.opts.Logger, Events: events{r}})
+		Logger: r.opts.Logger, Events: events{r}, Extract: r.extractor.Extract, ExtractByDefault: r.opts.Extraction.Default})
 	r.agents = agents.New(st, g, r.now)
 	r.entities = entities.New(st, g, r.now)
 	r.sessions = sessions.New(st, g, r.now)
@@ -270,6 +280,28 @@ func (r *Relay) resources(st storage) {
 	r.apikeys = apikeys.New(r.keys, g)
 	r.quotas = usage.New(r.counter, g, r.opts.Now, r.rateLimitOf)
 	r.webhooks = webhooks.New(webhooks.Config{Store: st, Gate: g, Now: r.now, Policy: r.policy, Max: r.opts.Webhooks.MaxPerAccount})
+}
+
+// startExtraction makes the extraction service: the server secret's
+// sealer, the LLM client through the outbound policy.
+func (r *Relay) startExtraction(st storage) error {
+	var sealer *secret.Sealer
+	if len(r.opts.ServerSecret) > 0 {
+		var err error
+		if sealer, err = secret.NewSealer(r.opts.ServerSecret, extraction.Purpose); err != nil {
+			return fmt.Errorf("memoryrelay: %w", err)
+		}
+	}
+	r.llmClient = r.policy.Client(0)
+	x, err := extraction.New(extraction.Config{Store: st, Gate: gate{r}, Now: r.now, Sealer: sealer, Policy: r.policy,
+		Default: r.opts.Extraction.Extractor, Custom: r.opts.Extraction.Extractor != nil,
+		Timeout: cmp.Or(r.opts.Extraction.Timeout, DefaultExtractionTimeout), HTTPClient: r.llmClient, Logger: r.opts.Logger,
+		MaxKeys: r.opts.Extraction.MaxKeysPerAccount})
+	if err != nil {
+		return fmt.Errorf("memoryrelay: %w", err)
+	}
+	r.extractor = x
+	return nil
 }
 
 // now is the clock in the stored precision: UTC milliseconds.
@@ -303,6 +335,9 @@ func (r *Relay) Close() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		r.closeErr = errors.Join(r.stopJobs(), r.counter.Close(ctx), r.keys.Close(ctx), r.stopIndex(), r.store.Close())
+		if r.llmClient != nil {
+			r.llmClient.CloseIdleConnections()
+		}
 	})
 	return r.closeErr
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/memoryrelay/memoryrelay/limiter"
 	"github.com/memoryrelay/memoryrelay/search"
 	"github.com/memoryrelay/memoryrelay/search/embed"
+	"github.com/memoryrelay/memoryrelay/secret"
 )
 
 // Defaults for [Options].
@@ -137,6 +138,15 @@ type Options struct {
 	// for a user: webhooks and LLM endpoints. Default: https and public
 	// addresses only.
 	Outbound OutboundPolicy
+	// Extraction configures entity extraction (API.md §10.6).
+	Extraction ExtractionOptions
+	// ServerSecret, at least 32 bytes (e.g. the output of
+	// "openssl rand -base64 32"), seals the accounts' bring-your-own LLM
+	// keys at rest (package secret: AES-256-GCM under an HKDF-SHA256 key).
+	// Default none: the extraction-keys API answers 503. Changing it makes
+	// the keys sealed under the old one unusable (extraction then fails
+	// for their accounts until a key is created again).
+	ServerSecret []byte
 
 	// MaxTextCandidates bounds the work of the full-text side of a search:
 	// when the query's terms occur in more memories than this in total,
@@ -199,6 +209,11 @@ func (o *Options) validate() error {
 	}
 	negative("RateLimit", int64(o.RateLimit))
 	negative("RateBurst", int64(o.RateBurst))
+	if n := len(o.ServerSecret); n > 0 && n < secret.MinServerSecret {
+		bad("ServerSecret", fmt.Sprintf("must be at least %d bytes", secret.MinServerSecret))
+	}
+	negative("Extraction.Timeout", int64(o.Extraction.Timeout))
+	negative("Extraction.MaxKeysPerAccount", int64(o.Extraction.MaxKeysPerAccount))
 	if p := o.EmbeddingPrice; math.IsNaN(p) || p < 0 || p > 1e6 {
 		bad("EmbeddingPrice", "must be a price from 0 to 1000000 USD per million tokens")
 	}

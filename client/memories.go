@@ -32,13 +32,14 @@ type newMemoryJSON struct {
 	Deduplicate    bool            `json:"deduplicate,omitempty"`
 	DedupThreshold *float64        `json:"dedup_threshold,omitempty"`
 	WebhookURL     *string         `json:"webhook_url,omitempty"`
+	AutoExtract    *bool           `json:"auto_extract_entities,omitempty"`
 }
 
 func newMemoryBody(in memory.NewMemory) newMemoryJSON {
 	return newMemoryJSON{
 		Content: in.Content, AgentID: in.AgentID, UserID: in.UserID, Metadata: in.Metadata, MemoryType: in.MemoryType,
 		Visibility: in.Visibility, Importance: in.Importance, Tier: in.Tier, Scope: in.Scope, SessionID: in.SessionID,
-		Project: in.Project, ProjectID: in.ProjectID, Deduplicate: in.Deduplicate, DedupThreshold: in.DedupThreshold,
+		Project: in.Project, ProjectID: in.ProjectID, Deduplicate: in.Deduplicate, AutoExtract: in.AutoExtractEntities, DedupThreshold: in.DedupThreshold,
 	}
 }
 

@@ -133,6 +133,10 @@ type memoryJSON struct {
 	UpdatedAt  msTime          `json:"updated_at"`
 	// IsDuplicate is read by Create only.
 	IsDuplicate bool `json:"is_duplicate"`
+
+	ExtractionStatus *string `json:"extraction_status"`
+	ExtractionMethod *string `json:"extraction_method"`
+	ExtractionModel  *string `json:"extraction_model"`
 }
 
 type entityRefJSON struct {
@@ -147,6 +151,7 @@ func toMemory(w memoryJSON) memory.Memory {
 		MemoryType: w.MemoryType, Visibility: w.Visibility, Importance: w.Importance, Tier: w.Tier, Scope: w.Scope,
 		SessionID: w.SessionID, Project: w.Project, ProjectID: w.ProjectID,
 		ArchivedAt: msPtr(w.ArchivedAt), CreatedAt: w.CreatedAt.time(), UpdatedAt: w.UpdatedAt.time(),
+		ExtractionStatus: w.ExtractionStatus, ExtractionMethod: w.ExtractionMethod, ExtractionModel: w.ExtractionModel,
 		Entities: convert(w.Entities, func(r entityRefJSON) memory.EntityRef {
 			return memory.EntityRef{Type: r.Type, Value: r.Value, Confidence: r.Confidence}
 		}),

@@ -29,7 +29,18 @@ var (
 	keyFields = []string{"id", "name", "prefix", "key_prefix", "scopes", "metadata", "created_at", "expires_at", "last_used_at", "revoked_at",
 		"deprecated_at", "auto_revoke_at", "is_active", "daily_spend_limit_usd", "monthly_spend_limit_usd", "spend_info"}
 	webhookFields = []string{"id", "object", "url", "event_types", "enabled", "description", "created_at"}
+	xkeyFields    = []string{"id", "provider", "label", "model", "base_url", "is_active", "masked_key", "last_validated_at", "last_used_at", "created_at", "updated_at"}
 )
+
+// hostedOptions are what the walks need of a server for the routes of
+// API.md §10: a secret for the extraction keys, room for the many
+// webhooks and keys the walks make.
+func hostedOptions(o memoryrelay.Options) memoryrelay.Options {
+	o.ServerSecret = []byte("the walk's server secret, 32 bytes or more")
+	o.Webhooks.MaxPerAccount = 1000
+	o.Extraction.MaxKeysPerAccount = 1000
+	return o
+}
 
 // fixtures are objects the contract walk refers to, created by the admin key.
 type fixtures struct {
@@ -42,6 +53,11 @@ type fixtures struct {
 }
 
 func (f *fixtures) uniq() string { return fmt.Sprint(f.n.Add(1)) }
+
+// xkey makes a fresh extraction key of the account and returns its id.
+func (f *fixtures) xkey() string {
+	return f.create("/v1/extraction/keys", map[string]any{"provider": "openai", "api_key": "sk-walk-fixture-0123456789", "model": "m"}, 201)["id"].(string)
+}
 
 // key makes a fresh key of the account and returns its id.
 func (f *fixtures) key() string {
@@ -206,6 +222,13 @@ func rows() []row {
 		{"W6", "DELETE", "admin", 200, ackFields, func(f *fixtures) (string, any) {
 			return "/v1/webhooks/" + f.create("/v1/webhooks", map[string]any{"url": "https://hooks.example.com/gone"}, 201)["id"].(string), nil
 		}},
+		// Extraction settings and keys (§10.7): admin.
+		{"E1", "GET", "admin", 200, []string{"tier", "extractor", "byok_enabled_globally", "byok_configured", "byok_active", "masked_api_key",
+			"preferred_model", "base_url", "last_validated_at", "plan_limits", "keys"}, static("/v1/extraction/settings", nil)},
+		{"E2", "POST", "admin", 201, xkeyFields, static("/v1/extraction/keys", map[string]any{"provider": "openai", "api_key": "sk-walk-0123456789abcdef", "model": "gpt-4o-mini"})},
+		{"E3", "POST", "admin", 200, xkeyFields, func(f *fixtures) (string, any) { return "/v1/extraction/keys/" + f.xkey() + "/activate", nil }},
+		{"E4", "POST", "admin", 200, []string{"status", "message", "deactivated_count"}, static("/v1/extraction/keys/deactivate-all", nil)},
+		{"E5", "DELETE", "admin", 200, ackFields, func(f *fixtures) (string, any) { return "/v1/extraction/keys/" + f.xkey(), nil }},
 	}
 }
 
@@ -213,7 +236,7 @@ func rows() []row {
 // key holding exactly the row's scope it gets the success status and every
 // required field; with a key lacking that scope it gets 403 naming it.
 func TestContractIndex(t *testing.T) {
-	e := newEnv(t, memoryrelay.Options{RateLimit: 1 << 20})
+	e := newEnv(t, hostedOptions(memoryrelay.Options{RateLimit: 1 << 20}))
 	f := newFixtures(e)
 	only := map[string]string{"read": e.keys["read"], "write": e.newKey(e.acct, keys.CreateParams{Name: "write-only", Scopes: scopes.NewSet(scopes.Write)}), "delete": e.keys["delete"], "": "",
 		"admin": e.keys["admin"]}

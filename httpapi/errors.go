@@ -38,6 +38,11 @@ const unavailableRetryAfter = 5
 // read failed on damaged pages.
 const damagedMessage = "The database is damaged: writes are refused until an operator restores it from a backup"
 
+// noSecretMessage is the message of a 503 of the extraction-keys API on
+// a server without a secret to encrypt keys with: an operator's setting,
+// so it carries no Retry-After.
+const noSecretMessage = "Extraction keys are not available: the server has no secret to encrypt them with (its operator sets Options.ServerSecret)"
+
 // Errors the handler itself produces.
 var (
 	errMissingKey = errors.New("httpapi: no API key")
@@ -101,7 +106,9 @@ var goNames = map[string]string{
 	"Scopes": "scopes", "ExpiresAt": "expires_at", "RateLimit": "rate_limit",
 	"DailySpendLimit": "daily_spend_limit_usd", "MonthlySpendLimit": "monthly_spend_limit_usd",
 	"URL": "url", "EventTypes": "event_types", "Secret": "secret", "Enabled": "enabled",
-	"externalID": "external_id", "userID": "user_id",
+	"Provider": "provider", "APIKey": "api_key", "Model": "model", "Label": "label", "BaseURL": "base_url",
+	"AutoExtractEntities": "auto_extract_entities",
+	"externalID":          "external_id", "userID": "user_id",
 }
 
 // Routes whose requests name a field otherwise than goNames.
@@ -172,7 +179,7 @@ var notFoundMessages = map[string]string{
 	"memory": "Memory not found", "agent": "Agent not found", "entity": "Entity not found",
 	"session": "Session not found", "decision": "Decision not found", "pattern": "Pattern not found",
 	"project": "Project not found", "key": "API key not found", "account": "Account not found",
-	"webhook": "Webhook not found",
+	"webhook": "Webhook not found", "extraction key": "Extraction key not found",
 }
 
 func notFoundMessage(kind string) string {
@@ -257,6 +264,8 @@ func statusOf(err error, names map[string]string) (status int, typ, msg string, 
 		return http.StatusTooManyRequests, typeRateLimit, "Spend limit exceeded", nil
 	case errors.Is(err, memoryrelay.ErrDamaged):
 		return http.StatusServiceUnavailable, typeAPI, damagedMessage, nil
+	case errors.Is(err, memoryrelay.ErrNoServerSecret):
+		return http.StatusServiceUnavailable, typeAPI, noSecretMessage, nil
 	}
 	// A storage failure the service left unclassified (a wrapper's, say)
 	// is classified here as the Relay would.
@@ -301,7 +310,7 @@ func (h *handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 			body.Details = append(body.Details, f)
 		}
 	}
-	if status == http.StatusServiceUnavailable && !errors.Is(err, memoryrelay.ErrDamaged) {
+	if status == http.StatusServiceUnavailable && !errors.Is(err, memoryrelay.ErrDamaged) && !errors.Is(err, memoryrelay.ErrNoServerSecret) {
 		w.Header().Set("Retry-After", strconv.Itoa(unavailableRetryAfter))
 	}
 	var limited *limiter.LimitedError

@@ -42,7 +42,7 @@ type fuzzEnv struct {
 func newFuzzEnv(f *testing.F) *fuzzEnv {
 	f.Helper()
 	lc := newLeakCheck()
-	e := newEnv(f, memoryrelay.Options{RateLimit: 1 << 30, Synchronous: "NORMAL", Logger: lc.logger()})
+	e := newEnv(f, hostedOptions(memoryrelay.Options{RateLimit: 1 << 30, Synchronous: "NORMAL", Logger: lc.logger()}))
 	fx := newFixtures(e)
 	h, err := httpapi.New(e.relay, httpapi.Options{Now: e.clock.Now, Logger: lc.logger()})
 	if err != nil {
@@ -393,6 +393,8 @@ func bodyFields(method, path string) string {
 		return "name:s metadata:o daily_spend_limit_usd:n monthly_spend_limit_usd:n"
 	case strings.HasPrefix(path, "/v1/webhooks"):
 		return "url:s event_types:a enabled:b secret:s description:s"
+	case path == "/v1/extraction/keys":
+		return "provider:s api_key:s model:s label:s base_url:s"
 	}
 	return ""
 }

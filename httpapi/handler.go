@@ -130,6 +130,7 @@ func (h *handler) routes() []route {
 		h.jobRoutes(),
 		h.keyRoutes(),
 		h.webhookRoutes(),
+		h.extractionRoutes(),
 		h.usageRoutes(),
 	} {
 		all = append(all, group...)

@@ -39,20 +39,22 @@ func writeCreated(w http.ResponseWriter, res memory.CreateResult) {
 // newMemoryOf converts a create body (content already checked present).
 func newMemoryOf(req memoryReq) memory.NewMemory {
 	return memory.NewMemory{
-		Content:        deref(req.Content),
-		AgentID:        deref(req.AgentID),
-		UserID:         req.UserID,
-		Metadata:       req.Metadata,
-		MemoryType:     req.MemoryType,
-		Visibility:     deref(req.Visibility),
-		Importance:     req.Importance,
-		Tier:           deref(req.Tier),
-		Scope:          deref(req.Scope),
-		SessionID:      req.SessionID,
-		Project:        req.Project,
-		ProjectID:      req.ProjectID,
-		Deduplicate:    req.Deduplicate != nil && *req.Deduplicate,
-		DedupThreshold: req.DedupThreshold,
+		Content:     deref(req.Content),
+		AgentID:     deref(req.AgentID),
+		UserID:      req.UserID,
+		Metadata:    req.Metadata,
+		MemoryType:  req.MemoryType,
+		Visibility:  deref(req.Visibility),
+		Importance:  req.Importance,
+		Tier:        deref(req.Tier),
+		Scope:       deref(req.Scope),
+		SessionID:   req.SessionID,
+		Project:     req.Project,
+		ProjectID:   req.ProjectID,
+		Deduplicate: req.Deduplicate != nil && *req.Deduplicate,
+
+		AutoExtractEntities: req.AutoExtractEntities,
+		DedupThreshold:      req.DedupThreshold,
 	}
 }
 

@@ -70,6 +70,9 @@ type memoryReq struct {
 	Scope      *string         `json:"scope"`
 	Project    *string         `json:"project"`
 	ProjectID  *string         `json:"project_id"` // API.md §10.6: wins over project
+	// Create only (API.md §10.6): true extracts, false never, null the
+	// server's default.
+	AutoExtractEntities *bool `json:"auto_extract_entities"`
 	// Create only (#2): see jobs.go.
 	Deduplicate    *bool    `json:"deduplicate"`
 	DedupThreshold *float64 `json:"dedup_threshold"`
@@ -109,8 +112,9 @@ func (h *handler) createMemory(w http.ResponseWriter, r *http.Request) {
 		Project:    req.Project,
 		ProjectID:  req.ProjectID,
 
-		Deduplicate:    req.Deduplicate != nil && *req.Deduplicate,
-		DedupThreshold: req.DedupThreshold,
+		AutoExtractEntities: req.AutoExtractEntities,
+		Deduplicate:         req.Deduplicate != nil && *req.Deduplicate,
+		DedupThreshold:      req.DedupThreshold,
 	})
 	if err != nil {
 		h.writeError(w, r, err)

@@ -16,4 +16,5 @@ type Account interface {
 	Keys() Keys
 	Usage() Usage
 	Webhooks() Webhooks
+	Extraction() Extraction
 }

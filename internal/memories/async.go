@@ -50,6 +50,12 @@ func (s *Service) createAsync(ctx context.Context, accountID string, in memory.N
 	if m.Project != nil {
 		in.Project, in.ProjectID = m.Project, nil // resolved now; the job stores the slug
 	}
+	if want := s.wantsExtraction(in); want {
+		in.AutoExtractEntities = &want // decided now: the job extracts
+		m.ExtractionStatus = ptr(memory.ExtractionPending)
+	} else {
+		in.AutoExtractEntities = &want
+	}
 	var p valid.Problems
 	if err := p.Merge(err); err != nil {
 		return memory.Job{}, err
@@ -195,7 +201,16 @@ func (s *Service) Work(ctx context.Context, j jobs.Job) (store.BatchItem, error)
 		s.c.Logger.Error("memoryrelay: job embedding", "job_id", j.ID, "err", err)
 		return store.BatchItem{}, &jobs.Failure{Message: "Embedding failed"}
 	}
-	return store.BatchItem{Memory: &m, Index: idx, Dedup: p.Memory.Deduplicate, DedupThreshold: threshold(p.Memory)}, nil
+	item := store.BatchItem{Memory: &m, Index: idx, Dedup: p.Memory.Deduplicate, DedupThreshold: threshold(p.Memory)}
+	if s.wantsExtraction(p.Memory) {
+		x := s.extract(ctx, j.AccountID, m.Content)
+		if ctx.Err() != nil {
+			return store.BatchItem{}, ctx.Err() // cancelled: the job goes back
+		}
+		x.apply(&m)
+		item.Extracted = x.entities
+	}
+	return item, nil
 }
 
 // Explain is the error text of a job whose memory was not stored.

@@ -32,6 +32,11 @@ func (s *Service) createDedup(ctx context.Context, accountID string, in memory.N
 		return memory.CreateResult{}, err
 	}
 	item := store.BatchItem{Memory: &m, Index: idx, Dedup: true, DedupThreshold: threshold(in)}
+	if s.wantsExtraction(in) {
+		x := s.extract(ctx, accountID, m.Content)
+		x.apply(&m)
+		item.Extracted = x.entities
+	}
 	var out []store.BatchOutcome
 	err = s.inTx(ctx, func(ctx context.Context, publish func(string, store.Memory) error) error {
 		var err error
@@ -40,6 +45,11 @@ func (s *Service) createDedup(ctx context.Context, accountID string, in memory.N
 		}
 		if out[0].Err != nil || out[0].DuplicateID != "" {
 			return nil
+		}
+		if len(item.Extracted) > 0 {
+			if m, err = s.c.Store.GetMemory(ctx, accountID, m.ID); err != nil {
+				return err
+			}
 		}
 		return publish(memory.EventMemoryCreated, m)
 	})
@@ -116,7 +126,13 @@ func (s *Service) createBatch(ctx context.Context, accountID string, p memory.Ba
 			continue
 		}
 		mems[i] = m
-		items = append(items, store.BatchItem{Memory: &mems[i], Dedup: in.Deduplicate, DedupThreshold: threshold(in)})
+		item := store.BatchItem{Memory: &mems[i], Dedup: in.Deduplicate, DedupThreshold: threshold(in)}
+		if s.wantsExtraction(in) {
+			x := s.extract(ctx, accountID, m.Content)
+			x.apply(&mems[i])
+			item.Extracted = x.entities
+		}
+		items = append(items, item)
 		at = append(at, i)
 		texts = append(texts, m.Content)
 	}
@@ -151,7 +167,13 @@ func (s *Service) createBatch(ctx context.Context, accountID string, p memory.Ba
 			}
 			for k, o := range out {
 				if o.Err == nil && o.DuplicateID == "" {
-					if err := publish(memory.EventMemoryCreated, *items[k].Memory); err != nil {
+					m := *items[k].Memory
+					if len(items[k].Extracted) > 0 && s.c.Events != nil {
+						if m, err = s.c.Store.GetMemory(ctx, accountID, m.ID); err != nil {
+							return err
+						}
+					}
+					if err := publish(memory.EventMemoryCreated, m); err != nil {
 						return err
 					}
 				}

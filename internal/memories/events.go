@@ -29,6 +29,17 @@ type deleted struct {
 // there are events to publish; fn alone otherwise. Notify follows a
 // commit.
 func (s *Service) inTx(ctx context.Context, fn func(ctx context.Context, publish func(typ string, m store.Memory) error) error) error {
+	return s.inTxAlways(ctx, false, fn)
+}
+
+// inTxAlways is inTx, in one transaction also when always is set (the
+// write links extracted entities) and there are no events.
+func (s *Service) inTxAlways(ctx context.Context, always bool, fn func(ctx context.Context, publish func(typ string, m store.Memory) error) error) error {
+	if s.c.Events == nil && always {
+		return s.c.Store.InTx(ctx, func(ctx context.Context) error {
+			return fn(ctx, func(string, store.Memory) error { return nil })
+		})
+	}
 	if s.c.Events == nil {
 		return fn(ctx, func(string, store.Memory) error { return nil })
 	}

@@ -5,7 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+
 	"fmt"
+	"github.com/memoryrelay/memoryrelay/extract"
 	"log/slog"
 	"math"
 	"strings"
@@ -47,6 +49,7 @@ type Store interface {
 	JobByMemory(ctx context.Context, accountID, memoryID string) (jobs.Job, error)
 	ResolveAgent(ctx context.Context, accountID, ref string) (string, error)
 	ProjectSlug(ctx context.Context, accountID, id string) (string, error)
+	LinkExtracted(ctx context.Context, accountID, memoryID string, es []store.ExtractedEntity, now time.Time) error
 	SessionExists(ctx context.Context, accountID, sessionID string) (bool, error)
 }
 
@@ -75,6 +78,11 @@ type Config struct {
 	// Events, when not nil, is told of every memory created, updated and
 	// deleted, in the write's transaction.
 	Events Events
+	// Extract finds the entities of a memory's content for the account
+	// (API.md §10.6); nil: no extraction, whatever a create asks.
+	Extract func(ctx context.Context, accountID, text string) (extract.Result, error)
+	// ExtractByDefault is what a create without AutoExtractEntities does.
+	ExtractByDefault bool
 }
 
 // Service serves the memories of every account; For gives one account's.
@@ -173,9 +181,21 @@ func (s *Service) create(ctx context.Context, accountID string, in memory.NewMem
 	if err != nil {
 		return memory.CreateResult{}, err
 	}
-	err = s.inTx(ctx, func(ctx context.Context, publish func(string, store.Memory) error) error {
+	// Extracted before the write transaction (an LLM may be slow); linked
+	// inside it.
+	var x *extraction
+	if s.wantsExtraction(in) {
+		e := s.extract(ctx, accountID, m.Content)
+		x = &e
+		x.apply(&m)
+	}
+	err = s.inTxAlways(ctx, x != nil, func(ctx context.Context, publish func(string, store.Memory) error) error {
 		if err := s.c.Store.InsertMemory(ctx, &m, idx); err != nil {
 			return apierr.FromStore(err, apierr.Memory)
+		}
+		var err error
+		if m, err = s.link(ctx, m, x); err != nil {
+			return err
 		}
 		return publish(memory.EventMemoryCreated, m)
 	})

@@ -73,8 +73,12 @@ func MemoryOf(m memory.Memory) Memory {
 		ProjectID:  m.ProjectID,
 		Project:    m.Project,
 		ArchivedAt: msPtr(m.ArchivedAt),
-		CreatedAt:  m.CreatedAt.UnixMilli(),
-		UpdatedAt:  m.UpdatedAt.UnixMilli(),
+
+		ExtractionStatus: m.ExtractionStatus,
+		ExtractionMethod: m.ExtractionMethod,
+		ExtractionModel:  m.ExtractionModel,
+		CreatedAt:        m.CreatedAt.UnixMilli(),
+		UpdatedAt:        m.UpdatedAt.UnixMilli(),
 	}
 }
 

@@ -643,9 +643,14 @@ func memAsync(t *testing.T, e Env) {
 	}
 	c.instant(t, "Job.CreatedAt", j.CreatedAt)
 
-	// API.md §10.1 has the memory readable and listed at once; that is
-	// issue 11's, and until it lands both implementations make it
-	// readable when its job is ready, which is checked below.
+	// API.md §10.1: the memory is readable and listed at once, before its
+	// job has run.
+	if m, err := mem.Get(ctx, j.ID); err != nil {
+		t.Errorf("Get right after CreateAsync: %v", err)
+	} else if m.Content != in.Content || m.AgentID != "async" || m.UserID == nil || *m.UserID != "u9" || diff(m.Metadata, in.Metadata) != "" {
+		t.Errorf("the memory read at once: %+v", m)
+	}
+	wantEqual(t, "List right after CreateAsync", memoryIDs(try(mem.List(ctx, memory.ListParams{})).must(t).Data), []string{j.ID})
 	done := pollJob(t, ctx, mem, j.ID)
 	if m, err := mem.Get(ctx, j.ID); err != nil {
 		t.Errorf("Get when ready: %v", err)

@@ -62,6 +62,7 @@ func Run(t *testing.T, open Opener) {
 		{"Keys", testKeys},
 		{"Usage", testUsage},
 		{"Webhooks", testWebhooks},
+		{"Extraction", testExtraction},
 		{"NotFound", testNotFound},
 		{"Isolation", testIsolation},
 	}

@@ -261,6 +261,15 @@ func (q jobQueue) completePending(ctx context.Context, tx *sql.Tx, l jobs.Lease,
 	if err := writeIndex(ctx, tx, seq, EncodeVector(item.Index.Vector), item.Index.Terms, false); err != nil {
 		return jobs.Job{}, err
 	}
+	if m.ExtractionStatus != nil {
+		if err := linkExtracted(ctx, tx, m.AccountID, m.ID, item.Extracted, now); err != nil {
+			return jobs.Job{}, err
+		}
+		if _, err := tx.ExecContext(ctx, "UPDATE memories SET extraction_status = ?, extraction_method = ?, extraction_model = ? WHERE seq = ?",
+			nullString(m.ExtractionStatus), nullString(m.ExtractionMethod), nullString(m.ExtractionModel), seq); err != nil {
+			return jobs.Job{}, err
+		}
+	}
 	return queryOne(ctx, tx, scanJob, `UPDATE jobs SET status = ?, error = NULL, updated_at = max(updated_at, ?)
 		WHERE id = ? RETURNING `+jobColumns, jobs.Ready, ms(now), l.JobID)
 }

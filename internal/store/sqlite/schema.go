@@ -280,6 +280,8 @@ ALTER TABLE jobs ADD COLUMN lease_expires INTEGER NOT NULL DEFAULT 0;
 	migrationExtractionKeys,
 	// 9: keys in the hosted shape: rotation time, spend limits and spend (API.md §10.2).
 	migrationKeysHosted,
+	// 10: entity extraction (API.md §10.6).
+	migrationExtraction,
 }
 
 // migrationAgentIDs gives agents the id a client chose (API contract
