@@ -349,5 +349,3 @@ func TestWebhookCloseAbandonsDelivery(t *testing.T) {
 		t.Errorf("Close took %v", d)
 	}
 }
-
-func ptr[T any](v T) *T { return &v }

@@ -390,6 +390,7 @@ ALTER TABLE api_keys ADD COLUMN spend_day_nano bigint NOT NULL DEFAULT 0;
 ALTER TABLE api_keys ADD COLUMN spend_month text NOT NULL DEFAULT '';
 ALTER TABLE api_keys ADD COLUMN spend_month_nano bigint NOT NULL DEFAULT 0;
 `,
+	migrationHosted,
 }
 
 // feedLockSQL is feedLock as an SQL literal.
