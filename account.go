@@ -47,6 +47,10 @@ func (a *account) Projects() memory.Projects   { return a.r.projects.For(a.id) }
 func (a *account) Contexts() memory.Contexts   { return a.r.contexts.For(a.id) }
 func (a *account) Keys() memory.Keys           { return a.r.apikeys.For(a.id) }
 func (a *account) Usage() memory.Usage         { return a.r.quotas.For(a.id, a.key) }
+func (a *account) Webhooks() memory.Webhooks   { return a.r.webhooks.For(a.id) }
+func (a *account) Extraction() memory.Extraction {
+	return a.r.extractor.For(a.id)
+}
 
 // gate admits the calls of the account handles (the Relay is open, the
 // account exists) and classifies their errors, for the resource packages

@@ -3,6 +3,7 @@ package memoryrelay_test
 import (
 	"context"
 	"errors"
+	"math"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -192,6 +193,8 @@ func TestOptionsValidation(t *testing.T) {
 		{"below -1", memoryrelay.Options{AutoCheckpoint: -2, QuickCheckBytes: -2, Workers: -2},
 			[]string{"Options.AutoCheckpoint", "Options.QuickCheckBytes", "Options.Workers"}},
 		{"key env", memoryrelay.Options{KeyEnv: "Live!"}, []string{"Options.KeyEnv"}},
+		{"embedding price", memoryrelay.Options{EmbeddingPrice: -0.01}, []string{"Options.EmbeddingPrice"}},
+		{"embedding price NaN", memoryrelay.Options{EmbeddingPrice: math.NaN()}, []string{"Options.EmbeddingPrice"}},
 		{"webhooks", memoryrelay.Options{Webhooks: memoryrelay.WebhookOptions{Timeout: -time.Second, MaxAttempts: -1, Concurrency: -1}},
 			[]string{"Options.Webhooks.Timeout", "Options.Webhooks.MaxAttempts", "Options.Webhooks.Concurrency"}},
 		{"everything at once", memoryrelay.Options{Path: ":memory:", Readers: -3, Workers: -5, Webhooks: memoryrelay.WebhookOptions{Concurrency: -1}},

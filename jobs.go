@@ -1,10 +1,11 @@
 package memoryrelay
 
 import (
+	"time"
+
 	"github.com/memoryrelay/memoryrelay/internal/jobs"
 	"github.com/memoryrelay/memoryrelay/internal/memories"
 	"github.com/memoryrelay/memoryrelay/internal/store"
-	"time"
 )
 
 // jobStore is the storage of the v2 job queue, as the job runner uses it.
@@ -27,31 +28,24 @@ const (
 	MaxJobAttempts = 3
 )
 
-// startJobs starts the webhook senders and the v2 job workers (package
-// jobs) on the store's queue. Called by Open.
+// startJobs starts the webhook dispatcher and the v2 job workers (package
+// jobs) on the store's queue, whose finishing writes publish the jobs'
+// events. Called by Open.
 func (r *Relay) startJobs() error {
-	hooks, err := newWebhookSender(r.opts.Webhooks, r.opts.Logger)
-	if err != nil {
+	if err := r.startDispatcher(); err != nil {
 		return err
 	}
-	// Set before the workers start: one may finish a job of the shared
-	// queue (left by another node) at once.
-	r.hooks = hooks
-	runner, err := jobs.Start(r.store.Jobs(memories.Explain), jobs.Options[store.BatchItem]{
+	runner, err := jobs.Start[store.BatchItem](eventQueue{r.store.Jobs(memories.Explain), r}, jobs.Options[store.BatchItem]{
 		Workers:        max(r.opts.Workers, 0), // -1: none
 		Lease:          r.opts.JobLease,
 		MaxAttempts:    MaxJobAttempts,
 		Work:           r.memories.Work,
-		Finished:       r.jobFinished,
 		CompleteFailed: "Internal error while storing the memory",
 		Logger:         r.opts.Logger,
 		Now:            r.now,
 	})
 	if err != nil {
-		if hooks != nil {
-			hooks.Close()
-		}
-		r.hooks = nil
+		r.dispatcher.Close()
 		return err
 	}
 	r.jobs = runner
@@ -59,22 +53,14 @@ func (r *Relay) startJobs() error {
 }
 
 // stopJobs stops the workers, handing their jobs back, then the webhook
-// senders. Called by Close, before the database closes.
+// dispatcher (its unfinished attempts are made again by the next one).
+// Called by Close, before the database closes.
 func (r *Relay) stopJobs() error {
 	if r.jobs != nil {
 		r.jobs.Close()
 	}
-	if r.hooks != nil {
-		r.hooks.Close()
+	if r.dispatcher != nil {
+		r.dispatcher.Close()
 	}
 	return nil
-}
-
-// jobFinished sends a finished job's status to its webhook_url, if
-// webhooks are on and the job has one.
-func (r *Relay) jobFinished(j jobs.Job) {
-	if r.hooks == nil || j.WebhookURL == nil || *j.WebhookURL == "" {
-		return
-	}
-	r.hooks.Send(*j.WebhookURL, memories.JobOf(j))
 }

@@ -238,8 +238,13 @@ func TestJobsResumeAfterClose(t *testing.T) {
 	if n := count(t, db, "SELECT count(*) FROM jobs WHERE status = 'pending' AND attempts = 0"); n != 3 {
 		t.Fatalf("%d jobs released to pending", n)
 	}
-	if n := count(t, db, "SELECT count(*) FROM memories"); n != 0 {
-		t.Fatalf("%d memories stored by cancelled work", n)
+	// The memories were stored at accept time (API.md §10.1); cancelled
+	// work indexed none of them.
+	if n := count(t, db, "SELECT count(*) FROM memories"); n != 3 {
+		t.Fatalf("%d memories stored at accept time, want 3", n)
+	}
+	if n := count(t, db, "SELECT count(*) FROM memory_vectors"); n != 0 {
+		t.Fatalf("%d memories indexed by cancelled work", n)
 	}
 	// A crash while the second job was processing, and one that hit the
 	// third so often it is given up.
@@ -252,9 +257,13 @@ func TestJobsResumeAfterClose(t *testing.T) {
 		if st.Status != want {
 			t.Errorf("job %d: %+v", i, st)
 		}
-		_, err := r2.Account(acct).Memories().Get(ctx, ids[i])
-		if (err == nil) != (want == "ready") {
+		// Every memory is readable; only a ready one is indexed.
+		if _, err := r2.Account(acct).Memories().Get(ctx, ids[i]); err != nil {
 			t.Errorf("job %d: memory: %v", i, err)
+		}
+		indexed := count(t, rawDB(t, path), "SELECT count(*) FROM memory_vectors v JOIN memories m ON m.seq = v.seq WHERE m.id = '"+ids[i]+"'")
+		if (indexed == 1) != (want == "ready") {
+			t.Errorf("job %d (%s): %d vectors", i, want, indexed)
 		}
 	}
 }

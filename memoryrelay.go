@@ -1,9 +1,11 @@
 package memoryrelay
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -15,9 +17,11 @@ import (
 	"github.com/memoryrelay/memoryrelay/internal/contexts"
 	"github.com/memoryrelay/memoryrelay/internal/decisions"
 	"github.com/memoryrelay/memoryrelay/internal/entities"
+	"github.com/memoryrelay/memoryrelay/internal/extraction"
 	"github.com/memoryrelay/memoryrelay/internal/indexing"
 	"github.com/memoryrelay/memoryrelay/internal/jobs"
 	"github.com/memoryrelay/memoryrelay/internal/memories"
+	"github.com/memoryrelay/memoryrelay/internal/outbound"
 	"github.com/memoryrelay/memoryrelay/internal/patterns"
 	"github.com/memoryrelay/memoryrelay/internal/projects"
 	"github.com/memoryrelay/memoryrelay/internal/redisnode"
@@ -27,6 +31,7 @@ import (
 	"github.com/memoryrelay/memoryrelay/internal/store/sqlite"
 	"github.com/memoryrelay/memoryrelay/internal/usage"
 	"github.com/memoryrelay/memoryrelay/internal/webhook"
+	"github.com/memoryrelay/memoryrelay/internal/webhooks"
 	"github.com/memoryrelay/memoryrelay/keys"
 	"github.com/memoryrelay/memoryrelay/limiter"
 	"github.com/memoryrelay/memoryrelay/memory"
@@ -34,6 +39,7 @@ import (
 	"github.com/memoryrelay/memoryrelay/search"
 	"github.com/memoryrelay/memoryrelay/search/embed"
 	"github.com/memoryrelay/memoryrelay/search/index"
+	"github.com/memoryrelay/memoryrelay/secret"
 )
 
 // storage is everything the Relay asks of its storage, composed of the
@@ -56,6 +62,9 @@ type storage interface {
 	projects.Store
 	usage.Store
 	contexts.Store
+	webhooks.Store
+	extraction.Store
+	eventStore
 	backupStore
 	compactStore
 	healthStore
@@ -118,8 +127,9 @@ type Relay struct {
 
 	redis *redisnode.Node // the Redis the cluster shares; nil without Options.RedisURL
 
-	jobs  *jobs.Runner[store.BatchItem] // v2 job workers (jobs.go)
-	hooks *webhook.Sender               // nil with webhooks off (webhook.go)
+	jobs       *jobs.Runner[store.BatchItem] // v2 job workers (jobs.go)
+	dispatcher *webhook.Dispatcher           // delivers the outbox's events (webhook.go)
+	policy     outbound.Policy               // the outbound-call policy (Options.Outbound)
 
 	probe embedProbe // the cached embeddings check of Health (health.go)
 
@@ -135,6 +145,9 @@ type Relay struct {
 	contexts  *contexts.Service
 	apikeys   *apikeys.Service
 	quotas    *usage.Service
+	webhooks  *webhooks.Service
+	extractor *extraction.Service
+	llmClient *http.Client // the LLM extractions' (closed by Close)
 }
 
 // Open opens (creating if needed) the database in opts and returns a ready
@@ -203,7 +216,10 @@ func (o *Options) database() string {
 // it closes st when it fails.
 func open(ctx context.Context, opts Options, st storage) (*Relay, error) {
 	var err error
-	r := &Relay{opts: opts, store: st, embed: opts.Embedder, started: opts.Now()}
+	r := &Relay{opts: opts, store: st, started: opts.Now(), policy: opts.Outbound.policy(opts.Webhooks.AllowedHosts)}
+	r.embed = metered(opts.Embedder, opts.EmbeddingPrice, func(ctx context.Context, keyID string, cost int64) error {
+		return r.keys.Charge(ctx, keyID, cost)
+	})
 	// undo releases what Open built so far when a later step fails.
 	var undo []func()
 	fail := func(err error) (*Relay, error) {
@@ -217,7 +233,7 @@ func open(ctx context.Context, opts Options, st storage) (*Relay, error) {
 		return fail(err)
 	}
 	r.engine, err = search.NewEngine[store.Memory](r.store, search.Options{
-		Embedder: opts.Embedder, Fusion: opts.Fusion, MaxTextCandidates: opts.MaxTextCandidates,
+		Embedder: r.embed, Fusion: opts.Fusion, MaxTextCandidates: opts.MaxTextCandidates,
 	})
 	if err != nil {
 		return fail(fmt.Errorf("memoryrelay: %w", err))
@@ -283,6 +299,9 @@ func open(ctx context.Context, opts Options, st storage) (*Relay, error) {
 	}
 	r.counter = usage.NewCounter(st, opts.Logger, usage.FlushInterval)
 	undo = append(undo, func() { r.counter.Close(ctx) })
+	if err := r.startExtraction(st); err != nil {
+		return fail(err)
+	}
 	r.resources(st)
 	if err := r.startJobs(); err != nil {
 		return fail(err)
@@ -302,7 +321,7 @@ func (r *Relay) resources(st storage) {
 				r.jobs.Signal()
 			}
 		},
-		Logger: r.opts.Logger})
+		Logger: r.opts.Logger, Events: events{r}, Extract: r.extractor.Extract, ExtractByDefault: r.opts.Extraction.Default})
 	r.agents = agents.New(st, g, r.now)
 	r.entities = entities.New(st, g, r.now)
 	r.sessions = sessions.New(st, g, r.now)
@@ -312,6 +331,29 @@ func (r *Relay) resources(st storage) {
 	r.contexts = contexts.New(st, g, r.opts.Now, r.memories)
 	r.apikeys = apikeys.New(r.keys, g)
 	r.quotas = usage.New(r.counter, g, r.opts.Now, r.rateLimitOf)
+	r.webhooks = webhooks.New(webhooks.Config{Store: st, Gate: g, Now: r.now, Policy: r.policy, Max: r.opts.Webhooks.MaxPerAccount})
+}
+
+// startExtraction makes the extraction service: the server secret's
+// sealer, the LLM client through the outbound policy.
+func (r *Relay) startExtraction(st storage) error {
+	var sealer *secret.Sealer
+	if len(r.opts.ServerSecret) > 0 {
+		var err error
+		if sealer, err = secret.NewSealer(r.opts.ServerSecret, extraction.Purpose); err != nil {
+			return fmt.Errorf("memoryrelay: %w", err)
+		}
+	}
+	r.llmClient = r.policy.Client(0)
+	x, err := extraction.New(extraction.Config{Store: st, Gate: gate{r}, Now: r.now, Sealer: sealer, Policy: r.policy,
+		Default: r.opts.Extraction.Extractor, Custom: r.opts.Extraction.Extractor != nil,
+		Timeout: cmp.Or(r.opts.Extraction.Timeout, DefaultExtractionTimeout), HTTPClient: r.llmClient, Logger: r.opts.Logger,
+		MaxKeys: r.opts.Extraction.MaxKeysPerAccount})
+	if err != nil {
+		return fmt.Errorf("memoryrelay: %w", err)
+	}
+	r.extractor = x
+	return nil
 }
 
 // publishKey tells the other nodes that key id was revoked or rotated
@@ -357,6 +399,9 @@ func (r *Relay) Close() error {
 			redisErr = r.redis.Close()
 		}
 		r.closeErr = errors.Join(r.stopJobs(), r.counter.Close(ctx), r.keys.Close(ctx), redisErr, r.stopIndex(), r.store.Close())
+		if r.llmClient != nil {
+			r.llmClient.CloseIdleConnections()
+		}
 	})
 	return r.closeErr
 }

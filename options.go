@@ -4,12 +4,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"time"
 
 	"github.com/memoryrelay/memoryrelay/keys"
 	"github.com/memoryrelay/memoryrelay/limiter"
 	"github.com/memoryrelay/memoryrelay/search"
 	"github.com/memoryrelay/memoryrelay/search/embed"
+	"github.com/memoryrelay/memoryrelay/secret"
 )
 
 // Defaults for [Options].
@@ -72,6 +74,13 @@ type Options struct {
 	// embedder (model and dimension) it was built with; opening it with
 	// another is ErrEmbedderMismatch.
 	Embedder embed.Embedder
+	// EmbeddingPrice is what the embedder costs, in USD per million
+	// tokens (API.md §10.2): the tokens of each call made for a key (see
+	// WithSpendKey) are charged to it and checked against its spend
+	// limits; tokens are counted by the embedder's TokenCounter, else
+	// estimated. Default 0: free, nothing is metered (the built-in
+	// embedder costs nothing).
+	EmbeddingPrice float64
 	// Fusion is how hybrid search combines a memory's semantic and
 	// lexical scores (see search.Fusion). Default search.FusionAuto: the
 	// policy the embedder asks for through the optional interface
@@ -122,8 +131,22 @@ type Options struct {
 	// JobLease. Close hands its unfinished jobs back at once. Measured on
 	// Now. Default 10s ([DefaultJobLease]).
 	JobLease time.Duration
-	// Webhooks configures the calls to v2 jobs' webhook_url. Default: off.
+	// Webhooks configures the delivery of events to registered webhooks
+	// and to v2 jobs' webhook_url (the latter off by default).
 	Webhooks WebhookOptions
+	// Outbound is the outbound-call policy of every URL the server calls
+	// for a user: webhooks and LLM endpoints. Default: https and public
+	// addresses only.
+	Outbound OutboundPolicy
+	// Extraction configures entity extraction (API.md §10.6).
+	Extraction ExtractionOptions
+	// ServerSecret, at least 32 bytes (e.g. the output of
+	// "openssl rand -base64 32"), seals the accounts' bring-your-own LLM
+	// keys at rest (package secret: AES-256-GCM under an HKDF-SHA256 key).
+	// Default none: the extraction-keys API answers 503. Changing it makes
+	// the keys sealed under the old one unusable (extraction then fails
+	// for their accounts until a key is created again).
+	ServerSecret []byte
 
 	// MaxTextCandidates bounds the work of the full-text side of a search
 	// that reads SQLite's full-text table (with ExactSearch, or before the
@@ -215,6 +238,14 @@ func (o *Options) validate() error {
 	}
 	negative("RateLimit", int64(o.RateLimit))
 	negative("RateBurst", int64(o.RateBurst))
+	if n := len(o.ServerSecret); n > 0 && n < secret.MinServerSecret {
+		bad("ServerSecret", fmt.Sprintf("must be at least %d bytes", secret.MinServerSecret))
+	}
+	negative("Extraction.Timeout", int64(o.Extraction.Timeout))
+	negative("Extraction.MaxKeysPerAccount", int64(o.Extraction.MaxKeysPerAccount))
+	if p := o.EmbeddingPrice; math.IsNaN(p) || p < 0 || p > 1e6 {
+		bad("EmbeddingPrice", "must be a price from 0 to 1000000 USD per million tokens")
+	}
 	if o.KeyEnv != "" {
 		if _, err := keys.Generate(o.KeyEnv); err != nil {
 			bad("KeyEnv", "must be 1-8 lowercase letters")
@@ -227,6 +258,15 @@ func (o *Options) validate() error {
 	negative("Webhooks.Timeout", int64(o.Webhooks.Timeout))
 	negative("Webhooks.MaxAttempts", int64(o.Webhooks.MaxAttempts))
 	negative("Webhooks.Concurrency", int64(o.Webhooks.Concurrency))
+	negative("Webhooks.PerReceiver", int64(o.Webhooks.PerReceiver))
+	negative("Webhooks.RetryFor", int64(o.Webhooks.RetryFor))
+	negative("Webhooks.MinBackoff", int64(o.Webhooks.MinBackoff))
+	negative("Webhooks.MaxBackoff", int64(o.Webhooks.MaxBackoff))
+	negative("Webhooks.PollInterval", int64(o.Webhooks.PollInterval))
+	negative("Webhooks.MaxPerAccount", int64(o.Webhooks.MaxPerAccount))
+	if w := o.Webhooks; w.MaxBackoff > 0 && w.MinBackoff > w.MaxBackoff {
+		bad("Webhooks.MaxBackoff", "must not be below Webhooks.MinBackoff")
+	}
 	negative("MaxTextCandidates", int64(o.MaxTextCandidates))
 	negative("PostgresMaxConns", int64(o.PostgresMaxConns))
 	switch o.Fusion {

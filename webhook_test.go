@@ -2,15 +2,12 @@ package memoryrelay_test
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"net/url"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -18,6 +15,7 @@ import (
 
 	"github.com/memoryrelay/memoryrelay"
 	"github.com/memoryrelay/memoryrelay/memory"
+	"github.com/memoryrelay/memoryrelay/secret"
 )
 
 // hookServer records the webhook requests it gets; reply chooses the
@@ -36,7 +34,7 @@ type hookReq struct {
 
 func newHookServer(t testing.TB, reply func(n int) int) *hookServer {
 	t.Helper()
-	s := &hookServer{reqs: make(chan hookReq, 64)}
+	s := &hookServer{reqs: make(chan hookReq, 256)}
 	var mu sync.Mutex
 	n := 0
 	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -60,7 +58,7 @@ func (s *hookServer) next(t testing.TB) hookReq {
 	select {
 	case r := <-s.reqs:
 		return r
-	case <-time.After(10 * time.Second):
+	case <-time.After(15 * time.Second):
 		t.Fatal("no webhook request")
 		return hookReq{}
 	}
@@ -78,24 +76,31 @@ func (s *hookServer) none(t testing.TB) {
 
 func ok200(int) int { return http.StatusOK }
 
-// sleeps is an injected WebhookOptions.Sleep that records the waits and
-// returns at once.
-type sleeps struct {
-	mu sync.Mutex
-	d  []time.Duration
+// event is a delivery's body (API.md §10.3).
+type event struct {
+	ID        string          `json:"id"`
+	Type      string          `json:"type"`
+	CreatedAt string          `json:"created_at"`
+	Data      json.RawMessage `json:"data"`
 }
 
-func (s *sleeps) sleep(ctx context.Context, d time.Duration) error {
-	s.mu.Lock()
-	s.d = append(s.d, d)
-	s.mu.Unlock()
-	return ctx.Err()
+func decodeEvent(t testing.TB, req hookReq) event {
+	t.Helper()
+	var e event
+	if err := json.Unmarshal(req.body, &e); err != nil {
+		t.Fatalf("body %s: %v", req.body, err)
+	}
+	if req.header.Get("X-MemoryRelay-Event") != e.Type || req.header.Get("X-MemoryRelay-Delivery") != e.ID {
+		t.Errorf("headers %v for %s", req.header, req.body)
+	}
+	return e
 }
 
-func (s *sleeps) get() []time.Duration {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slices.Clone(s.d)
+// localHooks are options that let the tests' receivers on 127.0.0.1 be
+// called quickly.
+func localHooks() (memoryrelay.OutboundPolicy, memoryrelay.WebhookOptions) {
+	return memoryrelay.OutboundPolicy{AllowNetworks: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}, AllowHTTP: []string{"127.0.0.1"}},
+		memoryrelay.WebhookOptions{PollInterval: 5 * time.Millisecond, MinBackoff: 10 * time.Millisecond, MaxBackoff: 20 * time.Millisecond}
 }
 
 // enqueue makes a v2 create with a webhook and waits for it to finish.
@@ -108,102 +113,233 @@ func enqueue(t testing.TB, r *memoryrelay.Relay, acct, content, hook string) mem
 	return waitJob(t, r, acct, st.ID)
 }
 
-// The sender itself (allow-list, signing, retries, timeouts, the queue)
-// is package webhook's, tested there. These tests are the wiring: a v2
-// job's final status reaches its webhook_url through Options.Webhooks.
+// The dispatcher itself (signing, retries, timeouts, order, bounds) is
+// package webhook's, tested there and over SQLite. These tests are the
+// wiring: the writes of the Relay publish their events in their
+// transaction, and Options reach the dispatcher.
 
-// WebhookOptions reach the sender: off by default (webhook_url accepted
-// and ignored), AllowedHosts, MaxAttempts and Sleep.
-func TestWebhookOptions(t *testing.T) {
-	target := newHookServer(t, func(int) int { return http.StatusServiceUnavailable })
-	control := newHookServer(t, ok200)
-	t.Run("disabled", func(t *testing.T) {
-		r, _ := open(t, memoryrelay.Options{Workers: 1, Webhooks: memoryrelay.WebhookOptions{AllowedHosts: []string{target.host()}}})
-		acct := account(t, r)
-		enqueue(t, r, acct, "webhooks off", target.URL+"/hook")
-		r.Close() // no sender goroutine exists; nothing can be in flight
-		target.none(t)
-	})
-	t.Run("enabled", func(t *testing.T) {
-		var sl sleeps
-		r, _ := open(t, memoryrelay.Options{Workers: 1, Webhooks: memoryrelay.WebhookOptions{
-			Enabled: true, AllowedHosts: []string{target.host(), control.host()}, MaxAttempts: 2, Concurrency: 1, Sleep: sl.sleep}})
-		acct := account(t, r)
-		enqueue(t, r, acct, "to a host not allowed", "http://example.com/hook")
-		enqueue(t, r, acct, "to the target", target.URL+"/hook")
-		enqueue(t, r, acct, "to the control", control.URL+"/hook")
-		target.next(t)
-		target.next(t)
-		control.next(t) // one sender: the target's delivery is over
-		target.none(t)
-		if got := sl.get(); !slices.Equal(got, []time.Duration{time.Second}) {
-			t.Errorf("sleeps %v", got)
+// TestWebhookEventsOfWrites: a registered webhook receives, in order and
+// signed, the events of a memory's life: created (its data the Memory as
+// the API returns it), updated, deleted, and a user's erasure; a write
+// that fails publishes nothing; event_types filters.
+func TestWebhookEventsOfWrites(t *testing.T) {
+	ctx := context.Background()
+	srv := newHookServer(t, ok200)
+	deletes := newHookServer(t, ok200)
+	policy, hooks := localHooks()
+	r, _ := open(t, memoryrelay.Options{Outbound: policy, Webhooks: hooks})
+	acct := account(t, r)
+	a := r.Account(acct)
+	const sec = "whsec_0123456789"
+	if _, err := a.Webhooks().Create(ctx, memory.NewWebhook{URL: srv.URL + "/hook", Secret: secret.New(sec)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Webhooks().Create(ctx, memory.NewWebhook{URL: deletes.URL, EventTypes: []string{memory.EventMemoryDeleted}}); err != nil {
+		t.Fatal(err)
+	}
+	m, err := a.Memories().Create(ctx, memory.NewMemory{Content: "Ships on Fridays", UserID: ptr("u1")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A failed write: nothing is published.
+	bad := "00000000-0000-4000-8000-000000000000"
+	if _, err := a.Memories().Create(ctx, memory.NewMemory{Content: "in no session", SessionID: &bad}); err == nil {
+		t.Fatal("a create in an unknown session passed")
+	}
+	if _, err := a.Memories().Update(ctx, m.Memory.ID, memory.MemoryPatch{Content: ptr("Ships on Thursdays")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Memories().Delete(ctx, m.Memory.ID); err != nil {
+		t.Fatal(err)
+	}
+	m2, _ := a.Memories().Create(ctx, memory.NewMemory{Content: "Erased soon", UserID: ptr("u2")})
+	if n, err := a.Memories().DeleteUser(ctx, "u2"); err != nil || n != 1 {
+		t.Fatalf("DeleteUser = %d, %v", n, err)
+	}
+	// In order per memory (deliveries of different memories may overlap).
+	bySubject := map[string][]event{}
+	for range 5 {
+		req := srv.next(t)
+		if err := memoryrelay.VerifyWebhook([]byte(sec), req.header.Get(memoryrelay.WebhookSignatureHeader), req.body, time.Now(), 0); err != nil {
+			t.Errorf("signature: %v", err)
 		}
-	})
+		e := decodeEvent(t, req)
+		var d struct{ ID string }
+		json.Unmarshal(e.Data, &d)
+		bySubject[d.ID] = append(bySubject[d.ID], e)
+	}
+	types := func(es []event) string {
+		var ts []string
+		for _, e := range es {
+			ts = append(ts, e.Type)
+		}
+		return strings.Join(ts, " ")
+	}
+	if got := types(bySubject[m.Memory.ID]); got != "memory.created memory.updated memory.deleted" {
+		t.Fatalf("events of the memory: %s", got)
+	}
+	if got := types(bySubject[m2.Memory.ID]); got != "memory.created memory.deleted" {
+		t.Fatalf("events of the erased memory: %s", got)
+	}
+	got := append(bySubject[m.Memory.ID], bySubject[m2.Memory.ID]...)
+	var created map[string]any
+	json.Unmarshal(got[0].Data, &created)
+	if created["id"] != m.Memory.ID || created["object"] != "memory" || created["content"] != "Ships on Fridays" || created["user_id"] != "u1" {
+		t.Errorf("memory.created data %s", got[0].Data)
+	}
+	var updated map[string]any
+	json.Unmarshal(got[1].Data, &updated)
+	if updated["content"] != "Ships on Thursdays" {
+		t.Errorf("memory.updated data %s", got[1].Data)
+	}
+	if string(got[2].Data) != `{"id":"`+m.Memory.ID+`"}` || string(got[4].Data) != `{"id":"`+m2.Memory.ID+`"}` {
+		t.Errorf("memory.deleted data %s, %s", got[2].Data, got[4].Data)
+	}
+	// The deletes-only webhook got the two deletes, unsigned.
+	for range 2 {
+		req := deletes.next(t)
+		if e := decodeEvent(t, req); e.Type != "memory.deleted" || req.header.Get(memoryrelay.WebhookSignatureHeader) != "" {
+			t.Errorf("deletes-only webhook got %s, signature %q", e.Type, req.header.Get(memoryrelay.WebhookSignatureHeader))
+		}
+	}
+	srv.none(t)
+	deletes.none(t)
 }
 
-func TestWebhookSignedStatus(t *testing.T) {
-	srv := newHookServer(t, ok200)
-	secret := []byte("s3cret")
-	r, _ := open(t, memoryrelay.Options{Webhooks: memoryrelay.WebhookOptions{
-		Enabled: true, AllowedHosts: []string{strings.ToUpper(srv.host())}, Secret: secret}})
+// TestWebhookV2 (API.md §10.3): a v2 webhook_url receives the
+// embedding.completed event, signed with Options.Webhooks.Secret, only
+// when Enabled and only for hosts in AllowedHosts; the account's webhooks
+// receive it too, after the memory's created event.
+func TestWebhookV2(t *testing.T) {
+	target := newHookServer(t, ok200)
+	registered := newHookServer(t, ok200)
+	policy, hooks := localHooks()
+	sec := []byte("s3cret")
+	t.Run("disabled", func(t *testing.T) {
+		r, _ := open(t, memoryrelay.Options{Workers: 1, Outbound: policy, Webhooks: memoryrelay.WebhookOptions{AllowedHosts: []string{target.host()}, PollInterval: hooks.PollInterval}})
+		acct := account(t, r)
+		enqueue(t, r, acct, "webhooks off", target.URL+"/hook")
+		r.Close()
+		target.none(t)
+	})
+	hooks.Enabled, hooks.AllowedHosts, hooks.Secret = true, []string{strings.ToUpper(target.host())}, sec
+	r, _ := open(t, memoryrelay.Options{Workers: 1, Outbound: policy, Webhooks: hooks})
 	acct := account(t, r)
-	for _, c := range []struct {
-		name, content string
-		dedup         bool
-		status        string
-	}{
-		{"ready", darkMode, false, "ready"},
-		{"failed", darkMode, true, "failed"}, // a duplicate of the first
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			hook := srv.URL + "/hook?x=1"
-			st, err := r.Account(acct).Memories().CreateAsync(context.Background(), memory.NewMemory{Content: c.content, Deduplicate: c.dedup}, memory.AsyncOptions{WebhookURL: &hook})
-			if err != nil {
-				t.Fatal(err)
-			}
-			req := srv.next(t)
-			if req.method != http.MethodPost || req.header.Get("Content-Type") != "application/json" {
-				t.Errorf("%s %q", req.method, req.header.Get("Content-Type"))
-			}
-			mac := hmac.New(sha256.New, secret)
-			mac.Write(req.body)
-			want := "sha256=" + hex.EncodeToString(mac.Sum(nil))
-			if got := req.header.Get(memoryrelay.WebhookSignatureHeader); got != want || got != memoryrelay.SignWebhook(secret, req.body) ||
-				memoryrelay.WebhookSignatureHeader != "X-MemoryRelay-Signature" {
-				t.Errorf("signature %q, want %q", got, want)
-			}
-			var body map[string]any
-			if err := json.Unmarshal(req.body, &body); err != nil {
-				t.Fatal(err)
-			}
-			final := waitJob(t, r, acct, st.ID)
-			if body["id"] != st.ID || body["job_id"] != st.JobID || body["status"] != c.status ||
-				body["created_at"] != float64(final.CreatedAt.UnixMilli()) || body["updated_at"] != float64(final.UpdatedAt.UnixMilli()) {
-				t.Errorf("body %s", req.body)
-			}
-			errText, isString := body["error"].(string)
-			if _, present := body["error"]; !present || isString != (c.status == "failed") || (isString && errText == "") {
-				t.Errorf("error field in %s", req.body)
-			}
-		})
+	if _, err := r.Account(acct).Webhooks().Create(context.Background(), memory.NewWebhook{URL: registered.URL}); err != nil {
+		t.Fatal(err)
+	}
+	enqueue(t, r, acct, "to a host not allowed", "http://example.com/hook")
+	final := enqueue(t, r, acct, "to the target", target.URL+"/hook?x=1")
+	req := target.next(t)
+	if err := memoryrelay.VerifyWebhook(sec, req.header.Get(memoryrelay.WebhookSignatureHeader), req.body, time.Now(), 0); err != nil {
+		t.Fatalf("signature %q: %v", req.header.Get(memoryrelay.WebhookSignatureHeader), err)
+	}
+	e := decodeEvent(t, req)
+	var st map[string]any
+	json.Unmarshal(e.Data, &st)
+	if e.Type != "embedding.completed" || st["id"] != final.ID || st["job_id"] != final.JobID || st["status"] != "ready" ||
+		st["updated_at"] != float64(final.UpdatedAt.UnixMilli()) {
+		t.Fatalf("event %s", req.body)
+	}
+	target.none(t) // the disallowed host's event went nowhere, and nothing else came here
+	// The registered webhook: created then completed, per memory.
+	seen := map[string][]string{}
+	for range 4 {
+		e := decodeEvent(t, registered.next(t))
+		var d map[string]any
+		json.Unmarshal(e.Data, &d)
+		id := d["id"].(string)
+		seen[id] = append(seen[id], e.Type)
+	}
+	for id, types := range seen {
+		if len(types) != 2 || types[0] != "memory.created" || types[1] != "embedding.completed" {
+			t.Errorf("memory %s: events %v, want created then completed", id, types)
+		}
 	}
 }
 
-// Relay.Close abandons a delivery in flight at once, however long the
-// attempt's timeout.
+// TestWebhookDeliveriesSurviveRestart: events written while the receiver
+// fails are delivered by the next Relay on the file: a crash (here a
+// Close) between the commit and the delivery loses nothing.
+func TestWebhookDeliveriesSurviveRestart(t *testing.T) {
+	ctx := context.Background()
+	var mu sync.Mutex
+	up := false
+	srv := newHookServer(t, func(int) int {
+		mu.Lock()
+		defer mu.Unlock()
+		if up {
+			return http.StatusNoContent
+		}
+		return http.StatusServiceUnavailable
+	})
+	policy, hooks := localHooks()
+	hooks.MinBackoff, hooks.MaxBackoff = 50*time.Millisecond, 50*time.Millisecond
+	r, path := open(t, memoryrelay.Options{Outbound: policy, Webhooks: hooks})
+	acct := account(t, r)
+	hook, err := r.Account(acct).Webhooks().Create(ctx, memory.NewWebhook{URL: srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := r.Account(acct).Memories().Create(ctx, memory.NewMemory{Content: "survives"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := decodeEvent(t, srv.next(t)) // refused
+	r.Close()
+	mu.Lock()
+	up = true
+	mu.Unlock()
+	r2, _ := open(t, memoryrelay.Options{Path: path, Outbound: policy, Webhooks: hooks})
+	again := decodeEvent(t, srv.next(t))
+	if again.ID != first.ID || again.Type != "memory.created" {
+		t.Fatalf("after the restart: %s %s, want the same event %s", again.Type, again.ID, first.ID)
+	}
+	var data map[string]any
+	json.Unmarshal(again.Data, &data)
+	if data["id"] != m.Memory.ID {
+		t.Fatalf("data %s", again.Data)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		ds, err := r2.Account(acct).Webhooks().Deliveries(ctx, hook.ID, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The last attempt delivered; any before it (the refused one, if
+		// it was recorded before Close) retrying with the 503.
+		okLog := len(ds) >= 1 && ds[0].Outcome == memory.DeliveryDelivered && ds[0].Attempt == len(ds)
+		for _, d := range ds[min(1, len(ds)):] {
+			okLog = okLog && d.Outcome == memory.DeliveryRetrying && d.StatusCode == 503
+		}
+		if okLog {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("deliveries %+v", ds)
+		}
+		time.Sleep(10 * time.Millisecond) // the record follows the 2xx
+	}
+}
+
+// TestWebhookCloseAbandonsDelivery: Relay.Close cuts an attempt in
+// flight at once, however long the attempt's timeout.
 func TestWebhookCloseAbandonsDelivery(t *testing.T) {
 	hung := make(chan struct{}, 8)
 	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		io.Copy(io.Discard, r.Body) // so that the server notices the client leave
+		io.Copy(io.Discard, r.Body)
 		hung <- struct{}{}
 		<-r.Context().Done()
 	}))
 	t.Cleanup(hang.Close)
-	r, _ := open(t, memoryrelay.Options{Webhooks: memoryrelay.WebhookOptions{Enabled: true,
-		AllowedHosts: []string{strings.TrimPrefix(hang.URL, "http://")}, Timeout: time.Hour}})
+	policy, hooks := localHooks()
+	hooks.Timeout = time.Hour
+	r, _ := open(t, memoryrelay.Options{Outbound: policy, Webhooks: hooks})
 	acct := account(t, r)
-	enqueue(t, r, acct, "hang during close", hang.URL)
+	if _, err := r.Account(acct).Webhooks().Create(context.Background(), memory.NewWebhook{URL: hang.URL}); err != nil {
+		t.Fatal(err)
+	}
+	r.Account(acct).Memories().Create(context.Background(), memory.NewMemory{Content: "hang during close"})
 	<-hung
 	t0 := time.Now()
 	if err := r.Close(); err != nil {

@@ -29,6 +29,10 @@ func (a *account) Projects() memory.Projects   { return projects{a.client()} }
 func (a *account) Contexts() memory.Contexts   { return contexts{a.client()} }
 func (a *account) Keys() memory.Keys           { return keyGroup{a.client()} }
 func (a *account) Usage() memory.Usage         { return usage{a.client()} }
+func (a *account) Webhooks() memory.Webhooks   { return webhooks{a.client()} }
+func (a *account) Extraction() memory.Extraction {
+	return extraction{a.client()}
+}
 
 // query builds a query string; zero values are left out, as the server
 // reads an absent parameter as its default.

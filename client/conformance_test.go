@@ -22,6 +22,9 @@ import (
 func TestConformance(t *testing.T) {
 	r, err := memoryrelay.Open(t.Context(), memoryrelay.Options{
 		Path: filepath.Join(t.TempDir(), "relay.db"), RateLimit: 1_000_000,
+		// With the server's secret, the suite walks the extraction keys
+		// too (the in-process run walks the server without it).
+		ServerSecret: []byte("conformance-server-secret-0123456789"),
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -129,17 +129,19 @@ func notFoundKind(msg, def string) string {
 
 // wireToGo names the wire fields whose Go field is not their CamelCase.
 var wireToGo = map[string]string{
-	"search_mode":        "Mode",
-	"project_slug":       "Project",
-	"exclude_memory_ids": "ExcludeIDs",
-	"target_project":     "Target",
-	"relationship_type":  "Type",
-	"entity_type":        "Type",
-	"min_score":          "Threshold",
-	"q":                  "Query",
-	"grace_seconds":      "Grace",
-	"change_description": "Change",
-	"webhook_url":        "WebhookURL",
+	"search_mode":             "Mode",
+	"project_slug":            "Project",
+	"exclude_memory_ids":      "ExcludeIDs",
+	"target_project":          "Target",
+	"relationship_type":       "Type",
+	"entity_type":             "Type",
+	"min_score":               "Threshold",
+	"q":                       "Query",
+	"grace_seconds":           "Grace",
+	"change_description":      "Change",
+	"webhook_url":             "WebhookURL",
+	"daily_spend_limit_usd":   "DailySpendLimit",
+	"monthly_spend_limit_usd": "MonthlySpendLimit",
 }
 
 // goField turns a wire field path into the Go one: "agent_id" → "AgentID",

@@ -25,12 +25,15 @@ func (s keyGroup) send(ctx context.Context, r request) (keyJSON, error) {
 
 func (s keyGroup) Create(ctx context.Context, in memory.NewKey) (keys.Key, keys.Token, error) {
 	body := struct {
-		Name      string          `json:"name"`
+		Name      string          `json:"name,omitempty"` // "": the server's default name
 		Scopes    []string        `json:"scopes"`
 		ExpiresAt *string         `json:"expires_at,omitempty"`
 		RateLimit int             `json:"rate_limit,omitempty"`
 		Metadata  json.RawMessage `json:"metadata,omitempty"`
-	}{Name: in.Name, Scopes: stringList(in.Scopes.Strings()), RateLimit: in.RateLimit, Metadata: in.Metadata}
+		Daily     *float64        `json:"daily_spend_limit_usd,omitempty"`
+		Monthly   *float64        `json:"monthly_spend_limit_usd,omitempty"`
+	}{Name: in.Name, Scopes: stringList(in.Scopes.Strings()), RateLimit: in.RateLimit, Metadata: in.Metadata,
+		Daily: in.DailySpendLimit, Monthly: in.MonthlySpendLimit}
 	if in.ExpiresAt != nil {
 		at := in.ExpiresAt.UTC().Format(time.RFC3339Nano)
 		body.ExpiresAt = &at
@@ -86,6 +89,29 @@ func (s keyGroup) Rotate(ctx context.Context, id string, grace time.Duration) (k
 		return keys.Key{}, keys.Token{}, err
 	}
 	return w.keyAndToken()
+}
+
+// Update sends PATCH /v1/keys/{id} (API.md §10.2): a limit set to nil is
+// sent as null, which removes it.
+func (s keyGroup) Update(ctx context.Context, id string, p memory.KeyPatch) (keys.Key, error) {
+	body := map[string]any{}
+	if p.Name != nil {
+		body["name"] = *p.Name
+	}
+	if p.Metadata != nil {
+		body["metadata"] = p.Metadata
+	}
+	if p.DailySpendLimit.Set {
+		body["daily_spend_limit_usd"] = p.DailySpendLimit.USD
+	}
+	if p.MonthlySpendLimit.Set {
+		body["monthly_spend_limit_usd"] = p.MonthlySpendLimit.USD
+	}
+	w, err := s.send(ctx, request{method: http.MethodPatch, path: keyPath(id), body: body})
+	if err != nil {
+		return keys.Key{}, err
+	}
+	return w.key()
 }
 
 // graceSeconds is grace in whole seconds, rounded up so that the old

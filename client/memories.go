@@ -28,16 +28,18 @@ type newMemoryJSON struct {
 	Scope          string          `json:"scope,omitempty"`
 	SessionID      *string         `json:"session_id,omitempty"`
 	Project        *string         `json:"project,omitempty"`
+	ProjectID      *string         `json:"project_id,omitempty"`
 	Deduplicate    bool            `json:"deduplicate,omitempty"`
 	DedupThreshold *float64        `json:"dedup_threshold,omitempty"`
 	WebhookURL     *string         `json:"webhook_url,omitempty"`
+	AutoExtract    *bool           `json:"auto_extract_entities,omitempty"`
 }
 
 func newMemoryBody(in memory.NewMemory) newMemoryJSON {
 	return newMemoryJSON{
 		Content: in.Content, AgentID: in.AgentID, UserID: in.UserID, Metadata: in.Metadata, MemoryType: in.MemoryType,
 		Visibility: in.Visibility, Importance: in.Importance, Tier: in.Tier, Scope: in.Scope, SessionID: in.SessionID,
-		Project: in.Project, Deduplicate: in.Deduplicate, DedupThreshold: in.DedupThreshold,
+		Project: in.Project, ProjectID: in.ProjectID, Deduplicate: in.Deduplicate, AutoExtract: in.AutoExtractEntities, DedupThreshold: in.DedupThreshold,
 	}
 }
 
@@ -162,7 +164,8 @@ func (s memories) Update(ctx context.Context, id string, p memory.MemoryPatch) (
 		Tier       *string         `json:"tier,omitempty"`
 		Scope      *string         `json:"scope,omitempty"`
 		Project    *string         `json:"project,omitempty"`
-	}{p.Content, p.Metadata, p.UserID, p.MemoryType, p.Visibility, p.Importance, p.Tier, p.Scope, p.Project}
+		ProjectID  *string         `json:"project_id,omitempty"`
+	}{p.Content, p.Metadata, p.UserID, p.MemoryType, p.Visibility, p.Importance, p.Tier, p.Scope, p.Project, p.ProjectID}
 	return s.one(ctx, request{method: http.MethodPatch, path: "/v1/memories/" + pathEscape(id), body: body, kind: "memory"})
 }
 

@@ -133,6 +133,10 @@ type memoryJSON struct {
 	UpdatedAt  msTime          `json:"updated_at"`
 	// IsDuplicate is read by Create only.
 	IsDuplicate bool `json:"is_duplicate"`
+
+	ExtractionStatus *string `json:"extraction_status"`
+	ExtractionMethod *string `json:"extraction_method"`
+	ExtractionModel  *string `json:"extraction_model"`
 }
 
 type entityRefJSON struct {
@@ -147,6 +151,7 @@ func toMemory(w memoryJSON) memory.Memory {
 		MemoryType: w.MemoryType, Visibility: w.Visibility, Importance: w.Importance, Tier: w.Tier, Scope: w.Scope,
 		SessionID: w.SessionID, Project: w.Project, ProjectID: w.ProjectID,
 		ArchivedAt: msPtr(w.ArchivedAt), CreatedAt: w.CreatedAt.time(), UpdatedAt: w.UpdatedAt.time(),
+		ExtractionStatus: w.ExtractionStatus, ExtractionMethod: w.ExtractionMethod, ExtractionModel: w.ExtractionModel,
 		Entities: convert(w.Entities, func(r entityRefJSON) memory.EntityRef {
 			return memory.EntityRef{Type: r.Type, Value: r.Value, Confidence: r.Confidence}
 		}),
@@ -317,6 +322,11 @@ type keyJSON struct {
 	ExpiresAt  *isoTime        `json:"expires_at"`
 	LastUsedAt *isoTime        `json:"last_used_at"`
 	RevokedAt  *isoTime        `json:"revoked_at"`
+	// API.md §10.2.
+	DeprecatedAt *isoTime `json:"deprecated_at"`
+	AutoRevokeAt *isoTime `json:"auto_revoke_at"`
+	Daily        *float64 `json:"daily_spend_limit_usd"`
+	Monthly      *float64 `json:"monthly_spend_limit_usd"`
 	// Key is the raw key: in the answers to create and rotate only.
 	Key string `json:"key"`
 }
@@ -329,6 +339,8 @@ func (w keyJSON) key() (keys.Key, error) {
 	k := keys.Key{
 		ID: w.ID, Name: w.Name, Prefix: w.Prefix, Scopes: set, Metadata: object(w.Metadata),
 		CreatedAt: w.CreatedAt.t, ExpiresAt: isoPtr(w.ExpiresAt), LastUsedAt: isoPtr(w.LastUsedAt), RevokedAt: isoPtr(w.RevokedAt),
+		DeprecatedAt: isoPtr(w.DeprecatedAt), GraceUntil: isoPtr(w.AutoRevokeAt),
+		DailySpendLimit: w.Daily, MonthlySpendLimit: w.Monthly,
 	}
 	if w.RateLimit != nil {
 		k.RateLimit = *w.RateLimit

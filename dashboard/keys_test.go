@@ -77,7 +77,7 @@ func TestCreateKeyValidation(t *testing.T) {
 		status int
 		want   string
 	}{
-		{"empty name", url.Values{"name": {" "}, "scope": {"read"}}, 400, "Name must be"},
+		{"empty name: the default, key- and the prefix (API.md §10.2)", url.Values{"name": {" "}, "scope": {"read"}}, 303, ""},
 		{"name too long", url.Values{"name": {strings.Repeat("n", 101)}, "scope": {"read"}}, 400, "Name must be"},
 		{"name at the limit", url.Values{"name": {strings.Repeat("n", 100)}, "scope": {"read"}}, 303, ""},
 		{"no scope", url.Values{"name": {"x"}}, 400, "Choose at least one scope."},

@@ -34,22 +34,24 @@ func checkKinds(t testing.TB, what string, obj map[string]any, kinds map[string]
 			kind = strings.TrimSuffix(kind, "?")
 		}
 		good := false
-		switch kind {
-		case "uuid":
+		switch {
+		case strings.HasPrefix(kind, "="): // an exact string
+			good = v == kind[1:]
+		case kind == "uuid":
 			s, isStr := v.(string)
 			good = isStr && kindUUIDRE.MatchString(s)
-		case "string":
+		case kind == "string":
 			_, good = v.(string)
-		case "bool":
+		case kind == "bool":
 			_, good = v.(bool)
-		case "object":
+		case kind == "object":
 			_, good = v.(map[string]any)
-		case "array":
+		case kind == "array":
 			_, good = v.([]any)
-		case "int", "ms":
+		case kind == "int", kind == "ms":
 			f, isNum := v.(float64)
 			good = isNum && f == float64(int64(f)) && (kind == "int" || f > 1e12)
-		case "iso":
+		case kind == "iso":
 			s, isStr := v.(string)
 			good = isStr && kindISORE.MatchString(s)
 		default:
@@ -62,7 +64,7 @@ func checkKinds(t testing.TB, what string, obj map[string]any, kinds map[string]
 }
 
 var agentKinds = map[string]string{
-	"id": "string", "name": "string", "description": "string?", "config": "object", "metadata": "object",
+	"id": "string", "object": "=agent", "name": "string", "description": "string?", "config": "object", "metadata": "object",
 	"memory_count": "int", "session_count": "int", "project_count": "int", "last_active_at": "ms?",
 	"created_at": "ms", "updated_at": "ms",
 }

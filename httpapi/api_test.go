@@ -187,6 +187,11 @@ func checkError(t testing.TB, r response, status int, typ, msgPrefix string) {
 	if r.body["request_id"] != r.header.Get("X-Request-ID") {
 		t.Errorf("request_id %v, header %q", r.body["request_id"], r.header.Get("X-Request-ID"))
 	}
+	if status == http.StatusBadRequest && typ == "validation_error" {
+		checkDetails(t, r)
+	} else if _, ok := r.body["details"]; ok {
+		t.Errorf("details on a %d %v: %s", status, typ, r.raw)
+	}
 	lower := strings.ToLower(msg)
 	for _, bad := range []string{"timeout", "network", "fetch failed", "econnrefused", "enotfound", "502", "503", "504"} {
 		if status < 500 && strings.Contains(lower, bad) {

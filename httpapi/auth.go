@@ -59,7 +59,9 @@ func authorize(az Authorizer, w http.ResponseWriter, r *http.Request, required [
 	if err != nil {
 		return nil, err
 	}
-	return r.WithContext(context.WithValue(r.Context(), authKey{}, a)), nil
+	// The request's embedder calls are charged to its key (API.md §10.2).
+	ctx := memoryrelay.WithSpendKey(context.WithValue(r.Context(), authKey{}, a), a.Key)
+	return r.WithContext(ctx), nil
 }
 
 func setRateHeaders(h http.Header, d limiter.Decision) {

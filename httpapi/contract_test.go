@@ -17,25 +17,53 @@ var (
 	memoryFields = []string{"id", "object", "content", "agent_id", "user_id", "metadata", "entities", "memory_type", "visibility",
 		"importance", "salience_score", "tier", "scope", "is_duplicate", "session_id", "project_id", "project",
 		"extraction_model", "extraction_method", "extraction_status", "archived_at", "created_at", "updated_at"}
-	listFields     = []string{"data", "has_more", "total", "total_count", "limit", "offset", "next_cursor"}
-	entityFields   = []string{"id", "name", "type", "entity_type", "agent_id", "metadata", "memory_count", "relationship_count", "created_at", "updated_at"}
-	agentFields    = []string{"id", "name", "description", "config", "metadata", "memory_count", "session_count", "project_count", "last_active_at", "created_at", "updated_at"}
+	listFields     = []string{"object", "data", "has_more", "total", "total_count", "limit", "offset", "next_cursor"}
+	entityFields   = []string{"id", "object", "name", "type", "entity_type", "agent_id", "metadata", "memory_count", "relationship_count", "created_at", "updated_at"}
+	agentFields    = []string{"id", "object", "name", "description", "config", "metadata", "memory_count", "session_count", "project_count", "last_active_at", "created_at", "updated_at"}
 	sessionFields  = []string{"id", "agent_id", "external_id", "project", "status", "title", "summary", "metadata", "memory_count", "started_at", "ended_at", "created_at", "updated_at"}
 	decisionFields = []string{"id", "agent_id", "session_id", "project_slug", "title", "rationale", "alternatives", "status", "superseded_by", "tags", "metadata", "created_at", "updated_at"}
 	patternFields  = []string{"id", "title", "name", "description", "scope", "category", "tags", "example_code", "source_project_id", "source_project_slug", "metadata", "adoption_count", "created_at", "updated_at"}
 	projectFields  = []string{"id", "slug", "name", "description", "stack", "repo_url", "metadata", "memory_count", "created_at", "updated_at"}
 	ackFields      = []string{"success", "deleted", "id"}
+	// API.md §9, §10.
+	keyFields = []string{"id", "name", "prefix", "key_prefix", "scopes", "metadata", "created_at", "expires_at", "last_used_at", "revoked_at",
+		"deprecated_at", "auto_revoke_at", "is_active", "daily_spend_limit_usd", "monthly_spend_limit_usd", "spend_info"}
+	webhookFields = []string{"id", "object", "url", "event_types", "enabled", "description", "created_at"}
+	xkeyFields    = []string{"id", "provider", "label", "model", "base_url", "is_active", "masked_key", "last_validated_at", "last_used_at", "created_at", "updated_at"}
 )
+
+// hostedOptions are what the walks need of a server for the routes of
+// API.md §10: a secret for the extraction keys, room for the many
+// webhooks and keys the walks make.
+func hostedOptions(o memoryrelay.Options) memoryrelay.Options {
+	o.ServerSecret = []byte("the walk's server secret, 32 bytes or more")
+	o.Webhooks.MaxPerAccount = 1000
+	o.Extraction.MaxKeysPerAccount = 1000
+	return o
+}
 
 // fixtures are objects the contract walk refers to, created by the admin key.
 type fixtures struct {
 	e                              *env
 	memory, entity, agent, session string
 	decision, pattern, project, v2 string
+	webhook                        string
 	n                              atomic.Int64
+	keysMade                       atomic.Int64 // by key()
 }
 
 func (f *fixtures) uniq() string { return fmt.Sprint(f.n.Add(1)) }
+
+// xkey makes a fresh extraction key of the account and returns its id.
+func (f *fixtures) xkey() string {
+	return f.create("/v1/extraction/keys", map[string]any{"provider": "openai", "api_key": "sk-walk-fixture-0123456789", "model": "m"}, 201)["id"].(string)
+}
+
+// key makes a fresh key of the account and returns its id.
+func (f *fixtures) key() string {
+	f.keysMade.Add(1)
+	return f.create("/v1/keys", map[string]any{"name": "walk key " + f.uniq(), "scopes": []string{"read"}}, 201)["id"].(string)
+}
 
 func (f *fixtures) create(path string, body map[string]any, status int) map[string]any {
 	f.e.t.Helper()
@@ -58,6 +86,7 @@ func newFixtures(e *env) *fixtures {
 	f.project = "alpha"
 	f.create("/v1/projects", map[string]any{"slug": "beta", "name": "Beta"}, 201)
 	f.create("/v1/projects/beta/relationships", map[string]any{"target_project": "alpha", "relationship_type": "depends_on"}, 201)
+	f.webhook = f.create("/v1/webhooks", map[string]any{"url": "https://hooks.example.com/walk"}, 201)["id"].(string)
 	f.v2 = f.create("/v2/memories", map[string]any{"content": "async memory"}, 202)["id"].(string)
 	// Wait for the job, so that it does not change the account under a
 	// test that compares snapshots.
@@ -176,6 +205,30 @@ func rows() []row {
 		{"x3", "DELETE", "delete", 200, []string{"success", "deleted", "user_id", "deleted_memories"}, func(f *fixtures) (string, any) {
 			return "/v1/users/walk-user-" + f.uniq() + "/memories", nil
 		}},
+		// Keys (§9, in the hosted shape of §10.2) and webhooks (§10.3): admin.
+		{"K1", "POST", "admin", 201, append([]string{"key", "key_info"}, keyFields...), static("/v1/keys", map[string]any{})},
+		{"K2", "GET", "admin", 200, listFields, static("/v1/keys", nil)},
+		{"K3", "GET", "admin", 200, keyFields, func(f *fixtures) (string, any) { return "/v1/keys/" + f.key(), nil }},
+		{"K4", "PATCH", "admin", 200, keyFields, func(f *fixtures) (string, any) { return "/v1/keys/" + f.key(), map[string]any{"name": "patched"} }},
+		{"K5", "POST", "admin", 200, append([]string{"key", "key_info"}, keyFields...), func(f *fixtures) (string, any) { return "/v1/keys/" + f.key() + "/rotate", nil }},
+		{"K6", "DELETE", "admin", 200, append([]string{"success", "deleted"}, keyFields...), func(f *fixtures) (string, any) { return "/v1/keys/" + f.key(), nil }},
+		{"W1", "POST", "admin", 201, webhookFields, static("/v1/webhooks", map[string]any{"url": "https://hooks.example.com/new"})},
+		{"W2", "GET", "admin", 200, listFields, static("/v1/webhooks", nil)},
+		{"W3", "GET", "admin", 200, webhookFields, func(f *fixtures) (string, any) { return "/v1/webhooks/" + f.webhook, nil }},
+		{"W4", "PATCH", "admin", 200, webhookFields, func(f *fixtures) (string, any) {
+			return "/v1/webhooks/" + f.webhook, map[string]any{"description": "d"}
+		}},
+		{"W5", "GET", "admin", 200, listFields, func(f *fixtures) (string, any) { return "/v1/webhooks/" + f.webhook + "/deliveries", nil }},
+		{"W6", "DELETE", "admin", 200, ackFields, func(f *fixtures) (string, any) {
+			return "/v1/webhooks/" + f.create("/v1/webhooks", map[string]any{"url": "https://hooks.example.com/gone"}, 201)["id"].(string), nil
+		}},
+		// Extraction settings and keys (§10.7): admin.
+		{"E1", "GET", "admin", 200, []string{"tier", "extractor", "byok_enabled_globally", "byok_configured", "byok_active", "masked_api_key",
+			"preferred_model", "base_url", "last_validated_at", "plan_limits", "keys"}, static("/v1/extraction/settings", nil)},
+		{"E2", "POST", "admin", 201, xkeyFields, static("/v1/extraction/keys", map[string]any{"provider": "openai", "api_key": "sk-walk-0123456789abcdef", "model": "gpt-4o-mini"})},
+		{"E3", "POST", "admin", 200, xkeyFields, func(f *fixtures) (string, any) { return "/v1/extraction/keys/" + f.xkey() + "/activate", nil }},
+		{"E4", "POST", "admin", 200, []string{"status", "message", "deactivated_count"}, static("/v1/extraction/keys/deactivate-all", nil)},
+		{"E5", "DELETE", "admin", 200, ackFields, func(f *fixtures) (string, any) { return "/v1/extraction/keys/" + f.xkey(), nil }},
 	}
 }
 
@@ -183,10 +236,11 @@ func rows() []row {
 // key holding exactly the row's scope it gets the success status and every
 // required field; with a key lacking that scope it gets 403 naming it.
 func TestContractIndex(t *testing.T) {
-	e := newEnv(t, memoryrelay.Options{RateLimit: 1 << 20})
+	e := newEnv(t, hostedOptions(memoryrelay.Options{RateLimit: 1 << 20}))
 	f := newFixtures(e)
-	only := map[string]string{"read": e.keys["read"], "write": e.newKey(e.acct, keys.CreateParams{Name: "write-only", Scopes: scopes.NewSet(scopes.Write)}), "delete": e.keys["delete"], "": ""}
-	lacking := map[string]string{"read": e.keys["delete"], "write": e.keys["read"], "delete": e.keys["rw"]}
+	only := map[string]string{"read": e.keys["read"], "write": e.newKey(e.acct, keys.CreateParams{Name: "write-only", Scopes: scopes.NewSet(scopes.Write)}), "delete": e.keys["delete"], "": "",
+		"admin": e.keys["admin"]}
+	lacking := map[string]string{"read": e.keys["delete"], "write": e.keys["read"], "delete": e.keys["rw"], "admin": e.keys["rw"]}
 	seen := map[string]bool{}
 	for _, rw := range rows() {
 		seen[rw.n] = true

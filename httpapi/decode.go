@@ -176,6 +176,9 @@ func jsonKind(t reflect.Type) string {
 	if t == optIntType {
 		return "an integer"
 	}
+	if t == optLimitType {
+		return "a number"
+	}
 	switch t.Kind() {
 	case reflect.Slice, reflect.Array:
 		if t.Elem().Kind() == reflect.Uint8 { // json.RawMessage: any JSON

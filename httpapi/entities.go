@@ -29,6 +29,7 @@ func (h *handler) entityRoutes() []route {
 // instants are epoch ms.
 type entityJSON struct {
 	ID                string          `json:"id"`
+	Object            string          `json:"object"` // "entity" (API.md §10.6)
 	Name              string          `json:"name"`
 	Type              string          `json:"type"`
 	EntityType        string          `json:"entity_type"`
@@ -42,7 +43,7 @@ type entityJSON struct {
 
 func toEntity(e memory.Entity) entityJSON {
 	return entityJSON{
-		ID: e.ID, Name: e.Name, Type: e.Type, EntityType: e.Type, AgentID: e.AgentID,
+		Object: "entity", ID: e.ID, Name: e.Name, Type: e.Type, EntityType: e.Type, AgentID: e.AgentID,
 		Metadata: objectOrEmpty(e.Metadata), MemoryCount: e.MemoryCount, RelationshipCount: e.RelationshipCount,
 		CreatedAt: e.CreatedAt.UnixMilli(), UpdatedAt: e.UpdatedAt.UnixMilli(),
 	}

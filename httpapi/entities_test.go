@@ -18,13 +18,13 @@ import (
 
 // entityShape is the Entity object of the contract §4.5.
 var entityShape = map[string]string{
-	"id": "uuid", "name": "string", "type": "string", "entity_type": "string", "agent_id": "string?",
+	"id": "uuid", "object": "=entity", "name": "string", "type": "string", "entity_type": "string", "agent_id": "string?",
 	"metadata": "object", "memory_count": "int", "relationship_count": "int", "created_at": "ms", "updated_at": "ms",
 }
 
 // listShape is the list envelope of the contract §4.2.
 var listShape = map[string]string{
-	"data": "array", "has_more": "bool", "total": "int", "total_count": "int", "limit": "int", "offset": "int", "next_cursor": "string?",
+	"object": "=list", "data": "array", "has_more": "bool", "total": "int", "total_count": "int", "limit": "int", "offset": "int", "next_cursor": "string?",
 }
 
 // unlimitedEnv is an env whose keys are not rate limited in practice.
@@ -131,7 +131,10 @@ func TestEntityCreateAndGet(t *testing.T) {
 		{"null type", `{"name": "x", "type": null, "metadata": null, "agent_id": null}`, "other"},
 		{"entity_type alias", `{"name": "x", "entity_type": "organization"}`, "organization"},
 		{"custom type verbatim", `{"name": "x", "type": "Programming Language"}`, "Programming Language"},
-		{"unknown fields ignored", `{"name": "x", "type": "place", "confidence": 0.5}`, "place"},
+		{"unknown fields ignored", `{"name": "x", "type": "skill", "confidence": 0.5}`, "skill"},
+		{"place is stored as location (API.md §10.6)", `{"name": "x", "type": "place"}`, "location"},
+		{"a hosted type", `{"name": "x", "type": "technology"}`, "technology"},
+		{"Place is a custom type, kept verbatim", `{"name": "x", "type": "Place"}`, "Place"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			b := expect(t, e.do("POST", "/v1/entities", rw, c.body), 201)

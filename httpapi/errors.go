@@ -38,6 +38,11 @@ const unavailableRetryAfter = 5
 // read failed on damaged pages.
 const damagedMessage = "The database is damaged: writes are refused until an operator restores it from a backup"
 
+// noSecretMessage is the message of a 503 of the extraction-keys API on
+// a server without a secret to encrypt keys with: an operator's setting,
+// so it carries no Retry-After.
+const noSecretMessage = "Extraction keys are not available: the server has no secret to encrypt them with (its operator sets Options.ServerSecret)"
+
 // Errors the handler itself produces.
 var (
 	errMissingKey = errors.New("httpapi: no API key")
@@ -58,6 +63,10 @@ type errorBody struct {
 	RequestID  string       `json:"request_id"`
 	RetryAfter *int         `json:"retry_after,omitempty"`
 	Errors     []fieldError `json:"errors,omitempty"`
+	// Details is on every 400 validation_error (API.md §10.4): one entry
+	// per problem, in input order. A problem of the body as a whole (not
+	// JSON, too large) has the field "body".
+	Details []fieldError `json:"details,omitempty"`
 }
 
 type fieldError struct {
@@ -85,7 +94,7 @@ func badField(field, msg string) error { return &requestError{field: field, msg:
 var goNames = map[string]string{
 	"ID": "id", "Name": "name", "Content": "content", "AgentID": "agent_id", "UserID": "user_id",
 	"Metadata": "metadata", "MemoryType": "memory_type", "Visibility": "visibility", "Importance": "importance",
-	"Tier": "tier", "Scope": "scope", "Project": "project", "SessionID": "session_id",
+	"Tier": "tier", "Scope": "scope", "Project": "project", "ProjectID": "project_id", "SessionID": "session_id",
 	"DedupThreshold": "dedup_threshold", "Cursor": "cursor", "Limit": "limit", "Offset": "offset",
 	"Query": "query", "Threshold": "threshold", "MinImportance": "min_importance", "Mode": "search_mode",
 	"MetadataFilter": "metadata_filter", "Memories": "memories", "Description": "description",
@@ -95,7 +104,11 @@ var goNames = map[string]string{
 	"Target": "target_project", "Type": "type", "Relationship": "relationship", "MaxTokens": "max_tokens",
 	"MaxMemories": "max_memories", "ExcludeIDs": "exclude_memory_ids", "WebhookURL": "webhook_url",
 	"Scopes": "scopes", "ExpiresAt": "expires_at", "RateLimit": "rate_limit",
-	"externalID": "external_id", "userID": "user_id",
+	"DailySpendLimit": "daily_spend_limit_usd", "MonthlySpendLimit": "monthly_spend_limit_usd",
+	"URL": "url", "EventTypes": "event_types", "Secret": "secret", "Enabled": "enabled",
+	"Provider": "provider", "APIKey": "api_key", "Model": "model", "Label": "label", "BaseURL": "base_url",
+	"AutoExtractEntities": "auto_extract_entities",
+	"externalID":          "external_id", "userID": "user_id",
 }
 
 // Routes whose requests name a field otherwise than goNames.
@@ -166,6 +179,7 @@ var notFoundMessages = map[string]string{
 	"memory": "Memory not found", "agent": "Agent not found", "entity": "Entity not found",
 	"session": "Session not found", "decision": "Decision not found", "pattern": "Pattern not found",
 	"project": "Project not found", "key": "API key not found", "account": "Account not found",
+	"webhook": "Webhook not found", "extraction key": "Extraction key not found",
 }
 
 func notFoundMessage(kind string) string {
@@ -178,11 +192,16 @@ func notFoundMessage(kind string) string {
 	return strings.ToUpper(kind[:1]) + kind[1:] + " not found"
 }
 
+// bodyField is the field of a details entry for a problem of the request
+// body as a whole.
+const bodyField = "body"
+
 // statusOf is the one place where errors become HTTP: the status, the
 // contract's error type, the message a client may see and, for a
-// validation error, the fields it names, in the request's words (names:
-// the route's, see goNames). Anything not recognised is an internal error
-// whose text never reaches the client.
+// validation error, its problems, one per entry, in the request's words
+// (names: the route's, see goNames); an entry whose Field is "" is a
+// problem of the body as a whole. Anything not recognised is an internal
+// error whose text never reaches the client.
 func statusOf(err error, names map[string]string) (status int, typ, msg string, fields []fieldError) {
 	var uerr *memory.UnavailableError
 	var (
@@ -198,9 +217,11 @@ func statusOf(err error, names map[string]string) (status int, typ, msg string, 
 	problems := func(ps []memory.Problem) (int, string, string, []fieldError) {
 		var out []fieldError
 		for _, p := range ps {
+			f := ""
 			if p.Field != "" {
-				out = append(out, fieldError{Field: wireField(names, p.Field), Message: wireMessage(names, p.Message)})
+				f = wireField(names, p.Field)
 			}
+			out = append(out, fieldError{Field: f, Message: wireMessage(names, p.Message)})
 		}
 		msg := "Invalid input"
 		if len(ps) > 0 {
@@ -210,18 +231,17 @@ func statusOf(err error, names map[string]string) (status int, typ, msg string, 
 	}
 	switch {
 	case errors.As(err, &rerr):
-		if rerr.field != "" {
-			fields = []fieldError{{Field: rerr.field, Message: rerr.msg}}
-		}
-		return http.StatusBadRequest, typeValidation, rerr.msg, fields
+		return http.StatusBadRequest, typeValidation, rerr.msg, []fieldError{{Field: rerr.field, Message: rerr.msg}}
 	case errors.Is(err, keys.ErrLastAdmin):
-		return http.StatusBadRequest, typeValidation, "Cannot revoke the account's last admin key", nil
+		const m = "Cannot revoke the account's last admin key"
+		return http.StatusBadRequest, typeValidation, m, []fieldError{{Field: "id", Message: m}}
 	case errors.As(err, &verr):
 		return problems(verr.Problems)
 	case errors.As(err, &kerr): // the key store's own, should a Service pass one on
 		return problems([]memory.Problem{{Field: kerr.Field, Message: kerr.Message}})
 	case errors.As(err, &tooBig):
-		return http.StatusBadRequest, typeValidation, "Request body must be at most " + strconv.FormatInt(tooBig.Limit, 10) + " bytes", nil
+		m := "Request body must be at most " + strconv.FormatInt(tooBig.Limit, 10) + " bytes"
+		return http.StatusBadRequest, typeValidation, m, []fieldError{{Message: m}}
 	case errors.As(err, &nf):
 		return http.StatusNotFound, typeNotFound, notFoundMessage(nf.Kind), nil
 	case errors.As(err, &cerr):
@@ -240,8 +260,12 @@ func statusOf(err error, names map[string]string) (status int, typ, msg string, 
 		return http.StatusForbidden, typeAuthorization, missing.Error(), nil
 	case errors.As(err, &limited):
 		return http.StatusTooManyRequests, typeRateLimit, limited.Error(), nil
+	case errors.Is(err, keys.ErrSpendLimit):
+		return http.StatusTooManyRequests, typeRateLimit, "Spend limit exceeded", nil
 	case errors.Is(err, memoryrelay.ErrDamaged):
 		return http.StatusServiceUnavailable, typeAPI, damagedMessage, nil
+	case errors.Is(err, memoryrelay.ErrNoServerSecret):
+		return http.StatusServiceUnavailable, typeAPI, noSecretMessage, nil
 	}
 	// A storage failure the service left unclassified (a wrapper's, say)
 	// is classified here as the Relay would.
@@ -249,6 +273,16 @@ func statusOf(err error, names map[string]string) (status int, typ, msg string, 
 		return http.StatusServiceUnavailable, typeAPI, uerr.Reason + "; try again later", nil
 	}
 	return http.StatusInternalServerError, typeAPI, "Internal server error", nil
+}
+
+// firstField is the first named field of statusOf's entries, or nil.
+func firstField(fields []fieldError) *string {
+	for i := range fields {
+		if fields[i].Field != "" {
+			return &fields[i].Field
+		}
+	}
+	return nil
 }
 
 // writeError renders err as the contract's error body.
@@ -261,13 +295,34 @@ func (h *handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 			h.opts.Logger.Error("httpapi: internal error", "request_id", rid, "method", r.Method, "path", r.URL.Path, "err", redactKeys(err))
 		}
 	}
-	body := errorBody{Type: typ, Message: msg, Detail: msg, Error: msg, Code: status, RequestID: rid, Errors: fields}
-	if status == http.StatusServiceUnavailable && !errors.Is(err, memoryrelay.ErrDamaged) {
+	body := errorBody{Type: typ, Message: msg, Detail: msg, Error: msg, Code: status, RequestID: rid}
+	if status == http.StatusBadRequest && typ == typeValidation {
+		// errors (§3) names fields only; details (§10.4) every problem.
+		if len(fields) == 0 {
+			fields = []fieldError{{Message: msg}}
+		}
+		for _, f := range fields {
+			if f.Field != "" {
+				body.Errors = append(body.Errors, f)
+			} else {
+				f.Field = bodyField
+			}
+			body.Details = append(body.Details, f)
+		}
+	}
+	if status == http.StatusServiceUnavailable && !errors.Is(err, memoryrelay.ErrDamaged) && !errors.Is(err, memoryrelay.ErrNoServerSecret) {
 		w.Header().Set("Retry-After", strconv.Itoa(unavailableRetryAfter))
 	}
 	var limited *limiter.LimitedError
 	if errors.As(err, &limited) {
 		n := limited.Decision.RetryAfterSeconds()
+		body.RetryAfter = &n
+		w.Header().Set("Retry-After", strconv.Itoa(n))
+	}
+	var spent *keys.SpendLimitError
+	if errors.As(err, &spent) {
+		// Until the period resets (API.md §10.2).
+		n := spent.RetryAfterSeconds()
 		body.RetryAfter = &n
 		w.Header().Set("Retry-After", strconv.Itoa(n))
 	}

@@ -42,7 +42,7 @@ type fuzzEnv struct {
 func newFuzzEnv(f *testing.F) *fuzzEnv {
 	f.Helper()
 	lc := newLeakCheck()
-	e := newEnv(f, memoryrelay.Options{RateLimit: 1 << 30, Synchronous: "NORMAL", Logger: lc.logger()})
+	e := newEnv(f, hostedOptions(memoryrelay.Options{RateLimit: 1 << 30, Synchronous: "NORMAL", Logger: lc.logger()}))
 	fx := newFixtures(e)
 	h, err := httpapi.New(e.relay, httpapi.Options{Now: e.clock.Now, Logger: lc.logger()})
 	if err != nil {
@@ -150,6 +150,9 @@ func checkErrorBody(t *testing.T, where string, r response) {
 		t.Fatalf("%s: request_id %v, header %q", where, r.body["request_id"], r.header.Get("X-Request-ID"))
 	case r.status == 404 && !strings.Contains(strings.ToLower(msg), "not found"):
 		t.Fatalf("%s: 404 message %q lacks \"not found\"", where, msg)
+	}
+	if r.status == 400 {
+		checkDetails(t, r) // API.md §10.4
 	}
 	lower := strings.ToLower(msg)
 	for _, bad := range []string{"timeout", "network", "fetch failed", "econnrefused", "enotfound", "502", "503", "504"} {
@@ -335,7 +338,7 @@ func fieldsOf(spec string) []field {
 	return out
 }
 
-const memoryFieldSpec = "content:s agent_id:s session_id:s user_id:s metadata:o memory_type:s visibility:s importance:n tier:s scope:s project:s deduplicate:b dedup_threshold:n"
+const memoryFieldSpec = "content:s agent_id:s session_id:s user_id:s metadata:o memory_type:s visibility:s importance:n tier:s scope:s project:s project_id:s deduplicate:b dedup_threshold:n"
 
 // bodyFields maps a request path to the fields of its body.
 func bodyFields(method, path string) string {
@@ -383,9 +386,15 @@ func bodyFields(method, path string) string {
 	case path == "/v1/embed":
 		return "text:s prefix:s"
 	case path == "/v1/keys":
-		return "name:s scopes:a expires_at:s rate_limit:i metadata:o"
+		return "name:s scopes:a expires_at:s expires_days:i rate_limit:i metadata:o daily_spend_limit_usd:n monthly_spend_limit_usd:n"
 	case strings.HasSuffix(path, "/rotate"):
 		return "grace_seconds:i"
+	case strings.HasPrefix(path, "/v1/keys/"):
+		return "name:s metadata:o daily_spend_limit_usd:n monthly_spend_limit_usd:n"
+	case strings.HasPrefix(path, "/v1/webhooks"):
+		return "url:s event_types:a enabled:b secret:s description:s"
+	case path == "/v1/extraction/keys":
+		return "provider:s api_key:s model:s label:s base_url:s"
 	}
 	return ""
 }

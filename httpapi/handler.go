@@ -132,6 +132,8 @@ func (h *handler) routes() []route {
 		h.contextRoutes(),
 		h.jobRoutes(),
 		h.keyRoutes(),
+		h.webhookRoutes(),
+		h.extractionRoutes(),
 		h.usageRoutes(),
 	} {
 		all = append(all, group...)

@@ -140,6 +140,9 @@ var isoAddressed = map[string]bool{
 	"41 GET": true, "42 GET": true, "43 POST": true, "44 GET": true, "45 GET": true, "46 GET": true,
 	"47 POST": true, "48 GET": true,
 	"k3 GET": true, "k4 DELETE": true, "k5 POST": true,
+	"K3 GET": true, "K4 PATCH": true, "K5 POST": true, "K6 DELETE": true,
+	"W3 GET": true, "W4 PATCH": true, "W5 GET": true, "W6 DELETE": true,
+	"E3 POST": true, "E5 DELETE": true,
 	"x1 GET": true, "x2 GET": true,
 }
 
@@ -257,6 +260,11 @@ func isoSnapshot(t testing.TB, h http.Handler, key string, extra ...string) map[
 	for _, k := range list("/v1/keys") {
 		get("/v1/keys/" + k["id"].(string))
 	}
+	get("/v1/extraction/settings")
+	for _, w := range list("/v1/webhooks") {
+		get("/v1/webhooks/" + w["id"].(string))
+		get("/v1/webhooks/" + w["id"].(string) + "/deliveries")
+	}
 	get("/v1/patterns/search?limit=50")
 	for _, p := range extra {
 		get(p)
@@ -319,7 +327,7 @@ func isoWaitJobs(t testing.TB, e *env, acct string, ids []string) {
 // of B's requests, and no answer to B may carry an id of A's.
 func TestIsolationMatrix(t *testing.T) {
 	start := time.Now()
-	e := newEnv(t, memoryrelay.Options{RateLimit: 1 << 30})
+	e := newEnv(t, hostedOptions(memoryrelay.Options{RateLimit: 1 << 30}))
 	h := e.srv.Config.Handler
 	f := newFixtures(e)
 	// Address an agent of A's by its server-made UUID: "walker" would find

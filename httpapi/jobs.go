@@ -10,6 +10,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/memoryrelay/memoryrelay/internal/wire"
 	"github.com/memoryrelay/memoryrelay/memory"
 	"github.com/memoryrelay/memoryrelay/scopes"
 )
@@ -38,19 +39,22 @@ func writeCreated(w http.ResponseWriter, res memory.CreateResult) {
 // newMemoryOf converts a create body (content already checked present).
 func newMemoryOf(req memoryReq) memory.NewMemory {
 	return memory.NewMemory{
-		Content:        deref(req.Content),
-		AgentID:        deref(req.AgentID),
-		UserID:         req.UserID,
-		Metadata:       req.Metadata,
-		MemoryType:     req.MemoryType,
-		Visibility:     deref(req.Visibility),
-		Importance:     req.Importance,
-		Tier:           deref(req.Tier),
-		Scope:          deref(req.Scope),
-		SessionID:      req.SessionID,
-		Project:        req.Project,
-		Deduplicate:    req.Deduplicate != nil && *req.Deduplicate,
-		DedupThreshold: req.DedupThreshold,
+		Content:     deref(req.Content),
+		AgentID:     deref(req.AgentID),
+		UserID:      req.UserID,
+		Metadata:    req.Metadata,
+		MemoryType:  req.MemoryType,
+		Visibility:  deref(req.Visibility),
+		Importance:  req.Importance,
+		Tier:        deref(req.Tier),
+		Scope:       deref(req.Scope),
+		SessionID:   req.SessionID,
+		Project:     req.Project,
+		ProjectID:   req.ProjectID,
+		Deduplicate: req.Deduplicate != nil && *req.Deduplicate,
+
+		AutoExtractEntities: req.AutoExtractEntities,
+		DedupThreshold:      req.DedupThreshold,
 	}
 }
 
@@ -140,9 +144,7 @@ func (h *handler) createBatch(w http.ResponseWriter, r *http.Request) {
 		names, _ := r.Context().Value(namesKey{}).(map[string]string)
 		_, typ, msg, fields := statusOf(err, names)
 		results[i].Status, results[i].Error, results[i].ErrorCode = memory.BatchFailed, &msg, &typ
-		if len(fields) > 0 {
-			results[i].ErrorField = &fields[0].Field
-		}
+		results[i].ErrorField = firstField(fields)
 	}
 	var ins []memory.NewMemory
 	var at []int // ins[k] is item at[k]
@@ -274,16 +276,6 @@ type jobAcceptedJSON struct {
 	UpdatedAt                  int64  `json:"updated_at"`
 }
 
-// jobStatusJSON is the v2 status object (§4.5).
-type jobStatusJSON struct {
-	ID        string  `json:"id"`
-	Status    string  `json:"status"`
-	JobID     *string `json:"job_id"`
-	CreatedAt int64   `json:"created_at"`
-	UpdatedAt int64   `json:"updated_at"`
-	Error     *string `json:"error"`
-}
-
 // createAsync serves #11: 202 once the job is stored.
 func (h *handler) createAsync(w http.ResponseWriter, r *http.Request) {
 	var req asyncReq
@@ -318,9 +310,5 @@ func (h *handler) memoryStatus(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, err)
 		return
 	}
-	out := jobStatusJSON{ID: st.ID, Status: st.Status, CreatedAt: st.CreatedAt.UnixMilli(), UpdatedAt: st.UpdatedAt.UnixMilli(), Error: st.Error}
-	if st.JobID != "" {
-		out.JobID = &st.JobID
-	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, wire.JobStatusOf(st))
 }

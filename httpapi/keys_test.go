@@ -118,9 +118,7 @@ func TestKeyManagementErrors(t *testing.T) {
 		typ, msg                string
 	}{
 		{"not admin", "GET", "/v1/keys", e.keys["rw"], nil, 403, "authorization_error", "Insufficient scope. Required: admin"},
-		{"no name", "POST", "/v1/keys", admin, map[string]any{"scopes": []string{"read"}}, 400, "validation_error", "name is required"},
 		{"long name", "POST", "/v1/keys", admin, map[string]any{"name": strings.Repeat("n", 101), "scopes": []string{"read"}}, 400, "validation_error", "name must be"},
-		{"no scopes", "POST", "/v1/keys", admin, map[string]any{"name": "x"}, 400, "validation_error", "scopes must be"},
 		{"empty scopes", "POST", "/v1/keys", admin, map[string]any{"name": "x", "scopes": []string{}}, 400, "validation_error", "scopes must be"},
 		{"unknown scope", "POST", "/v1/keys", admin, map[string]any{"name": "x", "scopes": []string{"root"}}, 400, "validation_error", "scopes must be"},
 		{"scopes not array", "POST", "/v1/keys", admin, `{"name": "x", "scopes": "read"}`, 400, "validation_error", "scopes must be"},
@@ -140,6 +138,100 @@ func TestKeyManagementErrors(t *testing.T) {
 	// The admin key still works after the refused revocation.
 	if r := e.do("GET", "/v1/keys", admin, nil); r.status != 200 {
 		t.Fatalf("admin key: %d", r.status)
+	}
+}
+
+// TestKeysHostedShape: POST /v1/keys in the shape of API.md §10.2: name
+// and scopes optional with their defaults, expires_days, the nested
+// key_info beside §9's fields, the same fields flat on GET, and
+// deprecated_at/auto_revoke_at on a rotation with grace.
+func TestKeysHostedShape(t *testing.T) {
+	e := newEnv(t, memoryrelay.Options{})
+	admin := e.keys["admin"]
+	infoFields := []string{"id", "name", "key_prefix", "scopes", "created_at", "last_used_at", "expires_at", "revoked_at",
+		"deprecated_at", "auto_revoke_at", "is_active", "daily_spend_limit_usd", "monthly_spend_limit_usd", "spend_info"}
+
+	for _, body := range []string{`{}`, ``, `{"name":null,"scopes":null}`} {
+		r := e.do("POST", "/v1/keys", admin, body)
+		if r.status != 201 {
+			t.Fatalf("create %q: %d %s", body, r.status, r.raw)
+		}
+		raw := r.body["key"].(string)
+		if r.body["name"] != "key-"+raw[:12] || r.body["key_prefix"] != raw[:12] || r.body["prefix"] != raw[:12] {
+			t.Errorf("default name/prefix: %s", r.raw)
+		}
+		if sc, _ := json.Marshal(r.body["scopes"]); string(sc) != `["read","write"]` {
+			t.Errorf("default scopes %s", sc)
+		}
+		info, ok := r.body["key_info"].(map[string]any)
+		if !ok || len(info) != len(infoFields) {
+			t.Fatalf("key_info %v, want exactly %v", r.body["key_info"], infoFields)
+		}
+		for _, f := range infoFields {
+			a, _ := json.Marshal(info[f])
+			b, _ := json.Marshal(r.body[f])
+			if _, ok := r.body[f]; !ok || string(a) != string(b) {
+				t.Errorf("%s: key_info %s, flat %s", f, a, b)
+			}
+		}
+		if info["is_active"] != true || info["daily_spend_limit_usd"] != nil || info["monthly_spend_limit_usd"] != nil {
+			t.Errorf("key_info %v", info)
+		}
+		sp, _ := json.Marshal(info["spend_info"])
+		if string(sp) != `{"daily_limit_usd":null,"month_usd":0,"monthly_limit_usd":null,"today_usd":0}` {
+			t.Errorf("spend_info %s", sp)
+		}
+		if strings.Contains(string(mustJSON(t, info)), raw) {
+			t.Error("key_info holds the secret")
+		}
+	}
+
+	// expires_days: that many days from now.
+	r := e.do("POST", "/v1/keys", admin, map[string]any{"name": "month", "expires_days": 30, "scopes": []string{"read"}})
+	if r.status != 201 || r.body["expires_at"] != e.clock.Now().Add(30*24*time.Hour).Format("2006-01-02T15:04:05.000Z") {
+		t.Fatalf("expires_days 30: %d %s", r.status, r.raw)
+	}
+	id := r.body["id"].(string)
+	g := e.do("GET", "/v1/keys/"+id, admin, nil)
+	for _, f := range infoFields {
+		if _, ok := g.body[f]; !ok {
+			t.Errorf("GET lacks %s: %s", f, g.raw)
+		}
+	}
+	if _, ok := g.body["key_info"]; ok {
+		t.Errorf("GET nests key_info: %s", g.raw)
+	}
+	l := e.do("GET", "/v1/keys", admin, nil)
+	for _, k := range l.body["data"].([]any) {
+		if _, ok := k.(map[string]any)["is_active"]; !ok {
+			t.Fatalf("listed key lacks is_active: %v", k)
+		}
+	}
+
+	// Rotation with grace: the old secret's deprecation and end.
+	rot := e.do("POST", "/v1/keys/"+id+"/rotate", admin, map[string]any{"grace_seconds": 600})
+	now := e.clock.Now()
+	if rot.status != 200 || rot.body["deprecated_at"] != now.Format("2006-01-02T15:04:05.000Z") ||
+		rot.body["auto_revoke_at"] != now.Add(10*time.Minute).Format("2006-01-02T15:04:05.000Z") ||
+		rot.body["key_info"].(map[string]any)["auto_revoke_at"] != rot.body["auto_revoke_at"] {
+		t.Fatalf("rotate: %s", rot.raw)
+	}
+
+	// The end of grace is stored: GET reports it too.
+	if g := e.do("GET", "/v1/keys/"+id, admin, nil); g.body["auto_revoke_at"] != rot.body["auto_revoke_at"] {
+		t.Errorf("GET after rotate: auto_revoke_at %v, want %v", g.body["auto_revoke_at"], rot.body["auto_revoke_at"])
+	}
+
+	// Expired and revoked keys are not active.
+	e.clock.Advance(31 * 24 * time.Hour)
+	if g := e.do("GET", "/v1/keys/"+id, admin, nil); g.body["is_active"] != false {
+		t.Errorf("expired key: %s", g.raw)
+	}
+	r = e.do("POST", "/v1/keys", admin, map[string]any{"scopes": []string{"read"}})
+	id2 := r.body["id"].(string)
+	e.do("DELETE", "/v1/keys/"+id2, admin, nil)
+	if g := e.do("GET", "/v1/keys/"+id2, admin, nil); g.body["is_active"] != false || g.body["revoked_at"] == nil {
+		t.Errorf("revoked key: %s", g.raw)
 	}
 }
 
@@ -176,6 +268,14 @@ func TestKeyFieldRulesOverHTTP(t *testing.T) {
 		{"rate limit at the maximum", body(`,"rate_limit":1000000`), "", ""},
 		{"rate limit past the maximum", body(`,"rate_limit":1000001`), "rate_limit", "rate_limit must be at most 1000000"},
 		{"negative rate limit", body(`,"rate_limit":-1`), "rate_limit", "rate_limit must be 0 or more"},
+		{"expires_days 1", body(`,"expires_days":1`), "", ""},
+		{"expires_days 365", body(`,"expires_days":365`), "", ""},
+		{"expires_days 0", body(`,"expires_days":0`), "expires_days", "expires_days must be an integer between 1 and 365"},
+		{"expires_days 366", body(`,"expires_days":366`), "expires_days", "expires_days must be an integer between 1 and 365"},
+		{"expires_days negative", body(`,"expires_days":-3`), "expires_days", "expires_days must be an integer between 1 and 365"},
+		{"expires_days huge", body(`,"expires_days":1e300`), "expires_days", "expires_days must be an integer between 1 and 365"},
+		{"expires_days null", body(`,"expires_days":null`), "", ""},
+		{"expires_days and expires_at", body(`,"expires_days":3,"expires_at":"2030-01-01T00:00:00Z"`), "expires_days", "expires_days and expires_at cannot both be given"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -70,6 +70,10 @@ type memoryReq struct {
 	Tier       *string         `json:"tier"`
 	Scope      *string         `json:"scope"`
 	Project    *string         `json:"project"`
+	ProjectID  *string         `json:"project_id"` // API.md §10.6: wins over project
+	// Create only (API.md §10.6): true extracts, false never, null the
+	// server's default.
+	AutoExtractEntities *bool `json:"auto_extract_entities"`
 	// Create only (#2): see jobs.go.
 	Deduplicate    *bool    `json:"deduplicate"`
 	DedupThreshold *float64 `json:"dedup_threshold"`
@@ -107,9 +111,11 @@ func (h *handler) createMemory(w http.ResponseWriter, r *http.Request) {
 		Scope:      deref(req.Scope),
 		SessionID:  req.SessionID,
 		Project:    req.Project,
+		ProjectID:  req.ProjectID,
 
-		Deduplicate:    req.Deduplicate != nil && *req.Deduplicate,
-		DedupThreshold: req.DedupThreshold,
+		AutoExtractEntities: req.AutoExtractEntities,
+		Deduplicate:         req.Deduplicate != nil && *req.Deduplicate,
+		DedupThreshold:      req.DedupThreshold,
 	})
 	if err != nil {
 		h.writeError(w, r, err)
@@ -143,6 +149,7 @@ func (h *handler) updateMemory(w http.ResponseWriter, r *http.Request) {
 		Tier:       req.Tier,
 		Scope:      req.Scope,
 		Project:    req.Project,
+		ProjectID:  req.ProjectID,
 	})
 	if err != nil {
 		h.writeError(w, r, err)

@@ -4,50 +4,15 @@ import (
 	"encoding/json"
 	"time"
 
+	"github.com/memoryrelay/memoryrelay/internal/wire"
 	"github.com/memoryrelay/memoryrelay/memory"
 )
 
 // The JSON objects of the API contract §4. Every field is always present.
 
-type memoryJSON struct {
-	ID               string          `json:"id"`
-	Object           string          `json:"object"`
-	Content          string          `json:"content"`
-	AgentID          string          `json:"agent_id"`
-	UserID           *string         `json:"user_id"`
-	Metadata         json.RawMessage `json:"metadata"`
-	Entities         []entityRefJSON `json:"entities"`
-	MemoryType       *string         `json:"memory_type"`
-	Visibility       string          `json:"visibility"`
-	Importance       float64         `json:"importance"`
-	SalienceScore    *float64        `json:"salience_score"`
-	Tier             string          `json:"tier"`
-	Scope            string          `json:"scope"`
-	IsDuplicate      bool            `json:"is_duplicate"`
-	SessionID        *string         `json:"session_id"`
-	ProjectID        *string         `json:"project_id"`
-	Project          *string         `json:"project"`
-	ExtractionModel  *string         `json:"extraction_model"`
-	ExtractionMethod *string         `json:"extraction_method"`
-	ExtractionStatus *string         `json:"extraction_status"`
-	ArchivedAt       *int64          `json:"archived_at"`
-	CreatedAt        int64           `json:"created_at"`
-	UpdatedAt        int64           `json:"updated_at"`
-}
-
-type entityRefJSON struct {
-	Type       string  `json:"type"`
-	Value      string  `json:"value"`
-	Confidence float64 `json:"confidence"`
-}
-
-func toEntityRefs(refs []memory.EntityRef) []entityRefJSON {
-	out := make([]entityRefJSON, len(refs))
-	for i, r := range refs {
-		out[i] = entityRefJSON{Type: r.Type, Value: r.Value, Confidence: r.Confidence}
-	}
-	return out
-}
+// memoryJSON is the Memory object (§4.1), as package wire writes it for
+// the API and the webhook events alike.
+type memoryJSON = wire.Memory
 
 // isoTime formats an instant as the contract's ISO-8601 UTC string with
 // milliseconds, e.g. 2025-03-17T09:30:00.000Z.
@@ -77,31 +42,11 @@ func msPtr(t *time.Time) *int64 {
 	return &v
 }
 
-func toMemory(m memory.Memory) memoryJSON {
-	return memoryJSON{
-		ID:         m.ID,
-		Object:     "memory",
-		Content:    m.Content,
-		AgentID:    m.AgentID,
-		UserID:     m.UserID,
-		Metadata:   objectOrEmpty(m.Metadata),
-		Entities:   toEntityRefs(m.Entities),
-		MemoryType: m.MemoryType,
-		Visibility: m.Visibility,
-		Importance: m.Importance,
-		Tier:       m.Tier,
-		Scope:      m.Scope,
-		SessionID:  m.SessionID,
-		ProjectID:  m.ProjectID,
-		Project:    m.Project,
-		ArchivedAt: msPtr(m.ArchivedAt),
-		CreatedAt:  m.CreatedAt.UnixMilli(),
-		UpdatedAt:  m.UpdatedAt.UnixMilli(),
-	}
-}
+func toMemory(m memory.Memory) memoryJSON { return wire.MemoryOf(m) }
 
 // listJSON is the list envelope (§4.2).
 type listJSON[T any] struct {
+	Object     string  `json:"object"` // "list" (API.md §10.6)
 	Data       []T     `json:"data"`
 	HasMore    bool    `json:"has_more"`
 	Total      int     `json:"total"`
@@ -114,7 +59,7 @@ type listJSON[T any] struct {
 // toList is the envelope of a list: next_cursor, set exactly when
 // has_more, continues it (API.md §1.6).
 func toList[S, T any](p memory.Page[S], conv func(S) T) listJSON[T] {
-	out := listJSON[T]{Data: make([]T, len(p.Data)), HasMore: p.HasMore, Total: p.Total, TotalCount: p.Total,
+	out := listJSON[T]{Object: "list", Data: make([]T, len(p.Data)), HasMore: p.HasMore, Total: p.Total, TotalCount: p.Total,
 		Limit: p.Limit, Offset: p.Offset, NextCursor: p.NextCursor}
 	for i, v := range p.Data {
 		out.Data[i] = conv(v)
@@ -164,6 +109,7 @@ func category(m memory.Memory) *string {
 }
 
 type agentJSON struct {
+	Object       string          `json:"object"` // "agent" (API.md §10.6)
 	ID           string          `json:"id"`
 	Name         string          `json:"name"`
 	Description  *string         `json:"description"`
@@ -179,7 +125,7 @@ type agentJSON struct {
 
 func toAgent(a memory.Agent) agentJSON {
 	return agentJSON{
-		ID: a.ID, Name: a.Name, Description: a.Description,
+		Object: "agent", ID: a.ID, Name: a.Name, Description: a.Description,
 		Config: objectOrEmpty(a.Config), Metadata: objectOrEmpty(a.Metadata),
 		MemoryCount: a.MemoryCount, LastActiveAt: msPtr(a.LastActiveAt),
 		SessionCount: a.SessionCount, ProjectCount: a.ProjectCount,

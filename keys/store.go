@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/memoryrelay/memoryrelay/internal/storedjson"
 	"github.com/memoryrelay/memoryrelay/internal/uuid"
 	"github.com/memoryrelay/memoryrelay/scopes"
 )
@@ -46,8 +47,57 @@ type Key struct {
 	// GraceUntil is, after a rotation, when the secrets the key had
 	// before it stop (or stopped) working; nil if it was never rotated or
 	// the repository does not report it. The key is in its rotation
-	// grace while GraceUntil is in the future.
+	// grace while GraceUntil is in the future. It is the auto_revoke_at
+	// of API.md §10.2.
 	GraceUntil *time.Time
+	// DeprecatedAt is when the key was last rotated (API.md §10.2
+	// deprecated_at); nil if it never was.
+	DeprecatedAt *time.Time
+	// DailySpendLimit and MonthlySpendLimit bound what the key's requests
+	// may cost the server per UTC day and month, in USD (API.md §10.2);
+	// nil is unlimited.
+	DailySpendLimit   *float64
+	MonthlySpendLimit *float64
+	// Spend is what the key's requests cost, as stored ([Spend.At] gives
+	// the current periods').
+	Spend Spend
+}
+
+// Spend is what a key's requests cost the server in one UTC day and one
+// UTC month, in nano-USD (1e-9 USD).
+type Spend struct {
+	Day       string // the UTC day DayNano sums, "2006-01-02"; "" none
+	DayNano   int64
+	Month     string // the UTC month MonthNano sums, "2006-01"; "" none
+	MonthNano int64
+}
+
+// Layouts of Spend's periods.
+const (
+	DayLayout   = "2006-01-02"
+	MonthLayout = "2006-01"
+)
+
+// At returns what was spent on now's UTC day and month: 0 for a period
+// that has ended.
+func (s Spend) At(now time.Time) (day, month int64) {
+	now = now.UTC()
+	if s.Day == now.Format(DayLayout) {
+		day = s.DayNano
+	}
+	if s.Month == now.Format(MonthLayout) {
+		month = s.MonthNano
+	}
+	return day, month
+}
+
+// IsActive reports whether the key works at instant now: not revoked and
+// not expired.
+func (k Key) IsActive(now time.Time) bool {
+	if k.RevokedAt != nil && !now.Before(*k.RevokedAt) {
+		return false
+	}
+	return k.ExpiresAt == nil || now.Before(*k.ExpiresAt)
 }
 
 // Secret is one stored hash of a key. After a rotation the old secret
@@ -69,9 +119,18 @@ type Repository interface {
 	// RevokeKey returns ErrLastAdmin rather than revoke the account's
 	// last live admin key; revoking a revoked key returns it unchanged.
 	RevokeKey(ctx context.Context, accountID, id string, at time.Time) (Key, error)
-	// RotateKey adds newHash as the key's current secret and makes the
-	// secrets it had valid until oldUntil at the latest.
-	RotateKey(ctx context.Context, accountID, id string, newHash [32]byte, newPrefix string, oldUntil time.Time) (Key, error)
+	// RotateKey adds newHash as the key's current secret, makes the
+	// secrets it had valid until oldUntil at the latest and records at as
+	// the rotation's time (Key.DeprecatedAt).
+	RotateKey(ctx context.Context, accountID, id string, newHash [32]byte, newPrefix string, oldUntil, at time.Time) (Key, error)
+	// UpdateKey changes the account's key by apply inside one transaction
+	// and stores its Name, Metadata and spend limits; ErrNotFound if the
+	// key is not in the account.
+	UpdateKey(ctx context.Context, accountID, id string, apply func(*Key) error) (Key, error)
+	// ChargeKey reads the key, lets apply change its Spend (or refuse,
+	// with an error returned as it is), and stores the new Spend, in one
+	// transaction; ErrNotFound for an unknown key.
+	ChargeKey(ctx context.Context, id string, apply func(*Key) error) error
 	// TouchKeys raises last_used_at to the given instants; never lowers it.
 	TouchKeys(ctx context.Context, used map[string]time.Time) error
 }
@@ -97,11 +156,31 @@ type Options struct {
 // CreateParams describes a new key. Create and Import refuse, with an
 // *[InvalidError], fields outside these rules.
 type CreateParams struct {
-	Name      string     // required: 1 to MaxName characters of valid UTF-8
+	Name      string     // up to MaxName characters of valid UTF-8; "": DefaultName of the key's prefix
 	Scopes    scopes.Set // required: not empty, defined scopes only
 	ExpiresAt *time.Time // optional: after the store's clock (in milliseconds); nil never expires
 	RateLimit int        // requests per minute, 0 to MaxRateLimit; 0: the server's default
 	Metadata  []byte     // optional: a JSON object of at most MaxMetadataSize bytes compacted; stored compacted
+	// DailySpendLimit and MonthlySpendLimit, in USD, are 0 to
+	// MaxSpendLimit; nil is unlimited.
+	DailySpendLimit   *float64
+	MonthlySpendLimit *float64
+}
+
+// UpdateParams changes a key (API.md §10.2 PATCH): nil fields are left
+// as they are; a limit's Set changes it (to nil: unlimited).
+type UpdateParams struct {
+	Name              *string // 1 to MaxName characters
+	Metadata          []byte  // a JSON object, replacing the stored one
+	DailySpendLimit   LimitChange
+	MonthlySpendLimit LimitChange
+}
+
+// LimitChange is a change of a spend limit: when Set, the limit becomes
+// USD (nil: unlimited).
+type LimitChange struct {
+	Set bool
+	USD *float64
 }
 
 // Store creates and verifies keys. Verification is served from a cache
@@ -201,6 +280,9 @@ func (s *Store) Import(ctx context.Context, accountID string, tok Token, p Creat
 		return Key{}, err
 	}
 	now = now.UTC().Truncate(time.Millisecond)
+	if p.Name == "" {
+		p.Name = DefaultName(tok.Prefix())
+	}
 	k := Key{
 		ID:        uuid.New(),
 		AccountID: accountID,
@@ -211,6 +293,9 @@ func (s *Store) Import(ctx context.Context, accountID string, tok Token, p Creat
 		RateLimit: p.RateLimit,
 		CreatedAt: now,
 		ExpiresAt: p.ExpiresAt,
+
+		DailySpendLimit:   p.DailySpendLimit,
+		MonthlySpendLimit: p.MonthlySpendLimit,
 	}
 	h := tok.Hash()
 	if err := s.repo.InsertKey(ctx, k, h); err != nil {
@@ -384,7 +469,9 @@ func (s *Store) Revoke(ctx context.Context, accountID, id string) (Key, error) {
 
 // Rotate gives the key a new secret, returned once in the token; id, name,
 // scopes and expiry stay. The old secret keeps working for grace (0 to
-// MaxGrace; outside, an *[InvalidError]), then stops.
+// MaxGrace; outside, an *[InvalidError]), then stops: the key returned
+// says so in DeprecatedAt (now) and GraceUntil (now + grace, as the
+// repository reports it).
 func (s *Store) Rotate(ctx context.Context, accountID, id string, grace time.Duration) (Key, Token, error) {
 	if err := checkGrace(grace); err != nil {
 		return Key{}, Token{}, err
@@ -393,20 +480,85 @@ func (s *Store) Rotate(ctx context.Context, accountID, id string, grace time.Dur
 	if err != nil {
 		return Key{}, Token{}, err
 	}
-	until := s.opts.Now().Add(grace).UTC()
-	k, err := s.repo.RotateKey(ctx, accountID, id, tok.Hash(), tok.Prefix(), until)
+	now := s.opts.Now().UTC()
+	until := now.Add(grace)
+	rotated := now.Truncate(time.Millisecond)
+	k, err := s.repo.RotateKey(ctx, accountID, id, tok.Hash(), tok.Prefix(), until, rotated)
 	s.forget(id)
 	if err != nil {
 		return Key{}, Token{}, err
 	}
 	s.invalidated(ctx, id)
-	return s.withUsage(k), tok, nil
+	k = s.withUsage(k)
+	k.DeprecatedAt = &rotated
+	return k, tok, nil
 }
 
 func (s *Store) invalidated(ctx context.Context, id string) {
 	if s.opts.OnInvalidate != nil {
 		s.opts.OnInvalidate(ctx, id)
 	}
+}
+
+// Update changes the account's key (API.md §10.2 PATCH): its name,
+// metadata and spend limits, checked as by Create (an *[InvalidError]
+// otherwise, and nothing is changed); ErrNotFound for a key of another
+// account. A change of limits applies to the next request.
+func (s *Store) Update(ctx context.Context, accountID, id string, p UpdateParams) (Key, error) {
+	if err := p.check(); err != nil {
+		return Key{}, err
+	}
+	var meta []byte
+	if p.Metadata != nil {
+		var err error
+		if meta, err = storedjson.Object(p.Metadata, MaxMetadataSize); err != nil {
+			return Key{}, invalid("Metadata", "Metadata %v", err)
+		}
+	}
+	k, err := s.repo.UpdateKey(ctx, accountID, id, func(k *Key) error {
+		if p.Name != nil {
+			k.Name = *p.Name
+		}
+		if p.Metadata != nil {
+			k.Metadata = meta
+		}
+		if p.DailySpendLimit.Set {
+			k.DailySpendLimit = p.DailySpendLimit.USD
+		}
+		if p.MonthlySpendLimit.Set {
+			k.MonthlySpendLimit = p.MonthlySpendLimit.USD
+		}
+		return nil
+	})
+	if err != nil {
+		return Key{}, err
+	}
+	s.forget(id) // the cached copy holds the old limits
+	s.invalidated(ctx, id)
+	return s.withUsage(k), nil
+}
+
+// Charge adds cost (in nano-USD) to what the key spent at the store's
+// clock, if it fits the key's spend limits (API.md §10.2); otherwise it
+// changes nothing and returns a *[SpendLimitError]. A negative cost (a
+// refund) is always taken, and never brings a period below 0. Check and
+// add are one transaction: requests racing for a key's last cents cannot
+// both pass.
+func (s *Store) Charge(ctx context.Context, keyID string, cost int64) error {
+	if cost == 0 {
+		return nil
+	}
+	now := s.opts.Now().UTC()
+	return s.repo.ChargeKey(ctx, keyID, func(k *Key) error {
+		day, month := k.Spend.At(now)
+		if cost > 0 {
+			if err := checkSpend(*k, day, month, cost, now); err != nil {
+				return err
+			}
+		}
+		k.Spend = Spend{Day: now.Format(DayLayout), DayNano: max(0, day+cost), Month: now.Format(MonthLayout), MonthNano: max(0, month+cost)}
+		return nil
+	})
 }
 
 // Flush writes the pending last-use times now.

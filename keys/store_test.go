@@ -229,7 +229,9 @@ type stFake struct {
 	keyByID      func(ctx context.Context, accountID, id string) (keys.Key, error)
 	listKeys     func(ctx context.Context, accountID string, limit, offset int) ([]keys.Key, int, error)
 	revokeKey    func(ctx context.Context, accountID, id string, at time.Time) (keys.Key, error)
-	rotateKey    func(ctx context.Context, accountID, id string, newHash [32]byte, newPrefix string, oldUntil time.Time) (keys.Key, error)
+	rotateKey    func(ctx context.Context, accountID, id string, newHash [32]byte, newPrefix string, oldUntil, at time.Time) (keys.Key, error)
+	updateKey    func(ctx context.Context, accountID, id string, apply func(*keys.Key) error) (keys.Key, error)
+	chargeKey    func(ctx context.Context, id string, apply func(*keys.Key) error) error
 	touchKeys    func(ctx context.Context, used map[string]time.Time) error
 
 	calls   atomic.Int64 // every method
@@ -249,6 +251,8 @@ func stCounting(tb testing.TB, inner keys.Repository) *stFake {
 		listKeys:     inner.ListKeys,
 		revokeKey:    inner.RevokeKey,
 		rotateKey:    inner.RotateKey,
+		updateKey:    inner.UpdateKey,
+		chargeKey:    inner.ChargeKey,
 		touchKeys:    inner.TouchKeys,
 	}
 }
@@ -299,12 +303,28 @@ func (f *stFake) RevokeKey(ctx context.Context, accountID, id string, at time.Ti
 	return f.revokeKey(ctx, accountID, id, at)
 }
 
-func (f *stFake) RotateKey(ctx context.Context, accountID, id string, newHash [32]byte, newPrefix string, oldUntil time.Time) (keys.Key, error) {
+func (f *stFake) RotateKey(ctx context.Context, accountID, id string, newHash [32]byte, newPrefix string, oldUntil, at time.Time) (keys.Key, error) {
 	f.calls.Add(1)
 	if f.rotateKey == nil {
 		return keys.Key{}, f.unexpected("RotateKey")
 	}
-	return f.rotateKey(ctx, accountID, id, newHash, newPrefix, oldUntil)
+	return f.rotateKey(ctx, accountID, id, newHash, newPrefix, oldUntil, at)
+}
+
+func (f *stFake) UpdateKey(ctx context.Context, accountID, id string, apply func(*keys.Key) error) (keys.Key, error) {
+	f.calls.Add(1)
+	if f.updateKey == nil {
+		return keys.Key{}, f.unexpected("UpdateKey")
+	}
+	return f.updateKey(ctx, accountID, id, apply)
+}
+
+func (f *stFake) ChargeKey(ctx context.Context, id string, apply func(*keys.Key) error) error {
+	f.calls.Add(1)
+	if f.chargeKey == nil {
+		return f.unexpected("ChargeKey")
+	}
+	return f.chargeKey(ctx, id, apply)
 }
 
 func (f *stFake) TouchKeys(ctx context.Context, used map[string]time.Time) error {
@@ -1034,6 +1054,14 @@ func TestStoreRotate(t *testing.T) {
 		}
 		if rk.Prefix == orig.Prefix {
 			t.Errorf("Rotate kept the prefix %q", rk.Prefix)
+		}
+		// API.md §10.2: the old secret's deprecation and end of grace.
+		if rk.DeprecatedAt == nil || !rk.DeprecatedAt.Equal(*stAt(time.Minute)) ||
+			rk.GraceUntil == nil || !rk.GraceUntil.Equal(*stAt(time.Minute + time.Hour)) {
+			t.Errorf("Rotate: DeprecatedAt %v, GraceUntil %v; want %v and %v", rk.DeprecatedAt, rk.GraceUntil, stAt(time.Minute), stAt(time.Minute+time.Hour))
+		}
+		if !rk.IsActive(stT0.Add(time.Minute)) || orig.DeprecatedAt != nil {
+			t.Errorf("rotated key inactive, or a new key deprecated")
 		}
 		if d := stKeyDiff(stGet(t, s, db.acct, orig.ID), want); d != "" {
 			t.Errorf("Get: %s", d)

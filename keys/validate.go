@@ -50,6 +50,10 @@ func invalid(field, format string, args ...any) error {
 	return &InvalidError{Field: field, Message: fmt.Sprintf(format, args...)}
 }
 
+// DefaultName is the name of a key created without one (API.md §10.2):
+// "key-" and the key's display prefix, e.g. "key-mem_live_Vuf".
+func DefaultName(prefix string) string { return "key-" + prefix }
+
 // allScopes holds every defined scope.
 var allScopes = scopes.NewSet(scopes.Read, scopes.Write, scopes.Delete, scopes.Admin)
 
@@ -57,11 +61,9 @@ var allScopes = scopes.NewSet(scopes.Read, scopes.Write, scopes.Delete, scopes.A
 // expiry in UTC milliseconds (a copy, not the caller's pointer) and the
 // metadata compacted, nil for none.
 func (p CreateParams) normalize(now time.Time) (CreateParams, error) {
-	if !utf8.ValidString(p.Name) {
-		return p, invalid("Name", "Name must be valid UTF-8")
-	}
-	if n := utf8.RuneCountInString(p.Name); n == 0 || n > MaxName {
-		return p, invalid("Name", "Name must be 1-%d characters", MaxName)
+	// An empty name is the default, filled in by Import (DefaultName).
+	if err := checkName(p.Name); err != nil {
+		return p, err
 	}
 	if p.Scopes.IsEmpty() || p.Scopes&^allScopes != 0 {
 		return p, invalid("Scopes", "Scopes must be a non-empty list of read, write, delete, admin")
@@ -85,7 +87,25 @@ func (p CreateParams) normalize(now time.Time) (CreateParams, error) {
 		return p, invalid("Metadata", "Metadata %v", err)
 	}
 	p.Metadata = meta
+	if err := checkLimit("DailySpendLimit", p.DailySpendLimit); err != nil {
+		return p, err
+	}
+	if err := checkLimit("MonthlySpendLimit", p.MonthlySpendLimit); err != nil {
+		return p, err
+	}
 	return p, nil
+}
+
+// checkName accepts a name of valid UTF-8 of at most MaxName characters
+// ("" is the default name of a new key).
+func checkName(name string) error {
+	if !utf8.ValidString(name) {
+		return invalid("Name", "Name must be valid UTF-8")
+	}
+	if n := utf8.RuneCountInString(name); n > MaxName {
+		return invalid("Name", "Name must be 1-%d characters", MaxName)
+	}
+	return nil
 }
 
 // checkGrace checks the grace period of a rotation.

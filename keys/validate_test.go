@@ -35,7 +35,6 @@ func TestStoreFieldRules(t *testing.T) {
 		{"name of 100 characters", keys.CreateParams{Name: strings.Repeat("é", 100), Scopes: read}, "", ""},
 		{"name of 101 characters", keys.CreateParams{Name: strings.Repeat("é", 101), Scopes: read}, "Name", "Name must be 1-100 characters"},
 		{"name of 5,000 characters", keys.CreateParams{Name: strings.Repeat("n", 5000), Scopes: read}, "Name", "Name must be 1-100 characters"},
-		{"empty name", keys.CreateParams{Scopes: read}, "Name", "Name must be 1-100 characters"},
 		{"name not UTF-8", keys.CreateParams{Name: "k\xff", Scopes: read}, "Name", "Name must be valid UTF-8"},
 		{"no scope", keys.CreateParams{Name: "k"}, "Scopes", "Scopes must be a non-empty list of read, write, delete, admin"},
 		{"an undefined scope bit", keys.CreateParams{Name: "k", Scopes: read | scopes.Set(1<<6)}, "Scopes", "Scopes must be"},
@@ -104,6 +103,36 @@ func TestStoreFieldRules(t *testing.T) {
 				t.Errorf("%d keys stored after refusals", total)
 			}
 		})
+	}
+}
+
+// TestStoreDefaultName: a key made without a name is named "key-" and its
+// display prefix (API.md §10.2), by Create and Import alike.
+func TestStoreDefaultName(t *testing.T) {
+	ctx := context.Background()
+	db := stOpenDB(t)
+	s := stNewStore(t, db.st.Keys(), keys.Options{Now: stNewClock().Now})
+	p := keys.CreateParams{Scopes: scopes.NewSet(scopes.Read)}
+	created, tok, err := s.Create(ctx, db.acct, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	imp, err := keys.Generate("live")
+	if err != nil {
+		t.Fatal(err)
+	}
+	imported, err := s.Import(ctx, db.acct, imp, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		k   keys.Key
+		tok keys.Token
+	}{{created, tok}, {imported, imp}} {
+		want := "key-" + c.tok.Prefix()
+		if c.k.Name != want || stGet(t, s, db.acct, c.k.ID).Name != want || keys.DefaultName(c.tok.Prefix()) != want {
+			t.Errorf("name %q (stored %q), want %q", c.k.Name, stGet(t, s, db.acct, c.k.ID).Name, want)
+		}
 	}
 }
 

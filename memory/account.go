@@ -15,4 +15,6 @@ type Account interface {
 	Contexts() Contexts
 	Keys() Keys
 	Usage() Usage
+	Webhooks() Webhooks
+	Extraction() Extraction
 }

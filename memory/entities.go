@@ -24,9 +24,24 @@ const (
 	MaxNeighbors         = 100
 )
 
-// EntityTypes are the entity types every client knows. Other non-empty
-// types of up to MaxEntityType characters are stored verbatim.
-var EntityTypes = []string{"person", "place", "organization", "project", "concept", "other"}
+// EntityTypes are the entity types of the hosted service (API.md §10.6).
+// "place" (EntityTypePlace) is accepted and stored as "location"; other
+// non-empty types of up to MaxEntityType characters are stored verbatim.
+var EntityTypes = []string{"person", "organization", "technology", "project", "product", "location",
+	"document", "metric", "event", "skill", "concept", "other"}
+
+// EntityTypePlace is the type older clients send for a place; it is
+// stored, and filtered on, as "location".
+const EntityTypePlace = "place"
+
+// StoredEntityType is the type an entity given typ is stored with:
+// "location" for "place", typ otherwise.
+func StoredEntityType(typ string) string {
+	if typ == EntityTypePlace {
+		return "location"
+	}
+	return typ
+}
 
 // Entity is a named thing (person, place, concept, …) that memories can
 // be linked to (API contract §4.5).

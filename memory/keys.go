@@ -11,11 +11,25 @@ import (
 
 // NewKey is the input of [Keys.Create].
 type NewKey struct {
-	Name      string          // required, 1–100 characters
+	Name      string          // ≤ 100 characters; "": "key-" and the key's prefix (API.md §10.2)
 	Scopes    scopes.Set      // required, not empty
 	ExpiresAt *time.Time      // optional; must be in the future
 	RateLimit int             // requests per minute, 0 to keys.MaxRateLimit; 0: the server default
 	Metadata  json.RawMessage // JSON object ≤ 10 KiB
+	// DailySpendLimit and MonthlySpendLimit bound what the key's requests
+	// may cost per UTC day and month, in USD, 0 to keys.MaxSpendLimit;
+	// nil is unlimited (API.md §10.2).
+	DailySpendLimit   *float64
+	MonthlySpendLimit *float64
+}
+
+// KeyPatch is the input of [Keys.Update]: nil fields are left as they
+// are; a spend limit changes when its Set is true (to nil: unlimited).
+type KeyPatch struct {
+	Name              *string         // 1–100 characters
+	Metadata          json.RawMessage // a JSON object ≤ 10 KiB, replacing the stored one
+	DailySpendLimit   keys.LimitChange
+	MonthlySpendLimit keys.LimitChange
 }
 
 // Keys manages the API keys of an account. The raw key (a keys.Token) is
@@ -34,4 +48,6 @@ type Keys interface {
 	// Rotate gives a key a new secret, keeping its id, name, scopes and
 	// expiry; the old secret keeps working for grace (0–24h).
 	Rotate(ctx context.Context, id string, grace time.Duration) (keys.Key, keys.Token, error)
+	// Update changes a key's name, metadata and spend limits.
+	Update(ctx context.Context, id string, p KeyPatch) (keys.Key, error)
 }

@@ -51,6 +51,12 @@ type Memory struct {
 	UpdatedAt  time.Time // ≥ CreatedAt; every change advances it
 	// Entities are the entities linked to the memory, at most 100.
 	Entities []EntityRef
+	// The memory's entity extraction (API.md §10.6): ExtractionPending,
+	// ExtractionCompleted or ExtractionFailed, the method ("builtin",
+	// "llm", …) and the model that ran; nil when none was asked for.
+	ExtractionStatus *string
+	ExtractionMethod *string
+	ExtractionModel  *string
 }
 
 // EntityRef is an entity linked to a memory, as the memory lists it.
@@ -74,6 +80,14 @@ type NewMemory struct {
 	Scope      string          // long-term (default) or session
 	SessionID  *string         // must name an existing session of the account
 	Project    *string         // project slug, ≤ 100 characters
+	// ProjectID names a project of the account by its id (API.md §10.6);
+	// it wins over Project. One that names no project of the account is
+	// invalid.
+	ProjectID *string
+	// AutoExtractEntities: true extracts the content's entities and links
+	// them (created, or matched by type and name), false never; nil: the
+	// server's default (API.md §10.6).
+	AutoExtractEntities *bool
 	// Deduplicate, when set, stores nothing if a memory of the same agent
 	// scores at least DedupThreshold ([0.5, 1]; default 0.95) against the
 	// content; CreateResult then holds the existing memory.
@@ -102,6 +116,7 @@ type MemoryPatch struct {
 	Tier       *string
 	Scope      *string
 	Project    *string
+	ProjectID  *string // as NewMemory.ProjectID; wins over Project
 }
 
 // ListParams selects a page of memories, newest first.

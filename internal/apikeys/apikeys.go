@@ -64,9 +64,26 @@ func (a account) Rotate(ctx context.Context, id string, grace time.Duration) (ke
 	return guard.Call2(ctx, a.s.gate, a.id, func() (keys.Key, keys.Token, error) { return a.s.rotate(ctx, a.id, id, grace) })
 }
 
+func (a account) Update(ctx context.Context, id string, p memory.KeyPatch) (keys.Key, error) {
+	return guard.Call(ctx, a.s.gate, a.id, func() (keys.Key, error) {
+		id, ok := uuid.Canonical(id)
+		if !ok {
+			return keys.Key{}, Err(keys.ErrNotFound)
+		}
+		var meta []byte
+		if p.Metadata != nil {
+			meta = p.Metadata
+		}
+		k, err := a.s.ks.Update(ctx, a.id, id, keys.UpdateParams{Name: p.Name, Metadata: meta,
+			DailySpendLimit: p.DailySpendLimit, MonthlySpendLimit: p.MonthlySpendLimit})
+		return k, Err(err)
+	})
+}
+
 // createParams is the key store's form of a new key.
 func createParams(in memory.NewKey) keys.CreateParams {
-	return keys.CreateParams{Name: in.Name, Scopes: in.Scopes, ExpiresAt: in.ExpiresAt, RateLimit: in.RateLimit, Metadata: in.Metadata}
+	return keys.CreateParams{Name: in.Name, Scopes: in.Scopes, ExpiresAt: in.ExpiresAt, RateLimit: in.RateLimit, Metadata: in.Metadata,
+		DailySpendLimit: in.DailySpendLimit, MonthlySpendLimit: in.MonthlySpendLimit}
 }
 
 // Import stores the token as a new key of the account, as the key store's

@@ -37,6 +37,7 @@ func Memory(m store.Memory) memory.Memory {
 		MemoryType: m.MemoryType, Visibility: m.Visibility, Importance: m.Importance, Tier: m.Tier, Scope: m.Scope,
 		SessionID: m.SessionID, Project: m.Project, ProjectID: m.ProjectID, ArchivedAt: m.ArchivedAt,
 		CreatedAt: m.CreatedAt, UpdatedAt: m.UpdatedAt, Entities: refs,
+		ExtractionStatus: m.ExtractionStatus, ExtractionMethod: m.ExtractionMethod, ExtractionModel: m.ExtractionModel,
 	}
 }
 

@@ -85,7 +85,7 @@ func (s *Service) create(ctx context.Context, accountID string, in memory.NewEnt
 	typ := memory.DefaultEntityType
 	if in.Type != nil {
 		p.Text("Type", *in.Type, memory.MaxEntityType)
-		typ = *in.Type
+		typ = memory.StoredEntityType(*in.Type) // API.md §10.6: place is location
 	}
 	meta := p.Metadata(in.Metadata)
 	if in.AgentID != "" {
@@ -126,7 +126,12 @@ func (s *Service) list(ctx context.Context, accountID string, p memory.EntityLis
 	if err := v.Err(); err != nil {
 		return memory.Page[memory.Entity]{}, err
 	}
-	es, total, err := s.st.ListEntities(ctx, store.EntityFilter{AccountID: accountID, AgentRef: p.AgentID, Type: p.Type}, q.Limit+1, q.Offset, q.After)
+	typ := p.Type
+	if typ != nil {
+		t := memory.StoredEntityType(*typ)
+		typ = &t
+	}
+	es, total, err := s.st.ListEntities(ctx, store.EntityFilter{AccountID: accountID, AgentRef: p.AgentID, Type: typ}, q.Limit+1, q.Offset, q.After)
 	if err != nil {
 		return memory.Page[memory.Entity]{}, err
 	}

@@ -77,7 +77,7 @@ func (r *repo) RevokeKey(ctx context.Context, accountID, id string, at time.Time
 	return k, nil
 }
 
-func (r *repo) RotateKey(ctx context.Context, accountID, id string, newHash [32]byte, newPrefix string, oldUntil time.Time) (keys.Key, error) {
+func (r *repo) RotateKey(ctx context.Context, accountID, id string, newHash [32]byte, newPrefix string, oldUntil, _ time.Time) (keys.Key, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	k, ok := r.keys[id]
@@ -97,6 +97,14 @@ func (r *repo) RotateKey(ctx context.Context, accountID, id string, newHash [32]
 }
 
 func (r *repo) TouchKeys(ctx context.Context, used map[string]time.Time) error { return nil }
+
+func (r *repo) UpdateKey(context.Context, string, string, func(*keys.Key) error) (keys.Key, error) {
+	return keys.Key{}, errors.New("not used")
+}
+
+func (r *repo) ChargeKey(context.Context, string, func(*keys.Key) error) error {
+	return errors.New("not used")
+}
 
 // node is one process: a key store whose cache a bus keeps exact.
 type node struct {

@@ -9,10 +9,14 @@ import (
 	"strings"
 
 	"github.com/memoryrelay/memoryrelay/internal/apierr"
+	"github.com/memoryrelay/memoryrelay/internal/convert"
 	"github.com/memoryrelay/memoryrelay/internal/jobs"
+	"github.com/memoryrelay/memoryrelay/internal/spend"
 	"github.com/memoryrelay/memoryrelay/internal/store"
 	"github.com/memoryrelay/memoryrelay/internal/uuid"
 	"github.com/memoryrelay/memoryrelay/internal/valid"
+	"github.com/memoryrelay/memoryrelay/internal/wire"
+	"github.com/memoryrelay/memoryrelay/keys"
 	"github.com/memoryrelay/memoryrelay/memory"
 )
 
@@ -25,12 +29,15 @@ import (
 type payload struct {
 	V      int              `json:"v"`
 	Memory memory.NewMemory `json:"memory"`
+	// KeyID is the key the job's embedding is charged to (API.md §10.2).
+	KeyID string `json:"key_id,omitempty"`
 }
 
-// createAsync validates a memory and queues its creation: the job is
-// stored durably, a worker embeds and stores the memory under the returned
-// ID, and job follows it from pending through processing to ready or
-// failed. Invalid input, an unknown session included, is a
+// createAsync validates a memory, stores it and queues its embedding, in
+// one transaction: the memory is readable and listed at once (API.md
+// §10.1), a worker embeds and indexes it, and job follows it from pending
+// through processing to ready (searchable) or failed (a duplicate found
+// with Deduplicate is deleted then). Invalid input, an unknown session included, is a
 // *memory.ValidationError at once. o.WebhookURL, when not nil or empty,
 // must be an absolute http(s) URL; it is called with the final status if
 // the Relay's webhooks allow its host.
@@ -39,7 +46,16 @@ func (s *Service) createAsync(ctx context.Context, accountID string, in memory.N
 	if webhookURL != nil && *webhookURL == "" {
 		webhookURL = nil
 	}
-	m, err := s.newMemory(accountID, in)
+	m, err := s.newMemoryIn(ctx, accountID, in)
+	if m.Project != nil {
+		in.Project, in.ProjectID = m.Project, nil // resolved now; the job stores the slug
+	}
+	if want := s.wantsExtraction(in); want {
+		in.AutoExtractEntities = &want // decided now: the job extracts
+		m.ExtractionStatus = ptr(memory.ExtractionPending)
+	} else {
+		in.AutoExtractEntities = &want
+	}
 	var p valid.Problems
 	if err := p.Merge(err); err != nil {
 		return memory.Job{}, err
@@ -70,15 +86,31 @@ func (s *Service) createAsync(ctx context.Context, accountID string, in memory.N
 			in.AgentID = id
 		}
 	}
-	raw, err := json.Marshal(payload{V: 1, Memory: in})
+	raw, err := json.Marshal(payload{V: 1, Memory: in, KeyID: spend.KeyFrom(ctx)})
 	if err != nil {
 		return memory.Job{}, fmt.Errorf("memoryrelay: encode job: %w", err)
 	}
 	now := s.c.Now()
+	m.CreatedAt, m.UpdatedAt = now, now
 	j := jobs.Job{ID: "job_" + uuid.New(), MemoryID: m.ID, AccountID: accountID, Status: jobs.Pending,
 		Payload: raw, WebhookURL: webhookURL, CreatedAt: now, UpdatedAt: now}
-	if err := s.c.Store.InsertJob(ctx, j); err != nil {
-		return memory.Job{}, fmt.Errorf("memoryrelay: queue job: %w", err)
+	err = s.c.Store.InTx(ctx, func(ctx context.Context) error {
+		if err := s.c.Store.InsertPendingMemory(ctx, &m); err != nil {
+			return apierr.FromStore(err, apierr.Memory)
+		}
+		if err := s.c.Store.InsertJob(ctx, j); err != nil {
+			return fmt.Errorf("memoryrelay: queue job: %w", err)
+		}
+		if s.c.Events != nil {
+			return s.c.Events.Publish(ctx, accountID, memory.EventMemoryCreated, m.ID, wire.MemoryOf(convert.Memory(m)))
+		}
+		return nil
+	})
+	if err != nil {
+		return memory.Job{}, err
+	}
+	if s.c.Events != nil {
+		s.c.Events.Notify()
 	}
 	s.c.Queued()
 	return JobOf(j), nil
@@ -155,15 +187,30 @@ func (s *Service) Work(ctx context.Context, j jobs.Job) (store.BatchItem, error)
 		return store.BatchItem{}, &jobs.Failure{Message: err.Error()}
 	}
 	m.ID, m.CreatedAt, m.UpdatedAt = j.MemoryID, j.CreatedAt, j.CreatedAt
+	if p.KeyID != "" {
+		ctx = spend.WithKey(ctx, p.KeyID)
+	}
 	idx, err := s.c.Index.Index(ctx, m.Content)
 	if err != nil {
 		if ctx.Err() != nil {
 			return store.BatchItem{}, err // cancelled: the job goes back
 		}
+		if errors.Is(err, keys.ErrSpendLimit) {
+			return store.BatchItem{}, &jobs.Failure{Message: "Spend limit exceeded"}
+		}
 		s.c.Logger.Error("memoryrelay: job embedding", "job_id", j.ID, "err", err)
 		return store.BatchItem{}, &jobs.Failure{Message: "Embedding failed"}
 	}
-	return store.BatchItem{Memory: &m, Index: idx, Dedup: p.Memory.Deduplicate, DedupThreshold: threshold(p.Memory)}, nil
+	item := store.BatchItem{Memory: &m, Index: idx, Dedup: p.Memory.Deduplicate, DedupThreshold: threshold(p.Memory)}
+	if s.wantsExtraction(p.Memory) {
+		x := s.extract(ctx, j.AccountID, m.Content)
+		if ctx.Err() != nil {
+			return store.BatchItem{}, ctx.Err() // cancelled: the job goes back
+		}
+		x.apply(&m)
+		item.Extracted = x.entities
+	}
+	return item, nil
 }
 
 // Explain is the error text of a job whose memory was not stored.

@@ -2,6 +2,7 @@ package memories
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"time"
@@ -22,7 +23,7 @@ import (
 // insert run in one write transaction, so two concurrent identical creates
 // store one memory.
 func (s *Service) createDedup(ctx context.Context, accountID string, in memory.NewMemory) (memory.CreateResult, error) {
-	m, err := s.newMemory(accountID, in)
+	m, err := s.newMemoryIn(ctx, accountID, in)
 	if err != nil {
 		return memory.CreateResult{}, err
 	}
@@ -31,7 +32,27 @@ func (s *Service) createDedup(ctx context.Context, accountID string, in memory.N
 		return memory.CreateResult{}, err
 	}
 	item := store.BatchItem{Memory: &m, Index: idx, Dedup: true, DedupThreshold: threshold(in)}
-	out, err := s.c.Store.InsertMemories(ctx, []store.BatchItem{item})
+	if s.wantsExtraction(in) {
+		x := s.extract(ctx, accountID, m.Content)
+		x.apply(&m)
+		item.Extracted = x.entities
+	}
+	var out []store.BatchOutcome
+	err = s.inTx(ctx, func(ctx context.Context, publish func(string, store.Memory) error) error {
+		var err error
+		if out, err = s.c.Store.InsertMemories(ctx, []store.BatchItem{item}); err != nil {
+			return err
+		}
+		if out[0].Err != nil || out[0].DuplicateID != "" {
+			return nil
+		}
+		if len(item.Extracted) > 0 {
+			if m, err = s.c.Store.GetMemory(ctx, accountID, m.ID); err != nil {
+				return err
+			}
+		}
+		return publish(memory.EventMemoryCreated, m)
+	})
 	if err != nil {
 		return memory.CreateResult{}, apierr.FromStore(err, apierr.Memory)
 	}
@@ -46,6 +67,15 @@ func (s *Service) createDedup(ctx context.Context, accountID string, in memory.N
 		return memory.CreateResult{Memory: convert.Memory(dup), IsDuplicate: true}, nil
 	}
 	return memory.CreateResult{Memory: convert.Memory(m)}, nil
+}
+
+// notInvalid is err unless it is nil or a *memory.ValidationError.
+func notInvalid(err error) error {
+	var v *memory.ValidationError
+	if err == nil || errors.As(err, &v) {
+		return nil
+	}
+	return err
 }
 
 // dedupThreshold checks the range of in's deduplication threshold,
@@ -87,13 +117,22 @@ func (s *Service) createBatch(ctx context.Context, accountID string, p memory.Ba
 		if in.AgentID == "" {
 			in.AgentID = p.AgentID
 		}
-		m, err := s.newMemory(accountID, in)
+		m, err := s.newMemoryIn(ctx, accountID, in)
+		if ue := notInvalid(err); ue != nil {
+			return memory.BatchResult{}, ue // a failed read of projects fails the batch, as the embedder's does
+		}
 		if err != nil {
 			res.Items[i] = memory.BatchItemResult{Status: memory.BatchFailed, Err: err}
 			continue
 		}
 		mems[i] = m
-		items = append(items, store.BatchItem{Memory: &mems[i], Dedup: in.Deduplicate, DedupThreshold: threshold(in)})
+		item := store.BatchItem{Memory: &mems[i], Dedup: in.Deduplicate, DedupThreshold: threshold(in)}
+		if s.wantsExtraction(in) {
+			x := s.extract(ctx, accountID, m.Content)
+			x.apply(&mems[i])
+			item.Extracted = x.entities
+		}
+		items = append(items, item)
 		at = append(at, i)
 		texts = append(texts, m.Content)
 	}
@@ -120,7 +159,27 @@ func (s *Service) createBatch(ctx context.Context, accountID string, p memory.Ba
 	}
 	if len(items) > 0 {
 		t0 := time.Now()
-		out, err := s.c.Store.InsertMemories(ctx, items)
+		var out []store.BatchOutcome
+		err := s.inTx(ctx, func(ctx context.Context, publish func(string, store.Memory) error) error {
+			var err error
+			if out, err = s.c.Store.InsertMemories(ctx, items); err != nil {
+				return err
+			}
+			for k, o := range out {
+				if o.Err == nil && o.DuplicateID == "" {
+					m := *items[k].Memory
+					if len(items[k].Extracted) > 0 && s.c.Events != nil {
+						if m, err = s.c.Store.GetMemory(ctx, accountID, m.ID); err != nil {
+							return err
+						}
+					}
+					if err := publish(memory.EventMemoryCreated, m); err != nil {
+						return err
+					}
+				}
+			}
+			return nil
+		})
 		res.Timing.Database = time.Since(t0)
 		if err != nil {
 			return memory.BatchResult{}, fmt.Errorf("memoryrelay: store batch: %w", err)

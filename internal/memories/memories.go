@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+
 	"fmt"
+	"github.com/memoryrelay/memoryrelay/extract"
 	"log/slog"
 	"math"
 	"strings"
@@ -29,8 +32,14 @@ import (
 type Store interface {
 	DeleteMemory(ctx context.Context, accountID, id string) error
 	DeleteUserMemories(ctx context.Context, accountID, userID string) (int, error)
+	UserMemoryIDs(ctx context.Context, accountID, userID string) ([]string, error)
 	GetMemory(ctx context.Context, accountID, id string) (store.Memory, error)
 	InsertMemory(ctx context.Context, m *store.Memory, idx store.Indexed) error
+	// InsertPendingMemory stores a memory without its index entries (a v2
+	// create: its job indexes it).
+	InsertPendingMemory(ctx context.Context, m *store.Memory) error
+	// InTx makes the calls with the ctx fn receives one transaction.
+	InTx(ctx context.Context, fn func(ctx context.Context) error) error
 	InsertMemories(ctx context.Context, items []store.BatchItem) ([]store.BatchOutcome, error)
 	ListMemories(ctx context.Context, f store.Filter, limit, offset int, after *store.Position) ([]store.Memory, int, error)
 	UpdateMemory(ctx context.Context, accountID, id string, apply func(*store.Memory) error, idx *store.Indexed) (store.Memory, error)
@@ -39,6 +48,8 @@ type Store interface {
 	JobByID(ctx context.Context, accountID, id string) (jobs.Job, error)
 	JobByMemory(ctx context.Context, accountID, memoryID string) (jobs.Job, error)
 	ResolveAgent(ctx context.Context, accountID, ref string) (string, error)
+	ProjectSlug(ctx context.Context, accountID, id string) (string, error)
+	LinkExtracted(ctx context.Context, accountID, memoryID string, es []store.ExtractedEntity, now time.Time) error
 	SessionExists(ctx context.Context, accountID, sessionID string) (bool, error)
 }
 
@@ -64,6 +75,14 @@ type Config struct {
 	Queued func()
 	// Logger receives what a job's failure does not tell its caller.
 	Logger *slog.Logger
+	// Events, when not nil, is told of every memory created, updated and
+	// deleted, in the write's transaction.
+	Events Events
+	// Extract finds the entities of a memory's content for the account
+	// (API.md §10.6); nil: no extraction, whatever a create asks.
+	Extract func(ctx context.Context, accountID, text string) (extract.Result, error)
+	// ExtractByDefault is what a create without AutoExtractEntities does.
+	ExtractByDefault bool
 }
 
 // Service serves the memories of every account; For gives one account's.
@@ -154,7 +173,7 @@ func (s *Service) create(ctx context.Context, accountID string, in memory.NewMem
 	if in.Deduplicate {
 		return s.createDedup(ctx, accountID, in)
 	}
-	m, err := s.newMemory(accountID, in)
+	m, err := s.newMemoryIn(ctx, accountID, in)
 	if err != nil {
 		return memory.CreateResult{}, err
 	}
@@ -162,10 +181,66 @@ func (s *Service) create(ctx context.Context, accountID string, in memory.NewMem
 	if err != nil {
 		return memory.CreateResult{}, err
 	}
-	if err := s.c.Store.InsertMemory(ctx, &m, idx); err != nil {
-		return memory.CreateResult{}, apierr.FromStore(err, apierr.Memory)
+	// Extracted before the write transaction (an LLM may be slow); linked
+	// inside it.
+	var x *extraction
+	if s.wantsExtraction(in) {
+		e := s.extract(ctx, accountID, m.Content)
+		x = &e
+		x.apply(&m)
+	}
+	err = s.inTxAlways(ctx, x != nil, func(ctx context.Context, publish func(string, store.Memory) error) error {
+		if err := s.c.Store.InsertMemory(ctx, &m, idx); err != nil {
+			return apierr.FromStore(err, apierr.Memory)
+		}
+		var err error
+		if m, err = s.link(ctx, m, x); err != nil {
+			return err
+		}
+		return publish(memory.EventMemoryCreated, m)
+	})
+	if err != nil {
+		return memory.CreateResult{}, err
 	}
 	return memory.CreateResult{Memory: convert.Memory(m)}, nil
+}
+
+// newMemoryIn is newMemory with in.ProjectID resolved into the project's
+// slug first (a read of the account's projects); its problem, if any, is
+// one of the error's.
+func (s *Service) newMemoryIn(ctx context.Context, accountID string, in memory.NewMemory) (store.Memory, error) {
+	var p valid.Problems
+	if in.ProjectID != nil {
+		slug, err := s.projectSlug(ctx, accountID, *in.ProjectID)
+		if err := p.Merge(err); err != nil {
+			return store.Memory{}, err
+		}
+		if slug != "" {
+			in.Project = &slug
+		}
+		in.ProjectID = nil
+	}
+	m, err := s.newMemory(accountID, in)
+	if err := p.Merge(err); err != nil {
+		return store.Memory{}, err
+	}
+	return m, p.Err()
+}
+
+// projectSlug is the slug of the account's project with the id; one that
+// is not a UUID, or names no project of the account, is a
+// *memory.ValidationError for ProjectID.
+func (s *Service) projectSlug(ctx context.Context, accountID, id string) (string, error) {
+	bad := valid.Invalid("ProjectID", "ProjectID must be the id of a project of the account")
+	u, ok := uuid.Canonical(id)
+	if !ok {
+		return "", bad
+	}
+	slug, err := s.c.Store.ProjectSlug(ctx, accountID, u)
+	if errors.Is(err, store.ErrNotFound) {
+		return "", bad
+	}
+	return slug, err
 }
 
 // newMemory validates in and returns the memory to store; every problem
@@ -343,6 +418,14 @@ func (s *Service) update(ctx context.Context, accountID, id string, p memory.Mem
 	if err := v.Err(); err != nil {
 		return memory.Memory{}, err
 	}
+	if p.ProjectID != nil {
+		slug, err := s.projectSlug(ctx, accountID, *p.ProjectID)
+		if err != nil {
+			return memory.Memory{}, err
+		}
+		p.Project = &slug
+		a.Project = &slug
+	}
 	var idx *store.Indexed
 	if p.Content != nil {
 		// Embed before the write transaction: it may be slow.
@@ -352,7 +435,25 @@ func (s *Service) update(ctx context.Context, accountID, id string, p memory.Mem
 		}
 		idx = &x
 	}
-	m, err := s.c.Store.UpdateMemory(ctx, accountID, id, func(m *store.Memory) error {
+	var m store.Memory
+	err := s.inTx(ctx, func(ctx context.Context, publish func(string, store.Memory) error) error {
+		var err error
+		m, err = s.c.Store.UpdateMemory(ctx, accountID, id, apply(p, a, patch, s.c.Now), idx)
+		if err != nil {
+			return err
+		}
+		return publish(memory.EventMemoryUpdated, m)
+	})
+	if err != nil {
+		return memory.Memory{}, apierr.FromStore(err, apierr.Memory)
+	}
+	return convert.Memory(m), nil
+}
+
+// apply is the change of an update: the patch's fields, the tier that
+// follows a new importance, the merged metadata, and updated_at advanced.
+func apply(p memory.MemoryPatch, a attrs, patch map[string]json.RawMessage, now func() time.Time) func(m *store.Memory) error {
+	return func(m *store.Memory) error {
 		a.apply(m)
 		if p.Importance != nil && p.Tier == nil {
 			m.Tier = tierFor(m.Importance)
@@ -371,17 +472,13 @@ func (s *Service) update(ctx context.Context, accountID, id string, p memory.Mem
 			m.Metadata = merged
 		}
 		// updated_at always advances, even within one millisecond.
-		now := s.c.Now()
-		if !now.After(m.UpdatedAt) {
-			now = m.UpdatedAt.Add(time.Millisecond)
+		t := now()
+		if !t.After(m.UpdatedAt) {
+			t = m.UpdatedAt.Add(time.Millisecond)
 		}
-		m.UpdatedAt = now
+		m.UpdatedAt = t
 		return nil
-	}, idx)
-	if err != nil {
-		return memory.Memory{}, apierr.FromStore(err, apierr.Memory)
 	}
-	return convert.Memory(m), nil
 }
 
 // mergeMetadata merges patch into the stored object: non-null values
@@ -429,7 +526,26 @@ func (s *Service) deleteUser(ctx context.Context, accountID, userID string) (int
 	if strings.TrimSpace(userID) == "" {
 		return 0, valid.Invalid("userID", "userID is required")
 	}
-	n, err := s.c.Store.DeleteUserMemories(ctx, accountID, userID)
+	var n int
+	err := s.inTx(ctx, func(ctx context.Context, publish func(string, store.Memory) error) error {
+		var ids []string
+		if s.c.Events != nil {
+			var err error
+			if ids, err = s.c.Store.UserMemoryIDs(ctx, accountID, userID); err != nil {
+				return err
+			}
+		}
+		var err error
+		if n, err = s.c.Store.DeleteUserMemories(ctx, accountID, userID); err != nil {
+			return err
+		}
+		for _, id := range ids {
+			if err := publish(memory.EventMemoryDeleted, store.Memory{ID: id, AccountID: accountID}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 	if err != nil {
 		return 0, fmt.Errorf("memoryrelay: delete user memories: %w", err)
 	}
@@ -442,7 +558,13 @@ func (s *Service) delete(ctx context.Context, accountID, id string) error {
 	if !ok {
 		return apierr.NotFound(apierr.Memory)
 	}
-	return apierr.FromStore(s.c.Store.DeleteMemory(ctx, accountID, id), apierr.Memory)
+	err := s.inTx(ctx, func(ctx context.Context, publish func(string, store.Memory) error) error {
+		if err := s.c.Store.DeleteMemory(ctx, accountID, id); err != nil {
+			return err
+		}
+		return publish(memory.EventMemoryDeleted, store.Memory{ID: id, AccountID: accountID})
+	})
+	return apierr.FromStore(err, apierr.Memory)
 }
 
 // list returns a page of the account's memories, newest first.

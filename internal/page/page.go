@@ -24,6 +24,7 @@ const (
 	Sessions  List = "s"
 	Decisions List = "d"
 	Keys      List = "k" // an offset list
+	Webhooks  List = "w" // an offset list
 )
 
 // Params are the checked limit and offset of a page, and for a keyset

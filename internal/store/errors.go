@@ -26,6 +26,9 @@ var (
 	// link is missing.
 	ErrEntityNotFound = fmt.Errorf("store: entity: %w", ErrNotFound)
 	ErrMemoryNotFound = fmt.Errorf("store: memory: %w", ErrNotFound)
+	// ErrTooMany is returned by a create that would pass the most rows of
+	// its kind an account may have (CreateWebhook).
+	ErrTooMany = errors.New("store: too many")
 )
 
 // ErrClosed is matched by the error of every call made on a storage after

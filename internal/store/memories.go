@@ -26,6 +26,21 @@ type Memory struct {
 	CreatedAt  time.Time
 	UpdatedAt  time.Time
 	Entities   []EntityRef // linked entities; filled by reads, ignored by writes
+	// The memory's entity extraction (API.md §10.6): its status
+	// ("pending", "completed", "failed"), method and model; nil when none
+	// was asked for.
+	ExtractionStatus *string
+	ExtractionMethod *string
+	ExtractionModel  *string
+}
+
+// ExtractedEntity is an entity an extractor found in a memory: linked to
+// it, created first unless the account has one of the type and name
+// (case-insensitively, ASCII letters).
+type ExtractedEntity struct {
+	Type       string
+	Name       string
+	Confidence float64
 }
 
 // Indexed is what the search tables hold for a memory: its embedding and
@@ -67,6 +82,10 @@ type BatchItem struct {
 	// of at least DedupThreshold with Index.Vector.
 	Dedup          bool
 	DedupThreshold float64
+	// Extracted are entities to link to the memory once stored (a v2 job
+	// completing a memory stored at accept time links them with its
+	// index, and writes the memory's extraction fields).
+	Extracted []ExtractedEntity
 }
 
 // BatchOutcome is what became of one [BatchItem].

@@ -19,6 +19,62 @@ func testKeys(t *testing.T, open Opener) {
 	t.Run("LastAdmin", func(t *testing.T) { keyLastAdmin(t, open(t)) })
 	t.Run("Rotate", func(t *testing.T) { keyRotate(t, open(t)) })
 	t.Run("Paging", func(t *testing.T) { keyPaging(t, open(t)) })
+	t.Run("DefaultName", func(t *testing.T) { keyDefaultName(t, open(t)) })
+	t.Run("Update", func(t *testing.T) { keyUpdate(t, open(t)) })
+}
+
+// keyDefaultName: a key made without a name is named "key-" and its
+// prefix (API.md §10.2).
+func keyDefaultName(t *testing.T, e Env) {
+	k, tok := try2(e.Account.Keys().Create(t.Context(), memory.NewKey{Scopes: scopes.NewSet(scopes.Read)})).must(t)
+	if want := "key-" + tok.Prefix(); k.Name != want || try(e.Account.Keys().Get(t.Context(), k.ID)).must(t).Name != want {
+		t.Errorf("Name %q, want %q", k.Name, want)
+	}
+}
+
+// keyUpdate: Update changes a key's name, metadata and spend limits and
+// nothing else; a limit set to nil is removed; invalid fields change
+// nothing; another account's key is not found (API.md §10.2).
+func keyUpdate(t *testing.T, e Env) {
+	ctx, ks := t.Context(), e.Account.Keys()
+	daily := 2.5
+	k, _ := try2(ks.Create(ctx, memory.NewKey{Name: "metered", Scopes: scopes.NewSet(scopes.Read), DailySpendLimit: &daily})).must(t)
+	if k.DailySpendLimit == nil || *k.DailySpendLimit != 2.5 || k.MonthlySpendLimit != nil {
+		t.Fatalf("Create: limits %v, %v", showPtr(k.DailySpendLimit), showPtr(k.MonthlySpendLimit))
+	}
+	monthly := 40.0
+	u := try(ks.Update(ctx, k.ID, memory.KeyPatch{Name: ptr("renamed"), Metadata: json.RawMessage(`{"team":"ops"}`),
+		DailySpendLimit: keys.LimitChange{Set: true}, MonthlySpendLimit: keys.LimitChange{Set: true, USD: &monthly}})).must(t)
+	if u.Name != "renamed" || diff(json.RawMessage(u.Metadata), json.RawMessage(`{"team":"ops"}`)) != "" || u.DailySpendLimit != nil ||
+		u.MonthlySpendLimit == nil || *u.MonthlySpendLimit != 40 || u.Prefix != k.Prefix || u.Scopes != k.Scopes {
+		t.Errorf("Update: %+v", u)
+	}
+	wantEqual(t, "Get after Update", try(ks.Get(ctx, k.ID)).must(t), u)
+	// Only what is given changes.
+	u2 := try(ks.Update(ctx, k.ID, memory.KeyPatch{Name: ptr("again")})).must(t)
+	if u2.MonthlySpendLimit == nil || *u2.MonthlySpendLimit != 40 || diff(json.RawMessage(u2.Metadata), json.RawMessage(`{"team":"ops"}`)) != "" {
+		t.Errorf("an Update of the name changed more: %+v", u2)
+	}
+	neg := -1.0
+	for _, tc := range []struct {
+		name  string
+		p     memory.KeyPatch
+		field string
+	}{
+		{"empty name", memory.KeyPatch{Name: ptr("")}, "Name"},
+		{"name over 100 characters", memory.KeyPatch{Name: ptr(strings.Repeat("n", 101))}, "Name"},
+		{"metadata an array", memory.KeyPatch{Metadata: json.RawMessage(`[1]`)}, "Metadata"},
+		{"negative daily limit", memory.KeyPatch{DailySpendLimit: keys.LimitChange{Set: true, USD: &neg}}, "DailySpendLimit"},
+	} {
+		_, err := ks.Update(ctx, k.ID, tc.p)
+		wantInvalid(t, "Update with "+tc.name, err, tc.field)
+	}
+	wantEqual(t, "Get after refused Updates", try(ks.Get(ctx, k.ID)).must(t), u2)
+	theirs, _ := try2(e.Other.Keys().Create(ctx, memory.NewKey{Name: "theirs", Scopes: scopes.NewSet(scopes.Read)})).must(t)
+	_, err := ks.Update(ctx, theirs.ID, memory.KeyPatch{Name: ptr("mine now")})
+	wantNotFound(t, "Update of another account's key", err)
+	_, err = ks.Update(ctx, "not-a-uuid", memory.KeyPatch{Name: ptr("x")})
+	wantNotFound(t, "Update of a malformed id", err)
 }
 
 // checkToken checks that a raw key is well formed (package keys) and
@@ -87,7 +143,6 @@ func keyInvalid(t *testing.T, e Env) {
 		in    memory.NewKey
 		field string
 	}{
-		{"no name", memory.NewKey{Scopes: read}, "Name"},
 		{"name over 100 characters", memory.NewKey{Name: strings.Repeat("n", 101), Scopes: read}, "Name"},
 		{"no scopes", memory.NewKey{Name: "k"}, "Scopes"},
 		{"expiry in the past", memory.NewKey{Name: "k", Scopes: read, ExpiresAt: &past}, "ExpiresAt"},

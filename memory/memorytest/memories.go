@@ -15,6 +15,7 @@ func testMemories(t *testing.T, open Opener) {
 	t.Run("CreateDefaults", func(t *testing.T) { memCreateDefaults(t, open(t)) })
 	t.Run("CreateEveryField", func(t *testing.T) { memCreateEveryField(t, open(t)) })
 	t.Run("ProjectNotASlug", func(t *testing.T) { memProjectNotASlug(t, open(t)) })
+	t.Run("ProjectID", func(t *testing.T) { memProjectID(t, open(t)) })
 	t.Run("DefaultTier", func(t *testing.T) { memDefaultTier(t, open(t)) })
 	t.Run("Invalid", func(t *testing.T) { memInvalid(t, open(t)) })
 	t.Run("Limits", func(t *testing.T) { memLimits(t, open(t)) })
@@ -103,6 +104,36 @@ func memProjectNotASlug(t *testing.T, e Env) {
 	}
 	_, err := e.Account.Projects().Get(ctx, "Not A Slug")
 	wantNotFound(t, "Projects.Get of a label that is no slug", err)
+}
+
+// memProjectID: a project named by its id wins over the slug given
+// beside it (API.md §10.6); an id of no project of the account, another
+// account's included, is invalid, on create, batch and update alike.
+func memProjectID(t *testing.T, e Env) {
+	ctx := t.Context()
+	web := try(e.Account.Projects().Create(ctx, memory.NewProject{Slug: "web", Name: "Web"})).must(t)
+	theirs := try(e.Other.Projects().Create(ctx, memory.NewProject{Slug: "theirs", Name: "Theirs"})).must(t)
+	m := create(t, e.Account, memory.NewMemory{Content: "Ships on Fridays", Project: ptr("ignored"), ProjectID: ptr(strings.ToUpper(web.ID))})
+	if m.Project == nil || *m.Project != "web" || m.ProjectID == nil || *m.ProjectID != web.ID {
+		t.Errorf("Project %v, ProjectID %v; want web and %s", showPtr(m.Project), showPtr(m.ProjectID), web.ID)
+	}
+	for _, id := range []string{theirs.ID, "00000000-0000-4000-8000-000000000000", "not-a-uuid"} {
+		_, err := e.Account.Memories().Create(ctx, memory.NewMemory{Content: "x", ProjectID: ptr(id)})
+		wantInvalid(t, "Create with ProjectID "+id, err, "ProjectID")
+		_, err = e.Account.Memories().Update(ctx, m.ID, memory.MemoryPatch{ProjectID: ptr(id)})
+		wantInvalid(t, "Update with ProjectID "+id, err, "ProjectID")
+	}
+	other := try(e.Account.Projects().Create(ctx, memory.NewProject{Slug: "api", Name: "API"})).must(t)
+	up := try(e.Account.Memories().Update(ctx, m.ID, memory.MemoryPatch{ProjectID: &other.ID})).must(t)
+	if up.Project == nil || *up.Project != "api" || up.ProjectID == nil || *up.ProjectID != other.ID {
+		t.Errorf("after Update: Project %v, ProjectID %v", showPtr(up.Project), showPtr(up.ProjectID))
+	}
+	res := try(e.Account.Memories().CreateBatch(ctx, memory.BatchParams{Memories: []memory.NewMemory{
+		{Content: "in web", ProjectID: &web.ID}, {Content: "nowhere", ProjectID: &theirs.ID}}})).must(t)
+	if len(res.Items) != 2 || res.Items[0].Status != memory.BatchSuccess || res.Items[1].Status != memory.BatchFailed {
+		t.Fatalf("batch items %+v", res.Items)
+	}
+	wantInvalid(t, "batch item with another account's ProjectID", res.Items[1].Err, "ProjectID")
 }
 
 func memDefaultTier(t *testing.T, e Env) {
@@ -612,9 +643,14 @@ func memAsync(t *testing.T, e Env) {
 	}
 	c.instant(t, "Job.CreatedAt", j.CreatedAt)
 
-	// API.md §10.1 has the memory readable and listed at once; that is
-	// issue 11's, and until it lands both implementations make it
-	// readable when its job is ready, which is checked below.
+	// API.md §10.1: the memory is readable and listed at once, before its
+	// job has run.
+	if m, err := mem.Get(ctx, j.ID); err != nil {
+		t.Errorf("Get right after CreateAsync: %v", err)
+	} else if m.Content != in.Content || m.AgentID != "async" || m.UserID == nil || *m.UserID != "u9" || diff(m.Metadata, in.Metadata) != "" {
+		t.Errorf("the memory read at once: %+v", m)
+	}
+	wantEqual(t, "List right after CreateAsync", memoryIDs(try(mem.List(ctx, memory.ListParams{})).must(t).Data), []string{j.ID})
 	done := pollJob(t, ctx, mem, j.ID)
 	if m, err := mem.Get(ctx, j.ID); err != nil {
 		t.Errorf("Get when ready: %v", err)

@@ -61,6 +61,8 @@ func Run(t *testing.T, open Opener) {
 		{"Contexts", testContexts},
 		{"Keys", testKeys},
 		{"Usage", testUsage},
+		{"Webhooks", testWebhooks},
+		{"Extraction", testExtraction},
 		{"NotFound", testNotFound},
 		{"Isolation", testIsolation},
 	}

@@ -83,7 +83,10 @@ func insertItem(ctx context.Context, tx pgx.Tx, it *store.BatchItem, agents map[
 	if err := insertMemoryRow(ctx, tx, m, agent.key); err != nil {
 		return store.BatchOutcome{}, err
 	}
-	return store.BatchOutcome{}, writeIndex(ctx, tx, m.Seq, encodeVector(it.Index.Vector), it.Index.Terms)
+	if err := writeIndex(ctx, tx, m.Seq, encodeVector(it.Index.Vector), it.Index.Terms); err != nil {
+		return store.BatchOutcome{}, err
+	}
+	return store.BatchOutcome{}, linkExtracted(ctx, tx, m.AccountID, m.ID, it.Extracted, m.CreatedAt)
 }
 
 // nearestInAgent returns the agent's (agentKey, its row key) memory whose

@@ -48,6 +48,10 @@
 // with FOR UPDATE SKIP LOCKED under leases (see Store.Jobs); usage counts
 // add up in one statement per row, in key order; last-used instants only
 // rise (greatest); revoking an account's keys locks the account's row.
+// The webhook outbox is claimed as jobs are (FOR UPDATE SKIP LOCKED, then
+// a lease), so nodes take different deliveries; creating a webhook under
+// the per-account limit and changing which extraction key is active lock
+// the account's row, so nodes take turns.
 //
 // # Migrations
 //

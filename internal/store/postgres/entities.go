@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/memoryrelay/memoryrelay/internal/store"
+	"github.com/memoryrelay/memoryrelay/internal/uuid"
 )
 
 // entityColumns reads an Entity; e.agent_id is the agent's row key, and
@@ -313,16 +314,15 @@ func fillEntities(ctx context.Context, q querier, ms []store.Memory) error {
 	return queryEach(ctx, q, func(r rowScanner) error {
 		var memID string
 		var ref store.EntityRef
-		if err := r.Scan(&memID, &ref.Type, &ref.Value); err != nil {
+		if err := r.Scan(&memID, &ref.Type, &ref.Value, &ref.Confidence); err != nil {
 			return err
 		}
-		ref.Confidence = 1.0
 		for _, i := range at[memID] {
 			ms[i].Entities = append(ms[i].Entities, ref)
 		}
 		return nil
-	}, `SELECT memory_id, type, name FROM (
-		SELECT l.memory_id, e.type, e.name, l.created_at, e.id,
+	}, `SELECT memory_id, type, name, confidence FROM (
+		SELECT l.memory_id, e.type, e.name, l.confidence, l.created_at, e.id,
 			row_number() OVER (PARTITION BY l.memory_id ORDER BY l.created_at, e.name, e.id) AS n
 		FROM entity_links l
 		JOIN memories m ON m.id = l.memory_id
@@ -330,4 +330,38 @@ func fillEntities(ctx context.Context, q querier, ms []store.Memory) error {
 		WHERE l.memory_id = ANY($1::text[])) x
 		WHERE n <= $2
 		ORDER BY memory_id, created_at, name, id`, ids, store.MaxMemoryEntities)
+}
+
+// LinkExtracted links the entities an extractor found to the account's
+// memory (API.md §10.6): each is matched with an entity of the account of
+// the same type and name (ASCII case-insensitively: lower of a "C"
+// collated text), created (without an agent) when there is none, and
+// linked as mentioned_in with its confidence; a link already there is
+// kept. Called with the ctx of an InTx, it joins the write's transaction.
+func (s *Store) LinkExtracted(ctx context.Context, accountID, memoryID string, es []store.ExtractedEntity, now time.Time) error {
+	if len(es) == 0 {
+		return nil
+	}
+	return s.write(ctx, func(tx pgx.Tx) error { return linkExtracted(ctx, tx, accountID, memoryID, es, now) })
+}
+
+func linkExtracted(ctx context.Context, tx pgx.Tx, accountID, memoryID string, es []store.ExtractedEntity, now time.Time) error {
+	for _, e := range es {
+		id, err := queryValue[string](ctx, tx, `SELECT id FROM entities WHERE account_id = $1 AND type = $2 AND lower(name) = lower($3 COLLATE "C")
+			ORDER BY created_at, id LIMIT 1`, accountID, e.Type, e.Name)
+		if errors.Is(err, store.ErrNotFound) {
+			id = uuid.New()
+			if _, err = tx.Exec(ctx, `INSERT INTO entities(id, account_id, name, type, metadata, created_at, updated_at)
+				VALUES ($1, $2, $3, $4, '{}', $5, $6)`, id, accountID, e.Name, e.Type, ms(now), ms(now)); err != nil {
+				return err
+			}
+		} else if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO entity_links(entity_id, memory_id, relationship, created_at, confidence)
+			VALUES ($1, $2, 'mentioned_in', $3, $4) ON CONFLICT DO NOTHING`, id, memoryID, ms(now), e.Confidence); err != nil {
+			return err
+		}
+	}
+	return nil
 }

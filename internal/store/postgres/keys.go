@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"errors"
+	"math"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -18,15 +19,17 @@ type keyRepo struct{ s *Store }
 
 var _ keys.Repository = keyRepo{}
 
-const keyColumns = "k.id, k.account_id, k.name, k.prefix, k.scopes, k.metadata, k.rate_limit, k.created_at, k.expires_at, k.last_used_at, k.revoked_at"
+const keyColumns = "k.id, k.account_id, k.name, k.prefix, k.scopes, k.metadata, k.rate_limit, k.created_at, k.expires_at, k.last_used_at, k.revoked_at, " +
+	"k.rotated_at, k.daily_spend_limit, k.monthly_spend_limit, k.spend_day, k.spend_day_nano, k.spend_month, k.spend_month_nano"
 
 func scanKey(r pgx.Row, extra ...any) (keys.Key, error) {
 	var k keys.Key
 	var sc int64
 	var meta string
 	var created int64
-	var exp, used, rev *int64
-	dst := append([]any{&k.ID, &k.AccountID, &k.Name, &k.Prefix, &sc, &meta, &k.RateLimit, &created, &exp, &used, &rev}, extra...)
+	var exp, used, rev, rotated, daily, monthly *int64
+	dst := append([]any{&k.ID, &k.AccountID, &k.Name, &k.Prefix, &sc, &meta, &k.RateLimit, &created, &exp, &used, &rev,
+		&rotated, &daily, &monthly, &k.Spend.Day, &k.Spend.DayNano, &k.Spend.Month, &k.Spend.MonthNano}, extra...)
 	if err := r.Scan(dst...); err != nil {
 		if errors.Is(err, pgx.ErrNoRows) {
 			return keys.Key{}, keys.ErrNotFound
@@ -39,14 +42,35 @@ func scanKey(r pgx.Row, extra ...any) (keys.Key, error) {
 	k.ExpiresAt = fromNullMS(exp)
 	k.LastUsedAt = fromNullMS(used)
 	k.RevokedAt = fromNullMS(rev)
+	k.DeprecatedAt = fromNullMS(rotated)
+	k.DailySpendLimit, k.MonthlySpendLimit = fromNano(daily), fromNano(monthly)
 	return k, nil
+}
+
+// nanoOf and fromNano convert a spend limit in USD to the stored
+// nano-USD and back.
+func nanoOf(usd *float64) *int64 {
+	if usd == nil {
+		return nil
+	}
+	v := int64(math.Round(*usd * 1e9))
+	return &v
+}
+
+func fromNano(v *int64) *float64 {
+	if v == nil {
+		return nil
+	}
+	usd := float64(*v) / 1e9
+	return &usd
 }
 
 func (r keyRepo) InsertKey(ctx context.Context, k keys.Key, hash [32]byte) error {
 	return r.s.write(ctx, func(tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, `INSERT INTO api_keys(id, account_id, name, prefix, scopes, metadata, rate_limit, created_at, expires_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-			k.ID, k.AccountID, k.Name, k.Prefix, int64(k.Scopes), jsonOrEmpty(k.Metadata), k.RateLimit, ms(k.CreatedAt), nullMS(k.ExpiresAt))
+		_, err := tx.Exec(ctx, `INSERT INTO api_keys(id, account_id, name, prefix, scopes, metadata, rate_limit, created_at, expires_at,
+			daily_spend_limit, monthly_spend_limit) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+			k.ID, k.AccountID, k.Name, k.Prefix, int64(k.Scopes), jsonOrEmpty(k.Metadata), k.RateLimit, ms(k.CreatedAt), nullMS(k.ExpiresAt),
+			nanoOf(k.DailySpendLimit), nanoOf(k.MonthlySpendLimit))
 		if err != nil {
 			return err
 		}
@@ -130,7 +154,7 @@ func (r keyRepo) RevokeKey(ctx context.Context, accountID, id string, at time.Ti
 	return out, err
 }
 
-func (r keyRepo) RotateKey(ctx context.Context, accountID, id string, newHash [32]byte, newPrefix string, oldUntil time.Time) (keys.Key, error) {
+func (r keyRepo) RotateKey(ctx context.Context, accountID, id string, newHash [32]byte, newPrefix string, oldUntil, at time.Time) (keys.Key, error) {
 	var out keys.Key
 	err := r.s.write(ctx, func(tx pgx.Tx) error {
 		k, err := scanKey(tx.QueryRow(ctx, "SELECT "+keyColumns+" FROM api_keys k WHERE k.account_id = $1 AND k.id = $2 FOR UPDATE", accountID, id))
@@ -148,14 +172,52 @@ func (r keyRepo) RotateKey(ctx context.Context, accountID, id string, newHash [3
 		if _, err := tx.Exec(ctx, "INSERT INTO api_key_secrets(hash, key_id) VALUES ($1, $2)", newHash[:], id); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, "UPDATE api_keys SET prefix = $1 WHERE id = $2", newPrefix, id); err != nil {
+		if _, err := tx.Exec(ctx, "UPDATE api_keys SET prefix = $1, rotated_at = $2 WHERE id = $3", newPrefix, ms(at), id); err != nil {
 			return err
 		}
 		k.Prefix = newPrefix
+		rotated := fromMS(ms(at))
+		k.DeprecatedAt = &rotated
 		out = k
 		return nil
 	})
 	return out, err
+}
+
+func (r keyRepo) UpdateKey(ctx context.Context, accountID, id string, apply func(*keys.Key) error) (keys.Key, error) {
+	var out keys.Key
+	err := r.s.write(ctx, func(tx pgx.Tx) error {
+		k, err := scanKey(tx.QueryRow(ctx, "SELECT "+keyColumns+" FROM api_keys k WHERE k.account_id = $1 AND k.id = $2 FOR UPDATE", accountID, id))
+		if err != nil {
+			return err
+		}
+		if err := apply(&k); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `UPDATE api_keys SET name = $1, metadata = $2, daily_spend_limit = $3, monthly_spend_limit = $4 WHERE id = $5`,
+			k.Name, jsonOrEmpty(k.Metadata), nanoOf(k.DailySpendLimit), nanoOf(k.MonthlySpendLimit), id)
+		out = k
+		return err
+	})
+	return out, err
+}
+
+// ChargeKey locks the key's row (FOR UPDATE): charges of one key from
+// several nodes run one after the other, so their sum is checked against
+// the limit exactly.
+func (r keyRepo) ChargeKey(ctx context.Context, id string, apply func(*keys.Key) error) error {
+	return r.s.write(ctx, func(tx pgx.Tx) error {
+		k, err := scanKey(tx.QueryRow(ctx, "SELECT "+keyColumns+" FROM api_keys k WHERE k.id = $1 FOR UPDATE", id))
+		if err != nil {
+			return err
+		}
+		if err := apply(&k); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `UPDATE api_keys SET spend_day = $1, spend_day_nano = $2, spend_month = $3, spend_month_nano = $4 WHERE id = $5`,
+			k.Spend.Day, k.Spend.DayNano, k.Spend.Month, k.Spend.MonthNano, id)
+		return err
+	})
 }
 
 // TouchKeys raises last_used_at in one statement; several nodes touching

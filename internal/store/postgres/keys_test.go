@@ -240,3 +240,64 @@ func TestAccountsAndMeta(t *testing.T) {
 		t.Errorf("Meta: %q, %v, %v", v, ok, err)
 	}
 }
+
+// TestKeysHosted: the fields of API.md §10.2 over PostgreSQL: spend
+// limits stored and updated, the rotation's time, and charges from three
+// nodes racing for a daily limit, of which exactly as many pass as fit
+// (the key's row is locked per charge).
+func TestKeysHosted(t *testing.T) {
+	ctx := context.Background()
+	db := pgtest.NewDatabase(t)
+	c := &clock{now: t0}
+	var nodes []*keys.Store
+	for range 3 {
+		nodes = append(nodes, newKeyStore(t, open(t, db), c))
+	}
+	s := open(t, db)
+	acct := account(t, s, "a")
+	limit := 0.00001 // 10 µUSD
+	k, _, err := nodes[0].Create(ctx, acct, keys.CreateParams{Name: "m", Scopes: scopes.NewSet(scopes.Read), DailySpendLimit: &limit})
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := "renamed"
+	u, err := nodes[1].Update(ctx, acct, k.ID, keys.UpdateParams{Name: &name, MonthlySpendLimit: keys.LimitChange{Set: true, USD: &limit}})
+	if err != nil || u.Name != "renamed" || u.DailySpendLimit == nil || *u.DailySpendLimit != limit || u.MonthlySpendLimit == nil {
+		t.Fatalf("Update = %+v, %v", u, err)
+	}
+	var passed sync.WaitGroup
+	var mu sync.Mutex
+	ok, no := 0, 0
+	for i := range 30 {
+		passed.Add(1)
+		go func() {
+			defer passed.Done()
+			err := nodes[i%3].Charge(ctx, k.ID, 1000) // 1 µUSD
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err == nil:
+				ok++
+			case errors.Is(err, keys.ErrSpendLimit):
+				no++
+			default:
+				t.Error(err)
+			}
+		}()
+	}
+	passed.Wait()
+	if ok != 10 || no != 20 {
+		t.Fatalf("%d charges passed, %d refused; want 10 and 20", ok, no)
+	}
+	c.Set(time.Minute)
+	if _, _, err := nodes[2].Rotate(ctx, acct, k.ID, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	g, err := nodes[0].Get(ctx, acct, k.ID)
+	if err != nil || g.DeprecatedAt == nil || !g.DeprecatedAt.Equal(t0.Add(time.Minute)) {
+		t.Fatalf("after Rotate: DeprecatedAt %v, %v", g.DeprecatedAt, err)
+	}
+	if day, _ := g.Spend.At(c.Now()); day != 10_000 {
+		t.Fatalf("spent today %d nano-USD, want 10000", day)
+	}
+}

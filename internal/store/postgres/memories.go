@@ -12,7 +12,8 @@ import (
 )
 
 const memoryColumns = `m.seq, m.id, m.account_id, ` + agentIDOfMemory + `, m.agent_ref, m.user_id, m.content, m.metadata, m.memory_type,
-	m.visibility, m.importance, m.tier, m.scope, m.session_id, m.project, m.project_id, m.archived_at, m.created_at, m.updated_at`
+	m.visibility, m.importance, m.tier, m.scope, m.session_id, m.project, m.project_id, m.archived_at, m.created_at, m.updated_at,
+	m.extraction_status, m.extraction_method, m.extraction_model`
 
 // agentIDOfMemory is the id of memory m's agent (m.agent_id is its row key).
 const agentIDOfMemory = "(SELECT ag.public_id FROM agents ag WHERE ag.id = m.agent_id)"
@@ -23,7 +24,8 @@ func scanMemory(r rowScanner) (store.Memory, error) {
 	var archived *int64
 	var created, updated int64
 	if err := r.Scan(&m.Seq, &m.ID, &m.AccountID, &m.AgentID, &m.AgentRef, &m.UserID, &m.Content, &meta, &m.MemoryType,
-		&m.Visibility, &m.Importance, &m.Tier, &m.Scope, &m.SessionID, &m.Project, &m.ProjectID, &archived, &created, &updated); err != nil {
+		&m.Visibility, &m.Importance, &m.Tier, &m.Scope, &m.SessionID, &m.Project, &m.ProjectID, &archived, &created, &updated,
+		&m.ExtractionStatus, &m.ExtractionMethod, &m.ExtractionModel); err != nil {
 		return store.Memory{}, err
 	}
 	m.Metadata = fromJSONObject(meta)
@@ -53,15 +55,46 @@ func (s *Store) InsertMemory(ctx context.Context, m *store.Memory, idx store.Ind
 	})
 }
 
+// InsertPendingMemory stores m without its index entries (no vector, no
+// terms): readable and listed at once, found by no search until a v2 job
+// indexes it (jobQueue.Complete). Its references are resolved as
+// InsertMemory does; m.Seq and m.AgentID are filled in (API.md §10.1).
+func (s *Store) InsertPendingMemory(ctx context.Context, m *store.Memory) error {
+	return s.write(ctx, func(tx pgx.Tx) error {
+		agent, err := findAgent(ctx, tx, m.AccountID, m.AgentRef, true, m.CreatedAt)
+		if err != nil {
+			return err
+		}
+		m.AgentID = agent.id
+		if err := resolveRefs(ctx, tx, m); err != nil {
+			return err
+		}
+		return insertMemoryRow(ctx, tx, m, agent.key)
+	})
+}
+
+// UserMemoryIDs returns the ids of the account's memories whose user_id
+// is userID, oldest first.
+func (s *Store) UserMemoryIDs(ctx context.Context, accountID, userID string) ([]string, error) {
+	var out []string
+	err := s.do(ctx, func(q querier) error {
+		var err error
+		out, err = queryAll(ctx, q, scanValue[string], "SELECT id FROM memories WHERE account_id = $1 AND user_id = $2 ORDER BY seq", accountID, userID)
+		return err
+	})
+	return out, err
+}
+
 // insertMemoryRow inserts m's row (references already resolved; agentKey
 // is its agent's row key) and sets m.Seq.
 func insertMemoryRow(ctx context.Context, q querier, m *store.Memory, agentKey string) error {
 	return q.QueryRow(ctx, `INSERT INTO memories(id, account_id, agent_id, agent_ref, user_id, content, metadata, memory_type,
-		visibility, importance, tier, scope, session_id, project, project_id, archived_at, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) RETURNING seq`,
+		visibility, importance, tier, scope, session_id, project, project_id, archived_at, created_at, updated_at,
+		extraction_status, extraction_method, extraction_model)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21) RETURNING seq`,
 		m.ID, m.AccountID, agentKey, m.AgentRef, m.UserID, m.Content, jsonOrEmpty(m.Metadata), m.MemoryType,
 		m.Visibility, m.Importance, m.Tier, m.Scope, m.SessionID, m.Project, m.ProjectID, nullMS(m.ArchivedAt),
-		ms(m.CreatedAt), ms(m.UpdatedAt)).Scan(&m.Seq)
+		ms(m.CreatedAt), ms(m.UpdatedAt), m.ExtractionStatus, m.ExtractionMethod, m.ExtractionModel).Scan(&m.Seq)
 }
 
 // writeIndex writes (or replaces) the search tables' entries of the
@@ -124,9 +157,11 @@ func (s *Store) UpdateMemory(ctx context.Context, accountID, id string, apply fu
 			}
 		}
 		_, err = tx.Exec(ctx, `UPDATE memories SET user_id = $1, content = $2, metadata = $3, memory_type = $4, visibility = $5,
-			importance = $6, tier = $7, scope = $8, session_id = $9, project = $10, project_id = $11, archived_at = $12, updated_at = $13 WHERE seq = $14`,
+			importance = $6, tier = $7, scope = $8, session_id = $9, project = $10, project_id = $11, archived_at = $12, updated_at = $13,
+			extraction_status = $14, extraction_method = $15, extraction_model = $16 WHERE seq = $17`,
 			m.UserID, m.Content, jsonOrEmpty(m.Metadata), m.MemoryType, m.Visibility,
-			m.Importance, m.Tier, m.Scope, m.SessionID, m.Project, m.ProjectID, nullMS(m.ArchivedAt), ms(m.UpdatedAt), m.Seq)
+			m.Importance, m.Tier, m.Scope, m.SessionID, m.Project, m.ProjectID, nullMS(m.ArchivedAt), ms(m.UpdatedAt),
+			m.ExtractionStatus, m.ExtractionMethod, m.ExtractionModel, m.Seq)
 		if err != nil {
 			return err
 		}

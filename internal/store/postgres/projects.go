@@ -51,6 +51,18 @@ func (s *Store) InsertProject(ctx context.Context, p *store.Project) error {
 	})
 }
 
+// ProjectSlug returns the slug of the account's project with the id, or
+// ErrNotFound.
+func (s *Store) ProjectSlug(ctx context.Context, accountID, id string) (string, error) {
+	var slug string
+	err := s.do(ctx, func(q querier) error {
+		var err error
+		slug, err = queryValue[string](ctx, q, "SELECT slug FROM projects WHERE account_id = $1 AND id = $2", accountID, id)
+		return err
+	})
+	return slug, err
+}
+
 // GetProject returns the account's project with the slug, or ErrNotFound.
 func (s *Store) GetProject(ctx context.Context, accountID, slug string) (store.Project, error) {
 	var p store.Project

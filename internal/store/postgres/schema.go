@@ -378,6 +378,19 @@ CREATE INDEX entities_agent ON entities(agent_id);
 CREATE INDEX sessions_agent ON sessions(agent_id);
 CREATE INDEX patterns_source ON patterns(source_project_id);
 `,
+	// Migration 3: keys in the hosted shape (API.md §10.2), as SQLite's migration 9:
+	// the rotation's time, spend limits (nano-USD; NULL unlimited) and the
+	// spend of the current day and month.
+	`
+ALTER TABLE api_keys ADD COLUMN rotated_at bigint;
+ALTER TABLE api_keys ADD COLUMN daily_spend_limit bigint;
+ALTER TABLE api_keys ADD COLUMN monthly_spend_limit bigint;
+ALTER TABLE api_keys ADD COLUMN spend_day text NOT NULL DEFAULT '';
+ALTER TABLE api_keys ADD COLUMN spend_day_nano bigint NOT NULL DEFAULT 0;
+ALTER TABLE api_keys ADD COLUMN spend_month text NOT NULL DEFAULT '';
+ALTER TABLE api_keys ADD COLUMN spend_month_nano bigint NOT NULL DEFAULT 0;
+`,
+	migrationHosted,
 }
 
 // feedLockSQL is feedLock as an SQL literal.

@@ -75,7 +75,10 @@ func insertItem(ctx context.Context, tx *sql.Tx, it *store.BatchItem, agents map
 	if err := insertMemoryRow(ctx, tx, m, agent.key); err != nil {
 		return store.BatchOutcome{}, err
 	}
-	return store.BatchOutcome{}, writeIndex(ctx, tx, m.Seq, EncodeVector(it.Index.Vector), it.Index.Terms, false)
+	if err := writeIndex(ctx, tx, m.Seq, EncodeVector(it.Index.Vector), it.Index.Terms, false); err != nil {
+		return store.BatchOutcome{}, err
+	}
+	return store.BatchOutcome{}, linkExtracted(ctx, tx, m.AccountID, m.ID, it.Extracted, m.CreatedAt)
 }
 
 // nearestInAgent returns the agent's (agentKey, its row key) memory whose embedding is closest to

@@ -13,14 +13,19 @@ import (
 // that a table or column added later cannot be dropped from exports
 // unnoticed.
 var notExported = map[string]string{
-	"api_keys":        "secrets of the account, not its data",
-	"api_key_secrets": "secrets",
-	"key_usage":       "per-key request counts",
-	"jobs":            "the v2 queue: in flight, not data",
-	"meta":            "the database's own settings (the embedder is in the header)",
-	"memory_vectors":  "in the memory record's vector field",
-	"vector_changes":  "the change log, derived",
-	"sqlite_sequence": "SQLite's",
+	"api_keys":           "secrets of the account, not its data",
+	"api_key_secrets":    "secrets",
+	"key_usage":          "per-key request counts",
+	"jobs":               "the v2 queue: in flight, not data",
+	"meta":               "the database's own settings (the embedder is in the header)",
+	"memory_vectors":     "in the memory record's vector field",
+	"vector_changes":     "the change log, derived",
+	"sqlite_sequence":    "SQLite's",
+	"webhooks":           "the account's receivers with their signing secrets, like its keys",
+	"webhook_events":     "the webhook outbox: in flight, not data",
+	"webhook_deliveries": "the webhook outbox: in flight, not data",
+	"webhook_attempts":   "the webhook delivery log",
+	"extraction_keys":    "secrets, sealed under the server secret of the database's operator",
 }
 
 // derivedColumns are columns an export leaves out.

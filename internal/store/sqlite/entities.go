@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/memoryrelay/memoryrelay/internal/store"
+	"github.com/memoryrelay/memoryrelay/internal/uuid"
 )
 
 // entityColumns reads an Entity; e.agent_id is the agent's row key, and
@@ -322,16 +323,15 @@ func fillEntities(ctx context.Context, q queryer, ms []store.Memory) error {
 	return queryEach(ctx, q, func(r rowScanner) error {
 		var memID string
 		var ref store.EntityRef
-		if err := r.Scan(&memID, &ref.Type, &ref.Value); err != nil {
+		if err := r.Scan(&memID, &ref.Type, &ref.Value, &ref.Confidence); err != nil {
 			return err
 		}
-		ref.Confidence = 1.0
 		for _, i := range at[memID] {
 			ms[i].Entities = append(ms[i].Entities, ref)
 		}
 		return nil
-	}, `SELECT memory_id, type, name FROM (
-		SELECT l.memory_id, e.type, e.name, l.created_at, e.id,
+	}, `SELECT memory_id, type, name, confidence FROM (
+		SELECT l.memory_id, e.type, e.name, l.confidence, l.created_at, e.id,
 			row_number() OVER (PARTITION BY l.memory_id ORDER BY l.created_at, e.name, e.id) AS n
 		FROM entity_links l
 		JOIN memories m ON m.id = l.memory_id
@@ -339,4 +339,38 @@ func fillEntities(ctx context.Context, q queryer, ms []store.Memory) error {
 		WHERE l.memory_id IN (SELECT value FROM json_each(?)))
 		WHERE n <= ?
 		ORDER BY memory_id, created_at, name, id`, string(list), store.MaxMemoryEntities)
+}
+
+// LinkExtracted links the entities an extractor found to the account's
+// memory (API.md §10.6): each is matched with an entity of the account of
+// the same type and name (ASCII case-insensitively), created (without an
+// agent) when there is none, and linked as mentioned_in with its
+// confidence; a link already there is kept. Called with the ctx of an
+// InTx, it joins the write's transaction.
+func (s *Store) LinkExtracted(ctx context.Context, accountID, memoryID string, es []store.ExtractedEntity, now time.Time) error {
+	if len(es) == 0 {
+		return nil
+	}
+	return s.write(ctx, func(tx *sql.Tx) error { return linkExtracted(ctx, tx, accountID, memoryID, es, now) })
+}
+
+func linkExtracted(ctx context.Context, tx *sql.Tx, accountID, memoryID string, es []store.ExtractedEntity, now time.Time) error {
+	for _, e := range es {
+		id, err := queryValue[string](ctx, tx, `SELECT id FROM entities WHERE account_id = ? AND type = ? AND name = ? COLLATE NOCASE
+			ORDER BY created_at, id LIMIT 1`, accountID, e.Type, e.Name)
+		if errors.Is(err, store.ErrNotFound) {
+			id = uuid.New()
+			if _, err = tx.ExecContext(ctx, `INSERT INTO entities(id, account_id, name, type, metadata, created_at, updated_at)
+				VALUES (?, ?, ?, ?, '{}', ?, ?)`, id, accountID, e.Name, e.Type, ms(now), ms(now)); err != nil {
+				return err
+			}
+		} else if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO entity_links(entity_id, memory_id, relationship, created_at, confidence)
+			VALUES (?, ?, 'mentioned_in', ?, ?)`, id, memoryID, ms(now), e.Confidence); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -46,3 +46,9 @@ func (s *Store) Compact(ctx context.Context) error {
 	}
 	return nil
 }
+
+// UserMemoryIDs returns the ids of the account's memories whose user_id
+// is userID.
+func (s *Store) UserMemoryIDs(ctx context.Context, accountID, userID string) ([]string, error) {
+	return queryAll(ctx, s.q(ctx), scanValue[string], "SELECT id FROM memories WHERE account_id = ? AND user_id = ? ORDER BY seq", accountID, userID)
+}

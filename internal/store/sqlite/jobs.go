@@ -51,20 +51,22 @@ func scanJob(r rowScanner) (jobs.Job, error) {
 
 // InsertJob stores a new job. j.Status is normally jobs.Pending.
 func (s *Store) InsertJob(ctx context.Context, j jobs.Job) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
-		var owner any
-		if j.LeaseOwner != "" {
-			owner = j.LeaseOwner
-		}
-		var expires int64
-		if !j.LeaseExpires.IsZero() {
-			expires = ms(j.LeaseExpires)
-		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO jobs(`+jobColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			j.ID, j.MemoryID, j.AccountID, j.Status, string(j.Payload), nullString(j.Error), nullString(j.WebhookURL),
-			j.Attempts, ms(j.CreatedAt), ms(j.UpdatedAt), owner, expires)
-		return err
-	})
+	return s.write(ctx, func(tx *sql.Tx) error { return insertJob(ctx, tx, j) })
+}
+
+func insertJob(ctx context.Context, tx *sql.Tx, j jobs.Job) error {
+	var owner any
+	if j.LeaseOwner != "" {
+		owner = j.LeaseOwner
+	}
+	var expires int64
+	if !j.LeaseExpires.IsZero() {
+		expires = ms(j.LeaseExpires)
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO jobs(`+jobColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		j.ID, j.MemoryID, j.AccountID, j.Status, string(j.Payload), nullString(j.Error), nullString(j.WebhookURL),
+		j.Attempts, ms(j.CreatedAt), ms(j.UpdatedAt), owner, expires)
+	return err
 }
 
 // JobByMemory returns the account's job that creates the memory, or
@@ -193,6 +195,15 @@ func (q jobQueue) Complete(ctx context.Context, l jobs.Lease, item store.BatchIt
 		if err := checkLease(ctx, tx, l); err != nil {
 			return err
 		}
+		if pending, err := exists(ctx, tx, "SELECT 1 FROM memories WHERE account_id = ? AND id = ?", item.Memory.AccountID, item.Memory.ID); err != nil {
+			return err
+		} else if pending {
+			var err error
+			j, err = q.completePending(ctx, tx, l, item, now)
+			return err
+		}
+		// A job queued before memories were stored at accept time: its
+		// memory is stored now.
 		o, err := insertItem(ctx, tx, &item, map[string]agentRow{})
 		if errors.Is(err, store.ErrSessionNotFound) {
 			o.Err, err = err, nil
@@ -209,6 +220,65 @@ func (q jobQueue) Complete(ctx context.Context, l jobs.Lease, item store.BatchIt
 		return err
 	})
 	return j, err
+}
+
+// completePending finishes the job of a memory stored at accept time
+// (InsertPendingMemory): it writes the memory's index entries, so that
+// searches find it, and the job is ready. With deduplication, a memory of
+// the same agent at least as similar as the threshold makes it a
+// duplicate: the accepted memory is deleted and the job fails saying of
+// which memory it was a duplicate (its payload cleared: the content is
+// gone with the memory).
+func (q jobQueue) completePending(ctx context.Context, tx *sql.Tx, l jobs.Lease, item store.BatchItem, now time.Time) (jobs.Job, error) {
+	m := item.Memory
+	var seq int64
+	var agentKey string
+	if err := tx.QueryRowContext(ctx, "SELECT seq, agent_id FROM memories WHERE account_id = ? AND id = ?", m.AccountID, m.ID).Scan(&seq, &agentKey); err != nil {
+		return jobs.Job{}, err
+	}
+	if item.Dedup {
+		id, score, ok, err := nearestInAgent(ctx, tx, m.AccountID, agentKey, item.Index.Vector)
+		if err != nil {
+			return jobs.Job{}, err
+		}
+		if ok && score >= item.DedupThreshold-dedupSlack {
+			j, err := queryOne(ctx, tx, scanJob, "SELECT "+jobColumns+" FROM jobs WHERE id = ?", l.JobID)
+			if err != nil {
+				return jobs.Job{}, err
+			}
+			if _, err := tx.ExecContext(ctx, "DELETE FROM memories WHERE seq = ?", seq); err != nil { // takes the job (trigger)
+				return jobs.Job{}, err
+			}
+			msg := q.explain(store.BatchOutcome{DuplicateID: id, Score: score})
+			j.Status, j.Error, j.Payload, j.UpdatedAt = jobs.Failed, &msg, []byte("{}"), maxTime(j.UpdatedAt, now)
+			j.LeaseOwner, j.LeaseExpires = "", time.Time{}
+			if err := insertJob(ctx, tx, j); err != nil {
+				return jobs.Job{}, err
+			}
+			return j, nil
+		}
+	}
+	if err := writeIndex(ctx, tx, seq, EncodeVector(item.Index.Vector), item.Index.Terms, false); err != nil {
+		return jobs.Job{}, err
+	}
+	if m.ExtractionStatus != nil {
+		if err := linkExtracted(ctx, tx, m.AccountID, m.ID, item.Extracted, now); err != nil {
+			return jobs.Job{}, err
+		}
+		if _, err := tx.ExecContext(ctx, "UPDATE memories SET extraction_status = ?, extraction_method = ?, extraction_model = ? WHERE seq = ?",
+			nullString(m.ExtractionStatus), nullString(m.ExtractionMethod), nullString(m.ExtractionModel), seq); err != nil {
+			return jobs.Job{}, err
+		}
+	}
+	return queryOne(ctx, tx, scanJob, `UPDATE jobs SET status = ?, error = NULL, updated_at = max(updated_at, ?)
+		WHERE id = ? RETURNING `+jobColumns, jobs.Ready, ms(now), l.JobID)
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
 
 // Fail finishes the lease's job as failed with the message. Only the lease

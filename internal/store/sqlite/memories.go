@@ -11,21 +11,35 @@ import (
 )
 
 const memoryColumns = `m.seq, m.id, m.account_id, ` + agentIDOfMemory + `, m.agent_ref, m.user_id, m.content, m.metadata, m.memory_type,
-	m.visibility, m.importance, m.tier, m.scope, m.session_id, m.project, m.project_id, m.archived_at, m.created_at, m.updated_at`
+	m.visibility, m.importance, m.tier, m.scope, m.session_id, m.project, m.project_id, m.archived_at, m.created_at, m.updated_at,
+	m.extraction_status, m.extraction_method, m.extraction_model`
+
+// migrationExtraction adds entity extraction (API.md §10.6): a memory's
+// extraction status, method and model, the confidence of an entity link,
+// and the index that matches an extracted entity by type and name.
+const migrationExtraction = `
+ALTER TABLE memories ADD COLUMN extraction_status TEXT;
+ALTER TABLE memories ADD COLUMN extraction_method TEXT;
+ALTER TABLE memories ADD COLUMN extraction_model TEXT;
+ALTER TABLE entity_links ADD COLUMN confidence REAL NOT NULL DEFAULT 1.0;
+CREATE INDEX entities_account_type_name ON entities(account_id, type, name COLLATE NOCASE);
+`
 
 // agentIDOfMemory is the id of memory m's agent (m.agent_id is its row key).
 const agentIDOfMemory = "(SELECT ag.public_id FROM agents ag WHERE ag.id = m.agent_id)"
 
 func scanMemory(r rowScanner) (store.Memory, error) {
 	var m store.Memory
-	var user, mtype, session, project, projectID sql.NullString
+	var user, mtype, session, project, projectID, xs, xm, xmodel sql.NullString
 	var meta string
 	var archived sql.NullInt64
 	var created, updated int64
 	if err := r.Scan(&m.Seq, &m.ID, &m.AccountID, &m.AgentID, &m.AgentRef, &user, &m.Content, &meta, &mtype,
-		&m.Visibility, &m.Importance, &m.Tier, &m.Scope, &session, &project, &projectID, &archived, &created, &updated); err != nil {
+		&m.Visibility, &m.Importance, &m.Tier, &m.Scope, &session, &project, &projectID, &archived, &created, &updated,
+		&xs, &xm, &xmodel); err != nil {
 		return store.Memory{}, err
 	}
+	m.ExtractionStatus, m.ExtractionMethod, m.ExtractionModel = fromNullString(xs), fromNullString(xm), fromNullString(xmodel)
 	m.UserID, m.MemoryType = fromNullString(user), fromNullString(mtype)
 	m.SessionID, m.Project, m.ProjectID = fromNullString(session), fromNullString(project), fromNullString(projectID)
 	m.Metadata = fromJSONObject(meta)
@@ -60,15 +74,34 @@ func (s *Store) insertMemory(ctx context.Context, m *store.Memory, blob []byte, 
 	})
 }
 
+// InsertPendingMemory stores m without its index entries (no vector, no
+// terms): readable and listed at once, found by no search until a v2 job
+// indexes it (jobQueue.Complete). Its references are resolved as
+// InsertMemory does; m.Seq and m.AgentID are filled in (API.md §10.1).
+func (s *Store) InsertPendingMemory(ctx context.Context, m *store.Memory) error {
+	return s.write(ctx, func(tx *sql.Tx) error {
+		agent, err := findAgent(ctx, tx, m.AccountID, m.AgentRef, true, m.CreatedAt)
+		if err != nil {
+			return err
+		}
+		m.AgentID = agent.id
+		if err := resolveRefs(ctx, tx, m); err != nil {
+			return err
+		}
+		return insertMemoryRow(ctx, tx, m, agent.key)
+	})
+}
+
 // insertMemoryRow inserts m's row (references already resolved; agentKey
 // is its agent's row key) and sets m.Seq.
 func insertMemoryRow(ctx context.Context, tx *sql.Tx, m *store.Memory, agentKey string) error {
 	res, err := tx.ExecContext(ctx, `INSERT INTO memories(id, account_id, agent_id, agent_ref, user_id, content, metadata, memory_type,
-		visibility, importance, tier, scope, session_id, project, project_id, archived_at, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		visibility, importance, tier, scope, session_id, project, project_id, archived_at, created_at, updated_at,
+		extraction_status, extraction_method, extraction_model)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		m.ID, m.AccountID, agentKey, m.AgentRef, nullString(m.UserID), m.Content, jsonOrEmpty(m.Metadata), nullString(m.MemoryType),
 		m.Visibility, m.Importance, m.Tier, m.Scope, nullString(m.SessionID), nullString(m.Project), nullString(m.ProjectID), nullMS(m.ArchivedAt),
-		ms(m.CreatedAt), ms(m.UpdatedAt))
+		ms(m.CreatedAt), ms(m.UpdatedAt), nullString(m.ExtractionStatus), nullString(m.ExtractionMethod), nullString(m.ExtractionModel))
 	if err != nil {
 		return err
 	}
@@ -126,9 +159,11 @@ func (s *Store) UpdateMemory(ctx context.Context, accountID, id string, apply fu
 			}
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE memories SET user_id = ?, content = ?, metadata = ?, memory_type = ?, visibility = ?,
-			importance = ?, tier = ?, scope = ?, session_id = ?, project = ?, project_id = ?, archived_at = ?, updated_at = ? WHERE seq = ?`,
+			importance = ?, tier = ?, scope = ?, session_id = ?, project = ?, project_id = ?, archived_at = ?, updated_at = ?,
+			extraction_status = ?, extraction_method = ?, extraction_model = ? WHERE seq = ?`,
 			nullString(m.UserID), m.Content, jsonOrEmpty(m.Metadata), nullString(m.MemoryType), m.Visibility,
-			m.Importance, m.Tier, m.Scope, nullString(m.SessionID), nullString(m.Project), nullString(m.ProjectID), nullMS(m.ArchivedAt), ms(m.UpdatedAt), m.Seq)
+			m.Importance, m.Tier, m.Scope, nullString(m.SessionID), nullString(m.Project), nullString(m.ProjectID), nullMS(m.ArchivedAt), ms(m.UpdatedAt),
+			nullString(m.ExtractionStatus), nullString(m.ExtractionMethod), nullString(m.ExtractionModel), m.Seq)
 		if err != nil {
 			return err
 		}

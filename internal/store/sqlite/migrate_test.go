@@ -65,6 +65,9 @@ var legacyRows = []struct {
 	// Migration 5 added leases: a job a worker of that time was running.
 	{5, `INSERT INTO jobs(id, memory_id, account_id, status, payload, attempts, lease_owner, lease_expires, created_at, updated_at)
 		VALUES ('job-leased', 'mem-job-2', 'acct-a', 'processing', '{}', 1, 'old-worker', 29, 29, 29)`},
+	// From migration 6 on, the code wrote an agent's public id with it
+	// (the agents above are written as version 1 wrote them).
+	{6, `UPDATE agents SET public_id = id WHERE public_id = ''`},
 }
 
 // legacyHash is the hash of key-a's secret in legacyRows.

@@ -57,6 +57,12 @@ func projectID(ctx context.Context, q queryer, accountID, slug string) (string, 
 	return queryValue[string](ctx, q, "SELECT id FROM projects WHERE account_id = ? AND slug = ?", accountID, slug)
 }
 
+// ProjectSlug returns the slug of the account's project with the id, or
+// ErrNotFound.
+func (s *Store) ProjectSlug(ctx context.Context, accountID, id string) (string, error) {
+	return queryValue[string](ctx, s.q(ctx), "SELECT slug FROM projects WHERE account_id = ? AND id = ?", accountID, id)
+}
+
 // GetProject returns the account's project with the slug, or ErrNotFound.
 func (s *Store) GetProject(ctx context.Context, accountID, slug string) (store.Project, error) {
 	return queryOne(ctx, s.q(ctx), scanProject, "SELECT "+projectColumns+" FROM projects p WHERE p.account_id = ? AND p.slug = ?", accountID, slug)

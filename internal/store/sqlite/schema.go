@@ -274,6 +274,14 @@ ALTER TABLE jobs ADD COLUMN lease_owner TEXT;
 ALTER TABLE jobs ADD COLUMN lease_expires INTEGER NOT NULL DEFAULT 0;
 `,
 	migrationAgentIDs,
+	// 7: webhooks and their outbox (API.md §10.3).
+	migrationWebhooks,
+	// 8: bring-your-own keys of the LLM entity extractor (API.md §10.7).
+	migrationExtractionKeys,
+	// 9: keys in the hosted shape: rotation time, spend limits and spend (API.md §10.2).
+	migrationKeysHosted,
+	// 10: entity extraction (API.md §10.6).
+	migrationExtraction,
 }
 
 // migrationAgentIDs gives agents the id a client chose (API contract

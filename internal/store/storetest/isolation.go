@@ -313,7 +313,7 @@ func testAccountIsolation(t *testing.T, open Opener) {
 			}
 		}},
 		{"RotateKey", func(t *testing.T) {
-			if _, err := st.Keys().RotateKey(ctx, B, a.key.ID, [32]byte{9}, "mr_x", now); !errors.Is(err, keys.ErrNotFound) {
+			if _, err := st.Keys().RotateKey(ctx, B, a.key.ID, [32]byte{9}, "mr_x", now, now); !errors.Is(err, keys.ErrNotFound) {
 				t.Fatalf("err %v", err)
 			}
 		}},

@@ -193,7 +193,7 @@ func testNotFound(t *testing.T, open Opener) {
 		"KeyByID":      func() error { _, err := st.Keys().KeyByID(ctx, A, "nope"); return err },
 		"SecretByHash": func() error { _, err := st.Keys().SecretByHash(ctx, [32]byte{1}); return err },
 		"RevokeKey":    func() error { _, err := st.Keys().RevokeKey(ctx, A, "nope", now); return err },
-		"RotateKey":    func() error { _, err := st.Keys().RotateKey(ctx, A, "nope", [32]byte{2}, "p", now); return err },
+		"RotateKey":    func() error { _, err := st.Keys().RotateKey(ctx, A, "nope", [32]byte{2}, "p", now, now); return err },
 	} {
 		if err := call(); !errors.Is(err, keys.ErrNotFound) {
 			t.Errorf("%s: %v, want keys.ErrNotFound", name, err)
