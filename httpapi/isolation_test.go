@@ -279,6 +279,12 @@ func isoCompare(t testing.TB, what string, before, after map[string]string) {
 	union := maps.Clone(before)
 	maps.Copy(union, after)
 	for _, p := range slices.Sorted(maps.Keys(union)) {
+		// A webhook's delivery log grows by the dispatcher's own attempts
+		// at A's earlier events, whatever B does: it is read (its ids
+		// count as A's) but not compared.
+		if strings.HasSuffix(p, "/deliveries") {
+			continue
+		}
 		if before[p] != after[p] {
 			t.Errorf("%s: GET %s changed:\nbefore %s\nafter  %s", what, p, before[p], after[p])
 		}
