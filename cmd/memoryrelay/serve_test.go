@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"path/filepath"
@@ -352,5 +353,32 @@ func TestServeSeveralNodes(t *testing.T) {
 	}
 	if refused < 20 {
 		t.Fatalf("%d of 60 requests refused across two nodes with a shared limit of 40 a minute; want at least 20", refused)
+	}
+}
+
+// TestServeServerSecret: the extraction-key routes answer 503 without
+// MEMORYRELAY_SERVER_SECRET and store a key with it, which is never
+// printed back.
+func TestServeServerSecret(t *testing.T) {
+	body := `{"provider":"openai","api_key":"sk-serve-test-0123456789","model":"gpt-4o-mini"}`
+	for _, tc := range []struct {
+		name string
+		env  map[string]string
+		want int
+	}{
+		{"without", nil, http.StatusServiceUnavailable},
+		{"with", map[string]string{"MEMORYRELAY_SERVER_SECRET": "a server secret of thirty-two bytes or more"}, http.StatusCreated},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := startServe(t, tc.env, "-db", filepath.Join(t.TempDir(), "x.db"))
+			key := keyRE.FindString(s.stdout.String())
+			st, res := call(t, "POST", s.url("api")+"/v1/extraction/keys", key, body)
+			if st != tc.want {
+				t.Fatalf("POST /v1/extraction/keys: %d %v, want %d", st, res, tc.want)
+			}
+			if strings.Contains(fmt.Sprint(res), "sk-serve-test-0123456789") || strings.Contains(s.stderr.String(), "sk-serve-test") {
+				t.Fatal("the extraction API key came back in a response or a log line")
+			}
+		})
 	}
 }
