@@ -5,7 +5,10 @@
 //	go run ./examples/server -addr :9000 -db /var/lib/memory.db
 //
 // Flags may also come from the environment: MEMORYRELAY_ADDR,
-// MEMORYRELAY_DB, MEMORYRELAY_RATE_LIMIT. On the first start, when the
+// MEMORYRELAY_DB, MEMORYRELAY_RATE_LIMIT, MEMORYRELAY_AUTO_EXTRACT.
+// MEMORYRELAY_SERVER_SECRET (at least 32 bytes, e.g. the output of
+// "openssl rand -base64 32") seals the accounts' extraction keys at rest;
+// without it the extraction-keys API answers 503. On the first start, when the
 // database has no keys, it creates an account named "default" and an admin
 // key for it, and prints the key once on standard output. Set
 // MEMORYRELAY_BOOTSTRAP_KEY to a well-formed key (mem_<env>_…) to use that
@@ -57,12 +60,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	write := fs.Duration("write-timeout", 60*time.Second, "time allowed to write a response")
 	idle := fs.Duration("idle-timeout", 120*time.Second, "how long an idle keep-alive connection stays open")
 	maxHeader := fs.Int("max-header-bytes", 64<<10, "largest request header accepted")
+	autoExtract := fs.Bool("auto-extract", envBool(getenv, "MEMORYRELAY_AUTO_EXTRACT"), "extract entities from memories whose create does not say (env MEMORYRELAY_AUTO_EXTRACT)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
 
-	relay, err := memoryrelay.Open(ctx, memoryrelay.Options{Path: *dbPath, RateLimit: *rate, Logger: log})
+	relay, err := memoryrelay.Open(ctx, memoryrelay.Options{Path: *dbPath, RateLimit: *rate, Logger: log,
+		ServerSecret: []byte(getenv("MEMORYRELAY_SERVER_SECRET")), Extraction: memoryrelay.ExtractionOptions{Default: *autoExtract}})
 	if err != nil {
 		return err
 	}
@@ -152,6 +157,11 @@ func envOr(getenv func(string) string, name, def string) string {
 		return v
 	}
 	return def
+}
+
+func envBool(getenv func(string) string, name string) bool {
+	b, _ := strconv.ParseBool(getenv(name))
+	return b
 }
 
 func envInt(getenv func(string) string, name string, def int) int {

@@ -169,3 +169,36 @@ func TestServerRejectsMalformedBootstrapKey(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+// MEMORYRELAY_SERVER_SECRET turns on the extraction-keys API (503
+// without it) and MEMORYRELAY_AUTO_EXTRACT extracts the entities of
+// creates that do not say.
+func TestServerExtractionFromEnv(t *testing.T) {
+	addr, stdout := start(t, filepath.Join(t.TempDir(), "plain.db"), nil)
+	key := keyRE.FindString(stdout.String())
+	base := "http://" + addr
+	if st, body := call(t, "POST", base+"/v1/extraction/keys", key, `{"provider":"openai","model":"gpt-4o-mini","api_key":"sk-test-1234567890abcdef"}`); st != 503 {
+		t.Errorf("extraction key without a secret: %d %v", st, body)
+	}
+	if st, m := call(t, "POST", base+"/v1/memories", key, `{"content":"Ada Lovelace moved to Berlin."}`); st != 201 || m["extraction_status"] != nil {
+		t.Errorf("create without auto-extract: %d %v", st, m)
+	}
+
+	addr, stdout = start(t, filepath.Join(t.TempDir(), "hosted.db"), map[string]string{
+		"MEMORYRELAY_SERVER_SECRET": strings.Repeat("s", 32),
+		"MEMORYRELAY_AUTO_EXTRACT":  "true",
+	})
+	key = keyRE.FindString(stdout.String())
+	base = "http://" + addr
+	if st, body := call(t, "POST", base+"/v1/extraction/keys", key, `{"provider":"openai","model":"gpt-4o-mini","api_key":"sk-test-1234567890abcdef"}`); st != 201 {
+		t.Errorf("extraction key with a secret: %d %v", st, body)
+	}
+	// Without an active key the server's built-in extractor runs.
+	if st, m := call(t, "POST", base+"/v1/extraction/keys/deactivate-all", key, ""); st != 200 {
+		t.Errorf("deactivate-all: %d %v", st, m)
+	}
+	st, m := call(t, "POST", base+"/v1/memories", key, `{"content":"Ada Lovelace moved to Berlin."}`)
+	if st != 201 || m["extraction_status"] != "completed" {
+		t.Fatalf("create with auto-extract: %d %v", st, m)
+	}
+}
