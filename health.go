@@ -68,6 +68,12 @@ const (
 //     queue cannot be read), degraded when fewer than Options.Workers are,
 //     or the oldest pending job has waited more than StalledJobAge. Absent
 //     with Options.Workers -1 (no workers), and then Jobs is zero.
+//   - "rate_limiter" and "key_sync", with Options.RedisURL: the Redis the
+//     nodes share. The rate limiter (when it is Redis's) is degraded while
+//     Redis cannot be reached and each node limits on its own, down with
+//     Options.RedisFailClosed (requests are refused); key_sync is degraded
+//     while its subscription is down (a key revoked on another node is
+//     refused here within KeyCacheTTL rather than at once).
 //
 // Status is "unhealthy" when the database is down (nothing can be served
 // reliably: HTTP answers 503), "degraded" when any other service is not
@@ -122,9 +128,9 @@ func (r *Relay) Health(ctx context.Context) Health {
 	}
 	dbDown := true
 	if err := r.store.Damaged(); err != nil {
-		set("database", ServiceDown, "%s is damaged (%v); writes are refused: restore it from a backup, then open it again", r.opts.Path, err)
+		set("database", ServiceDown, "%s is damaged (%v); writes are refused: restore it from a backup, then open it again", r.opts.database(), err)
 	} else if readErr != nil {
-		set("database", ServiceDown, "%s cannot be read: %v", r.opts.Path, readErr)
+		set("database", ServiceDown, "%s cannot be read: %v", r.opts.database(), readErr)
 	} else {
 		dbDown = false
 		set("database", ServiceUp, "")
@@ -161,6 +167,16 @@ func (r *Relay) Health(ctx context.Context) Health {
 	}
 
 	r.queueHealth(ctx, &h, set)
+
+	if r.redis != nil && !r.closed.Load() {
+		for _, c := range r.redis.Health(ctx) {
+			if c.Problem != "" {
+				set(c.Service, c.State, "%s", c.Problem)
+			} else {
+				set(c.Service, c.State, "")
+			}
+		}
+	}
 
 	for _, state := range h.Services {
 		if state != ServiceUp {

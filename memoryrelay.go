@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
+
 	"github.com/memoryrelay/memoryrelay/internal/agents"
 	"github.com/memoryrelay/memoryrelay/internal/apikeys"
 	"github.com/memoryrelay/memoryrelay/internal/contexts"
@@ -22,8 +24,10 @@ import (
 	"github.com/memoryrelay/memoryrelay/internal/outbound"
 	"github.com/memoryrelay/memoryrelay/internal/patterns"
 	"github.com/memoryrelay/memoryrelay/internal/projects"
+	"github.com/memoryrelay/memoryrelay/internal/redisnode"
 	"github.com/memoryrelay/memoryrelay/internal/sessions"
 	"github.com/memoryrelay/memoryrelay/internal/store"
+	"github.com/memoryrelay/memoryrelay/internal/store/postgres"
 	"github.com/memoryrelay/memoryrelay/internal/store/sqlite"
 	"github.com/memoryrelay/memoryrelay/internal/usage"
 	"github.com/memoryrelay/memoryrelay/internal/webhook"
@@ -42,9 +46,9 @@ import (
 // small interfaces its consumers define: each resource package (X.Store)
 // and each file of this package (the wiring: the transaction boundary,
 // meta, accounts, backup, compact, health, jobs, the vector index), and
-// the search engine's reads. Package internal/store/sqlite's *Store
-// implements it; Open is the only place that names the implementation
-// (openStorage).
+// the search engine's reads. Package internal/store/sqlite's *Store and
+// internal/store/postgres's implement it; Open is the only place that
+// names the implementations (openStorage).
 type storage interface {
 	txStore
 	metaStore
@@ -69,7 +73,10 @@ type storage interface {
 	search.Store[store.Memory] // the engine's reads (search.go)
 }
 
-var _ storage = (*sqlite.Store)(nil)
+var (
+	_ storage = (*sqlite.Store)(nil)
+	_ storage = (*postgres.Store)(nil)
+)
 
 // txStore is the storage's transaction boundary (package store's
 // contract): every storage method is atomic by itself, and InTx makes
@@ -118,6 +125,8 @@ type Relay struct {
 	// never deleted), so that an account handle checks its id once.
 	accounts sync.Map
 
+	redis *redisnode.Node // the Redis the cluster shares; nil without Options.RedisURL
+
 	jobs       *jobs.Runner[store.BatchItem] // v2 job workers (jobs.go)
 	dispatcher *webhook.Dispatcher           // delivers the outbox's events (webhook.go)
 	policy     outbound.Policy               // the outbound-call policy (Options.Outbound)
@@ -151,16 +160,29 @@ func Open(ctx context.Context, opts Options) (*Relay, error) {
 	if err != nil {
 		var oe *store.OpenError
 		if ue := Unavailable(err); ue != nil && !errors.As(err, &oe) {
-			return nil, fmt.Errorf("memoryrelay: open %s: %w", opts.Path, ue)
+			return nil, fmt.Errorf("memoryrelay: open %s: %w", opts.database(), ue)
 		}
-		return nil, fmt.Errorf("memoryrelay: open %s: %w", opts.Path, err)
+		return nil, fmt.Errorf("memoryrelay: open %s: %w", opts.database(), err)
 	}
 	return open(ctx, opts, st)
 }
 
+// openedStorage is what openStorage returns: the Relay's storage, and
+// what Reembed rewrites.
+type openedStorage interface {
+	storage
+	reembedStore
+}
+
+var _ openedStorage = (*postgres.Store)(nil)
+
 // openStorage opens the storage of opts, filled: the one place that names
-// the implementation (SQLite). Open and Reembed both go through it.
-func openStorage(ctx context.Context, opts Options) (*sqlite.Store, error) {
+// the implementations (SQLite, or PostgreSQL with Options.PostgresURL).
+// Open and Reembed both go through it.
+func openStorage(ctx context.Context, opts Options) (openedStorage, error) {
+	if opts.PostgresURL != "" {
+		return postgres.Open(ctx, postgres.Options{URL: opts.PostgresURL, MaxConns: opts.PostgresMaxConns})
+	}
 	return sqlite.Open(ctx, sqlite.Options{
 		Path:        opts.Path,
 		Synchronous: opts.Synchronous,
@@ -175,6 +197,19 @@ func openStorage(ctx context.Context, opts Options) (*sqlite.Store, error) {
 				"path", opts.Path, "err", err)
 		},
 	})
+}
+
+// database names the database of opts, filled, in errors and health
+// reports: the SQLite file, or the PostgreSQL server and database (never
+// the URL, which may hold a password).
+func (o *Options) database() string {
+	if o.PostgresURL == "" {
+		return o.Path
+	}
+	if cfg, err := pgconn.ParseConfig(o.PostgresURL); err == nil {
+		return fmt.Sprintf("PostgreSQL database %s on %s:%d", cfg.Database, cfg.Host, cfg.Port)
+	}
+	return "the PostgreSQL database"
 }
 
 // open builds a Relay over st, the storage Open opened, with opts filled;
@@ -207,9 +242,10 @@ func open(ctx context.Context, opts Options, st storage) (*Relay, error) {
 	if opts.ExactSearch {
 		close(r.indexDone)
 	} else {
-		// The index is built in the background so that Open does not wait
-		// for a large database to be read; until it is ready, searches use
-		// the exact scan in SQLite.
+		// The index (vectors and texts) is built in the background so that
+		// Open does not wait for a large database to be read; until it is
+		// ready, searches use the exact scan and the full-text table in
+		// SQLite.
 		bctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 		r.indexCancel = cancel
 		go func() {
@@ -224,10 +260,22 @@ func open(ctx context.Context, opts Options, st storage) (*Relay, error) {
 			}
 			r.vindex.Store(vi)
 			r.engine.SetIndex(vi)
+			r.engine.SetLexical(vi)
 		}()
 		undo = append(undo, func() { r.stopIndex() })
 	}
+	if opts.RedisURL != "" {
+		r.redis, err = redisnode.Open(redisnode.Options{URL: opts.RedisURL, Limiter: opts.Limiter == nil,
+			Limit: opts.RateLimit, Burst: opts.RateBurst, FailClosed: opts.RedisFailClosed, Logger: opts.Logger})
+		if err != nil {
+			return fail(fmt.Errorf("memoryrelay: %w", err))
+		}
+		undo = append(undo, func() { r.redis.Close() })
+	}
 	r.limit = opts.Limiter
+	if r.limit == nil && r.redis != nil {
+		r.limit = r.redis.Limiter()
+	}
 	if r.limit == nil {
 		if r.limit, err = limiter.NewLocal(limiter.Options{Limit: opts.RateLimit, Burst: opts.RateBurst, Now: opts.Now}); err != nil {
 			return fail(fmt.Errorf("memoryrelay: %w", err))
@@ -240,11 +288,15 @@ func open(ctx context.Context, opts Options, st storage) (*Relay, error) {
 		OnFlushError: func(err error) {
 			opts.Logger.Warn("memoryrelay: writing key last-use times failed", "err", err)
 		},
+		OnInvalidate: r.publishKey,
 	})
 	if err != nil {
 		return fail(fmt.Errorf("memoryrelay: %w", err))
 	}
 	undo = append(undo, func() { r.keys.Close(ctx) })
+	if r.redis != nil {
+		r.redis.Follow(r.keys)
+	}
 	r.counter = usage.NewCounter(st, opts.Logger, usage.FlushInterval)
 	undo = append(undo, func() { r.counter.Close(ctx) })
 	if err := r.startExtraction(st); err != nil {
@@ -304,6 +356,14 @@ func (r *Relay) startExtraction(st storage) error {
 	return nil
 }
 
+// publishKey tells the other nodes that key id was revoked or rotated
+// (keys.Options.OnInvalidate), when there is a Redis to tell them by.
+func (r *Relay) publishKey(ctx context.Context, id string) {
+	if r.redis != nil {
+		r.redis.Publish(ctx, id)
+	}
+}
+
 // now is the clock in the stored precision: UTC milliseconds.
 func (r *Relay) now() time.Time { return r.opts.Now().UTC().Truncate(time.Millisecond) }
 
@@ -334,7 +394,11 @@ func (r *Relay) Close() error {
 		r.closed.Store(true)
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		r.closeErr = errors.Join(r.stopJobs(), r.counter.Close(ctx), r.keys.Close(ctx), r.stopIndex(), r.store.Close())
+		var redisErr error
+		if r.redis != nil {
+			redisErr = r.redis.Close()
+		}
+		r.closeErr = errors.Join(r.stopJobs(), r.counter.Close(ctx), r.keys.Close(ctx), redisErr, r.stopIndex(), r.store.Close())
 		if r.llmClient != nil {
 			r.llmClient.CloseIdleConnections()
 		}
@@ -350,15 +414,16 @@ func (r *Relay) stopIndex() error {
 	}
 	<-r.indexDone
 	r.engine.SetIndex(nil)
+	r.engine.SetLexical(nil)
 	if vi := r.vindex.Swap(nil); vi != nil {
 		return vi.Close()
 	}
 	return nil
 }
 
-// WaitSearchIndex blocks until the in-process vector index, built in the
-// background after Open, is ready (searches use the exact scan until then)
-// or ctx is done. It returns nil at once with Options.ExactSearch, and the
+// WaitSearchIndex blocks until the in-process search index (of vectors
+// and texts), built in the background after Open, is ready (searches use
+// the exact scan and SQLite's full-text table until then) or ctx is done. It returns nil at once with Options.ExactSearch, and the
 // build's error if it failed; after Close, ErrClosed.
 func (r *Relay) WaitSearchIndex(ctx context.Context) error {
 	if r.closed.Load() {

@@ -148,19 +148,48 @@ type Options struct {
 	// for their accounts until a key is created again).
 	ServerSecret []byte
 
-	// MaxTextCandidates bounds the work of the full-text side of a search:
-	// when the query's terms occur in more memories than this in total,
-	// only its rarest terms are matched (see Memories.Search). Default
-	// 50,000.
+	// MaxTextCandidates bounds the work of the full-text side of a search
+	// that reads SQLite's full-text table (with ExactSearch, or before the
+	// in-process index is ready): when the query's terms occur in more
+	// memories than this in total, only its rarest terms are matched (see
+	// Memories.Search). The in-process index needs no bound: it scores
+	// only the memories that could be among the best. Default 50,000.
 	MaxTextCandidates int
 
-	// ExactSearch turns the in-process vector index off: every semantic
+	// ExactSearch turns the in-process search index off: every semantic
 	// search then scans the account's vectors in SQLite with sqlite-vec's
-	// vec_distance_cosine. Exact, simple, and slow past ~10k memories.
-	// Default false: an index of compact codes (vector.Index) is built at
-	// Open, kept in step with committed writes (any connection or
-	// process), and its final candidates are rescored exactly.
+	// vec_distance_cosine, and the lexical side scores every memory
+	// sharing a term with the query from SQLite's full-text table. Exact,
+	// simple, and slow past ~10k memories. Default false: an index is
+	// built at Open, kept in step with committed writes (any connection or
+	// process): compact codes of the vectors (vector.Index), whose final
+	// candidates are rescored exactly, and an inverted index of the texts
+	// (lexical.Index), which answers the top few by lexical score.
 	ExactSearch bool
+
+	// PostgresURL, when set, keeps everything in that PostgreSQL database
+	// instead of the SQLite file at Path (Path and the SQLite settings
+	// above are then unused): a postgres:// URL or key=value pairs, as
+	// libpq takes them. Several Relays — the nodes of a cluster, in any
+	// number of processes — may share one database: each keeps its own
+	// search index, following the database's change feed. See the
+	// README's "Several nodes". Default "": SQLite.
+	PostgresURL string
+	// PostgresMaxConns bounds the PostgreSQL connection pool of this
+	// Relay. Default (0) 16.
+	PostgresMaxConns int
+	// RedisURL, when set, shares with every node using that Redis what
+	// must be one across nodes: the rate limits (the buckets live in
+	// Redis: three nodes admit what one admits), unless Limiter is set,
+	// and key revocations and rotations (each node drops the key from
+	// its cache at once, over pub/sub, rather than after KeyCacheTTL).
+	// redis://[user:password@]host:port/db. Default "": none.
+	RedisURL string
+	// RedisFailClosed makes requests fail with 503 while Redis cannot be
+	// reached; by default (false) each node then limits on its own (n
+	// nodes admit up to n times a key's allowance) and Health reports the
+	// rate limiter degraded.
+	RedisFailClosed bool
 
 	// Logger receives operational messages; never keys. Default: discard.
 	Logger *slog.Logger
@@ -239,6 +268,7 @@ func (o *Options) validate() error {
 		bad("Webhooks.MaxBackoff", "must not be below Webhooks.MinBackoff")
 	}
 	negative("MaxTextCandidates", int64(o.MaxTextCandidates))
+	negative("PostgresMaxConns", int64(o.PostgresMaxConns))
 	switch o.Fusion {
 	case search.FusionAuto, search.FusionLexicalFirst, search.FusionBlend:
 	default:

@@ -73,7 +73,7 @@ func Reembed(ctx context.Context, opts Options, batch int, progress func(Reembed
 	}
 	opened, err := openStorage(ctx, opts)
 	if err != nil {
-		return ReembedProgress{}, fmt.Errorf("memoryrelay: open %s: %w", opts.Path, err)
+		return ReembedProgress{}, fmt.Errorf("memoryrelay: open %s: %w", opts.database(), err)
 	}
 	var st reembedStore = opened
 	defer st.Close()

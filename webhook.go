@@ -151,8 +151,8 @@ func SignWebhook(secret []byte, t time.Time, body []byte) string {
 	return webhook.SignAt(secret, t, body)
 }
 
-// eventStore is the storage of events (package internal/store/sqlite's
-// webhooks.go).
+// eventStore is the storage of events (webhooks.go of package
+// internal/store/sqlite and of internal/store/postgres).
 type eventStore interface {
 	PublishWebhookEvent(ctx context.Context, accountID string, e store.WebhookEvent) (int, error)
 	WebhookOutbox() webhook.Outbox

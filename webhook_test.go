@@ -352,8 +352,6 @@ func TestWebhookCloseAbandonsDelivery(t *testing.T) {
 	}
 }
 
-func ptr[T any](v T) *T { return &v }
-
 // TestWebhookAgentDeleteEvents: deleting an agent publishes a
 // memory.deleted event for each memory that went with it, in the
 // delete's transaction (a delete that fails publishes none).

@@ -502,6 +502,9 @@ func TestBrowser(t *testing.T) {
 		if bare := evaluate[[]string](b, unlabelled); len(bare) > 0 {
 			t.Errorf("%s: controls without a label: %v", p, bare)
 		}
+		if low := evaluate[[]string](b, lowContrast); len(low) > 0 {
+			t.Errorf("%s: text below WCAG AA contrast: %v", p, low)
+		}
 	}
 	b.open("/keys")
 	mobile := b.shot("keys-mobile")
@@ -537,6 +540,38 @@ func TestBrowser(t *testing.T) {
 const unlabelled = `[...document.querySelectorAll("input:not([type=hidden]), select, textarea")]
 	.filter(el => el.labels.length === 0 && !el.getAttribute("aria-label")).map(el => el.outerHTML)
 	.concat([...document.querySelectorAll("button, a")].filter(el => !el.hidden && el.textContent.trim() === "" && !el.getAttribute("aria-label")).map(el => el.outerHTML))`
+
+// lowContrast lists the visible text of a page whose colour against its
+// background is below WCAG 2 AA: a contrast ratio of 4.5:1, or 3:1 for
+// large text (24px, or 18.66px bold). The background is the first opaque
+// one among the element and its ancestors, as the browser computed them.
+const lowContrast = `(() => {
+	const rgb = s => (s.match(/[\d.]+/g) || []).map(Number);
+	const lum = ([r, g, b]) => {
+		const c = v => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
+		return 0.2126 * c(r) + 0.7152 * c(g) + 0.0722 * c(b);
+	};
+	const background = el => {
+		for (; el; el = el.parentElement) {
+			const c = rgb(getComputedStyle(el).backgroundColor);
+			if (c.length === 3 || (c.length === 4 && c[3] > 0)) return c.slice(0, 3);
+		}
+		return [255, 255, 255];
+	};
+	const out = [];
+	for (const el of document.querySelectorAll("body *")) {
+		const own = [...el.childNodes].some(n => n.nodeType === 3 && n.textContent.trim() !== "");
+		if (!own || el.getClientRects().length === 0) continue;
+		const st = getComputedStyle(el);
+		if (st.visibility === "hidden" || parseFloat(st.opacity) === 0) continue;
+		const fg = lum(rgb(st.color)), bg = lum(background(el));
+		const ratio = (Math.max(fg, bg) + 0.05) / (Math.min(fg, bg) + 0.05);
+		const size = parseFloat(st.fontSize), bold = parseInt(st.fontWeight, 10) >= 700;
+		const need = size >= 24 || (bold && size >= 18.66) ? 3 : 4.5;
+		if (ratio < need) out.push(el.tagName + " " + JSON.stringify(el.textContent.trim().slice(0, 40)) + " " + ratio.toFixed(2));
+	}
+	return out;
+})()`
 
 // expectRedirectInBrowser opens path and checks where the browser lands.
 func expectRedirectInBrowser(b *tab, path, wantPath string) {

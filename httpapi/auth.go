@@ -44,12 +44,15 @@ func rawKey(r *http.Request) (string, bool) {
 func authorize(az Authorizer, w http.ResponseWriter, r *http.Request, required []scopes.Scope) (*http.Request, error) {
 	raw, present := rawKey(r)
 	if !present {
+		noteAuth(r.Context(), keys.Key{}, errMissingKey)
 		return nil, errMissingKey
 	}
 	if raw == "" {
+		noteAuth(r.Context(), keys.Key{}, keys.ErrMalformed)
 		return nil, keys.ErrMalformed
 	}
 	a, err := az.Authorize(r.Context(), raw, required...)
+	noteAuth(r.Context(), a.Key, err)
 	if a.Key.ID != "" {
 		setRateHeaders(w.Header(), a.Decision)
 	}

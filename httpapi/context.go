@@ -4,6 +4,7 @@ package httpapi
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/memoryrelay/memoryrelay/memory"
 	"github.com/memoryrelay/memoryrelay/scopes"
@@ -63,11 +64,13 @@ func (h *handler) textContext(w http.ResponseWriter, r *http.Request) {
 	} else if t := req.MinScore; t != nil {
 		p.Threshold = *t
 	}
+	began := time.Now()
 	tc, err := h.account(r).Contexts().Text(r.Context(), p)
 	if err != nil {
 		h.writeError(w, r, err)
 		return
 	}
+	noteSearch(r.Context(), memory.ModeHybrid, time.Since(began))
 	out := textContextJSON{Context: tc.Text, MemoriesUsed: len(tc.Hits), TotalChars: tc.TotalChars, Memories: make([]searchItemJSON, len(tc.Hits))}
 	for i, hit := range tc.Hits {
 		out.Memories[i] = toSearchItem(hit)
@@ -141,11 +144,13 @@ func (h *handler) buildContext(w http.ResponseWriter, r *http.Request) {
 	if p.AgentID != nil && *p.AgentID == "" {
 		p.AgentID = nil
 	}
+	began := time.Now()
 	bc, err := h.account(r).Contexts().Build(r.Context(), p)
 	if err != nil {
 		h.writeError(w, r, err)
 		return
 	}
+	noteSearch(r.Context(), p.Mode, time.Since(began))
 	items := make([]contextItemJSON, len(bc.Items))
 	for i, it := range bc.Items {
 		items[i] = contextItemJSON{MemoryID: it.Memory.ID, Content: it.Memory.Content, Score: it.Score, MemoryType: it.Memory.MemoryType,

@@ -50,6 +50,15 @@
 //     JSON bodies may omit any optional field or send it as null; unknown
 //     fields are ignored; a field of the wrong type gets a 400 naming it.
 //
+// # Observing
+//
+// Options.Observers are told of each request once it is served
+// (RequestInfo: request id, route pattern, status, duration, the key's
+// display prefix and account, why a key was refused, a rate-limit refusal,
+// the mode and time of a memory search; never a key). RequestLog is one
+// that writes a log/slog line per request; package metrics is another,
+// which counts them for Prometheus.
+//
 // # Concurrency
 //
 // The handler is safe for concurrent use.

@@ -60,6 +60,9 @@ type Options struct {
 	Logger *slog.Logger
 	// Now is the clock for health timestamps. Default time.Now.
 	Now func() time.Time
+	// Observers are told of each request once it is served (see
+	// [Observer]): metrics, request logs ([RequestLog]). Default: none.
+	Observers []Observer
 }
 
 type handler struct {
@@ -147,6 +150,12 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Request-ID", rid)
 	w.Header().Set("Content-Type", "application/json")
 	r = r.WithContext(context.WithValue(r.Context(), requestIDKey{}, rid))
+	var pattern string // the route's, once known
+	if len(h.opts.Observers) > 0 {
+		start, x, sw := time.Now(), &exchange{}, &statusWriter{ResponseWriter: w}
+		w, r = sw, r.WithContext(context.WithValue(r.Context(), exchangeKey{}, x))
+		defer func() { h.observe(r, rid, pattern, start, sw, x) }() // after the recovery below
+	}
 	defer func() {
 		if p := recover(); p != nil {
 			if p == http.ErrAbortHandler {
@@ -160,7 +169,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, h.opts.MaxBodyBytes)
 	}
 	cleanPath(r)
-	if _, pattern := h.mux.Handler(r); pattern == "" {
+	if _, pattern = h.mux.Handler(r); pattern == "" {
 		// A request with a key is authenticated first (auth, then
 		// routing) so that it counts and carries the rate-limit headers.
 		if _, present := rawKey(r); present {
@@ -178,6 +187,23 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.mux.ServeHTTP(&responseWriter{ResponseWriter: w, log: h.opts.Logger, r: r}, r)
+}
+
+// observe tells the observers about the request served.
+func (h *handler) observe(r *http.Request, rid, pattern string, start time.Time, sw *statusWriter, x *exchange) {
+	_, route, _ := strings.Cut(pattern, " ")
+	info := RequestInfo{
+		RequestID: rid, Method: r.Method, Route: route, Status: sw.status, Duration: time.Since(start),
+		KeyID: x.key.ID, KeyPrefix: x.key.Prefix, AccountID: x.key.AccountID,
+		AuthFailure: x.authFailure, RateLimited: x.limited,
+		SearchMode: x.searchMode, SearchDuration: x.searchTime,
+	}
+	if info.Status == 0 {
+		info.Status = http.StatusOK
+	}
+	for _, o := range h.opts.Observers {
+		o.ObserveRequest(r.Context(), info)
+	}
 }
 
 // allowed lists the methods that have a route for r's path.

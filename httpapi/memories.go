@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/memoryrelay/memoryrelay"
 	"github.com/memoryrelay/memoryrelay/memory"
@@ -314,11 +315,13 @@ func (h *handler) searchMemories(w http.ResponseWriter, r *http.Request) {
 	if p.AgentID != nil && *p.AgentID == "" {
 		p.AgentID = nil
 	}
+	began := time.Now()
 	hits, err := h.account(r).Memories().Search(r.Context(), p)
 	if err != nil {
 		h.writeError(w, r, err)
 		return
 	}
+	noteSearch(r.Context(), p.Mode, time.Since(began))
 	out := searchJSON{Data: make([]searchItemJSON, len(hits)), Total: len(hits), Query: *query}
 	for i, hit := range hits {
 		out.Data[i] = toSearchItem(hit)

@@ -8,10 +8,13 @@
 // and returns the best memories with their scores. It reads the storage
 // only through [Store]: [Text] (term counts and the lexical candidates of
 // a filter, with their BM25 statistics), [Vectors] (an exact scan and the
-// stored vectors) and [Rows] (the memories of the hits). An [Index], such
-// as package search/index's, replaces the exact scan once set
-// ([Engine.SetIndex]). Nothing here knows SQL: the SQLite store of
-// memoryrelay implements these interfaces, and so can any other.
+// stored vectors) and [Rows] (the memories of the hits). In-process
+// indexes replace the scans once set: an [Index] of the vectors
+// ([Engine.SetIndex]), such as package search/index's, and a [Lexical]
+// index of the texts ([Engine.SetLexical]), which answers the top few by
+// lexical score (package lexical's Index, by MaxScore with block bounds)
+// where Text returns every match. Nothing here knows SQL: the SQLite
+// store of memoryrelay implements these interfaces, and so can any other.
 //
 // # Scores and modes
 //
@@ -21,7 +24,7 @@
 // normalised BM25), and [ModeHybrid], the default, by a [Fusion] of the
 // two. Every score lies in [0,1] and the scores are calibrated alike
 // (API.md §7), so a host can apply one threshold to any of them. Ties go
-// to the newer memory.
+// to the other signal in hybrid search, then to the newer memory.
 //
 // # Fusion
 //
@@ -49,7 +52,8 @@
 //     with their WordPiece tokenizer;
 //   - vector: vector checks and similarity, and the nearest-neighbour
 //     index of compact codes;
-//   - lexical: the terms of a text and BM25 scoring, independent of any
+//   - lexical: the terms of a text, BM25 scoring, and an in-memory
+//     inverted index answering top-k queries, independent of any
 //     database.
 //
 // The SQLite side (the FTS4 MATCH expression, matchinfo decoding,

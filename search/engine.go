@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sort"
 	"sync/atomic"
 
 	"github.com/memoryrelay/memoryrelay/search/embed"
@@ -78,10 +77,14 @@ type Engine[M any] struct {
 	fusion  Fusion // resolved: never FusionAuto
 	maxText int
 	index   atomic.Pointer[indexRef]
+	lexical atomic.Pointer[lexicalRef]
 }
 
 // indexRef boxes an Index for an atomic pointer.
 type indexRef struct{ Index }
+
+// lexicalRef boxes a Lexical for an atomic pointer.
+type lexicalRef struct{ Lexical }
 
 // NewEngine returns an engine that searches st with opts.
 func NewEngine[M any](st Store[M], opts Options) (*Engine[M], error) {
@@ -116,27 +119,66 @@ func (e *Engine[M]) SetIndex(ix Index) {
 	e.index.Store(&indexRef{ix})
 }
 
+// SetLexical makes the engine take lexical candidates from lx, the top
+// few by score, instead of every match from [Text.TextCandidates]; nil
+// goes back to Text. Like SetIndex, it is for an index built in the
+// background.
+func (e *Engine[M]) SetLexical(lx Lexical) {
+	if lx == nil {
+		e.lexical.Store(nil)
+		return
+	}
+	e.lexical.Store(&lexicalRef{lx})
+}
+
+// candidateFactor is how many candidates each side of a search takes per
+// hit asked for.
+const candidateFactor = 4
+
+// cand is a memory a search considers, with its scores.
+type cand struct {
+	sem, kw       float64
+	hasSem, hasKw bool
+	created       int64 // 0 until its row is read, for candidates of an index
+}
+
 // Search ranks the memories that q.Filter selects against q and returns
-// the best q.Limit with a score of at least q.Threshold, best first, ties
-// to the newer memory.
+// the best q.Limit with a score of at least q.Threshold, best first.
 //
 // Scores are in [0,1] (API.md §7). In [ModeKeyword] a memory's score is
 // its [lexical.Score] (BM25, normalised) against the query's terms, in
 // [ModeSemantic] the [SemanticScore] of its vector against the query's
 // embedding, and in [ModeHybrid] the engine's [Fusion] of the two.
 //
-// Candidates come from both sides and are scored on both: the lexical
-// side returns every selected memory that shares a matched term with the
-// query (see [Options.MaxTextCandidates]); the vector side the 4·Limit
-// nearest, from the [Index] when one is set and otherwise by an exact
-// scan. A hybrid candidate found by one side only gets its score of the
-// other: 0 lexical for a memory that shares no term, and its exact cosine,
-// read from the stored vectors, for a lexical candidate beyond the
-// vector top list; except under [FusionLexicalFirst], which never reads
-// the cosine of a lexical match, and so need not read those vectors.
-// Enough vector candidates are taken that every hit of the final list is
-// among them: a memory outside the vector top 4·Limit can only rank
-// through its lexical score, which every lexical match has.
+// Ties: equal scores are ordered by the other signal in hybrid search
+// (the sum of the two scores: under FusionLexicalFirst, lexical matches of
+// equal score by their cosine), then by the newer memory, then by the
+// larger row id. Where a list is cut at a tie among candidates of an
+// index, whose creation times are read only for the hits, the larger row
+// id wins.
+//
+// Candidates come from both sides and are scored on both. The lexical
+// side: with a [Lexical] index set, its best 4·Limit (Limit in keyword
+// mode); without, every selected memory that shares a matched term with
+// the query from [Text] (see [Options.MaxTextCandidates]). The vector
+// side: the 4·Limit nearest, from the [Index] when one is set and
+// otherwise by an exact scan. A hybrid candidate found by one side only
+// gets its score of the other: its lexical score from the index
+// ([Lexical.ScoreText]), 0 without one (it shares no matched term), and
+// its exact cosine, read from the stored vectors; except under
+// [FusionLexicalFirst], which never reads the cosine of a lexical match.
+//
+// A hybrid search with a lexical index asks it on a goroutine of its own
+// while the query is embedded and the vector side searched: on two cores
+// the two sides take about as long as the slower.
+//
+// Hybrid search bounds what a memory outside both candidate lists can
+// score: the fusion of the two lists' last scores (of the vector list's
+// last and 0 where the lexical list holds every match, as it does
+// without a lexical index), and under [FusionLexicalFirst] also half the
+// vector list's last cosine (a memory sharing no term); when that could
+// reach the hits, the search takes 16·Limit candidates a side instead,
+// once.
 func (e *Engine[M]) Search(ctx context.Context, q Query) ([]Result[M], error) {
 	mode := q.Mode
 	if mode == "" {
@@ -148,36 +190,26 @@ func (e *Engine[M]) Search(ctx context.Context, q Query) ([]Result[M], error) {
 	if q.Limit < 1 {
 		return nil, nil
 	}
-	f := q.Filter
-
-	type cand struct {
-		sem, kw float64
-		hasSem  bool
-		created int64
+	var lx Lexical
+	if r := e.lexical.Load(); r != nil {
+		lx = r.Lexical
 	}
-	cands := map[int64]*cand{}
-	get := func(id, created int64) *cand {
-		c := cands[id]
-		if c == nil {
-			c = &cand{created: created}
-			cands[id] = c
-		}
-		return c
+	// A hybrid search asks the lexical index on a goroutine of its own
+	// while the query is embedded and the vector side searched.
+	var pending chan lexicalResult
+	if lx != nil && mode == ModeHybrid {
+		pending = make(chan lexicalResult, 1)
+		go func() {
+			hits, err := lx.SearchText(ctx, q.Filter, queryTerms(q.Text), q.Limit*candidateFactor, 0)
+			pending <- lexicalResult{hits, err}
+		}()
+		defer func() {
+			if pending != nil {
+				<-pending // not consumed (an error before rank): wait for it all the same
+			}
+		}()
 	}
-
-	if mode != ModeSemantic {
-		terms, err := e.rarestTerms(ctx, queryTerms(q.Text))
-		if err != nil {
-			return nil, fmt.Errorf("search: full-text: %w", err)
-		}
-		text, err := e.st.TextCandidates(ctx, f, terms)
-		if err != nil {
-			return nil, fmt.Errorf("search: full-text: %w", err)
-		}
-		for _, t := range text {
-			get(t.ID, t.Created).kw = lexical.Score(t.Stats)
-		}
-	}
+	var qv []float32
 	if mode != ModeKeyword {
 		vecs, err := e.embed.Embed(ctx, []string{q.Text})
 		if err != nil {
@@ -186,92 +218,236 @@ func (e *Engine[M]) Search(ctx context.Context, q Query) ([]Result[M], error) {
 		if len(vecs) != 1 {
 			return nil, fmt.Errorf("search: embed query: %w", vector.ErrInvalid)
 		}
-		qv := vecs[0]
+		qv = vecs[0]
 		if err := vector.Check(qv, e.embed.Dimension()); err != nil {
 			return nil, fmt.Errorf("search: embed query: %w", err)
 		}
-		k := q.Limit * 4
+	}
+	k := q.Limit * candidateFactor
+	if mode == ModeKeyword {
+		k = q.Limit
+	}
+	ranked, exact, err := e.rank(ctx, q, mode, lx, pending, qv, k)
+	if err == nil && !exact {
+		ranked, _, err = e.rank(ctx, q, mode, lx, nil, qv, k*candidateFactor)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return e.hits(ctx, q, ranked)
+}
+
+// scored is a ranked candidate.
+type scored struct {
+	id, created int64
+	score, tie  float64
+}
+
+// lexicalResult is the answer of Lexical.SearchText.
+type lexicalResult struct {
+	hits []lexical.Hit
+	err  error
+}
+
+// rank gathers the candidates of q, k a side, scores and orders them, and
+// keeps the best q.Limit. pending, when not nil, delivers the lexical
+// index's answer for k, asked for already; rank receives it. exact is
+// false when a memory outside the candidates could rank among them (see
+// Search).
+func (e *Engine[M]) rank(ctx context.Context, q Query, mode string, lx Lexical, pending chan lexicalResult, qv []float32, k int) (ranked []scored, exact bool, err error) {
+	f := q.Filter
+	cands := map[int64]*cand{}
+	get := func(id, created int64) *cand {
+		c := cands[id]
+		if c == nil {
+			c = &cand{created: created}
+			cands[id] = c
+		} else if c.created == 0 {
+			c.created = created
+		}
+		return c
+	}
+	terms := queryTerms(q.Text)
+	exact = true
+	kwFloor, semFloor := 0.0, 0.0 // the last scores of full candidate lists
+	kwFull, semFull := false, false
+
+	if mode != ModeKeyword {
 		if ix := e.index.Load(); ix != nil {
 			near, err := ix.Search(ctx, f, qv, k)
 			if err != nil {
-				return nil, fmt.Errorf("search: vector index: %w", err)
+				return nil, false, fmt.Errorf("search: vector index: %w", err)
 			}
 			for _, n := range near {
 				c := get(n.ID, 0) // the creation time is known once the memory is read
 				c.sem, c.hasSem = SemanticScore(1-float64(n.Score)), true
 			}
+			if semFull = len(near) == k; semFull {
+				semFloor = SemanticScore(1 - float64(near[k-1].Score))
+			}
 		} else {
 			near, err := e.st.NearestVectors(ctx, f, qv, k)
 			if err != nil {
-				return nil, fmt.Errorf("search: vector scan: %w", err)
+				return nil, false, fmt.Errorf("search: vector scan: %w", err)
 			}
 			for _, v := range near {
 				c := get(v.ID, v.Created)
 				c.sem, c.hasSem = SemanticScore(v.Distance), true
 			}
-		}
-		// Lexical candidates beyond the vector top list get their exact
-		// semantic score too, so that the fusion never understates them;
-		// except under FusionLexicalFirst, which ignores the semantic
-		// score of a lexical match: that saves reading the vectors of
-		// what is often most of the account.
-		lexicalFirst := e.fusion == FusionLexicalFirst
-		var missing []int64
-		for id, c := range cands {
-			if !c.hasSem && !(lexicalFirst && c.kw > 0) {
-				missing = append(missing, id)
+			if semFull = len(near) == k; semFull {
+				semFloor = SemanticScore(near[k-1].Distance)
 			}
 		}
-		if len(missing) > 0 {
-			stored, err := e.st.Vectors(ctx, missing)
-			if err != nil {
-				return nil, fmt.Errorf("search: vectors: %w", err)
-			}
-			for id, v := range stored {
-				if len(v) != len(qv) {
-					continue // undecodable, or of another model: Reembed's business
+	}
+	if mode != ModeSemantic {
+		if lx != nil {
+			var hits []lexical.Hit
+			if pending != nil {
+				r := <-pending
+				close(pending) // received: Search's deferred wait must not block
+				hits, err = r.hits, r.err
+			} else {
+				min := 0.0
+				if mode == ModeKeyword {
+					min = q.Threshold
 				}
-				cands[id].sem = SemanticScore(1 - float64(vector.Cosine(v, qv)))
+				hits, err = lx.SearchText(ctx, f, terms, k, min)
 			}
+			if err != nil {
+				return nil, false, fmt.Errorf("search: lexical index: %w", err)
+			}
+			for _, h := range hits {
+				c := get(h.ID, 0)
+				c.kw, c.hasKw = h.Score, true
+			}
+			if kwFull = len(hits) == k; kwFull {
+				kwFloor = hits[k-1].Score
+			}
+		} else {
+			matched, err := e.rarestTerms(ctx, terms)
+			if err != nil {
+				return nil, false, fmt.Errorf("search: full-text: %w", err)
+			}
+			text, err := e.st.TextCandidates(ctx, f, matched)
+			if err != nil {
+				return nil, false, fmt.Errorf("search: full-text: %w", err)
+			}
+			for _, t := range text {
+				c := get(t.ID, t.Created)
+				c.kw, c.hasKw = lexical.Score(t.Stats), true
+			}
+		}
+	}
+	if mode == ModeHybrid {
+		if err := e.crossScore(ctx, f, lx, terms, qv, cands); err != nil {
+			return nil, false, err
 		}
 	}
 
-	type scored struct {
-		id, created int64
-		score       float64
-	}
-	var ranked []scored
+	ranked = make([]scored, 0, len(cands))
 	for id, c := range cands {
-		var s float64
+		var s, tie float64
 		switch mode {
 		case ModeKeyword:
 			s = c.kw
 		case ModeSemantic:
 			s = c.sem
 		default:
-			s = e.fusion.Fuse(c.sem, c.kw)
+			s, tie = e.fusion.Fuse(c.sem, c.kw), c.sem+c.kw
 		}
 		if s >= q.Threshold && s > 0 {
-			ranked = append(ranked, scored{id, c.created, s})
+			ranked = append(ranked, scored{id, c.created, s, tie})
 		}
 	}
-	sort.Slice(ranked, func(i, j int) bool {
-		if ranked[i].score != ranked[j].score {
-			return ranked[i].score > ranked[j].score
-		}
-		if ranked[i].created != ranked[j].created {
-			return ranked[i].created > ranked[j].created
-		}
-		return ranked[i].id > ranked[j].id
-	})
+	sortScored(ranked)
 	if len(ranked) > q.Limit {
 		ranked = ranked[:q.Limit]
 	}
+	// Could a memory outside both lists rank among these? One outside the
+	// vector list (when it is full: otherwise none is) has a cosine of at
+	// most semFloor, and a lexical score of at most kwFloor when the
+	// lexical index's list is full, else 0 (every lexical match is in
+	// it). Fuse grows with each score except at lexical = 0 under
+	// FusionLexicalFirst, where a memory that shares no term scores half
+	// its cosine, perhaps more than weak lexical matches: the bound is the
+	// larger of the two.
+	if mode == ModeHybrid && semFull {
+		bound := e.fusion.Fuse(semFloor, 0)
+		if kwFull {
+			bound = max(bound, e.fusion.Fuse(semFloor, kwFloor))
+		}
+		if bound >= q.Threshold && bound > 0 && (len(ranked) < q.Limit || ranked[len(ranked)-1].score <= bound) {
+			exact = false
+		}
+	}
+	return ranked, exact, nil
+}
+
+// crossScore gives each hybrid candidate its score of the side that did
+// not find it: the lexical score of a vector candidate (from the lexical
+// index; without one, a memory that is not a lexical candidate shares no
+// matched term and scores 0), and the exact cosine of a lexical candidate
+// beyond the vector list, except under FusionLexicalFirst, which ignores
+// the cosine of a lexical match: that spares reading their vectors.
+func (e *Engine[M]) crossScore(ctx context.Context, f Filter, lx Lexical, terms []string, qv []float32, cands map[int64]*cand) error {
+	if lx != nil {
+		var ids []int64
+		for id, c := range cands {
+			if !c.hasKw {
+				ids = append(ids, id)
+			}
+		}
+		if len(ids) > 0 {
+			scores, err := lx.ScoreText(ctx, f, terms, ids)
+			if err != nil {
+				return fmt.Errorf("search: lexical index: %w", err)
+			}
+			for i, id := range ids {
+				if i < len(scores) {
+					cands[id].kw = scores[i]
+				}
+			}
+		}
+	}
+	lexicalFirst := e.fusion == FusionLexicalFirst
+	var missing []int64
+	for id, c := range cands {
+		if !c.hasSem && !(lexicalFirst && c.kw > 0) {
+			missing = append(missing, id)
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	stored, err := e.st.Vectors(ctx, missing)
+	if err != nil {
+		return fmt.Errorf("search: vectors: %w", err)
+	}
+	for id, v := range stored {
+		if len(v) != len(qv) {
+			continue // undecodable, or of another model: Reembed's business
+		}
+		cands[id].sem = SemanticScore(1 - float64(vector.Cosine(v, qv)))
+	}
+	return nil
+}
+
+// sortScored orders candidates best first: score, tie, then the newer,
+// then the larger row id.
+func sortScored(rs []scored) {
+	slices.SortFunc(rs, func(a, b scored) int {
+		return cmp.Or(cmp.Compare(b.score, a.score), cmp.Compare(b.tie, a.tie), cmp.Compare(b.created, a.created), cmp.Compare(b.id, a.id))
+	})
+}
+
+// hits reads the memories of ranked, leaving out any deleted since, in
+// order (ties again by creation time, now known).
+func (e *Engine[M]) hits(ctx context.Context, q Query, ranked []scored) ([]Result[M], error) {
 	ids := make([]int64, len(ranked))
 	for i, s := range ranked {
 		ids[i] = s.id
 	}
-	rows, err := e.st.Rows(ctx, f.AccountID, ids)
+	rows, err := e.st.Rows(ctx, q.Filter.AccountID, ids)
 	if err != nil {
 		return nil, fmt.Errorf("search: read hits: %w", err)
 	}
@@ -280,26 +456,23 @@ func (e *Engine[M]) Search(ctx context.Context, q Query) ([]Result[M], error) {
 		byID[r.ID] = r
 	}
 	type hit struct {
-		row   Row[M]
-		score float64
+		row Row[M]
+		s   scored
 	}
 	hits := make([]hit, 0, len(ranked))
 	for _, s := range ranked {
 		if r, ok := byID[s.id]; ok { // deleted meanwhile: skipped
-			hits = append(hits, hit{r, s.score})
+			s.created = r.Created
+			hits = append(hits, hit{r, s})
 		}
 	}
-	// Ties go to the newer memory (API.md §7); candidates from the index
-	// learn their creation time only now.
-	sort.SliceStable(hits, func(i, j int) bool {
-		if hits[i].score != hits[j].score {
-			return hits[i].score > hits[j].score
-		}
-		return hits[i].row.Created > hits[j].row.Created
+	// Candidates from an index learn their creation time only now.
+	slices.SortStableFunc(hits, func(a, b hit) int {
+		return cmp.Or(cmp.Compare(b.s.score, a.s.score), cmp.Compare(b.s.tie, a.s.tie), cmp.Compare(b.s.created, a.s.created))
 	})
 	out := make([]Result[M], len(hits))
 	for i, h := range hits {
-		out[i] = Result[M]{Memory: h.row.Memory, Score: h.score}
+		out[i] = Result[M]{Memory: h.row.Memory, Score: h.s.score}
 	}
 	return out, nil
 }

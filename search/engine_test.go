@@ -4,8 +4,11 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"fmt"
 	"math"
+	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/memoryrelay/memoryrelay/search"
@@ -308,11 +311,13 @@ func TestEngineReadsVectors(t *testing.T) {
 type fixedIndex struct {
 	ns      []vector.Neighbor
 	filters []search.Filter
+	ks      []int // the k of each search
 	err     error
 }
 
 func (x *fixedIndex) Search(_ context.Context, f search.Filter, _ []float32, k int) ([]vector.Neighbor, error) {
 	x.filters = append(x.filters, f)
+	x.ks = append(x.ks, k)
 	return x.ns[:min(k, len(x.ns))], x.err
 }
 
@@ -340,5 +345,218 @@ func TestEngineIndex(t *testing.T) {
 	e.SetIndex(nil)
 	if run(t, e, search.Query{Text: "anything at all", Mode: search.ModeSemantic}); s.nearest != 1 {
 		t.Fatalf("%d scans after SetIndex(nil)", s.nearest)
+	}
+}
+
+// raceEnabled is set under -race (race_test.go), which makes the
+// property tests take fewer seeds.
+var raceEnabled bool
+
+// lexIndex is a search.Lexical over a lexical.Index of a memStore's rows,
+// one partition per account, filters applied through Allow, and the calls
+// it answered counted.
+type lexIndex struct {
+	x        *lexical.Index
+	parts    map[string]uint32
+	searches int
+	scored   [][]int64
+}
+
+func newLexIndex(s *memStore) *lexIndex {
+	l := &lexIndex{x: lexical.NewIndex(), parts: map[string]uint32{}}
+	for id, r := range s.rows {
+		p, ok := l.parts[r.account]
+		if !ok {
+			p = uint32(len(l.parts) + 1)
+			l.parts[r.account] = p
+		}
+		l.x.Upsert(id, p, r.text)
+	}
+	return l
+}
+
+func (l *lexIndex) SearchText(_ context.Context, f search.Filter, terms []string, k int, min float64) ([]lexical.Hit, error) {
+	l.searches++
+	p, ok := l.parts[f.AccountID]
+	if !ok {
+		return nil, nil
+	}
+	return l.x.Search(p, lexical.Query{Terms: terms, K: k, Min: min}), nil
+}
+
+func (l *lexIndex) ScoreText(_ context.Context, f search.Filter, terms []string, ids []int64) ([]float64, error) {
+	l.scored = append(l.scored, slices.Clone(ids))
+	p, ok := l.parts[f.AccountID]
+	if !ok {
+		return make([]float64, len(ids)), nil
+	}
+	return l.x.Score(p, lexical.Query{Terms: terms}, ids), nil
+}
+
+// TestEngineLexicalIndex: with a lexical index set, keyword and hybrid
+// searches (both fusions) return exactly what they return from every
+// lexical match of the store, on random corpora where most memories share
+// terms with the query; the index is asked, the store's Text is not.
+func TestEngineLexicalIndex(t *testing.T) {
+	h := embed.NewHashing(0)
+	words := strings.Fields("ferry harbour lantern noon dawn river stone bridge garden market tower bell rain")
+	seeds := uint64(30)
+	if testing.Short() || raceEnabled {
+		seeds = 8
+	}
+	for seed := range seeds {
+		rng := rand.New(rand.NewPCG(seed, 9))
+		texts := map[int64]string{}
+		for id := range int64(20 + rng.IntN(300)) {
+			ws := make([]string, 1+rng.IntN(8))
+			for i := range ws {
+				ws[i] = words[rng.IntN(len(words))]
+			}
+			texts[id+1] = strings.Join(ws, " ")
+		}
+		s := newMemStore(t, h, texts)
+		for _, fusion := range []search.Fusion{search.FusionLexicalFirst, search.FusionBlend} {
+			plain := newEngine(t, s, search.Options{Embedder: h, Fusion: fusion})
+			indexed := newEngine(t, s, search.Options{Embedder: h, Fusion: fusion})
+			lx := newLexIndex(s)
+			indexed.SetLexical(lx)
+			for qn := range 5 {
+				q := search.Query{Text: words[rng.IntN(len(words))] + " " + words[rng.IntN(len(words))], Limit: 1 + rng.IntN(3)}
+				if qn%2 == 1 {
+					q.Threshold = 0.3
+				}
+				for _, mode := range []string{search.ModeKeyword, search.ModeHybrid} {
+					q.Mode = mode
+					want := run(t, plain, q)
+					more := q
+					more.Limit++
+					beyond := run(t, plain, more) // to tell a tie at the cut
+					s.textTerms = nil
+					got := run(t, indexed, q)
+					if len(s.textTerms) != 0 {
+						t.Fatalf("the indexed engine read the store's full text")
+					}
+					if !sameRanking(got, want, beyond) {
+						t.Fatalf("seed %d %v %s %+v:\nindexed %v\nplain   %v", seed, fusion, mode, q, got, want)
+					}
+				}
+			}
+			if lx.searches == 0 {
+				t.Fatal("the lexical index was never asked")
+			}
+		}
+	}
+}
+
+// sameRanking reports whether got has want's scores, in order, and its
+// memories wherever want's score is not tied with a neighbour's: where
+// many memories tie, the lexical index cuts them by row id, the store's
+// text by the other signal (see Engine.Search).
+// beyond is want with one more hit, if there is one.
+func sameRanking(got, want, beyond []search.Result[string]) bool {
+	if len(got) != len(want) {
+		return false
+	}
+	for i := range want {
+		if got[i].Score != want[i].Score {
+			return false
+		}
+		tied := (i > 0 && want[i-1].Score == want[i].Score) || (i+1 < len(beyond) && beyond[i+1].Score == want[i].Score)
+		if !tied && got[i].Memory != want[i].Memory {
+			return false
+		}
+	}
+	return true
+}
+
+// unitEmbedder embeds every text as the first unit vector of 3.
+type unitEmbedder struct{}
+
+func (unitEmbedder) Embed(_ context.Context, texts []string) ([][]float32, error) {
+	out := make([][]float32, len(texts))
+	for i := range out {
+		out[i] = []float32{1, 0, 0}
+	}
+	return out, nil
+}
+func (unitEmbedder) Dimension() int { return 3 }
+func (unitEmbedder) Model() string  { return "unit" }
+
+// tableLexical is a search.Lexical with given scores.
+type tableLexical map[int64]float64
+
+func (tl tableLexical) SearchText(_ context.Context, _ search.Filter, _ []string, k int, least float64) ([]lexical.Hit, error) {
+	var hs []lexical.Hit
+	for id, s := range tl {
+		if s >= least && s > 0 {
+			hs = append(hs, lexical.Hit{ID: id, Score: s})
+		}
+	}
+	slices.SortFunc(hs, func(a, b lexical.Hit) int { return cmp.Or(cmp.Compare(b.Score, a.Score), cmp.Compare(b.ID, a.ID)) })
+	return hs[:min(k, len(hs))], nil
+}
+
+func (tl tableLexical) ScoreText(_ context.Context, _ search.Filter, _ []string, ids []int64) ([]float64, error) {
+	out := make([]float64, len(ids))
+	for i, id := range ids {
+		out[i] = tl[id]
+	}
+	return out, nil
+}
+
+// TestEngineHybridExact: a memory in neither candidate list that the
+// fusion of the lists' last scores says could win makes the search take
+// more candidates, and it wins.
+func TestEngineHybridExact(t *testing.T) {
+	// Lexical scores, and cosines with the query (the first unit vector).
+	kw := tableLexical{1: 0.62, 2: 0.61, 3: 0.6, 4: 0.6, 9: 0.59}
+	cos := map[int64]float64{1: 0, 2: 0, 3: 0, 4: 0, 5: 0.61, 6: 0.6, 7: 0.6, 8: 0.6, 9: 0.59}
+	s := &memStore{rows: map[int64]memRow{}, deleted: map[int64]bool{}}
+	var near []vector.Neighbor
+	for id, c := range cos {
+		s.rows[id] = memRow{account: "a", created: id, text: fmt.Sprint("memory ", id),
+			vec: []float32{float32(c), float32(math.Sqrt(1 - c*c)), 0}}
+		if c > 0 && id != 9 {
+			near = append(near, vector.Neighbor{ID: id, Score: float32(c)})
+		}
+	}
+	slices.SortFunc(near, func(a, b vector.Neighbor) int { return cmp.Compare(b.Score, a.Score) })
+	near = append(near, vector.Neighbor{ID: 9, Score: 0.59})
+	e := newEngine(t, s, search.Options{Embedder: unitEmbedder{}, Fusion: search.FusionBlend})
+	e.SetIndex(&fixedIndex{ns: near})
+	e.SetLexical(kw)
+	got := run(t, e, search.Query{Text: "q", Limit: 1})
+	if len(got) != 1 || got[0].Memory != "memory 9" || math.Abs(got[0].Score-0.59) > 1e-6 {
+		t.Fatalf("hybrid: %+v, want memory 9 at 0.59", got)
+	}
+}
+
+// TestEngineHybridExactLexicalFirst: under FusionLexicalFirst a memory
+// that shares no term with the query scores half its cosine, which can
+// beat weak lexical matches although the fusion of the lists' last scores
+// (a lexical match's) does not: the search takes more candidates, and it
+// wins: the vector side asks the index for 4·Limit neighbours, then
+// 16·Limit.
+func TestEngineHybridExactLexicalFirst(t *testing.T) {
+	kw := tableLexical{1: 0.12, 2: 0.11, 3: 0.10, 4: 0.10}
+	cos := map[int64]float64{1: 0.7, 2: 0.69, 3: 0.68, 4: 0.67, 5: 0.6}
+	s := &memStore{rows: map[int64]memRow{}, deleted: map[int64]bool{}}
+	var near []vector.Neighbor
+	for id, c := range cos {
+		s.rows[id] = memRow{account: "a", created: id, text: fmt.Sprint("memory ", id),
+			vec: []float32{float32(c), float32(math.Sqrt(1 - c*c)), 0}}
+		near = append(near, vector.Neighbor{ID: id, Score: float32(c)})
+	}
+	slices.SortFunc(near, func(a, b vector.Neighbor) int { return cmp.Compare(b.Score, a.Score) })
+	e := newEngine(t, s, search.Options{Embedder: unitEmbedder{}, Fusion: search.FusionLexicalFirst})
+	ix := &fixedIndex{ns: near}
+	e.SetIndex(ix)
+	e.SetLexical(kw)
+	got := run(t, e, search.Query{Text: "q", Limit: 1})
+	if len(got) != 1 || got[0].Memory != "memory 5" || math.Abs(got[0].Score-0.3) > 1e-6 {
+		t.Fatalf("hybrid: %+v, want memory 5 at 0.3", got)
+	}
+	if !slices.Equal(ix.ks, []int{4, 16}) {
+		t.Fatalf("the vector index was asked for %v neighbours, want [4 16]", ix.ks)
 	}
 }

@@ -93,3 +93,26 @@ type Index interface {
 	// that f selects; it may miss some (an index that lags behind).
 	Search(ctx context.Context, f Filter, q []float32, k int) ([]vector.Neighbor, error)
 }
+
+// Lexical is an in-process full-text index kept in step with the storage
+// (package search/index's Index is one), which the engine prefers to the
+// storage's [Text] once it has one (see [Engine.SetLexical]). Its scores
+// are [lexical.Score] with the statistics of the searched account's
+// memories (their number, and each term's document frequency among
+// them), where [Text]'s are those of the whole store.
+type Lexical interface {
+	// SearchText returns the k memories that f selects that score highest
+	// by lexical.Score against terms (distinct, as the engine gives
+	// them), each scoring at least min and above 0, best first; equal
+	// scores go to the larger row id first. It must return only memories
+	// that f selects, scoring every one that could be among them, never
+	// a sample.
+	SearchText(ctx context.Context, f Filter, terms []string, k int, min float64) ([]lexical.Hit, error)
+
+	// ScoreText returns the lexical.Score against terms of each of ids,
+	// in their order, as SearchText scores them: 0 for a memory that
+	// shares no term with them or that the index does not hold. It is
+	// how a hybrid search learns the lexical score of a candidate that
+	// the vector side found.
+	ScoreText(ctx context.Context, f Filter, terms []string, ids []int64) ([]float64, error)
+}

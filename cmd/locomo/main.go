@@ -108,6 +108,72 @@ func (s sample) turns() (map[string]string, []string, error) {
 
 var ks = []int{1, 5, 10}
 
+// hit is a search result: the turn it stores and its score.
+type hit struct {
+	dia   string
+	score float64
+}
+
+// engine is what the measurement stores turns in and searches.
+type engine interface {
+	// add stores a turn of the conversation account.
+	add(ctx context.Context, account, dia, text string) error
+	// search returns the top 10 turns of account for query in mode.
+	search(ctx context.Context, account, query, mode string) ([]hit, error)
+}
+
+// relayEngine is -engine relay: memoryrelay through its facade, one
+// account per conversation.
+type relayEngine struct {
+	relay    *memoryrelay.Relay
+	accounts map[string]string // conversation → account id
+	dias     map[string]string // memory id → dia id
+}
+
+func (r *relayEngine) add(ctx context.Context, account, dia, text string) error {
+	id, ok := r.accounts[account]
+	if !ok {
+		acct, err := r.relay.CreateAccount(ctx, account)
+		if err != nil {
+			return err
+		}
+		id = acct.ID
+		r.accounts[account] = id
+	}
+	m, err := r.relay.Account(id).Memories().Create(ctx, memory.NewMemory{Content: text, AgentID: account, Metadata: json.RawMessage(`{"dia_id":"` + dia + `"}`)})
+	if err != nil {
+		return err
+	}
+	r.dias[m.Memory.ID] = dia
+	return nil
+}
+
+func (r *relayEngine) search(ctx context.Context, account, query, mode string) ([]hit, error) {
+	hs, err := r.relay.Account(r.accounts[account]).Memories().Search(ctx, memory.SearchParams{Query: query, Limit: 10, Mode: mode})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]hit, len(hs))
+	for i, h := range hs {
+		out[i] = hit{dia: r.dias[h.Memory.ID], score: h.Score}
+	}
+	return out, nil
+}
+
+// reliability counts, per score bucket of width 0.1, the hits returned
+// and those that are evidence turns.
+type reliability struct{ hits, evidence [10]int }
+
+func (r *reliability) add(hs []hit, evidence map[string]bool) {
+	for _, h := range hs {
+		b := min(int(h.score*10), 9)
+		r.hits[b]++
+		if evidence[h.dia] {
+			r.evidence[b]++
+		}
+	}
+}
+
 // tally accumulates recall@k over questions.
 type tally struct {
 	n   int
@@ -146,6 +212,8 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	oaiModel := fs.String("openai-model", "", "with -openai-url: the model")
 	oaiDim := fs.Int("openai-dim", 0, "with -openai-url: the model's dimension")
 	oaiKeyEnv := fs.String("openai-key-env", "", "with -openai-url: the environment variable holding the API key (default OPENAI_API_KEY for api.openai.com only)")
+	engineName := fs.String("engine", "relay", "relay (memoryrelay through its facade, SQLite) or inprocess (package search's engine over memories in this process, with the in-memory lexical index)")
+	fusionName := fs.String("fusion", "auto", "hybrid fusion: auto, lexical-first or blend")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -153,6 +221,10 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		return fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
 	modeList, err := parseModes(*modes)
+	if err != nil {
+		return err
+	}
+	fusion, err := parseFusion(*fusionName)
 	if err != nil {
 		return err
 	}
@@ -187,17 +259,32 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	relay, err := memoryrelay.Open(ctx, memoryrelay.Options{Path: filepath.Join(dir, "eval.db"), Synchronous: "OFF", Embedder: emb})
-	if err != nil {
-		return err
+	var eng engine
+	switch *engineName {
+	case "relay":
+		relay, err := memoryrelay.Open(ctx, memoryrelay.Options{Path: filepath.Join(dir, "eval.db"), Synchronous: "OFF", Embedder: emb, Fusion: fusion})
+		if err != nil {
+			return err
+		}
+		defer relay.Close()
+		eng = &relayEngine{relay: relay, accounts: map[string]string{}, dias: map[string]string{}}
+	case "inprocess":
+		m, err := newMemEngine(emb, fusion)
+		if err != nil {
+			return err
+		}
+		eng = m
+	default:
+		return fmt.Errorf("-engine %q: want relay or inprocess", *engineName)
 	}
-	defer relay.Close()
 
 	overall := make(map[string]*tally)
 	perCat := make(map[string]map[int]*tally)
+	rel := make(map[string]*reliability)
 	for _, m := range modeList {
 		overall[m] = &tally{}
 		perCat[m] = map[int]*tally{1: {}, 2: {}, 3: {}, 4: {}}
+		rel[m] = &reliability{}
 	}
 	spent := make(map[string]time.Duration) // in Memories().Search, per mode
 	start := time.Now()
@@ -207,17 +294,10 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		if err != nil {
 			return err
 		}
-		acct, err := relay.CreateAccount(ctx, s.ID)
-		if err != nil {
-			return err
-		}
-		idToDia := map[string]string{}
 		for _, dia := range order {
-			m, err := relay.Account(acct.ID).Memories().Create(ctx, memory.NewMemory{Content: texts[dia], AgentID: s.ID, Metadata: json.RawMessage(`{"dia_id":"` + dia + `"}`)})
-			if err != nil {
+			if err := eng.add(ctx, s.ID, dia, texts[dia]); err != nil {
 				return fmt.Errorf("%s %s: %w", s.ID, dia, err)
 			}
-			idToDia[m.Memory.ID] = dia
 			memories++
 		}
 		for _, qa := range s.QA {
@@ -238,7 +318,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 			questions++
 			for _, mode := range modeList {
 				t0 := time.Now()
-				hits, err := relay.Account(acct.ID).Memories().Search(ctx, memory.SearchParams{Query: qa.Question, Limit: 10, Mode: mode})
+				hits, err := eng.search(ctx, s.ID, qa.Question, mode)
 				spent[mode] += time.Since(t0)
 				var verr *memory.ValidationError
 				if errors.As(err, &verr) {
@@ -249,15 +329,16 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 				}
 				dias := make([]string, len(hits))
 				for i, h := range hits {
-					dias[i] = idToDia[h.Memory.ID]
+					dias[i] = h.dia
 				}
+				rel[mode].add(hits, evidence)
 				overall[mode].add(dias, evidence)
 				perCat[mode][qa.Category].add(dias, evidence)
 			}
 		}
 	}
-	fmt.Fprintf(out, "LoCoMo retrieval: %d conversations, %d memories, %d questions (categories 1-4), embedder %s, %s\n\n",
-		len(samples), memories, questions, emb.Model(), time.Since(start).Round(time.Second))
+	fmt.Fprintf(out, "LoCoMo retrieval: %d conversations, %d memories, %d questions (categories 1-4), embedder %s, engine %s, fusion %s, %s\n\n",
+		len(samples), memories, questions, emb.Model(), *engineName, fusion, time.Since(start).Round(time.Second))
 	// Beside each mode, the change from keyword-only search (when measured)
 	// in the same scope, so that a fusion below its lexical input shows.
 	tw := tabwriter.NewWriter(out, 0, 0, 1, ' ', tabwriter.Debug)
@@ -275,6 +356,30 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		for c := 1; c <= 4; c++ {
 			row(mode, fmt.Sprintf("%d %s", c, names[c]), perCat[mode][c], perCat[search.ModeKeyword][c])
 		}
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	// Reliability: of the hits in each score bucket, the share that are
+	// evidence turns.
+	fmt.Fprintln(out, "\nreliability: share of returned hits (top 10) that are evidence turns, by score")
+	tw = tabwriter.NewWriter(out, 0, 0, 1, ' ', tabwriter.Debug)
+	fmt.Fprint(tw, "mode\t")
+	for b := range 10 {
+		fmt.Fprintf(tw, "[%.1f,%.1f)\t", float64(b)/10, float64(b+1)/10)
+	}
+	fmt.Fprintln(tw)
+	for _, mode := range modeList {
+		fmt.Fprintf(tw, "%s\t", mode)
+		for b := range 10 {
+			r := rel[mode]
+			if r.hits[b] == 0 {
+				fmt.Fprint(tw, "-\t")
+				continue
+			}
+			fmt.Fprintf(tw, "%.2f (%d)\t", float64(r.evidence[b])/float64(r.hits[b]), r.hits[b])
+		}
+		fmt.Fprintln(tw)
 	}
 	if err := tw.Flush(); err != nil {
 		return err

@@ -1,14 +1,23 @@
 // Command openbench measures memoryrelay at scale end to end: it fills a
-// database with N memories (built-in embedder, batches of 1,000), then
-// reopens it and reports how long Open takes to return, how long until the
-// in-process vector index (built in the background) is ready, the
-// process's resident memory then, and the median
-// latency of semantic and hybrid searches through the facade, beside the
-// same searches with Options.ExactSearch (the plain sqlite-vec scan).
+// database with N memories (built-in embedder, batches of 1,000, each
+// memory of one of 10 agents), then reopens it and reports how long Open
+// takes to return, how long until the in-process search index (vectors
+// and texts, built in the background) is ready, the process's resident
+// memory then, the database's size on disk per memory, and the p50/p95
+// latency of keyword, semantic and hybrid searches through the facade,
+// unfiltered and filtered on one agent (10% of the memories), beside the
+// same searches with Options.ExactSearch (the sqlite-vec scan and every
+// FTS4 match scored).
 //
 //	go run ./cmd/openbench -n 1000000 -db /tmp/openbench.db
+//	go run ./cmd/openbench -n 1000000 -vocab worst -db /tmp/openbench-worst.db
 //
-// An existing database at -db with at least N memories is reused.
+// Texts come from package internal/benchtext: -vocab natural (the
+// default) draws memories of 8–40 words and queries of 5–10 Zipf-wise
+// from ../shared/data/words-50k.txt; -vocab worst draws memories of 6–15
+// words and queries of 5–10 uniformly from 72 words, so that full-text
+// matching is at its worst. An existing database at -db with at least N
+// memories is reused (give each vocabulary a file of its own).
 package main
 
 import (
@@ -16,14 +25,16 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"os"
 	"runtime"
+	"runtime/debug"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/memoryrelay/memoryrelay"
+	"github.com/memoryrelay/memoryrelay/internal/benchtext"
 	"github.com/memoryrelay/memoryrelay/memory"
 )
 
@@ -34,28 +45,35 @@ func main() {
 	}
 }
 
-var vocab = strings.Fields(`alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi omicron pi rho sigma tau upsilon
-phi chi psi omega river mountain forest desert ocean island valley canyon glacier meadow harbor castle bridge tower garden
-market library museum theater stadium airport station factory farm village city capital kingdom empire republic province`)
-
-func text(rng *rand.Rand) string {
-	ws := make([]string, 6+rng.IntN(10))
-	for i := range ws {
-		ws[i] = vocab[rng.IntN(len(vocab))]
-	}
-	return strings.Join(ws, " ")
-}
-
 func run(ctx context.Context, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("openbench", flag.ContinueOnError)
 	n := fs.Int("n", 100_000, "memories")
 	db := fs.String("db", "openbench.db", "database file (kept, and reused when big enough)")
 	queries := fs.Int("queries", 50, "searches per mode")
 	exact := fs.Bool("exact", true, "also measure Options.ExactSearch")
+	exactQueries := fs.Int("exact-queries", 0, "searches per mode with ExactSearch (0: -queries)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the default configuration's searches to this file")
+	modes := fs.String("modes", "keyword,semantic,hybrid", "the modes to measure, comma-separated")
+	vocabName := fs.String("vocab", "natural", "natural (Zipf over ../shared/data/words-50k.txt) or worst (72 words, uniform)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	rng := rand.New(rand.NewPCG(1, 2))
+	var v *benchtext.Vocab
+	switch *vocabName {
+	case "natural":
+		var err error
+		if v, err = benchtext.Natural(); err != nil {
+			return err
+		}
+	case "worst":
+		v = benchtext.Worst()
+	default:
+		return fmt.Errorf("-vocab %q: want natural or worst", *vocabName)
+	}
+	if *exactQueries <= 0 {
+		*exactQueries = *queries
+	}
+	rng := benchtext.Rand(0)
 	r, err := memoryrelay.Open(ctx, memoryrelay.Options{Path: *db, Synchronous: "OFF", ExactSearch: true})
 	if err != nil {
 		return err
@@ -75,7 +93,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	for have < *n {
 		batch := make([]memory.NewMemory, min(1000, *n-have))
 		for i := range batch {
-			batch[i] = memory.NewMemory{Content: text(rng), AgentID: fmt.Sprintf("agent-%d", rng.IntN(10))}
+			batch[i] = memory.NewMemory{Content: v.Text(rng), AgentID: fmt.Sprintf("agent-%d", rng.IntN(10))}
 		}
 		if _, err := r.Account(acct.ID).Memories().CreateBatch(ctx, memory.BatchParams{Memories: batch}); err != nil {
 			return err
@@ -85,9 +103,16 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	if err := r.Close(); err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "%d memories in %s (filled in %s)\n\n", have, *db, time.Since(start).Round(time.Second))
+	var size int64
+	for _, suffix := range []string{"", "-wal"} {
+		if fi, err := os.Stat(*db + suffix); err == nil {
+			size += fi.Size()
+		}
+	}
+	fmt.Fprintf(out, "%d memories in %s (%s vocabulary; filled in %s), %.0f bytes a memory on disk\n\n",
+		have, *db, v.Name, time.Since(start).Round(time.Second), float64(size)/float64(have))
 
-	measure := func(opts memoryrelay.Options, label string) error {
+	measure := func(opts memoryrelay.Options, label string, nq int) error {
 		runtime.GC()
 		t0 := time.Now()
 		r, err := memoryrelay.Open(ctx, opts)
@@ -101,15 +126,33 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		}
 		readyTime := time.Since(t0)
 		rss := rssMiB()
+		runtime.GC()
+		debug.FreeOSMemory() // what the scavenger gives back in time
+		rssSteady := rssMiB()
+		if *cpuProfile != "" && label == "index (default)" {
+			pf, err := os.Create(*cpuProfile)
+			if err != nil {
+				return err
+			}
+			if err := pprof.StartCPUProfile(pf); err != nil {
+				pf.Close()
+				return err
+			}
+			defer func() { pprof.StopCPUProfile(); pf.Close() }()
+		}
 		agent := "agent-3"
 		for _, c := range []struct {
 			mode   string
 			filter *string
-		}{{"semantic", nil}, {"semantic", &agent}, {"hybrid", nil}} {
-			lat := make([]time.Duration, 0, *queries)
-			for q := 0; q < *queries; q++ {
+		}{{"keyword", nil}, {"keyword", &agent}, {"semantic", nil}, {"semantic", &agent}, {"hybrid", nil}, {"hybrid", &agent}} {
+			if !slices.Contains(strings.Split(*modes, ","), c.mode) {
+				continue
+			}
+			qrng := benchtext.Rand(1) // every mode and configuration: the same queries
+			lat := make([]time.Duration, 0, nq)
+			for q := 0; q < nq; q++ {
 				t := time.Now()
-				if _, err := r.Account(acct.ID).Memories().Search(ctx, memory.SearchParams{Query: text(rng), Mode: c.mode, AgentID: c.filter, Limit: 10}); err != nil {
+				if _, err := r.Account(acct.ID).Memories().Search(ctx, memory.SearchParams{Query: v.Query(qrng), Mode: c.mode, AgentID: c.filter, Limit: 10}); err != nil {
 					return err
 				}
 				lat = append(lat, time.Since(t))
@@ -121,16 +164,16 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 			}
 			fmt.Fprintf(out, "| %s | %s | %s | %.2f | %.1f | %.2f | %.2f |\n", label, c.mode, f, openTime.Seconds(), readyTime.Seconds(), ms(lat[len(lat)/2]), ms(lat[len(lat)*95/100]))
 		}
-		fmt.Fprintf(out, "| %s | RSS with the index built | | | | %d MiB | |\n", label, rss)
+		fmt.Fprintf(out, "| %s | RSS with the index built: when ready, after a GC returning free memory | | | | %d MiB | %d MiB |\n", label, rss, rssSteady)
 		return nil
 	}
 	fmt.Fprintln(out, "| configuration | mode | filter | Open returns s | index ready s | p50 ms | p95 ms |")
 	fmt.Fprintln(out, "|---|---|---|---|---|---|---|")
-	if err := measure(memoryrelay.Options{Path: *db}, "index (default)"); err != nil {
+	if err := measure(memoryrelay.Options{Path: *db}, "index (default)", *queries); err != nil {
 		return err
 	}
 	if *exact {
-		if err := measure(memoryrelay.Options{Path: *db, ExactSearch: true}, "ExactSearch (sqlite-vec scan)"); err != nil {
+		if err := measure(memoryrelay.Options{Path: *db, ExactSearch: true}, "ExactSearch (sqlite-vec scan, FTS4)", *exactQueries); err != nil {
 			return err
 		}
 	}

@@ -71,6 +71,11 @@ var (
 	// ErrStatementTimeout is wrapped by the error of a read that ran past
 	// the implementation's statement timeout.
 	ErrStatementTimeout = errors.New("store: statement ran past the statement timeout")
+	// ErrUnreachable: the database server cannot be reached (refused,
+	// reset, starting up or shutting down, out of connection slots, or
+	// the connection broke during the call). An engine in a file never
+	// returns it; a later call may succeed.
+	ErrUnreachable = errors.New("the database server cannot be reached")
 )
 
 // OpenError is why an implementation's Open failed, when the problem is
@@ -94,11 +99,14 @@ func (e *OpenError) Unwrap() []error { return []error{e.Class, e.Err} }
 // Unavailable reports whether err means the storage cannot serve a
 // request now, through no fault of the caller (busy past the busy
 // timeout, full, read-only, unreadable, damaged, a read past the statement
-// timeout), and says why in words a client may see.
+// timeout, a server that cannot be reached), and says why in words a
+// client may see.
 func Unavailable(err error) (reason string, ok bool) {
 	switch {
 	case err == nil:
 		return "", false
+	case errors.Is(err, ErrUnreachable):
+		return "The database cannot be reached", true
 	case errors.Is(err, ErrStatementTimeout):
 		return "The storage took too long to answer", true
 	case errors.Is(err, ErrDamaged), errors.Is(err, ErrNotDatabase):

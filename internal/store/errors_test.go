@@ -22,6 +22,7 @@ func TestUnavailable(t *testing.T) {
 		{fmt.Errorf("x: %w", syscall.ENOSPC), "The storage is full"},
 		{ErrReadOnly, "The storage is read-only"},
 		{ErrIO, "The storage cannot be read or written"},
+		{fmt.Errorf("ping: %w", ErrUnreachable), "The database cannot be reached"},
 		{ErrNotFound, ""},
 		{ErrForeignKey, ""},
 		{ErrClosed, ""},

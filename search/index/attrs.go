@@ -40,14 +40,18 @@ type attrTable struct {
 	intern  *internTable
 }
 
-// get returns the attributes of the row id, and false if there is none.
-func (t *attrTable) get(id int64) (rowAttrs, bool) {
+// ref returns the attributes of the row id in place, and nil if there is
+// none.
+func (t *attrTable) ref(id int64) *rowAttrs {
 	ci := id >> attrChunkShift
 	if id < 0 || ci >= int64(len(t.chunks)) || t.chunks[ci] == nil {
-		return rowAttrs{}, false
+		return nil
 	}
-	a := t.chunks[ci][id&(attrChunkRows-1)]
-	return a, a.agent != 0
+	a := &t.chunks[ci][id&(attrChunkRows-1)]
+	if a.agent == 0 {
+		return nil
+	}
+	return a
 }
 
 // internTable numbers strings from 1, for the attribute tables. It only

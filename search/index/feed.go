@@ -11,11 +11,11 @@ import (
 // the reads of a search. Memories are named by their row ids, as in
 // package search.
 
-// Feed is a store's change feed of the stored vectors and of the
+// Feed is a store's change feed of the stored vectors, texts and the
 // attributes that searches filter on. Each committed change to a memory's
-// vector, account, visibility, archival or filtered attributes, and its
-// deletion, appends one change to the feed, in commit order, naming the
-// memory. Only the Index that opened a Feed uses it, one call at a time.
+// vector, content, account, visibility, archival or filtered attributes,
+// and its deletion, appends one change to the feed, in commit order,
+// naming the memory. Only the Index that opened a Feed uses it, one call at a time.
 type Feed interface {
 	// Version returns a number that changes whenever a write has been
 	// committed to the store, by any connection or process, since the
@@ -58,15 +58,18 @@ type Change struct {
 	ID  int64 // the memory's row id
 }
 
-// Row is what an Index keeps of a memory: its vector, its partition and
-// its filterable attributes. A Row passed to a callback, and the slices
-// and strings it points to, are valid only during the call.
+// Row is what an Index keeps of a memory: its vector, its text, its
+// partition and its filterable attributes. A Row passed to a callback, and
+// the slices it points to, are valid only during the call.
 type Row struct {
 	ID      int64
 	Account []byte    // the memory's account id
 	Hidden  bool      // confidential or archived: skipped by default
 	Vector  []float32 // nil when the stored vector cannot be decoded
-	Attrs   Attrs
+	// Text is the memory's content, which the lexical index splits into
+	// terms (lexical.Terms, as the store's full-text table does).
+	Text  string
+	Attrs Attrs
 }
 
 // Attrs are the filterable attributes of a memory; a nil string is NULL.

@@ -11,12 +11,13 @@ import (
 	"sync/atomic"
 
 	"github.com/memoryrelay/memoryrelay/search"
+	"github.com/memoryrelay/memoryrelay/search/lexical"
 	"github.com/memoryrelay/memoryrelay/search/vector"
 )
 
-// Index keeps an in-process [vector.Index] in step with the committed
-// vectors of a store, including writes by other connections and other
-// processes: before each search it reads the feed's [Feed.Version] (which
+// Index keeps an in-process [vector.Index] and a [lexical.Index] in step
+// with the committed vectors and texts of a store, including writes by
+// other connections and other processes: before each search it reads the feed's [Feed.Version] (which
 // changes whenever anyone commits), and when it has changed, applies the
 // changes of the feed it has not seen. A gap in the feed (pruned past what
 // this index saw) makes it rebuild from scratch, aside: searches meanwhile
@@ -69,6 +70,11 @@ type Index struct {
 
 	attrs atomic.Pointer[attrTable]
 
+	// lex is the lexical index of the memories' texts, in the same
+	// partitions as the vectors. The owner writes to it (it has its own
+	// lock); a rebuild makes a new one aside and swaps it in.
+	lex atomic.Pointer[lexical.Index]
+
 	partMu sync.RWMutex
 	parts  map[partKey]uint32
 
@@ -115,6 +121,36 @@ func (v *Index) Close() error { return v.feed.Close() }
 // Len is the number of vectors in the index.
 func (v *Index) Len() int { return v.idx.Len() }
 
+// Lag is how many changes the feed holds past the last one the index
+// applied: writes committed since it last caught up. The index catches
+// up before each search, so between searches Lag counts the writes since
+// the last one; it is not a fault by itself, but a lag that keeps growing
+// while searches run, or nears what the feed keeps (100,000 changes),
+// means searches pay for catching up or for a rebuild. Lag waits for a
+// catch-up or rebuild in progress (while ctx allows) and reads the feed's
+// bounds; it applies nothing.
+func (v *Index) Lag(ctx context.Context) (int64, error) {
+	v.syncMu.Lock()
+	for v.busy {
+		changed := v.changed
+		v.syncMu.Unlock()
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		}
+		v.syncMu.Lock()
+	}
+	v.busy = true
+	v.syncMu.Unlock()
+	defer v.setState(false, false)
+	_, newest, err := v.feed.Bounds(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("index: lag: %w", err)
+	}
+	return max(newest-v.last, 0), nil
+}
+
 func (v *Index) partition(k partKey) uint32 {
 	v.partMu.RLock()
 	p, ok := v.parts[k]
@@ -157,6 +193,25 @@ func (v *Index) rebuild(ctx context.Context) error {
 		return err
 	}
 	ed := newAttrEditor(nil)
+	// The texts are indexed on another goroutine, in batches, while this
+	// one feeds the vector build.
+	lx := lexical.NewIndex()
+	type textRow struct {
+		id   int64
+		part uint32
+		text string
+	}
+	batches := make(chan []textRow, 4)
+	lexDone := make(chan struct{})
+	go func() {
+		defer close(lexDone)
+		for b := range batches {
+			for _, r := range b {
+				lx.Upsert(r.id, r.part, r.text)
+			}
+		}
+	}()
+	var batch []textRow
 	err = v.idx.BuildFrom(func(yield func(id int64, partition uint32, vec []float32) bool) error {
 		// Build copies each vector, so the feed may reuse its buffers.
 		var (
@@ -167,12 +222,16 @@ func (v *Index) rebuild(ctx context.Context) error {
 		)
 		err := v.feed.Scan(ctx, func(r *Row) error {
 			ed.set(r.ID, ed.attrsOf(&r.Attrs))
-			if len(r.Vector) != v.dim {
-				return nil // a vector of another model: Reembed's business, not ours
-			}
 			if lastAcct == nil || r.Hidden != lastHid || !bytes.Equal(r.Account, lastAcct) {
 				lastAcct, lastHid = append(lastAcct[:0], r.Account...), r.Hidden
 				lastPart = v.partition(partKey{string(r.Account), r.Hidden})
+			}
+			if batch = append(batch, textRow{r.ID, lastPart, r.Text}); len(batch) == changeBatch {
+				batches <- batch
+				batch = nil
+			}
+			if len(r.Vector) != v.dim {
+				return nil // a vector of another model: Reembed's business, not ours
 			}
 			if !yield(r.ID, lastPart, r.Vector) {
 				return errStop
@@ -187,10 +246,16 @@ func (v *Index) rebuild(ctx context.Context) error {
 		}
 		return err // a cancelled context, say: the index stays as it was
 	})
+	if len(batch) > 0 {
+		batches <- batch
+	}
+	close(batches)
+	<-lexDone
 	if err != nil {
 		return fmt.Errorf("index: build: %w", err)
 	}
 	v.attrs.Store(ed.t)
+	v.lex.Store(lx)
 	v.version, v.last = ver, last
 	return nil
 }
@@ -276,24 +341,26 @@ func (v *Index) catchUpOwned(ctx context.Context) error {
 	return nil
 }
 
-// apply makes the index hold exactly the committed vectors of ids. The
-// new attribute table is published before the index changes, so that a
-// row enters the index with its attributes known.
+// apply makes the index hold exactly the committed vectors and texts of
+// ids. The new attribute table is published before the indexes change, so
+// that a row enters them with its attributes known.
 func (v *Index) apply(ctx context.Context, ids []int64) error {
 	type row struct {
 		id   int64
 		part uint32
-		vec  []float32
+		vec  []float32 // nil: none of this index's dimension
+		text string
 	}
 	var got []row
 	ed := newAttrEditor(v.attrs.Load())
 	present := map[int64]bool{}
 	err := v.feed.Rows(ctx, ids, func(r *Row) error {
-		if len(r.Vector) != v.dim {
-			return nil
-		}
 		ed.set(r.ID, ed.attrsOf(&r.Attrs))
-		got = append(got, row{r.ID, v.partition(partKey{string(r.Account), r.Hidden}), slices.Clone(r.Vector)})
+		var vec []float32
+		if len(r.Vector) == v.dim {
+			vec = slices.Clone(r.Vector)
+		}
+		got = append(got, row{r.ID, v.partition(partKey{string(r.Account), r.Hidden}), vec, r.Text})
 		present[r.ID] = true
 		return nil
 	})
@@ -306,7 +373,13 @@ func (v *Index) apply(ctx context.Context, ids []int64) error {
 		}
 	}
 	v.attrs.Store(ed.t)
+	lx := v.lex.Load()
 	for _, r := range got {
+		lx.Upsert(r.id, r.part, r.text)
+		if r.vec == nil {
+			v.idx.Delete(r.id)
+			continue
+		}
 		if err := v.idx.Upsert(r.id, r.part, r.vec); err != nil {
 			return err
 		}
@@ -314,6 +387,7 @@ func (v *Index) apply(ctx context.Context, ids []int64) error {
 	for _, id := range ids {
 		if !present[id] {
 			v.idx.Delete(id)
+			lx.Delete(id)
 		}
 	}
 	return nil
@@ -378,19 +452,9 @@ func (v *Index) searchPartition(ctx context.Context, f search.Filter, hidden boo
 	if !ok {
 		return nil, nil
 	}
-	var allow func(int64) bool
-	if hidden || narrows(f) {
-		var err error
-		if allow, err = v.attrFilter(ctx, f, hidden); err != nil {
-			return nil, err
-		}
-		if allow == nil {
-			ids, err := v.st.FilterIDs(ctx, f)
-			if err != nil {
-				return nil, err
-			}
-			allow = func(id int64) bool { return ids[id] }
-		}
+	allow, err := v.allow(ctx, f, hidden)
+	if err != nil {
+		return nil, err
 	}
 	return v.idx.Search(q, part, k, allow, v.exact(ctx, f, stale))
 }
@@ -492,10 +556,19 @@ func (v *Index) attrFilter(ctx context.Context, f search.Filter, hidden bool) (a
 	if f.MinImportance != nil {
 		wantImportance = float32(*f.MinImportance)
 	}
+	if want.agent != 0 && want == (rowAttrs{agent: want.agent}) && f.MinImportance == nil {
+		// The commonest filter, an agent's memories, alone: the vector
+		// index asks this of most rows of a partition.
+		agentKey := want.agent
+		return func(id int64) bool {
+			a := t.ref(id)
+			return a != nil && a.agent == agentKey
+		}, nil
+	}
 	match := func(a uint32, w uint32) bool { return w == 0 || a == w }
 	return func(id int64) bool {
-		a, ok := t.get(id)
-		return ok && match(a.agent, want.agent) && match(a.user, want.user) && match(a.session, want.session) &&
+		a := t.ref(id)
+		return a != nil && match(a.agent, want.agent) && match(a.user, want.user) && match(a.session, want.session) &&
 			match(a.project, want.project) && match(a.tier, want.tier) && match(a.scope, want.scope) &&
 			(f.MinImportance == nil || a.importance >= wantImportance)
 	}, nil

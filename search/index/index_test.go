@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/memoryrelay/memoryrelay/search"
+	"github.com/memoryrelay/memoryrelay/search/lexical"
 	"github.com/memoryrelay/memoryrelay/search/vector"
 )
 
@@ -27,6 +28,7 @@ type memRow struct {
 	account, agent, tier string
 	hidden               bool
 	vec                  []float32
+	text                 string
 }
 
 func newMemStore() *memStore { return &memStore{rows: map[int64]memRow{}} }
@@ -104,7 +106,7 @@ func (f feed) Changes(_ context.Context, after int64, limit int) ([]Change, erro
 }
 
 func (f feed) row(id int64, r memRow) *Row {
-	return &Row{ID: id, Account: []byte(r.account), Hidden: r.hidden, Vector: r.vec,
+	return &Row{ID: id, Account: []byte(r.account), Hidden: r.hidden, Vector: r.vec, Text: r.text,
 		Attrs: Attrs{Agent: &r.agent, Tier: &r.tier, Scope: new(string)}}
 }
 
@@ -282,5 +284,176 @@ func TestIndexPrunesFeed(t *testing.T) {
 	s.del(2)
 	if got := ids(t, lagging, search.Filter{AccountID: "a"}, 1, 0, 0, 0); !slices.Equal(got, []int64{1}) || rebuilds != 1 {
 		t.Fatalf("after a deletion: %v, %d rebuilds", got, rebuilds)
+	}
+}
+
+// textIDs returns the ids of SearchText's hits for query, best first.
+func textIDs(t *testing.T, v *Index, f search.Filter, query string) []int64 {
+	t.Helper()
+	hs, err := v.SearchText(context.Background(), f, lexical.Terms(query), 10, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make([]int64, len(hs))
+	for i, h := range hs {
+		out[i] = h.ID
+	}
+	return out
+}
+
+// TestLexicalFollowsFeed: the lexical index sees each change of the feed
+// at the next search, like the vector index: new texts, changed texts,
+// filtered attributes, hidden rows, deletions, rows whose vector is not
+// of the index's dimension (found by their text all the same); and its
+// scores are lexical.Score's over every row.
+func TestLexicalFollowsFeed(t *testing.T) {
+	s := newMemStore()
+	s.put(1, memRow{account: "a", agent: "bot", tier: "warm", vec: []float32{1, 0, 0, 0}, text: "the ferry leaves at noon"})
+	v := openMem(t, s)
+	all := search.Filter{AccountID: "a"}
+	if got := textIDs(t, v, all, "ferry"); !slices.Equal(got, []int64{1}) {
+		t.Fatalf("built: %v", got)
+	}
+	s.put(2, memRow{account: "a", agent: "helper", tier: "hot", vec: []float32{0, 1, 0, 0}, text: "ferry tickets are cheap"})
+	s.put(3, memRow{account: "b", agent: "bot", tier: "hot", vec: []float32{1, 0, 0, 0}, text: "ferry ferry ferry"})
+	s.put(4, memRow{account: "a", agent: "bot", tier: "hot", vec: []float32{1, 0}, text: "a ferry of another model's vector"})
+	if got := textIDs(t, v, all, "ferry"); !slices.Equal(got, []int64{2, 1, 4}) {
+		t.Fatalf("after creations: %v", got)
+	}
+	if got := ids(t, v, all, 1, 0, 0, 0); slices.Contains(got, 4) {
+		t.Fatalf("the vector index holds a vector of another dimension: %v", got)
+	}
+	hot, bot := "hot", "bot"
+	if got := textIDs(t, v, search.Filter{AccountID: "a", Tier: &hot}, "ferry"); !slices.Equal(got, []int64{2, 4}) {
+		t.Fatalf("tier filter: %v", got)
+	}
+	if got := textIDs(t, v, search.Filter{AccountID: "a", AgentID: &bot, Tier: &hot}, "ferry"); !slices.Equal(got, []int64{4}) {
+		t.Fatalf("agent and tier filter: %v", got)
+	}
+	s.put(1, memRow{account: "a", agent: "bot", tier: "warm", vec: []float32{1, 0, 0, 0}, text: "the bus leaves at noon"})
+	if got := textIDs(t, v, all, "ferry"); !slices.Equal(got, []int64{2, 4}) {
+		t.Fatalf("changed text: %v", got)
+	}
+	if got := textIDs(t, v, all, "bus noon"); !slices.Equal(got, []int64{1}) {
+		t.Fatalf("the new text: %v", got)
+	}
+	s.put(2, memRow{account: "a", agent: "helper", tier: "hot", hidden: true, vec: []float32{0, 1, 0, 0}, text: "ferry tickets are cheap"})
+	if got := textIDs(t, v, all, "ferry"); !slices.Equal(got, []int64{4}) {
+		t.Fatalf("hidden: %v", got)
+	}
+	if got := textIDs(t, v, search.Filter{AccountID: "a", IncludeArchived: true}, "ferry"); !slices.Equal(got, []int64{2, 4}) {
+		t.Fatalf("hidden included: %v", got)
+	}
+	// Scores: lexical.Score over every row the index holds, as ScoreText
+	// gives them too.
+	q := lexical.Terms("ferry tickets")
+	hs, err := v.SearchText(context.Background(), search.Filter{AccountID: "a", IncludeArchived: true}, q, 10, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref := lexical.NewIndex()
+	for id, r := range s.rows {
+		ref.Upsert(id, 1, r.text)
+	}
+	want := ref.Score(1, lexical.Query{Terms: q}, []int64{2, 4})
+	got, err := v.ScoreText(context.Background(), search.Filter{AccountID: "a", IncludeArchived: true}, q, []int64{2, 4, 3})
+	if err != nil || len(hs) != 2 || hs[0].Score != want[0] || hs[1].Score != want[1] || got[0] != want[0] || got[1] != want[1] || got[2] != 0 {
+		t.Fatalf("SearchText %v, ScoreText %v %v, want %v (and 0 for another account's)", hs, got, err, want)
+	}
+	if got, _ := v.ScoreText(context.Background(), all, q, []int64{2}); got[0] != 0 {
+		t.Fatalf("ScoreText of a hidden memory without it included: %v", got)
+	}
+	s.del(4)
+	if got := textIDs(t, v, all, "ferry"); len(got) != 0 {
+		t.Fatalf("deleted: %v", got)
+	}
+	// A rebuild (the feed pruned past the index) indexes the texts anew.
+	s.put(5, memRow{account: "a", agent: "bot", tier: "warm", vec: []float32{0, 0, 1, 0}, text: "ferry at dawn"})
+	s.logOnly(1000, maxLogRows+10)
+	other := openMem(t, s) // its catch-up prunes what v has not seen
+	s.put(6, memRow{account: "a", agent: "bot", tier: "warm", vec: []float32{0, 0, 1, 0}, text: "ferry at dusk"})
+	if got := textIDs(t, other, all, "ferry"); !slices.Equal(got, []int64{6, 5}) {
+		t.Fatalf("after a prune: %v", got)
+	}
+	rebuilds := 0
+	SetRebuildHook(v, func() { rebuilds++ })
+	if got := textIDs(t, v, all, "ferry"); !slices.Equal(got, []int64{6, 5}) || rebuilds != 1 {
+		t.Fatalf("after a rebuild: %v (%d rebuilds)", got, rebuilds)
+	}
+}
+
+// TestIndexLag: Lag counts the feed's changes past the last one applied,
+// grows with writes, drops to zero when a search catches up, and applies
+// nothing itself.
+func TestIndexLag(t *testing.T) {
+	s := newMemStore()
+	s.put(1, memRow{account: "a", agent: "bot", tier: "warm", vec: []float32{1, 0, 0, 0}})
+	v := openMem(t, s)
+	ctx := context.Background()
+	lag := func() int64 {
+		t.Helper()
+		n, err := v.Lag(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if n := lag(); n != 0 {
+		t.Fatalf("after Open: lag %d", n)
+	}
+	s.put(2, memRow{account: "a", agent: "bot", tier: "warm", vec: []float32{0, 1, 0, 0}})
+	s.put(3, memRow{account: "a", agent: "bot", tier: "warm", vec: []float32{0, 0, 1, 0}})
+	s.del(2)
+	if n := lag(); n != 3 {
+		t.Fatalf("three changes unseen: lag %d", n)
+	}
+	if n := lag(); n != 3 || v.Len() != 1 {
+		t.Fatalf("Lag applied something: lag %d, Len %d", n, v.Len())
+	}
+	ids(t, v, search.Filter{AccountID: "a"}, 1, 0, 0, 0)
+	if n := lag(); n != 0 || v.Len() != 2 {
+		t.Fatalf("after a search: lag %d, Len %d", n, v.Len())
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	v.setState(true, false) // a catch-up in progress: Lag waits for it, within ctx
+	if _, err := v.Lag(cctx); err == nil {
+		t.Fatal("Lag did not give up with its context")
+	}
+	v.setState(false, false)
+}
+
+// TestAttrFilterAgrees: the in-memory filters select exactly the rows the
+// store's filter does, for an agent alone (its own fast path), an agent
+// with a tier, a tier alone, and an agent no row has, over random rows
+// (row ids past the table's first chunk, and gaps, included).
+func TestAttrFilterAgrees(t *testing.T) {
+	s := newMemStore()
+	agents, tiers := []string{"bot", "helper", "scribe"}, []string{"hot", "warm"}
+	for id := int64(1); id <= 3000; id++ {
+		if id%7 == 0 {
+			continue // a gap
+		}
+		s.put(id, memRow{account: "a", agent: agents[int(id*31)%3], tier: tiers[int(id*17)%2], vec: []float32{1, 0, 0, 0}})
+	}
+	v := openMem(t, s)
+	ids(t, v, search.Filter{AccountID: "a"}, 1, 0, 0, 0) // caught up
+	bot, hot, nobody := "bot", "hot", "nobody"
+	for _, f := range []search.Filter{
+		{AccountID: "a", AgentID: &bot},
+		{AccountID: "a", AgentID: &bot, Tier: &hot},
+		{AccountID: "a", Tier: &hot},
+		{AccountID: "a", AgentID: &nobody},
+	} {
+		allow, err := v.attrFilter(context.Background(), f, false)
+		if err != nil || allow == nil {
+			t.Fatalf("%+v: no in-memory filter (%v)", f, err)
+		}
+		for id := int64(0); id <= 3100; id++ {
+			r, ok := s.rows[id]
+			if want := ok && s.selects(f, r); allow(id) != want {
+				t.Fatalf("%+v: row %d allowed %v, want %v", f, id, allow(id), want)
+			}
+		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -17,6 +18,7 @@ import (
 	"github.com/memoryrelay/memoryrelay/internal/uuid"
 	"github.com/memoryrelay/memoryrelay/search"
 	"github.com/memoryrelay/memoryrelay/search/index"
+	"github.com/memoryrelay/memoryrelay/search/lexical"
 	"github.com/memoryrelay/memoryrelay/search/vector"
 )
 
@@ -78,9 +80,9 @@ func pruneAll(t *testing.T, st *sqlite.Store) {
 func addTestMemory(t *testing.T, st *sqlite.Store, acct, tier string, vec []float32) store.Memory {
 	t.Helper()
 	now := time.Now().UTC()
-	m := store.Memory{ID: uuid.New(), AccountID: acct, AgentRef: "agent", Content: "c", Visibility: "private", Importance: 0.5,
+	m := store.Memory{ID: uuid.New(), AccountID: acct, AgentRef: "agent", Content: "a " + tier + " note", Visibility: "private", Importance: 0.5,
 		Tier: tier, Scope: "long-term", CreatedAt: now, UpdatedAt: now}
-	if err := st.InsertMemory(context.Background(), &m, store.Indexed{Vector: vec, Terms: "c"}); err != nil {
+	if err := st.InsertMemory(context.Background(), &m, store.Indexed{Vector: vec, Terms: strings.Join(lexical.Terms(m.Content), " ")}); err != nil {
 		t.Fatal(err)
 	}
 	return m
@@ -174,15 +176,16 @@ func TestVectorIndexSearchesDuringRebuild(t *testing.T) {
 
 	hot := "hot"
 	for _, f := range []search.Filter{{AccountID: acct.ID}, {AccountID: acct.ID, Tier: &hot}} {
-		ids := searchWithin(t, 10*time.Second, v, f, q)
-		if !slices.Contains(ids, old.Seq) {
-			t.Errorf("%+v during the rebuild: %v lacks %d", f, ids, old.Seq)
-		}
-		if slices.Contains(ids, gone.Seq) || slices.Contains(ids, hide.Seq) {
-			t.Errorf("%+v during the rebuild: %v holds a deleted (%d) or confidential (%d) memory", f, ids, gone.Seq, hide.Seq)
-		}
-		if f.Tier != nil && slices.Contains(ids, warm.Seq) {
-			t.Errorf("tier filter during the rebuild: %v holds a warm memory", ids)
+		for _, ids := range [][]int64{searchWithin(t, 10*time.Second, v, f, q), textWithin(t, 10*time.Second, v, f, "note")} {
+			if !slices.Contains(ids, old.Seq) {
+				t.Errorf("%+v during the rebuild: %v lacks %d", f, ids, old.Seq)
+			}
+			if slices.Contains(ids, gone.Seq) || slices.Contains(ids, hide.Seq) {
+				t.Errorf("%+v during the rebuild: %v holds a deleted (%d) or confidential (%d) memory", f, ids, gone.Seq, hide.Seq)
+			}
+			if f.Tier != nil && slices.Contains(ids, warm.Seq) {
+				t.Errorf("tier filter during the rebuild: %v holds a warm memory", ids)
+			}
 		}
 	}
 
@@ -203,6 +206,82 @@ func TestVectorIndexSearchesDuringRebuild(t *testing.T) {
 	ids = searchWithin(t, 10*time.Second, v, search.Filter{AccountID: acct.ID, Tier: &hot}, q)
 	if !slices.Contains(ids, fresh.Seq) || !slices.Contains(ids, old.Seq) || slices.Contains(ids, warm.Seq) {
 		t.Errorf("tier filter after the rebuild: %v (fresh %d, old %d, warm %d)", ids, fresh.Seq, old.Seq, warm.Seq)
+	}
+	ids = textWithin(t, 10*time.Second, v, search.Filter{AccountID: acct.ID}, "note")
+	if !slices.Contains(ids, fresh.Seq) || !slices.Contains(ids, old.Seq) || slices.Contains(ids, gone.Seq) || slices.Contains(ids, hide.Seq) {
+		t.Errorf("text search after the rebuild: %v (fresh %d, old %d, gone %d, hidden %d)", ids, fresh.Seq, old.Seq, gone.Seq, hide.Seq)
+	}
+}
+
+// textWithin runs v.SearchText and fails the test, rather than hanging
+// it, if no answer comes within d.
+func textWithin(t *testing.T, d time.Duration, v *index.Index, f search.Filter, query string) []int64 {
+	t.Helper()
+	type result struct {
+		hs  []lexical.Hit
+		err error
+	}
+	ch := make(chan result, 1)
+	go func() {
+		hs, err := v.SearchText(context.Background(), f, lexical.Terms(query), 10, 0)
+		ch <- result{hs, err}
+	}()
+	select {
+	case r := <-ch:
+		if r.err != nil {
+			t.Fatal(r.err)
+		}
+		ids := make([]int64, len(r.hs))
+		for i, h := range r.hs {
+			ids[i] = h.ID
+		}
+		return ids
+	case <-time.After(d):
+		t.Fatalf("no answer within %v", d)
+		return nil
+	}
+}
+
+// TestLexicalIndexesFollowEachOther: two stores on one file (two
+// processes), each with its index: the text each writes, rewrites or
+// deletes is what the other's lexical index finds at its next search.
+func TestLexicalIndexesFollowEachOther(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "shared.db")
+	open := func() *sqlite.Store {
+		st, err := sqlite.Open(ctx, sqlite.Options{Path: path})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		return st
+	}
+	st1, st2 := open(), open()
+	acct, err := st1.CreateAccount(ctx, "acct", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	v1, v2 := openIndex(t, st1), openIndex(t, st2)
+	all := search.Filter{AccountID: acct.ID}
+	m := addTestMemory(t, st1, acct.ID, "hot", []float32{1, 0, 0, 0})
+	if ids := textWithin(t, 10*time.Second, v2, all, "hot note"); !slices.Equal(ids, []int64{m.Seq}) {
+		t.Fatalf("the other's write: %v, want %d", ids, m.Seq)
+	}
+	idx := store.Indexed{Vector: []float32{0, 1, 0, 0}, Terms: strings.Join(lexical.Terms("lighthouse keeper"), " ")}
+	if _, err := st2.UpdateMemory(ctx, acct.ID, m.ID, func(mm *store.Memory) error { mm.Content = "lighthouse keeper"; return nil }, &idx); err != nil {
+		t.Fatal(err)
+	}
+	if ids := textWithin(t, 10*time.Second, v1, all, "hot note"); len(ids) != 0 {
+		t.Fatalf("the old text after the other's rewrite: %v", ids)
+	}
+	if ids := textWithin(t, 10*time.Second, v1, all, "lighthouse"); !slices.Equal(ids, []int64{m.Seq}) {
+		t.Fatalf("the other's rewrite: %v, want %d", ids, m.Seq)
+	}
+	if err := st1.DeleteMemory(ctx, acct.ID, m.ID); err != nil {
+		t.Fatal(err)
+	}
+	if ids := textWithin(t, 10*time.Second, v2, all, "lighthouse"); len(ids) != 0 {
+		t.Fatalf("after the other's delete: %v", ids)
 	}
 }
 

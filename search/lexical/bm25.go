@@ -41,16 +41,29 @@ func BM25(st Stats, k1, b float64) float64 {
 	if avg > 0 {
 		norm = dl / avg
 	}
-	k := k1 * (1 - b + b*norm)
+	k := lengthK(k1, b, norm)
 	var sum float64
 	for _, t := range st.Terms {
 		tf := float64(max(t.Hits, 0))
 		if tf == 0 {
 			continue
 		}
-		sum += bm25IDF(st.Rows, t.Docs) * tf * (k1 + 1) / (tf + k)
+		sum += termWeight(bm25IDF(st.Rows, t.Docs), tf, k1, k)
 	}
 	return sum
+}
+
+// lengthK is BM25's k1·(1 − b + b·norm), norm being Length/AvgLength.
+func lengthK(k1, b, norm float64) float64 {
+	return k1 * float64(1-b+float64(b*norm))
+}
+
+// termWeight is one term's BM25 contribution: idf·tf·(k1+1)/(tf+k), where
+// k = k1·(1 − b + b·Length/AvgLength). [BM25], [Score] and the [Index]
+// all compute it here, in this order of operations (the conversions
+// forbid fused multiply-adds), so that they agree to the last bit.
+func termWeight(idf, tf, k1, k float64) float64 {
+	return float64(float64(idf*tf)*(k1+1)) / (tf + k)
 }
 
 // bm25IDF is BM25's idf. docs is clamped to [0, rows] so that the idf of
@@ -65,19 +78,28 @@ func bm25IDF(rows, docs int) float64 {
 const lengthExponent = 0.2
 
 // Score maps the statistics of a row that matched a query (that shares at
-// least one of its terms) to a score in [0,1] calibrated like the semantic
-// score (API.md §7):
+// least one of its terms) to a score in [0,1] that means what clients
+// assume of a score (API.md §7):
 //
-//   - a row whose terms equal the query's (the same text up to case,
-//     punctuation, stopwords and word forms) scores 1;
-//   - a near-verbatim row (one word of a dozen changed or missing) scores
-//     about 0.8 to 0.9, a little less if the missing word is much rarer in
-//     the table than the others;
-//   - a row that holds all of the query in a text at least 1.7 times as
-//     long scores below 0.9, so only near-identical text exceeds 0.9;
-//   - a row sharing no term with the query scores 0 (it does not match).
+//   - 1: the row's terms equal the query's (the same text up to case,
+//     punctuation, stopwords and word forms);
+//   - 0.9 and above: only near-verbatim duplicates: rows holding at least
+//     97% of the query (by idf weight) in a text at most about 16% longer
+//     (one extra word in eight scores 0.92; a one-word query against a
+//     row of two terms 0.87);
+//   - 0.8 to 0.9: one word of a dozen changed or missing, a little less if
+//     the missing word is much rarer in the table than the others; a row
+//     holding all of the query in a text up to twice as long (a question
+//     and the memory that answers it in the question's words: 0.86 for
+//     a 3-term question in a 5-term memory);
+//   - 0.5 and above: a row holding most of the query's weight (half the
+//     terms of a query in a row of its length is about 0.5);
+//   - below 0.3: a row that shares only a minor part of the query, such as
+//     one common word;
+//   - 0: a row sharing no term with the query (it does not match).
 //
-// The score is coverage × brevity^(coverage²):
+// The raw score is coverage × brevity^(coverage²), and the score is the
+// raw score with the top of the scale stretched ([stretch]):
 //
 //   - coverage is the row's BM25 (with b = 0, see below) divided by the
 //     BM25 that the query itself would get as a row: each of its p terms
@@ -90,7 +112,7 @@ const lengthExponent = 0.2
 //   - brevity is (p/Length)^0.2 for a row longer than the query, and 1
 //     otherwise. It tells a row that is the query from a longer row that
 //     merely contains it. A row holding all of the query gets all of it:
-//     twice as long as the query is at most 0.87, and a one-term query
+//     twice as long as the query is at most 0.86, and a one-term query
 //     still scores 0.58 against a 15-term row and 0.44 against a 60-term
 //     row, so thresholds of 0.3 to 0.5 keep keyword hits.
 //   - the exponent coverage² fades brevity out for rows holding only part
@@ -100,14 +122,19 @@ const lengthExponent = 0.2
 //     more room for the missing words), and penalising it cost recall: on
 //     LoCoMo (cmd/locomo, 783 questions) BM25's own length normalisation
 //     lowers recall@10 from 0.632 (b = 0) to 0.604 (b = 0.75), a full
-//     brevity factor to 0.619, and brevity^(coverage²) keeps 0.630. Unlike
-//     BM25's b, the factor is relative to the query, not to the table's
-//     average row, so the calibration does not drift as the table fills.
+//     brevity factor to 0.619, and brevity^(coverage²) keeps 0.630; a
+//     stronger brevity (exponent 0.3 instead of 0.2) costs 0.014 of
+//     recall@1. Unlike BM25's b, the factor is relative to the query, not
+//     to the table's average row, so the calibration does not drift as
+//     the table fills.
+//   - the stretch is monotone, so it changes no ranking: it only moves
+//     raw scores of 0.85 to 0.97 (a row holding all of a short question
+//     in a somewhat longer answer, 0.90 to 0.92 raw) below 0.9, which
+//     only near-verbatim rows reach.
 //
 // A partial match scales with the share of the query it holds, like a
-// cosine: half the query's terms in a row of the query's length is about
-// 0.5. The idf weighting means that missing a rare query term costs more
-// than missing a common one.
+// cosine. The idf weighting means that missing a rare query term costs
+// more than missing a common one.
 func Score(st Stats) float64 {
 	p := len(st.Terms)
 	if p == 0 {
@@ -123,12 +150,49 @@ func Score(st Stats) float64 {
 	for _, t := range st.Terms {
 		ideal += bm25IDF(max(st.Rows, 1), max(t.Docs, 1))
 	}
-	got := BM25(st, DefaultK1, 0)
+	return stretch(calibrate(BM25(st, DefaultK1, 0), ideal, p, st.Length))
+}
+
+// The stretch of the top of [Score]'s scale: raw scores up to
+// stretchFrom are kept, those from stretchFrom to stretchNear map
+// linearly onto stretchFrom to 0.9, and those above onto 0.9 to 1.
+const (
+	stretchFrom = 0.85
+	stretchNear = 0.97
+)
+
+// stretch maps a raw score to the score: continuous, strictly increasing,
+// 0 to 0 and 1 to 1.
+func stretch(raw float64) float64 {
+	switch {
+	case raw <= stretchFrom:
+		return raw
+	case raw <= stretchNear:
+		return stretchFrom + (raw-stretchFrom)*(0.9-stretchFrom)/(stretchNear-stretchFrom)
+	}
+	return 0.9 + (raw-stretchNear)*0.1/(1-stretchNear)
+}
+
+// unstretch is stretch's inverse, up to rounding.
+func unstretch(s float64) float64 {
+	switch {
+	case s <= stretchFrom:
+		return s
+	case s <= 0.9:
+		return stretchFrom + (s-stretchFrom)*(stretchNear-stretchFrom)/(0.9-stretchFrom)
+	}
+	return stretchNear + (s-0.9)*(1-stretchNear)/0.1
+}
+
+// calibrate is the end of [Score]: coverage × brevity^(coverage²), from
+// the row's BM25 with b = 0 (got), the query's own (ideal), the number of
+// query terms p and the row's length dl.
+func calibrate(got, ideal float64, p, dl int) float64 {
 	if got <= 0 || ideal <= 0 {
 		return 0
 	}
 	coverage := min(got/ideal, 1)
-	if dl := st.Length; dl > p {
+	if dl > p {
 		// brevity^(coverage²), in one Pow.
 		return coverage * math.Pow(float64(p)/float64(dl), lengthExponent*coverage*coverage)
 	}

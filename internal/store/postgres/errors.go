@@ -13,26 +13,24 @@ import (
 	"github.com/memoryrelay/memoryrelay/internal/store"
 )
 
-// The classes of failure this package adds to those of package store.
-// (When the store's contract gains ErrBusy, ErrIO, ErrForeignKey and
-// ErrClosed, those replace the ones below, and ErrUnreachable joins the
-// contract's classes.)
+// The classes of failure, as package store names them (these are the
+// same values): PostgreSQL's errors are classified into them.
 var (
 	// ErrUnreachable: the server cannot be reached, refused the
 	// connection, is starting up or shutting down, has no connection
 	// slot left, or the connection broke during the call. Nothing the
 	// caller did wrong; a later call may succeed, on a new connection.
-	ErrUnreachable = errors.New("the database server cannot be reached")
+	ErrUnreachable = store.ErrUnreachable
 	// ErrBusy: a lock, a serialization conflict or a deadlock kept the
 	// statement from completing.
-	ErrBusy = errors.New("the database is busy")
+	ErrBusy = store.ErrBusy
 	// ErrIO: the server failed to read or write its files.
-	ErrIO = errors.New("the storage cannot be read or written")
+	ErrIO = store.ErrIO
 	// ErrForeignKey: the write names a row that does not exist (an unknown
 	// account, above all).
-	ErrForeignKey = errors.New("store: a row the write refers to does not exist")
+	ErrForeignKey = store.ErrForeignKey
 	// ErrClosed: the call was made after Close, or cut short by it.
-	ErrClosed = errors.New("store: closed")
+	ErrClosed = store.ErrClosed
 )
 
 // Error is a classified failure of PostgreSQL: it matches Class with
@@ -115,25 +113,5 @@ func classOf(err error) error {
 
 // Unavailable reports whether err means the database cannot serve a
 // request now, through no fault of the caller, and says why in words a
-// client may see. It knows this package's classes and the store's.
-func Unavailable(err error) (reason string, ok bool) {
-	switch {
-	case err == nil:
-		return "", false
-	case errors.Is(err, ErrUnreachable):
-		return "The database cannot be reached", true
-	case errors.Is(err, store.ErrStatementTimeout):
-		return "The storage took too long to answer", true
-	case errors.Is(err, store.ErrDamaged):
-		return "The database is damaged", true
-	case errors.Is(err, ErrBusy):
-		return "The database is busy", true
-	case errors.Is(err, store.ErrFull):
-		return "The storage is full", true
-	case errors.Is(err, store.ErrReadOnly):
-		return "The storage is read-only", true
-	case errors.Is(err, ErrIO):
-		return "The storage cannot be read or written", true
-	}
-	return "", false
-}
+// client may see: it is store.Unavailable, which knows every class above.
+func Unavailable(err error) (reason string, ok bool) { return store.Unavailable(err) }

@@ -106,8 +106,8 @@ func (f *Feed) session(ctx context.Context) bool {
 }
 
 // Version returns the newest position committed (0 when no change was
-// ever logged), asking the database only when something may have
-// changed since the previous call.
+// ever logged; pruning does not lower it), asking the database only when
+// something may have changed since the previous call.
 func (f *Feed) Version(ctx context.Context) (int64, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -117,7 +117,7 @@ func (f *Feed) Version(ctx context.Context) (int64, error) {
 		return f.version, nil
 	}
 	var v int64
-	if err := f.st.queryRow(ctx, "SELECT coalesce(max(id), 0) FROM memory_changes").Scan(&v); err != nil {
+	if err := f.st.queryRow(ctx, "SELECT greatest(coalesce(max(id), 0), (SELECT pruned FROM feed_state)) FROM memory_changes").Scan(&v); err != nil {
 		f.known = false
 		return 0, err
 	}
@@ -126,9 +126,11 @@ func (f *Feed) Version(ctx context.Context) (int64, error) {
 }
 
 // Bounds returns the smallest position left (0 when none) and the newest
-// ever assigned: Prune never deletes the newest row, so it is max(id).
+// ever assigned: the newest row's, or the newest that Prune deleted
+// (feed_state), whichever is greater.
 func (f *Feed) Bounds(ctx context.Context) (oldest, newest int64, err error) {
-	err = f.st.queryRow(ctx, "SELECT coalesce(min(id), 0), coalesce(max(id), 0) FROM memory_changes").Scan(&oldest, &newest)
+	err = f.st.queryRow(ctx, `SELECT coalesce(min(id), 0), greatest(coalesce(max(id), 0), (SELECT pruned FROM feed_state))
+		FROM memory_changes`).Scan(&oldest, &newest)
 	return oldest, newest, err
 }
 
@@ -150,8 +152,9 @@ func (f *Feed) Changes(ctx context.Context, after int64, limit int) ([]index.Cha
 	return out, f.st.err(ctx, err)
 }
 
-// feedRows selects what the index keeps of a memory with a vector.
-const feedRows = `SELECT v.seq, m.account_id, m.visibility = 'confidential' OR m.archived_at IS NOT NULL, v.embedding,
+// feedRows selects what the index keeps of a memory with a vector: its
+// vector, its content (for the lexical index) and its attributes.
+const feedRows = `SELECT v.seq, m.account_id, m.visibility = 'confidential' OR m.archived_at IS NOT NULL, v.embedding, m.content,
 	m.agent_id, m.user_id, m.session_id, m.project, m.tier, m.scope, m.importance
 	FROM memory_vectors v JOIN memories m ON m.seq = v.seq`
 
@@ -185,7 +188,7 @@ func (f *Feed) each(ctx context.Context, fn func(*index.Row) error, query string
 		buf                                        []float32
 	)
 	for rows.Next() {
-		if err := rows.Scan(&row.ID, &acct, &row.Hidden, &blob,
+		if err := rows.Scan(&row.ID, &acct, &row.Hidden, &blob, &row.Text,
 			&agent, &user, &session, &project, &tier, &scope, &row.Attrs.Importance); err != nil {
 			return f.st.err(ctx, err)
 		}
@@ -203,10 +206,12 @@ func (f *Feed) each(ctx context.Context, fn func(*index.Row) error, query string
 	return f.st.err(ctx, rows.Err())
 }
 
-// Prune deletes the changes up to position through, keeping the newest
-// row (Bounds reads the newest position from it). Every node prunes only
-// what lies far behind its own position (see index.Index); a node that
-// falls further behind than that finds a gap and rebuilds.
+// Prune deletes the changes up to position through and records the
+// newest position it deleted, so that Bounds still knows the newest
+// position when the feed is empty. Every node prunes only what lies far
+// behind its own position (see index.Index); a node that falls further
+// behind than that finds a gap and rebuilds.
 func (f *Feed) Prune(ctx context.Context, through int64) error {
-	return f.st.exec(ctx, "DELETE FROM memory_changes WHERE id <= $1 AND id < (SELECT max(id) FROM memory_changes)", through)
+	return f.st.exec(ctx, `WITH d AS (DELETE FROM memory_changes WHERE id <= $1 RETURNING id)
+		UPDATE feed_state SET pruned = greatest(pruned, (SELECT coalesce(max(id), 0) FROM d))`, through)
 }

@@ -137,14 +137,21 @@ func TestFeed(t *testing.T) {
 		t.Fatalf("Scan: %d rows, %v; want 4", len(got), err)
 	}
 
-	// Update and delete were logged; prune all but the newest.
+	// Update and delete were logged; prune them all: the newest position
+	// is still known (feed_state), and a pruning behind it changes nothing.
 	_, newest, _ := f.Bounds(ctx)
 	if err := f.Prune(ctx, newest); err != nil {
 		t.Fatal(err)
 	}
 	oldest, newest2, err := f.Bounds(ctx)
-	if err != nil || oldest != newest || newest2 != newest {
-		t.Fatalf("Bounds after pruning everything: %d, %d, %v; want the newest kept: %d, %d", oldest, newest2, err, newest, newest)
+	if err != nil || oldest != 0 || newest2 != newest {
+		t.Fatalf("Bounds after pruning everything: %d, %d, %v; want 0, %d", oldest, newest2, err, newest)
+	}
+	if err := f.Prune(ctx, newest-2); err != nil {
+		t.Fatal(err)
+	}
+	if _, n, err := f.Bounds(ctx); err != nil || n != newest {
+		t.Fatalf("Bounds after pruning less: newest %d, %v; want %d", n, err, newest)
 	}
 }
 

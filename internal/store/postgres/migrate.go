@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
@@ -17,7 +18,23 @@ func SchemaVersion() int { return len(migrations) }
 
 // migrate applies the migrations the database lacks, each in a
 // transaction of its own, holding the migration lock meanwhile.
+// A database already at this binary's version is opened without a
+// write (a hot standby, or a read-only database, opens too).
 func (s *Store) migrate(ctx context.Context) error {
+	var version int
+	var present bool
+	if err := s.pool.QueryRow(ctx, "SELECT to_regclass('schema_version') IS NOT NULL").Scan(&present); err != nil {
+		return classify(ctx, err)
+	}
+	if present {
+		err := s.pool.QueryRow(ctx, "SELECT version FROM schema_version").Scan(&version)
+		if err == nil && version == len(migrations) {
+			return nil
+		}
+		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			return classify(ctx, err)
+		}
+	}
 	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
 		return classify(ctx, err)
@@ -39,7 +56,6 @@ func (s *Store) migrate(ctx context.Context) error {
 	if _, err := conn.Exec(ctx, "INSERT INTO schema_version (version) VALUES (0) ON CONFLICT DO NOTHING"); err != nil {
 		return classify(ctx, err)
 	}
-	var version int
 	if err := conn.QueryRow(ctx, "SELECT version FROM schema_version").Scan(&version); err != nil {
 		return classify(ctx, err)
 	}

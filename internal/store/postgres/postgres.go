@@ -39,6 +39,9 @@ type Store struct {
 	// writes counts this Store's committed writes, so that its Feed
 	// sees them at once (see Feed.Version).
 	writes atomic.Int64
+	// readOnly is what the last CheckRead learnt: the server refuses
+	// writes (WriteProblems).
+	readOnly atomic.Bool
 }
 
 // Open connects to the database and brings its schema up to date: several

@@ -62,9 +62,10 @@ func value[T any](tb testing.TB, p *pgxpool.Pool, sql string, args ...any) T {
 }
 
 var tables = []string{
-	"accounts", "agents", "api_key_secrets", "api_keys", "decisions", "entities", "entity_links",
-	"jobs", "key_usage", "memories", "memory_changes", "memory_terms", "memory_vectors", "meta",
-	"pattern_adoptions", "patterns", "project_relationships", "projects", "schema_version", "sessions",
+	"accounts", "agents", "api_key_secrets", "api_keys", "corpus_stats", "decisions", "entities", "entity_links", "extraction_keys",
+	"feed_state", "jobs", "key_usage", "memories", "memory_changes", "memory_terms", "memory_vectors", "meta",
+	"pattern_adoptions", "patterns", "project_relationships", "projects", "schema_version", "sessions", "term_stats",
+	"webhook_attempts", "webhook_deliveries", "webhook_events", "webhooks",
 }
 
 func TestOpenMigrates(t *testing.T) {

@@ -290,7 +290,95 @@ CREATE CONSTRAINT TRIGGER memory_vectors_change AFTER INSERT OR UPDATE OR DELETE
 CREATE CONSTRAINT TRIGGER memories_change AFTER UPDATE ON memories
 	DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION memory_change();
 `,
-	// 2: keys in the hosted shape (API.md §10.2), as SQLite's migration 9:
+	// Migration 2: what the methods of the domain need besides migration
+	// 1's tables.
+	`
+-- The lexical side of search. lexemes is the terms as an array, which a
+-- GIN index serves (lexemes && the query's terms: the candidates), and
+-- term_stats and corpus_stats are the counts BM25 needs of the whole
+-- table (FTS4 keeps them in SQLite): per term, the rows that hold it and
+-- its occurrences; in all, the rows and their total length. A deferred
+-- trigger keeps them at commit, under the feed's lock, so that the
+-- updates of the counts of common terms are serialised (no deadlock
+-- between writers) and no row lock on them is held through a
+-- transaction.
+ALTER TABLE memory_terms ADD COLUMN lexemes text[]
+	GENERATED ALWAYS AS (array_remove(string_to_array(terms, ' '), '')) STORED;
+CREATE INDEX memory_terms_lexemes ON memory_terms USING gin (lexemes);
+CREATE TABLE term_stats (
+	term text PRIMARY KEY,
+	docs bigint NOT NULL,                     -- rows of memory_terms holding it
+	hits bigint NOT NULL                      -- its occurrences in them
+);
+CREATE TABLE corpus_stats (
+	one    boolean PRIMARY KEY DEFAULT true CHECK (one),
+	docs   bigint NOT NULL,                   -- rows of memory_terms
+	length bigint NOT NULL                    -- their lexemes, in all
+);
+INSERT INTO corpus_stats(docs, length) SELECT count(*), coalesce(sum(cardinality(lexemes)), 0) FROM memory_terms;
+INSERT INTO term_stats(term, docs, hits) SELECT e, count(DISTINCT t.seq), count(*) FROM memory_terms t, unnest(t.lexemes) e GROUP BY e;
+CREATE FUNCTION memory_terms_stats() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+	PERFORM pg_advisory_xact_lock(` + feedLockSQL + `);
+	IF TG_OP <> 'INSERT' THEN
+		UPDATE term_stats s SET docs = s.docs - 1, hits = s.hits - c.n
+			FROM (SELECT e, count(*) AS n FROM unnest(OLD.lexemes) e GROUP BY e) c WHERE s.term = c.e;
+		DELETE FROM term_stats WHERE term = ANY(OLD.lexemes) AND docs <= 0;
+		UPDATE corpus_stats SET docs = docs - 1, length = length - cardinality(OLD.lexemes);
+	END IF;
+	IF TG_OP <> 'DELETE' THEN
+		INSERT INTO term_stats(term, docs, hits) SELECT e, 1, count(*) FROM unnest(NEW.lexemes) e GROUP BY e ORDER BY e
+			ON CONFLICT (term) DO UPDATE SET docs = term_stats.docs + 1, hits = term_stats.hits + excluded.hits;
+		UPDATE corpus_stats SET docs = docs + 1, length = length + cardinality(NEW.lexemes);
+	END IF;
+	RETURN NULL;
+END $$;
+CREATE CONSTRAINT TRIGGER memory_terms_stats AFTER INSERT OR UPDATE OR DELETE ON memory_terms
+	DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION memory_terms_stats();
+
+-- The newest position Prune deleted, so that Bounds knows the newest
+-- position when the feed is empty.
+CREATE TABLE feed_state (
+	one    boolean PRIMARY KEY DEFAULT true CHECK (one),
+	pruned bigint NOT NULL
+);
+INSERT INTO feed_state(pruned) SELECT coalesce(max(id), 0) FROM memory_changes;
+
+-- Row numbers in insertion order, as SQLite's rowid: the walk of a
+-- re-embedding (decisions, patterns) and the claim order of jobs.
+ALTER TABLE decisions ADD COLUMN rowid bigint GENERATED ALWAYS AS IDENTITY;
+CREATE UNIQUE INDEX decisions_rowid ON decisions(rowid);
+ALTER TABLE patterns ADD COLUMN rowid bigint GENERATED ALWAYS AS IDENTITY;
+CREATE UNIQUE INDEX patterns_rowid ON patterns(rowid);
+ALTER TABLE jobs ADD COLUMN seq bigint GENERATED ALWAYS AS IDENTITY;
+DROP INDEX jobs_status;
+CREATE INDEX jobs_status ON jobs(status, created_at, seq);
+
+-- Text that orders lists is compared byte by byte, as SQLite does, whatever
+-- the database's collation: ids (ties of the newest-first lists), names
+-- and slugs (neighbourhoods, dependents, a memory's entities), and the
+-- types of edges.
+ALTER TABLE memories ALTER COLUMN id TYPE text COLLATE "C";
+ALTER TABLE agents ALTER COLUMN public_id TYPE text COLLATE "C";
+ALTER TABLE entities ALTER COLUMN id TYPE text COLLATE "C";
+ALTER TABLE entities ALTER COLUMN name TYPE text COLLATE "C";
+ALTER TABLE entity_links ALTER COLUMN memory_id TYPE text COLLATE "C";
+ALTER TABLE decisions ALTER COLUMN id TYPE text COLLATE "C";
+ALTER TABLE sessions ALTER COLUMN id TYPE text COLLATE "C";
+ALTER TABLE projects ALTER COLUMN id TYPE text COLLATE "C";
+ALTER TABLE projects ALTER COLUMN slug TYPE text COLLATE "C";
+ALTER TABLE project_relationships ALTER COLUMN relationship_type TYPE text COLLATE "C";
+ALTER TABLE api_keys ALTER COLUMN id TYPE text COLLATE "C";
+ALTER TABLE patterns ALTER COLUMN id TYPE text COLLATE "C";
+
+-- One edge per source, target and type, whichever node stores it.
+CREATE UNIQUE INDEX project_relationships_edge ON project_relationships(source_project_id, target_project_id, relationship_type);
+CREATE INDEX decisions_agent ON decisions(agent_id);
+CREATE INDEX entities_agent ON entities(agent_id);
+CREATE INDEX sessions_agent ON sessions(agent_id);
+CREATE INDEX patterns_source ON patterns(source_project_id);
+`,
+	// Migration 3: keys in the hosted shape (API.md §10.2), as SQLite's migration 9:
 	// the rotation's time, spend limits (nano-USD; NULL unlimited) and the
 	// spend of the current day and month.
 	`
@@ -302,6 +390,7 @@ ALTER TABLE api_keys ADD COLUMN spend_day_nano bigint NOT NULL DEFAULT 0;
 ALTER TABLE api_keys ADD COLUMN spend_month text NOT NULL DEFAULT '';
 ALTER TABLE api_keys ADD COLUMN spend_month_nano bigint NOT NULL DEFAULT 0;
 `,
+	migrationHosted,
 }
 
 // feedLockSQL is feedLock as an SQL literal.

@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"math"
+
+	"github.com/memoryrelay/memoryrelay/search/vector"
 )
 
 // errVector is the error of a stored vector whose length is not a
@@ -34,4 +36,19 @@ func decodeVectorInto(dst []float32, b []byte) ([]float32, error) {
 		dst[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
 	}
 	return dst, nil
+}
+
+// distance decodes blob into buf (reused when large enough) and returns
+// its cosine distance to q, 1 − cosine similarity, as sqlite-vec's
+// vec_distance_cosine computes it for the SQLite store: NaN when blob is
+// not a vector of q's dimension.
+func distance(buf []float32, blob []byte, q []float32) ([]float32, float64) {
+	v, err := decodeVectorInto(buf, blob)
+	if err != nil {
+		return buf, math.NaN()
+	}
+	if len(v) != len(q) {
+		return v, math.NaN()
+	}
+	return v, 1 - float64(vector.Cosine(v, q))
 }

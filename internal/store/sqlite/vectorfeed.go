@@ -65,8 +65,9 @@ func (f *VectorFeed) Changes(ctx context.Context, after int64, limit int) ([]ind
 	}, "SELECT id, seq FROM vector_changes WHERE id > ? ORDER BY id LIMIT ?", after, limit)
 }
 
-// feedRows selects what the index keeps of a memory with a vector.
-const feedRows = `SELECT v.seq, m.account_id, m.visibility = 'confidential' OR m.archived_at IS NOT NULL, v.embedding,
+// feedRows selects what the index keeps of a memory with a vector: its
+// vector, its content (for the lexical index) and its attributes.
+const feedRows = `SELECT v.seq, m.account_id, m.visibility = 'confidential' OR m.archived_at IS NOT NULL, v.embedding, m.content,
 	m.agent_id, m.user_id, m.session_id, m.project, m.tier, m.scope, m.importance
 	FROM memory_vectors v JOIN memories m ON m.seq = v.seq`
 
@@ -115,7 +116,7 @@ func (f *VectorFeed) each(ctx context.Context, fn func(*index.Row) error, query 
 		return &s.String
 	}
 	for rows.Next() {
-		if err := rows.Scan(&row.ID, &acct, &row.Hidden, &blob,
+		if err := rows.Scan(&row.ID, &acct, &row.Hidden, &blob, &row.Text,
 			&agent, &user, &session, &project, &tier, &scope, &row.Attrs.Importance); err != nil {
 			return err
 		}

@@ -70,7 +70,7 @@ func (l *ledger) release(id string) {
 	l.mu.Unlock()
 }
 
-// TestCrashSafety runs examples/server as a child process on one
+// TestCrashSafety runs memoryrelay serve as a child process on one
 // database, drives concurrent creates, updates, deletes, batches and v2
 // ingests, kills it with SIGKILL at random moments, restarts it, and checks
 // that nothing acknowledged was lost, the database is intact, and its
@@ -80,11 +80,7 @@ func TestCrashSafety(t *testing.T) {
 		t.Skip("builds and kills the server repeatedly")
 	}
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "server")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := buildBinary(t)
 	tok, err := keys.Generate("test")
 	if err != nil {
 		t.Fatal(err)
@@ -177,7 +173,7 @@ var listenRE = regexp.MustCompile(`addr=(127\.0\.0\.1:\d+)`)
 
 func startServer(t *testing.T, bin, db, key string) (*exec.Cmd, string) {
 	t.Helper()
-	cmd := exec.Command(bin, "-addr", "127.0.0.1:0", "-db", db)
+	cmd := exec.Command(bin, "serve", "-addr", "127.0.0.1:0", "-db", db, "-request-log=false")
 	cmd.Env = append(os.Environ(), "MEMORYRELAY_BOOTSTRAP_KEY="+key, "MEMORYRELAY_RATE_LIMIT=1000000")
 	stderr, err := cmd.StderrPipe()
 	if err != nil {

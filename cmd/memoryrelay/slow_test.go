@@ -19,9 +19,10 @@ func TestSlowClientsAreCutOff(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan string, 1)
 	done := make(chan error, 1)
-	args := []string{"-addr", "127.0.0.1:0", "-db", filepath.Join(t.TempDir(), "s.db"),
+	args := []string{"serve", "-addr", "127.0.0.1:0", "-db", filepath.Join(t.TempDir(), "s.db"),
 		"-read-header-timeout", "300ms", "-read-timeout", "1s", "-max-header-bytes", "4096"}
-	go func() { done <- run(ctx, args, func(string) string { return "" }, io.Discard, io.Discard, ready) }()
+	sys := &system{getenv: func(string) string { return "" }, stdout: io.Discard, stderr: io.Discard, listening: func(_, addr string) { ready <- addr }}
+	go func() { done <- run(ctx, args, sys) }()
 	addr := <-ready
 	defer func() {
 		cancel()

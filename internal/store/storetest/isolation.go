@@ -1,4 +1,4 @@
-package sqlite
+package storetest
 
 import (
 	"context"
@@ -12,14 +12,14 @@ import (
 	"github.com/memoryrelay/memoryrelay/search"
 )
 
-// TestAccountIsolation: every query that takes an account finds nothing
+// testAccountIsolation: every query that takes an account finds nothing
 // of another account's, at the SQL level. Tenant b asks for tenant a's
 // objects by their ids (and by the names and slugs both tenants use):
 // each Get, Update and Delete finds nothing, each List returns b's rows
 // only, and every write attempted leaves a's rows as they were.
-func TestAccountIsolation(t *testing.T) {
+func testAccountIsolation(t *testing.T, open Opener) {
 	ctx := context.Background()
-	st, a, b := twoTenants(t)
+	st, a, b := twoTenants(t, open)
 	B := b.account.ID
 	notFound := func(t *testing.T, err error) {
 		t.Helper()
@@ -49,6 +49,7 @@ func TestAccountIsolation(t *testing.T) {
 			notFound(t, err)
 		}},
 		{"DeleteAgent", func(t *testing.T) { _, _, err := st.DeleteAgent(ctx, B, a.agent.ID); notFound(t, err) }},
+		{"AgentMemoryIDs", func(t *testing.T) { _, err := st.AgentMemoryIDs(ctx, B, a.agent.ID); notFound(t, err) }},
 		{"ListAgents", func(t *testing.T) {
 			got, total, err := st.ListAgents(ctx, B, 10, 0, nil)
 			errNo(t, err)

@@ -1,4 +1,4 @@
-package sqlite
+package storetest
 
 import (
 	"context"
@@ -16,12 +16,12 @@ import (
 	"github.com/memoryrelay/memoryrelay/search"
 )
 
-// TestEmptyResults: on an account with nothing, every list is empty with
+// testEmptyResults: on an account with nothing, every list is empty with
 // a total of 0, lookups by lists of ids return nothing, and the singleton
 // reads say there is nothing rather than fail.
-func TestEmptyResults(t *testing.T) {
+func testEmptyResults(t *testing.T, open Opener) {
 	ctx := context.Background()
-	st := testStore(t)
+	st := openStore(t, open)
 	acct, err := st.CreateAccount(ctx, "empty", t0)
 	if err != nil {
 		t.Fatal(err)
@@ -122,11 +122,11 @@ func TestEmptyResults(t *testing.T) {
 	}
 }
 
-// TestNotFound: every read or write of one object by an id the account
+// testNotFound: every read or write of one object by an id the account
 // does not have is ErrNotFound (keys: keys.ErrNotFound).
-func TestNotFound(t *testing.T) {
+func testNotFound(t *testing.T, open Opener) {
 	ctx := context.Background()
-	st, a, _ := twoTenants(t)
+	st, a, _ := twoTenants(t, open)
 	A := a.account.ID
 	now := t0.Add(time.Hour)
 	for name, call := range map[string]func() error{
@@ -266,13 +266,13 @@ func idsOf[T, U any](xs []T, f func(T) U) []U {
 	return out
 }
 
-// TestPagination: every list is newest first, ties of the timestamp
+// testPagination: every list is newest first, ties of the timestamp
 // broken by id descending, and its pages cover it exactly at every page
 // size; every list but the keys also pages by position (after), ties
 // included.
-func TestPagination(t *testing.T) {
+func testPagination(t *testing.T, open Opener) {
 	ctx := context.Background()
-	st := testStore(t)
+	st := openStore(t, open)
 	acct, err := st.CreateAccount(ctx, "p", t0)
 	if err != nil {
 		t.Fatal(err)
@@ -370,7 +370,7 @@ func TestPagination(t *testing.T) {
 			if len(ids) == 0 {
 				return nil, store.Position{}, total, err
 			}
-			return ids, store.Position{CreatedAt: ms(at[len(at)-1]), ID: ids[len(ids)-1]}, total, err
+			return ids, store.Position{CreatedAt: at[len(at)-1].UnixMilli(), ID: ids[len(ids)-1]}, total, err
 		}
 	}
 	for name, list := range map[string]positioned{
@@ -421,11 +421,11 @@ func TestPagination(t *testing.T) {
 	}
 }
 
-// TestMemoryFilters: each field of a Filter narrows a list, and searches
+// testMemoryFilters: each field of a Filter narrows a list, and searches
 // leave out confidential and archived memories unless asked.
-func TestMemoryFilters(t *testing.T) {
+func testMemoryFilters(t *testing.T, open Opener) {
 	ctx := context.Background()
-	st, a, _ := twoTenants(t)
+	st, a, _ := twoTenants(t, open)
 	A := a.account.ID
 	add := func(id string, edit func(*store.Memory)) store.Memory {
 		m := store.Memory{ID: id, AccountID: A, AgentRef: "bot", Content: id, Visibility: "private", Importance: 0.5, Tier: "warm",
@@ -516,13 +516,17 @@ func TestMemoryFilters(t *testing.T) {
 	}
 }
 
-// TestVectorsInChunks: a lookup of more vectors than one IN list holds is
-// split, and ids without a vector are left out.
-func TestVectorsInChunks(t *testing.T) {
+// testVectorsInChunks: a lookup of many vectors at once (more than one
+// IN list of the SQLite store holds) finds those there are, and ids
+// without a vector are left out.
+// manyIDs is the SQLite store's longest IN list of vectors.
+const manyIDs = 500
+
+func testVectorsInChunks(t *testing.T, open Opener) {
 	ctx := context.Background()
-	st, a, b := twoTenants(t)
-	seqs := make([]int64, 0, 2*maxInList+3)
-	for i := range 2*maxInList + 1 {
+	st, a, b := twoTenants(t, open)
+	seqs := make([]int64, 0, 2*manyIDs+3)
+	for i := range 2*manyIDs + 1 {
 		seqs = append(seqs, int64(1000+i))
 	}
 	seqs = append(seqs, a.memory.Seq, b.memory.Seq)
@@ -536,11 +540,11 @@ func TestVectorsInChunks(t *testing.T) {
 	}
 }
 
-// TestMetaAndReembedding: meta values, the re-embedding walk over each
+// testMetaAndReembedding: meta values, the re-embedding walk over each
 // embedded table, and its checkpoint.
-func TestMetaAndReembedding(t *testing.T) {
+func testMetaAndReembedding(t *testing.T, open Opener) {
 	ctx := context.Background()
-	st, a, _ := twoTenants(t)
+	st, a, _ := twoTenants(t, open)
 	if v, err := st.SetMetaIfAbsent(ctx, "model", "first"); err != nil || v != "first" {
 		t.Fatal(v, err)
 	}
@@ -597,12 +601,12 @@ func TestMetaAndReembedding(t *testing.T) {
 	}
 }
 
-// TestAgentLifecycle: ids chosen or made, names unique per account,
+// testAgentLifecycle: ids chosen or made, names unique per account,
 // renames, statistics, and a delete that takes the agent's memories,
 // sessions, entities and pending jobs with it.
-func TestAgentLifecycle(t *testing.T) {
+func testAgentLifecycle(t *testing.T, open Opener) {
 	ctx := context.Background()
-	st, a, _ := twoTenants(t)
+	st, a, _ := twoTenants(t, open)
 	A := a.account.ID
 	// By name only: the existing agent, unchanged.
 	got, created, err := st.CreateAgent(ctx, A, "", "bot", ptr("ignored"), nil, t0)
@@ -642,6 +646,18 @@ func TestAgentLifecycle(t *testing.T) {
 		Payload: []byte(`{"memory":{"AgentID":"bot"}}`), CreatedAt: t0, UpdatedAt: t0}); err != nil {
 		t.Fatal(err)
 	}
+	// What the delete takes, by id or name, listed first (for its events).
+	for _, ref := range []string{"bot", a.agent.ID} {
+		if ids, err := st.AgentMemoryIDs(ctx, A, ref); err != nil || len(ids) != 1 || ids[0] != a.memory.ID {
+			t.Fatalf("AgentMemoryIDs(%q) = %v, %v", ref, ids, err)
+		}
+	}
+	if ids, err := st.AgentMemoryIDs(ctx, A, up.ID); err != nil || len(ids) != 0 {
+		t.Fatalf("AgentMemoryIDs of an agent without memories = %v, %v", ids, err)
+	}
+	if _, err := st.AgentMemoryIDs(ctx, A, "nope"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("AgentMemoryIDs of no agent: %v", err)
+	}
 	id, n, err := st.DeleteAgent(ctx, A, "bot")
 	if err != nil || id != a.agent.ID || n != 1 {
 		t.Fatalf("%q %d %v", id, n, err)
@@ -666,11 +682,11 @@ func TestAgentLifecycle(t *testing.T) {
 	}
 }
 
-// TestSessionsAndLinks: get-or-create by external id, ending a session,
+// testSessionsAndLinks: get-or-create by external id, ending a session,
 // and linking entities (idempotently) with the counts that follow.
-func TestSessionsAndLinks(t *testing.T) {
+func testSessionsAndLinks(t *testing.T, open Opener) {
 	ctx := context.Background()
-	st, a, _ := twoTenants(t)
+	st, a, _ := twoTenants(t, open)
 	A := a.account.ID
 	later := t0.Add(time.Minute)
 	x, created, err := st.GetOrCreateSession(ctx, store.Session{ID: "new", AccountID: A, AgentRef: "bot", ExternalID: ptr("ext-2"),
@@ -736,11 +752,11 @@ func TestSessionsAndLinks(t *testing.T) {
 	}
 }
 
-// TestProjectsAndPatterns: relationship edges (stored once), links in
+// testProjectsAndPatterns: relationship edges (stored once), links in
 // both directions, dependents, and pattern adoption and suggestion.
-func TestProjectsAndPatterns(t *testing.T) {
+func testProjectsAndPatterns(t *testing.T, open Opener) {
 	ctx := context.Background()
-	st, a, _ := twoTenants(t)
+	st, a, _ := twoTenants(t, open)
 	A := a.account.ID
 	rel := store.ProjectRelationship{AccountID: A, Source: "web", Target: "api", Type: "depends_on", CreatedAt: t0.Add(time.Hour)}
 	if created, err := st.InsertProjectRelationship(ctx, &rel); err != nil || created || !rel.CreatedAt.Equal(t0) {
@@ -819,10 +835,10 @@ func TestProjectsAndPatterns(t *testing.T) {
 	}
 }
 
-// TestDecisionFilters: tags, status, project, superseding.
-func TestDecisionFilters(t *testing.T) {
+// testDecisionFilters: tags, status, project, superseding.
+func testDecisionFilters(t *testing.T, open Opener) {
 	ctx := context.Background()
-	st, a, _ := twoTenants(t)
+	st, a, _ := twoTenants(t, open)
 	A := a.account.ID
 	d := store.Decision{ID: "d2", AccountID: A, Title: "Use Postgres", Rationale: "scale", Status: "active", Tags: []string{"db", "scale"},
 		CreatedAt: t0.Add(time.Second), UpdatedAt: t0.Add(time.Second)}
