@@ -35,9 +35,9 @@ func TestKeyRulesOnEveryPath(t *testing.T) {
 		in         memory.NewKey
 		field, msg string // "" when accepted
 	}{
-		{"name of 100 characters", memory.NewKey{Name: strings.Repeat("ü", keys.MaxName), Scopes: read}, "", ""},
-		{"name of 101 characters", memory.NewKey{Name: strings.Repeat("ü", keys.MaxName+1), Scopes: read}, "Name", "Name must be 1-100 characters"},
-		{"name of 5,000 characters", memory.NewKey{Name: strings.Repeat("n", 5000), Scopes: read}, "Name", "Name must be 1-100 characters"},
+		{"name of 255 characters", memory.NewKey{Name: strings.Repeat("ü", keys.MaxName), Scopes: read}, "", ""},
+		{"name of 256 characters", memory.NewKey{Name: strings.Repeat("ü", keys.MaxName+1), Scopes: read}, "Name", "Name must be 1-255 characters"},
+		{"name of 5,000 characters", memory.NewKey{Name: strings.Repeat("n", 5000), Scopes: read}, "Name", "Name must be 1-255 characters"},
 		{"no scopes", memory.NewKey{Name: "k"}, "Scopes", "Scopes must be a non-empty list of read, write, delete, admin"},
 		{"expiry in a second", memory.NewKey{Name: "k", Scopes: read, ExpiresAt: &soon}, "", ""},
 		{"expiry in the past", memory.NewKey{Name: "k", Scopes: read, ExpiresAt: &past}, "ExpiresAt", "ExpiresAt must be in the future"},

@@ -322,7 +322,7 @@ func (r *Relay) resources(st storage) {
 			}
 		},
 		Logger: r.opts.Logger, Events: events{r}, Extract: r.extractor.Extract, ExtractByDefault: r.opts.Extraction.Default})
-	r.agents = agents.New(st, g, r.now)
+	r.agents = agents.New(st, g, r.now, events{r})
 	r.entities = entities.New(st, g, r.now)
 	r.sessions = sessions.New(st, g, r.now)
 	r.decisions = decisions.New(st, g, r.now, ix)

@@ -3,6 +3,8 @@ package memoryrelay_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -348,4 +350,47 @@ func TestWebhookCloseAbandonsDelivery(t *testing.T) {
 	if d := time.Since(t0); d > 5*time.Second {
 		t.Errorf("Close took %v", d)
 	}
+}
+
+// TestWebhookAgentDeleteEvents: deleting an agent publishes a
+// memory.deleted event for each memory that went with it, in the
+// delete's transaction (a delete that fails publishes none).
+func TestWebhookAgentDeleteEvents(t *testing.T) {
+	ctx := context.Background()
+	srv := newHookServer(t, ok200)
+	policy, hooks := localHooks()
+	r, _ := open(t, memoryrelay.Options{Outbound: policy, Webhooks: hooks})
+	a := r.Account(account(t, r))
+	if _, err := a.Webhooks().Create(ctx, memory.NewWebhook{URL: srv.URL, EventTypes: []string{memory.EventMemoryDeleted}}); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]bool{}
+	for i := range 3 {
+		m, err := a.Memories().Create(ctx, memory.NewMemory{AgentID: "leaving", Content: fmt.Sprint("memory ", i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want[m.Memory.ID] = true
+	}
+	if _, err := a.Memories().Create(ctx, memory.NewMemory{AgentID: "staying", Content: "kept"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Agents().Delete(ctx, "nobody"); !errors.Is(err, memory.ErrNotFound) {
+		t.Fatalf("delete of an unknown agent: %v", err)
+	}
+	del, err := a.Agents().Delete(ctx, "leaving")
+	if err != nil || del.DeletedMemories != 3 {
+		t.Fatalf("delete = %+v, %v", del, err)
+	}
+	for range 3 {
+		e := decodeEvent(t, srv.next(t))
+		var d struct{ ID string }
+		json.Unmarshal(e.Data, &d)
+		if e.Type != memory.EventMemoryDeleted || !want[d.ID] {
+			t.Errorf("event %s %s", e.Type, e.Data)
+		}
+		delete(want, d.ID)
+	}
+	time.Sleep(50 * time.Millisecond)
+	srv.none(t)
 }

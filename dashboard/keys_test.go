@@ -78,8 +78,8 @@ func TestCreateKeyValidation(t *testing.T) {
 		want   string
 	}{
 		{"empty name: the default, key- and the prefix (API.md §10.2)", url.Values{"name": {" "}, "scope": {"read"}}, 303, ""},
-		{"name too long", url.Values{"name": {strings.Repeat("n", 101)}, "scope": {"read"}}, 400, "Name must be"},
-		{"name at the limit", url.Values{"name": {strings.Repeat("n", 100)}, "scope": {"read"}}, 303, ""},
+		{"name too long", url.Values{"name": {strings.Repeat("n", 256)}, "scope": {"read"}}, 400, "Name must be"},
+		{"name at the limit", url.Values{"name": {strings.Repeat("n", 255)}, "scope": {"read"}}, 303, ""},
 		{"no scope", url.Values{"name": {"x"}}, 400, "Choose at least one scope."},
 		{"unknown scope", url.Values{"name": {"x"}, "scope": {"root"}}, 400, "Choose scopes among read, write, delete and admin."},
 		{"expiry not a date", url.Values{"name": {"x"}, "scope": {"read"}, "expires": {"tomorrow"}}, 400, "Expiry must be a date and time in UTC"},

@@ -610,6 +610,7 @@ func FuzzRequestBodies(f *testing.F) {
 		path, _ := br.rw.req(fe.fx)
 		body = []byte(fe.idPH.Replace(string(body)))
 		r := fe.serve(t, br.rw.method, path, body, "Authorization", "Bearer "+admin)
+		defer fe.tidy(t, path, r)
 		if r.status/100 != 2 {
 			return
 		}
@@ -633,6 +634,21 @@ func FuzzRequestBodies(f *testing.F) {
 			}
 		}
 	})
+}
+
+// tidy deletes what a run made of the objects an account may hold only
+// so many of (webhooks, extraction keys), so that a long fuzzing session
+// never meets the limit: the webhook or key a create returned, and the
+// key a route's fixture made for its path.
+func (fe *fuzzEnv) tidy(t *testing.T, path string, r response) {
+	admin := fe.keys["admin"]
+	id, _ := r.body["id"].(string)
+	switch {
+	case (path == "/v1/webhooks" || path == "/v1/extraction/keys") && r.status == 201 && id != "":
+		fe.serve(t, "DELETE", path+"/"+id, nil, "X-API-Key", admin)
+	case strings.HasPrefix(path, "/v1/extraction/keys/") && strings.HasSuffix(path, "/activate"):
+		fe.serve(t, "DELETE", strings.TrimSuffix(path, "/activate"), nil, "X-API-Key", admin)
+	}
 }
 
 // FuzzSearchFilters sends POST /v1/memories/search with every filter

@@ -261,9 +261,11 @@ func isoSnapshot(t testing.TB, h http.Handler, key string, extra ...string) map[
 		get("/v1/keys/" + k["id"].(string))
 	}
 	get("/v1/extraction/settings")
+	// Not a webhook's /deliveries: the dispatcher writes its attempts in
+	// the background, whatever the other account does (B's requests for
+	// them are 404s, checked with the rest).
 	for _, w := range list("/v1/webhooks") {
 		get("/v1/webhooks/" + w["id"].(string))
-		get("/v1/webhooks/" + w["id"].(string) + "/deliveries")
 	}
 	get("/v1/patterns/search?limit=50")
 	for _, p := range extra {

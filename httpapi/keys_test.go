@@ -118,7 +118,7 @@ func TestKeyManagementErrors(t *testing.T) {
 		typ, msg                string
 	}{
 		{"not admin", "GET", "/v1/keys", e.keys["rw"], nil, 403, "authorization_error", "Insufficient scope. Required: admin"},
-		{"long name", "POST", "/v1/keys", admin, map[string]any{"name": strings.Repeat("n", 101), "scopes": []string{"read"}}, 400, "validation_error", "name must be"},
+		{"long name", "POST", "/v1/keys", admin, map[string]any{"name": strings.Repeat("n", 256), "scopes": []string{"read"}}, 400, "validation_error", "name must be"},
 		{"empty scopes", "POST", "/v1/keys", admin, map[string]any{"name": "x", "scopes": []string{}}, 400, "validation_error", "scopes must be"},
 		{"unknown scope", "POST", "/v1/keys", admin, map[string]any{"name": "x", "scopes": []string{"root"}}, 400, "validation_error", "scopes must be"},
 		{"scopes not array", "POST", "/v1/keys", admin, `{"name": "x", "scopes": "read"}`, 400, "validation_error", "scopes must be"},
@@ -254,9 +254,9 @@ func TestKeyFieldRulesOverHTTP(t *testing.T) {
 		field string // "" when accepted
 		msg   string
 	}{
-		{"name of 100 characters", `{"name":"` + strings.Repeat("ü", keys.MaxName) + `","scopes":["read"]}`, "", ""},
-		{"name of 101 characters", `{"name":"` + strings.Repeat("ü", keys.MaxName+1) + `","scopes":["read"]}`, "name", "name must be 1-100 characters"},
-		{"empty name", `{"name":"","scopes":["read"]}`, "name", "name must be 1-100 characters"},
+		{"name of 255 characters", `{"name":"` + strings.Repeat("ü", keys.MaxName) + `","scopes":["read"]}`, "", ""},
+		{"name of 256 characters", `{"name":"` + strings.Repeat("ü", keys.MaxName+1) + `","scopes":["read"]}`, "name", "name must be 1-255 characters"},
+		{"empty name", `{"name":"","scopes":["read"]}`, "name", "name must be 1-255 characters"},
 		{"empty scopes", `{"name":"k","scopes":[]}`, "scopes", "scopes must be a non-empty list of read, write, delete, admin"},
 		{"expiry in a minute", body(`,"expires_at":"` + e.clock.Now().Add(time.Minute).Format(time.RFC3339) + `"`), "", ""},
 		{"expiry a second ago", body(`,"expires_at":"` + e.clock.Now().Add(-time.Second).Format(time.RFC3339) + `"`), "expires_at", "expires_at must be in the future"},

@@ -76,6 +76,21 @@ func (h *handler) createSession(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, err)
 		return
 	}
+	if req.ExternalID != nil {
+		// §10.6: with an external_id the create is a get-or-create: the
+		// session already under that id comes back with 200.
+		x, created, err := h.account(r).Sessions().GetOrCreate(r.Context(), *req.ExternalID, req.newSession())
+		if err != nil {
+			h.writeError(w, r, err)
+			return
+		}
+		status := http.StatusOK
+		if created {
+			status = http.StatusCreated
+		}
+		writeJSON(w, status, toSession(x))
+		return
+	}
 	x, err := h.account(r).Sessions().Create(r.Context(), req.newSession())
 	if err != nil {
 		h.writeError(w, r, err)

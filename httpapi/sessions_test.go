@@ -151,6 +151,54 @@ func TestSessionGetOrCreate(t *testing.T) {
 	checkError(t, e.do("POST", "/v1/sessions/get-or-create", e.keys["read"], map[string]any{"external_id": ext}), 403, "authorization_error", "Insufficient scope. Required: write")
 }
 
+// POST /v1/sessions with an external_id is a get-or-create (API.md
+// §10.6): 201 and the new session the first time, 200 and the same one
+// after, shaped as a create's answer (no created field); an empty
+// external_id is a 400, null is a plain create.
+func TestSessionCreateExternalID(t *testing.T) {
+	e := newEnv(t, memoryrelay.Options{RateLimit: 100_000})
+	key := e.keys["rw"]
+	const ext = "conv-2026-03-17-42"
+	r := e.do("POST", "/v1/sessions", key, map[string]any{"external_id": ext, "agent_id": "bot", "title": "first"})
+	if r.status != 201 || r.body["external_id"] != ext || r.body["title"] != "first" {
+		t.Fatalf("first: %d %s", r.status, r.raw)
+	}
+	checkKinds(t, "session", r.body, sessionKinds)
+	id := r.body["id"].(string)
+	e.clock.Advance(time.Minute)
+	r = e.do("POST", "/v1/sessions", key, map[string]any{"external_id": ext, "agent_id": "bot", "title": "second"})
+	if r.status != 200 || r.body["id"] != id || r.body["title"] != "first" {
+		t.Fatalf("second: %d %s", r.status, r.raw)
+	}
+	checkKinds(t, "session", r.body, sessionKinds)
+	// The same session as the get-or-create route's.
+	if r := e.do("POST", "/v1/sessions/get-or-create", key, map[string]any{"external_id": ext}); r.status != 200 || r.body["id"] != id {
+		t.Errorf("get-or-create: %d %s", r.status, r.raw)
+	}
+	// Another account's same external id is its own session.
+	if r := e.do("POST", "/v1/sessions", e.keys["other"], map[string]any{"external_id": ext}); r.status != 201 || r.body["id"] == id {
+		t.Errorf("other account: %d %s", r.status, r.raw)
+	}
+	// null: a plain create, a new session each time.
+	a := e.do("POST", "/v1/sessions", key, map[string]any{"external_id": nil})
+	b := e.do("POST", "/v1/sessions", key, map[string]any{"external_id": nil})
+	if a.status != 201 || b.status != 201 || a.body["id"] == b.body["id"] || a.body["external_id"] != nil {
+		t.Errorf("null external_id: %d %s / %d %s", a.status, a.raw, b.status, b.raw)
+	}
+	if r := e.do("POST", "/v1/sessions", key, map[string]any{"external_id": strings.Repeat("é", memory.MaxExternalID)}); r.status != 201 {
+		t.Errorf("longest external_id: %d %s", r.status, r.raw)
+	}
+	for name, body := range map[string]any{
+		"empty external_id":   map[string]any{"external_id": ""},
+		"long external_id":    map[string]any{"external_id": strings.Repeat("x", memory.MaxExternalID+1)},
+		"numeric external_id": `{"external_id": 7}`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			checkError(t, e.do("POST", "/v1/sessions", key, body), 400, "validation_error", "")
+		})
+	}
+}
+
 // TestSessionGetOrCreateRace fires concurrent get-or-create calls with one
 // external id: all get the same session, exactly one with 201.
 func TestSessionGetOrCreateRace(t *testing.T) {

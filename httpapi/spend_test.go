@@ -157,7 +157,7 @@ func TestKeyPatch(t *testing.T) {
 		field string
 		msg   string
 	}{
-		{`{"name": ""}`, "name", "name must be 1-100 characters"},
+		{`{"name": ""}`, "name", "name must be 1-255 characters"},
 		{`{"name": 5}`, "name", "name must be a string"},
 		{`{"daily_spend_limit_usd": -1}`, "daily_spend_limit_usd", "daily_spend_limit_usd must be a number from 0 to 1000000000"},
 		{`{"monthly_spend_limit_usd": 1000000001}`, "monthly_spend_limit_usd", "monthly_spend_limit_usd must be a number from 0 to 1000000000"},

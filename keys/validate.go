@@ -14,9 +14,9 @@ import (
 // [Store.Import] and [Store.Rotate], which every way of making a key goes
 // through: the memoryrelay facade and its HTTP API call them too.
 const (
-	// MaxName is the longest name, in characters (code points). API.md
-	// §10.2 raises it to 255: this is the one place to change.
-	MaxName = 100
+	// MaxName is the longest name, in characters (code points): 255
+	// (API.md §10.2 raised it from 100).
+	MaxName = 255
 	// MaxMetadataSize is the most bytes a key's metadata object may take
 	// once compacted: the same limit as every other object's metadata.
 	MaxMetadataSize = storedjson.MaxSize
@@ -39,7 +39,7 @@ type InvalidError struct {
 	// parameter). HTTP maps it to the wire name (package httpapi).
 	Field string
 	// Message says what is wrong, naming the field, e.g. "Name must be
-	// 1-100 characters".
+	// 1-255 characters".
 	Message string
 }
 

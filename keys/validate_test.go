@@ -32,9 +32,9 @@ func TestStoreFieldRules(t *testing.T) {
 		field string // "" when the key is accepted
 		msg   string // the refusal's message (prefix), for the HTTP API
 	}{
-		{"name of 100 characters", keys.CreateParams{Name: strings.Repeat("é", 100), Scopes: read}, "", ""},
-		{"name of 101 characters", keys.CreateParams{Name: strings.Repeat("é", 101), Scopes: read}, "Name", "Name must be 1-100 characters"},
-		{"name of 5,000 characters", keys.CreateParams{Name: strings.Repeat("n", 5000), Scopes: read}, "Name", "Name must be 1-100 characters"},
+		{"name of 255 characters", keys.CreateParams{Name: strings.Repeat("é", 255), Scopes: read}, "", ""},
+		{"name of 256 characters", keys.CreateParams{Name: strings.Repeat("é", 256), Scopes: read}, "Name", "Name must be 1-255 characters"},
+		{"name of 5,000 characters", keys.CreateParams{Name: strings.Repeat("n", 5000), Scopes: read}, "Name", "Name must be 1-255 characters"},
 		{"name not UTF-8", keys.CreateParams{Name: "k\xff", Scopes: read}, "Name", "Name must be valid UTF-8"},
 		{"no scope", keys.CreateParams{Name: "k"}, "Scopes", "Scopes must be a non-empty list of read, write, delete, admin"},
 		{"an undefined scope bit", keys.CreateParams{Name: "k", Scopes: read | scopes.Set(1<<6)}, "Scopes", "Scopes must be"},

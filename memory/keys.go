@@ -11,7 +11,7 @@ import (
 
 // NewKey is the input of [Keys.Create].
 type NewKey struct {
-	Name      string          // ≤ 100 characters; "": "key-" and the key's prefix (API.md §10.2)
+	Name      string          // ≤ 255 characters; "": "key-" and the key's prefix (API.md §10.2)
 	Scopes    scopes.Set      // required, not empty
 	ExpiresAt *time.Time      // optional; must be in the future
 	RateLimit int             // requests per minute, 0 to keys.MaxRateLimit; 0: the server default
@@ -26,7 +26,7 @@ type NewKey struct {
 // KeyPatch is the input of [Keys.Update]: nil fields are left as they
 // are; a spend limit changes when its Set is true (to nil: unlimited).
 type KeyPatch struct {
-	Name              *string         // 1–100 characters
+	Name              *string         // 1–255 characters
 	Metadata          json.RawMessage // a JSON object ≤ 10 KiB, replacing the stored one
 	DailySpendLimit   keys.LimitChange
 	MonthlySpendLimit keys.LimitChange

@@ -127,7 +127,7 @@ func TestKeysAndAccounts(t *testing.T) {
 		{[]string{"keys", "revoke", "-account", "other", a.Key.ID}, "has no key with that id"},
 		{[]string{"keys", "rotate", "-account", "acme", "-grace", "48h", a.Key.ID}, "invalid key: -grace must be between 0 and 24h0m0s"},
 		{[]string{"keys", "create", "-account", "nobody", "-name", "x", "-scopes", "read"}, `no account with the id or name "nobody"`},
-		{[]string{"keys", "create", "-account", "acme", "-name", strings.Repeat("n", 101), "-scopes", "read"}, "invalid key: -name must be 1-100 characters"},
+		{[]string{"keys", "create", "-account", "acme", "-name", strings.Repeat("n", 256), "-scopes", "read"}, "invalid key: -name must be 1-255 characters"},
 		{[]string{"keys", "create", "-account", "acme", "-name", "m", "-scopes", "read", "-metadata", "[1]"}, "invalid key: -metadata must be a JSON object"},
 		{[]string{"accounts", "create", "  "}, "name"},
 	} {

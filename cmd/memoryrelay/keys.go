@@ -98,7 +98,7 @@ func keysCreate(ctx context.Context, args []string, sys *system) error {
 	fs := newFlags(sys, "keys create", "keys create -name NAME -scopes LIST [flags]", keysCreateAbout)
 	db := addDBFlags(fs, sys.getenv)
 	acct := accountFlag(fs, sys.getenv)
-	name := fs.String("name", "", "the key's name, 1-100 characters (required)")
+	name := fs.String("name", "", "the key's name, 1-255 characters (required)")
 	scopeList := fs.String("scopes", "", "its scopes: a comma-separated list of read, write, delete, admin (required)")
 	expires := fs.String("expires", "", "when it expires: a duration from now (720h) or an RFC 3339 time; default never")
 	rate := fs.Int("rate-limit", 0, "its requests per minute; 0: the server's default")

@@ -199,6 +199,13 @@ func envInt(getenv func(string) string, name string, def int) int {
 	return def
 }
 
+func envFloat(getenv func(string) string, name string, def float64) float64 {
+	if v, err := strconv.ParseFloat(getenv(name), 64); err == nil {
+		return v
+	}
+	return def
+}
+
 func envBool(getenv func(string) string, name string, def bool) bool {
 	if v, err := strconv.ParseBool(getenv(name)); err == nil {
 		return v

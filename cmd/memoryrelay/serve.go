@@ -34,9 +34,11 @@ request is logged as one line (request id, route, status, duration, key prefix,
 account; never a key) unless -request-log=false. The dashboard (sign in with
 an admin key) is served at /dashboard/ unless -dashboard=false.
 
-MEMORYRELAY_SERVER_SECRET (at least 32 bytes; environment only) seals the
-extraction keys of /v1/extraction/keys at rest; without it those routes
-answer 503.`
+MEMORYRELAY_SERVER_SECRET (at least 32 bytes, e.g. the output of
+"openssl rand -base64 32"; environment only, never a flag) seals the accounts'
+bring-your-own extraction keys at rest; without it the extraction-keys API
+answers 503. -auto-extract extracts the entities of memory creates that do
+not say; -embedding-price meters a paid embedder for the keys' spend limits.`
 
 func serve(ctx context.Context, args []string, sys *system) error {
 	getenv := sys.getenv
@@ -59,8 +61,9 @@ func serve(ctx context.Context, args []string, sys *system) error {
 	pgConns := fs.Int("postgres-max-conns", envInt(getenv, "MEMORYRELAY_POSTGRES_MAX_CONNS", 0), "most connections to PostgreSQL from this node; 0 for the default (env MEMORYRELAY_POSTGRES_MAX_CONNS)")
 	redisURL := fs.String("redis-url", getenv("MEMORYRELAY_REDIS_URL"), "Redis shared by every node: rate limits and key revocations (env MEMORYRELAY_REDIS_URL)")
 	failClosed := fs.Bool("redis-fail-closed", envBool(getenv, "MEMORYRELAY_REDIS_FAIL_CLOSED", false), "answer 503 while Redis is down instead of limiting each node on its own (env MEMORYRELAY_REDIS_FAIL_CLOSED)")
-	autoExtract := fs.Bool("auto-extract", envBool(getenv, "MEMORYRELAY_AUTO_EXTRACT", false), "extract entities from every created memory that does not say auto_extract_entities (env MEMORYRELAY_AUTO_EXTRACT)")
 	dash := fs.Bool("dashboard", envBool(getenv, "MEMORYRELAY_DASHBOARD", true), "serve the dashboard at /dashboard/; -dashboard=false turns it off (env MEMORYRELAY_DASHBOARD)")
+	autoExtract := fs.Bool("auto-extract", envBool(getenv, "MEMORYRELAY_AUTO_EXTRACT", false), "extract entities from memories whose create does not say (env MEMORYRELAY_AUTO_EXTRACT)")
+	price := fs.Float64("embedding-price", envFloat(getenv, "MEMORYRELAY_EMBEDDING_PRICE", 0), "what the embedder costs, USD per million tokens, charged to the keys' spend limits; 0: free (env MEMORYRELAY_EMBEDDING_PRICE)")
 	dashSecure := fs.Bool("dashboard-secure-cookies", envBool(getenv, "MEMORYRELAY_DASHBOARD_SECURE_COOKIES", false), "mark the dashboard's cookies Secure on plain-HTTP requests too, behind a TLS-terminating proxy (env MEMORYRELAY_DASHBOARD_SECURE_COOKIES)")
 	rest, err := parse(fs, args)
 	if err != nil {
@@ -80,12 +83,8 @@ func serve(ctx context.Context, args []string, sys *system) error {
 	opts.RateLimit, opts.Workers, opts.Logger = *rate, *workers, log
 	opts.PostgresURL, opts.PostgresMaxConns = *pgURL, *pgConns
 	opts.RedisURL, opts.RedisFailClosed = *redisURL, *failClosed
-	opts.Extraction.Default = *autoExtract
-	// The secret that seals extraction keys at rest is read from the
-	// environment only, never a flag (flags show in process listings).
-	if sec := getenv("MEMORYRELAY_SERVER_SECRET"); sec != "" {
-		opts.ServerSecret = []byte(sec)
-	}
+	opts.ServerSecret = []byte(getenv("MEMORYRELAY_SERVER_SECRET"))
+	opts.Extraction.Default, opts.EmbeddingPrice = *autoExtract, *price
 	if *pgURL != "" {
 		opts.Path = "" // the data is in PostgreSQL, not in -db's file
 	}

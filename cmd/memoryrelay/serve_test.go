@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"path/filepath"
@@ -356,29 +355,42 @@ func TestServeSeveralNodes(t *testing.T) {
 	}
 }
 
-// TestServeServerSecret: the extraction-key routes answer 503 without
-// MEMORYRELAY_SERVER_SECRET and store a key with it, which is never
-// printed back.
-func TestServeServerSecret(t *testing.T) {
-	body := `{"provider":"openai","api_key":"sk-serve-test-0123456789","model":"gpt-4o-mini"}`
-	for _, tc := range []struct {
-		name string
-		env  map[string]string
-		want int
-	}{
-		{"without", nil, http.StatusServiceUnavailable},
-		{"with", map[string]string{"MEMORYRELAY_SERVER_SECRET": "a server secret of thirty-two bytes or more"}, http.StatusCreated},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			s := startServe(t, tc.env, "-db", filepath.Join(t.TempDir(), "x.db"))
-			key := keyRE.FindString(s.stdout.String())
-			st, res := call(t, "POST", s.url("api")+"/v1/extraction/keys", key, body)
-			if st != tc.want {
-				t.Fatalf("POST /v1/extraction/keys: %d %v, want %d", st, res, tc.want)
-			}
-			if strings.Contains(fmt.Sprint(res), "sk-serve-test-0123456789") || strings.Contains(s.stderr.String(), "sk-serve-test") {
-				t.Fatal("the extraction API key came back in a response or a log line")
-			}
-		})
+// MEMORYRELAY_SERVER_SECRET turns on the extraction-keys API (503
+// without it), -auto-extract extracts the entities of creates that do not
+// say, and -embedding-price meters the embedder for the keys' spend
+// limits.
+func TestServeHostedSettings(t *testing.T) {
+	s := startServe(t, nil, "-db", filepath.Join(t.TempDir(), "plain.db"))
+	key := keyRE.FindString(s.stdout.String())
+	xkey := `{"provider":"openai","model":"gpt-4o-mini","api_key":"sk-test-1234567890abcdef"}`
+	if st, body := call(t, "POST", s.url("api")+"/v1/extraction/keys", key, xkey); st != 503 {
+		t.Errorf("extraction key without a secret: %d %v", st, body)
+	}
+	if st, m := call(t, "POST", s.url("api")+"/v1/memories", key, `{"content":"Ada Lovelace moved to Berlin."}`); st != 201 || m["extraction_status"] != nil {
+		t.Errorf("create without -auto-extract: %d %v", st, m)
+	}
+
+	s = startServe(t, map[string]string{"MEMORYRELAY_SERVER_SECRET": strings.Repeat("s", 32)},
+		"-db", filepath.Join(t.TempDir(), "hosted.db"), "-auto-extract", "-embedding-price", "1000")
+	key = keyRE.FindString(s.stdout.String())
+	base := s.url("api")
+	if st, body := call(t, "POST", base+"/v1/extraction/keys", key, xkey); st != 201 {
+		t.Errorf("extraction key with a secret: %d %v", st, body)
+	}
+	// Without an active key the server's built-in extractor runs.
+	if st, m := call(t, "POST", base+"/v1/extraction/keys/deactivate-all", key, ""); st != 200 {
+		t.Errorf("deactivate-all: %d %v", st, m)
+	}
+	if st, m := call(t, "POST", base+"/v1/memories", key, `{"content":"Ada Lovelace moved to Berlin."}`); st != 201 || m["extraction_status"] != "completed" {
+		t.Errorf("create with -auto-extract: %d %v", st, m)
+	}
+	// At $1,000 per million tokens the create cost something.
+	st, k := call(t, "GET", base+"/v1/keys", key, "")
+	if st != 200 {
+		t.Fatalf("keys: %d %v", st, k)
+	}
+	info := k["data"].([]any)[0].(map[string]any)["spend_info"].(map[string]any)
+	if info["today_usd"].(float64) <= 0 {
+		t.Errorf("spend_info %v after a metered create", info)
 	}
 }

@@ -18,6 +18,11 @@ import (
 
 // Store is the storage of agents.
 type Store interface {
+	// AgentMemoryIDs returns the ids of the agent's memories (for the
+	// events of a delete; ErrNotFound without the agent).
+	AgentMemoryIDs(ctx context.Context, accountID, ref string) ([]string, error)
+	// InTx makes the calls with the ctx fn receives one transaction.
+	InTx(ctx context.Context, fn func(ctx context.Context) error) error
 	AgentStats(ctx context.Context, accountID, ref string) (store.AgentStats, error)
 	CreateAgent(ctx context.Context, accountID, id, name string, description *string, metadata []byte, now time.Time) (a store.Agent, created bool, err error)
 	DeleteAgent(ctx context.Context, accountID, ref string) (id string, memories int, err error)
@@ -26,18 +31,30 @@ type Store interface {
 	UpdateAgent(ctx context.Context, accountID, ref string, apply func(*store.Agent) error) (store.Agent, error)
 }
 
+// Events is where an agent's delete announces the memories it took with
+// it (API.md §10.3: a memory.deleted event each).
+type Events interface {
+	// Publish writes an event of the account, about the subject (a
+	// memory's id), in the transaction ctx carries.
+	Publish(ctx context.Context, accountID, eventType, subject string, data any) error
+	// Notify is called after such a transaction committed.
+	Notify()
+}
+
 // Service serves the agents of every account; For gives one account's.
 // It is safe for concurrent use.
 type Service struct {
-	st   Store
-	gate guard.Gate
-	now  func() time.Time
+	st     Store
+	gate   guard.Gate
+	now    func() time.Time
+	events Events
 }
 
 // New returns the agents kept in st; gate admits each call, now is the
-// clock in the stored precision (UTC milliseconds).
-func New(st Store, gate guard.Gate, now func() time.Time) *Service {
-	return &Service{st: st, gate: gate, now: now}
+// clock in the stored precision (UTC milliseconds), events (nil for
+// none) receives the memory.deleted events of agents' deletes.
+func New(st Store, gate guard.Gate, now func() time.Time, events Events) *Service {
+	return &Service{st: st, gate: gate, now: now, events: events}
 }
 
 // For returns the agent API of the account.
@@ -211,11 +228,42 @@ func (s *Service) delete(ctx context.Context, accountID, ref string) (memory.Age
 	if ref == "" {
 		return memory.AgentDeletion{}, apierr.NotFound(apierr.Agent)
 	}
-	id, n, err := s.st.DeleteAgent(ctx, accountID, ref)
+	if s.events == nil {
+		id, n, err := s.st.DeleteAgent(ctx, accountID, ref)
+		if err != nil {
+			return memory.AgentDeletion{}, apierr.FromStore(err, apierr.Agent)
+		}
+		return memory.AgentDeletion{ID: id, DeletedMemories: n}, nil
+	}
+	// The memories' events commit with the delete, or not at all.
+	var out memory.AgentDeletion
+	err := s.st.InTx(ctx, func(ctx context.Context) error {
+		ids, err := s.st.AgentMemoryIDs(ctx, accountID, ref)
+		if err != nil {
+			return err
+		}
+		id, n, err := s.st.DeleteAgent(ctx, accountID, ref)
+		if err != nil {
+			return err
+		}
+		out = memory.AgentDeletion{ID: id, DeletedMemories: n}
+		for _, m := range ids {
+			if err := s.events.Publish(ctx, accountID, memory.EventMemoryDeleted, m, deletedData{m}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 	if err != nil {
 		return memory.AgentDeletion{}, apierr.FromStore(err, apierr.Agent)
 	}
-	return memory.AgentDeletion{ID: id, DeletedMemories: n}, nil
+	s.events.Notify()
+	return out, nil
+}
+
+// deletedData is the data of a memory.deleted event.
+type deletedData struct {
+	ID string `json:"id"`
 }
 
 // stats returns the statistics of the account's agent named by ref (id or

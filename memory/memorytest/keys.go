@@ -62,7 +62,7 @@ func keyUpdate(t *testing.T, e Env) {
 		field string
 	}{
 		{"empty name", memory.KeyPatch{Name: ptr("")}, "Name"},
-		{"name over 100 characters", memory.KeyPatch{Name: ptr(strings.Repeat("n", 101))}, "Name"},
+		{"name over 255 characters", memory.KeyPatch{Name: ptr(strings.Repeat("n", 256))}, "Name"},
 		{"metadata an array", memory.KeyPatch{Metadata: json.RawMessage(`[1]`)}, "Metadata"},
 		{"negative daily limit", memory.KeyPatch{DailySpendLimit: keys.LimitChange{Set: true, USD: &neg}}, "DailySpendLimit"},
 	} {
@@ -143,7 +143,7 @@ func keyInvalid(t *testing.T, e Env) {
 		in    memory.NewKey
 		field string
 	}{
-		{"name over 100 characters", memory.NewKey{Name: strings.Repeat("n", 101), Scopes: read}, "Name"},
+		{"name over 255 characters", memory.NewKey{Name: strings.Repeat("n", 256), Scopes: read}, "Name"},
 		{"no scopes", memory.NewKey{Name: "k"}, "Scopes"},
 		{"expiry in the past", memory.NewKey{Name: "k", Scopes: read, ExpiresAt: &past}, "ExpiresAt"},
 		{"negative rate limit", memory.NewKey{Name: "k", Scopes: read, RateLimit: -1}, "RateLimit"},

@@ -233,6 +233,29 @@ func (s *Store) UpdateAgent(ctx context.Context, accountID, ref string, apply fu
 	return out, err
 }
 
+// AgentMemoryIDs returns the ids of the memories of the account's agent
+// named by ref, in write order: what DeleteAgent would take with it.
+// ErrNotFound when there is no such agent. Called in an InTx, it locks
+// the agent's row.
+func (s *Store) AgentMemoryIDs(ctx context.Context, accountID, ref string) ([]string, error) {
+	var out []string
+	err := s.do(ctx, func(q querier) error {
+		row, err := findAgent(ctx, q, accountID, ref, false, time.Time{})
+		if err != nil {
+			return err
+		}
+		// In DeleteAgent's transaction, the lock holds off new memories of
+		// the agent (their foreign key check) until it commits, so that
+		// every memory deleted is one listed here.
+		if _, err := queryValue[string](ctx, q, "SELECT id FROM agents WHERE id = $1 FOR UPDATE", row.key); err != nil {
+			return err
+		}
+		out, err = queryAll(ctx, q, scanValue[string], "SELECT id FROM memories WHERE agent_id = $1 ORDER BY seq", row.key)
+		return err
+	})
+	return out, err
+}
+
 // DeleteAgent removes the account's agent named by ref together with its
 // memories (and their index entries), sessions and entities. It returns
 // the agent's id and how many memories went with it.

@@ -106,6 +106,17 @@ func (s *Store) UpdateAgent(ctx context.Context, accountID, ref string, apply fu
 	return out, err
 }
 
+// AgentMemoryIDs returns the ids of the memories of the account's agent
+// named by ref, in write order: what DeleteAgent would take with it.
+// ErrNotFound when there is no such agent.
+func (s *Store) AgentMemoryIDs(ctx context.Context, accountID, ref string) ([]string, error) {
+	key, err := resolveAgent(ctx, s.q(ctx), accountID, ref, false, time.Time{})
+	if err != nil {
+		return nil, err
+	}
+	return queryAll(ctx, s.q(ctx), scanValue[string], "SELECT id FROM memories WHERE agent_id = ? ORDER BY seq", key)
+}
+
 // DeleteAgent removes the account's agent named by ref together with its
 // memories (and their index entries), sessions and entities. It returns
 // the agent's id and how many memories went with it.

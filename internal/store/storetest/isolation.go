@@ -49,6 +49,7 @@ func testAccountIsolation(t *testing.T, open Opener) {
 			notFound(t, err)
 		}},
 		{"DeleteAgent", func(t *testing.T) { _, _, err := st.DeleteAgent(ctx, B, a.agent.ID); notFound(t, err) }},
+		{"AgentMemoryIDs", func(t *testing.T) { _, err := st.AgentMemoryIDs(ctx, B, a.agent.ID); notFound(t, err) }},
 		{"ListAgents", func(t *testing.T) {
 			got, total, err := st.ListAgents(ctx, B, 10, 0, nil)
 			errNo(t, err)

@@ -646,6 +646,18 @@ func testAgentLifecycle(t *testing.T, open Opener) {
 		Payload: []byte(`{"memory":{"AgentID":"bot"}}`), CreatedAt: t0, UpdatedAt: t0}); err != nil {
 		t.Fatal(err)
 	}
+	// What the delete takes, by id or name, listed first (for its events).
+	for _, ref := range []string{"bot", a.agent.ID} {
+		if ids, err := st.AgentMemoryIDs(ctx, A, ref); err != nil || len(ids) != 1 || ids[0] != a.memory.ID {
+			t.Fatalf("AgentMemoryIDs(%q) = %v, %v", ref, ids, err)
+		}
+	}
+	if ids, err := st.AgentMemoryIDs(ctx, A, up.ID); err != nil || len(ids) != 0 {
+		t.Fatalf("AgentMemoryIDs of an agent without memories = %v, %v", ids, err)
+	}
+	if _, err := st.AgentMemoryIDs(ctx, A, "nope"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("AgentMemoryIDs of no agent: %v", err)
+	}
 	id, n, err := st.DeleteAgent(ctx, A, "bot")
 	if err != nil || id != a.agent.ID || n != 1 {
 		t.Fatalf("%q %d %v", id, n, err)

@@ -47,6 +47,7 @@ type Store interface {
 	ListAgents(ctx context.Context, accountID string, limit, offset int, after *store.Position) ([]store.Agent, int, error)
 	UpdateAgent(ctx context.Context, accountID, ref string, apply func(*store.Agent) error) (store.Agent, error)
 	DeleteAgent(ctx context.Context, accountID, ref string) (id string, memories int, err error)
+	AgentMemoryIDs(ctx context.Context, accountID, ref string) ([]string, error)
 	AgentStats(ctx context.Context, accountID, ref string) (store.AgentStats, error)
 
 	InsertMemory(ctx context.Context, m *store.Memory, idx store.Indexed) error
