@@ -33,6 +33,11 @@ type Index struct {
 	// document frequency over every partition.
 	totalLen int64
 	df       map[string]int
+	// bulk chooses between MaxScore and the bulk scorer (bulkAuto:
+	// by the density of the query's postings), and window is the bulk
+	// scorer's window (0: defaultWindow); tests set them.
+	bulk   int
+	window int
 }
 
 // partition is the index of one partition's documents.

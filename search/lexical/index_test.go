@@ -243,6 +243,14 @@ func TestIndexMatchesBruteForce(t *testing.T) {
 				got := x.Search(part, q)
 				checkSame(t, what, got, want, q.Rank == lexical.RankScore, all)
 				checkSame(t, what+" exhaustive", x.SearchExhaustive(part, q), got, true, nil)
+				// The bulk scorer, forced, with windows from one id (a
+				// window per id, every posting on a boundary) to more
+				// than the ids span, finds the same to the last bit.
+				for _, w := range []int{1, 7, 64, 4096} {
+					lexical.SetBulk(x, 1, w)
+					checkSame(t, fmt.Sprintf("%s bulk window %d", what, w), x.Search(part, q), got, true, nil)
+				}
+				lexical.SetBulk(x, 0, 0)
 				// Score agrees with Search on every hit, and gives 0 to
 				// documents of other partitions and unknown ids.
 				ids := []int64{-1}

@@ -375,6 +375,13 @@ func (x *Index) search(part uint32, q Query, exhaustive bool) []Hit {
 	if len(cs) == 0 {
 		return nil
 	}
+	if !exhaustive && x.useBulk(cs) {
+		w := x.window
+		if w <= 0 {
+			w = defaultWindow
+		}
+		return x.bulkMaxScore(s, cs, q, w)
+	}
 	return x.maxScore(s, cs, q, exhaustive)
 }
 
