@@ -72,6 +72,52 @@ func (c *cursor) windowBound(s *scorer, lo int64) float64 {
 	return ub
 }
 
+// seekCost is about what seeking a posting costs, in postings walked.
+const seekCost = 8
+
+// fill walks c's postings from its current one down to lo, adding their
+// weights (at their block's kb) into partial, bit into mask and, in a
+// list that keeps them, their tfs into tf, all at id − lo. Every
+// document it adds is marked in seen; with alive, it adds only those
+// whose mask is not 0 (the candidates still alive) and marks none.
+func (c *cursor) fill(s *scorer, lo int64, partial []float64, mask, seen []uint64, bit uint64, tf []uint16, alive bool) {
+	for c.bi >= 0 {
+		ids, tfs, base := c.ids, c.tfs, c.base
+		i := c.pos
+		for ; i >= 0; i-- {
+			d := base + int64(ids[i])
+			if d < lo {
+				c.pos, c.doc = i, d
+				return
+			}
+			off := int(d - lo)
+			if alive && mask[off] == 0 {
+				continue
+			}
+			w := c.w[0]
+			if tfs != nil {
+				f := tfs[i]
+				if f <= uint16(len(c.w)) {
+					w = c.w[f-1]
+				} else {
+					w = termWeight(c.idf, float64(f), c.k1, c.kb)
+				}
+				tf[off] = f
+			}
+			partial[off] += w
+			if !alive && mask[off] == 0 {
+				seen[off>>6] |= 1 << uint(off&63)
+			}
+			mask[off] |= bit
+		}
+		if j := c.bi - 1; j >= 0 {
+			c.load(s, j, len(c.pl.blocks[j].ids)-1)
+		} else {
+			c.bi, c.doc = -1, exhausted
+		}
+	}
+}
+
 // termTF is a query term's occurrences in a candidate.
 type termTF struct {
 	qi  int
@@ -102,6 +148,7 @@ func (x *Index) bulkMaxScore(s *scorer, cs []*cursor, q Query, window int) []Hit
 	tfs := make([][]uint16, n) // the tfs of the lists that keep them
 	for i, c := range cs {
 		c.moved = nil
+		c.density = float64(c.pl.df) / float64(max(c.doc-c.pl.blocks[0].first, 1))
 		if !c.pl.unit {
 			tfs[i] = make([]uint16, window)
 		}
@@ -109,7 +156,7 @@ func (x *Index) bulkMaxScore(s *scorer, cs []*cursor, q Query, window int) []Hit
 	wub := make([]float64, n)
 	order := make([]int, n) // cursors by window bound, ascending
 	prefix := make([]float64, n+1)
-	matched := make([]*cursor, 0, n)
+	cands := make([]int32, 0, window)
 	tt := make([]termTF, 0, n)
 	for {
 		hi := int64(exhausted)
@@ -140,96 +187,99 @@ func (x *Index) bulkMaxScore(s *scorer, cs []*cursor, q Query, window int) []Hit
 		}
 		if e < n {
 			for _, i := range order[e:] {
-				c := cs[i]
-				bit := uint64(1) << uint(i)
-				tf := tfs[i]
-				for c.doc >= lo {
-					off := int(c.doc - lo)
-					partial[off] += c.weight()
-					if mask[off] == 0 {
-						seen[off>>6] |= 1 << uint(off&63)
-					}
-					mask[off] |= bit
-					if tf != nil {
-						tf[off] = c.tfs[c.pos]
-					}
-					c.next(s)
-				}
+				cs[i].fill(s, lo, partial, mask, seen, uint64(1)<<uint(i), tfs[i], false)
 			}
+			// The candidates, from the largest id down: those whose
+			// bounds could reach the top k and that the filter allows.
+			cands = cands[:0]
 			for wi := len(seen) - 1; wi >= 0; wi-- {
 				for w := seen[wi]; w != 0; {
 					b := 63 - bits.LeadingZeros64(w)
 					w &^= 1 << uint(b)
 					off := wi<<6 + b
-					sum, m := partial[off], mask[off]
-					partial[off], mask[off] = 0, 0
-					if sum+prefix[e] <= t {
+					if partial[off]+prefix[e] <= t || (q.Allow != nil && !q.Allow(lo+int64(off))) {
+						partial[off], mask[off] = 0, 0
 						continue
 					}
-					d := lo + int64(off)
-					if q.Allow != nil && !q.Allow(d) {
-						continue
-					}
-					ok := true
-					matched = matched[:0]
-					for k := e - 1; k >= 0; k-- {
-						if sum+prefix[k+1] <= t {
-							ok = false
-							break
-						}
-						c := cs[order[k]]
-						c.seek(s, d)
-						if c.doc == d {
-							sum += c.weight()
-							matched = append(matched, c)
-						}
-					}
-					if !ok || sum <= t {
-						continue
-					}
-					doc, found := x.docs.get(d)
-					if !found {
-						continue
-					}
-					tt = tt[:0]
-					for m != 0 {
-						i := bits.TrailingZeros64(m)
-						m &^= 1 << uint(i)
-						tf := uint16(1)
-						if tfs[i] != nil {
-							tf = tfs[i][off]
-						}
-						tt = append(tt, termTF{qi: cs[i].qi, idf: cs[i].idf, tf: tf})
-					}
-					for _, c := range matched {
-						tt = append(tt, termTF{qi: c.qi, idf: c.idf, tf: uint16(c.tf())})
-					}
-					for a := 1; a < len(tt); a++ {
-						for k := a; k > 0 && tt[k].qi < tt[k-1].qi; k-- {
-							tt[k], tt[k-1] = tt[k-1], tt[k]
-						}
-					}
-					k := s.k(doc.length)
-					var raw float64
-					for _, w := range tt {
-						raw += termWeight(w.idf, float64(w.tf), s.k1, k)
-					}
-					hit := Hit{ID: d, Score: s.final(raw, doc.length)}
-					if hit.Score <= 0 || hit.Score < q.Min {
-						continue
-					}
-					switch {
-					case len(h) < q.K:
-						heap.Push(&h, hit)
-					case hit.Score > h[0].Score:
-						h[0] = hit
-						heap.Fix(&h, 0)
-					}
-					if len(h) == q.K {
-						t = s.threshold(h[0].Score, true, q.Min)
-					}
+					cands = append(cands, int32(off))
 				}
 				seen[wi] = 0
+			}
+			// The non-essential lists, strongest first, for the
+			// candidates that the rest of their bounds could still lift
+			// into the top k.
+			for k := e - 1; k >= 0 && len(cands) > 0; k-- {
+				live := cands[:0]
+				for _, off := range cands {
+					if partial[off]+prefix[k+1] <= t {
+						partial[off], mask[off] = 0, 0
+						continue
+					}
+					live = append(live, off)
+				}
+				cands = live
+				i := order[k]
+				c, bit, tf := cs[i], uint64(1)<<uint(i), tfs[i]
+				if float64(len(cands))*seekCost < c.density*float64(window) {
+					for _, off := range cands {
+						c.seek(s, lo+int64(off))
+						if c.doc == lo+int64(off) {
+							partial[off] += c.weight()
+							mask[off] |= bit
+							if tf != nil {
+								tf[off] = c.tfs[c.pos]
+							}
+						}
+					}
+				} else {
+					c.fill(s, lo, partial, mask, seen, bit, tf, true)
+				}
+			}
+			for _, off := range cands {
+				sum, m := partial[off], mask[off]
+				partial[off], mask[off] = 0, 0
+				if sum <= t {
+					continue
+				}
+				d := lo + int64(off)
+				doc, found := x.docs.get(d)
+				if !found {
+					continue
+				}
+				tt = tt[:0]
+				for m != 0 {
+					i := bits.TrailingZeros64(m)
+					m &^= 1 << uint(i)
+					tf := uint16(1)
+					if tfs[i] != nil {
+						tf = tfs[i][off]
+					}
+					tt = append(tt, termTF{qi: cs[i].qi, idf: cs[i].idf, tf: tf})
+				}
+				for a := 1; a < len(tt); a++ {
+					for k := a; k > 0 && tt[k].qi < tt[k-1].qi; k-- {
+						tt[k], tt[k-1] = tt[k-1], tt[k]
+					}
+				}
+				k := s.k(doc.length)
+				var raw float64
+				for _, w := range tt {
+					raw += termWeight(w.idf, float64(w.tf), s.k1, k)
+				}
+				hit := Hit{ID: d, Score: s.final(raw, doc.length)}
+				if hit.Score <= 0 || hit.Score < q.Min {
+					continue
+				}
+				switch {
+				case len(h) < q.K:
+					heap.Push(&h, hit)
+				case hit.Score > h[0].Score:
+					h[0] = hit
+					heap.Fix(&h, 0)
+				}
+				if len(h) == q.K {
+					t = s.threshold(h[0].Score, true, q.Min)
+				}
 			}
 		}
 		// Everything at or above lo is done.

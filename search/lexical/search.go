@@ -138,9 +138,12 @@ type cursor struct {
 	kb   float64 // BM25's k at the current block's smallest length
 	// w[i] is the weight of tf i+1 at kb, so that most weights of a
 	// candidate are a lookup.
-	w     [4]float64
-	k1    float64
-	moved *bool // set when the cursor loads another block
+	w  [4]float64
+	k1 float64
+	// density is the share of the ids its list spans that it holds
+	// (the bulk scorer's).
+	density float64
+	moved   *bool // set when the cursor loads another block
 }
 
 func (c *cursor) tf() int {
