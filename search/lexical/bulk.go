@@ -153,6 +153,16 @@ func (x *Index) bulkMaxScore(s *scorer, cs []*cursor, q Query, window int) []Hit
 			tfs[i] = make([]uint16, window)
 		}
 	}
+	// gid[i] numbers cs[i]'s term: a term's lists (of single and of
+	// repeated occurrences) are consecutive in cs.
+	gid := make([]int, n)
+	for i := 1; i < n; i++ {
+		gid[i] = gid[i-1]
+		if cs[i].qi != cs[i-1].qi {
+			gid[i]++
+		}
+	}
+	termMax := make([]float64, gid[n-1]+1)
 	wub := make([]float64, n)
 	order := make([]int, n) // cursors by window bound, ascending
 	prefix := make([]float64, n+1)
@@ -178,9 +188,15 @@ func (x *Index) bulkMaxScore(s *scorer, cs []*cursor, q Query, window int) []Hit
 				order[k], order[k-1] = order[k-1], order[k]
 			}
 		}
+		// prefix[k] bounds the documents held only by the lists of
+		// order[:k]: a term's two lists never hold the same document, so
+		// a term adds the larger of its lists' bounds.
 		for k, i := range order {
-			prefix[k+1] = prefix[k] + wub[i]
+			g := gid[i]
+			prefix[k+1] = prefix[k] + max(0, wub[i]-termMax[g])
+			termMax[g] = max(termMax[g], wub[i])
 		}
+		clear(termMax)
 		e := 0
 		for e < n && prefix[e+1] <= t {
 			e++
