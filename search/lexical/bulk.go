@@ -19,7 +19,7 @@ const (
 	maxBulkCursors = 64
 	// bulkDensity: the bulk scorer is used when the query's postings are
 	// at least 1/bulkDensity of the id range they span.
-	bulkDensity = 4
+	bulkDensity = 2
 	// minBulkPostings: below this many postings the query is cheap
 	// either way and MaxScore is kept.
 	minBulkPostings = 1 << 14
