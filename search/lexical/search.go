@@ -71,9 +71,12 @@ type Hit struct {
 // can be skipped without being scored: each list's and each block's upper
 // bounds (from their largest term frequency and smallest document length)
 // let it skip the documents and blocks that cannot enter the top k, and
-// score fully only those that can. Scores are sums over the query's terms
-// in its order, so they are identical, to the last bit, to [Score] and
-// [BM25] given the same counts.
+// score fully only those that can. A query whose postings cover at least
+// half of the ids they span (nearly every document shares its terms) is
+// answered by windows of consecutive ids instead (see bulkMaxScore), with
+// the same hits. Scores are sums over the query's terms in its order, so
+// they are identical, to the last bit, to [Score] and [BM25] given the
+// same counts.
 func (x *Index) Search(part uint32, q Query) []Hit {
 	return x.search(part, q, false)
 }
