@@ -50,7 +50,8 @@ import (
 // (token, dimension, feed position, partitions, attribute table), the
 // lexical index ([lexical.Index.WriteTo]) and the vector index
 // ([vector.Index.WriteTo]); then a footer of the three sections' lengths
-// (uint64 LE), the CRC-32C (Castagnoli) of the sections, and "MRIE".
+// (uint64 LE), the CRC-32C (Castagnoli) of each (uint32 LE), and "MRIE".
+// The lexical and vector sections are read in parallel.
 
 // SnapshotFeed is what a [Feed] offers for snapshots: a token kept in the
 // store, naming the last snapshot written of its index.
@@ -65,7 +66,7 @@ const (
 	snapMagic      = "MRIS"
 	snapEndMagic   = "MRIE"
 	snapVersion    = 1
-	snapFooterSize = 3*8 + 4 + 4
+	snapFooterSize = 3*8 + 3*4 + 4
 )
 
 // errSnapshot is wrapped by every reason not to use a snapshot file.
@@ -129,7 +130,7 @@ func (v *Index) loadSnapshot(ctx context.Context, sf SnapshotFeed) error {
 	if _, err := f.ReadAt(foot[:], size-snapFooterSize); err != nil {
 		return err
 	}
-	if string(foot[28:]) != snapEndMagic {
+	if string(foot[36:]) != snapEndMagic {
 		return bad("no footer (truncated?)")
 	}
 	lens := [3]int64{}
@@ -144,18 +145,31 @@ func (v *Index) loadSnapshot(ctx context.Context, sf SnapshotFeed) error {
 	if sum != uint64(size-8-snapFooterSize) {
 		return bad("sections of %d bytes in a file of %d", sum, size)
 	}
-	crc := crc32.New(castagnoli)
-	off := int64(8)
-	section := func(i int) *bufio.Reader {
-		r := io.TeeReader(io.NewSectionReader(f, off, lens[i]), crc)
-		off += lens[i]
-		return bufio.NewReaderSize(r, 1<<16)
+	offs := [3]int64{8, 8 + lens[0], 8 + lens[0] + lens[1]}
+	// section returns a reader of section i that sums what it reads, and
+	// check the error if the section was not read whole or its sum is
+	// not the footer's.
+	section := func(i int) (*bufio.Reader, func() error) {
+		crc := crc32.New(castagnoli)
+		r := bufio.NewReaderSize(io.TeeReader(io.NewSectionReader(f, offs[i], lens[i]), crc), 1<<16)
+		return r, func() error {
+			if err := drain(r); err != nil {
+				return err
+			}
+			if got, want := crc.Sum32(), binary.LittleEndian.Uint32(foot[24+4*i:]); got != want {
+				return bad("section %d: checksum %08x, want %08x", i, got, want)
+			}
+			return nil
+		}
 	}
 	// The meta section first: a token or feed mismatch spares reading
 	// the rest.
-	meta := section(0)
+	meta, checkMeta := section(0)
 	token, last, parts, attrs, err := v.readMeta(meta)
 	if err != nil {
+		return err
+	}
+	if err := checkMeta(); err != nil {
 		return err
 	}
 	want, err := sf.SnapshotToken(ctx)
@@ -172,26 +186,29 @@ func (v *Index) loadSnapshot(ctx context.Context, sf SnapshotFeed) error {
 	if newest < last || (oldest > 0 && oldest > last+1) || (oldest == 0 && newest > last) {
 		return bad("at feed position %d, the feed holds %d to %d", last, oldest, newest)
 	}
-	if err := drain(meta); err != nil {
-		return err
-	}
+	// The two indexes, each on a goroutine of its own.
 	lx := lexical.NewIndex()
-	lr := section(1)
-	if _, err := lx.ReadFrom(lr); err != nil {
-		return fmt.Errorf("%w: %w", errSnapshot, err)
+	var lexErr error
+	lexDone := make(chan struct{})
+	go func() {
+		defer close(lexDone)
+		lr, check := section(1)
+		if _, err := lx.ReadFrom(lr); err != nil {
+			lexErr = fmt.Errorf("%w: %w", errSnapshot, err)
+			return
+		}
+		lexErr = check()
+	}()
+	vr, checkVec := section(2)
+	_, vecErr := v.idx.ReadFrom(vr)
+	if vecErr != nil {
+		vecErr = fmt.Errorf("%w: %w", errSnapshot, vecErr)
+	} else {
+		vecErr = checkVec()
 	}
-	if err := drain(lr); err != nil {
+	<-lexDone
+	if err := errors.Join(lexErr, vecErr); err != nil {
 		return err
-	}
-	vr := section(2)
-	if _, err := v.idx.ReadFrom(vr); err != nil {
-		return fmt.Errorf("%w: %w", errSnapshot, err)
-	}
-	if err := drain(vr); err != nil {
-		return err
-	}
-	if got := binary.LittleEndian.Uint32(foot[24:]); crc.Sum32() != got {
-		return bad("checksum %08x, want %08x", crc.Sum32(), got)
 	}
 	v.partMu.Lock()
 	v.parts = parts
@@ -381,25 +398,28 @@ func (v *Index) writeSnapshot(ctx context.Context, sf SnapshotFeed) (int64, erro
 	if err := binary.Write(bw, binary.LittleEndian, uint32(snapVersion)); err != nil {
 		return 0, err
 	}
-	crc := crc32.New(castagnoli)
-	w := io.MultiWriter(bw, crc)
-	var lens [3]int64
-	var n int64
-	if n, err = v.writeMeta(w, token); err != nil {
-		return 0, err
-	}
-	lens[0] = n
-	if lens[1], err = v.lex.Load().WriteTo(w); err != nil {
-		return 0, err
-	}
-	if lens[2], err = v.idx.WriteTo(w); err != nil {
-		return 0, err
+	var (
+		lens [3]int64
+		sums [3]uint32
+	)
+	for i, write := range []func(io.Writer) (int64, error){
+		func(w io.Writer) (int64, error) { return v.writeMeta(w, token) },
+		v.lex.Load().WriteTo,
+		v.idx.WriteTo,
+	} {
+		crc := crc32.New(castagnoli)
+		if lens[i], err = write(io.MultiWriter(bw, crc)); err != nil {
+			return 0, err
+		}
+		sums[i] = crc.Sum32()
 	}
 	var foot []byte
 	for _, l := range lens {
 		foot = binary.LittleEndian.AppendUint64(foot, uint64(l))
 	}
-	foot = binary.LittleEndian.AppendUint32(foot, crc.Sum32())
+	for _, c := range sums {
+		foot = binary.LittleEndian.AppendUint32(foot, c)
+	}
 	foot = append(foot, snapEndMagic...)
 	if _, err := bw.Write(foot); err != nil {
 		return 0, err

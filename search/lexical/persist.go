@@ -198,9 +198,9 @@ func (x *Index) writeLocked(w *bufio.Writer) error {
 // It implements [io.ReaderFrom].
 func (x *Index) ReadFrom(r io.Reader) (int64, error) {
 	cr := &countingReader{r: r}
-	br := bufio.NewReaderSize(cr, 1<<16)
-	y, err := read(br)
-	n := cr.n - int64(br.Buffered())
+	d := &decoder{r: cr, buf: make([]byte, 1<<16)}
+	y, err := read(d)
+	n := cr.n - int64(d.rest())
 	if err != nil {
 		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 			err = fmt.Errorf("%w: truncated", ErrFormat)
@@ -230,34 +230,68 @@ func (s *slab[T]) take(n int) []T {
 	return out
 }
 
-// decoder reads varints, recording the first error.
+// decoder reads varints from its own buffer over r (decoding in place,
+// not a byte at a time), recording the first error.
 type decoder struct {
-	r   *bufio.Reader
+	r   io.Reader
+	buf []byte
+	pos int
+	end int
 	err error
 }
 
+// fill makes at least 10 bytes available past pos (fewer at the end of
+// the input).
+func (d *decoder) fill() {
+	if d.end-d.pos >= binary.MaxVarintLen64 || d.err != nil {
+		return
+	}
+	n := copy(d.buf, d.buf[d.pos:d.end])
+	d.pos, d.end = 0, n
+	for d.end < binary.MaxVarintLen64 {
+		m, err := d.r.Read(d.buf[d.end:])
+		d.end += m
+		if err != nil {
+			if err != io.EOF || d.end == 0 {
+				d.err = err
+			}
+			return
+		}
+	}
+}
+
 func (d *decoder) u() uint64 {
-	if d.err != nil {
+	if d.end-d.pos < binary.MaxVarintLen64 {
+		d.fill()
+		if d.err != nil {
+			return 0
+		}
+	}
+	b := d.buf[d.pos:d.end]
+	if len(b) > 0 && b[0] < 0x80 {
+		d.pos++
+		return uint64(b[0])
+	}
+	v, n := binary.Uvarint(b)
+	if n <= 0 {
+		if n == 0 {
+			d.err = io.ErrUnexpectedEOF
+		} else {
+			d.err = fmt.Errorf("%w: varint overflow", ErrFormat)
+		}
 		return 0
 	}
-	v, err := binary.ReadUvarint(d.r)
-	if err != nil {
-		d.err = err
-		return 0
-	}
+	d.pos += n
 	return v
 }
 
 func (d *decoder) i() int64 {
-	if d.err != nil {
-		return 0
+	ux := d.u()
+	x := int64(ux >> 1)
+	if ux&1 != 0 {
+		x = ^x
 	}
-	v, err := binary.ReadVarint(d.r)
-	if err != nil {
-		d.err = err
-		return 0
-	}
-	return v
+	return x
 }
 
 // n reads a count that must be at most limit.
@@ -277,28 +311,41 @@ func (d *decoder) bytes(limit uint64, what string) []byte {
 	if d.err != nil {
 		return nil
 	}
-	var out []byte
+	out := make([]byte, 0, min(n, 1<<20))
 	for len(out) < n && d.err == nil {
-		piece := min(n-len(out), 1<<20)
-		out = slices.Grow(out, piece)
-		_, d.err = io.ReadFull(d.r, out[len(out):len(out)+piece])
-		out = out[:len(out)+piece]
+		if d.pos == d.end {
+			d.fill()
+			if d.pos == d.end {
+				if d.err == nil {
+					d.err = io.ErrUnexpectedEOF
+				}
+				break
+			}
+		}
+		take := min(n-len(out), d.end-d.pos)
+		out = append(out, d.buf[d.pos:d.pos+take]...)
+		d.pos += take
 	}
 	return out
 }
 
-func read(r *bufio.Reader) (*Index, error) {
+// rest is what the decoder read from r past the last byte it decoded.
+func (d *decoder) rest() int { return d.end - d.pos }
+
+func read(d *decoder) (*Index, error) {
 	bad := func(format string, args ...any) (*Index, error) {
 		return nil, fmt.Errorf("%w: "+format, append([]any{ErrFormat}, args...)...)
 	}
 	var magic [4]byte
-	if _, err := io.ReadFull(r, magic[:]); err != nil {
-		return nil, err
+	for i := range magic {
+		magic[i] = byte(d.n(255, "magic"))
+	}
+	if d.err != nil {
+		return nil, d.err
 	}
 	if string(magic[:]) != persistMagic {
 		return bad("magic %q", magic[:])
 	}
-	d := &decoder{r: r}
 	if v := d.u(); d.err == nil && v != persistVersion {
 		return bad("format version %d, want %d", v, persistVersion)
 	}
