@@ -456,14 +456,34 @@ func read(d *decoder) (*Index, error) {
 	}
 	counts := map[uint32]int{}
 	lengths := map[uint32]int64{}
-	var nums []uint32
+	// live marks, per partition, the term numbers in use: a document's
+	// terms are checked against it (a bit set small enough to stay in
+	// cache, where the lists themselves are not).
+	live := make(map[uint32][]uint64, len(x.parts))
+	for key, p := range x.parts {
+		bits := make([]uint64, (len(p.lists)+63)/64)
+		for num := range p.lists {
+			if p.lists[num].df() > 0 {
+				bits[num/64] |= 1 << (num % 64)
+			}
+		}
+		live[key] = bits
+	}
+	var (
+		lastPart uint32
+		lastP    *partition
+		lastLive []uint64
+	)
 	entry := func() (docEntry, error) {
 		en := docEntry{ref: int64(d.n(uint64(len(t.arena)), "term offset")), nb: uint32(d.n(math.MaxUint32, "term bytes")),
 			part: uint32(d.n(math.MaxUint32, "partition")), length: uint32(d.n(math.MaxUint32, "length"))}
 		if d.err != nil {
 			return en, d.err
 		}
-		p := x.parts[en.part]
+		if lastP == nil || en.part != lastPart {
+			lastPart, lastP, lastLive = en.part, x.parts[en.part], live[en.part]
+		}
+		p, bits := lastP, lastLive
 		if en.ref < 1 || en.ref-1+int64(en.nb) > int64(len(t.arena)) || p == nil {
 			return en, fmt.Errorf("%w: document entry %+v", ErrFormat, en)
 		}
@@ -471,17 +491,17 @@ func read(d *decoder) (*Index, error) {
 		// replaces it reads them).
 		b := t.arena[en.ref-1 : en.ref-1+int64(en.nb)]
 		var num uint64
-		nums = nums[:0]
+		first := true
 		for len(b) > 0 {
 			v, n := binary.Uvarint(b)
 			if n <= 0 {
 				return en, fmt.Errorf("%w: document terms", ErrFormat)
 			}
 			b = b[n:]
-			if num += v; num >= uint64(len(p.lists)) || p.lists[num].df() == 0 || (len(nums) > 0 && v == 0) {
+			if num += v; num >= uint64(len(p.lists)) || bits[num/64]&(1<<(num%64)) == 0 || (!first && v == 0) {
 				return en, fmt.Errorf("%w: document term %d", ErrFormat, num)
 			}
-			nums = append(nums, uint32(num))
+			first = false
 		}
 		counts[en.part]++
 		lengths[en.part] += int64(en.length)

@@ -58,7 +58,7 @@ func TestIndexPersistRoundTrip(t *testing.T) {
 	if x.Len() != y.Len() || x.Stats() != y.Stats() {
 		t.Fatalf("read back: %d docs %+v, want %d %+v", y.Len(), y.Stats(), x.Len(), x.Stats())
 	}
-	queries := make([][]string, 200)
+	queries := make([][]string, 60)
 	for i := range queries {
 		queries[i] = g.query()
 	}

@@ -234,9 +234,10 @@ func (x *Index) read(r io.Reader) (indexData, error) {
 	if uint64(nparts) > total {
 		return bad("%d partitions for %d rows", nparts, total)
 	}
-	// The id map is sized to the rows the header announces only when
-	// they are few: past that it grows with the rows read.
-	d.where = make(map[int64]loc, min(total, 1<<16))
+	// The id map is sized to the rows the header announces up to two
+	// million (about 50 MB): past that it grows with the rows read, so a
+	// corrupt header cannot make it allocate more.
+	d.where = make(map[int64]loc, min(total, 1<<21))
 	var seen uint64
 	for range nparts {
 		var ph [12]byte
@@ -268,10 +269,10 @@ func (x *Index) read(r io.Reader) (indexData, error) {
 				return indexData{}, err
 			}
 			for i, id := range b.ids {
-				if _, dup := d.where[id]; dup {
-					return bad("row %d twice", id)
-				}
 				d.where[id] = loc{part: part, slot: int32(int(lo) + i)}
+			}
+			if uint64(len(d.where)) != seen-rows+lo+uint64(n) {
+				return bad("a row twice")
 			}
 			seg.blocks = append(seg.blocks, b)
 		}
