@@ -211,7 +211,7 @@ func (v *Index) SaveSnapshot(ctx context.Context) error {
 		v.setState(false, false)
 		return fmt.Errorf("index: snapshot: %w", err)
 	}
-	if v.savedAt == v.last {
+	if _, err := os.Stat(v.snapPath); err == nil && v.savedAt == v.last {
 		v.setState(false, false)
 		return nil // the file holds this index already
 	}
