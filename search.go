@@ -18,11 +18,18 @@ type indexStore interface {
 // store, and its vector candidates come from package search/index's Index
 // over the store's change feed once Open has built it (memoryrelay.go).
 
-// openIndex builds the in-process vector index over st's change feed.
+// openIndex builds the in-process vector index over st's change feed,
+// from its snapshot where the store keeps one.
 func openIndex(ctx context.Context, st indexStore, dim int) (*index.Index, error) {
 	feed, err := st.OpenVectorFeed(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return index.Open(ctx, feed, st, vector.IndexOptions{Dim: dim})
+	opts := index.Options{Vector: vector.IndexOptions{Dim: dim}}
+	if sp, ok := st.(interface{ IndexSnapshotPath() string }); ok {
+		// The SQLite store keeps a snapshot of the index beside the
+		// database, which Open loads and Close writes (index.Options).
+		opts.SnapshotPath = sp.IndexSnapshotPath()
+	}
+	return index.OpenWith(ctx, feed, st, opts)
 }

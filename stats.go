@@ -22,6 +22,12 @@ type Stats struct {
 	// before each search, so between searches this counts the writes
 	// since the last one. 0 until the index is ready.
 	IndexLag int64
+	// IndexFromSnapshot is true when the index was loaded from its
+	// snapshot beside the database (the file's path with "-index") and
+	// caught up with the changes since, rather than built from every row;
+	// IndexSnapshotBytes is the size of that file (0 when there is none).
+	IndexFromSnapshot  bool
+	IndexSnapshotBytes int64
 	// DatabaseBytes is the size of the database file, WALBytes that of
 	// its write-ahead log (0 when there is none).
 	DatabaseBytes, WALBytes int64
@@ -43,6 +49,10 @@ func (r *Relay) Stats(ctx context.Context) (Stats, error) {
 			return Stats{}, r.classify(err)
 		}
 		st.IndexLag = lag
+		st.IndexFromSnapshot = vi.Snapshot().Loaded
+	}
+	if fi, err := os.Stat(r.opts.Path + "-index"); err == nil {
+		st.IndexSnapshotBytes = fi.Size()
 	}
 	fi, err := os.Stat(r.opts.Path)
 	if err != nil {

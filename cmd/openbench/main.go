@@ -18,6 +18,11 @@
 // words and queries of 5–10 uniformly from 72 words, so that full-text
 // matching is at its worst. An existing database at -db with at least N
 // memories is reused (give each vocabulary a file of its own).
+//
+// -reopen N opens the default configuration N times: the first Close
+// writes the indexes' snapshot (<db>-index) and the next Opens load it;
+// each reports whether it did, the time Close took and the snapshot's
+// size.
 package main
 
 import (
@@ -53,6 +58,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	exact := fs.Bool("exact", true, "also measure Options.ExactSearch")
 	exactQueries := fs.Int("exact-queries", 0, "searches per mode with ExactSearch (0: -queries)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the default configuration's searches to this file")
+	reopen := fs.Int("reopen", 1, "how many times to open the default configuration (from the second on, the index loads the snapshot the previous Close wrote)")
 	modes := fs.String("modes", "keyword,semantic,hybrid", "the modes to measure, comma-separated")
 	vocabName := fs.String("vocab", "natural", "natural (Zipf over ../shared/data/words-50k.txt) or worst (72 words, uniform)")
 	if err := fs.Parse(args); err != nil {
@@ -119,7 +125,12 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		if err != nil {
 			return err
 		}
-		defer r.Close()
+		closed := false
+		defer func() {
+			if !closed {
+				r.Close()
+			}
+		}()
 		openTime := time.Since(t0)
 		if err := r.WaitSearchIndex(ctx); err != nil {
 			return err
@@ -165,12 +176,33 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 			fmt.Fprintf(out, "| %s | %s | %s | %.2f | %.1f | %.2f | %.2f |\n", label, c.mode, f, openTime.Seconds(), readyTime.Seconds(), ms(lat[len(lat)/2]), ms(lat[len(lat)*95/100]))
 		}
 		fmt.Fprintf(out, "| %s | RSS with the index built: when ready, after a GC returning free memory | | | | %d MiB | %d MiB |\n", label, rss, rssSteady)
+		st, err := r.Stats(ctx)
+		if err != nil {
+			return err
+		}
+		t1 := time.Now()
+		closed = true
+		if err := r.Close(); err != nil {
+			return err
+		}
+		snap := int64(0)
+		if fi, err := os.Stat(*db + "-index"); err == nil {
+			snap = fi.Size()
+		}
+		fmt.Fprintf(out, "| %s | index from the snapshot: %v; Close took %.2f s; snapshot %d bytes, %.0f a memory | | | | | |\n",
+			label, st.IndexFromSnapshot, time.Since(t1).Seconds(), snap, float64(snap)/float64(max(have, 1)))
 		return nil
 	}
 	fmt.Fprintln(out, "| configuration | mode | filter | Open returns s | index ready s | p50 ms | p95 ms |")
 	fmt.Fprintln(out, "|---|---|---|---|---|---|---|")
-	if err := measure(memoryrelay.Options{Path: *db}, "index (default)", *queries); err != nil {
-		return err
+	for i := range max(*reopen, 1) {
+		label := "index (default)"
+		if i > 0 {
+			label = fmt.Sprintf("index (default), open %d", i+1)
+		}
+		if err := measure(memoryrelay.Options{Path: *db}, label, *queries); err != nil {
+			return err
+		}
 	}
 	if *exact {
 		if err := measure(memoryrelay.Options{Path: *db, ExactSearch: true}, "ExactSearch (sqlite-vec scan, FTS4)", *exactQueries); err != nil {

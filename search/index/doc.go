@@ -14,6 +14,11 @@
 // search.Lexical: a program builds one in the background and hands it to
 // search.Engine.SetIndex and SetLexical.
 //
+// With [Options].SnapshotPath, [OpenWith] starts from a snapshot of both
+// indexes written by an earlier Close ([Index.SaveSnapshot]) and catches
+// up with the feed from its position, instead of reading every row; a
+// snapshot that does not fit the store (see snapshot.go) is ignored.
+//
 // The storage implements [Feed] and [Store]; for SQLite they are the
 // change log that triggers fill, PRAGMA data_version, and queries on the
 // reader pool. Nothing here knows SQL.

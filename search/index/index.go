@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -81,6 +82,25 @@ type Index struct {
 	// rebuildHook, when not nil (in tests), is called by a rebuild after
 	// it has read its first row, with nothing locked.
 	rebuildHook func()
+
+	snapPath  string        // Options.SnapshotPath
+	snapFeed  SnapshotFeed  // feed's, when it has one and snapPath is set
+	snapStats SnapshotStats // under syncMu
+	savedAt   int64         // the owner's: the feed position of the snapshot file, −1 if none
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// Options configure [OpenWith].
+type Options struct {
+	// Vector are the options of the vector index.
+	Vector vector.IndexOptions
+	// SnapshotPath, when set (and the feed is a [SnapshotFeed]), is the
+	// file that Open loads the index from, when the snapshot there is
+	// usable, instead of reading every row of the store, and that Close
+	// writes the index to (see the package's snapshot notes in
+	// snapshot.go).
+	SnapshotPath string
 }
 
 // partKey names a partition: the visible memories of an account, or its
@@ -101,12 +121,45 @@ const changeBatch = 1000
 // and keeps it in step with feed until Close. It takes feed over: Close
 // closes it, and so does Open when it fails.
 func Open(ctx context.Context, feed Feed, st Store, opts vector.IndexOptions) (*Index, error) {
-	idx, err := vector.NewIndex(opts)
+	return OpenWith(ctx, feed, st, Options{Vector: opts})
+}
+
+// OpenWith is [Open] with a snapshot: when opts.SnapshotPath holds a
+// usable snapshot it loads it and catches up with the feed from its
+// position, else it builds from the store. Either way the index returned
+// holds every change committed before OpenWith began.
+func OpenWith(ctx context.Context, feed Feed, st Store, opts Options) (*Index, error) {
+	idx, err := vector.NewIndex(opts.Vector)
 	if err != nil {
 		feed.Close()
 		return nil, fmt.Errorf("index: %w", err)
 	}
-	v := &Index{feed: feed, st: st, idx: idx, dim: opts.Dim, parts: map[partKey]uint32{}, changed: make(chan struct{})}
+	v := &Index{feed: feed, st: st, idx: idx, dim: opts.Vector.Dim, parts: map[partKey]uint32{}, changed: make(chan struct{}), savedAt: -1}
+	if sf, ok := feed.(SnapshotFeed); ok && opts.SnapshotPath != "" && snapshotUsable {
+		v.snapPath, v.snapFeed = opts.SnapshotPath, sf
+	}
+	if v.snapFeed != nil {
+		err := v.loadSnapshot(ctx, v.snapFeed)
+		switch {
+		case err == nil:
+			v.snapStats = SnapshotStats{Loaded: true, Position: v.last}
+			v.savedAt = v.last
+			if err := v.catchUpOwned(ctx); err != nil {
+				feed.Close()
+				return nil, fmt.Errorf("index: catch up after the snapshot: %w", err)
+			}
+			v.snapStats.CaughtUp = v.last - v.snapStats.Position
+			return v, nil
+		case errors.Is(err, os.ErrNotExist):
+		case ctx.Err() != nil:
+			feed.Close()
+			return nil, ctx.Err()
+		default:
+			v.snapStats.Rejected = err
+			// Anything the failed load set is replaced by the rebuild.
+			v.parts, v.last = map[partKey]uint32{}, 0
+		}
+	}
 	if err := v.rebuild(ctx); err != nil {
 		feed.Close()
 		return nil, err
@@ -114,9 +167,66 @@ func Open(ctx context.Context, feed Feed, st Store, opts vector.IndexOptions) (*
 	return v, nil
 }
 
-// Close closes the feed, after any catch-up in progress has finished
-// reading it.
-func (v *Index) Close() error { return v.feed.Close() }
+// Close writes a snapshot, with Options.SnapshotPath (after catching up,
+// and unless the snapshot Open loaded is still current), and closes the
+// feed, after any catch-up in progress has finished reading it. Writing
+// the snapshot takes the time of writing the index to a file (about a
+// second a million memories); searches meanwhile answer from the index as
+// it is. A failed snapshot is reported, and the feed closed all the same:
+// the next Open rebuilds.
+func (v *Index) Close() error {
+	v.closeOnce.Do(func() {
+		var snapErr error
+		{
+			snapErr = v.SaveSnapshot(context.Background())
+		}
+		v.closeErr = errors.Join(snapErr, v.feed.Close())
+	})
+	return v.closeErr
+}
+
+// SaveSnapshot catches up and writes the snapshot to
+// Options.SnapshotPath (nothing without one), unless the file holds this
+// index already. Searches meanwhile answer from the index as it is (as
+// during a rebuild); writes to the store go on, and are applied after.
+// Close calls it.
+func (v *Index) SaveSnapshot(ctx context.Context) error {
+	if v.snapFeed == nil {
+		return nil
+	}
+	v.syncMu.Lock()
+	for v.busy {
+		changed := v.changed
+		v.syncMu.Unlock()
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		v.syncMu.Lock()
+	}
+	v.busy = true
+	v.syncMu.Unlock()
+	if err := v.catchUpOwned(ctx); err != nil {
+		v.setState(false, false)
+		return fmt.Errorf("index: snapshot: %w", err)
+	}
+	if _, err := os.Stat(v.snapPath); err == nil && v.savedAt == v.last {
+		v.setState(false, false)
+		return nil // the file holds this index already
+	}
+	v.setState(true, true) // searches answer from the index as it is meanwhile
+	n, err := v.writeSnapshot(ctx, v.snapFeed)
+	v.setState(false, false)
+	if err != nil {
+		return fmt.Errorf("index: snapshot: %w", err)
+	}
+	v.savedAt = v.last
+	v.syncMu.Lock()
+	v.snapStats.Written = n
+	v.syncMu.Unlock()
+	return nil
+}
 
 // Len is the number of vectors in the index.
 func (v *Index) Len() int { return v.idx.Len() }

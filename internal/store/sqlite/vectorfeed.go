@@ -3,6 +3,8 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
+	"strings"
 
 	"github.com/memoryrelay/memoryrelay/internal/store/sqlite/sqlitedb"
 	"github.com/memoryrelay/memoryrelay/search/index"
@@ -141,4 +143,40 @@ func (f *VectorFeed) each(ctx context.Context, fn func(*index.Row) error, query 
 func (f *VectorFeed) Prune(ctx context.Context, through int64) error {
 	_, err := f.st.db.W.ExecContext(ctx, "DELETE FROM vector_changes WHERE id <= ?", through)
 	return err
+}
+
+var _ index.SnapshotFeed = (*VectorFeed)(nil)
+
+// metaSnapshotToken is the meta key of the token of the last snapshot of
+// the in-process index written beside the database (index.SnapshotFeed).
+// It is not exported with the data (dumps carry only the embedder), so a
+// database filled from a dump never matches another's snapshot.
+const metaSnapshotToken = "index_snapshot_token"
+
+// SnapshotToken returns the token of the last index snapshot written, ""
+// if none.
+func (f *VectorFeed) SnapshotToken(ctx context.Context) (string, error) {
+	var tok string
+	err := f.conn.QueryRowContext(ctx, "SELECT value FROM meta WHERE key = ?", metaSnapshotToken).Scan(&tok)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	return tok, err
+}
+
+// SetSnapshotToken records the token of the index snapshot just written.
+func (f *VectorFeed) SetSnapshotToken(ctx context.Context, token string) error {
+	_, err := f.st.db.W.ExecContext(ctx, "INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+		metaSnapshotToken, token)
+	return err
+}
+
+// IndexSnapshotPath is where the in-process index's snapshot lives: the
+// database's path with "-index" appended (beside its -wal and -shm), or
+// "" for a database without a file of its own.
+func (s *Store) IndexSnapshotPath() string {
+	if s.path == "" || strings.HasPrefix(s.path, ":memory:") || strings.HasPrefix(s.path, "file:") {
+		return ""
+	}
+	return s.path + "-index"
 }
