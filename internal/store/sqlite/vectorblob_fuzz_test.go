@@ -32,7 +32,7 @@ func FuzzVectorCodec(f *testing.F) {
 	f.Add(bytes.Repeat([]byte{0xcd, 0xcc, 0x4c, 0x3e}, 384))         // 0.2 × 384, a real dimension
 	f.Add(bytes.Repeat([]byte{0xff}, 4097))
 	f.Add([]byte{0x71, 0x38, 0xc0, 0x7f, 0, 0, 0x80, 0x3f, 0x81, 0, 0x7f}) // int8: step 1, -127 0 127
-	f.Add([]byte{0x71, 0x38, 0xc0, 0x7f, 0, 0})                         // int8 header cut short
+	f.Add([]byte{0x71, 0x38, 0xc0, 0x7f, 0, 0})                            // int8 header cut short
 	f.Fuzz(func(t *testing.T, b []byte) {
 		v, err := sqlite.DecodeVector(b)
 		int8Blob := len(b) >= 8 && bytes.Equal(b[:4], []byte{0x71, 0x38, 0xc0, 0x7f})
