@@ -21,7 +21,7 @@ func sameBits(a, b []float32) bool {
 // VectorEncoder is implemented by a store that may keep the vectors of
 // memories in less than float32 precision: VectorEncoding returns "int8"
 // when it keeps each one's int8 code (elements within half a step,
-// max|v|/254, of what was stored), and anything else when it keeps them
+// max|v|/254, of what was stored, and float32 rounding), and anything else when it keeps them
 // bit for bit. A store that does not implement it keeps them bit for bit.
 type VectorEncoder interface {
 	VectorEncoding() string
@@ -41,7 +41,7 @@ func sameVector(st Store, got, want []float32) bool {
 		m = max(m, math.Abs(float64(f)))
 	}
 	for i, f := range want {
-		if d := math.Abs(float64(got[i]) - float64(f)); math.IsNaN(d) || d > m/254*(1+1e-6) {
+		if d := math.Abs(float64(got[i]) - float64(f)); math.IsNaN(d) || d > m/127*0.501 {
 			return false
 		}
 	}
