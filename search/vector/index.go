@@ -35,7 +35,8 @@ const (
 	// DefaultRerank is the least number of rows, best by int8 score, whose
 	// exact vectors a search compares with the query. int8 scores are
 	// within about 0.001 of the exact cosine, so few are needed; each
-	// costs a read of the store of record.
+	// costs a read of the store of record, unless its int8 code is its
+	// stored vector (see Index.Search).
 	DefaultRerank = 32
 	// DefaultRerankPerK is that number per requested neighbour.
 	DefaultRerankPerK = 3
@@ -90,7 +91,8 @@ type IndexOptions struct {
 
 	// Rerank is how many shortlisted rows, best by int8 score, are
 	// rescored with exact float32 vectors, fetched through the exact
-	// callback of Search unless KeepFloats. Default: the larger of 32
+	// callback of Search unless KeepFloats or their int8 codes are exact
+	// (see Search). Default: the larger of 32
 	// (DefaultRerank) and 3·k.
 	Rerank int
 
@@ -114,7 +116,7 @@ type IndexOptions struct {
 // Neighbor is a search result.
 type Neighbor struct {
 	ID    int64   // the id given to Upsert or Build
-	Score float32 // cosine similarity with the query, computed from float32 vectors
+	Score float32 // cosine similarity with the query, computed from the stored vectors (float32, or their exact int8 codes)
 }
 
 // Index is an in-memory vector index over int64 ids, each in one uint32
