@@ -33,8 +33,9 @@
 //
 // One SQLite file in WAL mode, synchronous=FULL unless configured, with one
 // writer connection (transactions BEGIN IMMEDIATE) and a pool of readers.
-// The schema is migrated at Open. Vectors are stored in sqlite-vec's
-// float32 format; semantic searches go through an in-process index of
+// The schema is migrated at Open. The vectors of memories are stored as
+// int8 codes with a float32 step (Options.VectorEncoding; "float32" keeps
+// sqlite-vec's float32 format); semantic searches go through an in-process index of
 // compact codes (package search/index) that Open builds in the background
 // and keeps in step with every committed write, of this process or
 // another, and whose best candidates are rescored exactly

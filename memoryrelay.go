@@ -193,6 +193,7 @@ func openStorage(ctx context.Context, opts Options) (openedStorage, error) {
 		AutoCheckpoint:   opts.AutoCheckpoint,
 		QuickCheckBytes:  opts.QuickCheckBytes,
 		StatementTimeout: opts.StatementTimeout,
+		VectorEncoding:   opts.VectorEncoding,
 		OnDamaged: func(err error) {
 			opts.Logger.Error("memoryrelay: the database is damaged; writes are refused until it is restored and opened again",
 				"path", opts.Path, "err", err)

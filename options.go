@@ -167,6 +167,23 @@ type Options struct {
 	// (lexical.Index), which answers the top few by lexical score.
 	ExactSearch bool
 
+	// VectorEncoding is how the SQLite store keeps the vectors of
+	// memories: "int8" (the default) or "float32". int8 keeps each
+	// vector's int8 code and one float32 step, Dim+8 bytes instead of
+	// 4·Dim (392 against 1,536 at 384 dimensions: the database is about
+	// 1.4 KB a memory instead of 2.9), each element within half a step
+	// of the embedder's float32 (cosine similarities move by 0.0004 on average, 0.003 at most;
+	// deduplication's threshold and LoCoMo recall are unchanged, see
+	// BENCHMARKS.md). The in-process index then rescores its final
+	// candidates from the codes it already holds, reading nothing from
+	// SQLite. "float32" keeps the embedder's vectors bit for bit. Each
+	// stored vector says which it is, so a database written with one and
+	// opened with the other works: rows keep their encoding until they
+	// are written again (an update of their text, Reembed, an import).
+	// Exports hold float32 either way. PostgreSQL keeps float32 and
+	// ignores this.
+	VectorEncoding string
+
 	// PostgresURL, when set, keeps everything in that PostgreSQL database
 	// instead of the SQLite file at Path (Path and the SQLite settings
 	// above are then unused): a postgres:// URL or key=value pairs, as

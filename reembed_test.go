@@ -62,7 +62,7 @@ func TestReembedResumable(t *testing.T) {
 		t.Errorf("resumed run re-embedded %d rows, want 6 (5 memories + 1 decision)", p.Done)
 	}
 	db := rawDB(t, path)
-	if n := count(t, db, "SELECT count(*) FROM memory_vectors WHERE length(embedding) != 128*4"); n != 0 {
+	if n := count(t, db, "SELECT count(*) FROM memory_vectors WHERE length(embedding) != 128+8"); n != 0 { // int8, the default
 		t.Errorf("%d memories still have old vectors", n)
 	}
 	if n := count(t, db, "SELECT count(*) FROM decisions WHERE length(embedding) != 128*4"); n != 0 {

@@ -78,10 +78,18 @@ func TestVectorIndexFollowsOtherWriters(t *testing.T) {
 
 // TestVectorIndexMatchesExactSearch: on a few thousand memories in two
 // accounts, with and without filters, the index returns what the exact
-// SQLite scan returns.
+// SQLite scan returns, with the same scores: to 1e-4 with float32
+// vectors; to 3e-3 with int8 ones, where the scan compares the query's
+// int8 code with each row's (the index, the query's float32 with the
+// row's code).
 func TestVectorIndexMatchesExactSearch(t *testing.T) {
+	t.Run("int8", func(t *testing.T) { vectorIndexMatchesExact(t, "int8", 3e-3) })
+	t.Run("float32", func(t *testing.T) { vectorIndexMatchesExact(t, "float32", 1e-4) })
+}
+
+func vectorIndexMatchesExact(t *testing.T, enc string, tol float64) {
 	ctx := context.Background()
-	fast, path := open(t, memoryrelay.Options{Synchronous: "OFF"})
+	fast, path := open(t, memoryrelay.Options{Synchronous: "OFF", VectorEncoding: enc})
 	acct := account(t, fast)
 	other := account(t, fast)
 	rng := rand.New(rand.NewPCG(3, 4))
@@ -109,14 +117,14 @@ func TestVectorIndexMatchesExactSearch(t *testing.T) {
 			mine[res.Memory.ID] = true
 		}
 	}
-	exact, err := memoryrelay.Open(ctx, memoryrelay.Options{Path: path, ExactSearch: true})
+	exact, err := memoryrelay.Open(ctx, memoryrelay.Options{Path: path, ExactSearch: true, VectorEncoding: enc})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer exact.Close()
 	// A second index, built from the database at Open (in the
 	// background), must agree too.
-	reopened, err := memoryrelay.Open(ctx, memoryrelay.Options{Path: path})
+	reopened, err := memoryrelay.Open(ctx, memoryrelay.Options{Path: path, VectorEncoding: enc})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,7 +166,7 @@ func TestVectorIndexMatchesExactSearch(t *testing.T) {
 				(p.MinImportance != nil && h.Memory.Importance < *p.MinImportance) || (p.Tier != nil && h.Memory.Tier != *p.Tier) {
 				t.Fatalf("filter ignored: %+v", h.Memory)
 			}
-			if d := h.Score - want[i].Score; d > 1e-4 || d < -1e-4 {
+			if d := h.Score - want[i].Score; d > tol || d < -tol {
 				t.Errorf("query %d rank %d: score %.5f, exact %.5f", q, i, h.Score, want[i].Score)
 			}
 			if wantIDs[h.Memory.ID] {

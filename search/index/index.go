@@ -515,7 +515,9 @@ func (v *Index) prune(ctx context.Context) {
 // Search returns the k memories that f selects nearest to q by cosine,
 // after catching up with committed writes, with each one's cosine
 // similarity, best first. Scores are exact: the final candidates are
-// rescored from the stored float32 vectors ([Store.Vectors]). Searches of
+// rescored from the stored vectors, those stored as int8 codes from the
+// index's copy of the code (the same vector, in memory), the others read
+// with [Store.Vectors]. Searches of
 // an account's visible memories filtered on agent, user, session,
 // project, tier, scope and importance (the common cases) read nothing
 // from the store but those vectors; other filters first read an
@@ -565,6 +567,9 @@ func (v *Index) searchPartition(ctx context.Context, f search.Filter, hidden boo
 	allow, err := v.allow(ctx, f, hidden)
 	if err != nil {
 		return nil, err
+	}
+	if stale { // every candidate checked against the store
+		return v.idx.SearchFetchAll(q, part, k, allow, v.exact(ctx, f, stale))
 	}
 	return v.idx.Search(q, part, k, allow, v.exact(ctx, f, stale))
 }

@@ -35,7 +35,8 @@ const (
 	// DefaultRerank is the least number of rows, best by int8 score, whose
 	// exact vectors a search compares with the query. int8 scores are
 	// within about 0.001 of the exact cosine, so few are needed; each
-	// costs a read of the store of record.
+	// costs a read of the store of record, unless its int8 code is its
+	// stored vector (see Index.Search).
 	DefaultRerank = 32
 	// DefaultRerankPerK is that number per requested neighbour.
 	DefaultRerankPerK = 3
@@ -90,7 +91,8 @@ type IndexOptions struct {
 
 	// Rerank is how many shortlisted rows, best by int8 score, are
 	// rescored with exact float32 vectors, fetched through the exact
-	// callback of Search unless KeepFloats. Default: the larger of 32
+	// callback of Search unless KeepFloats or their int8 codes are exact
+	// (see Search). Default: the larger of 32
 	// (DefaultRerank) and 3·k.
 	Rerank int
 
@@ -114,7 +116,7 @@ type IndexOptions struct {
 // Neighbor is a search result.
 type Neighbor struct {
 	ID    int64   // the id given to Upsert or Build
-	Score float32 // cosine similarity with the query, computed from float32 vectors
+	Score float32 // cosine similarity with the query, computed from the stored vectors (float32, or their exact int8 codes)
 }
 
 // Index is an in-memory vector index over int64 ids, each in one uint32
@@ -142,7 +144,8 @@ type Neighbor struct {
 //     best Rerank;
 //  4. computes their exact cosine similarity from float32 vectors (kept
 //     in memory with KeepFloats, otherwise fetched through the exact
-//     callback) and returns the best k.
+//     callback; or from the int8 code itself when it is exactly the
+//     vector the row was given, see Search) and returns the best k.
 //
 // Each partition's rows are stored apart, in blocks of 16,384 rows whose
 // codes are contiguous, so a search reads its partition's codes linearly
@@ -225,6 +228,7 @@ type block struct {
 	rc     []float32 // per row: ⟨r, centre⟩
 	q8     []int8    // dim per row
 	scale  []float32 // per row
+	exact  []bool    // per row: the int8 code is the row's vector (see int8Exact)
 	floats []float32 // dim per row, normalised
 }
 
@@ -274,6 +278,7 @@ func (x *Index) Len() int {
 type encoded struct {
 	q8     []int8
 	scale  float32
+	exact  bool      // q8·scale is the vector given, up to rounding (see int8Exact)
 	floats []float32 // normalised
 	bits   []uint64  // the 1-bit code if already computed, else nil
 	fac    float32   // its factors
@@ -292,6 +297,7 @@ func (x *Index) Upsert(id int64, partition uint32, v []float32) error {
 	if x.quantised() {
 		e.q8 = make([]int8, x.dim)
 		e.scale, _ = quantizeInt8(e.q8, v)
+		e.exact = int8Exact(e.q8, v)
 	}
 	if x.opts.KeepFloats {
 		e.floats = slices.Clone(v)
@@ -350,6 +356,7 @@ func (x *Index) put(d *indexData, id int64, part uint32, e encoded, withCode boo
 		b.rc = append(b.rc, 0)
 		b.q8 = growBy(b.q8, x.dim)
 		b.scale = append(b.scale, 0)
+		b.exact = append(b.exact, false)
 	}
 	if x.opts.KeepFloats {
 		b.floats = growBy(b.floats, x.dim)
@@ -368,6 +375,7 @@ func (x *Index) newBlock(capRows int) *block {
 		b.rc = make([]float32, 0, capRows)
 		b.q8 = make([]int8, 0, capRows*x.dim)
 		b.scale = make([]float32, 0, capRows)
+		b.exact = make([]bool, 0, capRows)
 	}
 	if x.opts.KeepFloats {
 		b.floats = make([]float32, 0, capRows*x.dim)
@@ -386,6 +394,7 @@ func (x *Index) writeRow(d *indexData, seg *segment, slot int, id int64, e encod
 	if x.quantised() {
 		copy(b.q8[r*x.dim:(r+1)*x.dim], e.q8)
 		b.scale[r] = e.scale
+		b.exact[r] = e.exact
 	}
 	if x.opts.KeepFloats {
 		copy(b.floats[r*x.dim:(r+1)*x.dim], e.floats)
@@ -435,6 +444,7 @@ func (x *Index) remove(d *indexData, id int64, l loc) {
 			b.fac[r], b.rc[r] = lb.fac[lr], lb.rc[lr]
 			copy(b.q8[r*x.dim:(r+1)*x.dim], lb.q8[lr*x.dim:(lr+1)*x.dim])
 			b.scale[r] = lb.scale[lr]
+			b.exact[r] = lb.exact[lr]
 		}
 		if x.opts.KeepFloats {
 			copy(b.floats[r*x.dim:(r+1)*x.dim], lb.floats[lr*x.dim:(lr+1)*x.dim])
@@ -448,6 +458,7 @@ func (x *Index) remove(d *indexData, id int64, l loc) {
 		lb.rc = lb.rc[:lr]
 		lb.q8 = lb.q8[:lr*x.dim]
 		lb.scale = lb.scale[:lr]
+		lb.exact = lb.exact[:lr]
 	}
 	if x.opts.KeepFloats {
 		lb.floats = lb.floats[:lr*x.dim]
@@ -482,6 +493,7 @@ type buildBuffer struct {
 type buildScratch struct {
 	q8      []int8
 	scales  []float32
+	exact   []bool
 	errs    []error
 	bits    []uint64
 	fac, rc []float32
@@ -539,6 +551,7 @@ func (x *Index) BuildFrom(items func(yield func(id int64, partition uint32, v []
 	}
 	sc := &buildScratch{
 		scales:  make([]float32, buildBatch),
+		exact:   make([]bool, buildBatch),
 		errs:    make([]error, buildBatch),
 		sums:    make([][]float64, workers),
 		workers: workers,
@@ -682,6 +695,7 @@ func (x *Index) encodeBatch(d *indexData, buf *buildBuffer, sc *buildScratch) er
 						sc.errs[i] = Check(v, x.dim)
 						continue
 					}
+					sc.exact[i] = int8Exact(sc.q8[i*x.dim:(i+1)*x.dim], v)
 				} else if !finiteNonZero(v) {
 					sc.errs[i] = Check(v, x.dim)
 					continue
@@ -709,7 +723,7 @@ func (x *Index) encodeBatch(d *indexData, buf *buildBuffer, sc *buildScratch) er
 		if sc.errs[i] != nil {
 			return fmt.Errorf("vector: Build: id %d: %w", buf.ids[i], sc.errs[i])
 		}
-		e := encoded{scale: sc.scales[i]}
+		e := encoded{scale: sc.scales[i], exact: sc.exact[i]}
 		if x.quantised() {
 			e.q8 = sc.q8[i*x.dim : (i+1)*x.dim]
 			if centre != nil {
@@ -827,7 +841,12 @@ func (x *Index) rowVector(b *block, r int, buf []float32) []float32 {
 //
 // Unless the index keeps float32 vectors (KeepFloats), exact must return
 // the float32 vectors of the given ids, in order, for the final rescoring
-// (Rerank ids per call; in production a read of the store of record). A
+// (up to Rerank ids per call; in production a read of the store of
+// record). Rows whose int8 code is exactly the vector they were given (a
+// vector decoded from an int8 code, as a store of record keeping int8
+// codes returns them: every element a multiple of max|v|/127, to within
+// 1/1024 of a step) are rescored from the code in memory and not passed
+// to exact, which is not called when no row needs it. A
 // nil vector means the id is gone; it is left out of the results. exact
 // runs on the calling goroutine without the index's lock held; its error
 // is returned wrapped. With KeepFloats, exact may be nil and is not
@@ -837,6 +856,18 @@ func (x *Index) rowVector(b *block, r int, buf []float32) []float32 {
 // [ErrInvalid] if [Check] rejects q or a vector from exact, and
 // [ErrNeedExact] if exact is needed and nil. k <= 0 returns no results.
 func (x *Index) Search(q []float32, partition uint32, k int, allow func(id int64) bool, exact func(ids []int64) ([][]float32, error)) ([]Neighbor, error) {
+	return x.search(q, partition, k, allow, exact, false)
+}
+
+// SearchFetchAll is [Index.Search] passing every row it rescores to exact,
+// also those whose int8 codes are exact, and rescoring all of them from
+// what exact returns: for a caller that must check each candidate against
+// the store of record (an index that may lag behind it).
+func (x *Index) SearchFetchAll(q []float32, partition uint32, k int, allow func(id int64) bool, exact func(ids []int64) ([][]float32, error)) ([]Neighbor, error) {
+	return x.search(q, partition, k, allow, exact, true)
+}
+
+func (x *Index) search(q []float32, partition uint32, k int, allow func(id int64) bool, exact func(ids []int64) ([][]float32, error), fetchAll bool) ([]Neighbor, error) {
 	if err := Check(q, x.dim); err != nil {
 		return nil, err
 	}
@@ -862,22 +893,26 @@ func (x *Index) Search(q []float32, partition uint32, k int, allow func(id int64
 			return
 		}
 		keys := x.searchCodes(seg, qn, k, allow)
-		if x.opts.KeepFloats {
-			out = make([]Neighbor, len(keys))
-			for i, key := range keys {
-				slot := int(keySlot(key))
-				b, r := seg.blocks[slot>>blockShift], slot&blockMask
-				out[i] = Neighbor{ID: b.ids[r], Score: Dot(qn, b.floats[r*x.dim:(r+1)*x.dim])}
-			}
-			return
-		}
-		ids = make([]int64, len(keys))
-		for i, key := range keys {
+		out = make([]Neighbor, 0, len(keys))
+		var buf []float32
+		for _, key := range keys {
 			slot := int(keySlot(key))
-			ids[i] = seg.blocks[slot>>blockShift].ids[slot&blockMask]
+			b, r := seg.blocks[slot>>blockShift], slot&blockMask
+			switch {
+			case x.opts.KeepFloats:
+				out = append(out, Neighbor{ID: b.ids[r], Score: Dot(qn, b.floats[r*x.dim:(r+1)*x.dim])})
+			case b.exact[r] && !fetchAll:
+				// The code is the stored vector: its cosine is exact.
+				if buf == nil {
+					buf = make([]float32, x.dim)
+				}
+				out = append(out, Neighbor{ID: b.ids[r], Score: Cosine(qn, x.rowVector(b, r, buf))})
+			default:
+				ids = append(ids, b.ids[r])
+			}
 		}
 	}()
-	if !x.opts.KeepFloats && len(ids) > 0 {
+	if len(ids) > 0 {
 		vecs, err := exact(ids)
 		if err != nil {
 			return nil, fmt.Errorf("vector: fetching vectors to rescore: %w", err)
@@ -885,7 +920,6 @@ func (x *Index) Search(q []float32, partition uint32, k int, allow func(id int64
 		if len(vecs) != len(ids) {
 			return nil, fmt.Errorf("vector: exact callback returned %d vectors for %d ids", len(vecs), len(ids))
 		}
-		out = make([]Neighbor, 0, len(ids))
 		for i, v := range vecs {
 			if v == nil {
 				continue

@@ -413,3 +413,46 @@ func (h *topN) push(k uint64) {
 	}
 	keys[i] = k
 }
+
+// int8Exact reports whether the int8 code q of v (from quantizeInt8) is v
+// itself up to scale and float32 rounding: every element of v lies within
+// 1/1024 of a quantisation step of q[i]·max|v|/127. That holds for a vector
+// decoded from an int8 code (a store of record that keeps int8 codes, see
+// IndexOptions), and for practically no other vector. Search rescores such
+// rows from their codes, in memory: their cosine is the stored vector's.
+func int8Exact(q []int8, v []float32) bool {
+	q = q[:len(v)]
+	var m float32
+	for _, f := range v {
+		m = max(m, abs32(f))
+	}
+	if !(m > 0) {
+		return false
+	}
+	inv := 127 / m
+	var worst float32
+	for i, f := range v {
+		worst = max(worst, abs32(f*inv-float32(q[i])))
+	}
+	return worst <= 1.0/1024
+}
+
+func abs32(f float32) float32 { return math.Float32frombits(math.Float32bits(f) &^ (1 << 31)) }
+
+// Int8Code returns the int8 code of v that [Index] keeps of a row:
+// q[i] = v[i]·127/max|v| rounded to the nearest integer (ties to even),
+// and scale = max|v|/127, so that q[i]·scale is v[i] to within half a
+// step (scale/2). A vector decoded from it (q[i]·scale) has the same code
+// again and is rescored by Search from the code, in memory. It returns an
+// error matching [ErrInvalid] if v has a NaN or ±Inf or is all zeros.
+func Int8Code(v []float32) (q []int8, scale float32, err error) {
+	q = make([]int8, len(v))
+	if s, _ := quantizeInt8(q, v); s == 0 {
+		return nil, 0, ErrInvalid
+	}
+	var m float32
+	for _, f := range v {
+		m = max(m, abs32(f))
+	}
+	return q, m / 127, nil
+}

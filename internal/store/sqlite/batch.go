@@ -23,7 +23,7 @@ func (s *Store) InsertMemories(ctx context.Context, items []store.BatchItem) ([]
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		agents := map[string]agentRow{} // account + ref → agent, within this transaction
 		for i := range items {
-			o, err := insertItem(ctx, tx, &items[i], agents)
+			o, err := s.insertItem(ctx, tx, &items[i], agents)
 			if errors.Is(err, store.ErrSessionNotFound) {
 				o.Err, err = err, nil
 			}
@@ -43,7 +43,7 @@ func (s *Store) InsertMemories(ctx context.Context, items []store.BatchItem) ([]
 // insertItem stores one item inside tx. It returns ErrSessionNotFound
 // before writing anything; any other error leaves tx to be rolled back.
 // agents caches agent references resolved in tx.
-func insertItem(ctx context.Context, tx *sql.Tx, it *store.BatchItem, agents map[string]agentRow) (store.BatchOutcome, error) {
+func (s *Store) insertItem(ctx context.Context, tx *sql.Tx, it *store.BatchItem, agents map[string]agentRow) (store.BatchOutcome, error) {
 	m := it.Memory
 	if m.SessionID != nil {
 		if err := checkSession(ctx, tx, m.AccountID, *m.SessionID); err != nil {
@@ -75,7 +75,7 @@ func insertItem(ctx context.Context, tx *sql.Tx, it *store.BatchItem, agents map
 	if err := insertMemoryRow(ctx, tx, m, agent.key); err != nil {
 		return store.BatchOutcome{}, err
 	}
-	if err := writeIndex(ctx, tx, m.Seq, EncodeVector(it.Index.Vector), it.Index.Terms, false); err != nil {
+	if err := writeIndex(ctx, tx, m.Seq, s.encode(it.Index.Vector), it.Index.Terms, false); err != nil {
 		return store.BatchOutcome{}, err
 	}
 	return store.BatchOutcome{}, linkExtracted(ctx, tx, m.AccountID, m.ID, it.Extracted, m.CreatedAt)
@@ -87,9 +87,9 @@ func insertItem(ctx context.Context, tx *sql.Tx, it *store.BatchItem, agents map
 // none.
 func nearestInAgent(ctx context.Context, q queryer, accountID, agentKey string, vec []float32) (id string, score float64, ok bool, err error) {
 	var d float64
-	err = queryRow(ctx, q, `SELECT m.id, vec_distance_cosine(v.embedding, ?) AS d
+	err = queryRow(ctx, q, `SELECT m.id, `+cosineDistance("v.embedding")+` AS d
 		FROM memories m JOIN memory_vectors v ON v.seq = m.seq
-		WHERE m.account_id = ? AND m.agent_id = ? ORDER BY d, m.seq LIMIT 1`, EncodeVector(vec), accountID, agentKey).Scan(&id, &d)
+		WHERE m.account_id = ? AND m.agent_id = ? ORDER BY d, m.seq LIMIT 1`, append(queryArgs(vec), accountID, agentKey)...).Scan(&id, &d)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", 0, false, nil
 	}

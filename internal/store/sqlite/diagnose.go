@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 )
 
@@ -64,7 +65,8 @@ func (s *Store) Diagnose(ctx context.Context, dim int) (Diagnosis, error) {
 			{&d.OrphanVectors, "SELECT count(*) FROM memory_vectors v WHERE NOT EXISTS (SELECT 1 FROM memories m WHERE m.seq = v.seq)"},
 			{&d.MissingFullText, "SELECT count(*) FROM memories m WHERE NOT EXISTS (SELECT 1 FROM memory_fts f WHERE f.docid = m.seq)"},
 			{&d.OrphanFullText, "SELECT count(*) FROM memory_fts f WHERE NOT EXISTS (SELECT 1 FROM memories m WHERE m.seq = f.docid)"},
-			{&d.WrongVectors, "SELECT count(*) FROM memory_vectors WHERE length(embedding) != " + bytes},
+			{&d.WrongVectors, "SELECT count(*) FROM memory_vectors WHERE NOT (length(embedding) = " + bytes +
+				fmt.Sprintf(" OR (length(embedding) = %d AND substr(embedding, 1, 4) = X'%x'))", dim+int8Header, int8Magic[:])},
 			{&d.WrongDecisionVectors, "SELECT count(*) FROM decisions WHERE embedding IS NOT NULL AND length(embedding) != " + bytes},
 			{&d.WrongPatternVectors, "SELECT count(*) FROM patterns WHERE embedding IS NOT NULL AND length(embedding) != " + bytes},
 			{&d.FeedRows, "SELECT count(*) FROM vector_changes"},

@@ -2,7 +2,8 @@
 // implements the contract of package store with every SQLite specific
 // behind it — the schema and its migrations, every SQL statement of the
 // domain, FTS4 (MATCH expressions, matchinfo), sqlite-vec's functions and
-// its float32 BLOB format (vectorblob.go), and the change feed of the
+// the formats of stored vectors, its float32 BLOB and an int8 code
+// (vectorblob.go), and the change feed of the
 // vectors. Connections, pragmas, the migrations runner and the
 // classification of SQLite's errors into store's vocabulary are its
 // subpackage sqlitedb's.

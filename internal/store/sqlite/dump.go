@@ -230,7 +230,12 @@ func exportTable(ctx context.Context, q queryer, t *dumpTable, accounts []string
 				}
 			case *[]byte:
 				if *h != nil {
-					rec.Values[i] = *h
+					// Exports hold float32s, whatever the encoding here.
+					b, err := FloatBlob(*h)
+					if err != nil {
+						return fmt.Errorf("%s: a stored vector of %d bytes: %w", t.typ, len(*h), err)
+					}
+					rec.Values[i] = b
 				}
 			}
 		}
@@ -296,7 +301,7 @@ func (s *Store) Import(ctx context.Context, accounts []string, meta map[string]s
 			if !ok || len(rec.Values) != len(t.cols) {
 				return fmt.Errorf("import: a %q record this store does not know", rec.Type)
 			}
-			if err := importRecord(ctx, prepare, t, rec, declared, terms); err != nil {
+			if err := importRecord(ctx, s.enc, prepare, t, rec, declared, terms); err != nil {
 				return fmt.Errorf("%s %s: %w", rec.Type, recordID(t, rec), err)
 			}
 			stats[rec.Type]++
@@ -324,7 +329,7 @@ func recordID(t *dumpTable, rec dump.Record) string {
 	return strings.Join(parts, "/")
 }
 
-func importRecord(ctx context.Context, prepare func(key, query string) (*sql.Stmt, error), t *dumpTable, rec dump.Record, declared map[string]bool, terms func(string) string) error {
+func importRecord(ctx context.Context, enc string, prepare func(key, query string) (*sql.Stmt, error), t *dumpTable, rec dump.Record, declared map[string]bool, terms func(string) string) error {
 	var names, marks []string
 	var args []any
 	var content string
@@ -368,6 +373,9 @@ func importRecord(ctx context.Context, prepare func(key, query string) (*sql.Stm
 		vs, err := prepare("memory_vector", "INSERT INTO memory_vectors(seq, embedding) VALUES (?, ?)")
 		if err != nil {
 			return err
+		}
+		if v, err := DecodeVector(vec); err == nil { // in this store's encoding
+			vec = encodeVector(enc, v)
 		}
 		if _, err := vs.ExecContext(ctx, seq, vec); err != nil {
 			return err

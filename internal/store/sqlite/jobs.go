@@ -204,7 +204,7 @@ func (q jobQueue) Complete(ctx context.Context, l jobs.Lease, item store.BatchIt
 		}
 		// A job queued before memories were stored at accept time: its
 		// memory is stored now.
-		o, err := insertItem(ctx, tx, &item, map[string]agentRow{})
+		o, err := q.s.insertItem(ctx, tx, &item, map[string]agentRow{})
 		if errors.Is(err, store.ErrSessionNotFound) {
 			o.Err, err = err, nil
 		}
@@ -258,7 +258,7 @@ func (q jobQueue) completePending(ctx context.Context, tx *sql.Tx, l jobs.Lease,
 			return j, nil
 		}
 	}
-	if err := writeIndex(ctx, tx, seq, EncodeVector(item.Index.Vector), item.Index.Terms, false); err != nil {
+	if err := writeIndex(ctx, tx, seq, q.s.encode(item.Index.Vector), item.Index.Terms, false); err != nil {
 		return jobs.Job{}, err
 	}
 	if m.ExtractionStatus != nil {

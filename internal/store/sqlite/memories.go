@@ -53,7 +53,7 @@ func scanMemory(r rowScanner) (store.Memory, error) {
 // reference. m.ID, m.AccountID and the timestamps must be set; m.Seq and
 // m.AgentID are filled in.
 func (s *Store) InsertMemory(ctx context.Context, m *store.Memory, idx store.Indexed) error {
-	return s.insertMemory(ctx, m, EncodeVector(idx.Vector), idx.Terms)
+	return s.insertMemory(ctx, m, s.encode(idx.Vector), idx.Terms)
 }
 
 // insertMemory is InsertMemory with the embedding as stored (blob).
@@ -168,7 +168,7 @@ func (s *Store) UpdateMemory(ctx context.Context, accountID, id string, apply fu
 			return err
 		}
 		if idx != nil {
-			if err := writeIndex(ctx, tx, m.Seq, EncodeVector(idx.Vector), idx.Terms, true); err != nil {
+			if err := writeIndex(ctx, tx, m.Seq, s.encode(idx.Vector), idx.Terms, true); err != nil {
 				return err
 			}
 		}

@@ -44,7 +44,11 @@ func (s *Store) SetEmbeddings(ctx context.Context, table string, rowIDs []int64,
 		}
 		defer st.Close()
 		for i, id := range rowIDs {
-			if _, err := st.ExecContext(ctx, EncodeVector(vectors[i]), id); err != nil {
+			blob := EncodeVector(vectors[i])
+			if table == "memories" { // memory_vectors, in the store's encoding
+				blob = s.encode(vectors[i])
+			}
+			if _, err := st.ExecContext(ctx, blob, id); err != nil {
 				return err
 			}
 		}

@@ -71,7 +71,8 @@ CREATE TABLE memories (
 CREATE INDEX memories_account_created ON memories(account_id, created_at DESC, id DESC);
 CREATE INDEX memories_agent_created ON memories(agent_id, created_at DESC, id DESC);
 
--- Search index: vectors in sqlite-vec's float32 BLOB format and the
+-- Search index: vectors in sqlite-vec's float32 BLOB format (or, since
+-- Options.VectorEncoding, an int8 code behind an 8-byte header) and the
 -- normalised terms in FTS4, both keyed by memories.seq.
 CREATE TABLE memory_vectors (
 	seq       INTEGER PRIMARY KEY REFERENCES memories(seq) ON DELETE CASCADE,

@@ -83,15 +83,17 @@ func (s *Store) TextCandidates(ctx context.Context, f search.Filter, terms []str
 
 // NearestVectors returns the k memories that f selects nearest to q by
 // cosine distance (sqlite-vec's vec_distance_cosine), nearest first. It
-// scans every selected row, so the result is exact under any filter.
+// scans every selected row, so the result is exact under any filter (for
+// rows stored as int8, to within the query's own quantisation: see
+// cosineDistance).
 func (s *Store) NearestVectors(ctx context.Context, f search.Filter, q []float32, k int) ([]search.VectorCandidate, error) {
 	cond, args, ok, err := s.where(ctx, searchFilter(f), true)
 	if err != nil || !ok {
 		return nil, err
 	}
-	query := `SELECT m.seq, vec_distance_cosine(v.embedding, ?) AS d, m.created_at FROM memories m JOIN memory_vectors v ON v.seq = m.seq
+	query := `SELECT m.seq, ` + cosineDistance("v.embedding") + ` AS d, m.created_at FROM memories m JOIN memory_vectors v ON v.seq = m.seq
 		WHERE ` + cond + ` ORDER BY d, m.created_at DESC LIMIT ?`
-	args = append([]any{EncodeVector(q)}, args...)
+	args = append(queryArgs(q), args...)
 	args = append(args, k)
 	return queryAll(ctx, s.q(ctx), func(r rowScanner) (search.VectorCandidate, error) {
 		var c search.VectorCandidate
@@ -101,8 +103,8 @@ func (s *Store) NearestVectors(ctx context.Context, f search.Filter, q []float32
 }
 
 // Vectors returns the stored embeddings of the memories seqs names,
-// decoded; one whose BLOB is not in sqlite-vec's float32 format maps to
-// nil.
+// decoded (either format, see [DecodeVector]); one whose BLOB is in
+// neither maps to nil.
 func (s *Store) Vectors(ctx context.Context, seqs []int64) (map[int64][]float32, error) {
 	out := make(map[int64][]float32, len(seqs))
 	for len(seqs) > 0 {

@@ -17,15 +17,20 @@ type Options = sqlitedb.Options
 type Store struct {
 	db   *sqlitedb.DB
 	path string // Options.Path
+	enc  string // Options.VectorEncoding: VectorInt8 or VectorFloat32
 }
 
 // Open opens the database and brings its schema up to date.
 func Open(ctx context.Context, opts Options) (*Store, error) {
+	enc, err := vectorEncoding(opts.VectorEncoding)
+	if err != nil {
+		return nil, err
+	}
 	db, err := sqlitedb.Open(ctx, opts, migrations)
 	if err != nil {
 		return nil, err
 	}
-	return &Store{db: db, path: opts.Path}, nil
+	return &Store{db: db, path: opts.Path, enc: enc}, nil
 }
 
 // Close closes the database.

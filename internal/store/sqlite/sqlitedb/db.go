@@ -69,6 +69,11 @@ type Options struct {
 	// long. Contexts from WithoutStatementTimeout are exempt. Default
 	// DefaultStatementTimeout (5s); negative: no limit.
 	StatementTimeout time.Duration
+	// VectorEncoding is how package sqlite's Store writes the vectors of
+	// memories (DB itself does not read it): "int8" (the default, an int8
+	// code with a float32 scale: Dim+8 bytes) or "float32" (sqlite-vec's
+	// float32 format: 4·Dim bytes). See sqlite.VectorInt8.
+	VectorEncoding string
 }
 
 // DB is an open database: W is the single writer connection, R the reader pool.
