@@ -1,6 +1,7 @@
 package vector_test
 
 import (
+	"bytes"
 	"math"
 	"slices"
 	"testing"
@@ -53,7 +54,10 @@ func TestInt8Code(t *testing.T) {
 func TestIndexInt8Rows(t *testing.T) {
 	ds := newDataset(3000, 64, 8, 20, 7)
 	const part = 1
-	for _, build := range []bool{true, false} {
+	// build: Build; upsert: one Upsert a row; snapshot: Build, then the
+	// index written and read back into another (the flags must survive).
+	for _, how := range []string{"build", "upsert", "snapshot"} {
+		build := how != "upsert"
 		x, err := vector.NewIndex(vector.IndexOptions{Dim: ds.dim})
 		if err != nil {
 			t.Fatal(err)
@@ -83,6 +87,18 @@ func TestIndexInt8Rows(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		if how == "snapshot" {
+			var buf bytes.Buffer
+			if _, err := x.WriteTo(&buf); err != nil {
+				t.Fatal(err)
+			}
+			if x, err = vector.NewIndex(vector.IndexOptions{Dim: ds.dim}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := x.ReadFrom(&buf); err != nil {
+				t.Fatal(err)
+			}
+		}
 		for qi, q := range ds.queries {
 			var asked []int64
 			lookup := func(ids []int64) ([][]float32, error) {
@@ -102,11 +118,11 @@ func TestIndexInt8Rows(t *testing.T) {
 			}
 			for _, id := range asked {
 				if id%3 != 0 {
-					t.Fatalf("build %v, query %d: the exact callback was asked for int8 row %d", build, qi, id)
+					t.Fatalf("%s, query %d: the exact callback was asked for int8 row %d", how, qi, id)
 				}
 			}
 			if len(asked) == 0 {
-				t.Fatalf("build %v, query %d: the float32 rows were never fetched", build, qi)
+				t.Fatalf("%s, query %d: the float32 rows were never fetched", how, qi)
 			}
 			for _, n := range ns {
 				want := vector.Cosine(q, stored[n.ID])

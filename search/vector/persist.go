@@ -19,14 +19,16 @@ import (
 //	number (uint32) and rows (uint64), and per block of up to 16,384 of
 //	them the block's arrays as they are in memory: ids (int64), and when
 //	quantised the 1-bit codes (uint64 words), the two factors and the
-//	int8 codes with their scales; when floats are kept, the floats.
+//	int8 codes with their scales and one byte a row saying whether the
+//	code is exactly the row's vector (0 or 1); when floats are kept, the
+//	floats.
 //
 // It holds what a search reads, so an index read back answers every
 // search as the one written did. It carries no checksum: the caller
 // that stores it (package search/index) adds one.
 const (
 	persistMagic   = "MRVX"
-	persistVersion = 1
+	persistVersion = 2 // 2: the int8 codes' exactness flags
 )
 
 // ErrFormat is returned by [Index.ReadFrom] for input that is not an
@@ -159,6 +161,7 @@ func (x *Index) writeBlock(w io.Writer, b *block) error {
 			func() error { return writeArray(w, b.rc) },
 			func() error { return writeArray(w, b.q8) },
 			func() error { return writeArray(w, b.scale) },
+			func() error { return writeFlags(w, b.exact) },
 		} {
 			if err := err(); err != nil {
 				return err
@@ -260,7 +263,7 @@ func (x *Index) read(r io.Reader) (indexData, error) {
 			b.ids = b.ids[:n]
 			if x.quantised() {
 				b.bits, b.fac, b.rc = b.bits[:n*x.nw], b.fac[:n], b.rc[:n]
-				b.q8, b.scale = b.q8[:n*x.dim], b.scale[:n]
+				b.q8, b.scale, b.exact = b.q8[:n*x.dim], b.scale[:n], b.exact[:n]
 			}
 			if x.opts.KeepFloats {
 				b.floats = b.floats[:n*x.dim]
@@ -296,6 +299,7 @@ func (x *Index) readBlock(r io.Reader, b *block) error {
 			func() error { return readArray(r, b.rc) },
 			func() error { return readArray(r, b.q8) },
 			func() error { return readArray(r, b.scale) },
+			func() error { return readFlags(r, b.exact) },
 		} {
 			if err := err(); err != nil {
 				return err
@@ -304,6 +308,34 @@ func (x *Index) readBlock(r io.Reader, b *block) error {
 	}
 	if x.opts.KeepFloats {
 		return readArray(r, b.floats)
+	}
+	return nil
+}
+
+// writeFlags writes one byte a flag: 1 for true, 0 for false.
+func writeFlags(w io.Writer, flags []bool) error {
+	buf := make([]byte, len(flags))
+	for i, f := range flags {
+		if f {
+			buf[i] = 1
+		}
+	}
+	_, err := w.Write(buf)
+	return err
+}
+
+// readFlags reads what writeFlags wrote into flags; a byte other than 0
+// or 1 is ErrFormat.
+func readFlags(r io.Reader, flags []bool) error {
+	buf := make([]byte, len(flags))
+	if _, err := io.ReadFull(r, buf); err != nil {
+		return err
+	}
+	for i, c := range buf {
+		if c > 1 {
+			return fmt.Errorf("%w: exactness flag %d", ErrFormat, c)
+		}
+		flags[i] = c == 1
 	}
 	return nil
 }
