@@ -1013,8 +1013,11 @@ func (x *Index) searchCodes(seg *segment, qn []float32, k int, allow func(int64)
 	nchunks := len(seg.blocks) * chunksPerBlock
 	nwork := max(1, min(workers, (seg.n+chunkRows-1)/chunkRows))
 	sels := make([]*scanScratch, nwork)
-	var next atomic.Int64
 	maxDist := x.nw * 64
+	// Goroutine w scans chunks w, w+nwork, …: a fixed share, so that which
+	// rows tied at a goroutine's threshold it keeps, and where a filter's
+	// estimate lowers its limit, do not depend on scheduling, and a search
+	// repeated on the same content returns the same rows.
 	parallel(nwork, func(w int) {
 		s, _ := x.scratch.Get().(*scanScratch)
 		if s == nil {
@@ -1023,11 +1026,7 @@ func (x *Index) searchCodes(seg *segment, qn []float32, k int, allow func(int64)
 		s.sel.reset(cands, maxDist)
 		s.asked, s.passed = 0, 0
 		sels[w] = s
-		for {
-			c := int(next.Add(1)) - 1
-			if c >= nchunks {
-				break
-			}
+		for c := w; c < nchunks; c += nwork {
 			b, lo, hi := chunkRange(seg, c)
 			if lo >= hi {
 				continue
@@ -1269,14 +1268,9 @@ func (x *Index) searchExact(qn []float32, partition uint32, k int, allow func(in
 	nchunks := len(seg.blocks) * chunksPerBlock
 	nwork := max(1, min(x.workers(), (seg.n+chunkRows-1)/chunkRows))
 	results := make([][]uint64, nwork)
-	var next atomic.Int64
 	parallel(nwork, func(w int) {
 		h := topN{n: k, keys: make([]uint64, 0, min(k, seg.n))}
-		for {
-			c := int(next.Add(1)) - 1
-			if c >= nchunks {
-				break
-			}
+		for c := w; c < nchunks; c += nwork {
 			b, lo, hi := chunkRange(seg, c)
 			base := int32(c>>chunkBlockShift)<<blockShift | int32(lo)
 			for r := lo; r < hi; r++ {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"slices"
+	"sync"
 	"testing"
 
 	"github.com/memoryrelay/memoryrelay/search/vector"
@@ -158,4 +159,43 @@ func FuzzIndexReadFrom(f *testing.F) {
 		y.Delete(3)
 		_ = y.Upsert(3, 1, q)
 	})
+}
+
+// TestIndexSearchRepeatable: a search repeated on unchanged content
+// returns the same rows, whatever the scheduling of its goroutines
+// (searches run concurrently here, so that they contend for the cores).
+func TestIndexSearchRepeatable(t *testing.T) {
+	ds := newDataset(40_000, 48, 20, 8, 11)
+	x, err := vector.NewIndex(vector.IndexOptions{Dim: ds.dim, Workers: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = x.Build(func(yield func(int64, uint32, []float32) bool) {
+		for i, v := range ds.vecs {
+			if !yield(int64(i), 0, v) {
+				return
+			}
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	allow := func(id int64) bool { return id%5 != 0 }
+	for qi, q := range ds.queries {
+		want, err := x.Search(q, 0, 10, allow, ds.lookupOr(q))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		got := make([][]vector.Neighbor, 8)
+		for i := range got {
+			wg.Go(func() { got[i], _ = x.Search(q, 0, 10, allow, ds.lookupOr(q)) })
+		}
+		wg.Wait()
+		for i, g := range got {
+			if !slices.Equal(g, want) {
+				t.Fatalf("query %d, repeat %d: %v, first %v", qi, i, g, want)
+			}
+		}
+	}
 }
