@@ -1,6 +1,7 @@
 package dashboard
 
 import (
+	"math"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -73,6 +74,7 @@ var scopeHelp = []struct{ name, help string }{
 // error.
 type keyForm struct {
 	Name, Expires, RateLimit string
+	DailySpend, MonthlySpend string // USD, empty for no limit
 	Scopes                   []scopeChoice
 }
 
@@ -125,7 +127,14 @@ func (h *handler) createKey(c *call) {
 	}
 	f := newKeyForm(checked)
 	f.Name, f.Expires, f.RateLimit = form.Get("name"), form.Get("expires"), form.Get("rate_limit")
+	f.DailySpend, f.MonthlySpend = form.Get("daily_spend_limit"), form.Get("monthly_spend_limit")
 	in, err := parseNewKey(f.Name, form["scope"], f.Expires, f.RateLimit)
+	if err == nil {
+		in.DailySpendLimit, err = parseSpendLimit("Daily spend limit", f.DailySpend)
+	}
+	if err == nil {
+		in.MonthlySpendLimit, err = parseSpendLimit("Monthly spend limit", f.MonthlySpend)
+	}
 	if err == nil {
 		var k keys.Key
 		var tok keys.Token
@@ -196,6 +205,20 @@ func parseRateLimit(s string) (int, error) {
 		return 0, badInput("Rate limit must be a whole number of requests per minute, from 0 (the server's default) to " + number(keys.MaxRateLimit) + ".")
 	}
 	return n, nil
+}
+
+// parseSpendLimit reads a spend limit in USD, 0 to keys.MaxSpendLimit;
+// empty is no limit.
+func parseSpendLimit(field, s string) (*float64, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return nil, nil
+	}
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil || math.IsNaN(v) || v < 0 || v > keys.MaxSpendLimit {
+		return nil, badInput(field + " must be a number of USD from 0 to " + number(int64(keys.MaxSpendLimit)) + ", or empty for no limit.")
+	}
+	return &v, nil
 }
 
 type newKeyData struct {

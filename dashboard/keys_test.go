@@ -4,10 +4,12 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/memoryrelay/memoryrelay/keys"
 	"github.com/memoryrelay/memoryrelay/memory"
 	"github.com/memoryrelay/memoryrelay/scopes"
 )
@@ -88,6 +90,13 @@ func TestCreateKeyValidation(t *testing.T) {
 		{"rate limit negative", url.Values{"name": {"x"}, "scope": {"read"}, "rate_limit": {"-1"}}, 400, "Rate limit must be"},
 		{"rate limit past the maximum", url.Values{"name": {"x"}, "scope": {"read"}, "rate_limit": {"1000001"}}, 400, "Rate limit must be"},
 		{"rate limit at the maximum", url.Values{"name": {"x"}, "scope": {"read"}, "rate_limit": {"1000000"}}, 303, ""},
+		{"daily spend 0", url.Values{"name": {"x"}, "scope": {"read"}, "daily_spend_limit": {"0"}}, 303, ""},
+		{"daily spend at the maximum", url.Values{"name": {"x"}, "scope": {"read"}, "daily_spend_limit": {strconv.Itoa(keys.MaxSpendLimit)}}, 303, ""},
+		{"daily spend past the maximum", url.Values{"name": {"x"}, "scope": {"read"}, "daily_spend_limit": {strconv.Itoa(keys.MaxSpendLimit) + ".01"}}, 400, "Daily spend limit must be"},
+		{"daily spend negative", url.Values{"name": {"x"}, "scope": {"read"}, "daily_spend_limit": {"-0.01"}}, 400, "Daily spend limit must be"},
+		{"monthly spend not a number", url.Values{"name": {"x"}, "scope": {"read"}, "monthly_spend_limit": {"lots"}}, 400, "Monthly spend limit must be"},
+		{"monthly spend NaN", url.Values{"name": {"x"}, "scope": {"read"}, "monthly_spend_limit": {"NaN"}}, 400, "Monthly spend limit must be"},
+		{"monthly spend at the maximum", url.Values{"name": {"x"}, "scope": {"read"}, "monthly_spend_limit": {strconv.Itoa(keys.MaxSpendLimit)}}, 303, ""},
 		{"date alone", url.Values{"name": {"x"}, "scope": {"admin"}, "expires": {e.clock.Now().Add(72 * time.Hour).Format("2006-01-02")}}, 303, ""},
 	}
 	for _, tt := range tests {
@@ -271,4 +280,27 @@ func TestCSRFOnEveryPost(t *testing.T) {
 		t.Errorf("a refused post deleted the memory: %v", err)
 	}
 	expect(t, c.get("/dashboard/keys"), http.StatusOK) // still signed in
+}
+
+func TestCreateKeySpendLimitsStored(t *testing.T) {
+	e := newEnv(t)
+	c := e.client()
+	token := c.signIn()
+	r := c.post("/dashboard/keys", url.Values{"csrf": {token}, "name": {"capped"}, "scope": {"read"},
+		"daily_spend_limit": {"12.5"}, "monthly_spend_limit": {"0"}})
+	expectRedirect(t, r, "/dashboard/keys/new")
+	p, err := e.acct.Keys().List(context.Background(), memory.PageParams{Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range p.Data {
+		if k.Name != "capped" {
+			continue
+		}
+		if k.DailySpendLimit == nil || *k.DailySpendLimit != 12.5 || k.MonthlySpendLimit == nil || *k.MonthlySpendLimit != 0 {
+			t.Fatalf("limits stored: daily %v, monthly %v; want 12.5 and 0", k.DailySpendLimit, k.MonthlySpendLimit)
+		}
+		return
+	}
+	t.Fatal("no key named capped")
 }
