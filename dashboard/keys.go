@@ -73,9 +73,9 @@ var scopeHelp = []struct{ name, help string }{
 // keyForm is what the create form holds, kept to fill it again after an
 // error.
 type keyForm struct {
-	Name, Expires, RateLimit string
-	DailySpend, MonthlySpend string // USD, empty for no limit
-	Scopes                   []scopeChoice
+	Name, ExpiresDays, RateLimit string // ExpiresDays: empty for never
+	DailySpend, MonthlySpend     string // USD, empty for no limit
+	Scopes                       []scopeChoice
 }
 
 func newKeyForm(checked map[string]bool) keyForm {
@@ -91,6 +91,8 @@ type keysData struct {
 	Pager   pager
 	Form    keyForm
 	MaxName int
+	// The range of the Expires in field (keys.MinExpiresDays to keys.MaxExpiresDays).
+	MinDays, MaxDays int
 }
 
 func (h *handler) keysPage(c *call) {
@@ -110,7 +112,7 @@ func (c *call) showKeys(status int, f keyForm, errMsg string) {
 		c.failErr(err)
 		return
 	}
-	d := keysData{Form: f, MaxName: keys.MaxName, Pager: c.pager("/keys", url.Values{}, page.Offset, page.Limit, page.Total, len(page.Data))}
+	d := keysData{Form: f, MaxName: keys.MaxName, MinDays: keys.MinExpiresDays, MaxDays: keys.MaxExpiresDays, Pager: c.pager("/keys", url.Values{}, page.Offset, page.Limit, page.Total, len(page.Data))}
 	for _, k := range page.Data {
 		d.Rows = append(d.Rows, c.keyRow(k))
 	}
@@ -126,9 +128,9 @@ func (h *handler) createKey(c *call) {
 		checked[s] = true
 	}
 	f := newKeyForm(checked)
-	f.Name, f.Expires, f.RateLimit = form.Get("name"), form.Get("expires"), form.Get("rate_limit")
+	f.Name, f.ExpiresDays, f.RateLimit = form.Get("name"), form.Get("expires_days"), form.Get("rate_limit")
 	f.DailySpend, f.MonthlySpend = form.Get("daily_spend_limit"), form.Get("monthly_spend_limit")
-	in, err := parseNewKey(f.Name, form["scope"], f.Expires, f.RateLimit)
+	in, err := parseNewKey(f.Name, form["scope"], f.ExpiresDays, f.RateLimit, c.now)
 	if err == nil {
 		in.DailySpendLimit, err = parseSpendLimit("Daily spend limit", f.DailySpend)
 	}
@@ -153,7 +155,7 @@ func (h *handler) createKey(c *call) {
 }
 
 // parseNewKey reads the create form; the library checks the values.
-func parseNewKey(name string, scopeNames []string, expires, rateLimit string) (memory.NewKey, error) {
+func parseNewKey(name string, scopeNames []string, expiresDays, rateLimit string, now time.Time) (memory.NewKey, error) {
 	set, err := scopes.ParseSet(scopeNames)
 	if err != nil {
 		return memory.NewKey{}, badInput("Choose scopes among read, write, delete and admin.")
@@ -162,7 +164,7 @@ func parseNewKey(name string, scopeNames []string, expires, rateLimit string) (m
 		return memory.NewKey{}, badInput("Choose at least one scope.")
 	}
 	in := memory.NewKey{Name: strings.TrimSpace(name), Scopes: set}
-	if in.ExpiresAt, err = parseExpiry(expires); err != nil {
+	if in.ExpiresAt, err = parseExpiresDays(expiresDays, now); err != nil {
 		return memory.NewKey{}, err
 	}
 	if in.RateLimit, err = parseRateLimit(rateLimit); err != nil {
@@ -171,26 +173,20 @@ func parseNewKey(name string, scopeNames []string, expires, rateLimit string) (m
 	return in, nil
 }
 
-// parseExpiry reads an expiry in UTC: a date and time as a
-// datetime-local field sends it (2026-12-31T23:59, seconds optional),
-// RFC 3339 with a zone, or a date alone, which means the end of that day.
-// Empty is none.
-func parseExpiry(s string) (*time.Time, error) {
+// parseExpiresDays reads an expiry in whole days from now, as the
+// hosted create's expires_days (API.md §10.2): keys.MinExpiresDays to
+// keys.MaxExpiresDays; empty is never.
+func parseExpiresDays(s string, now time.Time) (*time.Time, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
 		return nil, nil
 	}
-	for _, layout := range []string{"2006-01-02T15:04", "2006-01-02T15:04:05", time.RFC3339} {
-		if t, err := time.ParseInLocation(layout, s, time.UTC); err == nil {
-			t = t.UTC()
-			return &t, nil
-		}
+	d, err := strconv.Atoi(s)
+	if err != nil || d < keys.MinExpiresDays || d > keys.MaxExpiresDays {
+		return nil, badInput("Expires in must be a whole number of days from " + strconv.Itoa(keys.MinExpiresDays) + " to " + strconv.Itoa(keys.MaxExpiresDays) + ", or empty for a key that never expires.")
 	}
-	if t, err := time.ParseInLocation(time.DateOnly, s, time.UTC); err == nil {
-		t = t.Add(24*time.Hour - time.Second)
-		return &t, nil
-	}
-	return nil, badInput("Expiry must be a date and time in UTC, such as 2026-12-31T23:59.")
+	t := now.Add(time.Duration(d) * 24 * time.Hour)
+	return &t, nil
 }
 
 // parseRateLimit reads a per-minute rate limit; empty is the server's

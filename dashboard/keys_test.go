@@ -28,8 +28,8 @@ func TestCreateKeyShownOnce(t *testing.T) {
 	e := newEnv(t)
 	c := e.client()
 	token := c.signIn()
-	exp := e.clock.Now().Add(48 * time.Hour).Format("2006-01-02T15:04")
-	r := c.post("/dashboard/keys", url.Values{"csrf": {token}, "name": {"ci-bot"}, "scope": {"read", "write"}, "expires": {exp}, "rate_limit": {"250"}})
+	exp := e.clock.Now().Add(2 * 24 * time.Hour)
+	r := c.post("/dashboard/keys", url.Values{"csrf": {token}, "name": {"ci-bot"}, "scope": {"read", "write"}, "expires_days": {"2"}, "rate_limit": {"250"}})
 	expectRedirect(t, r, "/dashboard/keys/new")
 	if strings.Contains(r.Header.Get("Location"), "mem_") || secretRe.MatchString(r.body) {
 		t.Fatal("the create answer carries the key")
@@ -49,7 +49,7 @@ func TestCreateKeyShownOnce(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the shown key: %v", err)
 	}
-	if k := auth.Key; k.Name != "ci-bot" || k.RateLimit != 250 || k.ExpiresAt == nil || k.ExpiresAt.Format("2006-01-02T15:04") != exp || k.Scopes.Has(scopes.Delete) {
+	if k := auth.Key; k.Name != "ci-bot" || k.RateLimit != 250 || k.ExpiresAt == nil || !k.ExpiresAt.Equal(exp) || k.Scopes.Has(scopes.Delete) {
 		t.Errorf("created key %+v", k)
 	}
 
@@ -72,7 +72,6 @@ func TestCreateKeyValidation(t *testing.T) {
 	e := newEnv(t)
 	c := e.client()
 	token := c.signIn()
-	past := e.clock.Now().Add(-time.Hour).Format("2006-01-02T15:04")
 	tests := []struct {
 		name   string
 		form   url.Values
@@ -84,8 +83,13 @@ func TestCreateKeyValidation(t *testing.T) {
 		{"name at the limit", url.Values{"name": {strings.Repeat("n", 255)}, "scope": {"read"}}, 303, ""},
 		{"no scope", url.Values{"name": {"x"}}, 400, "Choose at least one scope."},
 		{"unknown scope", url.Values{"name": {"x"}, "scope": {"root"}}, 400, "Choose scopes among read, write, delete and admin."},
-		{"expiry not a date", url.Values{"name": {"x"}, "scope": {"read"}, "expires": {"tomorrow"}}, 400, "Expiry must be a date and time in UTC"},
-		{"expiry in the past", url.Values{"name": {"x"}, "scope": {"read"}, "expires": {past}}, 400, "Expiry"},
+		{"expires in 1 day", url.Values{"name": {"x"}, "scope": {"read"}, "expires_days": {"1"}}, 303, ""},
+		{"expires in the maximum", url.Values{"name": {"x"}, "scope": {"read"}, "expires_days": {strconv.Itoa(keys.MaxExpiresDays)}}, 303, ""},
+		{"expires past the maximum", url.Values{"name": {"x"}, "scope": {"read"}, "expires_days": {strconv.Itoa(keys.MaxExpiresDays + 1)}}, 400, "Expires in must be a whole number of days from 1 to 365"},
+		{"expires in 0 days", url.Values{"name": {"x"}, "scope": {"read"}, "expires_days": {"0"}}, 400, "Expires in must be"},
+		{"expires negative", url.Values{"name": {"x"}, "scope": {"read"}, "expires_days": {"-1"}}, 400, "Expires in must be"},
+		{"expires not a number", url.Values{"name": {"x"}, "scope": {"read"}, "expires_days": {"tomorrow"}}, 400, "Expires in must be"},
+		{"expires a date", url.Values{"name": {"x"}, "scope": {"read"}, "expires_days": {"2026-12-31"}}, 400, "Expires in must be"},
 		{"rate limit not a number", url.Values{"name": {"x"}, "scope": {"read"}, "rate_limit": {"lots"}}, 400, "Rate limit must be a whole number"},
 		{"rate limit negative", url.Values{"name": {"x"}, "scope": {"read"}, "rate_limit": {"-1"}}, 400, "Rate limit must be"},
 		{"rate limit past the maximum", url.Values{"name": {"x"}, "scope": {"read"}, "rate_limit": {"1000001"}}, 400, "Rate limit must be"},
@@ -97,7 +101,6 @@ func TestCreateKeyValidation(t *testing.T) {
 		{"monthly spend not a number", url.Values{"name": {"x"}, "scope": {"read"}, "monthly_spend_limit": {"lots"}}, 400, "Monthly spend limit must be"},
 		{"monthly spend NaN", url.Values{"name": {"x"}, "scope": {"read"}, "monthly_spend_limit": {"NaN"}}, 400, "Monthly spend limit must be"},
 		{"monthly spend at the maximum", url.Values{"name": {"x"}, "scope": {"read"}, "monthly_spend_limit": {strconv.Itoa(keys.MaxSpendLimit)}}, 303, ""},
-		{"date alone", url.Values{"name": {"x"}, "scope": {"admin"}, "expires": {e.clock.Now().Add(72 * time.Hour).Format("2006-01-02")}}, 303, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -116,6 +119,9 @@ func TestCreateKeyValidation(t *testing.T) {
 			// The form keeps what was typed.
 			if name := tt.form.Get("name"); strings.TrimSpace(name) != "" && !strings.Contains(r.body, `value="`+name+`"`) {
 				t.Error("the form lost the name")
+			}
+			if d := tt.form.Get("expires_days"); d != "" && !strings.Contains(r.body, `value="`+d+`"`) {
+				t.Error("the form lost the days of the expiry")
 			}
 		})
 	}
