@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/memoryrelay/memoryrelay/internal/spend"
 	"github.com/memoryrelay/memoryrelay/keys"
 	"github.com/memoryrelay/memoryrelay/memory"
 	"github.com/memoryrelay/memoryrelay/scopes"
@@ -38,6 +39,19 @@ type keyRow struct {
 	Status string
 	Class  string // for the style sheet: ok, warn, off
 	Own    bool   // the key of this session
+	// What the key's requests cost in now's UTC day and month
+	// (keys.Spend.At, as the API's spend_info), and its limits: "$0.25",
+	// "no limit".
+	SpendToday, SpendMonth   string
+	DailyLimit, MonthlyLimit string
+}
+
+// usdLimit shows a spend limit; nil is "no limit".
+func usdLimit(l *float64) string {
+	if l == nil {
+		return "no limit"
+	}
+	return "$" + strconv.FormatFloat(*l, 'f', -1, 64)
 }
 
 func keyStatus(k keys.Key, now time.Time) (status, class string) {
@@ -54,7 +68,10 @@ func keyStatus(k keys.Key, now time.Time) (status, class string) {
 
 func (c *call) keyRow(k keys.Key) keyRow {
 	st, cl := keyStatus(k, c.now)
-	return keyRow{Key: k, Status: st, Class: cl, Own: k.ID == c.sess.key().ID}
+	day, month := k.Spend.At(c.now)
+	return keyRow{Key: k, Status: st, Class: cl, Own: k.ID == c.sess.key().ID,
+		SpendToday: spend.Amount(day).String(), SpendMonth: spend.Amount(month).String(),
+		DailyLimit: usdLimit(k.DailySpendLimit), MonthlyLimit: usdLimit(k.MonthlySpendLimit)}
 }
 
 // scopeChoice is a checkbox of the create form.

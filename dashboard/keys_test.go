@@ -9,9 +9,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/memoryrelay/memoryrelay"
 	"github.com/memoryrelay/memoryrelay/keys"
 	"github.com/memoryrelay/memoryrelay/memory"
 	"github.com/memoryrelay/memoryrelay/scopes"
+	"github.com/memoryrelay/memoryrelay/search/embed"
 )
 
 // keyCount is the number of keys of the account.
@@ -309,4 +311,82 @@ func TestCreateKeySpendLimitsStored(t *testing.T) {
 		return
 	}
 	t.Fatal("no key named capped")
+}
+
+// wordEmbedder is a paid embedder: the built-in one, billing one token
+// per word.
+type wordEmbedder struct{ embed.Embedder }
+
+func (wordEmbedder) CountTokens(texts []string) int {
+	n := 0
+	for _, t := range texts {
+		n += len(strings.Fields(t))
+	}
+	return n
+}
+
+// TestKeysListSpend: the keys list shows each key's spend today and this
+// month (what the API's spend_info reports) against its daily and monthly
+// limits, "no limit" where it has none, and a rotated key's rotation and
+// auto-revoke instants.
+func TestKeysListSpend(t *testing.T) {
+	// $1 per million tokens: a 5-word memory costs $0.000005.
+	e := newEnv(t, func(c *envConfig) {
+		c.relay = memoryrelay.Options{Embedder: wordEmbedder{embed.NewHashing(0)}, EmbeddingPrice: 1}
+	})
+	ctx := context.Background()
+	daily, monthly := 2.5, 40.0
+	k, tok, err := e.acct.Keys().Create(ctx, memory.NewKey{Name: "metered", Scopes: scopes.NewSet(scopes.Read, scopes.Write),
+		DailySpendLimit: &daily, MonthlySpendLimit: &monthly})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest("POST", e.srv.URL+"/v1/memories", strings.NewReader(`{"content":"one two three four five"}`))
+	req.Header.Set("Authorization", "Bearer "+tok.Reveal())
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("create a memory: %d", resp.StatusCode)
+	}
+	old, _ := e.key("rotated", scopes.Read)
+	rot, _, err := e.acct.Keys().Rotate(ctx, old.ID, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	c := e.client()
+	c.signIn()
+	list := c.get("/dashboard/keys")
+	expect(t, list, http.StatusOK, "Spend today", "Spend this month")
+	row := func(id string) string {
+		i := strings.Index(list.body, `data-key-id="`+id+`"`)
+		if i < 0 {
+			t.Fatalf("no row of %s", id)
+		}
+		end := strings.Index(list.body[i:], "</tr>")
+		return list.body[i : i+end]
+	}
+	metered := row(k.ID)
+	for _, want := range []string{`class="spend-day">$0.000005 of $2.5<`, `class="spend-month">$0.000005 of $40<`} {
+		if !strings.Contains(metered, want) {
+			t.Errorf("the metered key's row lacks %q:\n%s", want, metered)
+		}
+	}
+	admin := row(e.admin.ID)
+	for _, want := range []string{`class="spend-day">$0 of no limit<`, `class="spend-month">$0 of no limit<`} {
+		if !strings.Contains(admin, want) {
+			t.Errorf("the admin key's row lacks %q:\n%s", want, admin)
+		}
+	}
+	if strings.Contains(admin, "rotated") {
+		t.Error("a key never rotated shows a rotation")
+	}
+	want := "rotated " + rot.DeprecatedAt.UTC().Format("2006-01-02 15:04 UTC") + "; old secret auto-revoked " + rot.GraceUntil.UTC().Format("2006-01-02 15:04 UTC")
+	if r := row(rot.ID); !strings.Contains(r, want) {
+		t.Errorf("the rotated key's row lacks %q:\n%s", want, r)
+	}
 }
