@@ -322,3 +322,76 @@ func parseGrace(s string) (int, error) {
 	}
 	return n, nil
 }
+
+// editForm is what the edit form holds: the key's values, or what was
+// typed, after an error.
+type editForm struct {
+	Name, DailySpend, MonthlySpend string // a limit empty for none
+}
+
+type editData struct {
+	Row     keyRow
+	Form    editForm
+	MaxName int
+}
+
+// usdField is a spend limit as the form shows it; nil is empty.
+func usdField(l *float64) string {
+	if l == nil {
+		return ""
+	}
+	return strconv.FormatFloat(*l, 'f', -1, 64)
+}
+
+// editPage shows the form that changes a key's name and spend limits.
+func (h *handler) editPage(c *call) {
+	k, err := c.account().Keys().Get(c.ctx(), c.r.PathValue("id"))
+	if err != nil {
+		c.failErr(err)
+		return
+	}
+	f := editForm{Name: k.Name, DailySpend: usdField(k.DailySpendLimit), MonthlySpend: usdField(k.MonthlySpendLimit)}
+	c.showEdit(http.StatusOK, k, f, "")
+}
+
+func (c *call) showEdit(status int, k keys.Key, f editForm, errMsg string) {
+	c.render(status, "edit", "Edit key", view{Error: errMsg, Data: editData{Row: c.keyRow(k), Form: f, MaxName: keys.MaxName}})
+}
+
+// editKey changes a key's name and both spend limits as the form gives
+// them (an empty limit clears it); the library checks the values.
+func (h *handler) editKey(c *call) {
+	form := c.r.PostForm
+	f := editForm{Name: form.Get("name"), DailySpend: form.Get("daily_spend_limit"), MonthlySpend: form.Get("monthly_spend_limit")}
+	name := strings.TrimSpace(f.Name)
+	p := memory.KeyPatch{Name: &name, DailySpendLimit: keys.LimitChange{Set: true}, MonthlySpendLimit: keys.LimitChange{Set: true}}
+	var err error
+	if name == "" {
+		err = badInput("Enter a name, 1 to " + strconv.Itoa(keys.MaxName) + " characters.")
+	}
+	if err == nil {
+		p.DailySpendLimit.USD, err = parseSpendLimit("Daily spend limit", f.DailySpend)
+	}
+	if err == nil {
+		p.MonthlySpendLimit.USD, err = parseSpendLimit("Monthly spend limit", f.MonthlySpend)
+	}
+	if err == nil {
+		var k keys.Key
+		if k, err = c.account().Keys().Update(c.ctx(), c.r.PathValue("id"), p); err == nil {
+			c.sess.setNotice("The key “" + k.Name + "” was updated.")
+			c.redirect("/keys")
+			return
+		}
+	}
+	status, msg := h.describe(err)
+	if status == http.StatusNotFound || status >= 500 {
+		c.fail(status, msg)
+		return
+	}
+	k, gerr := c.account().Keys().Get(c.ctx(), c.r.PathValue("id"))
+	if gerr != nil {
+		c.failErr(gerr)
+		return
+	}
+	c.showEdit(status, k, f, msg)
+}

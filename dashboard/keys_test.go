@@ -2,6 +2,7 @@ package dashboard_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -246,6 +247,7 @@ func TestCSRFOnEveryPost(t *testing.T) {
 		{"/dashboard/keys", url.Values{"name": {"sneaky"}, "scope": {"admin"}}},
 		{"/dashboard/keys/" + victim.ID + "/revoke", nil},
 		{"/dashboard/keys/" + victim.ID + "/rotate", url.Values{"grace_minutes": {"0"}}},
+		{"/dashboard/keys/" + victim.ID + "/edit", url.Values{"name": {"renamed"}, "daily_spend_limit": {"0"}}},
 		{"/dashboard/memories/" + m.ID + "/delete", nil},
 		{"/dashboard/signout", nil},
 	}
@@ -286,6 +288,9 @@ func TestCSRFOnEveryPost(t *testing.T) {
 	}
 	if _, err := e.acct.Memories().Get(context.Background(), m.ID); err != nil {
 		t.Errorf("a refused post deleted the memory: %v", err)
+	}
+	if k, err := e.acct.Keys().Get(context.Background(), victim.ID); err != nil || k.Name != "victim" || k.DailySpendLimit != nil {
+		t.Errorf("a refused post edited the key: %+v, %v", k, err)
 	}
 	expect(t, c.get("/dashboard/keys"), http.StatusOK) // still signed in
 }
@@ -389,4 +394,100 @@ func TestKeysListSpend(t *testing.T) {
 	if r := row(rot.ID); !strings.Contains(r, want) {
 		t.Errorf("the rotated key's row lacks %q:\n%s", want, r)
 	}
+}
+
+// limit shows a spend limit by value: "none" for nil.
+func limit(l *float64) string {
+	if l == nil {
+		return "none"
+	}
+	return fmt.Sprint(*l)
+}
+
+// TestEditKey: the edit page shows a key's name and spend limits, a post
+// stores the change (an empty limit clears it), values at the limits are
+// taken and one past them refused with the field's message and nothing
+// changed, and an unknown key is a 404.
+func TestEditKey(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	daily := 3.0
+	k, _, err := e.acct.Keys().Create(ctx, memory.NewKey{Name: "before", Scopes: scopes.NewSet(scopes.Read), DailySpendLimit: &daily})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := e.client()
+	token := c.signIn()
+	path := "/dashboard/keys/" + k.ID + "/edit"
+	expect(t, c.get(path), http.StatusOK, `value="before"`, `name="daily_spend_limit" type="number" min="0" step="0.01" inputmode="decimal" value="3"`, `action="`+path+`"`)
+	expect(t, c.get("/dashboard/keys"), http.StatusOK, `href="`+path+`"`)
+
+	r := c.post(path, url.Values{"csrf": {token}, "name": {" after "}, "daily_spend_limit": {""}, "monthly_spend_limit": {"7.25"}})
+	expectRedirect(t, r, "/dashboard/keys")
+	got, err := e.acct.Keys().Get(ctx, k.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Name != "after" || got.DailySpendLimit != nil || got.MonthlySpendLimit == nil || *got.MonthlySpendLimit != 7.25 {
+		t.Fatalf("after the edit: name %q, daily %v, monthly %v; want after, none, 7.25", got.Name, got.DailySpendLimit, got.MonthlySpendLimit)
+	}
+	expect(t, c.get("/dashboard/keys"), http.StatusOK, "was updated", "of $7.25")
+
+	max := strconv.Itoa(keys.MaxSpendLimit)
+	tests := []struct {
+		name   string
+		form   url.Values
+		status int
+		want   string
+	}{
+		{"name at the limit", url.Values{"name": {strings.Repeat("n", keys.MaxName)}}, 303, ""},
+		{"name too long", url.Values{"name": {strings.Repeat("n", keys.MaxName+1)}}, 400, "Name must be"},
+		{"empty name", url.Values{"name": {"  "}}, 400, "Enter a name"},
+		{"limits at the maximum", url.Values{"name": {"x"}, "daily_spend_limit": {max}, "monthly_spend_limit": {max}}, 303, ""},
+		{"daily past the maximum", url.Values{"name": {"x"}, "daily_spend_limit": {max + ".01"}}, 400, "Daily spend limit must be"},
+		{"monthly negative", url.Values{"name": {"x"}, "monthly_spend_limit": {"-1"}}, 400, "Monthly spend limit must be"},
+		{"monthly not a number", url.Values{"name": {"x"}, "monthly_spend_limit": {"lots"}}, 400, "Monthly spend limit must be"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before, err := e.acct.Keys().Get(ctx, k.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tt.form.Set("csrf", token)
+			r := c.post(path, tt.form)
+			if tt.status == http.StatusSeeOther {
+				expectRedirect(t, r, "/dashboard/keys")
+				return
+			}
+			expect(t, r, tt.status, tt.want, `role="alert"`, "Save")
+			after, err := e.acct.Keys().Get(ctx, k.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if after.Name != before.Name || limit(after.DailySpendLimit) != limit(before.DailySpendLimit) || limit(after.MonthlySpendLimit) != limit(before.MonthlySpendLimit) {
+				t.Errorf("a refused edit changed the key: %q %s %s, was %q %s %s", after.Name, limit(after.DailySpendLimit), limit(after.MonthlySpendLimit),
+					before.Name, limit(before.DailySpendLimit), limit(before.MonthlySpendLimit))
+			}
+		})
+	}
+	if got, _ := e.acct.Keys().Get(ctx, k.ID); got.DailySpendLimit == nil || *got.DailySpendLimit != keys.MaxSpendLimit {
+		t.Errorf("daily limit %v after the edit at the maximum", got.DailySpendLimit)
+	}
+	expect(t, c.get("/dashboard/keys/nope/edit"), http.StatusNotFound)
+	// Another account's key: 404, and untouched.
+	info, err := e.relay.CreateAccount(ctx, "other")
+	if err != nil {
+		t.Fatal(err)
+	}
+	foreign, _, err := e.relay.Account(info.ID).Keys().Create(ctx, memory.NewKey{Name: "theirs", Scopes: scopes.NewSet(scopes.Admin)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	expect(t, c.get("/dashboard/keys/"+foreign.ID+"/edit"), http.StatusNotFound)
+	expect(t, c.post("/dashboard/keys/"+foreign.ID+"/edit", url.Values{"csrf": {token}, "name": {"mine"}}), http.StatusNotFound)
+	if got, _ := e.relay.Account(info.ID).Keys().Get(ctx, foreign.ID); got.Name != "theirs" {
+		t.Errorf("another account's key renamed to %q", got.Name)
+	}
+	expect(t, c.post("/dashboard/keys/nope/edit", url.Values{"csrf": {token}, "name": {"x"}}), http.StatusNotFound)
 }
