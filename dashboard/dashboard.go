@@ -230,6 +230,8 @@ func (h *handler) routes() []route {
 		{pattern: "POST /keys/{id}/revoke", scope: scopes.Admin, fn: h.revokeKey},
 		{pattern: "GET /keys/{id}/rotate", scope: scopes.Admin, fn: h.rotatePage},
 		{pattern: "POST /keys/{id}/rotate", scope: scopes.Admin, fn: h.rotateKey},
+		{pattern: "GET /keys/{id}/edit", scope: scopes.Admin, fn: h.editPage},
+		{pattern: "POST /keys/{id}/edit", scope: scopes.Admin, fn: h.editKey},
 
 		{pattern: "GET /memories", scope: scopes.Read, fn: h.memoriesPage},
 		{pattern: "GET /memories/{id}", scope: scopes.Read, fn: h.memoryPage},

@@ -11,33 +11,36 @@ import (
 	"github.com/memoryrelay/memoryrelay/memory"
 )
 
-func TestParseExpiry(t *testing.T) {
+func TestParseExpiresDays(t *testing.T) {
+	now := time.Date(2026, 12, 2, 10, 30, 0, 0, time.UTC)
 	tests := []struct {
 		in   string
 		want string // RFC 3339, "" for none, "error"
 	}{
 		{"", ""},
 		{"  ", ""},
-		{"2026-12-31T23:59", "2026-12-31T23:59:00Z"},
-		{"2026-12-31T23:59:30", "2026-12-31T23:59:30Z"},
-		{"2026-12-31T23:59:30+02:00", "2026-12-31T21:59:30Z"},
-		{"2026-12-31", "2026-12-31T23:59:59Z"},
-		{"2026-02-30", "error"},
-		{"31/12/2026", "error"},
+		{"1", "2026-12-03T10:30:00Z"},
+		{" 30 ", "2027-01-01T10:30:00Z"},
+		{"365", "2027-12-02T10:30:00Z"},
+		{"366", "error"},
+		{"0", "error"},
+		{"-1", "error"},
+		{"1.5", "error"},
+		{"2026-12-31", "error"},
 		{"tomorrow", "error"},
 	}
 	for _, tt := range tests {
-		got, err := parseExpiry(tt.in)
+		got, err := parseExpiresDays(tt.in, now)
 		switch {
 		case tt.want == "error":
 			var fe *formError
 			if !errors.As(err, &fe) {
-				t.Errorf("parseExpiry(%q) = %v, %v; want a form error", tt.in, got, err)
+				t.Errorf("parseExpiresDays(%q) = %v, %v; want a form error", tt.in, got, err)
 			}
 		case err != nil:
-			t.Errorf("parseExpiry(%q): %v", tt.in, err)
+			t.Errorf("parseExpiresDays(%q): %v", tt.in, err)
 		case tt.want == "" && got != nil, tt.want != "" && (got == nil || got.Format(time.RFC3339) != tt.want):
-			t.Errorf("parseExpiry(%q) = %v, want %s", tt.in, got, tt.want)
+			t.Errorf("parseExpiresDays(%q) = %v, want %s", tt.in, got, tt.want)
 		}
 	}
 }
@@ -89,8 +92,9 @@ func FuzzFormValues(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		if tm, err := parseExpiry(s); err == nil && tm != nil && tm.Location() != time.UTC {
-			t.Errorf("parseExpiry(%q) not in UTC", s)
+		now := time.Date(2026, 12, 2, 0, 0, 0, 0, time.UTC)
+		if tm, err := parseExpiresDays(s, now); err == nil && tm != nil && (tm.Before(now.AddDate(0, 0, keys.MinExpiresDays)) || tm.After(now.AddDate(0, 0, keys.MaxExpiresDays))) {
+			t.Errorf("parseExpiresDays(%q) = %v, out of range", s, tm)
 		}
 		if n, err := parseRateLimit(s); err == nil && (n < 0 || n > keys.MaxRateLimit) {
 			t.Errorf("parseRateLimit(%q) = %d", s, n)

@@ -77,8 +77,9 @@ type env struct {
 }
 
 type envConfig struct {
-	opts dashboard.Options
-	tls  bool
+	opts  dashboard.Options
+	relay memoryrelay.Options // Embedder and EmbeddingPrice are taken
+	tls   bool
 }
 
 func newEnv(t testing.TB, cfgs ...func(*envConfig)) *env {
@@ -92,6 +93,7 @@ func newEnv(t testing.TB, cfgs ...func(*envConfig)) *env {
 	ctx := context.Background()
 	r, err := memoryrelay.Open(ctx, memoryrelay.Options{
 		Path: filepath.Join(t.TempDir(), "dash.db"), Now: e.clock.Now, Logger: log, KeyCacheTTL: -1, Workers: -1,
+		Embedder: cfg.relay.Embedder, EmbeddingPrice: cfg.relay.EmbeddingPrice,
 	})
 	if err != nil {
 		t.Fatal(err)

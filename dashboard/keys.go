@@ -1,12 +1,14 @@
 package dashboard
 
 import (
+	"math"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/memoryrelay/memoryrelay/internal/spend"
 	"github.com/memoryrelay/memoryrelay/keys"
 	"github.com/memoryrelay/memoryrelay/memory"
 	"github.com/memoryrelay/memoryrelay/scopes"
@@ -37,6 +39,19 @@ type keyRow struct {
 	Status string
 	Class  string // for the style sheet: ok, warn, off
 	Own    bool   // the key of this session
+	// What the key's requests cost in now's UTC day and month
+	// (keys.Spend.At, as the API's spend_info), and its limits: "$0.25",
+	// "no limit".
+	SpendToday, SpendMonth   string
+	DailyLimit, MonthlyLimit string
+}
+
+// usdLimit shows a spend limit; nil is "no limit".
+func usdLimit(l *float64) string {
+	if l == nil {
+		return "no limit"
+	}
+	return "$" + strconv.FormatFloat(*l, 'f', -1, 64)
 }
 
 func keyStatus(k keys.Key, now time.Time) (status, class string) {
@@ -53,7 +68,10 @@ func keyStatus(k keys.Key, now time.Time) (status, class string) {
 
 func (c *call) keyRow(k keys.Key) keyRow {
 	st, cl := keyStatus(k, c.now)
-	return keyRow{Key: k, Status: st, Class: cl, Own: k.ID == c.sess.key().ID}
+	day, month := k.Spend.At(c.now)
+	return keyRow{Key: k, Status: st, Class: cl, Own: k.ID == c.sess.key().ID,
+		SpendToday: spend.Amount(day).String(), SpendMonth: spend.Amount(month).String(),
+		DailyLimit: usdLimit(k.DailySpendLimit), MonthlyLimit: usdLimit(k.MonthlySpendLimit)}
 }
 
 // scopeChoice is a checkbox of the create form.
@@ -72,8 +90,9 @@ var scopeHelp = []struct{ name, help string }{
 // keyForm is what the create form holds, kept to fill it again after an
 // error.
 type keyForm struct {
-	Name, Expires, RateLimit string
-	Scopes                   []scopeChoice
+	Name, ExpiresDays, RateLimit string // ExpiresDays: empty for never
+	DailySpend, MonthlySpend     string // USD, empty for no limit
+	Scopes                       []scopeChoice
 }
 
 func newKeyForm(checked map[string]bool) keyForm {
@@ -89,6 +108,8 @@ type keysData struct {
 	Pager   pager
 	Form    keyForm
 	MaxName int
+	// The range of the Expires in field (keys.MinExpiresDays to keys.MaxExpiresDays).
+	MinDays, MaxDays int
 }
 
 func (h *handler) keysPage(c *call) {
@@ -108,7 +129,7 @@ func (c *call) showKeys(status int, f keyForm, errMsg string) {
 		c.failErr(err)
 		return
 	}
-	d := keysData{Form: f, MaxName: keys.MaxName, Pager: c.pager("/keys", url.Values{}, page.Offset, page.Limit, page.Total, len(page.Data))}
+	d := keysData{Form: f, MaxName: keys.MaxName, MinDays: keys.MinExpiresDays, MaxDays: keys.MaxExpiresDays, Pager: c.pager("/keys", url.Values{}, page.Offset, page.Limit, page.Total, len(page.Data))}
 	for _, k := range page.Data {
 		d.Rows = append(d.Rows, c.keyRow(k))
 	}
@@ -124,8 +145,15 @@ func (h *handler) createKey(c *call) {
 		checked[s] = true
 	}
 	f := newKeyForm(checked)
-	f.Name, f.Expires, f.RateLimit = form.Get("name"), form.Get("expires"), form.Get("rate_limit")
-	in, err := parseNewKey(f.Name, form["scope"], f.Expires, f.RateLimit)
+	f.Name, f.ExpiresDays, f.RateLimit = form.Get("name"), form.Get("expires_days"), form.Get("rate_limit")
+	f.DailySpend, f.MonthlySpend = form.Get("daily_spend_limit"), form.Get("monthly_spend_limit")
+	in, err := parseNewKey(f.Name, form["scope"], f.ExpiresDays, f.RateLimit, c.now)
+	if err == nil {
+		in.DailySpendLimit, err = parseSpendLimit("Daily spend limit", f.DailySpend)
+	}
+	if err == nil {
+		in.MonthlySpendLimit, err = parseSpendLimit("Monthly spend limit", f.MonthlySpend)
+	}
 	if err == nil {
 		var k keys.Key
 		var tok keys.Token
@@ -144,7 +172,7 @@ func (h *handler) createKey(c *call) {
 }
 
 // parseNewKey reads the create form; the library checks the values.
-func parseNewKey(name string, scopeNames []string, expires, rateLimit string) (memory.NewKey, error) {
+func parseNewKey(name string, scopeNames []string, expiresDays, rateLimit string, now time.Time) (memory.NewKey, error) {
 	set, err := scopes.ParseSet(scopeNames)
 	if err != nil {
 		return memory.NewKey{}, badInput("Choose scopes among read, write, delete and admin.")
@@ -153,7 +181,7 @@ func parseNewKey(name string, scopeNames []string, expires, rateLimit string) (m
 		return memory.NewKey{}, badInput("Choose at least one scope.")
 	}
 	in := memory.NewKey{Name: strings.TrimSpace(name), Scopes: set}
-	if in.ExpiresAt, err = parseExpiry(expires); err != nil {
+	if in.ExpiresAt, err = parseExpiresDays(expiresDays, now); err != nil {
 		return memory.NewKey{}, err
 	}
 	if in.RateLimit, err = parseRateLimit(rateLimit); err != nil {
@@ -162,26 +190,20 @@ func parseNewKey(name string, scopeNames []string, expires, rateLimit string) (m
 	return in, nil
 }
 
-// parseExpiry reads an expiry in UTC: a date and time as a
-// datetime-local field sends it (2026-12-31T23:59, seconds optional),
-// RFC 3339 with a zone, or a date alone, which means the end of that day.
-// Empty is none.
-func parseExpiry(s string) (*time.Time, error) {
+// parseExpiresDays reads an expiry in whole days from now, as the
+// hosted create's expires_days (API.md §10.2): keys.MinExpiresDays to
+// keys.MaxExpiresDays; empty is never.
+func parseExpiresDays(s string, now time.Time) (*time.Time, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
 		return nil, nil
 	}
-	for _, layout := range []string{"2006-01-02T15:04", "2006-01-02T15:04:05", time.RFC3339} {
-		if t, err := time.ParseInLocation(layout, s, time.UTC); err == nil {
-			t = t.UTC()
-			return &t, nil
-		}
+	d, err := strconv.Atoi(s)
+	if err != nil || d < keys.MinExpiresDays || d > keys.MaxExpiresDays {
+		return nil, badInput("Expires in must be a whole number of days from " + strconv.Itoa(keys.MinExpiresDays) + " to " + strconv.Itoa(keys.MaxExpiresDays) + ", or empty for a key that never expires.")
 	}
-	if t, err := time.ParseInLocation(time.DateOnly, s, time.UTC); err == nil {
-		t = t.Add(24*time.Hour - time.Second)
-		return &t, nil
-	}
-	return nil, badInput("Expiry must be a date and time in UTC, such as 2026-12-31T23:59.")
+	t := now.Add(time.Duration(d) * 24 * time.Hour)
+	return &t, nil
 }
 
 // parseRateLimit reads a per-minute rate limit; empty is the server's
@@ -196,6 +218,20 @@ func parseRateLimit(s string) (int, error) {
 		return 0, badInput("Rate limit must be a whole number of requests per minute, from 0 (the server's default) to " + number(keys.MaxRateLimit) + ".")
 	}
 	return n, nil
+}
+
+// parseSpendLimit reads a spend limit in USD, 0 to keys.MaxSpendLimit;
+// empty is no limit.
+func parseSpendLimit(field, s string) (*float64, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return nil, nil
+	}
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil || math.IsNaN(v) || v < 0 || v > keys.MaxSpendLimit {
+		return nil, badInput(field + " must be a number of USD from 0 to " + number(int64(keys.MaxSpendLimit)) + ", or empty for no limit.")
+	}
+	return &v, nil
 }
 
 type newKeyData struct {
@@ -285,4 +321,77 @@ func parseGrace(s string) (int, error) {
 		return 0, badInput("Grace period must be a whole number of minutes from 0 to " + number(int64(MaxGraceMinutes)) + " (24 hours).")
 	}
 	return n, nil
+}
+
+// editForm is what the edit form holds: the key's values, or what was
+// typed, after an error.
+type editForm struct {
+	Name, DailySpend, MonthlySpend string // a limit empty for none
+}
+
+type editData struct {
+	Row     keyRow
+	Form    editForm
+	MaxName int
+}
+
+// usdField is a spend limit as the form shows it; nil is empty.
+func usdField(l *float64) string {
+	if l == nil {
+		return ""
+	}
+	return strconv.FormatFloat(*l, 'f', -1, 64)
+}
+
+// editPage shows the form that changes a key's name and spend limits.
+func (h *handler) editPage(c *call) {
+	k, err := c.account().Keys().Get(c.ctx(), c.r.PathValue("id"))
+	if err != nil {
+		c.failErr(err)
+		return
+	}
+	f := editForm{Name: k.Name, DailySpend: usdField(k.DailySpendLimit), MonthlySpend: usdField(k.MonthlySpendLimit)}
+	c.showEdit(http.StatusOK, k, f, "")
+}
+
+func (c *call) showEdit(status int, k keys.Key, f editForm, errMsg string) {
+	c.render(status, "edit", "Edit key", view{Error: errMsg, Data: editData{Row: c.keyRow(k), Form: f, MaxName: keys.MaxName}})
+}
+
+// editKey changes a key's name and both spend limits as the form gives
+// them (an empty limit clears it); the library checks the values.
+func (h *handler) editKey(c *call) {
+	form := c.r.PostForm
+	f := editForm{Name: form.Get("name"), DailySpend: form.Get("daily_spend_limit"), MonthlySpend: form.Get("monthly_spend_limit")}
+	name := strings.TrimSpace(f.Name)
+	p := memory.KeyPatch{Name: &name, DailySpendLimit: keys.LimitChange{Set: true}, MonthlySpendLimit: keys.LimitChange{Set: true}}
+	var err error
+	if name == "" {
+		err = badInput("Enter a name, 1 to " + strconv.Itoa(keys.MaxName) + " characters.")
+	}
+	if err == nil {
+		p.DailySpendLimit.USD, err = parseSpendLimit("Daily spend limit", f.DailySpend)
+	}
+	if err == nil {
+		p.MonthlySpendLimit.USD, err = parseSpendLimit("Monthly spend limit", f.MonthlySpend)
+	}
+	if err == nil {
+		var k keys.Key
+		if k, err = c.account().Keys().Update(c.ctx(), c.r.PathValue("id"), p); err == nil {
+			c.sess.setNotice("The key “" + k.Name + "” was updated.")
+			c.redirect("/keys")
+			return
+		}
+	}
+	status, msg := h.describe(err)
+	if status == http.StatusNotFound || status >= 500 {
+		c.fail(status, msg)
+		return
+	}
+	k, gerr := c.account().Keys().Get(c.ctx(), c.r.PathValue("id"))
+	if gerr != nil {
+		c.failErr(gerr)
+		return
+	}
+	c.showEdit(status, k, f, msg)
 }

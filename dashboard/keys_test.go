@@ -2,14 +2,19 @@ package dashboard_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/memoryrelay/memoryrelay"
+	"github.com/memoryrelay/memoryrelay/keys"
 	"github.com/memoryrelay/memoryrelay/memory"
 	"github.com/memoryrelay/memoryrelay/scopes"
+	"github.com/memoryrelay/memoryrelay/search/embed"
 )
 
 // keyCount is the number of keys of the account.
@@ -26,8 +31,8 @@ func TestCreateKeyShownOnce(t *testing.T) {
 	e := newEnv(t)
 	c := e.client()
 	token := c.signIn()
-	exp := e.clock.Now().Add(48 * time.Hour).Format("2006-01-02T15:04")
-	r := c.post("/dashboard/keys", url.Values{"csrf": {token}, "name": {"ci-bot"}, "scope": {"read", "write"}, "expires": {exp}, "rate_limit": {"250"}})
+	exp := e.clock.Now().Add(2 * 24 * time.Hour)
+	r := c.post("/dashboard/keys", url.Values{"csrf": {token}, "name": {"ci-bot"}, "scope": {"read", "write"}, "expires_days": {"2"}, "rate_limit": {"250"}})
 	expectRedirect(t, r, "/dashboard/keys/new")
 	if strings.Contains(r.Header.Get("Location"), "mem_") || secretRe.MatchString(r.body) {
 		t.Fatal("the create answer carries the key")
@@ -47,7 +52,7 @@ func TestCreateKeyShownOnce(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the shown key: %v", err)
 	}
-	if k := auth.Key; k.Name != "ci-bot" || k.RateLimit != 250 || k.ExpiresAt == nil || k.ExpiresAt.Format("2006-01-02T15:04") != exp || k.Scopes.Has(scopes.Delete) {
+	if k := auth.Key; k.Name != "ci-bot" || k.RateLimit != 250 || k.ExpiresAt == nil || !k.ExpiresAt.Equal(exp) || k.Scopes.Has(scopes.Delete) {
 		t.Errorf("created key %+v", k)
 	}
 
@@ -70,7 +75,6 @@ func TestCreateKeyValidation(t *testing.T) {
 	e := newEnv(t)
 	c := e.client()
 	token := c.signIn()
-	past := e.clock.Now().Add(-time.Hour).Format("2006-01-02T15:04")
 	tests := []struct {
 		name   string
 		form   url.Values
@@ -82,13 +86,24 @@ func TestCreateKeyValidation(t *testing.T) {
 		{"name at the limit", url.Values{"name": {strings.Repeat("n", 255)}, "scope": {"read"}}, 303, ""},
 		{"no scope", url.Values{"name": {"x"}}, 400, "Choose at least one scope."},
 		{"unknown scope", url.Values{"name": {"x"}, "scope": {"root"}}, 400, "Choose scopes among read, write, delete and admin."},
-		{"expiry not a date", url.Values{"name": {"x"}, "scope": {"read"}, "expires": {"tomorrow"}}, 400, "Expiry must be a date and time in UTC"},
-		{"expiry in the past", url.Values{"name": {"x"}, "scope": {"read"}, "expires": {past}}, 400, "Expiry"},
+		{"expires in 1 day", url.Values{"name": {"x"}, "scope": {"read"}, "expires_days": {"1"}}, 303, ""},
+		{"expires in the maximum", url.Values{"name": {"x"}, "scope": {"read"}, "expires_days": {strconv.Itoa(keys.MaxExpiresDays)}}, 303, ""},
+		{"expires past the maximum", url.Values{"name": {"x"}, "scope": {"read"}, "expires_days": {strconv.Itoa(keys.MaxExpiresDays + 1)}}, 400, "Expires in must be a whole number of days from 1 to 365"},
+		{"expires in 0 days", url.Values{"name": {"x"}, "scope": {"read"}, "expires_days": {"0"}}, 400, "Expires in must be"},
+		{"expires negative", url.Values{"name": {"x"}, "scope": {"read"}, "expires_days": {"-1"}}, 400, "Expires in must be"},
+		{"expires not a number", url.Values{"name": {"x"}, "scope": {"read"}, "expires_days": {"tomorrow"}}, 400, "Expires in must be"},
+		{"expires a date", url.Values{"name": {"x"}, "scope": {"read"}, "expires_days": {"2026-12-31"}}, 400, "Expires in must be"},
 		{"rate limit not a number", url.Values{"name": {"x"}, "scope": {"read"}, "rate_limit": {"lots"}}, 400, "Rate limit must be a whole number"},
 		{"rate limit negative", url.Values{"name": {"x"}, "scope": {"read"}, "rate_limit": {"-1"}}, 400, "Rate limit must be"},
 		{"rate limit past the maximum", url.Values{"name": {"x"}, "scope": {"read"}, "rate_limit": {"1000001"}}, 400, "Rate limit must be"},
 		{"rate limit at the maximum", url.Values{"name": {"x"}, "scope": {"read"}, "rate_limit": {"1000000"}}, 303, ""},
-		{"date alone", url.Values{"name": {"x"}, "scope": {"admin"}, "expires": {e.clock.Now().Add(72 * time.Hour).Format("2006-01-02")}}, 303, ""},
+		{"daily spend 0", url.Values{"name": {"x"}, "scope": {"read"}, "daily_spend_limit": {"0"}}, 303, ""},
+		{"daily spend at the maximum", url.Values{"name": {"x"}, "scope": {"read"}, "daily_spend_limit": {strconv.Itoa(keys.MaxSpendLimit)}}, 303, ""},
+		{"daily spend past the maximum", url.Values{"name": {"x"}, "scope": {"read"}, "daily_spend_limit": {strconv.Itoa(keys.MaxSpendLimit) + ".01"}}, 400, "Daily spend limit must be"},
+		{"daily spend negative", url.Values{"name": {"x"}, "scope": {"read"}, "daily_spend_limit": {"-0.01"}}, 400, "Daily spend limit must be"},
+		{"monthly spend not a number", url.Values{"name": {"x"}, "scope": {"read"}, "monthly_spend_limit": {"lots"}}, 400, "Monthly spend limit must be"},
+		{"monthly spend NaN", url.Values{"name": {"x"}, "scope": {"read"}, "monthly_spend_limit": {"NaN"}}, 400, "Monthly spend limit must be"},
+		{"monthly spend at the maximum", url.Values{"name": {"x"}, "scope": {"read"}, "monthly_spend_limit": {strconv.Itoa(keys.MaxSpendLimit)}}, 303, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -107,6 +122,9 @@ func TestCreateKeyValidation(t *testing.T) {
 			// The form keeps what was typed.
 			if name := tt.form.Get("name"); strings.TrimSpace(name) != "" && !strings.Contains(r.body, `value="`+name+`"`) {
 				t.Error("the form lost the name")
+			}
+			if d := tt.form.Get("expires_days"); d != "" && !strings.Contains(r.body, `value="`+d+`"`) {
+				t.Error("the form lost the days of the expiry")
 			}
 		})
 	}
@@ -229,6 +247,7 @@ func TestCSRFOnEveryPost(t *testing.T) {
 		{"/dashboard/keys", url.Values{"name": {"sneaky"}, "scope": {"admin"}}},
 		{"/dashboard/keys/" + victim.ID + "/revoke", nil},
 		{"/dashboard/keys/" + victim.ID + "/rotate", url.Values{"grace_minutes": {"0"}}},
+		{"/dashboard/keys/" + victim.ID + "/edit", url.Values{"name": {"renamed"}, "daily_spend_limit": {"0"}}},
 		{"/dashboard/memories/" + m.ID + "/delete", nil},
 		{"/dashboard/signout", nil},
 	}
@@ -270,5 +289,205 @@ func TestCSRFOnEveryPost(t *testing.T) {
 	if _, err := e.acct.Memories().Get(context.Background(), m.ID); err != nil {
 		t.Errorf("a refused post deleted the memory: %v", err)
 	}
+	if k, err := e.acct.Keys().Get(context.Background(), victim.ID); err != nil || k.Name != "victim" || k.DailySpendLimit != nil {
+		t.Errorf("a refused post edited the key: %+v, %v", k, err)
+	}
 	expect(t, c.get("/dashboard/keys"), http.StatusOK) // still signed in
+}
+
+func TestCreateKeySpendLimitsStored(t *testing.T) {
+	e := newEnv(t)
+	c := e.client()
+	token := c.signIn()
+	r := c.post("/dashboard/keys", url.Values{"csrf": {token}, "name": {"capped"}, "scope": {"read"},
+		"daily_spend_limit": {"12.5"}, "monthly_spend_limit": {"0"}})
+	expectRedirect(t, r, "/dashboard/keys/new")
+	p, err := e.acct.Keys().List(context.Background(), memory.PageParams{Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range p.Data {
+		if k.Name != "capped" {
+			continue
+		}
+		if k.DailySpendLimit == nil || *k.DailySpendLimit != 12.5 || k.MonthlySpendLimit == nil || *k.MonthlySpendLimit != 0 {
+			t.Fatalf("limits stored: daily %v, monthly %v; want 12.5 and 0", k.DailySpendLimit, k.MonthlySpendLimit)
+		}
+		return
+	}
+	t.Fatal("no key named capped")
+}
+
+// wordEmbedder is a paid embedder: the built-in one, billing one token
+// per word.
+type wordEmbedder struct{ embed.Embedder }
+
+func (wordEmbedder) CountTokens(texts []string) int {
+	n := 0
+	for _, t := range texts {
+		n += len(strings.Fields(t))
+	}
+	return n
+}
+
+// TestKeysListSpend: the keys list shows each key's spend today and this
+// month (what the API's spend_info reports) against its daily and monthly
+// limits, "no limit" where it has none, and a rotated key's rotation and
+// auto-revoke instants.
+func TestKeysListSpend(t *testing.T) {
+	// $1 per million tokens: a 5-word memory costs $0.000005.
+	e := newEnv(t, func(c *envConfig) {
+		c.relay = memoryrelay.Options{Embedder: wordEmbedder{embed.NewHashing(0)}, EmbeddingPrice: 1}
+	})
+	ctx := context.Background()
+	daily, monthly := 2.5, 40.0
+	k, tok, err := e.acct.Keys().Create(ctx, memory.NewKey{Name: "metered", Scopes: scopes.NewSet(scopes.Read, scopes.Write),
+		DailySpendLimit: &daily, MonthlySpendLimit: &monthly})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest("POST", e.srv.URL+"/v1/memories", strings.NewReader(`{"content":"one two three four five"}`))
+	req.Header.Set("Authorization", "Bearer "+tok.Reveal())
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("create a memory: %d", resp.StatusCode)
+	}
+	old, _ := e.key("rotated", scopes.Read)
+	rot, _, err := e.acct.Keys().Rotate(ctx, old.ID, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	c := e.client()
+	c.signIn()
+	list := c.get("/dashboard/keys")
+	expect(t, list, http.StatusOK, "Spend today", "Spend this month")
+	row := func(id string) string {
+		i := strings.Index(list.body, `data-key-id="`+id+`"`)
+		if i < 0 {
+			t.Fatalf("no row of %s", id)
+		}
+		end := strings.Index(list.body[i:], "</tr>")
+		return list.body[i : i+end]
+	}
+	metered := row(k.ID)
+	for _, want := range []string{`class="spend-day">$0.000005 of $2.5<`, `class="spend-month">$0.000005 of $40<`} {
+		if !strings.Contains(metered, want) {
+			t.Errorf("the metered key's row lacks %q:\n%s", want, metered)
+		}
+	}
+	admin := row(e.admin.ID)
+	for _, want := range []string{`class="spend-day">$0 of no limit<`, `class="spend-month">$0 of no limit<`} {
+		if !strings.Contains(admin, want) {
+			t.Errorf("the admin key's row lacks %q:\n%s", want, admin)
+		}
+	}
+	if strings.Contains(admin, "rotated") {
+		t.Error("a key never rotated shows a rotation")
+	}
+	want := "rotated " + rot.DeprecatedAt.UTC().Format("2006-01-02 15:04 UTC") + "; old secret auto-revoked " + rot.GraceUntil.UTC().Format("2006-01-02 15:04 UTC")
+	if r := row(rot.ID); !strings.Contains(r, want) {
+		t.Errorf("the rotated key's row lacks %q:\n%s", want, r)
+	}
+}
+
+// limit shows a spend limit by value: "none" for nil.
+func limit(l *float64) string {
+	if l == nil {
+		return "none"
+	}
+	return fmt.Sprint(*l)
+}
+
+// TestEditKey: the edit page shows a key's name and spend limits, a post
+// stores the change (an empty limit clears it), values at the limits are
+// taken and one past them refused with the field's message and nothing
+// changed, and an unknown key is a 404.
+func TestEditKey(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	daily := 3.0
+	k, _, err := e.acct.Keys().Create(ctx, memory.NewKey{Name: "before", Scopes: scopes.NewSet(scopes.Read), DailySpendLimit: &daily})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := e.client()
+	token := c.signIn()
+	path := "/dashboard/keys/" + k.ID + "/edit"
+	expect(t, c.get(path), http.StatusOK, `value="before"`, `name="daily_spend_limit" type="number" min="0" step="0.01" inputmode="decimal" value="3"`, `action="`+path+`"`)
+	expect(t, c.get("/dashboard/keys"), http.StatusOK, `href="`+path+`"`)
+
+	r := c.post(path, url.Values{"csrf": {token}, "name": {" after "}, "daily_spend_limit": {""}, "monthly_spend_limit": {"7.25"}})
+	expectRedirect(t, r, "/dashboard/keys")
+	got, err := e.acct.Keys().Get(ctx, k.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Name != "after" || got.DailySpendLimit != nil || got.MonthlySpendLimit == nil || *got.MonthlySpendLimit != 7.25 {
+		t.Fatalf("after the edit: name %q, daily %v, monthly %v; want after, none, 7.25", got.Name, got.DailySpendLimit, got.MonthlySpendLimit)
+	}
+	expect(t, c.get("/dashboard/keys"), http.StatusOK, "was updated", "of $7.25")
+
+	max := strconv.Itoa(keys.MaxSpendLimit)
+	tests := []struct {
+		name   string
+		form   url.Values
+		status int
+		want   string
+	}{
+		{"name at the limit", url.Values{"name": {strings.Repeat("n", keys.MaxName)}}, 303, ""},
+		{"name too long", url.Values{"name": {strings.Repeat("n", keys.MaxName+1)}}, 400, "Name must be"},
+		{"empty name", url.Values{"name": {"  "}}, 400, "Enter a name"},
+		{"limits at the maximum", url.Values{"name": {"x"}, "daily_spend_limit": {max}, "monthly_spend_limit": {max}}, 303, ""},
+		{"daily past the maximum", url.Values{"name": {"x"}, "daily_spend_limit": {max + ".01"}}, 400, "Daily spend limit must be"},
+		{"monthly negative", url.Values{"name": {"x"}, "monthly_spend_limit": {"-1"}}, 400, "Monthly spend limit must be"},
+		{"monthly not a number", url.Values{"name": {"x"}, "monthly_spend_limit": {"lots"}}, 400, "Monthly spend limit must be"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before, err := e.acct.Keys().Get(ctx, k.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tt.form.Set("csrf", token)
+			r := c.post(path, tt.form)
+			if tt.status == http.StatusSeeOther {
+				expectRedirect(t, r, "/dashboard/keys")
+				return
+			}
+			expect(t, r, tt.status, tt.want, `role="alert"`, "Save")
+			after, err := e.acct.Keys().Get(ctx, k.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if after.Name != before.Name || limit(after.DailySpendLimit) != limit(before.DailySpendLimit) || limit(after.MonthlySpendLimit) != limit(before.MonthlySpendLimit) {
+				t.Errorf("a refused edit changed the key: %q %s %s, was %q %s %s", after.Name, limit(after.DailySpendLimit), limit(after.MonthlySpendLimit),
+					before.Name, limit(before.DailySpendLimit), limit(before.MonthlySpendLimit))
+			}
+		})
+	}
+	if got, _ := e.acct.Keys().Get(ctx, k.ID); got.DailySpendLimit == nil || *got.DailySpendLimit != keys.MaxSpendLimit {
+		t.Errorf("daily limit %v after the edit at the maximum", got.DailySpendLimit)
+	}
+	expect(t, c.get("/dashboard/keys/nope/edit"), http.StatusNotFound)
+	// Another account's key: 404, and untouched.
+	info, err := e.relay.CreateAccount(ctx, "other")
+	if err != nil {
+		t.Fatal(err)
+	}
+	foreign, _, err := e.relay.Account(info.ID).Keys().Create(ctx, memory.NewKey{Name: "theirs", Scopes: scopes.NewSet(scopes.Admin)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	expect(t, c.get("/dashboard/keys/"+foreign.ID+"/edit"), http.StatusNotFound)
+	expect(t, c.post("/dashboard/keys/"+foreign.ID+"/edit", url.Values{"csrf": {token}, "name": {"mine"}}), http.StatusNotFound)
+	if got, _ := e.relay.Account(info.ID).Keys().Get(ctx, foreign.ID); got.Name != "theirs" {
+		t.Errorf("another account's key renamed to %q", got.Name)
+	}
+	expect(t, c.post("/dashboard/keys/nope/edit", url.Values{"csrf": {token}, "name": {"x"}}), http.StatusNotFound)
 }

@@ -42,7 +42,7 @@ type pages struct{ t map[string]*template.Template }
 
 // sections name the navigation entry each page belongs to.
 var sections = map[string]string{
-	"keys": "keys", "newkey": "keys", "revoke": "keys", "rotate": "keys",
+	"keys": "keys", "newkey": "keys", "revoke": "keys", "rotate": "keys", "edit": "keys",
 	"memories": "memories", "memory": "memories", "delete": "memories",
 	"agents": "agents", "usage": "usage", "health": "health",
 }

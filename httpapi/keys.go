@@ -102,12 +102,6 @@ func withSecret(k keys.Key, tok keys.Token, now time.Time) keyWithSecretJSON {
 	return keyWithSecretJSON{keyJSON: toKey(k, now), Key: tok.Reveal(), KeyInfo: toKeyInfo(k, now)}
 }
 
-// Limits of key creation in the hosted shape (API.md §10.2).
-const (
-	minExpiresDays = 1
-	maxExpiresDays = 365
-)
-
 // defaultScopes are the scopes of a key created without any (§10.2).
 var defaultScopes = scopes.NewSet(scopes.Read, scopes.Write)
 
@@ -162,8 +156,8 @@ func (h *handler) createKey(w http.ResponseWriter, r *http.Request) {
 		in.ExpiresAt = &t
 	case req.ExpiresDays.set:
 		d := req.ExpiresDays.v
-		if d < minExpiresDays || d > maxExpiresDays {
-			h.writeError(w, r, badField("expires_days", "expires_days must be an integer between 1 and 365"))
+		if d < keys.MinExpiresDays || d > keys.MaxExpiresDays {
+			h.writeError(w, r, badField("expires_days", "expires_days must be an integer between "+strconv.Itoa(keys.MinExpiresDays)+" and "+strconv.Itoa(keys.MaxExpiresDays)))
 			return
 		}
 		t := h.opts.Now().Add(time.Duration(d) * 24 * time.Hour)

@@ -28,6 +28,15 @@ const (
 	MaxGrace = 24 * time.Hour
 )
 
+// Limits of an expiry given in days from now, as the hosted create takes
+// it (API.md §10.2 expires_days): the HTTP API and the dashboard read it.
+const (
+	// MinExpiresDays is the shortest expiry in days: 1.
+	MinExpiresDays = 1
+	// MaxExpiresDays is the longest expiry in days: 365.
+	MaxExpiresDays = 365
+)
+
 // ErrInvalid is matched by every *[InvalidError].
 var ErrInvalid = errors.New("keys: invalid key field")
 
