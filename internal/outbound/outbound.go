@@ -139,10 +139,15 @@ func (p Policy) CheckURL(raw string) (*url.URL, error) {
 	default:
 		return nil, blocked("scheme %q", u.Scheme)
 	}
-	if ip, err := netip.ParseAddr(strings.Trim(host, "[]")); err == nil {
+	if ip, err := netip.ParseAddr(host); err == nil {
 		if err := p.CheckAddr(ip); err != nil {
 			return nil, err
 		}
+	} else if strings.HasPrefix(u.Host, "[") || strings.ContainsAny(host, "[]:%") {
+		// An IP literal that does not parse (a stray bracket, an empty
+		// zone): no host name has these characters, so it is refused
+		// rather than left to the resolver.
+		return nil, blocked("a malformed IP literal %q", host)
 	}
 	return u, nil
 }

@@ -86,6 +86,8 @@ func TestCheckURL(t *testing.T) {
 		{"https://[::1]:8443/", outbound.Policy{}, false},
 		{"https://169.254.169.254/latest/meta-data", outbound.Policy{}, false},
 		{"https://[::ffff:169.254.169.254]/", outbound.Policy{}, false},
+		{"https://[fC00::0%25]]/", outbound.Policy{}, false},             // a stray bracket after an empty zone (found by FuzzCheckURL)
+		{"https://[2001:4860:4860::8888%25]/", outbound.Policy{}, false}, // an empty zone: not an address
 		{"http://localhost:3000/hook", local, true},
 		{"http://localhost/hook", local, true},
 		{"http://receiver.internal:8080/", local, true},
