@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"unsafe"
 
+	"github.com/memoryrelay/memoryrelay/internal/countio"
 	"github.com/memoryrelay/memoryrelay/search/lexical"
 )
 
@@ -456,19 +457,8 @@ func dir2(dir string) string {
 	return dir
 }
 
-type countWriter struct {
-	w io.Writer
-	n int64
-}
-
-func (c *countWriter) Write(p []byte) (int, error) {
-	n, err := c.w.Write(p)
-	c.n += int64(n)
-	return n, err
-}
-
 func (v *Index) writeMeta(w io.Writer, token string) (int64, error) {
-	cw := &countWriter{w: w}
+	cw := &countio.Writer{W: w}
 	var b []byte
 	str := func(s string) { b = binary.AppendUvarint(b, uint64(len(s))); b = append(b, s...) }
 	str(token)
@@ -511,18 +501,18 @@ func (v *Index) writeMeta(w io.Writer, token string) (int64, error) {
 	}
 	b = binary.AppendUvarint(b, uint64(full))
 	if _, err := cw.Write(b); err != nil {
-		return cw.n, err
+		return cw.N, err
 	}
 	for ci, c := range t.chunks {
 		if c == nil {
 			continue
 		}
 		if _, err := cw.Write(binary.AppendUvarint(b[:0], uint64(ci))); err != nil {
-			return cw.n, err
+			return cw.N, err
 		}
 		if _, err := cw.Write(chunkBytes(c)); err != nil {
-			return cw.n, err
+			return cw.N, err
 		}
 	}
-	return cw.n, nil
+	return cw.N, nil
 }

@@ -8,6 +8,8 @@ import (
 	"io"
 	"math"
 	"slices"
+
+	"github.com/memoryrelay/memoryrelay/internal/countio"
 )
 
 // The binary form of an Index ([Index.WriteTo], [Index.ReadFrom]): the
@@ -35,7 +37,7 @@ var ErrFormat = errors.New("lexical: not a serialized index")
 // WriteTo writes the index to w in its binary form, under the read lock:
 // searches go on meanwhile, writes wait. It implements [io.WriterTo].
 func (x *Index) WriteTo(w io.Writer) (int64, error) {
-	cw := &countingWriter{w: w}
+	cw := &countio.Writer{W: w}
 	bw := bufio.NewWriterSize(cw, 1<<16)
 	x.mu.RLock()
 	err := x.writeLocked(bw)
@@ -43,29 +45,7 @@ func (x *Index) WriteTo(w io.Writer) (int64, error) {
 	if err == nil {
 		err = bw.Flush()
 	}
-	return cw.n, err
-}
-
-type countingWriter struct {
-	w io.Writer
-	n int64
-}
-
-func (c *countingWriter) Write(p []byte) (int, error) {
-	n, err := c.w.Write(p)
-	c.n += int64(n)
-	return n, err
-}
-
-type countingReader struct {
-	r io.Reader
-	n int64
-}
-
-func (c *countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += int64(n)
-	return n, err
+	return cw.N, err
 }
 
 // encoder appends varints to a buffer that it flushes to w when large.
@@ -197,10 +177,10 @@ func (x *Index) writeLocked(w *bufio.Writer) error {
 // corrupt count cannot make it allocate much more than the input holds.
 // It implements [io.ReaderFrom].
 func (x *Index) ReadFrom(r io.Reader) (int64, error) {
-	cr := &countingReader{r: r}
+	cr := &countio.Reader{R: r}
 	d := &decoder{r: cr, buf: make([]byte, 1<<16)}
 	y, err := read(d)
-	n := cr.n - int64(d.rest())
+	n := cr.N - int64(d.rest())
 	if err != nil {
 		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 			err = fmt.Errorf("%w: truncated", ErrFormat)

@@ -8,6 +8,8 @@ import (
 	"io"
 	"math"
 	"unsafe"
+
+	"github.com/memoryrelay/memoryrelay/internal/countio"
 )
 
 // The binary form of an Index ([Index.WriteTo], [Index.ReadFrom]) is,
@@ -66,30 +68,6 @@ func readArray[T int8 | int64 | uint64 | float32](r io.Reader, s []T) error {
 	return binary.Read(r, binary.LittleEndian, s)
 }
 
-// countingWriter counts the bytes written through it.
-type countingWriter struct {
-	w io.Writer
-	n int64
-}
-
-func (c *countingWriter) Write(p []byte) (int, error) {
-	n, err := c.w.Write(p)
-	c.n += int64(n)
-	return n, err
-}
-
-// countingReader counts the bytes read through it.
-type countingReader struct {
-	r io.Reader
-	n int64
-}
-
-func (c *countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += int64(n)
-	return n, err
-}
-
 func (x *Index) flags() uint8 {
 	var f uint8
 	if x.quantised() {
@@ -105,7 +83,7 @@ func (x *Index) flags() uint8 {
 // read lock: searches go on meanwhile, writes wait. It implements
 // [io.WriterTo].
 func (x *Index) WriteTo(w io.Writer) (int64, error) {
-	cw := &countingWriter{w: w}
+	cw := &countio.Writer{W: w}
 	bw := bufio.NewWriterSize(cw, 1<<16)
 	x.mu.RLock()
 	err := x.writeLocked(bw)
@@ -113,7 +91,7 @@ func (x *Index) WriteTo(w io.Writer) (int64, error) {
 	if err == nil {
 		err = bw.Flush()
 	}
-	return cw.n, err
+	return cw.N, err
 }
 
 func (x *Index) writeLocked(w *bufio.Writer) error {
@@ -183,11 +161,11 @@ func (x *Index) writeBlock(w io.Writer, b *block) error {
 // a time, so a corrupt length cannot make it allocate much more than the
 // input holds. It implements [io.ReaderFrom].
 func (x *Index) ReadFrom(r io.Reader) (int64, error) {
-	cr := &countingReader{r: r}
+	cr := &countio.Reader{R: r}
 	br := bufio.NewReaderSize(cr, 1<<16)
 	d, err := x.read(br)
 	// What was read: the bytes taken from r, less those left buffered.
-	n := cr.n - int64(br.Buffered())
+	n := cr.N - int64(br.Buffered())
 	if err != nil {
 		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 			err = fmt.Errorf("%w: truncated", ErrFormat)
