@@ -188,6 +188,7 @@ func TestOptionsValidation(t *testing.T) {
 	}{
 		{"memory path", memoryrelay.Options{Path: ":memory:"}, []string{"Options.Path"}},
 		{"synchronous", memoryrelay.Options{Synchronous: "full"}, []string{"Options.Synchronous"}},
+		{"vector encoding", memoryrelay.Options{VectorEncoding: "float16"}, []string{"Options.VectorEncoding"}},
 		{"negatives", memoryrelay.Options{BusyTimeout: -1, Readers: -1, RateLimit: -1, RateBurst: -1, JobLease: -1, MaxTextCandidates: -1},
 			[]string{"Options.BusyTimeout", "Options.Readers", "Options.RateLimit", "Options.RateBurst", "Options.JobLease", "Options.MaxTextCandidates"}},
 		{"below -1", memoryrelay.Options{AutoCheckpoint: -2, QuickCheckBytes: -2, Workers: -2},

@@ -405,8 +405,9 @@ func (r *Relay) checkEmbedder(ctx context.Context) error {
 // written in about a second a million memories) unless the snapshot
 // loaded at Open is still current: the next Open loads it and catches up
 // with the changes since instead of reading every row (package
-// search/index, snapshot.go, says when a snapshot is not used). It is safe to call more than once. Afterwards every method of
-// the Relay, and of the account handles it made, returns ErrClosed.
+// search/index, snapshot.go, says when a snapshot is not used). It is
+// safe to call more than once. Afterwards every method of the Relay, and
+// of the account handles it made, returns ErrClosed.
 func (r *Relay) Close() error {
 	r.closeOnce.Do(func() {
 		r.closed.Store(true)

@@ -245,6 +245,11 @@ func (o *Options) validate() error {
 	default:
 		bad("Synchronous", "must be FULL, NORMAL, OFF or EXTRA")
 	}
+	switch o.VectorEncoding {
+	case "", "int8", "float32":
+	default:
+		bad("VectorEncoding", `must be "int8" (the default) or "float32"`)
+	}
 	negative("BusyTimeout", int64(o.BusyTimeout))
 	negative("Readers", int64(o.Readers))
 	if o.AutoCheckpoint < -1 {
