@@ -305,6 +305,13 @@ func jsonList(ids []string) string {
 
 // fillEntities sets the Entities of each memory from its entity links, in
 // one query for all of them, at most MaxMemoryEntities per memory.
+//
+// The query starts from entity_links (CROSS JOIN fixes SQLite's join
+// order): left to itself, SQLite looked each memory up by id first, a
+// read of the large memories id index per hit even when the memories have
+// no links at all, the common case; from entity_links, a memory without
+// links costs one probe of its small index. Measured on a database of 1M
+// memories without links, ten ids: 1.5 ms → 0.24 ms (sqlite3 .timer).
 func fillEntities(ctx context.Context, q queryer, ms []store.Memory) error {
 	if len(ms) == 0 {
 		return nil
@@ -334,7 +341,7 @@ func fillEntities(ctx context.Context, q queryer, ms []store.Memory) error {
 		SELECT l.memory_id, e.type, e.name, l.confidence, l.created_at, e.id,
 			row_number() OVER (PARTITION BY l.memory_id ORDER BY l.created_at, e.name, e.id) AS n
 		FROM entity_links l
-		JOIN memories m ON m.id = l.memory_id
+		CROSS JOIN memories m ON m.id = l.memory_id
 		JOIN entities e ON e.id = l.entity_id AND e.account_id = m.account_id
 		WHERE l.memory_id IN (SELECT value FROM json_each(?)))
 		WHERE n <= ?
