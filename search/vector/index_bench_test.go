@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	vec "github.com/asg017/sqlite-vec-go-bindings/cgo"
@@ -29,6 +30,11 @@ const (
 // benchData is built once per process: it is read-only after.
 var benchData = sync.OnceValue(func() *dataset {
 	return newDataset(benchN, benchDim, 100, 64, 1)
+})
+
+// benchData100k is benchData at 100k vectors, for BenchmarkIndexSearchFilter.
+var benchData100k = sync.OnceValue(func() *dataset {
+	return newDataset(100_000, benchDim, 100, 64, 1)
 })
 
 func BenchmarkIndexSearch(b *testing.B) {
@@ -60,6 +66,46 @@ func BenchmarkIndexSearch(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// BenchmarkIndexSearchFilter measures filtered searches at 20k and 100k
+// vectors, with the calls of allow per search (allows/op): a random 10%
+// filter and a 1% one.
+func BenchmarkIndexSearchFilter(b *testing.B) {
+	for _, size := range []struct {
+		name string
+		ds   func() *dataset
+	}{{"20k", benchData}, {"100k", benchData100k}} {
+		for _, f := range []struct {
+			name  string
+			allow func(int64) bool
+		}{
+			{"filter10", func(id int64) bool { return id%10 == 3 }},
+			{"filter1", func(id int64) bool { return id%100 == 42 }},
+		} {
+			b.Run(size.name+"/"+f.name, func(b *testing.B) {
+				ds := size.ds()
+				x := ds.index(b, vector.IndexOptions{Dim: benchDim})
+				lookup := ds.lookup()
+				var calls atomic.Int64
+				allow := func(id int64) bool {
+					calls.Add(1)
+					return f.allow(id)
+				}
+				b.ReportAllocs()
+				b.ResetTimer()
+				i := 0
+				for b.Loop() {
+					q := ds.queries[i%len(ds.queries)]
+					i++
+					if _, err := x.Search(q, 0, benchK, allow, lookup); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportMetric(float64(calls.Load())/float64(b.N), "allows/op")
+			})
+		}
 	}
 }
 
