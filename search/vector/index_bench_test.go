@@ -3,6 +3,7 @@ package vector_test
 import (
 	"database/sql"
 	"fmt"
+	"os"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
@@ -32,10 +33,12 @@ var benchData = sync.OnceValue(func() *dataset {
 	return newDataset(benchN, benchDim, 100, 64, 1)
 })
 
-// benchData100k is benchData at 100k vectors, for BenchmarkIndexSearchFilter.
-var benchData100k = sync.OnceValue(func() *dataset {
-	return newDataset(100_000, benchDim, 100, 64, 1)
-})
+// benchData100k and benchData1M are benchData at 100k and 1M vectors, for
+// BenchmarkIndexSearchFilter.
+var (
+	benchData100k = sync.OnceValue(func() *dataset { return newDataset(100_000, benchDim, 100, 64, 1) })
+	benchData1M   = sync.OnceValue(func() *dataset { return newDataset(1_000_000, benchDim, 100, 64, 1) })
+)
 
 func BenchmarkIndexSearch(b *testing.B) {
 	ds := benchData()
@@ -70,13 +73,14 @@ func BenchmarkIndexSearch(b *testing.B) {
 }
 
 // BenchmarkIndexSearchFilter measures filtered searches at 20k and 100k
-// vectors, with the calls of allow per search (allows/op): a random 10%
+// vectors, and 1M with VECTOR_BENCH_1M=1 (about 3 GiB and a minute to
+// build), with the calls of allow per search (allows/op): a random 10%
 // filter and a 1% one.
 func BenchmarkIndexSearchFilter(b *testing.B) {
 	for _, size := range []struct {
 		name string
 		ds   func() *dataset
-	}{{"20k", benchData}, {"100k", benchData100k}} {
+	}{{"20k", benchData}, {"100k", benchData100k}, {"1M", benchData1M}} {
 		for _, f := range []struct {
 			name  string
 			allow func(int64) bool
@@ -85,6 +89,9 @@ func BenchmarkIndexSearchFilter(b *testing.B) {
 			{"filter1", func(id int64) bool { return id%100 == 42 }},
 		} {
 			b.Run(size.name+"/"+f.name, func(b *testing.B) {
+				if size.name == "1M" && os.Getenv("VECTOR_BENCH_1M") != "1" {
+					b.Skip("VECTOR_BENCH_1M=1 runs the 1M case")
+				}
 				ds := size.ds()
 				x := ds.index(b, vector.IndexOptions{Dim: benchDim})
 				lookup := ds.lookup()
