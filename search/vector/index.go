@@ -1221,26 +1221,43 @@ func (x *Index) scanShare(s *scanScratch, seg *segment, qbits []uint64, w, nwork
 				s.seen[d]++
 			}
 			s.scanned += hi - lo
-			x.setBound(s, seg.n, k)
+			bounded = x.setBound(s, seg.n, k)
 		}
-		for i, r := range s.rows[:n] {
-			d := dists[i]
-			if d >= s.sel.thr {
-				continue // the threshold fell within the chunk
+		if !bounded && s.bound >= s.sel.thr {
+			// No bound to count for or apply (a filter too selective
+			// for one, or a rescan): the plain filtered loop.
+			for i, r := range s.rows[:n] {
+				d := dists[i]
+				if d >= s.sel.thr {
+					continue // the threshold fell within the chunk
+				}
+				s.asked++
+				if !allow(ids[r]) {
+					continue
+				}
+				s.passed++
+				s.sel.push(d, base+r)
 			}
-			if d >= s.bound { // the bound fell within the chunk
-				s.lowBound = min(s.lowBound, s.bound)
-				continue
+		} else {
+			for i, r := range s.rows[:n] {
+				d := dists[i]
+				if d >= s.sel.thr {
+					continue // the threshold fell within the chunk
+				}
+				if d >= s.bound { // the bound fell within the chunk
+					s.lowBound = min(s.lowBound, s.bound)
+					continue
+				}
+				s.asked++
+				if bounded && s.asked-s.boundAt >= boundEvery {
+					bounded = x.setBound(s, seg.n, k)
+				}
+				if !allow(ids[r]) {
+					continue
+				}
+				s.passed++
+				s.sel.push(d, base+r)
 			}
-			s.asked++
-			if bounded && s.asked-s.boundAt >= boundEvery {
-				x.setBound(s, seg.n, k)
-			}
-			if !allow(ids[r]) {
-				continue
-			}
-			s.passed++
-			s.sel.push(d, base+r)
 		}
 		if s.asked >= 1024 {
 			// Keep fewer candidates when the filter thins the rows
@@ -1255,27 +1272,33 @@ func (x *Index) scanShare(s *scanScratch, seg *segment, qbits []uint64, w, nwork
 }
 
 // setBound sets s.bound from the rows seen and the fraction of those
-// asked that passed (see scanShare), for a partition of n rows.
-func (x *Index) setBound(s *scanScratch, n, k int) {
-	if s.asked < boundMinAsked || s.passed < boundMinPassed {
-		return
-	}
+// asked that passed (see scanShare), for a partition of n rows. It
+// returns false when no bound can apply (boundMargin·cands/f rows are the
+// whole partition: a filter so selective that every allowed row may be a
+// candidate), so that the share stops counting distances; the bound is
+// then noBound. A share with fewer than boundMinPassed rows passed out
+// of many asked is such a case too, and stops at 16·boundMinAsked.
+func (x *Index) setBound(s *scanScratch, n, k int) bool {
 	s.boundAt = s.asked
+	if s.asked < boundMinAsked || s.passed < boundMinPassed {
+		return s.asked < 16*boundMinAsked
+	}
 	f := float64(s.passed) / float64(s.asked)
 	cands, _, _ := x.plan(k, f*float64(n))
+	s.bound = noBound(len(s.seen) - 1)
+	if boundMargin*float64(cands) >= f*float64(n) {
+		return false
+	}
 	// The count of the share's scanned rows below the bound.
 	want := boundMargin * float64(cands) / f * float64(s.scanned) / float64(n)
-	s.bound = noBound(len(s.seen) - 1)
-	if want >= float64(s.scanned) {
-		return
-	}
 	sum := 0
 	for d, c := range s.seen {
 		if sum += int(c); float64(sum) >= want {
 			s.bound = uint32(d + 1)
-			return
+			break
 		}
 	}
+	return true
 }
 
 // parallelShares runs fn(w, nw) for w in [0, nw) on nw goroutines, where
