@@ -837,7 +837,12 @@ func (x *Index) rowVector(b *block, r int, buf []float32) []float32 {
 // filter still yields k results. It may run concurrently on several
 // goroutines, under the index's read lock, and is called for a fraction of
 // the rows: those nearer by Hamming distance than the candidates kept so
-// far (all rows of a small partition).
+// far and than a bound derived from the distances of all rows and the
+// fraction allow passes (about 3·candidates/fraction rows in all; all rows
+// of a small partition or under a very selective filter). A row may be
+// asked twice in a search: where the bound may have left out a candidate
+// (a filter correlated with the vectors), a goroutine's share of the rows
+// is scanned again without it.
 //
 // Unless the index keeps float32 vectors (KeepFloats), exact must return
 // the float32 vectors of the given ids, in order, for the final rescoring
@@ -1273,10 +1278,12 @@ func (x *Index) scanShare(s *scanScratch, seg *segment, qbits []uint64, w, nwork
 
 // setBound sets s.bound from the rows seen and the fraction of those
 // asked that passed (see scanShare), for a partition of n rows. It
-// returns false when no bound can apply (boundMargin·cands/f rows are the
-// whole partition: a filter so selective that every allowed row may be a
-// candidate), so that the share stops counting distances; the bound is
-// then noBound. A share with fewer than boundMinPassed rows passed out
+// returns false when no bound can apply or is worth counting for
+// (boundMargin·cands/f rows are half the partition or more: a small
+// partition, or a filter so selective that most allowed rows may be
+// candidates), so that the share stops counting distances (about a
+// nanosecond a row, next to a call of allow that a bound saving under
+// half the calls hardly repays); the bound is then noBound. A share with fewer than boundMinPassed rows passed out
 // of many asked is such a case too, and stops at 16·boundMinAsked.
 func (x *Index) setBound(s *scanScratch, n, k int) bool {
 	s.boundAt = s.asked
@@ -1286,7 +1293,7 @@ func (x *Index) setBound(s *scanScratch, n, k int) bool {
 	f := float64(s.passed) / float64(s.asked)
 	cands, _, _ := x.plan(k, f*float64(n))
 	s.bound = noBound(len(s.seen) - 1)
-	if boundMargin*float64(cands) >= f*float64(n) {
+	if 2*boundMargin*float64(cands) >= f*float64(n) {
 		return false
 	}
 	// The count of the share's scanned rows below the bound.
