@@ -85,7 +85,7 @@ func TestIndexFilterBound(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var calls atomic.Int64
 			var sum float64
-			for _, q := range ds.queries {
+			for qi, q := range ds.queries {
 				allowed := tt.filter(q)
 				want := bruteForce(ds.vecs, q, k, allowed)
 				res, err := x.Search(q, 0, k, func(id int64) bool {
@@ -108,6 +108,21 @@ func TestIndexFilterBound(t *testing.T) {
 					}
 				}
 				sum += float64(hit) / float64(len(want))
+				if qi < 3 {
+					// The bound and the rescans depend on each share
+					// alone: repeated concurrently, the same rows.
+					var wg sync.WaitGroup
+					again := make([][]vector.Neighbor, 4)
+					for i := range again {
+						wg.Go(func() { again[i], _ = x.Search(q, 0, k, allowed, ds.lookup()) })
+					}
+					wg.Wait()
+					for i, g := range again {
+						if !slices.Equal(g, res) {
+							t.Fatalf("query %d, repeat %d: %v, first %v", qi, i, g, res)
+						}
+					}
+				}
 			}
 			r := sum / float64(len(ds.queries))
 			asked := float64(calls.Load()) / float64(len(ds.queries))

@@ -1283,8 +1283,9 @@ func (x *Index) scanShare(s *scanScratch, seg *segment, qbits []uint64, w, nwork
 // partition, or a filter so selective that most allowed rows may be
 // candidates), so that the share stops counting distances (about a
 // nanosecond a row, next to a call of allow that a bound saving under
-// half the calls hardly repays); the bound is then noBound. A share with fewer than boundMinPassed rows passed out
-// of many asked is such a case too, and stops at 16·boundMinAsked.
+// half the calls hardly repays); the bound is then noBound. A share with
+// fewer than boundMinPassed rows passed out of many asked is such a case
+// too, and stops at 16·boundMinAsked calls.
 func (x *Index) setBound(s *scanScratch, n, k int) bool {
 	s.boundAt = s.asked
 	if s.asked < boundMinAsked || s.passed < boundMinPassed {
