@@ -837,7 +837,12 @@ func (x *Index) rowVector(b *block, r int, buf []float32) []float32 {
 // filter still yields k results. It may run concurrently on several
 // goroutines, under the index's read lock, and is called for a fraction of
 // the rows: those nearer by Hamming distance than the candidates kept so
-// far (all rows of a small partition).
+// far and than a bound derived from the distances of all rows and the
+// fraction allow passes (about 3·candidates/fraction rows in all; all rows
+// of a small partition or under a very selective filter). A row may be
+// asked twice in a search: where the bound may have left out a candidate
+// (a filter correlated with the vectors), a goroutine's share of the rows
+// is scanned again without it.
 //
 // Unless the index keeps float32 vectors (KeepFloats), exact must return
 // the float32 vectors of the given ids, in order, for the final rescoring
@@ -996,13 +1001,38 @@ type scanScratch struct {
 	rows, dist    []uint32 // rows of a chunk below the threshold, and their distances
 	sel           hammingSelect
 	asked, passed int // calls of allow, and how many returned true
+
+	// With a filter (see scanShare): seen counts the rows hammingBelow
+	// returned, allowed or not, per distance, out of scanned rows; rows
+	// at bound or above are not asked; lowBound is the least bound that
+	// left out a row the selection would have taken (noBound if none).
+	seen            []int32
+	scanned         int
+	bound, lowBound uint32
+	boundAt         int // s.asked when bound was last set
 }
+
+// Tuning of the filter's distance bound (see scanShare).
+const (
+	// boundMargin is how many times more allowed rows than the search
+	// keeps the bound expects below it.
+	boundMargin = 3
+	// boundMinAsked and boundMinPassed are the least calls of allow and
+	// rows passed before the fraction passed is trusted for a bound.
+	boundMinAsked  = 512
+	boundMinPassed = 16
+	// boundEvery is how many calls of allow apart the bound is set again
+	// within a chunk (the first chunk, whose 4096 rows are all below the
+	// threshold, would otherwise all be asked).
+	boundEvery = 256
+)
 
 // searchCodes runs steps 1 to 3 of a search (see Index) over seg and
 // returns the keys (scoreKey of int8 score and slot) of the best rows, best
 // first. The read lock is held.
 func (x *Index) searchCodes(seg *segment, qn []float32, k int, allow func(int64) bool) []uint64 {
-	cands, _, _ := x.plan(k, float64(seg.n)) // before the filter is known
+	cands0, _, _ := x.plan(k, float64(seg.n)) // before the filter is known
+	maxDist := x.nw * 64
 	qc := queryCodes{bits: make([]uint64, x.nw), planes: make([]uint64, planeBits*x.nw), q8: make([]int8, x.dim)}
 	residualCode(qc.bits, qn, x.d.mean)
 	qc.lo, qc.delta, qc.sum = queryPlanes(qc.planes, qn, x.d.mean)
@@ -1010,66 +1040,69 @@ func (x *Index) searchCodes(seg *segment, qn []float32, k int, allow func(int64)
 	workers := x.workers()
 
 	// Step 1: scan.
-	nchunks := len(seg.blocks) * chunksPerBlock
 	nwork := max(1, min(workers, (seg.n+chunkRows-1)/chunkRows))
 	sels := make([]*scanScratch, nwork)
-	maxDist := x.nw * 64
 	// Goroutine w scans chunks w, w+nwork, …: a fixed share, so that which
 	// rows tied at a goroutine's threshold it keeps, and where a filter's
-	// estimate lowers its limit, do not depend on scheduling, and a search
-	// repeated on the same content returns the same rows.
+	// estimate (and bound) lowers its limit, do not depend on scheduling,
+	// and a search repeated on the same content returns the same rows.
 	parallel(nwork, func(w int) {
 		s, _ := x.scratch.Get().(*scanScratch)
 		if s == nil {
 			s = &scanScratch{rows: make([]uint32, chunkRows), dist: make([]uint32, chunkRows)}
 		}
-		s.sel.reset(cands, maxDist)
-		s.asked, s.passed = 0, 0
 		sels[w] = s
-		for c := w; c < nchunks; c += nwork {
-			b, lo, hi := chunkRange(seg, c)
-			if lo >= hi {
-				continue
-			}
-			n := hammingBelow(s.rows, s.dist, b.bits[lo*x.nw:hi*x.nw], qc.bits, s.sel.thr)
-			base := uint32(c>>chunkBlockShift)<<blockShift | uint32(lo)
-			ids := b.ids[lo:hi]
-			dists := s.dist[:n]
-			for i, r := range s.rows[:n] {
-				d := dists[i]
-				if d >= s.sel.thr {
-					continue // the threshold fell within the chunk
-				}
-				if allow != nil {
-					s.asked++
-					if !allow(ids[r]) {
-						continue
-					}
-					s.passed++
-				}
-				s.sel.push(d, base+r)
-			}
-			if allow != nil && s.asked >= 1024 {
-				// Keep fewer candidates when the filter thins the rows
-				// out, with a margin: the fraction is estimated from
-				// this goroutine's share only.
-				f := min(1, 2*float64(s.passed)/float64(s.asked))
-				if c, _, _ := x.plan(k, f*float64(seg.n)); c < s.sel.limit {
-					s.sel.limit = c
-				}
-			}
-		}
+		x.scanShare(s, seg, qc.bits, w, nwork, cands0, k, allow, allow != nil)
 	})
 	// Plan again for the rows the filter lets through.
-	asked, passed := 0, 0
-	for _, s := range sels {
-		asked, passed = asked+s.asked, passed+s.passed
+	plan := func() (cands, short, rerank int) {
+		asked, passed := 0, 0
+		for _, s := range sels {
+			asked, passed = asked+s.asked, passed+s.passed
+		}
+		through := float64(seg.n)
+		if asked > 0 {
+			through *= float64(passed) / float64(asked)
+		}
+		return x.plan(k, through)
 	}
-	through := float64(seg.n)
-	if asked > 0 {
-		through *= float64(passed) / float64(asked)
+	cands, short, rerank := plan()
+	for allow != nil {
+		// A share whose bound left out rows at or below the distance of
+		// the cands-th row of all shares (or any row, when the shares
+		// hold fewer than cands) may have missed candidates: a filter
+		// correlated with the vectors (allowed rows farther from the
+		// query than rows at large), or fewer allowed rows than wanted.
+		// Such a share is scanned again without a bound, from scratch
+		// (so that no row enters twice); its rows are asked again. The
+		// other shares left out only rows of distance above that row's,
+		// which no merge would take; the rescans can only lower it, but
+		// they change the estimate of the fraction passed, which a bound
+		// biases (rows near the query are the ones asked), and so cands:
+		// check again until no share needs a rescan (each is rescanned
+		// at most once).
+		hist := make([]int32, maxDist+1)
+		for _, s := range sels {
+			for d, n := range s.sel.hist {
+				hist[d] += n
+			}
+		}
+		t, _ := threshold(hist, cands)
+		var redo []int
+		for w, s := range sels {
+			if s.lowBound < noBound(maxDist) && s.lowBound <= t {
+				redo = append(redo, w)
+			}
+		}
+		if len(redo) == 0 {
+			break
+		}
+		parallel(len(redo), func(i int) {
+			w := redo[i]
+			x.scanShare(sels[w], seg, qc.bits, w, nwork, cands0, k, allow, false)
+		})
+		cands, short, rerank = plan()
 	}
-	cands, short, rerank := x.plan(k, through)
 	candidates := mergeSelections(sels, cands, maxDist)
 	for _, s := range sels {
 		x.scratch.Put(s)
@@ -1120,6 +1153,160 @@ func (x *Index) searchCodes(seg *segment, qn []float32, k int, allow func(int64)
 		}
 		return h.keys
 	}))
+}
+
+// noBound is scanScratch.bound when no bound applies: above every
+// distance of a partition's codes (maxDist is x.nw·64).
+func noBound(maxDist int) uint32 { return uint32(maxDist + 1) }
+
+// scanShare runs step 1 over goroutine w's share of seg's chunks (w,
+// w+nwork, …) into s, keeping up to cands rows (fewer as a filter's
+// fraction becomes known).
+//
+// With a filter and bounded, it also bounds the distance of the rows it
+// asks allow about. The selection's threshold alone falls only once
+// 2·limit allowed rows are kept, and slowly after: with a selective
+// filter, most of the share lies below it and is asked (every row of a
+// 1M-row partition with a 10% filter on 16 goroutines). But hammingBelow
+// returns the distances of all rows below the threshold, allowed or not;
+// seen counts them. With a fraction f of the rows asked passing, the
+// cands rows the merge keeps lie, in expectation, where the unfiltered
+// count of the whole partition reaches cands/f; the share's own count,
+// scaled by seg.n/scanned, estimates it. The bound is the distance where
+// that estimate reaches boundMargin·cands/f; rows at or above it are not
+// asked (nor returned by hammingBelow). About boundMargin·cands/f rows of
+// the partition are asked then, once f is known (boundMinAsked calls in
+// each share). The bound is set again every boundEvery calls, so that the
+// first chunk, whose rows are all below the selection's threshold, is not
+// asked in full. Where the estimate is wrong (a filter correlated with
+// the vectors, a share unlike the others), searchCodes finds out from
+// lowBound and scans the share again with bounded false.
+//
+// Without a filter the loop is the plain one: no per-row work is added.
+func (x *Index) scanShare(s *scanScratch, seg *segment, qbits []uint64, w, nwork, cands, k int, allow func(int64) bool, bounded bool) {
+	maxDist := x.nw * 64
+	nchunks := len(seg.blocks) * chunksPerBlock
+	s.sel.reset(cands, maxDist)
+	s.asked, s.passed = 0, 0
+	s.bound, s.lowBound = noBound(maxDist), noBound(maxDist)
+	s.scanned, s.boundAt = 0, 0
+	if bounded {
+		if cap(s.seen) < maxDist+1 {
+			s.seen = make([]int32, maxDist+1)
+		}
+		s.seen = s.seen[:maxDist+1]
+		clear(s.seen)
+	}
+	for c := w; c < nchunks; c += nwork {
+		b, lo, hi := chunkRange(seg, c)
+		if lo >= hi {
+			continue
+		}
+		base := uint32(c>>chunkBlockShift)<<blockShift | uint32(lo)
+		if allow == nil {
+			n := hammingBelow(s.rows, s.dist, b.bits[lo*x.nw:hi*x.nw], qbits, s.sel.thr)
+			dists := s.dist[:n]
+			for i, r := range s.rows[:n] {
+				if d := dists[i]; d < s.sel.thr { // else the threshold fell within the chunk
+					s.sel.push(d, base+r)
+				}
+			}
+			continue
+		}
+		thr := min(s.sel.thr, s.bound)
+		if s.bound < s.sel.thr {
+			// Rows at the bound or above are left out of this chunk.
+			s.lowBound = min(s.lowBound, s.bound)
+		}
+		n := hammingBelow(s.rows, s.dist, b.bits[lo*x.nw:hi*x.nw], qbits, thr)
+		ids := b.ids[lo:hi]
+		dists := s.dist[:n]
+		if bounded {
+			for _, d := range dists {
+				s.seen[d]++
+			}
+			s.scanned += hi - lo
+			bounded = x.setBound(s, seg.n, k)
+		}
+		if !bounded && s.bound >= s.sel.thr {
+			// No bound to count for or apply (a filter too selective
+			// for one, or a rescan): the plain filtered loop.
+			for i, r := range s.rows[:n] {
+				d := dists[i]
+				if d >= s.sel.thr {
+					continue // the threshold fell within the chunk
+				}
+				s.asked++
+				if !allow(ids[r]) {
+					continue
+				}
+				s.passed++
+				s.sel.push(d, base+r)
+			}
+		} else {
+			for i, r := range s.rows[:n] {
+				d := dists[i]
+				if d >= s.sel.thr {
+					continue // the threshold fell within the chunk
+				}
+				if d >= s.bound { // the bound fell within the chunk
+					s.lowBound = min(s.lowBound, s.bound)
+					continue
+				}
+				s.asked++
+				if bounded && s.asked-s.boundAt >= boundEvery {
+					bounded = x.setBound(s, seg.n, k)
+				}
+				if !allow(ids[r]) {
+					continue
+				}
+				s.passed++
+				s.sel.push(d, base+r)
+			}
+		}
+		if s.asked >= 1024 {
+			// Keep fewer candidates when the filter thins the rows
+			// out, with a margin: the fraction is estimated from
+			// this goroutine's share only.
+			f := min(1, 2*float64(s.passed)/float64(s.asked))
+			if c, _, _ := x.plan(k, f*float64(seg.n)); c < s.sel.limit {
+				s.sel.limit = c
+			}
+		}
+	}
+}
+
+// setBound sets s.bound from the rows seen and the fraction of those
+// asked that passed (see scanShare), for a partition of n rows. It
+// returns false when no bound can apply or is worth counting for
+// (boundMargin·cands/f rows are half the partition or more: a small
+// partition, or a filter so selective that most allowed rows may be
+// candidates), so that the share stops counting distances (about a
+// nanosecond a row, next to a call of allow that a bound saving under
+// half the calls hardly repays); the bound is then noBound. A share with
+// fewer than boundMinPassed rows passed out of many asked is such a case
+// too, and stops at 16·boundMinAsked calls.
+func (x *Index) setBound(s *scanScratch, n, k int) bool {
+	s.boundAt = s.asked
+	if s.asked < boundMinAsked || s.passed < boundMinPassed {
+		return s.asked < 16*boundMinAsked
+	}
+	f := float64(s.passed) / float64(s.asked)
+	cands, _, _ := x.plan(k, f*float64(n))
+	s.bound = noBound(len(s.seen) - 1)
+	if 2*boundMargin*float64(cands) >= f*float64(n) {
+		return false
+	}
+	// The count of the share's scanned rows below the bound.
+	want := boundMargin * float64(cands) / f * float64(s.scanned) / float64(n)
+	sum := 0
+	for d, c := range s.seen {
+		if sum += int(c); float64(sum) >= want {
+			s.bound = uint32(d + 1)
+			break
+		}
+	}
+	return true
 }
 
 // parallelShares runs fn(w, nw) for w in [0, nw) on nw goroutines, where

@@ -3,8 +3,10 @@ package vector_test
 import (
 	"database/sql"
 	"fmt"
+	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	vec "github.com/asg017/sqlite-vec-go-bindings/cgo"
@@ -30,6 +32,13 @@ const (
 var benchData = sync.OnceValue(func() *dataset {
 	return newDataset(benchN, benchDim, 100, 64, 1)
 })
+
+// benchData100k and benchData1M are benchData at 100k and 1M vectors, for
+// BenchmarkIndexSearchFilter.
+var (
+	benchData100k = sync.OnceValue(func() *dataset { return newDataset(100_000, benchDim, 100, 64, 1) })
+	benchData1M   = sync.OnceValue(func() *dataset { return newDataset(1_000_000, benchDim, 100, 64, 1) })
+)
 
 func BenchmarkIndexSearch(b *testing.B) {
 	ds := benchData()
@@ -60,6 +69,50 @@ func BenchmarkIndexSearch(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// BenchmarkIndexSearchFilter measures filtered searches at 20k and 100k
+// vectors, and 1M with VECTOR_BENCH_1M=1 (about 3 GiB and a minute to
+// build), with the calls of allow per search (allows/op): a random 10%
+// filter and a 1% one.
+func BenchmarkIndexSearchFilter(b *testing.B) {
+	for _, size := range []struct {
+		name string
+		ds   func() *dataset
+	}{{"20k", benchData}, {"100k", benchData100k}, {"1M", benchData1M}} {
+		for _, f := range []struct {
+			name  string
+			allow func(int64) bool
+		}{
+			{"filter10", func(id int64) bool { return id%10 == 3 }},
+			{"filter1", func(id int64) bool { return id%100 == 42 }},
+		} {
+			b.Run(size.name+"/"+f.name, func(b *testing.B) {
+				if size.name == "1M" && os.Getenv("VECTOR_BENCH_1M") != "1" {
+					b.Skip("VECTOR_BENCH_1M=1 runs the 1M case")
+				}
+				ds := size.ds()
+				x := ds.index(b, vector.IndexOptions{Dim: benchDim})
+				lookup := ds.lookup()
+				var calls atomic.Int64
+				allow := func(id int64) bool {
+					calls.Add(1)
+					return f.allow(id)
+				}
+				b.ReportAllocs()
+				b.ResetTimer()
+				i := 0
+				for b.Loop() {
+					q := ds.queries[i%len(ds.queries)]
+					i++
+					if _, err := x.Search(q, 0, benchK, allow, lookup); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportMetric(float64(calls.Load())/float64(b.N), "allows/op")
+			})
+		}
 	}
 }
 
