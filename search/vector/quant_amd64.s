@@ -47,6 +47,12 @@ TEXT ·hammingBelowAVX2(SB), NOSPLIT, $0-64
 	VMOVDQU nibbleMask<>(SB), Y15
 	VPXOR   Y13, Y13, Y13
 
+	// Dimension 384 (nw = 6) has a straight-line row with q in Y10, X11.
+	CMPQ    nw+40(FP), $6
+	JNE     group
+	VMOVDQU (R9), Y10
+	VMOVDQU 32(R9), X11
+
 group:
 	TESTQ   DX, DX
 	JZ      done
@@ -58,6 +64,8 @@ group:
 	VPXOR   Y12, Y12, Y12
 
 row:
+	CMPQ nw+40(FP), $6
+	JEQ  row6
 	MOVQ  nw+40(FP), CX
 	MOVQ  R9, AX
 	VPXOR Y0, Y0, Y0
@@ -96,6 +104,18 @@ words1:
 	POPCNT8(X1, X2, X15, X14)
 	VPADDB Y1, Y0, Y0
 	ADDQ   $8, SI
+
+	JMP    rowdone
+
+row6:
+	VMOVDQU (SI), Y0
+	VPXOR   Y10, Y0, Y0
+	POPCNT8(Y0, Y2, Y15, Y14)
+	VMOVDQU 32(SI), X1
+	VPXOR   X11, X1, X1
+	POPCNT8(X1, X3, X15, X14)
+	VPADDB  Y1, Y0, Y0
+	ADDQ    $48, SI
 
 rowdone:
 	// Sum the byte counts per 64-bit lane and shift them into the top
