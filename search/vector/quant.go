@@ -258,7 +258,7 @@ func dotInt8x4(q, a, b, c, d []int8) (s0, s1, s2, s3 int32) {
 	return s0, s1, s2, s3
 }
 
-// hammingBelow computes the Hamming distance between q and each row of
+// hammingBelowGo computes the Hamming distance between q and each row of
 // codes (rows of len(q) words) and appends to rows and dists, from index
 // 0, the row numbers and distances of those below thr. It returns how many
 // it wrote; rows and dists hold at least len(codes)/len(q) elements. The
@@ -266,7 +266,11 @@ func dotInt8x4(q, a, b, c, d []int8) (s0, s1, s2, s3 int32) {
 //
 // Each row is written unconditionally and the count advances only for
 // rows below thr, so the loop has no data-dependent branch.
-func hammingBelow(rows, dists []uint32, codes, q []uint64, thr uint32) int {
+//
+// It is the portable kernel behind hammingBelow, and the reference the
+// amd64 assembly kernel is tested against: the two write the same elements
+// of rows and dists with the same values.
+func hammingBelowGo(rows, dists []uint32, codes, q []uint64, thr uint32) int {
 	nw := len(q)
 	nrows := len(codes) / nw
 	rows, dists = rows[:nrows], dists[:nrows]

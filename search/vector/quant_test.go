@@ -6,6 +6,7 @@ package vector
 // index_test.go.
 
 import (
+	"fmt"
 	"math"
 	"math/bits"
 	"math/rand/v2"
@@ -333,21 +334,39 @@ func BenchmarkDotInt8x4(b *testing.B) {
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/4, "ns/row")
 }
 
+// BenchmarkHammingBelow times the scan of a chunk of 4096 rows at
+// dimension 384 (6 words) and 768 (12): "dispatch" is hammingBelow as
+// searches call it (the AVX2 kernel on amd64 with AVX2), "go" the portable
+// kernel, side by side in one run.
 func BenchmarkHammingBelow(b *testing.B) {
-	r := rand.New(rand.NewPCG(7, 7))
-	const nrows = 4096
-	codes := make([]uint64, nrows*6)
-	for i := range codes {
-		codes[i] = r.Uint64()
+	kernels := []struct {
+		name string
+		fn   func(rows, dists []uint32, codes, q []uint64, thr uint32) int
+	}{
+		{"dispatch", hammingBelow},
+		{"go", hammingBelowGo},
 	}
-	q := codes[:6]
-	rows, dists := make([]uint32, nrows), make([]uint32, nrows)
-	b.ReportAllocs()
-	b.SetBytes(nrows * 48)
-	for b.Loop() {
-		hammingBelow(rows, dists, codes, q, 150) // about 1% below
+	for _, nw := range []int{6, 12} {
+		r := rand.New(rand.NewPCG(7, 7))
+		const nrows = 4096
+		codes := make([]uint64, nrows*nw)
+		for i := range codes {
+			codes[i] = r.Uint64()
+		}
+		q := codes[:nw]
+		thr := uint32(nw * 25) // about 1% below
+		rows, dists := make([]uint32, nrows), make([]uint32, nrows)
+		for _, k := range kernels {
+			b.Run(fmt.Sprintf("nw=%d/%s", nw, k.name), func(b *testing.B) {
+				b.ReportAllocs()
+				b.SetBytes(int64(nrows * nw * 8))
+				for b.Loop() {
+					k.fn(rows, dists, codes, q, thr)
+				}
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/nrows, "ns/row")
+			})
+		}
 	}
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/nrows, "ns/row")
 }
 
 func BenchmarkQuantizeInt8(b *testing.B) {

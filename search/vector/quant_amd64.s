@@ -1,0 +1,160 @@
+//go:build !purego
+
+#include "textflag.h"
+
+// popcntLUT holds the popcount of each nibble, twice (one per 128-bit lane,
+// as VPSHUFB looks up within lanes); nibbleMask is 0x0f in every byte.
+DATA popcntLUT<>+0(SB)/8, $0x0302020102010100
+DATA popcntLUT<>+8(SB)/8, $0x0403030203020201
+DATA popcntLUT<>+16(SB)/8, $0x0302020102010100
+DATA popcntLUT<>+24(SB)/8, $0x0403030203020201
+GLOBL popcntLUT<>(SB), RODATA|NOPTR, $32
+
+DATA nibbleMask<>+0(SB)/8, $0x0f0f0f0f0f0f0f0f
+DATA nibbleMask<>+8(SB)/8, $0x0f0f0f0f0f0f0f0f
+DATA nibbleMask<>+16(SB)/8, $0x0f0f0f0f0f0f0f0f
+DATA nibbleMask<>+24(SB)/8, $0x0f0f0f0f0f0f0f0f
+GLOBL nibbleMask<>(SB), RODATA|NOPTR, $32
+
+// POPCNT8 replaces each byte of x by its popcount (t is clobbered): the low
+// and high nibbles are looked up in lut and added.
+#define POPCNT8(x, t, mask, lut) \
+	VPSRLW  $4, x, t     \
+	VPAND   mask, x, x   \
+	VPAND   mask, t, t   \
+	VPSHUFB x, lut, x    \
+	VPSHUFB t, lut, t    \
+	VPADDB  t, x, x
+
+// func hammingBelowAVX2(rows, dists *uint32, codes, q *uint64, nrows, nw int, thr uint32) (n int)
+//
+// Registers: DI rows, R12 dists, SI the next code word, R9 q, DX rows not
+// yet started, R10 the next row to emit, R11 n, R13 thr, BX the size of
+// the current group (1 to 4), R8 rows of the group left to popcount, CX
+// words of the row left, AX the position in q (then the packed distances).
+// Y0 accumulates a row's byte counts, Y12 the group's packed distances,
+// Y13 is zero, Y14 popcntLUT, Y15 nibbleMask.
+TEXT ·hammingBelowAVX2(SB), NOSPLIT, $0-64
+	MOVQ rows+0(FP), DI
+	MOVQ dists+8(FP), R12
+	MOVQ codes+16(FP), SI
+	MOVQ q+24(FP), R9
+	MOVQ nrows+32(FP), DX
+	MOVL thr+48(FP), R13
+	XORQ R10, R10
+	XORQ R11, R11
+	VMOVDQU popcntLUT<>(SB), Y14
+	VMOVDQU nibbleMask<>(SB), Y15
+	VPXOR   Y13, Y13, Y13
+
+	// Dimension 384 (nw = 6) has a straight-line row with q in Y10, X11.
+	CMPQ    nw+40(FP), $6
+	JNE     group
+	VMOVDQU (R9), Y10
+	VMOVDQU 32(R9), X11
+
+group:
+	TESTQ   DX, DX
+	JZ      done
+	MOVQ    $4, BX
+	CMPQ    DX, BX
+	CMOVQLT DX, BX
+	SUBQ    BX, DX
+	MOVQ    BX, R8
+	VPXOR   Y12, Y12, Y12
+
+row:
+	CMPQ nw+40(FP), $6
+	JEQ  row6
+	MOVQ  nw+40(FP), CX
+	MOVQ  R9, AX
+	VPXOR Y0, Y0, Y0
+
+words4:
+	CMPQ    CX, $4
+	JB      words2
+	VMOVDQU (SI), Y1
+	VPXOR   (AX), Y1, Y1
+	POPCNT8(Y1, Y2, Y15, Y14)
+	VPADDB  Y1, Y0, Y0
+	ADDQ    $32, SI
+	ADDQ    $32, AX
+	SUBQ    $4, CX
+	JMP     words4
+
+words2:
+	// VEX-encoded XMM instructions zero the upper half of their
+	// destination, so Y1 below holds counts in its low half only.
+	CMPQ    CX, $2
+	JB      words1
+	VMOVDQU (SI), X1
+	VPXOR   (AX), X1, X1
+	POPCNT8(X1, X2, X15, X14)
+	VPADDB  Y1, Y0, Y0
+	ADDQ    $16, SI
+	ADDQ    $16, AX
+	SUBQ    $2, CX
+
+words1:
+	TESTQ  CX, CX
+	JZ     rowdone
+	VMOVQ  (SI), X1
+	VMOVQ  (AX), X2
+	VPXOR  X2, X1, X1
+	POPCNT8(X1, X2, X15, X14)
+	VPADDB Y1, Y0, Y0
+	ADDQ   $8, SI
+
+	JMP    rowdone
+
+row6:
+	VMOVDQU (SI), Y0
+	VPXOR   Y10, Y0, Y0
+	POPCNT8(Y0, Y2, Y15, Y14)
+	VMOVDQU 32(SI), X1
+	VPXOR   X11, X1, X1
+	POPCNT8(X1, X3, X15, X14)
+	VPADDB  Y1, Y0, Y0
+	ADDQ    $48, SI
+
+rowdone:
+	// Sum the byte counts per 64-bit lane and shift them into the top
+	// 16 bits of Y12's lanes, the group's earlier rows moving down: after
+	// four rows, row j of the group is in bits 16j to 16j+15.
+	VPSADBW Y13, Y0, Y0
+	VPSRLQ  $16, Y12, Y12
+	VPSLLQ  $48, Y0, Y0
+	VPOR    Y0, Y12, Y12
+	DECQ    R8
+	JNZ     row
+
+	// One horizontal sum for the group. A field holds at most 64·nw
+	// ≤ 4096, so the fields' sums do not carry into each other.
+	VEXTRACTI128 $1, Y12, X0
+	VPADDQ       X0, X12, X12
+	VPSHUFD      $0x4e, X12, X0
+	VPADDQ       X0, X12, X12
+	VMOVQ        X12, AX
+
+	// A group of BX < 4 rows has them in the top BX fields.
+	MOVQ $4, CX
+	SUBQ BX, CX
+	SHLQ $4, CX
+	SHRQ CX, AX
+
+emit:
+	MOVWQZX AX, CX
+	MOVL    R10, (DI)(R11*4)
+	MOVL    CX, (R12)(R11*4)
+	CMPQ    CX, R13
+	ADCQ    $0, R11 // n++ when dist < thr (borrow)
+	INCQ    R10
+	SHRQ    $16, AX
+	DECQ    BX
+	JNZ     emit
+	JMP     group
+
+done:
+	VZEROUPPER
+	MOVQ R11, n+56(FP)
+	RET
