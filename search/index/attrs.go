@@ -25,6 +25,13 @@ const (
 
 type attrChunk [attrChunkRows]rowAttrs
 
+// agentChunk is the agent column of an attrChunk, kept apart for the
+// commonest filter (one agent's memories), which the vector index asks of
+// tens of thousands of scattered rows a search: 16 rows a cache line
+// instead of 2, and 4 MiB at 1M memories instead of 28, so that its reads
+// mostly hit the CPU's caches.
+type agentChunk [attrChunkRows]uint32
+
 // attrTable holds, per indexed memory (by row id, which the SQLite store
 // assigns densely), the attributes that searches filter on, so that common
 // filters need no read of the store per query. Strings are interned to
@@ -33,7 +40,8 @@ type attrChunk [attrChunkRows]rowAttrs
 // table (sharing the others and the intern table); a rebuild makes a new
 // one with a new intern table.
 type attrTable struct {
-	chunks []*attrChunk // nil: no row in that chunk
+	chunks []*attrChunk  // nil: no row in that chunk
+	agents []*agentChunk // agents[i][j] == chunks[i][j].agent; nil where chunks[i] is
 	// partial is set once a row fell outside the table: filters then read
 	// the store.
 	partial bool
@@ -52,6 +60,24 @@ func (t *attrTable) ref(id int64) *rowAttrs {
 		return nil
 	}
 	return a
+}
+
+// agentOf returns the interned agent of the row id, 0 if there is none.
+func (t *attrTable) agentOf(id int64) uint32 {
+	ci := id >> attrChunkShift
+	if id < 0 || ci >= int64(len(t.agents)) || t.agents[ci] == nil {
+		return 0
+	}
+	return t.agents[ci][id&(attrChunkRows-1)]
+}
+
+// agentColumn returns the agent column of c.
+func agentColumn(c *attrChunk) *agentChunk {
+	col := new(agentChunk)
+	for i := range c {
+		col[i] = c[i].agent
+	}
+	return col
 }
 
 // internTable numbers strings from 1, for the attribute tables. It only
@@ -99,7 +125,7 @@ func newAttrEditor(base *attrTable) *attrEditor {
 		return &attrEditor{t: &attrTable{intern: &internTable{m: map[string]uint32{}}}}
 	}
 	return &attrEditor{
-		t:     &attrTable{chunks: slices.Clone(base.chunks), partial: base.partial, intern: base.intern},
+		t:     &attrTable{chunks: slices.Clone(base.chunks), agents: slices.Clone(base.agents), partial: base.partial, intern: base.intern},
 		owned: map[int]bool{},
 	}
 }
@@ -129,20 +155,23 @@ func (e *attrEditor) set(id int64, a rowAttrs) {
 			return
 		}
 		e.t.chunks = append(e.t.chunks, make([]*attrChunk, ci+1-len(e.t.chunks))...)
+		e.t.agents = append(e.t.agents, make([]*agentChunk, ci+1-len(e.t.agents))...)
 	}
-	c := e.t.chunks[ci]
+	c, col := e.t.chunks[ci], e.t.agents[ci]
 	if c == nil && none {
 		return
 	}
 	if c == nil || (e.owned != nil && !e.owned[ci]) {
-		fresh := new(attrChunk)
+		fresh, freshCol := new(attrChunk), new(agentChunk)
 		if c != nil {
-			*fresh = *c
+			*fresh, *freshCol = *c, *col
 		}
 		c, e.t.chunks[ci] = fresh, fresh
+		col, e.t.agents[ci] = freshCol, freshCol
 		if e.owned != nil {
 			e.owned[ci] = true
 		}
 	}
 	c[id&(attrChunkRows-1)] = a
+	col[id&(attrChunkRows-1)] = a.agent
 }

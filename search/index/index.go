@@ -673,12 +673,10 @@ func (v *Index) attrFilter(ctx context.Context, f search.Filter, hidden bool) (a
 	}
 	if want.agent != 0 && want == (rowAttrs{agent: want.agent}) && f.MinImportance == nil {
 		// The commonest filter, an agent's memories, alone: the vector
-		// index asks this of most rows of a partition.
+		// index asks this of tens of thousands of scattered rows a search,
+		// so it reads the agent column only (see agentChunk).
 		agentKey := want.agent
-		return func(id int64) bool {
-			a := t.ref(id)
-			return a != nil && a.agent == agentKey
-		}, nil
+		return func(id int64) bool { return t.agentOf(id) == agentKey }, nil
 	}
 	match := func(a uint32, w uint32) bool { return w == 0 || a == w }
 	return func(id int64) bool {

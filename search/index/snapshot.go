@@ -325,7 +325,7 @@ func (v *Index) readMeta(r *bufio.Reader) (token string, last int64, parts map[p
 	if nchunks > maxAttrID>>attrChunkShift+1 {
 		return fail(bad("attribute chunks"))
 	}
-	t := &attrTable{chunks: make([]*attrChunk, nchunks), partial: partial, intern: it}
+	t := &attrTable{chunks: make([]*attrChunk, nchunks), agents: make([]*agentChunk, nchunks), partial: partial, intern: it}
 	nfull, err := binary.ReadUvarint(r)
 	if err != nil {
 		return fail(err)
@@ -355,7 +355,7 @@ func (v *Index) readMeta(r *bufio.Reader) (token string, last int64, parts map[p
 				}
 			}
 		}
-		t.chunks[ci] = c
+		t.chunks[ci], t.agents[ci] = c, agentColumn(c)
 	}
 	return token, last, parts, t, nil
 }

@@ -66,9 +66,9 @@ func snapFixture(t *testing.T, st *sqlite.Store, n int) (acct string, mems []sto
 // and without a filter, for a few queries.
 func answers(t *testing.T, v *index.Index, acct string) [][]int64 {
 	t.Helper()
-	hot := "hot"
+	hot, agent := "hot", "agent" // every fixture memory's agent: the agent filter's own path
 	var out [][]int64
-	for _, f := range []search.Filter{{AccountID: acct}, {AccountID: acct, Tier: &hot}, {AccountID: acct, IncludeConfidential: true}} {
+	for _, f := range []search.Filter{{AccountID: acct}, {AccountID: acct, Tier: &hot}, {AccountID: acct, IncludeConfidential: true}, {AccountID: acct, AgentID: &agent}} {
 		for _, q := range [][]float32{{1, 0, 0, 0}, {0, 1, 1, 0}, {1, 0.3, 0.2, 0.9}} {
 			out = append(out, searchWithin(t, 10*time.Second, v, f, q))
 		}
