@@ -231,11 +231,13 @@ func finiteNonZero(v []float32) bool {
 	return bad == 0 && nonZero != 0
 }
 
-// dotInt8x4 returns the dot products of q with four int8 codes of its
+// dotInt8x4Go returns the dot products of q with four int8 codes of its
 // length. Interleaving four rows keeps four streams of memory loads in
 // flight: the rows a search re-ranks are scattered, and one row at a time
-// would wait on memory for each.
-func dotInt8x4(q, a, b, c, d []int8) (s0, s1, s2, s3 int32) {
+// would wait on memory for each. It is the portable kernel behind
+// dotInt8x4, and the reference the amd64 assembly kernel is tested
+// against.
+func dotInt8x4Go(q, a, b, c, d []int8) (s0, s1, s2, s3 int32) {
 	n := len(q)
 	a, b, c, d = a[:n], b[:n], c[:n], d[:n]
 	i := 0

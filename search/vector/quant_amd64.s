@@ -158,3 +158,60 @@ done:
 	VZEROUPPER
 	MOVQ R11, n+56(FP)
 	RET
+
+// HSUMD sums the eight int32 lanes of y (x its low half) into the low
+// lane of x (t is clobbered).
+#define HSUMD(y, x, t) \
+	VEXTRACTI128 $1, y, t \
+	VPADDD       t, x, x  \
+	VPSHUFD      $0x4e, x, t \
+	VPADDD       t, x, x  \
+	VPSHUFD      $0xb1, x, t \
+	VPADDD       t, x, x
+
+// func dotInt8x4AVX2(q, a, b, c, d *int8, n int, out *[4]int32)
+//
+// Registers: SI q, R8–R11 a–d, CX n, AX the position, DI out; Y0–Y3 the
+// four rows' int32 sums, Y4 q's 16 elements as int16, Y5–Y8 the rows'.
+TEXT ·dotInt8x4AVX2(SB), NOSPLIT, $0-56
+	MOVQ  q+0(FP), SI
+	MOVQ  a+8(FP), R8
+	MOVQ  b+16(FP), R9
+	MOVQ  c+24(FP), R10
+	MOVQ  d+32(FP), R11
+	MOVQ  n+40(FP), CX
+	MOVQ  out+48(FP), DI
+	XORQ  AX, AX
+	VPXOR Y0, Y0, Y0
+	VPXOR Y1, Y1, Y1
+	VPXOR Y2, Y2, Y2
+	VPXOR Y3, Y3, Y3
+
+dotloop:
+	VPMOVSXBW (SI)(AX*1), Y4
+	VPMOVSXBW (R8)(AX*1), Y5
+	VPMOVSXBW (R9)(AX*1), Y6
+	VPMOVSXBW (R10)(AX*1), Y7
+	VPMOVSXBW (R11)(AX*1), Y8
+	VPMADDWD  Y4, Y5, Y5
+	VPMADDWD  Y4, Y6, Y6
+	VPMADDWD  Y4, Y7, Y7
+	VPMADDWD  Y4, Y8, Y8
+	VPADDD    Y5, Y0, Y0
+	VPADDD    Y6, Y1, Y1
+	VPADDD    Y7, Y2, Y2
+	VPADDD    Y8, Y3, Y3
+	ADDQ      $16, AX
+	CMPQ      AX, CX
+	JB        dotloop
+
+	HSUMD(Y0, X0, X4)
+	HSUMD(Y1, X1, X4)
+	HSUMD(Y2, X2, X4)
+	HSUMD(Y3, X3, X4)
+	VMOVD X0, 0(DI)
+	VMOVD X1, 4(DI)
+	VMOVD X2, 8(DI)
+	VMOVD X3, 12(DI)
+	VZEROUPPER
+	RET

@@ -63,6 +63,44 @@ func TestDotInt8x4(t *testing.T) {
 	if got, _, _, _ := dotInt8x4(a, a, a, a, a); got != 4096*127*127 {
 		t.Errorf("dotInt8x4 of -127s = %d, want %d", got, 4096*127*127)
 	}
+	// -128 is never a code (quantizeInt8), but the kernels agree on it
+	// too, and on mixed signs at the extremes.
+	m := make([]int8, 4096)
+	for i := range m {
+		a[i], m[i] = -128, int8(127-255*(i%2))
+	}
+	s0, s1, s2, s3 := dotInt8x4(a, a, m, a, m)
+	if w := int32(4096 * 128 * 128); s0 != w || s2 != w {
+		t.Errorf("dotInt8x4 of -128s = %d, %d, want %d", s0, s2, w)
+	}
+	if w0, w1, w2, w3 := dotInt8x4Go(a, a, m, a, m); s0 != w0 || s1 != w1 || s2 != w2 || s3 != w3 {
+		t.Errorf("dotInt8x4 extremes = %d %d %d %d, dotInt8x4Go %d %d %d %d", s0, s1, s2, s3, w0, w1, w2, w3)
+	}
+}
+
+// FuzzDotInt8x4 holds dotInt8x4 (the assembly kernel on amd64 with AVX2)
+// to dotInt8x4Go on any bytes: q is the first quarter, the rows the next
+// ones, of a common length.
+func FuzzDotInt8x4(f *testing.F) {
+	f.Add(make([]byte, 4*16))
+	f.Add(make([]byte, 4*384+3))
+	f.Add([]byte{0x80, 0x7f, 0x01, 0xff, 0x80, 0x80, 0x7f, 0x7f})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		n := len(data) / 5
+		v := make([]int8, 5*n)
+		for i := range v {
+			v[i] = int8(data[i])
+		}
+		q, a, b, c, d := v[:n], v[n:2*n], v[2*n:3*n], v[3*n:4*n], v[4*n:]
+		s0, s1, s2, s3 := dotInt8x4(q, a, b, c, d)
+		w0, w1, w2, w3 := dotInt8x4Go(q, a, b, c, d)
+		if s0 != w0 || s1 != w1 || s2 != w2 || s3 != w3 {
+			t.Fatalf("n=%d: dotInt8x4 = %d %d %d %d, dotInt8x4Go %d %d %d %d", n, s0, s1, s2, s3, w0, w1, w2, w3)
+		}
+		if s0 != dotInt8(q, a) || s3 != dotInt8(q, d) {
+			t.Fatalf("n=%d: dotInt8x4 = %d … %d, reference %d … %d", n, s0, s3, dotInt8(q, a), dotInt8(q, d))
+		}
+	})
 }
 
 func TestHammingBelow(t *testing.T) {
@@ -324,14 +362,23 @@ func BenchmarkDotInt8x4(b *testing.B) {
 			rows[j][i] = int8(r.IntN(255) - 127)
 		}
 	}
-	b.ReportAllocs()
-	var s int32
-	for b.Loop() {
-		s0, s1, s2, s3 := dotInt8x4(q, rows[0], rows[1], rows[2], rows[3])
-		s += s0 + s1 + s2 + s3
+	// "dispatch" is dotInt8x4 as searches call it (the AVX2 kernel on
+	// amd64 with AVX2), "go" the portable kernel, side by side.
+	for _, k := range []struct {
+		name string
+		dot  func(q, a, b, c, d []int8) (int32, int32, int32, int32)
+	}{{"dispatch", dotInt8x4}, {"go", dotInt8x4Go}} {
+		b.Run(k.name, func(b *testing.B) {
+			b.ReportAllocs()
+			var s int32
+			for b.Loop() {
+				s0, s1, s2, s3 := k.dot(q, rows[0], rows[1], rows[2], rows[3])
+				s += s0 + s1 + s2 + s3
+			}
+			_ = s
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/4, "ns/row")
+		})
 	}
-	_ = s
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/4, "ns/row")
 }
 
 // BenchmarkHammingBelow times the scan of a chunk of 4096 rows at
