@@ -1188,10 +1188,14 @@ func (x *Index) startBound(seg *segment, qbits []uint64, cands int) uint32 {
 	if hi-lo < chunkRows {
 		return noBound(maxDist)
 	}
-	rows, dists := make([]uint32, chunkRows), make([]uint32, chunkRows)
-	n := hammingBelow(rows, dists, b.bits[lo*x.nw:hi*x.nw], qbits, noBound(maxDist))
+	sc, _ := x.scratch.Get().(*scanScratch) // its row buffers, as a scan's
+	if sc == nil {
+		sc = &scanScratch{rows: make([]uint32, chunkRows), dist: make([]uint32, chunkRows)}
+	}
+	defer x.scratch.Put(sc)
+	n := hammingBelow(sc.rows, sc.dist, b.bits[lo*x.nw:hi*x.nw], qbits, noBound(maxDist))
 	hist := make([]int32, maxDist+1)
-	for _, d := range dists[:n] {
+	for _, d := range sc.dist[:n] {
 		hist[d]++
 	}
 	// At least 32 rows of the sample, so that the quantile is not a
