@@ -40,6 +40,22 @@ var (
 	benchData1M   = sync.OnceValue(func() *dataset { return newDataset(1_000_000, benchDim, 100, 64, 1) })
 )
 
+// searchLoop searches x for the data set's queries in turn, k = benchK,
+// one a benchmark iteration.
+func searchLoop(b *testing.B, x *vector.Index, ds *dataset, allow func(int64) bool, exact func([]int64) ([][]float32, error)) {
+	b.Helper()
+	b.ReportAllocs()
+	b.ResetTimer()
+	i := 0
+	for b.Loop() {
+		q := ds.queries[i%len(ds.queries)]
+		i++
+		if _, err := x.Search(q, 0, benchK, allow, exact); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 func BenchmarkIndexSearch(b *testing.B) {
 	ds := benchData()
 	lookup := ds.lookup()
@@ -57,17 +73,7 @@ func BenchmarkIndexSearch(b *testing.B) {
 	}
 	for _, tc := range cases {
 		b.Run(tc.name, func(b *testing.B) {
-			x := ds.index(b, tc.opts)
-			b.ReportAllocs()
-			b.ResetTimer()
-			i := 0
-			for b.Loop() {
-				q := ds.queries[i%len(ds.queries)]
-				i++
-				if _, err := x.Search(q, 0, benchK, tc.allow, tc.exact); err != nil {
-					b.Fatal(err)
-				}
-			}
+			searchLoop(b, ds.index(b, tc.opts), ds, tc.allow, tc.exact)
 		})
 	}
 }
@@ -100,16 +106,7 @@ func BenchmarkIndexSearchFilter(b *testing.B) {
 					calls.Add(1)
 					return f.allow(id)
 				}
-				b.ReportAllocs()
-				b.ResetTimer()
-				i := 0
-				for b.Loop() {
-					q := ds.queries[i%len(ds.queries)]
-					i++
-					if _, err := x.Search(q, 0, benchK, allow, lookup); err != nil {
-						b.Fatal(err)
-					}
-				}
+				searchLoop(b, x, ds, allow, lookup)
 				b.ReportMetric(float64(calls.Load())/float64(b.N), "allows/op")
 			})
 		}
