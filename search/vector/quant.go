@@ -267,11 +267,12 @@ func dotInt8x4Go(q, a, b, c, d []int8) (s0, s1, s2, s3 int32) {
 // common widths (384 and 768 dimensions) have straight-line kernels.
 //
 // Each row is written unconditionally and the count advances only for
-// rows below thr, so the loop has no data-dependent branch.
+// rows below thr, so the loop has no data-dependent branch: elements of
+// rows and dists past the count are scratch.
 //
 // It is the portable kernel behind hammingBelow, and the reference the
-// amd64 assembly kernel is tested against: the two write the same elements
-// of rows and dists with the same values.
+// amd64 assembly kernel is tested against: the two return the same count
+// and the same rows and distances below it.
 func hammingBelowGo(rows, dists []uint32, codes, q []uint64, thr uint32) int {
 	nw := len(q)
 	nrows := len(codes) / nw

@@ -35,6 +35,9 @@ func hammingBelow(rows, dists []uint32, codes, q []uint64, thr uint32) int {
 // 16-bit field of the lanes, so a group needs one horizontal sum, not four.
 // The group's distances are then emitted in order, like hammingBelowGo's:
 // rows[n], dists[n] written for every row, n advanced when below thr.
+// At nw = 6 (dimension 384) a loop over four rows at a time comes first,
+// which sums them with half the instructions and skips the writes of a
+// group none of whose rows is below thr.
 //
 //go:noescape
 func hammingBelowAVX2(rows, dists *uint32, codes, q *uint64, nrows, nw int, thr uint32) (n int)

@@ -26,6 +26,15 @@ GLOBL nibbleMask<>(SB), RODATA|NOPTR, $32
 	VPSHUFB t, lut, t    \
 	VPADDB  t, x, x
 
+// EMIT1 writes row R10 and its distance d at rows[n], dists[n] (DI, R12,
+// n in R11), advances n when d is below thr (R13) and moves R10 on.
+#define EMIT1(d) \
+	MOVL R10, (DI)(R11*4) \
+	MOVL d, (R12)(R11*4)  \
+	CMPQ d, R13           \
+	ADCQ $0, R11          \
+	INCQ R10
+
 // func hammingBelowAVX2(rows, dists *uint32, codes, q *uint64, nrows, nw int, thr uint32) (n int)
 //
 // Registers: DI rows, R12 dists, SI the next code word, R9 q, DX rows not
@@ -47,11 +56,73 @@ TEXT ·hammingBelowAVX2(SB), NOSPLIT, $0-64
 	VMOVDQU nibbleMask<>(SB), Y15
 	VPXOR   Y13, Y13, Y13
 
-	// Dimension 384 (nw = 6) has a straight-line row with q in Y10, X11.
-	CMPQ    nw+40(FP), $6
-	JNE     group
-	VMOVDQU (R9), Y10
-	VMOVDQU 32(R9), X11
+	// Dimension 384 (nw = 6) has a straight-line row with q in Y10, X11,
+	// and before it a loop over four rows at a time (quad6).
+	CMPQ        nw+40(FP), $6
+	JNE         group
+	VMOVDQU     (R9), Y10
+	VMOVDQU     32(R9), X11
+	VINSERTI128 $1, (R9), Y11, Y11
+	VMOVDQU     16(R9), Y12
+	VMOVQ       R13, X7
+	VPBROADCASTQ X7, Y7
+
+	// Four rows of 48 bytes are six 32-byte vectors, XORed with q's
+	// bytes 0–31 (Y10), 32–47 then 0–15 (Y11), and 16–47 (Y12), twice.
+	// Rows 0 and 1 are in Y0–Y2: lanes (0.lo, 0.hi, 1.lo) are row 0's,
+	// (1.hi, 2.lo, 2.hi) row 1's; a lane swap lines them up, so one byte
+	// add and one VPSADBW give both rows' sums in two 64-bit halves each;
+	// likewise rows 2 and 3 in Y3–Y5. The four distances, as (0, 2, 1,
+	// 3) in Y1, are compared with thr at once: a group with no row below
+	// it (most of a scan) is skipped without writing rows or dists.
+quad6:
+	CMPQ        DX, $4
+	JB          group
+	VPXOR       (SI), Y10, Y0
+	VPXOR       32(SI), Y11, Y1
+	VPXOR       64(SI), Y12, Y2
+	VPXOR       96(SI), Y10, Y3
+	VPXOR       128(SI), Y11, Y4
+	VPXOR       160(SI), Y12, Y5
+	POPCNT8(Y0, Y6, Y15, Y14)
+	POPCNT8(Y1, Y6, Y15, Y14)
+	POPCNT8(Y2, Y6, Y15, Y14)
+	POPCNT8(Y3, Y6, Y15, Y14)
+	POPCNT8(Y4, Y6, Y15, Y14)
+	POPCNT8(Y5, Y6, Y15, Y14)
+	VPERM2I128  $0x20, Y2, Y0, Y6 // (Y0.lo, Y2.lo)
+	VPERM2I128  $0x31, Y2, Y0, Y0 // (Y0.hi, Y2.hi)
+	VPADDB      Y6, Y0, Y0
+	VPADDB      Y1, Y0, Y0        // row 0's byte counts, then row 1's
+	VPSADBW     Y13, Y0, Y0
+	VPERM2I128  $0x20, Y5, Y3, Y6
+	VPERM2I128  $0x31, Y5, Y3, Y3
+	VPADDB      Y6, Y3, Y3
+	VPADDB      Y4, Y3, Y3        // row 2's, then row 3's
+	VPSADBW     Y13, Y3, Y3
+	VPUNPCKLQDQ Y3, Y0, Y1
+	VPUNPCKHQDQ Y3, Y0, Y2
+	VPADDQ      Y2, Y1, Y1        // distances of rows 0, 2, 1, 3
+	VPCMPGTQ    Y1, Y7, Y2        // thr > distance
+	VPMOVMSKB   Y2, AX
+	ADDQ        $192, SI
+	SUBQ        $4, DX
+	TESTL       AX, AX
+	JNZ         emit4
+	ADDQ        $4, R10
+	JMP         quad6
+
+emit4:
+	VMOVQ        X1, AX
+	VPEXTRQ      $1, X1, BX
+	VEXTRACTI128 $1, Y1, X2
+	VMOVQ        X2, CX
+	VPEXTRQ      $1, X2, R8
+	EMIT1(AX)
+	EMIT1(CX)
+	EMIT1(BX)
+	EMIT1(R8)
+	JMP          quad6
 
 group:
 	TESTQ   DX, DX
