@@ -159,7 +159,8 @@ type Neighbor struct {
 // a filter keeping 10%), 13 to 17 ms with recall@10 of 0.99 at 1M rows,
 // against 65 to 90 ms and 430 to 700 ms for sqlite-vec's vec0 scan.
 // On amd64 CPUs with AVX2 the scan of sign codes is an assembly kernel
-// (about half the time per row of the Go one at dimension 384), whatever
+// (a third of the time per row of the Go one at dimension 384, in cache;
+// at a million rows it runs at the memory's pace), whatever
 // GOAMD64 is; elsewhere, programs built with GOAMD64=v2 or higher scan
 // faster: below v2 every popcount first tests whether the CPU has the
 // instruction.
