@@ -42,7 +42,10 @@ GLOBL nibbleMask<>(SB), RODATA|NOPTR, $32
 // the current group (1 to 4), R8 rows of the group left to popcount, CX
 // words of the row left, AX the position in q (then the packed distances).
 // Y0 accumulates a row's byte counts, Y12 the group's packed distances,
-// Y13 is zero, Y14 popcntLUT, Y15 nibbleMask.
+// Y13 is zero, Y14 popcntLUT, Y15 nibbleMask. In quad6, Y0–Y6 are the
+// four rows' vectors and sums, Y7 thr in each 64-bit lane, Y10–Y12 q's
+// bytes in three alignments, and emit4 takes the distances into AX, BX,
+// CX, R8.
 TEXT ·hammingBelowAVX2(SB), NOSPLIT, $0-64
 	MOVQ rows+0(FP), DI
 	MOVQ dists+8(FP), R12
@@ -215,11 +218,7 @@ rowdone:
 
 emit:
 	MOVWQZX AX, CX
-	MOVL    R10, (DI)(R11*4)
-	MOVL    CX, (R12)(R11*4)
-	CMPQ    CX, R13
-	ADCQ    $0, R11 // n++ when dist < thr (borrow)
-	INCQ    R10
+	EMIT1(CX)
 	SHRQ    $16, AX
 	DECQ    BX
 	JNZ     emit
