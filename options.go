@@ -171,7 +171,7 @@ type Options struct {
 	// memories: "int8" (the default) or "float32". int8 keeps each
 	// vector's int8 code and one float32 step, Dim+8 bytes instead of
 	// 4·Dim (392 against 1,536 at 384 dimensions: the database is about
-	// 1.4 KB a memory instead of 2.9), each element within half a step
+	// 1.2 KB a memory instead of 2.8), each element within half a step
 	// of the embedder's float32 (cosine similarities move by 0.0004 on average, 0.003 at most;
 	// deduplication's threshold and LoCoMo recall are unchanged, see
 	// BENCHMARKS.md). The in-process index then rescores its final
