@@ -57,9 +57,19 @@ func nodeOptions(pgURL string, lease, embedDelay time.Duration, webhookHost stri
 	return memoryrelay.Options{
 		PostgresURL: pgURL, RateLimit: 1_000_000, Workers: 2, JobLease: lease,
 		Embedder: slowEmbedder{embed.NewHashing(0), embedDelay},
-		Webhooks: memoryrelay.WebhookOptions{Enabled: true, AllowedHosts: []string{webhookHost}, MaxAttempts: 1},
+		Webhooks: memoryrelay.WebhookOptions{Enabled: true, AllowedHosts: []string{webhookHost}, MaxAttempts: 1, Timeout: webhookTimeout},
 	}
 }
+
+// webhookTimeout bounds a node's delivery attempts (the receiver is a
+// local httptest server). A delivery a node has claimed stays leased to
+// it for the attempt's timeout plus 30 s (the dispatcher's LeaseFor by
+// default), so one that the killed node had claimed but not recorded is
+// made by another node only after deliveryLease.
+const (
+	webhookTimeout = 2 * time.Second
+	deliveryLease  = webhookTimeout + 30*time.Second
+)
 
 // runNode runs a node with the options of its environment, serving the
 // REST API on a loopback port it prints ("listening host:port"), until it
@@ -259,9 +269,10 @@ func TestJobsLeasedAcrossNodes(t *testing.T) {
 	// embedding.completed event is delivered, the ones A finished and
 	// did not get to send too (B sends them), one event per job; a
 	// delivery A had in flight at the kill may come twice (at least
-	// once), with the same event id.
+	// once), with the same event id, B's attempt once A's lease on it
+	// has expired (deliveryLease after A claimed it).
 	var missing []string
-	if _, ok := until(30*time.Second, func() bool {
+	if _, ok := until(deliveryLease+15*time.Second, func() bool {
 		mu.Lock()
 		defer mu.Unlock()
 		missing = missing[:0]
