@@ -40,20 +40,28 @@ var (
 	benchData1M   = sync.OnceValue(func() *dataset { return newDataset(1_000_000, benchDim, 100, 64, 1) })
 )
 
-// searchLoop searches x for the data set's queries in turn, k = benchK,
-// one a benchmark iteration.
-func searchLoop(b *testing.B, x *vector.Index, ds *dataset, allow func(int64) bool, exact func([]int64) ([][]float32, error)) {
+// queryLoop runs search on the data set's queries in turn, one a
+// benchmark iteration, the timer reset first.
+func queryLoop(b *testing.B, ds *dataset, search func(q []float32)) {
 	b.Helper()
 	b.ReportAllocs()
 	b.ResetTimer()
 	i := 0
 	for b.Loop() {
-		q := ds.queries[i%len(ds.queries)]
+		search(ds.queries[i%len(ds.queries)])
 		i++
+	}
+}
+
+// searchLoop searches x for the data set's queries in turn, k = benchK,
+// one a benchmark iteration.
+func searchLoop(b *testing.B, x *vector.Index, ds *dataset, allow func(int64) bool, exact func([]int64) ([][]float32, error)) {
+	b.Helper()
+	queryLoop(b, ds, func(q []float32) {
 		if _, err := x.Search(q, 0, benchK, allow, exact); err != nil {
 			b.Fatal(err)
 		}
-	}
+	})
 }
 
 func BenchmarkIndexSearch(b *testing.B) {
@@ -137,13 +145,7 @@ func BenchmarkIndexSearchParallel(b *testing.B) {
 // against every vector, a top-k kept by insertion.
 func BenchmarkScanFloat32(b *testing.B) {
 	ds := benchData()
-	b.ReportAllocs()
-	i := 0
-	for b.Loop() {
-		q := ds.queries[i%len(ds.queries)]
-		i++
-		_ = bruteForce(ds.vecs, q, benchK, nil)
-	}
+	queryLoop(b, ds, func(q []float32) { _ = bruteForce(ds.vecs, q, benchK, nil) })
 }
 
 func BenchmarkVec0KNN(b *testing.B) {
@@ -154,12 +156,7 @@ func BenchmarkVec0KNN(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer stmt.Close()
-	b.ReportAllocs()
-	b.ResetTimer()
-	i := 0
-	for b.Loop() {
-		q := ds.queries[i%len(ds.queries)]
-		i++
+	queryLoop(b, ds, func(q []float32) {
 		rows, err := stmt.Query(sqlite.EncodeVector(q), benchK)
 		if err != nil {
 			b.Fatal(err)
@@ -171,7 +168,7 @@ func BenchmarkVec0KNN(b *testing.B) {
 		if err := rows.Close(); err != nil || n != benchK {
 			b.Fatalf("vec0 returned %d rows, err %v", n, err)
 		}
-	}
+	})
 }
 
 func BenchmarkIndexBuild(b *testing.B) {

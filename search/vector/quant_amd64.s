@@ -26,6 +26,17 @@ GLOBL nibbleMask<>(SB), RODATA|NOPTR, $32
 	VPSHUFB t, lut, t    \
 	VPADDB  t, x, x
 
+// WORDSTEP adds to Y0 the byte popcounts of the next n bytes of the row
+// (at SI) XORed with q's (at AX), in x (Y1 or its low half X1; t, mask
+// and lut of the same width), and moves SI and AX on.
+#define WORDSTEP(x, t, mask, lut, n) \
+	VMOVDQU (SI), x           \
+	VPXOR   (AX), x, x        \
+	POPCNT8(x, t, mask, lut)  \
+	VPADDB  Y1, Y0, Y0        \
+	ADDQ    $n, SI            \
+	ADDQ    $n, AX
+
 // EMIT1 writes row R10 and its distance d at rows[n], dists[n] (DI, R12,
 // n in R11), advances n when d is below thr (R13) and moves R10 on.
 #define EMIT1(d) \
@@ -145,29 +156,19 @@ row:
 	VPXOR Y0, Y0, Y0
 
 words4:
-	CMPQ    CX, $4
-	JB      words2
-	VMOVDQU (SI), Y1
-	VPXOR   (AX), Y1, Y1
-	POPCNT8(Y1, Y2, Y15, Y14)
-	VPADDB  Y1, Y0, Y0
-	ADDQ    $32, SI
-	ADDQ    $32, AX
-	SUBQ    $4, CX
-	JMP     words4
+	CMPQ CX, $4
+	JB   words2
+	WORDSTEP(Y1, Y2, Y15, Y14, 32)
+	SUBQ $4, CX
+	JMP  words4
 
 words2:
 	// VEX-encoded XMM instructions zero the upper half of their
 	// destination, so Y1 below holds counts in its low half only.
-	CMPQ    CX, $2
-	JB      words1
-	VMOVDQU (SI), X1
-	VPXOR   (AX), X1, X1
-	POPCNT8(X1, X2, X15, X14)
-	VPADDB  Y1, Y0, Y0
-	ADDQ    $16, SI
-	ADDQ    $16, AX
-	SUBQ    $2, CX
+	CMPQ CX, $2
+	JB   words1
+	WORDSTEP(X1, X2, X15, X14, 16)
+	SUBQ $2, CX
 
 words1:
 	TESTQ  CX, CX
