@@ -393,24 +393,31 @@ func BenchmarkHammingBelow(b *testing.B) {
 		{"dispatch", hammingBelow},
 		{"go", hammingBelowGo},
 	}
-	for _, nw := range []int{6, 12} {
+	// A chunk of 4,096 rows (in cache, as a scan's chunk of a small
+	// partition is), and a million rows of dimension 384 scanned a chunk
+	// at a time, as a 1M-row partition is on one goroutine (48 MB: at the
+	// memory's pace).
+	for _, c := range []struct{ nw, nrows int }{{6, 4096}, {12, 4096}, {6, 1 << 20}} {
+		nw, nrows := c.nw, c.nrows
 		r := rand.New(rand.NewPCG(7, 7))
-		const nrows = 4096
 		codes := make([]uint64, nrows*nw)
 		for i := range codes {
 			codes[i] = r.Uint64()
 		}
 		q := codes[:nw]
 		thr := uint32(nw * 25) // about 1% below
-		rows, dists := make([]uint32, nrows), make([]uint32, nrows)
+		const chunk = 4096
+		rows, dists := make([]uint32, chunk), make([]uint32, chunk)
 		for _, k := range kernels {
-			b.Run(fmt.Sprintf("nw=%d/%s", nw, k.name), func(b *testing.B) {
+			b.Run(fmt.Sprintf("nw=%d/rows=%d/%s", nw, nrows, k.name), func(b *testing.B) {
 				b.ReportAllocs()
 				b.SetBytes(int64(nrows * nw * 8))
 				for b.Loop() {
-					k.fn(rows, dists, codes, q, thr)
+					for lo := 0; lo < nrows; lo += chunk {
+						k.fn(rows, dists, codes[lo*nw:(lo+chunk)*nw], q, thr)
+					}
 				}
-				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/nrows, "ns/row")
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(nrows), "ns/row")
 			})
 		}
 	}
