@@ -27,10 +27,28 @@ type attrChunk [attrChunkRows]rowAttrs
 
 // agentChunk is the agent column of an attrChunk, kept apart for the
 // commonest filter (one agent's memories), which the vector index asks of
-// tens of thousands of scattered rows a search: 16 rows a cache line
-// instead of 2, and 4 MiB at 1M memories instead of 28, so that its reads
-// mostly hit the CPU's caches.
-type agentChunk [attrChunkRows]uint32
+// tens of thousands of scattered rows a search and the lexical index of
+// thousands: 16 rows a cache line instead of 2, and 4 MiB at 1M memories
+// instead of 28. Beside it, when the chunk holds at most maxChunkAgents
+// agents, a bitmap of each one's rows (128 bytes), so that a search
+// filtered on an agent reads 128 KiB of bitmaps at 1M memories, which stay
+// in the CPU's caches, rather than the column (see agentFilter). Reading
+// the column in the postings' order cost about 80 ns a row at 1M (a
+// cache miss each), a third of a filtered keyword search.
+type agentChunk struct {
+	col    [attrChunkRows]uint32
+	agents []uint32   // the chunk's distinct agents, when few; else nil
+	sets   []agentSet // sets[i]: the rows of agents[i]
+}
+
+// agentSet is a set of rows of one chunk, bit j standing for row j.
+type agentSet [attrChunkRows / 64]uint64
+
+// maxChunkAgents bounds the bitmaps of a chunk (2 KiB, half its column).
+const maxChunkAgents = 16
+
+// noRows is the empty agentSet, shared.
+var noRows agentSet
 
 // attrTable holds, per indexed memory (by row id, which the SQLite store
 // assigns densely), the attributes that searches filter on, so that common
@@ -41,7 +59,7 @@ type agentChunk [attrChunkRows]uint32
 // one with a new intern table.
 type attrTable struct {
 	chunks []*attrChunk  // nil: no row in that chunk
-	agents []*agentChunk // agents[i][j] == chunks[i][j].agent; nil where chunks[i] is
+	agents []*agentChunk // agents[i].col[j] == chunks[i][j].agent; nil where chunks[i] is
 	// partial is set once a row fell outside the table: filters then read
 	// the store.
 	partial bool
@@ -68,16 +86,72 @@ func (t *attrTable) agentOf(id int64) uint32 {
 	if id < 0 || ci >= int64(len(t.agents)) || t.agents[ci] == nil {
 		return 0
 	}
-	return t.agents[ci][id&(attrChunkRows-1)]
+	return t.agents[ci].col[id&(attrChunkRows-1)]
 }
 
-// agentColumn returns the agent column of c.
-func agentColumn(c *attrChunk) *agentChunk {
-	col := new(agentChunk)
-	for i := range c {
-		col[i] = c[i].agent
+// agentFilter returns whether a row is agent a's, as agentOf(id) == a
+// for an agent a (never for 0), from the chunks' bitmaps where they have
+// them. Making it reads a pointer a chunk (about 1,000 at 1M memories).
+func (t *attrTable) agentFilter(a uint32) func(id int64) bool {
+	if a == 0 {
+		return func(int64) bool { return false }
 	}
-	return col
+	sets := make([]*agentSet, len(t.agents)) // nil: read the column
+	for ci, ac := range t.agents {
+		sets[ci] = ac.setOf(a)
+	}
+	return func(id int64) bool {
+		ci := id >> attrChunkShift
+		if id < 0 || ci >= int64(len(sets)) {
+			return false
+		}
+		j := id & (attrChunkRows - 1)
+		if s := sets[ci]; s != nil {
+			return s[j>>6]>>(j&63)&1 != 0
+		}
+		return t.agents[ci].col[j] == a
+	}
+}
+
+// setOf returns the rows of agent a in the chunk (noRows when it has
+// none, c nil included), or nil when the chunk keeps no bitmaps.
+func (c *agentChunk) setOf(a uint32) *agentSet {
+	if c == nil {
+		return &noRows
+	}
+	if c.agents == nil {
+		return nil
+	}
+	for i, b := range c.agents {
+		if b == a {
+			return &c.sets[i]
+		}
+	}
+	return &noRows
+}
+
+// agentColumn returns the agent column of c, with its bitmaps.
+func agentColumn(c *attrChunk) *agentChunk {
+	ac := &agentChunk{agents: []uint32{}}
+	for i := range c {
+		a := c[i].agent
+		ac.col[i] = a
+		if a == 0 || ac.agents == nil {
+			continue
+		}
+		k := slices.Index(ac.agents, a)
+		if k < 0 {
+			if len(ac.agents) == maxChunkAgents {
+				ac.agents, ac.sets = nil, nil // too many: the column only
+				continue
+			}
+			k = len(ac.agents)
+			ac.agents = append(ac.agents, a)
+			ac.sets = append(ac.sets, agentSet{})
+		}
+		ac.sets[k][i>>6] |= 1 << (i & 63)
+	}
+	return ac
 }
 
 // internTable numbers strings from 1, for the attribute tables. It only
@@ -118,16 +192,30 @@ func (it *internTable) lookup(s string) (uint32, bool) {
 type attrEditor struct {
 	t     *attrTable
 	owned map[int]bool // chunks of t already copied; nil: all are new
+	// changed are the chunks set wrote to, whose agent columns done
+	// makes again.
+	changed map[int]bool
 }
 
 func newAttrEditor(base *attrTable) *attrEditor {
 	if base == nil {
-		return &attrEditor{t: &attrTable{intern: &internTable{m: map[string]uint32{}}}}
+		return &attrEditor{t: &attrTable{intern: &internTable{m: map[string]uint32{}}}, changed: map[int]bool{}}
 	}
 	return &attrEditor{
-		t:     &attrTable{chunks: slices.Clone(base.chunks), agents: slices.Clone(base.agents), partial: base.partial, intern: base.intern},
-		owned: map[int]bool{},
+		t:       &attrTable{chunks: slices.Clone(base.chunks), agents: slices.Clone(base.agents), partial: base.partial, intern: base.intern},
+		owned:   map[int]bool{},
+		changed: map[int]bool{},
 	}
+}
+
+// done returns the new table, its agent columns made again where set
+// changed their chunks (a few microseconds a chunk). The editor is not
+// used after.
+func (e *attrEditor) done() *attrTable {
+	for ci := range e.changed {
+		e.t.agents[ci] = agentColumn(e.t.chunks[ci])
+	}
+	return e.t
 }
 
 // attrsOf interns a row's attributes.
@@ -157,21 +245,20 @@ func (e *attrEditor) set(id int64, a rowAttrs) {
 		e.t.chunks = append(e.t.chunks, make([]*attrChunk, ci+1-len(e.t.chunks))...)
 		e.t.agents = append(e.t.agents, make([]*agentChunk, ci+1-len(e.t.agents))...)
 	}
-	c, col := e.t.chunks[ci], e.t.agents[ci]
+	c := e.t.chunks[ci]
 	if c == nil && none {
 		return
 	}
 	if c == nil || (e.owned != nil && !e.owned[ci]) {
-		fresh, freshCol := new(attrChunk), new(agentChunk)
+		fresh := new(attrChunk)
 		if c != nil {
-			*fresh, *freshCol = *c, *col
+			*fresh = *c
 		}
 		c, e.t.chunks[ci] = fresh, fresh
-		col, e.t.agents[ci] = freshCol, freshCol
 		if e.owned != nil {
 			e.owned[ci] = true
 		}
 	}
 	c[id&(attrChunkRows-1)] = a
-	col[id&(attrChunkRows-1)] = a.agent
+	e.changed[ci] = true
 }

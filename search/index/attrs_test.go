@@ -5,9 +5,11 @@ import (
 	"testing"
 )
 
-// TestAttrAgentColumn: the agent column agrees with the rows it copies
-// after every edit, including copy-on-write edits of a published table,
-// which stays as it was; rows past the end, removed or never set read 0.
+// TestAttrAgentColumn: the agent column and agentFilter agree with the
+// rows they copy after every edit, including copy-on-write edits of a
+// published table, which stays as it was; rows past the end, removed or
+// never set read 0. Chunks 3 and 4 hold more than maxChunkAgents agents
+// (no bitmaps: agentFilter reads the column there), the others fewer.
 func TestAttrAgentColumn(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	const span = 5 * attrChunkRows
@@ -20,6 +22,14 @@ func TestAttrAgentColumn(t *testing.T) {
 			}
 			if got != want[id] || ref != want[id] {
 				t.Fatalf("row %d: agentOf %d, ref %d, want %d", id, got, ref, want[id])
+			}
+		}
+		for a := uint32(0); a <= 4*maxChunkAgents; a++ {
+			allow := tb.agentFilter(a)
+			for id := int64(-1); id < span+attrChunkRows; id++ {
+				if got := allow(id); got != (a != 0 && want[id] == a) {
+					t.Fatalf("agentFilter(%d)(%d) = %v, row's agent %d", a, id, got, want[id])
+				}
 			}
 		}
 	}
@@ -38,14 +48,19 @@ func TestAttrAgentColumn(t *testing.T) {
 				delete(want, id)
 				continue
 			}
-			a := rowAttrs{agent: 1 + rng.Uint32N(9), tier: rng.Uint32N(3)}
+			agents := uint32(9)
+			if id>>attrChunkShift >= 3 {
+				agents = 4 * maxChunkAgents
+			}
+			a := rowAttrs{agent: 1 + rng.Uint32N(agents), tier: rng.Uint32N(3)}
 			ed.set(id, a)
 			want[id] = a.agent
 		}
-		check(ed.t, want)
+		tb := ed.done()
+		check(tb, want)
 		if base != nil {
 			check(base, before) // the published table is untouched
 		}
-		base = ed.t
+		base = tb
 	}
 }

@@ -364,7 +364,7 @@ func (v *Index) rebuild(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("index: build: %w", err)
 	}
-	v.attrs.Store(ed.t)
+	v.attrs.Store(ed.done())
 	v.lex.Store(lx)
 	v.version, v.last = ver, last
 	return nil
@@ -482,7 +482,7 @@ func (v *Index) apply(ctx context.Context, ids []int64) error {
 			ed.set(id, rowAttrs{})
 		}
 	}
-	v.attrs.Store(ed.t)
+	v.attrs.Store(ed.done())
 	lx := v.lex.Load()
 	for _, r := range got {
 		lx.Upsert(r.id, r.part, r.text)
@@ -674,9 +674,8 @@ func (v *Index) attrFilter(ctx context.Context, f search.Filter, hidden bool) (a
 	if want.agent != 0 && want == (rowAttrs{agent: want.agent}) && f.MinImportance == nil {
 		// The commonest filter, an agent's memories, alone: the vector
 		// index asks this of tens of thousands of scattered rows a search,
-		// so it reads the agent column only (see agentChunk).
-		agentKey := want.agent
-		return func(id int64) bool { return t.agentOf(id) == agentKey }, nil
+		// so it reads the agent's bitmaps only (see agentChunk).
+		return t.agentFilter(want.agent), nil
 	}
 	match := func(a uint32, w uint32) bool { return w == 0 || a == w }
 	return func(id int64) bool {
