@@ -29,6 +29,12 @@ const (
 	DefaultBusyTimeout = 5 * time.Second
 	DefaultReaders     = 4
 	DefaultCacheKiB    = 16 << 10 // 16 MiB page cache per connection
+	// StatementCache is how many prepared statements each connection
+	// keeps for reuse (go-sqlite3's _stmt_cache_size), least recently used
+	// dropped first. Preparing a statement against this schema costs about
+	// 50 µs of CPU: the two that read a search's hits (the rows, then
+	// their entities) were 0.14 ms of a 1M-memory search's 0.2 ms read.
+	StatementCache = 64
 	// DefaultQuickCheckBytes is the largest database that Open checks
 	// whole with PRAGMA quick_check (see Options.QuickCheckBytes): about
 	// 20,000 memories, checked in about 0.1 s of CPU (measured: 62 MiB,
@@ -160,6 +166,7 @@ func open(ctx context.Context, opts Options, migrations []string) (*DB, error) {
 	common.Set("_foreign_keys", "1")
 	common.Set("_journal_mode", "WAL")
 	common.Set("_synchronous", sync)
+	common.Set("_stmt_cache_size", strconv.Itoa(StatementCache))
 
 	hook := func(c *sqlite3.SQLiteConn) error {
 		stmts := []string{
