@@ -47,9 +47,6 @@ type agentSet [attrChunkRows / 64]uint64
 // maxChunkAgents bounds the bitmaps of a chunk (2 KiB, half its column).
 const maxChunkAgents = 16
 
-// noRows is the empty agentSet, shared.
-var noRows agentSet
-
 // attrTable holds, per indexed memory (by row id, which the SQLite store
 // assigns densely), the attributes that searches filter on, so that common
 // filters need no read of the store per query. Strings are interned to
@@ -97,8 +94,9 @@ func (t *attrTable) agentFilter(a uint32) func(id int64) bool {
 		return func(int64) bool { return false }
 	}
 	sets := make([]*agentSet, len(t.agents)) // nil: read the column
+	none := new(agentSet)
 	for ci, ac := range t.agents {
-		sets[ci] = ac.setOf(a)
+		sets[ci] = ac.setOf(a, none)
 	}
 	return func(id int64) bool {
 		ci := id >> attrChunkShift
@@ -113,11 +111,12 @@ func (t *attrTable) agentFilter(a uint32) func(id int64) bool {
 	}
 }
 
-// setOf returns the rows of agent a in the chunk (noRows when it has
-// none, c nil included), or nil when the chunk keeps no bitmaps.
-func (c *agentChunk) setOf(a uint32) *agentSet {
+// setOf returns the rows of agent a in the chunk (none, an empty set,
+// when it has none, c nil included), or nil when the chunk keeps no
+// bitmaps.
+func (c *agentChunk) setOf(a uint32, none *agentSet) *agentSet {
 	if c == nil {
-		return &noRows
+		return none
 	}
 	if c.agents == nil {
 		return nil
@@ -127,7 +126,7 @@ func (c *agentChunk) setOf(a uint32) *agentSet {
 			return &c.sets[i]
 		}
 	}
-	return &noRows
+	return none
 }
 
 // agentColumn returns the agent column of c, with its bitmaps.
