@@ -29,13 +29,13 @@ const (
 	DefaultBusyTimeout = 5 * time.Second
 	DefaultReaders     = 4
 	DefaultCacheKiB    = 16 << 10 // 16 MiB page cache per connection
-	// StatementCache is how many prepared statements each connection
-	// keeps for reuse (go-sqlite3's _stmt_cache_size), least recently used
-	// dropped first. Preparing a statement against this schema costs about
+	// DefaultStatementCache is how many prepared statements each
+	// connection keeps for reuse (Options.StatementCache). Preparing a statement against this schema costs about
 	// 50 µs of CPU: reading a search's ten hits (the rows, then their
 	// entities) from a 1M-memory database took 0.22 ms (p50) with both
-	// statements prepared afresh, 0.095 ms with them kept.
-	StatementCache = 64
+	// statements prepared afresh, 0.095 ms with them kept (see
+	// BenchmarkRows in package sqlite).
+	DefaultStatementCache = 64
 	// DefaultQuickCheckBytes is the largest database that Open checks
 	// whole with PRAGMA quick_check (see Options.QuickCheckBytes): about
 	// 20,000 memories, checked in about 0.1 s of CPU (measured: 62 MiB,
@@ -50,6 +50,10 @@ type Options struct {
 	BusyTimeout time.Duration // how long a statement waits for a lock; default 5s
 	Readers     int           // size of the read-only pool, 1 or more; default 4 (OwnReader connections come on top)
 	CacheKiB    int           // page cache per connection in KiB; default 16 MiB
+	// StatementCache is how many prepared statements each connection
+	// keeps for reuse (go-sqlite3's _stmt_cache_size), least recently
+	// used dropped first: 0 means DefaultStatementCache; negative, none.
+	StatementCache int
 	// MmapBytes is mmap_size per connection; 0 (the default) leaves
 	// memory-mapped I/O off, so reading a large database through it does
 	// not inflate the process's resident memory.
@@ -154,6 +158,9 @@ func open(ctx context.Context, opts Options, migrations []string) (*DB, error) {
 	if opts.CacheKiB == 0 {
 		opts.CacheKiB = DefaultCacheKiB
 	}
+	if opts.StatementCache == 0 {
+		opts.StatementCache = DefaultStatementCache
+	}
 	if opts.StatementTimeout == 0 {
 		opts.StatementTimeout = DefaultStatementTimeout
 	}
@@ -167,7 +174,7 @@ func open(ctx context.Context, opts Options, migrations []string) (*DB, error) {
 	common.Set("_foreign_keys", "1")
 	common.Set("_journal_mode", "WAL")
 	common.Set("_synchronous", sync)
-	common.Set("_stmt_cache_size", strconv.Itoa(StatementCache))
+	common.Set("_stmt_cache_size", strconv.Itoa(max(opts.StatementCache, 0)))
 
 	hook := func(c *sqlite3.SQLiteConn) error {
 		stmts := []string{
